@@ -1,0 +1,62 @@
+"""heartbeat: classified heartbeats from raw ECG with NumPy, SciPy and Numba.
+
+>>> import heartbeat
+>>> record = heartbeat.load_example("100")
+>>> beats = heartbeat.segment(record.signal[:, 0], record.fs)
+>>> beats.waveforms.shape[1]
+187
+
+Submodules and names are imported on first use, so ``import heartbeat`` stays fast
+and needs NumPy alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "segment": "pipeline",
+    "Beats": "pipeline",
+    "read_record": "wfdb",
+    "read_annotations": "wfdb",
+    "Record": "wfdb",
+    "Annotations": "wfdb",
+    "detect_r_peaks": "detect",
+    "load_example": "examples",
+    "BeatClassifier": "classifier",
+    "ClassifiedBeats": "classifier",
+    "classify": "classifier",
+}
+_SUBMODULES = {
+    "pipeline", "wfdb", "detect", "examples", "metrics", "datasets", "nn", "features",
+    "train", "classifier", "cli",
+}
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f"heartbeat.{_EXPORTS[name]}")
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"heartbeat.{name}")
+    raise AttributeError(f"module 'heartbeat' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from heartbeat.classifier import BeatClassifier, ClassifiedBeats, classify
+    from heartbeat.detect import detect_r_peaks
+    from heartbeat.examples import load_example
+    from heartbeat.pipeline import Beats, segment
+    from heartbeat.wfdb import Annotations, Record, read_annotations, read_record

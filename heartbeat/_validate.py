@@ -1,0 +1,71 @@
+"""Argument checks shared by the public functions: validate once, at the boundary.
+
+Every message names the argument, shows its value and says what would be accepted,
+so a user never meets an error from deep inside NumPy.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+
+def as_signal(x: object, name: str = "signal") -> np.ndarray:
+    """Return `x` as a finite, 1-D float64 array (a copy only when needed).
+
+    Raises
+    ------
+    TypeError
+        If `x` is not array-like or its dtype is not real numeric (bool, complex,
+        object and string dtypes are refused).
+    ValueError
+        If `x` is not 1-D or holds NaN or infinite values.
+    """
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be a 1-D numeric array, got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a 1-D numeric array: {exc}") from None
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"{name} must hold real numbers (integer or float dtype), got dtype {arr.dtype}"
+        )
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D, got shape {arr.shape}; pass one channel, e.g. {name}[:, 0]"
+        )
+    arr = arr.astype(np.float64, copy=False)
+    if not np.isfinite(arr).all():
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        raise ValueError(
+            f"{name} holds {bad} NaN or infinite value(s); remove or interpolate them first"
+        )
+    return arr
+
+
+def as_fs(fs: object, name: str = "fs") -> float:
+    """Return a sampling frequency as a positive finite float.
+
+    Raises
+    ------
+    TypeError
+        If `fs` is not a real number.
+    ValueError
+        If `fs` is not finite or not > 0.
+    """
+    if isinstance(fs, bool) or not isinstance(fs, numbers.Real):
+        raise TypeError(f"{name} must be a real number in Hz, got {fs!r}")
+    value = float(fs)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}={fs!r} must be a finite number of Hz > 0")
+    return value
+
+
+def as_positive(value: object, name: str) -> float:
+    """Return `value` as a positive finite float, naming `name` in errors."""
+    return as_fs(value, name)

@@ -1,0 +1,49 @@
+"""Shared fixtures: real data location and the derandomised hypothesis profile."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("dev", deadline=None, max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def data_root() -> Path:
+    """The real-data folder: $HEARTBEAT_DATA, else ../shared/data beside the repo."""
+    env = os.environ.get("HEARTBEAT_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+def _require(sub: str, probe: str) -> Path:
+    path = data_root() / sub
+    if not (path / probe).exists():
+        pytest.skip(
+            f"real data not found: {path / probe} is missing "
+            "(set HEARTBEAT_DATA to the folder holding mitdb/ and wfdb-samples/)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def mitdb_dir() -> Path:
+    """All 48 MIT-BIH Arrhythmia records (skips when absent)."""
+    return _require("mitdb", "100.hea")
+
+
+@pytest.fixture(scope="session")
+def wfdb_samples_dir() -> Path:
+    """The WFDB format conformance corpus (skips when absent)."""
+    return _require("wfdb-samples", "binformats.hea")
