@@ -1,0 +1,171 @@
+"""Tests for the detection part of heartbeat.metrics: DetectionScore and its matching."""
+
+from __future__ import annotations
+
+import dataclasses
+import doctest
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from heartbeat import metrics
+from heartbeat.metrics import DetectionScore, detection_scores, sum_scores
+
+indices = st.lists(st.integers(0, 5000), max_size=60)
+
+
+class TestDetectionScore:
+    def test_rates(self):
+        s = DetectionScore(tp=90, fn=10, fp=30)
+        assert s.se == pytest.approx(0.9)
+        assert s.ppv == pytest.approx(0.75)
+        assert s.f1 == pytest.approx(180 / 220)
+
+    def test_empty_denominators_are_nan(self):
+        s = DetectionScore(0, 0, 0)
+        assert math.isnan(s.se) and math.isnan(s.ppv) and math.isnan(s.f1)
+        assert DetectionScore(0, 0, 5).ppv == 0.0
+        assert math.isnan(DetectionScore(0, 0, 5).se)
+
+    def test_frozen(self):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            DetectionScore(1, 2, 3).tp = 5  # type: ignore[misc]
+
+    def test_add_and_sum(self):
+        a, b = DetectionScore(1, 2, 3), DetectionScore(10, 20, 30)
+        assert a + b == DetectionScore(11, 22, 33)
+        assert sum([a, b]) == DetectionScore(11, 22, 33)
+        assert sum_scores([a, b]) == DetectionScore(11, 22, 33)
+        assert sum_scores([]) == DetectionScore(0, 0, 0)
+        with pytest.raises(TypeError):
+            a + 1
+        with pytest.raises(TypeError, match=r"scores\[1\]"):
+            sum_scores([a, (1, 2, 3)])
+
+    def test_gross_is_not_mean_of_rates(self):
+        total = DetectionScore(99, 1, 0) + DetectionScore(0, 1, 0)
+        assert total.se == pytest.approx(99 / 101)
+
+    def test_numpy_counts_become_int(self):
+        s = DetectionScore(np.int64(3), np.int32(1), np.int64(0))
+        assert type(s.tp) is int and s == DetectionScore(3, 1, 0)
+
+    @pytest.mark.parametrize(
+        ("args", "exc"),
+        [((-1, 0, 0), ValueError), ((1.5, 0, 0), TypeError), ((True, 0, 0), TypeError)],
+    )
+    def test_bad_counts(self, args, exc):
+        with pytest.raises(exc):
+            DetectionScore(*args)
+
+
+class TestDetectionScores:
+    def test_docstring_examples(self):
+        result = doctest.testmod(metrics, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.attempted > 0 and result.failed == 0
+
+    def test_perfect(self):
+        ref = np.array([100, 400, 700])
+        assert detection_scores(ref, ref, 360.0) == DetectionScore(3, 0, 0)
+
+    def test_hand_computed(self):
+        # fs = 100 Hz, tolerance 0.15 s = 15 samples.
+        # 100 <- 110 (10 away); 300 has no detection within 15 (320 is 20 away);
+        # 500 <- 505 (closer than 490); 490 is left over; 900 <- 915 (exactly 15).
+        ref = [100, 300, 500, 900]
+        det = [110, 320, 490, 505, 915]
+        s = detection_scores(ref, det, fs=100.0)
+        assert s == DetectionScore(tp=3, fn=1, fp=2)
+
+    def test_one_detection_between_two_beats_counts_once(self):
+        # 200 is within 15 samples of both 190 and 210: the earlier beat takes it
+        s = detection_scores([190, 210], [200], fs=100.0)
+        assert s == DetectionScore(tp=1, fn=1, fp=0)
+
+    def test_two_detections_near_one_beat(self):
+        s = detection_scores([500], [495, 503], fs=100.0)
+        assert s == DetectionScore(tp=1, fn=0, fp=1)
+
+    def test_nearest_unmatched_and_tie_goes_to_earlier(self):
+        # 100 takes 95 (tie with 105 -> earlier); 112 then takes 105 (still free)
+        s = detection_scores([100, 112], [95, 105], fs=100.0)
+        assert s == DetectionScore(tp=2, fn=0, fp=0)
+
+    def test_greedy_in_time_order(self):
+        # documented rule: the earlier beat takes its nearest free detection (108), even
+        # though pairing 100-90 and 114-108 would have matched both beats
+        s = detection_scores([100, 114], [90, 108], fs=100.0)
+        assert s == DetectionScore(tp=1, fn=1, fp=1)
+        assert detection_scores([100, 120], [98, 110], fs=100.0) == DetectionScore(2, 0, 0)
+
+    def test_tolerance_is_inclusive_and_in_seconds(self):
+        assert detection_scores([1000], [1036], fs=360.0, tolerance_s=0.1).tp == 1
+        assert detection_scores([1000], [1037], fs=360.0, tolerance_s=0.1).tp == 0
+        assert detection_scores([1000], [964], fs=360.0, tolerance_s=0.1).tp == 1
+
+    def test_order_does_not_matter(self):
+        assert detection_scores([900, 100, 500], [505, 110], 100.0) == detection_scores(
+            [100, 500, 900], [110, 505], 100.0
+        )
+
+    def test_empty(self):
+        assert detection_scores([], [], 360.0) == DetectionScore(0, 0, 0)
+        assert detection_scores([1, 2], [], 360.0) == DetectionScore(0, 2, 0)
+        assert detection_scores([], np.array([5], dtype=np.int32), 360.0) == DetectionScore(
+            0, 0, 1
+        )
+
+    def test_integral_floats_accepted(self):
+        assert detection_scores(np.array([10.0, 20.0]), [10], 100.0) == DetectionScore(1, 1, 0)
+
+    def test_readonly_inputs(self):
+        ref = np.array([100, 200])
+        ref.setflags(write=False)
+        assert detection_scores(ref, ref, 100.0).tp == 2
+
+    @pytest.mark.parametrize(
+        ("ref", "det", "fs", "tol", "exc", "match"),
+        [
+            ([1.5], [1], 100.0, 0.15, ValueError, "reference"),
+            ([1], [np.nan], 100.0, 0.15, ValueError, "detected"),
+            ([-1], [1], 100.0, 0.15, ValueError, "negative"),
+            ([[1, 2]], [1], 100.0, 0.15, ValueError, "1-D"),
+            (["a"], [1], 100.0, 0.15, TypeError, "reference"),
+            ([True], [1], 100.0, 0.15, TypeError, "reference"),
+            (None, [1], 100.0, 0.15, TypeError, "reference"),
+            ([1], [1], 0.0, 0.15, ValueError, "fs"),
+            ([1], [1], 100.0, 0.0, ValueError, "tolerance_s"),
+            ([1], [1], 100.0, -1.0, ValueError, "tolerance_s"),
+            ([1], [1], 100.0, "0.1", TypeError, "tolerance_s"),
+        ],
+    )
+    def test_bad_input(self, ref, det, fs, tol, exc, match):
+        with pytest.raises(exc, match=match):
+            detection_scores(ref, det, fs, tolerance_s=tol)
+
+    @given(ref=indices, det=indices, tol=st.floats(0.01, 1.0))
+    def test_counts_add_up(self, ref, det, tol):
+        s = detection_scores(ref, det, 100.0, tolerance_s=tol)
+        assert s.tp + s.fn == len(ref)
+        assert s.tp + s.fp == len(det)
+        assert 0 <= s.tp <= min(len(ref), len(det))
+
+    @given(ref=indices, shift=st.integers(0, 1000))
+    def test_shift_invariance_and_self_match(self, ref, shift):
+        s = detection_scores(ref, ref, 100.0)
+        assert s.fn == 0 and s.fp == 0
+        a = detection_scores(ref, [r + 7 for r in ref], 100.0)
+        b = detection_scores([r + shift for r in ref], [r + 7 + shift for r in ref], 100.0)
+        assert a == b
+
+    @given(ref=indices, det=indices)
+    def test_wider_window_never_loses_matches_for_sparse_beats(self, ref, det):
+        # with beats further apart than both windows, matching is a nearest-neighbour
+        # problem and widening the window can only add matches
+        ref = sorted(set(r * 100 for r in ref))
+        narrow = detection_scores(ref, det, 100.0, tolerance_s=0.1)
+        wide = detection_scores(ref, det, 100.0, tolerance_s=0.4)
+        assert wide.tp >= narrow.tp
