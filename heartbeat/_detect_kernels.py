@@ -253,3 +253,58 @@ def get_decide_beats(backend: str) -> Callable[..., int]:
         kernel = numba.njit(cache=True)(decide_beats)
         _KERNELS[backend] = kernel
     return kernel
+
+
+def moving_mean_loop(x: np.ndarray, n: int) -> np.ndarray:
+    """Loop twin of ``detect._moving_mean``: the same sums in the same order.
+
+    The centred moving mean over `n` (odd) samples of `x`, padded at both ends with
+    the edge values, as ``(c[i + n] - c[i]) / n`` of the sequential cumulative sum
+    ``c`` of the padded signal (a ring buffer keeps only the last ``n + 1`` sums).
+    """
+    m = x.shape[0]
+    out = np.empty(m)
+    if n <= 1 or m == 0:
+        for i in range(m):
+            out[i] = x[i]
+        return out
+    h = n // 2
+    size = n + 1
+    ring = np.empty(size)
+    acc = 0.0
+    ring[0] = acc
+    w = 1  # ring slot of the next cumulative sum
+    r = 0  # ring slot of c[j - n]
+    total = m + 2 * h
+    for t in range(total):
+        if t < h:
+            v = x[0]
+        elif t < h + m:
+            v = x[t - h]
+        else:
+            v = x[m - 1]
+        acc += v
+        ring[w] = acc
+        w += 1
+        if w == size:
+            w = 0
+        if t + 1 >= n:
+            out[t + 1 - n] = (acc - ring[r]) / n
+            r += 1
+            if r == size:
+                r = 0
+    return out
+
+
+_MOVING_MEANS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {}
+
+
+def get_moving_mean_loop() -> Callable[[np.ndarray, int], np.ndarray]:
+    """Return :func:`moving_mean_loop` compiled by Numba (on first use)."""
+    func = _MOVING_MEANS.get("numba")
+    if func is None:
+        import numba  # lazily: compiled on first call, never at import
+
+        func = numba.njit(cache=True)(moving_mean_loop)
+        _MOVING_MEANS["numba"] = func
+    return func

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from heartbeat import _detect_kernels as _k
@@ -39,6 +41,7 @@ RULE = {
     "floor_low": 2.0,
     "floor_low_s": 3.0,
 }
+PRESCREEN = 1.0  # candidates below the local envelope median are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
 REFINE_S = 0.03  # ... refined to the raw signal's extremum of that sign within +-30 ms
 
@@ -47,6 +50,9 @@ def _odd(n_s: float, fs: float) -> int:
     """Window length in samples for `n_s` seconds: odd and at least 1."""
     n = round(n_s * fs)
     return max(1, n | 1)
+
+
+MovingMean = Callable[[np.ndarray, int], np.ndarray]
 
 
 def _moving_mean(x: np.ndarray, n: int) -> np.ndarray:
@@ -65,23 +71,25 @@ def _moving_mean(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _band_pass(x: np.ndarray, fs: float) -> np.ndarray:
+def _band_pass(x: np.ndarray, fs: float, mm: MovingMean = _moving_mean) -> np.ndarray:
     """Zero-phase band-pass made of moving means (exact in NumPy, no SciPy needed)."""
     n_lp = _odd(LOWPASS_S, fs)
     n_hp = max(_odd(HIGHPASS_S, fs), n_lp + 2)
-    low = _moving_mean(_moving_mean(x, n_lp), n_lp)
-    base = _moving_mean(_moving_mean(x, n_hp), n_hp)
+    low = mm(mm(x, n_lp), n_lp)
+    base = mm(mm(x, n_hp), n_hp)
     low -= base
     return low
 
 
-def _envelope(bp: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+def _envelope(
+    bp: np.ndarray, fs: float, mm: MovingMean = _moving_mean
+) -> tuple[np.ndarray, np.ndarray]:
     """Return the absolute slope of `bp` and its QRS energy envelope."""
     k = max(1, round(SLOPE_S * fs))
     slope = np.zeros_like(bp)
     if bp.size > 2 * k:
         np.subtract(bp[2 * k :], bp[: -2 * k], out=slope[k:-k])
-    energy = _moving_mean(slope * slope, _odd(ENVELOPE_S, fs))
+    energy = mm(slope * slope, _odd(ENVELOPE_S, fs))
     np.maximum(energy, 0.0, out=energy)  # cumulative sums can leave -1e-17
     np.sqrt(energy, out=energy)
     np.abs(slope, out=slope)
@@ -112,16 +120,17 @@ def _window_max(values: np.ndarray, centres: np.ndarray, half: int) -> np.ndarra
 
 
 def _block_floor(energy: np.ndarray, centres: np.ndarray, fs: float) -> np.ndarray:
-    """Return the median envelope of the 2-s block around each candidate."""
-    block = max(1, round(FLOOR_BLOCK_S * fs))
+    """Return the median envelope of the ~2-s block around each candidate."""
     step = max(1, round(0.01 * fs))  # the envelope is smooth: a 10 ms grid suffices
-    n_blocks = -(-energy.size // block)
+    per = max(1, round(FLOOR_BLOCK_S * fs / step))  # grid points per block
+    block = per * step  # samples per block
     sub = energy[::step]
-    per = max(1, block // step)
-    padded = np.full(n_blocks * per, np.nan)
-    padded[: min(sub.size, padded.size)] = sub[: padded.size]
-    medians = np.nanmedian(padded.reshape(n_blocks, per), axis=1)
-    return medians[np.minimum(centres // block, n_blocks - 1)]
+    n_full = max(1, sub.size // per)
+    medians = np.empty(n_full)
+    if n_full > 1:
+        medians[: n_full - 1] = np.median(sub[: (n_full - 1) * per].reshape(-1, per), axis=1)
+    medians[-1] = np.median(sub[(n_full - 1) * per :])  # last block takes the remainder
+    return medians[np.minimum(centres // block, n_full - 1)]
 
 
 def _refine(x: np.ndarray, bp: np.ndarray, centres: np.ndarray, fs: float) -> np.ndarray:
@@ -236,15 +245,22 @@ def detect_r_peaks(
     resolved = _resolve_backend(backend)
     if x.size < 3:
         return np.empty(0, dtype=np.int64)
-    x = x - np.median(x)
-    bp = _band_pass(x, fs)
-    slope, energy = _envelope(bp, fs)
+    # centre on a median (of at most ~4096 samples): conditions the cumulative sums and
+    # keeps polarity and power-of-two scaling exact
+    x = x - np.median(x[:: max(1, x.size // 4096)])
+    # the one step per sample that is sequential: Numba's loop or NumPy's cumsum,
+    # the same sums in the same order either way
+    mm = _k.get_moving_mean_loop() if resolved == "numba" else _moving_mean
+    bp = _band_pass(x, fs, mm)
+    slope, energy = _envelope(bp, fs, mm)
     cand = _local_maxima(energy)
     if cand.size == 0:
         return np.empty(0, dtype=np.int64)
-    height = energy[cand]
-    cand_slope = _window_max(slope, cand, max(1, round(SLOPE_WINDOW_S * fs)))
     floor = _block_floor(energy, cand, fs)
+    height = energy[cand]
+    keep = height > PRESCREEN * floor
+    cand, height, floor = cand[keep], height[keep], floor[keep]
+    cand_slope = _window_max(slope, cand, max(1, round(SLOPE_WINDOW_S * fs)))
     out = np.empty(cand.size, dtype=np.int64)
     kernel = _k.get_decide_beats(resolved)
     params = np.array([RULE[name] for name in _k.PARAM_NAMES], dtype=np.float64)

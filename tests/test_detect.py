@@ -247,6 +247,31 @@ class TestDecisionKernel:
         np.testing.assert_array_equal(out_py[:c_py], out_nb[:c_nb])
         assert np.all(np.diff(out_py[:c_py]) > 0)
 
+    @given(
+        x=st.lists(st.floats(-1e6, 1e6, allow_subnormal=False), max_size=300),
+        n=st.integers(0, 80),
+        offset=st.floats(-1e4, 1e4),
+    )
+    @settings(max_examples=80)
+    def test_moving_mean_loop_matches_numpy_cumsum(self, x, n, offset):
+        x = np.asarray(x, dtype=np.float64) + offset
+        n = n | 1
+        ref = detect_module._moving_mean(x, n)
+        # the plain-Python loop and its Numba compilation give the same bits as NumPy
+        np.testing.assert_array_equal(_detect_kernels.moving_mean_loop(x, n), ref)
+        if HAVE_NUMBA:
+            np.testing.assert_array_equal(_detect_kernels.get_moving_mean_loop()(x, n), ref)
+
+    def test_moving_mean_on_a_long_record_like_signal(self):
+        if not HAVE_NUMBA:
+            pytest.skip("numba is not installed")
+        rng = np.random.default_rng(5)
+        x = np.cumsum(rng.normal(size=200_000)) + 1000.0
+        for n in (1, 3, 9, 43, 1001):
+            np.testing.assert_array_equal(
+                _detect_kernels.get_moving_mean_loop()(x, n), detect_module._moving_mean(x, n)
+            )
+
     def test_no_jit_at_import(self):
         code = "import sys, heartbeat.detect; print('numba' in sys.modules)"
         out = subprocess.run(
