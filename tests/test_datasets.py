@@ -1,0 +1,464 @@
+"""Tests for heartbeat.datasets: beat and window sets, splits, Kaggle files, caching.
+
+Real-data tests build sets from two or three MIT-BIH records (fixture ``mitdb_dir``);
+the whole-database numbers are in docs/datasets.md with the command that made them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from heartbeat import datasets as ds
+from heartbeat.aami import CLASSES
+from heartbeat.datasets import (
+    DS1,
+    DS2,
+    PACED,
+    RECORDS,
+    BeatSet,
+    Split,
+    WindowSet,
+    concatenate,
+    inter_patient_split,
+    load_kaggle_mitbih,
+    load_kaggle_ptb,
+    mitbih_beats,
+    mitbih_windows,
+    rr_features,
+    train_test_split,
+)
+
+
+def make_beats(y, records=None, rr=None) -> BeatSet:
+    y = np.asarray(y, dtype=np.int8)
+    n = len(y)
+    if records is None:
+        records = ["100"] * n
+    x = np.arange(n * 187, dtype=np.float32).reshape(n, 187)
+    rr = np.ones((n, 3), np.float32) if rr is None else rr
+    return BeatSet(x, y, np.asarray(records), np.arange(n, dtype=np.int64) * 10, rr)
+
+
+def make_windows(y, records=None) -> WindowSet:
+    y = np.asarray(y, dtype=np.int8)
+    n = len(y)
+    records = ["100"] * n if records is None else records
+    return WindowSet(
+        x=np.arange(n * 8, dtype=np.float32).reshape(n, 8), y=y, record=np.asarray(records),
+        sample=np.arange(n, dtype=np.int64), aami=(2 * y).astype(np.int8), fs=360.0,
+    )
+
+
+class TestConstants:
+    def test_records_and_splits(self):
+        assert len(RECORDS) == 48 and len(set(RECORDS)) == 48
+        assert len(DS1) == 22 and len(DS2) == 22
+        assert not set(DS1) & set(DS2)
+        assert set(DS1) | set(DS2) | set(PACED) == set(RECORDS)
+
+    def test_splits_match_the_data_readme(self, mitdb_dir):
+        text = (mitdb_dir.parent / "README.md").read_text()
+        for name, records in (("DS1", DS1), ("DS2", DS2)):
+            listed = re.search(rf"{name} = ([0-9\s]+)", text)
+            assert listed is not None and tuple(listed[1].split()) == records
+        assert tuple((mitdb_dir / "RECORDS").read_text().split()) == RECORDS
+
+    def test_kaggle_counts(self):
+        assert sum(ds.KAGGLE_MITBIH_COUNTS.values()) == 109_446
+        assert tuple(ds.KAGGLE_MITBIH_COUNTS) == CLASSES
+
+
+class TestBeatSet:
+    def test_len_and_indexing(self):
+        beats = make_beats([0, 1, 2, 0, 4], records=["100", "100", "101", "101", "102"])
+        assert len(beats) == 5
+        sub = beats[beats.y == 0]
+        assert isinstance(sub, BeatSet) and sub.sample.tolist() == [0, 30]
+        assert beats[[4, 0]].y.tolist() == [4, 0]
+        assert beats[np.array([], dtype=np.int64)].x.shape == (0, 187)
+        assert len(beats[2]) == 1 and beats[2].record.tolist() == ["101"]
+        assert beats[1:3].y.tolist() == [1, 2]
+        np.testing.assert_array_equal(beats[np.int64(3)].x, beats.x[3:4])
+
+    def test_bad_indices(self):
+        beats = make_beats([0, 1])
+        with pytest.raises(IndexError, match="boolean index has shape"):
+            beats[np.array([True])]
+        with pytest.raises(IndexError, match="bool mask or integers"):
+            beats[np.array([0.5])]
+
+    def test_class_counts_and_has_rr(self):
+        beats = make_beats([0, 0, 3])
+        assert beats.class_counts().tolist() == [2, 0, 0, 1, 0]
+        assert beats.has_rr
+        nan_rr = np.full((3, 3), np.nan, np.float32)
+        assert not dataclasses.replace(beats, rr=nan_rr).has_rr
+
+    def test_is_frozen(self):
+        beats = make_beats([0])
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            beats.y = np.array([1], np.int8)
+
+    def test_checks_shapes_and_codes(self):
+        good = make_beats([0, 1])
+        with pytest.raises(ValueError, match="record has 1 rows but y has 2"):
+            dataclasses.replace(good, record=np.array(["100"]))
+        with pytest.raises(ValueError, match=r"rr must have shape \(2, 3\)"):
+            dataclasses.replace(good, rr=np.ones((2, 2), np.float32))
+        with pytest.raises(TypeError, match="y must be int8"):
+            dataclasses.replace(good, y=np.array([0, 1]))
+        with pytest.raises(ValueError, match="class codes 0-4"):
+            dataclasses.replace(good, y=np.array([0, 5], np.int8))
+        with pytest.raises(ValueError, match="x must be 2-D"):
+            dataclasses.replace(good, x=np.zeros(2, np.float32))
+
+    def test_save_load_roundtrip(self, tmp_path):
+        beats = dataclasses.replace(
+            make_beats([0, 2, 4], records=["100", "232", "232"]), n_unmatched=3, n_missed=2
+        )
+        path = beats.save(tmp_path / "beats")
+        assert path.name == "beats.npz"
+        with np.load(path, allow_pickle=False) as data:  # plain arrays only
+            assert data["record"].dtype.kind == "U"
+        back = BeatSet.load(path)
+        for f in dataclasses.fields(BeatSet):
+            np.testing.assert_array_equal(getattr(back, f.name), getattr(beats, f.name))
+            assert np.asarray(getattr(back, f.name)).dtype == np.asarray(
+                getattr(beats, f.name)).dtype
+        assert back.classes == CLASSES and back.n_unmatched == 3 and back.n_missed == 2
+        with pytest.raises(ValueError, match="does not hold a saved WindowSet"):
+            WindowSet.load(path)
+
+
+class TestWindowSet:
+    def test_fields_follow_indexing(self):
+        w = make_windows([0, 1, 1])
+        sub = w[w.y == 1]
+        assert sub.aami.tolist() == [2, 2] and sub.fs == 360.0
+        assert w.class_counts().tolist() == [1, 2]
+
+    def test_save_load(self, tmp_path):
+        w = dataclasses.replace(make_windows([1, 0]), n_dropped=4)
+        back = WindowSet.load(w.save(tmp_path / "w.npz"))
+        assert back.n_dropped == 4 and back.fs == 360.0 and back.classes == w.classes
+        np.testing.assert_array_equal(back.x, w.x)
+
+
+class TestConcatenate:
+    def test_joins_in_order_and_sums_counts(self):
+        a = dataclasses.replace(make_beats([0, 1], records=["100", "100"]), n_unmatched=1)
+        b = dataclasses.replace(make_beats([2], records=["2010"]), n_missed=2)
+        c = concatenate([a, b])
+        assert c.y.tolist() == [0, 1, 2]
+        assert c.record.tolist() == ["100", "100", "2010"]
+        assert (c.n_unmatched, c.n_missed) == (1, 2)
+        np.testing.assert_array_equal(c.x, np.concatenate([a.x, b.x]))
+
+    def test_refuses_mixed_sets(self):
+        with pytest.raises(ValueError, match="sets is empty"):
+            concatenate([])
+        with pytest.raises(ValueError, match="is a WindowSet"):
+            concatenate([make_beats([0]), make_windows([0])])
+        ptb = dataclasses.replace(make_beats([0]), classes=("normal", "abnormal"))
+        with pytest.raises(ValueError, match="classes"):
+            concatenate([make_beats([0]), ptb])
+        other_fs = dataclasses.replace(make_windows([0]), fs=250.0)
+        with pytest.raises(ValueError, match=r"sets\[1\]\.fs=250\.0"):
+            concatenate([make_windows([0]), other_fs])
+        with pytest.raises(TypeError, match="must hold BeatSet or WindowSet"):
+            concatenate([np.zeros(3)])
+
+    @given(st.lists(st.lists(st.integers(0, 4), max_size=5), min_size=1, max_size=4))
+    def test_index_then_concatenate_is_identity(self, labels):
+        sets = [make_beats(y) for y in labels]
+        joined = concatenate(sets)
+        assert len(joined) == sum(len(s) for s in sets)
+        mask = joined.y % 2 == 0
+        back = concatenate([joined[mask], joined[~mask]])
+        assert sorted(back.x[:, 0].tolist()) == sorted(joined.x[:, 0].tolist())
+
+
+class TestRRFeatures:
+    def test_known_values(self):
+        rr = rr_features([0, 360, 720, 1260], fs=360.0, local_window_s=10.0)
+        mean = (1 + 1 + 1.5) / 3
+        np.testing.assert_allclose(rr[:, 0], np.array([1, 1, 1, 1.5]) / mean, rtol=1e-6)
+        np.testing.assert_allclose(rr[:, 1], np.array([1, 1, 1.5, 1.5]) / mean, rtol=1e-6)
+        np.testing.assert_allclose(rr[:, 2], 1.0, rtol=1e-6)
+        assert rr.dtype == np.float32
+
+    def test_local_mean_uses_only_nearby_intervals(self):
+        # 20 beats 1 s apart, then 20 beats 0.5 s apart: a 2 s window sees one rhythm
+        peaks = np.concatenate([np.arange(20) * 100, 1900 + np.arange(1, 21) * 50])
+        rr = rr_features(peaks, fs=100.0, local_window_s=2.0)
+        mean = np.diff(peaks).mean() / 100
+        np.testing.assert_allclose(rr[5, 2], 1.0 / mean, rtol=1e-6)
+        np.testing.assert_allclose(rr[-5, 2], 0.5 / mean, rtol=1e-6)
+
+    def test_fewer_than_two_beats(self):
+        assert rr_features([], fs=360.0).shape == (0, 3)
+        assert rr_features([5], fs=360.0).tolist() == [[1.0, 1.0, 1.0]]
+
+    def test_bad_input(self):
+        with pytest.raises(ValueError, match="strictly increasing"):
+            rr_features([10, 5], fs=360.0)
+        with pytest.raises(ValueError, match="1-D"):
+            rr_features([[1, 2]], fs=360.0)
+        with pytest.raises(TypeError, match="dtype"):
+            rr_features(["a"], fs=360.0)
+        with pytest.raises(ValueError, match="local_window_s"):
+            rr_features([1, 2], fs=360.0, local_window_s=0)
+        with pytest.raises(ValueError, match="fs"):
+            rr_features([1, 2], fs=-1.0)
+
+    @given(
+        st.lists(st.integers(1, 500), min_size=2, max_size=40),
+        st.integers(1, 5),
+    )
+    def test_invariant_to_sampling_rate(self, gaps, k):
+        peaks = np.cumsum(gaps)
+        a = rr_features(peaks, fs=100.0)
+        b = rr_features(peaks * k, fs=100.0 * k)
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+        assert np.all(a > 0)
+
+
+class TestMatch:
+    def test_one_to_one_nearest(self):
+        det = np.array([98, 105, 300, 700])
+        ref = np.array([100, 310, 500])
+        d, r = ds._match(det, ref, tol=15)
+        assert d.tolist() == [0, 2] and r.tolist() == [0, 1]
+
+    def test_one_detection_between_two_beats(self):
+        d, r = ds._match(np.array([150]), np.array([140, 160]), tol=20)
+        assert d.tolist() == [0] and r.tolist() == [0]
+
+
+class TestTrainTestSplit:
+    def test_stratified_item_split(self):
+        beats = make_beats([0] * 50 + [1] * 10 + [2] * 5)
+        train, test = train_test_split(beats, test_size=0.2, seed=3)
+        assert test.class_counts().tolist() == [10, 2, 1, 0, 0]
+        assert len(train) + len(test) == len(beats)
+        assert not set(train.sample.tolist()) & set(test.sample.tolist())
+        assert np.all(np.diff(test.sample) > 0)  # original order kept
+
+    def test_seeded(self):
+        beats = make_beats([0] * 30 + [1] * 30)
+        a = train_test_split(beats, seed=7)
+        b = train_test_split(beats, seed=7)
+        c = train_test_split(beats, seed=8)
+        assert isinstance(a, Split)
+        np.testing.assert_array_equal(a.test.sample, b.test.sample)
+        assert a.test.sample.tolist() != c.test.sample.tolist()
+
+    def test_unstratified(self):
+        beats = make_beats([0] * 90 + [1] * 10)
+        _, test = train_test_split(beats, test_size=0.3, stratify=False, seed=0)
+        assert len(test) == 30
+
+    def test_by_record_keeps_records_whole(self):
+        records = [f"r{i}" for i in range(10) for _ in range(20)]
+        y = np.tile(np.r_[np.zeros(18), np.ones(2)], 10)
+        beats = make_beats(y, records=records)
+        train, test = train_test_split(beats, test_size=0.3, by_record=True, seed=0)
+        assert not set(train.record) & set(test.record)
+        assert len(test) == 60
+        assert test.class_counts()[1] == 6
+
+    def test_by_record_uneven_records(self):
+        rng = np.random.default_rng(0)
+        sizes = rng.integers(5, 200, size=15)
+        records = np.repeat([f"{i:03d}" for i in range(15)], sizes)
+        y = rng.integers(0, 3, size=len(records))
+        beats = make_beats(y, records=records)
+        for seed in range(5):
+            train, test = train_test_split(beats, test_size=0.25, by_record=True, seed=seed)
+            assert len(train) and len(test)
+            assert not set(train.record) & set(test.record)
+            assert abs(len(test) / len(beats) - 0.25) < 0.1
+
+    def test_windows(self):
+        w = make_windows([0] * 10 + [1] * 10)
+        _, test = train_test_split(w, test_size=0.5)
+        assert isinstance(test, WindowSet) and test.class_counts().tolist() == [5, 5]
+
+    def test_bad_arguments(self):
+        beats = make_beats([0, 1, 0, 1])
+        for bad in (0, 1, 1.5, -0.1, True, "0.2"):
+            with pytest.raises(ValueError, match="test_size"):
+                train_test_split(beats, test_size=bad)
+        with pytest.raises(ValueError, match="empty"):
+            train_test_split(make_beats([]))
+        with pytest.raises(ValueError, match="at least two records"):
+            train_test_split(beats, by_record=True)
+        with pytest.raises(TypeError, match="BeatSet or WindowSet"):
+            train_test_split(np.zeros((4, 187)))
+
+    @given(st.lists(st.integers(0, 4), min_size=1, max_size=60), st.integers(0, 2**32 - 1))
+    def test_partition(self, y, seed):
+        beats = make_beats(y)
+        train, test = train_test_split(beats, test_size=0.25, seed=seed)
+        assert sorted([*train.sample.tolist(), *test.sample.tolist()]) == beats.sample.tolist()
+
+
+class TestInterPatientSplit:
+    def test_ds1_ds2(self):
+        beats = make_beats([0] * 4, records=["101", "100", "104", "234"])
+        train, test = inter_patient_split(beats)
+        assert train.record.tolist() == ["101"]
+        assert test.record.tolist() == ["100", "234"]  # paced 104 left out
+
+    def test_custom_and_errors(self):
+        beats = make_beats([0, 1], records=["100", "101"])
+        train, test = inter_patient_split(beats, train=["100"], test=["101"])
+        assert train.y.tolist() == [0] and test.y.tolist() == [1]
+        with pytest.raises(ValueError, match=r"share records \['100'\]"):
+            inter_patient_split(beats, train=["100"], test=["100"])
+        with pytest.raises(ValueError, match="no item of data comes from the test records"):
+            inter_patient_split(beats, train=["100"], test=["200"])
+        kaggle = make_beats([0, 1], records=["", ""])
+        with pytest.raises(ValueError, match="Kaggle files"):
+            inter_patient_split(kaggle)
+
+
+def _write_csv(path: Path, rows: np.ndarray) -> Path:
+    np.savetxt(path, rows, delimiter=",", fmt="%.18e")  # the Kaggle files' number format
+    return path
+
+
+class TestLoadKaggleMitbih:
+    def test_reads_samples_and_labels(self, tmp_path):
+        rng = np.random.default_rng(0)
+        samples = rng.random((6, 187))
+        labels = np.array([0, 1, 2, 3, 4, 0])
+        path = _write_csv(tmp_path / "mitbih_test.csv", np.column_stack([samples, labels]))
+        beats = load_kaggle_mitbih(path)
+        assert beats.x.dtype == np.float32 and beats.x.shape == (6, 187)
+        np.testing.assert_allclose(beats.x, samples, rtol=1e-6)
+        assert beats.y.dtype == np.int8 and beats.y.tolist() == labels.tolist()
+        assert beats.classes == CLASSES
+        assert beats.record.tolist() == [""] * 6 and beats.sample.tolist() == list(range(6))
+        assert not beats.has_rr
+
+    @pytest.mark.parametrize(
+        ("mutate", "match"),
+        [
+            (lambda t: t[:, 1:], "has 187 columns, expected 188"),
+            (lambda t: np.column_stack([t, t[:, :1]]), "has 189 columns"),
+            (lambda t: np.where(np.arange(t.size).reshape(t.shape) == 5, np.nan, t),
+             "NaN or infinite value.*row 0, column 5"),
+            (lambda t: np.column_stack([t[:, :-1], [0, 5, 0]]), "row 1 has label 5.0"),
+            (lambda t: np.column_stack([t[:, :-1], [0, -1, 0]]), "row 1 has label -1.0"),
+            (lambda t: np.column_stack([t[:, :-1], [0, 1.5, 0]]), "whole numbers 0-4"),
+        ],
+    )
+    def test_bad_tables(self, tmp_path, mutate, match):
+        table = np.column_stack([np.zeros((3, 187)), [0, 1, 2]])
+        path = _write_csv(tmp_path / "bad.csv", mutate(table))
+        with pytest.raises(ValueError, match=match):
+            load_kaggle_mitbih(path)
+
+    def test_ragged_rows_and_missing_files(self, tmp_path):
+        path = tmp_path / "ragged.csv"
+        path.write_text(",".join(["0"] * 188) + "\n" + ",".join(["0"] * 100) + "\n")
+        with pytest.raises(ValueError, match="every row must hold 188 comma-separated"):
+            load_kaggle_mitbih(path)
+        (tmp_path / "empty.csv").write_text("")
+        with pytest.raises(ValueError, match="holds no rows"):
+            load_kaggle_mitbih(tmp_path / "empty.csv")
+        with pytest.raises(ValueError, match="is not a file"):
+            load_kaggle_mitbih(tmp_path / "nope.csv")
+        with pytest.raises(TypeError, match="file path"):
+            load_kaggle_mitbih(3)
+
+
+class TestLoadKagglePtb:
+    def test_two_files_two_classes(self, tmp_path):
+        normal = _write_csv(tmp_path / "ptbdb_normal.csv",
+                            np.column_stack([np.full((2, 187), 0.25), [0, 0]]))
+        abnormal = _write_csv(tmp_path / "ptbdb_abnormal.csv",
+                              np.column_stack([np.full((3, 187), 0.5), [1, 1, 1]]))
+        ptb = load_kaggle_ptb(normal, abnormal)
+        assert ptb.classes == ("normal", "abnormal")
+        assert ptb.y.tolist() == [0, 0, 1, 1, 1]
+        assert ptb.sample.tolist() == [0, 1, 0, 1, 2]
+        assert ptb.class_counts().tolist() == [2, 3]
+
+    def test_refuses_five_class_labels(self, tmp_path):
+        path = _write_csv(tmp_path / "p.csv", np.column_stack([np.zeros((2, 187)), [0, 2]]))
+        with pytest.raises(ValueError, match=r"row 1 has label 2\.0.*0-1"):
+            load_kaggle_ptb(path)
+        with pytest.raises(ValueError, match="at least one path"):
+            load_kaggle_ptb()
+
+
+class TestArgumentChecks:
+    """Errors raised before any record is read."""
+
+    @pytest.mark.parametrize("build", [mitbih_beats, mitbih_windows])
+    def test_records(self, build, tmp_path):
+        with pytest.raises(ValueError, match=r"records \['999'\] are not MIT-BIH records"):
+            build(tmp_path, ["100", "999"])
+        with pytest.raises(ValueError, match="records is empty"):
+            build(tmp_path, [])
+        with pytest.raises(ValueError, match="lists a record twice"):
+            build(tmp_path, ["100", 100])
+        with pytest.raises(TypeError, match="list of record names"):
+            build(tmp_path, 1.5)
+
+    @pytest.mark.parametrize("build", [mitbih_beats, mitbih_windows])
+    def test_data_dir_without_records(self, build, tmp_path):
+        with pytest.raises(ValueError, match=r"lacks 2 record\(s\) \(100, 101.*heartbeat downl"):
+            build(tmp_path, ["100", "101"])
+        with pytest.raises(ValueError, match=r"is not a folder.*heartbeat download mitdb"):
+            build(tmp_path / "missing", ["100"])
+        with pytest.raises(TypeError, match="data_dir must be a folder path"):
+            build(None, ["100"])
+
+    @pytest.mark.parametrize("build", [mitbih_beats, mitbih_windows])
+    def test_missing_annotation_file(self, build, tmp_path, mitdb_dir):
+        for ext in ("hea", "dat"):
+            shutil.copyfile(mitdb_dir / f"100.{ext}", tmp_path / f"100.{ext}")
+        with pytest.raises(ValueError, match=r"lacks the annotation file of record\(s\) 100"):
+            build(tmp_path, ["100"])
+
+    @pytest.mark.parametrize("build", [mitbih_beats, mitbih_windows])
+    def test_channel_type(self, build, mitdb_dir):
+        with pytest.raises(ValueError, match="channel=-1 must be >= 0"):
+            build(mitdb_dir, ["100"], channel=-1)
+        with pytest.raises(TypeError, match="channel must be an integer"):
+            build(mitdb_dir, ["100"], channel=1.0)
+
+    def test_beat_options(self, mitdb_dir):
+        with pytest.raises(ValueError, match="peaks='rpeaks' must be one of"):
+            mitbih_beats(mitdb_dir, ["100"], peaks="rpeaks")
+        with pytest.raises(ValueError, match="tolerance_s"):
+            mitbih_beats(mitdb_dir, ["100"], tolerance_s=0)
+
+    def test_window_options(self, mitdb_dir):
+        with pytest.raises(ValueError, match="normal='x'"):
+            mitbih_windows(mitdb_dir, ["100"], normal="x")
+        with pytest.raises(ValueError, match="dtype='int16'"):
+            mitbih_windows(mitdb_dir, ["100"], dtype="int16")
+        with pytest.raises(ValueError, match="half_width_s"):
+            mitbih_windows(mitdb_dir, ["100"], half_width_s=-2)
+
+    def test_cache_dir_type(self, mitdb_dir):
+        with pytest.raises(TypeError, match="cache_dir"):
+            mitbih_windows(mitdb_dir, ["100"], cache_dir=5, quiet=True)
+
+
+def test_download_is_exported():
+    from heartbeat.download import download
+
+    assert ds.download is download
