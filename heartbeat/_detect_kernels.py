@@ -33,6 +33,7 @@ PARAM_NAMES: tuple[str, ...] = (
     "t_wave_height",  # a T wave is also lower than this fraction of its QRS
     "floor_low",  # within floor_low_s of 2 QRS that beat `floor`, this factor suffices
     "floor_low_s",
+    "p_wave_rr",  # when > 0, a larger candidate nearer to the expected RR also wins
 )
 N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
 
@@ -61,7 +62,7 @@ def decide_beats(
         factor (which keeps noise-only stretches silent).
     fs : float
         Sampling frequency in Hz.
-    params : ndarray of float64, shape (17,)
+    params : ndarray of float64, shape (18,)
         The rule's constants, in the order of :data:`PARAM_NAMES`.
     out : ndarray of int64, shape (n,)
         Receives the positions of the accepted candidates.
@@ -91,6 +92,7 @@ def decide_beats(
     t_wave_height = params[14]
     floor_low = params[15]
     floor_low_len = params[16] * fs
+    p_wave_rr = params[17]
 
     # --- initial QRS level: maxima of each of the first 8 seconds
     qrs_buf = np.zeros(N_LEVELS)
@@ -200,6 +202,11 @@ def decide_beats(
                     pos[m] - p < refractory
                     or slope[m] > p_wave_slope * slope[k]
                     or height[m] > p_wave_height * height[k]
+                    or (
+                        p_wave_rr > 0.0
+                        and last >= 0
+                        and abs(pos[m] - last - rr_mean) < abs(pos[k] - last - rr_mean)
+                    )
                 ):
                     k = m
                 m += 1

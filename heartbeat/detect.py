@@ -40,6 +40,7 @@ RULE = {
     "t_wave_height": 1e9,
     "floor_low": 2.0,
     "floor_low_s": 3.0,
+    "p_wave_rr": 1.0,
 }
 PRESCREEN = 1.0  # candidates below the local envelope median are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
