@@ -194,8 +194,8 @@ def download(
         A name in :data:`DATABASES` (the MIT-BIH Arrhythmia Database, 1.0.0).
     dest : path
         Folder to fill; created if missing.  Afterwards it holds every file listed in
-        ``SHA256SUMS`` (or those of `records`) and ``SHA256SUMS`` itself, so
-        ``sha256sum -c SHA256SUMS`` passes there.
+        ``SHA256SUMS`` (or those of `records`) and a ``SHA256SUMS`` with the lines of
+        the files present, so ``sha256sum -c SHA256SUMS`` passes there.
     base_url : str, optional
         The database folder URL, ending in ``/``; default ``DATABASES[database]``,
         e.g. ``"https://physionet.org/files/mitdb/1.0.0/"``.  Use it for a mirror.
@@ -333,11 +333,14 @@ def download(
             time.sleep(retry_wait_s * 2 ** (failures - 1))
         os.replace(part, final)
         downloaded.append(name)
+    # keep the server's list (as is when every file is here, else the lines of the
+    # files present, e.g. after a records= subset), so `sha256sum -c` works in dest
+    present = [n for n in sorted(sums) if (dest / n).is_file()]
     with atomic_open(dest / "SHA256SUMS") as fh:
-        if records is None:
+        if len(present) == len(sums):
             fh.write(sums_bytes)
         else:
-            fh.write("".join(f"{sums[n]}  {n}\n" for n in names).encode())
+            fh.write("".join(f"{sums[n]}  {n}\n" for n in present).encode())
     with contextlib.suppress(OSError):  # make the renames durable where the OS allows it
         fd = os.open(dest, os.O_RDONLY)
         try:

@@ -217,6 +217,8 @@ class TestDownload:
         assert result.downloaded == ("101.atr", "101.dat", "101.hea", "ANNOTATORS")
         assert not (dest / "100.dat").exists()
         assert len((dest / "SHA256SUMS").read_text().splitlines()) == 4
+        _get(url, dest, records=["100"])  # a second subset adds to the list
+        assert len((dest / "SHA256SUMS").read_text().splitlines()) == 7
         with pytest.raises(ValueError, match=r"records \['999'\] are not listed"):
             _get(url, dest, records=["999"])
 
