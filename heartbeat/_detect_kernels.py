@@ -24,16 +24,15 @@ PARAM_NAMES: tuple[str, ...] = (
     "search_back_threshold",  # fraction of the threshold a missed QRS must reach
     "rr_max_s",  # RR intervals longer than this are remembered as this long
     "init_s",  # the QRS level starts from per-second maxima over this first stretch
-    "p_wave_s",  # a QRS candidate followed this closely by a larger, steeper one...
-    "p_wave_slope",  # ... steeper by this factor, is a P (or T) wave: the later one wins
-    "p_wave_height",  # ... as it is when the later one is this many times higher
+    "p_wave_s",  # an accepted candidate yields to a larger one this soon after it when...
+    "p_wave_slope",  # ... the later one is steeper by this factor,
+    "p_wave_height",  # ... or higher by this factor, or nearer the expected RR interval
     "floor",  # a QRS must exceed this many times the local envelope median...
-    "search_back_floor",  # ... or this many times when found by search-back,
-    "search_back_chain",  # which may find at most this many QRS in a row
-    "t_wave_height",  # a T wave is also lower than this fraction of its QRS
-    "floor_low",  # within floor_low_s of 2 QRS that beat `floor`, this factor suffices
+    "floor_low",  # ... or this many, within floor_low_s of two QRS that beat `floor`
     "floor_low_s",
-    "p_wave_rr",  # when > 0, a larger candidate nearer to the expected RR also wins
+    "search_back_floor",  # search-back candidates must exceed this many times the median
+    "search_back_chain",  # search-back may find at most this many QRS in a row
+    "slope_s",  # a candidate's slope is the largest |slope| within +- this time
 )
 N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
 
@@ -41,13 +40,13 @@ N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
 def decide_beats(
     pos: np.ndarray,
     height: np.ndarray,
-    slope: np.ndarray,
     floor: np.ndarray,
+    slope_sq: np.ndarray,
     fs: float,
     params: np.ndarray,
     out: np.ndarray,
 ) -> int:
-    """Classify candidate peaks of the QRS energy envelope as QRS or noise.
+    """Classify candidate peaks of the QRS envelope as QRS or noise.
 
     Parameters
     ----------
@@ -55,14 +54,14 @@ def decide_beats(
         Sorted sample indices of the candidates (local maxima of the envelope).
     height : ndarray of float64, shape (n,)
         Envelope value at each candidate.
-    slope : ndarray of float64, shape (n,)
-        Largest absolute slope of the band-passed signal around each candidate.
     floor : ndarray of float64, shape (n,)
         Local median of the envelope around each candidate; a QRS must exceed it by a
         factor (which keeps noise-only stretches silent).
+    slope_sq : ndarray of float64, shape (n_samples,)
+        Squared slope of the band-passed signal, sample by sample.
     fs : float
         Sampling frequency in Hz.
-    params : ndarray of float64, shape (18,)
+    params : ndarray of float64, shape (17,)
         The rule's constants, in the order of :data:`PARAM_NAMES`.
     out : ndarray of int64, shape (n,)
         Receives the positions of the accepted candidates.
@@ -87,162 +86,150 @@ def decide_beats(
     p_wave_slope = params[9]
     p_wave_height = params[10]
     floor_factor = params[11]
-    sb_floor_factor = params[12]
-    sb_chain = params[13]
-    t_wave_height = params[14]
-    floor_low = params[15]
-    floor_low_len = params[16] * fs
-    p_wave_rr = params[17]
+    floor_low = params[12]
+    floor_low_len = params[13] * fs
+    sb_floor_factor = params[14]
+    sb_chain = params[15]
+    half = int(params[16] * fs + 0.5)
 
-    # --- initial QRS level: maxima of each of the first 8 seconds
-    qrs_buf = np.zeros(N_LEVELS)
-    noise_buf = np.zeros(N_LEVELS)
+    # --- each candidate's slope: the largest |slope| within +-half samples
+    slope = np.empty(n)
+    m_samples = slope_sq.shape[0]
+    for j in range(n):
+        lo = pos[j] - half
+        hi = pos[j] + half + 1
+        slope[j] = np.sqrt(slope_sq[max(lo, 0) : min(hi, m_samples)].max())
+
+    # --- initial QRS level: maxima of each second of the first init_s seconds
+    levels = np.zeros((2, N_LEVELS))  # row 0: QRS peak heights, row 1: noise peak heights
+    scratch = np.empty(N_LEVELS)
     rr_buf = np.full(N_LEVELS, fs)
-    sec = int(fs + 0.5)
-    if sec < 1:
-        sec = 1
+    sec = max(int(fs + 0.5), 1)
     n_sec = 0
     j = 0
     for b in range(N_LEVELS):
-        start = pos[0] + b * sec
         if b * sec >= init_len:
             break
+        start = pos[0] + b * sec
         best = 0.0
         while j < n and pos[j] < start + sec:
-            if pos[j] >= start and height[j] > best:
+            if height[j] > best:
                 best = height[j]
             j += 1
         if best > 0.0:
-            qrs_buf[n_sec] = best
+            levels[0, n_sec] = best
             n_sec += 1
     if n_sec == 0:
         return 0
-    # fill the remaining slots with the median of the observed maxima
-    srt = np.sort(qrs_buf[:n_sec])
-    med = srt[(n_sec - 1) // 2]
-    for b in range(n_sec, N_LEVELS):
-        qrs_buf[b] = med
+    init = np.sort(levels[0, :n_sec])
+    for b in range(n_sec, N_LEVELS):  # fill the other slots with the median of those seen
+        levels[0, b] = init[(n_sec - 1) // 2]
     qrs_i = 0
     noise_i = 0
     rr_i = 0
-
-    srt = np.sort(qrs_buf)
-    qrs_level = 0.5 * (srt[N_LEVELS // 2 - 1] + srt[N_LEVELS // 2])
-    srt = np.sort(noise_buf)
-    noise_level = 0.5 * (srt[N_LEVELS // 2 - 1] + srt[N_LEVELS // 2])
+    qrs_level = 0.0
+    noise_level = 0.0
     rr_mean = 0.0
-    for b in range(N_LEVELS):
-        rr_mean += rr_buf[b]
-    rr_mean /= N_LEVELS
-    thr = noise_level + threshold * (qrs_level - noise_level)
+    thr = 0.0
+    dirty = True
 
     count = 0
     last = -1  # position of the last QRS (-1: none yet)
     last_slope = 0.0
-    last_height = 0.0
     last_sure = -1  # positions of the last two QRS above the full floor
     prev_sure = -1
     sb = -1  # best search-back candidate since the last QRS
     chain = 0  # QRS found by search-back since the last one found directly
     j = 0
     while j < n:
+        if dirty:  # medians of the level buffers (insertion sort: no allocation)
+            for row in range(2):
+                for a in range(N_LEVELS):
+                    v = levels[row, a]
+                    b = a - 1
+                    while b >= 0 and scratch[b] > v:
+                        scratch[b + 1] = scratch[b]
+                        b -= 1
+                    scratch[b + 1] = v
+                mid = 0.5 * (scratch[N_LEVELS // 2 - 1] + scratch[N_LEVELS // 2])
+                if row == 0:
+                    qrs_level = mid
+                else:
+                    noise_level = mid
+            rr_mean = 0.0
+            for b in range(N_LEVELS):
+                rr_mean += rr_buf[b]
+            rr_mean /= N_LEVELS
+            thr = noise_level + threshold * (qrs_level - noise_level)
+            dirty = False
+
         p = pos[j]
-        # --- search back for a missed QRS after a long gap
+        h = height[j]
+        k = -1  # the candidate accepted in this step, if any
+        searched = False
         if (
             sb >= 0
             and p - last > search_back_rr * rr_mean
             and chain < sb_chain
             and prev_sure >= 0
             and last_sure - prev_sure < floor_low_len  # a rhythm of sure beats came before
+            and height[sb] > search_back_threshold * thr
         ):
-            if height[sb] > search_back_threshold * thr:
-                k = sb
-                rr = pos[k] - last
-                rr_buf[rr_i] = rr if rr < rr_max else rr_max
-                rr_i = (rr_i + 1) % N_LEVELS
-                qrs_buf[qrs_i] = height[k]
-                qrs_i = (qrs_i + 1) % N_LEVELS
-                out[count] = pos[k]
-                count += 1
-                last = pos[k]
-                last_slope = slope[k]
-                last_height = height[k]
-                sb = -1
-                chain += 1
-                srt = np.sort(qrs_buf)
-                qrs_level = 0.5 * (srt[N_LEVELS // 2 - 1] + srt[N_LEVELS // 2])
-                rr_mean = 0.0
-                for b in range(N_LEVELS):
-                    rr_mean += rr_buf[b]
-                rr_mean /= N_LEVELS
-                thr = noise_level + threshold * (qrs_level - noise_level)
-                j = k + 1
-                continue
-        h = height[j]
-        if last >= 0 and p - last < refractory:
+            k = sb  # search back: the largest skipped candidate since the last QRS
+            searched = True
+        elif last < 0 or p - last >= refractory:
+            is_qrs = h > thr and (
+                h > floor_factor * floor[j]
+                or (prev_sure >= 0 and p - prev_sure < floor_low_len and h > floor_low * floor[j])
+            )
+            t_like = last >= 0 and p - last < t_wave and slope[j] < t_wave_slope * last_slope
+            if is_qrs and not t_like:
+                # a larger candidate soon after wins when it is also steeper, much
+                # higher, or nearer the expected RR interval (the first was a P wave)
+                k = j
+                m = j + 1
+                while m < n and pos[m] - p < p_wave:
+                    if height[m] > height[k] and (
+                        pos[m] - p < refractory
+                        or slope[m] > p_wave_slope * slope[k]
+                        or height[m] > p_wave_height * height[k]
+                        or (
+                            last >= 0
+                            and abs(pos[m] - last - rr_mean) < abs(pos[k] - last - rr_mean)
+                        )
+                    ):
+                        k = m
+                    m += 1
+            else:
+                levels[1, noise_i] = h
+                noise_i = (noise_i + 1) % N_LEVELS
+                dirty = True
+                if not t_like and h > sb_floor_factor * floor[j] and (sb < 0 or h > height[sb]):
+                    sb = j
+        if k < 0:
             j += 1
             continue
-        confident = h > floor_factor * floor[j]
-        is_qrs = h > thr and (
-            confident
-            or (prev_sure >= 0 and p - prev_sure < floor_low_len and h > floor_low * floor[j])
-        )
-        t_like = (
-            last >= 0
-            and p - last < t_wave
-            and slope[j] < t_wave_slope * last_slope
-            and h < t_wave_height * last_height
-        )
-        if is_qrs and not t_like:
-            # hold the decision while a larger peak follows within the refractory time
-            k = j
-            m = j + 1
-            while m < n and pos[m] - p < p_wave:
-                if height[m] > height[k] and (
-                    pos[m] - p < refractory
-                    or slope[m] > p_wave_slope * slope[k]
-                    or height[m] > p_wave_height * height[k]
-                    or (
-                        p_wave_rr > 0.0
-                        and last >= 0
-                        and abs(pos[m] - last - rr_mean) < abs(pos[k] - last - rr_mean)
-                    )
-                ):
-                    k = m
-                m += 1
-            if last >= 0:
-                rr = pos[k] - last
-                rr_buf[rr_i] = rr if rr < rr_max else rr_max
-                rr_i = (rr_i + 1) % N_LEVELS
-            qrs_buf[qrs_i] = height[k]
-            qrs_i = (qrs_i + 1) % N_LEVELS
-            out[count] = pos[k]
-            count += 1
-            last = pos[k]
-            last_slope = slope[k]
-            last_height = height[k]
+        # --- accept candidate k as a QRS
+        if last >= 0:
+            rr = pos[k] - last
+            rr_buf[rr_i] = rr if rr < rr_max else rr_max
+            rr_i = (rr_i + 1) % N_LEVELS
+        levels[0, qrs_i] = height[k]
+        qrs_i = (qrs_i + 1) % N_LEVELS
+        dirty = True
+        out[count] = pos[k]
+        count += 1
+        last = pos[k]
+        last_slope = slope[k]
+        if searched:
+            chain += 1
+        else:
+            chain = 0
             if height[k] > floor_factor * floor[k]:
                 prev_sure = last_sure
                 last_sure = pos[k]
-            sb = -1
-            chain = 0
-            srt = np.sort(qrs_buf)
-            qrs_level = 0.5 * (srt[N_LEVELS // 2 - 1] + srt[N_LEVELS // 2])
-            rr_mean = 0.0
-            for b in range(N_LEVELS):
-                rr_mean += rr_buf[b]
-            rr_mean /= N_LEVELS
-            thr = noise_level + threshold * (qrs_level - noise_level)
-            j = k + 1
-            continue
-        noise_buf[noise_i] = h
-        noise_i = (noise_i + 1) % N_LEVELS
-        srt = np.sort(noise_buf)
-        noise_level = 0.5 * (srt[N_LEVELS // 2 - 1] + srt[N_LEVELS // 2])
-        thr = noise_level + threshold * (qrs_level - noise_level)
-        if not t_like and h > sb_floor_factor * floor[j] and (sb < 0 or h > height[sb]):
-            sb = j
-        j += 1
+        sb = -1
+        j = k + 1
     return count
 
 

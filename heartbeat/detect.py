@@ -19,7 +19,6 @@ LOWPASS_S = 0.025  # two passes of a 25 ms moving mean: low-pass, ~16 Hz at -3 d
 HIGHPASS_S = 0.12  # minus two passes of a 120 ms moving mean: high-pass, ~3 Hz
 SLOPE_S = 0.008  # slope = difference of the band-passed signal over +-8 ms
 ENVELOPE_S = 0.1  # moving mean of the squared slope over 100 ms
-SLOPE_WINDOW_S = 0.075  # a candidate's slope is the largest |slope| within +-75 ms
 FLOOR_BLOCK_S = 2.0  # the envelope's median is taken over blocks of 2 s
 # the decision rule's constants, in the kernel's order (_detect_kernels.PARAM_NAMES)
 RULE = {
@@ -35,12 +34,11 @@ RULE = {
     "p_wave_slope": 2.0,
     "p_wave_height": 1.3,
     "floor": 3.0,
-    "search_back_floor": 1.5,
-    "search_back_chain": 3.0,
-    "t_wave_height": 1e9,
     "floor_low": 2.0,
     "floor_low_s": 3.0,
-    "p_wave_rr": 1.0,
+    "search_back_floor": 1.5,
+    "search_back_chain": 3.0,
+    "slope_s": 0.075,
 }
 PRESCREEN = 1.0  # candidates below the local envelope median are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
@@ -85,16 +83,14 @@ def _band_pass(x: np.ndarray, fs: float, mm: MovingMean = _moving_mean) -> np.nd
 def _envelope(
     bp: np.ndarray, fs: float, mm: MovingMean = _moving_mean
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return the absolute slope of `bp` and its QRS energy envelope."""
+    """Return the squared slope of `bp` and its mean over ENVELOPE_S (the envelope²)."""
     k = max(1, round(SLOPE_S * fs))
-    slope = np.zeros_like(bp)
+    slope_sq = np.zeros_like(bp)
     if bp.size > 2 * k:
-        np.subtract(bp[2 * k :], bp[: -2 * k], out=slope[k:-k])
-    energy = mm(slope * slope, _odd(ENVELOPE_S, fs))
-    np.maximum(energy, 0.0, out=energy)  # cumulative sums can leave -1e-17
-    np.sqrt(energy, out=energy)
-    np.abs(slope, out=slope)
-    return slope, energy
+        d = slope_sq[k:-k]
+        np.subtract(bp[2 * k :], bp[: -2 * k], out=d)
+        np.multiply(d, d, out=d)
+    return slope_sq, mm(slope_sq, _odd(ENVELOPE_S, fs))
 
 
 def _local_maxima(e: np.ndarray) -> np.ndarray:
@@ -113,24 +109,21 @@ def _local_maxima(e: np.ndarray) -> np.ndarray:
     return idx.astype(np.int64, copy=False)
 
 
-def _window_max(values: np.ndarray, centres: np.ndarray, half: int) -> np.ndarray:
-    """Largest value of `values` within `centres` +- `half` samples."""
-    offsets = np.arange(-half, half + 1)
-    idx = np.clip(centres[:, None] + offsets, 0, values.size - 1)
-    return values[idx].max(axis=1)
+def _block_floor(energy_sq: np.ndarray, centres: np.ndarray, fs: float) -> np.ndarray:
+    """Return the median envelope of the ~2-s block around each candidate.
 
-
-def _block_floor(energy: np.ndarray, centres: np.ndarray, fs: float) -> np.ndarray:
-    """Return the median envelope of the ~2-s block around each candidate."""
+    The median is taken of the squared envelope on a 10 ms grid, then square-rooted.
+    """
     step = max(1, round(0.01 * fs))  # the envelope is smooth: a 10 ms grid suffices
     per = max(1, round(FLOOR_BLOCK_S * fs / step))  # grid points per block
     block = per * step  # samples per block
-    sub = energy[::step]
+    sub = energy_sq[::step]
     n_full = max(1, sub.size // per)
     medians = np.empty(n_full)
     if n_full > 1:
         medians[: n_full - 1] = np.median(sub[: (n_full - 1) * per].reshape(-1, per), axis=1)
     medians[-1] = np.median(sub[(n_full - 1) * per :])  # last block takes the remainder
+    np.sqrt(np.maximum(medians, 0.0), out=medians)
     return medians[np.minimum(centres // block, n_full - 1)]
 
 
@@ -253,17 +246,16 @@ def detect_r_peaks(
     # the same sums in the same order either way
     mm = _k.get_moving_mean_loop() if resolved == "numba" else _moving_mean
     bp = _band_pass(x, fs, mm)
-    slope, energy = _envelope(bp, fs, mm)
-    cand = _local_maxima(energy)
+    slope_sq, energy_sq = _envelope(bp, fs, mm)
+    cand = _local_maxima(energy_sq)  # the envelope's maxima: sqrt is monotonic
     if cand.size == 0:
         return np.empty(0, dtype=np.int64)
-    floor = _block_floor(energy, cand, fs)
-    height = energy[cand]
+    floor = _block_floor(energy_sq, cand, fs)
+    height = np.sqrt(np.maximum(energy_sq[cand], 0.0))  # sums can leave -1e-17
     keep = height > PRESCREEN * floor
     cand, height, floor = cand[keep], height[keep], floor[keep]
-    cand_slope = _window_max(slope, cand, max(1, round(SLOPE_WINDOW_S * fs)))
     out = np.empty(cand.size, dtype=np.int64)
     kernel = _k.get_decide_beats(resolved)
     params = np.array([RULE[name] for name in _k.PARAM_NAMES], dtype=np.float64)
-    count = kernel(cand, height, cand_slope, floor, fs, params, out)
+    count = kernel(cand, height, floor, slope_sq, fs, params, out)
     return _refine(x, bp, out[:count], fs)

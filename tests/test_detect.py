@@ -230,18 +230,18 @@ class TestDecisionKernel:
         rng = np.random.default_rng(seed)
         pos = np.cumsum(rng.integers(1, int(fs), size=n)).astype(np.int64)
         height = rng.lognormal(size=n)
-        slope = rng.lognormal(size=n)
         floor = rng.uniform(0, 1, size=n)
+        slope_sq = rng.lognormal(size=int(pos[-1]) + 10 if n else 10)
         params = np.array(
             [detect_module.RULE[k] for k in _detect_kernels.PARAM_NAMES], dtype=np.float64
         )
         out_py = np.zeros(n, dtype=np.int64)
         out_nb = np.zeros(n, dtype=np.int64)
         c_py = _detect_kernels.get_decide_beats("numpy")(
-            pos, height, slope, floor, fs, params, out_py
+            pos, height, floor, slope_sq, fs, params, out_py
         )
         c_nb = _detect_kernels.get_decide_beats("numba")(
-            pos, height, slope, floor, fs, params, out_nb
+            pos, height, floor, slope_sq, fs, params, out_nb
         )
         assert c_py == c_nb
         np.testing.assert_array_equal(out_py[:c_py], out_nb[:c_nb])
