@@ -60,8 +60,8 @@ For short segments (``nperseg * (nfft // 2 + 1) <= 2**18``: the ECG defaults, or
 up to nperseg = nfft = 512) the one-sided DFT of every frame is one matrix product
 with a ``(nperseg, 2 * n_freqs)`` matrix into which the window, the scaling, the
 detrend projection and the one-sided doubling are folded; on short rows this beats
-calling ``np.fft.rfft`` per frame (``python benchmarks/bench_features.py --paths``
-times both). Longer segments use ``np.fft.rfft``. Both
+calling ``np.fft.rfft`` per frame (``benchmarks/bench_features.py --paths`` times
+both). Longer segments use ``np.fft.rfft``. Both
 paths are tested against each other and against SciPy.
 """
 
@@ -414,7 +414,8 @@ class _Plan:
     bin_gain: np.ndarray | None  # per-bin factor after the DFT (one-sided doubling)
     basis: np.ndarray | None  # orthonormal detrend basis, (nperseg, 1 or 2)
     detrend_func: Callable[[np.ndarray], np.ndarray] | None
-    dft: np.ndarray | None  # (nperseg, 2 K) real matrix, columns re0, im0, re1, ...
+    dft: np.ndarray | None  # (nperseg, 2 K): columns re0, im0, re1, ... or re..., im...
+    power: bool  # the matrix is laid out for |z|^2 (re... then im...)
 
     @property
     def n_onesided(self) -> int:
@@ -442,6 +443,7 @@ def _make_plan(
     doubled: bool,
     detrend: str | Callable | None,
     dtype: type,
+    power: bool = False,
     method: str = "auto",
 ) -> _Plan:
     """Fold window, scale, detrend and one-sided doubling into one linear map."""
@@ -464,10 +466,13 @@ def _make_plan(
         if basis is not None:  # (x - Q Q^T x)^T M = x^T (M - Q Q^T M)
             cos -= basis @ (basis.T @ cos)
             sin -= basis @ (basis.T @ sin)
-        dft = np.empty((nperseg, 2 * n_bins))
-        dft[:, 0::2] = cos
-        dft[:, 1::2] = sin
-        dft = dft.astype(dtype)
+        if power:  # |z|^2 is then a sum of two contiguous halves
+            dft = np.concatenate([cos, sin], axis=1).astype(dtype)
+        else:  # interleaved, so the product can be viewed as complex
+            dft = np.empty((nperseg, 2 * n_bins))
+            dft[:, 0::2] = cos
+            dft[:, 1::2] = sin
+            dft = dft.astype(dtype)
     elif method != "fft":
         raise ValueError(f"method={method!r} must be 'auto', 'matmul' or 'fft'")
     return _Plan(
@@ -480,28 +485,24 @@ def _make_plan(
         basis=None if basis is None else basis.astype(dtype),
         detrend_func=func,
         dft=dft,
+        power=power,
     )
 
 
-def _onesided(frames: np.ndarray, plan: _Plan) -> np.ndarray:
-    """Scaled one-sided DFT of each frame: (rows, n_frames, nperseg) -> (rows, n_frames, K)."""
-    rows, n_frames, nperseg = frames.shape
-    if plan.detrend_func is not None:
-        seg = plan.detrend_func(np.array(frames))  # a copy: the callable may work in place
-        if not isinstance(seg, np.ndarray) or seg.shape != frames.shape:
-            raise ValueError(
-                f"detrend callable must return an array of shape {frames.shape} "
-                f"(detrended along the last axis), got {getattr(seg, 'shape', type(seg))}"
-            )
-        frames = seg.astype(plan.dtype, copy=False)
-    if plan.dft is not None:
-        flat = np.ascontiguousarray(frames).reshape(rows * n_frames, nperseg)
-        z = flat @ plan.dft  # (rows * n_frames, 2 K): re, im interleaved
-        z[:, 1] = 0.0  # bin 0 of a real signal is real: exact zeros keep np.angle stable
-        if plan.nfft % 2 == 0:
-            z[:, -1] = 0.0  # and so is the Nyquist bin
-        complex_dtype = np.complex64 if plan.dtype == np.float32 else np.complex128
-        return z.view(complex_dtype).reshape(rows, n_frames, plan.n_onesided)
+def _detrended_by_callable(frames: np.ndarray, plan: _Plan) -> np.ndarray:
+    if plan.detrend_func is None:
+        return frames
+    seg = plan.detrend_func(np.array(frames))  # a copy: the callable may work in place
+    if not isinstance(seg, np.ndarray) or seg.shape != frames.shape:
+        raise ValueError(
+            f"detrend callable must return an array of shape {frames.shape} "
+            f"(detrended along the last axis), got {getattr(seg, 'shape', type(seg))}"
+        )
+    return seg.astype(plan.dtype, copy=False)
+
+
+def _rfft_frames(frames: np.ndarray, plan: _Plan) -> np.ndarray:
+    """Transform frames with np.fft.rfft: detrend, window, DFT, per-bin gain."""
     if plan.basis is not None:
         seg = frames - (frames @ plan.basis) @ plan.basis.T
         seg *= plan.win
@@ -511,6 +512,39 @@ def _onesided(frames: np.ndarray, plan: _Plan) -> np.ndarray:
     if plan.bin_gain is not None:
         z *= plan.bin_gain
     return z
+
+
+def _onesided(frames: np.ndarray, plan: _Plan) -> np.ndarray:
+    """Scaled one-sided DFT of each frame: (rows, n_frames, nperseg) -> (rows, n_frames, K)."""
+    rows, n_frames, nperseg = frames.shape
+    frames = _detrended_by_callable(frames, plan)
+    if plan.dft is None:
+        return _rfft_frames(frames, plan)
+    flat = np.ascontiguousarray(frames).reshape(rows * n_frames, nperseg)
+    z = flat @ plan.dft  # (rows * n_frames, 2 K): re, im interleaved
+    z[:, 1] = 0.0  # bin 0 of a real signal is real: exact zeros keep np.angle stable
+    if plan.nfft % 2 == 0:
+        z[:, -1] = 0.0  # and so is the Nyquist bin
+    complex_dtype = np.complex64 if plan.dtype == np.float32 else np.complex128
+    return z.view(complex_dtype).reshape(rows, n_frames, plan.n_onesided)
+
+
+def _onesided_power(frames: np.ndarray, plan: _Plan) -> np.ndarray:
+    """Scaled one-sided |DFT|^2 of each frame: (rows, n_frames, K), real."""
+    rows, n_frames, nperseg = frames.shape
+    frames = _detrended_by_callable(frames, plan)
+    if plan.dft is None:
+        z = _rfft_frames(frames, plan)
+        power = z.real * z.real
+        power += z.imag * z.imag
+        return power
+    n_bins = plan.n_onesided
+    flat = np.ascontiguousarray(frames).reshape(rows * n_frames, nperseg)
+    z = flat @ plan.dft  # (rows * n_frames, 2 K): all real parts, then all imaginary
+    np.square(z, out=z)
+    power = z[:, :n_bins]
+    power += z[:, n_bins:]
+    return power.reshape(rows, n_frames, n_bins)
 
 
 def _mirror(z: np.ndarray, nfft: int, power: bool) -> np.ndarray:
@@ -533,14 +567,12 @@ def _framed_transform(
     rows_per_block = max(1, _BLOCK_VALUES // (n_frames * plan.nperseg))
     for start in range(0, batch, rows_per_block):
         stop = min(batch, start + rows_per_block)
-        z = _onesided(frames[start:stop], plan)  # (rows, T, K)
         if mode == "psd":
-            block = z.real * z.real
-            block += z.imag * z.imag
+            block = _onesided_power(frames[start:stop], plan)  # (rows, T, K)
         elif mode == "magnitude":
-            block = np.abs(z)
+            block = np.abs(_onesided(frames[start:stop], plan))
         else:
-            block = z
+            block = _onesided(frames[start:stop], plan)
         if not onesided:
             block = _mirror(block, plan.nfft, power=mode in ("psd", "magnitude"))
         if mode in ("angle", "phase"):
@@ -776,7 +808,7 @@ def spectrogram(
         plan_mode, doubled = mode, False
     plan = _make_plan(
         win, nperseg=nperseg, noverlap=noverlap, nfft=nfft, scale=scale, doubled=doubled,
-        detrend=detrend, dtype=x.dtype.type,
+        detrend=detrend, dtype=x.dtype.type, power=plan_mode == "psd",
     )
     batch_shape, n = x.shape[:-1], x.shape[-1]
     Sxx = _framed_transform(x.reshape(-1, n), plan, onesided=onesided, mode=plan_mode)
@@ -983,8 +1015,9 @@ def log_magnitude(Z: np.ndarray, *, eps: float = 1e-6) -> np.ndarray:
     [0.0, 20.0, -120.0]
     """
     eps = as_fs(eps, "eps")
-    mag = np.abs(_as_numeric(Z, "Z"))
-    return 20.0 * np.log10(np.maximum(mag, mag.dtype.type(eps)))
+    Z = _as_numeric(Z, "Z")
+    mag = np.abs(Z, out=np.empty(Z.shape, Z.real.dtype))  # ours, so the rest is in place
+    return _decibels(mag, 20.0, 20.0 * math.log10(eps))
 
 
 def log_power(Sxx: np.ndarray, *, floor_db: float = -120.0) -> np.ndarray:
@@ -1028,8 +1061,15 @@ def log_power(Sxx: np.ndarray, *, floor_db: float = -120.0) -> np.ndarray:
             f"Sxx holds negative values (min {float(power.min())!r}); pass power, not a "
             "signal or log-power"
         )
-    floor = power.dtype.type(10.0 ** (floor_db / 10.0))
-    return np.maximum(10.0 * np.log10(np.maximum(power, floor)), power.dtype.type(floor_db))
+    return _decibels(power.copy(), 10.0, float(floor_db))
+
+
+def _decibels(values: np.ndarray, factor: float, floor_db: float) -> np.ndarray:
+    """Return ``max(factor * log10(values), floor_db)``, overwriting `values`."""
+    with np.errstate(divide="ignore"):  # log(0) = -inf, then floored
+        np.log(values, out=values)  # ln is SIMD-vectorised for float32, log10 is not
+    values *= values.dtype.type(factor / math.log(10.0))
+    return np.maximum(values, values.dtype.type(floor_db), out=values)
 
 
 def _as_numeric(a: object, name: str) -> np.ndarray:

@@ -335,6 +335,17 @@ class TestStft:
                     a, b = (F._framed_transform(x, p, onesided=True, mode="complex")
                             for p in plans)
                     assert_agrees(a, b, rel=1e-12)
+                    plans = [dataclasses.replace(p, power=True) for p in plans]
+                    plans[0] = F._make_plan(get_window("hamming", nperseg), nperseg=nperseg,
+                                            noverlap=nperseg // 2, nfft=nfft, scale=0.3,
+                                            doubled=doubled, detrend=detrend,
+                                            dtype=np.float64, power=True, method="matmul")
+                    a, b = (F._framed_transform(x, p, onesided=True, mode="psd")
+                            for p in plans)
+                    assert_agrees(a, b, rel=1e-12)
+                    power = np.abs(F._framed_transform(x, plans[1], onesided=True,
+                                                       mode="complex")) ** 2
+                    assert_agrees(a, power, rel=1e-12)
 
     @pytest.mark.parametrize(
         ("x", "kwargs", "exc", "match"),
@@ -631,6 +642,10 @@ class TestLogPower:
         S = np.ones((4, 5))
         S.setflags(write=False)
         np.testing.assert_array_equal(log_power(S), np.zeros((4, 5)))
+
+    def test_scalar_input(self):
+        assert log_power(100.0) == pytest.approx(20.0)
+        assert log_magnitude(0.0) == pytest.approx(-120.0)
 
     @pytest.mark.parametrize(
         ("S", "floor_db", "exc", "match"),
