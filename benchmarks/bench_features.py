@@ -7,8 +7,9 @@
 (``PYTHONPATH=.`` is not needed once heartbeat is installed, e.g. ``pip install -e .``.)
 
 Windows are random normal noise (the cost does not depend on the values). Prints the
-best wall time of --repeat runs and windows per second for spectrogram, stft and
-log_power with the library defaults (nperseg=64, noverlap=48, Hann, 360 Hz).
+best wall time of --repeat runs and windows per second for spectrogram, stft,
+log_power and the FrequencyNormalizer with the library defaults (nperseg=64,
+noverlap=48, Hann, 360 Hz).
 """
 
 from __future__ import annotations
@@ -56,7 +57,15 @@ def main(argv=None):
     }
     for name, func in cases.items():
         seconds = best_time(func, args.repeat)
-        print(f"{name:24s} {seconds:7.3f} s  {args.n_windows / seconds:10,.0f} windows/s")
+        print(f"{name:29s} {seconds:7.3f} s  {args.n_windows / seconds:10,.0f} windows/s")
+    images = features.log_power(features.spectrogram(x, args.fs).Sxx)
+    norm = features.FrequencyNormalizer.fit(images)
+    for name, func in (
+        ("FrequencyNormalizer.fit", lambda: features.FrequencyNormalizer.fit(images)),
+        ("FrequencyNormalizer.transform", lambda: norm.transform(images)),
+    ):
+        seconds = best_time(func, args.repeat)
+        print(f"{name:29s} {seconds:7.3f} s  {args.n_windows / seconds:10,.0f} windows/s")
     print(f"image per window: {spec.shape[1:]} {spec.dtype}")
 
     if args.paths:
@@ -70,7 +79,7 @@ def main(argv=None):
                 lambda plan=plan: features._framed_transform(x, plan, onesided=True, mode="psd"),
                 args.repeat,
             )
-            print(f"psd via {method:6s}           {seconds:7.3f} s  "
+            print(f"psd via {method:6s}                {seconds:7.3f} s  "
                   f"{args.n_windows / seconds:10,.0f} windows/s")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak_mib:,.0f} MiB")

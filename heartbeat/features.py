@@ -28,15 +28,18 @@ A longer segment (128 samples, 356 ms) would blur the QRS with its neighbouring
 waves; a shorter one (32 samples, 11 Hz bins) leaves 2-3 bins for the QRS band.
 
 ``noverlap=48`` (3/4 of `nperseg`, a step of 16 samples = 44 ms): two to three frames
-fall inside each QRS, and a periodic Hann window is COLA at this overlap (its
-overlap-added sum is constant), so every sample counts the same in the image.
+fall inside each QRS, and at this overlap both the periodic Hann window and its
+square overlap-add to constants (2 and 1.5; ``TestGetWindow`` checks it), so every
+sample carries the same weight in the power image.
 
 ``nfft=nperseg``: zero-padding interpolates the spectrum but adds no resolution; it
 would double the image height, the FFT cost and the CNN input for nothing.
 
-``window="hann"``: low side lobes (-31 dB) keep strong QRS energy from leaking into
-the quiet high-frequency bins. With these defaults one 1,440-sample window gives a
-33 x 87 :func:`spectrogram` (0-180 Hz x 0.09-3.91 s) and a 33 x 91 :func:`stft`.
+``window="hann"``: its low side lobes keep strong QRS energy from leaking into the
+quiet high-frequency bins, far better than a boxcar's.
+
+With these defaults one 1,440-sample window gives a 33 x 87 :func:`spectrogram`
+(0-180 Hz x 0.09-3.91 s) and a 33 x 91 :func:`stft`.
 
 Notes
 -----
@@ -53,6 +56,8 @@ Departures from SciPy, all deliberate:
   gives an empty result.
 * Outputs are C-contiguous ``(..., n_freqs, n_frames)`` arrays, ready for a CNN;
   SciPy returns a transposed view.
+* A `detrend` callable receives a copy of the frames; SciPy passes a writeable view of
+  overlapping frames, so an in-place detrend corrupts its result.
 * ``istft`` infers ``nperseg`` from an array `window`, and refuses parameters that
   break the NOLA condition (SciPy warns and returns a wrong signal).
 
@@ -1173,9 +1178,18 @@ class FrequencyNormalizer:
         S = _real_spectrograms(S, "S")
         if S.size == 0:
             raise ValueError(f"S holds no spectrograms to fit (shape {S.shape})")
-        axes = tuple(i for i in range(S.ndim) if i != S.ndim - 2)
-        mean = S.mean(axis=axes, dtype=np.float64)
-        std = S.std(axis=axes, dtype=np.float64)
+        n_freqs, n_frames = S.shape[-2:]
+        S3 = S.reshape(-1, n_freqs, n_frames)
+        # two passes in float64 over blocks of examples: no full-size temporaries
+        rows = max(1, _BLOCK_VALUES * 4 // (n_freqs * n_frames))
+        blocks = [S3[i : i + rows] for i in range(0, S3.shape[0], rows)]
+        count = S3.shape[0] * n_frames
+        mean = sum(b.sum(axis=(0, 2), dtype=np.float64) for b in blocks) / count
+        sq = np.zeros(n_freqs)
+        for b in blocks:
+            dev = b - mean[:, None]  # float64
+            sq += np.einsum("bft,bft->f", dev, dev)
+        std = np.sqrt(sq / count)
         return cls(mean=mean, std=np.where(std > min_std, std, 1.0))
 
     def transform(self, S: np.ndarray) -> np.ndarray:

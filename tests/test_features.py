@@ -107,6 +107,13 @@ class TestGetWindow:
         ref = ss.get_window(("tukey", alpha), nperseg)
         np.testing.assert_allclose(get_window(("tukey", alpha), nperseg), ref, atol=1e-15)
 
+    def test_default_hann_and_its_square_overlap_add_to_constants(self):
+        win = get_window("hann", F.DEFAULT_NPERSEG)
+        step = F.DEFAULT_NPERSEG - F.DEFAULT_NOVERLAP
+        for power, constant in ((1, 2.0), (2, 1.5)):
+            total = (win**power).reshape(-1, step).sum(axis=0)
+            np.testing.assert_allclose(total, constant, rtol=1e-12)
+
     def test_periodic_not_symmetric(self):
         # np.hanning is the symmetric window; spectral analysis wants the periodic one
         assert not np.allclose(get_window("hann", 64), np.hanning(64))
