@@ -132,7 +132,7 @@ def score_row(s: DetectionScore) -> str:
     return f"{s.tp} | {s.fn} | {s.fp} | {fmt_pct(s.se)} | {fmt_pct(s.ppv)}"
 
 
-def noise_run(hours_list, fs=360.0, seed=0):
+def noise_run(hours_list, repeat, fs=360.0, seed=0):
     rows = []
     rng = np.random.default_rng(seed)
     n_max = int(max(hours_list) * 3600 * fs)
@@ -140,7 +140,7 @@ def noise_run(hours_list, fs=360.0, seed=0):
     detect_r_peaks(noise[:10000], fs)  # compile / load the cache outside the timing
     for hours in hours_list:
         x = noise[: int(hours * 3600 * fs)]
-        peaks, seconds = timed(lambda x=x: detect_r_peaks(x, fs), 1)
+        peaks, seconds = timed(lambda x=x: detect_r_peaks(x, fs), repeat)
         rows.append((hours, x.size, seconds, peaks.size))
     return rows
 
@@ -160,6 +160,9 @@ def main(argv=None):
     parser.add_argument("--records", nargs="*", help="record names (default: RECORDS)")
     parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best of)")
     parser.add_argument("--no-peers", action="store_true", help="skip SleepECG/NeuroKit2")
+    parser.add_argument(
+        "--numpy-records", type=int, default=3, help="records timed with backend='numpy'"
+    )
     parser.add_argument("--no-noise", action="store_true", help="skip the noise run")
     parser.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument(
@@ -198,10 +201,19 @@ def main(argv=None):
         line = f"{name}: {ours[-1]} Se {fmt_pct(ours[-1].se)} +P {fmt_pct(ours[-1].ppv)}"
         print(line, flush=True)
 
+    # the NumPy-only backend (what runs without Numba): same detections, its own speed
+    np_samples, np_time, np_same = 0, 0.0, True
+    for name in names[: args.numpy_records]:
+        x, fs, _ = load(args.data, name)
+        peaks, seconds = timed(lambda x=x, fs=fs: detect_r_peaks(x, fs, backend="numpy"), 1)
+        np_same &= bool(np.array_equal(peaks, detect_r_peaks(x, fs)))
+        np_samples += x.size
+        np_time += seconds
+
     gross = sum_scores(ours)
     speed = total_samples / our_time / 1e6
     print(f"gross: {gross} Se {fmt_pct(gross.se)} +P {fmt_pct(gross.ppv)}, {speed:.1f} Ms/s")
-    noise = [] if args.no_noise else noise_run([1, 2, 4, 8])
+    noise = [] if args.no_noise else noise_run([1, 2, 4, 8], args.repeat)
     for hours, n, seconds, n_peaks in noise:
         print(f"noise {hours} h: {n} samples, {seconds:.2f} s, {n_peaks} peaks")
 
@@ -246,6 +258,12 @@ def main(argv=None):
     md.append("| detector | TP | FN | FP | Se % | +P % | Msamples/s |")
     md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     md.append(f"| heartbeat `detect_r_peaks` | {score_row(gross)} | {speed:.1f} |")
+    if np_samples:
+        md.append(
+            f'| heartbeat, `backend="numpy"` (first {min(args.numpy_records, len(names))} '
+            f"records; detections {'identical' if np_same else 'DIFFERENT'}) | - | - | - | - "
+            f"| - | {np_samples / np_time / 1e6:.1f} |"
+        )
     if kach:
         md.append(f"| Kachuee 2018 literal rule | {score_row(sum_scores(kach))} | - |")
     for peer in peers:
