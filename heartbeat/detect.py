@@ -30,7 +30,7 @@ ENVELOPE_S = 0.1  # moving mean of the squared slope over 100 ms
 FLOOR_BLOCK_S = 2.0  # the envelope's median is taken over blocks of 2 s
 # the decision rule's constants, in the kernel's order (_detect_kernels.PARAM_NAMES)
 RULE = {
-    "refractory_s": 0.2,
+    "refractory_s": 0.22,
     "t_wave_s": 0.36,
     "t_wave_slope": 0.5,
     "threshold": 0.3125,
@@ -224,7 +224,7 @@ def detect_r_peaks(
        ``noise + 0.3125 (qrs - noise)`` *and* above 3 x floor, or 2 x floor within
        3 s of two QRS that beat 3 x floor.  The floor keeps noise-only stretches
        silent (pure noise rarely has an envelope peak 3 times its own median).
-    4. Refractory 200 ms.  Within 360 ms of a QRS, a candidate with less than half
+    4. Refractory 220 ms.  Within 360 ms of a QRS, a candidate with less than half
        that QRS's slope (largest absolute slope within +-75 ms) is its T wave.
     5. P waves: an accepted candidate yields to a larger one within 300 ms that is
        twice as steep, 1.3 times as high, or nearer the expected RR interval (the

@@ -337,13 +337,14 @@ class TestWithoutOptionalPackages:
 
 # Per-record floors, set just under what the detector reaches (see docs/benchmarks.md).
 RECORD_FLOORS = {
-    # record: (min Se, min +P)
-    "100": (0.999, 0.999),
-    "101": (0.998, 0.996),
-    "105": (0.985, 0.985),
-    "108": (0.994, 0.97),
-    "203": (0.985, 0.985),
-    "207": (0.998, 0.96),
+    # record: (min Se, min +P); reached: Se, +P (bench_detect.py)
+    "100": (0.999, 0.999),  # 100.00, 100.00: normal sinus rhythm
+    "101": (0.999, 0.997),  # 99.95, 99.79
+    "105": (0.988, 0.990),  # 98.99, 99.10: heavy noise
+    "108": (0.996, 0.992),  # 99.72, 99.38: large P and T waves
+    "203": (0.985, 0.992),  # 98.66, 99.32: multiform PVCs, noise
+    "207": (0.999, 0.960),  # 100.00, 96.42: flutter waves are not beats in the reference
+    "232": (0.999, 0.994),  # 100.00, 99.50: pauses of up to 6 s
 }
 
 
