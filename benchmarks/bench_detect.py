@@ -124,12 +124,27 @@ def peer_detectors():
     return peers, notes
 
 
-def fmt_pct(x: float) -> str:
-    return "n/a" if np.isnan(x) else f"{100 * x:.2f}"
+# What the MIT-BIH directory says about the records that are hard for detectors.
+KNOWN_HARD = {
+    "105": "very noisy",
+    "108": "large P waves, sharp T waves, noise",
+    "116": "beats shrink to almost nothing after a saturating artefact",
+    "201": "aberrated APCs, noise",
+    "203": "multiform PVCs, ventricular tachycardia, noise",
+    "207": "ventricular flutter (its waves are not beats in the reference), BBB",
+    "208": "frequent PVCs and fusion beats",
+    "222": "atrial flutter/fibrillation, noise, low-amplitude beats",
+    "228": "PVCs in bigeminy, noise",
+    "232": "sinus pauses of up to 6 s",
+}
 
 
-def score_row(s: DetectionScore) -> str:
-    return f"{s.tp} | {s.fn} | {s.fp} | {fmt_pct(s.se)} | {fmt_pct(s.ppv)}"
+def fmt_pct(x: float, digits: int = 2) -> str:
+    return "n/a" if np.isnan(x) else f"{100 * x:.{digits}f}"
+
+
+def score_row(s: DetectionScore, digits: int = 2) -> str:
+    return f"{s.tp} | {s.fn} | {s.fp} | {fmt_pct(s.se, digits)} | {fmt_pct(s.ppv, digits)}"
 
 
 def noise_run(hours_list, repeat, fs=360.0, seed=0):
@@ -257,7 +272,7 @@ def main(argv=None):
     md.append("")
     md.append("| detector | TP | FN | FP | Se % | +P % | Msamples/s |")
     md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    md.append(f"| heartbeat `detect_r_peaks` | {score_row(gross)} | {speed:.1f} |")
+    md.append(f"| heartbeat `detect_r_peaks` | {score_row(gross, 3)} | {speed:.1f} |")
     if np_samples:
         md.append(
             f'| heartbeat, `backend="numpy"` (first {min(args.numpy_records, len(names))} '
@@ -265,10 +280,22 @@ def main(argv=None):
             f"| - | {np_samples / np_time / 1e6:.1f} |"
         )
     if kach:
-        md.append(f"| Kachuee 2018 literal rule | {score_row(sum_scores(kach))} | - |")
+        md.append(f"| Kachuee 2018 literal rule | {score_row(sum_scores(kach), 3)} | - |")
     for peer in peers:
         ps = total_samples / peer_time[peer] / 1e6
-        md.append(f"| {peer} | {score_row(sum_scores(peer_scores[peer]))} | {ps:.1f} |")
+        md.append(f"| {peer} | {score_row(sum_scores(peer_scores[peer]), 3)} | {ps:.1f} |")
+    md.append("")
+    md.append(
+        "The machine is shared, so speeds vary from run to run by up to a third; the "
+        "detections do not."
+    )
+    md.append("")
+    worst = sorted(range(len(names)), key=lambda i: -(ours[i].fn + ours[i].fp))[:8]
+    md.append("Where our detector errs most (FN + FP), with the record's known difficulty:")
+    md.append("")
+    for i in worst:
+        why = KNOWN_HARD.get(names[i], "")
+        md.append(f"- {names[i]}: {ours[i].fn} FN, {ours[i].fp} FP" + (f" ({why})" if why else ""))
     md.append("")
     notes = ([kachuee_note] if kachuee is None else []) + peer_notes
     for note in notes:

@@ -293,6 +293,15 @@ def moving_mean_loop(x: np.ndarray, n: int) -> np.ndarray:
 _MOVING_MEANS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {}
 
 
+def jit_enabled() -> bool:
+    """Return True when Numba is installed and compiles (``NUMBA_DISABLE_JIT`` unset)."""
+    try:
+        import numba
+    except ImportError:
+        return False
+    return not numba.config.DISABLE_JIT
+
+
 def get_moving_mean_loop() -> Callable[[np.ndarray, int], np.ndarray]:
     """Return :func:`moving_mean_loop` compiled by Numba (on first use)."""
     func = _MOVING_MEANS.get("numba")

@@ -265,7 +265,8 @@ def detect_r_peaks(
     x = x - np.median(x[:: max(1, x.size // 4096)])
     # the one step per sample that is sequential: Numba's loop or NumPy's cumsum,
     # the same sums in the same order either way
-    mm = _k.get_moving_mean_loop() if resolved == "numba" else _moving_mean
+    # (with NUMBA_DISABLE_JIT the loop would run as slow Python: take NumPy's then)
+    mm = _k.get_moving_mean_loop() if resolved == "numba" and _k.jit_enabled() else _moving_mean
     bp = _band_pass(x, fs, mm)
     slope_sq, energy_sq = _envelope(bp, fs, mm)
     cand = _local_maxima(energy_sq)  # the envelope's maxima: sqrt is monotonic
