@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -541,13 +542,13 @@ def _check_channel(channel: object) -> int:
 def _check_records_on_disk(
     data_dir: Path, records: tuple[str, ...], channel: int, fs: float | None
 ) -> float:
-    """Read one frame of each record: check channel and fs up front; return the fs."""
-    from heartbeat.wfdb import read_record
+    """Read each record's header: check channel and fs up front; return the fs."""
+    from heartbeat.wfdb import read_header
 
     seen: dict[float, str] = {}
     for name in records:
-        head = read_record(data_dir / name, sampto=1)
-        n_channels = head.signal.shape[1]
+        head = read_header(data_dir / name)
+        n_channels = len(head.sig_names)
         if channel >= n_channels:
             raise ValueError(
                 f"channel={channel} is out of range: record {name} has {n_channels} "
@@ -1220,6 +1221,7 @@ def _summary(argv: Sequence[str] | None = None) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     executor = ProcessPoolExecutor(args.workers) if args.workers > 0 else None
+    start = time.perf_counter()
     try:
         if args.set == "beats":
             data: _LabelledSet = mitbih_beats(
@@ -1231,9 +1233,14 @@ def _summary(argv: Sequence[str] | None = None) -> int:
     finally:
         if executor is not None:
             executor.shutdown()
+    elapsed = time.perf_counter() - start
     counts = data.class_counts()
     classes = data.classes  # type: ignore[attr-defined]
-    print(f"{args.set}: {len(data)} items, x {data.x.shape} {data.x.dtype}")
+    print(
+        f"{args.set}: {len(data)} items, x {data.x.shape} {data.x.dtype} "
+        f"({data.x.nbytes / 1e6:.0f} MB), built in {elapsed:.1f} s "
+        f"({'serial' if executor is None else f'{args.workers} processes'})"
+    )
     if args.per_record:
         for name in np.unique(data.record):
             c = data[data.record == name].class_counts()
