@@ -106,6 +106,15 @@ class TestDetectRPeaks:
     def test_flat_signals_give_no_peaks(self, value, backend):
         assert detect_r_peaks(np.full(20_000, value), 360.0, backend=backend).size == 0
 
+    @given(
+        value=st.floats(-1e9, 1e9, allow_subnormal=False),
+        n=st.integers(0, 5000),
+        fs=st.floats(100.0, 1000.0),
+    )
+    @settings(max_examples=40)
+    def test_constant_signals_never_give_peaks(self, value, n, fs):
+        assert detect_r_peaks(np.full(n, value), fs).size == 0
+
     def test_readonly_and_integer_input(self):
         x = (synthetic_ecg(360.0) * 200).astype(np.int16)
         x.setflags(write=False)
