@@ -1,0 +1,92 @@
+"""Read an ECG from a file a user names on the command line: WFDB, ``.npy`` or CSV."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from heartbeat._validate import as_fs
+
+
+def load_signal(
+    path: str | os.PathLike, *, fs: float | None = None, channel: int = 0
+) -> tuple[np.ndarray, float]:
+    """Load one ECG channel and its sampling frequency.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A WFDB record (the path without extension, or the ``.hea`` file), a ``.npy``
+        file holding a 1-D array or an (n_samples, n_channels) array, or a text file
+        (``.csv``/``.txt``) with one sample per line (several comma-separated columns
+        are allowed; `channel` picks one; a non-numeric first line is taken as a header).
+    fs : float, optional
+        Sampling frequency in Hz. Required for ``.npy`` and CSV input; for a WFDB
+        record it must match the header if given.
+    channel : int, default 0
+        Which channel (column) to read.
+
+    Returns
+    -------
+    signal : numpy.ndarray
+        1-D float64 samples (physical units for WFDB records).
+    fs : float
+        Sampling frequency in Hz.
+
+    Raises
+    ------
+    ValueError
+        If the file does not exist, has an unknown type, `fs` is missing or contradicts
+        the header, or `channel` is out of range.
+    """
+    from heartbeat.wfdb import read_record
+
+    path = Path(path)
+    if not isinstance(channel, (int, np.integer)) or channel < 0:
+        raise ValueError(f"{channel=} must be a channel index >= 0")
+    wfdb_base = path.with_suffix("") if path.suffix == ".hea" else path
+    if wfdb_base.with_name(wfdb_base.name + ".hea").exists():
+        record = read_record(wfdb_base)
+        if channel >= record.signal.shape[1]:
+            raise ValueError(
+                f"{channel=} is out of range: record {record.name} has "
+                f"{record.signal.shape[1]} channels ({', '.join(record.sig_names)})"
+            )
+        if fs is not None and as_fs(fs) != record.fs:
+            raise ValueError(f"{fs=} contradicts the header of {path} (fs={record.fs:g} Hz)")
+        return record.signal[:, channel], float(record.fs)
+    if not path.exists():
+        raise ValueError(f"input {str(path)!r} not found (expected a WFDB record, .npy or .csv)")
+    if path.suffix == ".npy":
+        data = np.load(path, allow_pickle=False)
+    elif path.suffix in (".csv", ".txt"):
+        data = _read_text_columns(path)
+    else:
+        raise ValueError(
+            f"cannot read {str(path)!r}: use a WFDB record, a .npy file or a one-column .csv"
+        )
+    if fs is None:
+        raise ValueError(f"{path.name} does not say its sampling frequency: pass fs (--fs)")
+    if data.ndim == 2:
+        if channel >= data.shape[1]:
+            raise ValueError(f"{channel=} is out of range: {path.name} has {data.shape[1]} columns")
+        data = data[:, channel]
+    elif data.ndim != 1:
+        raise ValueError(f"{path.name} holds an array of shape {data.shape}; expected 1-D or 2-D")
+    return data, as_fs(fs)
+
+
+def _read_text_columns(path: Path) -> np.ndarray:
+    with open(path) as fh:
+        first = fh.readline()
+    try:
+        [float(v) for v in first.split(",")]
+        skip = 0
+    except ValueError:
+        skip = 1
+    try:
+        return np.loadtxt(path, delimiter=",", skiprows=skip, dtype=np.float64, ndmin=1)
+    except ValueError as exc:
+        raise ValueError(f"cannot parse {path.name} as numbers: {exc}") from None
