@@ -34,6 +34,7 @@ from heartbeat._validate import as_fs as _as_fs
 __all__ = [
     "ANNOTATION_SYMBOLS",
     "DEFAULT_GAIN",
+    "INVALID_SAMPLE",
     "SUPPORTED_FORMATS",
     "Annotations",
     "Record",
@@ -45,6 +46,8 @@ __all__ = [
 #: Gain (ADC units per physical unit) used when a header gives 0 or no gain, i.e.
 #: for an uncalibrated signal; WFDB_DEFGAIN in the WFDB library (wfdb.h).
 DEFAULT_GAIN = 200.0
+#: Value of an invalid sample in `Record.digital` (WFDB_INVALID_SAMPLE).
+INVALID_SAMPLE = -(1 << 15)
 #: Sampling frequency assumed when the record line gives none (WFDB_DEFFREQ).
 DEFAULT_FS = 250.0
 #: ADC resolution assumed when a signal line gives none and the format does not
@@ -123,11 +126,16 @@ def _decode(fmt: int, buf: np.ndarray, n: int) -> np.ndarray:
         #   byte 0 = s0 bits 0-7
         #   byte 1 = low nibble: s0 bits 8-11, high nibble: s1 bits 8-11
         #   byte 2 = s1 bits 0-7
-        t = b.reshape(-1, 3).astype(np.int32)
-        s = np.empty((t.shape[0], 2), np.int32)
-        s[:, 0] = t[:, 0] | ((t[:, 1] & 0x0F) << 8)
-        s[:, 1] = t[:, 2] | ((t[:, 1] & 0xF0) << 4)
-        out = _sign_extend(s.ravel(), 12)
+        t = b.reshape(-1, 3)
+        mid = t[:, 1].astype(np.int16)
+        s = np.empty((t.shape[0], 2), np.int16)
+        np.left_shift(mid & 0x0F, 8, out=s[:, 0])
+        s[:, 0] |= t[:, 0]
+        np.left_shift(mid & 0xF0, 4, out=s[:, 1])
+        s[:, 1] |= t[:, 2]
+        s ^= 0x800  # sign-extend from bit 11
+        s -= 0x800
+        out = s.ravel().astype(np.int32)
     elif fmt == 310:
         # Three 10-bit samples in two little-endian 16-bit words w0, w1:
         #   w0 bits 1-10 = s0, w1 bits 1-10 = s1 (bit 0 of each word unused)
@@ -469,7 +477,8 @@ class Record:
         Sampling frequency of the rows of `digital` and `signal`, in Hz.  Equals
         `frame_fs` unless the record was read with ``expand_frames=True``.
     n_samples : int
-        Number of rows of `digital` and `signal`.
+        Number of rows of `digital` and `signal` (from `read_header`: the
+        record's length in frames, with 0 rows read).
     sig_names : tuple of str
         Signal descriptions (``'MLII'``), verbatim from the header.
     units : tuple of str
@@ -501,11 +510,6 @@ class Record:
         Bytes skipped at the start of each channel's signal file (``16+512``).
     file_names : tuple of str
         Signal file per channel, relative to the header's folder.
-    invalid_values : tuple of int
-        The value that marks an invalid sample in `digital`, per channel (the
-        format's own marker: -32768 for 16-bit formats, -2048 for 212, -512 for
-        310/311, -128 for 80, -2**23 for 24, -2**31 for 32; -32768 for format 8,
-        whose files have no marker, so it appears only past a skewed signal's end).
     comments : tuple of str
         Header comment lines, without the leading ``#`` and blanks.
     base_time : datetime.time or None
@@ -519,7 +523,8 @@ class Record:
     expanded : bool
         True if read with ``expand_frames=True``.
     digital : numpy.ndarray
-        int32 array, (n_samples, n_channels): the stored ADC values.
+        int32 array, (n_samples, n_channels): the stored ADC values, with
+        `INVALID_SAMPLE` (-32768) where a sample is invalid, as ``rdsamp`` prints.
     signal : numpy.ndarray
         float64 array, (n_samples, n_channels): ``(digital - baseline) / gain`` in
         `units`, NaN where a sample is invalid.
@@ -542,7 +547,6 @@ class Record:
     skew: tuple[int, ...]
     byte_offset: tuple[int, ...]
     file_names: tuple[str, ...]
-    invalid_values: tuple[int, ...]
     comments: tuple[str, ...]
     base_time: datetime.time | None
     base_date: datetime.date | None
@@ -743,13 +747,15 @@ def _read(
                     invalid[:, k] = bad
 
     picked = [sigs[c] for c in chans]
-    fill = [_invalid_value(s.fmt) for s in picked]
-    if n_out and invalid.any():
-        digital[invalid] = np.broadcast_to(np.asarray(fill, np.int32), invalid.shape)[invalid]
+    any_invalid = bool(invalid.any())
+    if any_invalid:
+        np.putmask(digital, invalid, INVALID_SAMPLE)
     gains = tuple(s.gain if s.gain != 0 else DEFAULT_GAIN for s in picked)
-    baselines = np.asarray([s.baseline for s in picked], np.float64)
-    signal = (digital - baselines) / np.asarray(gains, np.float64)
-    signal[invalid] = np.nan
+    signal = digital.astype(np.float64)
+    signal -= np.asarray([s.baseline for s in picked], np.float64)
+    signal /= np.asarray(gains, np.float64)
+    if any_invalid:
+        np.putmask(signal, invalid, np.nan)
     return Record(
         name=header.name,
         fs=header.fs * rows_per_frame,
@@ -768,7 +774,6 @@ def _read(
         skew=tuple(s.skew for s in picked),
         byte_offset=tuple(s.byte_offset for s in picked),
         file_names=tuple(s.file_name for s in picked),
-        invalid_values=tuple(fill),
         comments=header.comments,
         base_time=header.base_time,
         base_date=header.base_date,
@@ -778,11 +783,6 @@ def _read(
         digital=digital,
         signal=signal,
     )
-
-
-def _invalid_value(fmt: int) -> int:
-    value = _FORMATS[fmt].invalid
-    return -(1 << 15) if value is None else value  # WFDB_INVALID_SAMPLE for format 8
 
 
 def _read_group(folder: Path, sigs: list[_Signal], f0: int, f1: int) -> np.ndarray:
@@ -844,15 +844,16 @@ def _deskew(
     """
     k = _frame_skew(sig)
     lo = first_row + k
-    value = np.empty((n_rows, sig.spf), np.int32)
     avail = max(0, min(n_rows, block.shape[0] - lo))
-    value[:avail] = block[lo : lo + avail]
-    bad = np.zeros((n_rows, sig.spf), bool)
     marker = _FORMATS[sig.fmt].invalid
-    if marker is not None:
-        bad[:avail] = value[:avail] == marker
-    bad[avail:] = True
-    value[avail:] = 0
+    if avail == n_rows:  # the usual case: a view, no copy
+        value = block[lo : lo + n_rows]
+        bad = value == marker if marker is not None else np.zeros(value.shape, bool)
+        return value, bad
+    value = np.zeros((n_rows, sig.spf), np.int32)
+    value[:avail] = block[lo : lo + avail]
+    bad = np.ones((n_rows, sig.spf), bool)
+    bad[:avail] = value[:avail] == marker if marker is not None else False
     return value, bad
 
 
@@ -934,10 +935,18 @@ def read_record(
       in the shortest signal file.
     * **Uncalibrated signals** (gain 0 or none) are converted with gain
       `DEFAULT_GAIN` = 200, as the WFDB library does; ``calibrated`` is False.
-    * **Invalid samples**: a stored value equal to the format's marker (e.g.
-      -32768 for format 16, -2048 for 212) is invalid: NaN in ``signal``, the
-      marker in ``digital`` (`Record.invalid_values`).  The WFDB library also treats
-      a valid 24- or 32-bit sample equal to -32768 as invalid; this reader does not.
+    * **Invalid samples**: a stored value equal to the format's marker (-32768
+      for formats 16, 61 and 160, -2048 for 212, -512 for 310 and 311, -128 for
+      80, -2**23 for 24, -2**31 for 32; format 8 has none) is invalid: NaN in
+      ``signal`` and `INVALID_SAMPLE` (-32768) in ``digital``, as ``rdsamp``
+      prints it.  A frame average is invalid if any of its samples is.  Use
+      ``signal`` (or `Record.valid`) to find invalid samples: in 24- and 32-bit
+      formats -32768 can also be a valid value (the WFDB library cannot tell them
+      apart; this reader can).
+    * **Format 8** stores first differences, so any read decodes the file from
+      its start.  ``rdsamp -f`` on a format 8 signal restarts the sum at the
+      initial value, shifting every value by a constant; this reader returns the
+      values of a whole-record read instead.
     * Block sizes (for tape-like devices) are ignored.
 
     Examples
