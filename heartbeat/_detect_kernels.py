@@ -254,7 +254,7 @@ def moving_mean_loop(x: np.ndarray, n: int) -> np.ndarray:
 
     The centred moving mean over `n` (odd) samples of `x`, padded at both ends with
     the edge values, as ``(c[i + n] - c[i]) / n`` of the sequential cumulative sum
-    ``c`` of the padded signal (a ring buffer keeps only the last ``n + 1`` sums).
+    ``c`` of the padded signal (``c[0] = 0``), exactly as NumPy's ``cumsum`` adds.
     """
     m = x.shape[0]
     out = np.empty(m)
@@ -263,30 +263,22 @@ def moving_mean_loop(x: np.ndarray, n: int) -> np.ndarray:
             out[i] = x[i]
         return out
     h = n // 2
-    size = n + 1
-    ring = np.empty(size)
+    c = np.empty(m + 2 * h + 1)
     acc = 0.0
-    ring[0] = acc
-    w = 1  # ring slot of the next cumulative sum
-    r = 0  # ring slot of c[j - n]
-    total = m + 2 * h
-    for t in range(total):
-        if t < h:
-            v = x[0]
-        elif t < h + m:
-            v = x[t - h]
-        else:
-            v = x[m - 1]
+    c[0] = acc
+    v = x[0]
+    for t in range(h):  # left padding with the first value
         acc += v
-        ring[w] = acc
-        w += 1
-        if w == size:
-            w = 0
-        if t + 1 >= n:
-            out[t + 1 - n] = (acc - ring[r]) / n
-            r += 1
-            if r == size:
-                r = 0
+        c[t + 1] = acc
+    for t in range(m):
+        acc += x[t]
+        c[h + 1 + t] = acc
+    v = x[m - 1]
+    for t in range(h):  # right padding with the last value
+        acc += v
+        c[h + m + 1 + t] = acc
+    for i in range(m):
+        out[i] = (c[i + n] - c[i]) / n
     return out
 
 
