@@ -1,6 +1,7 @@
 """Download a PhysioNet database (MIT-BIH by default) with the standard library alone.
 
-:func:`download` fetches PhysioNet's ``SHA256SUMS`` first, then every file it lists:
+:func:`download` fetches PhysioNet's checksum list first (``SHA256SUMS.txt``, or
+``SHA256SUMS`` where a mirror names it so), then every file it lists:
 files already present with the right checksum are skipped, partial downloads resume
 from their ``.part`` file with an HTTP ``Range`` request, a dropped connection is
 retried a bounded number of times, and a file appears under its final name only after
@@ -32,6 +33,7 @@ DATABASES: dict[str, str] = {
 }
 """Known database names -> their folder on PhysioNet's public file server."""
 
+SUMS_NAMES = ("SHA256SUMS.txt", "SHA256SUMS")  # PhysioNet's name first, then the bare one
 CHUNK_BYTES = 1 << 16
 _SUMS_LINE = re.compile(r"^(?P<sha>[0-9a-fA-F]{64})\s+\*?(?P<name>\S.*?)\s*$")
 # errors worth a retry: the connection dropped, timed out or was refused
@@ -112,8 +114,8 @@ def _expected_length(resp: http.client.HTTPResponse) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
-def _fetch_bytes(url: str, timeout_s: float, attempts: int, wait_s: float) -> bytes:
-    """GET a small file in memory, retrying dropped connections."""
+def _fetch_bytes(url: str, timeout_s: float, attempts: int, wait_s: float) -> bytes | None:
+    """GET a small file in memory, retrying dropped connections; None if it is not found."""
     for attempt in range(attempts):
         try:
             with _open(url, timeout_s) as resp:
@@ -126,6 +128,8 @@ def _fetch_bytes(url: str, timeout_s: float, attempts: int, wait_s: float) -> by
             if exc.code >= 500 and attempt + 1 < attempts:
                 time.sleep(wait_s * 2**attempt)
                 continue
+            if exc.code == 404:
+                return None
             raise ValueError(
                 f"cannot fetch {url}: HTTP {exc.code} {exc.reason}; check base_url"
             ) from None
@@ -186,7 +190,7 @@ def download(
     retry_wait_s: float = 1.0,
     quiet: bool = False,
 ) -> DownloadResult:
-    """Download a PhysioNet database into `dest`, verified against its ``SHA256SUMS``.
+    """Download a PhysioNet database into `dest`, verified against its SHA-256 list.
 
     Parameters
     ----------
@@ -194,8 +198,12 @@ def download(
         A name in :data:`DATABASES` (the MIT-BIH Arrhythmia Database, 1.0.0).
     dest : path
         Folder to fill; created if missing.  Afterwards it holds every file listed in
-        ``SHA256SUMS`` (or those of `records`) and a ``SHA256SUMS`` with the lines of
-        the files present, so ``sha256sum -c SHA256SUMS`` passes there.
+        the server's ``SHA256SUMS.txt`` (or ``SHA256SUMS``; or the files of
+        `records`) and that list, restricted to the files present, under the same
+        name, so ``sha256sum -c SHA256SUMS.txt`` passes there.  PhysioNet lists the
+        records and also the documentation folders (for MIT-BIH ``mitdbdir/`` and
+        ``x_mitdb/``); pass ``records=heartbeat.datasets.RECORDS`` for the 48
+        records alone.
     base_url : str, optional
         The database folder URL, ending in ``/``; default ``DATABASES[database]``,
         e.g. ``"https://physionet.org/files/mitdb/1.0.0/"``.  Use it for a mirror.
@@ -271,9 +279,18 @@ def download(
         raise ValueError(f"dest={str(dest)!r} exists and is not a folder")
 
     attempts = retries + 1
-    sums_url = url + "SHA256SUMS"
-    sums_bytes = _fetch_bytes(sums_url, timeout_s, attempts, retry_wait_s)
+    for sums_name in SUMS_NAMES:
+        sums_url = url + sums_name
+        sums_bytes = _fetch_bytes(sums_url, timeout_s, attempts, retry_wait_s)
+        if sums_bytes is not None:
+            break
+    else:
+        raise ValueError(
+            f"cannot fetch {url}{SUMS_NAMES[0]} or {SUMS_NAMES[1]}: HTTP 404 Not Found; "
+            "check base_url"
+        )
     sums = _parse_sums(sums_bytes.decode("utf-8", errors="replace"), sums_url)
+    sums.pop(sums_name, None)
     names = sorted(sums)
     if records is not None:
         wanted = {str(r) for r in records}
@@ -336,7 +353,7 @@ def download(
     # keep the server's list (as is when every file is here, else the lines of the
     # files present, e.g. after a records= subset), so `sha256sum -c` works in dest
     present = [n for n in sorted(sums) if (dest / n).is_file()]
-    with atomic_open(dest / "SHA256SUMS") as fh:
+    with atomic_open(dest / sums_name) as fh:
         if len(present) == len(sums):
             fh.write(sums_bytes)
         else:

@@ -123,7 +123,7 @@ class TestDownload:
         assert result.bytes_received == sum((mitdb_dir / n).stat().st_size for n in FILES)
         _same_as_source(dest, mitdb_dir)
         # the checksums come first, then the files, and SHA256SUMS is kept for sha256sum -c
-        assert handler.log[0] == ("SHA256SUMS", None)
+        assert handler.log[:2] == [("SHA256SUMS.txt", None), ("SHA256SUMS", None)]
         sums = (dest / "SHA256SUMS").read_text().split()
         for sha, name in zip(sums[::2], sums[1::2], strict=True):
             assert hashlib.sha256((dest / name).read_bytes()).hexdigest() == sha
@@ -135,7 +135,18 @@ class TestDownload:
         result = _get(url, tmp_path / "d")
         assert result.downloaded == ()
         assert result.skipped == tuple(sorted(FILES))
-        assert handler.log == [("SHA256SUMS", None)]
+        assert handler.log == [("SHA256SUMS.txt", None), ("SHA256SUMS", None)]
+
+    def test_physionet_checksum_file_name(self, served, tmp_path, mitdb_dir):
+        # PhysioNet itself names the list SHA256SUMS.txt
+        handler, url = served
+        (handler.root / "SHA256SUMS").rename(handler.root / "SHA256SUMS.txt")
+        dest = tmp_path / "d"
+        result = _get(url, dest, records=["100"])
+        assert handler.log[0] == ("SHA256SUMS.txt", None)
+        assert "SHA256SUMS.txt" not in result.downloaded
+        assert (dest / "SHA256SUMS.txt").is_file() and not (dest / "SHA256SUMS").exists()
+        _same_as_source(dest, mitdb_dir, ("100.atr", "100.dat", "100.hea"))
 
     def test_replaces_a_present_file_with_a_wrong_checksum(self, served, tmp_path, mitdb_dir):
         _, url = served
@@ -224,7 +235,7 @@ class TestDownload:
 
     def test_missing_database_folder(self, served, tmp_path):
         _, url = served
-        with pytest.raises(ValueError, match=r"HTTP 404.*check base_url"):
+        with pytest.raises(ValueError, match=r"SHA256SUMS\.txt or SHA256SUMS: HTTP 404"):
             _get(url + "nothing/", tmp_path / "d")
         assert not (tmp_path / "d").exists()
 
