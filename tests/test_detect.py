@@ -437,3 +437,25 @@ class TestRealRecords:
         clipped = np.clip(x, lo, hi)
         score = detection_scores(beats[beats < x.size], detect_r_peaks(clipped, fs), fs)
         assert score.se > 0.9 and score.ppv > 0.9, score
+
+    def test_real_ecg_with_gap_saturation_and_step(self, mitdb_dir):
+        x, fs, beats = load_mitdb(mitdb_dir, "100")
+        n = int(180 * fs)
+        x, beats = x[:n].copy(), beats[beats < n]
+        gap = (int(40 * fs), int(70 * fs))  # lead off: flat zeros
+        sat = (int(100 * fs), int(110 * fs))  # amplifier saturated at 5 mV
+        x[gap[0] : gap[1]] = 0.0
+        x[sat[0] : sat[1]] = 5.0
+        x[int(130 * fs) :] += 3.0  # baseline step
+        peaks = detect_r_peaks(x, fs)
+
+        def inside(p, a, b):
+            return (p > a + 0.5 * fs) & (p < b - 0.5 * fs)
+
+        assert (inside(peaks, *gap) | inside(peaks, *sat)).sum() == 0
+        clean = ~(inside(beats, *gap) | inside(beats, *sat))
+        far = np.ones(beats.size, dtype=bool)
+        for a, b in (gap, sat, (int(130 * fs), int(130 * fs))):
+            far &= (beats < a - 2 * fs) | (beats > b + 2 * fs)
+        score = detection_scores(beats[clean & far], peaks, fs)
+        assert score.se > 0.99, score
