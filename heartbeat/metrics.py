@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeat._validate import as_fs, as_positive
+from heartbeat._validate import as_fs
 
 __all__ = ["DetectionScore", "detection_scores", "sum_scores"]
 
@@ -180,7 +180,11 @@ def detection_scores(
     ref = _as_indices(reference, "reference")
     det = _as_indices(detected, "detected")
     fs = as_fs(fs, "fs")
-    tol = as_positive(tolerance_s, "tolerance_s") * fs
+    if isinstance(tolerance_s, bool) or not isinstance(tolerance_s, (int, float, np.number)):
+        raise TypeError(f"tolerance_s must be a number of seconds, got {tolerance_s!r}")
+    if not math.isfinite(float(tolerance_s)) or tolerance_s <= 0:
+        raise ValueError(f"{tolerance_s=} must be a finite number of seconds > 0")
+    tol = float(tolerance_s) * fs
     if ref.size == 0 or det.size == 0:
         return DetectionScore(0, int(ref.size), int(det.size))
     lo = np.searchsorted(det, ref - tol, side="left")
