@@ -143,7 +143,7 @@ class TestDetectionScores:
                 100.0,
                 0.0,
                 ValueError,
-                "tolerance_s=0.0 must be a finite number of seconds",
+                "tolerance_s=0.0 must be .* seconds",
             ),
             ([1], [1], 100.0, float("inf"), ValueError, "tolerance_s"),
             ([1], [1], 100.0, -1.0, ValueError, "tolerance_s"),
