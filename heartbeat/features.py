@@ -61,8 +61,8 @@ Departures from SciPy, all deliberate:
 * ``istft`` infers ``nperseg`` from an array `window`, and refuses parameters that
   break the NOLA condition (SciPy warns and returns a wrong signal).
 
-For short segments (``nperseg * (nfft // 2 + 1) <= 2**18``: the ECG defaults, or
-up to nperseg = nfft = 512) the one-sided DFT of every frame is one matrix product
+For short segments (``nperseg * (nfft // 2 + 1) <= 2**14``: the ECG defaults, or
+up to nperseg = nfft = 180) the one-sided DFT of every frame is a matrix product
 with a ``(nperseg, 2 * n_freqs)`` matrix into which the window, the scaling, the
 detrend projection and the one-sided doubling are folded; on short rows this beats
 calling ``np.fft.rfft`` per frame (``benchmarks/bench_features.py --paths`` times
@@ -123,7 +123,9 @@ _DETRENDS = ("constant", "linear")
 _BOUNDARIES = ("zeros", "even", "odd", "constant")
 _MODES = ("psd", "complex", "magnitude", "angle", "phase")
 # the matrix-product DFT is used while nperseg * n_onesided_bins stays below this
-_MATMUL_MAX = 1 << 18
+_MATMUL_MAX = 1 << 14
+# multiply-adds per small matrix product: OpenBLAS's one-thread limit (4 * 65536)
+_GEMM_SIZE = 1 << 18
 # frames per block: keeps each block's framed copy near 2**18 values (1 MiB float32)
 _BLOCK_VALUES = 1 << 18
 
@@ -519,14 +521,35 @@ def _rfft_frames(frames: np.ndarray, plan: _Plan) -> np.ndarray:
     return z
 
 
+def _dft_product(frames: np.ndarray, plan: _Plan) -> np.ndarray:
+    """Multiply every frame by the DFT matrix: (rows, T, nperseg) -> (rows * T, 2 K).
+
+    The product runs as a stack of small matrix products of at most `_GEMM_SIZE`
+    multiply-adds each. OpenBLAS runs products that small on one thread, and one
+    thread is what this workload wants: with two threads on a busy machine the same
+    product was 4-8 times slower than single-threaded (``OPENBLAS_NUM_THREADS=1``
+    vs 2 with ``benchmarks/bench_features.py --paths`` under load), while on an idle
+    machine the threads gained little against the framing and transposes around it.
+    """
+    nperseg, cols = plan.dft.shape
+    flat = np.ascontiguousarray(frames).reshape(-1, nperseg)  # the framed copy
+    out = np.empty((flat.shape[0], cols), dtype=plan.dtype)
+    per_slice = max(1, _GEMM_SIZE // (nperseg * cols))
+    full = flat.shape[0] // per_slice * per_slice
+    np.matmul(flat[:full].reshape(-1, per_slice, nperseg), plan.dft,
+              out=out[:full].reshape(-1, per_slice, cols))
+    if full < flat.shape[0]:
+        np.matmul(flat[full:], plan.dft, out=out[full:])
+    return out
+
+
 def _onesided(frames: np.ndarray, plan: _Plan) -> np.ndarray:
     """Scaled one-sided DFT of each frame: (rows, n_frames, nperseg) -> (rows, n_frames, K)."""
-    rows, n_frames, nperseg = frames.shape
+    rows, n_frames, _ = frames.shape
     frames = _detrended_by_callable(frames, plan)
     if plan.dft is None:
         return _rfft_frames(frames, plan)
-    flat = np.ascontiguousarray(frames).reshape(rows * n_frames, nperseg)
-    z = flat @ plan.dft  # (rows * n_frames, 2 K): re, im interleaved
+    z = _dft_product(frames, plan)  # (rows * n_frames, 2 K): re, im interleaved
     z[:, 1] = 0.0  # bin 0 of a real signal is real: exact zeros keep np.angle stable
     if plan.nfft % 2 == 0:
         z[:, -1] = 0.0  # and so is the Nyquist bin
@@ -536,7 +559,7 @@ def _onesided(frames: np.ndarray, plan: _Plan) -> np.ndarray:
 
 def _onesided_power(frames: np.ndarray, plan: _Plan) -> np.ndarray:
     """Scaled one-sided |DFT|^2 of each frame: (rows, n_frames, K), real."""
-    rows, n_frames, nperseg = frames.shape
+    rows, n_frames, _ = frames.shape
     frames = _detrended_by_callable(frames, plan)
     if plan.dft is None:
         z = _rfft_frames(frames, plan)
@@ -544,8 +567,7 @@ def _onesided_power(frames: np.ndarray, plan: _Plan) -> np.ndarray:
         power += z.imag * z.imag
         return power
     n_bins = plan.n_onesided
-    flat = np.ascontiguousarray(frames).reshape(rows * n_frames, nperseg)
-    z = flat @ plan.dft  # (rows * n_frames, 2 K): all real parts, then all imaginary
+    z = _dft_product(frames, plan)  # (rows * n_frames, 2 K): all re, then all im
     np.square(z, out=z)
     power = z[:, :n_bins]
     power += z[:, n_bins:]
