@@ -454,9 +454,14 @@ def read_header(path: str | os.PathLike[str]) -> Record:
 
     Examples
     --------
-    >>> header = read_header("mitdb/100")  # doctest: +SKIP
-    >>> header.sig_names, header.fs, header.n_samples  # doctest: +SKIP
-    (('MLII', 'V5'), 360.0, 650000)
+    The shipped 120 s excerpt of MIT-BIH record 100:
+
+    >>> from pathlib import Path
+    >>> import heartbeat
+    >>> path = Path(heartbeat.__file__).parent / "data" / "100"
+    >>> header = read_header(path)
+    >>> header.sig_names, header.fs, header.n_samples
+    (('MLII', 'V5'), 360.0, 43200)
     """
     return _read(_record_paths(path, "path"), None, 0, None, False, header_only=True)
 
@@ -806,6 +811,12 @@ def _read_group(folder: Path, sigs: list[_Signal], f0: int, f1: int) -> np.ndarr
     with open(path, "rb") as fh:
         fh.seek(first.byte_offset + b0 * spec.block_bytes)
         data = fh.read(n_bytes)
+    if _samples_in(first.fmt, len(data)) < n_dec:  # the file shrank since it was sized
+        raise ValueError(
+            f"signal file {str(path)!r} is truncated: reading frames {f_start} to {f1} "
+            f"needs {n_bytes} bytes from offset {first.byte_offset + b0 * spec.block_bytes}, "
+            f"got {len(data)}"
+        )
     buf = np.frombuffer(data, np.uint8)
     samples = _decode(first.fmt, buf, n_dec)[s0 - b0 * spec.block_samples :]
     frames = samples.reshape(f1 - f_start, tspf)
@@ -932,7 +943,10 @@ def read_record(
       stops at the first such row, so a skewed record read here has the length
       its header states, and the rows before match ``rdsamp`` exactly.
     * **Headers without a length**: the length is the number of complete frames
-      in the shortest signal file.
+      in the shortest signal file (a trailing partial frame is ignored, as the
+      WFDB library does); checksums are then not verified (nor by the library).
+    * **Longer files**: samples stored past the stated length are not returned,
+      except that a skewed signal may use them to fill its last rows.
     * **Uncalibrated signals** (gain 0 or none) are converted with gain
       `DEFAULT_GAIN` = 200, as the WFDB library does; ``calibrated`` is False.
     * **Invalid samples**: a stored value equal to the format's marker (-32768
@@ -951,9 +965,18 @@ def read_record(
 
     Examples
     --------
-    >>> rec = read_record("mitdb/100", channels=["MLII"], sampto=3600)  # doctest: +SKIP
-    >>> rec.signal.shape, rec.fs, rec.units  # doctest: +SKIP
-    ((3600, 1), 360.0, ('mV',))
+    The first 10 s of channel MLII of the shipped excerpt of MIT-BIH record 100:
+
+    >>> from pathlib import Path
+    >>> import heartbeat
+    >>> path = Path(heartbeat.__file__).parent / "data" / "100"
+    >>> rec = read_record(path, channels=["MLII"], sampto=3600)
+    >>> rec
+    Record(name='100', fs=360.0, n_samples=3600, sig_names=('MLII',), units=('mV',), fmt=(212,))
+    >>> rec.digital[:3, 0], rec.signal[:3, 0]
+    (array([995, 995, 995], dtype=int32), array([-0.145, -0.145, -0.145]))
+    >>> rec.channel("MLII").shape
+    (3600,)
     """
     base = _record_paths(path, "path")
     if not isinstance(expand_frames, (bool, np.bool_)):
@@ -1111,9 +1134,15 @@ def read_annotations(path: str | os.PathLike[str], extension: str = "atr") -> An
 
     Examples
     --------
-    >>> ann = read_annotations("mitdb/100")  # doctest: +SKIP
-    >>> ann.sample[:3], ann.symbol[:3]  # doctest: +SKIP
-    (array([ 18,  77, 370]), array(['+', 'N', 'N'], dtype='<U1'))
+    The reference annotations of the shipped excerpt of MIT-BIH record 100:
+
+    >>> from pathlib import Path
+    >>> import heartbeat
+    >>> ann = read_annotations(Path(heartbeat.__file__).parent / "data" / "100", "atr")
+    >>> ann
+    Annotations(record='100', extension='atr', n=149, fs=None)
+    >>> ann.sample[:3], ann.symbol[:3], ann.aux_note[:2]
+    (array([ 18,  77, 370]), array(['+', 'N', 'N'], dtype='<U1'), array(['(N', ''], dtype='<U2'))
     """
     base = _record_paths(path, "path")
     if not isinstance(extension, str) or not extension or extension.startswith("."):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import doctest
 import hashlib
 import json
 import shutil
@@ -33,7 +34,6 @@ from heartbeat.wfdb import (
 REFERENCE = json.loads(
     (Path(__file__).parent / "data" / "wfdb" / "reference.json").read_text()
 )
-INVALID_REF = REFERENCE["invalid_as"]
 
 
 # ---------------------------------------------------------------------------
@@ -576,6 +576,13 @@ class TestReadAnnotations:
         assert sha_text(ann.aux_note.tolist()) == entry["aux_sha256"]
         assert [[int(s), str(y)] for s, y in zip(sample[:3], ann.symbol[:3], strict=True)] \
             == entry["head"]
+
+
+def test_docstring_examples():
+    import heartbeat.wfdb as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_corpus_copy_is_independent_of_folder(tmp_path, mitdb_dir):

@@ -6,9 +6,10 @@ run from the data folder named by "dir" (relative to $HEARTBEAT_DATA):
 
     python tests/data/wfdb/make_reference.py /path/to/data /path/to/wfdb/bin
 
-Signal digests are per channel over rdsamp's integer columns: invalid samples
-("-") become -2**63, then sha256 of the int64 little-endian bytes, the count, sum,
-sum of squares and the first and last 3 values.  Physical values: the sum of
+Signal digests are per channel over rdsamp's integer columns (rdsamp prints an
+invalid sample as -32768, WFDB_INVALID_SAMPLE; a "-" would become -2**63): the
+sha256 of the int64 little-endian bytes, the count, sum, sum of squares and the
+first and last 3 values.  Physical values: the sum of
 ``rdsamp -P`` columns (invalid excluded).  Annotation digests: count and sha256 of
 the sample, symbol, subtype, chan, num and aux columns of ``rdann``.
 """
@@ -127,8 +128,18 @@ def main(data: Path, bindir: Path) -> None:
         })
     target = Path(__file__).with_name("reference.json")
     tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(out, indent=1) + "\n")
+    tmp.write_text(dump(out))
     tmp.replace(target)
+
+
+def dump(out: dict) -> str:
+    """JSON with one record or annotation entry per line."""
+    head = {k: v for k, v in out.items() if k not in ("records", "annotations")}
+    parts = [json.dumps(head)[:-1]]
+    for key in ("records", "annotations"):
+        rows = ",\n  ".join(json.dumps(e) for e in out[key])
+        parts.append(f', "{key}": [\n  {rows}\n ]')
+    return "".join(parts) + "}\n"
 
 
 if __name__ == "__main__":
