@@ -214,7 +214,8 @@ def detect_r_peaks(
     1. Band-pass: two passes of a 25 ms centred moving mean minus two passes of a
        120 ms one (zero phase; -3 dB at about 4.5 and 14.5 Hz), computed from
        cumulative sums, so no SciPy filter is needed and both backends share it bit
-       for bit.  The signal is first centred on a median so the sums stay small.
+       for bit.  The signal is first centred on a median and scaled by a power of
+       two to a peak magnitude in [0.5, 1), so no amplitude can overflow or underflow.
     2. Envelope: the square root of the 100 ms mean of the squared slope (the
        band-passed signal's difference over +-8 ms).  It is linear in amplitude, so
        a PVC ten times a normal beat's energy is only ~3 times its height.
@@ -260,9 +261,18 @@ def detect_r_peaks(
     resolved = _resolve_backend(backend)
     if x.size < 3:
         return np.empty(0, dtype=np.int64)
-    # centre on a median (of at most ~4096 samples): conditions the cumulative sums and
-    # keeps polarity and power-of-two scaling exact
+    # centre on a median (of at most ~4096 samples) and scale by a power of two to a
+    # peak magnitude in [0.5, 1): conditions the sums, rules out overflow and
+    # underflow, and keeps polarity and power-of-two scaling exact
     x = x - np.median(x[:: max(1, x.size // 4096)])
+    peak = max(float(x.max()), -float(x.min()))
+    if peak == 0.0:
+        return np.empty(0, dtype=np.int64)
+    exponent = int(np.frexp(peak)[1])
+    if -1000 < exponent < 1000:
+        x *= 2.0**-exponent  # exact: a power of two
+    else:  # near the ends of float64 (2.0**-exponent itself would overflow)
+        x = np.ldexp(x, -exponent)
     # the one step per sample that is sequential: Numba's loop or NumPy's cumsum,
     # the same sums in the same order either way
     # (with NUMBA_DISABLE_JIT the loop would run as slow Python: take NumPy's then)
