@@ -527,7 +527,7 @@ def _dft_product(frames: np.ndarray, plan: _Plan) -> np.ndarray:
     The product runs as a stack of small matrix products of at most `_GEMM_SIZE`
     multiply-adds each. OpenBLAS runs products that small on one thread, and one
     thread is what this workload wants: with two threads on a busy machine the same
-    product was 4-8 times slower than single-threaded (``OPENBLAS_NUM_THREADS=1``
+    product was 4-10 times slower than single-threaded (``OPENBLAS_NUM_THREADS=1``
     vs 2 with ``benchmarks/bench_features.py --paths`` under load), while on an idle
     machine the threads gained little against the framing and transposes around it.
     """
@@ -566,6 +566,8 @@ def _onesided_power(frames: np.ndarray, plan: _Plan) -> np.ndarray:
         power = z.real * z.real
         power += z.imag * z.imag
         return power
+    if not plan.power:
+        raise RuntimeError("internal: a power spectrum needs a plan made with power=True")
     n_bins = plan.n_onesided
     z = _dft_product(frames, plan)  # (rows * n_frames, 2 K): all re, then all im
     np.square(z, out=z)
