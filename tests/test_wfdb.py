@@ -444,6 +444,26 @@ class TestReadRecordErrors:
         with pytest.raises(err, match=match):
             read_record(tmp_path / "r", **kw)
 
+    @given(
+        tokens=st.lists(
+            st.sampled_from(["r", "r.dat", "1", "2", "0", "-1", "100", "16", "212x2", "8:3",
+                             "310+4", "200(5)/mV", "x", "1e9", "999999999", "(", "/", "#"]),
+            min_size=1, max_size=12),
+        split=st.integers(1, 11),
+        dat=st.binary(max_size=64),
+    )
+    def test_garbage_raises_only_value_errors(self, tmp_path_factory, tokens, split, dat):
+        # a fuzz: any header made of plausible tokens either reads or raises ValueError
+        folder = tmp_path_factory.mktemp("fuzz")
+        text = " ".join(tokens[:split]) + "\n" + " ".join(tokens[split:]) + "\n"
+        (folder / "r.hea").write_text(text)
+        (folder / "r.dat").write_bytes(dat)
+        try:
+            rec = read_record(folder / "r")
+        except ValueError:
+            return
+        assert rec.digital.shape == rec.signal.shape == (rec.n_samples, rec.n_channels)
+
     def test_bad_path_type(self):
         with pytest.raises(TypeError, match=r"path must be a str or os\.PathLike"):
             read_record(100)
@@ -536,6 +556,16 @@ class TestReadAnnotations:
         (tmp_path / "r.atr").write_bytes(data)
         with pytest.raises(ValueError, match=match):
             read_annotations(tmp_path / "r")
+
+    @given(data=st.binary(max_size=80))
+    def test_random_bytes_raise_only_value_errors(self, tmp_path_factory, data):
+        folder = tmp_path_factory.mktemp("fuzz")
+        (folder / "r.atr").write_bytes(data)
+        try:
+            ann = read_annotations(folder / "r")
+        except ValueError:
+            return
+        assert len(ann.symbol) == len(ann.sample) == len(ann.aux_note)
 
     def test_missing_file_and_bad_extension(self, tmp_path):
         with pytest.raises(ValueError, match=r"annotation file .*r\.atr.* does not exist"):
