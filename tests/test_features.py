@@ -580,6 +580,12 @@ class TestIstft:
             y = istft(Z, FS, boundary=False).x
         np.testing.assert_allclose(y[1:300], x[1:], atol=1e-12)  # only sample 0 is lost
 
+    def test_one_sample_segments(self):
+        # SciPy's istft slices x[0:-0] here and returns an empty signal
+        x = random_signals((7,))
+        kw = dict(window="boxcar", nperseg=1, noverlap=0)
+        np.testing.assert_allclose(istft(stft(x, FS, **kw).Z, FS, **kw).x, x, atol=1e-15)
+
     def test_readonly_input(self):
         Z = stft(random_signals((300,)), FS).Z
         Z.setflags(write=False)
