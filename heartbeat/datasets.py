@@ -875,7 +875,7 @@ def mitbih_windows(
     --------
     >>> w = mitbih_windows("data/mitdb", ["100"])  # doctest: +SKIP
     >>> w.x.shape, w.class_counts(), w.n_dropped  # doctest: +SKIP
-    ((2271, 1440), array([2237,   34]), 2)
+    ((2267, 1440), array([2233,   34]), 6)
     """
     names = _check_records(records)
     channel = _check_channel(channel)

@@ -462,3 +462,221 @@ def test_download_is_exported():
     from heartbeat.download import download
 
     assert ds.download is download
+
+
+# --------------------------------------------------------------------------- real records
+# Class counts per record from the MIT-BIH Arrhythmia Database Directory (Table of beat
+# types), mapped to AAMI classes: 100 has 2239 N, 33 A, 1 V; 208 has 1586 N, 2 A,
+# 992 V, 373 F, 2 Q.
+RECORD_COUNTS = {"100": [2239, 33, 1, 0, 0], "208": [1586, 2, 992, 373, 2]}
+TWO = ["100", "208"]
+
+
+def _annotated_beats(mitdb_dir, name):
+    from heartbeat.aami import class_codes, is_beat
+    from heartbeat.wfdb import read_annotations
+
+    ann = read_annotations(mitdb_dir / name)
+    beat = is_beat(ann.symbol)
+    return np.asarray(ann.sample)[beat], class_codes(np.asarray(ann.symbol)[beat])
+
+
+def _assert_same(a, b):
+    assert type(a) is type(b)
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype, f.name
+            np.testing.assert_array_equal(x, y, err_msg=f.name)
+        else:
+            assert x == y, f.name
+
+
+@pytest.fixture(scope="module")
+def two_records(mitdb_dir):
+    return mitbih_beats(mitdb_dir, TWO, quiet=True)
+
+
+class TestMitbihBeats:
+    def test_annotation_peaks(self, two_records, mitdb_dir):
+        beats = two_records
+        assert beats.x.dtype == np.float32 and beats.x.shape == (len(beats), 187)
+        assert beats.y.dtype == np.int8 and beats.rr.dtype == np.float32
+        assert beats.n_unmatched == 0
+        for name in TWO:
+            part = beats[beats.record == name]
+            samples, codes = _annotated_beats(mitdb_dir, name)
+            # every annotated beat is cut, with its own label, in time order
+            assert part.sample.tolist() == samples.tolist()
+            assert part.y.tolist() == codes.tolist()
+            assert part.class_counts().tolist() == RECORD_COUNTS[name]
+        assert beats.n_missed == 0
+        assert beats.has_rr and np.all(beats.rr > 0)
+        # the Kachuee beats: scaled to [0, 1] with a zero-padded tail
+        assert beats.x.min() >= 0 and beats.x.max() <= 1
+        assert np.all(beats.x[:, -1] == 0)
+
+    def test_rr_features_follow_the_annotations(self, two_records, mitdb_dir):
+        part = two_records[two_records.record == "208"]
+        samples, _ = _annotated_beats(mitdb_dir, "208")
+        np.testing.assert_array_equal(part.rr, rr_features(samples, 360.0))
+
+    def test_detector_peaks(self, mitdb_dir):
+        beats = mitbih_beats(mitdb_dir, ["100"], peaks="detector", quiet=True)
+        samples, codes = _annotated_beats(mitdb_dir, "100")
+        j = np.searchsorted(samples, beats.sample)
+        j = np.clip(j, 1, len(samples) - 1)
+        nearest = np.where(
+            np.abs(samples[j - 1] - beats.sample) <= np.abs(samples[j] - beats.sample), j - 1, j
+        )
+        assert np.all(np.abs(samples[nearest] - beats.sample) <= 0.15 * 360)
+        assert np.array_equal(beats.y, codes[nearest])
+        assert len(beats) + beats.n_missed == len(samples)
+        assert beats.n_missed < 0.01 * len(samples) and beats.n_unmatched < 0.01 * len(samples)
+        assert len(np.unique(beats.sample)) == len(beats)
+
+    def test_same_result_with_a_process_pool(self, two_records, mitdb_dir):
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(2) as pool:
+            pooled = mitbih_beats(mitdb_dir, TWO, executor=pool, quiet=True)
+        _assert_same(pooled, two_records)
+
+    def test_same_result_on_a_dask_cluster(self, mitdb_dir):
+        distributed = pytest.importorskip(
+            "distributed", reason="dask.distributed not installed: pip install 'heartbeat[dask]'"
+        )
+        serial = mitbih_windows(mitdb_dir, ["100", "101"], quiet=True)
+        with (
+            distributed.LocalCluster(
+                processes=True, n_workers=1, threads_per_worker=2, host="127.0.0.1",
+                dashboard_address=None,
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            remote = mitbih_windows(
+                mitdb_dir, ["100", "101"], executor=client.get_executor(), quiet=True
+            )
+        _assert_same(remote, serial)
+
+    def test_cache(self, mitdb_dir, tmp_path, monkeypatch, two_records):
+        first = mitbih_beats(mitdb_dir, TWO, cache_dir=tmp_path, quiet=True)
+        files = list(tmp_path.glob("BeatSet-*.npz"))
+        assert len(files) == 1
+        _assert_same(first, two_records)
+
+        def no_rebuild(*args, **kwargs):
+            raise AssertionError("rebuilt instead of loading the cache")
+
+        monkeypatch.setattr(ds, "map_records", no_rebuild)
+        _assert_same(mitbih_beats(mitdb_dir, TWO, cache_dir=tmp_path, quiet=True), first)
+        # other parameters -> another file (and a build, refused here)
+        with pytest.raises(AssertionError, match="rebuilt"):
+            mitbih_beats(mitdb_dir, ["100"], cache_dir=tmp_path, quiet=True)
+        assert len(list(tmp_path.glob("*.npz"))) == 1
+
+    def test_channel_out_of_range(self, mitdb_dir, tmp_path):
+        with pytest.raises(ValueError, match=r"channel=2 is out of range: record 100 has 2"):
+            mitbih_beats(mitdb_dir, ["100"], channel=2, cache_dir=tmp_path)
+        assert not list(tmp_path.iterdir())
+
+    def test_fs_mismatch(self, mitdb_dir, tmp_path):
+        with pytest.raises(ValueError, match=r"record 100 is sampled at 360 Hz, not fs=250"):
+            mitbih_beats(mitdb_dir, ["100"], fs=250.0, cache_dir=tmp_path)
+        assert not list(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def windows_100(mitdb_dir):
+    return mitbih_windows(mitdb_dir, ["100"], quiet=True)
+
+
+class TestMitbihWindows:
+    def test_windows_of_record_100(self, windows_100, mitdb_dir):
+        from heartbeat.wfdb import read_record
+
+        w = windows_100
+        samples, codes = _annotated_beats(mitdb_dir, "100")
+        signal = read_record(mitdb_dir / "100").signal[:, 0]
+        assert w.x.shape == (len(w), 1440) and w.x.dtype == np.float32 and w.fs == 360.0
+        inside = (samples >= 720) & (samples + 720 <= len(signal))
+        assert w.n_dropped == int((~inside).sum()) and len(w) + w.n_dropped == len(samples)
+        assert w.sample.tolist() == samples[inside].tolist()
+        assert w.aami.tolist() == codes[inside].tolist()
+        assert w.y.tolist() == (codes[inside] != 0).astype(int).tolist()
+        assert w.class_counts().tolist() == [2239 - (~inside).sum(), 34]
+        for i in (0, len(w) // 2, len(w) - 1):
+            s = w.sample[i]
+            np.testing.assert_array_equal(w.x[i], signal[s - 720 : s + 720].astype(np.float32))
+
+    def test_half_width_dtype_and_symbol_labels(self, mitdb_dir, windows_100):
+        w = mitbih_windows(mitdb_dir, ["208"], half_width_s=0.5, dtype="float16",
+                           normal="symbol", quiet=True)
+        assert w.x.shape[1] == 360 and w.x.dtype == np.float16
+        samples, _ = _annotated_beats(mitdb_dir, "208")
+        assert len(w) == len(samples) - w.n_dropped
+        # in 208 the only AAMI-N beats are symbol N, so both label rules agree there
+        assert w.y.tolist() == (w.aami != 0).astype(int).tolist()
+        # a narrower window is the middle of the wide one
+        narrow = mitbih_windows(mitdb_dir, ["100"], half_width_s=0.5, quiet=True)
+        assert len(narrow) >= len(windows_100)
+        common = np.isin(narrow.sample, windows_100.sample)
+        np.testing.assert_array_equal(narrow.x[common], windows_100.x[:, 720 - 180 : 720 + 180])
+
+    def test_symbol_rule_differs_from_aami_for_bundle_branch_block(self, mitdb_dir):
+        # record 109 is left bundle branch block: AAMI N, but not symbol N
+        aami = mitbih_windows(mitdb_dir, ["109"], half_width_s=0.2, quiet=True)
+        symbol = mitbih_windows(mitdb_dir, ["109"], half_width_s=0.2, normal="symbol",
+                                quiet=True)
+        assert aami.class_counts()[0] > 2000 and symbol.class_counts()[0] == 0
+
+    def test_same_result_with_a_process_pool(self, mitdb_dir, windows_100):
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(2) as pool:
+            pooled = mitbih_windows(mitdb_dir, ["100"], executor=pool, quiet=True)
+        _assert_same(pooled, windows_100)
+
+    def test_cache_roundtrip(self, mitdb_dir, tmp_path, windows_100):
+        a = mitbih_windows(mitdb_dir, ["100"], cache_dir=tmp_path, quiet=True)
+        (path,) = tmp_path.glob("WindowSet-*.npz")
+        b = mitbih_windows(mitdb_dir, ["100"], cache_dir=tmp_path, quiet=True)
+        _assert_same(a, b)
+        _assert_same(a, windows_100)
+        path.write_bytes(b"not a zip file")  # a damaged cache is rebuilt
+        _assert_same(mitbih_windows(mitdb_dir, ["100"], cache_dir=tmp_path, quiet=True), a)
+
+    def test_records_with_different_fs(self, mitdb_dir, tmp_path):
+        for name in ("100", "101"):
+            for ext in ("hea", "dat", "atr"):
+                shutil.copyfile(mitdb_dir / f"{name}.{ext}", tmp_path / f"{name}.{ext}")
+        hea = (tmp_path / "101.hea").read_bytes()
+        (tmp_path / "101.hea").write_bytes(hea.replace(b"101 2 360 ", b"101 2 250 ", 1))
+        cache = tmp_path / "cache"
+        with pytest.raises(ValueError, match=r"sampling frequencies differ.*100 at 360 Hz"):
+            mitbih_windows(tmp_path, ["100", "101"], cache_dir=cache, quiet=True)
+        assert not cache.exists()
+
+    def test_splits_on_real_sets(self, windows_100, two_records):
+        train, test = train_test_split(windows_100, test_size=0.25, seed=0)
+        assert len(train) + len(test) == len(windows_100)
+        assert test.class_counts().tolist() == [round(0.25 * 2233), round(0.25 * 34)]
+        train, test = inter_patient_split(two_records)  # 208 is in DS1, 100 in DS2
+        assert set(train.record) == {"208"} and set(test.record) == {"100"}
+        assert test.class_counts().tolist() == RECORD_COUNTS["100"]
+
+
+class TestSummaryCommand:
+    def test_windows_summary(self, mitdb_dir, capsys):
+        assert ds._summary(["summary", str(mitdb_dir), "--set", "windows", "--records", "100",
+                            "--per-record"]) == 0
+        out = capsys.readouterr().out
+        assert "windows: 2267 items, x (2267, 1440) float32" in out
+        assert "windows dropped at record ends: 6" in out
+        assert "100: normal 2233, abnormal 34" in out
+
+    def test_beats_summary_compares_with_kaggle(self, mitdb_dir, capsys):
+        assert ds._summary(["summary", str(mitdb_dir), "--records", "100"]) == 0
+        out = capsys.readouterr().out
+        assert "beats: " in out and "kaggle" in out
+        assert "    S       33     2779   -2746" in out
