@@ -200,10 +200,9 @@ def download(
         Folder to fill; created if missing.  Afterwards it holds every file listed in
         the server's ``SHA256SUMS.txt`` (or ``SHA256SUMS``; or the files of
         `records`) and that list, restricted to the files present, under the same
-        name, so ``sha256sum -c SHA256SUMS.txt`` passes there.  PhysioNet lists the
-        records and also the documentation folders (for MIT-BIH ``mitdbdir/`` and
-        ``x_mitdb/``); pass ``records=heartbeat.datasets.RECORDS`` for the 48
-        records alone.
+        name, so ``sha256sum -c SHA256SUMS.txt`` passes there.  The list may name
+        documentation files besides the records; pass
+        ``records=heartbeat.datasets.RECORDS`` for the 48 records' files alone.
     base_url : str, optional
         The database folder URL, ending in ``/``; default ``DATABASES[database]``,
         e.g. ``"https://physionet.org/files/mitdb/1.0.0/"``.  Use it for a mirror.
