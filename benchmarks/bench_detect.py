@@ -259,7 +259,8 @@ def main(argv=None):
         f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on "
         f"{platform.processor() or platform.machine()} ({os.cpu_count()} logical CPUs; "
         f"{pinned}), Python {platform.python_version()}, NumPy {numpy.__version__}, "
-        f"Numba {numba_version}, by `{cmd.strip()}` (results also in "
+        f"Numba {numba_version}, load average {os.getloadavg()[0]:.1f} at the end, "
+        f"by `{cmd.strip()}` (results also in "
         f"`benchmarks/results/bench_detect.csv`)."
     )
     md.append("")
