@@ -287,8 +287,9 @@ def main(argv=None):
         md.append(f"| {peer} | {score_row(sum_scores(peer_scores[peer]), 3)} | {ps:.1f} |")
     md.append("")
     md.append(
-        "The machine is shared, so speeds vary from run to run by up to a third; the "
-        "detections do not."
+        "The machine is shared with other jobs (see the load average above), so the "
+        "speeds change from run to run with the load; the detections do not. Compare "
+        "speeds within one run."
     )
     md.append("")
     worst = sorted(range(len(names)), key=lambda i: -(ours[i].fn + ours[i].fp))[:8]
