@@ -238,6 +238,21 @@ class TestMatch:
         d, r = ds._match(det, ref, tol=15)
         assert d.tolist() == [0, 2] and r.tolist() == [0, 1]
 
+    @given(
+        st.lists(st.integers(0, 3000), max_size=30, unique=True),
+        st.lists(st.integers(0, 3000), max_size=30, unique=True),
+        st.integers(1, 60),
+    )
+    def test_agrees_with_detection_scores(self, det, ref, tol):
+        from heartbeat.metrics import detection_scores
+
+        det, ref = np.sort(det), np.sort(ref)
+        d, r = ds._match(det, ref, tol=tol)
+        assert len(set(d.tolist())) == len(d) and len(set(r.tolist())) == len(r)
+        assert np.all(np.abs(det[d] - ref[r]) <= tol)
+        score = detection_scores(ref, det, fs=1.0, tolerance_s=tol)
+        assert len(d) == score.tp
+
     def test_one_detection_between_two_beats(self):
         d, r = ds._match(np.array([150]), np.array([140, 160]), tol=20)
         assert d.tolist() == [0] and r.tolist() == [0]
@@ -536,9 +551,12 @@ class TestMitbihBeats:
         assert len(np.unique(beats.sample)) == len(beats)
 
     def test_same_result_with_a_process_pool(self, two_records, mitdb_dir):
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(2) as pool:
+        # "spawn" (the default on macOS and Windows) pickles everything a worker needs
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(2, mp_context=spawn) as pool:
             pooled = mitbih_beats(mitdb_dir, TWO, executor=pool, quiet=True)
         _assert_same(pooled, two_records)
 
