@@ -743,7 +743,7 @@ def mitbih_beats(
     --------
     >>> beats = mitbih_beats("data/mitdb", ["100", "101"])  # doctest: +SKIP
     >>> beats.x.shape, beats.class_counts()  # doctest: +SKIP
-    ((4144, 187), array([4097,   36,    1,    0,    2]))
+    ((4138, 187), array([4099,   36,    1,    0,    2]))
     """
     names = _check_records(records)
     channel = _check_channel(channel)
@@ -1160,8 +1160,8 @@ def load_kaggle_mitbih(path: str | os.PathLike) -> BeatSet:
     Examples
     --------
     >>> beats = load_kaggle_mitbih("mitbih_test.csv")  # doctest: +SKIP
-    >>> beats.x.shape, beats.class_counts().tolist()  # doctest: +SKIP
-    ((21892, 187), [18118, 556, 1448, 162, 1608])
+    >>> beats.x.shape[1], beats.classes  # doctest: +SKIP
+    (187, ('N', 'S', 'V', 'F', 'Q'))
     """
     return _kaggle_set([_read_kaggle_csv(path, len(CLASSES), "path")], CLASSES)
 
@@ -1192,8 +1192,8 @@ def load_kaggle_ptb(*paths: str | os.PathLike) -> BeatSet:
     Examples
     --------
     >>> ptb = load_kaggle_ptb("ptbdb_normal.csv", "ptbdb_abnormal.csv")  # doctest: +SKIP
-    >>> ptb.classes, ptb.class_counts().tolist()  # doctest: +SKIP
-    (('normal', 'abnormal'), [4046, 10506])
+    >>> ptb.classes, ptb.x.shape[1]  # doctest: +SKIP
+    (('normal', 'abnormal'), 187)
     """
     if not paths:
         raise ValueError("pass at least one path, e.g. load_kaggle_ptb('ptbdb_normal.csv')")
