@@ -1,0 +1,311 @@
+"""Hot loops of the CNN engine: Numba kernels, each beside its plain-NumPy twin.
+
+All kernels work on *channels-last* arrays, ``(N, L, C)``, C-contiguous: the inner
+loop then runs over channels, which are contiguous in memory, and a convolution
+becomes one BLAS matrix product over ``(N * L_out, K * C_in)`` patch rows.  Layers
+keep the logical ``(N, C, L)`` shape of their inputs and outputs; they hand these
+kernels the free transposed view ``x.transpose(0, 2, 1)``.
+
+====================  =========================  =========================
+operation             Numba (``"numba"``)        NumPy twin (``"numpy"``)
+====================  =========================  =========================
+patches (im2col)      ``_im2col_nb``             ``_im2col_np``
+patch sums (col2im)   ``_col2im_nb``             ``_col2im_np``
+max-pool forward      ``_maxpool_forward_nb``    ``_maxpool_forward_np``
+max-pool backward     ``_maxpool_backward_nb``   ``_maxpool_backward_np``
+====================  =========================  =========================
+
+A convolution is patches + one matrix product (forward), the transposed products for
+the weight gradient and the patch gradient, and patch sums for the input gradient
+(:func:`conv1d_forward`, :func:`conv1d_backward`).  The matrix products go to NumPy's
+BLAS (multithreaded, float32); timing showed that faster than direct Numba loops for
+the 32-channel convolutions of the Kachuee network (``benchmarks/bench_nn.py``).
+
+Numba is imported, and each kernel compiled (``njit(cache=True)``, no signatures), on
+first use only.  The kernels are serial: the matrix products already use every core
+through BLAS, and on the 2-core benchmark machine ``prange`` loops between BLAS calls
+made a training step 2-5x *slower* (OpenMP and OpenBLAS worker threads spin and
+compete for the cores), so batch-parallel loops did not pay.  The twins are the
+fallback when Numba is missing and the reference in the tests, where both agree to
+float32 rounding.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy")
+
+_COMPILED: dict[str, Callable[..., Any]] = {}
+
+
+def numba_available() -> bool:
+    """Return True when Numba can be imported."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return False
+    return True
+
+
+def jit_enabled() -> bool:
+    """Return False when ``NUMBA_DISABLE_JIT`` asks Numba to run kernels as Python."""
+    return os.environ.get("NUMBA_DISABLE_JIT", "0").strip() in ("", "0")
+
+
+def resolve_backend(backend: str) -> str:
+    """Turn ``"auto" | "numba" | "numpy"`` into the backend that will run.
+
+    ``"auto"`` means Numba when it is importable and its JIT is enabled, else NumPy.
+
+    Raises
+    ------
+    ValueError
+        If `backend` is not one of :data:`BACKENDS`.
+    ImportError
+        If ``backend="numba"`` and Numba is not installed.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"{backend=} is not a backend; choose one of {', '.join(BACKENDS)}")
+    if backend == "numpy":
+        return "numpy"
+    if not numba_available():  # pragma: no cover - numba is a dependency
+        if backend == "numba":
+            raise ImportError(
+                "backend='numba' needs the numba package; install it or use "
+                "backend='numpy' (same results, slower) or backend='auto'"
+            )
+        return "numpy"
+    if backend == "auto" and not jit_enabled():
+        # with NUMBA_DISABLE_JIT the loops would run as slow Python: take NumPy's then
+        return "numpy"
+    return "numba"
+
+
+def _compiled(name: str) -> Callable[..., Any]:
+    """Return the compiled form of the loop function `name`, compiling on first use."""
+    fn = _COMPILED.get(name)
+    if fn is None:
+        import numba
+
+        fn = numba.njit(cache=True)(globals()[name])
+        _COMPILED[name] = fn
+    return fn
+
+
+# ---------------------------------------------------------------- patches (im2col)
+def _im2col_nb(x, kernel_size, stride, dilation, pad_left, cols):  # pragma: no cover
+    # x (N, L, C) -> cols (N, L_out, K, C); positions outside x read as zero
+    n_batch, length, n_ch = x.shape
+    l_out = cols.shape[1]
+    for n in range(n_batch):
+        for i in range(l_out):
+            for k in range(kernel_size):
+                j = i * stride + k * dilation - pad_left
+                if 0 <= j < length:
+                    for c in range(n_ch):
+                        cols[n, i, k, c] = x[n, j, c]
+                else:
+                    for c in range(n_ch):
+                        cols[n, i, k, c] = 0.0
+
+
+def _padded(x: np.ndarray, pad_left: int, total: int) -> np.ndarray:
+    """Zero-pad axis 1 of `x` (N, L, C) to `total` samples, `pad_left` of them before x."""
+    n_batch, length, n_ch = x.shape
+    xp = np.zeros((n_batch, max(total, pad_left + length), n_ch), dtype=x.dtype)
+    xp[:, pad_left : pad_left + length] = x
+    return xp
+
+
+def _im2col_np(x, kernel_size, stride, dilation, pad_left, cols):
+    l_out = cols.shape[1]
+    span = dilation * (kernel_size - 1) + 1
+    xp = _padded(x, pad_left, (l_out - 1) * stride + span)  # (N, Lp, C)
+    win = sliding_window_view(xp, span, axis=1)  # (N, Lp - span + 1, C, span)
+    win = win[:, : (l_out - 1) * stride + 1 : stride, :, ::dilation]  # (N, L_out, C, K)
+    cols[...] = win.transpose(0, 1, 3, 2)
+
+
+# ---------------------------------------------------------------- patch sums (col2im)
+def _col2im_nb(dcols, stride, dilation, pad_left, dx):  # pragma: no cover
+    # dcols (N, L_out, K, C) -> dx (N, L, C): each patch entry adds to its input sample
+    n_batch, l_out, kernel_size, n_ch = dcols.shape
+    length = dx.shape[1]
+    for n in range(n_batch):
+        for j in range(length):
+            for c in range(n_ch):
+                dx[n, j, c] = 0.0
+        for i in range(l_out):
+            for k in range(kernel_size):
+                j = i * stride + k * dilation - pad_left
+                if 0 <= j < length:
+                    for c in range(n_ch):
+                        dx[n, j, c] += dcols[n, i, k, c]
+
+
+def _col2im_np(dcols, stride, dilation, pad_left, dx):
+    n_batch, l_out, kernel_size, n_ch = dcols.shape
+    length = dx.shape[1]
+    span = dilation * (kernel_size - 1) + 1
+    total = max(pad_left + length, (l_out - 1) * stride + span)
+    dxp = np.zeros((n_batch, total, n_ch), dtype=dx.dtype)  # (N, Lp, C)
+    for k in range(kernel_size):
+        start = k * dilation
+        dxp[:, start : start + (l_out - 1) * stride + 1 : stride] += dcols[:, :, k]
+    dx[...] = dxp[:, pad_left : pad_left + length]
+
+
+# ---------------------------------------------------------------- max-pool
+def _maxpool_forward_nb(x, kernel_size, stride, out, argmax):  # pragma: no cover
+    # x (N, L, C) -> out, argmax (N, L_out, C); argmax holds the input index along L
+    n_batch, _, n_ch = x.shape
+    l_out = out.shape[1]
+    for n in range(n_batch):
+        for i in range(l_out):
+            j0 = i * stride
+            for c in range(n_ch):
+                best = x[n, j0, c]
+                arg = j0
+                for k in range(1, kernel_size):
+                    v = x[n, j0 + k, c]
+                    if v > best:
+                        best = v
+                        arg = j0 + k
+                out[n, i, c] = best
+                argmax[n, i, c] = arg
+
+
+def _maxpool_forward_np(x, kernel_size, stride, out, argmax):
+    l_out = out.shape[1]
+    win = sliding_window_view(x, kernel_size, axis=1)[:, : (l_out - 1) * stride + 1 : stride]
+    k = win.argmax(axis=-1)  # (N, L_out, C), first maximum as in the Numba kernel
+    out[...] = np.take_along_axis(win, k[..., None], axis=-1)[..., 0]
+    argmax[...] = k + (np.arange(l_out) * stride)[None, :, None]
+
+
+def _maxpool_backward_nb(dout, argmax, kernel_size, stride, dx):  # pragma: no cover
+    # dout, argmax (N, L_out, C) -> dx (N, L, C); overlapping windows add up
+    n_batch, l_out, n_ch = dout.shape
+    length = dx.shape[1]
+    for n in range(n_batch):
+        for j in range(length):
+            for c in range(n_ch):
+                dx[n, j, c] = 0.0
+        for i in range(l_out):
+            for c in range(n_ch):
+                dx[n, argmax[n, i, c], c] += dout[n, i, c]
+
+
+def _maxpool_backward_np(dout, argmax, kernel_size, stride, dx):
+    l_out = dout.shape[1]
+    k = argmax - (np.arange(l_out, dtype=argmax.dtype) * stride)[None, :, None]
+    dx[...] = 0.0
+    for kk in range(kernel_size):
+        dx[:, kk : kk + (l_out - 1) * stride + 1 : stride] += np.where(k == kk, dout, 0.0)
+
+
+# ---------------------------------------------------------------- dispatch
+def _kernel(name: str, backend: str) -> Callable[..., Any]:
+    if backend == "numba":
+        return _compiled(f"_{name}_nb")
+    return globals()[f"_{name}_np"]
+
+
+def conv_out_length(length: int, kernel_size: int, stride: int, dilation: int, padding: str):
+    """Return ``(L_out, pad_left)`` of a 1-D convolution.
+
+    ``"valid"`` uses only whole windows; ``"same"`` pads so that ``L_out = ceil(L /
+    stride)``, splitting the padding as TensorFlow does (the extra sample on the right).
+    """
+    span = dilation * (kernel_size - 1) + 1
+    if padding == "valid":
+        return max(0, (length - span) // stride + 1), 0
+    l_out = -(-length // stride)
+    total = max(0, (l_out - 1) * stride + span - length)
+    return l_out, total // 2
+
+
+def conv1d_forward(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    stride: int,
+    dilation: int,
+    padding: str,
+    backend: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Convolve channels-last `x` (N, L, C_in) with `w` (C_out, C_in, K) plus `b`.
+
+    Returns the output (N, L_out, C_out) and the patches (N, L_out, K, C_in) that the
+    backward pass needs.
+    """
+    n_batch, length, c_in = x.shape
+    c_out, _, kernel_size = w.shape
+    l_out, pad_left = conv_out_length(length, kernel_size, stride, dilation, padding)
+    cols = np.empty((n_batch, l_out, kernel_size, c_in), dtype=x.dtype)
+    _kernel("im2col", backend)(x, kernel_size, stride, dilation, pad_left, cols)
+    w2 = w.transpose(2, 1, 0).reshape(kernel_size * c_in, c_out)  # (K * C_in, C_out)
+    out = cols.reshape(n_batch * l_out, kernel_size * c_in) @ w2  # (N * L_out, C_out)
+    out += b
+    return out.reshape(n_batch, l_out, c_out), cols
+
+
+def conv1d_backward(
+    dout: np.ndarray,
+    cols: np.ndarray,
+    w: np.ndarray,
+    length: int,
+    stride: int,
+    dilation: int,
+    padding: str,
+    backend: str,
+    need_dx: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Gradients of :func:`conv1d_forward`: ``dx`` (N, L, C_in), ``dw``, ``db``.
+
+    `dout` is channels-last (N, L_out, C_out) and C-contiguous; `cols` are the
+    forward patches.  ``dx`` is None when `need_dx` is False (first layer).
+    """
+    n_batch, l_out, c_out = dout.shape
+    _, c_in, kernel_size = w.shape
+    dout2 = dout.reshape(n_batch * l_out, c_out)  # (N * L_out, C_out)
+    cols2 = cols.reshape(n_batch * l_out, kernel_size * c_in)  # (N * L_out, K * C_in)
+    dw = (cols2.T @ dout2).reshape(kernel_size, c_in, c_out).transpose(2, 1, 0)
+    db = dout2.sum(axis=0)
+    if not need_dx:
+        return None, dw, db
+    w2 = w.transpose(2, 1, 0).reshape(kernel_size * c_in, c_out)
+    dcols = (dout2 @ w2.T).reshape(n_batch, l_out, kernel_size, c_in)
+    _, pad_left = conv_out_length(length, kernel_size, stride, dilation, padding)
+    dx = np.empty((n_batch, length, c_in), dtype=dout.dtype)
+    _kernel("col2im", backend)(dcols, stride, dilation, pad_left, dx)
+    return dx, dw, db
+
+
+def maxpool1d_forward(
+    x: np.ndarray, kernel_size: int, stride: int, backend: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Max-pool channels-last `x` (N, L, C) over whole windows; return out and argmax."""
+    n_batch, length, n_ch = x.shape
+    l_out = max(0, (length - kernel_size) // stride + 1)
+    out = np.empty((n_batch, l_out, n_ch), dtype=x.dtype)
+    argmax = np.empty((n_batch, l_out, n_ch), dtype=np.int32)
+    _kernel("maxpool_forward", backend)(x, kernel_size, stride, out, argmax)
+    return out, argmax
+
+
+def maxpool1d_backward(
+    dout: np.ndarray, argmax: np.ndarray, length: int, kernel_size: int, stride: int,
+    backend: str,
+) -> np.ndarray:
+    """Route channels-last `dout` (N, L_out, C) back to the maxima; return dx (N, L, C)."""
+    n_batch, _, n_ch = dout.shape
+    dx = np.empty((n_batch, length, n_ch), dtype=dout.dtype)
+    _kernel("maxpool_backward", backend)(dout, argmax, kernel_size, stride, dx)
+    return dx

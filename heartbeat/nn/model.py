@@ -1,0 +1,450 @@
+"""Models as a declarative spec (a JSON-ready dict) plus parameter arrays.
+
+A spec is ``{"format": 1, "name", "input_channels", "input_length", "n_classes",
+"extra_inputs", "features": [layer configs], "head": [layer configs]}``.  The feature
+layers map the input beat (N, C, L) to a vector (N, D); when ``extra_inputs = k > 0``
+a caller-supplied (N, k) vector (for example RR-interval features) is appended to it
+before the head, which maps (N, D + k) to the class scores (N, n_classes).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from heartbeat.nn import kernels as K
+from heartbeat.nn.layers import (
+    Conv1d,
+    Dropout,
+    Layer,
+    Sequential,
+    layer_from_config,
+)
+
+SPEC_FORMAT = 1
+
+
+# ================================================================ architectures
+def _pool_len(length: int, kernel: int, stride: int) -> int:
+    return (length - kernel) // stride + 1
+
+
+def kachuee2018(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) -> dict:
+    """Spec of the residual CNN of Kachuee, Fazeli & Sarrafzadeh (ICHI 2018).
+
+    conv(1 -> 32, k5, same); five residual blocks ``x -> ReLU(x + conv(ReLU(conv(x))))``
+    (32 channels, k5, same) each followed by max-pool (k5, stride 2), taking 187 samples
+    to 92, 44, 20, 8, 2; flatten (64); Dense 32 + ReLU; Dense 32; Dense `n_classes`.
+    55,013 parameters for 5 classes and 187 samples.
+    """
+    features: list[dict] = [{"type": "conv1d", "in_channels": 1, "out_channels": 32,
+                             "kernel_size": 5, "stride": 1, "padding": "same", "dilation": 1}]
+    length = input_length
+    for _ in range(5):
+        conv = {"type": "conv1d", "in_channels": 32, "out_channels": 32, "kernel_size": 5,
+                "stride": 1, "padding": "same", "dilation": 1}
+        features += [
+            {"type": "residual", "layers": [dict(conv, activation="relu"), dict(conv)]},
+            {"type": "relu"},
+            {"type": "maxpool1d", "kernel_size": 5, "stride": 2},
+        ]
+        length = _pool_len(length, 5, 2)
+    features.append({"type": "flatten"})
+    head = [
+        {"type": "dense", "in_features": 32 * length + extra_inputs, "out_features": 32},
+        {"type": "relu"},
+        {"type": "dense", "in_features": 32, "out_features": 32},
+        {"type": "dense", "in_features": 32, "out_features": n_classes},
+    ]
+    return _spec("kachuee2018", n_classes, input_length, extra_inputs, features, head,
+                 min_length=length)
+
+
+def cnn_mlp(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) -> dict:
+    """Spec of a plain CNN with an MLP head.
+
+    Three [conv (k7, k5, k3; 16, 32, 64 channels, same) + ReLU, max-pool 2] stages,
+    flatten, Dense 64 + ReLU, dropout 0.3, Dense `n_classes` (about 107k parameters
+    for 187 samples).
+    """
+    features: list[dict] = []
+    length, c_in = input_length, 1
+    for c_out, k in ((16, 7), (32, 5), (64, 3)):
+        features += [
+            {"type": "conv1d", "in_channels": c_in, "out_channels": c_out, "kernel_size": k,
+             "stride": 1, "padding": "same", "dilation": 1, "activation": "relu"},
+            {"type": "maxpool1d", "kernel_size": 2, "stride": 2},
+        ]
+        length, c_in = _pool_len(length, 2, 2), c_out
+    features.append({"type": "flatten"})
+    head = [
+        {"type": "dense", "in_features": c_in * length + extra_inputs, "out_features": 64},
+        {"type": "relu"},
+        {"type": "dropout", "p": 0.3},
+        {"type": "dense", "in_features": 64, "out_features": n_classes},
+    ]
+    return _spec("cnn_mlp", n_classes, input_length, extra_inputs, features, head,
+                 min_length=length)
+
+
+def cnn4_dense4(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) -> dict:
+    """Spec of a CNN with four convolution and four dense layers.
+
+    Four [conv (k5, same) + batch-norm + ReLU, max-pool 2] stages with 32, 32, 64, 64
+    channels, flatten, Dense 128 + ReLU + dropout 0.3, Dense 64 + ReLU, Dense 32 + ReLU,
+    Dense `n_classes` (about 135k parameters for 187 samples).
+    """
+    features: list[dict] = []
+    length, c_in = input_length, 1
+    for c_out in (32, 32, 64, 64):
+        features += [
+            {"type": "conv1d", "in_channels": c_in, "out_channels": c_out, "kernel_size": 5,
+             "stride": 1, "padding": "same", "dilation": 1},
+            {"type": "batchnorm1d", "num_features": c_out, "momentum": 0.1, "eps": 1e-5},
+            {"type": "relu"},
+            {"type": "maxpool1d", "kernel_size": 2, "stride": 2},
+        ]
+        length, c_in = _pool_len(length, 2, 2), c_out
+    features.append({"type": "flatten"})
+    head = [
+        {"type": "dense", "in_features": c_in * length + extra_inputs, "out_features": 128},
+        {"type": "relu"},
+        {"type": "dropout", "p": 0.3},
+        {"type": "dense", "in_features": 128, "out_features": 64},
+        {"type": "relu"},
+        {"type": "dense", "in_features": 64, "out_features": 32},
+        {"type": "relu"},
+        {"type": "dense", "in_features": 32, "out_features": n_classes},
+    ]
+    return _spec("cnn4_dense4", n_classes, input_length, extra_inputs, features, head,
+                 min_length=length)
+
+
+def large_kernel(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) -> dict:
+    """Spec of a large-kernel CNN with an upsampling front end.
+
+    Nearest upsampling x2, conv (1 -> 16, k31, stride 2, same) + ReLU (back to the input
+    length, but each output sees 31 half-samples), max-pool 2, conv (16 -> 32, k15) +
+    ReLU, max-pool 2, conv (32 -> 64, k7) + ReLU, average-pool 2, flatten, Dense 64 +
+    ReLU, dropout 0.3, Dense `n_classes` (about 110k parameters for 187 samples).
+    """
+    features: list[dict] = [{"type": "upsample1d", "scale": 2}]
+    length = -(-(2 * input_length) // 2)
+    c_in = 1
+    for c_out, k, stride, pool in ((16, 31, 2, "maxpool1d"), (32, 15, 1, "maxpool1d"),
+                                   (64, 7, 1, "avgpool1d")):
+        features += [
+            {"type": "conv1d", "in_channels": c_in, "out_channels": c_out, "kernel_size": k,
+             "stride": stride, "padding": "same", "dilation": 1, "activation": "relu"},
+            {"type": pool, "kernel_size": 2, "stride": 2},
+        ]
+        length, c_in = _pool_len(length, 2, 2), c_out
+    features.append({"type": "flatten"})
+    head = [
+        {"type": "dense", "in_features": c_in * length + extra_inputs, "out_features": 64},
+        {"type": "relu"},
+        {"type": "dropout", "p": 0.3},
+        {"type": "dense", "in_features": 64, "out_features": n_classes},
+    ]
+    return _spec("large_kernel", n_classes, input_length, extra_inputs, features, head,
+                 min_length=length)
+
+
+def _spec(name, n_classes, input_length, extra_inputs, features, head, min_length) -> dict:
+    if min_length < 1:
+        raise ValueError(f"{name}: input_length={input_length} is too short for the "
+                         "architecture's pooling stages")
+    return {"format": SPEC_FORMAT, "name": name, "input_channels": 1,
+            "input_length": int(input_length), "n_classes": int(n_classes),
+            "extra_inputs": int(extra_inputs), "features": features, "head": head}
+
+
+ARCHITECTURES: dict[str, Callable[..., dict]] = {
+    "kachuee2018": kachuee2018,
+    "cnn_mlp": cnn_mlp,
+    "cnn4_dense4": cnn4_dense4,
+    "large_kernel": large_kernel,
+}
+
+
+# ================================================================ model
+def _named(layer: Layer, prefix: str, out: list[tuple[str, Layer]]) -> None:
+    out.append((prefix, layer))
+    for i, child in enumerate(layer.children()):
+        _named(child, f"{prefix}.{i}", out)
+
+
+class Model:
+    """A feature stack, an optional extra-input concatenation and a head.
+
+    Build one with :func:`build` (named architecture or spec) or :func:`load`.
+
+    Attributes
+    ----------
+    spec : dict
+        The architecture; ``json.dumps(model.spec)`` round-trips.
+    dtype : numpy.dtype
+        float32 (default) or float64 (gradient checks).
+    info : dict
+        Free-form metadata saved with the model (see :func:`heartbeat.nn.save`).
+    """
+
+    def __init__(self, spec: dict, *, seed: int = 0, dtype: Any = np.float32,
+                 backend: str = "auto") -> None:
+        spec = _check_spec(spec)
+        self.spec = spec
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype={dtype!r} must be float32 or float64")
+        self.info: dict = {}
+        self.features = Sequential([layer_from_config(c) for c in spec["features"]])
+        self.head = Sequential([layer_from_config(c) for c in spec["head"]])
+        # parameters from one stream, dropout masks from another
+        init_seq, drop_seq = np.random.SeedSequence(seed).spawn(2)
+        init_rng = np.random.default_rng(init_seq)
+        self._named_layers: list[tuple[str, Layer]] = []
+        _named(self.features, "features", self._named_layers)
+        _named(self.head, "head", self._named_layers)
+        for _, layer in self._named_layers:
+            layer.init(init_rng, self.dtype)
+            if isinstance(layer, Dropout):
+                layer.rng = np.random.default_rng(drop_seq.spawn(1)[0])
+        self.set_backend(backend)
+        self.train()
+
+    # -------------------------------------------------------------- bookkeeping
+    def set_backend(self, backend: str) -> None:
+        """Run the kernels on ``"auto" | "numba" | "numpy"`` (see :mod:`.kernels`)."""
+        resolved = K.resolve_backend(backend)
+        self.backend = resolved
+        for _, layer in self._named_layers:
+            layer.backend = resolved
+
+    def train(self) -> Model:
+        """Switch to training mode (dropout on, batch statistics); return self."""
+        for _, layer in self._named_layers:
+            layer.training = True
+        return self
+
+    def eval(self) -> Model:
+        """Switch to evaluation mode (dropout off, running statistics); return self."""
+        for _, layer in self._named_layers:
+            layer.training = False
+        return self
+
+    @property
+    def training(self) -> bool:
+        """True in training mode."""
+        return self.features.training
+
+    def named_params(self) -> dict[str, np.ndarray]:
+        """Return ``{name: array}`` of the trainable parameters, in :meth:`params` order."""
+        return {f"{p}.{k}": v for p, layer in self._named_layers
+                for k, v in layer.params.items()}
+
+    def named_buffers(self) -> dict[str, np.ndarray]:
+        """Return ``{name: array}`` of saved, untrained state (batch-norm statistics)."""
+        return {f"{p}.{k}": v for p, layer in self._named_layers
+                for k, v in layer.buffers.items()}
+
+    def params(self) -> list[np.ndarray]:
+        """Return the parameter arrays (updated in place by the optimisers)."""
+        return [v for _, layer in self._named_layers for v in layer.params.values()]
+
+    def grads(self) -> list[np.ndarray]:
+        """Return the gradient arrays, in the order of :meth:`params`."""
+        return [layer.grads[k] for _, layer in self._named_layers for k in layer.params]
+
+    def zero_grad(self) -> None:
+        """Reset all gradients to zero (backward passes add to them)."""
+        for _, layer in self._named_layers:
+            for g in layer.grads.values():
+                g[...] = 0
+
+    @property
+    def n_params(self) -> int:
+        """Number of trainable scalars."""
+        return int(sum(p.size for p in self.params()))
+
+    def set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Copy parameters and buffers from ``{name: array}`` (exact names and shapes).
+
+        Raises
+        ------
+        ValueError
+            If names are missing or extra, or a shape differs.
+        """
+        own = {**self.named_params(), **self.named_buffers()}
+        missing, extra = sorted(set(own) - set(arrays)), sorted(set(arrays) - set(own))
+        if missing or extra:
+            raise ValueError(f"arrays do not match the architecture: missing {missing}, "
+                             f"extra {extra}")
+        for name, dst in own.items():
+            src = np.asarray(arrays[name])
+            if src.shape != dst.shape:
+                raise ValueError(f"array {name!r} has shape {src.shape}, the architecture "
+                                 f"needs {dst.shape}")
+            if not np.issubdtype(src.dtype, np.floating):
+                raise ValueError(f"array {name!r} has dtype {src.dtype}, expected floats")
+            dst[...] = src
+
+    def __repr__(self) -> str:
+        return (f"Model({self.spec['name']!r}, n_params={self.n_params}, "
+                f"dtype={self.dtype.name}, backend={self.backend!r})")
+
+    # -------------------------------------------------------------- passes
+    def forward(self, x: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+        """Return class scores (logits), shape (N, n_classes).
+
+        Parameters
+        ----------
+        x : ndarray, shape (N, L) or (N, C, L)
+            Beats; (N, L) means one channel.  Cast to the model dtype.
+        extra : ndarray, shape (N, extra_inputs), optional
+            Extra features appended before the head; required iff the spec has
+            ``extra_inputs > 0``.
+
+        Raises
+        ------
+        ValueError
+            If the shapes do not match the spec.
+        """
+        spec = self.spec
+        x = np.asarray(x, dtype=self.dtype)
+        if x.ndim == 2 and spec["input_channels"] == 1:
+            x = x[:, None, :]
+        want = (spec["input_channels"], spec["input_length"])
+        if x.ndim != 3 or x.shape[1:] != want:
+            raise ValueError(f"x must have shape (N, {want[0]}, {want[1]}), got {x.shape=}")
+        h = self.features.forward(x)  # (N, D)
+        k = spec["extra_inputs"]
+        if k:
+            if extra is None:
+                raise ValueError(f"this model needs extra=(N, {k}) inputs")
+            extra = np.asarray(extra, dtype=self.dtype)
+            if extra.shape != (x.shape[0], k):
+                raise ValueError(f"extra must have shape ({x.shape[0]}, {k}), got "
+                                 f"{extra.shape=}")
+            h = np.concatenate([h, extra], axis=1)  # (N, D + k)
+        elif extra is not None:
+            raise ValueError("extra was given but the model has extra_inputs=0")
+        self._n_feat = h.shape[1] - k
+        return self.head.forward(h)  # (N, n_classes)
+
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Back-propagate `dout` (N, n_classes); add to the parameter gradients.
+
+        Returns the gradient with respect to `x` (N, C, L), or None when `input_grad`
+        is False (saves the first layer's input-gradient work in training).  The
+        gradient with respect to `extra` is left in ``self.dextra``.
+        """
+        dh = self.head.backward(np.asarray(dout, dtype=self.dtype))  # (N, D + k)
+        self.dextra = dh[:, self._n_feat:] if self.spec["extra_inputs"] else None
+        dh = dh[:, : self._n_feat]
+        first = self.features.layers[0]
+        if isinstance(first, Conv1d):
+            first.need_dx = input_grad
+        dx = self.features.backward(dh)
+        return dx if input_grad else None
+
+    def predict_logits(self, x: np.ndarray, extra: np.ndarray | None = None,
+                       batch_size: int = 256) -> np.ndarray:
+        """Evaluation-mode logits for many beats, `batch_size` at a time (less memory)."""
+        was_training = self.training
+        self.eval()
+        try:
+            x = np.asarray(x)
+            parts = [self.forward(x[i:i + batch_size],
+                                  None if extra is None else extra[i:i + batch_size])
+                     for i in range(0, len(x), batch_size)]
+        finally:
+            if was_training:
+                self.train()
+        if not parts:
+            return np.zeros((0, self.spec["n_classes"]), dtype=self.dtype)
+        return np.concatenate(parts)
+
+
+def _check_spec(spec: Any) -> dict:
+    if not isinstance(spec, dict):
+        raise ValueError(f"spec must be a dict, got {type(spec).__name__}")
+    try:
+        spec = json.loads(json.dumps(spec))  # a private, JSON-clean copy
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"spec must be JSON-serialisable: {exc}") from None
+    keys = {"format", "name", "input_channels", "input_length", "n_classes", "extra_inputs",
+            "features", "head"}
+    if set(spec) != keys:
+        raise ValueError(f"spec keys must be {sorted(keys)}, got {sorted(spec)}")
+    if spec["format"] != SPEC_FORMAT:
+        raise ValueError(f"spec format {spec['format']!r} is not supported (expected "
+                         f"{SPEC_FORMAT})")
+    for key in ("input_channels", "input_length", "n_classes"):
+        if not isinstance(spec[key], int) or spec[key] < 1:
+            raise ValueError(f"spec[{key!r}]={spec[key]!r} must be a positive integer")
+    if not isinstance(spec["extra_inputs"], int) or spec["extra_inputs"] < 0:
+        raise ValueError(f"spec['extra_inputs']={spec['extra_inputs']!r} must be >= 0")
+    return copy.deepcopy(spec)
+
+
+def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int = 0,
+          dtype: Any = np.float32, input_length: int = 187, extra_inputs: int = 0,
+          backend: str = "auto") -> Model:
+    """Build a freshly initialised model from an architecture name or a spec.
+
+    Parameters
+    ----------
+    name_or_spec : str or dict
+        One of ``"kachuee2018"``, ``"cnn_mlp"``, ``"cnn4_dense4"``, ``"large_kernel"``
+        (see :data:`ARCHITECTURES`), or a spec dict (``model.spec``).
+    n_classes : int, optional
+        Number of classes for a named architecture (default 5).  With a spec it must
+        be None or equal ``spec["n_classes"]``.
+    seed : int
+        Seeds the initial weights and the dropout masks.
+    dtype : {numpy.float32, numpy.float64}
+        Precision of parameters and computation.
+    input_length, extra_inputs : int
+        Beat length and number of extra features, for a named architecture.
+    backend : {"auto", "numba", "numpy"}
+        Kernel backend.
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, a malformed spec or conflicting arguments.
+    ImportError
+        If ``backend="numba"`` and Numba is missing.
+
+    Examples
+    --------
+    >>> model = build("kachuee2018")
+    >>> model.n_params
+    55013
+    >>> model.eval().forward(np.zeros((2, 187))).shape
+    (2, 5)
+    """
+    if isinstance(name_or_spec, str):
+        if name_or_spec not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {name_or_spec!r}; choose one of "
+                             f"{', '.join(ARCHITECTURES)}")
+        if n_classes is not None and (not isinstance(n_classes, int) or n_classes < 2):
+            raise ValueError(f"{n_classes=} must be an integer >= 2")
+        spec = ARCHITECTURES[name_or_spec](n_classes=n_classes or 5,
+                                           input_length=input_length,
+                                           extra_inputs=extra_inputs)
+    else:
+        spec = name_or_spec
+        if isinstance(spec, dict) and n_classes is not None and \
+                spec.get("n_classes") != n_classes:
+            raise ValueError(f"{n_classes=} conflicts with spec n_classes="
+                             f"{spec.get('n_classes')!r}")
+    return Model(spec, seed=seed, dtype=dtype, backend=backend)

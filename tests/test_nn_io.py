@@ -1,0 +1,146 @@
+"""save/load round trip and clear errors for damaged or foreign files."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import heartbeat.nn as nn
+
+
+@pytest.fixture
+def model():
+    m = nn.build("cnn4_dense4", n_classes=4, seed=5, input_length=40)
+    m.forward(np.random.default_rng(0).standard_normal((8, 40)))  # moves BN statistics
+    return m
+
+
+def _rewrite(path, out, drop=(), add=None, change=None):
+    with np.load(path, allow_pickle=False) as npz:
+        data = {k: npz[k] for k in npz.files if k not in drop}
+    data.update(add or {})
+    data.update(change or {})
+    np.savez(out, **data)
+    return out
+
+
+class TestSaveLoad:
+    def test_roundtrip(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m", info={"records": [100, 101]})
+        assert path.name == "m.npz"
+        loaded = nn.load(path)
+        assert loaded.spec == model.spec
+        assert loaded.info == {"records": [100, 101]}
+        assert not loaded.training
+        for (k, a), (k2, b) in zip({**model.named_params(), **model.named_buffers()}.items(),
+                                   {**loaded.named_params(), **loaded.named_buffers()}.items(),
+                                   strict=True):
+            assert k == k2
+            np.testing.assert_array_equal(a, b)
+        x = np.random.default_rng(1).standard_normal((3, 40))
+        np.testing.assert_array_equal(model.eval().forward(x), loaded.forward(x))
+
+    def test_float64_and_kachuee(self, tmp_path):
+        m = nn.build("kachuee2018", dtype=np.float64)
+        loaded = nn.load(nn.save(m, tmp_path / "k.npz"))
+        assert loaded.dtype == np.float64 and loaded.n_params == 55_013
+
+    def test_no_pickle_needed(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m.npz")
+        with np.load(path, allow_pickle=False) as npz:
+            assert json.loads(str(npz["spec"]))["name"] == "cnn4_dense4"
+            assert int(npz["format_version"]) == 1
+
+    def test_atomic_no_leftovers(self, model, tmp_path):
+        nn.save(model, tmp_path / "m.npz")
+        nn.save(model, tmp_path / "m.npz")
+        assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+    def test_bad_info(self, model, tmp_path):
+        with pytest.raises(ValueError, match="JSON"):
+            nn.save(model, tmp_path / "m.npz", info={"x": object()})
+        with pytest.raises(TypeError, match="Model"):
+            nn.save("model", tmp_path / "m.npz")
+        assert not list(tmp_path.iterdir())
+
+
+class TestCorruptFiles:
+    def test_missing_file(self, tmp_path):
+        with pytest.raises(FileNotFoundError):
+            nn.load(tmp_path / "none.npz")
+
+    def test_truncated(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m.npz")
+        data = path.read_bytes()
+        for cut in (10, len(data) // 2, len(data) - 30):
+            bad = tmp_path / f"cut{cut}.npz"
+            bad.write_bytes(data[:cut])
+            with pytest.raises(ValueError, match="not a readable model file"):
+                nn.load(bad)
+
+    def test_not_npz(self, tmp_path):
+        bad = tmp_path / "x.npz"
+        bad.write_text("hello")
+        with pytest.raises(ValueError, match="not a readable model file"):
+            nn.load(bad)
+
+    def test_plain_npy(self, tmp_path):
+        bad = tmp_path / "a.npz"
+        with open(bad, "wb") as fh:
+            np.save(fh, np.zeros(3))
+        with pytest.raises(ValueError, match=r"not an \.npz archive"):
+            nn.load(bad)
+
+    def test_missing_array(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m.npz")
+        bad = _rewrite(path, tmp_path / "b.npz", drop=("param/head.0.w",))
+        with pytest.raises(ValueError, match=r"missing \['head.0.w'\]"):
+            nn.load(bad)
+
+    def test_extra_array(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m.npz")
+        bad = _rewrite(path, tmp_path / "b.npz", add={"param/head.9.w": np.zeros(3)})
+        with pytest.raises(ValueError, match=r"extra \['head.9.w'\]"):
+            nn.load(bad)
+        bad = _rewrite(path, tmp_path / "c.npz", add={"weights": np.zeros(3)})
+        with pytest.raises(ValueError, match="unexpected entries"):
+            nn.load(bad)
+
+    def test_misshaped_array(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m.npz")
+        bad = _rewrite(path, tmp_path / "b.npz",
+                       change={"param/head.0.w": np.zeros((3, 3), np.float32)})
+        with pytest.raises(ValueError, match=r"head\.0\.w' has shape"):
+            nn.load(bad)
+
+    def test_wrong_version(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m.npz")
+        bad = _rewrite(path, tmp_path / "b.npz", change={"format_version": np.array(2)})
+        with pytest.raises(ValueError, match="format"):
+            nn.load(bad)
+        bad = _rewrite(path, tmp_path / "c.npz", drop=("format_version",))
+        with pytest.raises(ValueError, match="missing"):
+            nn.load(bad)
+
+    def test_bad_spec(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m.npz")
+        bad = _rewrite(path, tmp_path / "b.npz", change={"spec": np.array("{not json")})
+        with pytest.raises(ValueError, match="JSON"):
+            nn.load(bad)
+
+    def test_pickled_object_refused(self, tmp_path):
+        bad = tmp_path / "p.npz"
+        np.savez(bad, format_version=np.array(1), spec=np.array("{}"),
+                 info=np.array([{"a": 1}], dtype=object))
+        with pytest.raises(ValueError):
+            nn.load(bad)
+
+    def test_zip_without_arrays(self, tmp_path):
+        bad = tmp_path / "z.npz"
+        with zipfile.ZipFile(bad, "w") as zf:
+            zf.writestr("readme.txt", "x")
+        with pytest.raises(ValueError, match="missing"):
+            nn.load(bad)

@@ -1,0 +1,109 @@
+"""Numba kernels against their NumPy twins (float32 tolerance), random and edge shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from heartbeat.nn import kernels as K
+
+# (N, L, C, K, stride, dilation, padding)
+CONV_CASES = [
+    (3, 187, 32, 5, 1, 1, "same"),
+    (2, 1, 1, 5, 1, 1, "same"),  # length 1
+    (2, 3, 2, 7, 1, 1, "same"),  # kernel longer than the input
+    (2, 10, 3, 3, 2, 1, "same"),  # stride 2
+    (2, 11, 3, 3, 3, 1, "valid"),
+    (1, 13, 4, 3, 1, 3, "same"),  # dilation
+    (2, 17, 2, 4, 2, 2, "valid"),
+    (1, 6, 5, 2, 1, 1, "same"),  # even kernel
+]
+
+
+def _rand(shape, seed):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+class TestConvKernels:
+    @pytest.mark.parametrize("case", CONV_CASES)
+    def test_numba_matches_numpy(self, case):
+        n, length, c_in, k, stride, dilation, padding = case
+        x = _rand((n, length, c_in), 0)
+        w = _rand((4, c_in, k), 1)
+        b = _rand(4, 2)
+        out_nb, cols_nb = K.conv1d_forward(x, w, b, stride, dilation, padding, "numba")
+        out_np, cols_np = K.conv1d_forward(x, w, b, stride, dilation, padding, "numpy")
+        np.testing.assert_array_equal(cols_nb, cols_np)
+        np.testing.assert_allclose(out_nb, out_np, rtol=1e-5, atol=1e-5)
+        dout = np.ascontiguousarray(_rand(out_np.shape, 3))
+        dx_nb, dw_nb, db_nb = K.conv1d_backward(dout, cols_nb, w, length, stride, dilation,
+                                                padding, "numba")
+        dx_np, dw_np, db_np = K.conv1d_backward(dout, cols_np, w, length, stride, dilation,
+                                                padding, "numpy")
+        assert dx_nb.shape == x.shape
+        np.testing.assert_allclose(dx_nb, dx_np, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(dw_nb, dw_np, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(db_nb, db_np, rtol=1e-5, atol=1e-5)
+
+    @pytest.mark.parametrize("case", CONV_CASES)
+    def test_input_gradient_is_adjoint(self, case):
+        # <conv(x), dout> = <x, dx> for the bias-free convolution: col2im is im2col's adjoint
+        n, length, c_in, k, stride, dilation, padding = case
+        x = _rand((n, length, c_in), 4).astype(np.float64)
+        w = _rand((3, c_in, k), 5).astype(np.float64)
+        out, cols = K.conv1d_forward(x, w, np.zeros(3), stride, dilation, padding, "numpy")
+        dout = _rand(out.shape, 6).astype(np.float64)
+        dx, _, _ = K.conv1d_backward(dout, cols, w, length, stride, dilation, padding, "numba")
+        np.testing.assert_allclose(np.vdot(out, dout), np.vdot(x, dx), rtol=1e-10)
+
+    def test_float64_kernels(self):
+        x = _rand((2, 9, 3), 7).astype(np.float64)
+        c_nb = np.empty((2, 9, 3, 3))
+        c_np = np.empty((2, 9, 3, 3))
+        K._compiled("_im2col_nb")(x, 3, 1, 1, 1, c_nb)
+        K._im2col_np(x, 3, 1, 1, 1, c_np)
+        np.testing.assert_array_equal(c_nb, c_np)
+
+
+class TestMaxPoolKernels:
+    @pytest.mark.parametrize("n,length,c,k,stride", [(3, 187, 32, 5, 2), (2, 5, 3, 5, 2),
+                                                     (1, 1, 1, 1, 1), (2, 9, 2, 2, 2),
+                                                     (2, 10, 3, 3, 1), (1, 12, 2, 2, 5)])
+    def test_numba_matches_numpy(self, n, length, c, k, stride):
+        x = _rand((n, length, c), 8)
+        out_nb, arg_nb = K.maxpool1d_forward(x, k, stride, "numba")
+        out_np, arg_np = K.maxpool1d_forward(x, k, stride, "numpy")
+        np.testing.assert_array_equal(out_nb, out_np)
+        np.testing.assert_array_equal(arg_nb, arg_np)
+        dout = _rand(out_np.shape, 9)
+        dx_nb = K.maxpool1d_backward(dout, arg_nb, length, k, stride, "numba")
+        dx_np = K.maxpool1d_backward(dout, arg_np, length, k, stride, "numpy")
+        np.testing.assert_allclose(dx_nb, dx_np, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(dx_nb.sum(), dout.sum(), rtol=1e-4)
+
+    def test_ties_pick_the_first(self):
+        x = np.zeros((1, 6, 1), np.float32)
+        for backend in ("numba", "numpy"):
+            _, arg = K.maxpool1d_forward(x, 3, 2, backend)
+            assert arg.ravel().tolist() == [0, 2]
+
+
+class TestResolveBackend:
+    def test_values(self):
+        assert K.resolve_backend("numpy") == "numpy"
+        assert K.resolve_backend("numba") == "numba"
+        assert K.resolve_backend("auto") in ("numba", "numpy")
+
+    def test_auto_without_jit(self, monkeypatch):
+        monkeypatch.setenv("NUMBA_DISABLE_JIT", "1")
+        assert K.resolve_backend("auto") == "numpy"
+
+    def test_unknown(self):
+        with pytest.raises(ValueError, match="backend='cuda' is not a backend"):
+            K.resolve_backend("cuda")
+
+    def test_missing_numba_is_an_error(self, monkeypatch):
+        monkeypatch.setattr(K, "numba_available", lambda: False)
+        assert K.resolve_backend("auto") == "numpy"
+        with pytest.raises(ImportError, match="needs the numba package"):
+            K.resolve_backend("numba")

@@ -1,0 +1,184 @@
+"""Architectures, build, whole-model gradients, determinism and a real training run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import heartbeat.nn as nn
+from tests.nn_gradcheck import assert_close, numerical_grad, sample_idx
+
+
+class TestBuild:
+    def test_kachuee_parameter_count(self):
+        model = nn.build("kachuee2018")
+        # 192 + 5 * 10,304 + 2,080 + 1,056 + 165
+        assert model.n_params == 55_013
+        assert [a.shape for a in model.params()][:2] == [(32, 1, 5), (32,)]
+
+    def test_kachuee_lengths(self):
+        model = nn.build("kachuee2018").eval()
+        x = np.zeros((1, 1, 187), np.float32)
+        lengths = []
+        for layer in model.features.layers:
+            x = layer.forward(x)
+            if isinstance(layer, nn.MaxPool1d):
+                lengths.append(x.shape[2])
+        assert lengths == [92, 44, 20, 8, 2]
+        assert x.shape == (1, 64)
+
+    @pytest.mark.parametrize("name", list(nn.ARCHITECTURES))
+    def test_every_architecture(self, name):
+        model = nn.build(name, n_classes=3, seed=1)
+        out = model.eval().forward(np.random.default_rng(0).standard_normal((2, 187)))
+        assert out.shape == (2, 3) and out.dtype == np.float32
+        spec = json.loads(json.dumps(model.spec))
+        again = nn.build(spec, seed=1)
+        assert again.spec == model.spec
+        for a, b in zip(model.params(), again.params(), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+    def test_float64(self):
+        model = nn.build("kachuee2018", dtype=np.float64)
+        assert all(p.dtype == np.float64 for p in model.params())
+        assert model.forward(np.zeros((1, 187))).dtype == np.float64
+
+    def test_errors(self):
+        with pytest.raises(ValueError, match="unknown architecture 'vgg'"):
+            nn.build("vgg")
+        with pytest.raises(ValueError, match="n_classes=1"):
+            nn.build("kachuee2018", n_classes=1)
+        with pytest.raises(ValueError, match="too short"):
+            nn.build("kachuee2018", input_length=40)
+        spec = nn.build("kachuee2018").spec
+        with pytest.raises(ValueError, match="conflicts"):
+            nn.build(spec, n_classes=4)
+        with pytest.raises(ValueError, match="spec keys"):
+            nn.build({**spec, "colour": 1})
+        with pytest.raises(ValueError, match="dtype"):
+            nn.build("kachuee2018", dtype=np.int32)
+        with pytest.raises(ValueError, match="shape"):
+            nn.build("kachuee2018").forward(np.zeros((2, 180)))
+
+
+class TestExtraInputs:
+    def test_forward_backward(self):
+        model = nn.build("kachuee2018", extra_inputs=3, dtype=np.float64)
+        assert model.n_params == 55_013 + 3 * 32
+        x = np.random.default_rng(0).standard_normal((2, 187))
+        extra = np.random.default_rng(1).standard_normal((2, 3))
+        out = model.forward(x, extra)
+        model.backward(np.ones_like(out))
+        assert model.dextra.shape == (2, 3)
+        with pytest.raises(ValueError, match="needs extra"):
+            model.forward(x)
+        with pytest.raises(ValueError, match="extra must have shape"):
+            model.forward(x, extra[:, :2])
+        with pytest.raises(ValueError, match="extra_inputs=0"):
+            nn.build("kachuee2018").forward(x, extra)
+
+
+def _model_gradcheck(model, x, extra=None, seed=0, n_per_array=6):
+    rng = np.random.default_rng(seed)
+    out = model.forward(x, extra)
+    r = rng.standard_normal(out.shape)
+
+    def f():
+        return float(np.sum(model.forward(x, extra) * r))
+
+    model.zero_grad()
+    model.forward(x, extra)
+    dx = model.backward(r)
+    grads = [g.copy() for g in model.grads()]
+    idx = sample_idx(x.size, rng, 20)
+    assert_close(dx.reshape(-1)[idx], numerical_grad(f, x, idx), "dx", rtol=1e-4)
+    for (name, p), g in zip(model.named_params().items(), grads, strict=True):
+        idx = sample_idx(p.size, rng, n_per_array)
+        assert_close(g.reshape(-1)[idx], numerical_grad(f, p, idx), name, rtol=1e-4)
+
+
+class TestModelGradients:
+    @pytest.mark.parametrize("backend", ["numpy", "numba"])
+    def test_kachuee(self, backend):
+        model = nn.build("kachuee2018", dtype=np.float64, seed=2, backend=backend)
+        x = np.random.default_rng(3).standard_normal((2, 1, 187))
+        _model_gradcheck(model, x)
+
+    @pytest.mark.parametrize("name", ["cnn_mlp", "cnn4_dense4", "large_kernel"])
+    def test_other_architectures(self, name):
+        model = nn.build(name, dtype=np.float64, seed=2, input_length=48, extra_inputs=2)
+        for layer in model.head.walk():  # dropout off: a fixed function for the check
+            if isinstance(layer, nn.Dropout):
+                layer.p = 0.0
+        x = np.random.default_rng(3).standard_normal((3, 1, 48))
+        extra = np.random.default_rng(4).standard_normal((3, 2))
+        _model_gradcheck(model, x, extra, n_per_array=4)
+
+
+def _toy_data(n, seed, length=32):
+    # three classes: a positive bump, a negative bump, or a sine; plus noise
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, length)
+    y = rng.integers(0, 3, n)
+    centre = rng.uniform(0.3, 0.7, n)[:, None]
+    bump = np.exp(-((t - centre) ** 2) / 0.005)
+    x = np.where((y == 0)[:, None], bump, 0) + np.where((y == 1)[:, None], -bump, 0)
+    x = x + np.where((y == 2)[:, None], np.sin(12 * t)[None, :], 0)
+    x = x + 0.3 * rng.standard_normal((n, length))
+    return x.astype(np.float32), y
+
+
+def _train(name, seed, steps=60, **kwargs):
+    x, y = _toy_data(384, seed=10)
+    model = nn.build(name, n_classes=3, seed=seed, input_length=32, **kwargs)
+    opt = nn.Adam(model.params(), lr=3e-3)
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(steps):
+        batch = rng.choice(len(x), 32, replace=False)
+        model.zero_grad()
+        loss, dlogits = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
+        model.backward(dlogits, input_grad=False)
+        opt.step(model.grads())
+        losses.append(loss)
+    return model, losses
+
+
+class TestTraining:
+    def test_learns_separable_problem(self):
+        model, losses = _train("cnn_mlp", seed=0, steps=80)
+        assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
+        x_test, y_test = _toy_data(300, seed=11)
+        acc = np.mean(model.predict_logits(x_test).argmax(1) == y_test)
+        assert acc > 0.9, acc
+
+    def test_deterministic(self):
+        m1, l1 = _train("cnn_mlp", seed=3, steps=5)
+        m2, l2 = _train("cnn_mlp", seed=3, steps=5)
+        assert l1 == l2
+        for a, b in zip(m1.params(), m2.params(), strict=True):
+            np.testing.assert_array_equal(a, b)
+        _m3, l3 = _train("cnn_mlp", seed=4, steps=5)
+        assert l3 != l1
+
+    def test_train_eval_modes(self):
+        model = nn.build("cnn_mlp", n_classes=3, input_length=32)
+        x = _toy_data(8, seed=1)[0]
+        a = model.train().forward(x)
+        b = model.forward(x)
+        assert not np.array_equal(a, b)  # dropout draws new masks
+        model.eval()
+        np.testing.assert_array_equal(model.forward(x), model.forward(x))
+        assert not model.training
+
+    def test_backends_agree(self):
+        x = _toy_data(16, seed=2, length=187)[0]
+        a = nn.build("kachuee2018", backend="numba")
+        b = nn.build("kachuee2018", backend="numpy")
+        np.testing.assert_allclose(a.forward(x), b.forward(x), rtol=1e-4, atol=1e-5)
+        a.backward(np.ones((16, 5), np.float32))
+        b.backward(np.ones((16, 5), np.float32))
+        for ga, gb in zip(a.grads(), b.grads(), strict=True):
+            np.testing.assert_allclose(ga, gb, rtol=1e-3, atol=1e-4)
