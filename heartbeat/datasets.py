@@ -541,13 +541,18 @@ def _check_channel(channel: object) -> int:
 
 def _check_records_on_disk(
     data_dir: Path, records: tuple[str, ...], channel: int, fs: float | None
-) -> float:
-    """Read each record's header: check channel and fs up front; return the fs."""
+) -> tuple[float, dict[str, int]]:
+    """Read each record's header: check channel and fs up front.
+
+    Returns the records' sampling frequency and their lengths in samples.
+    """
     from heartbeat.wfdb import read_header
 
     seen: dict[float, str] = {}
+    lengths: dict[str, int] = {}
     for name in records:
         head = read_header(data_dir / name)
+        lengths[name] = int(head.n_samples)
         n_channels = len(head.sig_names)
         if channel >= n_channels:
             raise ValueError(
@@ -563,7 +568,7 @@ def _check_records_on_disk(
     if fs is None and len(seen) > 1:
         pairs = ", ".join(f"{r} at {f:g} Hz" for f, r in seen.items())
         raise ValueError(f"the records' sampling frequencies differ ({pairs}); pass fs=")
-    return next(iter(seen))
+    return next(iter(seen)), lengths
 
 
 # --------------------------------------------------------------------------- caching
@@ -765,7 +770,7 @@ def mitbih_beats(
     }
 
     def build() -> BeatSet:
-        _check_records_on_disk(path, names, channel, fs)
+        _check_records_on_disk(path, names, channel, fs)  # fail early, before any work
         work = functools.partial(
             _record_beats, data_dir=path, peaks=peaks, channel=channel,
             detector=detector, tolerance_s=tolerance_s,
@@ -777,20 +782,31 @@ def mitbih_beats(
 
 
 # --------------------------------------------------------------------------- MIT-BIH windows
+def _beat_annotations(data_dir: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sample indices and symbols of a record's beat annotations."""
+    from heartbeat.wfdb import read_annotations
+
+    ann = read_annotations(data_dir / name, extension="atr")
+    symbols = np.asarray(ann.symbol)
+    beat = is_beat(symbols)
+    return np.asarray(ann.sample, dtype=np.int64)[beat], symbols[beat]
+
+
+def _inside(samples: np.ndarray, half: int, n: int) -> np.ndarray:
+    """Mask of the beats whose window ``[s - half, s + half)`` lies within ``[0, n)``."""
+    return (samples - half >= 0) & (samples + half <= n)
+
+
 def _record_windows(
     name: str, *, data_dir: Path, channel: int, half: int, normal: str, dtype: np.dtype
 ) -> WindowSet:
     """Build the WindowSet of one record (runs in a worker)."""
-    from heartbeat.wfdb import read_annotations, read_record
+    from heartbeat.wfdb import read_record
 
     rec = read_record(data_dir / name, channels=[channel])
     signal = rec.signal[:, 0].astype(dtype)
-    ann = read_annotations(data_dir / name, extension="atr")
-    symbols = np.asarray(ann.symbol)
-    beat = is_beat(symbols)
-    samples = np.asarray(ann.sample, dtype=np.int64)[beat]
-    symbols = symbols[beat]
-    inside = (samples - half >= 0) & (samples + half <= len(signal))
+    samples, symbols = _beat_annotations(data_dir, name)
+    inside = _inside(samples, half, len(signal))
     samples, symbols = samples[inside], symbols[inside]
     aami = class_codes(symbols)
     y = (aami != 0) if normal == "aami" else (symbols != "N")
@@ -868,8 +884,9 @@ def mitbih_windows(
     The window of a beat at sample ``s`` is ``signal[s - H : s + H]`` with
     ``H = round(half_width_s * fs)``: the annotation sits at index ``H``.  The
     signal is the record's physical values (mV), not filtered or scaled.  The
-    result is assembled into one preallocated array, so the peak memory is about
-    one set plus one record's windows.
+    windows are counted first (from the headers and annotations) and each record's
+    windows are copied into one preallocated array as they arrive, so the peak
+    memory is about one set plus the records in flight.
 
     Examples
     --------
@@ -901,14 +918,42 @@ def mitbih_windows(
     }
 
     def build() -> WindowSet:
-        record_fs = _check_records_on_disk(path, names, channel, fs)
+        record_fs, lengths = _check_records_on_disk(path, names, channel, fs)
         half = round(half_width_s * record_fs)
+        # count the windows first, so the set is filled in place as records arrive
+        counts = [
+            int(np.count_nonzero(_inside(_beat_annotations(path, n)[0], half, lengths[n])))
+            for n in names
+        ]
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        total = int(offsets[-1])
+        out = {
+            "x": np.empty((total, 2 * half), dtype=dt),
+            "y": np.empty(total, dtype=np.int8),
+            "record": np.empty(total, dtype="<U3"),
+            "sample": np.empty(total, dtype=np.int64),
+            "aami": np.empty(total, dtype=np.int8),
+        }
+        dropped = [0]
+
+        def put(i: int, part: WindowSet) -> None:
+            if len(part) != counts[i]:
+                raise RuntimeError(
+                    f"record {names[i]}: {len(part)} windows, its header promised {counts[i]}"
+                )
+            rows = slice(offsets[i], offsets[i + 1])
+            for key, array in out.items():
+                array[rows] = getattr(part, key)
+            dropped[0] += part.n_dropped
+
         work = functools.partial(
             _record_windows, data_dir=path, channel=channel, half=half, normal=normal,
             dtype=dt,
         )
-        parts = map_records(work, names, executor=executor, quiet=quiet, desc="mitdb windows")
-        return concatenate(parts)
+        map_records(
+            work, names, executor=executor, quiet=quiet, desc="mitdb windows", on_result=put
+        )
+        return WindowSet(**out, fs=float(record_fs), n_dropped=dropped[0])
 
     return _cached(WindowSet, cache_dir, params, build)
 

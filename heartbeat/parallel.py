@@ -83,7 +83,7 @@ class Progress:
         self.done = 0
         self.start = time.monotonic()
         self._last_draw = -float("inf")
-        self._drawn = False
+        self._drawn: int | None = None  # the count last drawn
 
     def _write(self, text: str) -> None:
         stream = self.stream if self.stream is not None else sys.stderr
@@ -97,7 +97,7 @@ class Progress:
             eta = elapsed / self.done * (self.total - self.done)
             line += f", ~{eta:.0f} s left"
         self._write("\r" + line.ljust(60))
-        self._drawn = True
+        self._drawn = self.done
         self._last_draw = now
 
     def update(self, n: int = 1) -> None:
@@ -114,9 +114,11 @@ class Progress:
         if self.quiet:
             return
         now = time.monotonic()
-        if self._drawn or now - self.start >= self.delay_s:
+        if self._drawn is None and now - self.start < self.delay_s:
+            return  # a short run: nothing to show
+        if self._drawn != self.done:
             self._draw(now)
-            self._write("\n")
+        self._write("\n")
 
 
 def map_records(
@@ -126,6 +128,7 @@ def map_records(
     executor: cf.Executor | None = None,
     quiet: bool = False,
     desc: str = "records",
+    on_result: Callable[[int, R], None] | None = None,
 ) -> list[R]:
     """Apply `fn` to every item, serially or on `executor`, and return results in input order.
 
@@ -145,11 +148,16 @@ def map_records(
         Suppress the progress line on stderr (it only appears for runs over 1 s).
     desc : str, default "records"
         Label of the progress line.
+    on_result : callable, optional
+        Called as ``on_result(i, fn(items[i]))`` as each result arrives (in
+        completion order), in this process; the result is then not kept, so large
+        results can be copied into place and freed one by one.
 
     Returns
     -------
     list
-        ``[fn(item) for item in items]``, in the order of `items`.
+        ``[fn(item) for item in items]``, in the order of `items`; all None when
+        `on_result` is given.
 
     Raises
     ------
@@ -174,17 +182,27 @@ def map_records(
     results: list = [None] * len(items)
     if executor is None:
         for i, item in enumerate(items):
-            results[i] = fn(item)
+            result = fn(item)
+            if on_result is None:
+                results[i] = result
+            else:
+                on_result(i, result)
+            del result
             progress.update()
         progress.close()
         return results
     futures = {executor.submit(fn, item): i for i, item in enumerate(items)}
     try:
         for future in cf.as_completed(futures):
-            results[futures[future]] = future.result()
+            i = futures.pop(future)
+            if on_result is None:
+                results[i] = future.result()
+            else:
+                on_result(i, future.result())
+            del future  # drop the last reference to the result
             progress.update()
     except BaseException:
-        for future in futures:
+        for future in list(futures):
             future.cancel()
         raise
     finally:

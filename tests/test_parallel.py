@@ -39,6 +39,18 @@ class TestMapRecords:
         with ProcessPoolExecutor(2) as pool:
             assert map_records(_square_slowly, range(7), executor=pool, quiet=True) == serial
 
+    @pytest.mark.parametrize("workers", [0, 2])
+    def test_on_result_receives_every_result_once(self, workers):
+        seen = {}
+        if workers:
+            with ThreadPoolExecutor(workers) as pool:
+                out = map_records(_square_slowly, range(6), executor=pool, quiet=True,
+                                  on_result=seen.__setitem__)
+        else:
+            out = map_records(_square_slowly, range(6), quiet=True, on_result=seen.__setitem__)
+        assert out == [None] * 6
+        assert seen == {x: x * x for x in range(6)}
+
     def test_errors_propagate(self):
         with pytest.raises(ValueError, match="bad item 3"):
             map_records(_fail_on_three, range(5), quiet=True)
@@ -82,6 +94,7 @@ class TestProgress:
         frames = [f.strip() for f in text.strip().split("\r") if f.strip()]
         assert frames[0].startswith("beats: 1/3 records") and "left" in frames[0]
         assert frames[-1].startswith("beats: 3/3 records")
+        assert sum(f.startswith("beats: 3/3") for f in frames) == 1  # not drawn twice
 
     def test_quiet_and_delay(self):
         out = io.StringIO()
