@@ -131,8 +131,10 @@ def _as_threshold(value: object) -> float:
     return value
 
 
-def _as_indices(values: object, name: str, n: int | None = None) -> np.ndarray:
-    """Whole-number 1-D indices as int64 (sorted and unique), inside ``[0, n)``."""
+def _as_indices(
+    values: object, name: str, n: int | None = None, *, unique: bool = True
+) -> np.ndarray:
+    """Whole-number 1-D indices as int64 (sorted and unique if asked), inside ``[0, n)``."""
     if isinstance(values, (str, bytes)) or values is None:
         raise TypeError(f"{name} must be a 1-D array of sample indices, got {values!r}")
     try:
@@ -148,11 +150,13 @@ def _as_indices(values: object, name: str, n: int | None = None) -> np.ndarray:
     if np.issubdtype(arr.dtype, np.floating):
         if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
             raise ValueError(f"{name} must hold whole sample indices, got {arr[:5]}...")
-    out = np.unique(arr.astype(np.int64))
-    if out.size and (out[0] < 0 or (n is not None and out[-1] >= n)):
+    out = arr.astype(np.int64)
+    if unique:
+        out = np.unique(out)
+    if out.size and (out.min() < 0 or (n is not None and out.max() >= n)):
         raise ValueError(
             f"{name} must lie within [0, {n}) (the signal's samples), got values from "
-            f"{out[0]} to {out[-1]}"
+            f"{out.min()} to {out.max()}"
         )
     return out
 
@@ -394,8 +398,8 @@ def median_rr(r_peaks: object) -> float:
 
 
 def _crop_length(period: np.ndarray | float, factor: float) -> np.ndarray:
-    """``round(factor * period)`` half up, as an integer number of samples."""
-    return np.floor(np.multiply(factor, period) + 0.5).astype(np.int64)
+    """``round(factor * period)`` half up, at least 1, as a number of samples."""
+    return np.maximum(np.floor(np.multiply(factor, period) + 0.5), 1).astype(np.int64)
 
 
 def crop(
@@ -417,8 +421,8 @@ def crop(
     Returns
     -------
     list of ndarray
-        ``x[r : r + round(factor * period)]`` for each R peak `r` in sorted, unique
-        order (copies); a part that would run past the end of `x` is cut there.
+        ``x[r : r + round(factor * period)]`` for each R peak `r`, in the order
+        given (copies); a part that would run past the end of `x` is cut there.
 
     Raises
     ------
@@ -432,7 +436,8 @@ def crop(
     -----
     The paper selects "a signal part with the length equal to 1.2T" for each
     R peak; like the published reimplementations and the rows of the Kaggle set, the
-    part *starts* at the R peak.  The length is rounded half up.  A part reaching past
+    part *starts* at the R peak.  The length is rounded half up and is at least one
+    sample (the R peak), even for a tiny `period`.  A part reaching past
     the window is truncated there (and zero-padded by :func:`pad`): the paper works
     within one window and says nothing of its border.
 
@@ -442,7 +447,7 @@ def crop(
     [[1.0, 0.5, 0.2], [0.9, 0.3]]
     """
     x = as_signal(x, "x")
-    peaks = _as_indices(r_peaks, "r_peaks", x.size)
+    peaks = _as_indices(r_peaks, "r_peaks", x.size, unique=False)
     period = as_positive(period, "period")
     factor = as_positive(factor, "factor")
     n = int(_crop_length(period, factor))
