@@ -192,6 +192,18 @@ class TestDownload:
         assert result.bytes_received == total - 1000
         _same_as_source(dest, mitdb_dir)
 
+    def test_complete_part_file_is_verified_and_renamed(self, served, tmp_path, mitdb_dir):
+        # e.g. a crash between the last byte and the rename: the server answers 416
+        handler, url = served
+        dest = tmp_path / "d"
+        dest.mkdir()
+        data = (mitdb_dir / "100.hea").read_bytes()
+        (dest / "100.hea.part").write_bytes(data)
+        result = _get(url, dest, records=["100"])
+        assert ("100.hea", f"bytes={len(data)}-") in handler.log
+        assert "100.hea" in result.downloaded
+        _same_as_source(dest, mitdb_dir, ("100.atr", "100.dat", "100.hea"))
+
     def test_discards_a_stale_corrupt_part_file(self, served, tmp_path, mitdb_dir):
         handler, url = served
         dest = tmp_path / "d"
