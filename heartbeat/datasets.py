@@ -210,7 +210,8 @@ class BeatSet(_LabelledSet):
     Attributes
     ----------
     x : numpy.ndarray of float32, shape (n, 187)
-        Beats at 125 Hz, each scaled to [0, 1], cropped at 1.2 T and zero-padded.
+        Beats at 125 Hz with values in [0, 1] (each 10 s window of the record is
+        normalised), cropped at 1.2 T and zero-padded (Kachuee 2018, steps 1-7).
     y : numpy.ndarray of int8, shape (n,)
         Class codes: index into `classes` (AAMI N, S, V, F, Q = 0-4 for MIT-BIH).
     record : numpy.ndarray of str, shape (n,)
