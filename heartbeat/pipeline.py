@@ -251,9 +251,9 @@ def normalize(window: object, *, atol: float = 0.0) -> np.ndarray:
     array([0. , 1. , 0.5])
     """
     w = as_signal(window, "window")
-    if isinstance(atol, bool) or not isinstance(atol, numbers.Real) or not (
-        0.0 <= float(atol) < np.inf
-    ):
+    if isinstance(atol, bool) or not isinstance(atol, numbers.Real):
+        raise TypeError(f"atol must be a real number, got {atol!r}")
+    if not 0.0 <= float(atol) < np.inf:
         raise ValueError(f"atol={atol!r} must be a finite number >= 0")
     if w.size == 0:
         return w.copy()
@@ -620,10 +620,11 @@ def segment(
     The steps are those of the paper (see the module and each step's Notes).  Where
     the paper is silent or where this function departs from it:
 
-    * Resampling.  The signal is centred on its mean and resampled to `fs_out` with
+    * Resampling.  The signal is divided by ``max(abs(signal))`` (so no finite input
+      can overflow), centred on its mean and resampled to `fs_out` with
       :func:`heartbeat.resample.resample_poly` (SciPy's default polyphase filter).
       Centring keeps the zero padding at the record's ends from pulling the first and
-      last samples towards 0; it changes nothing after step 2 otherwise.  A
+      last samples towards 0; neither step changes anything after step 2 otherwise.  A
       non-rational `fs` uses the nearest ratio with a denominator <= 2000, and
       `fs_out` in the result is the exact rate ``fs * up / down``.
     * Windows.  All 10 s windows are used, including a shorter last one.  A window
@@ -646,7 +647,8 @@ def segment(
 
     The result equals running :func:`windows`, :func:`normalize`,
     :func:`local_maxima`, :func:`r_peak_candidates`, :func:`median_rr`,
-    :func:`crop` and :func:`pad` window by window on the resampled, centred signal,
+    :func:`crop` and :func:`pad` window by window on the scaled, centred, resampled
+    signal (``normalize(..., atol=FLAT_RTOL)``),
     bit for bit; the work is vectorised across windows.  It is invariant to
     ``a * signal + b`` with ``a > 0`` up to float rounding (see the tests).
 
@@ -679,13 +681,15 @@ def segment(
     else:
         given, name = _peaks_from(detector, x, fs)
 
-    # (0) resample the centred signal; (1) windows; (2) their min and range
-    y = _resample_poly(x - x.mean(), up, down)
+    # (0) resample the scaled, centred signal; (1) windows; (2) their min and range
+    scale = float(np.abs(x).max())
+    xs = x / scale if scale > 0 else x
+    y = _resample_poly(xs - xs.mean(), up, down)
     n_out = y.size
     starts = np.arange(0, n_out, width)
     lo = np.minimum.reduceat(y, starts)
     span = np.maximum.reduceat(y, starts) - lo
-    flat = span <= FLAT_RTOL * float(np.abs(x).max())
+    flat = span <= FLAT_RTOL  # the scaled signal's largest magnitude is 1
     safe_span = np.where(flat, 1.0, span)
 
     if given is None:

@@ -54,16 +54,22 @@ def synthetic_ecg(
     return x
 
 
+def prepared(x: np.ndarray) -> np.ndarray:
+    """What segment resamples: the signal over its largest magnitude, minus its mean."""
+    scale = np.abs(x).max()
+    xs = x / scale if scale > 0 else x
+    return xs - xs.mean()
+
+
 def chain(signal, fs, *, r_peaks=None, window_s=10.0, threshold=0.9, fs_out=125.0,
           length=187):
     """The pipeline written out window by window with the public steps only."""
     x = np.asarray(signal, dtype=np.float64)
     up, down = resample_ratio(fs, fs_out)
     rate = fs * up / down
-    y = resample(x - x.mean(), fs, fs_out)
+    y = resample(prepared(x), fs, fs_out)
     width = round(window_s * rate)
-    atol = FLAT_RTOL * np.abs(x).max()
-    normed = [normalize(w, atol=atol) for w in windows(y, rate, window_s)]
+    normed = [normalize(w, atol=FLAT_RTOL) for w in windows(y, rate, window_s)]
     per_window = []  # (window index, peaks at fs_out, peaks at fs)
     if r_peaks is None:
         for k, w in enumerate(normed):
@@ -327,6 +333,8 @@ class TestNormalize:
             normalize([0.0, np.nan])
         with pytest.raises(ValueError, match="atol=-1"):
             normalize([0.0, 1.0], atol=-1)
+        with pytest.raises(TypeError, match="atol must be a real number"):
+            normalize([0.0, 1.0], atol="0")
 
 
 class TestLocalMaxima:
@@ -612,7 +620,7 @@ class TestSegmentGivenPeaks:
         q = np.floor(peaks * 125 / 360 + 0.5).astype(int)
         np.testing.assert_array_equal(beats.window, q // 1250)
         # each row starts with the normalised, resampled signal at the mapped peak
-        y = resample(x - x.mean(), self.fs)
+        y = resample(prepared(x), self.fs)
         for i, (k, qi) in enumerate(zip(beats.window, q, strict=True)):
             w = normalize(y[k * 1250 : (k + 1) * 1250])
             assert beats.waveforms[i, 0] == np.float32(w[qi - k * 1250])
@@ -716,6 +724,29 @@ class TestSegmentProperties:
         np.testing.assert_array_equal(again.r_peaks, beats.r_peaks)
 
     @given(
+        x=hnp.arrays(
+            np.float64, st.integers(1, 2000),
+            elements=st.floats(allow_nan=False, allow_infinity=False),
+        ),
+        fs=st.floats(50, 2000),
+    )
+    @settings(max_examples=40)
+    def test_any_magnitude(self, x, fs):
+        # huge (1e308) and subnormal values: no overflow, no warning, no error
+        assert_well_formed(segment(x, fs), x.size)
+
+    @pytest.mark.parametrize("scale", [1e300, 1e-300, 2.0**-1070])
+    def test_extreme_scales(self, scale):
+        x = synthetic_ecg(360.0, 30.0)
+        ref = segment(x, 360.0)
+        out = segment(x * scale, 360.0)
+        if scale == 2.0**-1070:  # subnormal: only a few bits left, but no error
+            assert_well_formed(out, x.size)
+            return
+        np.testing.assert_array_equal(out.r_peaks, ref.r_peaks)
+        np.testing.assert_allclose(out.waveforms, ref.waveforms, rtol=0, atol=1e-6)
+
+    @given(
         seed=st.integers(0, 2**32 - 1),
         fs=st.sampled_from([100.0, 125.0, 250.0, 360.0, 500.0, 1000.0]),
         rr_s=st.floats(0.35, 1.5),
@@ -733,7 +764,7 @@ class TestSegmentProperties:
         samples within 1e-9 of each other; such examples are skipped (assume).
         """
         x = synthetic_ecg(fs, 25.0, rr_s, seed=seed)
-        y = resample(x - x.mean(), fs)
+        y = resample(prepared(x), fs)
         for w in windows(y, 125.0):
             nw = normalize(w)
             m = local_maxima(nw)
