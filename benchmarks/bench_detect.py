@@ -210,7 +210,7 @@ def main(argv=None):
         if kachuee is not None:
             kach.append(detection_scores(beats, np.asarray(kachuee(x, fs)), fs))
         for peer, func in peers.items():
-            p, s = timed(lambda x=x, fs=fs, func=func: func(x, fs), 1)
+            p, s = timed(lambda x=x, fs=fs, func=func: func(x, fs), args.repeat)
             peer_time[peer] += s
             peer_scores[peer].append(detection_scores(beats, p, fs))
         line = f"{name}: {ours[-1]} Se {fmt_pct(ours[-1].se)} +P {fmt_pct(ours[-1].ppv)}"
