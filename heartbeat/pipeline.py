@@ -610,6 +610,9 @@ def segment(
         is not finite and > 0; `threshold` is outside [0, 1]; `length` < 1; the
         detector is unknown; or `r_peaks` (or a detector's output) holds indices
         outside the signal or fractional values.
+    ImportError
+        If a detector other than ``"kachuee2018"`` is named and :mod:`heartbeat.detect`
+        cannot be imported.
 
     See Also
     --------

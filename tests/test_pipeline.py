@@ -494,11 +494,12 @@ class TestSegment:
         assert np.count_nonzero(beats.crop_length == 187) > 20
         assert np.all(beats.period_s == pytest.approx(1.6))
 
-    @pytest.mark.parametrize("n", [1, 2, 3, 10, 200])
+    @pytest.mark.parametrize("n", [1, 2, 3, 10])
     def test_short_signal_no_beats(self, n):
+        # 10 samples at 360 Hz are 4 at 125 Hz: at most one maximum, so no RR interval
         beats = segment(np.random.default_rng(n).standard_normal(n), 360.0)
         assert_well_formed(beats, n)
-        assert len(beats) <= 1 or n == 200
+        assert len(beats) == 0
 
     @pytest.mark.parametrize("value", [0.0, 1e9, -3.25, 1e-300])
     def test_flat_signal_no_beats(self, value):
@@ -757,19 +758,22 @@ class TestSegmentProperties:
     def test_positive_affine_invariance(self, seed, fs, rr_s, a, b):
         """segment(a*x + b) == segment(x) up to rounding, for a > 0.
 
-        Tolerance: a*x + b and the mean subtraction round at ~1e-16 * (|b| + a*|x|),
-        i.e. ~1e-13 of the ECG's range here; after normalisation that is ~1e-12, far
-        below float32's 6e-8, so waveforms agree to 1e-6.  A peak decision can only
-        flip if a maximum lies within 1e-9 of the 0.9 threshold or two neighbouring
-        samples within 1e-9 of each other; such examples are skipped (assume).
+        Tolerance: forming a*x + b rounds at ~1.1e-16 * (|b| + a*max|x|), which the
+        scaling and centring inside segment do not undo.  Relative to the ECG's range
+        (about 1.3 * a here) that is at most ~2e-10 for the extreme a = 1e-3,
+        b = 1e3 drawn below, and ~1e-15 for a, b near 1; the resampler and the
+        normalisation add ~1e-14.  Waveforms (float32, steps of 6e-8) therefore agree
+        to 1e-6.  A peak decision can flip only if a maximum lies within that error of
+        the 0.9 threshold or two neighbouring samples are that close; examples with
+        such a near-tie (margin 1e-7) are skipped with assume.
         """
         x = synthetic_ecg(fs, 25.0, rr_s, seed=seed)
         y = resample(prepared(x), fs)
         for w in windows(y, 125.0):
             nw = normalize(w)
             m = local_maxima(nw)
-            assume(np.all(np.abs(nw[m] - 0.9) > 1e-9))
-            assume(np.all(np.abs(np.diff(nw)) > 1e-9))
+            assume(np.all(np.abs(nw[m] - 0.9) > 1e-7))
+            assume(np.all(np.abs(np.diff(nw)) > 1e-7))
         ref = segment(x, fs)
         out = segment(a * x + b, fs)
         np.testing.assert_array_equal(out.r_peaks, ref.r_peaks)
@@ -811,3 +815,13 @@ class TestRealData:
         np.testing.assert_array_equal(given_beats.r_peaks, ref)
         assert np.median(given_beats.waveforms[:, 0]) > 0.7
         assert np.all(given_beats.waveforms[:, -1] == 0)
+
+
+class TestDocstrings:
+    @pytest.mark.parametrize("module", ["heartbeat.pipeline", "heartbeat.resample"])
+    def test_examples_run(self, module):
+        import doctest
+        import importlib
+
+        result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+        assert result.attempted > 5 and result.failed == 0
