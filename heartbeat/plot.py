@@ -299,7 +299,7 @@ def _class_color(names: tuple[str, ...], code: int) -> str:
     return _OTHER_COLORS[code % len(_OTHER_COLORS)]
 
 
-def _as_annotations(annotations: object, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _as_annotations(annotations: object) -> tuple[np.ndarray, np.ndarray]:
     if hasattr(annotations, "sample") and hasattr(annotations, "symbol"):
         sample, symbol = annotations.sample, annotations.symbol  # type: ignore[attr-defined]
     elif isinstance(annotations, (tuple, list)) and len(annotations) == 2:
@@ -417,7 +417,7 @@ def _record_inputs(
                 f"labels has {codes.size} entries but r_peaks has {peaks.size}; "
                 "give one class per R peak"
             )
-    ann = None if annotations is None else _as_annotations(annotations, x.size)
+    ann = None if annotations is None else _as_annotations(annotations)
     return x, fs, peaks, codes, ann, names
 
 
@@ -1115,7 +1115,8 @@ def plot_training_curves(
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(True, color="0.9", linewidth=0.6)
-        ax.legend(fontsize=7)
+        if ax is axes[0]:
+            ax.legend(fontsize=7)
         if n_epochs <= 12:
             ax.set_xticks(epochs)
     if title:
