@@ -25,7 +25,7 @@ __all__ = ["KAISER_BETA", "MAX_DENOMINATOR", "lowpass_filter", "resample", "resa
 
 KAISER_BETA = 5.0  # SciPy's default window for resample_poly: ("kaiser", 5.0)
 MAX_DENOMINATOR = 2000  # every integer fs up to 2000 Hz gets an exact ratio to 125 Hz
-_BLOCK_ELEMENTS = 1 << 18  # rows x columns of one contiguous input block (2 MiB)
+_BLOCK_MACS = 1 << 18  # multiply-adds per matrix product: small enough for one BLAS thread
 _FILTER_ELEMENTS = 1 << 20  # largest dense polyphase matrix per group of phases
 
 
@@ -182,7 +182,7 @@ def _polyphase(x: np.ndarray, h: np.ndarray, up: int, down: int, n_out: int) -> 
         mat = np.zeros((width, g1 - g0))  # (width, phases)
         mat[rows, cols] = taps
         view = sliding_window_view(xp, width)[pad_left + lo :: down][:n_blocks]
-        step = max(1, _BLOCK_ELEMENTS // width)
+        step = max(1, _BLOCK_MACS // (width * (g1 - g0)))
         for m0 in range(0, n_blocks, step):
             block = np.ascontiguousarray(view[m0 : m0 + step])  # (rows, width)
             out[m0 : m0 + step, g0:g1] = block @ mat
