@@ -627,7 +627,7 @@ def segment(
       can overflow), centred on its mean and resampled to `fs_out` with
       :func:`heartbeat.resample.resample_poly` (SciPy's default polyphase filter).
       Centring keeps the zero padding at the record's ends from pulling the first and
-      last samples towards 0; neither step changes anything after step 2 otherwise.  A
+      last samples towards 0; after step 2 neither changes more than rounding.  A
       non-rational `fs` uses the nearest ratio with a denominator <= 2000, and
       `fs_out` in the result is the exact rate ``fs * up / down``.
     * Windows.  All 10 s windows are used, including a shorter last one.  A window
@@ -651,8 +651,8 @@ def segment(
     The result equals running :func:`windows`, :func:`normalize`,
     :func:`local_maxima`, :func:`r_peak_candidates`, :func:`median_rr`,
     :func:`crop` and :func:`pad` window by window on the scaled, centred, resampled
-    signal (``normalize(..., atol=FLAT_RTOL)``),
-    bit for bit; the work is vectorised across windows.  It is invariant to
+    signal (with ``normalize(..., atol=FLAT_RTOL)``), bit for bit; the work is
+    vectorised across windows.  It is invariant to
     ``a * signal + b`` with ``a > 0`` up to float rounding (see the tests).
 
     Examples
