@@ -7,6 +7,7 @@ find_peaks); the library itself runs on NumPy alone (tests/test_numpy_only.py).
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -23,12 +24,29 @@ from heartbeat.pipeline import (
     normalize,
     pad,
     r_peak_candidates,
-    segment,
     windows,
 )
+from heartbeat.pipeline import segment as segment_default
 from heartbeat.resample import lowpass_filter, resample, resample_poly, resample_ratio
 
 signal_mod = pytest.importorskip("scipy.signal", reason="SciPy is the test-time reference")
+
+# Most tests here check the paper's steps, so they call segment with the paper's rule;
+# TestDefaultDetector checks that the default is the robust detector.
+segment = functools.partial(segment_default, detector="kachuee2018")
+
+
+class TestDefaultDetector:
+    def test_default_is_the_robust_detector(self):
+        from heartbeat.examples import load_example
+
+        ex = load_example("208")
+        x = ex.signal[:, 0]
+        beats = segment_default(x, ex.fs)
+        assert beats.detector == "robust"
+        robust = segment_default(x, ex.fs, detector="robust")
+        np.testing.assert_array_equal(beats.r_peaks, robust.r_peaks)
+        np.testing.assert_array_equal(beats.waveforms, robust.waveforms)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -594,7 +612,7 @@ class TestSegment:
     def test_public_import(self):
         import heartbeat
 
-        assert heartbeat.segment is segment and heartbeat.Beats is Beats
+        assert heartbeat.segment is segment_default and heartbeat.Beats is Beats
 
 
 class TestSegmentGivenPeaks:

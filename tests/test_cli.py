@@ -1,0 +1,46 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from heartbeat.cli import main
+from heartbeat.examples import example_path
+
+
+class TestDemo:
+    def test_prints_beats_rate_and_agreement(self, capsys):
+        assert main(["demo"]) == 0
+        out = capsys.readouterr().out
+        assert "record 100" in out and "record 208" in out
+        assert "bpm" in out and "Se " in out and "+P " in out
+
+    def test_console_script_entry_point(self):
+        proc = subprocess.run(
+            [sys.executable, "-m", "heartbeat.cli", "--help"],
+            capture_output=True, text=True, check=True,
+        )
+        assert "demo" in proc.stdout and "segment" in proc.stdout
+
+
+class TestSegment:
+    def test_wfdb_input_writes_npz(self, tmp_path, capsys):
+        out = tmp_path / "beats.npz"
+        assert main(["segment", str(example_path("100")), "--out", str(out)]) == 0
+        with np.load(out, allow_pickle=False) as data:
+            assert data["waveforms"].shape[1] == 187
+            assert len(data["r_peaks"]) == data["waveforms"].shape[0] > 100
+        assert "beats" in capsys.readouterr().out
+
+    def test_csv_needs_fs(self, tmp_path, capsys):
+        csv = tmp_path / "ecg.csv"
+        csv.write_text("\n".join(str(v) for v in np.sin(np.arange(3000) / 10)))
+        assert main(["segment", str(csv), "--out", str(tmp_path / "b.npz")]) == 2
+        assert "pass fs" in capsys.readouterr().err
+        assert not (tmp_path / "b.npz").exists()
+        assert main(["segment", str(csv), "--fs", "250", "--out", str(tmp_path / "b")]) == 0
+        assert (tmp_path / "b.npz").exists()
+
+    def test_missing_out_is_a_usage_error(self):
+        with pytest.raises(SystemExit):
+            main(["segment", "x.npy"])
