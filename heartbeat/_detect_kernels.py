@@ -37,6 +37,8 @@ PARAM_NAMES: tuple[str, ...] = (
     "search_back_floor",  # search-back candidates must exceed this many times the median
     "search_back_chain",  # search-back may find at most this many QRS in a row
     "slope_s",  # a candidate's slope is the largest |slope| within +- this time
+    "reset_s",  # after this long without a QRS the levels restart: QRS from the largest
+    # candidate above `floor` in the last quarter of it, noise from zero (no deaf stalls)
 )
 N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
 
@@ -65,7 +67,7 @@ def decide_beats(
         Squared slope of the band-passed signal, sample by sample.
     fs : float
         Sampling frequency in Hz.
-    params : ndarray of float64, shape (17,)
+    params : ndarray of float64, shape (18,)
         The rule's constants, in the order of :data:`PARAM_NAMES`.
     out : ndarray of int64, shape (n,)
         Receives the positions of the accepted candidates.
@@ -95,6 +97,7 @@ def decide_beats(
     sb_floor_factor = params[14]
     sb_chain = params[15]
     half = int(params[16] * fs + 0.5)
+    reset_len = params[17] * fs
 
     # --- each candidate's slope: the largest |slope| within +-half samples
     slope = np.empty(n)
@@ -143,6 +146,7 @@ def decide_beats(
     last_sure = -1  # positions of the last two QRS above the full floor
     prev_sure = -1
     sb = -1  # best search-back candidate since the last QRS
+    gap_start = pos[0]  # position of the last QRS or level restart
     chain = 0  # QRS found by search-back since the last one found directly
     j = 0
     while j < n:
@@ -210,6 +214,20 @@ def decide_beats(
                 dirty = True
                 if not t_like and h > sb_floor_factor * floor[j] and (sb < 0 or h > height[sb]):
                     sb = j
+                if p - gap_start > reset_len:
+                    # lost: restart the levels from the largest candidate above `floor`
+                    # in the last quarter of that time (not from an old artefact)
+                    best = 0.0
+                    b = j
+                    while b >= 0 and pos[b] > p - 0.25 * reset_len:
+                        if height[b] > floor_factor * floor[b] and height[b] > best:
+                            best = height[b]
+                        b -= 1
+                    if best > 0.0:
+                        for b in range(N_LEVELS):
+                            levels[0, b] = best
+                            levels[1, b] = 0.0
+                    gap_start = p
         if k < 0:
             j += 1
             continue
@@ -233,6 +251,7 @@ def decide_beats(
                 prev_sure = last_sure
                 last_sure = pos[k]
         sb = -1
+        gap_start = last
         j = k + 1
     return count
 

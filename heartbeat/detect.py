@@ -47,6 +47,7 @@ RULE = {
     "search_back_floor": 1.5,
     "search_back_chain": 3.0,
     "slope_s": 0.075,
+    "reset_s": 8.0,
 }
 PRESCREEN = 1.0  # candidates below the local envelope median are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
@@ -233,7 +234,10 @@ def detect_r_peaks(
     6. Search-back after 1.5 mean RR intervals without a QRS takes the largest
        skipped candidate above half the threshold and 1.5 x floor, at most 3 in a
        row, and only after two QRS that beat 3 x floor (a rhythm to go on).
-    7. The returned index is the largest absolute band-passed value within 100 ms of
+    7. After 8 s without a QRS the levels restart: the QRS level from the largest
+       candidate above 3 x floor in the last 2 s, the noise level from zero.  A loud
+       artefact (or a pause) therefore never leaves the detector deaf for good.
+    8. The returned index is the largest absolute band-passed value within 100 ms of
        the envelope peak, moved to the raw signal's extremum of the same sign within
        30 ms.  An inverted signal therefore gives exactly the same indices, as does
        a scaling by a power of two; other scalings and offsets change only

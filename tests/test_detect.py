@@ -244,6 +244,20 @@ class TestDetectRPeaks:
             score = detection_scores(truth_all[keep], peaks[~quiet], fs, tolerance_s=0.05)
             assert score.se > 0.95
 
+    @pytest.mark.parametrize("amplitude", [5.0, 100.0])
+    def test_recovers_after_a_loud_artefact_at_the_start(self, amplitude):
+        # 10 s of large artefact first must not leave the detector deaf for the rest
+        fs = 360.0
+        x = np.tile(synthetic_ecg(fs), 6)
+        truth = synthetic_truth(fs, 120.0)
+        rng = np.random.default_rng(0)
+        n = int(10 * fs)
+        x[:n] += amplitude * (0.05 * np.cumsum(rng.normal(size=n)) + 0.3 * rng.normal(size=n))
+        peaks = detect_r_peaks(x, fs)
+        start = 29.8 * fs  # midway between beats: none straddles the boundary
+        score = detection_scores(truth[truth > start], peaks[peaks > start], fs)
+        assert score.fn == 0 and score.fp == 0, score
+
     def test_time_is_linear_in_length(self):
         fs = 360.0
         rng = np.random.default_rng(3)
