@@ -18,6 +18,11 @@ class TestBuild:
         assert model.n_params == 55_013
         assert [a.shape for a in model.params()][:2] == [(32, 1, 5), (32,)]
 
+    @pytest.mark.parametrize("name,count", [("cnn_mlp", 103_525), ("cnn4_dense4", 137_317),
+                                            ("large_kernel", 117_221)])
+    def test_documented_parameter_counts(self, name, count):
+        assert nn.build(name).n_params == count
+
     def test_kachuee_lengths(self):
         model = nn.build("kachuee2018").eval()
         x = np.zeros((1, 1, 187), np.float32)
@@ -61,6 +66,22 @@ class TestBuild:
             nn.build("kachuee2018", dtype=np.int32)
         with pytest.raises(ValueError, match="shape"):
             nn.build("kachuee2018").forward(np.zeros((2, 180)))
+
+
+class TestPredictLogits:
+    def test_chunking_does_not_change_results(self):
+        model = nn.build("kachuee2018", dtype=np.float64)
+        x = np.random.default_rng(0).standard_normal((37, 187))
+        full = model.predict_logits(x, batch_size=64)
+        np.testing.assert_allclose(model.predict_logits(x, batch_size=5), full, rtol=1e-12)
+        np.testing.assert_allclose(model.eval().forward(x), full, rtol=1e-12)
+
+    def test_restores_mode_and_empty(self):
+        model = nn.build("cnn_mlp", input_length=32)
+        assert model.predict_logits(np.zeros((0, 32))).shape == (0, 5)
+        assert model.training
+        with pytest.raises(ValueError, match="batch_size=0"):
+            model.predict_logits(np.zeros((2, 32)), batch_size=0)
 
 
 class TestExtraInputs:

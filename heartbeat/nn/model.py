@@ -68,8 +68,8 @@ def cnn_mlp(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) 
     """Spec of a plain CNN with an MLP head.
 
     Three [conv (k7, k5, k3; 16, 32, 64 channels, same) + ReLU, max-pool 2] stages,
-    flatten, Dense 64 + ReLU, dropout 0.3, Dense `n_classes` (about 107k parameters
-    for 187 samples).
+    flatten, Dense 64 + ReLU, dropout 0.3, Dense `n_classes` (103,525 parameters for
+    5 classes and 187 samples).
     """
     features: list[dict] = []
     length, c_in = input_length, 1
@@ -96,7 +96,7 @@ def cnn4_dense4(n_classes: int = 5, input_length: int = 187, extra_inputs: int =
 
     Four [conv (k5, same) + batch-norm + ReLU, max-pool 2] stages with 32, 32, 64, 64
     channels, flatten, Dense 128 + ReLU + dropout 0.3, Dense 64 + ReLU, Dense 32 + ReLU,
-    Dense `n_classes` (about 135k parameters for 187 samples).
+    Dense `n_classes` (137,317 parameters for 5 classes and 187 samples).
     """
     features: list[dict] = []
     length, c_in = input_length, 1
@@ -130,7 +130,8 @@ def large_kernel(n_classes: int = 5, input_length: int = 187, extra_inputs: int 
     Nearest upsampling x2, conv (1 -> 16, k31, stride 2, same) + ReLU (back to the input
     length, but each output sees 31 half-samples), max-pool 2, conv (16 -> 32, k15) +
     ReLU, max-pool 2, conv (32 -> 64, k7) + ReLU, average-pool 2, flatten, Dense 64 +
-    ReLU, dropout 0.3, Dense `n_classes` (about 110k parameters for 187 samples).
+    ReLU, dropout 0.3, Dense `n_classes` (117,221 parameters for 5 classes and 187
+    samples).
     """
     features: list[dict] = [{"type": "upsample1d", "scale": 2}]
     length = -(-(2 * input_length) // 2)
@@ -353,7 +354,28 @@ class Model:
 
     def predict_logits(self, x: np.ndarray, extra: np.ndarray | None = None,
                        batch_size: int = 256) -> np.ndarray:
-        """Evaluation-mode logits for many beats, `batch_size` at a time (less memory)."""
+        """Evaluation-mode logits for many beats, `batch_size` beats at a time.
+
+        Small chunks keep each layer's patches in cache and peak memory small; see
+        ``benchmarks/bench_nn.py`` (rows "infer", "infer chunk64" and "infer onepass")
+        for the effect on speed.  The result does not depend on `batch_size`.
+
+        Parameters
+        ----------
+        x : ndarray, shape (N, L) or (N, C, L)
+            Beats.
+        extra : ndarray, shape (N, extra_inputs), optional
+            Extra features, as for :meth:`forward`.
+        batch_size : int
+            Beats per forward pass.
+
+        Returns
+        -------
+        ndarray, shape (N, n_classes)
+            Logits in the model dtype.
+        """
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"{batch_size=} must be a positive integer")
         was_training = self.training
         self.eval()
         try:
