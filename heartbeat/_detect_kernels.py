@@ -6,7 +6,9 @@
   per candidate peak (a few per heartbeat), so the Python twin stays usable.
 * :func:`moving_mean_loop` is the compiled twin of ``detect._moving_mean`` (NumPy's
   ``cumsum``): the same additions in the same order, so the same bits, about twice as
-  fast.  It is used only when Numba compiles; its plain-Python form is for the tests.
+  fast; :func:`refine_loop` is the twin of ``detect._refine_np`` (window maxima, ties
+  to the earlier offset).  They are used only when Numba compiles; their plain-Python
+  forms are for the tests.
 
 Everything else per sample is vectorised NumPy in :mod:`heartbeat.detect`, shared by
 both backends.
@@ -305,7 +307,55 @@ def moving_mean_loop(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def refine_loop(
+    x: np.ndarray, bp: np.ndarray, centres: np.ndarray, half_search: int, half_refine: int
+) -> np.ndarray:
+    """Loop twin of ``detect._refine_np``: the same windows and the same first maxima.
+
+    For each centre: the index of the largest ``|bp|`` within +-`half_search` samples
+    (indices clipped to the signal), then the index of the largest ``x * sign(bp)``
+    within +-`half_refine` samples of it.  Ties go to the earlier offset.
+    """
+    n = centres.shape[0]
+    last = x.shape[0] - 1
+    out = np.empty(n, dtype=np.int64)
+    for j in range(n):
+        c = centres[j]
+        best = -1.0
+        peak = 0
+        for o in range(-half_search, half_search + 1):
+            i = min(max(c + o, 0), last)
+            v = abs(bp[i])
+            if v > best:
+                best = v
+                peak = i
+        s = bp[peak]
+        sign = 1.0 if s > 0.0 else (-1.0 if s < 0.0 else 0.0)
+        best = -np.inf
+        r = 0
+        for o in range(-half_refine, half_refine + 1):
+            i = min(max(peak + o, 0), last)
+            v = x[i] * sign
+            if v > best:
+                best = v
+                r = i
+        out[j] = r
+    return out
+
+
 _MOVING_MEANS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {}
+_REFINES: dict[str, Callable[..., np.ndarray]] = {}
+
+
+def get_refine_loop() -> Callable[..., np.ndarray]:
+    """Return :func:`refine_loop` compiled by Numba (on first use)."""
+    func = _REFINES.get("numba")
+    if func is None:
+        import numba  # lazily: compiled on first call, never at import
+
+        func = numba.njit(cache=True)(refine_loop)
+        _REFINES["numba"] = func
+    return func
 
 
 def jit_enabled() -> bool:

@@ -136,22 +136,24 @@ def _block_floor(energy_sq: np.ndarray, centres: np.ndarray, fs: float) -> np.nd
     return medians[np.minimum(centres // block, n_full - 1)]
 
 
-def _refine(x: np.ndarray, bp: np.ndarray, centres: np.ndarray, fs: float) -> np.ndarray:
-    """Move each detection to the R peak: |band-passed| maximum, then raw extremum."""
+def _refine_np(
+    x: np.ndarray, bp: np.ndarray, centres: np.ndarray, half_search: int, half_refine: int
+) -> np.ndarray:
+    """Move each detection to the R peak: |band-passed| maximum, then raw extremum.
+
+    The index of the largest ``|bp|`` within +-`half_search` samples of each centre,
+    then that of the largest ``x * sign(bp)`` within +-`half_refine` samples of it
+    (windows clipped to the signal; ties go to the earlier offset).
+    """
     if centres.size == 0:
-        return centres
+        return centres.astype(np.int64)
     last = x.size - 1
-    half = max(1, round(SEARCH_S * fs))
-    offsets = np.arange(-half, half + 1)
-    idx = np.clip(centres[:, None] + offsets, 0, last)
-    peak = idx[np.arange(idx.shape[0]), np.abs(bp[idx]).argmax(axis=1)]
+    rows = np.arange(centres.size)
+    idx = np.clip(centres[:, None] + np.arange(-half_search, half_search + 1), 0, last)
+    peak = idx[rows, np.abs(bp[idx]).argmax(axis=1)]
     sign = np.sign(bp[peak])
-    half = max(1, round(REFINE_S * fs))
-    offsets = np.arange(-half, half + 1)
-    idx = np.clip(peak[:, None] + offsets, 0, last)
-    signed = x[idx] * sign[:, None]
-    refined = idx[np.arange(idx.shape[0]), signed.argmax(axis=1)]
-    return np.unique(refined).astype(np.int64)
+    idx = np.clip(peak[:, None] + np.arange(-half_refine, half_refine + 1), 0, last)
+    return idx[rows, (x[idx] * sign[:, None]).argmax(axis=1)].astype(np.int64)
 
 
 def _resolve_backend(backend: str) -> str:
@@ -277,10 +279,11 @@ def detect_r_peaks(
         x *= 2.0**-exponent  # exact: a power of two
     else:  # near the ends of float64 (2.0**-exponent itself would overflow)
         x = np.ldexp(x, -exponent)
-    # the one step per sample that is sequential: Numba's loop or NumPy's cumsum,
-    # the same sums in the same order either way
-    # (with NUMBA_DISABLE_JIT the loop would run as slow Python: take NumPy's then)
-    mm = _k.get_moving_mean_loop() if resolved == "numba" and _k.jit_enabled() else _moving_mean
+    # the sequential per-sample steps: Numba's loops or NumPy's twins, the same bits
+    # either way (with NUMBA_DISABLE_JIT the loops would run as slow Python: take
+    # NumPy's then)
+    compiled = resolved == "numba" and _k.jit_enabled()
+    mm = _k.get_moving_mean_loop() if compiled else _moving_mean
     bp = _band_pass(x, fs, mm)
     slope_sq, energy_sq = _envelope(bp, fs, mm)
     cand = _local_maxima(energy_sq)  # the envelope's maxima: sqrt is monotonic
@@ -294,4 +297,7 @@ def detect_r_peaks(
     kernel = _k.get_decide_beats(resolved)
     params = np.array([RULE[name] for name in _k.PARAM_NAMES], dtype=np.float64)
     count = kernel(cand, height, floor, slope_sq, fs, params, out)
-    return _refine(x, bp, out[:count], fs)
+    refine = _k.get_refine_loop() if compiled else _refine_np
+    half_search = max(1, round(SEARCH_S * fs))
+    half_refine = max(1, round(REFINE_S * fs))
+    return np.unique(refine(x, bp, out[:count], half_search, half_refine))

@@ -321,6 +321,30 @@ class TestDecisionKernel:
         if HAVE_NUMBA:
             np.testing.assert_array_equal(_detect_kernels.get_moving_mean_loop()(x, n), ref)
 
+    @given(
+        seed=st.integers(0, 2**32 - 1),
+        n=st.integers(1, 400),
+        n_centres=st.integers(0, 30),
+        half_search=st.integers(1, 40),
+        half_refine=st.integers(1, 15),
+        quantised=st.booleans(),
+    )
+    @settings(max_examples=80)
+    def test_refine_loop_matches_numpy(
+        self, seed, n, n_centres, half_search, half_refine, quantised
+    ):
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=n)
+        bp = rng.normal(size=n)
+        if quantised:  # many ties and zeros
+            x, bp = np.round(x), np.round(bp)
+        centres = np.sort(rng.integers(0, n, size=n_centres)).astype(np.int64)
+        ref = detect_module._refine_np(x, bp, centres, half_search, half_refine)
+        args = (x, bp, centres, half_search, half_refine)
+        np.testing.assert_array_equal(_detect_kernels.refine_loop(*args), ref)
+        if HAVE_NUMBA:
+            np.testing.assert_array_equal(_detect_kernels.get_refine_loop()(*args), ref)
+
     def test_moving_mean_on_a_long_record_like_signal(self):
         if not HAVE_NUMBA:
             pytest.skip("numba is not installed")
