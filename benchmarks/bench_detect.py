@@ -45,11 +45,11 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 import numpy as np
 
 from heartbeat._atomic import atomic_open
+from heartbeat.aami import is_beat
 from heartbeat.detect import detect_r_peaks
 from heartbeat.metrics import DetectionScore, detection_scores, sum_scores
 
 REPO = Path(__file__).resolve().parents[1]
-BEAT_SYMBOLS = sorted("NLRejAaJSVEFfQ/")
 SECTION = "## R-peak detection"
 
 
@@ -72,7 +72,7 @@ def load(mitdb: Path, name: str):
 
     record = wfdb.read_record(mitdb / name)
     ann = wfdb.read_annotations(mitdb / name, "atr")
-    beats = np.asarray(ann.sample)[np.isin(np.asarray(ann.symbol), BEAT_SYMBOLS)]
+    beats = np.asarray(ann.sample)[is_beat(ann.symbol)]
     return np.ascontiguousarray(np.asarray(record.signal)[:, 0]), float(record.fs), beats
 
 

@@ -9,7 +9,7 @@ Data: ``$HEARTBEAT_DATA/mitdb`` or ``../shared/data/mitdb`` beside the repositor
 Per record, three peak sources are timed, best of ``--repeat`` runs each, reading not
 included:
 
-* ``kachuee2018`` -- the paper's rule, ``segment(x, fs)``;
+* ``kachuee2018`` -- the paper's rule, ``segment(x, fs, detector="kachuee2018")``;
 * ``annotations`` -- ``segment(x, fs, r_peaks=...)`` with the record's beat annotations
   (the path the labelled data sets use);
 * ``robust`` -- ``segment(x, fs, detector="robust")`` when heartbeat.detect imports.
@@ -40,10 +40,10 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 import numpy as np
 
 from heartbeat._atomic import atomic_open
+from heartbeat.aami import is_beat
 from heartbeat.pipeline import segment
 
 REPO = Path(__file__).resolve().parents[1]
-BEAT_SYMBOLS = sorted("NLRejAaJSVEFfQ/")
 
 
 def default_mitdb() -> Path:
@@ -65,7 +65,7 @@ def load(mitdb: Path, name: str) -> tuple[np.ndarray, float, np.ndarray]:
 
     record = read_record(mitdb / name, channels=[0])
     ann = read_annotations(mitdb / name, "atr")
-    beats = np.unique(np.asarray(ann.sample)[np.isin(np.asarray(ann.symbol), BEAT_SYMBOLS)])
+    beats = np.unique(np.asarray(ann.sample)[is_beat(ann.symbol)])
     return np.ascontiguousarray(record.signal[:, 0]), float(record.fs), beats
 
 
