@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heartbeat.nn import kernels as K
 
@@ -107,3 +109,30 @@ class TestResolveBackend:
         assert K.resolve_backend("auto") == "numpy"
         with pytest.raises(ImportError, match="needs the numba package"):
             K.resolve_backend("numba")
+
+
+class TestKernelInvariants:
+    @given(n=st.integers(1, 3), length=st.integers(1, 24), c_in=st.integers(1, 4),
+           k=st.integers(1, 6), stride=st.integers(1, 3), dilation=st.integers(1, 3),
+           padding=st.sampled_from(["same", "valid"]), seed=st.integers(0, 2**16))
+    @settings(max_examples=60, deadline=None)
+    def test_twins_agree_on_any_shape(self, n, length, c_in, k, stride, dilation, padding,
+                                      seed):
+        l_out, _ = K.conv_out_length(length, k, stride, dilation, padding)
+        if padding == "same":
+            assert l_out == -(-length // stride)
+        if l_out < 1:
+            return
+        x = _rand((n, length, c_in), seed)
+        w = _rand((2, c_in, k), seed + 1)
+        _, cols_nb = K.conv1d_forward(x, w, np.zeros(2, np.float32), stride, dilation,
+                                           padding, "numba")
+        out_np, cols_np = K.conv1d_forward(x, w, np.zeros(2, np.float32), stride, dilation,
+                                           padding, "numpy")
+        np.testing.assert_array_equal(cols_nb, cols_np)
+        dout = _rand(out_np.shape, seed + 2)
+        dx_nb, _, _ = K.conv1d_backward(dout, cols_nb, w, length, stride, dilation, padding,
+                                        "numba")
+        dx_np, _, _ = K.conv1d_backward(dout, cols_np, w, length, stride, dilation, padding,
+                                        "numpy")
+        np.testing.assert_allclose(dx_nb, dx_np, rtol=1e-5, atol=1e-5)
