@@ -43,28 +43,14 @@ from pathlib import Path
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np
+from _common import REPO, default_mitdb, pin_one_core
 
 from heartbeat._atomic import atomic_open
 from heartbeat.aami import is_beat
 from heartbeat.detect import detect_r_peaks
 from heartbeat.metrics import DetectionScore, detection_scores, sum_scores
 
-REPO = Path(__file__).resolve().parents[1]
 SECTION = "## R-peak detection"
-
-
-def default_mitdb() -> Path:
-    env = os.environ.get("HEARTBEAT_DATA")
-    return (Path(env) if env else REPO.parent / "shared" / "data") / "mitdb"
-
-
-def pin_one_core() -> str:
-    try:
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        return f"pinned to CPU {cpu}"
-    except (AttributeError, OSError):
-        return "not pinned (the OS does not allow it)"
 
 
 def load(mitdb: Path, name: str):

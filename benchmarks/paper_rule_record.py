@@ -10,22 +10,19 @@ channel, one-to-one matching within 150 ms. Data from $HEARTBEAT_DATA/mitdb or
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
+
+from _common import default_mitdb
 
 import heartbeat
 from heartbeat.aami import is_beat
 from heartbeat.metrics import detection_scores
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("record", nargs="?", default="100")
     args = parser.parse_args()
-    root = Path(os.environ.get("HEARTBEAT_DATA", REPO.parent / "shared" / "data"))
-    path = root / "mitdb" / args.record
+    path = default_mitdb() / args.record
     rec = heartbeat.read_record(path)
     ann = heartbeat.read_annotations(path)
     reference = ann.sample[is_beat(ann.symbol)]
