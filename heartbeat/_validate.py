@@ -12,6 +12,46 @@ import numbers
 import numpy as np
 
 
+def as_array(x: object, name: str, expected: str = "a numeric array") -> np.ndarray:
+    """Return `x` as a NumPy array, or raise TypeError saying what `name` must be.
+
+    Refuses strings, bytes and None (NumPy would make 0-d arrays of them) and anything
+    NumPy cannot turn into an array (ragged lists); the dtype is checked by the caller,
+    for example with :func:`is_real_dtype`.
+    """
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be {expected}, got {type(x).__name__}")
+    try:
+        return np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be {expected}: {exc}") from None
+
+
+def is_real_dtype(dtype: np.dtype) -> bool:
+    """Return True for integer and floating dtypes, False for bool, complex, str, object."""
+    return dtype.kind != "b" and (
+        np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
+    )
+
+
+def as_int(value: object, name: str, *, minimum: int | None = None) -> int:
+    """Return an integer argument (bool refused), checking ``value >= minimum``.
+
+    Raises
+    ------
+    TypeError
+        If `value` is not an integer (Python or NumPy).
+    ValueError
+        If `value` < `minimum`.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}={value} must be >= {minimum}")
+    return value
+
+
 def as_signal(x: object, name: str = "signal") -> np.ndarray:
     """Return `x` as a finite, 1-D float64 array (a copy only when needed).
 
@@ -23,15 +63,8 @@ def as_signal(x: object, name: str = "signal") -> np.ndarray:
     ValueError
         If `x` is not 1-D or holds NaN or infinite values.
     """
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a 1-D numeric array, got {type(x).__name__}")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be a 1-D numeric array: {exc}") from None
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
+    arr = as_array(x, name, "a 1-D numeric array")
+    if not is_real_dtype(arr.dtype):
         raise TypeError(
             f"{name} must hold real numbers (integer or float dtype), got dtype {arr.dtype}"
         )

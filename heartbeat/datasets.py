@@ -40,7 +40,7 @@ from typing import Any, ClassVar, NamedTuple, TypeVar
 import numpy as np
 
 from heartbeat._atomic import save_npz_atomic
-from heartbeat._validate import as_fs, as_positive
+from heartbeat._validate import as_fs, as_int, as_positive
 from heartbeat.aami import CLASSES, class_codes, is_beat
 from heartbeat.download import DownloadResult, download
 from heartbeat.parallel import map_records
@@ -532,14 +532,6 @@ def _check_data_dir(data_dir: object, records: tuple[str, ...]) -> Path:
     return path
 
 
-def _check_channel(channel: object) -> int:
-    if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)):
-        raise TypeError(f"channel must be an integer index, got {channel!r}")
-    if channel < 0:
-        raise ValueError(f"channel={channel} must be >= 0")
-    return int(channel)
-
-
 def _check_records_on_disk(
     data_dir: Path, records: tuple[str, ...], channel: int, fs: float | None
 ) -> tuple[float, dict[str, int]]:
@@ -752,7 +744,7 @@ def mitbih_beats(
     ((4138, 187), array([4099,   36,    1,    0,    2]))
     """
     names = _check_records(records)
-    channel = _check_channel(channel)
+    channel = as_int(channel, "channel", minimum=0)
     if peaks not in PEAK_SOURCES:
         raise ValueError(f"peaks={peaks!r} must be one of {PEAK_SOURCES}")
     if not isinstance(detector, str):
@@ -896,7 +888,7 @@ def mitbih_windows(
     ((2267, 1440), array([2233,   34]), 6)
     """
     names = _check_records(records)
-    channel = _check_channel(channel)
+    channel = as_int(channel, "channel", minimum=0)
     half_width_s = as_positive(half_width_s, "half_width_s")
     if normal not in ("aami", "symbol"):
         raise ValueError(f"normal={normal!r} must be 'aami' or 'symbol'")

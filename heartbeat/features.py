@@ -85,7 +85,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from heartbeat._atomic import save_npz_atomic
-from heartbeat._validate import as_fs
+from heartbeat._validate import as_array, as_fs, as_int, is_real_dtype
 
 __all__ = [
     "DEFAULT_NOVERLAP",
@@ -168,15 +168,6 @@ class ISTFTResult(NamedTuple):
 # argument checks (each public function calls these once)
 
 
-def _as_int(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name}={value} must be >= {minimum}")
-    return value
-
-
 def _as_bool(value: object, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
@@ -194,15 +185,8 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
 
 def _as_real_batch(x: object, name: str) -> np.ndarray:
     """Return `x` as a finite float32 (float16/32 input) or float64 array, ndim >= 1."""
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
+    arr = as_array(x, name)
+    if not is_real_dtype(arr.dtype):
         raise TypeError(
             f"{name} must hold real numbers (integer or float dtype), got dtype {arr.dtype}"
         )
@@ -226,12 +210,7 @@ def _real_dtype(dtype: np.dtype) -> type:
 
 def _as_spectrum(Z: object, name: str) -> np.ndarray:
     """Return `Z` as a finite complex64/complex128 array with ndim >= 2."""
-    if isinstance(Z, (str, bytes)) or Z is None:
-        raise TypeError(f"{name} must be a numeric array, got {type(Z).__name__}")
-    try:
-        arr = np.asarray(Z)
-    except Exception as exc:
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    arr = as_array(Z, name)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
     if arr.ndim < 2:
@@ -254,13 +233,8 @@ def _window_array(window: object, nperseg: int | None) -> tuple[np.ndarray, int]
         return get_window(window, nperseg), nperseg
     if window is None:
         raise TypeError(f"window must be a name such as 'hann' or a 1-D array, got {window!r}")
-    try:
-        win = np.asarray(window)
-    except Exception as exc:
-        raise TypeError(f"window must be a name or a 1-D numeric array: {exc}") from None
-    if win.dtype == bool or not (
-        np.issubdtype(win.dtype, np.integer) or np.issubdtype(win.dtype, np.floating)
-    ):
+    win = as_array(window, "window", "a name or a 1-D numeric array")
+    if not is_real_dtype(win.dtype):
         raise TypeError(f"window must hold real numbers, got dtype {win.dtype}")
     if win.ndim != 1 or win.size == 0:
         raise ValueError(f"window must be a non-empty 1-D array, got shape {win.shape}")
@@ -281,7 +255,7 @@ def _segment_args(
 ) -> tuple[np.ndarray, int, int, int]:
     """Validate the framing arguments for a signal of `n` samples."""
     if nperseg is not None:
-        nperseg = _as_int(nperseg, "nperseg", minimum=1)
+        nperseg = as_int(nperseg, "nperseg", minimum=1)
     win, nperseg = _window_array(window, nperseg)
     if nperseg > n:
         raise ValueError(
@@ -291,13 +265,13 @@ def _segment_args(
     if noverlap is None:
         noverlap = (3 * nperseg) // 4
     else:
-        noverlap = _as_int(noverlap, "noverlap", minimum=0)
+        noverlap = as_int(noverlap, "noverlap", minimum=0)
         if noverlap >= nperseg:
             raise ValueError(f"noverlap={noverlap} must be less than nperseg={nperseg}")
     if nfft is None:
         nfft = nperseg
     else:
-        nfft = _as_int(nfft, "nfft", minimum=1)
+        nfft = as_int(nfft, "nfft", minimum=1)
         if nfft < nperseg:
             raise ValueError(f"nfft={nfft} must be >= nperseg={nperseg}")
     return win, nperseg, noverlap, nfft
@@ -375,7 +349,7 @@ def get_window(window: str | tuple[str, float], nperseg: int) -> np.ndarray:
     >>> get_window(("tukey", 0.5), 4).tolist()
     [0.0, 1.0, 1.0, 1.0]
     """
-    nperseg = _as_int(nperseg, "nperseg", minimum=1)
+    nperseg = as_int(nperseg, "nperseg", minimum=1)
     if isinstance(window, tuple):
         if len(window) != 2 or window[0] != "tukey":
             raise ValueError(f"window={window!r}: the only tuple window is ('tukey', alpha)")
@@ -924,7 +898,7 @@ def istft(
     _choice(scaling, "scaling", ("spectrum", "psd"))
     n_freqs, n_frames = Z.shape[-2:]
     if nperseg is not None:
-        nperseg = _as_int(nperseg, "nperseg", minimum=1)
+        nperseg = as_int(nperseg, "nperseg", minimum=1)
     elif not isinstance(window, (str, tuple)):
         nperseg = None  # taken from the window array below
     else:
@@ -943,7 +917,7 @@ def istft(
                 "pass the nperseg and nfft used by stft"
             )
     else:
-        nfft = _as_int(nfft, "nfft", minimum=1)
+        nfft = as_int(nfft, "nfft", minimum=1)
         if nfft < nperseg:
             raise ValueError(f"nfft={nfft} must be >= nperseg={nperseg}")
     expected = nfft // 2 + 1 if onesided else nfft
@@ -955,7 +929,7 @@ def istft(
     if noverlap is None:
         noverlap = (3 * nperseg) // 4
     else:
-        noverlap = _as_int(noverlap, "noverlap", minimum=0)
+        noverlap = as_int(noverlap, "noverlap", minimum=0)
         if noverlap >= nperseg:
             raise ValueError(f"noverlap={noverlap} must be less than nperseg={nperseg}")
     nstep = nperseg - noverlap

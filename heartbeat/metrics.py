@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeat._validate import as_fs
+from heartbeat._validate import as_array, as_fs, as_int
 
 __all__ = ["DetectionScore", "detection_scores", "sum_scores"]
 
@@ -223,12 +223,7 @@ _AAMI_NAMES: tuple[str, ...] = ("N", "S", "V", "F", "Q")
 
 def _as_labels(y: object, name: str) -> np.ndarray:
     """Class labels as int64: 1-D, integer dtype, not empty, >= 0."""
-    if isinstance(y, (str, bytes)) or y is None:
-        raise TypeError(f"{name} must be a 1-D array of integer class labels, got {y!r}")
-    try:
-        arr = np.asarray(y)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be a 1-D array of integer class labels: {exc}") from None
+    arr = as_array(y, name, "a 1-D array of integer class labels")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D class labels, got shape {arr.shape}")
     if arr.size == 0:
@@ -241,14 +236,6 @@ def _as_labels(y: object, name: str) -> np.ndarray:
     if (arr < 0).any():
         raise ValueError(f"{name} holds negative class labels, e.g. {arr[arr < 0][0]}")
     return arr.astype(np.int64, copy=False)
-
-
-def _as_n_classes(n_classes: object) -> int:
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
-        raise TypeError(f"n_classes must be a positive integer, got {n_classes!r}")
-    if n_classes < 1:
-        raise ValueError(f"{n_classes=} must be >= 1")
-    return int(n_classes)
 
 
 def _label_pair(
@@ -264,7 +251,7 @@ def _label_pair(
     top = int(max(t.max(), p.max()))
     if n_classes is None:
         return t, p, top + 1
-    n = _as_n_classes(n_classes)
+    n = as_int(n_classes, "n_classes", minimum=1)
     if top >= n:
         which = "y_true" if t.max() == top else "y_pred"
         raise ValueError(f"{which} holds label {top}, outside 0..{n - 1} for n_classes={n}")

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from heartbeat._validate import as_fs, as_positive, as_signal
+from heartbeat._validate import as_array, as_fs, as_int, as_positive, as_signal, is_real_dtype
 from heartbeat.resample import _resample_poly, resample, resample_ratio
 
 __all__ = [
@@ -116,14 +116,6 @@ class Beats:
 
 
 # ----------------------------------------------------------------------- argument checks
-def _as_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name}={value!r} must be >= {minimum}")
-    return int(value)
-
-
 def _as_threshold(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"threshold must be a real number in [0, 1], got {value!r}")
@@ -137,15 +129,8 @@ def _as_indices(
     values: object, name: str, n: int | None = None, *, unique: bool = True
 ) -> np.ndarray:
     """Whole-number 1-D indices as int64 (sorted and unique if asked), inside ``[0, n)``."""
-    if isinstance(values, (str, bytes)) or values is None:
-        raise TypeError(f"{name} must be a 1-D array of sample indices, got {values!r}")
-    try:
-        arr = np.asarray(values)
-    except Exception as exc:
-        raise TypeError(f"{name} must be a 1-D array of sample indices: {exc}") from None
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
+    arr = as_array(values, name, "a 1-D array of sample indices")
+    if not is_real_dtype(arr.dtype):
         raise TypeError(f"{name} must hold integer sample indices, got dtype {arr.dtype}")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
@@ -491,7 +476,7 @@ def pad(crops: Sequence[object], length: int = LENGTH) -> np.ndarray:
     array([[0.5, 1. , 0. ],
            [1. , 0. , 0. ]], dtype=float32)
     """
-    length = _as_int(length, "length", 1)
+    length = as_int(length, "length", minimum=1)
     if isinstance(crops, (str, bytes, np.ndarray)) and np.ndim(crops) != 2:
         raise TypeError(f"crops must be a sequence of 1-D arrays, got {type(crops).__name__}")
     out = np.zeros((len(crops), length), dtype=np.float32)
@@ -581,8 +566,8 @@ def segment(
         :func:`heartbeat.detect.detect_r_peaks` on the whole signal at `fs`: it finds
         99.8 % of the annotated MIT-BIH beats, where the paper's rule finds about half
         (``docs/benchmarks.md``).  ``"kachuee2018"``: the paper's literal rule (steps
-        3-4, per window, at `fs_out`).  A callable ``f(signal, fs)`` returning sample indices at `fs` is
-        used the same way.  Ignored when `r_peaks` is given.
+        3-4, per window, at `fs_out`).  A callable ``f(signal, fs)`` returning sample
+        indices at `fs` is used the same way.  Ignored when `r_peaks` is given.
     r_peaks : array_like of int, optional
         Your own R-peak sample indices into `signal` (at `fs`), e.g. annotations.
         Sorted and made unique; each one yields a beat (see Notes).
@@ -677,7 +662,7 @@ def segment(
     fs_out_nominal = as_fs(fs_out, "fs_out")
     window_s = as_positive(window_s, "window_s")
     threshold = _as_threshold(threshold)
-    length = _as_int(length, "length", 1)
+    length = as_int(length, "length", minimum=1)
     up, down = resample_ratio(fs, fs_out_nominal)
     fs_out = fs * up / down
     width = _window_width(window_s, fs_out)

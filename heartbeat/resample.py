@@ -18,7 +18,7 @@ from fractions import Fraction
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from heartbeat._validate import as_fs, as_signal
+from heartbeat._validate import as_fs, as_int, as_signal
 
 __all__ = ["KAISER_BETA", "MAX_DENOMINATOR", "lowpass_filter", "resample", "resample_poly",
            "resample_ratio"]
@@ -27,14 +27,6 @@ KAISER_BETA = 5.0  # SciPy's default window for resample_poly: ("kaiser", 5.0)
 MAX_DENOMINATOR = 2000  # every integer fs up to 2000 Hz gets an exact ratio to 125 Hz
 _BLOCK_MACS = 1 << 18  # multiply-adds per matrix product: small enough for one BLAS thread
 _FILTER_ELEMENTS = 1 << 20  # largest dense polyphase matrix per group of phases
-
-
-def _as_factor(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name}={value!r} must be an integer >= 1")
-    return int(value)
 
 
 def resample_ratio(
@@ -80,7 +72,7 @@ def resample_ratio(
     """
     fs = as_fs(fs, "fs")
     fs_out = as_fs(fs_out, "fs_out")
-    max_denominator = _as_factor(max_denominator, "max_denominator")
+    max_denominator = as_int(max_denominator, "max_denominator", minimum=1)
     ratio = Fraction(fs_out) / Fraction(fs)
     if ratio.denominator > max_denominator:
         ratio = ratio.limit_denominator(max_denominator)
@@ -129,8 +121,8 @@ def lowpass_filter(up: int, down: int, *, beta: float = KAISER_BETA) -> np.ndarr
     >>> h.shape, round(float(h.sum()), 12)
     ((1441,), 25.0)
     """
-    up = _as_factor(up, "up")
-    down = _as_factor(down, "down")
+    up = as_int(up, "up", minimum=1)
+    down = as_int(down, "down", minimum=1)
     max_rate = max(up, down)
     half_len = 10 * max_rate
     n_taps = 2 * half_len + 1
@@ -229,7 +221,7 @@ def resample_poly(x: object, up: int, down: int) -> np.ndarray:
     ((250,), True)
     """
     x = as_signal(x, "x")
-    return _resample_poly(x, _as_factor(up, "up"), _as_factor(down, "down"))
+    return _resample_poly(x, as_int(up, "up", minimum=1), as_int(down, "down", minimum=1))
 
 
 def _resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from heartbeat._validate import as_fs, as_signal
+from heartbeat._validate import as_array, as_fs, as_int, as_signal, is_real_dtype
 
 
 class TestAsSignal:
@@ -50,3 +50,43 @@ class TestAsFs:
     def test_accepts_numpy_scalars(self):
         assert as_fs(np.float32(360)) == 360.0
         assert as_fs(np.int64(125)) == 125.0
+
+
+class TestAsArray:
+    def test_returns_the_array(self):
+        x = np.arange(3)
+        assert as_array(x, "x") is x
+
+    @pytest.mark.parametrize("value", ["abc", b"abc", None])
+    def test_refuses_strings_and_none(self, value):
+        with pytest.raises(TypeError, match="x must be a 1-D thing, got"):
+            as_array(value, "x", "a 1-D thing")
+
+    def test_ragged_lists(self):
+        with pytest.raises(TypeError, match="x must be a numeric array: "):
+            as_array([[1, 2], [3]], "x")
+
+
+class TestIsRealDtype:
+    @pytest.mark.parametrize(
+        ("dtype", "expected"),
+        [(np.int8, True), (np.uint64, True), (np.float32, True), (np.float64, True),
+         (bool, False), (np.complex64, False), (np.str_, False), (object, False)],
+    )
+    def test_kinds(self, dtype, expected):
+        assert is_real_dtype(np.dtype(dtype)) is expected
+
+
+class TestAsInt:
+    def test_accepts_python_and_numpy_integers(self):
+        assert as_int(3, "n") == 3
+        assert type(as_int(np.int64(3), "n", minimum=0)) is int
+
+    @pytest.mark.parametrize("value", [True, 2.0, "2", None])
+    def test_refuses_non_integers(self, value):
+        with pytest.raises(TypeError, match="n must be an integer, got"):
+            as_int(value, "n")
+
+    def test_minimum(self):
+        with pytest.raises(ValueError, match="n=-1 must be >= 0"):
+            as_int(-1, "n", minimum=0)
