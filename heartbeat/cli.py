@@ -47,6 +47,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 f"Se {100 * score.se:.1f} %, +P {100 * score.ppv:.1f} % "
                 f"(TP {score.tp}, FN {score.fn}, FP {score.fp})"
             )
+        _demo_classes(ex, segment(ecg, ex.fs))
         print()
     return 0
 
@@ -121,6 +122,235 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         return 2
     print(f"{out} written" + (f" ({note})" if note else ""))
     return 0
+
+
+# ---------------------------------------------------------------- train / evaluate / predict
+# Every option of ``heartbeat train``, with its default; a --config TOML file may set
+# any of them (flat, or under a [train] table) and the command line overrides both.
+_TRAIN_DEFAULTS: dict[str, object] = {
+    "data_dir": "", "records": [], "split": "all", "validation_records": [],
+    "architecture": "kachuee2018", "use_rr": True, "epochs": 10, "batch_size": 64,
+    "sampler": "balanced", "learning_rate": 1e-3, "early_stopping": 3,
+    "validation_fraction": 0.1, "seed": 0, "peaks": "annotations", "cache_dir": "",
+    "out": "", "quiet": False,
+}
+
+
+def _read_toml(path: str) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise ValueError(
+                "--config needs Python 3.11+ (tomllib) or the tomli package on Python "
+                "3.10 (pip install tomli); or pass the options on the command line"
+            ) from None
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ValueError(f"cannot read --config {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"--config {path} is not valid TOML: {exc}") from None
+    if set(data) == {"train"} and isinstance(data["train"], dict):
+        data = data["train"]
+    unknown = sorted(set(data) - set(_TRAIN_DEFAULTS))
+    if unknown:
+        raise ValueError(f"--config {path}: unknown option(s) {unknown}; valid: "
+                         f"{', '.join(_TRAIN_DEFAULTS)}")
+    for key, value in data.items():
+        want = type(_TRAIN_DEFAULTS[key])
+        ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if want is list and ok:
+            ok = all(isinstance(v, str) for v in value)
+        if not ok:
+            raise ValueError(f"--config {path}: {key} = {value!r} must be a "
+                             f"{'list of strings' if want is list else want.__name__}")
+    return data
+
+
+def _train_options(args: argparse.Namespace) -> dict:
+    options = dict(_TRAIN_DEFAULTS)
+    if args.config:
+        options.update(_read_toml(args.config))
+    for key in _TRAIN_DEFAULTS:
+        value = getattr(args, key, None)
+        if value is not None and value is not False:
+            options[key] = value
+    if not options["data_dir"]:
+        raise ValueError("pass --data-dir DIR (a folder with the MIT-BIH records; get "
+                         "them with `heartbeat download mitdb DIR`) or set data_dir in "
+                         "--config")
+    if not options["out"]:
+        raise ValueError("pass --out model.npz or set out in --config")
+    if options["split"] not in ("all", "ds1", "ds2"):
+        raise ValueError(f"split={options['split']!r} must be all, ds1 or ds2")
+    return options
+
+
+def _record_list(options: dict) -> tuple[str, ...]:
+    from heartbeat import datasets
+
+    if options["records"]:
+        return tuple(options["records"])
+    return {"all": datasets.RECORDS, "ds1": datasets.DS1, "ds2": datasets.DS2}[
+        options["split"]]
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from heartbeat.classifier import BeatClassifier
+    from heartbeat.datasets import mitbih_beats
+
+    options = _train_options(args)
+    records = _record_list(options)
+    held_out = tuple(options["validation_records"])
+    stray = sorted(set(held_out) - set(records))
+    if stray:
+        raise ValueError(f"validation_records {stray} are not among the training records")
+    beats = mitbih_beats(
+        options["data_dir"], records, peaks=options["peaks"],
+        cache_dir=options["cache_dir"] or None, quiet=options["quiet"],
+    )
+    validation = None
+    if held_out:
+        mask = np.isin(beats.record, held_out)
+        beats, validation = beats[~mask], beats[mask]
+    es = options["early_stopping"]
+    clf = BeatClassifier(
+        options["architecture"], use_rr=options["use_rr"], epochs=options["epochs"],
+        batch_size=options["batch_size"], sampler=options["sampler"],
+        learning_rate=float(options["learning_rate"]), early_stopping=es if es else None,
+        validation_fraction=float(options["validation_fraction"]), seed=options["seed"],
+        quiet=options["quiet"],
+    )
+    command = " ".join(["heartbeat", *(args.argv or [])])
+    kept = {k: v for k, v in options.items() if k not in ("data_dir", "cache_dir", "quiet")}
+    start = time.perf_counter()
+    clf.fit(beats, validation=validation, info={
+        "command": command, "options": kept, "validation_records": list(held_out),
+        "peaks": options["peaks"],
+    })
+    elapsed = time.perf_counter() - start
+    out = clf.save(options["out"])
+    counts = clf.info["train_class_counts"]
+    print(f"trained {options['architecture']} (use_rr={options['use_rr']}) on "
+          f"{len(beats)} beats of {len(records) - len(held_out)} records "
+          f"({', '.join(f'{c} {k}' for c, k in counts.items())}) in {elapsed:.0f} s; "
+          f"{clf.info.get('epochs_run')} epochs")
+    if validation is not None:
+        print(f"held-out records {' '.join(held_out)}: accuracy "
+              f"{100 * clf.score(validation):.2f} %")
+    print(f"model written to {out}")
+    return 0
+
+
+def _load_model(name_or_path: str | None):
+    from heartbeat.classifier import PRETRAINED, BeatClassifier
+
+    if name_or_path is None or name_or_path in PRETRAINED:
+        return BeatClassifier.pretrained(name_or_path)
+    try:
+        return BeatClassifier.load(name_or_path)
+    except FileNotFoundError:
+        raise ValueError(f"model {name_or_path!r} is neither a file nor a pretrained "
+                         f"model ({', '.join(PRETRAINED)})") from None
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from heartbeat.datasets import mitbih_beats
+    from heartbeat.metrics import classification_report
+
+    clf = _load_model(args.model)
+    options = {"records": args.records or [], "split": args.split}
+    records = _record_list(options)
+    beats = mitbih_beats(args.data_dir, records, peaks=args.peaks,
+                         cache_dir=args.cache_dir, quiet=args.quiet)
+    pred = clf.predict(beats)
+    report = classification_report(beats.y, pred, class_names=clf.classes_)
+    trained = clf.info.get("records") or []
+    overlap = sorted(set(trained) & set(records))
+    print(f"model {args.model or 'mitbih-all'}: {clf.info.get('params', {}).get('architecture')}"
+          f", trained on {len(trained)} records; evaluated on {len(records)} records "
+          f"({len(beats)} beats, peaks from {args.peaks})")
+    if overlap:
+        print(f"note: {len(overlap)} of these records were used in training "
+              f"({' '.join(overlap[:8])}{' ...' if len(overlap) > 8 else ''}); "
+              "the scores are not those of unseen patients")
+    print()
+    print(report.to_markdown() if args.markdown else report)
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import csv
+    import io
+    import json
+
+    from heartbeat._atomic import atomic_open
+    from heartbeat.classifier import classify
+    from heartbeat.inputs import load_signal
+
+    clf = _load_model(args.model)
+    signal, fs = load_signal(args.input, fs=args.fs, channel=args.channel)
+    result = classify(signal, fs, model=clf, detector=args.detector)
+    fmt = args.format
+    if fmt is None:
+        fmt = "json" if args.out and str(args.out).lower().endswith(".json") else "csv"
+    if fmt == "json":
+        doc = {
+            "input": str(args.input), "fs": fs, "model": args.model or "mitbih-all",
+            "classes": list(result.classes), "counts": result.counts(),
+            "beats": [
+                {"sample": int(s), "time_s": round(float(t), 6), "label": str(lab),
+                 "probabilities": {c: round(float(p), 6) for c, p in
+                                   zip(result.classes, row, strict=True)}}
+                for s, t, lab, row in zip(result.r_peaks, result.time_s, result.labels,
+                                          result.probabilities, strict=True)
+            ],
+        }
+        text = json.dumps(doc, indent=1) + "\n"
+    else:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["sample", "time_s", "label", *(f"p_{c}" for c in result.classes)])
+        for s, t, lab, row in zip(result.r_peaks, result.time_s, result.labels,
+                                  result.probabilities, strict=True):
+            writer.writerow([int(s), f"{t:.4f}", lab, *(f"{p:.6f}" for p in row)])
+        text = buf.getvalue()
+    counts = ", ".join(f"{c} {k}" for c, k in result.counts().items())
+    if args.out:
+        with atomic_open(args.out) as fh:
+            fh.write(text.encode("utf-8"))
+        print(f"{len(result)} beats ({counts}) written to {args.out}")
+    else:
+        sys.stdout.write(text)
+        print(f"{len(result)} beats ({counts})", file=sys.stderr)
+    return 0
+
+
+def _demo_classes(ex, beats) -> None:
+    """Print the classes found in an excerpt against its annotations (for demo)."""
+    from heartbeat.aami import CLASSES, class_codes, is_beat
+    from heartbeat.classifier import BeatClassifier
+    from heartbeat.datasets import _match
+
+    clf = BeatClassifier.pretrained("mitbih-ds1")
+    pred = clf.predict(beats)
+    keep = is_beat(ex.annotations.symbol)
+    ref_samples = ex.annotations.sample[keep]
+    ref_codes = class_codes(ex.annotations.symbol[keep])
+    det, ref = _match(beats.r_peaks, ref_samples, 0.15 * ex.fs)
+    found = np.bincount(pred, minlength=len(CLASSES))
+    annotated = np.bincount(ref_codes, minlength=len(CLASSES))
+    agree = pred[det] == ref_codes[ref]
+    pairs = ", ".join(f"{c} {f}/{a}" for c, f, a in zip(CLASSES, found, annotated, strict=True)
+                      if f or a)
+    print(f"  classes (model mitbih-ds1), found/annotated: {pairs}; "
+          f"label agreement {100 * agree.mean():.1f} % of {len(agree)} matched beats")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -233,6 +463,84 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (rec, ex, gal, conf, cur):
         p.add_argument("--dpi", type=float, default=150.0, help="resolution (default 150)")
     plot.set_defaults(func=_cmd_plot)
+
+    tr = sub.add_parser(
+        "train",
+        help="train a beat classifier on MIT-BIH records and save it as .npz",
+        description="Cut the beats of MIT-BIH records (Kachuee 2018 pipeline), train a "
+        "BeatClassifier and save it as one .npz file.  Every option can also be set in "
+        "a --config TOML file (same names with underscores, flat or under [train]); "
+        "the command line overrides the file.",
+    )
+    tr.add_argument("--config", help="TOML file with training options")
+    tr.add_argument("--data-dir", dest="data_dir", help="folder with the MIT-BIH records")
+    tr.add_argument("--records", nargs="+", metavar="NAME", help="train on these records")
+    tr.add_argument("--split", choices=["all", "ds1", "ds2"],
+                    help="record set when --records is not given (default all)")
+    tr.add_argument("--validation-records", dest="validation_records", nargs="+",
+                    metavar="NAME", help="hold these records out for early stopping "
+                    "(default: a stratified --validation-fraction of the beats)")
+    tr.add_argument("--architecture",
+                    choices=["kachuee2018", "cnn_mlp", "cnn4_dense4", "large_kernel"],
+                    help="network (default kachuee2018)")
+    tr.add_argument("--rr", dest="use_rr", action=argparse.BooleanOptionalAction,
+                    default=None, help="use RR-interval features (default yes)")
+    tr.add_argument("--epochs", type=int, help="maximum epochs (default 10)")
+    tr.add_argument("--batch-size", dest="batch_size", type=int, help="default 64")
+    tr.add_argument("--sampler", choices=["balanced", "shuffle"], help="default balanced")
+    tr.add_argument("--learning-rate", dest="learning_rate", type=float,
+                    help="Adam step size (default 0.001)")
+    tr.add_argument("--early-stopping", dest="early_stopping", type=int, metavar="PATIENCE",
+                    help="epochs without better validation macro-F1 before stopping; "
+                    "0 = off (default 3)")
+    tr.add_argument("--validation-fraction", dest="validation_fraction", type=float,
+                    help="share of beats held out when no --validation-records (0.1)")
+    tr.add_argument("--seed", type=int, help="random seed (default 0)")
+    tr.add_argument("--peaks", choices=["annotations", "detector"],
+                    help="R peaks from the annotations (default) or the robust detector")
+    tr.add_argument("--cache-dir", dest="cache_dir", help="folder to cache beat sets in")
+    tr.add_argument("--out", help="output .npz model file (written atomically)")
+    tr.add_argument("--quiet", action="store_true", default=None, help="no progress")
+    tr.set_defaults(func=_cmd_train)
+
+    ev = sub.add_parser(
+        "evaluate",
+        help="score a classifier on MIT-BIH records (AAMI Se/+P table, confusion matrix)",
+        description="Classify the annotated beats of MIT-BIH records and print the AAMI "
+        "per-class sensitivity (Se), positive predictivity (+P), specificity and F1, and "
+        "the confusion matrix.",
+    )
+    ev.add_argument("model", help="model file (.npz) or pretrained name: mitbih-all, "
+                    "mitbih-ds1")
+    ev.add_argument("--data-dir", dest="data_dir", required=True,
+                    help="folder with the MIT-BIH records")
+    ev_records = ev.add_mutually_exclusive_group()
+    ev_records.add_argument("--records", nargs="+", metavar="NAME", help="these records")
+    ev_records.add_argument("--split", choices=["all", "ds1", "ds2"], default="ds2",
+                            help="record set (default ds2)")
+    ev.add_argument("--peaks", choices=["annotations", "detector"], default="annotations",
+                    help="R peaks from the annotations (default) or the robust detector")
+    ev.add_argument("--cache-dir", dest="cache_dir", help="folder to cache beat sets in")
+    ev.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ev.add_argument("--quiet", action="store_true", help="no progress line")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    pr = sub.add_parser(
+        "predict",
+        help="classify every beat of an ECG file (CSV or JSON out)",
+        description="Find the beats of one ECG channel (WFDB record, .npy or CSV), "
+        "classify each and write sample, time_s, label and class probabilities as CSV "
+        "or JSON (to stdout without --out).",
+    )
+    pr.add_argument("input", help="WFDB record path (no extension), .npy file or .csv")
+    pr.add_argument("--model", help="model file (.npz) or pretrained name (default "
+                    "mitbih-all)")
+    pr.add_argument("--fs", type=float, help="sampling frequency in Hz (needed for .npy/.csv)")
+    pr.add_argument("--channel", type=int, default=0, help="channel/column to use (default 0)")
+    pr.add_argument("--detector", default="robust", help="R-peak detector (default robust)")
+    pr.add_argument("--out", help="output file; .json gives JSON, anything else CSV")
+    pr.add_argument("--format", choices=["csv", "json"], help="override the output format")
+    pr.set_defaults(func=_cmd_predict)
     return parser
 
 
@@ -240,6 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``heartbeat`` command; return its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return args.func(args)
     except (ValueError, TypeError) as exc:

@@ -1,0 +1,777 @@
+"""Heartbeat classification for users: :class:`BeatClassifier` and :func:`classify`.
+
+* :class:`BeatClassifier` wraps a :mod:`heartbeat.nn` model in the scikit-learn style
+  (``fit``, ``predict``, ``predict_proba``, ``score``, ``get_params``/``set_params``)
+  and saves it as one ``.npz`` file that loads with NumPy alone.
+* :meth:`BeatClassifier.pretrained` loads a model shipped with the package:
+  ``"mitbih-all"`` (the default, trained on all 48 MIT-BIH records) or
+  ``"mitbih-ds1"`` (trained on the inter-patient training records DS1 only, so its
+  scores on DS2 are honest).
+* :func:`classify` segments a raw ECG and classifies every beat in one call.
+
+Beats go in as an (n, 187) array, a :class:`heartbeat.datasets.BeatSet` or the
+:class:`heartbeat.pipeline.Beats` of :func:`heartbeat.segment`.  A model trained with
+``use_rr=True`` also reads three RR-interval features per beat (previous, next and
+local mean RR over the record's mean RR, :func:`heartbeat.datasets.rr_features`);
+those come from the R-peak times that a ``BeatSet`` or ``Beats`` carries.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from heartbeat.aami import CLASSES
+
+__all__ = ["PRETRAINED", "BeatClassifier", "ClassifiedBeats", "classify"]
+
+BEAT_LENGTH = 187
+RR_FEATURES = 3
+CLASSIFIER_FORMAT = 1
+PRETRAINED: tuple[str, ...] = ("mitbih-all", "mitbih-ds1")
+"""Names of the models shipped in ``heartbeat/data``; the first is the default."""
+
+_DEFAULTS: dict[str, Any] = {
+    "architecture": "kachuee2018",
+    "use_rr": True,
+    "epochs": 10,
+    "batch_size": 64,
+    "sampler": "balanced",
+    "learning_rate": 1e-3,
+    "early_stopping": 3,
+    "validation_fraction": 0.1,
+    "seed": 0,
+    "backend": "auto",
+    "quiet": True,
+}
+
+
+# ----------------------------------------------------------------------- inputs
+def _is_beatset(x: object) -> bool:
+    from heartbeat.datasets import BeatSet
+
+    return isinstance(x, BeatSet)
+
+
+def _is_beats(x: object) -> bool:
+    from heartbeat.pipeline import Beats
+
+    return isinstance(x, Beats)
+
+
+def _as_waveforms(x: object, name: str = "x") -> np.ndarray:
+    """(n, 187) finite float32 beats, or a clear TypeError/ValueError."""
+    arr = np.asarray(x)
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ) or arr.dtype == bool:
+        raise TypeError(f"{name} must be a numeric array of beats, got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[1] != BEAT_LENGTH:
+        raise ValueError(
+            f"{name} must have shape (n_beats, {BEAT_LENGTH}) (beats cut by "
+            f"heartbeat.segment at 125 Hz), got shape {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        bad = int(np.count_nonzero(~np.isfinite(arr).all(axis=1)))
+        raise ValueError(f"{name} holds NaN or infinite values in {bad} beat(s); "
+                         "drop or repair those beats first")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _beat_inputs(
+    x: object, need_rr: bool, name: str = "x"
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return (waveforms, rr or None) from an array, a BeatSet or a Beats."""
+    if _is_beatset(x):
+        waveforms = _as_waveforms(x.x, f"{name}.x")
+        if not need_rr:
+            return waveforms, None
+        if not x.has_rr:
+            raise ValueError(
+                f"this model uses RR-interval features but {name} (a BeatSet) has none "
+                "(the Kaggle CSV files carry no R-peak times); use a model trained with "
+                "use_rr=False"
+            )
+        return waveforms, np.ascontiguousarray(x.rr, dtype=np.float32)
+    if _is_beats(x):
+        waveforms = _as_waveforms(x.waveforms, f"{name}.waveforms")
+        if not need_rr:
+            return waveforms, None
+        from heartbeat.datasets import rr_features
+
+        return waveforms, rr_features(x.r_peaks, x.fs)
+    waveforms = _as_waveforms(x, name)
+    if need_rr:
+        raise ValueError(
+            f"this model uses RR-interval features, which a bare array {name} cannot "
+            "give: pass the Beats of heartbeat.segment() or a BeatSet (they carry the "
+            "R-peak times), or use a model trained with use_rr=False"
+        )
+    return waveforms, None
+
+
+def _as_labels(y: object, n: int, classes: tuple[str, ...], name: str = "y") -> np.ndarray:
+    """Integer class codes 0..len(classes)-1 (class names are accepted too)."""
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if len(arr) != n:
+        raise ValueError(f"{name} has {len(arr)} labels for {n} beats")
+    if arr.dtype.kind in "US":
+        lookup = {c: i for i, c in enumerate(classes)}
+        unknown = sorted({str(v) for v in arr.tolist()} - set(lookup))
+        if unknown:
+            raise ValueError(f"{name} has labels {unknown} outside the classes {classes}")
+        return np.array([lookup[str(v)] for v in arr.tolist()], dtype=np.int64)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.isfinite(arr).all() \
+                and (arr == np.round(arr)).all():
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must hold integer class codes or class names, got "
+                            f"dtype {arr.dtype}")
+    bad = (arr < 0) | (arr >= len(classes))
+    if bad.any():
+        raise ValueError(
+            f"{name} has labels {sorted(set(arr[bad].tolist()))[:5]} outside "
+            f"0-{len(classes) - 1} (classes {', '.join(classes)})"
+        )
+    return arr.astype(np.int64)
+
+
+# ----------------------------------------------------------------------- results
+@dataclass(frozen=True, eq=False)
+class ClassifiedBeats:
+    """Beats found in an ECG and the class of each.
+
+    Attributes
+    ----------
+    beats : heartbeat.pipeline.Beats
+        The segmented beats (``beats.r_peaks`` are sample indices at ``beats.fs``).
+    labels : numpy.ndarray of str, shape (n,)
+        Predicted class name of each beat (AAMI ``N``, ``S``, ``V``, ``F``, ``Q``).
+    codes : numpy.ndarray of int64, shape (n,)
+        Predicted class codes (index into `classes`).
+    probabilities : numpy.ndarray of float64, shape (n, n_classes)
+        Class probabilities (softmax of the model's scores); rows sum to 1.
+    classes : tuple of str
+        Class names in code order.
+    """
+
+    beats: Any
+    labels: np.ndarray
+    codes: np.ndarray
+    probabilities: np.ndarray
+    classes: tuple[str, ...] = CLASSES
+
+    def __len__(self) -> int:
+        return int(self.codes.shape[0])
+
+    @property
+    def r_peaks(self) -> np.ndarray:
+        """R-peak sample indices of the beats, at ``beats.fs``."""
+        return self.beats.r_peaks
+
+    @property
+    def time_s(self) -> np.ndarray:
+        """R-peak times in seconds from the start of the signal."""
+        return self.beats.r_peaks / self.beats.fs
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of beats predicted in each class, ``{name: count}``."""
+        counts = np.bincount(self.codes, minlength=len(self.classes))
+        return {c: int(k) for c, k in zip(self.classes, counts, strict=True)}
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{c}={k}" for c, k in self.counts().items())
+        return f"ClassifiedBeats(n_beats={len(self)}, {counts})"
+
+
+# ----------------------------------------------------------------------- classifier
+def _check_params(params: dict[str, Any]) -> None:
+    from heartbeat.nn import ARCHITECTURES
+    from heartbeat.nn.kernels import BACKENDS
+
+    unknown = sorted(set(params) - set(_DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown}; valid: {', '.join(_DEFAULTS)}")
+    p = params
+    if "architecture" in p and p["architecture"] not in ARCHITECTURES:
+        raise ValueError(f"architecture={p['architecture']!r} is unknown; choose one of "
+                         f"{', '.join(ARCHITECTURES)}")
+    for key in ("use_rr", "quiet"):
+        if key in p and not isinstance(p[key], (bool, np.bool_)):
+            raise TypeError(f"{key} must be True or False, got {p[key]!r}")
+    for key in ("epochs", "batch_size"):
+        if key in p and (isinstance(p[key], bool) or not isinstance(p[key], (int, np.integer))
+                         or p[key] < 1):
+            raise ValueError(f"{key}={p[key]!r} must be a positive integer")
+    if "seed" in p and (isinstance(p["seed"], bool) or not isinstance(p["seed"], (int, np.integer))
+                        or p["seed"] < 0):
+        raise ValueError(f"seed={p['seed']!r} must be an integer >= 0")
+    if "sampler" in p and p["sampler"] not in ("balanced", "shuffle"):
+        raise ValueError(f"sampler={p['sampler']!r} must be 'balanced' or 'shuffle'")
+    if "learning_rate" in p:
+        lr = p["learning_rate"]
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1:
+            raise ValueError(f"learning_rate={lr!r} must be a number in (0, 1)")
+    if "early_stopping" in p:
+        es = p["early_stopping"]
+        if es is not None and (isinstance(es, bool) or not isinstance(es, (int, np.integer))
+                               or es < 1):
+            raise ValueError(f"early_stopping={es!r} must be None (off) or a patience in "
+                             "epochs >= 1")
+    if "validation_fraction" in p:
+        vf = p["validation_fraction"]
+        if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0 <= vf < 1:
+            raise ValueError(f"validation_fraction={vf!r} must be in [0, 1)")
+    if "backend" in p and p["backend"] not in BACKENDS:
+        raise ValueError(f"backend={p['backend']!r} must be one of {', '.join(BACKENDS)}")
+
+
+class BeatClassifier:
+    """A heartbeat classifier in the scikit-learn style, on the :mod:`heartbeat.nn` engine.
+
+    Parameters
+    ----------
+    architecture : str, default "kachuee2018"
+        Network: ``"kachuee2018"`` (the paper's residual CNN), ``"cnn_mlp"``,
+        ``"cnn4_dense4"`` or ``"large_kernel"`` (see :data:`heartbeat.nn.ARCHITECTURES`).
+    use_rr : bool, default True
+        Append the three RR-interval features of each beat to the network's features
+        before its dense head.  They help tell premature (S, V) beats from normal ones
+        across patients, but then the inputs must carry R-peak times (a ``Beats`` or a
+        ``BeatSet``, not a bare array).
+    epochs : int, default 10
+        Maximum passes over the training beats.
+    batch_size : int, default 64
+        Beats per optimiser step.
+    sampler : {"balanced", "shuffle"}, default "balanced"
+        ``"balanced"`` draws every class equally often in each batch (MIT-BIH is 83 %
+        N beats); ``"shuffle"`` draws beats in their natural proportions.
+    learning_rate : float, default 1e-3
+        Adam step size.
+    early_stopping : int or None, default 3
+        Stop when the validation score has not improved for this many epochs and keep
+        the best epoch's weights; None trains all `epochs`.
+    validation_fraction : float, default 0.1
+        Share of the training beats held out (stratified by class, seeded) for early
+        stopping when :meth:`fit` gets no explicit ``validation`` set; 0 disables it.
+    seed : int, default 0
+        Seeds the initial weights, the hold-out split, batch order and dropout.
+    backend : {"auto", "numba", "numpy"}, default "auto"
+        Kernel backend of the engine (NumPy is slower but needs nothing else).
+    quiet : bool, default True
+        No per-epoch progress on stderr during :meth:`fit`.
+
+    Attributes
+    ----------
+    classes_ : tuple of str
+        Class names in code order (after :meth:`fit` or :meth:`load`).
+    model_ : heartbeat.nn.Model
+        The fitted network.
+    history_ : object or None
+        What the training loop returned (per-epoch losses and scores) after :meth:`fit`.
+
+    Examples
+    --------
+    >>> import heartbeat
+    >>> clf = heartbeat.BeatClassifier.pretrained("mitbih-ds1")
+    >>> clf.info["records"][:3], clf.classes_
+    (['101', '106', '108'], ('N', 'S', 'V', 'F', 'Q'))
+    >>> ex = heartbeat.load_example("208")
+    >>> beats = heartbeat.segment(ex.signal[:, 0], ex.fs)
+    >>> clf.predict_proba(beats).shape
+    (245, 5)
+    """
+
+    def __init__(
+        self,
+        architecture: str = "kachuee2018",
+        *,
+        use_rr: bool = True,
+        epochs: int = 10,
+        batch_size: int = 64,
+        sampler: str = "balanced",
+        learning_rate: float = 1e-3,
+        early_stopping: int | None = 3,
+        validation_fraction: float = 0.1,
+        seed: int = 0,
+        backend: str = "auto",
+        quiet: bool = True,
+    ) -> None:
+        params = {
+            "architecture": architecture, "use_rr": use_rr, "epochs": epochs,
+            "batch_size": batch_size, "sampler": sampler, "learning_rate": learning_rate,
+            "early_stopping": early_stopping, "validation_fraction": validation_fraction,
+            "seed": seed, "backend": backend, "quiet": quiet,
+        }
+        _check_params(params)
+        for key, value in params.items():
+            setattr(self, key, value)
+        self._info: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ params
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Return the constructor parameters as a dict (scikit-learn protocol).
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Ignored (there are no nested estimators); kept for scikit-learn.
+
+        Returns
+        -------
+        dict
+            ``{name: value}`` for every constructor parameter.
+        """
+        return {key: getattr(self, key) for key in _DEFAULTS}
+
+    def set_params(self, **params: Any) -> BeatClassifier:
+        """Set constructor parameters; return self (scikit-learn protocol).
+
+        Changing parameters does not change a fitted model until the next :meth:`fit`.
+
+        Raises
+        ------
+        ValueError
+            For an unknown parameter name or an invalid value.
+        TypeError
+            For a value of the wrong type.
+        """
+        _check_params(params)
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.get_params().items() if v != _DEFAULTS[k]}
+        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+        return f"BeatClassifier({args})"
+
+    # ------------------------------------------------------------------ state
+    @property
+    def is_fitted(self) -> bool:
+        """True once the classifier has a trained model (fit, load or pretrained)."""
+        return hasattr(self, "model_")
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """What the model was trained on: records, beats per class, command, date, version.
+
+        A copy; saved in the model file by :meth:`save`.
+        """
+        return json.loads(json.dumps(self._info))
+
+    def _model(self):
+        if not self.is_fitted:
+            raise ValueError("this BeatClassifier is not fitted yet: call fit(), or use "
+                             "BeatClassifier.load(path) or BeatClassifier.pretrained()")
+        return self.model_
+
+    @property
+    def _uses_rr(self) -> bool:
+        return int(self._model().spec["extra_inputs"]) > 0
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        x: object,
+        y: object = None,
+        *,
+        validation: object = None,
+        info: dict[str, Any] | None = None,
+    ) -> BeatClassifier:
+        """Train a new network on labelled beats; return self.
+
+        Parameters
+        ----------
+        x : BeatSet, Beats or array_like, shape (n, 187)
+            Training beats.  With ``use_rr=True`` they must carry R-peak times (a
+            ``BeatSet`` or ``Beats``).
+        y : array_like, shape (n,), optional
+            Class codes (0 .. n_classes - 1) or class names; taken from ``x.y`` when
+            `x` is a BeatSet and `y` is None.
+        validation : BeatSet or tuple (x, y), optional
+            Beats to monitor for early stopping (for example whole records held out
+            from training, which mimics new patients).  Default: a stratified
+            `validation_fraction` of the training beats.
+        info : dict, optional
+            Extra JSON-serialisable facts to store in :attr:`info` (for example the
+            command that trained the model).
+
+        Returns
+        -------
+        BeatClassifier
+            self, fitted.
+
+        Raises
+        ------
+        ValueError
+            If the beats or labels are malformed (wrong length, NaN, labels outside the
+            classes), or RR features are needed but missing.
+        TypeError
+            If the arrays are not numeric.
+        """
+        from heartbeat import __version__, nn
+        from heartbeat import train as train_mod
+
+        classes = tuple(x.classes) if _is_beatset(x) else CLASSES
+        waveforms, rr = _beat_inputs(x, self.use_rr)
+        if y is None:
+            if not _is_beatset(x):
+                raise ValueError("y is required unless x is a BeatSet (which holds labels)")
+            y = x.y
+        labels = _as_labels(y, len(waveforms), classes)
+        if len(waveforms) < 2:
+            raise ValueError(f"fit needs at least 2 beats, got {len(waveforms)}")
+        if info is not None and not isinstance(info, dict):
+            raise TypeError(f"info must be a dict, got {type(info).__name__}")
+
+        val = None
+        train_idx = np.arange(len(waveforms))
+        if validation is not None:
+            if _is_beatset(validation):
+                vx, vrr = _beat_inputs(validation, self.use_rr, "validation")
+                vy = _as_labels(validation.y, len(vx), classes, "validation.y")
+            elif isinstance(validation, tuple) and len(validation) == 2:
+                vx, vrr = _beat_inputs(validation[0], self.use_rr, "validation[0]")
+                vy = _as_labels(validation[1], len(vx), classes, "validation[1]")
+            else:
+                raise TypeError("validation must be a BeatSet or a tuple (x, y)")
+            val = (vx, vy, vrr)
+        elif self.validation_fraction > 0 and self.early_stopping is not None:
+            train_idx, val_idx = _stratified_split(labels, self.validation_fraction,
+                                                   self.seed)
+            if len(val_idx):
+                val = (waveforms[val_idx], labels[val_idx],
+                       None if rr is None else rr[val_idx])
+
+        model = nn.build(self.architecture, n_classes=len(classes), seed=self.seed,
+                         extra_inputs=RR_FEATURES if self.use_rr else 0,
+                         backend=self.backend)
+        history = train_mod.fit(
+            model, waveforms[train_idx], labels[train_idx],
+            extra=None if rr is None else rr[train_idx],
+            validation=None if val is None else _validation_tuple(val),
+            epochs=self.epochs, batch_size=self.batch_size, sampler=self.sampler,
+            optimizer=nn.Adam(model.params(), lr=self.learning_rate, lr_decay=0.75,
+                              decay_every=10_000),
+            early_stopping=self.early_stopping if val is not None else None,
+            seed=self.seed, quiet=self.quiet,
+        )
+        model.eval()
+        records = sorted({str(r) for r in x.record.tolist()} - {""}) \
+            if _is_beatset(x) else []
+        counts = np.bincount(labels[train_idx], minlength=len(classes))
+        self._info = {
+            "classifier_format": CLASSIFIER_FORMAT,
+            "classes": list(classes),
+            "params": {k: v for k, v in self.get_params().items()
+                       if k not in ("backend", "quiet")},
+            "records": records,
+            "n_train": len(train_idx),
+            "n_validation": 0 if val is None else len(val[0]),
+            "train_class_counts": {c: int(k) for c, k in zip(classes, counts, strict=True)},
+            "epochs_run": int(history.n_epochs),
+            "best_epoch": history.best_epoch,
+            "val_macro_f1": [round(float(v), 4) for v in history.val_macro_f1],
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"),
+            "heartbeat_version": __version__,
+            **(info or {}),
+        }
+        try:
+            json.dumps(self._info)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"info must be JSON-serialisable: {exc}") from None
+        self.model_ = model
+        self.classes_ = classes
+        self.history_ = history
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def predict_proba(self, x: object, *, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities of each beat.
+
+        Parameters
+        ----------
+        x : Beats, BeatSet or array_like, shape (n, 187)
+            Beats to classify (a bare array only for models with ``use_rr=False``).
+        batch_size : int, default 256
+            Beats per forward pass (memory only; results do not depend on it).
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape (n, n_classes)
+            Softmax probabilities; columns follow :attr:`classes_`.
+
+        Raises
+        ------
+        ValueError
+            If the classifier is not fitted, the beats are malformed (not 187 samples,
+            NaN), or the model needs RR features and `x` is a bare array.
+        """
+        from heartbeat.nn import softmax
+
+        model = self._model()
+        waveforms, rr = _beat_inputs(x, self._uses_rr)
+        logits = model.predict_logits(waveforms, rr, batch_size=batch_size)
+        return softmax(logits.astype(np.float64))
+
+    def predict(self, x: object) -> np.ndarray:
+        """Predicted class code of each beat (index into :attr:`classes_`).
+
+        Parameters
+        ----------
+        x : Beats, BeatSet or array_like, shape (n, 187)
+            Beats to classify.
+
+        Returns
+        -------
+        numpy.ndarray of int64, shape (n,)
+
+        Raises
+        ------
+        ValueError
+            As :meth:`predict_proba`.
+        """
+        return self.predict_proba(x).argmax(axis=1).astype(np.int64)
+
+    def score(self, x: object, y: object = None) -> float:
+        """Accuracy of :meth:`predict` against `y` (or ``x.y`` for a BeatSet).
+
+        Parameters
+        ----------
+        x : Beats, BeatSet or array_like, shape (n, 187)
+            Beats.
+        y : array_like, shape (n,), optional
+            True class codes or names; default ``x.y`` for a BeatSet.
+
+        Returns
+        -------
+        float
+            Fraction of beats classified correctly.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`predict_proba`, or if `y` is missing or malformed.
+        """
+        pred = self.predict(x)
+        if y is None:
+            if not _is_beatset(x):
+                raise ValueError("y is required unless x is a BeatSet (which holds labels)")
+            y = x.y
+        labels = _as_labels(y, len(pred), self.classes_)
+        if len(labels) == 0:
+            raise ValueError("score needs at least one beat")
+        return float(np.mean(pred == labels))
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted classifier to one ``.npz`` file (atomically); return its path.
+
+        The file holds the network spec, its arrays and :attr:`info` (with the
+        constructor parameters and class names); it loads with NumPy alone and
+        ``allow_pickle=False``.
+
+        Raises
+        ------
+        ValueError
+            If the classifier is not fitted.
+        """
+        from heartbeat import nn
+
+        return nn.save(self._model(), path, info=self._info)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, backend: str = "auto") -> BeatClassifier:
+        """Read a classifier written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.npz`` file.
+        backend : {"auto", "numba", "numpy"}, default "auto"
+            Kernel backend for inference.
+
+        Returns
+        -------
+        BeatClassifier
+            Fitted, with the parameters it was trained with.
+
+        Raises
+        ------
+        FileNotFoundError
+            If `path` does not exist.
+        ValueError
+            If the file is truncated, not a model file, from another format version,
+            or its arrays, spec and metadata do not agree.
+        """
+        from heartbeat import nn
+
+        model = nn.load(path, backend=backend)
+        info = model.info
+        where = repr(str(path))
+        version = info.get("classifier_format")
+        if version != CLASSIFIER_FORMAT:
+            raise ValueError(f"{where} has classifier format {version!r}; this version of "
+                             f"heartbeat reads format {CLASSIFIER_FORMAT} (a model saved "
+                             "by heartbeat.nn.save alone lacks the classifier metadata)")
+        classes = info.get("classes")
+        spec = model.spec
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes) \
+                or len(classes) != spec["n_classes"] or len(set(classes)) != len(classes):
+            raise ValueError(f"{where}: class names {classes!r} do not match the network's "
+                             f"{spec['n_classes']} outputs")
+        if spec["input_length"] != BEAT_LENGTH or spec["input_channels"] != 1:
+            raise ValueError(f"{where}: the network reads ({spec['input_channels']}, "
+                             f"{spec['input_length']}) inputs, not (1, {BEAT_LENGTH}) beats")
+        params = info.get("params")
+        if not isinstance(params, dict):
+            raise ValueError(f"{where}: missing the classifier parameters")
+        try:
+            _check_params(params)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: bad classifier parameters: {exc}") from None
+        if spec["extra_inputs"] != (RR_FEATURES if params.get("use_rr") else 0) \
+                or params.get("architecture") != spec["name"]:
+            raise ValueError(f"{where}: the network spec ({spec['name']}, "
+                             f"extra_inputs={spec['extra_inputs']}) does not match the "
+                             f"saved parameters {params!r}")
+        clf = cls(**{**params, "backend": backend})
+        clf.model_ = model
+        clf.classes_ = tuple(classes)
+        clf.history_ = None
+        clf._info = info
+        return clf
+
+    @classmethod
+    def pretrained(cls, name: str | None = None, *, backend: str = "auto") -> BeatClassifier:
+        """Load a model shipped with the package.
+
+        Parameters
+        ----------
+        name : {"mitbih-all", "mitbih-ds1"}, optional
+            ``"mitbih-all"`` (default): trained on all 48 MIT-BIH records, for your own
+            data.  ``"mitbih-ds1"``: trained on the de Chazal DS1 records only, to be
+            scored on DS2 (patients it has never seen).
+        backend : {"auto", "numba", "numpy"}, default "auto"
+            Kernel backend for inference.
+
+        Returns
+        -------
+        BeatClassifier
+            Fitted; :attr:`info` says what it was trained on and how.
+
+        Raises
+        ------
+        ValueError
+            If `name` is not a shipped model.
+        FileNotFoundError
+            If the package was installed without its data files.
+        """
+        name = PRETRAINED[0] if name is None else name
+        if name not in PRETRAINED:
+            raise ValueError(f"unknown pretrained model {name!r}; choose one of "
+                             f"{', '.join(PRETRAINED)}")
+        path = Path(str(resources.files("heartbeat") / "data" / f"{name}.npz"))
+        if not path.exists():
+            raise FileNotFoundError(f"the pretrained model file {path} is missing; "
+                                    "reinstall heartbeat with its package data")
+        return cls.load(path, backend=backend)
+
+
+def _stratified_split(labels: np.ndarray, fraction: float, seed: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Hold out `fraction` of each class (at least one beat of classes with >= 2)."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    train, val = [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        k = round(fraction * len(idx))
+        k = min(max(k, 1), len(idx) - 1) if len(idx) >= 2 else 0
+        val.append(idx[:k])
+        train.append(idx[k:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+
+
+def _validation_tuple(val: tuple) -> tuple:
+    vx, vy, vrr = val
+    return (vx, vy) if vrr is None else (vx, vy, vrr)
+
+
+# ----------------------------------------------------------------------- classify
+def classify(
+    signal: object,
+    fs: float,
+    *,
+    model: BeatClassifier | str | os.PathLike | None = None,
+    detector: str = "robust",
+) -> ClassifiedBeats:
+    """Find the heartbeats in a raw ECG and classify each one.
+
+    Parameters
+    ----------
+    signal : array_like, shape (n_samples,)
+        One ECG lead (MLII works best: the shipped models were trained on it).
+    fs : float
+        Sampling frequency in Hz.
+    model : BeatClassifier, str or path-like, optional
+        A fitted classifier, the name of a shipped model (see
+        :meth:`BeatClassifier.pretrained`) or the path of a saved one; default the
+        shipped ``"mitbih-all"`` model.
+    detector : str, default "robust"
+        R-peak detector passed to :func:`heartbeat.segment`.
+
+    Returns
+    -------
+    ClassifiedBeats
+        The beats, their class names, codes and probabilities.
+
+    Raises
+    ------
+    ValueError
+        For a bad signal or `fs` (see :func:`heartbeat.segment`), an unknown model
+        name or an unreadable model file.
+    TypeError
+        If `model` is not a classifier, name or path.
+
+    Examples
+    --------
+    >>> import heartbeat
+    >>> ex = heartbeat.load_example("208")
+    >>> result = heartbeat.classify(ex.signal[:, 0], ex.fs)
+    >>> len(result), result.labels[:3].tolist()
+    (245, ['N', 'V', 'N'])
+    """
+    from heartbeat.pipeline import segment
+
+    if model is None:
+        clf = BeatClassifier.pretrained()
+    elif isinstance(model, BeatClassifier):
+        clf = model
+    elif isinstance(model, str) and model in PRETRAINED:
+        clf = BeatClassifier.pretrained(model)
+    elif isinstance(model, (str, os.PathLike)):
+        clf = BeatClassifier.load(model)
+    else:
+        raise TypeError(f"model must be a BeatClassifier, a pretrained name "
+                        f"({', '.join(PRETRAINED)}) or a file path, got "
+                        f"{type(model).__name__}")
+    clf._model()
+    beats = segment(signal, fs, detector=detector)
+    proba = clf.predict_proba(beats)
+    codes = proba.argmax(axis=1).astype(np.int64)
+    names = np.array(clf.classes_)
+    labels = names[codes] if len(codes) else np.array([], dtype=names.dtype)
+    return ClassifiedBeats(beats=beats, labels=labels, codes=codes, probabilities=proba,
+                           classes=tuple(clf.classes_))
