@@ -321,7 +321,7 @@ def _balanced_indices(y: np.ndarray, n_classes: int, n_batches: int, batch_size:
     for j, m in enumerate(present):
         need = int(counts[:, j].sum())
         reps = -(-need // len(m))
-        stream = np.concatenate([rng.permutation(m) for _ in range(reps)])[:need]
+        stream = np.concatenate([m[:0], *(rng.permutation(m) for _ in range(reps))])[:need]
         per_class.append(np.split(stream, np.cumsum(counts[:, j])[:-1]))
     out = np.empty((n_batches, batch_size), dtype=np.int64)
     for b in range(n_batches):
@@ -558,6 +558,7 @@ def fit(
     quiet: bool = False,
     init: Model | None = None,
     trainable_layers: int | None = None,
+    callback: Callable[[int, Model, History], None] | None = None,
 ) -> History:
     """Train `model` in place on labelled beats and return the per-epoch history.
 
@@ -624,6 +625,11 @@ def fit(
         Train only the last k parameterised layers (see :func:`parameterised_layers`
         for what counts as a layer); the others keep their arrays exactly, and frozen
         batch-norm layers use their running statistics.  Default: all.
+    callback : callable, optional
+        Called as ``callback(epoch, model, history)`` after each epoch (1-based) and
+        its checkpoint, with the model in evaluation mode (e.g. to score a test set
+        over time); its run time is not part of the history.  It must not change
+        the model.
 
     Returns
     -------
@@ -663,6 +669,8 @@ def fit(
     """
     if not isinstance(model, Model):
         raise TypeError(f"model must be a heartbeat.nn.Model, got {type(model).__name__}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     epochs = _check_int(epochs, "epochs", 1)
     batch_size = _check_int(batch_size, "batch_size", 1)
     seed = _check_int(seed, "seed", 0)
@@ -838,6 +846,9 @@ def fit(
             progress.epoch(state.epoch, s["train_loss"][-1], s["train_accuracy"][-1],
                            s["train_macro_f1"][-1], s["beats_per_s"][-1], scores, epoch_s,
                            (epochs - state.epoch) * epoch_s if not last else 0.0, note)
+            if callback is not None:
+                model.eval()
+                callback(state.epoch, model, history())
             if last:
                 break
     finally:
