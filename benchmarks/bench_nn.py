@@ -7,6 +7,7 @@ are what counts), plus peak RSS of each workload in a fresh subprocess.  Prints 
 and, last, one JSON object.
 
     PYTHONPATH=. python benchmarks/bench_nn.py [--repeats 5] [--seconds 1.0]
+    PYTHONPATH=. python benchmarks/bench_nn.py --profile   # time per function, training
 
 PyTorch is optional (``pip install torch``, the ``bench`` extra); without it the torch
 columns are skipped with a note.
@@ -193,6 +194,26 @@ class Worker:
         self.proc.wait()
 
 
+def profile_train_step(steps: int = 20) -> None:
+    """Print where a batch-128 training step spends its time (own time per function)."""
+    import cProfile
+    import pstats
+
+    step = heartbeat_runner("train", 128)
+    for _ in range(3):
+        step()
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    for _ in range(steps):
+        step()
+    prof.disable()
+    dt = time.perf_counter() - t0
+    print(f"{steps} steps, {steps * 128 / dt:,.0f} beats/s under the profiler, "
+          f"load average {_loadavg()}")
+    pstats.Stats(prof).sort_stats("tottime").print_stats(12)
+
+
 def _loadavg() -> float | None:
     try:
         return os.getloadavg()[0]
@@ -216,7 +237,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     ap.add_argument("--rss", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--profile", action="store_true",
+                    help="only profile heartbeat's batch-128 training step (cProfile)")
     args = ap.parse_args()
+    if args.profile:
+        profile_train_step()
+        return
     if args.worker:
         _worker(args.worker[0], float(args.worker[1]))
         return

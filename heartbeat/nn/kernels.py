@@ -18,16 +18,16 @@ max-pool backward     ``_maxpool_backward_nb``   ``_maxpool_backward_np``
 A convolution is patches + one matrix product (forward), the transposed products for
 the weight gradient and the patch gradient, and patch sums for the input gradient
 (:func:`conv1d_forward`, :func:`conv1d_backward`).  The matrix products go to NumPy's
-BLAS (multithreaded, float32); timing showed that faster than direct Numba loops for
-the 32-channel convolutions of the Kachuee network (``benchmarks/bench_nn.py``).
+BLAS (multithreaded, float32); in our trials that beat a direct Numba convolution loop
+(register-blocked, parallel over the batch) for the 32-channel convolutions of the
+Kachuee network.
 
 Numba is imported, and each kernel compiled (``njit(cache=True)``, no signatures), on
 first use only.  The kernels are serial: the matrix products already use every core
 through BLAS, and on the 2-core benchmark machine ``prange`` loops between BLAS calls
-made a training step 2-5x *slower* (OpenMP and OpenBLAS worker threads spin and
-compete for the cores), so batch-parallel loops did not pay.  The twins are the
-fallback when Numba is missing and the reference in the tests, where both agree to
-float32 rounding.
+made training steps slower in our trials, not faster (OpenMP and OpenBLAS worker
+threads spin and compete for the cores).  The twins are the fallback when Numba is
+missing and the reference in the tests, where both agree to float32 rounding.
 """
 
 from __future__ import annotations
