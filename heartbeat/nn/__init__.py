@@ -19,6 +19,7 @@ twins), :mod:`.losses`, :mod:`.optim`, :mod:`.model` (specs, architectures, buil
 :mod:`.io` (save/load).
 """
 
+from heartbeat.nn import lstm  # noqa: F401  (registers the "lstm" and "bilstm" layers)
 from heartbeat.nn.io import load, save
 from heartbeat.nn.layers import (
     AvgPool1d,
