@@ -262,8 +262,8 @@ class TestLayerFromConfig:
             assert L.layer_from_config(layer.config()).config() == layer.config()
 
     def test_unknown(self):
-        with pytest.raises(ValueError, match="unknown layer type 'lstm'"):
-            L.layer_from_config({"type": "lstm"})
+        with pytest.raises(ValueError, match="unknown layer type 'transformer'"):
+            L.layer_from_config({"type": "transformer"})
 
     def test_bad_options(self):
         with pytest.raises(ValueError, match="bad options for layer 'dense'"):

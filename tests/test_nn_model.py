@@ -101,7 +101,7 @@ class TestExtraInputs:
             nn.build("kachuee2018").forward(x, extra)
 
 
-def _model_gradcheck(model, x, extra=None, seed=0, n_per_array=6):
+def _model_gradcheck(model, x, extra=None, seed=0, n_per_array=3):
     rng = np.random.default_rng(seed)
     out = model.forward(x, extra)
     r = rng.standard_normal(out.shape)
@@ -113,7 +113,7 @@ def _model_gradcheck(model, x, extra=None, seed=0, n_per_array=6):
     model.forward(x, extra)
     dx = model.backward(r)
     grads = [g.copy() for g in model.grads()]
-    idx = sample_idx(x.size, rng, 20)
+    idx = sample_idx(x.size, rng, 12)
     assert_close(dx.reshape(-1)[idx], numerical_grad(f, x, idx), "dx", rtol=1e-4)
     for (name, p), g in zip(model.named_params().items(), grads, strict=True):
         idx = sample_idx(p.size, rng, n_per_array)
@@ -135,7 +135,7 @@ class TestModelGradients:
                 layer.p = 0.0
         x = np.random.default_rng(3).standard_normal((3, 1, 48))
         extra = np.random.default_rng(4).standard_normal((3, 2))
-        _model_gradcheck(model, x, extra, n_per_array=4)
+        _model_gradcheck(model, x, extra)
 
 
 def _toy_data(n, seed, length=32):
