@@ -138,6 +138,16 @@ class TestFit:
             optimizer=lambda p: nn.SGD(p, lr=0.0001))
         assert any(not np.array_equal(before[k], v) for k, v in arrays(model).items())
 
+    def test_history_plots(self):
+        pytest.importorskip("matplotlib")
+        from heartbeat.plot import plot_training_curves
+
+        x, y = toy()
+        h = fit(small(), x, y, validation=(x, y), epochs=2, batch_size=16, quiet=True)
+        fig = plot_training_curves(h)
+        assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy", "macro-F1"]
+        assert h.to_dict()["val_loss"] == list(h.val_loss)
+
     def test_callback_sees_each_epoch(self):
         x, y = toy()
         seen = []
