@@ -55,8 +55,14 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from heartbeat.classifier import BeatClassifier, ClassifiedBeats, classify
-    from heartbeat.detect import detect_r_peaks
-    from heartbeat.examples import load_example
-    from heartbeat.pipeline import Beats, segment
-    from heartbeat.wfdb import Annotations, Record, read_annotations, read_record
+    from heartbeat.classifier import BeatClassifier as BeatClassifier
+    from heartbeat.classifier import ClassifiedBeats as ClassifiedBeats
+    from heartbeat.classifier import classify as classify
+    from heartbeat.detect import detect_r_peaks as detect_r_peaks
+    from heartbeat.examples import load_example as load_example
+    from heartbeat.pipeline import Beats as Beats
+    from heartbeat.pipeline import segment as segment
+    from heartbeat.wfdb import Annotations as Annotations
+    from heartbeat.wfdb import Record as Record
+    from heartbeat.wfdb import read_annotations as read_annotations
+    from heartbeat.wfdb import read_record as read_record

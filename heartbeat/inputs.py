@@ -71,7 +71,9 @@ def load_signal(
         raise ValueError(f"{path.name} does not say its sampling frequency: pass fs (--fs)")
     if data.ndim == 2:
         if channel >= data.shape[1]:
-            raise ValueError(f"{channel=} is out of range: {path.name} has {data.shape[1]} columns")
+            raise ValueError(
+                f"{channel=} is out of range: {path.name} has {data.shape[1]} columns"
+            )
         data = data[:, channel]
     elif data.ndim != 1:
         raise ValueError(f"{path.name} holds an array of shape {data.shape}; expected 1-D or 2-D")

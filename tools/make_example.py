@@ -80,7 +80,7 @@ def make_excerpt(src: Path, dest: Path, record: str, seconds: float) -> None:
     name, n_sig, fs, _ = lines[0].split()[:4]
     if n_sig != "2" or any(line.split()[1] != "212" for line in lines[1:3]):
         raise ValueError(f"{record}: only two-signal format-212 records are supported")
-    n = int(round(seconds * float(fs)))
+    n = round(seconds * float(fs))
     raw = (src / f"{record}.dat").read_bytes()[: 3 * n]
     digital = decode_212_two_channels(raw)
     header = [f"{name} 2 {fs} {n}"]
