@@ -14,9 +14,11 @@ DS1 -> DS2), this script
 and appends one row to ``benchmarks/results/window_results.csv``.  The model is saved
 with ``--save``.
 
-BLAS runs on one thread (set below before NumPy is imported): the LSTM's per-step
-products are small, and on the shared 2-core machine multithreaded OpenBLAS made a
-BiLSTM training step about 13x slower (0.16 s -> 2.1 s per batch of 128).
+BLAS runs on one thread (set below before NumPy is imported, unless the environment
+already sets it): the LSTM's per-step products are small, and on the shared 2-core
+machine two OpenBLAS threads made a BiLSTM forward + backward about 7x slower (0.58 s
+-> 3.9 s per batch of 128 at load 8; ``--time-bilstm``, with and without
+``OPENBLAS_NUM_THREADS=2``).
 
 Run from the repository root, e.g.::
 
@@ -94,16 +96,35 @@ def scores(y_true, y_pred):
     """Accuracy, sensitivity and specificity with abnormal (1) as the positive class."""
     cm = confusion_matrix(y_true, y_pred, n_classes=2)  # rows true, columns predicted
     tn, fp, fn, tp = (int(v) for v in cm.ravel())
-    return {"accuracy": (tp + tn) / cm.sum(), "sensitivity": tp / max(tp + fn, 1),
+    return {"accuracy": (tp + tn) / int(cm.sum()), "sensitivity": tp / max(tp + fn, 1),
             "specificity": tn / max(tn + fp, 1), "tp": tp, "fn": fn, "tn": tn, "fp": fp}
+
+
+def time_bilstm(sizes=(1, 16, 128), hidden_size=32, repeat=3):
+    """Print the best-of-`repeat` time of a BiLSTM forward + backward per batch size."""
+    layer = nn.lstm.BiLSTM(33, hidden_size, output="center")
+    layer.init(np.random.default_rng(0), np.float32)
+    threads = os.environ.get("OPENBLAS_NUM_THREADS")
+    for n in sizes:
+        x = np.random.default_rng(1).standard_normal((n, 33, 87)).astype(np.float32)
+        best = float("inf")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            out = layer.forward(x)
+            layer.backward(np.ones_like(out))
+            best = min(best, time.perf_counter() - t0)
+        print(f"BiLSTM(33, {hidden_size}) forward+backward, N={n}, T=87, "
+              f"OPENBLAS_NUM_THREADS={threads}: {best * 1e3:.0f} ms per batch, "
+              f"{best / n * 1e3:.2f} ms per window (load {os.getloadavg()[0]:.1f})")
 
 
 def main(argv=None):
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", choices=["spectrogram_cnn", "bilstm_classifier"],
-                    required=True)
-    ap.add_argument("--split", choices=["random", "ds1ds2"], required=True)
+    ap.add_argument("--model", choices=["spectrogram_cnn", "bilstm_classifier"])
+    ap.add_argument("--split", choices=["random", "ds1ds2"])
+    ap.add_argument("--time-bilstm", action="store_true",
+                    help="only time a BiLSTM layer's forward + backward and exit")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -115,6 +136,11 @@ def main(argv=None):
     ap.add_argument("--save", default=None, help="write the trained model (.npz) here")
     ap.add_argument("--no-csv", action="store_true", help="do not append to the CSV")
     args = ap.parse_args(argv)
+    if args.time_bilstm:
+        time_bilstm(hidden_size=args.hidden_size)
+        return
+    if args.model is None or args.split is None:
+        ap.error("--model and --split are required (or --time-bilstm)")
 
     windows = mitbih_windows(args.data_dir, cache_dir=args.cache_dir, quiet=True)
     if args.split == "random":
