@@ -34,9 +34,9 @@ COMMON = ["--architecture", "kachuee2018", "--rr", "--batch-size", "64",
           "--sampler", "balanced", "--learning-rate", "0.001", "--seed", "0"]
 MODELS = {
     "mitbih-ds1": ["--split", "ds1", "--validation-records", "114", "124", "207",
-                   "--epochs", "8", "--early-stopping", "3"],
+                   "--epochs", "6", "--early-stopping", "3"],
     "mitbih-all": ["--split", "all", "--validation-fraction", "0.1",
-                   "--epochs", "4", "--early-stopping", "2"],
+                   "--epochs", "3", "--early-stopping", "2"],
 }
 
 

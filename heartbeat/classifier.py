@@ -24,11 +24,15 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from heartbeat.aami import CLASSES
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only
+    from heartbeat.nn import Model
+    from heartbeat.pipeline import Beats
 
 __all__ = ["PRETRAINED", "BeatClassifier", "ClassifiedBeats", "classify"]
 
@@ -165,7 +169,7 @@ class ClassifiedBeats:
         Class names in code order.
     """
 
-    beats: Any
+    beats: Beats
     labels: np.ndarray
     codes: np.ndarray
     probabilities: np.ndarray
@@ -370,7 +374,7 @@ class BeatClassifier:
         """
         return json.loads(json.dumps(self._info))
 
-    def _model(self):
+    def _model(self) -> Model:
         if not self.is_fitted:
             raise ValueError("this BeatClassifier is not fitted yet: call fit(), or use "
                              "BeatClassifier.load(path) or BeatClassifier.pretrained()")
