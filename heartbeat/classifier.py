@@ -293,7 +293,7 @@ class BeatClassifier:
     >>> ex = heartbeat.load_example("208")
     >>> beats = heartbeat.segment(ex.signal[:, 0], ex.fs)
     >>> clf.predict_proba(beats).shape
-    (245, 5)
+    (207, 5)
     """
 
     def __init__(
@@ -754,8 +754,10 @@ def classify(
     >>> import heartbeat
     >>> ex = heartbeat.load_example("208")
     >>> result = heartbeat.classify(ex.signal[:, 0], ex.fs)
-    >>> len(result), result.labels[:3].tolist()
-    (245, ['N', 'V', 'N'])
+    >>> result
+    ClassifiedBeats(n_beats=207, N=109, S=1, V=65, F=30, Q=2)
+    >>> result.labels[:3].tolist(), result.probabilities.shape
+    (['F', 'V', 'N'], (207, 5))
     """
     from heartbeat.pipeline import segment
 

@@ -238,7 +238,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     out = clf.save(options["out"])
     counts = clf.info["train_class_counts"]
     print(f"trained {options['architecture']} (use_rr={options['use_rr']}) on "
-          f"{len(beats)} beats of {len(records) - len(held_out)} records "
+          f"{clf.info['n_train']} beats ({clf.info['n_validation']} held out for early "
+          f"stopping) of {len(records) - len(held_out)} records "
           f"({', '.join(f'{c} {k}' for c, k in counts.items())}) in {elapsed:.0f} s; "
           f"{clf.info.get('epochs_run')} epochs")
     if validation is not None:

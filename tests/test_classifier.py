@@ -1,0 +1,468 @@
+"""BeatClassifier, classify() and the train / evaluate / predict commands.
+
+Tiny models are fitted on the two shipped MIT-BIH excerpts (records 100 and 208, 120 s
+each, 355 annotated beats) laid out as a two-record WFDB folder; the shipped
+pretrained models are checked on the same excerpts.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import heartbeat
+from heartbeat import nn
+from heartbeat.aami import CLASSES, class_codes, is_beat
+from heartbeat.classifier import PRETRAINED, BeatClassifier, ClassifiedBeats, classify
+from heartbeat.cli import main
+from heartbeat.datasets import DS1, RECORDS, mitbih_beats, rr_features
+from heartbeat.examples import example_path, load_example
+from heartbeat.pipeline import segment
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# ----------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def excerpt_dir(tmp_path_factory) -> Path:
+    """The shipped excerpts 100 and 208 as a small MIT-BIH folder."""
+    folder = tmp_path_factory.mktemp("excerpts")
+    for name in ("100", "208"):
+        for ext in ("hea", "dat", "atr"):
+            shutil.copy(example_path(name).with_suffix(f".{ext}"), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def beatset(excerpt_dir):
+    return mitbih_beats(excerpt_dir, ["100", "208"], quiet=True)
+
+
+@pytest.fixture(scope="module")
+def fitted(beatset) -> BeatClassifier:
+    """A small fast network, 2 epochs, with RR features."""
+    clf = BeatClassifier("cnn_mlp", epochs=2, batch_size=32, seed=1)
+    return clf.fit(beatset, info={"command": "test"})
+
+
+@pytest.fixture(scope="module")
+def fitted_no_rr(beatset) -> BeatClassifier:
+    return BeatClassifier("cnn_mlp", use_rr=False, epochs=1, batch_size=32).fit(beatset)
+
+
+@pytest.fixture(scope="module")
+def saved(fitted, tmp_path_factory) -> Path:
+    return fitted.save(tmp_path_factory.mktemp("model") / "model.npz")
+
+
+def _annotated(name: str):
+    """Beats of an excerpt cut at the annotated R peaks, and their AAMI codes."""
+    ex = load_example(name)
+    keep = is_beat(ex.annotations.symbol)
+    beats = segment(ex.signal[:, 0], ex.fs, r_peaks=ex.annotations.sample[keep])
+    return beats, class_codes(ex.annotations.symbol[keep]).astype(np.int64)
+
+
+def _rewrite(src: Path, dst: Path, **changes) -> Path:
+    """Copy a model .npz with some entries replaced (None deletes one)."""
+    with np.load(src, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    for key, value in changes.items():
+        key = key.replace("__", "/").replace("_DOT_", ".")
+        if value is None:
+            del arrays[key]
+        else:
+            arrays[key] = value
+    with open(dst, "wb") as fh:
+        np.savez(fh, **arrays)
+    return dst
+
+
+# ----------------------------------------------------------------------- classifier
+class TestBeatClassifier:
+    def test_fit_predict_proba_score(self, fitted, beatset):
+        proba = fitted.predict_proba(beatset)
+        assert proba.shape == (len(beatset), 5) and proba.dtype == np.float64
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+        pred = fitted.predict(beatset)
+        np.testing.assert_array_equal(pred, proba.argmax(axis=1))
+        assert fitted.score(beatset) == pytest.approx(np.mean(pred == beatset.y))
+        assert fitted.classes_ == CLASSES
+        assert fitted.history_.n_epochs <= 2
+
+    def test_info_says_what_it_was_trained_on(self, fitted, beatset):
+        info = fitted.info
+        assert info["records"] == ["100", "208"]
+        assert info["command"] == "test"
+        assert info["heartbeat_version"] == heartbeat.__version__
+        assert info["date"].endswith("Z") and info["date"][:2] == "20"
+        assert info["n_train"] + info["n_validation"] == len(beatset)
+        assert sum(info["train_class_counts"].values()) == info["n_train"]
+        assert info["params"]["architecture"] == "cnn_mlp"
+        info["records"].append("999")  # a copy: the classifier is unchanged
+        assert fitted.info["records"] == ["100", "208"]
+
+    def test_beats_array_and_beatset_agree(self, fitted_no_rr, beatset):
+        beats, _ = _annotated("208")
+        part = beatset[beatset.record == "208"]
+        np.testing.assert_array_equal(beats.waveforms, part.x)
+        np.testing.assert_allclose(fitted_no_rr.predict_proba(beats),
+                                   fitted_no_rr.predict_proba(part.x))
+
+    def test_rr_from_beats_matches_beatset(self, fitted, beatset):
+        beats, _ = _annotated("208")
+        part = beatset[beatset.record == "208"]
+        np.testing.assert_allclose(rr_features(beats.r_peaks, beats.fs), part.rr)
+        np.testing.assert_allclose(fitted.predict_proba(beats), fitted.predict_proba(part),
+                                   rtol=1e-6)
+
+    def test_rr_model_rejects_bare_array(self, fitted, beatset):
+        with pytest.raises(ValueError, match=r"RR-interval features.*bare array"):
+            fitted.predict(beatset.x)
+
+    def test_y_from_names_and_codes(self, fitted_no_rr, beatset):
+        names = np.array(CLASSES)[beatset.y]
+        assert fitted_no_rr.score(beatset.x, names) == fitted_no_rr.score(beatset.x, beatset.y)
+
+    def test_empty_input(self, fitted_no_rr):
+        assert fitted_no_rr.predict_proba(np.zeros((0, 187))).shape == (0, 5)
+
+    def test_deterministic(self, beatset):
+        small = beatset[::4]
+        a, b = (BeatClassifier("cnn_mlp", epochs=1, batch_size=32, seed=4).fit(small)
+                for _ in range(2))
+        np.testing.assert_array_equal(a.predict_proba(small), b.predict_proba(small))
+
+    @pytest.mark.parametrize("architecture", sorted(nn.ARCHITECTURES))
+    def test_every_architecture_trains(self, architecture, beatset):
+        small = beatset[::6]
+        clf = BeatClassifier(architecture, epochs=1, batch_size=30, early_stopping=None)
+        clf.fit(small)
+        assert clf.model_.spec["name"] == architecture
+        assert clf.predict_proba(small).shape == (len(small), 5)
+
+    def test_not_fitted(self, beatset):
+        with pytest.raises(ValueError, match="not fitted yet"):
+            BeatClassifier().predict(beatset)
+
+
+class TestParams:
+    def test_get_set_round_trip(self):
+        clf = BeatClassifier("large_kernel", use_rr=False, epochs=3, seed=5)
+        params = clf.get_params()
+        assert params["architecture"] == "large_kernel" and params["epochs"] == 3
+        clone = BeatClassifier(**params)
+        assert clone.get_params() == params
+        assert clf.set_params(epochs=7, sampler="shuffle") is clf
+        assert clf.get_params() == {**params, "epochs": 7, "sampler": "shuffle"}
+        assert "epochs=7" in repr(clf)
+
+    @pytest.mark.parametrize(("params", "match"), [
+        ({"architecture": "resnet"}, "architecture='resnet' is unknown"),
+        ({"epochs": 0}, "epochs=0 must be a positive integer"),
+        ({"sampler": "random"}, "sampler='random'"),
+        ({"learning_rate": 2.0}, "learning_rate=2.0"),
+        ({"early_stopping": 0}, "early_stopping=0"),
+        ({"validation_fraction": 1.0}, "validation_fraction=1.0"),
+        ({"colour": "red"}, "unknown parameter"),
+    ])
+    def test_bad_params(self, params, match):
+        with pytest.raises(ValueError, match=match):
+            BeatClassifier().set_params(**params)
+
+    def test_bad_type(self):
+        with pytest.raises(TypeError, match="use_rr must be True or False"):
+            BeatClassifier(use_rr="yes")
+
+
+class TestSaveLoad:
+    def test_round_trip(self, fitted, saved, beatset):
+        loaded = BeatClassifier.load(saved)
+        np.testing.assert_array_equal(loaded.predict_proba(beatset),
+                                      fitted.predict_proba(beatset))
+        assert loaded.info == fitted.info
+        assert loaded.classes_ == fitted.classes_
+        assert loaded.get_params() == fitted.get_params()
+
+    def test_npz_without_pickle(self, saved):
+        with np.load(saved, allow_pickle=False) as data:
+            assert "spec" in data.files and "info" in data.files
+
+    def test_truncated(self, saved, tmp_path):
+        bad = tmp_path / "cut.npz"
+        bad.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+        with pytest.raises(ValueError, match="not a readable model file"):
+            BeatClassifier.load(bad)
+
+    def test_array_changed_shape(self, saved, tmp_path):
+        with np.load(saved) as data:
+            name = next(k for k in data.files if k.startswith("param/"))
+            arr = data[name]
+        bad = _rewrite(saved, tmp_path / "shape.npz", **{name.replace("/", "__").replace(
+            ".", "_DOT_"): np.zeros((*arr.shape[:-1], arr.shape[-1] + 1), arr.dtype)})
+        with pytest.raises(ValueError, match="has shape"):
+            BeatClassifier.load(bad)
+
+    def test_spec_edited(self, saved, tmp_path):
+        with np.load(saved) as data:
+            spec = json.loads(str(data["spec"]))
+        edited = json.loads(json.dumps(spec))
+        edited["n_classes"] = 4
+        bad = _rewrite(saved, tmp_path / "spec.npz", spec=np.array(json.dumps(edited)))
+        with pytest.raises(ValueError, match="do not match the network's 4 outputs"):
+            BeatClassifier.load(bad)
+        spec["head"][-1]["out_features"] = 4
+        bad = _rewrite(saved, tmp_path / "spec.npz", spec=np.array(json.dumps(spec)))
+        with pytest.raises(ValueError, match="has shape"):
+            BeatClassifier.load(bad)
+
+    def test_rr_flag_edited(self, saved, tmp_path):
+        with np.load(saved) as data:
+            info = json.loads(str(data["info"]))
+        info["params"]["use_rr"] = False
+        bad = _rewrite(saved, tmp_path / "info.npz", info=np.array(json.dumps(info)))
+        with pytest.raises(ValueError, match="does not match the saved parameters"):
+            BeatClassifier.load(bad)
+
+    def test_other_file_format(self, saved, tmp_path):
+        bad = _rewrite(saved, tmp_path / "v2.npz", format_version=np.array(2))
+        with pytest.raises(ValueError, match=r"model file format.*reads format 1"):
+            BeatClassifier.load(bad)
+
+    def test_other_classifier_format(self, saved, tmp_path):
+        with np.load(saved) as data:
+            info = json.loads(str(data["info"]))
+        info["classifier_format"] = 9
+        bad = _rewrite(saved, tmp_path / "c9.npz", info=np.array(json.dumps(info)))
+        with pytest.raises(ValueError, match="classifier format 9"):
+            BeatClassifier.load(bad)
+
+    def test_plain_nn_model_is_not_a_classifier(self, tmp_path):
+        path = nn.save(nn.build("cnn_mlp"), tmp_path / "plain.npz", info={})
+        with pytest.raises(ValueError, match="classifier format None"):
+            BeatClassifier.load(path)
+
+    def test_missing_file(self, tmp_path):
+        with pytest.raises(FileNotFoundError):
+            BeatClassifier.load(tmp_path / "none.npz")
+
+
+class TestBadInput:
+    def test_labels_outside_classes(self, beatset):
+        y = beatset.y.astype(np.int64).copy()
+        y[3] = 5
+        with pytest.raises(ValueError, match=r"labels \[5\] outside 0-4"):
+            BeatClassifier("cnn_mlp", use_rr=False, epochs=1).fit(beatset.x, y)
+        y[3] = -1
+        with pytest.raises(ValueError, match=r"labels \[-1\] outside 0-4"):
+            BeatClassifier("cnn_mlp", use_rr=False, epochs=1).fit(beatset.x, y)
+        with pytest.raises(ValueError, match=r"labels \['X'\] outside the classes"):
+            BeatClassifier(use_rr=False).fit(beatset.x[:2], ["N", "X"])
+
+    def test_wrong_beat_length(self, fitted_no_rr):
+        with pytest.raises(ValueError, match=r"shape \(n_beats, 187\).*\(4, 180\)"):
+            fitted_no_rr.predict(np.zeros((4, 180)))
+        with pytest.raises(ValueError, match=r"shape \(n_beats, 187\)"):
+            BeatClassifier(use_rr=False).fit(np.zeros(187), [0])
+
+    def test_nan(self, fitted_no_rr, beatset):
+        x = beatset.x[:5].copy()
+        x[2, 7] = np.nan
+        with pytest.raises(ValueError, match="NaN or infinite values in 1 beat"):
+            fitted_no_rr.predict(x)
+        with pytest.raises(ValueError, match="NaN"):
+            BeatClassifier(use_rr=False).fit(x, [0] * 5)
+
+    def test_y_length_and_missing(self, beatset):
+        with pytest.raises(ValueError, match="3 labels for 5 beats"):
+            BeatClassifier(use_rr=False).fit(beatset.x[:5], [0, 1, 2])
+        with pytest.raises(ValueError, match="y is required"):
+            BeatClassifier(use_rr=False).fit(beatset.x[:5])
+
+    def test_not_numeric(self, fitted_no_rr):
+        with pytest.raises(TypeError, match="numeric array of beats"):
+            fitted_no_rr.predict(np.full((2, 187), "a"))
+
+
+# ----------------------------------------------------------------------- pretrained
+class TestPretrained:
+    @pytest.mark.parametrize("name", PRETRAINED)
+    def test_info(self, name):
+        clf = BeatClassifier.pretrained(name)
+        info = clf.info
+        seen = sorted(info["records"] + info.get("validation_records", []))
+        assert seen == (sorted(DS1) if name == "mitbih-ds1" else list(RECORDS))
+        assert info["command"].startswith("heartbeat train")
+        assert info["heartbeat_version"] and info["date"]
+        assert (REPO / "heartbeat" / "data" / f"{name}.npz").stat().st_size < 1_000_000
+
+    def test_default_is_all(self):
+        assert BeatClassifier.pretrained().info == BeatClassifier.pretrained(
+            "mitbih-all").info
+
+    @pytest.mark.parametrize("name", PRETRAINED)
+    def test_excerpts(self, name):
+        clf = BeatClassifier.pretrained(name)
+        beats, y = _annotated("100")
+        pred = clf.predict(beats)
+        assert np.mean(pred[y == 0] == 0) > 0.9
+        beats, y = _annotated("208")
+        pred = clf.predict(beats)
+        assert np.mean(pred[y == 2] == 2) > 0.6
+
+    def test_unknown(self):
+        with pytest.raises(ValueError, match="unknown pretrained model 'x'"):
+            BeatClassifier.pretrained("x")
+
+    def test_numpy_only(self):
+        """Inference with Numba (and SciPy) blocked gives the same probabilities."""
+        script = textwrap.dedent(
+            """
+            import sys, json
+
+            class Block:
+                def find_spec(self, name, path=None, target=None):
+                    if name.partition(".")[0] in ("scipy", "numba"):
+                        raise ImportError(f"{name} is blocked in this test")
+                    return None
+
+            sys.meta_path.insert(0, Block())
+            import heartbeat
+            ex = heartbeat.load_example("208")
+            clf = heartbeat.BeatClassifier.pretrained("mitbih-ds1")
+            result = heartbeat.classify(ex.signal[:, 0], ex.fs, model=clf)
+            print(json.dumps([clf.model_.backend, result.probabilities.tolist()]))
+            """
+        )
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                              text=True, cwd=REPO, check=True)
+        backend, proba = json.loads(proc.stdout)
+        assert backend == "numpy"
+        ex = load_example("208")
+        here = classify(ex.signal[:, 0], ex.fs, model="mitbih-ds1")
+        np.testing.assert_allclose(proba, here.probabilities, rtol=1e-4, atol=1e-6)
+
+
+# ----------------------------------------------------------------------- classify
+class TestClassify:
+    def test_end_to_end(self):
+        ex = load_example("208")
+        result = heartbeat.classify(ex.signal[:, 0], ex.fs)
+        assert isinstance(result, ClassifiedBeats)
+        beats = segment(ex.signal[:, 0], ex.fs)
+        np.testing.assert_array_equal(result.r_peaks, beats.r_peaks)
+        assert result.labels.tolist() == [CLASSES[c] for c in result.codes]
+        assert result.probabilities.shape == (len(beats), 5)
+        np.testing.assert_allclose(result.probabilities.sum(axis=1), 1.0)
+        np.testing.assert_allclose(result.time_s, beats.r_peaks / ex.fs)
+        assert sum(result.counts().values()) == len(result)
+        assert result.counts()["V"] > 40  # 67 annotated V beats in the excerpt
+        with pytest.raises(AttributeError):
+            result.codes = None
+
+    def test_model_as_name_path_instance(self, saved):
+        ex = load_example("100")
+        sig = ex.signal[: 20 * 360, 0]
+        by_name = classify(sig, ex.fs, model="mitbih-ds1")
+        by_obj = classify(sig, ex.fs, model=BeatClassifier.pretrained("mitbih-ds1"))
+        np.testing.assert_array_equal(by_name.probabilities, by_obj.probabilities)
+        by_path = classify(sig, ex.fs, model=saved)
+        assert by_path.probabilities.shape == by_name.probabilities.shape
+
+    def test_bad_model(self):
+        with pytest.raises(TypeError, match="model must be a BeatClassifier"):
+            classify(np.zeros(3600), 360.0, model=3)
+        with pytest.raises(ValueError, match="fs"):
+            classify(np.zeros(3600), -1.0)
+
+
+# ----------------------------------------------------------------------- CLI
+class TestCLI:
+    def test_predict_csv(self, tmp_path, capsys):
+        out = tmp_path / "beats.csv"
+        assert main(["predict", str(example_path("208")), "--model", "mitbih-ds1",
+                     "--out", str(out)]) == 0
+        with out.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert list(rows[0]) == ["sample", "time_s", "label", "p_N", "p_S", "p_V", "p_F",
+                                 "p_Q"]
+        assert len(rows) == len(segment(load_example("208").signal[:, 0], 360.0))
+        row = rows[1]
+        assert float(row["time_s"]) == pytest.approx(int(row["sample"]) / 360, abs=1e-4)
+        probs = [float(row[f"p_{c}"]) for c in CLASSES]
+        assert sum(probs) == pytest.approx(1, abs=1e-5)
+        assert row["label"] == CLASSES[int(np.argmax(probs))]
+        assert "written to" in capsys.readouterr().out
+
+    def test_predict_json_npy(self, tmp_path):
+        npy = tmp_path / "ecg.npy"
+        np.save(npy, load_example("100").signal[:, 0])
+        out = tmp_path / "beats.json"
+        assert main(["predict", str(npy), "--fs", "360", "--out", str(out)]) == 0
+        doc = json.loads(out.read_text())
+        assert doc["classes"] == list(CLASSES) and doc["fs"] == 360.0
+        beat = doc["beats"][0]
+        assert set(beat) == {"sample", "time_s", "label", "probabilities"}
+        assert sum(doc["counts"].values()) == len(doc["beats"]) > 100
+        assert doc["counts"]["N"] > 0.9 * len(doc["beats"])
+
+    def test_predict_needs_fs(self, tmp_path, capsys):
+        npy = tmp_path / "ecg.npy"
+        np.save(npy, np.zeros(1000))
+        assert main(["predict", str(npy)]) == 2
+        assert "fs" in capsys.readouterr().err
+
+    def test_evaluate_prints_table(self, excerpt_dir, capsys):
+        assert main(["evaluate", "mitbih-ds1", "--data-dir", str(excerpt_dir),
+                     "--records", "100", "208", "--quiet"]) == 0
+        out = capsys.readouterr().out
+        assert "Se %" in out and "+P %" in out and "confusion" in out
+        assert "1 of these records were used in training (208)" in out
+
+    def test_evaluate_unknown_model(self, excerpt_dir, capsys):
+        assert main(["evaluate", "nope.npz", "--data-dir", str(excerpt_dir)]) == 2
+        assert "neither a file nor a pretrained" in capsys.readouterr().err
+
+    def test_train_tiny_config(self, excerpt_dir, tmp_path, capsys):
+        config = tmp_path / "tiny.toml"
+        config.write_text(textwrap.dedent(
+            f"""
+            [train]
+            data_dir = "{excerpt_dir}"
+            records = ["100", "208"]
+            validation_records = ["100"]
+            architecture = "cnn_mlp"
+            epochs = 1
+            batch_size = 32
+            quiet = true
+            """
+        ))
+        out = tmp_path / "m.npz"
+        assert main(["train", "--config", str(config), "--seed", "3", "--out", str(out)]) == 0
+        clf = BeatClassifier.load(out)
+        assert clf.info["records"] == ["208"] and clf.info["validation_records"] == ["100"]
+        assert clf.info["command"] == f"heartbeat train --config {config} --seed 3 --out {out}"
+        assert clf.seed == 3 and clf.architecture == "cnn_mlp"
+        assert "held-out records 100" in capsys.readouterr().out
+
+    def test_train_bad_config(self, tmp_path, capsys):
+        config = tmp_path / "bad.toml"
+        config.write_text('epochs = "ten"\n')
+        assert main(["train", "--config", str(config), "--data-dir", ".", "--out", "x"]) == 2
+        assert "epochs = 'ten' must be a int" in capsys.readouterr().err
+        config.write_text("colour = 1\n")
+        assert main(["train", "--config", str(config)]) == 2
+        assert "unknown option(s) ['colour']" in capsys.readouterr().err
+
+    def test_demo_prints_classes(self, capsys):
+        assert main(["demo", "--detectors", "robust"]) == 0
+        out = capsys.readouterr().out
+        assert out.count("found/annotated") == 2 and "label agreement" in out
