@@ -350,7 +350,8 @@ def _demo_classes(ex, beats) -> None:
     agree = pred[det] == ref_codes[ref]
     pairs = ", ".join(f"{c} {f}/{a}" for c, f, a in zip(CLASSES, found, annotated, strict=True)
                       if f or a)
-    print(f"  classes (model mitbih-ds1), found/annotated: {pairs}; "
+    seen = "a training record" if ex.name in clf.info.get("records", []) else "unseen"
+    print(f"  classes (model mitbih-ds1, {seen}), found/annotated: {pairs}; "
           f"label agreement {100 * agree.mean():.1f} % of {len(agree)} matched beats")
 
 
