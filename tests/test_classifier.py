@@ -8,6 +8,7 @@ pretrained models are checked on the same excerpts.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import heartbeat
 from heartbeat import nn
@@ -148,6 +151,21 @@ class TestBeatClassifier:
         clf.fit(small)
         assert clf.model_.spec["name"] == architecture
         assert clf.predict_proba(small).shape == (len(small), 5)
+
+    def test_other_class_set(self, beatset):
+        binary = dataclasses.replace(beatset, y=(beatset.y > 0).astype(np.int8),
+                                     classes=("normal", "abnormal"))
+        clf = BeatClassifier("cnn_mlp", epochs=1, early_stopping=None).fit(binary)
+        assert clf.classes_ == ("normal", "abnormal")
+        assert clf.predict_proba(binary).shape == (len(binary), 2)
+        assert clf.info["classes"] == ["normal", "abnormal"]
+
+    @given(batch_size=st.integers(1, 400))
+    @settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    def test_batch_size_does_not_change_results(self, fitted_no_rr, beatset, batch_size):
+        np.testing.assert_allclose(
+            fitted_no_rr.predict_proba(beatset.x[:50], batch_size=batch_size),
+            fitted_no_rr.predict_proba(beatset.x[:50]), rtol=1e-6, atol=1e-9)
 
     def test_not_fitted(self, beatset):
         with pytest.raises(ValueError, match="not fitted yet"):
