@@ -81,24 +81,25 @@ def as_signal(x: object, name: str = "signal") -> np.ndarray:
     return arr
 
 
-def as_fs(fs: object, name: str = "fs") -> float:
-    """Return a sampling frequency as a positive finite float.
+def as_positive(value: object, name: str, unit: str = "") -> float:
+    """Return `value` as a positive finite float, naming `name` (and `unit`) in errors.
 
     Raises
     ------
     TypeError
-        If `fs` is not a real number.
+        If `value` is not a real number.
     ValueError
-        If `fs` is not finite or not > 0.
+        If `value` is not finite or not > 0.
     """
-    if isinstance(fs, bool) or not isinstance(fs, numbers.Real):
-        raise TypeError(f"{name} must be a real number in Hz, got {fs!r}")
-    value = float(fs)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}={fs!r} must be a finite number of Hz > 0")
-    return value
+    in_unit = f" in {unit}" if unit else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number{in_unit}, got {value!r}")
+    out = float(value)
+    if not math.isfinite(out) or out <= 0:
+        raise ValueError(f"{name}={value!r} must be a finite number{in_unit} > 0")
+    return out
 
 
-def as_positive(value: object, name: str) -> float:
-    """Return `value` as a positive finite float, naming `name` in errors."""
-    return as_fs(value, name)
+def as_fs(fs: object, name: str = "fs") -> float:
+    """Return a sampling frequency as a positive finite float (see :func:`as_positive`)."""
+    return as_positive(fs, name, "Hz")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from heartbeat._validate import as_array, as_fs, as_int, as_signal, is_real_dtype
+from heartbeat._validate import as_array, as_fs, as_int, as_positive, as_signal, is_real_dtype
 
 
 class TestAsSignal:
@@ -90,3 +90,13 @@ class TestAsInt:
     def test_minimum(self):
         with pytest.raises(ValueError, match="n=-1 must be >= 0"):
             as_int(-1, "n", minimum=0)
+
+
+class TestAsPositive:
+    def test_message_names_the_unit_only_when_given(self):
+        with pytest.raises(ValueError, match=r"^window_s=0 must be a finite number > 0$"):
+            as_positive(0, "window_s")
+        with pytest.raises(ValueError, match=r"^fs=-1 must be a finite number in Hz > 0$"):
+            as_fs(-1)
+        with pytest.raises(TypeError, match="period must be a real number, got 'x'"):
+            as_positive("x", "period")
