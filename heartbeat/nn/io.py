@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from heartbeat._atomic import atomic_open
+from heartbeat._atomic import save_npz_atomic
 from heartbeat.nn.model import Model
 
 FILE_FORMAT = 1
@@ -65,12 +65,7 @@ def save(model: Model, path: str | os.PathLike, info: dict | None = None) -> Pat
     arrays["format_version"] = np.array(FILE_FORMAT, dtype=np.int64)
     arrays["spec"] = np.array(json.dumps(model.spec, sort_keys=True))
     arrays["info"] = np.array(info_text)
-    path = Path(path)
-    if path.suffix != ".npz":
-        path = path.with_name(path.name + ".npz")
-    with atomic_open(path) as fh:
-        np.savez(fh, **arrays)
-    return path
+    return save_npz_atomic(path, **arrays)
 
 
 def load(path: str | os.PathLike, backend: str = "auto") -> Model:
