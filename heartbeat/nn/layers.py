@@ -163,10 +163,8 @@ class Conv1d(Layer):
 
 
 # ============================================================== pooling, resampling
-class MaxPool1d(Layer):
-    """Max-pool over whole windows (``"valid"``): ``L_out = (L - K) // stride + 1``."""
-
-    kind = "maxpool1d"
+class _Pool1d(Layer):
+    """Pooling over whole windows (``"valid"``): ``L_out = (L - K) // stride + 1``."""
 
     def __init__(self, kernel_size: int, stride: int | None = None) -> None:
         super().__init__()
@@ -176,11 +174,20 @@ class MaxPool1d(Layer):
     def config(self):
         return {"type": self.kind, "kernel_size": self.kernel_size, "stride": self.stride}
 
+    def _check_length(self, length: int) -> None:
+        if length < self.kernel_size:
+            raise ValueError(f"{type(self).__name__}: input length {length} < kernel_size "
+                             f"{self.kernel_size}")
+
+
+class MaxPool1d(_Pool1d):
+    """Max-pool over whole windows (``"valid"``): ``L_out = (L - K) // stride + 1``."""
+
+    kind = "maxpool1d"
+
     def forward(self, x):
         _n, _c, length = x.shape  # (N, C, L)
-        if length < self.kernel_size:
-            raise ValueError(f"MaxPool1d: input length {length} < kernel_size "
-                             f"{self.kernel_size}")
+        self._check_length(length)
         x_nlc = np.ascontiguousarray(x.transpose(0, 2, 1))  # (N, L, C)
         out, argmax = K.maxpool1d_forward(x_nlc, self.kernel_size, self.stride, self.backend)
         if self.training:
@@ -195,24 +202,14 @@ class MaxPool1d(Layer):
         return dx.transpose(0, 2, 1)  # (N, C, L)
 
 
-class AvgPool1d(Layer):
+class AvgPool1d(_Pool1d):
     """Average-pool over whole windows: ``L_out = (L - K) // stride + 1``."""
 
     kind = "avgpool1d"
 
-    def __init__(self, kernel_size: int, stride: int | None = None) -> None:
-        super().__init__()
-        self.kernel_size = int(kernel_size)
-        self.stride = int(stride) if stride is not None else self.kernel_size
-
-    def config(self):
-        return {"type": self.kind, "kernel_size": self.kernel_size, "stride": self.stride}
-
     def forward(self, x):
         length = x.shape[2]  # (N, C, L)
-        if length < self.kernel_size:
-            raise ValueError(f"AvgPool1d: input length {length} < kernel_size "
-                             f"{self.kernel_size}")
+        self._check_length(length)
         l_out = (length - self.kernel_size) // self.stride + 1
         win = np.lib.stride_tricks.sliding_window_view(x, self.kernel_size, axis=2)
         out = win[:, :, : (l_out - 1) * self.stride + 1 : self.stride].mean(axis=-1)

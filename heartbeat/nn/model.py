@@ -33,6 +33,27 @@ def _pool_len(length: int, kernel: int, stride: int) -> int:
     return (length - kernel) // stride + 1
 
 
+def conv_spec(c_in: int, c_out: int, kernel_size: int, *, stride: int = 1,
+              activation: str | None = None) -> dict:
+    """Spec of a ``"same"``-padded, undilated Conv1d layer (ReLU fused if asked)."""
+    spec = {"type": "conv1d", "in_channels": c_in, "out_channels": c_out,
+            "kernel_size": kernel_size, "stride": stride, "padding": "same", "dilation": 1}
+    if activation is not None:
+        spec["activation"] = activation
+    return spec
+
+
+def mlp_head(in_features: int, n_classes: int, *, hidden: int = 64,
+             dropout: float = 0.3) -> list[dict]:
+    """Spec of Dense `hidden` + ReLU + dropout + Dense `n_classes`."""
+    return [
+        {"type": "dense", "in_features": in_features, "out_features": hidden},
+        {"type": "relu"},
+        {"type": "dropout", "p": dropout},
+        {"type": "dense", "in_features": hidden, "out_features": n_classes},
+    ]
+
+
 def kachuee2018(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) -> dict:
     """Spec of the residual CNN of Kachuee, Fazeli & Sarrafzadeh (ICHI 2018).
 
@@ -41,14 +62,12 @@ def kachuee2018(n_classes: int = 5, input_length: int = 187, extra_inputs: int =
     to 92, 44, 20, 8, 2; flatten (64); Dense 32 + ReLU; Dense 32; Dense `n_classes`.
     55,013 parameters for 5 classes and 187 samples.
     """
-    features: list[dict] = [{"type": "conv1d", "in_channels": 1, "out_channels": 32,
-                             "kernel_size": 5, "stride": 1, "padding": "same", "dilation": 1}]
+    features: list[dict] = [conv_spec(1, 32, 5)]
     length = input_length
     for _ in range(5):
-        conv = {"type": "conv1d", "in_channels": 32, "out_channels": 32, "kernel_size": 5,
-                "stride": 1, "padding": "same", "dilation": 1}
         features += [
-            {"type": "residual", "layers": [dict(conv, activation="relu"), dict(conv)]},
+            {"type": "residual",
+             "layers": [conv_spec(32, 32, 5, activation="relu"), conv_spec(32, 32, 5)]},
             {"type": "relu"},
             {"type": "maxpool1d", "kernel_size": 5, "stride": 2},
         ]
@@ -75,18 +94,12 @@ def cnn_mlp(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) 
     length, c_in = input_length, 1
     for c_out, k in ((16, 7), (32, 5), (64, 3)):
         features += [
-            {"type": "conv1d", "in_channels": c_in, "out_channels": c_out, "kernel_size": k,
-             "stride": 1, "padding": "same", "dilation": 1, "activation": "relu"},
+            conv_spec(c_in, c_out, k, activation="relu"),
             {"type": "maxpool1d", "kernel_size": 2, "stride": 2},
         ]
         length, c_in = _pool_len(length, 2, 2), c_out
     features.append({"type": "flatten"})
-    head = [
-        {"type": "dense", "in_features": c_in * length + extra_inputs, "out_features": 64},
-        {"type": "relu"},
-        {"type": "dropout", "p": 0.3},
-        {"type": "dense", "in_features": 64, "out_features": n_classes},
-    ]
+    head = mlp_head(c_in * length + extra_inputs, n_classes)
     return _spec("cnn_mlp", n_classes, input_length, extra_inputs, features, head,
                  min_length=length)
 
@@ -102,8 +115,7 @@ def cnn4_dense4(n_classes: int = 5, input_length: int = 187, extra_inputs: int =
     length, c_in = input_length, 1
     for c_out in (32, 32, 64, 64):
         features += [
-            {"type": "conv1d", "in_channels": c_in, "out_channels": c_out, "kernel_size": 5,
-             "stride": 1, "padding": "same", "dilation": 1},
+            conv_spec(c_in, c_out, 5),
             {"type": "batchnorm1d", "num_features": c_out, "momentum": 0.1, "eps": 1e-5},
             {"type": "relu"},
             {"type": "maxpool1d", "kernel_size": 2, "stride": 2},
@@ -139,18 +151,12 @@ def large_kernel(n_classes: int = 5, input_length: int = 187, extra_inputs: int 
     for c_out, k, stride, pool in ((16, 31, 2, "maxpool1d"), (32, 15, 1, "maxpool1d"),
                                    (64, 7, 1, "avgpool1d")):
         features += [
-            {"type": "conv1d", "in_channels": c_in, "out_channels": c_out, "kernel_size": k,
-             "stride": stride, "padding": "same", "dilation": 1, "activation": "relu"},
+            conv_spec(c_in, c_out, k, stride=stride, activation="relu"),
             {"type": pool, "kernel_size": 2, "stride": 2},
         ]
         length, c_in = _pool_len(length, 2, 2), c_out
     features.append({"type": "flatten"})
-    head = [
-        {"type": "dense", "in_features": c_in * length + extra_inputs, "out_features": 64},
-        {"type": "relu"},
-        {"type": "dropout", "p": 0.3},
-        {"type": "dense", "in_features": 64, "out_features": n_classes},
-    ]
+    head = mlp_head(c_in * length + extra_inputs, n_classes)
     return _spec("large_kernel", n_classes, input_length, extra_inputs, features, head,
                  min_length=length)
 

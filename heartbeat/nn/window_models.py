@@ -44,7 +44,7 @@ import numpy as np
 
 from heartbeat.features import log_power, spectrogram
 from heartbeat.nn import lstm as _lstm  # noqa: F401  (registers "lstm" and "bilstm")
-from heartbeat.nn.model import SPEC_FORMAT
+from heartbeat.nn.model import SPEC_FORMAT, conv_spec, mlp_head
 
 N_FREQS = 33  # one-sided bins of a 64-sample segment
 N_FRAMES = 87  # frames of a 1,440-sample window with hop 16
@@ -107,23 +107,16 @@ def spectrogram_cnn(n_classes: int = 2, input_length: int = N_FRAMES, extra_inpu
     length = input_length
     for _ in range(3):
         length = (length - 2) // 2 + 1
-    conv = {"type": "conv1d", "stride": 1, "padding": "same", "dilation": 1,
-            "activation": "relu"}
     features = [
-        dict(conv, in_channels=input_channels, out_channels=32, kernel_size=5),
+        conv_spec(input_channels, 32, 5, activation="relu"),
         {"type": "maxpool1d", "kernel_size": 2, "stride": 2},
-        dict(conv, in_channels=32, out_channels=64, kernel_size=5),
+        conv_spec(32, 64, 5, activation="relu"),
         {"type": "maxpool1d", "kernel_size": 2, "stride": 2},
-        dict(conv, in_channels=64, out_channels=64, kernel_size=3),
+        conv_spec(64, 64, 3, activation="relu"),
         {"type": "maxpool1d", "kernel_size": 2, "stride": 2},
         {"type": "flatten"},
     ]
-    head = [
-        {"type": "dense", "in_features": 64 * length + extra_inputs, "out_features": 32},
-        {"type": "relu"},
-        {"type": "dropout", "p": 0.2},
-        {"type": "dense", "in_features": 32, "out_features": n_classes},
-    ]
+    head = mlp_head(64 * length + extra_inputs, n_classes, hidden=32, dropout=0.2)
     return _window_spec("spectrogram_cnn", n_classes, input_channels, input_length,
                         extra_inputs, features, head)
 
