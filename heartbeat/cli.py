@@ -337,14 +337,14 @@ def _demo_classes(ex, beats) -> None:
     """Print the classes found in an excerpt against its annotations (for demo)."""
     from heartbeat.aami import CLASSES, class_codes, is_beat
     from heartbeat.classifier import BeatClassifier
-    from heartbeat.datasets import _match
+    from heartbeat.metrics import match_peaks
 
     clf = BeatClassifier.pretrained("mitbih-ds1")
     pred = clf.predict(beats)
     keep = is_beat(ex.annotations.symbol)
     ref_samples = ex.annotations.sample[keep]
     ref_codes = class_codes(ex.annotations.symbol[keep])
-    det, ref = _match(beats.r_peaks, ref_samples, 0.15 * ex.fs)
+    det, ref = match_peaks(beats.r_peaks, ref_samples, 0.15 * ex.fs)
     found = np.bincount(pred, minlength=len(CLASSES))
     annotated = np.bincount(ref_codes, minlength=len(CLASSES))
     agree = pred[det] == ref_codes[ref]

@@ -43,6 +43,7 @@ from heartbeat._atomic import save_npz_atomic
 from heartbeat._validate import as_fs, as_int, as_positive
 from heartbeat.aami import CLASSES, class_codes, is_beat
 from heartbeat.download import DownloadResult, download
+from heartbeat.metrics import match_peaks
 from heartbeat.parallel import map_records
 
 __all__ = [
@@ -461,30 +462,6 @@ def rr_features(r_peaks: object, fs: float, *, local_window_s: float = 10.0) -> 
     return (np.stack([pre, post, local], axis=1) / rr.mean()).astype(np.float32)
 
 
-def _match(detected: np.ndarray, reference: np.ndarray, tol: float) -> tuple[np.ndarray, ...]:
-    """One-to-one matching of sorted detections to sorted reference beats.
-
-    Reference beats are taken in time order; each takes the nearest still unmatched
-    detection within `tol` samples (ties: the earlier).  Returns the matched
-    detection indices and, aligned with them, the reference indices.
-    """
-    lo = np.searchsorted(detected, reference - tol, side="left")
-    hi = np.searchsorted(detected, reference + tol, side="right")
-    used = np.zeros(len(detected), dtype=bool)
-    det_idx: list[int] = []
-    ref_idx: list[int] = []
-    for i in np.flatnonzero(hi > lo):
-        cand = np.arange(lo[i], hi[i])
-        cand = cand[~used[cand]]
-        if cand.size:
-            k = int(cand[np.argmin(np.abs(detected[cand] - reference[i]))])
-            used[k] = True
-            det_idx.append(k)
-            ref_idx.append(int(i))
-    order = np.argsort(det_idx, kind="stable")
-    return (np.asarray(det_idx, dtype=np.int64)[order], np.asarray(ref_idx, np.int64)[order])
-
-
 # --------------------------------------------------------------------------- argument checks
 def _check_records(records: object) -> tuple[str, ...]:
     if records is None:
@@ -638,7 +615,7 @@ def _record_beats(
     else:
         beats = segment(signal, fs, detector=detector)
         peak_samples = np.asarray(beats.r_peaks, dtype=np.int64)
-        det_idx, ref_idx = _match(peak_samples, ann_samples, tolerance_s * fs)
+        det_idx, ref_idx = match_peaks(peak_samples, ann_samples, tolerance_s * fs)
         peak_codes = np.full(len(peak_samples), -1, dtype=np.int8)
         peak_codes[det_idx] = ann_codes[ref_idx]
         n_unmatched = int(len(peak_samples) - len(det_idx))

@@ -10,7 +10,7 @@ import numpy as np
 
 from heartbeat._validate import as_array, as_fs, as_int
 
-__all__ = ["DetectionScore", "detection_scores", "sum_scores"]
+__all__ = ["DetectionScore", "detection_scores", "match_peaks", "sum_scores"]
 
 
 @dataclass(frozen=True)
@@ -184,26 +184,52 @@ def detection_scores(
         raise TypeError(f"tolerance_s must be a number of seconds, got {tolerance_s!r}")
     if not math.isfinite(float(tolerance_s)) or tolerance_s <= 0:
         raise ValueError(f"{tolerance_s=} must be a finite number of seconds > 0")
-    tol = float(tolerance_s) * fs
-    if ref.size == 0 or det.size == 0:
-        return DetectionScore(0, int(ref.size), int(det.size))
-    lo = np.searchsorted(det, ref - tol, side="left")
-    hi = np.searchsorted(det, ref + tol, side="right")
-    used = np.zeros(det.size, dtype=bool)
-    tp = 0
-    for i in np.flatnonzero(hi > lo):  # reference beats with a detection in reach
-        r = ref[i]
-        best = -1
-        best_dist = math.inf
-        for k in range(lo[i], hi[i]):
-            if not used[k]:
-                dist = abs(int(det[k]) - int(r))
-                if dist < best_dist:
-                    best, best_dist = k, dist
-        if best >= 0:
-            used[best] = True
-            tp += 1
+    tp = len(match_peaks(det, ref, float(tolerance_s) * fs)[0])
     return DetectionScore(tp, int(ref.size) - tp, int(det.size) - tp)
+
+
+def match_peaks(
+    detected: np.ndarray, reference: np.ndarray, tolerance: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Match sorted detections one-to-one to sorted reference beats.
+
+    Reference beats are taken in time order; each takes the nearest still unmatched
+    detection within `tolerance` samples (ties go to the earlier detection; the edge of
+    the window counts as inside). This is the rule :func:`detection_scores` counts
+    with; inputs are trusted (sorted integer sample indices).
+
+    Parameters
+    ----------
+    detected, reference : numpy.ndarray of int
+        Sorted sample indices.
+    tolerance : float
+        Largest distance of a match, in samples.
+
+    Returns
+    -------
+    det_idx, ref_idx : numpy.ndarray of int64
+        Indices into `detected` and `reference` of the matched pairs, in detection order.
+
+    Examples
+    --------
+    >>> match_peaks(np.array([10, 52, 300]), np.array([12, 50, 100]), 5)
+    (array([0, 1]), array([0, 1]))
+    """
+    lo = np.searchsorted(detected, reference - tolerance, side="left")
+    hi = np.searchsorted(detected, reference + tolerance, side="right")
+    used = np.zeros(len(detected), dtype=bool)
+    det_idx: list[int] = []
+    ref_idx: list[int] = []
+    for i in np.flatnonzero(hi > lo):  # reference beats with a detection in reach
+        cand = np.arange(lo[i], hi[i])
+        cand = cand[~used[cand]]
+        if cand.size:
+            k = int(cand[np.argmin(np.abs(detected[cand] - reference[i]))])
+            used[k] = True
+            det_idx.append(k)
+            ref_idx.append(int(i))
+    order = np.argsort(det_idx, kind="stable")
+    return np.asarray(det_idx, dtype=np.int64)[order], np.asarray(ref_idx, np.int64)[order]
 
 
 # --------------------------------------------------------------------------------------

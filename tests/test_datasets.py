@@ -231,33 +231,6 @@ class TestRRFeatures:
         assert np.all(a > 0)
 
 
-class TestMatch:
-    def test_one_to_one_nearest(self):
-        det = np.array([98, 105, 300, 700])
-        ref = np.array([100, 310, 500])
-        d, r = ds._match(det, ref, tol=15)
-        assert d.tolist() == [0, 2] and r.tolist() == [0, 1]
-
-    @given(
-        st.lists(st.integers(0, 3000), max_size=30, unique=True),
-        st.lists(st.integers(0, 3000), max_size=30, unique=True),
-        st.integers(1, 60),
-    )
-    def test_agrees_with_detection_scores(self, det, ref, tol):
-        from heartbeat.metrics import detection_scores
-
-        det, ref = np.sort(det), np.sort(ref)
-        d, r = ds._match(det, ref, tol=tol)
-        assert len(set(d.tolist())) == len(d) and len(set(r.tolist())) == len(r)
-        assert np.all(np.abs(det[d] - ref[r]) <= tol)
-        score = detection_scores(ref, det, fs=1.0, tolerance_s=tol)
-        assert len(d) == score.tp
-
-    def test_one_detection_between_two_beats(self):
-        d, r = ds._match(np.array([150]), np.array([140, 160]), tol=20)
-        assert d.tolist() == [0] and r.tolist() == [0]
-
-
 class TestTrainTestSplit:
     def test_stratified_item_split(self):
         beats = make_beats([0] * 50 + [1] * 10 + [2] * 5)

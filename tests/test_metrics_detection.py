@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from heartbeat import metrics
-from heartbeat.metrics import DetectionScore, detection_scores, sum_scores
+from heartbeat.metrics import DetectionScore, detection_scores, match_peaks, sum_scores
 
 indices = st.lists(st.integers(0, 5000), max_size=60)
 
@@ -177,3 +177,28 @@ class TestDetectionScores:
         narrow = detection_scores(ref, det, 100.0, tolerance_s=0.1)
         wide = detection_scores(ref, det, 100.0, tolerance_s=0.4)
         assert wide.tp >= narrow.tp
+
+
+class TestMatchPeaks:
+    def test_one_to_one_nearest(self):
+        det = np.array([98, 105, 300, 700])
+        ref = np.array([100, 310, 500])
+        d, r = match_peaks(det, ref, 15)
+        assert d.tolist() == [0, 2] and r.tolist() == [0, 1]
+
+    @given(
+        st.lists(st.integers(0, 3000), max_size=30, unique=True),
+        st.lists(st.integers(0, 3000), max_size=30, unique=True),
+        st.integers(1, 60),
+    )
+    def test_pairs_are_unique_within_tolerance_and_counted_as_tp(self, det, ref, tol):
+        det, ref = np.sort(det), np.sort(ref)
+        d, r = match_peaks(det, ref, tol)
+        assert len(set(d.tolist())) == len(d) and len(set(r.tolist())) == len(r)
+        assert np.all(np.abs(det[d] - ref[r]) <= tol)
+        score = detection_scores(ref, det, fs=1.0, tolerance_s=tol)
+        assert len(d) == score.tp
+
+    def test_one_detection_between_two_beats(self):
+        d, r = match_peaks(np.array([150]), np.array([140, 160]), 20)
+        assert d.tolist() == [0] and r.tolist() == [0]

@@ -110,7 +110,8 @@ def load(path: str | os.PathLike, backend: str = "auto") -> Model:
     version = data["format_version"]
     if version.shape != () or not np.issubdtype(version.dtype, np.integer) \
             or int(version) != FILE_FORMAT:
-        raise ValueError(f"{str(path)!r} has model file format {version!r}; this version "
+        shown = version.item() if version.shape == () else version.tolist()
+        raise ValueError(f"{str(path)!r} has model file format {shown!r}; this version "
                          f"of heartbeat reads format {FILE_FORMAT}")
     try:
         spec = json.loads(str(data["spec"]))
