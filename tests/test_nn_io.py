@@ -119,7 +119,8 @@ class TestCorruptFiles:
     def test_wrong_version(self, model, tmp_path):
         path = nn.save(model, tmp_path / "m.npz")
         bad = _rewrite(path, tmp_path / "b.npz", change={"format_version": np.array(2)})
-        with pytest.raises(ValueError, match="has model file format 2; this version of heartbeat reads format 1"):
+        with pytest.raises(ValueError, match="has model file format 2; this version of "
+                                             "heartbeat reads format 1"):
             nn.load(bad)
         bad = _rewrite(path, tmp_path / "c.npz", drop=("format_version",))
         with pytest.raises(ValueError, match="missing"):
