@@ -355,6 +355,15 @@ def _demo_classes(ex, beats) -> None:
           f"label agreement {100 * agree.mean():.1f} % of {len(agree)} matched beats")
 
 
+def _add_ecg_input(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments naming one ECG channel, as `inputs.load_signal` reads it."""
+    parser.add_argument(
+        "input", help="WFDB record path (no extension), .npy file or one-column .csv"
+    )
+    parser.add_argument("--fs", type=float, help="sampling frequency in Hz (needed for .npy/.csv)")
+    parser.add_argument("--channel", type=int, default=0, help="channel/column to use (default 0)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``heartbeat`` command."""
     parser = argparse.ArgumentParser(
@@ -385,10 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Cut one ECG channel into fixed-length beats (125 Hz, 187 samples, "
         "Kachuee 2018) and save the Beats fields as arrays in an .npz file.",
     )
-    seg.add_argument("input", help="WFDB record path (no extension), .npy file or one-column .csv")
+    _add_ecg_input(seg)
     seg.add_argument("--out", required=True, help="output .npz file (written atomically)")
-    seg.add_argument("--fs", type=float, help="sampling frequency in Hz (needed for .npy/.csv)")
-    seg.add_argument("--channel", type=int, default=0, help="channel/column to use (default 0)")
     seg.add_argument(
         "--detector", default="robust",
         help="R-peak detector: robust (default) or kachuee2018 (the paper's rule)",
@@ -423,11 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
         "detector; a WFDB record's annotations are written above the trace and colour "
         "the peaks by AAMI class.",
     )
-    rec.add_argument("input", help="WFDB record path (no extension), .npy file or .csv")
+    _add_ecg_input(rec)
     rec.add_argument("--start", type=float, default=0.0, help="start of the view, s (default 0)")
     rec.add_argument("--duration", type=float, default=10.0, help="length, s (default 10)")
-    rec.add_argument("--fs", type=float, help="sampling frequency in Hz (needed for .npy/.csv)")
-    rec.add_argument("--channel", type=int, default=0, help="channel/column to use (default 0)")
     rec.add_argument("--annotator", default="atr", help="annotation file extension (default atr)")
     rec.add_argument("--no-peaks", action="store_true", help="do not detect R peaks")
     ex = plot_sub.add_parser(
@@ -535,11 +540,9 @@ def build_parser() -> argparse.ArgumentParser:
         "classify each and write sample, time_s, label and class probabilities as CSV "
         "or JSON (to stdout without --out).",
     )
-    pr.add_argument("input", help="WFDB record path (no extension), .npy file or .csv")
+    _add_ecg_input(pr)
     pr.add_argument("--model", help="model file (.npz) or pretrained name (default "
                     "mitbih-all)")
-    pr.add_argument("--fs", type=float, help="sampling frequency in Hz (needed for .npy/.csv)")
-    pr.add_argument("--channel", type=int, default=0, help="channel/column to use (default 0)")
     pr.add_argument("--detector", default="robust", help="R-peak detector (default robust)")
     pr.add_argument("--out", help="output file; .json gives JSON, anything else CSV")
     pr.add_argument("--format", choices=["csv", "json"], help="override the output format")
