@@ -62,7 +62,7 @@ class TestConvKernels:
         x = _rand((2, 9, 3), 7).astype(np.float64)
         c_nb = np.empty((2, 9, 3, 3))
         c_np = np.empty((2, 9, 3, 3))
-        K._compiled("_im2col_nb")(x, 3, 1, 1, 1, c_nb)
+        K.compiled("_im2col_nb")(x, 3, 1, 1, 1, c_nb)
         K._im2col_np(x, 3, 1, 1, 1, c_np)
         np.testing.assert_array_equal(c_nb, c_np)
 

@@ -87,14 +87,20 @@ def resolve_backend(backend: str) -> str:
     return "numba"
 
 
-def _compiled(name: str) -> Callable[..., Any]:
-    """Return the compiled form of the loop function `name`, compiling on first use."""
-    fn = _COMPILED.get(name)
+def compiled(name: str, namespace: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """Return the compiled form of the loop function `name`, compiling on first use.
+
+    The function is looked up in `namespace` (a module's ``globals()``; default: this
+    module's).
+    """
+    namespace = globals() if namespace is None else namespace
+    key = f"{namespace['__name__']}.{name}"
+    fn = _COMPILED.get(key)
     if fn is None:
         import numba
 
-        fn = numba.njit(cache=True)(globals()[name])
-        _COMPILED[name] = fn
+        fn = numba.njit(cache=True)(namespace[name])
+        _COMPILED[key] = fn
     return fn
 
 
@@ -213,7 +219,7 @@ def _maxpool_backward_np(dout, argmax, kernel_size, stride, dx):
 # ---------------------------------------------------------------- dispatch
 def _kernel(name: str, backend: str) -> Callable[..., Any]:
     if backend == "numba":
-        return _compiled(f"_{name}_nb")
+        return compiled(f"_{name}_nb")
     return globals()[f"_{name}_np"]
 
 

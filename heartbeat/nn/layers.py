@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from heartbeat.nn import kernels as K
+from heartbeat.nn import winograd
 
 
 class Layer:
@@ -137,29 +138,42 @@ class Conv1d(Layer):
         if l_out < 1:
             raise ValueError(f"Conv1d: input length {length} is shorter than the kernel span")
         x_nlc = np.ascontiguousarray(x.transpose(0, 2, 1))  # (N, L, C_in), free if NLC
-        out, cols = K.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
-                                     self.stride, self.dilation, self.padding, self.backend)
-        if self.activation == "relu":
-            np.maximum(out, 0, out=out)  # (N, L_out, C_out)
+        relu = self.activation == "relu"
+        if winograd.applies(self.kernel_size, self.stride, self.dilation, c):
+            out, cols = winograd.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
+                                                self.padding, relu, self.backend)
+        else:
+            out, cols = K.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
+                                         self.stride, self.dilation, self.padding,
+                                         self.backend)
+            if relu:
+                np.maximum(out, 0, out=out)  # (N, L_out, C_out)
         if self.training:
-            self.cache = (length, cols, out if self.activation else None)
+            self.cache = (length, cols, out if relu else None)
         return out.transpose(0, 2, 1)  # (N, C_out, L_out), channels-last memory
 
     def backward(self, dout):
         length, cols, out = self.cache
         dout_nlc = dout.transpose(0, 2, 1)  # (N, L_out, C_out)
-        if out is not None:
-            dout_nlc = np.where(out > 0, dout_nlc, 0)  # ReLU gate, C-contiguous
+        if isinstance(cols, winograd.Cache):
+            dx, dw, db = winograd.conv1d_backward(dout_nlc, out, cols, self.backend,
+                                                  need_dx=self.need_dx)
         else:
-            dout_nlc = np.ascontiguousarray(dout_nlc)
-        dx, dw, db = K.conv1d_backward(dout_nlc, cols, self.params["w"], length,
-                                       self.stride, self.dilation, self.padding,
-                                       self.backend, need_dx=self.need_dx)
+            dx, dw, db = self._im2col_backward(dout_nlc, length, cols, out)
         self.grads["w"] += dw
         self.grads["b"] += db
         if dx is None:
             return None
         return dx.transpose(0, 2, 1)  # (N, C_in, L)
+
+    def _im2col_backward(self, dout_nlc, length, cols, out):
+        if out is not None:
+            dout_nlc = np.where(out > 0, dout_nlc, 0)  # ReLU gate, C-contiguous
+        else:
+            dout_nlc = np.ascontiguousarray(dout_nlc)
+        return K.conv1d_backward(dout_nlc, cols, self.params["w"], length, self.stride,
+                                 self.dilation, self.padding, self.backend,
+                                 need_dx=self.need_dx)
 
 
 # ============================================================== pooling, resampling

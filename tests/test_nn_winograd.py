@@ -1,0 +1,144 @@
+"""Winograd F(4, 5) convolution: the transform matrices, the Numba kernels against their
+NumPy twins, and the whole convolution against the patch (im2col) convolution."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import heartbeat.nn as nn
+from heartbeat.nn import kernels as K
+from heartbeat.nn import winograd as W
+
+BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
+    not K.numba_available(), reason="numba is not installed"))]
+
+
+def test_matrices_compute_a_4_output_correlation_exactly():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        tile, taps = rng.standard_normal(8), rng.standard_normal(5)
+        got = W.AT @ ((W.G @ taps) * (W.BT @ tile))
+        np.testing.assert_allclose(got, np.correlate(tile, taps, "valid"), rtol=0, atol=1e-13)
+
+
+def test_transform_entries_are_exact_in_float32():
+    for matrix in (W.BT, W.AT):
+        assert np.array_equal(matrix.astype(np.float32).astype(np.float64), matrix)
+
+
+@pytest.mark.parametrize("applies, args", [
+    (True, (5, 1, 1, 8)), (True, (5, 1, 1, 64)), (False, (3, 1, 1, 32)),
+    (False, (5, 2, 1, 32)), (False, (5, 1, 2, 32)), (False, (5, 1, 1, 1)),
+])
+def test_applies_only_to_stride_1_kernel_5_with_channels(applies, args):
+    assert W.applies(*args) is applies
+
+
+def _twin_pair(name):
+    if not K.numba_available():  # pragma: no cover - numba is a dependency
+        pytest.skip("numba is not installed")
+    return K.compiled(f"_{name}_nb", vars(W)), getattr(W, f"_{name}_np")
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-6), (np.float64, 1e-14)])
+@pytest.mark.parametrize("l_out", [1, 4, 7, 187])
+@pytest.mark.parametrize("relu", [False, True])
+def test_numba_kernels_equal_their_numpy_twins(dtype, tol, l_out, relu):
+    rng = np.random.default_rng(l_out)
+    n, c = 3, 6
+    tiles = -(-l_out // W.TILE)
+
+    def scale(a):
+        return a / max(1.0, float(np.abs(a).max()))
+
+    xp = rng.standard_normal((n, 4 * tiles + 4, c)).astype(dtype)
+    v_nb, v_np = (np.full((8, n * tiles, c), np.nan, dtype) for _ in range(2))
+    for fn, v in zip(_twin_pair("input_transform"), (v_nb, v_np), strict=True):
+        fn(xp, v)
+    np.testing.assert_allclose(scale(v_nb), scale(v_np), rtol=0, atol=tol)
+
+    mm = rng.standard_normal((8, n * tiles, c)).astype(dtype)
+    b = rng.standard_normal(c).astype(dtype)
+    o_nb, o_np = (np.full((n, l_out, c), np.nan, dtype) for _ in range(2))
+    for fn, out in zip(_twin_pair("output_transform"), (o_nb, o_np), strict=True):
+        fn(mm, b, relu, out)
+    np.testing.assert_allclose(scale(o_nb), scale(o_np), rtol=0, atol=tol)
+
+    dout = rng.standard_normal((n, l_out, c)).astype(dtype)
+    gate = rng.standard_normal((n, l_out, c)).astype(dtype)
+    results = []
+    for fn in _twin_pair("output_grad"):
+        dmm, db = np.full((8, n * tiles, c), np.nan, dtype), np.full(c, np.nan, dtype)
+        fn(dout, gate, relu, dmm, db)
+        results.append((dmm, db))
+    for a, b_ in zip(*results, strict=True):
+        np.testing.assert_allclose(scale(a), scale(b_), rtol=0, atol=tol)
+
+    dx_nb, dx_np = (np.full(xp.shape, np.nan, dtype) for _ in range(2))
+    for fn, dxp in zip(_twin_pair("input_grad"), (dx_nb, dx_np), strict=True):
+        fn(mm, dxp)
+    np.testing.assert_allclose(scale(dx_nb), scale(dx_np), rtol=0, atol=tol)
+
+
+def _reference(x, w, b, padding, relu, dout, backend):
+    out, cols = K.conv1d_forward(x, w, b, 1, 1, padding, backend)
+    if relu:
+        out = np.maximum(out, 0)
+    grad = np.where(out > 0, dout, 0) if relu else dout
+    dx, dw, db = K.conv1d_backward(np.ascontiguousarray(grad), cols, w, x.shape[1], 1, 1,
+                                   padding, backend)
+    return out, dx, dw, db
+
+
+def _check_against_patches(n, length, c_in, c_out, padding, relu, dtype, backend, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, length, c_in)).astype(dtype)
+    w = rng.standard_normal((c_out, c_in, 5)).astype(dtype)
+    b = rng.standard_normal(c_out).astype(dtype)
+    out, cache = W.conv1d_forward(x, w, b, padding, relu, backend)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    dx, dw, db = W.conv1d_backward(dout, out if relu else None, cache, backend)
+    ref = _reference(x, w, b, padding, relu, dout, backend)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    for got, want in zip((out, dx, dw, db), ref, strict=True):
+        assert got.shape == want.shape and got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=0, atol=rtol * max(1.0, np.abs(want).max()))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("relu", [False, True])
+def test_convolution_equals_the_patch_convolution(backend, dtype, padding, relu):
+    # 187, 92, 44, 20, 8: the lengths of the Kachuee network; 5 and 6: one cut tile
+    for length in (187, 92, 44, 20, 8, 6, 5):
+        _check_against_patches(4, length, 32 if length > 20 else 8, 16, padding, relu,
+                               dtype, backend, seed=length)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 3), length=st.integers(5, 40), c_in=st.integers(8, 12),
+       c_out=st.integers(1, 9), padding=st.sampled_from(["same", "valid"]),
+       relu=st.booleans(), seed=st.integers(0, 2**16))
+def test_convolution_equals_the_patch_convolution_for_any_shape(n, length, c_in, c_out,
+                                                                padding, relu, seed):
+    _check_against_patches(n, length, c_in, c_out, padding, relu, np.float64, "numpy", seed)
+
+
+def test_conv1d_layer_takes_winograd_only_where_it_applies():
+    x = np.random.default_rng(0).standard_normal((2, 32, 30)).astype(np.float32)
+    for kernel_size, expect in ((5, True), (3, False)):
+        layer = nn.layers.Conv1d(32, 8, kernel_size, activation="relu")
+        layer.init(np.random.default_rng(1), np.float32)
+        layer.forward(x)
+        assert isinstance(layer.cache[1], W.Cache) is expect
+
+
+def test_no_dx_for_a_first_layer():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 9, 8)).astype(np.float32)
+    w = rng.standard_normal((4, 8, 5)).astype(np.float32)
+    out, cache = W.conv1d_forward(x, w, np.zeros(4, np.float32), "same", False, "numpy")
+    dx, dw, db = W.conv1d_backward(np.ones_like(out), None, cache, "numpy", need_dx=False)
+    assert dx is None and dw.shape == w.shape and db.shape == (4,)
