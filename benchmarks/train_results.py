@@ -28,6 +28,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import dataclasses
 import json
 import platform
 import sys
@@ -54,8 +55,11 @@ def data_dir() -> Path:
 LIMIT: list[int] = []  # --limit: a random subset, to smoke-test the script quickly
 
 
-def all_beats(cache_dir: str) -> datasets.BeatSet:
+def all_beats(cache_dir: str, rr_log: bool = False) -> datasets.BeatSet:
     beats = datasets.mitbih_beats(data_dir(), cache_dir=cache_dir, quiet=True)
+    if rr_log:
+        # ratios become differences: prev/local = log(prev/mean) - log(local/mean)
+        beats = dataclasses.replace(beats, rr=np.log(beats.rr))
     if LIMIT:
         keep = np.random.default_rng(0).choice(len(beats), size=LIMIT[0], replace=False)
         beats = beats[np.sort(keep)]
@@ -95,10 +99,10 @@ def evaluate(model, data: datasets.BeatSet, names=("N", "S", "V", "F", "Q")):
 # --------------------------------------------------------------------------- intra
 def run_intra(args) -> dict:
     t_start = time.perf_counter()
-    beats = all_beats(args.cache_dir)
+    beats = all_beats(args.cache_dir, args.rr_log)
     train, test = datasets.train_test_split(beats, test_size=0.2, seed=0)
     fit_part, val = datasets.train_test_split(train, test_size=0.1, seed=1)
-    model = nn.build("kachuee2018", seed=args.seed)
+    model = nn.build(args.architecture, seed=args.seed, extra_inputs=3 if args.rr else 0)
     curve: list[dict] = []
     t0 = time.perf_counter()
 
@@ -113,17 +117,20 @@ def run_intra(args) -> dict:
 
     history = fit(model, fit_part, validation=val, epochs=args.epochs,
                   batch_size=args.batch_size, sampler=args.sampler,
+                  class_weights=args.class_weights,
                   early_stopping=args.patience, seed=args.seed,
-                  checkpoint_dir=REPO / "scratch" / f"ckpt_intra{args.limit or ''}",
+                  checkpoint_dir=REPO / "scratch" / f"ckpt_{run_name(args)}",
                   resume=args.resume,
                   callback=on_epoch)
     report = evaluate(model, test)
     MODELS.mkdir(parents=True, exist_ok=True)
-    nn.save(model, MODELS / f"intra_kachuee2018{'_limit' if args.limit else ''}.npz",
-            info={"trained_on": "MIT-BIH 48 records, intra-patient 80/20 split seed 0"})
+    nn.save(model, MODELS / f"{run_name(args)}.npz",
+            info={"trained_on": "MIT-BIH 48 records, intra-patient 80/20 split seed 0",
+                  "rr": bool(args.rr)})
     reach = next((c for c in curve if c["test_accuracy"] >= 0.985), None)
     result = {
-        "mode": "intra", "machine": machine(), "n_train": len(fit_part), "n_val": len(val),
+        "mode": "intra", "machine": machine(), "rr": bool(args.rr),
+        "n_train": len(fit_part), "n_val": len(val),
         "n_test": len(test), "settings": vars(args) | {"cache_dir": None},
         "history": history.to_dict(), "curve": curve, "test": report_dict(report),
         "time_to_98_5_s": None if reach is None else reach["since_start_s"],
@@ -136,14 +143,30 @@ def run_intra(args) -> dict:
 
 
 # --------------------------------------------------------------------------- inter
+def run_name(args, mode: str | None = None) -> str:
+    """Name of a run's result, checkpoint and model files: mode plus its variants."""
+    mode = mode or args.mode
+    name = mode
+    if args.rr != (mode != "intra"):
+        name += "_rr" if args.rr else "_norr"
+    if args.architecture != "kachuee2018":
+        name += f"_{args.architecture}"
+    if args.class_weights:
+        name += "_cw"
+    if args.rr_log:
+        name += "_rrlog"
+    if args.tag:
+        name += f"_{args.tag}"
+    return name + (f"_limit{args.limit}" if args.limit else "")
+
+
 def inter_model_name(args) -> str:
-    return (f"inter_kachuee2018{'_rr' if args.rr else ''}"
-            f"{f'_limit{args.limit}' if args.limit else ''}.npz")
+    return f"{run_name(args, 'inter')}.npz"
 
 
 def run_inter(args) -> dict:
     t_start = time.perf_counter()
-    beats = all_beats(args.cache_dir)
+    beats = all_beats(args.cache_dir, args.rr_log)
     ds1, ds2 = datasets.inter_patient_split(beats)
     # AAMI practice for DS1 -> DS2: four classes N, S, V, F; the few Q beats (8 in DS1,
     # 7 in DS2) are left out
@@ -153,13 +176,13 @@ def run_inter(args) -> dict:
     # (seed 0 puts record 208, 373 of DS1's 415 F beats, into validation)
     fit_part, val = datasets.train_test_split(ds1, test_size=0.2, seed=args.val_seed,
                                               by_record=True)
-    model = nn.build("kachuee2018", n_classes=4, seed=args.seed,
+    model = nn.build(args.architecture, n_classes=4, seed=args.seed,
                      extra_inputs=3 if args.rr else 0)
     history = fit(model, fit_part, validation=val, epochs=args.epochs,
                   batch_size=args.batch_size, sampler=args.sampler,
+                  class_weights=args.class_weights,
                   early_stopping=args.patience, seed=args.seed,
-                  checkpoint_dir=REPO / "scratch" / f"ckpt_inter{'_rr' if args.rr else ''}"
-                  f"{args.limit or ''}",
+                  checkpoint_dir=REPO / "scratch" / f"ckpt_{run_name(args)}",
                   resume=args.resume)
     report = evaluate(model, ds2, names=("N", "S", "V", "F"))
     MODELS.mkdir(parents=True, exist_ok=True)
@@ -189,7 +212,7 @@ def run_transfer(args) -> dict:
     if not base_path.exists():
         raise SystemExit(f"{base_path} is missing: run the 'inter' mode first")
     base = nn.load(base_path)
-    beats = all_beats(args.cache_dir)
+    beats = all_beats(args.cache_dir, args.rr_log)
     _, ds2 = datasets.inter_patient_split(beats)
     binary = datasets.BeatSet(ds2.x, (ds2.y != 0).astype(np.int8), ds2.record, ds2.sample,
                               ds2.rr, classes=("normal", "abnormal"))
@@ -251,8 +274,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sampler", choices=("balanced", "shuffle"), default=None)
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-rr", dest="rr", action="store_false",
-                        help="inter/transfer: the plain network without RR inputs")
+    parser.add_argument("--rr", action=argparse.BooleanOptionalAction, default=None,
+                        help="the 3 RR features as extra inputs (default: on for inter "
+                        "and transfer, off for intra)")
+    parser.add_argument("--architecture", default="kachuee2018",
+                        help="a name of heartbeat.nn.ARCHITECTURES")
+    parser.add_argument("--class-weights", choices=("balanced",), default=None,
+                        help="loss weights inversely proportional to the class counts")
+    parser.add_argument("--rr-log", action="store_true",
+                        help="give the network the logarithms of the RR features")
+    parser.add_argument("--tag", default="",
+                        help="suffix of the result and model file names (variants)")
     parser.add_argument("--val-seed", type=int, default=1,
                         help="inter: seed of the by-record validation split of DS1")
     parser.add_argument("--n-train", type=int, default=2000,
@@ -271,9 +303,11 @@ def main(argv: list[str] | None = None) -> int:
                 "transfer": (3, "balanced")}[args.mode]
     args.epochs = args.epochs or defaults[0]
     args.sampler = args.sampler or defaults[1]
+    if args.rr is None:
+        args.rr = args.mode != "intra"
     run = {"intra": run_intra, "inter": run_inter, "transfer": run_transfer}[args.mode]
     result = run(args)
-    name = args.mode + ("" if args.rr or args.mode == "intra" else "_norr")
+    name = run_name(args)
     if args.limit:
         print("--limit: smoke test, results not written")
     else:

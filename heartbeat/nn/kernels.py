@@ -20,7 +20,9 @@ the weight gradient and the patch gradient, and patch sums for the input gradien
 (:func:`conv1d_forward`, :func:`conv1d_backward`).  The matrix products go to NumPy's
 BLAS (multithreaded, float32); in our trials that beat a direct Numba convolution loop
 (register-blocked, parallel over the batch) for the 32-channel convolutions of the
-Kachuee network.
+Kachuee network.  Kernel-5 convolutions with stride 1 take the Winograd F(4, 5) path
+of :mod:`heartbeat.nn.winograd` instead (2.5 times fewer multiply-adds); this module
+serves every other convolution.
 
 Numba is imported, and each kernel compiled (``njit(cache=True)``, no signatures), on
 first use only.  The kernels are serial: the matrix products already use every core

@@ -113,7 +113,7 @@ def _input_transform_nb(xp, v):  # pragma: no cover - compiled by Numba
 
 
 def _input_transform_np(xp, v):
-    n_batch, _, n_ch = xp.shape
+    n_batch = xp.shape[0]
     n_tiles = v.shape[1] // n_batch
     tiles = sliding_window_view(xp, POINTS, axis=1)[:, : TILE * n_tiles : TILE]  # (N, T, C, 8)
     v[...] = np.einsum("pj,ntcj->pntc", BT.astype(xp.dtype), tiles).reshape(v.shape)
