@@ -90,9 +90,60 @@ def report_dict(report, digits: int = 4) -> dict:
             "support": report.support.tolist(), "confusion": report.confusion.tolist()}
 
 
-def evaluate(model, data: datasets.BeatSet, names=("N", "S", "V", "F", "Q")):
+TEMPLATE: dict[str, np.ndarray] = {}  # --template: two-channel inputs of every beat
+
+
+def beat_keys(data: datasets.BeatSet) -> np.ndarray:
+    return data.record.astype(np.int64) * 10**9 + data.sample
+
+
+def prepare_template(beats: datasets.BeatSet, k: int) -> None:
+    """Second input channel: each beat minus the median of its record's 2k+1 nearest beats.
+
+    The median needs no labels (a deployed classifier has the same unlabelled beats of
+    the recording it classifies); it shows the network what is usual for this patient.
+    """
+    x2 = np.empty((len(beats), 2, beats.x.shape[1]), np.float32)
+    x2[:, 0] = beats.x
+    for record in np.unique(beats.record):
+        rows = np.flatnonzero(beats.record == record)
+        rows = rows[np.argsort(beats.sample[rows], kind="stable")]
+        padded = np.pad(beats.x[rows], ((k, k), (0, 0)), mode="edge")
+        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1, axis=0)
+        x2[rows, 1] = beats.x[rows] - np.median(windows, axis=-1)
+    keys = beat_keys(beats)
+    order = np.argsort(keys)
+    TEMPLATE.update(keys=keys[order], x=x2[order])
+
+
+def inputs(model, data: datasets.BeatSet):
+    """``(x, extra)`` of `data` for `model`: beats (with --template, two channels), RR."""
     extra = data.rr if model.spec["extra_inputs"] else None
-    pred = model.predict_logits(data.x, extra).argmax(axis=1)
+    if not TEMPLATE:
+        return data.x, extra
+    return TEMPLATE["x"][np.searchsorted(TEMPLATE["keys"], beat_keys(data))], extra
+
+
+def fit_data(model, train: datasets.BeatSet, val: datasets.BeatSet) -> dict:
+    """Arguments of fit for `train` with `val` as its validation set."""
+    if not TEMPLATE:
+        return {"x": train, "validation": val}
+    (x, extra), (xv, ev) = inputs(model, train), inputs(model, val)
+    return {"x": x, "y": train.y, "extra": extra,
+            "validation": (xv, val.y) if ev is None else (xv, val.y, ev)}
+
+
+def build_model(args, n_classes: int):
+    spec = nn.ARCHITECTURES[args.architecture](n_classes, extra_inputs=3 if args.rr else 0)
+    if args.template:
+        if spec["features"][0]["type"] != "conv1d":
+            raise SystemExit("--template needs a network that starts with a convolution")
+        spec["input_channels"] = spec["features"][0]["in_channels"] = 2
+    return nn.build(spec, seed=args.seed)
+
+
+def evaluate(model, data: datasets.BeatSet, names=("N", "S", "V", "F", "Q")):
+    pred = model.predict_logits(*inputs(model, data)).argmax(axis=1)
     return classification_report(data.y, pred, names)
 
 
@@ -100,9 +151,11 @@ def evaluate(model, data: datasets.BeatSet, names=("N", "S", "V", "F", "Q")):
 def run_intra(args) -> dict:
     t_start = time.perf_counter()
     beats = all_beats(args.cache_dir, args.rr_log)
+    if args.template:
+        prepare_template(beats, args.template)
     train, test = datasets.train_test_split(beats, test_size=0.2, seed=0)
     fit_part, val = datasets.train_test_split(train, test_size=0.1, seed=1)
-    model = nn.build(args.architecture, seed=args.seed, extra_inputs=3 if args.rr else 0)
+    model = build_model(args, 5)
     curve: list[dict] = []
     t0 = time.perf_counter()
 
@@ -115,7 +168,7 @@ def run_intra(args) -> dict:
         print(f"  epoch {epoch}: test accuracy {100 * acc:.2f}% after "
               f"{history.total_time_s:.0f} s of training", file=sys.stderr)
 
-    history = fit(model, fit_part, validation=val, epochs=args.epochs,
+    history = fit(model, **fit_data(model, fit_part, val), epochs=args.epochs,
                   batch_size=args.batch_size, sampler=args.sampler,
                   class_weights=args.class_weights,
                   early_stopping=args.patience, seed=args.seed,
@@ -155,6 +208,8 @@ def run_name(args, mode: str | None = None) -> str:
         name += "_cw"
     if args.rr_log:
         name += "_rrlog"
+    if args.template:
+        name += f"_template{args.template}"
     if args.tag:
         name += f"_{args.tag}"
     return name + (f"_limit{args.limit}" if args.limit else "")
@@ -167,6 +222,8 @@ def inter_model_name(args) -> str:
 def run_inter(args) -> dict:
     t_start = time.perf_counter()
     beats = all_beats(args.cache_dir, args.rr_log)
+    if args.template:
+        prepare_template(beats, args.template)
     ds1, ds2 = datasets.inter_patient_split(beats)
     # AAMI practice for DS1 -> DS2: four classes N, S, V, F; the few Q beats (8 in DS1,
     # 7 in DS2) are left out
@@ -176,9 +233,8 @@ def run_inter(args) -> dict:
     # (seed 0 puts record 208, 373 of DS1's 415 F beats, into validation)
     fit_part, val = datasets.train_test_split(ds1, test_size=0.2, seed=args.val_seed,
                                               by_record=True)
-    model = nn.build(args.architecture, n_classes=4, seed=args.seed,
-                     extra_inputs=3 if args.rr else 0)
-    history = fit(model, fit_part, validation=val, epochs=args.epochs,
+    model = build_model(args, 4)
+    history = fit(model, **fit_data(model, fit_part, val), epochs=args.epochs,
                   batch_size=args.batch_size, sampler=args.sampler,
                   class_weights=args.class_weights,
                   early_stopping=args.patience, seed=args.seed,
@@ -213,6 +269,8 @@ def run_transfer(args) -> dict:
         raise SystemExit(f"{base_path} is missing: run the 'inter' mode first")
     base = nn.load(base_path)
     beats = all_beats(args.cache_dir, args.rr_log)
+    if args.template:
+        prepare_template(beats, args.template)
     _, ds2 = datasets.inter_patient_split(beats)
     binary = datasets.BeatSet(ds2.x, (ds2.y != 0).astype(np.int8), ds2.record, ds2.sample,
                               ds2.rr, classes=("normal", "abnormal"))
@@ -283,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="loss weights inversely proportional to the class counts")
     parser.add_argument("--rr-log", action="store_true",
                         help="give the network the logarithms of the RR features")
+    parser.add_argument("--template", type=int, default=0, metavar="K",
+                        help="add a channel: beat minus the median of its record's 2K+1 "
+                        "nearest beats (0: off)")
     parser.add_argument("--tag", default="",
                         help="suffix of the result and model file names (variants)")
     parser.add_argument("--val-seed", type=int, default=1,
