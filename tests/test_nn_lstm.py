@@ -255,3 +255,22 @@ class TestErrors:
             layer.forward(_x(2, 15))
         with pytest.raises(ValueError, match="T >= 1"):
             layer.forward(np.zeros((2, 3, 0)))
+
+
+def test_model_skips_the_input_gradient_of_a_first_bilstm_layer():
+    import heartbeat.nn as nn
+    from heartbeat.nn.window_models import bilstm_classifier
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 6, 9)).astype(np.float32)
+    grads = []
+    for input_grad in (True, False):
+        model = nn.build(bilstm_classifier(input_length=9, input_channels=6, hidden_size=3))
+        model.zero_grad()
+        model.forward(x)
+        dx = model.backward(np.ones((4, 2), np.float32) / 4, input_grad=input_grad)
+        assert (dx is None) is (not input_grad)
+        assert model.features.layers[0].need_dx is input_grad
+        grads.append(model.grads())
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -18,7 +18,6 @@ import numpy as np
 
 from heartbeat.nn import kernels as K
 from heartbeat.nn.layers import (
-    Conv1d,
     Dropout,
     Layer,
     Sequential,
@@ -353,7 +352,7 @@ class Model:
         self.dextra = dh[:, self._n_feat:] if self.spec["extra_inputs"] else None
         dh = dh[:, : self._n_feat]
         first = self.features.layers[0]
-        if isinstance(first, Conv1d):
+        if hasattr(first, "need_dx"):  # layers that can skip their input gradient
             first.need_dx = input_grad
         dx = self.features.backward(dh)
         return dx if input_grad else None
