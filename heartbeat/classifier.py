@@ -13,7 +13,11 @@ Beats go in as an (n, 187) array, a :class:`heartbeat.datasets.BeatSet` or the
 :class:`heartbeat.pipeline.Beats` of :func:`heartbeat.segment`.  A model trained with
 ``use_rr=True`` also reads three RR-interval features per beat (previous, next and
 local mean RR over the record's mean RR, :func:`heartbeat.datasets.rr_features`);
-those come from the R-peak times that a ``BeatSet`` or ``Beats`` carries.
+those come from the R-peak times that a ``BeatSet`` or ``Beats`` carries.  A model
+trained with ``context=K > 0`` also reads, as a second input channel, each beat minus
+the median of the 2K+1 nearest beats of its recording
+(:func:`heartbeat.context.with_context`); it needs the other beats of the recording,
+in time order (see :class:`BeatClassifier`).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ PRETRAINED: tuple[str, ...] = ("mitbih-all", "mitbih-ds1")
 _DEFAULTS: dict[str, Any] = {
     "architecture": "kachuee2018",
     "use_rr": True,
+    "context": 0,
     "epochs": 10,
     "batch_size": 64,
     "sampler": "balanced",
@@ -89,10 +94,46 @@ def _as_waveforms(x: object, name: str = "x") -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
+def _with_context(x: object, waveforms: np.ndarray, context: int) -> np.ndarray:
+    """(n, 2, 187) beats with their record context, rows in the order of `x`.
+
+    A BeatSet is grouped by record and put in time order (sample) within each;
+    a Beats is one recording (ordered by R peak); a bare array is one recording
+    already in time order.
+    """
+    from heartbeat.context import with_context
+
+    if _is_beatset(x):
+        order = np.lexsort((x.sample, x.record))  # by record, then time
+        out = np.empty((len(waveforms), 2, waveforms.shape[1]), np.float32)
+        out[order] = with_context(waveforms[order], context, np.asarray(x.record)[order])
+        return out
+    if _is_beats(x):
+        order = np.argsort(np.asarray(x.r_peaks), kind="stable")
+        out = np.empty((len(waveforms), 2, waveforms.shape[1]), np.float32)
+        out[order] = with_context(waveforms[order], context)
+        return out
+    return with_context(waveforms, context)
+
+
 def _beat_inputs(
+    x: object, need_rr: bool, name: str = "x", context: int = 0
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return (waveforms, rr or None) from an array, a BeatSet or a Beats.
+
+    With ``context > 0`` the waveforms are (n, 2, 187): beat and beat minus the median
+    of its recording's 2*context+1 nearest beats.
+    """
+    waveforms, rr = _beat_arrays(x, need_rr, name)
+    if context:
+        waveforms = _with_context(x, waveforms, context)
+    return waveforms, rr
+
+
+def _beat_arrays(
     x: object, need_rr: bool, name: str = "x"
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Return (waveforms, rr or None) from an array, a BeatSet or a Beats."""
+    """Return (waveforms (n, 187), rr or None) from an array, a BeatSet or a Beats."""
     if _is_beatset(x):
         waveforms = _as_waveforms(x.x, f"{name}.x")
         if not need_rr:
@@ -213,6 +254,11 @@ def _check_params(params: dict[str, Any]) -> None:
     for key in ("use_rr", "quiet"):
         if key in p and not isinstance(p[key], (bool, np.bool_)):
             raise TypeError(f"{key} must be True or False, got {p[key]!r}")
+    if "context" in p and (isinstance(p["context"], bool)
+                            or not isinstance(p["context"], (int, np.integer))
+                            or p["context"] < 0):
+        raise ValueError(f"context={p['context']!r} must be an integer >= 0 (beats on each "
+                         "side of the record median; 0 = off)")
     for key in ("epochs", "batch_size"):
         if key in p and (isinstance(p[key], bool) or not isinstance(p[key], (int, np.integer))
                          or p[key] < 1):
@@ -253,6 +299,17 @@ class BeatClassifier:
         before its dense head.  They help tell premature (S, V) beats from normal ones
         across patients, but then the inputs must carry R-peak times (a ``Beats`` or a
         ``BeatSet``, not a bare array).
+    context : int, default 0
+        When ``K > 0``, give the network a second input channel: each beat minus the
+        elementwise median of the 2K+1 nearest beats of the same recording
+        (:func:`heartbeat.context.with_context`; no labels are used).  It shows the
+        network what is usual for this patient (for its effect on unseen patients
+        see ``benchmarks/train_results.py --template K``).  The inputs must then hold
+        whole recordings: a ``BeatSet`` is grouped by ``record`` and ordered by
+        ``sample`` within each (results come back in the caller's order), the
+        ``Beats`` of :func:`heartbeat.segment` are one recording (ordered by R peak),
+        and a bare (n, 187) array is taken as one recording in time order.  0 (off,
+        the default) reads each beat alone.
     epochs : int, default 10
         Maximum passes over the training beats.
     batch_size : int, default 64
@@ -301,6 +358,7 @@ class BeatClassifier:
         architecture: str = "kachuee2018",
         *,
         use_rr: bool = True,
+        context: int = 0,
         epochs: int = 10,
         batch_size: int = 64,
         sampler: str = "balanced",
@@ -312,7 +370,8 @@ class BeatClassifier:
         quiet: bool = True,
     ) -> None:
         params = {
-            "architecture": architecture, "use_rr": use_rr, "epochs": epochs,
+            "architecture": architecture, "use_rr": use_rr, "context": context,
+            "epochs": epochs,
             "batch_size": batch_size, "sampler": sampler, "learning_rate": learning_rate,
             "early_stopping": early_stopping, "validation_fraction": validation_fraction,
             "seed": seed, "backend": backend, "quiet": quiet,
@@ -384,6 +443,12 @@ class BeatClassifier:
     def _uses_rr(self) -> bool:
         return int(self._model().spec["extra_inputs"]) > 0
 
+    @property
+    def _context(self) -> int:
+        """The context the fitted model was trained with (not a later set_params)."""
+        self._model()
+        return int(self._info.get("params", {}).get("context", 0))
+
     # ------------------------------------------------------------------ fit
     def fit(
         self,
@@ -399,7 +464,8 @@ class BeatClassifier:
         ----------
         x : BeatSet, Beats or array_like, shape (n, 187)
             Training beats.  With ``use_rr=True`` they must carry R-peak times (a
-            ``BeatSet`` or ``Beats``).
+            ``BeatSet`` or ``Beats``); with ``context > 0``, whole recordings (the
+            context of `validation` beats is computed within `validation`).
         y : array_like, shape (n,), optional
             Class codes (0 .. n_classes - 1) or class names; taken from ``x.y`` when
             `x` is a BeatSet and `y` is None.
@@ -428,7 +494,7 @@ class BeatClassifier:
         from heartbeat import train as train_mod
 
         classes = tuple(x.classes) if _is_beatset(x) else CLASSES
-        waveforms, rr = _beat_inputs(x, self.use_rr)
+        waveforms, rr = _beat_inputs(x, self.use_rr, context=self.context)
         if y is None:
             if not _is_beatset(x):
                 raise ValueError("y is required unless x is a BeatSet (which holds labels)")
@@ -443,10 +509,12 @@ class BeatClassifier:
         train_idx = np.arange(len(waveforms))
         if validation is not None:
             if _is_beatset(validation):
-                vx, vrr = _beat_inputs(validation, self.use_rr, "validation")
+                vx, vrr = _beat_inputs(validation, self.use_rr, "validation",
+                                       context=self.context)
                 vy = _as_labels(validation.y, len(vx), classes, "validation.y")
             elif isinstance(validation, tuple) and len(validation) == 2:
-                vx, vrr = _beat_inputs(validation[0], self.use_rr, "validation[0]")
+                vx, vrr = _beat_inputs(validation[0], self.use_rr, "validation[0]",
+                                       context=self.context)
                 vy = _as_labels(validation[1], len(vx), classes, "validation[1]")
             else:
                 raise TypeError("validation must be a BeatSet or a tuple (x, y)")
@@ -460,7 +528,7 @@ class BeatClassifier:
 
         model = nn.build(self.architecture, n_classes=len(classes), seed=self.seed,
                          extra_inputs=RR_FEATURES if self.use_rr else 0,
-                         backend=self.backend)
+                         input_channels=2 if self.context else 1, backend=self.backend)
         history = train_mod.fit(
             model, waveforms[train_idx], labels[train_idx],
             extra=None if rr is None else rr[train_idx],
@@ -508,7 +576,8 @@ class BeatClassifier:
         Parameters
         ----------
         x : Beats, BeatSet or array_like, shape (n, 187)
-            Beats to classify (a bare array only for models with ``use_rr=False``).
+            Beats to classify (a bare array only for models with ``use_rr=False``; for
+            a model with ``context > 0``, whole recordings, see `context`).
         batch_size : int, default 256
             Beats per forward pass (memory only; results do not depend on it).
 
@@ -526,7 +595,7 @@ class BeatClassifier:
         from heartbeat.nn import softmax
 
         model = self._model()
-        waveforms, rr = _beat_inputs(x, self._uses_rr)
+        waveforms, rr = _beat_inputs(x, self._uses_rr, context=self._context)
         logits = model.predict_logits(waveforms, rr, batch_size=batch_size)
         return softmax(logits.astype(np.float64))
 
@@ -636,9 +705,6 @@ class BeatClassifier:
                 or len(classes) != spec["n_classes"] or len(set(classes)) != len(classes):
             raise ValueError(f"{where}: class names {classes!r} do not match the network's "
                              f"{spec['n_classes']} outputs")
-        if spec["input_length"] != BEAT_LENGTH or spec["input_channels"] != 1:
-            raise ValueError(f"{where}: the network reads ({spec['input_channels']}, "
-                             f"{spec['input_length']}) inputs, not (1, {BEAT_LENGTH}) beats")
         params = info.get("params")
         if not isinstance(params, dict):
             raise ValueError(f"{where}: missing the classifier parameters")
@@ -646,6 +712,11 @@ class BeatClassifier:
             _check_params(params)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{where}: bad classifier parameters: {exc}") from None
+        channels = 2 if params.get("context", 0) else 1  # files before context: 0
+        if spec["input_length"] != BEAT_LENGTH or spec["input_channels"] != channels:
+            raise ValueError(f"{where}: the network reads ({spec['input_channels']}, "
+                             f"{spec['input_length']}) inputs, not ({channels}, "
+                             f"{BEAT_LENGTH}) beats (context={params.get('context', 0)})")
         if spec["extra_inputs"] != (RR_FEATURES if params.get("use_rr") else 0) \
                 or params.get("architecture") != spec["name"]:
             raise ValueError(f"{where}: the network spec ({spec['name']}, "

@@ -129,8 +129,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 # any of them (flat, or under a [train] table) and the command line overrides both.
 _TRAIN_DEFAULTS: dict[str, object] = {
     "data_dir": "", "records": [], "split": "all", "validation_records": [],
-    "architecture": "kachuee2018", "use_rr": True, "epochs": 10, "batch_size": 64,
-    "sampler": "balanced", "learning_rate": 1e-3, "early_stopping": 3,
+    "architecture": "kachuee2018", "use_rr": True, "context": 0, "epochs": 10,
+    "batch_size": 64, "sampler": "balanced", "learning_rate": 1e-3, "early_stopping": 3,
     "validation_fraction": 0.1, "seed": 0, "peaks": "annotations", "cache_dir": "",
     "out": "", "quiet": False,
 }
@@ -211,6 +211,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
     stray = sorted(set(held_out) - set(records))
     if stray:
         raise ValueError(f"validation_records {stray} are not among the training records")
+    # parameters are checked before the (slow) beat extraction
+    es = options["early_stopping"]
+    clf = BeatClassifier(
+        options["architecture"], use_rr=options["use_rr"], context=options["context"],
+        epochs=options["epochs"], batch_size=options["batch_size"], sampler=options["sampler"],
+        learning_rate=float(options["learning_rate"]), early_stopping=es if es else None,
+        validation_fraction=float(options["validation_fraction"]), seed=options["seed"],
+        quiet=options["quiet"],
+    )
     beats = mitbih_beats(
         options["data_dir"], records, peaks=options["peaks"],
         cache_dir=options["cache_dir"] or None, quiet=options["quiet"],
@@ -219,14 +228,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if held_out:
         mask = np.isin(beats.record, held_out)
         beats, validation = beats[~mask], beats[mask]
-    es = options["early_stopping"]
-    clf = BeatClassifier(
-        options["architecture"], use_rr=options["use_rr"], epochs=options["epochs"],
-        batch_size=options["batch_size"], sampler=options["sampler"],
-        learning_rate=float(options["learning_rate"]), early_stopping=es if es else None,
-        validation_fraction=float(options["validation_fraction"]), seed=options["seed"],
-        quiet=options["quiet"],
-    )
     command = " ".join(["heartbeat", *(args.argv or [])])
     kept = {k: v for k, v in options.items() if k not in ("data_dir", "cache_dir", "quiet")}
     start = time.perf_counter()
@@ -237,7 +238,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - start
     out = clf.save(options["out"])
     counts = clf.info["train_class_counts"]
-    print(f"trained {options['architecture']} (use_rr={options['use_rr']}) on "
+    print(f"trained {options['architecture']} (use_rr={options['use_rr']}, "
+          f"context={options['context']}) on "
           f"{clf.info['n_train']} beats ({clf.info['n_validation']} held out for early "
           f"stopping) of {len(records) - len(held_out)} records "
           f"({', '.join(f'{c} {k}' for c, k in counts.items())}) in {elapsed:.0f} s; "
@@ -493,6 +495,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="network (default kachuee2018)")
     tr.add_argument("--rr", dest="use_rr", action=argparse.BooleanOptionalAction,
                     default=None, help="use RR-interval features (default yes)")
+    tr.add_argument("--context", type=int, metavar="K",
+                    help="second input channel: each beat minus the median of the 2K+1 "
+                    "nearest beats of its record (no labels used); 0 = off (default 0)")
     tr.add_argument("--epochs", type=int, help="maximum epochs (default 10)")
     tr.add_argument("--batch-size", dest="batch_size", type=int, help="default 64")
     tr.add_argument("--sampler", choices=["balanced", "shuffle"], help="default balanced")

@@ -24,9 +24,16 @@ from hypothesis import strategies as st
 import heartbeat
 from heartbeat import nn
 from heartbeat.aami import CLASSES, class_codes, is_beat
-from heartbeat.classifier import PRETRAINED, BeatClassifier, ClassifiedBeats, classify
+from heartbeat.classifier import (
+    PRETRAINED,
+    BeatClassifier,
+    ClassifiedBeats,
+    _with_context,
+    classify,
+)
 from heartbeat.cli import main
-from heartbeat.datasets import DS1, RECORDS, mitbih_beats, rr_features
+from heartbeat.context import with_context
+from heartbeat.datasets import DS1, RECORDS, BeatSet, mitbih_beats, rr_features
 from heartbeat.examples import example_path, load_example
 from heartbeat.pipeline import segment
 
@@ -402,6 +409,128 @@ class TestClassify:
             classify(np.zeros(3600), -1.0)
 
 
+# ----------------------------------------------------------------------- context
+@pytest.fixture(scope="module")
+def tiny_set() -> BeatSet:
+    """Two synthetic records of 24 beats each, classes 0-4 in turn, in time order."""
+    rng = np.random.default_rng(11)
+    n = 48
+    y = np.arange(n) % 5
+    t = np.linspace(0, 1, 187)
+    x = 0.5 + 0.1 * np.sin(2 * np.pi * (y[:, None] + 1) * t) \
+        + 0.02 * rng.standard_normal((n, 187))
+    return BeatSet(x=x.astype(np.float32), y=y.astype(np.int8),
+                   record=np.repeat(["100", "208"], n // 2),
+                   sample=np.tile(np.arange(24) * 300 + 50, 2).astype(np.int64),
+                   rr=(1 + 0.1 * rng.standard_normal((n, 3))).astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def ctx_fitted(tiny_set) -> BeatClassifier:
+    return BeatClassifier("cnn_mlp", context=2, epochs=1, batch_size=16, seed=2).fit(tiny_set)
+
+
+@pytest.fixture(scope="module")
+def ctx_no_rr(tiny_set) -> BeatClassifier:
+    return BeatClassifier("cnn_mlp", use_rr=False, context=3, epochs=1,
+                          batch_size=16).fit(tiny_set)
+
+
+@pytest.fixture(scope="module")
+def ctx_saved(ctx_fitted, tmp_path_factory) -> Path:
+    return ctx_fitted.save(tmp_path_factory.mktemp("ctx") / "ctx.npz")
+
+
+class TestContext:
+    def test_two_channel_network(self, ctx_fitted, tiny_set):
+        assert ctx_fitted.model_.spec["input_channels"] == 2
+        assert ctx_fitted.context == 2 and ctx_fitted.info["params"]["context"] == 2
+        proba = ctx_fitted.predict_proba(tiny_set)
+        assert proba.shape == (len(tiny_set), 5)
+        assert ctx_fitted.score(tiny_set) == pytest.approx(
+            np.mean(proba.argmax(axis=1) == tiny_set.y))
+
+    def test_inputs_grouped_by_record_in_time_order(self, tiny_set):
+        perm = np.random.default_rng(0).permutation(len(tiny_set))
+        shuffled = tiny_set[perm]
+        got = _with_context(shuffled, shuffled.x, 2)
+        want = with_context(tiny_set.x, 2, tiny_set.record)
+        np.testing.assert_array_equal(got, want[perm])
+
+    def test_shuffled_order_gives_same_predictions(self, ctx_fitted, tiny_set):
+        perm = np.random.default_rng(1).permutation(len(tiny_set))
+        sorted_proba = ctx_fitted.predict_proba(tiny_set)
+        shuffled_proba = ctx_fitted.predict_proba(tiny_set[perm])
+        np.testing.assert_allclose(shuffled_proba, sorted_proba[perm], rtol=1e-5, atol=1e-7)
+        np.testing.assert_array_equal(ctx_fitted.predict(tiny_set[perm]),
+                                      ctx_fitted.predict(tiny_set)[perm])
+
+    def test_bare_array_is_one_recording(self, ctx_no_rr, tiny_set):
+        part = tiny_set[tiny_set.record == "208"]
+        np.testing.assert_allclose(ctx_no_rr.predict_proba(part.x),
+                                   ctx_no_rr.predict_proba(part), rtol=1e-6)
+
+    def test_validation_gets_its_own_context(self, tiny_set, monkeypatch):
+        import heartbeat.train
+
+        seen = {}
+
+        def fake_fit(model, x, y, **kwargs):
+            seen["x"], seen["validation"] = x, kwargs["validation"]
+            raise RuntimeError("stop here")
+
+        monkeypatch.setattr(heartbeat.train, "fit", fake_fit)
+        val = tiny_set[::-4]  # every 4th beat, given in reverse time order
+        with pytest.raises(RuntimeError, match="stop here"):
+            BeatClassifier("cnn_mlp", context=2).fit(tiny_set, validation=val)
+        np.testing.assert_array_equal(seen["x"], with_context(tiny_set.x, 2, tiny_set.record))
+        rev = np.arange(len(val))[::-1]  # val[rev] is in time order
+        np.testing.assert_array_equal(seen["validation"][0][rev],
+                                      with_context(val.x[rev], 2, val.record[rev]))
+
+    def test_context_is_the_fitted_one(self, tiny_set):
+        clf = BeatClassifier("cnn_mlp", use_rr=False, context=1, epochs=1,
+                             batch_size=16).fit(tiny_set, validation=tiny_set[::3])
+        before = clf.predict_proba(tiny_set)
+        clf.set_params(context=0)  # takes effect at the next fit only
+        np.testing.assert_array_equal(clf.predict_proba(tiny_set), before)
+
+    def test_save_load_keeps_context(self, ctx_fitted, ctx_saved, tiny_set):
+        loaded = BeatClassifier.load(ctx_saved)
+        assert loaded.context == 2 and loaded.get_params() == ctx_fitted.get_params()
+        np.testing.assert_array_equal(loaded.predict_proba(tiny_set),
+                                      ctx_fitted.predict_proba(tiny_set))
+
+    def test_file_without_context_loads_as_zero(self, saved, tmp_path):
+        with np.load(saved) as data:
+            info = json.loads(str(data["info"]))
+        del info["params"]["context"]  # as written before the context parameter
+        old = _rewrite(saved, tmp_path / "old.npz", info=np.array(json.dumps(info)))
+        loaded = BeatClassifier.load(old)
+        assert loaded.context == 0 and loaded._context == 0
+
+    def test_context_and_channels_must_agree(self, ctx_saved, saved, tmp_path):
+        for path, context in ((ctx_saved, 0), (saved, 4)):
+            with np.load(path) as data:
+                info = json.loads(str(data["info"]))
+            info["params"]["context"] = context
+            bad = _rewrite(path, tmp_path / "bad.npz", info=np.array(json.dumps(info)))
+            with pytest.raises(ValueError, match=f"beats \\(context={context}\\)"):
+                BeatClassifier.load(bad)
+
+    @pytest.mark.parametrize("context", [-1, 1.5, True])
+    def test_bad_context(self, context):
+        with pytest.raises(ValueError, match=r"context=.* must be an integer >= 0"):
+            BeatClassifier(context=context)
+
+    def test_classify_signal(self, ctx_fitted, ctx_saved):
+        ex = load_example("100")
+        result = classify(ex.signal[:, 0], ex.fs, model=ctx_fitted)
+        assert len(result) > 100 and result.probabilities.shape == (len(result), 5)
+        again = classify(ex.signal[:, 0], ex.fs, model=ctx_saved)
+        np.testing.assert_array_equal(again.probabilities, result.probabilities)
+
+
 # ----------------------------------------------------------------------- CLI
 class TestCLI:
     def test_predict_csv(self, tmp_path, capsys):
@@ -470,6 +599,36 @@ class TestCLI:
         assert clf.info["command"] == f"heartbeat train --config {config} --seed 3 --out {out}"
         assert clf.seed == 3 and clf.architecture == "cnn_mlp"
         assert "held-out records 100" in capsys.readouterr().out
+
+    def test_train_evaluate_predict_with_context(self, excerpt_dir, tmp_path, capsys):
+        config = tmp_path / "ctx.toml"
+        config.write_text("context = 5\nepochs = 1\nbatch_size = 64\n"
+                          'architecture = "cnn_mlp"\n')
+        out = tmp_path / "ctx.npz"
+        assert main(["train", "--config", str(config), "--data-dir", str(excerpt_dir),
+                     "--records", "100", "208", "--quiet", "--out", str(out)]) == 0
+        assert "context=5" in capsys.readouterr().out
+        assert BeatClassifier.load(out).context == 5
+        assert main(["train", "--config", str(config), "--data-dir", str(excerpt_dir),
+                     "--records", "100", "208", "--quiet", "--context", "2",
+                     "--out", str(out)]) == 0  # the command line wins over the file
+        clf = BeatClassifier.load(out)
+        assert clf.context == 2 and clf.model_.spec["input_channels"] == 2
+        assert clf.info["options"]["context"] == 2
+        capsys.readouterr()
+        assert main(["evaluate", str(out), "--data-dir", str(excerpt_dir),
+                     "--records", "100", "208", "--quiet"]) == 0
+        assert "Se %" in capsys.readouterr().out
+        csv_out = tmp_path / "beats.csv"
+        assert main(["predict", str(example_path("100")), "--model", str(out),
+                     "--out", str(csv_out)]) == 0
+        with csv_out.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert len(rows) == len(segment(load_example("100").signal[:, 0], 360.0))
+
+    def test_train_bad_context(self, capsys):
+        assert main(["train", "--data-dir", ".", "--context", "-1", "--out", "x"]) == 2
+        assert "context=-1 must be an integer >= 0" in capsys.readouterr().err
 
     def test_train_bad_config(self, tmp_path, capsys):
         config = tmp_path / "bad.toml"

@@ -16,6 +16,7 @@ class TestBuild:
         model = nn.build("kachuee2018")
         # 192 + 5 * 10,304 + 2,080 + 1,056 + 165
         assert model.n_params == 55_013
+        assert model.spec["input_channels"] == 1
         assert [a.shape for a in model.params()][:2] == [(32, 1, 5), (32,)]
 
     @pytest.mark.parametrize("name,count", [("cnn_mlp", 103_525), ("cnn4_dense4", 137_317),
@@ -44,6 +45,25 @@ class TestBuild:
         assert again.spec == model.spec
         for a, b in zip(model.params(), again.params(), strict=True):
             np.testing.assert_array_equal(a, b)
+
+    @pytest.mark.parametrize("name", list(nn.ARCHITECTURES))
+    def test_two_input_channels(self, name):
+        one, two = nn.build(name, seed=2), nn.build(name, seed=2, input_channels=2)
+        assert two.spec["input_channels"] == 2 and one.spec["input_channels"] == 1
+        first = next(c for c in two.spec["features"] if c["type"] == "conv1d")
+        assert first["in_channels"] == 2
+        # only the first convolution's weights grow: by out_channels * kernel_size
+        assert two.n_params - one.n_params == first["out_channels"] * first["kernel_size"]
+        x = np.random.default_rng(0).standard_normal((3, 2, 187))
+        assert two.eval().forward(x).shape == (3, 5)
+        with pytest.raises(ValueError, match=r"shape \(N, 2, 187\)"):
+            two.forward(x[:, 0])
+        assert nn.build(json.loads(json.dumps(two.spec))).spec == two.spec
+        assert nn.ARCHITECTURES[name](input_channels=2) == two.spec
+
+    def test_bad_input_channels(self):
+        with pytest.raises(ValueError, match="input_channels=0"):
+            nn.build("kachuee2018", input_channels=0)
 
     def test_float64(self):
         model = nn.build("kachuee2018", dtype=np.float64)

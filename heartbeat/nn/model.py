@@ -53,15 +53,18 @@ def mlp_head(in_features: int, n_classes: int, *, hidden: int = 64,
     ]
 
 
-def kachuee2018(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) -> dict:
+def kachuee2018(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0,
+                input_channels: int = 1) -> dict:
     """Spec of the residual CNN of Kachuee, Fazeli & Sarrafzadeh (ICHI 2018).
 
-    conv(1 -> 32, k5, same); five residual blocks ``x -> ReLU(x + conv(ReLU(conv(x))))``
-    (32 channels, k5, same) each followed by max-pool (k5, stride 2), taking 187 samples
-    to 92, 44, 20, 8, 2; flatten (64); Dense 32 + ReLU; Dense 32; Dense `n_classes`.
-    55,013 parameters for 5 classes and 187 samples.
+    conv(`input_channels` -> 32, k5, same); five residual blocks
+    ``x -> ReLU(x + conv(ReLU(conv(x))))`` (32 channels, k5, same) each followed by
+    max-pool (k5, stride 2), taking 187 samples to 92, 44, 20, 8, 2; flatten (64);
+    Dense 32 + ReLU; Dense 32; Dense `n_classes`.
+    55,013 parameters for 5 classes, 187 samples and 1 input channel (each more
+    input channel adds 160).
     """
-    features: list[dict] = [conv_spec(1, 32, 5)]
+    features: list[dict] = [conv_spec(input_channels, 32, 5)]
     length = input_length
     for _ in range(5):
         features += [
@@ -79,18 +82,20 @@ def kachuee2018(n_classes: int = 5, input_length: int = 187, extra_inputs: int =
         {"type": "dense", "in_features": 32, "out_features": n_classes},
     ]
     return _spec("kachuee2018", n_classes, input_length, extra_inputs, features, head,
-                 min_length=length)
+                 min_length=length, input_channels=input_channels)
 
 
-def cnn_mlp(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) -> dict:
+def cnn_mlp(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0,
+            input_channels: int = 1) -> dict:
     """Spec of a plain CNN with an MLP head.
 
-    Three [conv (k7, k5, k3; 16, 32, 64 channels, same) + ReLU, max-pool 2] stages,
-    flatten, Dense 64 + ReLU, dropout 0.3, Dense `n_classes` (103,525 parameters for
-    5 classes and 187 samples).
+    Three [conv (k7, k5, k3; 16, 32, 64 channels, same) + ReLU, max-pool 2] stages
+    (the first reads `input_channels` channels), flatten, Dense 64 + ReLU, dropout
+    0.3, Dense `n_classes` (103,525 parameters for 5 classes, 187 samples and one
+    input channel).
     """
     features: list[dict] = []
-    length, c_in = input_length, 1
+    length, c_in = input_length, input_channels
     for c_out, k in ((16, 7), (32, 5), (64, 3)):
         features += [
             conv_spec(c_in, c_out, k, activation="relu"),
@@ -100,18 +105,20 @@ def cnn_mlp(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) 
     features.append({"type": "flatten"})
     head = mlp_head(c_in * length + extra_inputs, n_classes)
     return _spec("cnn_mlp", n_classes, input_length, extra_inputs, features, head,
-                 min_length=length)
+                 min_length=length, input_channels=input_channels)
 
 
-def cnn4_dense4(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) -> dict:
+def cnn4_dense4(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0,
+                input_channels: int = 1) -> dict:
     """Spec of a CNN with four convolution and four dense layers.
 
     Four [conv (k5, same) + batch-norm + ReLU, max-pool 2] stages with 32, 32, 64, 64
-    channels, flatten, Dense 128 + ReLU + dropout 0.3, Dense 64 + ReLU, Dense 32 + ReLU,
-    Dense `n_classes` (137,317 parameters for 5 classes and 187 samples).
+    channels (the first reads `input_channels` channels), flatten, Dense 128 + ReLU +
+    dropout 0.3, Dense 64 + ReLU, Dense 32 + ReLU, Dense `n_classes` (137,317
+    parameters for 5 classes, 187 samples and one input channel).
     """
     features: list[dict] = []
-    length, c_in = input_length, 1
+    length, c_in = input_length, input_channels
     for c_out in (32, 32, 64, 64):
         features += [
             conv_spec(c_in, c_out, 5),
@@ -132,21 +139,22 @@ def cnn4_dense4(n_classes: int = 5, input_length: int = 187, extra_inputs: int =
         {"type": "dense", "in_features": 32, "out_features": n_classes},
     ]
     return _spec("cnn4_dense4", n_classes, input_length, extra_inputs, features, head,
-                 min_length=length)
+                 min_length=length, input_channels=input_channels)
 
 
-def large_kernel(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0) -> dict:
+def large_kernel(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0,
+                 input_channels: int = 1) -> dict:
     """Spec of a large-kernel CNN with an upsampling front end.
 
-    Nearest upsampling x2, conv (1 -> 16, k31, stride 2, same) + ReLU (back to the input
-    length, but each output sees 31 half-samples), max-pool 2, conv (16 -> 32, k15) +
-    ReLU, max-pool 2, conv (32 -> 64, k7) + ReLU, average-pool 2, flatten, Dense 64 +
-    ReLU, dropout 0.3, Dense `n_classes` (117,221 parameters for 5 classes and 187
-    samples).
+    Nearest upsampling x2 (of every input channel), conv (`input_channels` -> 16, k31,
+    stride 2, same) + ReLU (back to the input length, but each output sees 31
+    half-samples), max-pool 2, conv (16 -> 32, k15) + ReLU, max-pool 2, conv (32 -> 64,
+    k7) + ReLU, average-pool 2, flatten, Dense 64 + ReLU, dropout 0.3, Dense
+    `n_classes` (117,221 parameters for 5 classes, 187 samples and one input channel).
     """
     features: list[dict] = [{"type": "upsample1d", "scale": 2}]
     length = -(-(2 * input_length) // 2)
-    c_in = 1
+    c_in = input_channels
     for c_out, k, stride, pool in ((16, 31, 2, "maxpool1d"), (32, 15, 1, "maxpool1d"),
                                    (64, 7, 1, "avgpool1d")):
         features += [
@@ -157,14 +165,18 @@ def large_kernel(n_classes: int = 5, input_length: int = 187, extra_inputs: int 
     features.append({"type": "flatten"})
     head = mlp_head(c_in * length + extra_inputs, n_classes)
     return _spec("large_kernel", n_classes, input_length, extra_inputs, features, head,
-                 min_length=length)
+                 min_length=length, input_channels=input_channels)
 
 
-def _spec(name, n_classes, input_length, extra_inputs, features, head, min_length) -> dict:
+def _spec(name, n_classes, input_length, extra_inputs, features, head, min_length,
+          input_channels=1) -> dict:
+    if isinstance(input_channels, bool) or not isinstance(input_channels, (int, np.integer)) \
+            or input_channels < 1:
+        raise ValueError(f"{name}: {input_channels=} must be a positive integer")
     if min_length < 1:
         raise ValueError(f"{name}: input_length={input_length} is too short for the "
                          "architecture's pooling stages")
-    return {"format": SPEC_FORMAT, "name": name, "input_channels": 1,
+    return {"format": SPEC_FORMAT, "name": name, "input_channels": int(input_channels),
             "input_length": int(input_length), "n_classes": int(n_classes),
             "extra_inputs": int(extra_inputs), "features": features, "head": head}
 
@@ -420,7 +432,7 @@ def _check_spec(spec: Any) -> dict:
 
 def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int = 0,
           dtype: Any = np.float32, input_length: int = 187, extra_inputs: int = 0,
-          backend: str = "auto") -> Model:
+          input_channels: int = 1, backend: str = "auto") -> Model:
     """Build a freshly initialised model from an architecture name or a spec.
 
     Parameters
@@ -437,6 +449,9 @@ def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int =
         Precision of parameters and computation.
     input_length, extra_inputs : int
         Beat length and number of extra features, for a named architecture.
+    input_channels : int, default 1
+        Channels of each input beat, for a named architecture (2 for the beat plus
+        its record context, :func:`heartbeat.context.with_context`).
     backend : {"auto", "numba", "numpy"}
         Kernel backend.
 
@@ -467,7 +482,8 @@ def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int =
             raise ValueError(f"{n_classes=} must be an integer >= 2")
         spec = ARCHITECTURES[name_or_spec](n_classes=n_classes or 5,
                                            input_length=input_length,
-                                           extra_inputs=extra_inputs)
+                                           extra_inputs=extra_inputs,
+                                           input_channels=input_channels)
     else:
         spec = name_or_spec
         if isinstance(spec, dict) and n_classes is not None and \
