@@ -39,6 +39,7 @@ import numpy as np
 
 import heartbeat.nn as nn
 from heartbeat import datasets
+from heartbeat.context import with_context
 from heartbeat.metrics import classification_report
 from heartbeat.train import fit, parameterised_layers, with_n_classes
 
@@ -100,17 +101,15 @@ def beat_keys(data: datasets.BeatSet) -> np.ndarray:
 def prepare_template(beats: datasets.BeatSet, k: int) -> None:
     """Second input channel: each beat minus the median of its record's 2k+1 nearest beats.
 
+    The channel comes from :func:`heartbeat.context.with_context` (as in
+    ``BeatClassifier(context=k)``); the median window is edge-padded at a record's ends.
+
     The median needs no labels (a deployed classifier has the same unlabelled beats of
     the recording it classifies); it shows the network what is usual for this patient.
     """
+    by_time = np.lexsort((beats.sample, beats.record))  # by record, then time
     x2 = np.empty((len(beats), 2, beats.x.shape[1]), np.float32)
-    x2[:, 0] = beats.x
-    for record in np.unique(beats.record):
-        rows = np.flatnonzero(beats.record == record)
-        rows = rows[np.argsort(beats.sample[rows], kind="stable")]
-        padded = np.pad(beats.x[rows], ((k, k), (0, 0)), mode="edge")
-        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1, axis=0)
-        x2[rows, 1] = beats.x[rows] - np.median(windows, axis=-1)
+    x2[by_time] = with_context(beats.x[by_time], k, beats.record[by_time])
     keys = beat_keys(beats)
     order = np.argsort(keys)
     TEMPLATE.update(keys=keys[order], x=x2[order])
@@ -134,11 +133,8 @@ def fit_data(model, train: datasets.BeatSet, val: datasets.BeatSet) -> dict:
 
 
 def build_model(args, n_classes: int):
-    spec = nn.ARCHITECTURES[args.architecture](n_classes, extra_inputs=3 if args.rr else 0)
-    if args.template:
-        if spec["features"][0]["type"] != "conv1d":
-            raise SystemExit("--template needs a network that starts with a convolution")
-        spec["input_channels"] = spec["features"][0]["in_channels"] = 2
+    spec = nn.ARCHITECTURES[args.architecture](n_classes, extra_inputs=3 if args.rr else 0,
+                                               input_channels=2 if args.template else 1)
     return nn.build(spec, seed=args.seed)
 
 
