@@ -50,6 +50,7 @@ _DEFAULTS: dict[str, Any] = {
     "architecture": "kachuee2018",
     "use_rr": True,
     "context": 0,
+    "log_rr": False,
     "epochs": 10,
     "batch_size": 64,
     "sampler": "balanced",
@@ -251,7 +252,7 @@ def _check_params(params: dict[str, Any]) -> None:
     if "architecture" in p and p["architecture"] not in ARCHITECTURES:
         raise ValueError(f"architecture={p['architecture']!r} is unknown; choose one of "
                          f"{', '.join(ARCHITECTURES)}")
-    for key in ("use_rr", "quiet"):
+    for key in ("use_rr", "log_rr", "quiet"):
         if key in p and not isinstance(p[key], (bool, np.bool_)):
             raise TypeError(f"{key} must be True or False, got {p[key]!r}")
     if "context" in p and (isinstance(p["context"], bool)
@@ -299,6 +300,11 @@ class BeatClassifier:
         before its dense head.  They help tell premature (S, V) beats from normal ones
         across patients, but then the inputs must carry R-peak times (a ``Beats`` or a
         ``BeatSet``, not a bare array).
+    log_rr : bool, default False
+        Feed the network the logarithms of the RR features (the model applies them,
+        ``heartbeat.nn.build(extra_transform="log")``), so that the prematurity of a
+        beat, previous RR / local mean RR, becomes a difference the network can read
+        directly.  Only with ``use_rr=True``.
     context : int, default 0
         When ``K > 0``, give the network a second input channel: each beat minus the
         elementwise median of the 2K+1 nearest beats of the same recording
@@ -358,6 +364,7 @@ class BeatClassifier:
         architecture: str = "kachuee2018",
         *,
         use_rr: bool = True,
+        log_rr: bool = False,
         context: int = 0,
         epochs: int = 10,
         batch_size: int = 64,
@@ -370,7 +377,8 @@ class BeatClassifier:
         quiet: bool = True,
     ) -> None:
         params = {
-            "architecture": architecture, "use_rr": use_rr, "context": context,
+            "architecture": architecture, "use_rr": use_rr, "log_rr": log_rr,
+            "context": context,
             "epochs": epochs,
             "batch_size": batch_size, "sampler": sampler, "learning_rate": learning_rate,
             "early_stopping": early_stopping, "validation_fraction": validation_fraction,
@@ -528,7 +536,9 @@ class BeatClassifier:
 
         model = nn.build(self.architecture, n_classes=len(classes), seed=self.seed,
                          extra_inputs=RR_FEATURES if self.use_rr else 0,
-                         input_channels=2 if self.context else 1, backend=self.backend)
+                         input_channels=2 if self.context else 1,
+                         extra_transform="log" if self.use_rr and self.log_rr else None,
+                         backend=self.backend)
         history = train_mod.fit(
             model, waveforms[train_idx], labels[train_idx],
             extra=None if rr is None else rr[train_idx],

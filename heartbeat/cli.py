@@ -129,7 +129,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 # any of them (flat, or under a [train] table) and the command line overrides both.
 _TRAIN_DEFAULTS: dict[str, object] = {
     "data_dir": "", "records": [], "split": "all", "validation_records": [],
-    "architecture": "kachuee2018", "use_rr": True, "context": 0, "epochs": 10,
+    "architecture": "kachuee2018", "use_rr": True, "log_rr": False, "context": 0,
+    "epochs": 10,
     "batch_size": 64, "sampler": "balanced", "learning_rate": 1e-3, "early_stopping": 3,
     "validation_fraction": 0.1, "seed": 0, "peaks": "annotations", "cache_dir": "",
     "out": "", "quiet": False,
@@ -179,7 +180,7 @@ def _train_options(args: argparse.Namespace) -> dict:
         options.update(_read_toml(args.config))
     for key in _TRAIN_DEFAULTS:
         value = getattr(args, key, None)
-        if value is not None and value is not False:
+        if value is not None:  # given on the command line (--no-rr gives False)
             options[key] = value
     if not options["data_dir"]:
         raise ValueError("pass --data-dir DIR (a folder with the MIT-BIH records; get "
@@ -214,7 +215,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     # parameters are checked before the (slow) beat extraction
     es = options["early_stopping"]
     clf = BeatClassifier(
-        options["architecture"], use_rr=options["use_rr"], context=options["context"],
+        options["architecture"], use_rr=options["use_rr"], log_rr=options["log_rr"],
+        context=options["context"],
         epochs=options["epochs"], batch_size=options["batch_size"], sampler=options["sampler"],
         learning_rate=float(options["learning_rate"]), early_stopping=es if es else None,
         validation_fraction=float(options["validation_fraction"]), seed=options["seed"],
@@ -239,7 +241,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     out = clf.save(options["out"])
     counts = clf.info["train_class_counts"]
     print(f"trained {options['architecture']} (use_rr={options['use_rr']}, "
-          f"context={options['context']}) on "
+          f"log_rr={options['log_rr']}, context={options['context']}) on "
           f"{clf.info['n_train']} beats ({clf.info['n_validation']} held out for early "
           f"stopping) of {len(records) - len(held_out)} records "
           f"({', '.join(f'{c} {k}' for c, k in counts.items())}) in {elapsed:.0f} s; "
@@ -495,6 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="network (default kachuee2018)")
     tr.add_argument("--rr", dest="use_rr", action=argparse.BooleanOptionalAction,
                     default=None, help="use RR-interval features (default yes)")
+    tr.add_argument("--log-rr", dest="log_rr", action=argparse.BooleanOptionalAction,
+                    default=None, help="the network reads the logarithms of the RR "
+                    "features (default no)")
     tr.add_argument("--context", type=int, metavar="K",
                     help="second input channel: each beat minus the median of the 2K+1 "
                     "nearest beats of its record (no labels used); 0 = off (default 0)")

@@ -643,3 +643,15 @@ class TestCLI:
         assert main(["demo", "--detectors", "robust"]) == 0
         out = capsys.readouterr().out
         assert out.count("found/annotated") == 2 and "label agreement" in out
+
+
+def test_log_rr_model_reads_the_logarithms_and_survives_save_load(tiny_set, tmp_path):
+    clf = BeatClassifier("cnn_mlp", log_rr=True, context=2, epochs=1, batch_size=16,
+                         seed=2).fit(tiny_set)
+    assert clf.model_.spec["extra_transform"] == "log"
+    assert clf.info["params"]["log_rr"] is True
+    again = BeatClassifier.load(clf.save(tmp_path / "log.npz"))
+    assert again.log_rr is True and again.model_.spec["extra_transform"] == "log"
+    np.testing.assert_array_equal(again.predict_proba(tiny_set), clf.predict_proba(tiny_set))
+    assert BeatClassifier("cnn_mlp", use_rr=False, log_rr=True, epochs=1,
+                          batch_size=16).fit(tiny_set).model_.spec.get("extra_transform") is None

@@ -44,3 +44,16 @@ class TestSegment:
     def test_missing_out_is_a_usage_error(self):
         with pytest.raises(SystemExit):
             main(["segment", "x.npy"])
+
+
+def test_train_command_line_flags_override_the_config_both_ways(tmp_path):
+    from heartbeat.cli import _train_options, build_parser
+
+    config = tmp_path / "train.toml"
+    config.write_text('data_dir = "d"\nout = "m.npz"\nuse_rr = true\nlog_rr = true\n')
+    parser = build_parser()
+    options = _train_options(parser.parse_args(["train", "--config", str(config)]))
+    assert options["use_rr"] is True and options["log_rr"] is True
+    options = _train_options(parser.parse_args(
+        ["train", "--config", str(config), "--no-rr", "--no-log-rr"]))
+    assert options["use_rr"] is False and options["log_rr"] is False

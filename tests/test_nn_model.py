@@ -223,3 +223,33 @@ class TestTraining:
         b.backward(np.ones((16, 5), np.float32))
         for ga, gb in zip(a.grads(), b.grads(), strict=True):
             np.testing.assert_allclose(ga, gb, rtol=1e-3, atol=1e-4)
+
+
+def test_log_extra_transform_feeds_the_head_the_logarithms():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 187)).astype(np.float64)
+    rr = rng.uniform(0.5, 2.0, (3, 3))
+    logged = nn.build("kachuee2018", extra_inputs=3, extra_transform="log", dtype=np.float64)
+    plain = nn.build("kachuee2018", extra_inputs=3, dtype=np.float64)
+    assert logged.spec["extra_transform"] == "log" and "extra_transform" not in plain.spec
+    np.testing.assert_allclose(logged.forward(x, rr), plain.forward(x, np.log(rr)))
+    # d loss / d rr = d loss / d log(rr) / rr
+    dout = rng.standard_normal((3, 5))
+    logged.backward(dout, input_grad=False)
+    plain.backward(dout, input_grad=False)
+    np.testing.assert_allclose(logged.dextra, plain.dextra / rr)
+    again = nn.build(json.loads(json.dumps(logged.spec)), dtype=np.float64)
+    assert again.spec == logged.spec
+
+
+def test_log_extra_transform_rejects_bad_use():
+    with pytest.raises(ValueError, match="extra_inputs > 0"):
+        nn.build("kachuee2018", extra_transform="log")
+    with pytest.raises(ValueError, match="extra_transform"):
+        nn.build("kachuee2018", extra_inputs=3, extra_transform="sqrt")
+    model = nn.build("kachuee2018", extra_inputs=3, extra_transform="log")
+    with pytest.raises(ValueError, match="must all be > 0"):
+        model.forward(np.zeros((1, 187)), np.zeros((1, 3)))
+    spec = dict(model.spec, extra_transform="exp")
+    with pytest.raises(ValueError, match="extra_transform"):
+        nn.build(spec)

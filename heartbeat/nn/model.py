@@ -181,6 +181,9 @@ def _spec(name, n_classes, input_length, extra_inputs, features, head, min_lengt
             "extra_inputs": int(extra_inputs), "features": features, "head": head}
 
 
+EXTRA_TRANSFORMS: tuple[str, ...] = ("log",)
+"""Transforms a spec may apply to its extra inputs (``spec["extra_transform"]``)."""
+
 ARCHITECTURES: dict[str, Callable[..., dict]] = {
     "kachuee2018": kachuee2018,
     "cnn_mlp": cnn_mlp,
@@ -347,6 +350,12 @@ class Model:
             if extra.shape != (x.shape[0], k):
                 raise ValueError(f"extra must have shape ({x.shape[0]}, {k}), got "
                                  f"{extra.shape=}")
+            self._extra = extra
+            if spec.get("extra_transform") == "log":
+                if not (extra > 0).all():
+                    raise ValueError("this model takes the logarithm of its extra inputs "
+                                     "(RR ratios), so they must all be > 0")
+                extra = np.log(extra)
             h = np.concatenate([h, extra], axis=1)  # (N, D + k)
         elif extra is not None:
             raise ValueError("extra was given but the model has extra_inputs=0")
@@ -362,6 +371,8 @@ class Model:
         """
         dh = self.head.backward(np.asarray(dout, dtype=self.dtype))  # (N, D + k)
         self.dextra = dh[:, self._n_feat:] if self.spec["extra_inputs"] else None
+        if self.dextra is not None and self.spec.get("extra_transform") == "log":
+            self.dextra = self.dextra / self._extra  # d log(e) / de = 1 / e
         dh = dh[:, : self._n_feat]
         first = self.features.layers[0]
         if hasattr(first, "need_dx"):  # layers that can skip their input gradient
@@ -417,8 +428,12 @@ def _check_spec(spec: Any) -> dict:
         raise ValueError(f"spec must be JSON-serialisable: {exc}") from None
     keys = {"format", "name", "input_channels", "input_length", "n_classes", "extra_inputs",
             "features", "head"}
-    if set(spec) != keys:
-        raise ValueError(f"spec keys must be {sorted(keys)}, got {sorted(spec)}")
+    if not keys <= set(spec) <= keys | {"extra_transform"}:
+        raise ValueError(f"spec keys must be {sorted(keys)} and optionally "
+                         f"'extra_transform', got {sorted(spec)}")
+    if spec.get("extra_transform", "log") not in EXTRA_TRANSFORMS:
+        raise ValueError(f"spec['extra_transform']={spec['extra_transform']!r} is not one "
+                         f"of {EXTRA_TRANSFORMS}")
     if spec["format"] != SPEC_FORMAT:
         raise ValueError(f"spec format {spec['format']!r} is not supported (expected "
                          f"{SPEC_FORMAT})")
@@ -432,7 +447,8 @@ def _check_spec(spec: Any) -> dict:
 
 def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int = 0,
           dtype: Any = np.float32, input_length: int = 187, extra_inputs: int = 0,
-          input_channels: int = 1, backend: str = "auto") -> Model:
+          input_channels: int = 1, extra_transform: str | None = None,
+          backend: str = "auto") -> Model:
     """Build a freshly initialised model from an architecture name or a spec.
 
     Parameters
@@ -452,6 +468,10 @@ def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int =
     input_channels : int, default 1
         Channels of each input beat, for a named architecture (2 for the beat plus
         its record context, :func:`heartbeat.context.with_context`).
+    extra_transform : {None, "log"}
+        ``"log"``: the model feeds the logarithms of its extra inputs to the head, so
+        ratios such as previous RR / local mean RR become differences (stored in the
+        spec; the caller still passes the plain values, which must be > 0).
     backend : {"auto", "numba", "numpy"}
         Kernel backend.
 
@@ -484,6 +504,11 @@ def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int =
                                            input_length=input_length,
                                            extra_inputs=extra_inputs,
                                            input_channels=input_channels)
+        if extra_transform is not None:
+            if extra_transform not in EXTRA_TRANSFORMS or not extra_inputs:
+                raise ValueError(f"{extra_transform=} needs extra_inputs > 0 and must be "
+                                 f"one of {EXTRA_TRANSFORMS}")
+            spec["extra_transform"] = extra_transform
     else:
         spec = name_or_spec
         if isinstance(spec, dict) and n_classes is not None and \
