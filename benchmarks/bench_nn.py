@@ -154,7 +154,7 @@ def _rss_child(impl: str, kind: str, batch: int, seconds: float) -> None:
     print(_vm_hwm_mb())
 
 
-def _worker(impl: str, seconds: float) -> None:
+def _worker(impl: str, seconds: float, threads: int) -> None:
     """Serve timing requests ``kind batch`` from stdin, one line of beats/s each.
 
     Each implementation runs in its own process, so BLAS / OpenMP worker threads of
@@ -163,7 +163,7 @@ def _worker(impl: str, seconds: float) -> None:
     if impl == "torch":
         import torch
 
-        torch.set_num_threads(2)
+        torch.set_num_threads(threads)
     runners = {}
     for line in sys.stdin:
         kind, batch = line.split()
@@ -176,10 +176,13 @@ def _worker(impl: str, seconds: float) -> None:
 class Worker:
     """A timing subprocess for one implementation."""
 
-    def __init__(self, impl: str, seconds: float) -> None:
+    def __init__(self, impl: str, seconds: float, threads: int) -> None:
+        # BLAS reads its thread count when NumPy is imported: set it for the child
+        env = os.environ | {"OPENBLAS_NUM_THREADS": str(threads),
+                            "OMP_NUM_THREADS": str(threads)}
         self.proc = subprocess.Popen([sys.executable, __file__, "--worker", impl,
-                                      str(seconds)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+                                      str(seconds), str(threads)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, env=env)
 
     def measure(self, kind: str, batch: int) -> float:
         self.proc.stdin.write(f"{kind} {batch}\n")
@@ -236,7 +239,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="interleaved rounds (median)")
     ap.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     ap.add_argument("--rss", nargs=4, help=argparse.SUPPRESS)
-    ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=2,
+                    help="BLAS / PyTorch threads of each implementation (default 2)")
     ap.add_argument("--profile", action="store_true",
                     help="only profile heartbeat's batch-128 training step (cProfile)")
     args = ap.parse_args()
@@ -244,7 +249,7 @@ def main() -> None:
         profile_train_step()
         return
     if args.worker:
-        _worker(args.worker[0], float(args.worker[1]))
+        _worker(args.worker[0], float(args.worker[1]), int(args.worker[2]))
         return
     if args.rss:
         impl, kind, batch, seconds = args.rss
@@ -263,7 +268,7 @@ def main() -> None:
 
     load_before = _loadavg()
     impls = ("heartbeat", "torch") if have_torch else ("heartbeat",)
-    workers = {impl: Worker(impl, args.seconds) for impl in impls}
+    workers = {impl: Worker(impl, args.seconds, args.threads) for impl in impls}
     plan = [(i, k, b) for k, b in CASES for i in impls]
     plan += [("heartbeat", k, b) for k, b in EXTRA_CASES]
     speeds: dict[tuple, list[float]] = {key: [] for key in plan}
@@ -281,7 +286,7 @@ def main() -> None:
                     "machine": machine(), "python": platform.python_version(),
                     "numpy": np.__version__, "torch_version": torch_version,
                     "backend": nn.build("kachuee2018").backend,
-                    "repeats": args.repeats, "seconds": args.seconds}
+                    "repeats": args.repeats, "seconds": args.seconds, "threads": args.threads}
     for impl in impls:
         part = {}
         for kind, batch in CASES + EXTRA_CASES:
