@@ -30,13 +30,14 @@ sys.path.insert(0, str(REPO))
 
 from heartbeat.cli import main  # noqa: E402
 
-COMMON = ["--architecture", "kachuee2018", "--rr", "--batch-size", "64",
-          "--sampler", "balanced", "--learning-rate", "0.001", "--seed", "0"]
+COMMON = ["--architecture", "kachuee2018", "--rr", "--log-rr", "--context", "20",
+          "--batch-size", "64", "--sampler", "balanced", "--learning-rate", "0.001",
+          "--seed", "0"]
 MODELS = {
     "mitbih-ds1": ["--split", "ds1", "--validation-records", "114", "124", "207",
-                   "--epochs", "6", "--early-stopping", "3"],
+                   "--epochs", "12", "--early-stopping", "3"],
     "mitbih-all": ["--split", "all", "--validation-fraction", "0.1",
-                   "--epochs", "3", "--early-stopping", "2"],
+                   "--epochs", "10", "--early-stopping", "3"],
 }
 
 
