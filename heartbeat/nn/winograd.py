@@ -69,6 +69,13 @@ G = np.vstack([
 ])  # (8, 5): kernel -> transform points
 
 
+# The entries of B^T and A^T as float32 constants for the Numba kernels (Numba freezes
+# module globals): float32 arithmetic on float32 data, exact values on float64 data.
+ZERO, K1_8, K1_4, K1_2 = np.float32(0), np.float32(1 / 8), np.float32(1 / 4), np.float32(1 / 2)
+K5_4, K2, K5_2, K4 = np.float32(5 / 4), np.float32(2), np.float32(5 / 2), np.float32(4)
+K17_4, K5, K21_4, K8 = np.float32(17 / 4), np.float32(5), np.float32(21 / 4), np.float32(8)
+
+
 def applies(kernel_size: int, stride: int, dilation: int, in_channels: int) -> bool:
     """Return True when a convolution with these settings runs through Winograd F(4, 5)."""
     return (kernel_size == KERNEL_SIZE and stride == 1 and dilation == 1
@@ -89,9 +96,6 @@ def _input_transform_nb(xp, v):  # pragma: no cover - compiled by Numba
     # xp (N, 4 T + 4, C) zero-padded input -> v (8, N * T, C); tile t reads xp[4t:4t+8]
     n_batch, _, n_ch = xp.shape
     n_tiles = v.shape[1] // n_batch
-    k21_4, k17_4, k5_2 = np.float32(5.25), np.float32(4.25), np.float32(2.5)
-    k5_4, k1_2, k1_4 = np.float32(1.25), np.float32(0.5), np.float32(0.25)
-    k2, k4, k5 = np.float32(2.0), np.float32(4.0), np.float32(5.0)
     for n in range(n_batch):
         for t in range(n_tiles):
             row = n * n_tiles + t
@@ -99,17 +103,17 @@ def _input_transform_nb(xp, v):  # pragma: no cover - compiled by Numba
             for c in range(n_ch):
                 d0, d1, d2, d3 = xp[n, s, c], xp[n, s + 1, c], xp[n, s + 2, c], xp[n, s + 3, c]
                 d4, d5, d6, d7 = xp[n, s + 4, c], xp[n, s + 5, c], xp[n, s + 6, c], xp[n, s + 7, c]
-                even1, odd1 = d2 + d6 - k17_4 * d4, d1 + d5 - k17_4 * d3
-                even2, odd2 = k1_4 * d2 - k5_4 * d4 + d6, k1_2 * d1 - k5_2 * d3 + k2 * d5
-                even3, odd3 = k4 * d2 - k5 * d4 + d6, k2 * d1 - k5_2 * d3 + k1_2 * d5
-                v[0, row, c] = d6 - d0 + k21_4 * (d2 - d4)
+                even1, odd1 = d2 + d6 - K17_4 * d4, d1 + d5 - K17_4 * d3
+                even2, odd2 = K1_4 * d2 - K5_4 * d4 + d6, K1_2 * d1 - K5_2 * d3 + K2 * d5
+                even3, odd3 = K4 * d2 - K5 * d4 + d6, K2 * d1 - K5_2 * d3 + K1_2 * d5
+                v[0, row, c] = d6 - d0 + K21_4 * (d2 - d4)
                 v[1, row, c] = even1 + odd1
                 v[2, row, c] = even1 - odd1
                 v[3, row, c] = even2 + odd2
                 v[4, row, c] = even2 - odd2
                 v[5, row, c] = even3 + odd3
                 v[6, row, c] = even3 - odd3
-                v[7, row, c] = d7 - d1 + k21_4 * (d3 - d5)
+                v[7, row, c] = d7 - d1 + K21_4 * (d3 - d5)
 
 
 def _input_transform_np(xp, v):
@@ -124,9 +128,6 @@ def _input_grad_nb(dv, dxp):  # pragma: no cover - compiled by Numba
     # dv (8, N * T, C) -> dxp (N, 4 T + 4, C); overlapping tiles add up
     n_batch, _, n_ch = dxp.shape
     n_tiles = dv.shape[1] // n_batch
-    k21_4, k17_4, k5_2 = np.float32(5.25), np.float32(4.25), np.float32(2.5)
-    k5_4, k1_2, k1_4 = np.float32(1.25), np.float32(0.5), np.float32(0.25)
-    k2, k4, k5 = np.float32(2.0), np.float32(4.0), np.float32(5.0)
     for n in range(n_batch):
         dxp[n] = 0.0
         for t in range(n_tiles):
@@ -138,11 +139,11 @@ def _input_grad_nb(dv, dxp):  # pragma: no cover - compiled by Numba
                 s34, d34 = dv[3, row, c] + dv[4, row, c], dv[3, row, c] - dv[4, row, c]
                 s56, d56 = dv[5, row, c] + dv[6, row, c], dv[5, row, c] - dv[6, row, c]
                 dxp[n, s, c] -= g0
-                dxp[n, s + 1, c] += d12 + k1_2 * d34 + k2 * d56 - g7
-                dxp[n, s + 2, c] += k21_4 * g0 + s12 + k1_4 * s34 + k4 * s56
-                dxp[n, s + 3, c] += k21_4 * g7 - k17_4 * d12 - k5_2 * (d34 + d56)
-                dxp[n, s + 4, c] -= k21_4 * g0 + k17_4 * s12 + k5_4 * s34 + k5 * s56
-                dxp[n, s + 5, c] += d12 + k2 * d34 + k1_2 * d56 - k21_4 * g7
+                dxp[n, s + 1, c] += d12 + K1_2 * d34 + K2 * d56 - g7
+                dxp[n, s + 2, c] += K21_4 * g0 + s12 + K1_4 * s34 + K4 * s56
+                dxp[n, s + 3, c] += K21_4 * g7 - K17_4 * d12 - K5_2 * (d34 + d56)
+                dxp[n, s + 4, c] -= K21_4 * g0 + K17_4 * s12 + K5_4 * s34 + K5 * s56
+                dxp[n, s + 5, c] += d12 + K2 * d34 + K1_2 * d56 - K21_4 * g7
                 dxp[n, s + 6, c] += g0 + s12 + s34 + s56
                 dxp[n, s + 7, c] += g7
 
@@ -162,9 +163,6 @@ def _output_transform_nb(mm, b, relu, out):  # pragma: no cover - compiled by Nu
     # mm (8, N * T, C) -> out (N, L_out, C) = A^T mm + b (ReLU); the last tile is cut
     n_batch, l_out, n_ch = out.shape
     n_tiles = mm.shape[1] // n_batch
-    k2, k4, k8 = np.float32(2.0), np.float32(4.0), np.float32(8.0)
-    k1_2, k1_4, k1_8 = np.float32(0.5), np.float32(0.25), np.float32(0.125)
-    zero = np.float32(0.0)
     tail = np.empty((4, n_ch), dtype=out.dtype)  # a cut tile is written here first
     for n in range(n_batch):
         for t in range(n_tiles):
@@ -176,12 +174,12 @@ def _output_transform_nb(mm, b, relu, out):  # pragma: no cover - compiled by Nu
                 s34, d34 = mm[3, row, c] + mm[4, row, c], mm[3, row, c] - mm[4, row, c]
                 s56, d56 = mm[5, row, c] + mm[6, row, c], mm[5, row, c] - mm[6, row, c]
                 y[s, c] = b[c] + mm[0, row, c] + s12 + s34 + s56
-                y[s + 1, c] = b[c] + d12 + k2 * d34 + k1_2 * d56
-                y[s + 2, c] = b[c] + s12 + k4 * s34 + k1_4 * s56
-                y[s + 3, c] = b[c] + d12 + k8 * d34 + k1_8 * d56 + mm[7, row, c]
+                y[s + 1, c] = b[c] + d12 + K2 * d34 + K1_2 * d56
+                y[s + 2, c] = b[c] + s12 + K4 * s34 + K1_4 * s56
+                y[s + 3, c] = b[c] + d12 + K8 * d34 + K1_8 * d56 + mm[7, row, c]
                 if relu:
                     for a in range(s, s + 4):
-                        y[a, c] = y[a, c] if y[a, c] > zero else zero
+                        y[a, c] = y[a, c] if y[a, c] > ZERO else ZERO
             if n_rows < 4:
                 out[n, 4 * t : l_out] = tail[:n_rows]
 
@@ -200,9 +198,6 @@ def _output_grad_nb(dout, gate, relu, dmm, db):  # pragma: no cover - compiled b
     # dout (N, L_out, C), ReLU gate = output > 0 -> dmm (8, N * T, C); db = sum of dy
     n_batch, l_out, n_ch = dout.shape
     n_tiles = dmm.shape[1] // n_batch
-    k2, k4, k8 = np.float32(2.0), np.float32(4.0), np.float32(8.0)
-    k1_2, k1_4, k1_8 = np.float32(0.5), np.float32(0.25), np.float32(0.125)
-    zero = np.float32(0.0)
     g = np.zeros(4, dtype=dout.dtype)  # the cut last tile
     db[:] = 0.0
     for n in range(n_batch):
@@ -215,20 +210,20 @@ def _output_grad_nb(dout, gate, relu, dmm, db):  # pragma: no cover - compiled b
                     g0, g1 = dout[n, s, c], dout[n, s + 1, c]
                     g2, g3 = dout[n, s + 2, c], dout[n, s + 3, c]
                     if relu:
-                        g0 = g0 if gate[n, s, c] > zero else zero
-                        g1 = g1 if gate[n, s + 1, c] > zero else zero
-                        g2 = g2 if gate[n, s + 2, c] > zero else zero
-                        g3 = g3 if gate[n, s + 3, c] > zero else zero
+                        g0 = g0 if gate[n, s, c] > ZERO else ZERO
+                        g1 = g1 if gate[n, s + 1, c] > ZERO else ZERO
+                        g2 = g2 if gate[n, s + 2, c] > ZERO else ZERO
+                        g3 = g3 if gate[n, s + 3, c] > ZERO else ZERO
                 else:  # the cut last tile: rows past L_out have no gradient
                     g[:] = 0.0
                     for a in range(n_rows):
-                        if not relu or gate[n, s + a, c] > zero:
+                        if not relu or gate[n, s + a, c] > ZERO:
                             g[a] = dout[n, s + a, c]
                     g0, g1, g2, g3 = g[0], g[1], g[2], g[3]
                 db[c] += g0 + g1 + g2 + g3
                 e1, o1 = g0 + g2, g1 + g3
-                e2, o2 = g0 + k4 * g2, k2 * g1 + k8 * g3
-                e3, o3 = g0 + k1_4 * g2, k1_2 * g1 + k1_8 * g3
+                e2, o2 = g0 + K4 * g2, K2 * g1 + K8 * g3
+                e3, o3 = g0 + K1_4 * g2, K1_2 * g1 + K1_8 * g3
                 dmm[0, row, c] = g0
                 dmm[1, row, c] = e1 + o1
                 dmm[2, row, c] = e1 - o1
