@@ -256,8 +256,10 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     n_batch, length, c_in = x.shape
     l_out, pad_left = K.conv_out_length(length, KERNEL_SIZE, 1, 1, padding)
     n_tiles = -(-l_out // TILE)
-    xp = np.zeros((n_batch, TILE * n_tiles + POINTS - TILE, c_in), dtype=x.dtype)
+    xp = np.empty((n_batch, TILE * n_tiles + POINTS - TILE, c_in), dtype=x.dtype)
+    xp[:, :pad_left] = 0  # zero only the padding: x fills the rest
     xp[:, pad_left : pad_left + length] = x
+    xp[:, pad_left + length :] = 0
     v = np.empty((POINTS, n_batch * n_tiles, c_in), dtype=x.dtype)
     _kernel("input_transform", backend)(xp, v)
     # (8, C_in, C_out), C-contiguous: np.matmul only hands contiguous stacks to BLAS
