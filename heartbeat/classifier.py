@@ -836,7 +836,7 @@ def classify(
     >>> ex = heartbeat.load_example("208")
     >>> result = heartbeat.classify(ex.signal[:, 0], ex.fs)
     >>> result
-    ClassifiedBeats(n_beats=207, N=109, S=1, V=65, F=30, Q=2)
+    ClassifiedBeats(n_beats=207, N=110, S=0, V=67, F=30, Q=0)
     >>> result.labels[:3].tolist(), result.probabilities.shape
     (['F', 'V', 'N'], (207, 5))
     """

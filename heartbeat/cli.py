@@ -129,6 +129,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 # any of them (flat, or under a [train] table) and the command line overrides both.
 _TRAIN_DEFAULTS: dict[str, object] = {
     "data_dir": "", "records": [], "split": "all", "validation_records": [],
+    "exclude_classes": [],
     "architecture": "kachuee2018", "use_rr": True, "log_rr": False, "context": 0,
     "epochs": 10,
     "batch_size": 64, "sampler": "balanced", "learning_rate": 1e-3, "early_stopping": 3,
@@ -212,6 +213,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     stray = sorted(set(held_out) - set(records))
     if stray:
         raise ValueError(f"validation_records {stray} are not among the training records")
+    from heartbeat.aami import CLASSES
+
+    unknown = sorted(set(options["exclude_classes"]) - set(CLASSES))
+    if unknown:
+        raise ValueError(f"exclude_classes {unknown} are not AAMI classes; choose from "
+                         f"{', '.join(CLASSES)}")
+    excluded = [CLASSES.index(c) for c in options["exclude_classes"]]
     # parameters are checked before the (slow) beat extraction
     es = options["early_stopping"]
     clf = BeatClassifier(
@@ -230,6 +238,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if held_out:
         mask = np.isin(beats.record, held_out)
         beats, validation = beats[~mask], beats[mask]
+    if excluded:  # e.g. the 8 Q beats of DS1, which balanced batches would repeat endlessly
+        beats = beats[~np.isin(beats.y, excluded)]
+        if validation is not None:
+            validation = validation[~np.isin(validation.y, excluded)]
     command = " ".join(["heartbeat", *(args.argv or [])])
     kept = {k: v for k, v in options.items() if k not in ("data_dir", "cache_dir", "quiet")}
     start = time.perf_counter()
@@ -492,6 +504,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--validation-records", dest="validation_records", nargs="+",
                     metavar="NAME", help="hold these records out for early stopping "
                     "(default: a stratified --validation-fraction of the beats)")
+    tr.add_argument("--exclude-classes", dest="exclude_classes", nargs="+",
+                    metavar="CLASS", help="leave out the beats of these AAMI classes "
+                    "(e.g. Q: DS1 holds only 8)")
     tr.add_argument("--architecture",
                     choices=["kachuee2018", "cnn_mlp", "cnn4_dense4", "large_kernel"],
                     help="network (default kachuee2018)")

@@ -626,6 +626,17 @@ class TestCLI:
             rows = list(csv.DictReader(fh))
         assert len(rows) == len(segment(load_example("100").signal[:, 0], 360.0))
 
+    def test_train_excluding_a_class(self, excerpt_dir, tmp_path, capsys):
+        out = tmp_path / "noq.npz"
+        assert main(["train", "--data-dir", str(excerpt_dir), "--records", "100", "208",
+                     "--architecture", "cnn_mlp", "--epochs", "1", "--quiet",
+                     "--exclude-classes", "V", "F", "--out", str(out)]) == 0
+        counts = BeatClassifier.load(out).info["train_class_counts"]
+        assert counts["V"] == counts["F"] == 0 and counts["N"] > 0
+        assert main(["train", "--data-dir", ".", "--exclude-classes", "X",
+                     "--out", "x"]) == 2
+        assert "exclude_classes ['X'] are not AAMI classes" in capsys.readouterr().err
+
     def test_train_bad_context(self, capsys):
         assert main(["train", "--data-dir", ".", "--context", "-1", "--out", "x"]) == 2
         assert "context=-1 must be an integer >= 0" in capsys.readouterr().err
