@@ -1,18 +1,30 @@
 """Train and score the ±2 s window models (normal / abnormal) on MIT-BIH.
 
-For one model (``spectrogram_cnn`` or ``bilstm_classifier``) and one split (``random``:
-seeded, stratified 80/20 split of all windows; ``ds1ds2``: de Chazal's inter-patient
-DS1 -> DS2), this script
+For one model (``spectrogram_cnn`` or ``bilstm_classifier``) and one split, this script
 
-1. builds (or reads from ``--cache-dir``) every ±2 s window of the 48 records,
-2. turns each into a 33 x 87 log-power spectrogram, standardised per frequency bin with
-   statistics of the training part only,
-3. trains with Adam (plain cross-entropy, shuffled minibatches, a fixed number of
-   epochs; the short loop below, no early stopping, no test-set peeking),
+1. builds (or reads from ``--cache-dir``) every ±2 s window of the 48 records and
+   splits them three ways (the test part is never used to choose anything):
+
+   * ``random``: seeded, stratified 80/20 split of all windows (seed ``--seed``, 0)
+     into training and test; then 10 % of the training part (stratified, seed
+     ``--val-seed``, 1) is the validation set;
+   * ``ds1ds2``: de Chazal's inter-patient DS1 -> DS2; the validation set is 20 % of
+     the DS1 *records* held out whole (``train_test_split(ds1, 0.2, by_record=True,
+     seed=--val-seed)``).  Seed 1 is the smallest seed whose validation records hold
+     abnormal windows of each AAMI class S, V and F while the training records keep
+     at least half of each (seed 0 moves record 208, 371 of DS1's 413 F windows, to
+     validation); it was chosen from DS1 class counts only.
+
+2. turns each window into a 33 x 87 log-power spectrogram, standardised per frequency
+   bin with statistics of the training part only (not validation, not test),
+3. trains with :func:`heartbeat.train.fit`: Adam (``--lr``, no decay), softmax
+   cross-entropy, ``--sampler`` batches, validation macro-F1 after every epoch, early
+   stopping after ``--patience`` epochs without a better one, restoring the weights
+   of the best epoch; checkpoints go to ``--checkpoint-dir`` (``--resume`` continues),
 4. scores the test part (abnormal = positive): accuracy, sensitivity, specificity,
 
-and appends one row to ``benchmarks/results/window_results.csv``.  The model is saved
-with ``--save``.
+and appends one row to ``benchmarks/results/window_results.csv`` (not with
+``--limit``).  The model is saved with ``--save``.
 
 BLAS runs on one thread (set below before NumPy is imported, unless the environment
 already sets it): the LSTM's per-step products are small, and on the shared 2-core
@@ -22,7 +34,10 @@ machine two OpenBLAS threads made a BiLSTM forward + backward about 7x slower (0
 
 Run from the repository root, e.g.::
 
-    python benchmarks/window_results.py --model spectrogram_cnn --split random --epochs 3
+    python benchmarks/window_results.py --model spectrogram_cnn --split random \\
+        --epochs 30 --patience 5
+    python benchmarks/window_results.py --model bilstm_classifier --split random \\
+        --limit 3000 --epochs 2 --no-csv     # smoke test on 3,000 windows
 """
 
 from __future__ import annotations
@@ -45,51 +60,46 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import heartbeat.nn as nn  # noqa: E402
 from heartbeat.datasets import inter_patient_split, mitbih_windows, train_test_split  # noqa: E402
 from heartbeat.features import FrequencyNormalizer  # noqa: E402
-from heartbeat.metrics import confusion_matrix  # noqa: E402
+from heartbeat.metrics import confusion_matrix, macro_f1  # noqa: E402
 from heartbeat.nn.window_models import (  # noqa: E402
     bilstm_classifier,
     log_spectrograms,
     spectrogram_cnn,
 )
+from heartbeat.train import SAMPLERS, fit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "window_results.csv"
+# protocol "fixed_epochs": rows written before validation existed (the columns after
+# protocol are empty); they trained exactly `epochs` epochs with the script's own
+# shuffled Adam loop.  "fit_early_stopping": `epochs` is the maximum, `epochs_run` the
+# epochs trained and `best_epoch` the one whose weights were kept.
 FIELDS = ["model", "split", "epochs", "batch_size", "lr", "seed", "n_train", "n_test",
           "n_params", "accuracy", "sensitivity", "specificity", "tp", "fn", "tn", "fp",
-          "train_s", "features_s", "load_avg"]
+          "train_s", "features_s", "load_avg",
+          "protocol", "sampler", "hidden_size", "patience", "val_seed", "n_val",
+          "epochs_run", "best_epoch", "val_macro_f1", "val_accuracy", "load_avg_start"]
 
 
-def features(train_x, test_x, fs, block=4096):
-    """Log-power spectrograms of both parts, standardised with train statistics."""
-    s_train = log_spectrograms(train_x, fs)
-    s_test = log_spectrograms(test_x, fs)
-    norm = FrequencyNormalizer.fit(s_train)
-    for s in (s_train, s_test):  # in place, block by block: no second full-size copy
+def split(windows, how, *, seed, val_seed):
+    """Return (train, validation, test) WindowSets; see the module docstring."""
+    if how == "random":
+        train, test = train_test_split(windows, test_size=0.2, seed=seed)
+        train, val = train_test_split(train, test_size=0.1, seed=val_seed)
+    else:
+        ds1, test = inter_patient_split(windows)
+        train, val = train_test_split(ds1, test_size=0.2, seed=val_seed, by_record=True)
+    return train, val, test
+
+
+def features(parts, fs, block=4096):
+    """Log-power spectrograms of every part, standardised with the first part's statistics."""
+    specs = [log_spectrograms(x, fs) for x in parts]
+    norm = FrequencyNormalizer.fit(specs[0])
+    for s in specs:  # in place, block by block: no second full-size copy
         for i in range(0, len(s), block):
             s[i:i + block] = norm.transform(s[i:i + block])
-    return s_train, s_test
-
-
-def train(model, x, y, *, epochs, batch_size, lr, seed, log=print):
-    """Shuffled-minibatch Adam on softmax cross-entropy; return the seconds taken."""
-    rng = np.random.default_rng(seed)
-    opt = nn.Adam(model.params(), lr=lr)
-    model.train()
-    t0 = time.perf_counter()
-    for epoch in range(epochs):
-        order = rng.permutation(len(x))
-        total, n_seen = 0.0, 0
-        for start in range(0, len(x), batch_size):
-            idx = np.sort(order[start:start + batch_size])
-            model.zero_grad()
-            loss, dlogits = nn.softmax_cross_entropy(model.forward(x[idx]), y[idx])
-            model.backward(dlogits, input_grad=False)
-            opt.step(model.grads())
-            total += float(loss) * len(idx)
-            n_seen += len(idx)
-        log(f"epoch {epoch + 1}/{epochs}: mean loss {total / n_seen:.4f}, "
-            f"{time.perf_counter() - t0:.0f} s")
-    return time.perf_counter() - t0
+    return specs
 
 
 def scores(y_true, y_pred):
@@ -118,6 +128,25 @@ def time_bilstm(sizes=(1, 16, 128), hidden_size=32, repeat=3):
               f"{best / n * 1e3:.2f} ms per window (load {os.getloadavg()[0]:.1f})")
 
 
+def append_row(row, path=RESULTS):
+    """Append `row` to the CSV; rewrite an older header first, keeping its rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    if path.exists():
+        with open(path, newline="") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames != FIELDS:
+                rows = [r if r.get("protocol") else {**r, "protocol": "fixed_epochs"}
+                        for r in reader]
+    if rows or not path.exists():
+        with open(path, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=FIELDS, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+    with open(path, "a", newline="") as fh:
+        csv.DictWriter(fh, fieldnames=FIELDS, restval="").writerow(row)
+
+
 def main(argv=None):
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -125,14 +154,26 @@ def main(argv=None):
     ap.add_argument("--split", choices=["random", "ds1ds2"])
     ap.add_argument("--time-bilstm", action="store_true",
                     help="only time a BiLSTM layer's forward + backward and exit")
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=30, help="maximum number of epochs")
+    ap.add_argument("--patience", type=int, default=5,
+                    help="early stopping: epochs without a better validation macro-F1")
+    ap.add_argument("--sampler", choices=SAMPLERS, default="shuffle",
+                    help="shuffle: every window once per epoch; balanced: half of every "
+                         "batch abnormal")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0,
+                    help="seeds the random train/test split, the weights and the sampler")
+    ap.add_argument("--val-seed", type=int, default=1, help="seeds the validation split")
     ap.add_argument("--hidden-size", type=int, default=32, help="BiLSTM units per direction")
+    ap.add_argument("--limit", type=int, default=None,
+                    help="smoke test: use this many randomly chosen windows (no CSV row)")
     ap.add_argument("--data-dir", default=os.environ.get("HEARTBEAT_DATA",
                                                          "/work/shared/data") + "/mitdb")
     ap.add_argument("--cache-dir", default=str(ROOT / "scratch" / "win" / "cache"))
+    ap.add_argument("--checkpoint-dir", default=None,
+                    help="fit's checkpoint folder (default scratch/win-fit/ckpt/<run>)")
+    ap.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     ap.add_argument("--save", default=None, help="write the trained model (.npz) here")
     ap.add_argument("--no-csv", action="store_true", help="do not append to the CSV")
     args = ap.parse_args(argv)
@@ -141,55 +182,74 @@ def main(argv=None):
         return
     if args.model is None or args.split is None:
         ap.error("--model and --split are required (or --time-bilstm)")
+    load_start = os.getloadavg()[0]
 
     windows = mitbih_windows(args.data_dir, cache_dir=args.cache_dir, quiet=True)
-    if args.split == "random":
-        part = train_test_split(windows, test_size=0.2, seed=args.seed)
-    else:
-        part = inter_patient_split(windows)
+    if args.limit:
+        keep = np.random.default_rng(0).choice(len(windows), size=args.limit, replace=False)
+        windows = windows[np.sort(keep)]
+    train, val, test = split(windows, args.split, seed=args.seed, val_seed=args.val_seed)
     fs = windows.fs
     del windows
-    print(f"{args.split}: {len(part.train)} train {part.train.class_counts().tolist()}, "
-          f"{len(part.test)} test {part.test.class_counts().tolist()}", flush=True)
+    for name, part in (("train", train), ("validation", val), ("test", test)):
+        print(f"{args.split} {name}: {len(part)} windows {part.class_counts().tolist()}"
+              + (f", records {sorted(set(part.record.tolist()))}"
+                 if args.split == "ds1ds2" and name == "validation" else ""), flush=True)
 
     t0 = time.perf_counter()
-    s_train, s_test = features(part.train.x, part.test.x, fs)
+    s_train, s_val, s_test = features([train.x, val.x, test.x], fs)
     features_s = time.perf_counter() - t0
-    y_train, y_test = part.train.y.astype(np.int64), part.test.y.astype(np.int64)
-    del part
+    y_train, y_val, y_test = (p.y.astype(np.int64) for p in (train, val, test))
+    del train, val, test
     n_freqs, n_frames = s_train.shape[1:]
-    print(f"spectrograms {s_train.shape} + {s_test.shape} in {features_s:.0f} s", flush=True)
+    print(f"spectrograms {s_train.shape} + {s_val.shape} + {s_test.shape} in "
+          f"{features_s:.0f} s", flush=True)
 
     if args.model == "spectrogram_cnn":
         spec = spectrogram_cnn(2, n_frames, input_channels=n_freqs)
+        run = f"{args.model}_{args.split}_{args.sampler}_s{args.seed}"
     else:
         spec = bilstm_classifier(2, n_frames, input_channels=n_freqs,
                                  hidden_size=args.hidden_size)
+        run = f"{args.model}_h{args.hidden_size}_{args.split}_{args.sampler}_s{args.seed}"
+    run += f"_limit{args.limit}" if args.limit else ""
     model = nn.build(spec, seed=args.seed)
     print(model, flush=True)
-    train_s = train(model, s_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-                    lr=args.lr, seed=args.seed,
-                    log=lambda m: print(m, flush=True))
+    ckpt = args.checkpoint_dir or ROOT / "scratch" / "win-fit" / "ckpt" / run
+    t0 = time.perf_counter()
+    history = fit(model, s_train, y_train, validation=(s_val, y_val), epochs=args.epochs,
+                  batch_size=args.batch_size, sampler=args.sampler,
+                  optimizer=lambda params: nn.Adam(params, lr=args.lr),
+                  early_stopping=args.patience, seed=args.seed, checkpoint_dir=ckpt,
+                  resume=args.resume, quiet=False)
+    train_s = time.perf_counter() - t0
+    best = history.best_epoch
+    print(f"best epoch {best} of {history.n_epochs} (validation macro-F1 "
+          f"{history.val_macro_f1[best - 1]:.4f}); weights of epoch {best} restored: "
+          f"{history.restored_best or best == history.n_epochs}", flush=True)
+    val_check = macro_f1(y_val, model.predict_logits(s_val).argmax(axis=1), 2)
+    print(f"validation macro-F1 of the returned model: {val_check:.4f}", flush=True)
     y_pred = model.predict_logits(s_test).argmax(axis=1)
     row = {"model": args.model, "split": args.split, "epochs": args.epochs,
            "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
            "n_train": len(y_train), "n_test": len(y_test), "n_params": model.n_params,
            **scores(y_test, y_pred), "train_s": round(train_s, 1),
-           "features_s": round(features_s, 1), "load_avg": round(os.getloadavg()[0], 2)}
+           "features_s": round(features_s, 1), "load_avg": round(os.getloadavg()[0], 2),
+           "protocol": "fit_early_stopping", "sampler": args.sampler,
+           "hidden_size": args.hidden_size if args.model == "bilstm_classifier" else "",
+           "patience": args.patience, "val_seed": args.val_seed, "n_val": len(y_val),
+           "epochs_run": history.n_epochs, "best_epoch": best,
+           "val_macro_f1": round(history.val_macro_f1[best - 1], 4),
+           "val_accuracy": round(history.val_accuracy[best - 1], 4),
+           "load_avg_start": round(load_start, 2)}
     for k in ("accuracy", "sensitivity", "specificity"):
         row[k] = round(row[k], 4)
     print(row, flush=True)
     if args.save:
-        model.info = {k: row[k] for k in ("split", "epochs", "seed", "accuracy")}
+        model.info = {k: row[k] for k in ("split", "best_epoch", "seed", "accuracy")}
         print("saved", nn.save(model, args.save))
-    if not args.no_csv:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        new = not RESULTS.exists()
-        with open(RESULTS, "a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=FIELDS)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+    if not args.no_csv and not args.limit:
+        append_row(row)
 
 
 if __name__ == "__main__":
