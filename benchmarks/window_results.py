@@ -17,8 +17,9 @@ For one model (``spectrogram_cnn`` or ``bilstm_classifier``) and one split, this
 
 2. turns each window into a 33 x 87 log-power spectrogram, standardised per frequency
    bin with statistics of the training part only (not validation, not test),
-3. trains with :func:`heartbeat.train.fit`: Adam (``--lr``, no decay), softmax
-   cross-entropy, ``--sampler`` batches, validation macro-F1 after every epoch, early
+3. trains with :func:`heartbeat.train.fit`: Adam (``--lr``, times ``--lr-decay`` every
+   ``--decay-every`` steps, default no decay), softmax cross-entropy, ``--sampler``
+   batches, validation macro-F1 after every epoch, early
    stopping after ``--patience`` epochs without a better one, restoring the weights
    of the best epoch; checkpoints go to ``--checkpoint-dir`` (``--resume`` continues),
 4. scores the test part (abnormal = positive): accuracy, sensitivity, specificity,
@@ -78,7 +79,8 @@ FIELDS = ["model", "split", "epochs", "batch_size", "lr", "seed", "n_train", "n_
           "n_params", "accuracy", "sensitivity", "specificity", "tp", "fn", "tn", "fp",
           "train_s", "features_s", "load_avg",
           "protocol", "sampler", "hidden_size", "patience", "val_seed", "n_val",
-          "epochs_run", "best_epoch", "val_macro_f1", "val_accuracy", "load_avg_start"]
+          "epochs_run", "best_epoch", "val_macro_f1", "val_accuracy", "load_avg_start",
+          "lr_decay", "decay_every"]
 
 
 def split(windows, how, *, seed, val_seed):
@@ -162,6 +164,9 @@ def main(argv=None):
                          "batch abnormal")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr-decay", type=float, default=1.0,
+                    help="multiply the learning rate by this every --decay-every steps")
+    ap.add_argument("--decay-every", type=int, default=10_000, help="steps per decay")
     ap.add_argument("--seed", type=int, default=0,
                     help="seeds the random train/test split, the weights and the sampler")
     ap.add_argument("--val-seed", type=int, default=1, help="seeds the validation split")
@@ -212,6 +217,8 @@ def main(argv=None):
         spec = bilstm_classifier(2, n_frames, input_channels=n_freqs,
                                  hidden_size=args.hidden_size)
         run = f"{args.model}_h{args.hidden_size}_{args.split}_{args.sampler}_s{args.seed}"
+    if args.lr_decay != 1.0:
+        run += f"_decay{args.lr_decay}x{args.decay_every}"
     run += f"_limit{args.limit}" if args.limit else ""
     model = nn.build(spec, seed=args.seed)
     print(model, flush=True)
@@ -219,7 +226,9 @@ def main(argv=None):
     t0 = time.perf_counter()
     history = fit(model, s_train, y_train, validation=(s_val, y_val), epochs=args.epochs,
                   batch_size=args.batch_size, sampler=args.sampler,
-                  optimizer=lambda params: nn.Adam(params, lr=args.lr),
+                  optimizer=lambda params: nn.Adam(params, lr=args.lr,
+                                                   lr_decay=args.lr_decay,
+                                                   decay_every=args.decay_every),
                   early_stopping=args.patience, seed=args.seed, checkpoint_dir=ckpt,
                   resume=args.resume, quiet=False)
     train_s = time.perf_counter() - t0
@@ -241,7 +250,8 @@ def main(argv=None):
            "epochs_run": history.n_epochs, "best_epoch": best,
            "val_macro_f1": round(history.val_macro_f1[best - 1], 4),
            "val_accuracy": round(history.val_accuracy[best - 1], 4),
-           "load_avg_start": round(load_start, 2)}
+           "load_avg_start": round(load_start, 2), "lr_decay": args.lr_decay,
+           "decay_every": args.decay_every}
     for k in ("accuracy", "sensitivity", "specificity"):
         row[k] = round(row[k], 4)
     print(row, flush=True)
