@@ -352,7 +352,7 @@ class BeatClassifier:
     >>> import heartbeat
     >>> clf = heartbeat.BeatClassifier.pretrained("mitbih-ds1")
     >>> clf.info["records"][:3], clf.classes_
-    (['101', '106', '108'], ('N', 'S', 'V', 'F', 'Q'))
+    (['101', '108', '109'], ('N', 'S', 'V', 'F', 'Q'))
     >>> ex = heartbeat.load_example("208")
     >>> beats = heartbeat.segment(ex.signal[:, 0], ex.fs)
     >>> clf.predict_proba(beats).shape
