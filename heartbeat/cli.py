@@ -129,10 +129,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 # any of them (flat, or under a [train] table) and the command line overrides both.
 _TRAIN_DEFAULTS: dict[str, object] = {
     "data_dir": "", "records": [], "split": "all", "validation_records": [],
-    "exclude_classes": [],
-    "architecture": "kachuee2018", "use_rr": True, "log_rr": False, "context": 0,
-    "epochs": 10,
-    "batch_size": 64, "sampler": "balanced", "learning_rate": 1e-3, "early_stopping": 3,
+    "exclude_classes": [], "architecture": "kachuee2018", "use_rr": True, "log_rr": False,
+    "context": 0, "epochs": 10, "batch_size": 64, "sampler": "balanced",
+    "learning_rate": 1e-3, "early_stopping": 3,
     "validation_fraction": 0.1, "seed": 0, "peaks": "annotations", "cache_dir": "",
     "out": "", "quiet": False,
 }
@@ -204,6 +203,7 @@ def _record_list(options: dict) -> tuple[str, ...]:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from heartbeat.aami import CLASSES
     from heartbeat.classifier import BeatClassifier
     from heartbeat.datasets import mitbih_beats
 
@@ -213,8 +213,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     stray = sorted(set(held_out) - set(records))
     if stray:
         raise ValueError(f"validation_records {stray} are not among the training records")
-    from heartbeat.aami import CLASSES
-
     unknown = sorted(set(options["exclude_classes"]) - set(CLASSES))
     if unknown:
         raise ValueError(f"exclude_classes {unknown} are not AAMI classes; choose from "
