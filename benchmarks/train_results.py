@@ -107,9 +107,7 @@ def prepare_template(beats: datasets.BeatSet, k: int) -> None:
     The median needs no labels (a deployed classifier has the same unlabelled beats of
     the recording it classifies); it shows the network what is usual for this patient.
     """
-    by_time = np.lexsort((beats.sample, beats.record))  # by record, then time
-    x2 = np.empty((len(beats), 2, beats.x.shape[1]), np.float32)
-    x2[by_time] = with_context(beats.x[by_time], k, beats.record[by_time])
+    x2 = with_context(beats.x, k, beats.record, times=beats.sample)
     keys = beat_keys(beats)
     order = np.argsort(keys)
     TEMPLATE.update(keys=keys[order], x=x2[order])

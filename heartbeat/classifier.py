@@ -105,15 +105,9 @@ def _with_context(x: object, waveforms: np.ndarray, context: int) -> np.ndarray:
     from heartbeat.context import with_context
 
     if _is_beatset(x):
-        order = np.lexsort((x.sample, x.record))  # by record, then time
-        out = np.empty((len(waveforms), 2, waveforms.shape[1]), np.float32)
-        out[order] = with_context(waveforms[order], context, np.asarray(x.record)[order])
-        return out
+        return with_context(waveforms, context, np.asarray(x.record), times=x.sample)
     if _is_beats(x):
-        order = np.argsort(np.asarray(x.r_peaks), kind="stable")
-        out = np.empty((len(waveforms), 2, waveforms.shape[1]), np.float32)
-        out[order] = with_context(waveforms[order], context)
-        return out
+        return with_context(waveforms, context, times=x.r_peaks)
     return with_context(waveforms, context)
 
 

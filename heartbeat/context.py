@@ -24,8 +24,9 @@ __all__ = ["local_median", "with_context"]
 _CHUNK_ELEMENTS = 1 << 22
 
 
-def _check_inputs(x: Any, k: Any, groups: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    """Validate once; return x as a float array and groups as an (n,) array or None."""
+def _check_inputs(x: Any, k: Any, groups: Any, times: Any = None
+                  ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Validate once; return x as a float array, groups and times as (n,) arrays or None."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise TypeError(f"k must be an integer number of beats on each side, got {k!r}")
     if k < 1:
@@ -44,14 +45,24 @@ def _check_inputs(x: Any, k: Any, groups: Any) -> tuple[np.ndarray, np.ndarray |
         bad = int(np.count_nonzero(~np.isfinite(arr).all(axis=1)))
         raise ValueError(f"x holds NaN or infinite values in {bad} beat(s); drop or "
                          "repair those beats first")
-    if groups is None:
-        return arr, None
-    g = np.asarray(groups)
-    if g.ndim != 1 or len(g) != len(arr):
-        raise ValueError(f"groups must be 1-D with one label per beat ({len(arr)}), got "
-                         f"shape {g.shape}; pass the record name of each beat, or None "
-                         "for one recording")
-    return arr, g
+    g = None
+    if groups is not None:
+        g = np.asarray(groups)
+        if g.ndim != 1 or len(g) != len(arr):
+            raise ValueError(f"groups must be 1-D with one label per beat ({len(arr)}), "
+                             f"got shape {g.shape}; pass the record name of each beat, "
+                             "or None for one recording")
+    t = None
+    if times is not None:
+        t = np.asarray(times)
+        if t.dtype == bool or not (np.issubdtype(t.dtype, np.integer)
+                                   or np.issubdtype(t.dtype, np.floating)):
+            raise TypeError(f"times must be numeric (sample index or seconds of each "
+                            f"beat), got dtype {t.dtype}")
+        if t.ndim != 1 or len(t) != len(arr):
+            raise ValueError(f"times must be 1-D with one value per beat ({len(arr)}), "
+                             f"got shape {t.shape}; or None when x is in time order")
+    return arr, g, t
 
 
 def _median_rows(xs: np.ndarray, k: int, out: np.ndarray) -> None:
@@ -67,19 +78,21 @@ def _median_rows(xs: np.ndarray, k: int, out: np.ndarray) -> None:
         out[start:stop] = np.median(windows, axis=-1)  # (stop - start, L)
 
 
-def local_median(x: Any, k: int = 20, groups: Any = None) -> np.ndarray:
+def local_median(x: Any, k: int = 20, groups: Any = None, times: Any = None) -> np.ndarray:
     """Elementwise median of the 2k+1 beats centred on each beat, within its recording.
 
     Parameters
     ----------
     x : array_like, shape (n, L)
-        Beats, in time order within each group.
+        Beats, in time order within each group unless `times` is given.
     k : int, default 20
         Beats taken on each side; the window holds ``2k + 1`` beats.
     groups : array_like, shape (n,), optional
         Recording of each beat (for example ``BeatSet.record``).  The rows of one
-        group need not be contiguous; their order in `x` is taken as their time
-        order.  Default: all beats are one recording.
+        group need not be contiguous.  Default: all beats are one recording.
+    times : array_like, shape (n,), optional
+        Time of each beat (for example ``BeatSet.sample`` or R-peak indices): within a
+        group, beats are taken in this order.  Default: the order of the rows of `x`.
 
     Returns
     -------
@@ -90,10 +103,10 @@ def local_median(x: Any, k: int = 20, groups: Any = None) -> np.ndarray:
     Raises
     ------
     TypeError
-        If `x` is not numeric or `k` is not an integer.
+        If `x` or `times` is not numeric or `k` is not an integer.
     ValueError
-        If `x` is not 2-D or holds NaN/inf, ``k < 1``, or `groups` does not have one
-        label per beat.
+        If `x` is not 2-D or holds NaN/inf, ``k < 1``, or `groups` or `times` does not
+        have one entry per beat.
 
     Notes
     -----
@@ -111,22 +124,26 @@ def local_median(x: Any, k: int = 20, groups: Any = None) -> np.ndarray:
     [0.0, 1.0, 2.0, 3.0, 3.0]
     >>> local_median(x, k=1, groups=["a", "b", "a", "b", "a"])[:, 0].tolist()
     [0.0, 1.0, 3.0, 2.0, 3.0]
+    >>> local_median(x[::-1], k=1, times=[4, 3, 2, 1, 0])[::-1, 0].tolist()
+    [0.0, 1.0, 2.0, 3.0, 3.0]
     """
-    arr, g = _check_inputs(x, k, groups)
-    return _local_median(arr, int(k), g)
+    arr, g, t = _check_inputs(x, k, groups, times)
+    return _local_median(arr, int(k), g, t)
 
 
-def _local_median(arr: np.ndarray, k: int, g: np.ndarray | None) -> np.ndarray:
+def _local_median(arr: np.ndarray, k: int, g: np.ndarray | None,
+                  t: np.ndarray | None) -> np.ndarray:
     """:func:`local_median` on validated inputs."""
     out = np.empty_like(arr)
     if len(arr) == 0:
         return out
-    if g is None:
+    if g is None and t is None:
         _median_rows(arr, k, out)
         return out
-    _, codes = np.unique(g, return_inverse=True)
-    codes = codes.reshape(-1)
-    order = np.argsort(codes, kind="stable")  # groups together, given order within each
+    codes = np.zeros(len(arr), np.intp) if g is None else \
+        np.unique(g, return_inverse=True)[1].reshape(-1)
+    # groups together; within each, by time (or the given order); both sorts stable
+    order = np.argsort(codes, kind="stable") if t is None else np.lexsort((t, codes))
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     for rows in np.split(order, bounds):
         med = np.empty((len(rows), arr.shape[1]), arr.dtype)
@@ -135,17 +152,19 @@ def _local_median(arr: np.ndarray, k: int, g: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def with_context(x: Any, k: int = 20, groups: Any = None) -> np.ndarray:
+def with_context(x: Any, k: int = 20, groups: Any = None, times: Any = None) -> np.ndarray:
     """Two-channel beats: the beat, and the beat minus its :func:`local_median`.
 
     Parameters
     ----------
     x : array_like, shape (n, L)
-        Beats, in time order within each group.
+        Beats, in time order within each group unless `times` is given.
     k : int, default 20
         Beats taken on each side of the median window (``2k + 1`` beats).
     groups : array_like, shape (n,), optional
         Recording of each beat; default one recording (see :func:`local_median`).
+    times : array_like, shape (n,), optional
+        Time of each beat, to order beats within a recording; default the row order.
 
     Returns
     -------
@@ -168,8 +187,8 @@ def with_context(x: Any, k: int = 20, groups: Any = None) -> np.ndarray:
     >>> two[:, 1, 0].tolist()  # the third beat stands out from its neighbours
     [0.0, 0.0, 3.0, 0.0]
     """
-    arr, g = _check_inputs(x, k, groups)
+    arr, g, t = _check_inputs(x, k, groups, times)
     out = np.empty((arr.shape[0], 2, arr.shape[1]), np.float32)  # (n, 2, L)
     out[:, 0] = arr
-    out[:, 1] = arr - _local_median(arr, int(k), g)
+    out[:, 1] = arr - _local_median(arr, int(k), g, t)
     return out

@@ -139,3 +139,26 @@ class TestWithContext:
             with_context(np.zeros((3, 4)), -1)
         with pytest.raises(ValueError, match="groups must be 1-D"):
             with_context(np.zeros((3, 4)), 1, groups=["a"])
+
+
+def test_times_put_each_recording_in_time_order():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((30, 4))
+    groups = np.repeat(["a", "b", "c"], 10)
+    times = np.tile(np.arange(10) * 100, 3)
+    perm = rng.permutation(30)
+    want = local_median(x, 2, groups)
+    np.testing.assert_array_equal(local_median(x[perm], 2, groups[perm], times[perm]),
+                                  want[perm])
+    np.testing.assert_array_equal(with_context(x[perm], 2, groups[perm], times=times[perm]),
+                                  with_context(x, 2, groups)[perm])
+    single = local_median(x[:10][::-1], 2, times=times[:10][::-1])
+    np.testing.assert_array_equal(single, local_median(x[:10], 2)[::-1])
+
+
+def test_bad_times():
+    x = np.zeros((3, 2))
+    with pytest.raises(ValueError, match="times must be 1-D with one value per beat"):
+        local_median(x, 1, times=[0, 1])
+    with pytest.raises(TypeError, match="times must be numeric"):
+        with_context(x, 1, times=["a", "b", "c"])
