@@ -28,7 +28,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
-import dataclasses
 import json
 import platform
 import sys
@@ -56,11 +55,8 @@ def data_dir() -> Path:
 LIMIT: list[int] = []  # --limit: a random subset, to smoke-test the script quickly
 
 
-def all_beats(cache_dir: str, rr_log: bool = False) -> datasets.BeatSet:
+def all_beats(cache_dir: str) -> datasets.BeatSet:
     beats = datasets.mitbih_beats(data_dir(), cache_dir=cache_dir, quiet=True)
-    if rr_log:
-        # ratios become differences: prev/local = log(prev/mean) - log(local/mean)
-        beats = dataclasses.replace(beats, rr=np.log(beats.rr))
     if LIMIT:
         keep = np.random.default_rng(0).choice(len(beats), size=LIMIT[0], replace=False)
         beats = beats[np.sort(keep)]
@@ -131,9 +127,12 @@ def fit_data(model, train: datasets.BeatSet, val: datasets.BeatSet) -> dict:
 
 
 def build_model(args, n_classes: int):
-    spec = nn.ARCHITECTURES[args.architecture](n_classes, extra_inputs=3 if args.rr else 0,
-                                               input_channels=2 if args.template else 1)
-    return nn.build(spec, seed=args.seed)
+    # --rr-log: the model takes the logarithms of the RR ratios (ratios become
+    # differences: prev/local = log(prev/mean) - log(local/mean))
+    return nn.build(args.architecture, n_classes, seed=args.seed,
+                    extra_inputs=3 if args.rr else 0,
+                    input_channels=2 if args.template else 1,
+                    extra_transform="log" if args.rr and args.rr_log else None)
 
 
 def evaluate(model, data: datasets.BeatSet, names=("N", "S", "V", "F", "Q")):
@@ -144,7 +143,7 @@ def evaluate(model, data: datasets.BeatSet, names=("N", "S", "V", "F", "Q")):
 # --------------------------------------------------------------------------- intra
 def run_intra(args) -> dict:
     t_start = time.perf_counter()
-    beats = all_beats(args.cache_dir, args.rr_log)
+    beats = all_beats(args.cache_dir)
     if args.template:
         prepare_template(beats, args.template)
     train, test = datasets.train_test_split(beats, test_size=0.2, seed=0)
@@ -215,7 +214,7 @@ def inter_model_name(args) -> str:
 
 def run_inter(args) -> dict:
     t_start = time.perf_counter()
-    beats = all_beats(args.cache_dir, args.rr_log)
+    beats = all_beats(args.cache_dir)
     if args.template:
         prepare_template(beats, args.template)
     ds1, ds2 = datasets.inter_patient_split(beats)
@@ -262,7 +261,7 @@ def run_transfer(args) -> dict:
     if not base_path.exists():
         raise SystemExit(f"{base_path} is missing: run the 'inter' mode first")
     base = nn.load(base_path)
-    beats = all_beats(args.cache_dir, args.rr_log)
+    beats = all_beats(args.cache_dir)
     if args.template:
         prepare_template(beats, args.template)
     _, ds2 = datasets.inter_patient_split(beats)
