@@ -219,10 +219,16 @@ def _maxpool_backward_np(dout, argmax, kernel_size, stride, dx):
 
 
 # ---------------------------------------------------------------- dispatch
-def _kernel(name: str, backend: str) -> Callable[..., Any]:
+def kernel(name: str, backend: str, namespace: dict[str, Any] | None = None
+           ) -> Callable[..., Any]:
+    """Return the ``_<name>_nb`` loop (compiled) for ``"numba"``, else ``_<name>_np``.
+
+    Both are looked up in `namespace` (a module's ``globals()``; default: this module's).
+    """
+    namespace = globals() if namespace is None else namespace
     if backend == "numba":
-        return compiled(f"_{name}_nb")
-    return globals()[f"_{name}_np"]
+        return compiled(f"_{name}_nb", namespace)
+    return namespace[f"_{name}_np"]
 
 
 def conv_out_length(length: int, kernel_size: int, stride: int, dilation: int, padding: str):
@@ -257,7 +263,7 @@ def conv1d_forward(
     c_out, _, kernel_size = w.shape
     l_out, pad_left = conv_out_length(length, kernel_size, stride, dilation, padding)
     cols = np.empty((n_batch, l_out, kernel_size, c_in), dtype=x.dtype)
-    _kernel("im2col", backend)(x, kernel_size, stride, dilation, pad_left, cols)
+    kernel("im2col", backend)(x, kernel_size, stride, dilation, pad_left, cols)
     w2 = w.transpose(2, 1, 0).reshape(kernel_size * c_in, c_out)  # (K * C_in, C_out)
     out = cols.reshape(n_batch * l_out, kernel_size * c_in) @ w2  # (N * L_out, C_out)
     out += b
@@ -292,7 +298,7 @@ def conv1d_backward(
     dcols = (dout2 @ w2.T).reshape(n_batch, l_out, kernel_size, c_in)
     _, pad_left = conv_out_length(length, kernel_size, stride, dilation, padding)
     dx = np.empty((n_batch, length, c_in), dtype=dout.dtype)
-    _kernel("col2im", backend)(dcols, stride, dilation, pad_left, dx)
+    kernel("col2im", backend)(dcols, stride, dilation, pad_left, dx)
     return dx, dw, db
 
 
@@ -304,7 +310,7 @@ def maxpool1d_forward(
     l_out = max(0, (length - kernel_size) // stride + 1)
     out = np.empty((n_batch, l_out, n_ch), dtype=x.dtype)
     argmax = np.empty((n_batch, l_out, n_ch), dtype=np.int32)
-    _kernel("maxpool_forward", backend)(x, kernel_size, stride, out, argmax)
+    kernel("maxpool_forward", backend)(x, kernel_size, stride, out, argmax)
     return out, argmax
 
 
@@ -315,5 +321,5 @@ def maxpool1d_backward(
     """Route channels-last `dout` (N, L_out, C) back to the maxima; return dx (N, L, C)."""
     n_batch, _, n_ch = dout.shape
     dx = np.empty((n_batch, length, n_ch), dtype=dout.dtype)
-    _kernel("maxpool_backward", backend)(dout, argmax, kernel_size, stride, dx)
+    kernel("maxpool_backward", backend)(dout, argmax, kernel_size, stride, dx)
     return dx

@@ -261,12 +261,12 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     xp[:, pad_left : pad_left + length] = x
     xp[:, pad_left + length :] = 0
     v = np.empty((POINTS, n_batch * n_tiles, c_in), dtype=x.dtype)
-    _kernel("input_transform", backend)(xp, v)
+    K.kernel("input_transform", backend, globals())(xp, v)
     # (8, C_in, C_out), C-contiguous: np.matmul only hands contiguous stacks to BLAS
     u = np.ascontiguousarray(np.einsum("pk,oik->pio", G.astype(w.dtype), w))
     mm = np.matmul(v, u)  # (8, N * T, C_out)
     out = np.empty((n_batch, l_out, w.shape[0]), dtype=x.dtype)
-    _kernel("output_transform", backend)(mm, b, relu, out)
+    K.kernel("output_transform", backend, globals())(mm, b, relu, out)
     return out, Cache(v, u, length, pad_left)
 
 
@@ -282,7 +282,7 @@ def conv1d_backward(dout: np.ndarray, out: np.ndarray | None, cache: Cache, back
     dmm = np.empty((POINTS, v.shape[1], c_out), dtype=dout.dtype)
     db = np.empty(c_out, dtype=dout.dtype)
     relu = out is not None
-    _kernel("output_grad", backend)(dout, out if relu else dout, relu, dmm, db)
+    K.kernel("output_grad", backend, globals())(dout, out if relu else dout, relu, dmm, db)
     du = np.matmul(v.transpose(0, 2, 1), dmm)  # (8, C_in, C_out)
     dw = np.einsum("pk,pio->oik", G.astype(du.dtype), du)
     if not need_dx:
@@ -290,11 +290,5 @@ def conv1d_backward(dout: np.ndarray, out: np.ndarray | None, cache: Cache, back
     dv = np.matmul(dmm, u.transpose(0, 2, 1))  # (8, N * T, C_in)
     dxp = np.empty((n_batch, TILE * (v.shape[1] // n_batch) + POINTS - TILE, v.shape[2]),
                    dtype=dout.dtype)
-    _kernel("input_grad", backend)(dv, dxp)
+    K.kernel("input_grad", backend, globals())(dv, dxp)
     return dxp[:, pad_left : pad_left + length], dw, db
-
-
-def _kernel(name: str, backend: str):
-    if backend == "numba":
-        return K.compiled(f"_{name}_nb", globals())
-    return globals()[f"_{name}_np"]
