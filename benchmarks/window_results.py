@@ -25,7 +25,14 @@ For one model (``spectrogram_cnn`` or ``bilstm_classifier``) and one split, this
 4. scores the test part (abnormal = positive): accuracy, sensitivity, specificity,
 
 and appends one row to ``benchmarks/results/window_results.csv`` (not with
-``--limit``).  The model is saved with ``--save``.
+``--limit``).  The model is saved with ``--save``; ``--save-probs`` writes the returned
+model's softmax probabilities on the validation and test parts, with their labels and
+window identities, for ``benchmarks/window_ensemble.py``.
+
+Seeds: ``--seed`` seeds the random train/test split and, unless ``--init-seed`` is
+given, also the weights, the dropout masks and the sampler (the behaviour of the
+earlier rows).  ``--init-seed S`` seeds only the weights, dropout and sampler, so runs
+with different ``S`` share one split and can be compared and averaged window by window.
 
 BLAS runs on one thread (set below before NumPy is imported, unless the environment
 already sets it): the LSTM's per-step products are small, and on the shared 2-core
@@ -39,6 +46,8 @@ Run from the repository root, e.g.::
         --epochs 30 --patience 5
     python benchmarks/window_results.py --model bilstm_classifier --split random \\
         --limit 3000 --epochs 2 --no-csv     # smoke test on 3,000 windows
+    python benchmarks/window_results.py --model spectrogram_cnn --split random \\
+        --init-seed 3 --save-probs scratch/win-seeds/probs/cnn_i3.npz
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import csv  # noqa: E402
+import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -59,6 +69,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import heartbeat.nn as nn  # noqa: E402
+from heartbeat._atomic import save_npz_atomic  # noqa: E402
 from heartbeat.datasets import inter_patient_split, mitbih_windows, train_test_split  # noqa: E402
 from heartbeat.features import FrequencyNormalizer  # noqa: E402
 from heartbeat.metrics import confusion_matrix, macro_f1  # noqa: E402
@@ -74,13 +85,15 @@ RESULTS = ROOT / "benchmarks" / "results" / "window_results.csv"
 # protocol "fixed_epochs": rows written before validation existed (the columns after
 # protocol are empty); they trained exactly `epochs` epochs with the script's own
 # shuffled Adam loop.  "fit_early_stopping": `epochs` is the maximum, `epochs_run` the
-# epochs trained and `best_epoch` the one whose weights were kept.
+# epochs trained and `best_epoch` the one whose weights were kept.  `seed` seeds the
+# random split; `init_seed` the weights, dropout and sampler (empty in rows written
+# before the column existed: there `seed` seeded those too).
 FIELDS = ["model", "split", "epochs", "batch_size", "lr", "seed", "n_train", "n_test",
           "n_params", "accuracy", "sensitivity", "specificity", "tp", "fn", "tn", "fp",
           "train_s", "features_s", "load_avg",
           "protocol", "sampler", "hidden_size", "patience", "val_seed", "n_val",
           "epochs_run", "best_epoch", "val_macro_f1", "val_accuracy", "load_avg_start",
-          "lr_decay", "decay_every"]
+          "lr_decay", "decay_every", "init_seed"]
 
 
 def split(windows, how, *, seed, val_seed):
@@ -168,7 +181,10 @@ def main(argv=None):
                     help="multiply the learning rate by this every --decay-every steps")
     ap.add_argument("--decay-every", type=int, default=10_000, help="steps per decay")
     ap.add_argument("--seed", type=int, default=0,
-                    help="seeds the random train/test split, the weights and the sampler")
+                    help="seeds the random train/test split, and the weights, dropout and "
+                         "sampler unless --init-seed is given")
+    ap.add_argument("--init-seed", type=int, default=None,
+                    help="seeds only the weights, dropout and sampler (default: --seed)")
     ap.add_argument("--val-seed", type=int, default=1, help="seeds the validation split")
     ap.add_argument("--hidden-size", type=int, default=32, help="BiLSTM units per direction")
     ap.add_argument("--limit", type=int, default=None,
@@ -180,6 +196,9 @@ def main(argv=None):
                     help="fit's checkpoint folder (default scratch/win-fit/ckpt/<run>)")
     ap.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     ap.add_argument("--save", default=None, help="write the trained model (.npz) here")
+    ap.add_argument("--save-probs", default=None,
+                    help="write validation and test softmax probabilities, labels and "
+                         "window identities of the returned model (.npz) here")
     ap.add_argument("--no-csv", action="store_true", help="do not append to the CSV")
     args = ap.parse_args(argv)
     if args.time_bilstm:
@@ -188,6 +207,7 @@ def main(argv=None):
     if args.model is None or args.split is None:
         ap.error("--model and --split are required (or --time-bilstm)")
     load_start = os.getloadavg()[0]
+    init_seed = args.seed if args.init_seed is None else args.init_seed
 
     windows = mitbih_windows(args.data_dir, cache_dir=args.cache_dir, quiet=True)
     if args.limit:
@@ -205,6 +225,8 @@ def main(argv=None):
     s_train, s_val, s_test = features([train.x, val.x, test.x], fs)
     features_s = time.perf_counter() - t0
     y_train, y_val, y_test = (p.y.astype(np.int64) for p in (train, val, test))
+    ids = {f"{name}_{k}": getattr(part, k) for name, part in (("val", val), ("test", test))
+           for k in ("record", "sample", "aami")}
     del train, val, test
     n_freqs, n_frames = s_train.shape[1:]
     print(f"spectrograms {s_train.shape} + {s_val.shape} + {s_test.shape} in "
@@ -217,10 +239,12 @@ def main(argv=None):
         spec = bilstm_classifier(2, n_frames, input_channels=n_freqs,
                                  hidden_size=args.hidden_size)
         run = f"{args.model}_h{args.hidden_size}_{args.split}_{args.sampler}_s{args.seed}"
+    if args.init_seed is not None:
+        run += f"_i{args.init_seed}"
     if args.lr_decay != 1.0:
         run += f"_decay{args.lr_decay}x{args.decay_every}"
     run += f"_limit{args.limit}" if args.limit else ""
-    model = nn.build(spec, seed=args.seed)
+    model = nn.build(spec, seed=init_seed)
     print(model, flush=True)
     ckpt = args.checkpoint_dir or ROOT / "scratch" / "win-fit" / "ckpt" / run
     t0 = time.perf_counter()
@@ -229,16 +253,18 @@ def main(argv=None):
                   optimizer=lambda params: nn.Adam(params, lr=args.lr,
                                                    lr_decay=args.lr_decay,
                                                    decay_every=args.decay_every),
-                  early_stopping=args.patience, seed=args.seed, checkpoint_dir=ckpt,
+                  early_stopping=args.patience, seed=init_seed, checkpoint_dir=ckpt,
                   resume=args.resume, quiet=False)
     train_s = time.perf_counter() - t0
     best = history.best_epoch
     print(f"best epoch {best} of {history.n_epochs} (validation macro-F1 "
           f"{history.val_macro_f1[best - 1]:.4f}); weights of epoch {best} restored: "
           f"{history.restored_best or best == history.n_epochs}", flush=True)
-    val_check = macro_f1(y_val, model.predict_logits(s_val).argmax(axis=1), 2)
+    val_logits = model.predict_logits(s_val)
+    val_check = macro_f1(y_val, val_logits.argmax(axis=1), 2)
     print(f"validation macro-F1 of the returned model: {val_check:.4f}", flush=True)
-    y_pred = model.predict_logits(s_test).argmax(axis=1)
+    test_logits = model.predict_logits(s_test)
+    y_pred = test_logits.argmax(axis=1)
     row = {"model": args.model, "split": args.split, "epochs": args.epochs,
            "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
            "n_train": len(y_train), "n_test": len(y_test), "n_params": model.n_params,
@@ -251,13 +277,20 @@ def main(argv=None):
            "val_macro_f1": round(history.val_macro_f1[best - 1], 4),
            "val_accuracy": round(history.val_accuracy[best - 1], 4),
            "load_avg_start": round(load_start, 2), "lr_decay": args.lr_decay,
-           "decay_every": args.decay_every}
+           "decay_every": args.decay_every, "init_seed": init_seed}
     for k in ("accuracy", "sensitivity", "specificity"):
         row[k] = round(row[k], 4)
     print(row, flush=True)
     if args.save:
         model.info = {k: row[k] for k in ("split", "best_epoch", "seed", "accuracy")}
         print("saved", nn.save(model, args.save))
+    if args.save_probs:
+        Path(args.save_probs).parent.mkdir(parents=True, exist_ok=True)
+        path = save_npz_atomic(
+            args.save_probs, val_proba=nn.softmax(val_logits.astype(np.float64)),
+            val_y=y_val, test_proba=nn.softmax(test_logits.astype(np.float64)),
+            test_y=y_test, **ids, row=np.array(json.dumps(row)))
+        print("saved probabilities", path, flush=True)
     if not args.no_csv and not args.limit:
         append_row(row)
 
