@@ -34,8 +34,8 @@ EXTRA_CASES = [("infer_chunk64", 1024), ("infer_onepass", 1024)]
 
 
 # ---------------------------------------------------------------- heartbeat.nn
-def heartbeat_runner(kind: str, batch: int, backend: str = "auto"):
-    model = nn.build("kachuee2018", seed=0, backend=backend)
+def heartbeat_runner(kind: str, batch: int, backend: str = "auto", threads: int = 1):
+    model = nn.build("kachuee2018", seed=0, backend=backend, threads=threads)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, 1, 187)).astype(np.float32)
     y = rng.integers(0, 5, batch)
@@ -138,18 +138,39 @@ def _vm_hwm_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
 
 
-def peak_rss_mb(impl: str, kind: str, batch: int, seconds: float) -> float | None:
+def _child_env(impl: str, threads: int) -> dict[str, str]:
+    # BLAS reads its thread count when NumPy is imported: set it for the child.
+    # heartbeat.nn splits each batch over `threads` threads itself (Model.set_threads),
+    # each calling BLAS with one thread; PyTorch uses `threads` intra-op threads.
+    blas = 1 if impl == "heartbeat" else threads
+    return os.environ | {"OPENBLAS_NUM_THREADS": str(blas), "OMP_NUM_THREADS": str(blas)}
+
+
+def peak_rss_mb(impl: str, kind: str, batch: int, seconds: float,
+                threads: int) -> float | None:
     """Peak RSS of one workload in a fresh interpreter, in MB."""
-    cmd = [sys.executable, __file__, "--rss", impl, kind, str(batch), str(seconds)]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    cmd = [sys.executable, __file__, "--rss", impl, kind, str(batch), str(seconds),
+           str(threads)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                         env=_child_env(impl, threads))
     if res.returncode != 0:
         print(f"note: RSS run {impl} {kind} {batch} failed: {res.stderr.strip()[-300:]}")
         return None
     return round(float(res.stdout.strip().splitlines()[-1]), 1)
 
 
-def _rss_child(impl: str, kind: str, batch: int, seconds: float) -> None:
-    fn = (heartbeat_runner if impl == "heartbeat" else torch_runner)(kind, batch)
+def _runner(impl: str, kind: str, batch: int, threads: int):
+    if impl == "heartbeat":
+        return heartbeat_runner(kind, batch, threads=threads)
+    return torch_runner(kind, batch)
+
+
+def _rss_child(impl: str, kind: str, batch: int, seconds: float, threads: int) -> None:
+    if impl == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    fn = _runner(impl, kind, batch, threads)
     beats_per_s(fn, batch, seconds)
     print(_vm_hwm_mb())
 
@@ -169,7 +190,7 @@ def _worker(impl: str, seconds: float, threads: int) -> None:
         kind, batch = line.split()
         key = (kind, int(batch))
         if key not in runners:
-            runners[key] = (heartbeat_runner if impl == "heartbeat" else torch_runner)(*key)
+            runners[key] = _runner(impl, *key, threads)
         print(beats_per_s(runners[key], key[1], seconds), flush=True)
 
 
@@ -177,12 +198,10 @@ class Worker:
     """A timing subprocess for one implementation."""
 
     def __init__(self, impl: str, seconds: float, threads: int) -> None:
-        # BLAS reads its thread count when NumPy is imported: set it for the child
-        env = os.environ | {"OPENBLAS_NUM_THREADS": str(threads),
-                            "OMP_NUM_THREADS": str(threads)}
         self.proc = subprocess.Popen([sys.executable, __file__, "--worker", impl,
                                       str(seconds), str(threads)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env=env)
+                                     stdout=subprocess.PIPE, text=True,
+                                     env=_child_env(impl, threads))
 
     def measure(self, kind: str, batch: int) -> float:
         self.proc.stdin.write(f"{kind} {batch}\n")
@@ -238,10 +257,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=5, help="interleaved rounds (median)")
     ap.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
-    ap.add_argument("--rss", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--rss", nargs=5, help=argparse.SUPPRESS)
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=2,
-                    help="BLAS / PyTorch threads of each implementation (default 2)")
+                    help="threads of each implementation (default 2): heartbeat.nn "
+                         "Model threads with one BLAS thread each, PyTorch intra-op threads")
     ap.add_argument("--profile", action="store_true",
                     help="only profile heartbeat's batch-128 training step (cProfile)")
     args = ap.parse_args()
@@ -252,8 +272,8 @@ def main() -> None:
         _worker(args.worker[0], float(args.worker[1]), int(args.worker[2]))
         return
     if args.rss:
-        impl, kind, batch, seconds = args.rss
-        _rss_child(impl, kind, int(batch), float(seconds))
+        impl, kind, batch, seconds, threads = args.rss
+        _rss_child(impl, kind, int(batch), float(seconds), int(threads))
         return
 
     try:
@@ -292,8 +312,10 @@ def main() -> None:
         for kind, batch in CASES + EXTRA_CASES:
             if (impl, kind, batch) in med:
                 part[f"{kind}_{batch}_beats_per_s"] = round(med[(impl, kind, batch)], 1)
-        part["train_128_peak_rss_mb"] = peak_rss_mb(impl, "train", 128, args.seconds)
-        part["infer_1024_peak_rss_mb"] = peak_rss_mb(impl, "infer", 1024, args.seconds)
+        part["train_128_peak_rss_mb"] = peak_rss_mb(impl, "train", 128, args.seconds,
+                                                    args.threads)
+        part["infer_1024_peak_rss_mb"] = peak_rss_mb(impl, "infer", 1024, args.seconds,
+                                                     args.threads)
         result[impl] = part
     if have_torch:
         for kind, batch in CASES:

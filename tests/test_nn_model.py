@@ -253,3 +253,84 @@ def test_log_extra_transform_rejects_bad_use():
     spec = dict(model.spec, extra_transform="exp")
     with pytest.raises(ValueError, match="extra_transform"):
         nn.build(spec)
+
+
+# ---------------------------------------------------------------- threads
+def _pass(model, x, y, extra=None, input_grad=True):
+    model.zero_grad()
+    logits = model.forward(x, extra)
+    _, dlogits = nn.softmax_cross_entropy(logits, y)
+    dx = model.backward(dlogits, input_grad=input_grad)
+    return logits, dx, [g.copy() for g in model.grads()], model.dextra
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threads_give_the_single_thread_results(threads):
+    rng = np.random.default_rng(0)
+    n = 3 * nn.model.MIN_SHARD + 5  # shards of unequal size
+    x = rng.standard_normal((n, 2, 130))
+    extra = rng.uniform(0.5, 2.0, (n, 3))
+    y = rng.integers(0, 4, n)
+    kw = dict(n_classes=4, input_length=130, input_channels=2, extra_inputs=3,
+              extra_transform="log", dtype=np.float64, seed=1)
+    one = _pass(nn.build("kachuee2018", **kw), x, y, extra)
+    model = nn.build("kachuee2018", threads=threads, **kw)
+    many = _pass(model, x, y, extra)
+    assert model._shards is not None and len(model._shards) == threads
+    np.testing.assert_allclose(many[0], one[0], rtol=1e-12)
+    np.testing.assert_allclose(many[1], one[1], rtol=1e-10, atol=1e-14)
+    for a, b in zip(many[2], one[2], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(many[3], one[3], rtol=1e-10, atol=1e-14)
+
+
+def test_threads_share_the_weights_after_an_update():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 187))
+    y = rng.integers(0, 5, 64)
+    model = nn.build("kachuee2018", threads=2, dtype=np.float64)
+    single = nn.build("kachuee2018", dtype=np.float64)
+    for m in (model, single):
+        opt = nn.SGD(m.params(), lr=0.1, momentum=0.9)
+        for _ in range(2):
+            _pass(m, x, y, input_grad=False)
+            opt.step(m.grads())
+    np.testing.assert_allclose(model.eval().forward(x), single.eval().forward(x), rtol=1e-9)
+    assert model.predict_logits(x, batch_size=64).shape == (64, 5)
+
+
+def test_small_batches_and_batch_norm_training_are_not_split():
+    rng = np.random.default_rng(0)
+    model = nn.build("kachuee2018", threads=2)
+    model.forward(rng.standard_normal((2 * nn.model.MIN_SHARD - 1, 187)))
+    assert model._shards is None
+    bn = nn.build("cnn4_dense4", threads=2)
+    x = rng.standard_normal((64, 187))
+    bn.forward(x)
+    assert bn._shards is None  # batch statistics need the whole batch
+    bn.eval().forward(x)
+    assert bn._shards is not None  # running statistics: any split will do
+
+
+def test_dropout_with_threads_is_deterministic():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((64, 187)), rng.integers(0, 5, 64)
+    runs = [_pass(nn.build("cnn_mlp", threads=2, seed=3), x, y)[2] for _ in range(2)]
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_threads_errors():
+    model = nn.build("kachuee2018")
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="threads"):
+            model.set_threads(bad)
+    model.set_threads(2)
+    assert "threads=2" in repr(model)
+    x = np.zeros((40, 187))
+    logits = model.forward(x)
+    with pytest.raises(ValueError, match="rows"):
+        model.backward(np.zeros((39, 5)))
+    with pytest.raises(ValueError, match="one row per beat"):
+        model.forward(x, extra=np.zeros((3, 1)))
+    assert logits.shape == (40, 5)

@@ -53,12 +53,12 @@ def test_numba_kernels_equal_their_numpy_twins(dtype, tol, l_out, relu):
         return a / max(1.0, float(np.abs(a).max()))
 
     xp = rng.standard_normal((n, 4 * tiles + 4, c)).astype(dtype)
-    v_nb, v_np = (np.full((8, n * tiles, c), np.nan, dtype) for _ in range(2))
+    v_nb, v_np = (np.full((n * tiles, 8, c), np.nan, dtype) for _ in range(2))
     for fn, v in zip(_twin_pair("input_transform"), (v_nb, v_np), strict=True):
         fn(xp, v)
     np.testing.assert_allclose(scale(v_nb), scale(v_np), rtol=0, atol=tol)
 
-    mm = rng.standard_normal((8, n * tiles, c)).astype(dtype)
+    mm = rng.standard_normal((n * tiles, 8, c)).astype(dtype)
     b = rng.standard_normal(c).astype(dtype)
     o_nb, o_np = (np.full((n, l_out, c), np.nan, dtype) for _ in range(2))
     for fn, out in zip(_twin_pair("output_transform"), (o_nb, o_np), strict=True):
@@ -69,16 +69,18 @@ def test_numba_kernels_equal_their_numpy_twins(dtype, tol, l_out, relu):
     gate = rng.standard_normal((n, l_out, c)).astype(dtype)
     results = []
     for fn in _twin_pair("output_grad"):
-        dmm, db = np.full((8, n * tiles, c), np.nan, dtype), np.full(c, np.nan, dtype)
+        dmm, db = np.full((n * tiles, 8, c), np.nan, dtype), np.full(c, np.nan, dtype)
         fn(dout, gate, relu, dmm, db)
         results.append((dmm, db))
     for a, b_ in zip(*results, strict=True):
         np.testing.assert_allclose(scale(a), scale(b_), rtol=0, atol=tol)
 
-    dx_nb, dx_np = (np.full(xp.shape, np.nan, dtype) for _ in range(2))
-    for fn, dxp in zip(_twin_pair("input_grad"), (dx_nb, dx_np), strict=True):
-        fn(mm, dxp)
-    np.testing.assert_allclose(scale(dx_nb), scale(dx_np), rtol=0, atol=tol)
+    # "same" (2 samples of padding each side) and "valid" (none) input lengths
+    for pad_left, length in ((2, l_out), (0, l_out + 4)):
+        dx_nb, dx_np = (np.full((n, length, c), np.nan, dtype) for _ in range(2))
+        for fn, dx in zip(_twin_pair("input_grad"), (dx_nb, dx_np), strict=True):
+            fn(mm, pad_left, dx)
+        np.testing.assert_allclose(scale(dx_nb), scale(dx_np), rtol=0, atol=tol)
 
 
 def _reference(x, w, b, padding, relu, dout, backend):
@@ -142,3 +144,26 @@ def test_no_dx_for_a_first_layer():
     out, cache = W.conv1d_forward(x, w, np.zeros(4, np.float32), "same", False, "numpy")
     dx, dw, db = W.conv1d_backward(np.ones_like(out), None, cache, "numpy", need_dx=False)
     assert dx is None and dw.shape == w.shape and db.shape == (4,)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_batch_in_several_chunks_gives_the_same_result(backend, monkeypatch):
+    # 20 tiles per pass: 7 beats of length 20 (5 tiles) run as chunks of 4 and 3 beats
+    monkeypatch.setattr(W, "ROWS_PER_CHUNK", 20)
+    assert W._chunks(7, 5) == [(0, 4), (4, 7)]
+    for relu in (False, True):
+        _check_against_patches(7, 20, 8, 6, "same", relu, np.float64, backend, seed=3)
+
+
+def test_workspace_arrays_are_reused_while_the_shape_stays():
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((4, 8, 5)).astype(np.float32)
+    b = np.zeros(4, np.float32)
+    workspace: dict = {}
+    x = rng.standard_normal((2, 12, 8)).astype(np.float32)
+    out1, _ = W.conv1d_forward(x, w, b, "same", True, "numpy", workspace)
+    first = out1.copy()
+    out2, _ = W.conv1d_forward(2 * x, w, b, "same", True, "numpy", workspace)
+    assert out2 is out1 and np.allclose(out2, 2 * first, atol=1e-5)  # same array, new values
+    out3, _ = W.conv1d_forward(x[:1], w, b, "same", True, "numpy", workspace)
+    assert out3 is not out1 and np.allclose(out3, first[:1], atol=1e-6)

@@ -101,7 +101,7 @@ def compiled(name: str, namespace: dict[str, Any] | None = None) -> Callable[...
     if fn is None:
         import numba
 
-        fn = numba.njit(cache=True)(namespace[name])
+        fn = numba.njit(cache=True, nogil=True)(namespace[name])
         _COMPILED[key] = fn
     return fn
 
@@ -172,21 +172,29 @@ def _col2im_np(dcols, stride, dilation, pad_left, dx):
 # ---------------------------------------------------------------- max-pool
 def _maxpool_forward_nb(x, kernel_size, stride, out, argmax):  # pragma: no cover
     # x (N, L, C) -> out, argmax (N, L_out, C); argmax holds the input index along L
+    # (the first maximum).  An empty argmax (evaluation) skips the bookkeeping.
     n_batch, _, n_ch = x.shape
     l_out = out.shape[1]
+    track = argmax.size > 0
     for n in range(n_batch):
         for i in range(l_out):
             j0 = i * stride
-            for c in range(n_ch):
-                best = x[n, j0, c]
-                arg = j0
+            best = out[n, i]
+            best[:] = x[n, j0]
+            if track:
+                arg = argmax[n, i]
+                arg[:] = j0
                 for k in range(1, kernel_size):
-                    v = x[n, j0 + k, c]
-                    if v > best:
-                        best = v
-                        arg = j0 + k
-                out[n, i, c] = best
-                argmax[n, i, c] = arg
+                    row = x[n, j0 + k]
+                    for c in range(n_ch):  # selects, no branches: the loop vectorises
+                        take = row[c] > best[c]
+                        best[c] = row[c] if take else best[c]
+                        arg[c] = j0 + k if take else arg[c]
+            else:
+                for k in range(1, kernel_size):
+                    row = x[n, j0 + k]
+                    for c in range(n_ch):
+                        best[c] = row[c] if row[c] > best[c] else best[c]
 
 
 def _maxpool_forward_np(x, kernel_size, stride, out, argmax):
@@ -194,7 +202,8 @@ def _maxpool_forward_np(x, kernel_size, stride, out, argmax):
     win = sliding_window_view(x, kernel_size, axis=1)[:, : (l_out - 1) * stride + 1 : stride]
     k = win.argmax(axis=-1)  # (N, L_out, C), first maximum as in the Numba kernel
     out[...] = np.take_along_axis(win, k[..., None], axis=-1)[..., 0]
-    argmax[...] = k + (np.arange(l_out) * stride)[None, :, None]
+    if argmax.size:
+        argmax[...] = k + (np.arange(l_out) * stride)[None, :, None]
 
 
 def _maxpool_backward_nb(dout, argmax, kernel_size, stride, dx):  # pragma: no cover
@@ -303,13 +312,17 @@ def conv1d_backward(
 
 
 def maxpool1d_forward(
-    x: np.ndarray, kernel_size: int, stride: int, backend: str
+    x: np.ndarray, kernel_size: int, stride: int, backend: str, need_argmax: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Max-pool channels-last `x` (N, L, C) over whole windows; return out and argmax."""
+    """Max-pool channels-last `x` (N, L, C) over whole windows; return out and argmax.
+
+    The argmax (input index of each maximum, for the backward pass) is an empty
+    array when `need_argmax` is False.
+    """
     n_batch, length, n_ch = x.shape
     l_out = max(0, (length - kernel_size) // stride + 1)
     out = np.empty((n_batch, l_out, n_ch), dtype=x.dtype)
-    argmax = np.empty((n_batch, l_out, n_ch), dtype=np.int32)
+    argmax = np.empty((n_batch, l_out, n_ch) if need_argmax else (0, 0, 0), dtype=np.int32)
     kernel("maxpool_forward", backend)(x, kernel_size, stride, out, argmax)
     return out, argmax
 

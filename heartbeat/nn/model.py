@@ -10,8 +10,10 @@ before the head, which maps (N, D + k) to the class scores (N, n_classes).
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,16 @@ from heartbeat.nn.layers import (
 )
 
 SPEC_FORMAT = 1
+MIN_SHARD = 16  # fewest beats a thread gets: below this, Python overhead dominates
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _thread_pool(workers: int) -> ThreadPoolExecutor:
+    pool = _POOLS.get(workers)
+    if pool is None:
+        pool = _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="heartbeat.nn")
+    return pool
 
 
 # ================================================================ architectures
@@ -215,7 +227,7 @@ class Model:
     """
 
     def __init__(self, spec: dict, *, seed: int = 0, dtype: Any = np.float32,
-                 backend: str = "auto") -> None:
+                 backend: str = "auto", threads: int = 1) -> None:
         spec = _check_spec(spec)
         self.spec = spec
         self.dtype = np.dtype(dtype)
@@ -234,7 +246,11 @@ class Model:
             layer.init(init_rng, self.dtype)
             if isinstance(layer, Dropout):
                 layer.rng = np.random.default_rng(drop_seq.spawn(1)[0])
+        self._seed = seed
+        self._replicas: list[Model] = []  # weight-sharing copies, one per extra thread
+        self._shards: list[slice] | None = None  # how the last forward split the batch
         self.set_backend(backend)
+        self.set_threads(threads)
         self.train()
 
     # -------------------------------------------------------------- bookkeeping
@@ -244,6 +260,30 @@ class Model:
         self.backend = resolved
         for _, layer in self._named_layers:
             layer.backend = resolved
+        for replica in getattr(self, "_replicas", ()):
+            replica.set_backend(resolved)
+
+    def set_threads(self, threads: int) -> Model:
+        """Split each batch over `threads` threads (data parallel); return self.
+
+        Each thread runs a weight-sharing copy of the model on its share of the batch
+        (at least :data:`MIN_SHARD` beats); the gradients are summed.  The kernels
+        release the GIL, so the threads run on separate cores; BLAS should then use
+        one thread each (``OPENBLAS_NUM_THREADS=1``), or threads and BLAS compete.
+        The result equals the single-threaded one up to float rounding, except for
+        dropout masks (each copy draws its own).  Models with batch-norm layers are
+        not split in training mode (their batch statistics need the whole batch).
+
+        Raises
+        ------
+        ValueError
+            If `threads` is not a positive integer.
+        """
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"{threads=} must be a positive integer (1 = no threads)")
+        self.threads = threads
+        del self._replicas[threads - 1:]
+        return self
 
     def train(self) -> Model:
         """Switch to training mode (dropout on, batch statistics); return self."""
@@ -314,8 +354,43 @@ class Model:
             dst[...] = src
 
     def __repr__(self) -> str:
+        threads = f", threads={self.threads}" if self.threads > 1 else ""
         return (f"Model({self.spec['name']!r}, n_params={self.n_params}, "
-                f"dtype={self.dtype.name}, backend={self.backend!r})")
+                f"dtype={self.dtype.name}, backend={self.backend!r}{threads})")
+
+    # -------------------------------------------------------------- threads
+    def _shard(self, n: int) -> list[slice] | None:
+        """Slices of the batch for the threads, or None to run it in one piece."""
+        k = min(self.threads, n // MIN_SHARD)
+        if k < 2 or (self.training and self.named_buffers()):
+            return None
+        bounds = np.linspace(0, n, k + 1).round().astype(int)
+        return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+    def _replica(self, i: int) -> Model:
+        while len(self._replicas) < i:
+            clone = Model(self.spec, seed=self._seed, dtype=self.dtype, backend=self.backend)
+            for (_, mine), (_, theirs) in zip(self._named_layers, clone._named_layers,
+                                              strict=True):
+                theirs.params, theirs.buffers = mine.params, mine.buffers  # shared
+                if isinstance(theirs, Dropout):
+                    theirs.rng = np.random.default_rng([self._seed, len(self._replicas) + 1])
+            self._replicas.append(clone)
+        clone = self._replicas[i - 1]
+        if clone.training != self.training:
+            clone.train() if self.training else clone.eval()
+        return clone
+
+    def _on_threads(self, fn: Callable[[Model, slice], Any], shards: list[slice]) -> list:
+        """Run ``fn(model_i, shard_i)``: shard 0 here, the others on pool threads."""
+        pool = _thread_pool(len(shards) - 1)
+        futures = [pool.submit(fn, self._replica(i), s) for i, s in enumerate(shards) if i]
+        try:
+            first = fn(self, shards[0])
+        finally:
+            for f in futures:  # never leave a thread running on the shared weights
+                f.exception()
+        return [first] + [f.result() for f in futures]
 
     # -------------------------------------------------------------- passes
     def forward(self, x: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
@@ -334,6 +409,20 @@ class Model:
         ValueError
             If the shapes do not match the spec.
         """
+        x = np.asarray(x, dtype=self.dtype)
+        shards = self._shard(len(x)) if x.ndim else None
+        self._shards = None
+        if shards is None:
+            return self._forward_one(x, extra)
+        if extra is not None and np.shape(extra)[:1] != (len(x),):
+            raise ValueError(f"extra must have one row per beat ({len(x)}), got "
+                             f"{np.shape(extra)=}")
+        parts = self._on_threads(
+            lambda m, s: m._forward_one(x[s], None if extra is None else extra[s]), shards)
+        self._shards = shards
+        return np.concatenate(parts)
+
+    def _forward_one(self, x: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
         spec = self.spec
         x = np.asarray(x, dtype=self.dtype)
         if x.ndim == 2 and spec["input_channels"] == 1:
@@ -369,6 +458,25 @@ class Model:
         is False (saves the first layer's input-gradient work in training).  The
         gradient with respect to `extra` is left in ``self.dextra``.
         """
+        shards = self._shards
+        if shards is None:
+            return self._backward_one(dout, input_grad)
+        dout = np.asarray(dout, dtype=self.dtype)
+        if len(dout) != shards[-1].stop:
+            raise ValueError(f"dout has {len(dout)} rows; the forward pass had "
+                             f"{shards[-1].stop}")
+        for replica in self._replicas[: len(shards) - 1]:
+            replica.zero_grad()
+        parts = self._on_threads(lambda m, s: m._backward_one(dout[s], input_grad), shards)
+        for replica in self._replicas[: len(shards) - 1]:
+            for total, g in zip(self.grads(), replica.grads(), strict=True):
+                total += g
+        if self.dextra is not None:
+            self.dextra = np.concatenate(
+                [self.dextra] + [r.dextra for r in self._replicas[: len(shards) - 1]])
+        return np.concatenate(parts) if input_grad else None
+
+    def _backward_one(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
         dh = self.head.backward(np.asarray(dout, dtype=self.dtype))  # (N, D + k)
         self.dextra = dh[:, self._n_feat:] if self.spec["extra_inputs"] else None
         if self.dextra is not None and self.spec.get("extra_transform") == "log":
@@ -448,7 +556,7 @@ def _check_spec(spec: Any) -> dict:
 def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int = 0,
           dtype: Any = np.float32, input_length: int = 187, extra_inputs: int = 0,
           input_channels: int = 1, extra_transform: str | None = None,
-          backend: str = "auto") -> Model:
+          backend: str = "auto", threads: int = 1) -> Model:
     """Build a freshly initialised model from an architecture name or a spec.
 
     Parameters
@@ -474,6 +582,8 @@ def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int =
         spec; the caller still passes the plain values, which must be > 0).
     backend : {"auto", "numba", "numpy"}
         Kernel backend.
+    threads : int, default 1
+        Threads that share each batch (:meth:`Model.set_threads`).
 
     Returns
     -------
@@ -515,4 +625,4 @@ def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int =
                 spec.get("n_classes") != n_classes:
             raise ValueError(f"{n_classes=} conflicts with spec n_classes="
                              f"{spec.get('n_classes')!r}")
-    return Model(spec, seed=seed, dtype=dtype, backend=backend)
+    return Model(spec, seed=seed, dtype=dtype, backend=backend, threads=threads)

@@ -6,13 +6,13 @@ interpolation points 0, ±1, ±2, ±1/2 and infinity).  With channels, the eleme
 product becomes, for each of the 8 transform points, one matrix product over the
 channels::
 
-    V[p] = B^T-transform of the input tiles      (8, N * T, C_in)
+    V[:, p] = B^T-transform of the input tiles   (N * T, 8, C_in)
     U[p] = (G w)[p]                              (8, C_in, C_out)
-    M[p] = V[p] @ U[p]                           8 BLAS products
+    M[:, p] = V[:, p] @ U[p]                     8 BLAS products
     y    = A^T-transform of M, + bias, ReLU      (N, L_out, C_out)
 
 The backward pass stays in the transform domain too: ``dM = A dy`` (after the ReLU
-gate), ``dU[p] = V[p]^T @ dM[p]`` gives ``dw = G^T dU``, and ``dV[p] = dM[p] @ U[p]^T``
+gate), ``dU[p] = V[:, p]^T @ dM[:, p]`` gives ``dw = G^T dU``, and ``dV[:, p] = dM[:, p] @ U[p]^T``
 gives ``dx = B dV``, summed where tiles overlap.  The products then hold 2.5 times fewer
 multiply-adds than those of :func:`heartbeat.nn.kernels.conv1d_forward` (patches of 5
 samples), which is where a training step of the Kachuee network spends its time.
@@ -85,210 +85,271 @@ def applies(kernel_size: int, stride: int, dilation: int, in_channels: int) -> b
 class Cache(NamedTuple):
     """What :func:`conv1d_backward` needs from :func:`conv1d_forward`."""
 
-    v: np.ndarray  # (8, N * T, C_in) transformed input tiles
+    v: np.ndarray  # (N * T, 8, C_in) transformed input tiles
     u: np.ndarray  # (8, C_in, C_out) transformed kernel
     length: int  # input length L
     pad_left: int
 
 
+# The transform domain is stored tile-major, (N * T, 8, C): the 8 points of one tile
+# form one contiguous block, so each kernel reads and writes whole blocks.  (Point-major
+# (8, N * T, C) gave contiguous BLAS operands but made every transform write 8 streams
+# far apart, 3 times slower; BLAS takes the tile-major planes as strided matrices.)
+
 # ---------------------------------------------------------------- input: V = B^T d
 def _input_transform_nb(xp, v):  # pragma: no cover - compiled by Numba
-    # xp (N, 4 T + 4, C) zero-padded input -> v (8, N * T, C); tile t reads xp[4t:4t+8]
+    # xp (N, 4 T + 4, C) zero-padded input -> v (N * T, 8, C); tile t reads xp[4t:4t+8]
     n_batch, _, n_ch = xp.shape
-    n_tiles = v.shape[1] // n_batch
+    n_tiles = v.shape[0] // n_batch
     for n in range(n_batch):
         for t in range(n_tiles):
-            row = n * n_tiles + t
-            s = 4 * t
+            d = xp[n, 4 * t : 4 * t + 8]
+            o = v[n * n_tiles + t]
             for c in range(n_ch):
-                d0, d1, d2, d3 = xp[n, s, c], xp[n, s + 1, c], xp[n, s + 2, c], xp[n, s + 3, c]
-                d4, d5, d6, d7 = xp[n, s + 4, c], xp[n, s + 5, c], xp[n, s + 6, c], xp[n, s + 7, c]
+                d0, d1, d2, d3 = d[0, c], d[1, c], d[2, c], d[3, c]
+                d4, d5, d6, d7 = d[4, c], d[5, c], d[6, c], d[7, c]
                 even1, odd1 = d2 + d6 - K17_4 * d4, d1 + d5 - K17_4 * d3
                 even2, odd2 = K1_4 * d2 - K5_4 * d4 + d6, K1_2 * d1 - K5_2 * d3 + K2 * d5
                 even3, odd3 = K4 * d2 - K5 * d4 + d6, K2 * d1 - K5_2 * d3 + K1_2 * d5
-                v[0, row, c] = d6 - d0 + K21_4 * (d2 - d4)
-                v[1, row, c] = even1 + odd1
-                v[2, row, c] = even1 - odd1
-                v[3, row, c] = even2 + odd2
-                v[4, row, c] = even2 - odd2
-                v[5, row, c] = even3 + odd3
-                v[6, row, c] = even3 - odd3
-                v[7, row, c] = d7 - d1 + K21_4 * (d3 - d5)
+                o[0, c] = d6 - d0 + K21_4 * (d2 - d4)
+                o[1, c] = even1 + odd1
+                o[2, c] = even1 - odd1
+                o[3, c] = even2 + odd2
+                o[4, c] = even2 - odd2
+                o[5, c] = even3 + odd3
+                o[6, c] = even3 - odd3
+                o[7, c] = d7 - d1 + K21_4 * (d3 - d5)
 
 
 def _input_transform_np(xp, v):
     n_batch = xp.shape[0]
-    n_tiles = v.shape[1] // n_batch
+    n_tiles = v.shape[0] // n_batch
     tiles = sliding_window_view(xp, POINTS, axis=1)[:, : TILE * n_tiles : TILE]  # (N, T, C, 8)
-    v[...] = np.einsum("pj,ntcj->pntc", BT.astype(xp.dtype), tiles).reshape(v.shape)
+    v[...] = np.einsum("pj,ntcj->ntpc", BT.astype(xp.dtype), tiles).reshape(v.shape)
 
 
 # ---------------------------------------------------------------- input gradient: B dV
-def _input_grad_nb(dv, dxp):  # pragma: no cover - compiled by Numba
-    # dv (8, N * T, C) -> dxp (N, 4 T + 4, C); overlapping tiles add up
-    n_batch, _, n_ch = dxp.shape
-    n_tiles = dv.shape[1] // n_batch
+def _input_grad_nb(dv, pad_left, dx):  # pragma: no cover - compiled by Numba
+    # dv (N * T, 8, C) -> dx (N, L, C).  Tiles overlap by 4 samples: padded sample
+    # 4 t + a (a < 4) sums row a of tile t's B dV and row a + 4 of tile t - 1's, so
+    # each sample is written once, with no zeroing and no read-modify-write.
+    n_batch, length, n_ch = dx.shape
+    n_tiles = dv.shape[0] // n_batch
+    lo = np.zeros((4, n_ch), dtype=dx.dtype)  # rows 0-3 of tile t
+    hi = np.zeros((2, 4, n_ch), dtype=dx.dtype)  # rows 4-7 of tiles t - 1 and t
     for n in range(n_batch):
-        dxp[n] = 0.0
-        for t in range(n_tiles):
-            row = n * n_tiles + t
-            s = 4 * t
-            for c in range(n_ch):
-                g0, g7 = dv[0, row, c], dv[7, row, c]
-                s12, d12 = dv[1, row, c] + dv[2, row, c], dv[1, row, c] - dv[2, row, c]
-                s34, d34 = dv[3, row, c] + dv[4, row, c], dv[3, row, c] - dv[4, row, c]
-                s56, d56 = dv[5, row, c] + dv[6, row, c], dv[5, row, c] - dv[6, row, c]
-                dxp[n, s, c] -= g0
-                dxp[n, s + 1, c] += d12 + K1_2 * d34 + K2 * d56 - g7
-                dxp[n, s + 2, c] += K21_4 * g0 + s12 + K1_4 * s34 + K4 * s56
-                dxp[n, s + 3, c] += K21_4 * g7 - K17_4 * d12 - K5_2 * (d34 + d56)
-                dxp[n, s + 4, c] -= K21_4 * g0 + K17_4 * s12 + K5_4 * s34 + K5 * s56
-                dxp[n, s + 5, c] += d12 + K2 * d34 + K1_2 * d56 - K21_4 * g7
-                dxp[n, s + 6, c] += g0 + s12 + s34 + s56
-                dxp[n, s + 7, c] += g7
+        hi[:] = 0.0
+        for t in range(n_tiles + 1):
+            new, old = hi[t % 2], hi[(t + 1) % 2]
+            if t < n_tiles:
+                g = dv[n * n_tiles + t]
+                for c in range(n_ch):
+                    g0, g7 = g[0, c], g[7, c]
+                    s12, d12 = g[1, c] + g[2, c], g[1, c] - g[2, c]
+                    s34, d34 = g[3, c] + g[4, c], g[3, c] - g[4, c]
+                    s56, d56 = g[5, c] + g[6, c], g[5, c] - g[6, c]
+                    lo[0, c] = -g0
+                    lo[1, c] = d12 + K1_2 * d34 + K2 * d56 - g7
+                    lo[2, c] = K21_4 * g0 + s12 + K1_4 * s34 + K4 * s56
+                    lo[3, c] = K21_4 * g7 - K17_4 * d12 - K5_2 * (d34 + d56)
+                    new[0, c] = -(K21_4 * g0 + K17_4 * s12 + K5_4 * s34 + K5 * s56)
+                    new[1, c] = d12 + K2 * d34 + K1_2 * d56 - K21_4 * g7
+                    new[2, c] = g0 + s12 + s34 + s56
+                    new[3, c] = g7
+            else:
+                lo[:] = 0.0
+            for a in range(4):
+                j = 4 * t + a - pad_left
+                if 0 <= j < length:
+                    row = dx[n, j]
+                    for c in range(n_ch):
+                        row[c] = lo[a, c] + old[a, c]
 
 
-def _input_grad_np(dv, dxp):
-    n_batch, _, n_ch = dxp.shape
-    n_tiles = dv.shape[1] // n_batch
-    dtiles = np.einsum("pj,pntc->jntc", BT.astype(dv.dtype),
-                       dv.reshape(POINTS, n_batch, n_tiles, n_ch))  # (8, N, T, C)
-    dxp[...] = 0.0
+def _input_grad_np(dv, pad_left, dx):
+    n_batch, length, n_ch = dx.shape
+    n_tiles = dv.shape[0] // n_batch
+    dtiles = np.einsum("pj,ntpc->jntc", BT.astype(dv.dtype),
+                       dv.reshape(n_batch, n_tiles, POINTS, n_ch))  # (8, N, T, C)
+    dxp = np.zeros((n_batch, TILE * n_tiles + POINTS - TILE, n_ch), dtype=dv.dtype)
     for j in range(POINTS):
         dxp[:, j : j + TILE * n_tiles : TILE] += dtiles[j]
+    dx[...] = dxp[:, pad_left : pad_left + length]
 
 
 # ---------------------------------------------------------------- output: y = A^T M
 def _output_transform_nb(mm, b, relu, out):  # pragma: no cover - compiled by Numba
-    # mm (8, N * T, C) -> out (N, L_out, C) = A^T mm + b (ReLU); the last tile is cut
+    # mm (N * T, 8, C) -> out (N, L_out, C) = A^T mm + b (ReLU); the last tile is cut
     n_batch, l_out, n_ch = out.shape
-    n_tiles = mm.shape[1] // n_batch
+    n_tiles = mm.shape[0] // n_batch
     tail = np.empty((4, n_ch), dtype=out.dtype)  # a cut tile is written here first
     for n in range(n_batch):
         for t in range(n_tiles):
-            row = n * n_tiles + t
+            m = mm[n * n_tiles + t]
             n_rows = min(4, l_out - 4 * t)
-            y, s = (out[n], 4 * t) if n_rows == 4 else (tail, 0)
+            y = out[n, 4 * t : 4 * t + 4] if n_rows == 4 else tail
             for c in range(n_ch):
-                s12, d12 = mm[1, row, c] + mm[2, row, c], mm[1, row, c] - mm[2, row, c]
-                s34, d34 = mm[3, row, c] + mm[4, row, c], mm[3, row, c] - mm[4, row, c]
-                s56, d56 = mm[5, row, c] + mm[6, row, c], mm[5, row, c] - mm[6, row, c]
-                y[s, c] = b[c] + mm[0, row, c] + s12 + s34 + s56
-                y[s + 1, c] = b[c] + d12 + K2 * d34 + K1_2 * d56
-                y[s + 2, c] = b[c] + s12 + K4 * s34 + K1_4 * s56
-                y[s + 3, c] = b[c] + d12 + K8 * d34 + K1_8 * d56 + mm[7, row, c]
+                s12, d12 = m[1, c] + m[2, c], m[1, c] - m[2, c]
+                s34, d34 = m[3, c] + m[4, c], m[3, c] - m[4, c]
+                s56, d56 = m[5, c] + m[6, c], m[5, c] - m[6, c]
+                y0 = b[c] + m[0, c] + s12 + s34 + s56
+                y1 = b[c] + d12 + K2 * d34 + K1_2 * d56
+                y2 = b[c] + s12 + K4 * s34 + K1_4 * s56
+                y3 = b[c] + d12 + K8 * d34 + K1_8 * d56 + m[7, c]
                 if relu:
-                    for a in range(s, s + 4):
-                        y[a, c] = y[a, c] if y[a, c] > ZERO else ZERO
+                    y0, y1 = max(y0, ZERO), max(y1, ZERO)
+                    y2, y3 = max(y2, ZERO), max(y3, ZERO)
+                y[0, c], y[1, c], y[2, c], y[3, c] = y0, y1, y2, y3
             if n_rows < 4:
                 out[n, 4 * t : l_out] = tail[:n_rows]
 
 
 def _output_transform_np(mm, b, relu, out):
     n_batch, l_out, n_ch = out.shape
-    n_tiles = mm.shape[1] // n_batch
-    y = np.einsum("ap,pntc->ntac", AT.astype(mm.dtype),
-                  mm.reshape(POINTS, n_batch, n_tiles, n_ch))  # (N, T, 4, C)
+    n_tiles = mm.shape[0] // n_batch
+    y = np.einsum("ap,ntpc->ntac", AT.astype(mm.dtype),
+                  mm.reshape(n_batch, n_tiles, POINTS, n_ch))  # (N, T, 4, C)
     y = y.reshape(n_batch, TILE * n_tiles, n_ch)[:, :l_out] + b
     out[...] = np.maximum(y, 0) if relu else y
 
 
 # ---------------------------------------------------------------- output gradient: A dy
 def _output_grad_nb(dout, gate, relu, dmm, db):  # pragma: no cover - compiled by Numba
-    # dout (N, L_out, C), ReLU gate = output > 0 -> dmm (8, N * T, C); db = sum of dy
+    # dout (N, L_out, C), ReLU gate = output > 0 -> dmm (N * T, 8, C); db = sum of dy
     n_batch, l_out, n_ch = dout.shape
-    n_tiles = dmm.shape[1] // n_batch
-    g = np.zeros(4, dtype=dout.dtype)  # the cut last tile
+    n_tiles = dmm.shape[0] // n_batch
+    g = np.zeros((4, n_ch), dtype=dout.dtype)  # the gated dy of one tile
     db[:] = 0.0
     for n in range(n_batch):
         for t in range(n_tiles):
-            row = n * n_tiles + t
             s = 4 * t
             n_rows = min(4, l_out - s)
+            for a in range(n_rows):  # rows past L_out (a cut last tile) stay 0
+                dy, gt = dout[n, s + a], gate[n, s + a]
+                for c in range(n_ch):
+                    g[a, c] = dy[c] if not relu or gt[c] > ZERO else ZERO
+            for a in range(n_rows, 4):
+                g[a] = 0.0
+            dm = dmm[n * n_tiles + t]
             for c in range(n_ch):
-                if n_rows == 4:
-                    g0, g1 = dout[n, s, c], dout[n, s + 1, c]
-                    g2, g3 = dout[n, s + 2, c], dout[n, s + 3, c]
-                    if relu:
-                        g0 = g0 if gate[n, s, c] > ZERO else ZERO
-                        g1 = g1 if gate[n, s + 1, c] > ZERO else ZERO
-                        g2 = g2 if gate[n, s + 2, c] > ZERO else ZERO
-                        g3 = g3 if gate[n, s + 3, c] > ZERO else ZERO
-                else:  # the cut last tile: rows past L_out have no gradient
-                    g[:] = 0.0
-                    for a in range(n_rows):
-                        if not relu or gate[n, s + a, c] > ZERO:
-                            g[a] = dout[n, s + a, c]
-                    g0, g1, g2, g3 = g[0], g[1], g[2], g[3]
+                g0, g1, g2, g3 = g[0, c], g[1, c], g[2, c], g[3, c]
                 db[c] += g0 + g1 + g2 + g3
                 e1, o1 = g0 + g2, g1 + g3
                 e2, o2 = g0 + K4 * g2, K2 * g1 + K8 * g3
                 e3, o3 = g0 + K1_4 * g2, K1_2 * g1 + K1_8 * g3
-                dmm[0, row, c] = g0
-                dmm[1, row, c] = e1 + o1
-                dmm[2, row, c] = e1 - o1
-                dmm[3, row, c] = e2 + o2
-                dmm[4, row, c] = e2 - o2
-                dmm[5, row, c] = e3 + o3
-                dmm[6, row, c] = e3 - o3
-                dmm[7, row, c] = g3
+                dm[0, c] = g0
+                dm[1, c] = e1 + o1
+                dm[2, c] = e1 - o1
+                dm[3, c] = e2 + o2
+                dm[4, c] = e2 - o2
+                dm[5, c] = e3 + o3
+                dm[6, c] = e3 - o3
+                dm[7, c] = g3
 
 
 def _output_grad_np(dout, gate, relu, dmm, db):
     n_batch, l_out, n_ch = dout.shape
-    n_tiles = dmm.shape[1] // n_batch
+    n_tiles = dmm.shape[0] // n_batch
     g = np.zeros((n_batch, TILE * n_tiles, n_ch), dtype=dout.dtype)
     g[:, :l_out] = np.where(gate > 0, dout, 0) if relu else dout
     db[...] = g.sum(axis=(0, 1))
     tiles = g.reshape(n_batch, n_tiles, TILE, n_ch)
-    dmm[...] = np.einsum("ap,ntac->pntc", AT.astype(dout.dtype), tiles).reshape(dmm.shape)
+    dmm[...] = np.einsum("ap,ntac->ntpc", AT.astype(dout.dtype), tiles).reshape(dmm.shape)
 
 
 # ---------------------------------------------------------------- convolution
+ROWS_PER_CHUNK = 1024  # tiles per pass: a chunk's V and M stay in cache between kernels
+
+
+def _chunks(n_batch: int, n_tiles: int) -> list[tuple[int, int]]:
+    # Beats [n0, n1) per pass, about ROWS_PER_CHUNK tiles each.  On the whole batch at
+    # once, BLAS read each strided plane of V from memory: 2x slower at 128 beats.
+    step = max(1, ROWS_PER_CHUNK // n_tiles)
+    return [(n0, min(n0 + step, n_batch)) for n0 in range(0, n_batch, step)]
+
+
+def _buffer(workspace: dict | None, key: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    # An uninitialised array, kept in `workspace` and handed out again while the
+    # shape and dtype stay the same: fresh multi-megabyte arrays cost page faults on
+    # first touch that took as long as the transforms themselves.
+    if workspace is None:
+        return np.empty(shape, dtype=dtype)
+    buf = workspace.get(key)
+    if buf is None or buf.shape != shape or buf.dtype != dtype:
+        buf = workspace[key] = np.empty(shape, dtype=dtype)
+    return buf
+
+
 def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, relu: bool,
-                   backend: str) -> tuple[np.ndarray, Cache]:
+                   backend: str, workspace: dict | None = None) -> tuple[np.ndarray, Cache]:
     """Convolve channels-last `x` (N, L, C_in) with `w` (C_out, C_in, 5), add `b`.
 
     Same arguments and output (N, L_out, C_out) as
     :func:`heartbeat.nn.kernels.conv1d_forward` with stride 1 and dilation 1, the ReLU
-    fused when `relu`; the cache feeds :func:`conv1d_backward`.
+    fused when `relu`; the cache feeds :func:`conv1d_backward`.  With a `workspace`
+    dict (one per layer), the output and the cache live in arrays reused by the next
+    call of the same shape: they are valid until then.
     """
     n_batch, length, c_in = x.shape
+    c_out = w.shape[0]
     l_out, pad_left = K.conv_out_length(length, KERNEL_SIZE, 1, 1, padding)
     n_tiles = -(-l_out // TILE)
-    xp = np.empty((n_batch, TILE * n_tiles + POINTS - TILE, c_in), dtype=x.dtype)
+    xp = _buffer(workspace, "xp", (n_batch, TILE * n_tiles + POINTS - TILE, c_in), x.dtype)
     xp[:, :pad_left] = 0  # zero only the padding: x fills the rest
     xp[:, pad_left : pad_left + length] = x
     xp[:, pad_left + length :] = 0
-    v = np.empty((POINTS, n_batch * n_tiles, c_in), dtype=x.dtype)
-    K.kernel("input_transform", backend, globals())(xp, v)
+    v = _buffer(workspace, "v", (n_batch * n_tiles, POINTS, c_in), x.dtype)
     # (8, C_in, C_out), C-contiguous: np.matmul only hands contiguous stacks to BLAS
     u = np.ascontiguousarray(np.einsum("pk,oik->pio", G.astype(w.dtype), w))
-    mm = np.matmul(v, u)  # (8, N * T, C_out)
-    out = np.empty((n_batch, l_out, w.shape[0]), dtype=x.dtype)
-    K.kernel("output_transform", backend, globals())(mm, b, relu, out)
+    out = _buffer(workspace, "out", (n_batch, l_out, c_out), x.dtype)
+    chunks = _chunks(n_batch, n_tiles)
+    mm_chunk = _buffer(workspace, "mm", ((chunks[0][1] - chunks[0][0]) * n_tiles, POINTS, c_out),
+                       x.dtype)
+    input_transform = K.kernel("input_transform", backend, globals())
+    output_transform = K.kernel("output_transform", backend, globals())
+    for n0, n1 in chunks:
+        rows = slice(n0 * n_tiles, n1 * n_tiles)
+        mm = mm_chunk[: rows.stop - rows.start]
+        input_transform(xp[n0:n1], v[rows])
+        np.matmul(v[rows].transpose(1, 0, 2), u, out=mm.transpose(1, 0, 2))
+        output_transform(mm, b, relu, out[n0:n1])
     return out, Cache(v, u, length, pad_left)
 
 
 def conv1d_backward(dout: np.ndarray, out: np.ndarray | None, cache: Cache, backend: str,
-                    need_dx: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+                    need_dx: bool = True, workspace: dict | None = None
+                    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Gradients of :func:`conv1d_forward`: ``dx`` (N, L, C_in), ``dw``, ``db``.
 
     `dout` is channels-last (N, L_out, C_out); `out` is the forward output when the
-    ReLU was fused (its gate), else None.  ``dx`` is None when `need_dx` is False.
+    ReLU was fused (its gate), else None.  ``dx`` is None when `need_dx` is False;
+    with a `workspace` it is valid until the next call of the same shape.
     """
     v, u, length, pad_left = cache
     n_batch, _, c_out = dout.shape
-    dmm = np.empty((POINTS, v.shape[1], c_out), dtype=dout.dtype)
-    db = np.empty(c_out, dtype=dout.dtype)
+    n_rows, _, c_in = v.shape
+    n_tiles = n_rows // n_batch
+    chunks = _chunks(n_batch, n_tiles)
+    chunk_rows = (chunks[0][1] - chunks[0][0]) * n_tiles
+    dmm_chunk = _buffer(workspace, "dmm", (chunk_rows, POINTS, c_out), dout.dtype)
+    dv_chunk = _buffer(workspace, "dv", (chunk_rows, POINTS, c_in), dout.dtype)
+    dx = _buffer(workspace, "dx", (n_batch, length, c_in), dout.dtype) if need_dx else None
+    du = np.zeros((POINTS, c_in, c_out), dtype=dout.dtype)
+    db = np.zeros(c_out, dtype=dout.dtype)
+    db_part = np.empty(c_out, dtype=dout.dtype)
     relu = out is not None
-    K.kernel("output_grad", backend, globals())(dout, out if relu else dout, relu, dmm, db)
-    du = np.matmul(v.transpose(0, 2, 1), dmm)  # (8, C_in, C_out)
+    gate = out if relu else dout
+    output_grad = K.kernel("output_grad", backend, globals())
+    input_grad = K.kernel("input_grad", backend, globals())
+    for n0, n1 in chunks:
+        rows = slice(n0 * n_tiles, n1 * n_tiles)
+        dmm, dv = dmm_chunk[: rows.stop - rows.start], dv_chunk[: rows.stop - rows.start]
+        output_grad(dout[n0:n1], gate[n0:n1], relu, dmm, db_part)
+        db += db_part
+        dmm_p = dmm.transpose(1, 0, 2)  # (8, rows, C_out), strided planes
+        du += np.matmul(v[rows].transpose(1, 2, 0), dmm_p)  # (8, C_in, C_out)
+        if need_dx:
+            np.matmul(dmm_p, u.transpose(0, 2, 1), out=dv.transpose(1, 0, 2))
+            input_grad(dv, pad_left, dx[n0:n1])
     dw = np.einsum("pk,pio->oik", G.astype(du.dtype), du)
-    if not need_dx:
-        return None, dw, db
-    dv = np.matmul(dmm, u.transpose(0, 2, 1))  # (8, N * T, C_in)
-    dxp = np.empty((n_batch, TILE * (v.shape[1] // n_batch) + POINTS - TILE, v.shape[2]),
-                   dtype=dout.dtype)
-    K.kernel("input_grad", backend, globals())(dv, dxp)
-    return dxp[:, pad_left : pad_left + length], dw, db
+    return dx, dw, db
