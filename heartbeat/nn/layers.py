@@ -143,7 +143,7 @@ class Conv1d(Layer):
         if winograd.applies(self.kernel_size, self.stride, self.dilation, c):
             out, cols = winograd.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
                                                 self.padding, relu, self.backend,
-                                                self.workspace)
+                                                self.workspace, keep=self.training)
         else:
             out, cols = K.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
                                          self.stride, self.dilation, self.padding,

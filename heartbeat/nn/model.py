@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from heartbeat.nn import blas
 from heartbeat.nn import kernels as K
 from heartbeat.nn.layers import (
     Dropout,
@@ -268,8 +269,8 @@ class Model:
 
         Each thread runs a weight-sharing copy of the model on its share of the batch
         (at least :data:`MIN_SHARD` beats); the gradients are summed.  The kernels
-        release the GIL, so the threads run on separate cores; BLAS should then use
-        one thread each (``OPENBLAS_NUM_THREADS=1``), or threads and BLAS compete.
+        release the GIL, so the threads run on separate cores; meanwhile NumPy's
+        OpenBLAS is set to one thread (:func:`heartbeat.nn.blas.single_threaded`).
         The result equals the single-threaded one up to float rounding, except for
         dropout masks (each copy draws its own).  Models with batch-norm layers are
         not split in training mode (their batch statistics need the whole batch).
@@ -384,12 +385,13 @@ class Model:
     def _on_threads(self, fn: Callable[[Model, slice], Any], shards: list[slice]) -> list:
         """Run ``fn(model_i, shard_i)``: shard 0 here, the others on pool threads."""
         pool = _thread_pool(len(shards) - 1)
-        futures = [pool.submit(fn, self._replica(i), s) for i, s in enumerate(shards) if i]
-        try:
-            first = fn(self, shards[0])
-        finally:
-            for f in futures:  # never leave a thread running on the shared weights
-                f.exception()
+        with blas.single_threaded():  # the shards already use every core
+            futures = [pool.submit(fn, self._replica(i), s) for i, s in enumerate(shards) if i]
+            try:
+                first = fn(self, shards[0])
+            finally:
+                for f in futures:  # never leave a thread running on the shared weights
+                    f.exception()
         return [first] + [f.result() for f in futures]
 
     # -------------------------------------------------------------- passes
@@ -489,12 +491,12 @@ class Model:
         return dx if input_grad else None
 
     def predict_logits(self, x: np.ndarray, extra: np.ndarray | None = None,
-                       batch_size: int = 256) -> np.ndarray:
+                       batch_size: int | None = None) -> np.ndarray:
         """Evaluation-mode logits for many beats, `batch_size` beats at a time.
 
-        Small chunks keep each layer's patches in cache and peak memory small; see
-        ``benchmarks/bench_nn.py`` (rows "infer", "infer chunk64" and "infer onepass")
-        for the effect on speed.  The result does not depend on `batch_size`.
+        Chunks bound peak memory; see ``benchmarks/bench_nn.py`` (rows "infer",
+        "infer chunk64" and "infer onepass") for the effect on speed.  The result does
+        not depend on `batch_size`.
 
         Parameters
         ----------
@@ -502,15 +504,17 @@ class Model:
             Beats.
         extra : ndarray, shape (N, extra_inputs), optional
             Extra features, as for :meth:`forward`.
-        batch_size : int
-            Beats per forward pass.
+        batch_size : int, optional
+            Beats per forward pass; default 256 per thread (:meth:`set_threads`).
 
         Returns
         -------
         ndarray, shape (N, n_classes)
             Logits in the model dtype.
         """
-        if not isinstance(batch_size, int) or batch_size < 1:
+        if batch_size is None:
+            batch_size = 256 * self.threads
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"{batch_size=} must be a positive integer")
         was_training = self.training
         self.eval()

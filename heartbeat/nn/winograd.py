@@ -281,14 +281,16 @@ def _buffer(workspace: dict | None, key: str, shape: tuple[int, ...], dtype) -> 
 
 
 def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, relu: bool,
-                   backend: str, workspace: dict | None = None) -> tuple[np.ndarray, Cache]:
+                   backend: str, workspace: dict | None = None,
+                   keep: bool = True) -> tuple[np.ndarray, Cache | None]:
     """Convolve channels-last `x` (N, L, C_in) with `w` (C_out, C_in, 5), add `b`.
 
     Same arguments and output (N, L_out, C_out) as
     :func:`heartbeat.nn.kernels.conv1d_forward` with stride 1 and dilation 1, the ReLU
-    fused when `relu`; the cache feeds :func:`conv1d_backward`.  With a `workspace`
-    dict (one per layer), the output and the cache live in arrays reused by the next
-    call of the same shape: they are valid until then.
+    fused when `relu`; the cache feeds :func:`conv1d_backward` (None unless `keep`:
+    evaluation then holds only one chunk of the transformed input at a time).  With a
+    `workspace` dict (one per layer), the output and the cache live in arrays reused
+    by the next call of the same shape: they are valid until then.
     """
     n_batch, length, c_in = x.shape
     c_out = w.shape[0]
@@ -298,22 +300,24 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     xp[:, :pad_left] = 0  # zero only the padding: x fills the rest
     xp[:, pad_left : pad_left + length] = x
     xp[:, pad_left + length :] = 0
-    v = _buffer(workspace, "v", (n_batch * n_tiles, POINTS, c_in), x.dtype)
     # (8, C_in, C_out), C-contiguous: np.matmul only hands contiguous stacks to BLAS
     u = np.ascontiguousarray(np.einsum("pk,oik->pio", G.astype(w.dtype), w))
     out = _buffer(workspace, "out", (n_batch, l_out, c_out), x.dtype)
     chunks = _chunks(n_batch, n_tiles)
-    mm_chunk = _buffer(workspace, "mm", ((chunks[0][1] - chunks[0][0]) * n_tiles, POINTS, c_out),
-                       x.dtype)
+    chunk_rows = (chunks[0][1] - chunks[0][0]) * n_tiles
+    v_all = _buffer(workspace, "v", (n_batch * n_tiles, POINTS, c_in), x.dtype) if keep else None
+    v_chunk = None if keep else _buffer(workspace, "v", (chunk_rows, POINTS, c_in), x.dtype)
+    mm_chunk = _buffer(workspace, "mm", (chunk_rows, POINTS, c_out), x.dtype)
     input_transform = K.kernel("input_transform", backend, globals())
     output_transform = K.kernel("output_transform", backend, globals())
     for n0, n1 in chunks:
         rows = slice(n0 * n_tiles, n1 * n_tiles)
+        v = v_all[rows] if keep else v_chunk[: rows.stop - rows.start]
         mm = mm_chunk[: rows.stop - rows.start]
-        input_transform(xp[n0:n1], v[rows])
-        np.matmul(v[rows].transpose(1, 0, 2), u, out=mm.transpose(1, 0, 2))
+        input_transform(xp[n0:n1], v)
+        np.matmul(v.transpose(1, 0, 2), u, out=mm.transpose(1, 0, 2))
         output_transform(mm, b, relu, out[n0:n1])
-    return out, Cache(v, u, length, pad_left)
+    return out, (Cache(v_all, u, length, pad_left) if keep else None)
 
 
 def conv1d_backward(dout: np.ndarray, out: np.ndarray | None, cache: Cache, backend: str,
