@@ -83,6 +83,23 @@ class TestMaxPoolKernels:
         np.testing.assert_allclose(dx_nb, dx_np, rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(dx_nb.sum(), dout.sum(), rtol=1e-4)
 
+    @pytest.mark.parametrize("n,length,c,k,stride", [(3, 187, 32, 5, 2), (2, 5, 3, 5, 2),
+                                                     (1, 1, 1, 1, 1), (2, 9, 2, 2, 2),
+                                                     (2, 10, 3, 3, 1), (1, 12, 2, 2, 5),
+                                                     (2, 30, 4, 7, 3), (1, 20, 3, 4, 4)])
+    @pytest.mark.parametrize("backend", ["numba", "numpy"])
+    @pytest.mark.parametrize("relu", [False, True])
+    def test_values_only_and_relu_paths(self, n, length, c, k, stride, backend, relu):
+        x = _rand((n, length, c), 8)
+        ref, _ = K.maxpool1d_forward(x, k, stride, "numpy")
+        if relu:
+            ref = np.maximum(ref, 0)
+        out, arg = K.maxpool1d_forward(x, k, stride, backend, need_argmax=False, relu=relu)
+        np.testing.assert_array_equal(out, ref)
+        assert arg.size == 0
+        out, _ = K.maxpool1d_forward(x, k, stride, backend, relu=relu)
+        np.testing.assert_array_equal(out, ref)
+
     def test_ties_pick_the_first(self):
         x = np.zeros((1, 6, 1), np.float32)
         for backend in ("numba", "numpy"):

@@ -110,6 +110,34 @@ class TestMaxPool1d:
             L.MaxPool1d(5).forward(_x(1, 1, 4))
 
 
+class TestReluMaxPoolFusion:
+    @pytest.mark.parametrize("backend", ["numba", "numpy"])
+    def test_fused_pair_equals_the_two_layers(self, backend):
+        x = _x(3, 4, 23, seed=5) - 0.8  # some windows are all negative
+        seq = L.Sequential([L.ReLU(), L.MaxPool1d(5, 2)])
+        assert [relu for _, relu in seq._steps()] == [True]
+        relu, pool = L.ReLU(), L.MaxPool1d(5, 2)
+        for layer in (seq, relu, pool):
+            layer.backend = backend
+            for sub in layer.walk():
+                sub.backend = backend
+        out = seq.forward(x)
+        ref = pool.forward(relu.forward(x))
+        np.testing.assert_array_equal(out, ref)
+        dout = _x(*out.shape, seed=6)
+        np.testing.assert_allclose(seq.backward(dout), relu.backward(pool.backward(dout)),
+                                   rtol=1e-6, atol=1e-6)
+
+    def test_fused_gradients(self):
+        seq = L.Sequential([L.ReLU(), L.MaxPool1d(3, 2)])
+        check_layer(seq, _x(2, 3, 11, seed=7).astype(np.float64))
+
+    def test_only_a_relu_right_before_a_max_pool_is_fused(self):
+        seq = L.Sequential([L.MaxPool1d(2), L.ReLU(), L.ReLU(), L.MaxPool1d(2), L.ReLU()])
+        assert [(type(la).__name__, r) for la, r in seq._steps()] == [
+            ("MaxPool1d", False), ("ReLU", False), ("MaxPool1d", True), ("ReLU", False)]
+
+
 class TestAvgPool1d:
     @pytest.mark.parametrize("k,stride,length", [(2, 2, 9), (3, 1, 7), (5, 2, 12)])
     def test_values_and_gradients(self, k, stride, length):
@@ -268,3 +296,28 @@ class TestLayerFromConfig:
     def test_bad_options(self):
         with pytest.raises(ValueError, match="bad options for layer 'dense'"):
             L.layer_from_config({"type": "dense", "in_features": 3})
+
+
+class TestResidualSkipInConvolution:
+    @pytest.mark.parametrize("backend", BACKENDS)
+    @pytest.mark.parametrize("channels", [3, 8])  # patches, Winograd
+    def test_skip_added_by_the_last_convolution(self, backend, channels):
+        block = L.Residual([_init(L.Conv1d(channels, channels, 5, activation="relu"), 1,
+                                  backend),
+                            _init(L.Conv1d(channels, channels, 5), 2, backend)])
+        x = _x(2, channels, 13)
+        conv1, conv2 = block.layers
+        want = conv2.forward(conv1.forward(x)) + x
+        np.testing.assert_allclose(block.forward(x), want, rtol=1e-5, atol=1e-5)
+
+    def test_a_last_convolution_with_relu_adds_the_skip_after_it(self):
+        conv = _init(L.Conv1d(8, 8, 5, activation="relu"), 1)
+        block = L.Residual([conv])
+        x = _x(2, 8, 11)
+        np.testing.assert_allclose(block.forward(x), conv.forward(x) + x, rtol=1e-6)
+
+    def test_shape_mismatch(self):
+        block = L.Residual([_init(L.Conv1d(8, 4, 5), 1)])
+        with pytest.raises(ValueError, match="equal shapes"):
+            block.forward(_x(2, 8, 11))
+        np.testing.assert_array_equal(L.Residual([]).forward(np.ones((1, 2, 3))), 2.0)

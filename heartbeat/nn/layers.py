@@ -129,7 +129,8 @@ class Conv1d(Layer):
         self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
         self.zero_grad()
 
-    def forward(self, x):
+    def forward(self, x, skip=None):
+        """Return the output for `x`; `skip` (the output's shape) is added to it."""
         _n, c, length = x.shape  # (N, C_in, L)
         if c != self.in_channels:
             raise ValueError(f"Conv1d expects {self.in_channels} input channels, got x.shape="
@@ -138,21 +139,32 @@ class Conv1d(Layer):
                                      self.padding)
         if l_out < 1:
             raise ValueError(f"Conv1d: input length {length} is shorter than the kernel span")
+        want = (x.shape[0], self.out_channels, l_out)
+        if skip is not None and skip.shape != want:
+            raise ValueError(f"Residual: body maps to {want}, the skip connection is "
+                             f"{skip.shape}; it needs equal shapes")
         x_nlc = np.ascontiguousarray(x.transpose(0, 2, 1))  # (N, L, C_in), free if NLC
         relu = self.activation == "relu"
+        fuse_skip = skip is not None and not relu
         if winograd.applies(self.kernel_size, self.stride, self.dilation, c):
-            out, cols = winograd.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
-                                                self.padding, relu, self.backend,
-                                                self.workspace, keep=self.training)
+            out, cols = winograd.conv1d_forward(
+                x_nlc, self.params["w"], self.params["b"], self.padding, relu, self.backend,
+                self.workspace, keep=self.training,
+                skip=np.ascontiguousarray(skip.transpose(0, 2, 1)) if fuse_skip else None)
         else:
             out, cols = K.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
                                          self.stride, self.dilation, self.padding,
                                          self.backend)
             if relu:
                 np.maximum(out, 0, out=out)  # (N, L_out, C_out)
+            elif fuse_skip:
+                out += skip.transpose(0, 2, 1)
         if self.training:
             self.cache = (length, cols, out if relu else None)
-        return out.transpose(0, 2, 1)  # (N, C_out, L_out), channels-last memory
+        out = out.transpose(0, 2, 1)  # (N, C_out, L_out), channels-last memory
+        if skip is not None and not fuse_skip:
+            out = out + skip  # after this layer's ReLU
+        return out
 
     def backward(self, dout):
         length, cols, out = self.cache
@@ -197,25 +209,32 @@ class _Pool1d(Layer):
 
 
 class MaxPool1d(_Pool1d):
-    """Max-pool over whole windows (``"valid"``): ``L_out = (L - K) // stride + 1``."""
+    """Max-pool over whole windows (``"valid"``): ``L_out = (L - K) // stride + 1``.
+
+    ``forward(x, relu=True)`` pools ``ReLU(x)`` in one pass (the maxima clamped at 0,
+    the gradient gated by them): :class:`Sequential` uses it for a ReLU followed by a
+    max-pool.
+    """
 
     kind = "maxpool1d"
 
-    def forward(self, x):
+    def forward(self, x, relu=False):
         _n, _c, length = x.shape  # (N, C, L)
         self._check_length(length)
         x_nlc = np.ascontiguousarray(x.transpose(0, 2, 1))  # (N, L, C)
         out, argmax = K.maxpool1d_forward(x_nlc, self.kernel_size, self.stride, self.backend,
-                                          need_argmax=self.training)
+                                          need_argmax=self.training, relu=relu)
         if self.training:
-            self.cache = (length, argmax)
+            self.cache = (length, argmax, out if relu else None)
         return out.transpose(0, 2, 1)  # (N, C, L_out)
 
     def backward(self, dout):
-        length, argmax = self.cache
-        dout_nlc = np.ascontiguousarray(dout.transpose(0, 2, 1))  # (N, L_out, C)
-        dx = K.maxpool1d_backward(dout_nlc, argmax, length, self.kernel_size, self.stride,
-                                  self.backend)
+        length, argmax, relu_out = self.cache
+        dout_nlc = dout.transpose(0, 2, 1)  # (N, L_out, C)
+        if relu_out is not None:  # ReLU gate: a window whose maximum was <= 0 gets none
+            dout_nlc = dout_nlc * (relu_out > 0)
+        dx = K.maxpool1d_backward(np.ascontiguousarray(dout_nlc), argmax, length,
+                                  self.kernel_size, self.stride, self.backend)
         return dx.transpose(0, 2, 1)  # (N, C, L)
 
 
@@ -465,13 +484,28 @@ class Sequential(Layer):
     def config(self):
         return {"type": self.kind, "layers": [layer.config() for layer in self.layers]}
 
+    def _steps(self) -> list[tuple[Layer, bool]]:
+        # (layer, relu first?): a ReLU right before a max-pool runs inside the pool,
+        # max(ReLU(x)) = ReLU(max(x)), saving a pass over the larger input both ways
+        steps, skip = [], False
+        for i, layer in enumerate(self.layers):
+            after = self.layers[i + 1] if i + 1 < len(self.layers) else None
+            if skip:
+                skip = False
+            elif type(layer) is ReLU and type(after) is MaxPool1d:
+                steps.append((after, True))
+                skip = True
+            else:
+                steps.append((layer, False))
+        return steps
+
     def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
+        for layer, relu in self._steps():
+            x = layer.forward(x, relu=True) if relu else layer.forward(x)
         return x
 
     def backward(self, dout):
-        for layer in reversed(self.layers):
+        for layer, _ in reversed(self._steps()):
             dout = layer.backward(dout)
         return dout
 
@@ -482,7 +516,16 @@ class Residual(Sequential):
     kind = "residual"
 
     def forward(self, x):
-        out = super().forward(x)
+        steps = self._steps()
+        if not steps:
+            return x + x
+        h = x
+        for layer, relu in steps[:-1]:
+            h = layer.forward(h, relu=True) if relu else layer.forward(h)
+        last, relu = steps[-1]
+        if isinstance(last, Conv1d):  # the convolution adds the skip as it writes out
+            return last.forward(h, skip=x)
+        out = last.forward(h, relu=True) if relu else last.forward(h)
         if out.shape != x.shape:
             raise ValueError(f"Residual: body maps {x.shape} to {out.shape}; the skip "
                              "connection needs equal shapes")
