@@ -173,26 +173,42 @@ def _col2im_np(dcols, stride, dilation, pad_left, dx):
 # ---------------------------------------------------------------- max-pool
 def _maxpool_forward_nb(x, kernel_size, stride, relu, out, argmax):  # pragma: no cover
     # x (N, L, C) -> out, argmax (N, L_out, C); argmax holds the input index along L
-    # (the first maximum); `relu` clamps the maxima at 0 (= max-pool of ReLU(x))
-    n_batch, _, n_ch = x.shape
+    # (the first maximum); `relu` clamps the maxima at 0 (= max-pool of ReLU(x)).
+    # Running maxima as in _maxpool_values_nb, each with the row it came from; the
+    # later candidate wins only if strictly greater, which keeps the first maximum.
+    n_batch, length, n_ch = x.shape
     l_out = out.shape[1]
     zero = x.dtype.type(0)
+    vals = np.empty((2, length * n_ch), dtype=x.dtype)
+    rows = np.empty((3, length * n_ch), dtype=np.int32)
+    first = rows[2]  # row index of each element of x itself
+    for j in range(length * n_ch):
+        first[j] = j // n_ch
     for n in range(n_batch):
+        src, src_row = x[n].ravel(), first
+        width, which = 1, 0
+        while 2 * width <= kernel_size:
+            total = (length - 2 * width + 1) * n_ch
+            off = width * n_ch
+            a, b = src[:total], src[off : off + total]
+            ra, rb = src_row[:total], src_row[off : off + total]
+            dst, dst_row = vals[which], rows[which]
+            for j in range(total):  # arithmetic, not branches: random data mispredicts
+                later = np.int32(b[j] > a[j])
+                dst[j] = b[j] if b[j] > a[j] else a[j]
+                dst_row[j] = ra[j] + later * (rb[j] - ra[j])
+            src, src_row, width, which = dst, dst_row, 2 * width, 1 - which
+        shift = (kernel_size - width) * n_ch
         for i in range(l_out):
-            j0 = i * stride
-            best = out[n, i]
-            best[:] = x[n, j0]
-            arg = argmax[n, i]
-            arg[:] = j0
-            for k in range(1, kernel_size):
-                row = x[n, j0 + k]
-                for c in range(n_ch):  # selects, no branches
-                    take = row[c] > best[c]
-                    best[c] = row[c] if take else best[c]
-                    arg[c] = j0 + k if take else arg[c]
-            if relu:
-                for c in range(n_ch):
-                    best[c] = best[c] if best[c] > zero else zero
+            base = i * stride * n_ch
+            p, q = src[base : base + n_ch], src[base + shift : base + shift + n_ch]
+            rp, rq = src_row[base : base + n_ch], src_row[base + shift : base + shift + n_ch]
+            o, arg = out[n, i], argmax[n, i]
+            for c in range(n_ch):
+                later = np.int32(q[c] > p[c])
+                v = q[c] if q[c] > p[c] else p[c]
+                o[c] = (v if v > zero else zero) if relu else v
+                arg[c] = rp[c] + later * (rq[c] - rp[c])
 
 
 def _maxpool_values_nb(x, kernel_size, stride, relu, out):  # pragma: no cover - Numba

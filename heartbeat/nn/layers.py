@@ -145,25 +145,24 @@ class Conv1d(Layer):
                              f"{skip.shape}; it needs equal shapes")
         x_nlc = np.ascontiguousarray(x.transpose(0, 2, 1))  # (N, L, C_in), free if NLC
         relu = self.activation == "relu"
-        fuse_skip = skip is not None and not relu
         if winograd.applies(self.kernel_size, self.stride, self.dilation, c):
-            out, cols = winograd.conv1d_forward(
-                x_nlc, self.params["w"], self.params["b"], self.padding, relu, self.backend,
-                self.workspace, keep=self.training,
-                skip=np.ascontiguousarray(skip.transpose(0, 2, 1)) if fuse_skip else None)
+            out, cols = winograd.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
+                                                self.padding, relu, self.backend,
+                                                self.workspace, keep=self.training)
         else:
             out, cols = K.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
                                          self.stride, self.dilation, self.padding,
                                          self.backend)
             if relu:
                 np.maximum(out, 0, out=out)  # (N, L_out, C_out)
-            elif fuse_skip:
-                out += skip.transpose(0, 2, 1)
         if self.training:
             self.cache = (length, cols, out if relu else None)
         out = out.transpose(0, 2, 1)  # (N, C_out, L_out), channels-last memory
-        if skip is not None and not fuse_skip:
-            out = out + skip  # after this layer's ReLU
+        if skip is None:
+            return out
+        if relu:  # the output is the ReLU gate of the backward pass: keep it
+            return out + skip
+        out += skip  # into this layer's own output array: no new one
         return out
 
     def backward(self, dout):
@@ -523,7 +522,7 @@ class Residual(Sequential):
         for layer, relu in steps[:-1]:
             h = layer.forward(h, relu=True) if relu else layer.forward(h)
         last, relu = steps[-1]
-        if isinstance(last, Conv1d):  # the convolution adds the skip as it writes out
+        if isinstance(last, Conv1d):  # adds the skip into its own output array
             return last.forward(h, skip=x)
         out = last.forward(h, relu=True) if relu else last.forward(h)
         if out.shape != x.shape:

@@ -178,24 +178,16 @@ def _input_grad_np(dv, pad_left, dx):
 
 
 # ---------------------------------------------------------------- output: y = A^T M
-def _output_transform_nb(mm, b, relu, skip, out):  # pragma: no cover - compiled by Numba
-    # mm (N * T, 8, C) -> out (N, L_out, C) = A^T mm + b (ReLU), or + b + skip when
-    # skip is (N, L_out, C) (a residual connection; an empty skip adds nothing)
+def _output_transform_nb(mm, b, relu, out):  # pragma: no cover - compiled by Numba
+    # mm (N * T, 8, C) -> out (N, L_out, C) = A^T mm + b (ReLU); the last tile is cut
     n_batch, l_out, n_ch = out.shape
     n_tiles = mm.shape[0] // n_batch
-    add_skip = skip.size > 0
-    tail = np.zeros((4, n_ch), dtype=out.dtype)  # a cut tile: skip rows, then output
+    tail = np.empty((4, n_ch), dtype=out.dtype)  # a cut tile is written here first
     for n in range(n_batch):
         for t in range(n_tiles):
             m = mm[n * n_tiles + t]
             n_rows = min(4, l_out - 4 * t)
             y = out[n, 4 * t : 4 * t + 4] if n_rows == 4 else tail
-            if add_skip:
-                if n_rows == 4:
-                    y[:] = skip[n, 4 * t : 4 * t + 4]
-                else:
-                    tail[:] = 0.0
-                    tail[:n_rows] = skip[n, 4 * t : l_out]
             for c in range(n_ch):
                 s12, d12 = m[1, c] + m[2, c], m[1, c] - m[2, c]
                 s34, d34 = m[3, c] + m[4, c], m[3, c] - m[4, c]
@@ -204,8 +196,6 @@ def _output_transform_nb(mm, b, relu, skip, out):  # pragma: no cover - compiled
                 y1 = b[c] + d12 + K2 * d34 + K1_2 * d56
                 y2 = b[c] + s12 + K4 * s34 + K1_4 * s56
                 y3 = b[c] + d12 + K8 * d34 + K1_8 * d56 + m[7, c]
-                if add_skip:
-                    y0, y1, y2, y3 = y0 + y[0, c], y1 + y[1, c], y2 + y[2, c], y3 + y[3, c]
                 if relu:
                     y0, y1 = max(y0, ZERO), max(y1, ZERO)
                     y2, y3 = max(y2, ZERO), max(y3, ZERO)
@@ -214,14 +204,12 @@ def _output_transform_nb(mm, b, relu, skip, out):  # pragma: no cover - compiled
                 out[n, 4 * t : l_out] = tail[:n_rows]
 
 
-def _output_transform_np(mm, b, relu, skip, out):
+def _output_transform_np(mm, b, relu, out):
     n_batch, l_out, n_ch = out.shape
     n_tiles = mm.shape[0] // n_batch
     y = np.einsum("ap,ntpc->ntac", AT.astype(mm.dtype),
                   mm.reshape(n_batch, n_tiles, POINTS, n_ch))  # (N, T, 4, C)
     y = y.reshape(n_batch, TILE * n_tiles, n_ch)[:, :l_out] + b
-    if skip.size:
-        y = y + skip
     out[...] = np.maximum(y, 0) if relu else y
 
 
@@ -293,8 +281,8 @@ def _buffer(workspace: dict | None, key: str, shape: tuple[int, ...], dtype) -> 
 
 
 def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, relu: bool,
-                   backend: str, workspace: dict | None = None, keep: bool = True,
-                   skip: np.ndarray | None = None) -> tuple[np.ndarray, Cache | None]:
+                   backend: str, workspace: dict | None = None,
+                   keep: bool = True) -> tuple[np.ndarray, Cache | None]:
     """Convolve channels-last `x` (N, L, C_in) with `w` (C_out, C_in, 5), add `b`.
 
     Same arguments and output (N, L_out, C_out) as
@@ -302,9 +290,7 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     fused when `relu`; the cache feeds :func:`conv1d_backward` (None unless `keep`:
     evaluation then holds only one chunk of the transformed input at a time).  With a
     `workspace` dict (one per layer), the output and the cache live in arrays reused
-    by the next call of the same shape: they are valid until then.  A `skip` array
-    (N, L_out, C_out) is added to the output (before the ReLU), as a residual
-    connection would.
+    by the next call of the same shape: they are valid until then.
     """
     n_batch, length, c_in = x.shape
     c_out = w.shape[0]
@@ -324,14 +310,13 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     mm_chunk = _buffer(workspace, "mm", (chunk_rows, POINTS, c_out), x.dtype)
     input_transform = K.kernel("input_transform", backend, globals())
     output_transform = K.kernel("output_transform", backend, globals())
-    no_skip = np.empty((0, 0, 0), dtype=x.dtype)
     for n0, n1 in chunks:
         rows = slice(n0 * n_tiles, n1 * n_tiles)
         v = v_all[rows] if keep else v_chunk[: rows.stop - rows.start]
         mm = mm_chunk[: rows.stop - rows.start]
         input_transform(xp[n0:n1], v)
         np.matmul(v.transpose(1, 0, 2), u, out=mm.transpose(1, 0, 2))
-        output_transform(mm, b, relu, no_skip if skip is None else skip[n0:n1], out[n0:n1])
+        output_transform(mm, b, relu, out[n0:n1])
     return out, (Cache(v_all, u, length, pad_left) if keep else None)
 
 
