@@ -52,11 +52,13 @@ def test_numba_kernels_equal_their_numpy_twins(dtype, tol, l_out, relu):
     def scale(a):
         return a / max(1.0, float(np.abs(a).max()))
 
-    xp = rng.standard_normal((n, 4 * tiles + 4, c)).astype(dtype)
-    v_nb, v_np = (np.full((n * tiles, 8, c), np.nan, dtype) for _ in range(2))
-    for fn, v in zip(_twin_pair("input_transform"), (v_nb, v_np), strict=True):
-        fn(xp, v)
-    np.testing.assert_allclose(scale(v_nb), scale(v_np), rtol=0, atol=tol)
+    # "same" (2 samples of zeros each side), "valid" (none), and a tile-sized input
+    for pad_left, length in ((2, l_out), (0, l_out + 4), (0, 4 * tiles + 4)):
+        x = rng.standard_normal((n, length, c)).astype(dtype)
+        v_nb, v_np = (np.full((n * tiles, 8, c), np.nan, dtype) for _ in range(2))
+        for fn, v in zip(_twin_pair("input_transform"), (v_nb, v_np), strict=True):
+            fn(x, pad_left, v)
+        np.testing.assert_allclose(scale(v_nb), scale(v_np), rtol=0, atol=tol)
 
     mm = rng.standard_normal((n * tiles, 8, c)).astype(dtype)
     b = rng.standard_normal(c).astype(dtype)

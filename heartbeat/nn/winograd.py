@@ -97,13 +97,23 @@ class Cache(NamedTuple):
 # far apart, 3 times slower; BLAS takes the tile-major planes as strided matrices.)
 
 # ---------------------------------------------------------------- input: V = B^T d
-def _input_transform_nb(xp, v):  # pragma: no cover - compiled by Numba
-    # xp (N, 4 T + 4, C) zero-padded input -> v (N * T, 8, C); tile t reads xp[4t:4t+8]
-    n_batch, _, n_ch = xp.shape
+def _input_transform_nb(x, pad_left, v):  # pragma: no cover - compiled by Numba
+    # x (N, L, C) -> v (N * T, 8, C); tile t reads samples 4t - pad_left ... + 7 of x,
+    # zeros outside it (the edge tiles go through a small zero-padded copy)
+    n_batch, length, n_ch = x.shape
     n_tiles = v.shape[0] // n_batch
+    edge = np.zeros((8, n_ch), dtype=x.dtype)
     for n in range(n_batch):
         for t in range(n_tiles):
-            d = xp[n, 4 * t : 4 * t + 8]
+            s = 4 * t - pad_left
+            if s >= 0 and s + 8 <= length:
+                d = x[n, s : s + 8]
+            else:
+                edge[:] = 0.0
+                lo, hi = max(s, 0), min(s + 8, length)
+                if hi > lo:
+                    edge[lo - s : hi - s] = x[n, lo:hi]
+                d = edge
             o = v[n * n_tiles + t]
             for c in range(n_ch):
                 d0, d1, d2, d3 = d[0, c], d[1, c], d[2, c], d[3, c]
@@ -121,11 +131,13 @@ def _input_transform_nb(xp, v):  # pragma: no cover - compiled by Numba
                 o[7, c] = d7 - d1 + K21_4 * (d3 - d5)
 
 
-def _input_transform_np(xp, v):
-    n_batch = xp.shape[0]
+def _input_transform_np(x, pad_left, v):
+    n_batch, length, n_ch = x.shape
     n_tiles = v.shape[0] // n_batch
+    xp = np.zeros((n_batch, TILE * n_tiles + POINTS - TILE, n_ch), dtype=x.dtype)
+    xp[:, pad_left : pad_left + length] = x[:, : xp.shape[1] - pad_left]
     tiles = sliding_window_view(xp, POINTS, axis=1)[:, : TILE * n_tiles : TILE]  # (N, T, C, 8)
-    v[...] = np.einsum("pj,ntcj->ntpc", BT.astype(xp.dtype), tiles).reshape(v.shape)
+    v[...] = np.einsum("pj,ntcj->ntpc", BT.astype(x.dtype), tiles).reshape(v.shape)
 
 
 # ---------------------------------------------------------------- input gradient: B dV
@@ -296,10 +308,6 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     c_out = w.shape[0]
     l_out, pad_left = K.conv_out_length(length, KERNEL_SIZE, 1, 1, padding)
     n_tiles = -(-l_out // TILE)
-    xp = _buffer(workspace, "xp", (n_batch, TILE * n_tiles + POINTS - TILE, c_in), x.dtype)
-    xp[:, :pad_left] = 0  # zero only the padding: x fills the rest
-    xp[:, pad_left : pad_left + length] = x
-    xp[:, pad_left + length :] = 0
     # (8, C_in, C_out), C-contiguous: np.matmul only hands contiguous stacks to BLAS
     u = np.ascontiguousarray(np.einsum("pk,oik->pio", G.astype(w.dtype), w))
     out = _buffer(workspace, "out", (n_batch, l_out, c_out), x.dtype)
@@ -314,7 +322,7 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
         rows = slice(n0 * n_tiles, n1 * n_tiles)
         v = v_all[rows] if keep else v_chunk[: rows.stop - rows.start]
         mm = mm_chunk[: rows.stop - rows.start]
-        input_transform(xp[n0:n1], v)
+        input_transform(x[n0:n1], pad_left, v)
         np.matmul(v.transpose(1, 0, 2), u, out=mm.transpose(1, 0, 2))
         output_transform(mm, b, relu, out[n0:n1])
     return out, (Cache(v_all, u, length, pad_left) if keep else None)
