@@ -85,9 +85,8 @@ def applies(kernel_size: int, stride: int, dilation: int, in_channels: int) -> b
 class Cache(NamedTuple):
     """What :func:`conv1d_backward` needs from :func:`conv1d_forward`."""
 
-    v: np.ndarray  # (N * T, 8, C_in) transformed input tiles
+    x: np.ndarray  # (N, L, C_in) the input: its transform is recomputed chunk by chunk
     u: np.ndarray  # (8, C_in, C_out) transformed kernel
-    length: int  # input length L
     pad_left: int
 
 
@@ -226,26 +225,28 @@ def _output_transform_np(mm, b, relu, out):
 
 
 # ---------------------------------------------------------------- output gradient: A dy
-def _output_grad_nb(dout, gate, relu, dmm, db):  # pragma: no cover - compiled by Numba
-    # dout (N, L_out, C), ReLU gate = output > 0 -> dmm (N * T, 8, C); db = sum of dy
+def _output_grad_nb(dout, gate, relu, dmm):  # pragma: no cover - compiled by Numba
+    # dout (N, L_out, C), ReLU gate = output > 0 -> dmm (N * T, 8, C)
     n_batch, l_out, n_ch = dout.shape
     n_tiles = dmm.shape[0] // n_batch
     g = np.zeros((4, n_ch), dtype=dout.dtype)  # the gated dy of one tile
-    db[:] = 0.0
     for n in range(n_batch):
         for t in range(n_tiles):
             s = 4 * t
             n_rows = min(4, l_out - s)
-            for a in range(n_rows):  # rows past L_out (a cut last tile) stay 0
-                dy, gt = dout[n, s + a], gate[n, s + a]
-                for c in range(n_ch):
-                    g[a, c] = dy[c] if not relu or gt[c] > ZERO else ZERO
-            for a in range(n_rows, 4):
-                g[a] = 0.0
+            if n_rows == 4 and not relu:
+                gt = dout[n, s : s + 4]
+            else:
+                for a in range(n_rows):  # rows past L_out (a cut last tile) stay 0
+                    dy, on, ga = dout[n, s + a], gate[n, s + a], g[a]
+                    for c in range(n_ch):
+                        ga[c] = dy[c] if not relu or on[c] > ZERO else ZERO
+                for a in range(n_rows, 4):
+                    g[a] = 0.0
+                gt = g
             dm = dmm[n * n_tiles + t]
             for c in range(n_ch):
-                g0, g1, g2, g3 = g[0, c], g[1, c], g[2, c], g[3, c]
-                db[c] += g0 + g1 + g2 + g3
+                g0, g1, g2, g3 = gt[0, c], gt[1, c], gt[2, c], gt[3, c]
                 e1, o1 = g0 + g2, g1 + g3
                 e2, o2 = g0 + K4 * g2, K2 * g1 + K8 * g3
                 e3, o3 = g0 + K1_4 * g2, K1_2 * g1 + K1_8 * g3
@@ -259,12 +260,11 @@ def _output_grad_nb(dout, gate, relu, dmm, db):  # pragma: no cover - compiled b
                 dm[7, c] = g3
 
 
-def _output_grad_np(dout, gate, relu, dmm, db):
+def _output_grad_np(dout, gate, relu, dmm):
     n_batch, l_out, n_ch = dout.shape
     n_tiles = dmm.shape[0] // n_batch
     g = np.zeros((n_batch, TILE * n_tiles, n_ch), dtype=dout.dtype)
     g[:, :l_out] = np.where(gate > 0, dout, 0) if relu else dout
-    db[...] = g.sum(axis=(0, 1))
     tiles = g.reshape(n_batch, n_tiles, TILE, n_ch)
     dmm[...] = np.einsum("ap,ntac->ntpc", AT.astype(dout.dtype), tiles).reshape(dmm.shape)
 
@@ -313,19 +313,17 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     out = _buffer(workspace, "out", (n_batch, l_out, c_out), x.dtype)
     chunks = _chunks(n_batch, n_tiles)
     chunk_rows = (chunks[0][1] - chunks[0][0]) * n_tiles
-    v_all = _buffer(workspace, "v", (n_batch * n_tiles, POINTS, c_in), x.dtype) if keep else None
-    v_chunk = None if keep else _buffer(workspace, "v", (chunk_rows, POINTS, c_in), x.dtype)
+    v_chunk = _buffer(workspace, "v", (chunk_rows, POINTS, c_in), x.dtype)
     mm_chunk = _buffer(workspace, "mm", (chunk_rows, POINTS, c_out), x.dtype)
     input_transform = K.kernel("input_transform", backend, globals())
     output_transform = K.kernel("output_transform", backend, globals())
     for n0, n1 in chunks:
-        rows = slice(n0 * n_tiles, n1 * n_tiles)
-        v = v_all[rows] if keep else v_chunk[: rows.stop - rows.start]
-        mm = mm_chunk[: rows.stop - rows.start]
+        v = v_chunk[: (n1 - n0) * n_tiles]
+        mm = mm_chunk[: (n1 - n0) * n_tiles]
         input_transform(x[n0:n1], pad_left, v)
         np.matmul(v.transpose(1, 0, 2), u, out=mm.transpose(1, 0, 2))
         output_transform(mm, b, relu, out[n0:n1])
-    return out, (Cache(v_all, u, length, pad_left) if keep else None)
+    return out, (Cache(x, u, pad_left) if keep else None)
 
 
 def conv1d_backward(dout: np.ndarray, out: np.ndarray | None, cache: Cache, backend: str,
@@ -337,29 +335,33 @@ def conv1d_backward(dout: np.ndarray, out: np.ndarray | None, cache: Cache, back
     ReLU was fused (its gate), else None.  ``dx`` is None when `need_dx` is False;
     with a `workspace` it is valid until the next call of the same shape.
     """
-    v, u, length, pad_left = cache
-    n_batch, _, c_out = dout.shape
-    n_rows, _, c_in = v.shape
-    n_tiles = n_rows // n_batch
+    x, u, pad_left = cache
+    n_batch, length, c_in = x.shape
+    c_out = dout.shape[2]
+    n_tiles = -(-dout.shape[1] // TILE)
     chunks = _chunks(n_batch, n_tiles)
     chunk_rows = (chunks[0][1] - chunks[0][0]) * n_tiles
+    v_chunk = _buffer(workspace, "v", (chunk_rows, POINTS, c_in), dout.dtype)
     dmm_chunk = _buffer(workspace, "dmm", (chunk_rows, POINTS, c_out), dout.dtype)
     dv_chunk = _buffer(workspace, "dv", (chunk_rows, POINTS, c_in), dout.dtype)
     dx = _buffer(workspace, "dx", (n_batch, length, c_in), dout.dtype) if need_dx else None
     du = np.zeros((POINTS, c_in, c_out), dtype=dout.dtype)
     db = np.zeros(c_out, dtype=dout.dtype)
-    db_part = np.empty(c_out, dtype=dout.dtype)
     relu = out is not None
     gate = out if relu else dout
+    input_transform = K.kernel("input_transform", backend, globals())
     output_grad = K.kernel("output_grad", backend, globals())
     input_grad = K.kernel("input_grad", backend, globals())
     for n0, n1 in chunks:
-        rows = slice(n0 * n_tiles, n1 * n_tiles)
-        dmm, dv = dmm_chunk[: rows.stop - rows.start], dv_chunk[: rows.stop - rows.start]
-        output_grad(dout[n0:n1], gate[n0:n1], relu, dmm, db_part)
-        db += db_part
+        rows = (n1 - n0) * n_tiles
+        v, dmm, dv = v_chunk[:rows], dmm_chunk[:rows], dv_chunk[:rows]
+        # V again, from the input: cheaper than keeping it (2x the input) in memory
+        # and reading it back from there
+        input_transform(x[n0:n1], pad_left, v)
+        output_grad(dout[n0:n1], gate[n0:n1], relu, dmm)
+        db += dmm[:, 1].sum(axis=0)  # row 1 of A dy is the tile's sum of dy
         dmm_p = dmm.transpose(1, 0, 2)  # (8, rows, C_out), strided planes
-        du += np.matmul(v[rows].transpose(1, 2, 0), dmm_p)  # (8, C_in, C_out)
+        du += np.matmul(v.transpose(1, 2, 0), dmm_p)  # (8, C_in, C_out)
         if need_dx:
             np.matmul(dmm_p, u.transpose(0, 2, 1), out=dv.transpose(1, 0, 2))
             input_grad(dv, pad_left, dx[n0:n1])
