@@ -505,7 +505,7 @@ class Model:
         extra : ndarray, shape (N, extra_inputs), optional
             Extra features, as for :meth:`forward`.
         batch_size : int, optional
-            Beats per forward pass; default 256 per thread (:meth:`set_threads`).
+            Beats per forward pass; default 512 per thread (:meth:`set_threads`).
 
         Returns
         -------
@@ -513,7 +513,7 @@ class Model:
             Logits in the model dtype.
         """
         if batch_size is None:
-            batch_size = 256 * self.threads
+            batch_size = 512 * self.threads
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"{batch_size=} must be a positive integer")
         was_training = self.training
