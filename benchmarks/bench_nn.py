@@ -27,9 +27,10 @@ import time
 import numpy as np
 
 import heartbeat.nn as nn
+from heartbeat.nn import winograd
 
 CASES = [("train", 32), ("train", 128), ("infer", 1024)]
-# heartbeat only: the same 1,024 beats in other chunk sizes (the default is 256 beats)
+# heartbeat only: the same 1,024 beats in other chunk sizes (default: 512 per thread)
 EXTRA_CASES = [("infer_chunk64", 1024), ("infer_onepass", 1024)]
 
 
@@ -175,7 +176,7 @@ def _rss_child(impl: str, kind: str, batch: int, seconds: float, threads: int) -
     print(_vm_hwm_mb())
 
 
-def _worker(impl: str, seconds: float, threads: int) -> None:
+def _worker(impl: str, seconds: float, threads: int, rows_per_chunk: int) -> None:
     """Serve timing requests ``kind batch`` from stdin, one line of beats/s each.
 
     Each implementation runs in its own process, so BLAS / OpenMP worker threads of
@@ -185,6 +186,8 @@ def _worker(impl: str, seconds: float, threads: int) -> None:
         import torch
 
         torch.set_num_threads(threads)
+    elif rows_per_chunk:
+        winograd.ROWS_PER_CHUNK = rows_per_chunk
     runners = {}
     for line in sys.stdin:
         kind, batch = line.split()
@@ -197,9 +200,10 @@ def _worker(impl: str, seconds: float, threads: int) -> None:
 class Worker:
     """A timing subprocess for one implementation."""
 
-    def __init__(self, impl: str, seconds: float, threads: int) -> None:
+    def __init__(self, impl: str, seconds: float, threads: int, rows_per_chunk: int = 0) -> None:
         self.proc = subprocess.Popen([sys.executable, __file__, "--worker", impl,
-                                      str(seconds), str(threads)], stdin=subprocess.PIPE,
+                                      str(seconds), str(threads), str(rows_per_chunk)],
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True,
                                      env=_child_env(impl, threads))
 
@@ -258,7 +262,10 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="interleaved rounds (median)")
     ap.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     ap.add_argument("--rss", nargs=5, help=argparse.SUPPRESS)
-    ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--rows-per-chunk", type=int, default=0,
+                    help="heartbeat.nn Winograd tiles per pass (default: the library's, "
+                         "heartbeat.nn.winograd.ROWS_PER_CHUNK)")
     ap.add_argument("--threads", type=int, default=2,
                     help="threads of each implementation (default 2): heartbeat.nn "
                          "Model threads with one BLAS thread each, PyTorch intra-op threads")
@@ -269,7 +276,8 @@ def main() -> None:
         profile_train_step()
         return
     if args.worker:
-        _worker(args.worker[0], float(args.worker[1]), int(args.worker[2]))
+        _worker(args.worker[0], float(args.worker[1]), int(args.worker[2]),
+                int(args.worker[3]))
         return
     if args.rss:
         impl, kind, batch, seconds, threads = args.rss
@@ -288,7 +296,8 @@ def main() -> None:
 
     load_before = _loadavg()
     impls = ("heartbeat", "torch") if have_torch else ("heartbeat",)
-    workers = {impl: Worker(impl, args.seconds, args.threads) for impl in impls}
+    workers = {impl: Worker(impl, args.seconds, args.threads, args.rows_per_chunk)
+               for impl in impls}
     plan = [(i, k, b) for k, b in CASES for i in impls]
     plan += [("heartbeat", k, b) for k, b in EXTRA_CASES]
     speeds: dict[tuple, list[float]] = {key: [] for key in plan}
@@ -306,7 +315,8 @@ def main() -> None:
                     "machine": machine(), "python": platform.python_version(),
                     "numpy": np.__version__, "torch_version": torch_version,
                     "backend": nn.build("kachuee2018").backend,
-                    "repeats": args.repeats, "seconds": args.seconds, "threads": args.threads}
+                    "repeats": args.repeats, "seconds": args.seconds, "threads": args.threads,
+                    "rows_per_chunk": args.rows_per_chunk or winograd.ROWS_PER_CHUNK}
     for impl in impls:
         part = {}
         for kind, batch in CASES + EXTRA_CASES:

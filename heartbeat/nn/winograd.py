@@ -270,7 +270,7 @@ def _output_grad_np(dout, gate, relu, dmm):
 
 
 # ---------------------------------------------------------------- convolution
-ROWS_PER_CHUNK = 1024  # tiles per pass: a chunk's V and M stay in cache between kernels
+ROWS_PER_CHUNK = 512  # tiles per pass: a chunk's V and M stay in cache between kernels
 
 
 def _chunks(n_batch: int, n_tiles: int) -> list[tuple[int, int]]:
