@@ -178,6 +178,25 @@ class TestBeatClassifier:
         with pytest.raises(ValueError, match="not fitted yet"):
             BeatClassifier().predict(beatset)
 
+    def test_threads_change_results_only_by_rounding(self, fitted, beatset):
+        small = beatset[::3]
+        one = BeatClassifier(epochs=1, batch_size=64, early_stopping=None, seed=2).fit(small)
+        two = BeatClassifier(epochs=1, batch_size=64, early_stopping=None, seed=2,
+                             threads=2).fit(small)
+        assert two.model_.threads == 2 and "threads" not in two.info["params"]
+        # equal gradients up to rounding (tests/test_nn_model.py); Adam's steps on
+        # near-zero gradients can grow the rounding over an epoch, so a loose bound here
+        np.testing.assert_allclose(two.predict_proba(small), one.predict_proba(small),
+                                   atol=0.02)
+        # a runtime setting: set_params applies to the fitted model at once
+        ref = fitted.predict_proba(beatset)
+        fitted.set_params(threads=2)
+        try:
+            np.testing.assert_allclose(fitted.predict_proba(beatset), ref, atol=1e-5)
+            assert fitted.model_.threads == 2
+        finally:
+            fitted.set_params(threads=1)
+
 
 class TestParams:
     def test_get_set_round_trip(self):
@@ -198,6 +217,7 @@ class TestParams:
         ({"early_stopping": 0}, "early_stopping=0"),
         ({"validation_fraction": 1.0}, "validation_fraction=1.0"),
         ({"colour": "red"}, "unknown parameter"),
+        ({"threads": 0}, "threads=0 must be a positive integer"),
     ])
     def test_bad_params(self, params, match):
         with pytest.raises(ValueError, match=match):
@@ -213,6 +233,10 @@ class TestSaveLoad:
         loaded = BeatClassifier.load(saved)
         np.testing.assert_array_equal(loaded.predict_proba(beatset),
                                       fitted.predict_proba(beatset))
+        threaded = BeatClassifier.load(saved, threads=2)
+        assert threaded.threads == 2 and threaded.model_.threads == 2
+        np.testing.assert_allclose(threaded.predict_proba(beatset),
+                                   fitted.predict_proba(beatset), atol=1e-5)
         assert loaded.info == fitted.info
         assert loaded.classes_ == fitted.classes_
         assert loaded.get_params() == fitted.get_params()

@@ -55,5 +55,6 @@ def test_train_command_line_flags_override_the_config_both_ways(tmp_path):
     options = _train_options(parser.parse_args(["train", "--config", str(config)]))
     assert options["use_rr"] is True and options["log_rr"] is True
     options = _train_options(parser.parse_args(
-        ["train", "--config", str(config), "--no-rr", "--no-log-rr"]))
+        ["train", "--config", str(config), "--no-rr", "--no-log-rr", "--threads", "2"]))
     assert options["use_rr"] is False and options["log_rr"] is False
+    assert options["threads"] == 2

@@ -25,12 +25,14 @@ Kachuee network.  Kernel-5 convolutions with stride 1 take the Winograd F(4, 5) 
 of :mod:`heartbeat.nn.winograd` instead (2.5 times fewer multiply-adds); this module
 serves every other convolution.
 
-Numba is imported, and each kernel compiled (``njit(cache=True)``, no signatures), on
-first use only.  The kernels are serial: the matrix products already use every core
-through BLAS, and on the 2-core benchmark machine ``prange`` loops between BLAS calls
-made training steps slower in our trials, not faster (OpenMP and OpenBLAS worker
-threads spin and compete for the cores).  The twins are the fallback when Numba is
-missing and the reference in the tests, where both agree to float32 rounding.
+Numba is imported, and each kernel compiled (``njit(cache=True, nogil=True)``, no
+signatures), on first use only.  The kernels are serial and release the GIL: several
+cores come from :meth:`heartbeat.nn.Model.set_threads`, which runs shares of a batch
+on threads (``prange`` loops between BLAS calls made training slower in our trials:
+OpenMP and OpenBLAS worker threads spun and competed for the cores).  Loops run over
+1-D slices with ``range`` indices where they can, which is what lets LLVM vectorise
+them.  The twins are the fallback when Numba is missing and the reference in the
+tests, where both agree to float32 rounding.
 """
 
 from __future__ import annotations

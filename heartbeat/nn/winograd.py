@@ -12,10 +12,15 @@ channels::
     y    = A^T-transform of M, + bias, ReLU      (N, L_out, C_out)
 
 The backward pass stays in the transform domain too: ``dM = A dy`` (after the ReLU
-gate), ``dU[p] = V[:, p]^T @ dM[:, p]`` gives ``dw = G^T dU``, and ``dV[:, p] = dM[:, p] @ U[p]^T``
-gives ``dx = B dV``, summed where tiles overlap.  The products then hold 2.5 times fewer
-multiply-adds than those of :func:`heartbeat.nn.kernels.conv1d_forward` (patches of 5
-samples), which is where a training step of the Kachuee network spends its time.
+gate), ``dU[p] = V[:, p]^T @ dM[:, p]`` gives ``dw = G^T dU``, and
+``dV[:, p] = dM[:, p] @ U[p]^T`` gives ``dx = B dV``, summed where tiles overlap.  The
+products then hold 2.5 times fewer multiply-adds than those of
+:func:`heartbeat.nn.kernels.conv1d_forward` (patches of 5 samples), which is where a
+training step of the Kachuee network spends its time.
+
+A convolution runs in passes of about :data:`ROWS_PER_CHUNK` tiles, so that a pass's
+``V`` and ``M`` stay in cache from one kernel to the next; training keeps the layer
+input, not ``V``, and the backward pass transforms it again pass by pass.
 
 The transforms are the hot loops here: Numba kernels that spell out the transform
 matrices with shared sums (the ``_nb`` functions), each beside a NumPy twin that
