@@ -334,3 +334,16 @@ def test_threads_errors():
     with pytest.raises(ValueError, match="one row per beat"):
         model.forward(x, extra=np.zeros((3, 1)))
     assert logits.shape == (40, 5)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_threaded_model_works_in_a_forked_child():
+    import multiprocessing
+
+    model = nn.build("kachuee2018", threads=2)
+    x = np.random.default_rng(0).standard_normal((40, 187)).astype(np.float32)
+    want = model.predict_logits(x)  # the pool's threads exist in this process now
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:  # the child inherits the pool object, not its threads
+        got = pool.apply_async(model.predict_logits, (x,)).get(timeout=120)
+    np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,13 +31,15 @@ from heartbeat.nn.layers import (
 SPEC_FORMAT = 1
 MIN_SHARD = 16  # fewest beats a thread gets: below this, Python overhead dominates
 
-_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
 
 
 def _thread_pool(workers: int) -> ThreadPoolExecutor:
-    pool = _POOLS.get(workers)
+    # keyed by process too: a forked child inherits the pool but not its threads
+    key = (os.getpid(), workers)
+    pool = _POOLS.get(key)
     if pool is None:
-        pool = _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="heartbeat.nn")
+        pool = _POOLS[key] = ThreadPoolExecutor(workers, thread_name_prefix="heartbeat.nn")
     return pool
 
 
