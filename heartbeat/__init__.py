@@ -33,7 +33,7 @@ _EXPORTS = {
 }
 _SUBMODULES = {
     "pipeline", "wfdb", "detect", "examples", "metrics", "datasets", "nn", "features",
-    "train", "classifier", "cli",
+    "train", "classifier", "cli", "aami", "context",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
