@@ -202,6 +202,28 @@ def _record_list(options: dict) -> tuple[str, ...]:
         options["split"]]
 
 
+def _portable(argv: Sequence[str]) -> list[str]:
+    """Return the command line without this machine's paths.
+
+    The data folder becomes DATA_DIR; the cache folder (which does not change the
+    result) is left out.
+    """
+    out: list[str] = []
+    skip = False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in ("--data-dir", "--cache-dir"):
+            skip = "=" not in arg and i + 1 < len(argv)
+            if name == "--data-dir":
+                out += ["--data-dir", "DATA_DIR"]
+            continue
+        out.append(arg)
+    return out
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from heartbeat.aami import CLASSES
     from heartbeat.classifier import BeatClassifier
@@ -240,7 +262,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         beats = beats[~np.isin(beats.y, excluded)]
         if validation is not None:
             validation = validation[~np.isin(validation.y, excluded)]
-    command = " ".join(["heartbeat", *(args.argv or [])])
+    command = " ".join(["heartbeat", *_portable(args.argv or [])])
     kept = {k: v for k, v in options.items() if k not in ("data_dir", "cache_dir", "quiet")}
     start = time.perf_counter()
     clf.fit(beats, validation=validation, info={

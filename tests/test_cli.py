@@ -58,3 +58,17 @@ def test_train_command_line_flags_override_the_config_both_ways(tmp_path):
         ["train", "--config", str(config), "--no-rr", "--no-log-rr", "--threads", "2"]))
     assert options["use_rr"] is False and options["log_rr"] is False
     assert options["threads"] == 2
+
+
+def test_saved_training_command_holds_no_local_paths():
+    from heartbeat.cli import _portable
+
+    assert _portable(["train", "--data-dir", "/home/me/mitdb", "--cache-dir", "/tmp/c",
+                      "--seed", "1"]) == ["train", "--data-dir", "DATA_DIR", "--seed", "1"]
+    assert _portable(["train", "--data-dir=/x", "--cache-dir=/c", "--out", "m.npz"]) == [
+        "train", "--data-dir", "DATA_DIR", "--out", "m.npz"]
+    for name in ("mitbih-all", "mitbih-ds1"):  # the shipped models
+        from heartbeat.classifier import BeatClassifier
+
+        command = BeatClassifier.pretrained(name).info["command"]
+        assert "--data-dir DATA_DIR" in command and "/" not in command.split("--out")[0]
