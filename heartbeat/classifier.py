@@ -106,7 +106,14 @@ def _with_context(x: object, waveforms: np.ndarray, context: int) -> np.ndarray:
     from heartbeat.context import with_context
 
     if _is_beatset(x):
-        return with_context(waveforms, context, np.asarray(x.record), times=x.sample)
+        record = np.asarray(x.record)
+        if (record == "").any():
+            raise ValueError(
+                "a model with context > 0 compares each beat with its recording's other "
+                "beats, but this BeatSet has beats without a record name (rows of the "
+                "Kaggle CSV files, whose recordings and order are unknown); use "
+                "heartbeat.datasets.mitbih_beats, or a model trained with context=0")
+        return with_context(waveforms, context, record, times=x.sample)
     if _is_beats(x):
         return with_context(waveforms, context, times=x.r_peaks)
     return with_context(waveforms, context)

@@ -466,6 +466,13 @@ def ctx_saved(ctx_fitted, tmp_path_factory) -> Path:
 
 
 class TestContext:
+    def test_beats_without_a_record_are_refused(self, ctx_no_rr, tiny_set):
+        kaggle_like = dataclasses.replace(tiny_set, record=np.full(len(tiny_set), ""))
+        with pytest.raises(ValueError, match="without a record name"):
+            ctx_no_rr.predict(kaggle_like)
+        with pytest.raises(ValueError, match="without a record name"):
+            BeatClassifier("cnn_mlp", use_rr=False, context=2, epochs=1).fit(kaggle_like)
+
     def test_two_channel_network(self, ctx_fitted, tiny_set):
         assert ctx_fitted.model_.spec["input_channels"] == 2
         assert ctx_fitted.context == 2 and ctx_fitted.info["params"]["context"] == 2
