@@ -132,7 +132,8 @@ def build_model(args, n_classes: int):
     return nn.build(args.architecture, n_classes, seed=args.seed,
                     extra_inputs=3 if args.rr else 0,
                     input_channels=2 if args.template else 1,
-                    extra_transform="log" if args.rr and args.rr_log else None)
+                    extra_transform="log" if args.rr and args.rr_log else None,
+                    threads=args.threads)
 
 
 def evaluate(model, data: datasets.BeatSet, names=("N", "S", "V", "F", "Q")):
@@ -325,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sampler", choices=("balanced", "shuffle"), default=None)
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="cores the network splits each batch over (results change "
+                        "by float rounding only; 2 trains about 1.7x as fast on 2 cores)")
     parser.add_argument("--rr", action=argparse.BooleanOptionalAction, default=None,
                         help="the 3 RR features as extra inputs (default: on for inter "
                         "and transfer, off for intra)")
