@@ -67,6 +67,26 @@ class TestConvKernels:
         np.testing.assert_array_equal(c_nb, c_np)
 
 
+class TestDirectConvolution:
+    @pytest.mark.parametrize("n,length,c_in,c_out,k,stride,dilation,padding", [
+        (3, 187, 1, 32, 5, 1, 1, "same"), (3, 20, 2, 4, 3, 2, 2, "valid"),
+        (2, 9, 1, 3, 7, 1, 1, "same"), (2, 30, 8, 5, 1, 3, 1, "same"),
+        (1, 4, 1, 2, 5, 1, 1, "same")])
+    @pytest.mark.parametrize("backend", ["numba", "numpy"])
+    def test_evaluation_without_patches_equals_the_patch_product(
+            self, n, length, c_in, c_out, k, stride, dilation, padding, backend):
+        x, w, b = _rand((n, length, c_in), 1), _rand((c_out, c_in, k), 2), _rand(c_out, 3)
+        want, cols = K.conv1d_forward(x, w, b, stride, dilation, padding, backend)
+        got, none = K.conv1d_forward(x, w, b, stride, dilation, padding, backend, keep=False)
+        assert cols is not None and none is None
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+    def test_many_taps_keep_the_patches(self):
+        x, w, b = _rand((2, 10, 4), 1), _rand((3, 4, 3), 2), _rand(3, 3)  # 12 taps
+        _, cols = K.conv1d_forward(x, w, b, 1, 1, "same", "numba", keep=False)
+        assert cols is not None
+
+
 class TestMaxPoolKernels:
     @pytest.mark.parametrize("n,length,c,k,stride", [(3, 187, 32, 5, 2), (2, 5, 3, 5, 2),
                                                      (1, 1, 1, 1, 1), (2, 9, 2, 2, 2),

@@ -10,6 +10,7 @@ kernels the free transposed view ``x.transpose(0, 2, 1)``.
 operation             Numba (``"numba"``)        NumPy twin (``"numpy"``)
 ====================  =========================  =========================
 patches (im2col)      ``_im2col_nb``             ``_im2col_np``
+direct, few taps      ``_conv_direct_nb``        ``_conv_direct_np``
 patch sums (col2im)   ``_col2im_nb``             ``_col2im_np``
 max-pool forward      ``_maxpool_forward_nb``    ``_maxpool_forward_np``
 max-pool, values      ``_maxpool_values_nb``     ``_maxpool_values_np``
@@ -124,6 +125,36 @@ def _im2col_nb(x, kernel_size, stride, dilation, pad_left, cols):  # pragma: no 
                 else:
                     for c in range(n_ch):
                         cols[n, i, k, c] = 0.0
+
+
+def _conv_direct_nb(x, w_t, b, stride, dilation, pad_left, out):  # pragma: no cover
+    # x (N, L, C_in), w_t (K * C_in, C_out) -> out (N, L_out, C_out) = b + the taps;
+    # for few taps (the 1-channel first layer), where patches + BLAS cost more
+    n_batch, length, c_in = x.shape
+    kernel_size = w_t.shape[0] // c_in
+    l_out, c_out = out.shape[1], out.shape[2]
+    for n in range(n_batch):
+        xn = x[n]
+        for i in range(l_out):
+            o = out[n, i]
+            for c in range(c_out):
+                o[c] = b[c]
+            for k in range(kernel_size):
+                j = i * stride + k * dilation - pad_left
+                if 0 <= j < length:
+                    for ci in range(c_in):
+                        xv, wr = xn[j, ci], w_t[k * c_in + ci]
+                        for c in range(c_out):
+                            o[c] += xv * wr[c]
+
+
+def _conv_direct_np(x, w_t, b, stride, dilation, pad_left, out):
+    n_batch, _, c_in = x.shape
+    kernel_size = w_t.shape[0] // c_in
+    l_out = out.shape[1]
+    cols = np.empty((n_batch, l_out, kernel_size, c_in), dtype=x.dtype)
+    _im2col_np(x, kernel_size, stride, dilation, pad_left, cols)
+    out[...] = (cols.reshape(n_batch * l_out, -1) @ w_t + b).reshape(out.shape)
 
 
 def _padded(x: np.ndarray, pad_left: int, total: int) -> np.ndarray:
@@ -308,6 +339,9 @@ def conv_out_length(length: int, kernel_size: int, stride: int, dilation: int, p
     return l_out, total // 2
 
 
+DIRECT_MAX_TAPS = 8  # K * C_in up to which evaluation skips the patches
+
+
 def conv1d_forward(
     x: np.ndarray,
     w: np.ndarray,
@@ -316,15 +350,24 @@ def conv1d_forward(
     dilation: int,
     padding: str,
     backend: str,
-) -> tuple[np.ndarray, np.ndarray]:
+    keep: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Convolve channels-last `x` (N, L, C_in) with `w` (C_out, C_in, K) plus `b`.
 
     Returns the output (N, L_out, C_out) and the patches (N, L_out, K, C_in) that the
-    backward pass needs.
+    backward pass needs, or None when not `keep` (evaluation): then a convolution with
+    at most :data:`DIRECT_MAX_TAPS` taps (K * C_in) sums them directly, without
+    patches (the 1-channel first layer: a product with an inner dimension of 5 is a
+    poor fit for BLAS).
     """
     n_batch, length, c_in = x.shape
     c_out, _, kernel_size = w.shape
     l_out, pad_left = conv_out_length(length, kernel_size, stride, dilation, padding)
+    if not keep and kernel_size * c_in <= DIRECT_MAX_TAPS:
+        out = np.empty((n_batch, l_out, c_out), dtype=x.dtype)
+        w_t = np.ascontiguousarray(w.transpose(2, 1, 0).reshape(-1, c_out))  # (K*C_in, C_out)
+        kernel("conv_direct", backend)(x, w_t, b, stride, dilation, pad_left, out)
+        return out, None
     cols = np.empty((n_batch, l_out, kernel_size, c_in), dtype=x.dtype)
     kernel("im2col", backend)(x, kernel_size, stride, dilation, pad_left, cols)
     w2 = w.transpose(2, 1, 0).reshape(kernel_size * c_in, c_out)  # (K * C_in, C_out)

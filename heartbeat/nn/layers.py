@@ -152,7 +152,7 @@ class Conv1d(Layer):
         else:
             out, cols = K.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
                                          self.stride, self.dilation, self.padding,
-                                         self.backend)
+                                         self.backend, keep=self.training)
             if relu:
                 np.maximum(out, 0, out=out)  # (N, L_out, C_out)
         if self.training:
