@@ -347,3 +347,28 @@ def test_a_threaded_model_works_in_a_forked_child():
     with ctx.Pool(1) as pool:  # the child inherits the pool object, not its threads
         got = pool.apply_async(model.predict_logits, (x,)).get(timeout=120)
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_concurrent_callers_of_one_model_get_their_own_results(threads):
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = nn.build("kachuee2018", threads=threads)
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((96, 187)).astype(np.float32) for _ in range(4)]
+    want = [model.predict_logits(x, batch_size=32) for x in xs]
+    with ThreadPoolExecutor(4) as pool:  # layers reuse their arrays: calls must not mix
+        got = list(pool.map(lambda x: model.predict_logits(x, batch_size=32), xs * 3))
+    for g, w in zip(got, want * 3, strict=True):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_a_model_pickles_and_copies():
+    import copy
+    import pickle
+
+    model = nn.build("kachuee2018", threads=2)
+    x = np.random.default_rng(0).standard_normal((40, 187)).astype(np.float32)
+    want = model.predict_logits(x)
+    for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        np.testing.assert_allclose(clone.predict_logits(x), want, rtol=1e-6)

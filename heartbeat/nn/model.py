@@ -13,6 +13,7 @@ import copy
 import itertools
 import json
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -253,6 +254,8 @@ class Model:
         self._seed = seed
         self._replicas: list[Model] = []  # weight-sharing copies, one per extra thread
         self._shards: list[slice] | None = None  # how the last forward split the batch
+        # one pass at a time: layers keep caches and reuse their arrays between calls
+        self._lock = threading.RLock()
         self.set_backend(backend)
         self.set_threads(threads)
         self.train()
@@ -362,6 +365,15 @@ class Model:
         return (f"Model({self.spec['name']!r}, n_params={self.n_params}, "
                 f"dtype={self.dtype.name}, backend={self.backend!r}{threads})")
 
+    def __getstate__(self) -> dict:  # pickle and deepcopy: a lock does not copy
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     # -------------------------------------------------------------- threads
     def _shard(self, n: int) -> list[slice] | None:
         """Slices of the batch for the threads, or None to run it in one piece."""
@@ -414,6 +426,10 @@ class Model:
         ValueError
             If the shapes do not match the spec.
         """
+        with self._lock:
+            return self._forward(x, extra)
+
+    def _forward(self, x: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
         x = np.asarray(x, dtype=self.dtype)
         shards = self._shard(len(x)) if x.ndim else None
         self._shards = None
@@ -463,6 +479,10 @@ class Model:
         is False (saves the first layer's input-gradient work in training).  The
         gradient with respect to `extra` is left in ``self.dextra``.
         """
+        with self._lock:
+            return self._backward(dout, input_grad)
+
+    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
         shards = self._shards
         if shards is None:
             return self._backward_one(dout, input_grad)
@@ -519,6 +539,10 @@ class Model:
             batch_size = 512 * self.threads
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"{batch_size=} must be a positive integer")
+        with self._lock:  # the whole pass in evaluation mode, one caller at a time
+            return self._predict_logits(x, extra, batch_size)
+
+    def _predict_logits(self, x, extra, batch_size: int) -> np.ndarray:
         was_training = self.training
         self.eval()
         try:
