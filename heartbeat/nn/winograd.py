@@ -315,10 +315,10 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
 
     Same arguments and output (N, L_out, C_out) as
     :func:`heartbeat.nn.kernels.conv1d_forward` with stride 1 and dilation 1, the ReLU
-    fused when `relu`; the cache feeds :func:`conv1d_backward` (None unless `keep`:
-    evaluation then holds only one chunk of the transformed input at a time).  With a
-    `workspace` dict (one per layer), the output and the cache live in arrays reused
-    by the next call of the same shape: they are valid until then.
+    fused when `relu`; the cache feeds :func:`conv1d_backward` (None unless `keep`).
+    The cache holds `x` itself, which must not change before the backward pass.  With
+    a `workspace` dict (one per layer), the output lives in an array reused by the
+    next call of the same shape: it is valid until then.
     """
     n_batch, length, c_in = x.shape
     c_out = w.shape[0]
