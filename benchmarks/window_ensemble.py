@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from heartbeat._atomic import atomic_open
 from heartbeat.metrics import confusion_matrix, macro_f1
 
 ID_KEYS = ("y", "record", "sample")
@@ -261,10 +263,12 @@ def main(argv=None):
     rows = table_rows(summary)
     print(markdown(rows))
     if args.csv:
-        with open(args.csv, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        with atomic_open(args.csv) as fh:
+            fh.write(text.getvalue().encode())
 
 
 if __name__ == "__main__":

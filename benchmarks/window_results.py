@@ -59,6 +59,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import csv  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -69,7 +70,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import heartbeat.nn as nn  # noqa: E402
-from heartbeat._atomic import save_npz_atomic  # noqa: E402
+from heartbeat._atomic import atomic_open, save_npz_atomic  # noqa: E402
 from heartbeat.datasets import inter_patient_split, mitbih_windows, train_test_split  # noqa: E402
 from heartbeat.features import FrequencyNormalizer  # noqa: E402
 from heartbeat.metrics import confusion_matrix, macro_f1  # noqa: E402
@@ -153,12 +154,14 @@ def append_row(row, path=RESULTS):
             if reader.fieldnames != FIELDS:
                 rows = [r if r.get("protocol") else {**r, "protocol": "fixed_epochs"}
                         for r in reader]
-    if rows or not path.exists():
-        with open(path, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=FIELDS, restval="")
-            writer.writeheader()
-            writer.writerows(rows)
-    with open(path, "a", newline="") as fh:
+    if rows or not path.exists():  # a new header: the whole file anew, atomically
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=FIELDS, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        with atomic_open(path) as fh:
+            fh.write(text.getvalue().encode())
+    with open(path, "a", newline="") as fh:  # one line, appended
         csv.DictWriter(fh, fieldnames=FIELDS, restval="").writerow(row)
 
 
