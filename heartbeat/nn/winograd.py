@@ -136,10 +136,9 @@ def _input_transform_nb(x, pad_left, v):  # pragma: no cover - compiled by Numba
 
 
 def _input_transform_np(x, pad_left, v):
-    n_batch, length, n_ch = x.shape
+    n_batch = x.shape[0]
     n_tiles = v.shape[0] // n_batch
-    xp = np.zeros((n_batch, TILE * n_tiles + POINTS - TILE, n_ch), dtype=x.dtype)
-    xp[:, pad_left : pad_left + length] = x[:, : xp.shape[1] - pad_left]
+    xp = K._padded(x, pad_left, TILE * n_tiles + POINTS - TILE)
     tiles = sliding_window_view(xp, POINTS, axis=1)[:, : TILE * n_tiles : TILE]  # (N, T, C, 8)
     v[...] = np.einsum("pj,ntcj->ntpc", BT.astype(x.dtype), tiles).reshape(v.shape)
 
