@@ -444,8 +444,7 @@ class Model:
         return np.concatenate(parts)
 
     def _forward_one(self, x: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
-        spec = self.spec
-        x = np.asarray(x, dtype=self.dtype)
+        spec = self.spec  # x: already an array of the model dtype (_forward)
         if x.ndim == 2 and spec["input_channels"] == 1:
             x = x[:, None, :]
         want = (spec["input_channels"], spec["input_length"])
