@@ -262,7 +262,7 @@ def _check_params(params: dict[str, Any]) -> None:
                             or p["context"] < 0):
         raise ValueError(f"context={p['context']!r} must be an integer >= 0 (beats on each "
                          "side of the record median; 0 = off)")
-    for key in ("epochs", "batch_size"):
+    for key in ("epochs", "batch_size", "threads"):
         if key in p and (isinstance(p[key], bool) or not isinstance(p[key], (int, np.integer))
                          or p[key] < 1):
             raise ValueError(f"{key}={p[key]!r} must be a positive integer")
@@ -287,11 +287,6 @@ def _check_params(params: dict[str, Any]) -> None:
             raise ValueError(f"validation_fraction={vf!r} must be in [0, 1)")
     if "backend" in p and p["backend"] not in BACKENDS:
         raise ValueError(f"backend={p['backend']!r} must be one of {', '.join(BACKENDS)}")
-    if "threads" in p and (isinstance(p["threads"], bool)
-                           or not isinstance(p["threads"], (int, np.integer))
-                           or p["threads"] < 1):
-        raise ValueError(f"threads={p['threads']!r} must be a positive integer "
-                         "(cores to split each batch over; 1 = no threads)")
 
 
 class BeatClassifier:
