@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1,
                         help="cores the network splits each batch over (results change "
-                        "by float rounding only; 2 trains about 1.7x as fast on 2 cores)")
+                        "by float rounding only; 2 trains about 1.6x as fast on 2 cores)")
     parser.add_argument("--rr", action=argparse.BooleanOptionalAction, default=None,
                         help="the 3 RR features as extra inputs (default: on for inter "
                         "and transfer, off for intra)")

@@ -339,7 +339,7 @@ class BeatClassifier:
         Kernel backend of the engine (NumPy is slower but needs nothing else).
     threads : int, default 1
         Cores the engine splits each batch over (:meth:`heartbeat.nn.Model.set_threads`;
-        2 trains about 1.7 times as fast on 2 cores).  Results change only by float
+        2 trains about 1.6 times as fast on 2 cores).  Results change only by float
         rounding (and dropout masks, for architectures with dropout).
     quiet : bool, default True
         No per-epoch progress on stderr during :meth:`fit`.

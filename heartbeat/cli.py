@@ -550,7 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="share of beats held out when no --validation-records (0.1)")
     tr.add_argument("--seed", type=int, help="random seed (default 0)")
     tr.add_argument("--threads", type=int, help="cores to split each batch over (default 1; "
-                    "2 trains about 1.7x as fast on 2 cores)")
+                    "2 trains about 1.6x as fast on 2 cores)")
     tr.add_argument("--peaks", choices=["annotations", "detector"],
                     help="R peaks from the annotations (default) or the robust detector")
     tr.add_argument("--cache-dir", dest="cache_dir", help="folder to cache beat sets in")
