@@ -1,15 +1,27 @@
 """Argument checks shared by the public functions: validate once, at the boundary.
 
 Every message names the argument, shows its value and says what would be accepted,
-so a user never meets an error from deep inside NumPy.
+so a user never meets an error from deep inside NumPy.  One rule for the error type
+throughout the package: **TypeError** when the argument has the wrong type or dtype,
+**ValueError** when it has the right type but a wrong value, shape or size.
+
+Public functions call these once; the private functions behind them trust their
+inputs.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
+
+__all__ = [
+    "as_array", "as_beats", "as_bool", "as_choice", "as_fs", "as_indices", "as_int",
+    "as_labels", "as_positive", "as_positive_int", "as_real", "as_signal", "check_finite",
+    "is_real_dtype",
+]
 
 
 def as_array(x: object, name: str, expected: str = "a numeric array") -> np.ndarray:
@@ -34,21 +46,113 @@ def is_real_dtype(dtype: np.dtype) -> bool:
     )
 
 
-def as_int(value: object, name: str, *, minimum: int | None = None) -> int:
-    """Return an integer argument (bool refused), checking ``value >= minimum``.
+def check_finite(arr: np.ndarray, name: str, fix: str = "remove or interpolate them first"
+                 ) -> None:
+    """Raise ValueError if `arr` holds NaN or infinite values, counting them.
+
+    ``min``/``max`` propagate NaN and expose inf without a boolean temporary of the
+    array's size, so the common (finite) case costs two passes and no memory.
+    """
+    if arr.size == 0 or arr.dtype.kind not in "fc":
+        return
+    if arr.dtype.kind == "f":
+        finite = bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
+    else:
+        finite = bool(np.isfinite(arr).all())
+    if not finite:
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        raise ValueError(f"{name} holds {bad} NaN or infinite value(s); {fix}")
+
+
+def as_bool(value: object, name: str) -> bool:
+    """Return `value` as a bool; only ``True``/``False`` (Python or NumPy) are accepted."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def as_int(value: object, name: str, *, minimum: int | None = None,
+           maximum: int | None = None) -> int:
+    """Return an integer argument (bool refused), checking ``minimum <= value <= maximum``.
 
     Raises
     ------
     TypeError
         If `value` is not an integer (Python or NumPy).
     ValueError
-        If `value` < `minimum`.
+        If `value` lies outside the bounds.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     value = int(value)
     if minimum is not None and value < minimum:
         raise ValueError(f"{name}={value} must be >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name}={value} must be <= {maximum}")
+    return value
+
+
+def as_positive_int(value: object, name: str) -> int:
+    """Return an integer >= 1 (see :func:`as_int`)."""
+    return as_int(value, name, minimum=1)
+
+
+def as_real(value: object, name: str, *, low: float | None = None, high: float | None = None,
+            unit: str = "") -> float:
+    """Return a finite real number, checking ``low <= value <= high`` (bool refused).
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a real number.
+    ValueError
+        If `value` is not finite or lies outside the bounds.
+    """
+    in_unit = f" in {unit}" if unit else ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number{in_unit}, got {value!r}")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ValueError(f"{name}={value!r} must be a finite number{in_unit}")
+    if (low is not None and out < low) or (high is not None and out > high):
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ValueError(f"{name}={value!r} must lie within [{lo}, {hi}]{in_unit}")
+    return out
+
+
+def as_positive(value: object, name: str, unit: str = "") -> float:
+    """Return `value` as a positive finite float, naming `name` (and `unit`) in errors.
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a real number.
+    ValueError
+        If `value` is not finite or not > 0.
+    """
+    in_unit = f" in {unit}" if unit else ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number{in_unit}, got {value!r}")
+    out = float(value)
+    if not math.isfinite(out) or out <= 0:
+        raise ValueError(f"{name}={value!r} must be a finite number{in_unit} > 0")
+    return out
+
+
+def as_fs(fs: object, name: str = "fs") -> float:
+    """Return a sampling frequency as a positive finite float (see :func:`as_positive`)."""
+    return as_positive(fs, name, "Hz")
+
+
+def as_choice(value: object, name: str, allowed: Sequence[object]) -> object:
+    """Return `value` if it is one of `allowed`, else raise ValueError listing them."""
+    try:
+        ok = value in allowed
+    except TypeError:  # unhashable or incomparable values
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
     return value
 
 
@@ -81,25 +185,127 @@ def as_signal(x: object, name: str = "signal") -> np.ndarray:
     return arr
 
 
-def as_positive(value: object, name: str, unit: str = "") -> float:
-    """Return `value` as a positive finite float, naming `name` (and `unit`) in errors.
+def as_indices(x: object, name: str, n: int | None = None, *, unique: bool = True
+               ) -> np.ndarray:
+    """Return whole-number 1-D sample indices as sorted int64, inside ``[0, n)``.
+
+    Integral floats (``3.0``) are accepted; with `unique` duplicates are dropped.
 
     Raises
     ------
     TypeError
-        If `value` is not a real number.
+        If `x` is not array-like or does not hold integers or integral floats.
     ValueError
-        If `value` is not finite or not > 0.
+        If `x` is not 1-D, holds fractions, NaN or inf, or an index outside ``[0, n)``.
     """
-    in_unit = f" in {unit}" if unit else ""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number{in_unit}, got {value!r}")
-    out = float(value)
-    if not math.isfinite(out) or out <= 0:
-        raise ValueError(f"{name}={value!r} must be a finite number{in_unit} > 0")
+    arr = as_array(x, name, "a 1-D array of sample indices")
+    if arr.size == 0 and arr.ndim == 1:
+        return np.empty(0, dtype=np.int64)
+    if not is_real_dtype(arr.dtype):
+        raise TypeError(f"{name} must hold integer sample indices, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D sample indices, got shape {arr.shape}")
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
+            raise ValueError(f"{name} must hold whole sample indices (no NaN or fractions), "
+                             f"got {arr[:5]}...")
+    out = arr.astype(np.int64)
+    out = np.unique(out) if unique else np.sort(out)
+    if out.size and (out[0] < 0 or (n is not None and out[-1] >= n)):
+        where = f"[0, {n})" if n is not None else "[0, inf)"
+        raise ValueError(
+            f"{name} must lie within {where} (the signal's samples), got values from "
+            f"{out[0]} to {out[-1]}"
+        )
     return out
 
 
-def as_fs(fs: object, name: str = "fs") -> float:
-    """Return a sampling frequency as a positive finite float (see :func:`as_positive`)."""
-    return as_positive(fs, name, "Hz")
+def as_labels(y: object, name: str, *, n: int | None = None,
+              classes: Sequence[str] | None = None, n_classes: int | None = None
+              ) -> np.ndarray:
+    """Return class labels as 1-D int64 codes ``0 .. n_classes - 1``.
+
+    Parameters
+    ----------
+    y : array_like
+        Integer class codes (integral floats accepted) or, when `classes` is given,
+        class names.
+    name : str
+        The argument's name, for messages.
+    n : int, optional
+        The number of labels required (one per beat).
+    classes : sequence of str, optional
+        Class names: allows names in `y` and bounds codes by ``len(classes)``.
+    n_classes : int, optional
+        Bound on the codes when `classes` is not given.
+
+    Raises
+    ------
+    TypeError
+        If `y` does not hold integers (or class names where `classes` is given).
+    ValueError
+        If `y` is not 1-D, has the wrong length, is empty where no `n` is given, or
+        holds a code or name outside the classes.
+    """
+    arr = as_array(y, name, "a 1-D array of class labels")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D class labels, got shape {arr.shape}")
+    if n is not None and len(arr) != n:
+        raise ValueError(f"{name} has {len(arr)} labels for {n} beats: give one label per beat")
+    if n is None and arr.size == 0:
+        raise ValueError(f"{name} is empty: there is nothing to score")
+    bound = len(classes) if classes is not None else n_classes
+    if arr.dtype.kind in "US" and classes is not None:
+        lookup = {c: i for i, c in enumerate(classes)}
+        unknown = sorted({str(v) for v in arr.tolist()} - set(lookup))
+        if unknown:
+            raise ValueError(f"{name} has labels {unknown} outside the classes {tuple(classes)}")
+        return np.array([lookup[str(v)] for v in arr.tolist()], dtype=np.int64)
+    if arr.size and np.issubdtype(arr.dtype, np.floating) and np.isfinite(arr).all() \
+            and (arr == np.round(arr)).all():
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind == "b" or not np.issubdtype(arr.dtype, np.integer):
+        names = " or class names" if classes is not None else ""
+        raise TypeError(
+            f"{name} must hold integer class codes{names}, got dtype {arr.dtype}; map class "
+            "names to codes first (heartbeat.aami.class_codes) or take argmax of scores"
+        )
+    bad = (arr < 0) | ((arr >= bound) if bound is not None else False)
+    if bad.any():
+        within = f"0-{bound - 1}" if bound is not None else ">= 0"
+        which = f" (classes {', '.join(classes)})" if classes is not None else ""
+        raise ValueError(f"{name} has labels {sorted(set(arr[bad].tolist()))[:5]} outside "
+                         f"{within}{which}")
+    return arr.astype(np.int64, copy=False)
+
+
+def as_beats(x: object, name: str, *, length: int, channels: int = 1,
+             dtype: type = np.float32) -> np.ndarray:
+    """Return beats as a C-contiguous finite array ``(n, length)`` or ``(n, channels, length)``.
+
+    Single-channel beats are accepted as ``(n, length)`` (and returned so); several
+    channels need ``(n, channels, length)``.
+
+    Raises
+    ------
+    TypeError
+        If `x` is not array-like or not real numeric.
+    ValueError
+        If the shape does not fit, or a beat holds NaN or infinite values.
+    """
+    arr = as_array(x, name, "an array of beats")
+    if not is_real_dtype(arr.dtype):
+        raise TypeError(f"{name} must be a numeric array of beats, got dtype {arr.dtype}")
+    ok = (arr.ndim == 2 and channels == 1 and arr.shape[1] == length) or (
+        arr.ndim == 3 and arr.shape[1:] == (channels, length))
+    if not ok:
+        want = f"(n_beats, {length})" if channels == 1 else f"(n_beats, {channels}, {length})"
+        raise ValueError(f"{name} must have shape {want} (beats cut by heartbeat.segment at "
+                         f"125 Hz), got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    finite = np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
+    if not finite.all():
+        raise ValueError(f"{name} holds NaN or infinite values in {int((~finite).sum())} "
+                         f"beat(s) (first: beat {int(np.flatnonzero(~finite)[0])}); drop or "
+                         "repair those beats first")
+    return arr
