@@ -15,7 +15,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from heartbeat import _moved
+
 __version__ = "0.1.0"
+
+_moved.install()  # old module paths (heartbeat.wfdb, heartbeat.train, ...) still import
 
 # public name -> module that defines it
 _EXPORTS = {

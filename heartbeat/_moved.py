@@ -1,0 +1,41 @@
+"""Old module paths that still import: each moved module answers to its 0.1 name.
+
+``import heartbeat.wfdb`` and ``from heartbeat.features import stft`` keep working
+after the modules moved into folders; the old name is bound to the very module object
+that now lives at the new path (no copy, no second import).  The package itself
+always imports the new paths.  Add a row here whenever a public module moves.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+
+# old dotted name -> new dotted name
+MOVED: dict[str, str] = {
+}
+
+
+class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Find an old module name and load it as the module at its new name."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None
+                  ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in MOVED:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return importlib.import_module(MOVED[spec.name])
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        """Nothing to run: the module was executed under its new name."""
+
+
+def install() -> None:
+    """Put the alias finder on :data:`sys.meta_path` once."""
+    if not any(isinstance(f, _Alias) for f in sys.meta_path):
+        sys.meta_path.append(_Alias())
