@@ -47,7 +47,8 @@ class TestSegment:
 
 
 def test_train_command_line_flags_override_the_config_both_ways(tmp_path):
-    from heartbeat.cli import _train_options, build_parser
+    from heartbeat.cli import build_parser
+    from heartbeat.cli.mitbih import _train_options
 
     config = tmp_path / "train.toml"
     config.write_text('data_dir = "d"\nout = "m.npz"\nuse_rr = true\nlog_rr = true\n')
@@ -61,7 +62,7 @@ def test_train_command_line_flags_override_the_config_both_ways(tmp_path):
 
 
 def test_saved_training_command_holds_no_local_paths():
-    from heartbeat.cli import _portable
+    from heartbeat.cli.mitbih import _portable
 
     assert _portable(["train", "--data-dir", "/home/me/mitdb", "--cache-dir", "/tmp/c",
                       "--seed", "1"]) == ["train", "--data-dir", "DATA_DIR", "--seed", "1"]
