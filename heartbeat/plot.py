@@ -18,6 +18,7 @@ plot_window_comparison   ±2 s windows side by side with their spectrograms
 plot_class_gallery       mean ± standard deviation beat of each class
 plot_confusion_matrix    counts or normalised rates, one cell per (true, predicted)
 plot_training_curves     loss, accuracy and macro-F1 per epoch (see TRAINING_HISTORY_KEYS)
+reference_classes        the AAMI class of the reference beat each R peak matches
 save_example_figures     the pictures above made from the shipped MIT-BIH excerpts
 save_png                 write any Figure to a PNG file atomically
 
@@ -37,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from heartbeat._atomic import atomic_open
-from heartbeat._validate import as_fs
+from heartbeat._validate import as_fs, as_seconds
 from heartbeat.aami import CLASSES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,6 +57,7 @@ __all__ = [
     "plot_spectrogram",
     "plot_training_curves",
     "plot_window_comparison",
+    "reference_classes",
     "save_example_figures",
     "save_png",
 ]
@@ -1129,6 +1131,55 @@ def plot_training_curves(
 # --------------------------------------------------------------------------------------
 
 
+def reference_classes(
+    r_peaks: object, sample: object, symbol: object, fs: float, tolerance_s: float = 0.15,
+) -> np.ndarray:
+    """Return the AAMI class code of the reference beat each R peak matches.
+
+    A peak takes the class of the nearest annotated beat (non-beat annotations such
+    as rhythm ``+`` are skipped) when that beat lies within `tolerance_s`; the codes
+    colour the rings of :func:`plot_record` (``labels=``).
+
+    Parameters
+    ----------
+    r_peaks : array_like of int, shape (n_peaks,)
+        Sample indices of the detected R peaks (any order; the output keeps it).
+    sample : array_like of int, shape (n_annotations,)
+        Sample index of each reference annotation.
+    symbol : array_like of str, shape (n_annotations,)
+        WFDB symbol of each annotation (``N``, ``V``, ``+``, ...).
+    fs : float
+        Sampling frequency in Hz.
+    tolerance_s : float, default 0.15
+        Largest distance between a peak and its reference beat, seconds.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_peaks,)
+        Code into :data:`heartbeat.aami.CLASSES` of each peak's reference beat, -1
+        where no reference beat lies within the tolerance.
+
+    Raises
+    ------
+    TypeError
+        If an index array does not hold integers, or `fs` or `tolerance_s` is not a
+        number.
+    ValueError
+        If an index is negative, `sample` and `symbol` differ in length, `fs` <= 0 or
+        `tolerance_s` < 0.
+
+    Examples
+    --------
+    >>> reference_classes([98, 290, 460], [100, 200, 300], ["N", "+", "V"], fs=100.0)
+    array([ 0,  2, -1])
+    """
+    top = np.iinfo(np.int64).max
+    peaks = _as_sample_indices(r_peaks, "r_peaks", top)
+    sample, symbol = _as_annotations((sample, symbol))
+    return _reference_classes(peaks, sample, symbol, as_fs(fs),
+                              as_seconds(tolerance_s, "tolerance_s"))
+
+
 def _reference_classes(
     r_peaks: np.ndarray, sample: np.ndarray, symbol: np.ndarray, fs: float,
     tolerance_s: float = 0.15,
@@ -1239,126 +1290,3 @@ def save_example_figures(out_dir: str | os.PathLike, *, dpi: float = 150) -> lis
                              f"record 208: V beat at {abnormal / fs:.2f} s"],
     ), out / "windows_normal_vs_v.png", dpi=dpi))
     return written
-
-
-def _read_beats(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Beats and labels from a BeatSet/segment ``.npz`` (``x``, ``y``) or a Kaggle CSV."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"beats file {str(path)!r} not found")
-    if path.suffix == ".csv":
-        data = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
-        if data.shape[1] < 3:
-            raise ValueError(f"{path.name}: expected beat samples then a label per row")
-        labels = data[:, -1]
-        if (labels != np.round(labels)).any():
-            raise ValueError(f"{path.name}: the last column must hold integer class codes")
-        return data[:, :-1], labels.astype(np.int64), CLASSES
-    if path.suffix != ".npz":
-        raise ValueError(f"cannot read beats from {path.name}: use an .npz or a Kaggle .csv")
-    with np.load(path, allow_pickle=False) as data:
-        if "x" not in data or "y" not in data:
-            raise ValueError(
-                f"{path.name} must hold arrays 'x' (beats) and 'y' (labels); it has "
-                f"{sorted(data.files)}"
-            )
-        names = tuple(str(c) for c in data["classes"]) if "classes" in data else CLASSES
-        return data["x"], data["y"], names
-
-
-def _read_confusion(path: str | os.PathLike, class_names: Sequence[str] | None) -> Any:
-    """Read a ClassificationReport from .npz (confusion, or y_true and y_pred) or CSV."""
-    from heartbeat.metrics import ClassificationReport, classification_report
-
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"confusion file {str(path)!r} not found")
-    names = None if class_names is None else _as_class_names(class_names)
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
-            if names is None and "class_names" in data:
-                names = tuple(str(c) for c in data["class_names"])
-            if "confusion" in data:
-                cm = data["confusion"]
-            elif "y_true" in data and "y_pred" in data:
-                k = len(names) if names else None
-                y_true, y_pred = data["y_true"], data["y_pred"]
-                if names is None:
-                    k = max(int(y_true.max()), int(y_pred.max())) + 1
-                    names = CLASSES if k <= len(CLASSES) else tuple(map(str, range(k)))
-                return classification_report(y_true, y_pred, class_names=names)
-            else:
-                raise ValueError(
-                    f"{path.name} must hold 'confusion' or 'y_true' and 'y_pred'; it has "
-                    f"{sorted(data.files)}"
-                )
-    elif path.suffix == ".csv":
-        text = path.read_text().splitlines()
-        rows = [line.split(",") for line in text if line.strip()]
-        header = None
-        try:
-            float(rows[0][-1])
-        except (ValueError, IndexError):
-            header, rows = [c.strip() for c in rows[0]], rows[1:]
-        try:
-            cm = np.array([[int(c) for c in row] for row in rows], dtype=np.int64)
-        except ValueError:
-            raise ValueError(f"{path.name}: expected rows of integer counts") from None
-        if names is None and header is not None:
-            names = tuple(header[-cm.shape[0]:]) if cm.ndim == 2 else None
-    else:
-        raise ValueError(f"cannot read a confusion matrix from {path.name}: use .npz or .csv")
-    cm = np.asarray(cm)
-    if names is None:
-        k = cm.shape[0] if cm.ndim == 2 else 0
-        names = CLASSES if k == len(CLASSES) else tuple(str(i) for i in range(k))
-    return ClassificationReport(cm, names)
-
-
-def _record_file_figure(
-    path: str | os.PathLike, *, fs: float | None, channel: int, start_s: float,
-    duration_s: float, annotator: str | None, detect: bool,
-) -> tuple[Figure, str]:
-    """Figure of a stretch of an ECG file (the ``heartbeat plot record`` command).
-
-    R peaks are detected on the view plus 10 s before it (the detector's thresholds
-    settle on the first beats); for a WFDB record with an annotation file the
-    reference symbols are drawn and the peaks coloured by the reference class.
-    Returns the figure and a note for the user.
-    """
-    from heartbeat.detect import detect_r_peaks
-    from heartbeat.inputs import load_signal
-
-    x, fs = load_signal(path, fs=fs, channel=channel)
-    x = _as_trace(x, "signal")
-    start_s = _as_seconds(start_s, "start", positive=False)
-    duration_s = _as_seconds(duration_s, "duration", positive=True)
-    base = Path(path)
-    base = base.with_suffix("") if base.suffix == ".hea" else base
-    annotations = None
-    notes = []
-    if annotator:
-        ann_file = base.with_name(f"{base.name}.{annotator}")
-        if ann_file.is_file():
-            from heartbeat.wfdb import read_annotations
-
-            ann = read_annotations(base, annotator)
-            annotations = (ann.samples_at(fs), ann.symbol)
-            notes.append(f"reference annotations from {ann_file.name}")
-    peaks = labels = None
-    if detect:
-        i0 = max(0, math.floor((start_s - 10.0) * fs))
-        i1 = min(x.size, math.ceil((start_s + duration_s + 1.0) * fs))
-        stretch = x[i0:i1]
-        if i1 > i0 and np.isfinite(stretch).all():
-            peaks = detect_r_peaks(stretch, fs) + i0
-            in_view = (peaks >= start_s * fs) & (peaks < (start_s + duration_s) * fs)
-            notes.append(f"{int(in_view.sum())} R peaks detected in the view")
-            if annotations is not None:
-                labels = _reference_classes(peaks, annotations[0], annotations[1], fs)
-        else:
-            notes.append("R peaks not detected: the signal has invalid (NaN) samples here")
-    title = f"{base.name}, channel {channel}: {start_s:g}-{start_s + duration_s:g} s"
-    fig = plot_record(x, fs, r_peaks=peaks, labels=labels, annotations=annotations,
-                      start_s=start_s, duration_s=duration_s, title=title)
-    return fig, "; ".join(notes)

@@ -141,8 +141,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """Run ``heartbeat plot PICTURE``: draw one picture (or the examples) as PNG."""
-    import json
-
     from heartbeat import plot
 
     try:
@@ -151,26 +149,21 @@ def cmd_plot(args: argparse.Namespace) -> int:
                 print(path)
             return 0
         if args.plot_command == "record":
-            fig, note = plot._record_file_figure(
+            fig, note = files.record_file_figure(
                 args.input, fs=args.fs, channel=args.channel, start_s=args.start,
                 duration_s=args.duration, annotator=args.annotator, detect=not args.no_peaks,
             )
         elif args.plot_command == "gallery":
-            x, y, names = plot._read_beats(args.input)
+            x, y, names = files.read_beats(args.input)
             fig = plot.plot_class_gallery(x, y, fs=args.fs, class_names=names)
             note = f"{len(y)} beats"
         elif args.plot_command == "confusion":
-            report = plot._read_confusion(args.input, args.classes)
+            report = files.read_confusion(args.input, args.classes)
             print(report)
             fig = plot.plot_confusion_matrix(report, normalize=args.normalize)
             note = ""
         else:  # curves
-            try:
-                with open(args.input, encoding="utf-8") as fh:
-                    history = json.load(fh)
-            except (OSError, json.JSONDecodeError) as exc:
-                raise ValueError(f"cannot read a JSON history from {args.input}: {exc}") from None
-            fig = plot.plot_training_curves(history)
+            fig = plot.plot_training_curves(files.read_history(args.input))
             note = ""
         out = plot.save_png(fig, args.out, dpi=args.dpi)
     except ImportError as exc:
@@ -178,4 +171,3 @@ def cmd_plot(args: argparse.Namespace) -> int:
         return 2
     print(f"{out} written" + (f" ({note})" if note else ""))
     return 0
-
