@@ -9,8 +9,6 @@ generic ones come from :mod:`heartbeat._validate`.
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from heartbeat._atomic import atomic_open
+from heartbeat._validate import as_array, as_real, is_real_dtype
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -92,11 +91,7 @@ def _check_png_path(path: object) -> Path:
 
 
 def _check_dpi(dpi: object) -> float:
-    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real):
-        raise TypeError(f"dpi must be a number of dots per inch, got {dpi!r}")
-    if not math.isfinite(dpi) or not 10 <= dpi <= 1200:
-        raise ValueError(f"{dpi=} must be between 10 and 1200 dots per inch")
-    return float(dpi)
+    return as_real(dpi, "dpi", low=10, high=1200, unit="dots per inch")
 
 
 def save_png(fig: Figure, path: str | os.PathLike, *, dpi: float = 150) -> Path:
@@ -142,16 +137,20 @@ def save_png(fig: Figure, path: str | os.PathLike, *, dpi: float = 150) -> Path:
         raise ImportError(_INSTALL_HINT) from exc
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
-    path = _check_png_path(path)
-    dpi = _check_dpi(dpi)
+    return _write_png(fig, _check_png_path(path), _check_dpi(dpi))
+
+
+def _write_png(fig: Figure, path: Path, dpi: float) -> Path:
+    """Save `fig` as PNG at `path` atomically (arguments already checked)."""
     with atomic_open(path) as fh:
         fig.savefig(fh, format="png", dpi=dpi)
     return path
 
 
 def _finish(fig: Figure, path: object, dpi: object) -> Figure:
+    """Save a figure just drawn by a plot function when `path` is given; return it."""
     if path is not None:
-        save_png(fig, path, dpi=dpi)  # type: ignore[arg-type]
+        _write_png(fig, _check_png_path(path), _check_dpi(dpi))
     return fig
 
 
@@ -161,13 +160,9 @@ def _finish(fig: Figure, path: object, dpi: object) -> Figure:
 
 
 def _as_trace(x: object, name: str) -> np.ndarray:
-    """1-D real float64 samples; NaN allowed (drawn as gaps)."""
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a 1-D numeric array, got {type(x).__name__}")
-    arr = np.asarray(x)
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
+    """1-D real float64 samples; NaN allowed (drawn as gaps), unlike `as_signal`."""
+    arr = as_array(x, name, "a 1-D numeric array")
+    if not is_real_dtype(arr.dtype):
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     if arr.ndim != 1:
         raise ValueError(
@@ -178,26 +173,17 @@ def _as_trace(x: object, name: str) -> np.ndarray:
     return arr.astype(np.float64, copy=False)
 
 
-def _as_seconds(value: object, name: str, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        op = ">" if positive else ">="
-        raise ValueError(f"{name}={value!r} must be a finite number of seconds {op} 0")
-    return value
-
-
 def _as_sample_indices(x: object, name: str, n: int) -> np.ndarray:
-    """Integer sample indices in [0, n), order kept."""
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be a 1-D array of sample indices, got {x!r}")
-    arr = np.asarray(x)
+    """Integer sample indices in [0, n), order kept (labels pair with them).
+
+    Unlike `as_indices`, which sorts, drops duplicates and accepts integral floats.
+    """
+    arr = as_array(x, name, "a 1-D array of sample indices")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D sample indices, got shape {arr.shape}")
     if arr.size == 0:
         return np.empty(0, dtype=np.int64)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+    if not is_real_dtype(arr.dtype) or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{name} must hold integer sample indices, got dtype {arr.dtype}")
     bad = (arr < 0) | (arr >= n)
     if bad.any():
@@ -219,10 +205,11 @@ def _as_class_names(class_names: object) -> tuple[str, ...]:
 def _as_class_labels(
     labels: object, name: str, class_names: tuple[str, ...], *, allow_unlabelled: bool
 ) -> np.ndarray:
-    """Class codes (int64) from codes or names; -1 = no class when allowed."""
-    if isinstance(labels, (str, bytes)):
-        raise TypeError(f"{name} must be an array of class codes or names, got {labels!r}")
-    arr = np.asarray(labels)
+    """Class codes (int64) from codes or names; -1 = no class when allowed.
+
+    Unlike `as_labels`, which has no code for "no class".
+    """
+    arr = as_array(labels, name, "an array of class codes or names")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
     if arr.dtype.kind in "US":
@@ -233,7 +220,7 @@ def _as_class_labels(
             raise ValueError(f"{name} holds {bad!r}, not one of {class_names}")
         lookup = {c: i for i, c in enumerate(class_names)}
         return np.array([lookup[s] for s in arr], dtype=np.int64)
-    if arr.size and (arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer)):
+    if arr.size and (not is_real_dtype(arr.dtype) or not np.issubdtype(arr.dtype, np.integer)):
         raise TypeError(f"{name} must hold integer class codes or class names, got {arr.dtype}")
     arr = arr.astype(np.int64)
     low = -1 if allow_unlabelled else 0

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from heartbeat._validate import as_fs
+from heartbeat._validate import as_array, as_choice, as_fs, check_finite, is_real_dtype
 from heartbeat.aami import CLASSES
 from heartbeat.plot._figure import (
     _as_class_labels,
@@ -79,15 +79,12 @@ def plot_class_gallery(
     >>> len(fig.axes), fig.axes[0].get_xlabel()
     (5, 'time (ms)')
     """
-    beats = np.asarray(x)
-    if beats.dtype == bool or not (
-        np.issubdtype(beats.dtype, np.integer) or np.issubdtype(beats.dtype, np.floating)
-    ):
+    beats = as_array(x, "x", "an array of beats")
+    if not is_real_dtype(beats.dtype):
         raise TypeError(f"x must hold real numbers, got dtype {beats.dtype}")
     if beats.ndim != 2 or beats.shape[0] == 0 or beats.shape[1] < 2:
         raise ValueError(f"x must be (n_beats, n_samples) with beats, got shape {beats.shape}")
-    if not np.isfinite(beats).all():
-        raise ValueError("x holds NaN or infinite values")
+    check_finite(beats, "x", "drop or repair those beats first")
     names = _as_class_names(class_names)
     codes = _as_class_labels(y, "y", names, allow_unlabelled=False)
     if codes.size != beats.shape[0]:
@@ -172,8 +169,8 @@ def plot_confusion_matrix(
         counts = cm.confusion
         names = cm.class_names if class_names is None else _as_class_names(class_names)
     else:
-        counts = np.asarray(cm)
-        if counts.dtype == bool or not np.issubdtype(counts.dtype, np.integer):
+        counts = as_array(cm, "cm", "a (k, k) array of counts or a ClassificationReport")
+        if not is_real_dtype(counts.dtype) or not np.issubdtype(counts.dtype, np.integer):
             raise TypeError(f"cm must hold integer counts, got dtype {counts.dtype}")
         if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] == 0:
             raise ValueError(f"cm must be a square (k, k) matrix, got shape {counts.shape}")
@@ -189,8 +186,7 @@ def plot_confusion_matrix(
             f"class_names has {len(names)} names for a {counts.shape[0]} x "
             f"{counts.shape[1]} matrix"
         )
-    if normalize not in (None, "true", "pred", "all"):
-        raise ValueError(f"{normalize=} must be None, 'true', 'pred' or 'all'")
+    as_choice(normalize, "normalize", (None, "true", "pred", "all"))
     counts = counts.astype(np.int64)
     if normalize is None:
         values = counts.astype(np.float64)

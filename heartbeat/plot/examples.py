@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from heartbeat.aami import CLASSES
-from heartbeat.plot._figure import _new_figure, save_png
+from heartbeat.plot._figure import _check_dpi, _new_figure, _write_png
 from heartbeat.plot.record import _reference_classes, plot_beat_context, plot_record
 from heartbeat.plot.windows import plot_window_comparison
 
@@ -59,11 +59,16 @@ def save_example_figures(out_dir: str | os.PathLike, *, dpi: float = 150) -> lis
     ------
     ImportError
         If matplotlib is not installed.
+    TypeError
+        If `dpi` is not a number.
+    ValueError
+        If `dpi` lies outside 10 to 1200.
     """
     from heartbeat.detect import detect_r_peaks
     from heartbeat.examples import load_example
 
     _new_figure((1, 1))  # fail early, with the install hint, if matplotlib is missing
+    dpi = _check_dpi(dpi)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -76,28 +81,28 @@ def save_example_figures(out_dir: str | os.PathLike, *, dpi: float = 150) -> lis
         codes = _reference_classes(peaks, ann.sample, ann.symbol, ex.fs)
         views[name] = (x, ex.fs, peaks, codes, ann)
     x, fs, peaks, codes, ann = views["100"]
-    written.append(save_png(plot_record(
+    written.append(_write_png(plot_record(
         x, fs, r_peaks=peaks, labels=codes, annotations=ann, duration_s=10.0,
         title="MIT-BIH record 100, lead MLII: first 10 s (R peaks coloured by reference class)",
-    ), out / "record100_10s.png", dpi=dpi))
+    ), out / "record100_10s.png", dpi))
     x, fs, peaks, codes, ann = views["208"]
     half = round(2.0 * fs)
     abnormal = _first_beat(ann.sample, ann.symbol, x.size, half, 2, clean=False)
     start_s = max(0.0, abnormal / fs - 3.0)
-    written.append(save_png(plot_record(
+    written.append(_write_png(plot_record(
         x, fs, r_peaks=peaks, labels=codes, annotations=ann, start_s=start_s,
         duration_s=10.0,
         title=f"MIT-BIH record 208, lead MLII: {start_s:.1f}-{start_s + 10:.1f} s",
-    ), out / "record208_10s.png", dpi=dpi))
-    written.append(save_png(plot_beat_context(
+    ), out / "record208_10s.png", dpi))
+    written.append(_write_png(plot_beat_context(
         x, fs, abnormal, window_s=1.0, r_peaks=peaks, labels=codes, annotations=ann,
         title=f"Record 208: 1 s around the V beat at {abnormal / fs:.2f} s",
-    ), out / "record208_beat_1s.png", dpi=dpi))
+    ), out / "record208_beat_1s.png", dpi))
     x100, _, _, _, ann100 = views["100"]
     normal = _first_beat(ann100.sample, ann100.symbol, x100.size, half, 0, clean=True)
     windows = np.stack([x100[normal - half : normal + half], x[abnormal - half : abnormal + half]])
-    written.append(save_png(plot_window_comparison(
+    written.append(_write_png(plot_window_comparison(
         windows, fs, titles=[f"record 100: normal beat at {normal / fs:.2f} s",
                              f"record 208: V beat at {abnormal / fs:.2f} s"],
-    ), out / "windows_normal_vs_v.png", dpi=dpi))
+    ), out / "windows_normal_vs_v.png", dpi))
     return written

@@ -24,7 +24,6 @@ from heartbeat.plot._figure import (
     _as_class_labels,
     _as_class_names,
     _as_sample_indices,
-    _as_seconds,
     _as_trace,
     _class_color,
     _figure_and_axes,
@@ -211,8 +210,8 @@ def plot_record(
     x, fs, peaks, codes, ann, names = _record_inputs(
         signal, fs, r_peaks, labels, annotations, class_names
     )
-    start_s = _as_seconds(start_s, "start_s", positive=False)
-    duration_s = _as_seconds(duration_s, "duration_s", positive=True)
+    start_s = as_seconds(start_s, "start_s")
+    duration_s = as_seconds(duration_s, "duration_s", positive=True)
     i0 = math.floor(start_s * fs)
     if i0 >= x.size:
         raise ValueError(
@@ -285,7 +284,7 @@ def plot_beat_context(
         raise TypeError(f"beat must be an integer sample index, got {beat!r}")
     if not 0 <= beat < x.size:
         raise ValueError(f"{beat=} lies outside the signal (0..{x.size - 1})")
-    window_s = _as_seconds(window_s, "window_s", positive=True)
+    window_s = as_seconds(window_s, "window_s", positive=True)
     half = max(1, round(window_s * fs / 2))
     i0, i1 = max(0, int(beat) - half), min(x.size, int(beat) + half + 1)
     fig, ax = _figure_and_axes(ax, (5, 3.5))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from heartbeat._validate import as_array, is_real_dtype
 from heartbeat.plot._figure import _finish, _new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,12 +40,8 @@ def _history_series(history: object) -> dict[str, np.ndarray]:
     for key, values in raw.items():
         if values is None:
             continue
-        if isinstance(values, (str, bytes)):
-            raise TypeError(f"history[{key!r}] must be a sequence of numbers, got {values!r}")
-        arr = np.asarray(values)
-        if arr.dtype == bool or not (
-            np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-        ):
+        arr = as_array(values, f"history[{key!r}]", "a sequence of numbers")
+        if not is_real_dtype(arr.dtype):
             raise TypeError(f"history[{key!r}] must hold numbers, got dtype {arr.dtype}")
         if arr.ndim != 1:
             raise ValueError(

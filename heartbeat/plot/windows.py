@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from heartbeat._validate import as_fs
+from heartbeat._validate import as_array, as_fs, as_positive, check_finite, is_real_dtype
 from heartbeat.plot._figure import (
     _TRACE,
     _as_trace,
@@ -28,10 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
 def _spectrogram_inputs(f: object, t: object, S: object) -> tuple[np.ndarray, ...]:
     f_arr = _as_trace(f, "f")
     t_arr = _as_trace(t, "t")
-    S_arr = np.asarray(S)
-    if S_arr.dtype == bool or not (
-        np.issubdtype(S_arr.dtype, np.integer) or np.issubdtype(S_arr.dtype, np.floating)
-    ):
+    S_arr = as_array(S, "S", "an array of power values")
+    if not is_real_dtype(S_arr.dtype):
         raise TypeError(f"S must hold real power values, got dtype {S_arr.dtype}")
     if S_arr.shape != (f_arr.size, t_arr.size):
         raise ValueError(
@@ -190,27 +186,21 @@ def plot_window_comparison(
     """
     from heartbeat.features import log_power, spectrogram
 
-    w = np.asarray(windows)
-    if w.dtype == bool or not (
-        np.issubdtype(w.dtype, np.integer) or np.issubdtype(w.dtype, np.floating)
-    ):
+    w = as_array(windows, "windows", "an array of windows")
+    if not is_real_dtype(w.dtype):
         raise TypeError(f"windows must hold real numbers, got dtype {w.dtype}")
     if w.ndim == 1:
         w = w[np.newaxis]
     if w.ndim != 2 or w.shape[0] == 0:
         raise ValueError(f"windows must be (k, n_samples) with k >= 1, got shape {w.shape}")
-    if not np.isfinite(w).all():
-        raise ValueError("windows hold NaN or infinite values")
+    check_finite(w, "windows")
     w = w.astype(np.float64)
     fs = as_fs(fs, "fs")
     k, n = w.shape
     titles = [f"window {i + 1}" for i in range(k)] if titles is None else [str(s) for s in titles]
     if len(titles) != k:
         raise ValueError(f"titles has {len(titles)} entries for {k} windows")
-    if isinstance(dynamic_range_db, bool) or not isinstance(dynamic_range_db, numbers.Real) or (
-        not math.isfinite(dynamic_range_db) or dynamic_range_db <= 0
-    ):
-        raise ValueError(f"{dynamic_range_db=} must be a finite number of dB > 0")
+    dynamic_range_db = as_positive(dynamic_range_db, "dynamic_range_db", "dB")
     f, t, S = spectrogram(w, fs)  # raises if a window is shorter than one segment
     Z = log_power(S)
     vmax = float(Z[:, f <= fmax_hz].max())
