@@ -1,4 +1,4 @@
-"""Commands on the MIT-BIH database: ``download``, ``train`` and ``evaluate``.
+"""Commands on the MIT-BIH database: ``download``, ``train``, ``evaluate``, ``summary``.
 
 Each ``cmd_*`` function runs one command of :mod:`heartbeat.cli.parser` and returns
 its exit status; heavy modules are imported inside, on first use.
@@ -10,10 +10,14 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from heartbeat.cli import files
+
+if TYPE_CHECKING:  # pragma: no cover
+    from heartbeat.datasets import BeatSet, WindowSet
 
 
 def cmd_download(args: argparse.Namespace) -> int:
@@ -186,3 +190,55 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Run ``heartbeat summary``: rebuild an MIT-BIH set and print its class counts."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from heartbeat.datasets import mitbih_beats, mitbih_windows
+
+    executor = ProcessPoolExecutor(args.workers) if args.workers > 0 else None
+    start = time.perf_counter()
+    try:
+        if args.set == "beats":
+            data = mitbih_beats(args.data_dir, args.records, peaks=args.peaks,
+                                detector=args.detector, executor=executor)
+        else:
+            data = mitbih_windows(args.data_dir, args.records, executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    elapsed = time.perf_counter() - start
+    print(
+        f"{args.set}: {len(data)} items, x {data.x.shape} {data.x.dtype} "
+        f"({data.x.nbytes / 1e6:.0f} MB), built in {elapsed:.1f} s "
+        f"({'serial' if executor is None else f'{args.workers} processes'})"
+    )
+    if args.per_record:
+        for name in np.unique(data.record):
+            c = data[data.record == name].class_counts()
+            print(f"  {name}: " + ", ".join(f"{k} {v}"
+                                            for k, v in zip(data.classes, c, strict=True)))
+    _print_class_counts(data)
+    return 0
+
+
+def _print_class_counts(data: BeatSet | WindowSet) -> None:
+    """Print the class counts of a set; a beat set beside those of the Kaggle set."""
+    from heartbeat.datasets import KAGGLE_MITBIH_COUNTS, BeatSet
+
+    counts = data.class_counts()
+    if isinstance(data, BeatSet):
+        print(f"unmatched detections dropped: {data.n_unmatched}; annotated beats missed: "
+              f"{data.n_missed}")
+        total = sum(KAGGLE_MITBIH_COUNTS.values())
+        print(f"{'class':>5} {'rebuilt':>8} {'kaggle':>8} {'diff':>7}")
+        for name, n in zip(data.classes, counts, strict=True):
+            k = KAGGLE_MITBIH_COUNTS[name]
+            print(f"{name:>5} {n:8d} {k:8d} {n - k:+7d}")
+        print(f"{'all':>5} {len(data):8d} {total:8d} {len(data) - total:+7d}")
+    else:
+        print(f"windows dropped at record ends: {data.n_dropped}")
+        for name, n in zip(data.classes, counts, strict=True):
+            print(f"{name:>9} {n:8d}")

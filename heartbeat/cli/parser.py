@@ -229,6 +229,29 @@ def _add_predict(sub: _Subparsers) -> None:
     pr.set_defaults(func=ecg.cmd_predict)
 
 
+def _add_summary(sub: _Subparsers) -> None:
+    """Add ``heartbeat summary``."""
+    cmd = sub.add_parser(
+        "summary",
+        help="class counts of the beat or window set rebuilt from MIT-BIH records",
+        description="Build MIT-BIH sets and print their class counts (the beat set "
+        "beside the counts of the Kaggle MIT-BIH set).",
+    )
+    cmd.add_argument("data_dir", help="folder with the MIT-BIH records")
+    cmd.add_argument("--records", nargs="+", metavar="NAME",
+                     help="record names (default: all 48)")
+    cmd.add_argument("--set", choices=("beats", "windows"), default="beats",
+                     help="the 187-sample beat set (default) or the ±2 s window set")
+    cmd.add_argument("--peaks", choices=("annotations", "detector"), default="annotations",
+                     help="beat set: R peaks from the annotations (default) or a detector")
+    cmd.add_argument("--detector", default="robust", metavar="NAME",
+                     help="R-peak detector for --peaks detector (default robust)")
+    cmd.add_argument("--workers", type=int, default=0, metavar="N",
+                     help="processes (0: serial)")
+    cmd.add_argument("--per-record", action="store_true", help="also count per record")
+    cmd.set_defaults(func=mitbih.cmd_summary)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``heartbeat`` command."""
     parser = argparse.ArgumentParser(
@@ -240,6 +263,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"heartbeat {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_segment, _add_download, _add_plot, _add_train, _add_evaluate,
-                _add_predict):
+                _add_predict, _add_summary):
         add(sub)
     return parser
