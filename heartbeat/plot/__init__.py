@@ -22,6 +22,15 @@ reference_classes        the AAMI class of the reference beat each R peak matche
 save_example_figures     the pictures above made from the shipped MIT-BIH excerpts
 save_png                 write any Figure to a PNG file atomically
 
+Modules
+-------
+record     plot_record, plot_beat_context, reference_classes
+windows    plot_spectrogram, plot_window_comparison
+classes    plot_class_gallery, plot_confusion_matrix
+training   plot_training_curves, TRAINING_HISTORY_KEYS
+examples   save_example_figures
+_figure    matplotlib on first use, figures, colours, save_png, the drawing checks
+
 Colours: one fixed colour per AAMI class (:data:`CLASS_COLORS`, Okabe-Ito palette,
 readable with the common colour-vision deficiencies); beats with no class are black.
 """
