@@ -309,3 +309,25 @@ def as_beats(x: object, name: str, *, length: int, channels: int = 1,
                          f"beat(s) (first: beat {int(np.flatnonzero(~finite)[0])}); drop or "
                          "repair those beats first")
     return arr
+
+
+# --- added for plot and cli
+
+
+def as_seconds(value: object, name: str, *, positive: bool = False) -> float:
+    """Return a finite number of seconds, ``>= 0`` (with `positive`: ``> 0``).
+
+    Raises
+    ------
+    TypeError
+        If `value` is not a real number (bool refused).
+    ValueError
+        If `value` is not finite, negative, or zero where `positive` is set.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
+    out = float(value)
+    if not math.isfinite(out) or out < 0 or (positive and out == 0):
+        op = ">" if positive else ">="
+        raise ValueError(f"{name}={out!r} must be a finite number of seconds {op} 0")
+    return out

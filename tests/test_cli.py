@@ -47,7 +47,8 @@ class TestSegment:
 
 
 def test_train_command_line_flags_override_the_config_both_ways(tmp_path):
-    from heartbeat.cli import _train_options, build_parser
+    from heartbeat.cli import build_parser
+    from heartbeat.cli.mitbih import _train_options
 
     config = tmp_path / "train.toml"
     config.write_text('data_dir = "d"\nout = "m.npz"\nuse_rr = true\nlog_rr = true\n')
@@ -61,7 +62,7 @@ def test_train_command_line_flags_override_the_config_both_ways(tmp_path):
 
 
 def test_saved_training_command_holds_no_local_paths():
-    from heartbeat.cli import _portable
+    from heartbeat.cli.mitbih import _portable
 
     assert _portable(["train", "--data-dir", "/home/me/mitdb", "--cache-dir", "/tmp/c",
                       "--seed", "1"]) == ["train", "--data-dir", "DATA_DIR", "--seed", "1"]
@@ -72,3 +73,40 @@ def test_saved_training_command_holds_no_local_paths():
 
         command = BeatClassifier.pretrained(name).info["command"]
         assert "--data-dir DATA_DIR" in command and "/" not in command.split("--out")[0]
+
+
+class TestSummary:
+    def test_beat_counts_beside_kaggle_and_per_record(self, mitdb_dir, capsys):
+        from heartbeat.datasets import KAGGLE_MITBIH_COUNTS, mitbih_beats
+
+        argv = ["summary", str(mitdb_dir), "--records", "100", "101", "--per-record"]
+        assert main(argv) == 0
+        lines = capsys.readouterr().out.splitlines()
+        beats = mitbih_beats(mitdb_dir, ["100", "101"], quiet=True)
+        assert lines[0].startswith(f"beats: {len(beats)} items, x ({len(beats)}, 187) float32")
+        assert lines[0].endswith("(serial)")
+        for name in ("100", "101"):
+            counts = beats[beats.record == name].class_counts()
+            assert f"  {name}: " + ", ".join(
+                f"{c} {k}" for c, k in zip(beats.classes, counts, strict=True)) in lines
+        rows = {line.split()[0]: line.split()[1:] for line in lines[-6:]}
+        for c, n in zip(beats.classes, beats.class_counts(), strict=True):
+            assert rows[c] == [str(n), str(KAGGLE_MITBIH_COUNTS[c]),
+                               f"{n - KAGGLE_MITBIH_COUNTS[c]:+d}"]
+        assert rows["all"][0] == str(len(beats))
+
+    def test_window_counts(self, mitdb_dir, capsys):
+        from heartbeat.datasets import mitbih_windows
+
+        assert main(["summary", str(mitdb_dir), "--records", "100", "101",
+                     "--set", "windows"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        windows = mitbih_windows(mitdb_dir, ["100", "101"], quiet=True)
+        assert lines[0].startswith(f"windows: {len(windows)} items")
+        assert lines[1] == f"windows dropped at record ends: {windows.n_dropped}"
+        assert lines[2:] == [f"{c:>9} {n:8d}" for c, n in
+                             zip(windows.classes, windows.class_counts(), strict=True)]
+
+    def test_unknown_set_is_a_usage_error(self, tmp_path):
+        with pytest.raises(SystemExit):
+            main(["summary", str(tmp_path), "--set", "images"])

@@ -436,7 +436,7 @@ class TestReferenceClasses:
         sample = np.array([100, 200, 300, 400])
         symbol = np.array(["N", "+", "V", "A"])
         peaks = np.array([98, 205, 290, 460, 500])
-        codes = plot._reference_classes(peaks, sample, symbol, fs=100.0, tolerance_s=0.15)
+        codes = plot.reference_classes(peaks, sample, symbol, fs=100.0, tolerance_s=0.15)
         # 98 -> N at 100; 205 -> N at 100? no: nearest beat is 100 or 300 (the + is no
         # beat) and both are > 15 samples away -> -1; 290 -> V; 460 -> none; 500 -> none
         assert codes.tolist() == [0, -1, 2, -1, -1]

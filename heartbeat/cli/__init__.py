@@ -1,0 +1,32 @@
+"""The ``heartbeat`` command line: ``heartbeat demo``, ``heartbeat segment`` and more.
+
+Run ``heartbeat --help`` or ``heartbeat COMMAND --help`` for the options.
+
+Modules
+-------
+parser   the argument parser, one small function per command
+ecg      commands on one ECG: demo, segment, predict, plot
+mitbih   commands on the MIT-BIH database: download, train, evaluate, summary
+files    the files the commands read (configs, models, beats, confusion matrices)
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from heartbeat.cli.parser import build_parser
+
+__all__ = ["build_parser", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``heartbeat`` command; return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError) as exc:
+        print(f"heartbeat {args.command}: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,215 @@
+"""The files the commands read: configs, models, ECG records, beats, confusion matrices.
+
+Readers for the command line only; each raises ValueError with the file's name when
+a file is missing or does not hold what the command needs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from heartbeat._validate import as_seconds
+from heartbeat.aami import CLASSES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from heartbeat.classifier import BeatClassifier
+    from heartbeat.metrics import ClassificationReport
+
+
+def read_config(path: str, defaults: Mapping[str, object]) -> dict:
+    """Return the options of a ``--config`` TOML file, checked against `defaults`.
+
+    The options may be flat or under one ``[train]`` table; each must be a key of
+    `defaults` and have the type of its default (an int is accepted for a float).
+    Raises ValueError naming the file when it cannot be read or an option is wrong.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise ValueError(
+                "--config needs Python 3.11+ (tomllib) or the tomli package on Python "
+                "3.10 (pip install tomli); or pass the options on the command line"
+            ) from None
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ValueError(f"cannot read --config {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"--config {path} is not valid TOML: {exc}") from None
+    if set(data) == {"train"} and isinstance(data["train"], dict):
+        data = data["train"]
+    unknown = sorted(set(data) - set(defaults))
+    if unknown:
+        raise ValueError(f"--config {path}: unknown option(s) {unknown}; valid: "
+                         f"{', '.join(defaults)}")
+    for key, value in data.items():
+        want = type(defaults[key])
+        ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if want is list and ok:
+            ok = all(isinstance(v, str) for v in value)
+        if not ok:
+            raise ValueError(f"--config {path}: {key} = {value!r} must be a "
+                             f"{'list of strings' if want is list else want.__name__}")
+    return data
+
+
+def load_model(name_or_path: str | None) -> BeatClassifier:
+    """Return a pretrained model by name (default mitbih-all) or one saved in a file."""
+    from heartbeat.classifier import PRETRAINED, BeatClassifier
+
+    if name_or_path is None or name_or_path in PRETRAINED:
+        return BeatClassifier.pretrained(name_or_path)
+    try:
+        return BeatClassifier.load(name_or_path)
+    except FileNotFoundError:
+        raise ValueError(f"model {name_or_path!r} is neither a file nor a pretrained "
+                         f"model ({', '.join(PRETRAINED)})") from None
+
+
+def read_beats(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Beats and labels from a BeatSet/segment ``.npz`` (``x``, ``y``) or a Kaggle CSV."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"beats file {str(path)!r} not found")
+    if path.suffix == ".csv":
+        data = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+        if data.shape[1] < 3:
+            raise ValueError(f"{path.name}: expected beat samples then a label per row")
+        labels = data[:, -1]
+        if (labels != np.round(labels)).any():
+            raise ValueError(f"{path.name}: the last column must hold integer class codes")
+        return data[:, :-1], labels.astype(np.int64), CLASSES
+    if path.suffix != ".npz":
+        raise ValueError(f"cannot read beats from {path.name}: use an .npz or a Kaggle .csv")
+    with np.load(path, allow_pickle=False) as data:
+        if "x" not in data or "y" not in data:
+            raise ValueError(
+                f"{path.name} must hold arrays 'x' (beats) and 'y' (labels); it has "
+                f"{sorted(data.files)}"
+            )
+        names = tuple(str(c) for c in data["classes"]) if "classes" in data else CLASSES
+        return data["x"], data["y"], names
+
+
+def read_confusion(path: str | os.PathLike, class_names: Sequence[str] | None
+                   ) -> ClassificationReport:
+    """Read a ClassificationReport from .npz (confusion, or y_true and y_pred) or CSV."""
+    from heartbeat.metrics import ClassificationReport, classification_report
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"confusion file {str(path)!r} not found")
+    # ClassificationReport checks the names (str, unique, one per row)
+    names = None if class_names is None else tuple(class_names)
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as data:
+            if names is None and "class_names" in data:
+                names = tuple(str(c) for c in data["class_names"])
+            if "confusion" in data:
+                cm = data["confusion"]
+            elif "y_true" in data and "y_pred" in data:
+                k = len(names) if names else None
+                y_true, y_pred = data["y_true"], data["y_pred"]
+                if names is None:
+                    k = max(int(y_true.max()), int(y_pred.max())) + 1
+                    names = CLASSES if k <= len(CLASSES) else tuple(map(str, range(k)))
+                return classification_report(y_true, y_pred, class_names=names)
+            else:
+                raise ValueError(
+                    f"{path.name} must hold 'confusion' or 'y_true' and 'y_pred'; it has "
+                    f"{sorted(data.files)}"
+                )
+    elif path.suffix == ".csv":
+        text = path.read_text().splitlines()
+        rows = [line.split(",") for line in text if line.strip()]
+        header = None
+        try:
+            float(rows[0][-1])
+        except (ValueError, IndexError):
+            header, rows = [c.strip() for c in rows[0]], rows[1:]
+        try:
+            cm = np.array([[int(c) for c in row] for row in rows], dtype=np.int64)
+        except ValueError:
+            raise ValueError(f"{path.name}: expected rows of integer counts") from None
+        if names is None and header is not None:
+            names = tuple(header[-cm.shape[0]:]) if cm.ndim == 2 else None
+    else:
+        raise ValueError(f"cannot read a confusion matrix from {path.name}: use .npz or .csv")
+    cm = np.asarray(cm)
+    if names is None:
+        k = cm.shape[0] if cm.ndim == 2 else 0
+        names = CLASSES if k == len(CLASSES) else tuple(str(i) for i in range(k))
+    return ClassificationReport(cm, names)
+
+
+def record_file_figure(
+    path: str | os.PathLike, *, fs: float | None, channel: int, start_s: float,
+    duration_s: float, annotator: str | None, detect: bool,
+) -> tuple[Figure, str]:
+    """Figure of a stretch of an ECG file (the ``heartbeat plot record`` command).
+
+    R peaks are detected on the view plus 10 s before it (the detector's thresholds
+    settle on the first beats); for a WFDB record with an annotation file the
+    reference symbols are drawn and the peaks coloured by the reference class.
+    Returns the figure and a note for the user.
+    """
+    from heartbeat.detect import detect_r_peaks
+    from heartbeat.inputs import load_signal
+    from heartbeat.plot import plot_record, reference_classes
+
+    x, fs = load_signal(path, fs=fs, channel=channel)
+    start_s = as_seconds(start_s, "start")
+    duration_s = as_seconds(duration_s, "duration", positive=True)
+    base = Path(path)
+    base = base.with_suffix("") if base.suffix == ".hea" else base
+    annotations = None
+    notes = []
+    if annotator:
+        ann_file = base.with_name(f"{base.name}.{annotator}")
+        if ann_file.is_file():
+            from heartbeat.wfdb import read_annotations
+
+            ann = read_annotations(base, annotator)
+            annotations = (ann.samples_at(fs), ann.symbol)
+            notes.append(f"reference annotations from {ann_file.name}")
+    peaks = labels = None
+    if detect:
+        i0 = max(0, math.floor((start_s - 10.0) * fs))
+        i1 = min(x.size, math.ceil((start_s + duration_s + 1.0) * fs))
+        stretch = x[i0:i1]
+        if i1 > i0 and np.isfinite(stretch).all():
+            peaks = detect_r_peaks(stretch, fs) + i0
+            in_view = (peaks >= start_s * fs) & (peaks < (start_s + duration_s) * fs)
+            notes.append(f"{int(in_view.sum())} R peaks detected in the view")
+            if annotations is not None:
+                labels = reference_classes(peaks, annotations[0], annotations[1], fs)
+        else:
+            notes.append("R peaks not detected: the signal has invalid (NaN) samples here")
+    title = f"{base.name}, channel {channel}: {start_s:g}-{start_s + duration_s:g} s"
+    fig = plot_record(x, fs, r_peaks=peaks, labels=labels, annotations=annotations,
+                      start_s=start_s, duration_s=duration_s, title=title)
+    return fig, "; ".join(notes)
+
+
+def read_history(path: str | os.PathLike) -> dict:
+    """Per-epoch training history from a JSON file (for ``heartbeat plot curves``)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read a JSON history from {path}: {exc}") from None

@@ -1,0 +1,244 @@
+"""Commands on the MIT-BIH database: ``download``, ``train``, ``evaluate``, ``summary``.
+
+Each ``cmd_*`` function runs one command of :mod:`heartbeat.cli.parser` and returns
+its exit status; heavy modules are imported inside, on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from heartbeat.cli import files
+
+if TYPE_CHECKING:  # pragma: no cover
+    from heartbeat.datasets import BeatSet, WindowSet
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    """Run ``heartbeat download``: fetch a PhysioNet database and verify it."""
+    from heartbeat.download import download
+
+    try:
+        result = download(
+            args.database, args.dest, base_url=args.base_url, records=args.records,
+            retries=args.retries, timeout_s=args.timeout, quiet=args.quiet,
+        )
+    except ConnectionError as exc:
+        print(f"heartbeat download: error: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(
+            f"{len(result.downloaded) + len(result.skipped)} files verified in {result.dest}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+# Every option of ``heartbeat train``, with its default; a --config TOML file may set
+# any of them (flat, or under a [train] table) and the command line overrides both.
+_TRAIN_DEFAULTS: dict[str, object] = {
+    "data_dir": "", "records": [], "split": "all", "validation_records": [],
+    "exclude_classes": [], "architecture": "kachuee2018", "use_rr": True, "log_rr": False,
+    "context": 0, "epochs": 10, "batch_size": 64, "sampler": "balanced",
+    "learning_rate": 1e-3, "early_stopping": 3,
+    "validation_fraction": 0.1, "seed": 0, "peaks": "annotations", "cache_dir": "",
+    "out": "", "quiet": False, "threads": 1,
+}
+
+
+def _train_options(args: argparse.Namespace) -> dict:
+    options = dict(_TRAIN_DEFAULTS)
+    if args.config:
+        options.update(files.read_config(args.config, _TRAIN_DEFAULTS))
+    for key in _TRAIN_DEFAULTS:
+        value = getattr(args, key, None)
+        if value is not None:  # given on the command line (--no-rr gives False)
+            options[key] = value
+    if not options["data_dir"]:
+        raise ValueError("pass --data-dir DIR (a folder with the MIT-BIH records; get "
+                         "them with `heartbeat download mitdb DIR`) or set data_dir in "
+                         "--config")
+    if not options["out"]:
+        raise ValueError("pass --out model.npz or set out in --config")
+    if options["split"] not in ("all", "ds1", "ds2"):
+        raise ValueError(f"split={options['split']!r} must be all, ds1 or ds2")
+    return options
+
+
+def _record_list(options: dict) -> tuple[str, ...]:
+    from heartbeat import datasets
+
+    if options["records"]:
+        return tuple(options["records"])
+    return {"all": datasets.RECORDS, "ds1": datasets.DS1, "ds2": datasets.DS2}[
+        options["split"]]
+
+
+def _portable(argv: Sequence[str]) -> list[str]:
+    """Return the command line without this machine's paths.
+
+    The data folder becomes DATA_DIR; the cache folder (which does not change the
+    result) is left out.
+    """
+    out: list[str] = []
+    skip = False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in ("--data-dir", "--cache-dir"):
+            skip = "=" not in arg and i + 1 < len(argv)
+            if name == "--data-dir":
+                out += ["--data-dir", "DATA_DIR"]
+            continue
+        out.append(arg)
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Run ``heartbeat train``: train a classifier on MIT-BIH records and save it."""
+    from heartbeat.aami import CLASSES
+    from heartbeat.classifier import BeatClassifier
+    from heartbeat.datasets import mitbih_beats
+
+    options = _train_options(args)
+    records = _record_list(options)
+    held_out = tuple(options["validation_records"])
+    stray = sorted(set(held_out) - set(records))
+    if stray:
+        raise ValueError(f"validation_records {stray} are not among the training records")
+    unknown = sorted(set(options["exclude_classes"]) - set(CLASSES))
+    if unknown:
+        raise ValueError(f"exclude_classes {unknown} are not AAMI classes; choose from "
+                         f"{', '.join(CLASSES)}")
+    excluded = [CLASSES.index(c) for c in options["exclude_classes"]]
+    # parameters are checked before the (slow) beat extraction
+    es = options["early_stopping"]
+    clf = BeatClassifier(
+        options["architecture"], use_rr=options["use_rr"], log_rr=options["log_rr"],
+        context=options["context"],
+        epochs=options["epochs"], batch_size=options["batch_size"], sampler=options["sampler"],
+        learning_rate=float(options["learning_rate"]), early_stopping=es if es else None,
+        validation_fraction=float(options["validation_fraction"]), seed=options["seed"],
+        threads=options["threads"], quiet=options["quiet"],
+    )
+    beats = mitbih_beats(
+        options["data_dir"], records, peaks=options["peaks"],
+        cache_dir=options["cache_dir"] or None, quiet=options["quiet"],
+    )
+    validation = None
+    if held_out:
+        mask = np.isin(beats.record, held_out)
+        beats, validation = beats[~mask], beats[mask]
+    if excluded:  # e.g. the 8 Q beats of DS1, which balanced batches would repeat endlessly
+        beats = beats[~np.isin(beats.y, excluded)]
+        if validation is not None:
+            validation = validation[~np.isin(validation.y, excluded)]
+    command = " ".join(["heartbeat", *_portable(args.argv or [])])
+    kept = {k: v for k, v in options.items() if k not in ("data_dir", "cache_dir", "quiet")}
+    start = time.perf_counter()
+    clf.fit(beats, validation=validation, info={
+        "command": command, "options": kept, "validation_records": list(held_out),
+        "peaks": options["peaks"],
+    })
+    elapsed = time.perf_counter() - start
+    out = clf.save(options["out"])
+    counts = clf.info["train_class_counts"]
+    print(f"trained {options['architecture']} (use_rr={options['use_rr']}, "
+          f"log_rr={options['log_rr']}, context={options['context']}) on "
+          f"{clf.info['n_train']} beats ({clf.info['n_validation']} held out for early "
+          f"stopping) of {len(records) - len(held_out)} records "
+          f"({', '.join(f'{c} {k}' for c, k in counts.items())}) in {elapsed:.0f} s; "
+          f"{clf.info.get('epochs_run')} epochs")
+    if validation is not None:
+        print(f"held-out records {' '.join(held_out)}: accuracy "
+              f"{100 * clf.score(validation):.2f} %")
+    print(f"model written to {out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Run ``heartbeat evaluate``: score a classifier on MIT-BIH records."""
+    from heartbeat.datasets import mitbih_beats
+    from heartbeat.metrics import classification_report
+
+    clf = files.load_model(args.model)
+    options = {"records": args.records or [], "split": args.split}
+    records = _record_list(options)
+    beats = mitbih_beats(args.data_dir, records, peaks=args.peaks,
+                         cache_dir=args.cache_dir, quiet=args.quiet)
+    pred = clf.predict(beats)
+    report = classification_report(beats.y, pred, class_names=clf.classes_)
+    trained = clf.info.get("records") or []
+    overlap = sorted(set(trained) & set(records))
+    print(f"model {args.model or 'mitbih-all'}: {clf.info.get('params', {}).get('architecture')}"
+          f", trained on {len(trained)} records; evaluated on {len(records)} records "
+          f"({len(beats)} beats, peaks from {args.peaks})")
+    if overlap:
+        print(f"note: {len(overlap)} of these records were used in training "
+              f"({' '.join(overlap[:8])}{' ...' if len(overlap) > 8 else ''}); "
+              "the scores are not those of unseen patients")
+    print()
+    print(report.to_markdown() if args.markdown else report)
+    return 0
+
+
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Run ``heartbeat summary``: rebuild an MIT-BIH set and print its class counts."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from heartbeat.datasets import mitbih_beats, mitbih_windows
+
+    executor = ProcessPoolExecutor(args.workers) if args.workers > 0 else None
+    start = time.perf_counter()
+    try:
+        if args.set == "beats":
+            data = mitbih_beats(args.data_dir, args.records, peaks=args.peaks,
+                                detector=args.detector, executor=executor)
+        else:
+            data = mitbih_windows(args.data_dir, args.records, executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    elapsed = time.perf_counter() - start
+    print(
+        f"{args.set}: {len(data)} items, x {data.x.shape} {data.x.dtype} "
+        f"({data.x.nbytes / 1e6:.0f} MB), built in {elapsed:.1f} s "
+        f"({'serial' if executor is None else f'{args.workers} processes'})"
+    )
+    if args.per_record:
+        for name in np.unique(data.record):
+            c = data[data.record == name].class_counts()
+            print(f"  {name}: " + ", ".join(f"{k} {v}"
+                                            for k, v in zip(data.classes, c, strict=True)))
+    _print_class_counts(data)
+    return 0
+
+
+def _print_class_counts(data: BeatSet | WindowSet) -> None:
+    """Print the class counts of a set; a beat set beside those of the Kaggle set."""
+    from heartbeat.datasets import KAGGLE_MITBIH_COUNTS, BeatSet
+
+    counts = data.class_counts()
+    if isinstance(data, BeatSet):
+        print(f"unmatched detections dropped: {data.n_unmatched}; annotated beats missed: "
+              f"{data.n_missed}")
+        total = sum(KAGGLE_MITBIH_COUNTS.values())
+        print(f"{'class':>5} {'rebuilt':>8} {'kaggle':>8} {'diff':>7}")
+        for name, n in zip(data.classes, counts, strict=True):
+            k = KAGGLE_MITBIH_COUNTS[name]
+            print(f"{name:>5} {n:8d} {k:8d} {n - k:+7d}")
+        print(f"{'all':>5} {len(data):8d} {total:8d} {len(data) - total:+7d}")
+    else:
+        print(f"windows dropped at record ends: {data.n_dropped}")
+        for name, n in zip(data.classes, counts, strict=True):
+            print(f"{name:>9} {n:8d}")
