@@ -1,0 +1,49 @@
+"""Read ECG from files: PhysioNet WFDB records and annotations with NumPy alone.
+
+This is a small, strict reader for the files described in PhysioNet's WFDB
+manual pages header(5), signal(5) and annotation(5).  It returns the same sample
+values as PhysioNet's reference software (``rdsamp``, ``rdann`` from the WFDB
+Software Package 10.7), and refuses to guess: a truncated or malformed file raises
+``ValueError`` naming the file and what is wrong.
+
+Supported
+    Storage formats 8, 16, 24, 32, 61, 80, 160, 212, 310 and 311; several samples
+    per frame (``212x4``); skew (``212:3``); byte offsets (``16+512``); several
+    signal files per record; headers without a signal length (inferred from the
+    file sizes); LF and CRLF line endings; checksum verification.
+Not supported
+    Multi-segment records (``name/3`` on the record line), FLAC formats 508/516/524,
+    the null format 0, AHA-format annotation files, EDF files.  Each raises a
+    ``ValueError`` saying so.
+
+Modules
+    `header` (header lines, `Record`), `formats` (the storage formats and their
+    decoders), `signals` (`read_record`, `read_header`), `annotations`
+    (`Annotations`, `read_annotations`).  ``heartbeat.wfdb`` is the old name of this
+    package and still imports.
+"""
+
+from __future__ import annotations
+
+from heartbeat.io.annotations import ANNOTATION_SYMBOLS, Annotations, read_annotations
+from heartbeat.io.formats import SUPPORTED_FORMATS
+from heartbeat.io.header import DEFAULT_ADC_RES as DEFAULT_ADC_RES  # public, not in __all__
+from heartbeat.io.header import DEFAULT_FS as DEFAULT_FS  # public, not in __all__
+from heartbeat.io.header import (
+    DEFAULT_GAIN,
+    INVALID_SAMPLE,
+    Record,
+)
+from heartbeat.io.signals import read_header, read_record
+
+__all__ = [
+    "ANNOTATION_SYMBOLS",
+    "DEFAULT_GAIN",
+    "INVALID_SAMPLE",
+    "SUPPORTED_FORMATS",
+    "Annotations",
+    "Record",
+    "read_annotations",
+    "read_header",
+    "read_record",
+]
