@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from heartbeat.examples import example_path
-from heartbeat.inputs import load_signal
+from heartbeat.io.examples import example_path
+from heartbeat.io.inputs import load_signal
 
 
 class TestLoadSignal:

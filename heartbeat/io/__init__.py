@@ -16,16 +16,27 @@ Not supported
     the null format 0, AHA-format annotation files, EDF files.  Each raises a
     ``ValueError`` saying so.
 
+Beside the WFDB reader, `load_signal` reads one channel from a WFDB record, a
+``.npy`` or a CSV file (`inputs`), `load_example` the excerpts shipped in
+``heartbeat/data`` (`examples`), and `download` fetches a PhysioNet database with
+its checksums verified (`download`).
+
 Modules
     `header` (header lines, `Record`), `formats` (the storage formats and their
     decoders), `signals` (`read_record`, `read_header`), `annotations`
-    (`Annotations`, `read_annotations`).  ``heartbeat.wfdb`` is the old name of this
-    package and still imports.
+    (`Annotations`, `read_annotations`), `inputs`, `examples`, `download`.  The old
+    module paths ``heartbeat.wfdb`` (this package), ``heartbeat.inputs``,
+    ``heartbeat.examples`` and ``heartbeat.download`` still import.
 """
 
 from __future__ import annotations
 
 from heartbeat.io.annotations import ANNOTATION_SYMBOLS, Annotations, read_annotations
+
+# bound after the submodule heartbeat.io.download is imported, so that the name
+# heartbeat.io.download is the function (the module stays in sys.modules)
+from heartbeat.io.download import DownloadResult, download
+from heartbeat.io.examples import Example, load_example
 from heartbeat.io.formats import SUPPORTED_FORMATS
 from heartbeat.io.header import DEFAULT_ADC_RES as DEFAULT_ADC_RES  # public, not in __all__
 from heartbeat.io.header import DEFAULT_FS as DEFAULT_FS  # public, not in __all__
@@ -34,6 +45,7 @@ from heartbeat.io.header import (
     INVALID_SAMPLE,
     Record,
 )
+from heartbeat.io.inputs import load_signal
 from heartbeat.io.signals import read_header, read_record
 
 __all__ = [
@@ -42,7 +54,12 @@ __all__ = [
     "INVALID_SAMPLE",
     "SUPPORTED_FORMATS",
     "Annotations",
+    "DownloadResult",
+    "Example",
     "Record",
+    "download",
+    "load_example",
+    "load_signal",
     "read_annotations",
     "read_header",
     "read_record",

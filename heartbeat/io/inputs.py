@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from heartbeat._validate import as_fs
+from heartbeat.io.signals import read_record
 
 
 def load_signal(
@@ -41,8 +42,6 @@ def load_signal(
         If the file does not exist, has an unknown type, `fs` is missing or contradicts
         the header, or `channel` is out of range.
     """
-    from heartbeat.wfdb import read_record
-
     path = Path(path)
     if not isinstance(channel, (int, np.integer)) or channel < 0:
         raise ValueError(f"{channel=} must be a channel index >= 0")

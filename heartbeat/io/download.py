@@ -250,7 +250,7 @@ def download(
     --------
     Fetch two records of MIT-BIH (needs internet access; about 4 MB)::
 
-        >>> from heartbeat.download import download
+        >>> from heartbeat.io import download
         >>> result = download("mitdb", "data/mitdb", records=["100", "101"])  # doctest: +SKIP
         >>> result.downloaded  # doctest: +SKIP
         ('100.atr', '100.dat', '100.hea', '101.atr', '101.dat', '101.hea', 'ANNOTATORS', ...)

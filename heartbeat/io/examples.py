@@ -10,9 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from heartbeat.wfdb import Annotations, Record, read_annotations, read_record
+from heartbeat.io.annotations import Annotations, read_annotations
+from heartbeat.io.header import Record
+from heartbeat.io.signals import read_record
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+# the shipped data stays at heartbeat/data, beside the package folders
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 EXAMPLES: tuple[str, ...] = ("100", "208")
 ATTRIBUTION = (
     "MIT-BIH Arrhythmia Database (PhysioNet), ODC-By 1.0. Moody GB, Mark RG, IEEE Eng "
