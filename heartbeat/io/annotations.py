@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,10 @@ _AUX = 63  # data (low 8 bits) = length of the aux string that follows (padded t
 _ACMAX = 49  # largest annotation code with a standard mnemonic
 _AHA_CODES = "EFNOPQRUV"  # AHA codes that ammap (ecgmap.h) maps to a real MIT code
 _NOTE = 22  # comment annotation; at time 0 it may carry a header line ("## ...")
+
+# One decoded annotation: (sample, code, subtype, chan, num, aux text), the stored
+# 10-bit fields of the WFDB library's WFDB_Annotation before they wrap to its C types.
+_Row = tuple[int, int, int, int, int, str]
 
 #: Standard mnemonic of each annotation code 0-49 (the WFDB library's ``annstr``);
 #: codes without one print as ``[code]``.  Annotation files may redefine them.
@@ -173,18 +178,26 @@ def read_annotations(path: str | os.PathLike[str], extension: str = "atr") -> An
     (array([ 18,  77, 370]), array(['+', 'N', 'N'], dtype='<U1'), array(['(N', ''], dtype='<U2'))
     """
     base = _record_paths(path, "path")
-    if not isinstance(extension, str) or not extension or extension.startswith("."):
-        raise (TypeError if not isinstance(extension, str) else ValueError)(
-            f"extension must be an annotator name such as 'atr' (no dot), got {extension!r}"
-        )
+    message = f"extension must be an annotator name such as 'atr' (no dot), got {extension!r}"
+    if not isinstance(extension, str):
+        raise TypeError(message)
+    if not extension or extension.startswith("."):
+        raise ValueError(message)
     file = Path(f"{base}.{extension}")
+    rows = list(_annotation_rows(_read_mit_file(file), str(file)))
+    first, fs, table = _header_annotations(rows)
+    return _annotations(rows[first:], table, fs, base.name, extension)
+
+
+def _read_mit_file(file: Path) -> bytes:
+    """Return the bytes of an MIT-format annotation file, refusing missing and AHA files."""
+    where = str(file)
     try:
         data = file.read_bytes()
     except FileNotFoundError:
-        raise ValueError(f"annotation file {str(file)!r} does not exist") from None
+        raise ValueError(f"annotation file {where!r} does not exist") from None
     except IsADirectoryError:
-        raise ValueError(f"annotation file {str(file)!r} is a directory") from None
-    where = str(file)
+        raise ValueError(f"annotation file {where!r} is a directory") from None
     if len(data) < 2:
         raise ValueError(f"annotation file {where!r} is empty or truncated ({len(data)} bytes)")
     if data[0] == 0 and chr(data[1]) in _AHA_CODES:
@@ -192,97 +205,94 @@ def read_annotations(path: str | os.PathLike[str], extension: str = "atr") -> An
         # a beat or event; an MIT-format file cannot (annopen and ammap in the
         # WFDB library use this test).
         raise ValueError(f"{where!r} looks like an AHA-format annotation file, not supported")
+    return data
+
+
+def _annotation_rows(data: bytes, where: str) -> Iterator[_Row]:
+    """Yield one row ``(sample, code, subtype, chan, num, aux)`` per annotation.
+
+    The pseudo-annotations (codes 59-63) are applied as the WFDB library's
+    ``getann`` applies them (see `read_annotations`) and yield no row of their own.
+    `where` names the file in errors.
+    """
     words = np.frombuffer(data[: len(data) // 2 * 2], "<u2").tolist()
     n_words = len(words)
 
-    samples: list[int] = []
-    codes: list[int] = []
-    subtypes: list[int] = []
-    chans: list[int] = []
-    nums: list[int] = []
-    auxes: list[bytes] = []
-    time = 0
-    chan = num = 0
-    pos = 0
-
-    def truncated(what: str) -> ValueError:
+    def truncated(what: str, pos: int) -> ValueError:
         return ValueError(
             f"annotation file {where!r} is truncated: {what} at byte {2 * pos} "
             f"(the file has {len(data)} bytes and must end with a 0 word)"
         )
 
-    def read_skip(p: int) -> int:
-        if p + 2 >= n_words:
-            raise truncated("a SKIP lacks its 4-byte interval")
-        step = (words[p + 1] << 16) | words[p + 2]  # high 16-bit word first
+    def skip_at(pos: int) -> int:
+        """Return the signed 32-bit time step of the SKIP word at `pos`."""
+        if pos + 2 >= n_words:
+            raise truncated("a SKIP lacks its 4-byte interval", pos)
+        step = (words[pos + 1] << 16) | words[pos + 2]  # high 16-bit word first
         return step - (1 << 32) if step >= 1 << 31 else step
 
+    time = chan = num = pos = 0
     # SKIPs before the first annotation move its time.
     while pos < n_words and words[pos] >> _CODE_SHIFT == _SKIP:
-        time += read_skip(pos)
+        time += skip_at(pos)
         pos += 3
     while True:
         if pos >= n_words:
-            raise truncated("no end-of-file word (0)")
+            raise truncated("no end-of-file word (0)", pos)
         word = words[pos]
         if word == 0:
-            break
+            return
         time += word & _DATA_MASK
-        samples.append(time)
-        codes.append(word >> _CODE_SHIFT)
+        sample, code = time, word >> _CODE_SHIFT
         subtype, aux = 0, b""
         pos += 1
         while pos < n_words and words[pos] >> _CODE_SHIFT >= _SKIP:
             word = words[pos]
-            code, value = word >> _CODE_SHIFT, word & _DATA_MASK
-            if code == _SKIP:
-                time += read_skip(pos)
+            kind, value = word >> _CODE_SHIFT, word & _DATA_MASK
+            if kind == _SKIP:  # moves the time of the next annotation
+                time += skip_at(pos)
                 pos += 3
-                continue
-            if code == _SUB:
-                subtype = value
-            elif code == _CHN:
-                chan = value
-            elif code == _NUM:
-                num = value
-            else:  # _AUX: length byte, then the text padded to an even length
+            elif kind == _AUX:  # length byte, then the text padded to an even length
                 length = word & 0xFF
                 start = 2 * pos + 2
                 if start + length > len(data):
-                    raise truncated(f"an aux string of {length} bytes is cut short")
+                    raise truncated(f"an aux string of {length} bytes is cut short", pos)
                 aux = data[start : start + length]
                 pos += 1 + (length + 1) // 2
-                continue
-            pos += 1
-        subtypes.append(subtype)
-        chans.append(chan)
-        nums.append(num)
-        auxes.append(aux)
+            else:
+                if kind == _SUB:
+                    subtype = value
+                elif kind == _CHN:
+                    chan = value
+                else:  # _NUM
+                    num = value
+                pos += 1
+        text = aux.split(b"\0", 1)[0].decode("latin-1") if aux else ""
+        yield sample, code, subtype, chan, num, text
 
-    aux_text = [a.split(b"\0", 1)[0].decode("latin-1") for a in auxes]
-    sample = np.asarray(samples, np.int64)
-    code = np.asarray(codes, np.int16)
-    # WFDB_Annotation holds subtyp and num as signed char and chan as unsigned
-    # char; the 10-bit stored values wrap as they do in C.
-    subtype_arr = np.asarray(subtypes, np.int64).astype(np.uint8).view(np.int8)
-    chan_arr = np.asarray(chans, np.int64).astype(np.uint8)
-    num_arr = np.asarray(nums, np.int64).astype(np.uint8).view(np.int8)
 
-    # Header annotations, as get_ann_table in annot.c reads them: leading NOTEs
-    # at time 0 with subtype 0 are consumed (rdann does not print them); their aux
-    # text may state the time resolution or redefine a code's mnemonic.  The
-    # annotation that ends them is pushed back, which the WFDB library silently
-    # loses when its code is 0 (a filler some writers put at time 0).
+def _header_annotations(rows: list[_Row]) -> tuple[int, float | None, list[str]]:
+    """Read the header annotations at the start of `rows` as ``get_ann_table`` does.
+
+    Leading NOTEs at time 0 with subtype 0 are consumed (``rdann`` does not print
+    them); their aux text may state the time resolution or redefine a code's
+    mnemonic.  The annotation that ends them is pushed back, which the WFDB library
+    silently loses when its code is 0 (a filler some writers put at time 0).
+
+    Returns
+    -------
+    first : int
+        Index of the first annotation to keep.
+    fs : float or None
+        The time resolution stated, in Hz.
+    table : list of str
+        The mnemonic of each code 0-49, with the file's redefinitions.
+    """
     table = list(ANNOTATION_SYMBOLS)
     fs = None
     first = 0
-    while (
-        first < len(samples)
-        and samples[first] == 0
-        and codes[first] == _NOTE
-        and subtypes[first] == 0
-    ):
-        text = aux_text[first]
+    while first < len(rows) and _is_header_note(rows[first]):
+        text = rows[first][5]
         if text.startswith("## time resolution:"):
             m = re.match(r"\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)", text[19:])
             if m is not None and float(m[1]) > 0:
@@ -292,20 +302,32 @@ def read_annotations(path: str | os.PathLike[str], extension: str = "atr") -> An
             if m is not None and 0 <= int(m[1]) <= _ACMAX:
                 table[int(m[1])] = m[2]
         first += 1
-    if first and first < len(samples) and codes[first] == 0:
+    if first and first < len(rows) and rows[first][1] == 0:
         first += 1
-    keep = slice(first, None)
-    symbols = [table[c] if c <= _ACMAX else f"[{c}]" for c in codes[keep]]
-    aux_text = aux_text[keep]
+    return first, fs, table
+
+
+def _is_header_note(row: _Row) -> bool:
+    sample, code, subtype, *_ = row
+    return sample == 0 and code == _NOTE and subtype == 0
+
+
+def _annotations(rows: list[_Row], table: list[str], fs: float | None, record: str,
+                 extension: str) -> Annotations:
+    """Build `Annotations` from decoded rows, with the mnemonics of `table`."""
+    sample, code, subtype, chan, num, aux = zip(*rows, strict=True) if rows else ((),) * 6
+    symbols = [table[c] if c <= _ACMAX else f"[{c}]" for c in code]
     return Annotations(
-        record=base.name,
+        record=record,
         extension=extension,
-        sample=sample[keep],
-        code=code[keep],
+        sample=np.asarray(sample, np.int64),
+        code=np.asarray(code, np.int16),
         symbol=np.asarray(symbols, dtype=str) if symbols else np.zeros(0, "<U1"),
-        subtype=subtype_arr[keep],
-        chan=chan_arr[keep],
-        num=num_arr[keep],
-        aux_note=np.asarray(aux_text, dtype=str) if aux_text else np.zeros(0, "<U1"),
+        # WFDB_Annotation holds subtyp and num as signed char and chan as unsigned
+        # char; the 10-bit stored values wrap as they do in C.
+        subtype=np.asarray(subtype, np.int64).astype(np.uint8).view(np.int8),
+        chan=np.asarray(chan, np.int64).astype(np.uint8),
+        num=np.asarray(num, np.int64).astype(np.uint8).view(np.int8),
+        aux_note=np.asarray(aux, dtype=str) if aux else np.zeros(0, "<U1"),
         fs=fs,
     )
