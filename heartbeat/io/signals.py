@@ -18,6 +18,7 @@ from heartbeat.io.header import (
     DEFAULT_GAIN,
     INVALID_SAMPLE,
     Record,
+    _Header,
     _parse_header,
     _record_paths,
     _Signal,
@@ -83,24 +84,33 @@ def _frame_skew(sig: _Signal) -> int:
 
 
 def _read(
-    base: Path,
-    channels: object,
-    sampfrom: object,
-    sampto: object,
-    expand_frames: bool,
-    header_only: bool = False,
+    base: Path, channels: object, sampfrom: object, sampto: object, expand_frames: bool
 ) -> Record:
-    hea = Path(str(base) + ".hea")
-    header = _parse_header(hea)
-    sigs = header.signals
-    groups = _groups(sigs)
-    folder = hea.parent
+    """Read frames [sampfrom, sampto) of the `channels` of the record at `base`.
 
-    # Complete frames available in each signal file.
+    The caller has checked `base` and `expand_frames`; `channels`, `sampfrom` and
+    `sampto` are checked here, against the header.
+    """
+    header = _parse_header(Path(str(base) + ".hea"))
+    groups = _groups(header.signals)
+    avail = _frames_available(header, groups)
+    n_frames = _record_length(header, groups, avail)
+    chans = _check_channels(channels, tuple(s.description for s in header.signals))
+    start, stop = _frame_range(sampfrom, sampto, n_frames)
+    digital, invalid = _read_samples(
+        header, groups, avail, chans, start, stop, n_frames, expand_frames
+    )
+    return _record(header, chans, digital, invalid, n_samples=len(digital), sampfrom=start,
+                   expanded=expand_frames)
+
+
+def _frames_available(header: _Header, groups: list[list[int]]) -> list[int]:
+    """Count the complete frames in each group's signal file."""
+    sigs, hea = header.signals, header.path
     avail: list[int] = []
     for g in groups:
         first = sigs[g[0]]
-        dat = folder / first.file_name
+        dat = hea.parent / first.file_name
         try:
             size = dat.stat().st_size
         except FileNotFoundError:
@@ -114,66 +124,97 @@ def _read(
             )
         tspf = sum(sigs[i].spf for i in g)
         avail.append(_samples_in(first.fmt, size - first.byte_offset) // tspf)
-    if header.n_samples is not None:
-        n_frames = header.n_samples
-        for g, n_avail in zip(groups, avail, strict=True):
-            if n_avail < n_frames:
-                first = sigs[g[0]]
-                raise ValueError(
-                    f"signal file {str(folder / first.file_name)!r} is truncated: it holds "
-                    f"{n_avail} complete frames but {str(hea)!r} states {n_frames}"
-                )
-    else:
-        n_frames = min(avail) if avail else 0
+    return avail
 
-    names = tuple(s.description for s in sigs)
-    chans = _check_channels(channels, names)
-    if header_only:
-        chans = list(range(len(sigs)))
-        start, stop = 0, 0
-    else:
-        start = _check_index(sampfrom, "sampfrom")
-        stop = n_frames if sampto is None else _check_index(sampto, "sampto")
-        if not 0 <= start <= n_frames:
-            raise ValueError(f"sampfrom={start} must be in [0, {n_frames}] (the record length)")
-        if not 0 <= stop <= n_frames:
-            raise ValueError(f"sampto={stop} must be in [0, {n_frames}] (the record length)")
-        if stop < start:
-            raise ValueError(f"sampto={stop} must be >= sampfrom={start}")
+
+def _record_length(header: _Header, groups: list[list[int]], avail: list[int]) -> int:
+    """Return the record's length in frames: as stated, else the shortest file's."""
+    if header.n_samples is None:
+        return min(avail) if avail else 0
+    n_frames = header.n_samples
+    for g, n_avail in zip(groups, avail, strict=True):
+        if n_avail < n_frames:
+            name = header.signals[g[0]].file_name
+            raise ValueError(
+                f"signal file {str(header.path.parent / name)!r} is truncated: it holds "
+                f"{n_avail} complete frames but {str(header.path)!r} states {n_frames}"
+            )
+    return n_frames
+
+
+def _frame_range(sampfrom: object, sampto: object, n_frames: int) -> tuple[int, int]:
+    """Check `sampfrom` and `sampto` against a record of `n_frames` frames."""
+    start = _check_index(sampfrom, "sampfrom")
+    stop = n_frames if sampto is None else _check_index(sampto, "sampto")
+    if not 0 <= start <= n_frames:
+        raise ValueError(f"sampfrom={start} must be in [0, {n_frames}] (the record length)")
+    if not 0 <= stop <= n_frames:
+        raise ValueError(f"sampto={stop} must be in [0, {n_frames}] (the record length)")
+    if stop < start:
+        raise ValueError(f"sampto={stop} must be >= sampfrom={start}")
+    return start, stop
+
+
+def _read_samples(
+    header: _Header,
+    groups: list[list[int]],
+    avail: list[int],
+    chans: list[int],
+    start: int,
+    stop: int,
+    n_frames: int,
+    expand_frames: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read, deskew and verify frames [start, stop) of signals `chans`, group by group.
+
+    Returns the stored values (int32) and where they are invalid (bool), each of
+    shape (rows, len(chans)).
+    """
+    sigs = header.signals
     whole = start == 0 and stop == n_frames and header.n_samples is not None
     max_spf = max((s.spf for s in sigs), default=1)
-    rows_per_frame = max_spf if expand_frames else 1
-    n_out = (stop - start) * rows_per_frame
-
+    n_out = (stop - start) * (max_spf if expand_frames else 1)
     digital = np.empty((n_out, len(chans)), np.int32)
     invalid = np.zeros((n_out, len(chans)), bool)
     wanted = set(chans)
     for g, n_avail in zip(groups, avail, strict=True):
-        if header_only or not wanted.intersection(g):
+        if not wanted.intersection(g):
             continue
-        sel = [i for i in g if i in wanted]
-        max_skew = max(_frame_skew(sigs[i]) for i in sel)
+        max_skew = max(_frame_skew(sigs[i]) for i in g if i in wanted)
         f1 = min(stop + max_skew, n_avail)
         if whole:
             f1 = max(f1, n_frames)
         f0 = 0 if whole else min(start, f1)
-        frames = _read_group(folder, [sigs[i] for i in g], f0, f1)  # (f1 - f0, tspf)
-        cols = np.cumsum([0] + [sigs[i].spf for i in g])
+        frames = _read_group(header.path.parent, [sigs[i] for i in g], f0, f1)
+        cols = np.cumsum([0] + [sigs[i].spf for i in g])  # frames: (f1 - f0, tspf)
         for j, i in enumerate(g):
             if i not in wanted:
                 continue
             sig = sigs[i]
             block = frames[:, cols[j] : cols[j + 1]]  # (f1 - f0, spf)
             if whole and sig.checksum is not None:
-                _verify_checksum(block[:n_frames], sig, hea, i)
+                _verify_checksum(block[:n_frames], sig, header.path, i)
             value, bad = _deskew(block, sig, start - f0, stop - start)
             value, bad = _to_rows(value, bad, sig.spf, max_spf, expand_frames)
             for k, c in enumerate(chans):
                 if c == i:
                     digital[:, k] = value
                     invalid[:, k] = bad
+    return digital, invalid
 
-    picked = [sigs[c] for c in chans]
+
+def _record(
+    header: _Header,
+    chans: list[int],
+    digital: np.ndarray,
+    invalid: np.ndarray,
+    *,
+    n_samples: int,
+    sampfrom: int,
+    expanded: bool,
+) -> Record:
+    """Return a `Record` of the header's signals `chans` with their stored values."""
+    picked = [header.signals[c] for c in chans]
     any_invalid = bool(invalid.any())
     if any_invalid:
         np.putmask(digital, invalid, INVALID_SAMPLE)
@@ -183,10 +224,11 @@ def _read(
     signal /= np.asarray(gains, np.float64)
     if any_invalid:
         np.putmask(signal, invalid, np.nan)
+    rows_per_frame = max((s.spf for s in header.signals), default=1) if expanded else 1
     return Record(
         name=header.name,
         fs=header.fs * rows_per_frame,
-        n_samples=n_frames if header_only else n_out,
+        n_samples=n_samples,
         sig_names=tuple(s.description for s in picked),
         units=tuple(s.units for s in picked),
         gains=gains,
@@ -205,8 +247,8 @@ def _read(
         base_time=header.base_time,
         base_date=header.base_date,
         frame_fs=header.fs,
-        sampfrom=start,
-        expanded=bool(expand_frames),
+        sampfrom=sampfrom,
+        expanded=bool(expanded),
         digital=digital,
         signal=signal,
     )
@@ -439,4 +481,10 @@ def read_header(path: str | os.PathLike[str]) -> Record:
     >>> header.sig_names, header.fs, header.n_samples
     (('MLII', 'V5'), 360.0, 43200)
     """
-    return _read(_record_paths(path, "path"), None, 0, None, False, header_only=True)
+    header = _parse_header(Path(str(_record_paths(path, "path")) + ".hea"))
+    groups = _groups(header.signals)
+    n_frames = _record_length(header, groups, _frames_available(header, groups))
+    n = len(header.signals)
+    no_rows = np.empty((0, n), np.int32)
+    return _record(header, list(range(n)), no_rows, np.zeros((0, n), bool),
+                   n_samples=n_frames, sampfrom=0, expanded=False)
