@@ -192,17 +192,57 @@ def _parse_signal(line: str, where: str) -> _Signal:
 
 
 def _parse_header(hea: Path) -> _Header:
+    """Parse the header file `hea`; raise ValueError naming the file and line if malformed."""
+    where = str(hea)
+    comments, lines = _header_lines(hea)
+    if not lines:
+        raise ValueError(f"{where}: header holds no record line")
+    number, record_line = lines[0]
+    at = f"{where}, line {number}"
+    m = _RX_RECORD.match(record_line.strip())
+    if m is None or m["nsig"] is None:
+        raise ValueError(
+            f"{at}: cannot read record line {record_line.strip()!r} "
+            "(expected 'name n_signals [fs [n_samples [time [date]]]]')"
+        )
+    if m["segments"] is not None:
+        raise ValueError(
+            f"{where}: {m['name']!r} is a multi-segment record; multi-segment records "
+            "are out of scope for heartbeat.wfdb (read each segment's record instead)"
+        )
+    nsig = _int(m["nsig"], "number of signals", at)
+    if nsig < 0:
+        raise ValueError(f"{at}: number of signals must be >= 0, got {nsig}")
+    fields = _record_fields(m, at)
+    if len(lines) - 1 < nsig:
+        raise ValueError(
+            f"{where}: record line declares {nsig} signals but the header lists "
+            f"{len(lines) - 1} signal lines"
+        )
+    signals = tuple(
+        _parse_signal(line, f"{where}, line {num}") for num, line in lines[1 : 1 + nsig]
+    )
+    for a, b in itertools.pairwise(signals):
+        if a.file_name == b.file_name and (a.fmt != b.fmt or a.block_size != b.block_size):
+            raise ValueError(
+                f"{where}: signals stored together in {a.file_name!r} must share one "
+                f"format, got {a.fmt} and {b.fmt}"
+            )
+    return _Header(path=hea, name=m["name"], signals=signals, comments=tuple(comments),
+                   **fields)
+
+
+def _header_lines(hea: Path) -> tuple[list[str], list[tuple[int, str]]]:
+    """Return the comments of `hea` and its other non-blank lines with their numbers."""
     try:
         raw = hea.read_bytes()
     except FileNotFoundError:
         raise ValueError(f"header file {str(hea)!r} does not exist") from None
     except IsADirectoryError:
         raise ValueError(f"header file {str(hea)!r} is a directory") from None
-    text = raw.decode("latin-1")
-    where = str(hea)
     comments: list[str] = []
     lines: list[tuple[int, str]] = []
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(raw.decode("latin-1").split("\n"), 1):
         line = line.rstrip("\r")  # CRLF or LF
         stripped = line.strip()
         if not stripped:
@@ -211,24 +251,11 @@ def _parse_header(hea: Path) -> _Header:
             comments.append(stripped[1:].strip())
             continue
         lines.append((number, line))
-    if not lines:
-        raise ValueError(f"{where}: header holds no record line")
-    number, record_line = lines[0]
-    m = _RX_RECORD.match(record_line.strip())
-    if m is None or m["nsig"] is None:
-        raise ValueError(
-            f"{where}, line {number}: cannot read record line {record_line.strip()!r} "
-            "(expected 'name n_signals [fs [n_samples [time [date]]]]')"
-        )
-    if m["segments"] is not None:
-        raise ValueError(
-            f"{where}: {m['name']!r} is a multi-segment record; multi-segment records "
-            "are out of scope for heartbeat.wfdb (read each segment's record instead)"
-        )
-    at = f"{where}, line {number}"
-    nsig = _int(m["nsig"], "number of signals", at)
-    if nsig < 0:
-        raise ValueError(f"{at}: number of signals must be >= 0, got {nsig}")
+    return comments, lines
+
+
+def _record_fields(m: re.Match[str], at: str) -> dict[str, object]:
+    """Return the `_Header` fields after the signal count, from a `_RX_RECORD` match."""
     fs = DEFAULT_FS
     if m["fs"] is not None:
         fs = _float(m["fs"], "sampling frequency", at)
@@ -247,32 +274,14 @@ def _parse_header(hea: Path) -> _Header:
             n_samples = None  # 0 means "not stated", as in the WFDB library
     base_time = _parse_time(m["base_time"], at) if m["base_time"] else None
     base_date = _parse_date(m["base_date"], at) if m["base_date"] else None
-    if len(lines) - 1 < nsig:
-        raise ValueError(
-            f"{where}: record line declares {nsig} signals but the header lists "
-            f"{len(lines) - 1} signal lines"
-        )
-    signals = tuple(
-        _parse_signal(line, f"{where}, line {num}") for num, line in lines[1 : 1 + nsig]
-    )
-    for a, b in itertools.pairwise(signals):
-        if a.file_name == b.file_name and (a.fmt != b.fmt or a.block_size != b.block_size):
-            raise ValueError(
-                f"{where}: signals stored together in {a.file_name!r} must share one "
-                f"format, got {a.fmt} and {b.fmt}"
-            )
-    return _Header(
-        path=hea,
-        name=m["name"],
-        fs=fs,
-        counter_fs=counter_fs,
-        base_counter=base_counter,
-        n_samples=n_samples,
-        base_time=base_time,
-        base_date=base_date,
-        signals=signals,
-        comments=tuple(comments),
-    )
+    return {
+        "fs": fs,
+        "counter_fs": counter_fs,
+        "base_counter": base_counter,
+        "n_samples": n_samples,
+        "base_time": base_time,
+        "base_date": base_date,
+    }
 
 
 def _record_paths(path: object, name: str) -> Path:
