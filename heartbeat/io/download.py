@@ -51,6 +51,15 @@ class _ShortRead(ConnectionError):
 
 
 @dataclass(frozen=True)
+class _Retry:
+    """How often and how patiently a request is repeated."""
+
+    retries: int  # repeats allowed per request
+    timeout_s: float  # socket timeout of each request
+    wait_s: float  # wait before the first repeat; doubles with each further one
+
+
+@dataclass(frozen=True)
 class DownloadResult:
     """What :func:`download` did.
 
@@ -255,16 +264,7 @@ def download(
         >>> result.downloaded  # doctest: +SKIP
         ('100.atr', '100.dat', '100.hea', '101.atr', '101.dat', '101.hea', 'ANNOTATORS', ...)
     """
-    if not isinstance(database, str) or (base_url is None and database not in DATABASES):
-        raise ValueError(
-            f"database={database!r} is not known; choose one of {sorted(DATABASES)} "
-            "or pass base_url= for another PhysioNet folder"
-        )
-    url = DATABASES[database] if base_url is None else base_url
-    if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ValueError(f"base_url={url!r} must be an http:// or https:// URL")
-    if not url.endswith("/"):
-        url += "/"
+    url = _database_url(database, base_url)
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ValueError(f"retries={retries!r} must be an integer >= 0")
     if not isinstance(timeout_s, (int, float)) or not timeout_s > 0:
@@ -277,30 +277,12 @@ def download(
     if dest.exists() and not dest.is_dir():
         raise ValueError(f"dest={str(dest)!r} exists and is not a folder")
 
-    attempts = retries + 1
-    for sums_name in SUMS_NAMES:
-        sums_url = url + sums_name
-        sums_bytes = _fetch_bytes(sums_url, timeout_s, attempts, retry_wait_s)
-        if sums_bytes is not None:
-            break
-    else:
-        raise ValueError(
-            f"cannot fetch {url}{SUMS_NAMES[0]} or {SUMS_NAMES[1]}: HTTP 404 Not Found; "
-            "check base_url"
-        )
+    policy = _Retry(retries, timeout_s, retry_wait_s)
+    sums_name, sums_bytes = _fetch_sums(url, policy)
+    sums_url = url + sums_name
     sums = _parse_sums(sums_bytes.decode("utf-8", errors="replace"), sums_url)
     sums.pop(sums_name, None)
-    names = sorted(sums)
-    if records is not None:
-        wanted = {str(r) for r in records}
-        stems = {PurePosixPath(n).name.split(".")[0] for n in names if "." in n}
-        unknown = sorted(wanted - stems)
-        if unknown:
-            raise ValueError(f"records {unknown} are not listed in {sums_url}")
-        names = [
-            n for n in names
-            if "." not in PurePosixPath(n).name or PurePosixPath(n).name.split(".")[0] in wanted
-        ]
+    names = _select_files(sorted(sums), records, sums_url)
     dest.mkdir(parents=True, exist_ok=True)
 
     downloaded: list[str] = []
@@ -313,44 +295,112 @@ def download(
         if final.is_file() and _sha256(final) == sums[name]:
             skipped.append(name)
             continue
-        part = final.with_name(final.name + ".part")
-        resumed_old_part = part.exists() and part.stat().st_size > 0
-        file_url = url + urllib.parse.quote(name)
         if not quiet:
             print(f"download {database}: [{index}/{len(names)}] {name}", file=sys.stderr)
-        failures = 0
-        while True:
-            try:
-                _fetch_part(file_url, part, timeout_s, total_bytes)
-            except urllib.error.HTTPError as exc:
-                if exc.code < 500 or failures >= retries:
-                    raise ValueError(
-                        f"cannot fetch {file_url}: HTTP {exc.code} {exc.reason}"
-                    ) from None
-            except _TRANSIENT as exc:
-                if failures >= retries:
-                    raise ConnectionError(
-                        f"cannot fetch {file_url} after {attempts} attempts ({exc}); "
-                        f"{part.name} is kept, call download() again to resume"
-                    ) from exc
-            else:
-                if _sha256(part) == sums[name]:
-                    break
-                part.unlink()
-                if resumed_old_part:  # a stale .part from an earlier run: start afresh once
-                    resumed_old_part = False
-                    continue
-                raise ValueError(
-                    f"{name} fails its SHA-256 check against {sums_url} (file deleted); "
-                    "the server sent corrupt data, try again or another base_url"
-                )
-            failures += 1
-            total_retries += 1
-            time.sleep(retry_wait_s * 2 ** (failures - 1))
-        os.replace(part, final)
+        file_url = url + urllib.parse.quote(name)
+        total_retries += _fetch_verified(file_url, final, name, sums[name], sums_url, policy,
+                                         total_bytes)
         downloaded.append(name)
-    # keep the server's list (as is when every file is here, else the lines of the
-    # files present, e.g. after a records= subset), so `sha256sum -c` works in dest
+    _keep_sums(dest, sums_name, sums, sums_bytes)
+    if not quiet:
+        print(
+            f"download {database}: {len(downloaded)} file(s) fetched, {len(skipped)} already "
+            f"present, all verified in {dest}",
+            file=sys.stderr,
+        )
+    return DownloadResult(dest, tuple(downloaded), tuple(skipped), total_bytes[0], total_retries)
+
+
+def _database_url(database: object, base_url: object) -> str:
+    """Return the database folder URL, ending in ``/``."""
+    if not isinstance(database, str) or (base_url is None and database not in DATABASES):
+        raise ValueError(
+            f"database={database!r} is not known; choose one of {sorted(DATABASES)} "
+            "or pass base_url= for another PhysioNet folder"
+        )
+    url = DATABASES[database] if base_url is None else base_url
+    if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"base_url={url!r} must be an http:// or https:// URL")
+    return url if url.endswith("/") else url + "/"
+
+
+def _fetch_sums(url: str, policy: _Retry) -> tuple[str, bytes]:
+    """Fetch the database's checksum list under either name; return its name and bytes."""
+    for sums_name in SUMS_NAMES:
+        sums_bytes = _fetch_bytes(url + sums_name, policy.timeout_s, policy.retries + 1,
+                                  policy.wait_s)
+        if sums_bytes is not None:
+            return sums_name, sums_bytes
+    raise ValueError(
+        f"cannot fetch {url}{SUMS_NAMES[0]} or {SUMS_NAMES[1]}: HTTP 404 Not Found; "
+        "check base_url"
+    )
+
+
+def _select_files(names: list[str], records: Sequence[str] | None, sums_url: str
+                  ) -> list[str]:
+    """Keep the files of `records` and those of no record (all files if `records` is None)."""
+    if records is None:
+        return names
+    wanted = {str(r) for r in records}
+    stems = {PurePosixPath(n).name.split(".")[0] for n in names if "." in n}
+    unknown = sorted(wanted - stems)
+    if unknown:
+        raise ValueError(f"records {unknown} are not listed in {sums_url}")
+    return [
+        n for n in names
+        if "." not in PurePosixPath(n).name or PurePosixPath(n).name.split(".")[0] in wanted
+    ]
+
+
+def _fetch_verified(file_url: str, final: Path, name: str, sha: str, sums_url: str,
+                    policy: _Retry, counter: list[int]) -> int:
+    """Fetch `file_url` (the file `name`) into `final` via ``final.part``; return the repeats.
+
+    The ``.part`` is resumed after a dropped connection and renamed to `final` only
+    once its SHA-256 equals `sha`.  A ``.part`` left by an earlier call that turns
+    out corrupt is fetched afresh once; bytes read are added to ``counter[0]``.
+    """
+    part = final.with_name(final.name + ".part")
+    resumed_old_part = part.exists() and part.stat().st_size > 0
+    failures = 0
+    while True:
+        try:
+            _fetch_part(file_url, part, policy.timeout_s, counter)
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500 or failures >= policy.retries:
+                raise ValueError(
+                    f"cannot fetch {file_url}: HTTP {exc.code} {exc.reason}"
+                ) from None
+        except _TRANSIENT as exc:
+            if failures >= policy.retries:
+                raise ConnectionError(
+                    f"cannot fetch {file_url} after {policy.retries + 1} attempts ({exc}); "
+                    f"{part.name} is kept, call download() again to resume"
+                ) from exc
+        else:
+            if _sha256(part) == sha:
+                break
+            part.unlink()
+            if resumed_old_part:  # a stale .part from an earlier run: start afresh once
+                resumed_old_part = False
+                continue
+            raise ValueError(
+                f"{name} fails its SHA-256 check against {sums_url} (file deleted); "
+                "the server sent corrupt data, try again or another base_url"
+            )
+        failures += 1
+        time.sleep(policy.wait_s * 2 ** (failures - 1))
+    os.replace(part, final)
+    return failures
+
+
+def _keep_sums(dest: Path, sums_name: str, sums: dict[str, str], sums_bytes: bytes) -> None:
+    """Write the checksum list into `dest` so that ``sha256sum -c`` works there.
+
+    The server's list is kept as is when every file it names is present, else only
+    the lines of the files present (e.g. after a `records` subset).
+    """
     present = [n for n in sorted(sums) if (dest / n).is_file()]
     with atomic_open(dest / sums_name) as fh:
         if len(present) == len(sums):
@@ -363,10 +413,3 @@ def download(
             os.fsync(fd)
         finally:
             os.close(fd)
-    if not quiet:
-        print(
-            f"download {database}: {len(downloaded)} file(s) fetched, {len(skipped)} already "
-            f"present, all verified in {dest}",
-            file=sys.stderr,
-        )
-    return DownloadResult(dest, tuple(downloaded), tuple(skipped), total_bytes[0], total_retries)
