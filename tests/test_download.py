@@ -277,6 +277,20 @@ class TestDownload:
         with pytest.raises(ValueError, match=match):
             download(**kwargs)
 
+    @pytest.mark.parametrize(
+        ("kwargs", "match"),
+        [
+            ({"database": 3}, "database must be a str"),
+            ({"base_url": b"http://example.org/"}, "base_url must be a str"),
+            ({"retries": 1.5}, "retries must be an integer"),
+            ({"timeout_s": "30"}, "timeout_s must be a real number"),
+        ],
+    )
+    def test_wrong_types(self, tmp_path, kwargs, match):
+        kwargs = {"database": "mitdb", "dest": tmp_path, **kwargs}
+        with pytest.raises(TypeError, match=match):
+            download(**kwargs)
+
     def test_dest_is_a_file(self, tmp_path):
         (tmp_path / "f").write_text("x")
         with pytest.raises(ValueError, match="is not a folder"):

@@ -183,6 +183,11 @@ def read_annotations(path: str | os.PathLike[str], extension: str = "atr") -> An
         raise TypeError(message)
     if not extension or extension.startswith("."):
         raise ValueError(message)
+    return _read_annotations(base, extension)
+
+
+def _read_annotations(base: Path, extension: str) -> Annotations:
+    """Read the annotation file ``base.extension`` (arguments checked by the caller)."""
     file = Path(f"{base}.{extension}")
     rows = list(_annotation_rows(_read_mit_file(file), str(file)))
     first, fs, table = _header_annotations(rows)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from heartbeat._atomic import atomic_open
+from heartbeat._validate import as_int, as_positive, as_real
 
 __all__ = ["DATABASES", "DownloadResult", "download"]
 
@@ -236,8 +237,12 @@ def download(
 
     Raises
     ------
+    TypeError
+        If `database` or `base_url` is not a str, `retries` is not an integer, or
+        `timeout_s` or `retry_wait_s` is not a number.
     ValueError
-        If `database` is unknown, `base_url` is not an http(s) URL, `records` names
+        If `database` is unknown, `base_url` is not an http(s) URL, `retries` < 0,
+        `timeout_s` <= 0, `retry_wait_s` < 0 (or either is not finite), `records` names
         records not in ``SHA256SUMS``, the server answers a request with an HTTP error
         (4xx), or a downloaded file fails its checksum (the message names the file; the
         bad data is deleted and nothing appears under the file's final name).
@@ -265,12 +270,9 @@ def download(
         ('100.atr', '100.dat', '100.hea', '101.atr', '101.dat', '101.hea', 'ANNOTATORS', ...)
     """
     url = _database_url(database, base_url)
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"retries={retries!r} must be an integer >= 0")
-    if not isinstance(timeout_s, (int, float)) or not timeout_s > 0:
-        raise ValueError(f"timeout_s={timeout_s!r} must be a number of seconds > 0")
-    if not isinstance(retry_wait_s, (int, float)) or not retry_wait_s >= 0:
-        raise ValueError(f"retry_wait_s={retry_wait_s!r} must be a number of seconds >= 0")
+    retries = as_int(retries, "retries", minimum=0)
+    timeout_s = as_positive(timeout_s, "timeout_s", "s")
+    retry_wait_s = as_real(retry_wait_s, "retry_wait_s", low=0, unit="s")
     if isinstance(records, str):
         records = [records]
     dest = Path(dest)
@@ -313,13 +315,17 @@ def download(
 
 def _database_url(database: object, base_url: object) -> str:
     """Return the database folder URL, ending in ``/``."""
-    if not isinstance(database, str) or (base_url is None and database not in DATABASES):
+    if not isinstance(database, str):
+        raise TypeError(f"database must be a str such as 'mitdb', got {database!r}")
+    if base_url is not None and not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str (an http(s) URL), got {base_url!r}")
+    if base_url is None and database not in DATABASES:
         raise ValueError(
             f"database={database!r} is not known; choose one of {sorted(DATABASES)} "
             "or pass base_url= for another PhysioNet folder"
         )
     url = DATABASES[database] if base_url is None else base_url
-    if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"base_url={url!r} must be an http:// or https:// URL")
     return url if url.endswith("/") else url + "/"
 

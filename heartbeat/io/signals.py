@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heartbeat._validate import as_bool, as_int
 from heartbeat.io.formats import _FORMATS, _decode, _samples_in
 from heartbeat.io.header import (
     DEFAULT_GAIN,
@@ -58,12 +59,6 @@ def _check_channels(channels: object, names: tuple[str, ...]) -> list[int]:
     if not out:
         raise ValueError(f"channels={channels!r} selects no channel")
     return out
-
-
-def _check_index(value: object, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int (a frame number), got {value!r}")
-    return int(value)
 
 
 def _groups(signals: tuple[_Signal, ...]) -> list[list[int]]:
@@ -144,8 +139,8 @@ def _record_length(header: _Header, groups: list[list[int]], avail: list[int]) -
 
 def _frame_range(sampfrom: object, sampto: object, n_frames: int) -> tuple[int, int]:
     """Check `sampfrom` and `sampto` against a record of `n_frames` frames."""
-    start = _check_index(sampfrom, "sampfrom")
-    stop = n_frames if sampto is None else _check_index(sampto, "sampto")
+    start = as_int(sampfrom, "sampfrom")
+    stop = n_frames if sampto is None else as_int(sampto, "sampto")
     if not 0 <= start <= n_frames:
         raise ValueError(f"sampfrom={start} must be in [0, {n_frames}] (the record length)")
     if not 0 <= stop <= n_frames:
@@ -443,10 +438,7 @@ def read_record(
     (3600,)
     """
     base = _record_paths(path, "path")
-    if not isinstance(expand_frames, (bool, np.bool_)):
-        raise TypeError(f"expand_frames must be True or False, got {expand_frames!r}")
-    return _read(base, channels, sampfrom, sampto, bool(expand_frames))
-
+    return _read(base, channels, sampfrom, sampto, as_bool(expand_frames, "expand_frames"))
 
 
 def read_header(path: str | os.PathLike[str]) -> Record:
