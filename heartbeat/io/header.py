@@ -208,7 +208,7 @@ def _parse_header(hea: Path) -> _Header:
     if m["segments"] is not None:
         raise ValueError(
             f"{where}: {m['name']!r} is a multi-segment record; multi-segment records "
-            "are out of scope for heartbeat.wfdb (read each segment's record instead)"
+            "are out of scope for heartbeat.io (read each segment's record instead)"
         )
     nsig = _int(m["nsig"], "number of signals", at)
     if nsig < 0:
