@@ -16,6 +16,10 @@ import types
 
 # old dotted name -> new dotted name
 MOVED: dict[str, str] = {
+    "heartbeat.wfdb": "heartbeat.io",
+    "heartbeat.download": "heartbeat.io.download",
+    "heartbeat.inputs": "heartbeat.io.inputs",
+    "heartbeat.examples": "heartbeat.io.examples",
 }
 
 
@@ -36,6 +40,10 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def install() -> None:
-    """Put the alias finder on :data:`sys.meta_path` once."""
+    """Put the alias finder first on :data:`sys.meta_path`, once.
+
+    First, so that a stale file at an old path (a leftover of an earlier install, or
+    an editable install of another checkout) never shadows the moved module.
+    """
     if not any(isinstance(f, _Alias) for f in sys.meta_path):
-        sys.meta_path.append(_Alias())
+        sys.meta_path.insert(0, _Alias())

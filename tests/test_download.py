@@ -1,4 +1,4 @@
-"""Tests for heartbeat.download against a local HTTP server that supports Range.
+"""Tests for heartbeat.io.download against a local HTTP server that supports Range.
 
 The server (stdlib ``http.server`` in a thread on 127.0.0.1) serves a temporary folder
 holding a few real MIT-BIH records with PhysioNet's own ``SHA256SUMS`` lines for them
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from heartbeat.cli import main
-from heartbeat.download import DownloadResult, download
+from heartbeat.io.download import DownloadResult, download
 
 RECORD_FILES = ("100.atr", "100.dat", "100.hea", "101.atr", "101.dat", "101.hea")
 FILES = (*RECORD_FILES, "ANNOTATORS")  # ANNOTATORS: a file that belongs to no record
@@ -275,6 +275,20 @@ class TestDownload:
     def test_bad_arguments(self, tmp_path, kwargs, match):
         kwargs = {"database": "mitdb", "dest": tmp_path, **kwargs}
         with pytest.raises(ValueError, match=match):
+            download(**kwargs)
+
+    @pytest.mark.parametrize(
+        ("kwargs", "match"),
+        [
+            ({"database": 3}, "database must be a str"),
+            ({"base_url": b"http://example.org/"}, "base_url must be a str"),
+            ({"retries": 1.5}, "retries must be an integer"),
+            ({"timeout_s": "30"}, "timeout_s must be a real number"),
+        ],
+    )
+    def test_wrong_types(self, tmp_path, kwargs, match):
+        kwargs = {"database": "mitdb", "dest": tmp_path, **kwargs}
+        with pytest.raises(TypeError, match=match):
             download(**kwargs)
 
     def test_dest_is_a_file(self, tmp_path):

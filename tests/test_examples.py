@@ -3,7 +3,7 @@ import pytest
 
 import heartbeat
 from heartbeat.aami import is_beat
-from heartbeat.examples import EXAMPLES, example_path
+from heartbeat.io.examples import EXAMPLES, example_path
 
 
 class TestLoadExample:

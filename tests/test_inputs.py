@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from heartbeat.examples import example_path
-from heartbeat.inputs import load_signal
+from heartbeat.io.examples import example_path
+from heartbeat.io.inputs import load_signal
 
 
 class TestLoadSignal:
@@ -35,6 +35,11 @@ class TestLoadSignal:
         (tmp_path / "b.csv").write_text("ecg,resp\n1,9\n2,8\n")
         assert load_signal(tmp_path / "a.csv", fs=100)[0].tolist() == [1.5, 2.5, 3.5]
         assert load_signal(tmp_path / "b.csv", fs=100, channel=1)[0].tolist() == [9, 8]
+
+    def test_channel_must_be_an_integer(self, tmp_path):
+        (tmp_path / "a.csv").write_text("1\n2\n")
+        with pytest.raises(TypeError, match="channel must be an integer"):
+            load_signal(tmp_path / "a.csv", fs=100, channel=1.0)
 
     @pytest.mark.parametrize(
         ("name", "content", "kwargs", "match"),

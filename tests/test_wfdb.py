@@ -1,4 +1,4 @@
-"""Tests for heartbeat.wfdb: decoders on hand-built bytes, the real corpus against
+"""Tests for the WFDB reader (heartbeat.io): decoders on hand-built bytes, the real corpus against
 digests of PhysioNet's rdsamp/rdann output, and malformed files.
 
 Reference digests: tests/data/wfdb/reference.json, written by
@@ -12,6 +12,7 @@ import dataclasses
 import datetime
 import doctest
 import hashlib
+import importlib
 import json
 import shutil
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from heartbeat.wfdb import (
+from heartbeat.io import (
     ANNOTATION_SYMBOLS,
     DEFAULT_GAIN,
     INVALID_SAMPLE,
@@ -608,9 +609,9 @@ class TestReadAnnotations:
             == entry["head"]
 
 
-def test_docstring_examples():
-    import heartbeat.wfdb as module
-
+@pytest.mark.parametrize("module", ["signals", "annotations"])
+def test_docstring_examples(module):
+    module = importlib.import_module(f"heartbeat.io.{module}")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from heartbeat._validate import as_fs
+from heartbeat._validate import as_fs, as_int
+from heartbeat.io.signals import _read
 
 
 def load_signal(
@@ -37,18 +38,17 @@ def load_signal(
 
     Raises
     ------
+    TypeError
+        If `channel` is not an integer or `fs` is not a number.
     ValueError
         If the file does not exist, has an unknown type, `fs` is missing or contradicts
         the header, or `channel` is out of range.
     """
-    from heartbeat.wfdb import read_record
-
     path = Path(path)
-    if not isinstance(channel, (int, np.integer)) or channel < 0:
-        raise ValueError(f"{channel=} must be a channel index >= 0")
+    channel = as_int(channel, "channel", minimum=0)
     wfdb_base = path.with_suffix("") if path.suffix == ".hea" else path
     if wfdb_base.with_name(wfdb_base.name + ".hea").exists():
-        record = read_record(wfdb_base)
+        record = _read(wfdb_base, None, 0, None, False)
         if channel >= record.signal.shape[1]:
             raise ValueError(
                 f"{channel=} is out of range: record {record.name} has "

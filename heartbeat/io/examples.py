@@ -10,9 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from heartbeat.wfdb import Annotations, Record, read_annotations, read_record
+from heartbeat.io.annotations import Annotations, _read_annotations
+from heartbeat.io.header import Record
+from heartbeat.io.signals import _read
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+# the shipped data stays at heartbeat/data, beside the package folders
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 EXAMPLES: tuple[str, ...] = ("100", "208")
 ATTRIBUTION = (
     "MIT-BIH Arrhythmia Database (PhysioNet), ODC-By 1.0. Moody GB, Mark RG, IEEE Eng "
@@ -92,4 +95,4 @@ def load_example(name: str = "100") -> Example:
     (360.0, (43200, 2))
     """
     path = example_path(name)
-    return Example(name, read_record(path), read_annotations(path, "atr"))
+    return Example(name, _read(path, None, 0, None, False), _read_annotations(path, "atr"))

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from heartbeat._atomic import atomic_open
+from heartbeat._validate import as_int, as_positive, as_real
 
 __all__ = ["DATABASES", "DownloadResult", "download"]
 
@@ -48,6 +49,15 @@ _TRANSIENT = (
 
 class _ShortRead(ConnectionError):
     """The server closed the connection before sending the whole body."""
+
+
+@dataclass(frozen=True)
+class _Retry:
+    """How often and how patiently a request is repeated."""
+
+    retries: int  # repeats allowed per request
+    timeout_s: float  # socket timeout of each request
+    wait_s: float  # wait before the first repeat; doubles with each further one
 
 
 @dataclass(frozen=True)
@@ -227,8 +237,12 @@ def download(
 
     Raises
     ------
+    TypeError
+        If `database` or `base_url` is not a str, `retries` is not an integer, or
+        `timeout_s` or `retry_wait_s` is not a number.
     ValueError
-        If `database` is unknown, `base_url` is not an http(s) URL, `records` names
+        If `database` is unknown, `base_url` is not an http(s) URL, `retries` < 0,
+        `timeout_s` <= 0, `retry_wait_s` < 0 (or either is not finite), `records` names
         records not in ``SHA256SUMS``, the server answers a request with an HTTP error
         (4xx), or a downloaded file fails its checksum (the message names the file; the
         bad data is deleted and nothing appears under the file's final name).
@@ -250,57 +264,27 @@ def download(
     --------
     Fetch two records of MIT-BIH (needs internet access; about 4 MB)::
 
-        >>> from heartbeat.download import download
+        >>> from heartbeat.io import download
         >>> result = download("mitdb", "data/mitdb", records=["100", "101"])  # doctest: +SKIP
         >>> result.downloaded  # doctest: +SKIP
         ('100.atr', '100.dat', '100.hea', '101.atr', '101.dat', '101.hea', 'ANNOTATORS', ...)
     """
-    if not isinstance(database, str) or (base_url is None and database not in DATABASES):
-        raise ValueError(
-            f"database={database!r} is not known; choose one of {sorted(DATABASES)} "
-            "or pass base_url= for another PhysioNet folder"
-        )
-    url = DATABASES[database] if base_url is None else base_url
-    if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ValueError(f"base_url={url!r} must be an http:// or https:// URL")
-    if not url.endswith("/"):
-        url += "/"
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"retries={retries!r} must be an integer >= 0")
-    if not isinstance(timeout_s, (int, float)) or not timeout_s > 0:
-        raise ValueError(f"timeout_s={timeout_s!r} must be a number of seconds > 0")
-    if not isinstance(retry_wait_s, (int, float)) or not retry_wait_s >= 0:
-        raise ValueError(f"retry_wait_s={retry_wait_s!r} must be a number of seconds >= 0")
+    url = _database_url(database, base_url)
+    retries = as_int(retries, "retries", minimum=0)
+    timeout_s = as_positive(timeout_s, "timeout_s", "s")
+    retry_wait_s = as_real(retry_wait_s, "retry_wait_s", low=0, unit="s")
     if isinstance(records, str):
         records = [records]
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():
         raise ValueError(f"dest={str(dest)!r} exists and is not a folder")
 
-    attempts = retries + 1
-    for sums_name in SUMS_NAMES:
-        sums_url = url + sums_name
-        sums_bytes = _fetch_bytes(sums_url, timeout_s, attempts, retry_wait_s)
-        if sums_bytes is not None:
-            break
-    else:
-        raise ValueError(
-            f"cannot fetch {url}{SUMS_NAMES[0]} or {SUMS_NAMES[1]}: HTTP 404 Not Found; "
-            "check base_url"
-        )
+    policy = _Retry(retries, timeout_s, retry_wait_s)
+    sums_name, sums_bytes = _fetch_sums(url, policy)
+    sums_url = url + sums_name
     sums = _parse_sums(sums_bytes.decode("utf-8", errors="replace"), sums_url)
     sums.pop(sums_name, None)
-    names = sorted(sums)
-    if records is not None:
-        wanted = {str(r) for r in records}
-        stems = {PurePosixPath(n).name.split(".")[0] for n in names if "." in n}
-        unknown = sorted(wanted - stems)
-        if unknown:
-            raise ValueError(f"records {unknown} are not listed in {sums_url}")
-        names = [
-            n for n in names
-            if "." not in PurePosixPath(n).name or PurePosixPath(n).name.split(".")[0] in wanted
-        ]
+    names = _select_files(sorted(sums), records, sums_url)
     dest.mkdir(parents=True, exist_ok=True)
 
     downloaded: list[str] = []
@@ -313,44 +297,116 @@ def download(
         if final.is_file() and _sha256(final) == sums[name]:
             skipped.append(name)
             continue
-        part = final.with_name(final.name + ".part")
-        resumed_old_part = part.exists() and part.stat().st_size > 0
-        file_url = url + urllib.parse.quote(name)
         if not quiet:
             print(f"download {database}: [{index}/{len(names)}] {name}", file=sys.stderr)
-        failures = 0
-        while True:
-            try:
-                _fetch_part(file_url, part, timeout_s, total_bytes)
-            except urllib.error.HTTPError as exc:
-                if exc.code < 500 or failures >= retries:
-                    raise ValueError(
-                        f"cannot fetch {file_url}: HTTP {exc.code} {exc.reason}"
-                    ) from None
-            except _TRANSIENT as exc:
-                if failures >= retries:
-                    raise ConnectionError(
-                        f"cannot fetch {file_url} after {attempts} attempts ({exc}); "
-                        f"{part.name} is kept, call download() again to resume"
-                    ) from exc
-            else:
-                if _sha256(part) == sums[name]:
-                    break
-                part.unlink()
-                if resumed_old_part:  # a stale .part from an earlier run: start afresh once
-                    resumed_old_part = False
-                    continue
-                raise ValueError(
-                    f"{name} fails its SHA-256 check against {sums_url} (file deleted); "
-                    "the server sent corrupt data, try again or another base_url"
-                )
-            failures += 1
-            total_retries += 1
-            time.sleep(retry_wait_s * 2 ** (failures - 1))
-        os.replace(part, final)
+        file_url = url + urllib.parse.quote(name)
+        total_retries += _fetch_verified(file_url, final, name, sums[name], sums_url, policy,
+                                         total_bytes)
         downloaded.append(name)
-    # keep the server's list (as is when every file is here, else the lines of the
-    # files present, e.g. after a records= subset), so `sha256sum -c` works in dest
+    _keep_sums(dest, sums_name, sums, sums_bytes)
+    if not quiet:
+        print(
+            f"download {database}: {len(downloaded)} file(s) fetched, {len(skipped)} already "
+            f"present, all verified in {dest}",
+            file=sys.stderr,
+        )
+    return DownloadResult(dest, tuple(downloaded), tuple(skipped), total_bytes[0], total_retries)
+
+
+def _database_url(database: object, base_url: object) -> str:
+    """Return the database folder URL, ending in ``/``."""
+    if not isinstance(database, str):
+        raise TypeError(f"database must be a str such as 'mitdb', got {database!r}")
+    if base_url is not None and not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str (an http(s) URL), got {base_url!r}")
+    if base_url is None and database not in DATABASES:
+        raise ValueError(
+            f"database={database!r} is not known; choose one of {sorted(DATABASES)} "
+            "or pass base_url= for another PhysioNet folder"
+        )
+    url = DATABASES[database] if base_url is None else base_url
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"base_url={url!r} must be an http:// or https:// URL")
+    return url if url.endswith("/") else url + "/"
+
+
+def _fetch_sums(url: str, policy: _Retry) -> tuple[str, bytes]:
+    """Fetch the database's checksum list under either name; return its name and bytes."""
+    for sums_name in SUMS_NAMES:
+        sums_bytes = _fetch_bytes(url + sums_name, policy.timeout_s, policy.retries + 1,
+                                  policy.wait_s)
+        if sums_bytes is not None:
+            return sums_name, sums_bytes
+    raise ValueError(
+        f"cannot fetch {url}{SUMS_NAMES[0]} or {SUMS_NAMES[1]}: HTTP 404 Not Found; "
+        "check base_url"
+    )
+
+
+def _select_files(names: list[str], records: Sequence[str] | None, sums_url: str
+                  ) -> list[str]:
+    """Keep the files of `records` and those of no record (all files if `records` is None)."""
+    if records is None:
+        return names
+    wanted = {str(r) for r in records}
+    stems = {PurePosixPath(n).name.split(".")[0] for n in names if "." in n}
+    unknown = sorted(wanted - stems)
+    if unknown:
+        raise ValueError(f"records {unknown} are not listed in {sums_url}")
+    return [
+        n for n in names
+        if "." not in PurePosixPath(n).name or PurePosixPath(n).name.split(".")[0] in wanted
+    ]
+
+
+def _fetch_verified(file_url: str, final: Path, name: str, sha: str, sums_url: str,
+                    policy: _Retry, counter: list[int]) -> int:
+    """Fetch `file_url` (the file `name`) into `final` via ``final.part``; return the repeats.
+
+    The ``.part`` is resumed after a dropped connection and renamed to `final` only
+    once its SHA-256 equals `sha`.  A ``.part`` left by an earlier call that turns
+    out corrupt is fetched afresh once; bytes read are added to ``counter[0]``.
+    """
+    part = final.with_name(final.name + ".part")
+    resumed_old_part = part.exists() and part.stat().st_size > 0
+    failures = 0
+    while True:
+        try:
+            _fetch_part(file_url, part, policy.timeout_s, counter)
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500 or failures >= policy.retries:
+                raise ValueError(
+                    f"cannot fetch {file_url}: HTTP {exc.code} {exc.reason}"
+                ) from None
+        except _TRANSIENT as exc:
+            if failures >= policy.retries:
+                raise ConnectionError(
+                    f"cannot fetch {file_url} after {policy.retries + 1} attempts ({exc}); "
+                    f"{part.name} is kept, call download() again to resume"
+                ) from exc
+        else:
+            if _sha256(part) == sha:
+                break
+            part.unlink()
+            if resumed_old_part:  # a stale .part from an earlier run: start afresh once
+                resumed_old_part = False
+                continue
+            raise ValueError(
+                f"{name} fails its SHA-256 check against {sums_url} (file deleted); "
+                "the server sent corrupt data, try again or another base_url"
+            )
+        failures += 1
+        time.sleep(policy.wait_s * 2 ** (failures - 1))
+    os.replace(part, final)
+    return failures
+
+
+def _keep_sums(dest: Path, sums_name: str, sums: dict[str, str], sums_bytes: bytes) -> None:
+    """Write the checksum list into `dest` so that ``sha256sum -c`` works there.
+
+    The server's list is kept as is when every file it names is present, else only
+    the lines of the files present (e.g. after a `records` subset).
+    """
     present = [n for n in sorted(sums) if (dest / n).is_file()]
     with atomic_open(dest / sums_name) as fh:
         if len(present) == len(sums):
@@ -363,10 +419,3 @@ def download(
             os.fsync(fd)
         finally:
             os.close(fd)
-    if not quiet:
-        print(
-            f"download {database}: {len(downloaded)} file(s) fetched, {len(skipped)} already "
-            f"present, all verified in {dest}",
-            file=sys.stderr,
-        )
-    return DownloadResult(dest, tuple(downloaded), tuple(skipped), total_bytes[0], total_retries)
