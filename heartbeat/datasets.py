@@ -42,6 +42,7 @@ import numpy as np
 from heartbeat._atomic import save_npz_atomic
 from heartbeat._validate import as_fs, as_int, as_positive
 from heartbeat.aami import CLASSES, class_codes, is_beat
+from heartbeat.context import _rr_features, rr_features
 from heartbeat.download import DownloadResult, download
 from heartbeat.metrics import match_peaks
 from heartbeat.parallel import map_records
@@ -393,75 +394,6 @@ def _concat_rows(parts: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-# --------------------------------------------------------------------------- RR features
-def rr_features(r_peaks: object, fs: float, *, local_window_s: float = 10.0) -> np.ndarray:
-    """RR-interval features of each beat, as ratios to the record's mean RR.
-
-    Parameters
-    ----------
-    r_peaks : array_like of int, shape (n,)
-        Sample indices of all R peaks of one record, increasing.
-    fs : float
-        Sampling frequency of `r_peaks` in Hz.
-    local_window_s : float, default 10.0
-        Width of the centred window whose RR intervals make the local mean.
-
-    Returns
-    -------
-    numpy.ndarray of float32, shape (n, 3)
-        Columns: previous RR, next RR, local mean RR -- each divided by the mean RR of
-        the whole record, so 1.0 is the record's average rhythm.
-
-    Raises
-    ------
-    TypeError
-        If `r_peaks` is not numeric.
-    ValueError
-        If `r_peaks` is not 1-D or not strictly increasing, or `fs` /
-        `local_window_s` is not > 0.
-
-    Notes
-    -----
-    The previous RR of the first beat is its next RR, and the next RR of the last
-    beat its previous RR.  The local mean averages the RR intervals that end within
-    ``±local_window_s / 2`` of the beat (de Chazal et al. 2004 use a 10 s window); it
-    falls back to the previous RR when no interval ends there.  With fewer than two
-    beats there is no interval and every feature is 1.0.
-
-    Examples
-    --------
-    Four beats 1 s, 1 s and 1.5 s apart (mean RR 7/6 s), all within one 10 s window:
-
-    >>> rr_features([0, 100, 200, 350], fs=100.0).astype(float).round(3).tolist()
-    [[0.857, 0.857, 1.0], [0.857, 0.857, 1.0], [0.857, 1.286, 1.0], [1.286, 1.286, 1.0]]
-    """
-    peaks = np.asarray(r_peaks)
-    if peaks.dtype == bool or not (
-        np.issubdtype(peaks.dtype, np.integer) or np.issubdtype(peaks.dtype, np.floating)
-    ):
-        raise TypeError(f"r_peaks must hold sample indices, got dtype {peaks.dtype}")
-    if peaks.ndim != 1:
-        raise ValueError(f"r_peaks must be 1-D, got shape {peaks.shape}")
-    fs = as_fs(fs)
-    half = as_positive(local_window_s, "local_window_s") / 2
-    n = len(peaks)
-    if n < 2:
-        return np.ones((n, 3), dtype=np.float32)
-    t = peaks.astype(np.float64) / fs
-    rr = np.diff(t)
-    if not (rr > 0).all():
-        raise ValueError("r_peaks must be strictly increasing")
-    pre = np.concatenate([rr[:1], rr])
-    post = np.concatenate([rr, rr[-1:]])
-    ends = t[1:]  # interval j ends at beat j + 1
-    lo = np.searchsorted(ends, t - half, side="left")
-    hi = np.searchsorted(ends, t + half, side="right")
-    csum = np.concatenate([[0.0], np.cumsum(rr)])
-    count = hi - lo
-    local = np.where(count > 0, (csum[hi] - csum[lo]) / np.maximum(count, 1), pre)
-    return (np.stack([pre, post, local], axis=1) / rr.mean()).astype(np.float32)
-
-
 # --------------------------------------------------------------------------- argument checks
 def _check_records(records: object) -> tuple[str, ...]:
     if records is None:
@@ -619,7 +551,7 @@ def _record_beats(
         peak_codes = np.full(len(peak_samples), -1, dtype=np.int8)
         peak_codes[det_idx] = ann_codes[ref_idx]
         n_unmatched = int(len(peak_samples) - len(det_idx))
-    rr_all = rr_features(peak_samples, fs)
+    rr_all = _rr_features(peak_samples, fs)  # peaks sorted and unique here
     cut = np.asarray(beats.r_peaks, dtype=np.int64)
     idx = np.searchsorted(peak_samples, cut)
     if cut.size and (idx.max() >= len(peak_samples) or (peak_samples[idx] != cut).any()):
