@@ -15,20 +15,18 @@ Every function that loops over records takes ``executor=`` (any
 :class:`concurrent.futures.Executor`, e.g. a Dask ``Client.get_executor()``) and
 ``cache_dir=`` (built sets are stored as ``.npz`` keyed by their parameters).
 
-Run ``python -m heartbeat.datasets summary DATA_DIR`` for the class counts of the
-whole database.
+``heartbeat summary DATA_DIR`` (or ``python -m heartbeat.datasets summary DATA_DIR``)
+prints the class counts of the whole database.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import functools
 import hashlib
 import json
 import os
 import sys
-import time
 import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -1148,65 +1146,7 @@ def load_kaggle_ptb(*paths: str | os.PathLike) -> BeatSet:
     return _kaggle_set(parts, PTB_CLASSES)
 
 
-# --------------------------------------------------------------------------- summary command
-def _summary(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m heartbeat.datasets",
-        description="Build MIT-BIH sets and print their class counts.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    cmd = sub.add_parser("summary", help="class counts of the beat or window set")
-    cmd.add_argument("data_dir", help="folder with the MIT-BIH records")
-    cmd.add_argument("--records", nargs="+", help="record names (default: all 48)")
-    cmd.add_argument("--set", choices=("beats", "windows"), default="beats")
-    cmd.add_argument("--peaks", choices=PEAK_SOURCES, default="annotations")
-    cmd.add_argument("--detector", default="robust")
-    cmd.add_argument("--workers", type=int, default=0, help="processes (0: serial)")
-    cmd.add_argument("--per-record", action="store_true", help="also count per record")
-    args = parser.parse_args(argv)
+if __name__ == "__main__":  # python -m heartbeat.datasets summary DIR: the CLI's command
+    from heartbeat.cli import main
 
-    from concurrent.futures import ProcessPoolExecutor
-
-    executor = ProcessPoolExecutor(args.workers) if args.workers > 0 else None
-    start = time.perf_counter()
-    try:
-        if args.set == "beats":
-            data: _LabelledSet = mitbih_beats(
-                args.data_dir, args.records, peaks=args.peaks, detector=args.detector,
-                executor=executor,
-            )
-        else:
-            data = mitbih_windows(args.data_dir, args.records, executor=executor)
-    finally:
-        if executor is not None:
-            executor.shutdown()
-    elapsed = time.perf_counter() - start
-    counts = data.class_counts()
-    classes = data.classes  # type: ignore[attr-defined]
-    print(
-        f"{args.set}: {len(data)} items, x {data.x.shape} {data.x.dtype} "
-        f"({data.x.nbytes / 1e6:.0f} MB), built in {elapsed:.1f} s "
-        f"({'serial' if executor is None else f'{args.workers} processes'})"
-    )
-    if args.per_record:
-        for name in np.unique(data.record):
-            c = data[data.record == name].class_counts()
-            print(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in zip(classes, c, strict=True)))
-    if isinstance(data, BeatSet):
-        print(f"unmatched detections dropped: {data.n_unmatched}; annotated beats missed: "
-              f"{data.n_missed}")
-        total = sum(KAGGLE_MITBIH_COUNTS.values())
-        print(f"{'class':>5} {'rebuilt':>8} {'kaggle':>8} {'diff':>7}")
-        for name, n in zip(classes, counts, strict=True):
-            k = KAGGLE_MITBIH_COUNTS[name]
-            print(f"{name:>5} {n:8d} {k:8d} {n - k:+7d}")
-        print(f"{'all':>5} {len(data):8d} {total:8d} {len(data) - total:+7d}")
-    else:
-        print(f"windows dropped at record ends: {data.n_dropped}")  # type: ignore[attr-defined]
-        for name, n in zip(classes, counts, strict=True):
-            print(f"{name:>9} {n:8d}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_summary())
+    sys.exit(main(sys.argv[1:]))
