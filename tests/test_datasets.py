@@ -520,7 +520,7 @@ class TestMitbihBeats:
         def no_rebuild(*args, **kwargs):
             raise AssertionError("rebuilt instead of loading the cache")
 
-        monkeypatch.setattr(ds, "map_records", no_rebuild)
+        monkeypatch.setattr("heartbeat.datasets.mitbih.map_records", no_rebuild)
         _assert_same(mitbih_beats(mitdb_dir, TWO, cache_dir=tmp_path, quiet=True), first)
         # other parameters -> another file (and a build, refused here)
         with pytest.raises(AssertionError, match="rebuilt"):
