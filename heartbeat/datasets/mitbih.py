@@ -25,9 +25,9 @@ import numpy as np
 from heartbeat._validate import as_fs, as_int, as_positive
 from heartbeat.aami import class_codes, is_beat
 from heartbeat.context import _rr_features
+from heartbeat.datasets.parallel import map_records
 from heartbeat.datasets.sets import BeatSet, S, concatenate
 from heartbeat.metrics import match_peaks
-from heartbeat.parallel import map_records
 
 __all__ = ["DS1", "DS2", "PACED", "PEAK_SOURCES", "RECORDS", "mitbih_beats"]
 

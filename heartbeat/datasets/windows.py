@@ -24,8 +24,8 @@ from heartbeat.datasets.mitbih import (
     _check_records_on_disk,
     _fingerprint,
 )
+from heartbeat.datasets.parallel import map_records
 from heartbeat.datasets.sets import WindowSet
-from heartbeat.parallel import map_records
 
 __all__ = ["mitbih_windows"]
 
