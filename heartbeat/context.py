@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from heartbeat._validate import as_array, as_fs, as_positive, is_real_dtype
+from heartbeat._validate import as_array, as_fs, as_int, as_positive, is_real_dtype
 
 __all__ = ["local_median", "rr_features", "with_context"]
 
@@ -106,14 +106,9 @@ def _rr_features(peaks: np.ndarray, fs: float, local_window_s: float = 10.0) -> 
 def _check_inputs(x: Any, k: Any, groups: Any, times: Any = None
                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Validate once; return x as a float array, groups and times as (n,) arrays or None."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an integer number of beats on each side, got {k!r}")
-    if k < 1:
-        raise ValueError(f"{k=} must be >= 1 (the window holds 2k+1 beats); to use no "
-                         "context, do not call this function")
-    arr = np.asarray(x)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.floating)
-                                 or np.issubdtype(arr.dtype, np.integer)):
+    as_int(k, "k", minimum=1)
+    arr = as_array(x, "x", "a numeric array of beats")
+    if not is_real_dtype(arr.dtype):
         raise TypeError(f"x must be a numeric array of beats, got dtype {arr.dtype}")
     if arr.ndim != 2:
         raise ValueError(f"x must be 2-D, shape (n_beats, beat_length), got shape "
@@ -126,16 +121,15 @@ def _check_inputs(x: Any, k: Any, groups: Any, times: Any = None
                          "repair those beats first")
     g = None
     if groups is not None:
-        g = np.asarray(groups)
+        g = as_array(groups, "groups", "one recording label per beat")
         if g.ndim != 1 or len(g) != len(arr):
             raise ValueError(f"groups must be 1-D with one label per beat ({len(arr)}), "
                              f"got shape {g.shape}; pass the record name of each beat, "
                              "or None for one recording")
     t = None
     if times is not None:
-        t = np.asarray(times)
-        if t.dtype == bool or not (np.issubdtype(t.dtype, np.integer)
-                                   or np.issubdtype(t.dtype, np.floating)):
+        t = as_array(times, "times", "the sample index or seconds of each beat")
+        if not is_real_dtype(t.dtype):
             raise TypeError(f"times must be numeric (sample index or seconds of each "
                             f"beat), got dtype {t.dtype}")
         if t.ndim != 1 or len(t) != len(arr):

@@ -237,8 +237,11 @@ class TestTrainTestSplit:
 
     def test_bad_arguments(self):
         beats = make_beats([0, 1, 0, 1])
-        for bad in (0, 1, 1.5, -0.1, True, "0.2"):
+        for bad in (0, 1, 1.5, -0.1, float("nan")):
             with pytest.raises(ValueError, match="test_size"):
+                train_test_split(beats, test_size=bad)
+        for bad in (True, "0.2"):  # a wrong type is a TypeError
+            with pytest.raises(TypeError, match="test_size"):
                 train_test_split(beats, test_size=bad)
         with pytest.raises(ValueError, match="empty"):
             train_test_split(make_beats([]))

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from heartbeat._validate import as_real
 from heartbeat.datasets.mitbih import DS1, DS2
 from heartbeat.datasets.sets import S, _LabelledSet
 
@@ -60,7 +61,7 @@ def train_test_split(
     Raises
     ------
     TypeError
-        If `data` is not a BeatSet or WindowSet.
+        If `data` is not a BeatSet or WindowSet, or `test_size` is not a real number.
     ValueError
         If `test_size` is not in (0, 1), `data` is empty, or ``by_record=True`` and
         `data` holds fewer than two records.
@@ -87,9 +88,8 @@ def train_test_split(
     ([4, 1, 0, 0, 0], 5)
     """
     data = _check_set(data)
-    if isinstance(test_size, bool) or not isinstance(test_size, (int, float)) or not (
-        0 < test_size < 1
-    ):
+    test_size = as_real(test_size, "test_size")
+    if not 0 < test_size < 1:
         raise ValueError(f"test_size={test_size!r} must be a fraction in (0, 1)")
     if len(data) == 0:
         raise ValueError("data is empty: nothing to split")

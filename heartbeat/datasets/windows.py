@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heartbeat._validate import as_fs, as_int, as_positive
+from heartbeat._validate import as_choice, as_fs, as_int, as_positive
 from heartbeat.aami import class_codes, is_beat
 from heartbeat.datasets.mitbih import (
     _cached,
@@ -146,8 +146,7 @@ def mitbih_windows(
     names = _check_records(records)
     channel = as_int(channel, "channel", minimum=0)
     half_width_s = as_positive(half_width_s, "half_width_s")
-    if normal not in ("aami", "symbol"):
-        raise ValueError(f"normal={normal!r} must be 'aami' or 'symbol'")
+    as_choice(normal, "normal", ("aami", "symbol"))
     try:
         dt = np.dtype(dtype)
     except TypeError:
