@@ -341,13 +341,22 @@ def mitbih_beats(
         "files": _fingerprint(path, names),
     }
 
-    def build() -> BeatSet:
-        _check_records_on_disk(path, names, channel, fs)  # fail early, before any work
-        work = functools.partial(
-            _record_beats, data_dir=path, peaks=peaks, channel=channel,
-            detector=detector, tolerance_s=tolerance_s,
-        )
-        parts = map_records(work, names, executor=executor, quiet=quiet, desc="mitdb beats")
-        return concatenate(parts)
-
+    build = functools.partial(
+        _build_beats, path, names, peaks=peaks, channel=channel, detector=detector,
+        tolerance_s=tolerance_s, fs=fs, executor=executor, quiet=quiet,
+    )
     return _cached(BeatSet, cache_dir, params, build)
+
+
+def _build_beats(
+    path: Path, names: tuple[str, ...], *, peaks: str, channel: int, detector: str,
+    tolerance_s: float, fs: float | None, executor: Executor | None, quiet: bool,
+) -> BeatSet:
+    """:func:`mitbih_beats` on checked arguments, without the cache."""
+    _check_records_on_disk(path, names, channel, fs)  # fail early, before any work
+    work = functools.partial(
+        _record_beats, data_dir=path, peaks=peaks, channel=channel,
+        detector=detector, tolerance_s=tolerance_s,
+    )
+    parts = map_records(work, names, executor=executor, quiet=quiet, desc="mitdb beats")
+    return concatenate(parts)

@@ -94,38 +94,51 @@ def train_test_split(
     if len(data) == 0:
         raise ValueError("data is empty: nothing to split")
     rng = np.random.default_rng(seed)
+    if by_record:
+        is_test = _test_by_record(data, test_size, rng, stratify)
+    else:
+        is_test = _test_by_item(data, test_size, rng, stratify)
+    return Split(data[~is_test], data[is_test])
+
+
+def _test_by_item(data: _LabelledSet, test_size: float, rng: np.random.Generator,
+                  stratify: bool) -> np.ndarray:
+    """Mask of the test items: ``round(test_size * n)`` drawn per class (or from all)."""
     n_classes = len(data.classes)  # type: ignore[attr-defined]
     is_test = np.zeros(len(data), dtype=bool)
-    if not by_record:
-        groups = [np.flatnonzero(data.y == c) for c in range(n_classes)] if stratify else [
-            np.arange(len(data))
-        ]
-        for members in groups:
-            chosen = rng.permutation(members)[: round(test_size * len(members))]
-            is_test[chosen] = True
-    else:
-        names, inverse = np.unique(data.record, return_inverse=True)
-        if len(names) < 2:
-            raise ValueError(
-                f"by_record=True needs at least two records, data has {list(names)}"
-            )
-        counts = np.zeros((len(names), n_classes), dtype=np.int64)
-        np.add.at(counts, (inverse, data.y), 1)
-        if not stratify:
-            counts = counts.sum(axis=1, keepdims=True)
-        target = test_size * counts.sum(axis=0)
-        test_counts = np.zeros_like(target)
-        in_test = np.zeros(len(names), dtype=bool)
-        for r in rng.permutation(len(names)):
-            if np.abs(test_counts + counts[r] - target).sum() < np.abs(test_counts - target).sum():
-                in_test[r] = True
-                test_counts = test_counts + counts[r]
-        if in_test.all():  # both parts need a record
-            in_test[np.argmin(counts.sum(axis=1))] = False
-        if not in_test.any():
-            in_test[np.argmin(counts.sum(axis=1))] = True
-        is_test = in_test[inverse]
-    return Split(data[~is_test], data[is_test])
+    groups = [np.flatnonzero(data.y == c) for c in range(n_classes)] if stratify else [
+        np.arange(len(data))
+    ]
+    for members in groups:
+        chosen = rng.permutation(members)[: round(test_size * len(members))]
+        is_test[chosen] = True
+    return is_test
+
+
+def _test_by_record(data: _LabelledSet, test_size: float, rng: np.random.Generator,
+                    stratify: bool) -> np.ndarray:
+    """Mask of the test items when whole records go to one part (see train_test_split)."""
+    names, inverse = np.unique(data.record, return_inverse=True)
+    if len(names) < 2:
+        raise ValueError(f"by_record=True needs at least two records, data has {list(names)}")
+    n_classes = len(data.classes)  # type: ignore[attr-defined]
+    counts = np.zeros((len(names), n_classes), dtype=np.int64)  # (records, classes)
+    np.add.at(counts, (inverse, data.y), 1)
+    if not stratify:
+        counts = counts.sum(axis=1, keepdims=True)
+    target = test_size * counts.sum(axis=0)
+    test_counts = np.zeros_like(target)
+    in_test = np.zeros(len(names), dtype=bool)
+    # greedy: a record joins test when that brings the test counts closer to the target
+    for r in rng.permutation(len(names)):
+        if np.abs(test_counts + counts[r] - target).sum() < np.abs(test_counts - target).sum():
+            in_test[r] = True
+            test_counts = test_counts + counts[r]
+    if in_test.all():  # both parts need a record
+        in_test[np.argmin(counts.sum(axis=1))] = False
+    if not in_test.any():
+        in_test[np.argmin(counts.sum(axis=1))] = True
+    return in_test[inverse]
 
 
 def inter_patient_split(
