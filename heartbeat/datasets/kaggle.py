@@ -74,6 +74,7 @@ def _read_kaggle_csv(path: object, n_classes: int, name: str) -> tuple[np.ndarra
 
 
 def _kaggle_set(parts: list[tuple[np.ndarray, np.ndarray]], classes: tuple[str, ...]) -> BeatSet:
+    """One BeatSet from the (x, y) of each file: no record, row numbers, NaN RR."""
     x = _concat_rows([p[0] for p in parts])
     y = _concat_rows([p[1] for p in parts])
     n = len(y)

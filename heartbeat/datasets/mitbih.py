@@ -65,6 +65,7 @@ _DOWNLOAD_HINT = (
 
 # --------------------------------------------------------------------------- record checks
 def _check_records(records: object) -> tuple[str, ...]:
+    """Return MIT-BIH record names as a tuple of str (all 48 for None), each once."""
     if records is None:
         return RECORDS
     if isinstance(records, (str, int, np.integer)):
@@ -89,6 +90,7 @@ def _check_records(records: object) -> tuple[str, ...]:
 
 
 def _check_data_dir(data_dir: object, records: tuple[str, ...]) -> Path:
+    """Return `data_dir` as a Path after checking it holds each record's .hea and .atr."""
     if not isinstance(data_dir, (str, os.PathLike)):
         raise TypeError(f"data_dir must be a folder path, got {type(data_dir).__name__}")
     path = Path(data_dir)
@@ -144,6 +146,7 @@ def _check_records_on_disk(
 
 # --------------------------------------------------------------------------- caching
 def _fingerprint(data_dir: Path, records: tuple[str, ...]) -> list[list[object]]:
+    """Name, size and mtime of each record file: a changed file changes the cache key."""
     out: list[list[object]] = []
     for r in records:
         for ext in ("hea", "dat", "atr"):
@@ -155,6 +158,7 @@ def _fingerprint(data_dir: Path, records: tuple[str, ...]) -> list[list[object]]
 
 
 def _cache_path(cache_dir: str | os.PathLike, kind: str, params: dict[str, Any]) -> Path:
+    """``KIND-VERSION-HASH.npz`` in `cache_dir`, the hash over `params` and the version."""
     from heartbeat import __version__
 
     key = json.dumps({"kind": kind, "version": __version__, **params}, sort_keys=True)

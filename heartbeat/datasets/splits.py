@@ -26,6 +26,7 @@ class Split(NamedTuple):
 
 
 def _check_set(data: object) -> _LabelledSet:
+    """Return `data` if it is a BeatSet or WindowSet, else raise TypeError."""
     if not isinstance(data, _LabelledSet):
         raise TypeError(f"data must be a BeatSet or WindowSet, got {type(data).__name__}")
     return data
