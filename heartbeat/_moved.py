@@ -20,6 +20,7 @@ MOVED: dict[str, str] = {
     "heartbeat.download": "heartbeat.io.download",
     "heartbeat.inputs": "heartbeat.io.inputs",
     "heartbeat.examples": "heartbeat.io.examples",
+    "heartbeat.parallel": "heartbeat.datasets.parallel",
 }
 
 

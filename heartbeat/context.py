@@ -1,14 +1,19 @@
-"""Record context of each beat: the median of its neighbours, as a second input channel.
+"""Record context of each beat: what surrounds it in its recording.
 
 A beat alone says little about what is usual for the patient it comes from; an S beat
-of one patient can look like an N beat of another.  :func:`local_median` gives, for
-each beat, the elementwise median of the ``2k + 1`` beats centred on it in the same
-recording, and :func:`with_context` stacks the beat and its difference from that
-median as two channels, ``(n, 2, L)``, for a network built with ``input_channels=2``.
+of one patient can look like an N beat of another.  Two views of the surroundings:
+
+* :func:`rr_features` -- the RR intervals before and after each beat and their local
+  mean, as ratios to the record's mean RR (the timing context);
+* :func:`local_median` -- the elementwise median of the ``2k + 1`` beats centred on
+  each beat in the same recording, and :func:`with_context`, which stacks the beat and
+  its difference from that median as two channels, ``(n, 2, L)``, for a network built
+  with ``input_channels=2`` (the shape context).
 
 No labels are used: a deployed classifier has the same unlabelled beats of the
-recording it classifies.  (Departure from Kachuee 2018, whose network sees the beat
-alone; see ``benchmarks/train_results.py --template K`` for the measured effect.)
+recording it classifies.  (The median channel is a departure from Kachuee 2018, whose
+network sees the beat alone; see ``benchmarks/train_results.py --template K`` for the
+measured effect.)
 """
 
 from __future__ import annotations
@@ -17,24 +22,93 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["local_median", "with_context"]
+from heartbeat._validate import as_array, as_fs, as_int, as_positive, is_real_dtype
+
+__all__ = ["local_median", "rr_features", "with_context"]
 
 # Elements of the (rows, L, 2k + 1) window array that one chunk may hold (np.median
 # copies it once more): about 4 M elements, 16 MB in float32, whatever the group size.
 _CHUNK_ELEMENTS = 1 << 22
 
 
+def rr_features(r_peaks: object, fs: float, *, local_window_s: float = 10.0) -> np.ndarray:
+    """RR-interval features of each beat, as ratios to the record's mean RR.
+
+    Parameters
+    ----------
+    r_peaks : array_like of int, shape (n,)
+        Sample indices of all R peaks of one record, increasing.
+    fs : float
+        Sampling frequency of `r_peaks` in Hz.
+    local_window_s : float, default 10.0
+        Width of the centred window whose RR intervals make the local mean.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (n, 3)
+        Columns: previous RR, next RR, local mean RR -- each divided by the mean RR of
+        the whole record, so 1.0 is the record's average rhythm.
+
+    Raises
+    ------
+    TypeError
+        If `r_peaks` is not numeric.
+    ValueError
+        If `r_peaks` is not 1-D or not strictly increasing, or `fs` /
+        `local_window_s` is not > 0.
+
+    Notes
+    -----
+    The previous RR of the first beat is its next RR, and the next RR of the last
+    beat its previous RR.  The local mean averages the RR intervals that end within
+    ``±local_window_s / 2`` of the beat (de Chazal et al. 2004 use a 10 s window); it
+    falls back to the previous RR when no interval ends there.  With fewer than two
+    beats there is no interval and every feature is 1.0.
+
+    Examples
+    --------
+    Four beats 1 s, 1 s and 1.5 s apart (mean RR 7/6 s), all within one 10 s window:
+
+    >>> rr_features([0, 100, 200, 350], fs=100.0).astype(float).round(3).tolist()
+    [[0.857, 0.857, 1.0], [0.857, 0.857, 1.0], [0.857, 1.286, 1.0], [1.286, 1.286, 1.0]]
+    """
+    peaks = as_array(r_peaks, "r_peaks", "a 1-D array of sample indices")
+    if not is_real_dtype(peaks.dtype):
+        raise TypeError(f"r_peaks must hold sample indices, got dtype {peaks.dtype}")
+    if peaks.ndim != 1:
+        raise ValueError(f"r_peaks must be 1-D, got shape {peaks.shape}")
+    fs = as_fs(fs)
+    local_window_s = as_positive(local_window_s, "local_window_s")
+    if len(peaks) >= 2 and not (np.diff(peaks.astype(np.float64) / fs) > 0).all():
+        raise ValueError("r_peaks must be strictly increasing")
+    return _rr_features(peaks, fs, local_window_s)
+
+
+def _rr_features(peaks: np.ndarray, fs: float, local_window_s: float = 10.0) -> np.ndarray:
+    """:func:`rr_features` of strictly increasing 1-D `peaks` (not checked again)."""
+    n = len(peaks)
+    if n < 2:
+        return np.ones((n, 3), dtype=np.float32)
+    half = local_window_s / 2
+    t = peaks.astype(np.float64) / fs
+    rr = np.diff(t)
+    pre = np.concatenate([rr[:1], rr])
+    post = np.concatenate([rr, rr[-1:]])
+    ends = t[1:]  # interval j ends at beat j + 1
+    lo = np.searchsorted(ends, t - half, side="left")
+    hi = np.searchsorted(ends, t + half, side="right")
+    csum = np.concatenate([[0.0], np.cumsum(rr)])
+    count = hi - lo
+    local = np.where(count > 0, (csum[hi] - csum[lo]) / np.maximum(count, 1), pre)
+    return (np.stack([pre, post, local], axis=1) / rr.mean()).astype(np.float32)
+
+
 def _check_inputs(x: Any, k: Any, groups: Any, times: Any = None
                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Validate once; return x as a float array, groups and times as (n,) arrays or None."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an integer number of beats on each side, got {k!r}")
-    if k < 1:
-        raise ValueError(f"{k=} must be >= 1 (the window holds 2k+1 beats); to use no "
-                         "context, do not call this function")
-    arr = np.asarray(x)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.floating)
-                                 or np.issubdtype(arr.dtype, np.integer)):
+    as_int(k, "k", minimum=1)
+    arr = as_array(x, "x", "a numeric array of beats")
+    if not is_real_dtype(arr.dtype):
         raise TypeError(f"x must be a numeric array of beats, got dtype {arr.dtype}")
     if arr.ndim != 2:
         raise ValueError(f"x must be 2-D, shape (n_beats, beat_length), got shape "
@@ -47,16 +121,15 @@ def _check_inputs(x: Any, k: Any, groups: Any, times: Any = None
                          "repair those beats first")
     g = None
     if groups is not None:
-        g = np.asarray(groups)
+        g = as_array(groups, "groups", "one recording label per beat")
         if g.ndim != 1 or len(g) != len(arr):
             raise ValueError(f"groups must be 1-D with one label per beat ({len(arr)}), "
                              f"got shape {g.shape}; pass the record name of each beat, "
                              "or None for one recording")
     t = None
     if times is not None:
-        t = np.asarray(times)
-        if t.dtype == bool or not (np.issubdtype(t.dtype, np.integer)
-                                   or np.issubdtype(t.dtype, np.floating)):
+        t = as_array(times, "times", "the sample index or seconds of each beat")
+        if not is_real_dtype(t.dtype):
             raise TypeError(f"times must be numeric (sample index or seconds of each "
                             f"beat), got dtype {t.dtype}")
         if t.ndim != 1 or len(t) != len(arr):

@@ -1,4 +1,4 @@
-"""heartbeat.context: the record median of each beat, checked against a plain loop."""
+"""heartbeat.context: RR features; the record median of each beat against a plain loop."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heartbeat import context
-from heartbeat.context import local_median, with_context
+from heartbeat.context import local_median, rr_features, with_context
 
 
 def naive_local_median(x: np.ndarray, k: int, groups=None) -> np.ndarray:
@@ -162,3 +162,48 @@ def test_bad_times():
         local_median(x, 1, times=[0, 1])
     with pytest.raises(TypeError, match="times must be numeric"):
         with_context(x, 1, times=["a", "b", "c"])
+
+
+class TestRRFeatures:
+    def test_known_values(self):
+        rr = rr_features([0, 360, 720, 1260], fs=360.0, local_window_s=10.0)
+        mean = (1 + 1 + 1.5) / 3
+        np.testing.assert_allclose(rr[:, 0], np.array([1, 1, 1, 1.5]) / mean, rtol=1e-6)
+        np.testing.assert_allclose(rr[:, 1], np.array([1, 1, 1.5, 1.5]) / mean, rtol=1e-6)
+        np.testing.assert_allclose(rr[:, 2], 1.0, rtol=1e-6)
+        assert rr.dtype == np.float32
+
+    def test_local_mean_uses_only_nearby_intervals(self):
+        # 20 beats 1 s apart, then 20 beats 0.5 s apart: a 2 s window sees one rhythm
+        peaks = np.concatenate([np.arange(20) * 100, 1900 + np.arange(1, 21) * 50])
+        rr = rr_features(peaks, fs=100.0, local_window_s=2.0)
+        mean = np.diff(peaks).mean() / 100
+        np.testing.assert_allclose(rr[5, 2], 1.0 / mean, rtol=1e-6)
+        np.testing.assert_allclose(rr[-5, 2], 0.5 / mean, rtol=1e-6)
+
+    def test_fewer_than_two_beats(self):
+        assert rr_features([], fs=360.0).shape == (0, 3)
+        assert rr_features([5], fs=360.0).tolist() == [[1.0, 1.0, 1.0]]
+
+    def test_bad_input(self):
+        with pytest.raises(ValueError, match="strictly increasing"):
+            rr_features([10, 5], fs=360.0)
+        with pytest.raises(ValueError, match="1-D"):
+            rr_features([[1, 2]], fs=360.0)
+        with pytest.raises(TypeError, match="dtype"):
+            rr_features(["a"], fs=360.0)
+        with pytest.raises(ValueError, match="local_window_s"):
+            rr_features([1, 2], fs=360.0, local_window_s=0)
+        with pytest.raises(ValueError, match="fs"):
+            rr_features([1, 2], fs=-1.0)
+
+    @given(
+        st.lists(st.integers(1, 500), min_size=2, max_size=40),
+        st.integers(1, 5),
+    )
+    def test_invariant_to_sampling_rate(self, gaps, k):
+        peaks = np.cumsum(gaps)
+        a = rr_features(peaks, fs=100.0)
+        b = rr_features(peaks * k, fs=100.0 * k)
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+        assert np.all(a > 0)

