@@ -4,16 +4,15 @@ One family of published beat classifiers turns a window of ECG centred on each b
 (±2 s, 1,440 samples at 360 Hz) into a time-frequency image with a short-time Fourier
 transform and gives that image to a CNN or BiLSTM. This module computes those images
 for a whole batch of windows at once, without SciPy at run time, and agrees with
-:func:`scipy.signal.stft`, :func:`scipy.signal.istft` and
-:func:`scipy.signal.spectrogram` called with the same arguments (the tests check
-this on random signals over a grid of parameters and on MIT-BIH data).
+:func:`scipy.signal.stft` and :func:`scipy.signal.spectrogram` called with the same
+arguments (the tests check this on random signals over a grid of parameters and on
+MIT-BIH data).
 
 Public functions
 ----------------
 get_window        periodic analysis windows, as SciPy's ``get_window`` returns them
-stft, istft       short-time Fourier transform and its overlap-add inverse
+stft              short-time Fourier transform
 spectrogram       power spectral density (or magnitude, phase, ...) per frame
-log_magnitude     ``20 log10 |Z|`` with a floor
 log_power         ``10 log10 Sxx`` with a floor
 FrequencyNormalizer  per-frequency-bin standardisation fitted on training data only
 
@@ -58,8 +57,6 @@ Departures from SciPy, all deliberate:
   SciPy returns a transposed view.
 * A `detrend` callable receives a copy of the frames; SciPy passes a writeable view of
   overlapping frames, so an in-place detrend corrupts its result.
-* ``istft`` infers ``nperseg`` from an array `window`, and refuses parameters that
-  break the NOLA condition (SciPy warns and returns a wrong signal).
 
 For short segments (``nperseg * (nfft // 2 + 1) <= 2**14``: the ECG defaults, or
 up to nperseg = nfft = 180) the one-sided DFT of every frame is a matrix product
@@ -75,7 +72,6 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,12 +88,9 @@ __all__ = [
     "DEFAULT_NPERSEG",
     "WINDOWS",
     "FrequencyNormalizer",
-    "ISTFTResult",
     "STFTResult",
     "SpectrogramResult",
     "get_window",
-    "istft",
-    "log_magnitude",
     "log_power",
     "spectrogram",
     "stft",
@@ -155,15 +148,6 @@ class SpectrogramResult(NamedTuple):
     """Spectrogram, shape (..., n_freqs, n_frames)."""
 
 
-class ISTFTResult(NamedTuple):
-    """Return value of :func:`istft`; unpacks like SciPy's ``t, x``."""
-
-    t: np.ndarray
-    """Sample times, s, shape (n_samples,)."""
-    x: np.ndarray
-    """Reconstructed signal, shape (..., n_samples)."""
-
-
 # --------------------------------------------------------------------------------------
 # argument checks (each public function calls these once)
 
@@ -206,23 +190,6 @@ def _real_dtype(dtype: np.dtype) -> type:
     integers and float64 in float64.
     """
     return np.float32 if np.result_type(dtype, np.complex64) == np.complex64 else np.float64
-
-
-def _as_spectrum(Z: object, name: str) -> np.ndarray:
-    """Return `Z` as a finite complex64/complex128 array with ndim >= 2."""
-    arr = as_array(Z, name)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
-    if arr.ndim < 2:
-        raise ValueError(f"{name} must be at least 2-D (..., n_freqs, n_frames), got {arr.shape}")
-    if arr.shape[-1] == 0 or arr.shape[-2] == 0:
-        raise ValueError(f"{name} is empty: shape {arr.shape} has no frequencies or frames")
-    small = _real_dtype(arr.dtype) == np.float32
-    arr = arr.astype(np.complex64 if small else np.complex128, copy=False)
-    if not np.isfinite(arr).all():
-        bad = int(np.count_nonzero(~np.isfinite(arr)))
-        raise ValueError(f"{name} holds {bad} NaN or infinite value(s)")
-    return arr
 
 
 def _window_array(window: object, nperseg: int | None) -> tuple[np.ndarray, int]:
@@ -687,7 +654,6 @@ def stft(
 
     See Also
     --------
-    istft : the inverse.
     spectrogram : power per frame, without boundary extension.
 
     Examples
@@ -820,207 +786,8 @@ def spectrogram(
     return SpectrogramResult(freqs, times, Sxx.reshape(*batch_shape, *Sxx.shape[1:]))
 
 
-def istft(
-    Z: np.ndarray,
-    fs: float,
-    *,
-    window: Window = "hann",
-    nperseg: int | None = None,
-    noverlap: int | None = None,
-    nfft: int | None = None,
-    input_onesided: bool = True,
-    boundary: bool = True,
-    scaling: str = "spectrum",
-) -> ISTFTResult:
-    """Inverse STFT by weighted overlap-add, as :func:`scipy.signal.istft`.
-
-    Each frame is inverse-transformed, cut to `nperseg`, multiplied by the window
-    and overlap-added; the sum is divided by the overlap-added squared window, which
-    inverts :func:`stft` exactly when that sum never vanishes (the NOLA condition).
-
-    Parameters
-    ----------
-    Z : array_like, shape (..., n_freqs, n_frames)
-        STFT as returned by :func:`stft`; real input is taken as complex.
-    fs : float
-        Sampling frequency in Hz, > 0.
-    window : str, tuple or array_like, default "hann"
-        The analysis window used by :func:`stft`.
-    nperseg : int, optional
-        Segment length. Defaults to ``len(window)`` for an array window, otherwise
-        ``2 * (n_freqs - 1)`` for one-sided input (``n_freqs`` for two-sided).
-    noverlap : int, optional
-        Defaults to ``3 * nperseg // 4``, as in :func:`stft`.
-    nfft : int, optional
-        DFT length; defaults to `nperseg` for an odd one-sided `nperseg` that matches
-        `n_freqs`, otherwise to the length implied by `n_freqs`.
-    input_onesided : bool, default True
-        Whether `Z` holds only non-negative frequencies.
-    boundary : bool, default True
-        Drop ``nperseg // 2`` samples at each end, undoing ``stft(boundary=...)``.
-    scaling : {"spectrum", "psd"}, default "spectrum"
-        The scaling `Z` was computed with.
-
-    Returns
-    -------
-    ISTFTResult
-        Named tuple ``(t, x)``: sample times in s and the signal of shape
-        (..., n_samples); real (float32 for complex64 input) when `input_onesided`,
-        complex otherwise. ``n_samples`` includes the padding added by
-        ``stft(padded=True)``; cut it with ``x[..., :n]``.
-
-    Raises
-    ------
-    TypeError
-        If `Z` is not numeric or an argument has the wrong type.
-    ValueError
-        If `Z` is not finite or not at least 2-D, the framing arguments are invalid or
-        inconsistent with `n_freqs`, or the window/overlap break NOLA (some sample
-        would get zero weight).
-
-    Warns
-    -----
-    RuntimeWarning
-        If ``boundary=False`` leaves end samples that no window covers; they are
-        returned as computed, without normalisation, like SciPy does.
-
-    Examples
-    --------
-    >>> x = np.random.default_rng(0).standard_normal(1440)
-    >>> t, y = istft(stft(x, 360.0).Z, 360.0)
-    >>> bool(np.allclose(y[:1440], x))
-    True
-    """
-    Z = _as_spectrum(Z, "Z")
-    fs = as_fs(fs)
-    onesided = _as_bool(input_onesided, "input_onesided")
-    boundary = _as_bool(boundary, "boundary")
-    _choice(scaling, "scaling", ("spectrum", "psd"))
-    n_freqs, n_frames = Z.shape[-2:]
-    if nperseg is not None:
-        nperseg = as_int(nperseg, "nperseg", minimum=1)
-    elif not isinstance(window, (str, tuple)):
-        nperseg = None  # taken from the window array below
-    else:
-        nperseg = 2 * (n_freqs - 1) if onesided else n_freqs
-        if nperseg < 1:
-            raise ValueError(
-                f"cannot infer nperseg from Z with {n_freqs} frequency bin(s); pass nperseg"
-            )
-    win, nperseg = _window_array(window, nperseg)
-    implied = 2 * (n_freqs - 1) if onesided else n_freqs
-    if nfft is None:
-        nfft = nperseg if onesided and nperseg == implied + 1 else implied
-        if nfft < nperseg:
-            raise ValueError(
-                f"Z has {n_freqs} frequency bins, implying nfft={nfft} < nperseg={nperseg}; "
-                "pass the nperseg and nfft used by stft"
-            )
-    else:
-        nfft = as_int(nfft, "nfft", minimum=1)
-        if nfft < nperseg:
-            raise ValueError(f"nfft={nfft} must be >= nperseg={nperseg}")
-    expected = nfft // 2 + 1 if onesided else nfft
-    if expected != n_freqs:
-        raise ValueError(
-            f"Z has {n_freqs} frequency bins but nfft={nfft} gives {expected} "
-            f"({'one' if onesided else 'two'}-sided); pass the nfft used by stft"
-        )
-    if noverlap is None:
-        noverlap = (3 * nperseg) // 4
-    else:
-        noverlap = as_int(noverlap, "noverlap", minimum=0)
-        if noverlap >= nperseg:
-            raise ValueError(f"noverlap={noverlap} must be less than nperseg={nperseg}")
-    nstep = nperseg - noverlap
-
-    win_sq = win * win
-    tol = 1e-10 * float(win_sq.max()) if win_sq.max() > 0 else 1e-10
-    reps = -(-nperseg // nstep)  # how many frames can overlap one sample
-    periodic = np.zeros(reps * nstep)
-    periodic[:nperseg] = win_sq
-    if periodic.reshape(reps, nstep).sum(axis=0).min() <= tol:
-        raise ValueError(
-            f"window with nperseg={nperseg}, noverlap={noverlap} breaks the NOLA "
-            "condition (some samples get zero weight), so the STFT cannot be inverted; "
-            "increase noverlap"
-        )
-    if scaling == "spectrum":
-        factor = float(win.sum())
-    else:
-        factor = math.sqrt(fs * float(win_sq.sum()))
-
-    frames = np.swapaxes(Z, -1, -2)  # (..., T, F)
-    inv = np.fft.irfft if onesided else np.fft.ifft
-    seg = inv(frames, n=nfft, axis=-1)[..., :nperseg]  # (..., T, nperseg)
-    seg = seg * (win * factor).astype(seg.real.dtype)
-    out_len = nperseg + (n_frames - 1) * nstep
-    y = _overlap_add(seg, nstep, reps)[..., :out_len]
-    norm = _overlap_add(np.broadcast_to(win_sq, (n_frames, nperseg)), nstep, reps)[:out_len]
-    if boundary:
-        half = nperseg // 2
-        y = y[..., half : out_len - half]
-        norm = norm[half : out_len - half]
-    covered = norm > tol
-    if not covered.all():
-        warnings.warn(
-            f"{int(np.count_nonzero(~covered))} end sample(s) are covered by no window "
-            "(boundary=False); they are returned without normalisation",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    y = y / np.where(covered, norm, 1.0).astype(y.real.dtype)
-    return ISTFTResult(np.arange(y.shape[-1]) / fs, y)
-
-
-def _overlap_add(seg: np.ndarray, nstep: int, reps: int) -> np.ndarray:
-    """Sum frames (..., T, nperseg) placed `nstep` apart, in `reps` vectorised passes."""
-    *lead, n_frames, nperseg = seg.shape
-    padded = np.zeros((*lead, n_frames, reps * nstep), dtype=seg.dtype)
-    padded[..., :nperseg] = seg
-    chunks = padded.reshape(*lead, n_frames, reps, nstep)
-    acc = np.zeros((*lead, n_frames + reps - 1, nstep), dtype=seg.dtype)
-    for j in range(reps):  # chunk j of frame m lands in block m + j
-        acc[..., j : j + n_frames, :] += chunks[..., j, :]
-    return acc.reshape(*lead, (n_frames + reps - 1) * nstep)
-
-
 # --------------------------------------------------------------------------------------
 # model-input helpers
-
-
-def log_magnitude(Z: np.ndarray, *, eps: float = 1e-6) -> np.ndarray:
-    """Return ``20 * log10(max(|Z|, eps))``: an STFT magnitude in decibels, floored.
-
-    Parameters
-    ----------
-    Z : array_like
-        Complex STFT or real magnitudes.
-    eps : float, default 1e-6
-        Smallest magnitude kept, > 0 (1e-6 of the signal's unit is -120 dB); smaller
-        magnitudes, including exact zeros, map to ``20 * log10(eps)``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Real array of `Z`'s shape: float32 for float32/complex64 input, else float64.
-
-    Raises
-    ------
-    TypeError
-        If `Z` is not numeric.
-    ValueError
-        If `Z` holds NaN or inf, or `eps` is not a positive finite number.
-
-    Examples
-    --------
-    >>> log_magnitude(np.array([1.0, 10j, 0.0])).tolist()
-    [0.0, 20.0, -120.0]
-    """
-    eps = as_fs(eps, "eps")
-    Z = _as_numeric(Z, "Z")
-    mag = np.abs(Z, out=np.empty(Z.shape, Z.real.dtype))  # ours, so the rest is in place
-    return _decibels(mag, 20.0, 20.0 * math.log10(eps))
 
 
 def log_power(Sxx: np.ndarray, *, floor_db: float = -120.0) -> np.ndarray:
@@ -1058,7 +825,9 @@ def log_power(Sxx: np.ndarray, *, floor_db: float = -120.0) -> np.ndarray:
         raise ValueError(f"floor_db={floor_db!r} must be finite")
     power = _as_numeric(Sxx, "Sxx")
     if np.iscomplexobj(power):
-        raise TypeError(f"Sxx must be real power, got dtype {power.dtype}; use log_magnitude")
+        raise TypeError(
+            f"Sxx must be real power, got dtype {power.dtype}; pass np.abs(Z) ** 2"
+        )
     if power.size and power.min() < 0:
         raise ValueError(
             f"Sxx holds negative values (min {float(power.min())!r}); pass power, not a "
