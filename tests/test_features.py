@@ -1,4 +1,4 @@
-"""Tests for heartbeat.features: agreement with SciPy, invariants, validation.
+"""Tests for heartbeat.windows (STFT features): agreement with SciPy, invariants, checks.
 
 SciPy is the reference here only; ``TestImport`` checks the module runs without it.
 "Agrees within 1e-6 relative" means ``|ours - scipy| <= 1e-6 * (|scipy| + max|scipy|)``
@@ -19,9 +19,10 @@ import scipy.signal as ss
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heartbeat import features as F
-from heartbeat.features import (
+from heartbeat import windows as F
+from heartbeat.windows import (
     FrequencyNormalizer,
+    _framing,
     get_window,
     log_power,
     spectrogram,
@@ -263,7 +264,7 @@ class TestStft:
     def test_block_boundaries_do_not_matter(self, monkeypatch):
         x = random_signals((13, 600), seed=2)
         whole = stft(x, FS).Z
-        monkeypatch.setattr(F, "_BLOCK_VALUES", 1)  # one row per block
+        monkeypatch.setattr(_framing, "_BLOCK_VALUES", 1)  # one row per block
         np.testing.assert_allclose(stft(x, FS).Z, whole, rtol=1e-12, atol=1e-14)
 
     @pytest.mark.parametrize(
@@ -307,24 +308,24 @@ class TestStft:
             for doubled in (False, True):
                 for nperseg, nfft in ((64, 64), (63, 80), (1, 1), (2, 5)):
                     plans = [
-                        F._make_plan(get_window("hamming", nperseg), nperseg=nperseg,
+                        _framing._make_plan(get_window("hamming", nperseg), nperseg=nperseg,
                                      noverlap=nperseg // 2, nfft=nfft, scale=0.3,
                                      doubled=doubled, detrend=detrend, dtype=np.float64,
                                      method=method)
                         for method in ("matmul", "fft")
                     ]
-                    a, b = (F._framed_transform(x, p, onesided=True, mode="complex")
+                    a, b = (_framing._framed_transform(x, p, onesided=True, mode="complex")
                             for p in plans)
                     assert_agrees(a, b, rel=1e-12)
                     plans = [dataclasses.replace(p, power=True) for p in plans]
-                    plans[0] = F._make_plan(get_window("hamming", nperseg), nperseg=nperseg,
+                    plans[0] = _framing._make_plan(get_window("hamming", nperseg), nperseg=nperseg,
                                             noverlap=nperseg // 2, nfft=nfft, scale=0.3,
                                             doubled=doubled, detrend=detrend,
                                             dtype=np.float64, power=True, method="matmul")
-                    a, b = (F._framed_transform(x, p, onesided=True, mode="psd")
+                    a, b = (_framing._framed_transform(x, p, onesided=True, mode="psd")
                             for p in plans)
                     assert_agrees(a, b, rel=1e-12)
-                    power = np.abs(F._framed_transform(x, plans[1], onesided=True,
+                    power = np.abs(_framing._framed_transform(x, plans[1], onesided=True,
                                                        mode="complex")) ** 2
                     assert_agrees(a, power, rel=1e-12)
 
