@@ -17,6 +17,7 @@ import types
 # old dotted name -> new dotted name
 MOVED: dict[str, str] = {
     "heartbeat.features": "heartbeat.windows",
+    "heartbeat.nn.window_models": "heartbeat.windows.models",
 }
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import heartbeat.nn as nn
-from heartbeat.features import log_power, spectrogram
-from heartbeat.nn.window_models import (
+from heartbeat.windows import log_power, spectrogram
+from heartbeat.windows.models import (
     WINDOW_ARCHITECTURES,
     bilstm_classifier,
     log_spectrograms,

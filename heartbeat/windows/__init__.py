@@ -18,6 +18,9 @@ BiLSTM.  This package holds that track, apart from the 187-sample beat pipeline:
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from heartbeat.windows.normalize import FrequencyNormalizer
 from heartbeat.windows.spectral import (
     SpectrogramResult,
@@ -28,7 +31,14 @@ from heartbeat.windows.spectral import (
 )
 from heartbeat.windows.tapers import DEFAULT_NOVERLAP, DEFAULT_NPERSEG, WINDOWS, get_window
 
+# the models need the nn engine: imported on first use, so the spectral functions do not
+_MODELS = (
+    "N_FRAMES", "N_FREQS", "WINDOW_ARCHITECTURES", "bilstm_classifier", "log_spectrograms",
+    "spectrogram_cnn",
+)
+
 __all__ = [
+    *_MODELS,
     "DEFAULT_NOVERLAP",
     "DEFAULT_NPERSEG",
     "WINDOWS",
@@ -40,3 +50,9 @@ __all__ = [
     "spectrogram",
     "stft",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODELS:
+        return getattr(importlib.import_module("heartbeat.windows.models"), name)
+    raise AttributeError(f"module 'heartbeat.windows' has no attribute {name!r}")

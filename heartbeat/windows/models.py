@@ -3,7 +3,7 @@
 A window of 1,440 samples (±2 s at 360 Hz) becomes a spectrogram of 33 frequency bins
 by 87 STFT frames (:func:`log_spectrograms`: Hann segments of 64 samples, hop 16),
 standardised per frequency bin on the training set
-(:class:`heartbeat.features.FrequencyNormalizer`).  The engine reads it as a sequence
+(:class:`heartbeat.windows.FrequencyNormalizer`).  The engine reads it as a sequence
 ``(N, C, L)`` with the **frequency bins as channels and the frames as time**, and two
 architectures classify it:
 
@@ -42,9 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from heartbeat.features import log_power, spectrogram
 from heartbeat.nn import lstm as _lstm  # noqa: F401  (registers "lstm" and "bilstm")
 from heartbeat.nn.model import SPEC_FORMAT, conv_spec, mlp_head
+from heartbeat.windows.spectral import log_power, spectrogram
 
 N_FREQS = 33  # one-sided bins of a 64-sample segment
 N_FRAMES = 87  # frames of a 1,440-sample window with hop 16
@@ -192,7 +192,7 @@ def log_spectrograms(x: np.ndarray, fs: float, *, nperseg: int = 64, noverlap: i
         STFT segment length and overlap in samples (defaults: 33 bins x 87 frames for
         1,440 samples).
     block : int, default 4096
-        Windows per call of :func:`heartbeat.features.spectrogram`: the temporaries
+        Windows per call of :func:`heartbeat.windows.spectrogram`: the temporaries
         stay a few blocks in size, the output is filled in place.
 
     Returns
@@ -205,7 +205,7 @@ def log_spectrograms(x: np.ndarray, fs: float, *, nperseg: int = 64, noverlap: i
     ------
     ValueError
         If `x` is not 2-D or `block` is not a positive integer (other errors come
-        from :func:`heartbeat.features.spectrogram`).
+        from :func:`heartbeat.windows.spectrogram`).
 
     Examples
     --------
