@@ -6,27 +6,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from heartbeat._validate import as_array, as_int, is_real_dtype
+from heartbeat._validate import as_array, as_int, as_positive_int, check_finite, is_real_dtype
 from heartbeat.windows.tapers import DEFAULT_NPERSEG, get_window
 
 _DETRENDS = ("constant", "linear")
 _BOUNDARIES = ("zeros", "even", "odd", "constant")
 _MODES = ("psd", "complex", "magnitude", "angle", "phase")
-
-
-def _as_bool(value: object, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _check_finite(arr: np.ndarray, name: str) -> None:
-    # min/max propagate NaN and expose inf without a boolean temporary of arr's size
-    if arr.size and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
-        bad = int(np.count_nonzero(~np.isfinite(arr)))
-        raise ValueError(
-            f"{name} holds {bad} NaN or infinite value(s); remove or interpolate them first"
-        )
 
 
 def _as_real_batch(x: object, name: str) -> np.ndarray:
@@ -41,7 +26,7 @@ def _as_real_batch(x: object, name: str) -> np.ndarray:
     if arr.shape[-1] == 0:
         raise ValueError(f"{name} is empty: its last (time) axis has length 0, shape {arr.shape}")
     arr = arr.astype(_real_dtype(arr.dtype), copy=False)
-    _check_finite(arr, name)
+    check_finite(arr, name)
     return arr
 
 
@@ -68,7 +53,7 @@ def _window_array(window: object, nperseg: int | None) -> tuple[np.ndarray, int]
     if win.ndim != 1 or win.size == 0:
         raise ValueError(f"window must be a non-empty 1-D array, got shape {win.shape}")
     win = win.astype(np.float64)
-    _check_finite(win, "window")
+    check_finite(win, "window")
     if nperseg is None:
         nperseg = win.size
     elif nperseg != win.size:
@@ -84,7 +69,7 @@ def _segment_args(
 ) -> tuple[np.ndarray, int, int, int]:
     """Validate the framing arguments for a signal of `n` samples."""
     if nperseg is not None:
-        nperseg = as_int(nperseg, "nperseg", minimum=1)
+        nperseg = as_positive_int(nperseg, "nperseg")
     win, nperseg = _window_array(window, nperseg)
     if nperseg > n:
         raise ValueError(
@@ -100,7 +85,7 @@ def _segment_args(
     if nfft is None:
         nfft = nperseg
     else:
-        nfft = as_int(nfft, "nfft", minimum=1)
+        nfft = as_positive_int(nfft, "nfft")
         if nfft < nperseg:
             raise ValueError(f"nfft={nfft} must be >= nperseg={nperseg}")
     return win, nperseg, noverlap, nfft
@@ -120,12 +105,6 @@ def _detrend_arg(detrend: object) -> str | Callable[[np.ndarray], np.ndarray] | 
     )
 
 
-def _choice(value: object, name: str, allowed: tuple) -> object:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name}={value!r} must be one of {', '.join(map(repr, allowed))}")
-    return value
-
-
 def _scale(win: np.ndarray, scaling: str, fs: float) -> float:
     """SciPy's power scale: 1/(fs sum w^2) for a density, 1/(sum w)^2 for a spectrum."""
     if scaling == "density":
@@ -141,21 +120,13 @@ def _scale(win: np.ndarray, scaling: str, fs: float) -> float:
 
 def _as_numeric(a: object, name: str) -> np.ndarray:
     """Return `a` as a finite float32/float64/complex64/complex128 array."""
-    if isinstance(a, (str, bytes)) or a is None:
-        raise TypeError(f"{name} must be a numeric array, got {type(a).__name__}")
-    try:
-        arr = np.asarray(a)
-    except Exception as exc:
-        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    arr = as_array(a, name)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
     small = _real_dtype(arr.dtype) == np.float32
     if np.iscomplexobj(arr):
         arr = arr.astype(np.complex64 if small else np.complex128, copy=False)
-        if not np.isfinite(arr).all():
-            bad = int(np.count_nonzero(~np.isfinite(arr)))
-            raise ValueError(f"{name} holds {bad} NaN or infinite value(s)")
     else:
         arr = arr.astype(np.float32 if small else np.float64, copy=False)
-        _check_finite(arr, name)
+    check_finite(arr, name)
     return arr

@@ -38,10 +38,10 @@ and costs one product per layer instead of one per frequency position.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
+from heartbeat._validate import as_choice, as_positive_int
 from heartbeat.nn import lstm as _lstm  # noqa: F401  (registers "lstm" and "bilstm")
 from heartbeat.nn.model import SPEC_FORMAT, conv_spec, mlp_head
 from heartbeat.windows.spectral import log_power, spectrogram
@@ -55,12 +55,6 @@ def _window_spec(name: str, n_classes: int, input_channels: int, input_length: i
     return {"format": SPEC_FORMAT, "name": name, "input_channels": int(input_channels),
             "input_length": int(input_length), "n_classes": int(n_classes),
             "extra_inputs": int(extra_inputs), "features": features, "head": head}
-
-
-def _check_positive(**values: Any) -> None:
-    for name, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name}={v!r} must be a positive integer")
 
 
 def spectrogram_cnn(n_classes: int = 2, input_length: int = N_FRAMES, extra_inputs: int = 0,
@@ -90,8 +84,10 @@ def spectrogram_cnn(n_classes: int = 2, input_length: int = N_FRAMES, extra_inpu
 
     Raises
     ------
+    TypeError
+        If a size is not an integer.
     ValueError
-        If a size is not a positive integer or `input_length` < 8 (three pools of 2).
+        If a size is < 1 or `input_length` < 8 (three pools of 2).
 
     Examples
     --------
@@ -99,8 +95,9 @@ def spectrogram_cnn(n_classes: int = 2, input_length: int = N_FRAMES, extra_inpu
     >>> build(spectrogram_cnn(), seed=0).n_params
     48546
     """
-    _check_positive(n_classes=n_classes, input_length=input_length,
-                    input_channels=input_channels)
+    n_classes = as_positive_int(n_classes, "n_classes")
+    input_length = as_positive_int(input_length, "input_length")
+    input_channels = as_positive_int(input_channels, "input_channels")
     if input_length < 8:
         raise ValueError(f"input_length={input_length!r} must be >= 8 (three max-pools "
                          "of 2)")
@@ -154,8 +151,10 @@ def bilstm_classifier(n_classes: int = 2, input_length: int = N_FRAMES,
 
     Raises
     ------
+    TypeError
+        If a size is not an integer.
     ValueError
-        If a size is not a positive integer or `pooling` is unknown.
+        If a size is < 1 or `pooling` is unknown.
 
     Examples
     --------
@@ -163,10 +162,11 @@ def bilstm_classifier(n_classes: int = 2, input_length: int = N_FRAMES,
     >>> build(bilstm_classifier(), seed=0).n_params
     19042
     """
-    _check_positive(n_classes=n_classes, input_length=input_length,
-                    input_channels=input_channels, hidden_size=hidden_size)
-    if pooling not in ("center", "mean", "last"):
-        raise ValueError(f"pooling={pooling!r} must be 'center', 'mean' or 'last'")
+    n_classes = as_positive_int(n_classes, "n_classes")
+    input_length = as_positive_int(input_length, "input_length")
+    input_channels = as_positive_int(input_channels, "input_channels")
+    hidden_size = as_positive_int(hidden_size, "hidden_size")
+    as_choice(pooling, "pooling", ("center", "mean", "last"))
     features = [{"type": "bilstm", "input_size": input_channels, "hidden_size": hidden_size,
                  "output": pooling}]
     head = [
@@ -203,9 +203,11 @@ def log_spectrograms(x: np.ndarray, fs: float, *, nperseg: int = 64, noverlap: i
 
     Raises
     ------
+    TypeError
+        If `block` is not an integer (other errors come from
+        :func:`heartbeat.windows.spectrogram`).
     ValueError
-        If `x` is not 2-D or `block` is not a positive integer (other errors come
-        from :func:`heartbeat.windows.spectrogram`).
+        If `x` is not 2-D or `block` < 1.
 
     Examples
     --------
@@ -216,7 +218,7 @@ def log_spectrograms(x: np.ndarray, fs: float, *, nperseg: int = 64, noverlap: i
     x = np.asarray(x)
     if x.ndim != 2:
         raise ValueError(f"x must be 2-D (N windows, n samples), got {x.shape=}")
-    _check_positive(block=block)
+    block = as_positive_int(block, "block")
     first = log_power(spectrogram(x[:1], fs, nperseg=nperseg, noverlap=noverlap).Sxx)
     out = np.empty((len(x), *first.shape[1:]), dtype=first.dtype)
     for i in range(0, len(x), block):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from heartbeat._atomic import save_npz_atomic
-from heartbeat._validate import as_fs
+from heartbeat._validate import as_positive
 from heartbeat.windows._args import _as_numeric
 from heartbeat.windows._framing import _BLOCK_VALUES
 
@@ -91,7 +91,7 @@ class FrequencyNormalizer:
             If `S` is not at least 2-D, holds no examples, or is not finite; or
             `min_std` is not positive.
         """
-        min_std = as_fs(min_std, "min_std")
+        min_std = as_positive(min_std, "min_std")
         S = _real_spectrograms(S, "S")
         if S.size == 0:
             raise ValueError(f"S holds no spectrograms to fit (shape {S.shape})")

@@ -74,20 +74,17 @@ paths are tested against each other and against SciPy.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from typing import NamedTuple, TypeAlias
 
 import numpy as np
 
-from heartbeat._validate import as_fs
+from heartbeat._validate import as_bool, as_choice, as_fs, as_real
 from heartbeat.windows._args import (
     _BOUNDARIES,
     _MODES,
-    _as_bool,
     _as_numeric,
     _as_real_batch,
-    _choice,
     _detrend_arg,
     _scale,
     _segment_args,
@@ -212,11 +209,11 @@ def stft(
     fs = as_fs(fs)
     win, nperseg, noverlap, nfft = _segment_args(x.shape[-1], window, nperseg, noverlap, nfft)
     detrend = _detrend_arg(detrend)
-    onesided = _as_bool(return_onesided, "return_onesided")
+    onesided = as_bool(return_onesided, "return_onesided")
     if boundary is not None:
-        _choice(boundary, "boundary", (*_BOUNDARIES, None))
-    padded = _as_bool(padded, "padded")
-    _choice(scaling, "scaling", ("spectrum", "psd"))
+        as_choice(boundary, "boundary", (*_BOUNDARIES, None))
+    padded = as_bool(padded, "padded")
+    as_choice(scaling, "scaling", ("spectrum", "psd"))
     scale = _scale(win, "density" if scaling == "psd" else "spectrum", fs)
 
     plan = _make_plan(
@@ -307,9 +304,9 @@ def spectrogram(
     fs = as_fs(fs)
     win, nperseg, noverlap, nfft = _segment_args(x.shape[-1], window, nperseg, noverlap, nfft)
     detrend = _detrend_arg(detrend)
-    onesided = _as_bool(return_onesided, "return_onesided")
-    _choice(scaling, "scaling", ("density", "spectrum"))
-    _choice(mode, "mode", _MODES)
+    onesided = as_bool(return_onesided, "return_onesided")
+    as_choice(scaling, "scaling", ("density", "spectrum"))
+    as_choice(mode, "mode", _MODES)
     scale = _scale(win, scaling, fs)
     if mode == "psd":
         plan_mode, doubled = "psd", onesided
@@ -359,10 +356,7 @@ def log_power(Sxx: np.ndarray, *, floor_db: float = -120.0) -> np.ndarray:
     >>> log_power(np.array([1.0, 100.0, 0.0])).tolist()
     [0.0, 20.0, -120.0]
     """
-    if isinstance(floor_db, bool) or not isinstance(floor_db, numbers.Real):
-        raise TypeError(f"floor_db must be a real number of decibels, got {floor_db!r}")
-    if not math.isfinite(floor_db):
-        raise ValueError(f"floor_db={floor_db!r} must be finite")
+    floor_db = as_real(floor_db, "floor_db", unit="decibels")
     power = _as_numeric(Sxx, "Sxx")
     if np.iscomplexobj(power):
         raise TypeError(
@@ -373,7 +367,7 @@ def log_power(Sxx: np.ndarray, *, floor_db: float = -120.0) -> np.ndarray:
             f"Sxx holds negative values (min {float(power.min())!r}); pass power, not a "
             "signal or log-power"
         )
-    return _decibels(power.copy(), 10.0, float(floor_db))
+    return _decibels(power.copy(), 10.0, floor_db)
 
 
 def _decibels(values: np.ndarray, factor: float, floor_db: float) -> np.ndarray:

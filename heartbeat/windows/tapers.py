@@ -7,11 +7,9 @@ explained in :mod:`heartbeat.windows.spectral`.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from heartbeat._validate import as_int
+from heartbeat._validate import as_positive_int, as_real
 
 __all__ = ["DEFAULT_NOVERLAP", "DEFAULT_NPERSEG", "WINDOWS", "get_window"]
 
@@ -68,16 +66,11 @@ def get_window(window: str | tuple[str, float], nperseg: int) -> np.ndarray:
     >>> get_window(("tukey", 0.5), 4).tolist()
     [0.0, 1.0, 1.0, 1.0]
     """
-    nperseg = as_int(nperseg, "nperseg", minimum=1)
+    nperseg = as_positive_int(nperseg, "nperseg")
     if isinstance(window, tuple):
         if len(window) != 2 or window[0] != "tukey":
             raise ValueError(f"window={window!r}: the only tuple window is ('tukey', alpha)")
-        alpha = window[1]
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-            raise TypeError(f"tukey alpha must be a real number, got {alpha!r}")
-        alpha = float(alpha)
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"tukey alpha={alpha!r} must be within [0, 1]")
+        alpha = as_real(window[1], "tukey alpha", low=0.0, high=1.0)
         if nperseg == 1 or alpha == 0.0:
             return np.ones(nperseg)
         pos = np.arange(nperseg) / nperseg  # position within the symmetric N + 1 window
