@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from heartbeat import metrics
 from heartbeat.metrics import (
     ClassificationReport,
     DetectionScore,
     accuracy,
+    classification,
     classification_report,
     confusion_matrix,
     macro_f1,
@@ -355,6 +355,6 @@ class TestDocstringExamples:
         objects = (confusion_matrix, accuracy, macro_f1, classification_report,
                    ClassificationReport, ClassificationReport.to_markdown)
         for obj in objects:
-            for test in finder.find(obj, globs=dict(vars(metrics))):
+            for test in finder.find(obj, globs=dict(vars(classification))):
                 runner.run(test, out=lambda _: None)
         assert runner.tries >= 10 and runner.failures == 0
