@@ -138,7 +138,7 @@ class TestDetectionScores:
         [
             ([1.5], [1], 100.0, 0.15, ValueError, "reference"),
             ([1], [np.nan], 100.0, 0.15, ValueError, "detected"),
-            ([-1], [1], 100.0, 0.15, ValueError, "negative"),
+            ([-1], [1], 100.0, 0.15, ValueError, r"reference must lie within \[0, inf\)"),
             ([[1, 2]], [1], 100.0, 0.15, ValueError, "1-D"),
             (["a"], [1], 100.0, 0.15, TypeError, "reference"),
             ([True], [1], 100.0, 0.15, TypeError, "reference"),

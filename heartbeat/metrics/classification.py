@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeat._validate import as_array, as_int
+from heartbeat._validate import as_int, as_labels
 
 __all__ = [
     "ClassificationReport",
@@ -26,28 +26,11 @@ __all__ = [
 _AAMI_NAMES: tuple[str, ...] = ("N", "S", "V", "F", "Q")
 
 
-def _as_labels(y: object, name: str) -> np.ndarray:
-    """Class labels as int64: 1-D, integer dtype, not empty, >= 0."""
-    arr = as_array(y, name, "a 1-D array of integer class labels")
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D class labels, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty: there is nothing to score")
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(
-            f"{name} must hold integer class labels, got dtype {arr.dtype}; map class "
-            "names to codes first (heartbeat.aami.class_codes) or take argmax of scores"
-        )
-    if (arr < 0).any():
-        raise ValueError(f"{name} holds negative class labels, e.g. {arr[arr < 0][0]}")
-    return arr.astype(np.int64, copy=False)
-
-
 def _label_pair(
     y_true: object, y_pred: object, n_classes: object = None
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    t = _as_labels(y_true, "y_true")
-    p = _as_labels(y_pred, "y_pred")
+    t = as_labels(y_true, "y_true")
+    p = as_labels(y_pred, "y_pred")
     if t.shape != p.shape:
         raise ValueError(
             f"y_true and y_pred differ in length ({t.size} and {p.size}): one prediction "
@@ -69,7 +52,8 @@ def confusion_matrix(y_true: object, y_pred: object, n_classes: int | None = Non
     Parameters
     ----------
     y_true : array_like of int, shape (n,)
-        True class codes 0, 1, ... (e.g. AAMI N, S, V, F, Q = 0-4).
+        True class codes 0, 1, ... (e.g. AAMI N, S, V, F, Q = 0-4); whole-number
+        floats (``1.0``) count as integers.
     y_pred : array_like of int, shape (n,)
         Predicted class codes, one per item of `y_true`.
     n_classes : int, optional
@@ -84,8 +68,8 @@ def confusion_matrix(y_true: object, y_pred: object, n_classes: int | None = Non
     Raises
     ------
     TypeError
-        If a label array is not integer (float, bool, str) or `n_classes` is not an
-        integer.
+        If a label array is not integer (fractional floats, bool, str) or `n_classes`
+        is not an integer.
     ValueError
         If a label array is empty or not 1-D, the lengths differ, a label is negative
         or ``>= n_classes``, or `n_classes` < 1.
@@ -361,8 +345,10 @@ class ClassificationReport:
 
         Raises
         ------
+        TypeError
+            If `digits` is not an integer.
         ValueError
-            If `digits` is not an integer from 0 to 10.
+            If `digits` is outside 0 to 10.
 
         Examples
         --------
@@ -375,7 +361,7 @@ class ClassificationReport:
         <BLANKLINE>
         15 items; accuracy 80.0 %, macro-F1 0.785, weighted-F1 0.804
         """
-        digits = _as_digits(digits)
+        digits = as_int(digits, "digits", minimum=0, maximum=10)
         lines = [
             "| Class | Se (%) | +P (%) | Spec (%) | F1 | Support |",
             "|:------|-------:|-------:|---------:|---:|--------:|",
@@ -410,14 +396,6 @@ class ClassificationReport:
             for name, row in zip(names, cells, strict=True)
         ]
         return "\n".join([self._summary(2), "", *table, "", *cm_lines])
-
-
-def _as_digits(digits: object) -> int:
-    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)):
-        raise ValueError(f"digits must be an integer from 0 to 10, got {digits!r}")
-    if not 0 <= digits <= 10:
-        raise ValueError(f"{digits=} must be from 0 to 10")
-    return int(digits)
 
 
 def classification_report(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeat._validate import as_fs
+from heartbeat._validate import as_fs, as_indices, as_positive
 
 __all__ = ["DetectionScore", "detection_scores", "match_peaks", "sum_scores"]
 
@@ -113,27 +113,6 @@ def sum_scores(scores: Iterable[DetectionScore]) -> DetectionScore:
     return total
 
 
-def _as_indices(x: object, name: str) -> np.ndarray:
-    """Sample indices as sorted int64: integer dtype (or integral floats), 1-D, >= 0."""
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a 1-D array of sample indices, got {type(x).__name__}")
-    arr = np.asarray(x)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D sample indices, got shape {arr.shape}")
-    if arr.size == 0:
-        return np.empty(0, dtype=np.int64)
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise TypeError(f"{name} must hold integer sample indices, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
-            raise ValueError(f"{name} must hold whole sample indices (no NaN or fractions)")
-    if (arr < 0).any():
-        raise ValueError(f"{name} holds negative sample indices, e.g. {arr[arr < 0][0]}")
-    return np.sort(arr.astype(np.int64))
-
-
 def detection_scores(
     reference: object, detected: object, fs: float, tolerance_s: float = 0.15
 ) -> DetectionScore:
@@ -182,14 +161,11 @@ def detection_scores(
     >>> round(s.se, 4), s.ppv
     (0.6667, 0.5)
     """
-    ref = _as_indices(reference, "reference")
-    det = _as_indices(detected, "detected")
+    ref = as_indices(reference, "reference", unique=False)
+    det = as_indices(detected, "detected", unique=False)
     fs = as_fs(fs, "fs")
-    if isinstance(tolerance_s, bool) or not isinstance(tolerance_s, (int, float, np.number)):
-        raise TypeError(f"tolerance_s must be a number of seconds, got {tolerance_s!r}")
-    if not math.isfinite(float(tolerance_s)) or tolerance_s <= 0:
-        raise ValueError(f"{tolerance_s=} must be a finite number of seconds > 0")
-    tp = len(match_peaks(det, ref, float(tolerance_s) * fs)[0])
+    tolerance_s = as_positive(tolerance_s, "tolerance_s", "seconds")
+    tp = len(match_peaks(det, ref, tolerance_s * fs)[0])
     return DetectionScore(tp, int(ref.size) - tp, int(det.size) - tp)
 
 
