@@ -836,7 +836,9 @@ class TestRealData:
 
 
 class TestDocstrings:
-    @pytest.mark.parametrize("module", ["heartbeat.pipeline", "heartbeat.resample"])
+    @pytest.mark.parametrize(
+        "module", ["heartbeat.pipeline.steps", "heartbeat.pipeline.beats", "heartbeat.resample"]
+    )
     def test_examples_run(self, module):
         import doctest
         import importlib
