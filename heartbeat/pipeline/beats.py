@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from heartbeat._validate import as_fs, as_int, as_positive, as_signal
+from heartbeat._validate import as_fs, as_indices, as_int, as_positive, as_real, as_signal
 from heartbeat.pipeline.steps import (
     FLAT_RTOL,
     FS_OUT,
@@ -20,8 +20,6 @@ from heartbeat.pipeline.steps import (
     PERIOD_FACTOR,
     THRESHOLD,
     WINDOW_S,
-    _as_indices,
-    _as_threshold,
     _crop_length,
     _local_maxima,
     _window_width,
@@ -107,7 +105,7 @@ def _peaks_from(
     """R peaks (at `fs`) from a named or callable detector; None for the paper's rule."""
     if callable(detector):
         name = getattr(detector, "__qualname__", None) or type(detector).__name__
-        return _as_indices(detector(x, fs), "detector output", x.size), str(name)
+        return as_indices(detector(x, fs), "detector output", x.size), str(name)
     if not isinstance(detector, str):
         raise TypeError(
             f"detector must be a name such as 'kachuee2018' or a function "
@@ -122,7 +120,7 @@ def _peaks_from(
             f"detector={detector!r} is unknown; choose one of "
             f"{('kachuee2018', *METHODS)} or pass a function"
         )
-    return _as_indices(detect_r_peaks(x, fs, method=detector), "detector output", x.size), (
+    return as_indices(detect_r_peaks(x, fs, method=detector), "detector output", x.size), (
         detector
     )
 
@@ -260,14 +258,14 @@ def segment(
     fs = as_fs(fs, "fs")
     fs_out_nominal = as_fs(fs_out, "fs_out")
     window_s = as_positive(window_s, "window_s")
-    threshold = _as_threshold(threshold)
+    threshold = as_real(threshold, "threshold", low=0.0, high=1.0)
     length = as_int(length, "length", minimum=1)
     up, down = resample_ratio(fs, fs_out_nominal)
     fs_out = fs * up / down
     width = _window_width(window_s, fs_out)
 
     if r_peaks is not None:
-        given, name = _as_indices(r_peaks, "r_peaks", x.size), "r_peaks"
+        given, name = as_indices(r_peaks, "r_peaks", x.size), "r_peaks"
     else:
         given, name = _peaks_from(detector, x, fs)
 

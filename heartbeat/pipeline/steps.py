@@ -8,12 +8,19 @@ In the paper's order: :func:`resample` (step 0, from :mod:`heartbeat.resample`),
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
-from heartbeat._validate import as_array, as_fs, as_int, as_positive, as_signal, is_real_dtype
+from heartbeat._validate import (
+    as_array,
+    as_fs,
+    as_indices,
+    as_int,
+    as_positive,
+    as_real,
+    as_signal,
+)
 from heartbeat.resample import resample
 
 __all__ = [
@@ -41,39 +48,6 @@ LENGTH = 187  # step 7, samples per beat
 # A window whose range is at most FLAT_RTOL * max(abs(signal)) is flat: resampling
 # rounding (~1e-15 of the amplitude) must not be stretched to [0, 1] and read as beats.
 FLAT_RTOL = 1e-9
-
-
-# ----------------------------------------------------------------------- argument checks
-def _as_threshold(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"threshold must be a real number in [0, 1], got {value!r}")
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"threshold={value!r} must be within [0, 1]")
-    return value
-
-
-def _as_indices(
-    values: object, name: str, n: int | None = None, *, unique: bool = True
-) -> np.ndarray:
-    """Whole-number 1-D indices as int64 (sorted and unique if asked), inside ``[0, n)``."""
-    arr = as_array(values, name, "a 1-D array of sample indices")
-    if not is_real_dtype(arr.dtype):
-        raise TypeError(f"{name} must hold integer sample indices, got dtype {arr.dtype}")
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
-            raise ValueError(f"{name} must hold whole sample indices, got {arr[:5]}...")
-    out = arr.astype(np.int64)
-    if unique:
-        out = np.unique(out)
-    if out.size and (out.min() < 0 or (n is not None and out.max() >= n)):
-        raise ValueError(
-            f"{name} must lie within [0, {n}) (the signal's samples), got values from "
-            f"{out.min()} to {out.max()}"
-        )
-    return out
 
 
 # ---------------------------------------------------------------------------- the steps
@@ -166,10 +140,7 @@ def normalize(window: object, *, atol: float = 0.0) -> np.ndarray:
     array([0. , 1. , 0.5])
     """
     w = as_signal(window, "window")
-    if isinstance(atol, bool) or not isinstance(atol, numbers.Real):
-        raise TypeError(f"atol must be a real number, got {atol!r}")
-    if not 0.0 <= float(atol) < np.inf:
-        raise ValueError(f"atol={atol!r} must be a finite number >= 0")
+    atol = as_real(atol, "atol", low=0.0)
     if w.size == 0:
         return w.copy()
     lo = w.min()
@@ -271,8 +242,8 @@ def r_peak_candidates(
     array([1, 5])
     """
     x = as_signal(x, "x")
-    idx = _as_indices(maxima, "maxima", x.size)
-    threshold = _as_threshold(threshold)
+    idx = as_indices(maxima, "maxima", x.size)
+    threshold = as_real(threshold, "threshold", low=0.0, high=1.0)
     return idx[x[idx] >= threshold]
 
 
@@ -306,7 +277,7 @@ def median_rr(r_peaks: object) -> float:
     >>> median_rr([10, 110, 205, 310])
     100.0
     """
-    peaks = _as_indices(r_peaks, "r_peaks")
+    peaks = as_indices(r_peaks, "r_peaks")
     if peaks.size < 2:
         return float("nan")
     return float(np.median(np.diff(peaks).astype(np.float64)))
@@ -362,7 +333,9 @@ def crop(
     [[1.0, 0.5, 0.2], [0.9, 0.3]]
     """
     x = as_signal(x, "x")
-    peaks = _as_indices(r_peaks, "r_peaks", x.size, unique=False)
+    as_indices(r_peaks, "r_peaks", x.size, unique=False)
+    # as_indices returns them sorted; the crops come in the order given
+    peaks = as_array(r_peaks, "r_peaks").astype(np.int64)
     period = as_positive(period, "period")
     factor = as_positive(factor, "factor")
     n = int(_crop_length(period, factor))
