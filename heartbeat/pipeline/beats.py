@@ -24,7 +24,7 @@ from heartbeat.pipeline.steps import (
     _local_maxima,
     _window_width,
 )
-from heartbeat.resample import _resample_poly, resample_ratio
+from heartbeat.resample import _resample_poly, _resample_ratio
 
 __all__ = ["Beats", "segment"]
 
@@ -260,7 +260,7 @@ def segment(
     window_s = as_positive(window_s, "window_s")
     threshold = as_real(threshold, "threshold", low=0.0, high=1.0)
     length = as_int(length, "length", minimum=1)
-    up, down = resample_ratio(fs, fs_out_nominal)
+    up, down = _resample_ratio(fs, fs_out_nominal)
     fs_out = fs * up / down
     width = _window_width(window_s, fs_out)
 
