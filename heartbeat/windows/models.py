@@ -41,10 +41,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from heartbeat._validate import as_choice, as_positive_int
+from heartbeat._validate import as_choice, as_fs, as_positive_int
 from heartbeat.nn import lstm as _lstm  # noqa: F401  (registers "lstm" and "bilstm")
 from heartbeat.nn.model import SPEC_FORMAT, conv_spec, mlp_head
-from heartbeat.windows.spectral import log_power, spectrogram
+from heartbeat.windows._args import _as_real_batch, _segment_args
+from heartbeat.windows.spectral import _decibels, _spectrogram
 
 N_FREQS = 33  # one-sided bins of a 64-sample segment
 N_FRAMES = 87  # frames of a 1,440-sample window with hop 16
@@ -215,15 +216,23 @@ def log_spectrograms(x: np.ndarray, fs: float, *, nperseg: int = 64, noverlap: i
     >>> S.shape, S.dtype.name
     ((3, 33, 87), 'float32')
     """
-    x = np.asarray(x)
+    x = _as_real_batch(x, "x")
     if x.ndim != 2:
         raise ValueError(f"x must be 2-D (N windows, n samples), got {x.shape=}")
     block = as_positive_int(block, "block")
-    first = log_power(spectrogram(x[:1], fs, nperseg=nperseg, noverlap=noverlap).Sxx)
+    fs = as_fs(fs)
+    win, nperseg, noverlap, nfft = _segment_args(x.shape[-1], "hann", nperseg, noverlap, None)
+
+    def log_power_of(rows: np.ndarray) -> np.ndarray:  # checked once above, not per block
+        sxx = _spectrogram(rows, fs, win, nperseg=nperseg, noverlap=noverlap, nfft=nfft,
+                           detrend="constant", onesided=True, scaling="density",
+                           mode="psd").Sxx
+        return _decibels(sxx, 10.0, -120.0)  # log_power's default floor, in place
+
+    first = log_power_of(x[:1])
     out = np.empty((len(x), *first.shape[1:]), dtype=first.dtype)
     for i in range(0, len(x), block):
-        sxx = spectrogram(x[i:i + block], fs, nperseg=nperseg, noverlap=noverlap).Sxx
-        out[i:i + block] = log_power(sxx)
+        out[i:i + block] = log_power_of(x[i:i + block])
     return out
 
 

@@ -307,6 +307,24 @@ def spectrogram(
     onesided = as_bool(return_onesided, "return_onesided")
     as_choice(scaling, "scaling", ("density", "spectrum"))
     as_choice(mode, "mode", _MODES)
+    return _spectrogram(x, fs, win, nperseg=nperseg, noverlap=noverlap, nfft=nfft,
+                        detrend=detrend, onesided=onesided, scaling=scaling, mode=mode)
+
+
+def _spectrogram(
+    x: np.ndarray,
+    fs: float,
+    win: np.ndarray,
+    *,
+    nperseg: int,
+    noverlap: int,
+    nfft: int,
+    detrend: str | Callable[[np.ndarray], np.ndarray] | None,
+    onesided: bool,
+    scaling: str,
+    mode: str,
+) -> SpectrogramResult:
+    """:func:`spectrogram` on checked arguments (what its argument checks return)."""
     scale = _scale(win, scaling, fs)
     if mode == "psd":
         plan_mode, doubled = "psd", onesided
