@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeat._validate import as_fs, as_indices, as_positive
+from heartbeat._validate import as_fs, as_indices, as_int, as_positive
 
 __all__ = ["DetectionScore", "detection_scores", "match_peaks", "sum_scores"]
 
@@ -44,12 +44,7 @@ class DetectionScore:
 
     def __post_init__(self) -> None:
         for name in ("tp", "fn", "fp"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"{name} must be an integer count, got {value!r}")
-            if value < 0:
-                raise ValueError(f"{name}={value} must be >= 0")
-            object.__setattr__(self, name, int(value))
+            object.__setattr__(self, name, as_int(getattr(self, name), name, minimum=0))
 
     @property
     def se(self) -> float:
