@@ -1,4 +1,4 @@
-"""Time heartbeat.features on a dataset-sized batch of beat windows.
+"""Time heartbeat.windows (the STFT features) on a dataset-sized batch of beat windows.
 
     PYTHONPATH=. python benchmarks/bench_features.py          # 100,000 x 1,440 float32
     PYTHONPATH=. python benchmarks/bench_features.py --n-windows 20000 --dtype float64
@@ -20,7 +20,8 @@ import time
 
 import numpy as np
 
-from heartbeat import features
+from heartbeat import windows as features
+from heartbeat.windows import _framing
 
 
 def best_time(func, repeat):
@@ -71,12 +72,12 @@ def main(argv=None):
     if args.paths:
         win = features.get_window("hann", 64)
         for method in ("matmul", "fft"):
-            plan = features._make_plan(
+            plan = _framing._make_plan(
                 win, nperseg=64, noverlap=48, nfft=64, scale=1.0, doubled=True,
                 detrend="constant", dtype=x.dtype.type, power=True, method=method,
             )
             seconds = best_time(
-                lambda plan=plan: features._framed_transform(x, plan, onesided=True, mode="psd"),
+                lambda plan=plan: _framing._framed_transform(x, plan, onesided=True, mode="psd"),
                 args.repeat,
             )
             print(f"psd via {method:6s}                {seconds:7.3f} s  "

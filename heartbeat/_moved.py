@@ -21,6 +21,8 @@ MOVED: dict[str, str] = {
     "heartbeat.inputs": "heartbeat.io.inputs",
     "heartbeat.examples": "heartbeat.io.examples",
     "heartbeat.parallel": "heartbeat.datasets.parallel",
+    "heartbeat.features": "heartbeat.windows",
+    "heartbeat.nn.window_models": "heartbeat.windows.models",
 }
 
 

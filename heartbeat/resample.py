@@ -73,6 +73,12 @@ def resample_ratio(
     fs = as_fs(fs, "fs")
     fs_out = as_fs(fs_out, "fs_out")
     max_denominator = as_int(max_denominator, "max_denominator", minimum=1)
+    return _resample_ratio(fs, fs_out, max_denominator)
+
+
+def _resample_ratio(fs: float, fs_out: float, max_denominator: int = MAX_DENOMINATOR
+                    ) -> tuple[int, int]:
+    """:func:`resample_ratio` for checked arguments (finite floats > 0, an int >= 1)."""
     ratio = Fraction(fs_out) / Fraction(fs)
     if ratio.denominator > max_denominator:
         ratio = ratio.limit_denominator(max_denominator)
@@ -278,4 +284,4 @@ def resample(x: object, fs: float, fs_out: float = 125.0) -> np.ndarray:
     """
     x = as_signal(x, "x")
     up, down = resample_ratio(fs, fs_out)
-    return resample_poly(x, up, down)
+    return _resample_poly(x, up, down)

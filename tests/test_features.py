@@ -1,4 +1,4 @@
-"""Tests for heartbeat.features: agreement with SciPy, invariants, validation.
+"""Tests for heartbeat.windows (STFT features): agreement with SciPy, invariants, checks.
 
 SciPy is the reference here only; ``TestImport`` checks the module runs without it.
 "Agrees within 1e-6 relative" means ``|ours - scipy| <= 1e-6 * (|scipy| + max|scipy|)``
@@ -19,12 +19,11 @@ import scipy.signal as ss
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heartbeat import features as F
-from heartbeat.features import (
+from heartbeat import windows as F
+from heartbeat.windows import (
     FrequencyNormalizer,
+    _framing,
     get_window,
-    istft,
-    log_magnitude,
     log_power,
     spectrogram,
     stft,
@@ -193,30 +192,6 @@ class TestStft:
         k = int(np.argmin(np.abs(f - 45.0)))
         np.testing.assert_allclose(np.abs(Z[k]), 1.5, rtol=1e-12)
 
-    @settings(max_examples=30)
-    @given(
-        nperseg=st.integers(2, 48),
-        extra_nfft=st.integers(0, 16),
-        length=st.integers(0, 150),
-        data=st.data(),
-    )
-    def test_istft_roundtrip_and_scipy(self, nperseg, extra_nfft, length, data):
-        noverlap = data.draw(st.integers(1, nperseg - 1), label="noverlap")
-        window = data.draw(st.sampled_from(["hann", "hamming", "blackman", "boxcar",
-                                            ("tukey", 0.5)]), label="window")
-        boundary = data.draw(st.sampled_from(["zeros", "even", "odd", "constant"]))
-        scaling = data.draw(st.sampled_from(["spectrum", "psd"]))
-        n = nperseg + length
-        x = random_signals((n,), seed=n)
-        kw = dict(window=window, nperseg=nperseg, noverlap=noverlap,
-                  nfft=nperseg + extra_nfft, scaling=scaling)
-        Z = stft(x, FS, boundary=boundary, **kw).Z
-        t, y = istft(Z, FS, **kw)
-        np.testing.assert_allclose(y[:n], x, rtol=1e-10, atol=1e-10)
-        t_ref, y_ref = ss.istft(Z, FS, **kw)
-        assert_agrees(y, y_ref, rel=1e-9)
-        np.testing.assert_allclose(t, t_ref)
-
     @settings(max_examples=25)
     @given(nperseg=st.integers(1, 40), length=st.integers(0, 100), data=st.data())
     def test_energy_identity_any_window(self, nperseg, length, data):
@@ -289,7 +264,7 @@ class TestStft:
     def test_block_boundaries_do_not_matter(self, monkeypatch):
         x = random_signals((13, 600), seed=2)
         whole = stft(x, FS).Z
-        monkeypatch.setattr(F, "_BLOCK_VALUES", 1)  # one row per block
+        monkeypatch.setattr(_framing, "_BLOCK_VALUES", 1)  # one row per block
         np.testing.assert_allclose(stft(x, FS).Z, whole, rtol=1e-12, atol=1e-14)
 
     @pytest.mark.parametrize(
@@ -333,24 +308,24 @@ class TestStft:
             for doubled in (False, True):
                 for nperseg, nfft in ((64, 64), (63, 80), (1, 1), (2, 5)):
                     plans = [
-                        F._make_plan(get_window("hamming", nperseg), nperseg=nperseg,
+                        _framing._make_plan(get_window("hamming", nperseg), nperseg=nperseg,
                                      noverlap=nperseg // 2, nfft=nfft, scale=0.3,
                                      doubled=doubled, detrend=detrend, dtype=np.float64,
                                      method=method)
                         for method in ("matmul", "fft")
                     ]
-                    a, b = (F._framed_transform(x, p, onesided=True, mode="complex")
+                    a, b = (_framing._framed_transform(x, p, onesided=True, mode="complex")
                             for p in plans)
                     assert_agrees(a, b, rel=1e-12)
                     plans = [dataclasses.replace(p, power=True) for p in plans]
-                    plans[0] = F._make_plan(get_window("hamming", nperseg), nperseg=nperseg,
+                    plans[0] = _framing._make_plan(get_window("hamming", nperseg), nperseg=nperseg,
                                             noverlap=nperseg // 2, nfft=nfft, scale=0.3,
                                             doubled=doubled, detrend=detrend,
                                             dtype=np.float64, power=True, method="matmul")
-                    a, b = (F._framed_transform(x, p, onesided=True, mode="psd")
+                    a, b = (_framing._framed_transform(x, p, onesided=True, mode="psd")
                             for p in plans)
                     assert_agrees(a, b, rel=1e-12)
-                    power = np.abs(F._framed_transform(x, plans[1], onesided=True,
+                    power = np.abs(_framing._framed_transform(x, plans[1], onesided=True,
                                                        mode="complex")) ** 2
                     assert_agrees(a, power, rel=1e-12)
 
@@ -545,102 +520,6 @@ def read_mitdb_channel0(mitdb_dir, record, n_samples):
     return (adc - adc_zero) / gain
 
 
-class TestIstft:
-    def test_default_roundtrip_batch(self):
-        x = random_signals((2, 3, 1440), seed=8)
-        t, y = istft(stft(x, FS).Z, FS)
-        np.testing.assert_allclose(y[..., :1440], x, atol=1e-12)
-        assert t[1] == pytest.approx(1 / FS)
-
-    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-    def test_dtype(self, dtype):
-        x = random_signals((2, 500), dtype=dtype)
-        y = istft(stft(x, FS).Z, FS).x
-        assert y.dtype == dtype
-        np.testing.assert_allclose(y[..., :500], x, atol=1e-5 if dtype == np.float32 else 1e-12)
-
-    def test_array_window_sets_nperseg(self):
-        win = user_window(50)
-        x = random_signals((300,))
-        Z = stft(x, FS, window=win, noverlap=25).Z
-        y = istft(Z, FS, window=win, noverlap=25).x
-        np.testing.assert_allclose(y[:300], x, atol=1e-12)
-
-    def test_twosided_matches_scipy(self):
-        x = random_signals((300,))
-        Z = stft(x, FS, nperseg=40, noverlap=20, return_onesided=False).Z
-        y = istft(Z, FS, nperseg=40, noverlap=20, input_onesided=False).x
-        assert_agrees(y, ss.istft(Z, FS, nperseg=40, noverlap=20, input_onesided=False)[1])
-        np.testing.assert_allclose(y.real[:300], x, atol=1e-12)
-
-    def test_no_boundary_warns_about_uncovered_ends(self):
-        x = random_signals((300,))
-        Z = stft(x, FS, boundary=None).Z
-        with pytest.warns(RuntimeWarning, match="covered by no window"):
-            y = istft(Z, FS, boundary=False).x
-        np.testing.assert_allclose(y[1:300], x[1:], atol=1e-12)  # only sample 0 is lost
-
-    def test_one_sample_segments(self):
-        # SciPy's istft slices x[0:-0] here and returns an empty signal
-        x = random_signals((7,))
-        kw = dict(window="boxcar", nperseg=1, noverlap=0)
-        np.testing.assert_allclose(istft(stft(x, FS, **kw).Z, FS, **kw).x, x, atol=1e-15)
-
-    def test_readonly_input(self):
-        Z = stft(random_signals((300,)), FS).Z
-        Z.setflags(write=False)
-        assert istft(Z, FS).x.shape[-1] >= 300
-
-    @pytest.mark.parametrize(
-        ("Z", "kwargs", "exc", "match"),
-        [
-            (np.ones(33, complex), {}, ValueError, "at least 2-D"),
-            (np.ones((33, 0), complex), {}, ValueError, "Z is empty"),
-            (np.full((33, 5), np.nan), {}, ValueError, "NaN or infinite"),
-            (np.array([["a"]]), {}, TypeError, "Z must hold numbers"),
-            (np.ones((1, 5), complex), {}, ValueError, "cannot infer nperseg"),
-            (np.ones((33, 5), complex), {"nfft": 100}, ValueError, "gives 51"),
-            (np.ones((33, 5), complex), {"nperseg": 80}, ValueError, "implying nfft=64"),
-            (np.ones((33, 5), complex), {"noverlap": 64}, ValueError, "noverlap=64"),
-            (np.ones((33, 5), complex), {"noverlap": 0}, ValueError, "NOLA"),
-            (np.ones((33, 5), complex), {"input_onesided": "yes"}, TypeError, "must be True"),
-            (np.ones((33, 5), complex), {"scaling": "density"}, ValueError, "scaling"),
-        ],
-    )
-    def test_rejects(self, Z, kwargs, exc, match):
-        with pytest.raises(exc, match=match):
-            istft(Z, FS, **kwargs)
-
-
-class TestLogMagnitude:
-    def test_values_and_floor(self):
-        Z = np.array([[1.0 + 0j, 0.1j], [0.0, 1e-9]], dtype=np.complex128)
-        out = log_magnitude(Z, eps=1e-6)
-        np.testing.assert_allclose(out, [[0.0, -20.0], [-120.0, -120.0]], atol=1e-12)
-        assert out.dtype == np.float64
-
-    def test_float32_and_consistency_with_log_power(self):
-        Z = stft(random_signals((3, 500), dtype=np.float32), FS).Z
-        lm = log_magnitude(Z, eps=1e-4)
-        assert lm.dtype == np.float32
-        lp = log_power(np.abs(Z) ** 2, floor_db=-80.0)
-        np.testing.assert_allclose(lm, lp, atol=1e-3)
-
-    @pytest.mark.parametrize(
-        ("Z", "eps", "exc", "match"),
-        [
-            (np.ones(3), 0.0, ValueError, "eps=0.0"),
-            (np.ones(3), -1.0, ValueError, "eps="),
-            (np.array([1.0, np.nan]), 1e-6, ValueError, "Z holds 1 NaN"),
-            (np.array([1 + 1j, complex(np.inf, 0)]), 1e-6, ValueError, "NaN or infinite"),
-            (np.array(["a"]), 1e-6, TypeError, "Z must hold numbers"),
-        ],
-    )
-    def test_rejects(self, Z, eps, exc, match):
-        with pytest.raises(exc, match=match):
-            log_magnitude(Z, eps=eps)
-
-
 class TestLogPower:
     def test_values_and_floor(self):
         out = log_power(np.array([1.0, 1e-3, 0.0, 1e-20]), floor_db=-100.0)
@@ -658,14 +537,13 @@ class TestLogPower:
 
     def test_scalar_input(self):
         assert log_power(100.0) == pytest.approx(20.0)
-        assert log_magnitude(0.0) == pytest.approx(-120.0)
 
     @pytest.mark.parametrize(
         ("S", "floor_db", "exc", "match"),
         [
             (np.array([1.0, -1e-3]), -120.0, ValueError, "negative values"),
             (np.array([1.0, np.inf]), -120.0, ValueError, "NaN or infinite"),
-            (np.array([1.0 + 0j]), -120.0, TypeError, "use log_magnitude"),
+            (np.array([1.0 + 0j]), -120.0, TypeError, "must be real power"),
             (np.ones(2), float("-inf"), ValueError, "floor_db=-inf"),
             (np.ones(2), "low", TypeError, "floor_db must be"),
         ],
@@ -775,8 +653,8 @@ class TestImport:
             from heartbeat import features
             x = np.random.default_rng(0).standard_normal((4, 1440))
             S = features.spectrogram(x, 360.0).Sxx
-            y = features.istft(features.stft(x, 360.0).Z, 360.0).x
-            assert S.shape == (4, 33, 87) and np.allclose(y[:, :1440], x)
+            Z = features.stft(x, 360.0).Z
+            assert S.shape == (4, 33, 87) and Z.shape == (4, 33, 91)
             assert not any(m == "scipy" or m.startswith("scipy.") for m in sys.modules)
             print("ok")
             """

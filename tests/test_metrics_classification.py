@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from heartbeat import metrics
 from heartbeat.metrics import (
     ClassificationReport,
     DetectionScore,
     accuracy,
+    classification,
     classification_report,
     confusion_matrix,
     macro_f1,
@@ -103,7 +103,7 @@ class TestConfusionMatrix:
             confusion_matrix([], [])
 
     def test_negative_label(self):
-        with pytest.raises(ValueError, match=r"y_pred holds negative class labels, e\.g\. -1"):
+        with pytest.raises(ValueError, match=r"y_pred has labels \[-1\] outside >= 0"):
             confusion_matrix([0, 1], [0, -1])
 
     def test_label_beyond_n_classes(self):
@@ -113,11 +113,14 @@ class TestConfusionMatrix:
             confusion_matrix([0, 1], [0, 3], n_classes=3)
 
     @pytest.mark.parametrize(
-        "bad", [[0.0, 1.0], [True, False], ["N", "V"], np.array([0.5, 1.0])]
+        "bad", [[True, False], ["N", "V"], np.array([0.5, 1.0])]
     )
     def test_non_integer_labels(self, bad):
-        with pytest.raises(TypeError, match="y_true must hold integer class labels"):
+        with pytest.raises(TypeError, match="y_true must hold integer class codes"):
             confusion_matrix(bad, [0, 1])
+
+    def test_whole_number_floats_count_as_codes(self):
+        np.testing.assert_array_equal(confusion_matrix([0.0, 1.0], [0, 1]), np.eye(2))
 
     def test_not_1d(self):
         with pytest.raises(ValueError, match=r"y_true must be 1-D .*got shape \(2, 1\)"):
@@ -156,7 +159,7 @@ class TestAccuracy:
         with pytest.raises(ValueError, match="differ in length"):
             accuracy([0, 1], [0])
         with pytest.raises(TypeError, match="y_pred must hold integer"):
-            accuracy([0, 1], [0.0, 1.0])
+            accuracy([0, 1], [0.0, 1.5])
 
 
 class TestMacroF1:
@@ -331,10 +334,11 @@ class TestReportText:
         assert "| V | n/a | n/a | 100.0 | n/a | 0 |" in md
         assert "nan" not in md
 
-    @pytest.mark.parametrize("digits", [-1, 11, 1.5, True])
-    def test_bad_digits(self, digits):
+    @pytest.mark.parametrize(("digits", "exc"), [(-1, ValueError), (11, ValueError),
+                                                 (1.5, TypeError), (True, TypeError)])
+    def test_bad_digits(self, digits, exc):
         r = classification_report([0], [0])
-        with pytest.raises(ValueError, match="digits"):
+        with pytest.raises(exc, match="digits"):
             r.to_markdown(digits=digits)
 
     def test_str_has_summary_table_and_confusion(self):
@@ -355,6 +359,6 @@ class TestDocstringExamples:
         objects = (confusion_matrix, accuracy, macro_f1, classification_report,
                    ClassificationReport, ClassificationReport.to_markdown)
         for obj in objects:
-            for test in finder.find(obj, globs=dict(vars(metrics))):
+            for test in finder.find(obj, globs=dict(vars(classification))):
                 runner.run(test, out=lambda _: None)
         assert runner.tries >= 10 and runner.failures == 0

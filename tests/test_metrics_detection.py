@@ -11,8 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from heartbeat import metrics
-from heartbeat.metrics import DetectionScore, detection_scores, match_peaks, sum_scores
+from heartbeat.metrics import (
+    DetectionScore,
+    classification,
+    detection,
+    detection_scores,
+    match_peaks,
+    sum_scores,
+)
 
 indices = st.lists(st.integers(0, 5000), max_size=60)
 
@@ -64,8 +70,9 @@ class TestDetectionScore:
 
 class TestDetectionScores:
     def test_docstring_examples(self):
-        result = doctest.testmod(metrics, optionflags=doctest.NORMALIZE_WHITESPACE)
-        assert result.attempted > 0 and result.failed == 0
+        for module in (detection, classification):
+            result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+            assert result.attempted > 0 and result.failed == 0
 
     def test_perfect(self):
         ref = np.array([100, 400, 700])
@@ -131,7 +138,7 @@ class TestDetectionScores:
         [
             ([1.5], [1], 100.0, 0.15, ValueError, "reference"),
             ([1], [np.nan], 100.0, 0.15, ValueError, "detected"),
-            ([-1], [1], 100.0, 0.15, ValueError, "negative"),
+            ([-1], [1], 100.0, 0.15, ValueError, r"reference must lie within \[0, inf\)"),
             ([[1, 2]], [1], 100.0, 0.15, ValueError, "1-D"),
             (["a"], [1], 100.0, 0.15, TypeError, "reference"),
             ([True], [1], 100.0, 0.15, TypeError, "reference"),

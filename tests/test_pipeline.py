@@ -392,7 +392,7 @@ class TestRPeakCandidates:
     def test_bad(self):
         with pytest.raises(ValueError, match=r"maxima must lie within \[0, 3\)"):
             r_peak_candidates([0.0, 1.0, 0.0], [3])
-        with pytest.raises(ValueError, match=r"threshold=1\.5 must be within"):
+        with pytest.raises(ValueError, match=r"threshold=1\.5 must lie within"):
             r_peak_candidates([0.0, 1.0, 0.0], [1], threshold=1.5)
         with pytest.raises(ValueError, match="maxima must hold whole"):
             r_peak_candidates([0.0, 1.0, 0.0], [1.5])
@@ -836,7 +836,9 @@ class TestRealData:
 
 
 class TestDocstrings:
-    @pytest.mark.parametrize("module", ["heartbeat.pipeline", "heartbeat.resample"])
+    @pytest.mark.parametrize(
+        "module", ["heartbeat.pipeline.steps", "heartbeat.pipeline.beats", "heartbeat.resample"]
+    )
     def test_examples_run(self, module):
         import doctest
         import importlib

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import heartbeat.nn as nn
-from heartbeat.features import log_power, spectrogram
-from heartbeat.nn.window_models import (
+from heartbeat.windows import log_power, spectrogram
+from heartbeat.windows.models import (
     WINDOW_ARCHITECTURES,
     bilstm_classifier,
     log_spectrograms,
@@ -66,9 +66,9 @@ class TestSpectrogramCnn:
     def test_errors(self):
         with pytest.raises(ValueError, match="input_length=7 must be >= 8"):
             spectrogram_cnn(input_length=7)
-        with pytest.raises(ValueError, match="n_classes=0 must be a positive integer"):
+        with pytest.raises(ValueError, match="n_classes=0 must be >= 1"):
             spectrogram_cnn(n_classes=0)
-        with pytest.raises(ValueError, match="input_channels='33'"):
+        with pytest.raises(TypeError, match="input_channels must be an integer, got '33'"):
             spectrogram_cnn(input_channels="33")
         model = nn.build(spectrogram_cnn(), seed=0)
         with pytest.raises(ValueError, match=r"x must have shape \(N, 33, 87\)"):
@@ -92,9 +92,9 @@ class TestBilstmClassifier:
         _model_gradcheck(model, _x(2, 4, 6))
 
     def test_errors(self):
-        with pytest.raises(ValueError, match="pooling='max' must be"):
+        with pytest.raises(ValueError, match="pooling='max' is not one of"):
             bilstm_classifier(pooling="max")
-        with pytest.raises(ValueError, match="hidden_size=0 must be a positive integer"):
+        with pytest.raises(ValueError, match="hidden_size=0 must be >= 1"):
             bilstm_classifier(hidden_size=0)
 
     def test_learns_where_the_energy_is(self):
@@ -174,5 +174,5 @@ class TestLogSpectrograms:
     def test_errors(self):
         with pytest.raises(ValueError, match=r"x must be 2-D.*x.shape=\(1440,\)"):
             log_spectrograms(np.zeros(1440), 360.0)
-        with pytest.raises(ValueError, match="block=0 must be a positive integer"):
+        with pytest.raises(ValueError, match="block=0 must be >= 1"):
             log_spectrograms(np.zeros((2, 1440)), 360.0, block=0)

@@ -3,7 +3,7 @@
 A window of 1,440 samples (±2 s at 360 Hz) becomes a spectrogram of 33 frequency bins
 by 87 STFT frames (:func:`log_spectrograms`: Hann segments of 64 samples, hop 16),
 standardised per frequency bin on the training set
-(:class:`heartbeat.features.FrequencyNormalizer`).  The engine reads it as a sequence
+(:class:`heartbeat.windows.FrequencyNormalizer`).  The engine reads it as a sequence
 ``(N, C, L)`` with the **frequency bins as channels and the frames as time**, and two
 architectures classify it:
 
@@ -38,13 +38,14 @@ and costs one product per layer instead of one per frequency position.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-from heartbeat.features import log_power, spectrogram
+from heartbeat._validate import as_choice, as_fs, as_positive_int
 from heartbeat.nn import lstm as _lstm  # noqa: F401  (registers "lstm" and "bilstm")
 from heartbeat.nn.model import SPEC_FORMAT, conv_spec, mlp_head
+from heartbeat.windows._args import _as_real_batch, _segment_args
+from heartbeat.windows.spectral import _decibels, _spectrogram
 
 N_FREQS = 33  # one-sided bins of a 64-sample segment
 N_FRAMES = 87  # frames of a 1,440-sample window with hop 16
@@ -55,12 +56,6 @@ def _window_spec(name: str, n_classes: int, input_channels: int, input_length: i
     return {"format": SPEC_FORMAT, "name": name, "input_channels": int(input_channels),
             "input_length": int(input_length), "n_classes": int(n_classes),
             "extra_inputs": int(extra_inputs), "features": features, "head": head}
-
-
-def _check_positive(**values: Any) -> None:
-    for name, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name}={v!r} must be a positive integer")
 
 
 def spectrogram_cnn(n_classes: int = 2, input_length: int = N_FRAMES, extra_inputs: int = 0,
@@ -90,8 +85,10 @@ def spectrogram_cnn(n_classes: int = 2, input_length: int = N_FRAMES, extra_inpu
 
     Raises
     ------
+    TypeError
+        If a size is not an integer.
     ValueError
-        If a size is not a positive integer or `input_length` < 8 (three pools of 2).
+        If a size is < 1 or `input_length` < 8 (three pools of 2).
 
     Examples
     --------
@@ -99,8 +96,9 @@ def spectrogram_cnn(n_classes: int = 2, input_length: int = N_FRAMES, extra_inpu
     >>> build(spectrogram_cnn(), seed=0).n_params
     48546
     """
-    _check_positive(n_classes=n_classes, input_length=input_length,
-                    input_channels=input_channels)
+    n_classes = as_positive_int(n_classes, "n_classes")
+    input_length = as_positive_int(input_length, "input_length")
+    input_channels = as_positive_int(input_channels, "input_channels")
     if input_length < 8:
         raise ValueError(f"input_length={input_length!r} must be >= 8 (three max-pools "
                          "of 2)")
@@ -154,8 +152,10 @@ def bilstm_classifier(n_classes: int = 2, input_length: int = N_FRAMES,
 
     Raises
     ------
+    TypeError
+        If a size is not an integer.
     ValueError
-        If a size is not a positive integer or `pooling` is unknown.
+        If a size is < 1 or `pooling` is unknown.
 
     Examples
     --------
@@ -163,10 +163,11 @@ def bilstm_classifier(n_classes: int = 2, input_length: int = N_FRAMES,
     >>> build(bilstm_classifier(), seed=0).n_params
     19042
     """
-    _check_positive(n_classes=n_classes, input_length=input_length,
-                    input_channels=input_channels, hidden_size=hidden_size)
-    if pooling not in ("center", "mean", "last"):
-        raise ValueError(f"pooling={pooling!r} must be 'center', 'mean' or 'last'")
+    n_classes = as_positive_int(n_classes, "n_classes")
+    input_length = as_positive_int(input_length, "input_length")
+    input_channels = as_positive_int(input_channels, "input_channels")
+    hidden_size = as_positive_int(hidden_size, "hidden_size")
+    as_choice(pooling, "pooling", ("center", "mean", "last"))
     features = [{"type": "bilstm", "input_size": input_channels, "hidden_size": hidden_size,
                  "output": pooling}]
     head = [
@@ -192,7 +193,7 @@ def log_spectrograms(x: np.ndarray, fs: float, *, nperseg: int = 64, noverlap: i
         STFT segment length and overlap in samples (defaults: 33 bins x 87 frames for
         1,440 samples).
     block : int, default 4096
-        Windows per call of :func:`heartbeat.features.spectrogram`: the temporaries
+        Windows per call of :func:`heartbeat.windows.spectrogram`: the temporaries
         stay a few blocks in size, the output is filled in place.
 
     Returns
@@ -203,9 +204,11 @@ def log_spectrograms(x: np.ndarray, fs: float, *, nperseg: int = 64, noverlap: i
 
     Raises
     ------
+    TypeError
+        If `block` is not an integer (other errors come from
+        :func:`heartbeat.windows.spectrogram`).
     ValueError
-        If `x` is not 2-D or `block` is not a positive integer (other errors come
-        from :func:`heartbeat.features.spectrogram`).
+        If `x` is not 2-D or `block` < 1.
 
     Examples
     --------
@@ -213,15 +216,23 @@ def log_spectrograms(x: np.ndarray, fs: float, *, nperseg: int = 64, noverlap: i
     >>> S.shape, S.dtype.name
     ((3, 33, 87), 'float32')
     """
-    x = np.asarray(x)
+    x = _as_real_batch(x, "x")
     if x.ndim != 2:
         raise ValueError(f"x must be 2-D (N windows, n samples), got {x.shape=}")
-    _check_positive(block=block)
-    first = log_power(spectrogram(x[:1], fs, nperseg=nperseg, noverlap=noverlap).Sxx)
+    block = as_positive_int(block, "block")
+    fs = as_fs(fs)
+    win, nperseg, noverlap, nfft = _segment_args(x.shape[-1], "hann", nperseg, noverlap, None)
+
+    def log_power_of(rows: np.ndarray) -> np.ndarray:  # checked once above, not per block
+        sxx = _spectrogram(rows, fs, win, nperseg=nperseg, noverlap=noverlap, nfft=nfft,
+                           detrend="constant", onesided=True, scaling="density",
+                           mode="psd").Sxx
+        return _decibels(sxx, 10.0, -120.0)  # log_power's default floor, in place
+
+    first = log_power_of(x[:1])
     out = np.empty((len(x), *first.shape[1:]), dtype=first.dtype)
     for i in range(0, len(x), block):
-        sxx = spectrogram(x[i:i + block], fs, nperseg=nperseg, noverlap=noverlap).Sxx
-        out[i:i + block] = log_power(sxx)
+        out[i:i + block] = log_power_of(x[i:i + block])
     return out
 
 

@@ -1,4 +1,9 @@
-"""Scores against reference annotations: beat detection (Se, +P) and classification."""
+"""Classification scored against true classes: confusion matrix and per-class figures.
+
+AAMI EC57 style: :func:`confusion_matrix`, :func:`accuracy`, :func:`macro_f1`, and
+:func:`classification_report`, whose :class:`ClassificationReport` holds per-class
+precision (+P), recall (Se), specificity, F1 and support.
+"""
 
 from __future__ import annotations
 
@@ -8,235 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeat._validate import as_array, as_fs, as_int
+from heartbeat._validate import as_int, as_labels
 
-__all__ = ["DetectionScore", "detection_scores", "match_peaks", "sum_scores"]
-
-
-@dataclass(frozen=True)
-class DetectionScore:
-    """Beat-by-beat detection counts and the figures derived from them.
-
-    Attributes
-    ----------
-    tp : int
-        Reference beats matched by a detection (true positives).
-    fn : int
-        Reference beats left unmatched (missed beats, false negatives).
-    fp : int
-        Detections left unmatched (false positives).
-
-    Notes
-    -----
-    Scores add up: ``a + b`` (or :func:`sum_scores`) sums the counts, which gives the
-    *gross* figures over several records (each beat weighs the same), not the mean
-    of per-record percentages.
-    """
-
-    tp: int
-    fn: int
-    fp: int
-
-    def __post_init__(self) -> None:
-        for name in ("tp", "fn", "fp"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"{name} must be an integer count, got {value!r}")
-            if value < 0:
-                raise ValueError(f"{name}={value} must be >= 0")
-            object.__setattr__(self, name, int(value))
-
-    @property
-    def se(self) -> float:
-        """Sensitivity ``tp / (tp + fn)``; NaN when there are no reference beats."""
-        total = self.tp + self.fn
-        return self.tp / total if total else math.nan
-
-    @property
-    def ppv(self) -> float:
-        """Positive predictivity (+P) ``tp / (tp + fp)``; NaN when nothing was detected."""
-        total = self.tp + self.fp
-        return self.tp / total if total else math.nan
-
-    @property
-    def f1(self) -> float:
-        """Harmonic mean of `se` and `ppv`: ``2 tp / (2 tp + fn + fp)``; NaN if all are 0."""
-        total = 2 * self.tp + self.fn + self.fp
-        return 2 * self.tp / total if total else math.nan
-
-    def __add__(self, other: object) -> DetectionScore:
-        if not isinstance(other, DetectionScore):
-            return NotImplemented
-        return DetectionScore(self.tp + other.tp, self.fn + other.fn, self.fp + other.fp)
-
-    def __radd__(self, other: object) -> DetectionScore:
-        # lets the built-in sum() start from 0
-        if isinstance(other, int) and not isinstance(other, bool) and other == 0:
-            return self
-        return NotImplemented
-
-
-def sum_scores(scores: Iterable[DetectionScore]) -> DetectionScore:
-    """Add detection scores of several records into gross counts.
-
-    Parameters
-    ----------
-    scores : iterable of DetectionScore
-        Per-record scores.
-
-    Returns
-    -------
-    DetectionScore
-        Summed ``tp``, ``fn`` and ``fp`` (all zero for an empty iterable).
-
-    Raises
-    ------
-    TypeError
-        If an item is not a :class:`DetectionScore`.
-
-    Examples
-    --------
-    >>> total = sum_scores([DetectionScore(90, 10, 0), DetectionScore(10, 0, 10)])
-    >>> total, round(total.se, 3), round(total.ppv, 3)
-    (DetectionScore(tp=100, fn=10, fp=10), 0.909, 0.909)
-    """
-    total = DetectionScore(0, 0, 0)
-    for i, score in enumerate(scores):
-        if not isinstance(score, DetectionScore):
-            raise TypeError(f"scores[{i}] must be a DetectionScore, got {type(score).__name__}")
-        total = total + score
-    return total
-
-
-def _as_indices(x: object, name: str) -> np.ndarray:
-    """Sample indices as sorted int64: integer dtype (or integral floats), 1-D, >= 0."""
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a 1-D array of sample indices, got {type(x).__name__}")
-    arr = np.asarray(x)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D sample indices, got shape {arr.shape}")
-    if arr.size == 0:
-        return np.empty(0, dtype=np.int64)
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise TypeError(f"{name} must hold integer sample indices, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
-            raise ValueError(f"{name} must hold whole sample indices (no NaN or fractions)")
-    if (arr < 0).any():
-        raise ValueError(f"{name} holds negative sample indices, e.g. {arr[arr < 0][0]}")
-    return np.sort(arr.astype(np.int64))
-
-
-def detection_scores(
-    reference: object, detected: object, fs: float, tolerance_s: float = 0.15
-) -> DetectionScore:
-    """Score detected beats against reference beats with one-to-one matching.
-
-    Parameters
-    ----------
-    reference : array_like of int
-        Sample indices of the reference (annotated) beats.
-    detected : array_like of int
-        Sample indices of the detected beats, at the same sampling frequency.
-    fs : float
-        Sampling frequency in Hz of both index arrays.
-    tolerance_s : float, default 0.15
-        Largest distance in seconds between a reference beat and the detection that
-        matches it (inclusive: ``|d - r| <= tolerance_s * fs``).
-
-    Returns
-    -------
-    DetectionScore
-        ``tp`` matched pairs, ``fn`` unmatched reference beats, ``fp`` unmatched
-        detections; ``se``, ``ppv`` and ``f1`` follow from them.
-
-    Raises
-    ------
-    TypeError
-        If an index array is not numeric, or `fs` / `tolerance_s` is not a number.
-    ValueError
-        If an index array is not 1-D, holds negative or fractional indices, or if
-        `fs` or `tolerance_s` is not > 0.
-
-    Notes
-    -----
-    Matching rule (greedy by time, one-to-one): reference beats are taken in time
-    order; each is matched to the *nearest still unmatched* detection within the
-    tolerance window (on a tie, the earlier detection).  Each reference beat and each
-    detection is matched at most once, so two detections near one beat give one TP
-    and one FP, and one detection between two beats gives one TP and one FN.  Input
-    order does not matter (both arrays are sorted first).
-
-    Examples
-    --------
-    >>> s = detection_scores([100, 500, 900], [102, 480, 485, 2000], fs=100.0)
-    >>> s
-    DetectionScore(tp=2, fn=1, fp=2)
-    >>> round(s.se, 4), s.ppv
-    (0.6667, 0.5)
-    """
-    ref = _as_indices(reference, "reference")
-    det = _as_indices(detected, "detected")
-    fs = as_fs(fs, "fs")
-    if isinstance(tolerance_s, bool) or not isinstance(tolerance_s, (int, float, np.number)):
-        raise TypeError(f"tolerance_s must be a number of seconds, got {tolerance_s!r}")
-    if not math.isfinite(float(tolerance_s)) or tolerance_s <= 0:
-        raise ValueError(f"{tolerance_s=} must be a finite number of seconds > 0")
-    tp = len(match_peaks(det, ref, float(tolerance_s) * fs)[0])
-    return DetectionScore(tp, int(ref.size) - tp, int(det.size) - tp)
-
-
-def match_peaks(
-    detected: np.ndarray, reference: np.ndarray, tolerance: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Match sorted detections one-to-one to sorted reference beats.
-
-    Reference beats are taken in time order; each takes the nearest still unmatched
-    detection within `tolerance` samples (ties go to the earlier detection; the edge of
-    the window counts as inside). This is the rule :func:`detection_scores` counts
-    with; inputs are trusted (sorted integer sample indices).
-
-    Parameters
-    ----------
-    detected, reference : numpy.ndarray of int
-        Sorted sample indices.
-    tolerance : float
-        Largest distance of a match, in samples.
-
-    Returns
-    -------
-    det_idx, ref_idx : numpy.ndarray of int64
-        Indices into `detected` and `reference` of the matched pairs, in detection order.
-
-    Examples
-    --------
-    >>> match_peaks(np.array([10, 52, 300]), np.array([12, 50, 100]), 5)
-    (array([0, 1]), array([0, 1]))
-    """
-    lo = np.searchsorted(detected, reference - tolerance, side="left")
-    hi = np.searchsorted(detected, reference + tolerance, side="right")
-    used = np.zeros(len(detected), dtype=bool)
-    det_idx: list[int] = []
-    ref_idx: list[int] = []
-    for i in np.flatnonzero(hi > lo):  # reference beats with a detection in reach
-        cand = np.arange(lo[i], hi[i])
-        cand = cand[~used[cand]]
-        if cand.size:
-            k = int(cand[np.argmin(np.abs(detected[cand] - reference[i]))])
-            used[k] = True
-            det_idx.append(k)
-            ref_idx.append(int(i))
-    order = np.argsort(det_idx, kind="stable")
-    return np.asarray(det_idx, dtype=np.int64)[order], np.asarray(ref_idx, np.int64)[order]
-
-
-# --------------------------------------------------------------------------------------
-# Classification: confusion matrix and per-class figures (AAMI EC57 style)
-# --------------------------------------------------------------------------------------
-
-__all__ += [
+__all__ = [
     "ClassificationReport",
     "accuracy",
     "classification_report",
@@ -247,28 +26,11 @@ __all__ += [
 _AAMI_NAMES: tuple[str, ...] = ("N", "S", "V", "F", "Q")
 
 
-def _as_labels(y: object, name: str) -> np.ndarray:
-    """Class labels as int64: 1-D, integer dtype, not empty, >= 0."""
-    arr = as_array(y, name, "a 1-D array of integer class labels")
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D class labels, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty: there is nothing to score")
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(
-            f"{name} must hold integer class labels, got dtype {arr.dtype}; map class "
-            "names to codes first (heartbeat.aami.class_codes) or take argmax of scores"
-        )
-    if (arr < 0).any():
-        raise ValueError(f"{name} holds negative class labels, e.g. {arr[arr < 0][0]}")
-    return arr.astype(np.int64, copy=False)
-
-
 def _label_pair(
     y_true: object, y_pred: object, n_classes: object = None
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    t = _as_labels(y_true, "y_true")
-    p = _as_labels(y_pred, "y_pred")
+    t = as_labels(y_true, "y_true")
+    p = as_labels(y_pred, "y_pred")
     if t.shape != p.shape:
         raise ValueError(
             f"y_true and y_pred differ in length ({t.size} and {p.size}): one prediction "
@@ -290,7 +52,8 @@ def confusion_matrix(y_true: object, y_pred: object, n_classes: int | None = Non
     Parameters
     ----------
     y_true : array_like of int, shape (n,)
-        True class codes 0, 1, ... (e.g. AAMI N, S, V, F, Q = 0-4).
+        True class codes 0, 1, ... (e.g. AAMI N, S, V, F, Q = 0-4); whole-number
+        floats (``1.0``) count as integers.
     y_pred : array_like of int, shape (n,)
         Predicted class codes, one per item of `y_true`.
     n_classes : int, optional
@@ -305,8 +68,8 @@ def confusion_matrix(y_true: object, y_pred: object, n_classes: int | None = Non
     Raises
     ------
     TypeError
-        If a label array is not integer (float, bool, str) or `n_classes` is not an
-        integer.
+        If a label array is not integer (fractional floats, bool, str) or `n_classes`
+        is not an integer.
     ValueError
         If a label array is empty or not 1-D, the lengths differ, a label is negative
         or ``>= n_classes``, or `n_classes` < 1.
@@ -582,8 +345,10 @@ class ClassificationReport:
 
         Raises
         ------
+        TypeError
+            If `digits` is not an integer.
         ValueError
-            If `digits` is not an integer from 0 to 10.
+            If `digits` is outside 0 to 10.
 
         Examples
         --------
@@ -596,7 +361,7 @@ class ClassificationReport:
         <BLANKLINE>
         15 items; accuracy 80.0 %, macro-F1 0.785, weighted-F1 0.804
         """
-        digits = _as_digits(digits)
+        digits = as_int(digits, "digits", minimum=0, maximum=10)
         lines = [
             "| Class | Se (%) | +P (%) | Spec (%) | F1 | Support |",
             "|:------|-------:|-------:|---------:|---:|--------:|",
@@ -631,14 +396,6 @@ class ClassificationReport:
             for name, row in zip(names, cells, strict=True)
         ]
         return "\n".join([self._summary(2), "", *table, "", *cm_lines])
-
-
-def _as_digits(digits: object) -> int:
-    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)):
-        raise ValueError(f"digits must be an integer from 0 to 10, got {digits!r}")
-    if not 0 <= digits <= 10:
-        raise ValueError(f"{digits=} must be from 0 to 10")
-    return int(digits)
 
 
 def classification_report(

@@ -1,0 +1,36 @@
+"""Scores against reference annotations: beat detection (Se, +P) and classification.
+
+* :mod:`~heartbeat.metrics.detection` -- :class:`DetectionScore`,
+  :func:`detection_scores`, :func:`match_peaks`, :func:`sum_scores`;
+* :mod:`~heartbeat.metrics.classification` -- :func:`confusion_matrix`,
+  :func:`accuracy`, :func:`macro_f1`, :func:`classification_report` and
+  :class:`ClassificationReport`.
+"""
+
+from __future__ import annotations
+
+from heartbeat.metrics.classification import (
+    ClassificationReport,
+    accuracy,
+    classification_report,
+    confusion_matrix,
+    macro_f1,
+)
+from heartbeat.metrics.detection import (
+    DetectionScore,
+    detection_scores,
+    match_peaks,
+    sum_scores,
+)
+
+__all__ = [
+    "ClassificationReport",
+    "DetectionScore",
+    "accuracy",
+    "classification_report",
+    "confusion_matrix",
+    "detection_scores",
+    "macro_f1",
+    "match_peaks",
+    "sum_scores",
+]
