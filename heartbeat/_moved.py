@@ -17,7 +17,7 @@ import types
 # old dotted name -> new dotted name
 MOVED: dict[str, str] = {
     "heartbeat.wfdb": "heartbeat.io",
-    "heartbeat.download": "heartbeat.io.download",
+    "heartbeat.download": "heartbeat.io.physionet",
     "heartbeat.inputs": "heartbeat.io.inputs",
     "heartbeat.examples": "heartbeat.io.examples",
     "heartbeat.parallel": "heartbeat.datasets.parallel",
@@ -36,10 +36,13 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(fullname, self)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        return importlib.import_module(MOVED[spec.name])
+        module = importlib.import_module(MOVED[spec.name])
+        spec.loader_state = module.__spec__  # the import system overwrites __spec__ next
+        return module
 
     def exec_module(self, module: types.ModuleType) -> None:
-        """Nothing to run: the module was executed under its new name."""
+        """Run nothing (the module ran under its new name); give back its own spec."""
+        module.__spec__ = module.__spec__.loader_state
 
 
 def install() -> None:

@@ -411,7 +411,7 @@ def test_rr_features_is_exported():
 
 
 def test_download_is_exported():
-    from heartbeat.download import download
+    from heartbeat.io.physionet import download
 
     assert ds.download is download
 

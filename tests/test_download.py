@@ -1,4 +1,4 @@
-"""Tests for heartbeat.io.download against a local HTTP server that supports Range.
+"""Tests for heartbeat.io.physionet against a local HTTP server that supports Range.
 
 The server (stdlib ``http.server`` in a thread on 127.0.0.1) serves a temporary folder
 holding a few real MIT-BIH records with PhysioNet's own ``SHA256SUMS`` lines for them
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from heartbeat.cli import main
-from heartbeat.io.download import DownloadResult, download
+from heartbeat.io.physionet import DownloadResult, download
 
 RECORD_FILES = ("100.atr", "100.dat", "100.hea", "101.atr", "101.dat", "101.hea")
 FILES = (*RECORD_FILES, "ANNOTATORS")  # ANNOTATORS: a file that belongs to no record

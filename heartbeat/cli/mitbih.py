@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def cmd_download(args: argparse.Namespace) -> int:
     """Run ``heartbeat download``: fetch a PhysioNet database and verify it."""
-    from heartbeat.download import download
+    from heartbeat.io.physionet import download
 
     try:
         result = download(

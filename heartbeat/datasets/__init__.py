@@ -86,8 +86,8 @@ _EXPORTS = {
     "load_kaggle_mitbih": "heartbeat.datasets.kaggle",
     "load_kaggle_ptb": "heartbeat.datasets.kaggle",
     "rr_features": "heartbeat.context",
-    "download": "heartbeat.download",
-    "DownloadResult": "heartbeat.download",
+    "download": "heartbeat.io.physionet",
+    "DownloadResult": "heartbeat.io.physionet",
 }
 
 
@@ -125,5 +125,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from heartbeat.datasets.splits import inter_patient_split as inter_patient_split
     from heartbeat.datasets.splits import train_test_split as train_test_split
     from heartbeat.datasets.windows import mitbih_windows as mitbih_windows
-    from heartbeat.download import DownloadResult as DownloadResult
-    from heartbeat.download import download as download
+    from heartbeat.io.physionet import DownloadResult as DownloadResult
+    from heartbeat.io.physionet import download as download

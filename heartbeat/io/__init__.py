@@ -19,23 +19,22 @@ Not supported
 Beside the WFDB reader, `load_signal` reads one channel from a WFDB record, a
 ``.npy`` or a CSV file (`inputs`), `load_example` the excerpts shipped in
 ``heartbeat/data`` (`examples`), and `download` fetches a PhysioNet database with
-its checksums verified (`download`).
+its checksums verified (`physionet`; loaded on first use, with urllib).
 
 Modules
     `header` (header lines, `Record`), `formats` (the storage formats and their
     decoders), `signals` (`read_record`, `read_header`), `annotations`
-    (`Annotations`, `read_annotations`), `inputs`, `examples`, `download`.  The old
+    (`Annotations`, `read_annotations`), `inputs`, `examples`, `physionet`.  The old
     module paths ``heartbeat.wfdb`` (this package), ``heartbeat.inputs``,
-    ``heartbeat.examples`` and ``heartbeat.download`` still import.
+    ``heartbeat.examples`` and ``heartbeat.download`` (now `physionet`) still import.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from heartbeat.io.annotations import ANNOTATION_SYMBOLS, Annotations, read_annotations
 
-# bound after the submodule heartbeat.io.download is imported, so that the name
-# heartbeat.io.download is the function (the module stays in sys.modules)
-from heartbeat.io.download import DownloadResult, download
 from heartbeat.io.examples import Example, load_example
 from heartbeat.io.formats import SUPPORTED_FORMATS
 from heartbeat.io.header import DEFAULT_ADC_RES as DEFAULT_ADC_RES  # public, not in __all__
@@ -64,3 +63,12 @@ __all__ = [
     "read_header",
     "read_record",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the downloader brings urllib: loaded when first asked for, not by every reader
+    if name in ("download", "DownloadResult"):
+        from heartbeat.io import physionet
+
+        return getattr(physionet, name)
+    raise AttributeError(f"module 'heartbeat.io' has no attribute {name!r}")
