@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from heartbeat._validate import as_beats, as_labels
 from heartbeat.aami import CLASSES
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
@@ -78,22 +79,9 @@ def _is_beats(x: object) -> bool:
 
 
 def _as_waveforms(x: object, name: str = "x") -> np.ndarray:
-    """(n, 187) finite float32 beats, or a clear TypeError/ValueError."""
-    arr = np.asarray(x)
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-    ) or arr.dtype == bool:
-        raise TypeError(f"{name} must be a numeric array of beats, got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[1] != BEAT_LENGTH:
-        raise ValueError(
-            f"{name} must have shape (n_beats, {BEAT_LENGTH}) (beats cut by "
-            f"heartbeat.segment at 125 Hz), got shape {arr.shape}"
-        )
-    if not np.isfinite(arr).all():
-        bad = int(np.count_nonzero(~np.isfinite(arr).all(axis=1)))
-        raise ValueError(f"{name} holds NaN or infinite values in {bad} beat(s); "
-                         "drop or repair those beats first")
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    """(n, 187) finite float32 beats (a single channel (n, 1, 187) is accepted too)."""
+    arr = as_beats(x, name, length=BEAT_LENGTH)
+    return arr.reshape(len(arr), BEAT_LENGTH)
 
 
 def _with_context(x: object, waveforms: np.ndarray, context: int) -> np.ndarray:
@@ -163,35 +151,6 @@ def _beat_arrays(
             "R-peak times), or use a model trained with use_rr=False"
         )
     return waveforms, None
-
-
-def _as_labels(y: object, n: int, classes: tuple[str, ...], name: str = "y") -> np.ndarray:
-    """Integer class codes 0..len(classes)-1 (class names are accepted too)."""
-    arr = np.asarray(y)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
-    if len(arr) != n:
-        raise ValueError(f"{name} has {len(arr)} labels for {n} beats")
-    if arr.dtype.kind in "US":
-        lookup = {c: i for i, c in enumerate(classes)}
-        unknown = sorted({str(v) for v in arr.tolist()} - set(lookup))
-        if unknown:
-            raise ValueError(f"{name} has labels {unknown} outside the classes {classes}")
-        return np.array([lookup[str(v)] for v in arr.tolist()], dtype=np.int64)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-        if np.issubdtype(arr.dtype, np.floating) and np.isfinite(arr).all() \
-                and (arr == np.round(arr)).all():
-            arr = arr.astype(np.int64)
-        else:
-            raise TypeError(f"{name} must hold integer class codes or class names, got "
-                            f"dtype {arr.dtype}")
-    bad = (arr < 0) | (arr >= len(classes))
-    if bad.any():
-        raise ValueError(
-            f"{name} has labels {sorted(set(arr[bad].tolist()))[:5]} outside "
-            f"0-{len(classes) - 1} (classes {', '.join(classes)})"
-        )
-    return arr.astype(np.int64)
 
 
 # ----------------------------------------------------------------------- results
@@ -507,8 +466,8 @@ class BeatClassifier:
         TypeError
             If the arrays are not numeric.
         """
-        from heartbeat import __version__, nn
-        from heartbeat import train as train_mod
+        from heartbeat import __version__, nn, training
+        from heartbeat.training.settings import FitSettings, TrainData
 
         classes = tuple(x.classes) if _is_beatset(x) else CLASSES
         waveforms, rr = _beat_inputs(x, self.use_rr, context=self.context)
@@ -516,7 +475,7 @@ class BeatClassifier:
             if not _is_beatset(x):
                 raise ValueError("y is required unless x is a BeatSet (which holds labels)")
             y = x.y
-        labels = _as_labels(y, len(waveforms), classes)
+        labels = as_labels(y, "y", n=len(waveforms), classes=classes)
         if len(waveforms) < 2:
             raise ValueError(f"fit needs at least 2 beats, got {len(waveforms)}")
         if info is not None and not isinstance(info, dict):
@@ -528,35 +487,38 @@ class BeatClassifier:
             if _is_beatset(validation):
                 vx, vrr = _beat_inputs(validation, self.use_rr, "validation",
                                        context=self.context)
-                vy = _as_labels(validation.y, len(vx), classes, "validation.y")
+                vy = as_labels(validation.y, "validation.y", n=len(vx), classes=classes)
             elif isinstance(validation, tuple) and len(validation) == 2:
                 vx, vrr = _beat_inputs(validation[0], self.use_rr, "validation[0]",
                                        context=self.context)
-                vy = _as_labels(validation[1], len(vx), classes, "validation[1]")
+                vy = as_labels(validation[1], "validation[1]", n=len(vx), classes=classes)
             else:
                 raise TypeError("validation must be a BeatSet or a tuple (x, y)")
-            val = (vx, vy, vrr)
+            if len(vx) == 0:
+                raise ValueError("validation is empty: give at least one beat")
+            val = TrainData(vx, vy, vrr)
         elif self.validation_fraction > 0 and self.early_stopping is not None:
             train_idx, val_idx = _stratified_split(labels, self.validation_fraction,
                                                    self.seed)
             if len(val_idx):
-                val = (waveforms[val_idx], labels[val_idx],
-                       None if rr is None else rr[val_idx])
+                val = TrainData(waveforms[val_idx], labels[val_idx],
+                                None if rr is None else rr[val_idx])
 
         model = nn.build(self.architecture, n_classes=len(classes), seed=self.seed,
                          extra_inputs=RR_FEATURES if self.use_rr else 0,
                          input_channels=2 if self.context else 1,
                          extra_transform="log" if self.use_rr and self.log_rr else None,
                          backend=self.backend, threads=int(self.threads))
-        history = train_mod.fit(
+        settings = FitSettings(
+            epochs=int(self.epochs), batch_size=int(self.batch_size), sampler=self.sampler,
+            early_stopping=None if val is None or self.early_stopping is None
+            else int(self.early_stopping), seed=int(self.seed), quiet=bool(self.quiet))
+        # the beats and labels were checked above: the trusting entry point trains
+        history = training._fit(
             model, waveforms[train_idx], labels[train_idx],
-            extra=None if rr is None else rr[train_idx],
-            validation=None if val is None else _validation_tuple(val),
-            epochs=self.epochs, batch_size=self.batch_size, sampler=self.sampler,
+            extra=None if rr is None else rr[train_idx], validation=val, settings=settings,
             optimizer=nn.Adam(model.params(), lr=self.learning_rate, lr_decay=0.75,
                               decay_every=10_000),
-            early_stopping=self.early_stopping if val is not None else None,
-            seed=self.seed, quiet=self.quiet,
         )
         model.eval()
         records = sorted({str(r) for r in x.record.tolist()} - {""}) \
@@ -663,7 +625,7 @@ class BeatClassifier:
             if not _is_beatset(x):
                 raise ValueError("y is required unless x is a BeatSet (which holds labels)")
             y = x.y
-        labels = _as_labels(y, len(pred), self.classes_)
+        labels = as_labels(y, "y", n=len(pred), classes=self.classes_)
         if len(labels) == 0:
             raise ValueError("score needs at least one beat")
         return float(np.mean(pred == labels))
@@ -801,11 +763,6 @@ def _stratified_split(labels: np.ndarray, fraction: float, seed: int
         val.append(idx[:k])
         train.append(idx[k:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
-
-
-def _validation_tuple(val: tuple) -> tuple:
-    vx, vy, vrr = val
-    return (vx, vy) if vrr is None else (vx, vy, vrr)
 
 
 # ----------------------------------------------------------------------- classify

@@ -502,7 +502,7 @@ class TestContext:
                                    ctx_no_rr.predict_proba(part), rtol=1e-6)
 
     def test_validation_gets_its_own_context(self, tiny_set, monkeypatch):
-        import heartbeat.train
+        import heartbeat.training
 
         seen = {}
 
@@ -510,7 +510,7 @@ class TestContext:
             seen["x"], seen["validation"] = x, kwargs["validation"]
             raise RuntimeError("stop here")
 
-        monkeypatch.setattr(heartbeat.train, "fit", fake_fit)
+        monkeypatch.setattr(heartbeat.training, "_fit", fake_fit)
         val = tiny_set[::-4]  # every 4th beat, given in reverse time order
         with pytest.raises(RuntimeError, match="stop here"):
             BeatClassifier("cnn_mlp", context=2).fit(tiny_set, validation=val)
