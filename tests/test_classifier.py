@@ -28,9 +28,9 @@ from heartbeat.classifier import (
     PRETRAINED,
     BeatClassifier,
     ClassifiedBeats,
-    _with_context,
     classify,
 )
+from heartbeat.classifier.inputs import _with_context
 from heartbeat.cli import main
 from heartbeat.context import with_context
 from heartbeat.datasets import DS1, RECORDS, BeatSet, mitbih_beats, rr_features

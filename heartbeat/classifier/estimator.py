@@ -1,251 +1,44 @@
-"""Heartbeat classification for users: :class:`BeatClassifier` and :func:`classify`.
+""":class:`BeatClassifier`: a heartbeat classifier in the scikit-learn style.
 
-* :class:`BeatClassifier` wraps a :mod:`heartbeat.nn` model in the scikit-learn style
-  (``fit``, ``predict``, ``predict_proba``, ``score``, ``get_params``/``set_params``)
-  and saves it as one ``.npz`` file that loads with NumPy alone.
-* :meth:`BeatClassifier.pretrained` loads a model shipped with the package:
-  ``"mitbih-all"`` (the default, trained on all 48 MIT-BIH records) or
-  ``"mitbih-ds1"`` (trained on the inter-patient training records DS1 only, so its
-  scores on DS2 are honest).
-* :func:`classify` segments a raw ECG and classifies every beat in one call.
-
-Beats go in as an (n, 187) array, a :class:`heartbeat.datasets.BeatSet` or the
-:class:`heartbeat.pipeline.Beats` of :func:`heartbeat.segment`.  A model trained with
-``use_rr=True`` also reads three RR-interval features per beat (previous, next and
-local mean RR over the record's mean RR, :func:`heartbeat.datasets.rr_features`);
-those come from the R-peak times that a ``BeatSet`` or ``Beats`` carries.  A model
-trained with ``context=K > 0`` also reads, as a second input channel, each beat minus
-the median of the 2K+1 nearest beats of its recording
-(:func:`heartbeat.context.with_context`); it needs the other beats of the recording,
-in time order (see :class:`BeatClassifier`).
+It wraps a :mod:`heartbeat.nn` model (``fit``, ``predict``, ``predict_proba``,
+``score``, ``get_params``/``set_params``) and saves it as one ``.npz`` file that loads
+with NumPy alone; :meth:`BeatClassifier.pretrained` loads a model shipped with the
+package.
 """
-
 from __future__ import annotations
 
 import datetime
 import json
 import os
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from heartbeat._validate import as_beats, as_labels
+from heartbeat._validate import as_labels
 from heartbeat.aami import CLASSES
+from heartbeat.classifier.inputs import (
+    RR_FEATURES,
+    _beat_inputs,
+    _is_beatset,
+    _stratified_split,
+)
+from heartbeat.classifier.params import _DEFAULTS, _check_params
+from heartbeat.classifier.saved import (
+    CLASSIFIER_FORMAT,
+    PRETRAINED,
+    _check_saved,
+    _pretrained_path,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from heartbeat.nn import Model
-    from heartbeat.pipeline import Beats
 
-__all__ = ["PRETRAINED", "BeatClassifier", "ClassifiedBeats", "classify"]
-
-BEAT_LENGTH = 187
-RR_FEATURES = 3
-CLASSIFIER_FORMAT = 1
-PRETRAINED: tuple[str, ...] = ("mitbih-all", "mitbih-ds1")
-"""Names of the models shipped in ``heartbeat/data``; the first is the default."""
-
-_DEFAULTS: dict[str, Any] = {
-    "architecture": "kachuee2018",
-    "use_rr": True,
-    "context": 0,
-    "log_rr": False,
-    "epochs": 10,
-    "batch_size": 64,
-    "sampler": "balanced",
-    "learning_rate": 1e-3,
-    "early_stopping": 3,
-    "validation_fraction": 0.1,
-    "seed": 0,
-    "backend": "auto",
-    "threads": 1,
-    "quiet": True,
-}
+__all__ = ["BeatClassifier"]
 
 
-# ----------------------------------------------------------------------- inputs
-def _is_beatset(x: object) -> bool:
-    from heartbeat.datasets import BeatSet
-
-    return isinstance(x, BeatSet)
 
 
-def _is_beats(x: object) -> bool:
-    from heartbeat.pipeline import Beats
-
-    return isinstance(x, Beats)
-
-
-def _as_waveforms(x: object, name: str = "x") -> np.ndarray:
-    """(n, 187) finite float32 beats (a single channel (n, 1, 187) is accepted too)."""
-    arr = as_beats(x, name, length=BEAT_LENGTH)
-    return arr.reshape(len(arr), BEAT_LENGTH)
-
-
-def _with_context(x: object, waveforms: np.ndarray, context: int) -> np.ndarray:
-    """(n, 2, 187) beats with their record context, rows in the order of `x`.
-
-    A BeatSet is grouped by record and put in time order (sample) within each;
-    a Beats is one recording (ordered by R peak); a bare array is one recording
-    already in time order.
-    """
-    from heartbeat.context import with_context
-
-    if _is_beatset(x):
-        record = np.asarray(x.record)
-        if (record == "").any():
-            raise ValueError(
-                "a model with context > 0 compares each beat with its recording's other "
-                "beats, but this BeatSet has beats without a record name (rows of the "
-                "Kaggle CSV files, whose recordings and order are unknown); use "
-                "heartbeat.datasets.mitbih_beats, or a model trained with context=0")
-        return with_context(waveforms, context, record, times=x.sample)
-    if _is_beats(x):
-        return with_context(waveforms, context, times=x.r_peaks)
-    return with_context(waveforms, context)
-
-
-def _beat_inputs(
-    x: object, need_rr: bool, name: str = "x", context: int = 0
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Return (waveforms, rr or None) from an array, a BeatSet or a Beats.
-
-    With ``context > 0`` the waveforms are (n, 2, 187): beat and beat minus the median
-    of its recording's 2*context+1 nearest beats.
-    """
-    waveforms, rr = _beat_arrays(x, need_rr, name)
-    if context:
-        waveforms = _with_context(x, waveforms, context)
-    return waveforms, rr
-
-
-def _beat_arrays(
-    x: object, need_rr: bool, name: str = "x"
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Return (waveforms (n, 187), rr or None) from an array, a BeatSet or a Beats."""
-    if _is_beatset(x):
-        waveforms = _as_waveforms(x.x, f"{name}.x")
-        if not need_rr:
-            return waveforms, None
-        if not x.has_rr:
-            raise ValueError(
-                f"this model uses RR-interval features but {name} (a BeatSet) has none "
-                "(the Kaggle CSV files carry no R-peak times); use a model trained with "
-                "use_rr=False"
-            )
-        return waveforms, np.ascontiguousarray(x.rr, dtype=np.float32)
-    if _is_beats(x):
-        waveforms = _as_waveforms(x.waveforms, f"{name}.waveforms")
-        if not need_rr:
-            return waveforms, None
-        from heartbeat.datasets import rr_features
-
-        return waveforms, rr_features(x.r_peaks, x.fs)
-    waveforms = _as_waveforms(x, name)
-    if need_rr:
-        raise ValueError(
-            f"this model uses RR-interval features, which a bare array {name} cannot "
-            "give: pass the Beats of heartbeat.segment() or a BeatSet (they carry the "
-            "R-peak times), or use a model trained with use_rr=False"
-        )
-    return waveforms, None
-
-
-# ----------------------------------------------------------------------- results
-@dataclass(frozen=True, eq=False)
-class ClassifiedBeats:
-    """Beats found in an ECG and the class of each.
-
-    Attributes
-    ----------
-    beats : heartbeat.pipeline.Beats
-        The segmented beats (``beats.r_peaks`` are sample indices at ``beats.fs``).
-    labels : numpy.ndarray of str, shape (n,)
-        Predicted class name of each beat (AAMI ``N``, ``S``, ``V``, ``F``, ``Q``).
-    codes : numpy.ndarray of int64, shape (n,)
-        Predicted class codes (index into `classes`).
-    probabilities : numpy.ndarray of float64, shape (n, n_classes)
-        Class probabilities (softmax of the model's scores); rows sum to 1.
-    classes : tuple of str
-        Class names in code order.
-    """
-
-    beats: Beats
-    labels: np.ndarray
-    codes: np.ndarray
-    probabilities: np.ndarray
-    classes: tuple[str, ...] = CLASSES
-
-    def __len__(self) -> int:
-        return int(self.codes.shape[0])
-
-    @property
-    def r_peaks(self) -> np.ndarray:
-        """R-peak sample indices of the beats, at ``beats.fs``."""
-        return self.beats.r_peaks
-
-    @property
-    def time_s(self) -> np.ndarray:
-        """R-peak times in seconds from the start of the signal."""
-        return self.beats.r_peaks / self.beats.fs
-
-    def counts(self) -> dict[str, int]:
-        """Return the number of beats predicted in each class, ``{name: count}``."""
-        counts = np.bincount(self.codes, minlength=len(self.classes))
-        return {c: int(k) for c, k in zip(self.classes, counts, strict=True)}
-
-    def __repr__(self) -> str:
-        counts = ", ".join(f"{c}={k}" for c, k in self.counts().items())
-        return f"ClassifiedBeats(n_beats={len(self)}, {counts})"
-
-
-# ----------------------------------------------------------------------- classifier
-def _check_params(params: dict[str, Any]) -> None:
-    from heartbeat.nn import ARCHITECTURES
-    from heartbeat.nn.kernels import BACKENDS
-
-    unknown = sorted(set(params) - set(_DEFAULTS))
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {unknown}; valid: {', '.join(_DEFAULTS)}")
-    p = params
-    if "architecture" in p and p["architecture"] not in ARCHITECTURES:
-        raise ValueError(f"architecture={p['architecture']!r} is unknown; choose one of "
-                         f"{', '.join(ARCHITECTURES)}")
-    for key in ("use_rr", "log_rr", "quiet"):
-        if key in p and not isinstance(p[key], (bool, np.bool_)):
-            raise TypeError(f"{key} must be True or False, got {p[key]!r}")
-    if "context" in p and (isinstance(p["context"], bool)
-                            or not isinstance(p["context"], (int, np.integer))
-                            or p["context"] < 0):
-        raise ValueError(f"context={p['context']!r} must be an integer >= 0 (beats on each "
-                         "side of the record median; 0 = off)")
-    for key in ("epochs", "batch_size", "threads"):
-        if key in p and (isinstance(p[key], bool) or not isinstance(p[key], (int, np.integer))
-                         or p[key] < 1):
-            raise ValueError(f"{key}={p[key]!r} must be a positive integer")
-    if "seed" in p and (isinstance(p["seed"], bool) or not isinstance(p["seed"], (int, np.integer))
-                        or p["seed"] < 0):
-        raise ValueError(f"seed={p['seed']!r} must be an integer >= 0")
-    if "sampler" in p and p["sampler"] not in ("balanced", "shuffle"):
-        raise ValueError(f"sampler={p['sampler']!r} must be 'balanced' or 'shuffle'")
-    if "learning_rate" in p:
-        lr = p["learning_rate"]
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1:
-            raise ValueError(f"learning_rate={lr!r} must be a number in (0, 1)")
-    if "early_stopping" in p:
-        es = p["early_stopping"]
-        if es is not None and (isinstance(es, bool) or not isinstance(es, (int, np.integer))
-                               or es < 1):
-            raise ValueError(f"early_stopping={es!r} must be None (off) or a patience in "
-                             "epochs >= 1")
-    if "validation_fraction" in p:
-        vf = p["validation_fraction"]
-        if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0 <= vf < 1:
-            raise ValueError(f"validation_fraction={vf!r} must be in [0, 1)")
-    if "backend" in p and p["backend"] not in BACKENDS:
-        raise ValueError(f"backend={p['backend']!r} must be one of {', '.join(BACKENDS)}")
 
 
 class BeatClassifier:
@@ -677,36 +470,8 @@ class BeatClassifier:
         from heartbeat import nn
 
         model = nn.load(path, backend=backend)
+        params, classes = _check_saved(model, path)
         info = model.info
-        where = repr(str(path))
-        version = info.get("classifier_format")
-        if version != CLASSIFIER_FORMAT:
-            raise ValueError(f"{where} has classifier format {version!r}; this version of "
-                             f"heartbeat reads format {CLASSIFIER_FORMAT} (a model saved "
-                             "by heartbeat.nn.save alone lacks the classifier metadata)")
-        classes = info.get("classes")
-        spec = model.spec
-        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes) \
-                or len(classes) != spec["n_classes"] or len(set(classes)) != len(classes):
-            raise ValueError(f"{where}: class names {classes!r} do not match the network's "
-                             f"{spec['n_classes']} outputs")
-        params = info.get("params")
-        if not isinstance(params, dict):
-            raise ValueError(f"{where}: missing the classifier parameters")
-        try:
-            _check_params(params)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{where}: bad classifier parameters: {exc}") from None
-        channels = 2 if params.get("context", 0) else 1  # files before context: 0
-        if spec["input_length"] != BEAT_LENGTH or spec["input_channels"] != channels:
-            raise ValueError(f"{where}: the network reads ({spec['input_channels']}, "
-                             f"{spec['input_length']}) inputs, not ({channels}, "
-                             f"{BEAT_LENGTH}) beats (context={params.get('context', 0)})")
-        if spec["extra_inputs"] != (RR_FEATURES if params.get("use_rr") else 0) \
-                or params.get("architecture") != spec["name"]:
-            raise ValueError(f"{where}: the network spec ({spec['name']}, "
-                             f"extra_inputs={spec['extra_inputs']}) does not match the "
-                             f"saved parameters {params!r}")
         clf = cls(**{**params, "backend": backend, "threads": threads})
         model.set_threads(int(threads))
         clf.model_ = model
@@ -740,96 +505,7 @@ class BeatClassifier:
         FileNotFoundError
             If the package was installed without its data files.
         """
-        name = PRETRAINED[0] if name is None else name
-        if name not in PRETRAINED:
-            raise ValueError(f"unknown pretrained model {name!r}; choose one of "
-                             f"{', '.join(PRETRAINED)}")
-        path = Path(str(resources.files("heartbeat") / "data" / f"{name}.npz"))
-        if not path.exists():
-            raise FileNotFoundError(f"the pretrained model file {path} is missing; "
-                                    "reinstall heartbeat with its package data")
+        path = _pretrained_path(PRETRAINED[0] if name is None else name)
         return cls.load(path, backend=backend)
 
 
-def _stratified_split(labels: np.ndarray, fraction: float, seed: int
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Hold out `fraction` of each class (at least one beat of classes with >= 2)."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    train, val = [], []
-    for c in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        k = round(fraction * len(idx))
-        k = min(max(k, 1), len(idx) - 1) if len(idx) >= 2 else 0
-        val.append(idx[:k])
-        train.append(idx[k:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
-
-
-# ----------------------------------------------------------------------- classify
-def classify(
-    signal: object,
-    fs: float,
-    *,
-    model: BeatClassifier | str | os.PathLike | None = None,
-    detector: str = "robust",
-) -> ClassifiedBeats:
-    """Find the heartbeats in a raw ECG and classify each one.
-
-    Parameters
-    ----------
-    signal : array_like, shape (n_samples,)
-        One ECG lead (MLII works best: the shipped models were trained on it).
-    fs : float
-        Sampling frequency in Hz.
-    model : BeatClassifier, str or path-like, optional
-        A fitted classifier, the name of a shipped model (see
-        :meth:`BeatClassifier.pretrained`) or the path of a saved one; default the
-        shipped ``"mitbih-all"`` model.
-    detector : str, default "robust"
-        R-peak detector passed to :func:`heartbeat.segment`.
-
-    Returns
-    -------
-    ClassifiedBeats
-        The beats, their class names, codes and probabilities.
-
-    Raises
-    ------
-    ValueError
-        For a bad signal or `fs` (see :func:`heartbeat.segment`), an unknown model
-        name or an unreadable model file.
-    TypeError
-        If `model` is not a classifier, name or path.
-
-    Examples
-    --------
-    >>> import heartbeat
-    >>> ex = heartbeat.load_example("208")
-    >>> result = heartbeat.classify(ex.signal[:, 0], ex.fs)
-    >>> result
-    ClassifiedBeats(n_beats=207, N=110, S=0, V=67, F=30, Q=0)
-    >>> result.labels[:3].tolist(), result.probabilities.shape
-    (['F', 'V', 'N'], (207, 5))
-    """
-    from heartbeat.pipeline import segment
-
-    if model is None:
-        clf = BeatClassifier.pretrained()
-    elif isinstance(model, BeatClassifier):
-        clf = model
-    elif isinstance(model, str) and model in PRETRAINED:
-        clf = BeatClassifier.pretrained(model)
-    elif isinstance(model, (str, os.PathLike)):
-        clf = BeatClassifier.load(model)
-    else:
-        raise TypeError(f"model must be a BeatClassifier, a pretrained name "
-                        f"({', '.join(PRETRAINED)}) or a file path, got "
-                        f"{type(model).__name__}")
-    clf._model()
-    beats = segment(signal, fs, detector=detector)
-    proba = clf.predict_proba(beats)
-    codes = proba.argmax(axis=1).astype(np.int64)
-    names = np.array(clf.classes_)
-    labels = names[codes] if len(codes) else np.array([], dtype=names.dtype)
-    return ClassifiedBeats(beats=beats, labels=labels, codes=codes, probabilities=proba,
-                           classes=tuple(clf.classes_))
