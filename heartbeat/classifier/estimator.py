@@ -22,6 +22,7 @@ from heartbeat.classifier.inputs import (
     _beat_inputs,
     _is_beatset,
     _stratified_split,
+    _validation_set,
 )
 from heartbeat.classifier.params import _DEFAULTS, _check_params
 from heartbeat.classifier.saved import (
@@ -277,19 +278,7 @@ class BeatClassifier:
         val = None
         train_idx = np.arange(len(waveforms))
         if validation is not None:
-            if _is_beatset(validation):
-                vx, vrr = _beat_inputs(validation, self.use_rr, "validation",
-                                       context=self.context)
-                vy = as_labels(validation.y, "validation.y", n=len(vx), classes=classes)
-            elif isinstance(validation, tuple) and len(validation) == 2:
-                vx, vrr = _beat_inputs(validation[0], self.use_rr, "validation[0]",
-                                       context=self.context)
-                vy = as_labels(validation[1], "validation[1]", n=len(vx), classes=classes)
-            else:
-                raise TypeError("validation must be a BeatSet or a tuple (x, y)")
-            if len(vx) == 0:
-                raise ValueError("validation is empty: give at least one beat")
-            val = TrainData(vx, vy, vrr)
+            val = TrainData(*_validation_set(validation, classes, self.use_rr, self.context))
         elif self.validation_fraction > 0 and self.early_stopping is not None:
             train_idx, val_idx = _stratified_split(labels, self.validation_fraction,
                                                    self.seed)

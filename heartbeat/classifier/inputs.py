@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from heartbeat._validate import as_beats
+from heartbeat._validate import as_beats, as_labels
 
 BEAT_LENGTH = 187
 RR_FEATURES = 3
@@ -114,3 +114,19 @@ def _stratified_split(labels: np.ndarray, fraction: float, seed: int
         val.append(idx[:k])
         train.append(idx[k:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
+
+
+def _validation_set(validation: object, classes: tuple[str, ...], need_rr: bool,
+                    context: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Return (waveforms, codes, rr or None) of a validation BeatSet or tuple (x, y)."""
+    if _is_beatset(validation):
+        vx, vrr = _beat_inputs(validation, need_rr, "validation", context=context)
+        vy = as_labels(validation.y, "validation.y", n=len(vx), classes=classes)
+    elif isinstance(validation, tuple) and len(validation) == 2:
+        vx, vrr = _beat_inputs(validation[0], need_rr, "validation[0]", context=context)
+        vy = as_labels(validation[1], "validation[1]", n=len(vx), classes=classes)
+    else:
+        raise TypeError("validation must be a BeatSet or a tuple (x, y)")
+    if len(vx) == 0:
+        raise ValueError("validation is empty: give at least one beat")
+    return vx, vy, vrr
