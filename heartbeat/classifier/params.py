@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from heartbeat._validate import as_bool, as_choice, as_int, as_real
 
 _DEFAULTS: dict[str, Any] = {
     "architecture": "kachuee2018",
@@ -25,6 +25,7 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def _check_params(params: dict[str, Any]) -> None:
+    """Check constructor parameters: TypeError for a wrong type, ValueError for a wrong value."""
     from heartbeat.nn import ARCHITECTURES
     from heartbeat.nn.kernels import BACKENDS
 
@@ -36,35 +37,26 @@ def _check_params(params: dict[str, Any]) -> None:
         raise ValueError(f"architecture={p['architecture']!r} is unknown; choose one of "
                          f"{', '.join(ARCHITECTURES)}")
     for key in ("use_rr", "log_rr", "quiet"):
-        if key in p and not isinstance(p[key], (bool, np.bool_)):
-            raise TypeError(f"{key} must be True or False, got {p[key]!r}")
-    if "context" in p and (isinstance(p["context"], bool)
-                            or not isinstance(p["context"], (int, np.integer))
-                            or p["context"] < 0):
+        if key in p:
+            as_bool(p[key], key)
+    if "context" in p and as_int(p["context"], "context") < 0:
         raise ValueError(f"context={p['context']!r} must be an integer >= 0 (beats on each "
                          "side of the record median; 0 = off)")
     for key in ("epochs", "batch_size", "threads"):
-        if key in p and (isinstance(p[key], bool) or not isinstance(p[key], (int, np.integer))
-                         or p[key] < 1):
+        if key in p and as_int(p[key], key) < 1:
             raise ValueError(f"{key}={p[key]!r} must be a positive integer")
-    if "seed" in p and (isinstance(p["seed"], bool) or not isinstance(p["seed"], (int, np.integer))
-                        or p["seed"] < 0):
-        raise ValueError(f"seed={p['seed']!r} must be an integer >= 0")
-    if "sampler" in p and p["sampler"] not in ("balanced", "shuffle"):
-        raise ValueError(f"sampler={p['sampler']!r} must be 'balanced' or 'shuffle'")
-    if "learning_rate" in p:
-        lr = p["learning_rate"]
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1:
-            raise ValueError(f"learning_rate={lr!r} must be a number in (0, 1)")
-    if "early_stopping" in p:
-        es = p["early_stopping"]
-        if es is not None and (isinstance(es, bool) or not isinstance(es, (int, np.integer))
-                               or es < 1):
-            raise ValueError(f"early_stopping={es!r} must be None (off) or a patience in "
-                             "epochs >= 1")
-    if "validation_fraction" in p:
-        vf = p["validation_fraction"]
-        if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0 <= vf < 1:
-            raise ValueError(f"validation_fraction={vf!r} must be in [0, 1)")
-    if "backend" in p and p["backend"] not in BACKENDS:
-        raise ValueError(f"backend={p['backend']!r} must be one of {', '.join(BACKENDS)}")
+    if "seed" in p:
+        as_int(p["seed"], "seed", minimum=0)
+    if "sampler" in p:
+        as_choice(p["sampler"], "sampler", ("balanced", "shuffle"))
+    if "learning_rate" in p and not 0 < as_real(p["learning_rate"], "learning_rate") < 1:
+        raise ValueError(f"learning_rate={p['learning_rate']!r} must be a number in (0, 1)")
+    es = p.get("early_stopping")
+    if es is not None and as_int(es, "early_stopping") < 1:
+        raise ValueError(f"early_stopping={es!r} must be None (off) or a patience in "
+                         "epochs >= 1")
+    if "validation_fraction" in p and \
+            not 0 <= as_real(p["validation_fraction"], "validation_fraction") < 1:
+        raise ValueError(f"validation_fraction={p['validation_fraction']!r} must be in [0, 1)")
+    if "backend" in p:
+        as_choice(p["backend"], "backend", BACKENDS)
