@@ -45,7 +45,6 @@ def _as_optimizer(optimizer: object, params: list[np.ndarray]) -> Optimizer:
                     f"params -> optimiser, got {type(optimizer).__name__}")
 
 
-
 def _as_upsample(upsample: object, sampler: str, counts: np.ndarray) -> int | None:
     """Return the per-class target of ``upsample=`` (True: the largest class), None: off."""
     if upsample is False or upsample is None:

@@ -47,6 +47,7 @@ def parameterised_layers(model: Model) -> list[tuple[str, Layer]]:
 
 
 def _final_dense(model: Model) -> tuple[str, Layer]:
+    """Return the name and layer of the model's last parameterised layer, a Dense one."""
     name, layer = parameterised_layers(model)[-1]
     if not isinstance(layer, Dense):
         raise ValueError(f"the last parameterised layer of {model!r} is not a Dense layer")
@@ -103,6 +104,7 @@ def with_n_classes(model: Model, n_classes: int, *, seed: int = 0) -> Model:
 
 
 def _copy_init(model: Model, init: object) -> None:
+    """Copy every array of `init` into `model` (``fit(init=)``); only the head may differ."""
     if not isinstance(init, Model):
         raise TypeError(f"init must be a heartbeat.nn.Model, got {type(init).__name__}")
     own = {**model.named_params(), **model.named_buffers()}
