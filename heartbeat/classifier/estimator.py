@@ -7,7 +7,6 @@ package.
 """
 from __future__ import annotations
 
-import datetime
 import json
 import os
 from pathlib import Path
@@ -26,9 +25,9 @@ from heartbeat.classifier.inputs import (
 )
 from heartbeat.classifier.params import _DEFAULTS, _check_params
 from heartbeat.classifier.saved import (
-    CLASSIFIER_FORMAT,
     PRETRAINED,
     _check_saved,
+    _fit_info,
     _pretrained_path,
 )
 
@@ -260,7 +259,7 @@ class BeatClassifier:
         TypeError
             If the arrays are not numeric.
         """
-        from heartbeat import __version__, nn, training
+        from heartbeat import nn, training
         from heartbeat.training.settings import FitSettings, TrainData
 
         classes = tuple(x.classes) if _is_beatset(x) else CLASSES
@@ -303,26 +302,8 @@ class BeatClassifier:
                               decay_every=10_000),
         )
         model.eval()
-        records = sorted({str(r) for r in x.record.tolist()} - {""}) \
-            if _is_beatset(x) else []
-        counts = np.bincount(labels[train_idx], minlength=len(classes))
-        self._info = {
-            "classifier_format": CLASSIFIER_FORMAT,
-            "classes": list(classes),
-            "params": {k: v for k, v in self.get_params().items()
-                       if k not in ("backend", "threads", "quiet")},
-            "records": records,
-            "n_train": len(train_idx),
-            "n_validation": 0 if val is None else len(val[0]),
-            "train_class_counts": {c: int(k) for c, k in zip(classes, counts, strict=True)},
-            "epochs_run": int(history.n_epochs),
-            "best_epoch": history.best_epoch,
-            "val_macro_f1": [round(float(v), 4) for v in history.val_macro_f1],
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime(
-                "%Y-%m-%dT%H:%M:%SZ"),
-            "heartbeat_version": __version__,
-            **(info or {}),
-        }
+        self._info = _fit_info(self.get_params(), x, classes, labels[train_idx],
+                               0 if val is None else len(val.x), history, info)
         try:
             json.dumps(self._info)
         except (TypeError, ValueError) as exc:

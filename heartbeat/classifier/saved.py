@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from heartbeat.classifier.inputs import BEAT_LENGTH, RR_FEATURES
+import numpy as np
+
+from heartbeat.classifier.inputs import BEAT_LENGTH, RR_FEATURES, _is_beatset
 from heartbeat.classifier.params import _check_params
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from heartbeat.nn import Model
+    from heartbeat.training import History
 
 __all__ = ["PRETRAINED"]
 
@@ -70,3 +74,28 @@ def _pretrained_path(name: str) -> Path:
         raise FileNotFoundError(f"the pretrained model file {path} is missing; "
                                 "reinstall heartbeat with its package data")
     return path
+
+
+def _fit_info(params: dict[str, Any], x: object, classes: tuple[str, ...],
+              train_labels: np.ndarray, n_validation: int, history: History,
+              info: dict[str, Any] | None) -> dict[str, Any]:
+    """Return what a fitted classifier's file records about its training (``info``)."""
+    from heartbeat import __version__
+
+    records = sorted({str(r) for r in x.record.tolist()} - {""}) if _is_beatset(x) else []
+    counts = np.bincount(train_labels, minlength=len(classes))
+    return {
+        "classifier_format": CLASSIFIER_FORMAT,
+        "classes": list(classes),
+        "params": {k: v for k, v in params.items() if k not in ("backend", "threads", "quiet")},
+        "records": records,
+        "n_train": len(train_labels),
+        "n_validation": n_validation,
+        "train_class_counts": {c: int(k) for c, k in zip(classes, counts, strict=True)},
+        "epochs_run": int(history.n_epochs),
+        "best_epoch": history.best_epoch,
+        "val_macro_f1": [round(float(v), 4) for v in history.val_macro_f1],
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "heartbeat_version": __version__,
+        **(info or {}),
+    }
