@@ -337,10 +337,15 @@ class BeatClassifier:
             If the classifier is not fitted, the beats are malformed (not 187 samples,
             NaN), or the model needs RR features and `x` is a bare array.
         """
+        return self._predict_proba(x, batch_size)
+
+    def _predict_proba(self, x: object, batch_size: int | None = None, *,
+                       checked: bool = False) -> np.ndarray:
+        """Return :meth:`predict_proba`; with `checked`, `x` is trusted (segment's Beats)."""
         from heartbeat.nn import softmax
 
         model = self._model()
-        waveforms, rr = _beat_inputs(x, self._uses_rr, context=self._context)
+        waveforms, rr = _beat_inputs(x, self._uses_rr, context=self._context, checked=checked)
         logits = model.predict_logits(waveforms, rr, batch_size=batch_size)
         return softmax(logits.astype(np.float64))
 

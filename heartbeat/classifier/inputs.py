@@ -57,21 +57,22 @@ def _with_context(x: object, waveforms: np.ndarray, context: int) -> np.ndarray:
 
 
 def _beat_inputs(
-    x: object, need_rr: bool, name: str = "x", context: int = 0
+    x: object, need_rr: bool, name: str = "x", context: int = 0, *, checked: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Return (waveforms, rr or None) from an array, a BeatSet or a Beats.
 
     With ``context > 0`` the waveforms are (n, 2, 187): beat and beat minus the median
-    of its recording's 2*context+1 nearest beats.
+    of its recording's 2*context+1 nearest beats.  With `checked` the waveforms of a
+    Beats are trusted (:func:`heartbeat.segment` made them: finite, 187 samples).
     """
-    waveforms, rr = _beat_arrays(x, need_rr, name)
+    waveforms, rr = _beat_arrays(x, need_rr, name, checked=checked)
     if context:
         waveforms = _with_context(x, waveforms, context)
     return waveforms, rr
 
 
 def _beat_arrays(
-    x: object, need_rr: bool, name: str = "x"
+    x: object, need_rr: bool, name: str = "x", *, checked: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Return (waveforms (n, 187), rr or None) from an array, a BeatSet or a Beats."""
     if _is_beatset(x):
@@ -86,7 +87,8 @@ def _beat_arrays(
             )
         return waveforms, np.ascontiguousarray(x.rr, dtype=np.float32)
     if _is_beats(x):
-        waveforms = _as_waveforms(x.waveforms, f"{name}.waveforms")
+        waveforms = np.ascontiguousarray(x.waveforms, dtype=np.float32) if checked \
+            else _as_waveforms(x.waveforms, f"{name}.waveforms")
         if not need_rr:
             return waveforms, None
         from heartbeat.datasets import rr_features

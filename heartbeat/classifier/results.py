@@ -126,7 +126,7 @@ def classify(
                         f"{type(model).__name__}")
     clf._model()
     beats = segment(signal, fs, detector=detector)
-    proba = clf.predict_proba(beats)
+    proba = clf._predict_proba(beats, checked=True)  # segment's beats need no re-check
     codes = proba.argmax(axis=1).astype(np.int64)
     names = np.array(clf.classes_)
     labels = names[codes] if len(codes) else np.array([], dtype=names.dtype)
