@@ -40,7 +40,7 @@ import heartbeat.nn as nn
 from heartbeat import datasets
 from heartbeat.context import with_context
 from heartbeat.metrics import classification_report
-from heartbeat.train import fit, parameterised_layers, with_n_classes
+from heartbeat.training import fit, parameterised_layers, with_n_classes
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"

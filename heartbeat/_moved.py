@@ -23,6 +23,7 @@ MOVED: dict[str, str] = {
     "heartbeat.parallel": "heartbeat.datasets.parallel",
     "heartbeat.features": "heartbeat.windows",
     "heartbeat.nn.window_models": "heartbeat.windows.models",
+    "heartbeat.train": "heartbeat.training",
 }
 
 

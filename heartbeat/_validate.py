@@ -303,7 +303,7 @@ def as_beats(x: object, name: str, *, length: int, channels: int = 1,
         raise ValueError(f"{name} must have shape {want} (beats cut by heartbeat.segment at "
                          f"125 Hz), got shape {arr.shape}")
     arr = np.ascontiguousarray(arr, dtype=dtype)
-    finite = np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
+    finite = np.isfinite(arr).all(axis=tuple(range(1, arr.ndim)))  # (n,), also for n = 0
     if not finite.all():
         raise ValueError(f"{name} holds NaN or infinite values in {int((~finite).sum())} "
                          f"beat(s) (first: beat {int(np.flatnonzero(~finite)[0])}); drop or "

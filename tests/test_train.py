@@ -1,4 +1,4 @@
-"""Tests of heartbeat.train: sampling, fit, resume, early stopping, transfer, progress."""
+"""Tests of heartbeat.training: sampling, fit, resume, early stopping, transfer, progress."""
 
 from __future__ import annotations
 
@@ -12,16 +12,14 @@ from hypothesis import strategies as st
 
 import heartbeat.nn as nn
 from heartbeat.datasets import BeatSet, mitbih_beats, train_test_split
-from heartbeat.train import (
+from heartbeat.training import (
     CHECKPOINT_NAME,
     History,
-    _balanced_indices,
-    _epoch_rng,
-    _shuffle_indices,
     fit,
     parameterised_layers,
     with_n_classes,
 )
+from heartbeat.training.sampling import _balanced_indices, _epoch_rng, _shuffle_indices
 
 L = 32  # short beats keep the models tiny and the tests fast
 
@@ -201,8 +199,7 @@ class TestFitErrors:
             fit(small(extra_inputs=3), x, y, quiet=True)
 
     @pytest.mark.parametrize("kw, match", [
-        ({"epochs": 0}, "epochs=0 must be an integer >= 1"),
-        ({"batch_size": 1.5}, "batch_size=1.5"),
+        ({"epochs": 0}, "epochs=0 must be >= 1"),
         ({"sampler": "random"}, "sampler='random' must be one of balanced, shuffle"),
         ({"upsample": True}, "works with sampler='shuffle'"),
         ({"early_stopping": 2}, "early_stopping needs a validation set"),
@@ -213,6 +210,14 @@ class TestFitErrors:
     def test_options(self, data, kw, match):
         x, y = data
         with pytest.raises(ValueError, match=match):
+            fit(small(), x, y, quiet=True, **kw)
+
+    @pytest.mark.parametrize("kw", [{"epochs": 2.0}, {"batch_size": 1.5}, {"seed": "0"},
+                                    {"early_stopping": 1.5}, {"trainable_layers": True}])
+    def test_non_integer_options(self, data, kw):
+        x, y = data
+        name = next(iter(kw))
+        with pytest.raises(TypeError, match=f"{name} must be an integer"):
             fit(small(), x, y, quiet=True, **kw)
 
     def test_not_a_model(self, data):
