@@ -16,6 +16,7 @@ import types
 
 # old dotted name -> new dotted name
 MOVED: dict[str, str] = {
+    "heartbeat.nn.blas": "heartbeat.nn.threads",
 }
 
 

@@ -16,7 +16,8 @@ It trains and classifies beats without a deep-learning framework.
 
 Modules: :mod:`.layers` (forward/backward), :mod:`.kernels` (Numba kernels and NumPy
 twins), :mod:`.losses`, :mod:`.optim`, :mod:`.architectures` (the named specs), :mod:`.model`
-(the container, spec checks, build), :mod:`.io` (save/load).
+(the container, spec checks, build), :mod:`.threads` (how passes run: one at a time,
+split over threads, BLAS on one thread meanwhile), :mod:`.io` (save/load).
 """
 
 from heartbeat.nn import lstm  # noqa: F401  (registers the "lstm" and "bilstm" layers)

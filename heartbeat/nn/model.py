@@ -10,17 +10,12 @@ before the head, which maps (N, D + k) to the class scores (N, n_classes).
 from __future__ import annotations
 
 import copy
-import itertools
 import json
-import os
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from heartbeat.nn import blas
+from heartbeat._validate import as_positive_int
 from heartbeat.nn import kernels as K
 from heartbeat.nn.architectures import ARCHITECTURES, EXTRA_TRANSFORMS, SPEC_FORMAT
 from heartbeat.nn.architectures import conv_spec as conv_spec  # old home, still imported
@@ -31,19 +26,8 @@ from heartbeat.nn.layers import (
     Sequential,
     layer_from_config,
 )
-
-MIN_SHARD = 16  # fewest beats a thread gets: below this, Python overhead dominates
-
-_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
-
-
-def _thread_pool(workers: int) -> ThreadPoolExecutor:
-    # keyed by process too: a forked child inherits the pool but not its threads
-    key = (os.getpid(), workers)
-    pool = _POOLS.get(key)
-    if pool is None:
-        pool = _POOLS[key] = ThreadPoolExecutor(workers, thread_name_prefix="heartbeat.nn")
-    return pool
+from heartbeat.nn.threads import MIN_SHARD as MIN_SHARD  # old home, still imported
+from heartbeat.nn.threads import ModelThreads
 
 
 # ================================================================ model
@@ -89,12 +73,9 @@ class Model:
             if isinstance(layer, Dropout):
                 layer.rng = np.random.default_rng(drop_seq.spawn(1)[0])
         self._seed = seed
-        self._replicas: list[Model] = []  # weight-sharing copies, one per extra thread
-        self._shards: list[slice] | None = None  # how the last forward split the batch
-        # one pass at a time: layers keep caches and reuse their arrays between calls
-        self._lock = threading.RLock()
+        # how passes run: one at a time, split over threads (heartbeat.nn.threads)
+        self._threads = ModelThreads(self, threads)
         self.set_backend(backend)
-        self.set_threads(threads)
         self.train()
 
     # -------------------------------------------------------------- bookkeeping
@@ -104,8 +85,7 @@ class Model:
         self.backend = resolved
         for _, layer in self._named_layers:
             layer.backend = resolved
-        for replica in getattr(self, "_replicas", ()):
-            replica.set_backend(resolved)
+        self._threads.set_backend(resolved)
 
     def set_threads(self, threads: int) -> Model:
         """Split each batch over `threads` threads (data parallel); return self.
@@ -113,21 +93,28 @@ class Model:
         Each thread runs a weight-sharing copy of the model on its share of the batch
         (at least :data:`MIN_SHARD` beats); the gradients are summed.  The kernels
         release the GIL, so the threads run on separate cores; meanwhile NumPy's
-        OpenBLAS is set to one thread (:func:`heartbeat.nn.blas.single_threaded`).
+        OpenBLAS is set to one thread (:func:`heartbeat.nn.threads.single_threaded`).
         The result equals the single-threaded one up to float rounding, except for
         dropout masks (each copy draws its own).  Models with batch-norm layers are
         not split in training mode (their batch statistics need the whole batch).
 
+        The machinery (replicas, thread pool, BLAS control, the lock that keeps
+        passes apart) lives in :mod:`heartbeat.nn.threads`.
+
         Raises
         ------
+        TypeError
+            If `threads` is not an integer.
         ValueError
-            If `threads` is not a positive integer.
+            If `threads` < 1.
         """
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"{threads=} must be a positive integer (1 = no threads)")
-        self.threads = threads
-        del self._replicas[threads - 1:]
+        self._threads.set_threads(threads)
         return self
+
+    @property
+    def threads(self) -> int:
+        """Threads that share each batch (:meth:`set_threads`)."""
+        return self._threads.threads
 
     def train(self) -> Model:
         """Switch to training mode (dropout on, batch statistics); return self."""
@@ -202,50 +189,6 @@ class Model:
         return (f"Model({self.spec['name']!r}, n_params={self.n_params}, "
                 f"dtype={self.dtype.name}, backend={self.backend!r}{threads})")
 
-    def __getstate__(self) -> dict:  # pickle and deepcopy: a lock does not copy
-        state = dict(self.__dict__)
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.RLock()
-
-    # -------------------------------------------------------------- threads
-    def _shard(self, n: int) -> list[slice] | None:
-        """Slices of the batch for the threads, or None to run it in one piece."""
-        k = min(self.threads, n // MIN_SHARD)
-        if k < 2 or (self.training and self.named_buffers()):
-            return None
-        bounds = np.linspace(0, n, k + 1).round().astype(int)
-        return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
-
-    def _replica(self, i: int) -> Model:
-        while len(self._replicas) < i:
-            clone = Model(self.spec, seed=self._seed, dtype=self.dtype, backend=self.backend)
-            for (_, mine), (_, theirs) in zip(self._named_layers, clone._named_layers,
-                                              strict=True):
-                theirs.params, theirs.buffers = mine.params, mine.buffers  # shared
-                if isinstance(theirs, Dropout):
-                    theirs.rng = np.random.default_rng([self._seed, len(self._replicas) + 1])
-            self._replicas.append(clone)
-        clone = self._replicas[i - 1]
-        if clone.training != self.training:
-            clone.train() if self.training else clone.eval()
-        return clone
-
-    def _on_threads(self, fn: Callable[[Model, slice], Any], shards: list[slice]) -> list:
-        """Run ``fn(model_i, shard_i)``: shard 0 here, the others on pool threads."""
-        pool = _thread_pool(len(shards) - 1)
-        with blas.single_threaded():  # the shards already use every core
-            futures = [pool.submit(fn, self._replica(i), s) for i, s in enumerate(shards) if i]
-            try:
-                first = fn(self, shards[0])
-            finally:
-                for f in futures:  # never leave a thread running on the shared weights
-                    f.exception()
-        return [first] + [f.result() for f in futures]
-
     # -------------------------------------------------------------- passes
     def forward(self, x: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
         """Return class scores (logits), shape (N, n_classes).
@@ -263,25 +206,11 @@ class Model:
         ValueError
             If the shapes do not match the spec.
         """
-        with self._lock:
-            return self._forward(x, extra)
-
-    def _forward(self, x: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
-        x = np.asarray(x, dtype=self.dtype)
-        shards = self._shard(len(x)) if x.ndim else None
-        self._shards = None
-        if shards is None:
-            return self._forward_one(x, extra)
-        if extra is not None and np.shape(extra)[:1] != (len(x),):
-            raise ValueError(f"extra must have one row per beat ({len(x)}), got "
-                             f"{np.shape(extra)=}")
-        parts = self._on_threads(
-            lambda m, s: m._forward_one(x[s], None if extra is None else extra[s]), shards)
-        self._shards = shards
-        return np.concatenate(parts)
+        return self._threads.forward(x, extra)
 
     def _forward_one(self, x: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
-        spec = self.spec  # x: already an array of the model dtype (_forward)
+        # one pass on this thread; x is already an array of the model dtype
+        spec = self.spec
         if x.ndim == 2 and spec["input_channels"] == 1:
             x = x[:, None, :]
         want = (spec["input_channels"], spec["input_length"])
@@ -315,27 +244,7 @@ class Model:
         is False (saves the first layer's input-gradient work in training).  The
         gradient with respect to `extra` is left in ``self.dextra``.
         """
-        with self._lock:
-            return self._backward(dout, input_grad)
-
-    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
-        shards = self._shards
-        if shards is None:
-            return self._backward_one(dout, input_grad)
-        dout = np.asarray(dout, dtype=self.dtype)
-        if len(dout) != shards[-1].stop:
-            raise ValueError(f"dout has {len(dout)} rows; the forward pass had "
-                             f"{shards[-1].stop}")
-        for replica in self._replicas[: len(shards) - 1]:
-            replica.zero_grad()
-        parts = self._on_threads(lambda m, s: m._backward_one(dout[s], input_grad), shards)
-        for replica in self._replicas[: len(shards) - 1]:
-            for total, g in zip(self.grads(), replica.grads(), strict=True):
-                total += g
-        if self.dextra is not None:
-            self.dextra = np.concatenate(
-                [self.dextra] + [r.dextra for r in self._replicas[: len(shards) - 1]])
-        return np.concatenate(parts) if input_grad else None
+        return self._threads.backward(dout, input_grad)
 
     def _backward_one(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
         dh = self.head.backward(np.asarray(dout, dtype=self.dtype))  # (N, D + k)
@@ -373,9 +282,8 @@ class Model:
         """
         if batch_size is None:
             batch_size = 512 * self.threads
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"{batch_size=} must be a positive integer")
-        with self._lock:  # the whole pass in evaluation mode, one caller at a time
+        batch_size = as_positive_int(batch_size, "batch_size")
+        with self._threads.lock:  # the whole pass in evaluation mode, one caller at a time
             return self._predict_logits(x, extra, batch_size)
 
     def _predict_logits(self, x, extra, batch_size: int) -> np.ndarray:
