@@ -14,7 +14,8 @@ heartbeat.segment, heartbeat.read_record, heartbeat.detect_r_peaks, heartbeat.lo
 light_after_names = {"numba": "numba" in sys.modules, "scipy": "scipy" in sys.modules}
 compiled = []
 for name in sorted(heartbeat._SUBMODULES) + ["_jit", "nn", "nn.kernels", "nn.layers",
-                                             "nn.model", "nn.architectures", "nn.threads",
+                                             "nn.base", "nn.conv", "nn.model",
+                                             "nn.architectures", "nn.threads",
                                              "nn.winograd", "nn.blas"]:
     try:
         module = importlib.import_module(f"heartbeat.{name}")
