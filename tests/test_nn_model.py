@@ -64,6 +64,8 @@ class TestBuild:
     def test_bad_input_channels(self):
         with pytest.raises(ValueError, match="input_channels=0"):
             nn.build("kachuee2018", input_channels=0)
+        with pytest.raises(TypeError, match="input_channels"):
+            nn.build("kachuee2018", input_channels=1.0)
 
     def test_float64(self):
         model = nn.build("kachuee2018", dtype=np.float64)
@@ -75,6 +77,8 @@ class TestBuild:
             nn.build("vgg")
         with pytest.raises(ValueError, match="n_classes=1"):
             nn.build("kachuee2018", n_classes=1)
+        with pytest.raises(TypeError, match="n_classes"):
+            nn.build("kachuee2018", n_classes=2.5)
         with pytest.raises(ValueError, match="too short"):
             nn.build("kachuee2018", input_length=40)
         spec = nn.build("kachuee2018").spec

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
+from heartbeat._validate import as_positive_int
 
 SPEC_FORMAT = 1
 
@@ -157,9 +157,7 @@ def large_kernel(n_classes: int = 5, input_length: int = 187, extra_inputs: int 
 
 def _spec(name, n_classes, input_length, extra_inputs, features, head, min_length,
           input_channels=1) -> dict:
-    if isinstance(input_channels, bool) or not isinstance(input_channels, (int, np.integer)) \
-            or input_channels < 1:
-        raise ValueError(f"{name}: {input_channels=} must be a positive integer")
+    input_channels = as_positive_int(input_channels, f"{name}: input_channels")
     if min_length < 1:
         raise ValueError(f"{name}: input_length={input_length} is too short for the "
                          "architecture's pooling stages")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from heartbeat._validate import as_positive_int
+from heartbeat._validate import as_int, as_positive_int
 from heartbeat.nn import kernels as K
 from heartbeat.nn.architectures import ARCHITECTURES, EXTRA_TRANSFORMS, SPEC_FORMAT
 from heartbeat.nn.architectures import conv_spec as conv_spec  # old home, still imported
@@ -30,7 +30,6 @@ from heartbeat.nn.threads import MIN_SHARD as MIN_SHARD  # old home, still impor
 from heartbeat.nn.threads import ModelThreads
 
 
-# ================================================================ model
 def _named(layer: Layer, prefix: str, out: list[tuple[str, Layer]]) -> None:
     out.append((prefix, layer))
     for i, child in enumerate(layer.children()):
@@ -40,7 +39,10 @@ def _named(layer: Layer, prefix: str, out: list[tuple[str, Layer]]) -> None:
 class Model:
     """A feature stack, an optional extra-input concatenation and a head.
 
-    Build one with :func:`build` (named architecture or spec) or :func:`load`.
+    Build one with :func:`build` (named architecture or spec) or :func:`load`.  The
+    passes are safe to call from several threads (they run one at a time) and can
+    split a batch over threads (:meth:`set_threads`); both are the business of
+    :mod:`heartbeat.nn.threads`, which this class delegates to.
 
     Attributes
     ----------
@@ -366,6 +368,8 @@ def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int =
 
     Raises
     ------
+    TypeError
+        If `n_classes`, `input_channels` or `threads` is not an integer.
     ValueError
         For an unknown name, a malformed spec or conflicting arguments.
     ImportError
@@ -383,8 +387,8 @@ def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int =
         if name_or_spec not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {name_or_spec!r}; choose one of "
                              f"{', '.join(ARCHITECTURES)}")
-        if n_classes is not None and (not isinstance(n_classes, int) or n_classes < 2):
-            raise ValueError(f"{n_classes=} must be an integer >= 2")
+        if n_classes is not None:
+            n_classes = as_int(n_classes, "n_classes", minimum=2)
         spec = ARCHITECTURES[name_or_spec](n_classes=n_classes or 5,
                                            input_length=input_length,
                                            extra_inputs=extra_inputs,
