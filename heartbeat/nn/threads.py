@@ -2,8 +2,8 @@
 
 :class:`heartbeat.nn.Model` is a plain container (spec, layers, parameters, one
 forward and one backward pass).  This module holds everything about *how* its passes
-run, in three parts; a model reaches it through its ``_threads`` attribute
-(a :class:`ModelThreads`), and ``Model.set_threads(n)`` / ``Model.threads`` delegate here.
+run, in three parts; a model reaches it through its ``_threads`` attribute (a
+:class:`ModelThreads`), and ``Model.set_threads(n)`` / ``Model.threads`` delegate here.
 
 One pass at a time (the lock)
 -----------------------------
@@ -14,29 +14,31 @@ instead of allocating them:
   argmax indices, the ReLU gate), overwritten by the next forward pass;
 * a convolution keeps a ``workspace`` of scratch arrays (the Winograd transforms
   ``v``, ``mm``, ``dv``, ``dmm``, and its output ``out`` and input gradient ``dx``),
-  reused by the next call of the same shape: the array a forward pass *returns* may
-  be one of them;
+  reused by the next call of the same shape: the array a layer's forward pass
+  *returns* may be one of them;
 * the model keeps ``_extra``, ``_n_feat`` and ``dextra`` between forward and
   backward, and :class:`ModelThreads` keeps the batch split (``shards``).
 
 Two callers sharing one model would overwrite each other's arrays mid-pass (a
 classifier served from a thread pool, say).  So every public pass
 (``forward``, ``backward``, ``predict_logits``) holds the model's re-entrant lock
-(``predict_logits`` calls ``forward`` inside it).  The lock is not pickled; a
-copy gets a fresh one.
+(``predict_logits`` calls ``forward`` inside it).  A training step is two passes,
+forward then backward: callers that train one model together must take turns
+themselves.  The lock is not pickled; a copy gets a fresh one.
 
 Data-parallel threads
 ---------------------
-With ``threads = n > 1`` a batch of at least ``2 * MIN_SHARD`` beats is cut into
-``n`` shards.  Shard 0 runs on the calling thread, the others on a thread pool, each
-on a *replica*: a model of the same spec whose layers share the parameter and buffer
-arrays of the original (so an optimiser step updates all of them), but which has its
-own caches and workspaces.  The backward pass zeroes the replicas' gradients, runs the
-shards again on the same threads, and sums the replicas' gradients into the model's.
-The kernels release the GIL (:mod:`heartbeat._jit`), so the threads use separate
-cores.  Each replica's dropout draws its own masks (seeded from the model's seed and
-the replica's number).  Models with batch-norm layers are not split in training mode:
-their batch statistics need the whole batch.
+With ``threads = n > 1`` a batch of at least ``2 * MIN_SHARD`` beats is cut into at
+most ``n`` shards of at least :data:`MIN_SHARD` beats.  Shard 0 runs on the calling
+thread, the others on a thread pool, each on a *replica*: a model of the same spec
+whose layers share the parameter and buffer arrays of the original (so an optimiser
+step updates all of them), but which has its own caches and workspaces.  The backward
+pass zeroes the replicas' gradients, runs the shards again on the same threads, and
+sums the replicas' gradients into the model's.  The kernels release the GIL
+(:mod:`heartbeat._jit`), so the threads use separate cores.  Each replica's dropout
+draws its own masks (seeded from the model's seed and the replica's number).  Models
+with batch-norm layers are not split in training mode: their batch statistics need the
+whole batch.
 
 The thread pools are made on first use, one per number of workers and per process: a
 child made by ``fork`` inherits the parent's pool object but not its threads, so the
