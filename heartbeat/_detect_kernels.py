@@ -1,14 +1,25 @@
 """Sequential kernels of the R-peak detector, each with a twin that gives the same bits.
 
+================  ==========================  ========================
+kernel            Numba (``"numba"``)         NumPy twin (``"numpy"``)
+================  ==========================  ========================
+``DECIDE_BEATS``  :func:`decide_beats`        :func:`decide_beats`
+``MOVING_MEAN``   :func:`moving_mean_loop`    :func:`moving_mean`
+``REFINE``        :func:`refine_loop`         :func:`refine`
+================  ==========================  ========================
+
+Each row is one :class:`heartbeat._jit.Kernel`: ``REFINE.get(backend)`` returns the
+compiled loop or the twin.
+
 * :func:`decide_beats`, the decision rule, is plain Python on NumPy arrays.  The
-  ``"numpy"`` backend calls it as it is; the ``"numba"`` backend wraps the *same*
-  function in ``numba.njit(cache=True)`` on first use (never at import).  Its work is
-  per candidate peak (a few per heartbeat), so the Python twin stays usable.
-* :func:`moving_mean_loop` is the compiled twin of ``detect._moving_mean`` (NumPy's
+  ``"numpy"`` backend calls it as it is; the ``"numba"`` backend compiles the *same*
+  function on first use (never at import; :mod:`heartbeat._jit`).  Its work is per
+  candidate peak (a few per heartbeat), so the Python twin stays usable.
+* :func:`moving_mean_loop` is the compiled twin of :func:`moving_mean` (NumPy's
   ``cumsum``): the same additions in the same order, so the same bits, about twice as
-  fast; :func:`refine_loop` is the twin of ``detect._refine_np`` (window maxima, ties
-  to the earlier offset).  They are used only when Numba compiles; their plain-Python
-  forms are for the tests.
+  fast; :func:`refine_loop` is the twin of :func:`refine` (window maxima, ties to the
+  earlier offset).  They are used only when Numba compiles; their plain-Python forms
+  are for the tests.
 
 Everything else per sample is vectorised NumPy in :mod:`heartbeat.detect`, shared by
 both backends.
@@ -16,9 +27,9 @@ both backends.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
+
+from heartbeat._jit import Kernel
 
 # The rule's constants travel as one array so that tuning never recompiles the kernel.
 PARAM_NAMES: tuple[str, ...] = (
@@ -78,6 +89,15 @@ def decide_beats(
     -------
     int
         Number of accepted candidates written to the start of `out`.
+
+    Notes
+    -----
+    One function on purpose: the rule is a single pass over the candidates whose
+    steps (levels, search-back, T- and P-wave checks, restart) all read and write
+    the same dozen state variables.  Split into helpers, each would take and return
+    that state, and each would have to be compiled too (a Numba kernel cannot call
+    plain Python); read top to bottom, it follows Notes 3-7 of
+    :func:`heartbeat.detect.detect_r_peaks` in order.
     """
     n = pos.shape[0]
     if n == 0:
@@ -258,20 +278,24 @@ def decide_beats(
     return count
 
 
-_KERNELS: dict[str, Callable[..., int]] = {}
+def moving_mean(x: np.ndarray, n: int) -> np.ndarray:
+    """Centred moving mean over `n` (odd) samples; the ends are padded with edge values.
 
-
-def get_decide_beats(backend: str) -> Callable[..., int]:
-    """Return the decision kernel for `backend` (``"numba"`` compiles it on first use)."""
-    if backend == "numpy":
-        return decide_beats
-    kernel = _KERNELS.get(backend)
-    if kernel is None:
-        import numba  # lazily: compiled on first call, never at import
-
-        kernel = numba.njit(cache=True)(decide_beats)
-        _KERNELS[backend] = kernel
-    return kernel
+    The NumPy twin of :func:`moving_mean_loop` (NumPy's ``cumsum`` of the padded
+    signal).
+    """
+    if n <= 1 or x.size == 0:
+        return x.copy()
+    h = n // 2
+    c = np.empty(x.size + 2 * h + 1)
+    c[0] = 0.0
+    c[1 : h + 1] = x[0]
+    c[h + 1 : h + 1 + x.size] = x
+    c[h + 1 + x.size :] = x[-1]
+    np.cumsum(c, out=c)
+    out = c[n:] - c[:-n]
+    out /= n
+    return out
 
 
 def moving_mean_loop(x: np.ndarray, n: int) -> np.ndarray:
@@ -305,6 +329,27 @@ def moving_mean_loop(x: np.ndarray, n: int) -> np.ndarray:
     for i in range(m):
         out[i] = (c[i + n] - c[i]) / n
     return out
+
+
+def refine(
+    x: np.ndarray, bp: np.ndarray, centres: np.ndarray, half_search: int, half_refine: int
+) -> np.ndarray:
+    """Move each detection to the R peak: |band-passed| maximum, then raw extremum.
+
+    The index of the largest ``|bp|`` within +-`half_search` samples of each centre,
+    then that of the largest ``x * sign(bp)`` within +-`half_refine` samples of it
+    (windows clipped to the signal; ties go to the earlier offset).  The NumPy twin
+    of :func:`refine_loop`.
+    """
+    if centres.size == 0:
+        return centres.astype(np.int64)
+    last = x.size - 1
+    rows = np.arange(centres.size)
+    idx = np.clip(centres[:, None] + np.arange(-half_search, half_search + 1), 0, last)
+    peak = idx[rows, np.abs(bp[idx]).argmax(axis=1)]
+    sign = np.sign(bp[peak])
+    idx = np.clip(peak[:, None] + np.arange(-half_refine, half_refine + 1), 0, last)
+    return idx[rows, (x[idx] * sign[:, None]).argmax(axis=1)].astype(np.int64)
 
 
 def refine_loop(
@@ -343,36 +388,8 @@ def refine_loop(
     return out
 
 
-_MOVING_MEANS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {}
-_REFINES: dict[str, Callable[..., np.ndarray]] = {}
-
-
-def get_refine_loop() -> Callable[..., np.ndarray]:
-    """Return :func:`refine_loop` compiled by Numba (on first use)."""
-    func = _REFINES.get("numba")
-    if func is None:
-        import numba  # lazily: compiled on first call, never at import
-
-        func = numba.njit(cache=True)(refine_loop)
-        _REFINES["numba"] = func
-    return func
-
-
-def jit_enabled() -> bool:
-    """Return True when Numba is installed and compiles (``NUMBA_DISABLE_JIT`` unset)."""
-    try:
-        import numba
-    except ImportError:
-        return False
-    return not numba.config.DISABLE_JIT
-
-
-def get_moving_mean_loop() -> Callable[[np.ndarray, int], np.ndarray]:
-    """Return :func:`moving_mean_loop` compiled by Numba (on first use)."""
-    func = _MOVING_MEANS.get("numba")
-    if func is None:
-        import numba  # lazily: compiled on first call, never at import
-
-        func = numba.njit(cache=True)(moving_mean_loop)
-        _MOVING_MEANS["numba"] = func
-    return func
+# ---------------------------------------------------------------- the kernel table
+# the decision rule is one source for both backends: its own twin
+DECIDE_BEATS = Kernel(numba_loop=decide_beats, numpy_twin=decide_beats)
+MOVING_MEAN = Kernel(numba_loop=moving_mean_loop, numpy_twin=moving_mean)
+REFINE = Kernel(numba_loop=refine_loop, numpy_twin=refine)

@@ -24,6 +24,7 @@ MOVED: dict[str, str] = {
     "heartbeat.features": "heartbeat.windows",
     "heartbeat.nn.window_models": "heartbeat.windows.models",
     "heartbeat.train": "heartbeat.training",
+    "heartbeat.nn.blas": "heartbeat.nn.threads",
 }
 
 

@@ -13,12 +13,12 @@ from collections.abc import Callable
 import numpy as np
 
 from heartbeat import _detect_kernels as _k
+from heartbeat._jit import BACKENDS, jit_enabled, resolve_backend
 from heartbeat._validate import as_fs, as_signal
 
 __all__ = ["BACKENDS", "METHODS", "detect_r_peaks"]
 
 METHODS: tuple[str, ...] = ("robust",)
-BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy")
 
 # Filter and envelope lengths in seconds (see detect_r_peaks Notes).
 # Band-pass = two passes of a 25 ms moving mean minus two passes of a 120 ms one: at
@@ -63,23 +63,7 @@ def _odd(n_s: float, fs: float) -> int:
 MovingMean = Callable[[np.ndarray, int], np.ndarray]
 
 
-def _moving_mean(x: np.ndarray, n: int) -> np.ndarray:
-    """Centred moving mean over `n` (odd) samples; the ends are padded with edge values."""
-    if n <= 1 or x.size == 0:
-        return x.copy()
-    h = n // 2
-    c = np.empty(x.size + 2 * h + 1)
-    c[0] = 0.0
-    c[1 : h + 1] = x[0]
-    c[h + 1 : h + 1 + x.size] = x
-    c[h + 1 + x.size :] = x[-1]
-    np.cumsum(c, out=c)
-    out = c[n:] - c[:-n]
-    out /= n
-    return out
-
-
-def _band_pass(x: np.ndarray, fs: float, mm: MovingMean = _moving_mean) -> np.ndarray:
+def _band_pass(x: np.ndarray, fs: float, mm: MovingMean = _k.moving_mean) -> np.ndarray:
     """Zero-phase band-pass made of moving means (exact in NumPy, no SciPy needed)."""
     n_lp = _odd(LOWPASS_S, fs)
     n_hp = max(_odd(HIGHPASS_S, fs), n_lp + 2)
@@ -90,7 +74,7 @@ def _band_pass(x: np.ndarray, fs: float, mm: MovingMean = _moving_mean) -> np.nd
 
 
 def _envelope(
-    bp: np.ndarray, fs: float, mm: MovingMean = _moving_mean
+    bp: np.ndarray, fs: float, mm: MovingMean = _k.moving_mean
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the squared slope of `bp` and its mean over ENVELOPE_S (the envelope²)."""
     k = max(1, round(SLOPE_S * fs))
@@ -136,43 +120,6 @@ def _block_floor(energy_sq: np.ndarray, centres: np.ndarray, fs: float) -> np.nd
     return medians[np.minimum(centres // block, n_full - 1)]
 
 
-def _refine_np(
-    x: np.ndarray, bp: np.ndarray, centres: np.ndarray, half_search: int, half_refine: int
-) -> np.ndarray:
-    """Move each detection to the R peak: |band-passed| maximum, then raw extremum.
-
-    The index of the largest ``|bp|`` within +-`half_search` samples of each centre,
-    then that of the largest ``x * sign(bp)`` within +-`half_refine` samples of it
-    (windows clipped to the signal; ties go to the earlier offset).
-    """
-    if centres.size == 0:
-        return centres.astype(np.int64)
-    last = x.size - 1
-    rows = np.arange(centres.size)
-    idx = np.clip(centres[:, None] + np.arange(-half_search, half_search + 1), 0, last)
-    peak = idx[rows, np.abs(bp[idx]).argmax(axis=1)]
-    sign = np.sign(bp[peak])
-    idx = np.clip(peak[:, None] + np.arange(-half_refine, half_refine + 1), 0, last)
-    return idx[rows, (x[idx] * sign[:, None]).argmax(axis=1)].astype(np.int64)
-
-
-def _resolve_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        raise ValueError(f"{backend=} is not a backend; choose one of {', '.join(BACKENDS)}")
-    if backend == "numpy":
-        return "numpy"
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        if backend == "numba":
-            raise ImportError(
-                "backend='numba' needs the numba package; install it or use "
-                "backend='numpy' (identical results, slower) or backend='auto'"
-            ) from None
-        return "numpy"
-    return "numba"
-
-
 def detect_r_peaks(
     signal: object, fs: float, *, method: str = "robust", backend: str = "auto"
 ) -> np.ndarray:
@@ -191,7 +138,8 @@ def detect_r_peaks(
     backend : {"auto", "numba", "numpy"}
         ``"numba"`` compiles the sequential decision kernel on first use;
         ``"numpy"`` runs the same source as plain Python; ``"auto"`` takes Numba when
-        it is installed.  Both give identical results.
+        it is installed and its JIT is not disabled (``NUMBA_DISABLE_JIT``).  Both give
+        identical results.
 
     Returns
     -------
@@ -264,7 +212,16 @@ def detect_r_peaks(
     fs = as_fs(fs, "fs")
     if method not in METHODS:
         raise ValueError(f"{method=} is not a detection method; choose one of {METHODS}")
-    resolved = _resolve_backend(backend)
+    return _detect(x, fs, method, resolve_backend(backend))
+
+
+def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
+    """:func:`detect_r_peaks` on checked inputs.
+
+    `x` is a 1-D finite float64 array, `fs` > 0, `method` one of :data:`METHODS` and
+    `backend` already resolved (``"numba"`` or ``"numpy"``,
+    :func:`heartbeat._jit.resolve_backend`).  `x` is not modified.
+    """
     if x.size < 3:
         return np.empty(0, dtype=np.int64)
     # centre on a median (of at most ~4096 samples) and scale by a power of two to a
@@ -279,11 +236,11 @@ def detect_r_peaks(
         x *= 2.0**-exponent  # exact: a power of two
     else:  # near the ends of float64 (2.0**-exponent itself would overflow)
         x = np.ldexp(x, -exponent)
-    # the sequential per-sample steps: Numba's loops or NumPy's twins, the same bits
-    # either way (with NUMBA_DISABLE_JIT the loops would run as slow Python: take
-    # NumPy's then)
-    compiled = resolved == "numba" and _k.jit_enabled()
-    mm = _k.get_moving_mean_loop() if compiled else _moving_mean
+    # the per-sample loops: Numba's or NumPy's twins, the same bits either way (with
+    # NUMBA_DISABLE_JIT an explicit "numba" would run them as slow Python: take
+    # NumPy's then; the per-candidate rule still runs as asked)
+    loops = backend if jit_enabled() else "numpy"
+    mm = _k.MOVING_MEAN.get(loops)
     bp = _band_pass(x, fs, mm)
     slope_sq, energy_sq = _envelope(bp, fs, mm)
     cand = _local_maxima(energy_sq)  # the envelope's maxima: sqrt is monotonic
@@ -294,10 +251,9 @@ def detect_r_peaks(
     keep = height > PRESCREEN * floor
     cand, height, floor = cand[keep], height[keep], floor[keep]
     out = np.empty(cand.size, dtype=np.int64)
-    kernel = _k.get_decide_beats(resolved)
     params = np.array([RULE[name] for name in _k.PARAM_NAMES], dtype=np.float64)
-    count = kernel(cand, height, floor, slope_sq, fs, params, out)
-    refine = _k.get_refine_loop() if compiled else _refine_np
+    count = _k.DECIDE_BEATS.get(backend)(cand, height, floor, slope_sq, fs, params, out)
     half_search = max(1, round(SEARCH_S * fs))
     half_refine = max(1, round(REFINE_S * fs))
-    return np.unique(refine(x, bp, out[:count], half_search, half_refine))
+    refined = _k.REFINE.get(loops)(x, bp, out[:count], half_search, half_refine)
+    return np.unique(refined)

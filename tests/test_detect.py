@@ -16,14 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import heartbeat
-from heartbeat import _detect_kernels
+from heartbeat import _detect_kernels, _jit
 from heartbeat import detect as detect_module
 from heartbeat.detect import detect_r_peaks
 from heartbeat.metrics import detection_scores
 
 REPO = Path(__file__).resolve().parents[1]
 BEAT_SYMBOLS = sorted("NLRejAaJSVEFfQ/")
-HAVE_NUMBA = detect_module._resolve_backend("auto") == "numba"
+HAVE_NUMBA = _jit.numba_available()
 
 
 def load_mitdb(mitdb_dir: Path, name: str) -> tuple[np.ndarray, float, np.ndarray]:
@@ -296,10 +296,10 @@ class TestDecisionKernel:
         )
         out_py = np.zeros(n, dtype=np.int64)
         out_nb = np.zeros(n, dtype=np.int64)
-        c_py = _detect_kernels.get_decide_beats("numpy")(
+        c_py = _detect_kernels.DECIDE_BEATS.get("numpy")(
             pos, height, floor, slope_sq, fs, params, out_py
         )
-        c_nb = _detect_kernels.get_decide_beats("numba")(
+        c_nb = _detect_kernels.DECIDE_BEATS.get("numba")(
             pos, height, floor, slope_sq, fs, params, out_nb
         )
         assert c_py == c_nb
@@ -315,11 +315,11 @@ class TestDecisionKernel:
     def test_moving_mean_loop_matches_numpy_cumsum(self, x, n, offset):
         x = np.asarray(x, dtype=np.float64) + offset
         n = n | 1
-        ref = detect_module._moving_mean(x, n)
+        ref = _detect_kernels.moving_mean(x, n)
         # the plain-Python loop and its Numba compilation give the same bits as NumPy
         np.testing.assert_array_equal(_detect_kernels.moving_mean_loop(x, n), ref)
         if HAVE_NUMBA:
-            np.testing.assert_array_equal(_detect_kernels.get_moving_mean_loop()(x, n), ref)
+            np.testing.assert_array_equal(_detect_kernels.MOVING_MEAN.get("numba")(x, n), ref)
 
     @given(
         seed=st.integers(0, 2**32 - 1),
@@ -339,11 +339,11 @@ class TestDecisionKernel:
         if quantised:  # many ties and zeros
             x, bp = np.round(x), np.round(bp)
         centres = np.sort(rng.integers(0, n, size=n_centres)).astype(np.int64)
-        ref = detect_module._refine_np(x, bp, centres, half_search, half_refine)
+        ref = _detect_kernels.refine(x, bp, centres, half_search, half_refine)
         args = (x, bp, centres, half_search, half_refine)
         np.testing.assert_array_equal(_detect_kernels.refine_loop(*args), ref)
         if HAVE_NUMBA:
-            np.testing.assert_array_equal(_detect_kernels.get_refine_loop()(*args), ref)
+            np.testing.assert_array_equal(_detect_kernels.REFINE.get("numba")(*args), ref)
 
     def test_moving_mean_on_a_long_record_like_signal(self):
         if not HAVE_NUMBA:
@@ -352,7 +352,7 @@ class TestDecisionKernel:
         x = np.cumsum(rng.normal(size=200_000)) + 1000.0
         for n in (1, 3, 9, 43, 1001):
             np.testing.assert_array_equal(
-                _detect_kernels.get_moving_mean_loop()(x, n), detect_module._moving_mean(x, n)
+                _detect_kernels.MOVING_MEAN.get("numba")(x, n), _detect_kernels.moving_mean(x, n)
             )
 
     def test_no_jit_at_import(self):

@@ -13,7 +13,9 @@ light = {"numba": "numba" in sys.modules, "scipy": "scipy" in sys.modules}
 heartbeat.segment, heartbeat.read_record, heartbeat.detect_r_peaks, heartbeat.load_example
 light_after_names = {"numba": "numba" in sys.modules, "scipy": "scipy" in sys.modules}
 compiled = []
-for name in sorted(heartbeat._SUBMODULES) + ["nn", "nn.kernels", "nn.layers", "nn.model",
+for name in sorted(heartbeat._SUBMODULES) + ["_jit", "nn", "nn.kernels", "nn.layers",
+                                             "nn.base", "nn.conv", "nn.model",
+                                             "nn.architectures", "nn.threads",
                                              "nn.winograd", "nn.blas"]:
     try:
         module = importlib.import_module(f"heartbeat.{name}")

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from heartbeat import _jit
 from heartbeat.nn import kernels as K
 
 # (N, L, C, K, stride, dilation, padding)
@@ -62,7 +63,7 @@ class TestConvKernels:
         x = _rand((2, 9, 3), 7).astype(np.float64)
         c_nb = np.empty((2, 9, 3, 3))
         c_np = np.empty((2, 9, 3, 3))
-        K.compiled("_im2col_nb")(x, 3, 1, 1, 1, c_nb)
+        K.IM2COL.get("numba")(x, 3, 1, 1, 1, c_nb)
         K._im2col_np(x, 3, 1, 1, 1, c_np)
         np.testing.assert_array_equal(c_nb, c_np)
 
@@ -142,7 +143,7 @@ class TestResolveBackend:
             K.resolve_backend("cuda")
 
     def test_missing_numba_is_an_error(self, monkeypatch):
-        monkeypatch.setattr(K, "numba_available", lambda: False)
+        monkeypatch.setattr(_jit, "numba_available", lambda: False)
         assert K.resolve_backend("auto") == "numpy"
         with pytest.raises(ImportError, match="needs the numba package"):
             K.resolve_backend("numba")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from heartbeat.nn import layers as L
+from heartbeat.nn.conv import conv1d_reference, conv1d_reference_backward
 from tests.nn_gradcheck import check_layer
 
 BACKENDS = ["numpy", "numba"]
@@ -24,26 +25,6 @@ def _x(*shape, seed=1):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-def _conv_reference(x, w, b, stride, padding, dilation):
-    # direct loops over the definition (float64), independent of the kernels
-    n, _c_in, length = x.shape
-    c_out, _, k = w.shape
-    span = dilation * (k - 1) + 1
-    if padding == "same":
-        l_out = -(-length // stride)
-        total = max(0, (l_out - 1) * stride + span - length)
-        left = total // 2
-    else:
-        l_out, left = (length - span) // stride + 1, 0
-    out = np.zeros((n, c_out, l_out))
-    for i in range(l_out):
-        for kk in range(k):
-            j = i * stride + kk * dilation - left
-            if 0 <= j < length:
-                out[:, :, i] += x[:, :, j] @ w[:, :, kk].T
-    return out + b[None, :, None]
-
-
 class TestConv1d:
     @pytest.mark.parametrize("backend", BACKENDS)
     @pytest.mark.parametrize(
@@ -57,16 +38,50 @@ class TestConv1d:
         layer = _init(L.Conv1d(c_in, c_out, k, stride, padding, dilation), backend=backend)
         x = _x(2, c_in, length)
         out = layer.forward(x)
-        ref = _conv_reference(x, layer.params["w"], layer.params["b"], stride, padding,
+        ref = conv1d_reference(x, layer.params["w"], layer.params["b"], stride, padding,
                               dilation)
         np.testing.assert_allclose(out, ref, atol=1e-12)
         check_layer(layer, x)
 
     @pytest.mark.parametrize("backend", BACKENDS)
+    @pytest.mark.parametrize(
+        "c_in,c_out,k,stride,padding,dilation,length",
+        [(3, 4, 5, 1, "same", 1, 11), (2, 3, 3, 2, "valid", 1, 11), (2, 2, 3, 1, "same", 2, 9),
+         (8, 3, 5, 1, "same", 1, 13), (8, 4, 5, 1, "valid", 1, 10)],  # c_in 8: Winograd
+    )
+    def test_backward_equals_the_reference(self, backend, c_in, c_out, k, stride, padding,
+                                           dilation, length):
+        layer = _init(L.Conv1d(c_in, c_out, k, stride, padding, dilation), backend=backend)
+        x = _x(2, c_in, length)
+        out = layer.forward(x)
+        dout = _x(*out.shape, seed=3)
+        layer.zero_grad()
+        dx = layer.backward(dout)
+        ref_dx, ref_dw, ref_db = conv1d_reference_backward(dout, x, layer.params["w"], stride,
+                                                           padding, dilation)
+        np.testing.assert_allclose(dx, ref_dx, atol=1e-12)
+        np.testing.assert_allclose(layer.grads["w"], ref_dw, atol=1e-12)
+        np.testing.assert_allclose(layer.grads["b"], ref_db, atol=1e-12)
+
+    def test_reference_backward_is_the_gradient_of_the_reference(self):
+        rng = np.random.default_rng(4)
+        x, w, b = rng.standard_normal((2, 3, 10)), rng.standard_normal((4, 3, 3)), np.zeros(4)
+        dout = rng.standard_normal((2, 4, 5))
+        dx, dw, _ = conv1d_reference_backward(dout, x, w, 2, "same", 1)
+        # <out(x), dout> is linear in x and in w: its gradients are dx and dw
+        loss = lambda x, w: np.vdot(conv1d_reference(x, w, b, 2, "same", 1), dout)  # noqa: E731
+        eps = np.zeros_like(x)
+        eps[1, 2, 4] = 1.0
+        np.testing.assert_allclose(loss(x + eps, w) - loss(x, w), dx[1, 2, 4], atol=1e-12)
+        eps = np.zeros_like(w)
+        eps[3, 1, 2] = 1.0
+        np.testing.assert_allclose(loss(x, w + eps) - loss(x, w), dw[3, 1, 2], atol=1e-12)
+
+    @pytest.mark.parametrize("backend", BACKENDS)
     def test_fused_relu(self, backend):
         layer = _init(L.Conv1d(3, 4, 3, activation="relu"), backend=backend)
         x = _x(2, 3, 9)
-        plain = _conv_reference(x, layer.params["w"], layer.params["b"], 1, "same", 1)
+        plain = conv1d_reference(x, layer.params["w"], layer.params["b"], 1, "same", 1)
         np.testing.assert_allclose(layer.forward(x), np.maximum(plain, 0), atol=1e-12)
         check_layer(layer, x)
 

@@ -64,6 +64,8 @@ class TestBuild:
     def test_bad_input_channels(self):
         with pytest.raises(ValueError, match="input_channels=0"):
             nn.build("kachuee2018", input_channels=0)
+        with pytest.raises(TypeError, match="input_channels"):
+            nn.build("kachuee2018", input_channels=1.0)
 
     def test_float64(self):
         model = nn.build("kachuee2018", dtype=np.float64)
@@ -75,6 +77,8 @@ class TestBuild:
             nn.build("vgg")
         with pytest.raises(ValueError, match="n_classes=1"):
             nn.build("kachuee2018", n_classes=1)
+        with pytest.raises(TypeError, match="n_classes"):
+            nn.build("kachuee2018", n_classes=2.5)
         with pytest.raises(ValueError, match="too short"):
             nn.build("kachuee2018", input_length=40)
         spec = nn.build("kachuee2018").spec
@@ -276,7 +280,7 @@ def test_threads_give_the_single_thread_results(threads):
     one = _pass(nn.build("kachuee2018", **kw), x, y, extra)
     model = nn.build("kachuee2018", threads=threads, **kw)
     many = _pass(model, x, y, extra)
-    assert model._shards is not None and len(model._shards) == threads
+    assert model._threads.shards is not None and len(model._threads.shards) == threads
     np.testing.assert_allclose(many[0], one[0], rtol=1e-12)
     np.testing.assert_allclose(many[1], one[1], rtol=1e-10, atol=1e-14)
     for a, b in zip(many[2], one[2], strict=True):
@@ -303,13 +307,13 @@ def test_small_batches_and_batch_norm_training_are_not_split():
     rng = np.random.default_rng(0)
     model = nn.build("kachuee2018", threads=2)
     model.forward(rng.standard_normal((2 * nn.model.MIN_SHARD - 1, 187)))
-    assert model._shards is None
+    assert model._threads.shards is None
     bn = nn.build("cnn4_dense4", threads=2)
     x = rng.standard_normal((64, 187))
     bn.forward(x)
-    assert bn._shards is None  # batch statistics need the whole batch
+    assert bn._threads.shards is None  # batch statistics need the whole batch
     bn.eval().forward(x)
-    assert bn._shards is not None  # running statistics: any split will do
+    assert bn._threads.shards is not None  # running statistics: any split will do
 
 
 def test_dropout_with_threads_is_deterministic():
@@ -322,8 +326,11 @@ def test_dropout_with_threads_is_deterministic():
 
 def test_threads_errors():
     model = nn.build("kachuee2018")
-    for bad in (0, -1, 1.5, True, "2"):
+    for bad in (0, -1):
         with pytest.raises(ValueError, match="threads"):
+            model.set_threads(bad)
+    for bad in (1.5, True, "2"):
+        with pytest.raises(TypeError, match="threads"):
             model.set_threads(bad)
     model.set_threads(2)
     assert "threads=2" in repr(model)

@@ -7,11 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import heartbeat.nn as nn
+from heartbeat import _jit
 from heartbeat.nn import kernels as K
 from heartbeat.nn import winograd as W
 
 BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
-    not K.numba_available(), reason="numba is not installed"))]
+    not _jit.numba_available(), reason="numba is not installed"))]
 
 
 def test_matrices_compute_a_4_output_correlation_exactly():
@@ -36,9 +37,10 @@ def test_applies_only_to_stride_1_kernel_5_with_channels(applies, args):
 
 
 def _twin_pair(name):
-    if not K.numba_available():  # pragma: no cover - numba is a dependency
+    if not _jit.numba_available():  # pragma: no cover - numba is a dependency
         pytest.skip("numba is not installed")
-    return K.compiled(f"_{name}_nb", vars(W)), getattr(W, f"_{name}_np")
+    kernel = getattr(W, name.upper())
+    return kernel.get("numba"), kernel.numpy_twin
 
 
 @pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-6), (np.float64, 1e-14)])

@@ -15,11 +15,13 @@ It trains and classifies beats without a deep-learning framework.
 >>> opt.step(model.grads())
 
 Modules: :mod:`.layers` (forward/backward), :mod:`.kernels` (Numba kernels and NumPy
-twins), :mod:`.losses`, :mod:`.optim`, :mod:`.model` (specs, architectures, build),
-:mod:`.io` (save/load).
+twins), :mod:`.losses`, :mod:`.optim`, :mod:`.architectures` (the named specs), :mod:`.model`
+(the container, spec checks, build), :mod:`.threads` (how passes run: one at a time,
+split over threads, BLAS on one thread meanwhile), :mod:`.io` (save/load).
 """
 
 from heartbeat.nn import lstm  # noqa: F401  (registers the "lstm" and "bilstm" layers)
+from heartbeat.nn.architectures import ARCHITECTURES
 from heartbeat.nn.io import load, save
 from heartbeat.nn.layers import (
     AvgPool1d,
@@ -38,7 +40,7 @@ from heartbeat.nn.layers import (
     layer_from_config,
 )
 from heartbeat.nn.losses import softmax, softmax_cross_entropy
-from heartbeat.nn.model import ARCHITECTURES, Model, build
+from heartbeat.nn.model import Model, build
 from heartbeat.nn.optim import SGD, Adam, clip_grad_norm
 
 __all__ = [

@@ -6,16 +6,19 @@ becomes one BLAS matrix product over ``(N * L_out, K * C_in)`` patch rows.  Laye
 keep the logical ``(N, C, L)`` shape of their inputs and outputs; they hand these
 kernels the free transposed view ``x.transpose(0, 2, 1)``.
 
-====================  =========================  =========================
-operation             Numba (``"numba"``)        NumPy twin (``"numpy"``)
-====================  =========================  =========================
-patches (im2col)      ``_im2col_nb``             ``_im2col_np``
-direct, few taps      ``_conv_direct_nb``        ``_conv_direct_np``
-patch sums (col2im)   ``_col2im_nb``             ``_col2im_np``
-max-pool forward      ``_maxpool_forward_nb``    ``_maxpool_forward_np``
-max-pool, values      ``_maxpool_values_nb``     ``_maxpool_values_np``
-max-pool backward     ``_maxpool_backward_nb``   ``_maxpool_backward_np``
-====================  =========================  =========================
+======================  ====================  =========================  =========================
+operation               kernel                Numba (``"numba"``)        NumPy twin (``"numpy"``)
+======================  ====================  =========================  =========================
+patches (im2col)        ``IM2COL``            ``_im2col_nb``             ``_im2col_np``
+direct, few taps        ``CONV_DIRECT``       ``_conv_direct_nb``        ``_conv_direct_np``
+patch sums (col2im)     ``COL2IM``            ``_col2im_nb``             ``_col2im_np``
+max-pool forward        ``MAXPOOL_FORWARD``   ``_maxpool_forward_nb``    ``_maxpool_forward_np``
+max-pool, values        ``MAXPOOL_VALUES``    ``_maxpool_values_nb``     ``_maxpool_values_np``
+max-pool backward       ``MAXPOOL_BACKWARD``  ``_maxpool_backward_nb``   ``_maxpool_backward_np``
+======================  ====================  =========================  =========================
+
+Each row is one :class:`heartbeat._jit.Kernel`; ``IM2COL.get(backend)`` returns the
+compiled loop or the twin.
 
 A convolution is patches + one matrix product (forward), the transposed products for
 the weight gradient and the patch gradient, and patch sums for the input gradient
@@ -27,87 +30,23 @@ of :mod:`heartbeat.nn.winograd` instead (2.5 times fewer multiply-adds); this mo
 serves every other convolution.
 
 Numba is imported, and each kernel compiled (``njit(cache=True, nogil=True)``, no
-signatures), on first use only.  The kernels are serial and release the GIL: several
-cores come from :meth:`heartbeat.nn.Model.set_threads`, which runs shares of a batch
-on threads (``prange`` loops between BLAS calls made training slower in our trials:
-OpenMP and OpenBLAS worker threads spun and competed for the cores).  Loops run over
-1-D slices with ``range`` indices where they can, which is what lets LLVM vectorise
-them.  The twins are the fallback when Numba is missing and the reference in the
-tests, where both agree to float32 rounding.
+signatures), on first use only (:mod:`heartbeat._jit`).  The kernels are serial and
+release the GIL: several cores come from :meth:`heartbeat.nn.Model.set_threads`, which
+runs shares of a batch on threads (``prange`` loops between BLAS calls made training
+slower in our trials: OpenMP and OpenBLAS worker threads spun and competed for the
+cores).  Loops run over 1-D slices with ``range`` indices where they can, which is what
+lets LLVM vectorise them.  The twins are the fallback when Numba is missing and the
+reference in the tests, where both agree to float32 rounding.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy")
-
-_COMPILED: dict[str, Callable[..., Any]] = {}
-
-
-def numba_available() -> bool:
-    """Return True when Numba can be imported."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:  # pragma: no cover - numba is a dependency
-        return False
-    return True
-
-
-def jit_enabled() -> bool:
-    """Return False when ``NUMBA_DISABLE_JIT`` asks Numba to run kernels as Python."""
-    return os.environ.get("NUMBA_DISABLE_JIT", "0").strip() in ("", "0")
-
-
-def resolve_backend(backend: str) -> str:
-    """Turn ``"auto" | "numba" | "numpy"`` into the backend that will run.
-
-    ``"auto"`` means Numba when it is importable and its JIT is enabled, else NumPy.
-
-    Raises
-    ------
-    ValueError
-        If `backend` is not one of :data:`BACKENDS`.
-    ImportError
-        If ``backend="numba"`` and Numba is not installed.
-    """
-    if backend not in BACKENDS:
-        raise ValueError(f"{backend=} is not a backend; choose one of {', '.join(BACKENDS)}")
-    if backend == "numpy":
-        return "numpy"
-    if not numba_available():  # pragma: no cover - numba is a dependency
-        if backend == "numba":
-            raise ImportError(
-                "backend='numba' needs the numba package; install it or use "
-                "backend='numpy' (same results, slower) or backend='auto'"
-            )
-        return "numpy"
-    if backend == "auto" and not jit_enabled():
-        # with NUMBA_DISABLE_JIT the loops would run as slow Python: take NumPy's then
-        return "numpy"
-    return "numba"
-
-
-def compiled(name: str, namespace: dict[str, Any] | None = None) -> Callable[..., Any]:
-    """Return the compiled form of the loop function `name`, compiling on first use.
-
-    The function is looked up in `namespace` (a module's ``globals()``; default: this
-    module's).
-    """
-    namespace = globals() if namespace is None else namespace
-    key = f"{namespace['__name__']}.{name}"
-    fn = _COMPILED.get(key)
-    if fn is None:
-        import numba
-
-        fn = numba.njit(cache=True, nogil=True)(namespace[name])
-        _COMPILED[key] = fn
-    return fn
+from heartbeat._jit import BACKENDS as BACKENDS  # re-exported: heartbeat.nn.kernels.BACKENDS
+from heartbeat._jit import Kernel
+from heartbeat._jit import resolve_backend as resolve_backend  # re-exported
 
 
 # ---------------------------------------------------------------- patches (im2col)
@@ -312,17 +251,13 @@ def _maxpool_backward_np(dout, argmax, kernel_size, stride, dx):
         dx[:, kk : kk + (l_out - 1) * stride + 1 : stride] += np.where(k == kk, dout, 0.0)
 
 
-# ---------------------------------------------------------------- dispatch
-def kernel(name: str, backend: str, namespace: dict[str, Any] | None = None
-           ) -> Callable[..., Any]:
-    """Return the ``_<name>_nb`` loop (compiled) for ``"numba"``, else ``_<name>_np``.
-
-    Both are looked up in `namespace` (a module's ``globals()``; default: this module's).
-    """
-    namespace = globals() if namespace is None else namespace
-    if backend == "numba":
-        return compiled(f"_{name}_nb", namespace)
-    return namespace[f"_{name}_np"]
+# ---------------------------------------------------------------- the kernel table
+IM2COL = Kernel(numba_loop=_im2col_nb, numpy_twin=_im2col_np)
+CONV_DIRECT = Kernel(numba_loop=_conv_direct_nb, numpy_twin=_conv_direct_np)
+COL2IM = Kernel(numba_loop=_col2im_nb, numpy_twin=_col2im_np)
+MAXPOOL_FORWARD = Kernel(numba_loop=_maxpool_forward_nb, numpy_twin=_maxpool_forward_np)
+MAXPOOL_VALUES = Kernel(numba_loop=_maxpool_values_nb, numpy_twin=_maxpool_values_np)
+MAXPOOL_BACKWARD = Kernel(numba_loop=_maxpool_backward_nb, numpy_twin=_maxpool_backward_np)
 
 
 def conv_out_length(length: int, kernel_size: int, stride: int, dilation: int, padding: str):
@@ -366,10 +301,10 @@ def conv1d_forward(
     if not keep and kernel_size * c_in <= DIRECT_MAX_TAPS:
         out = np.empty((n_batch, l_out, c_out), dtype=x.dtype)
         w_t = np.ascontiguousarray(w.transpose(2, 1, 0).reshape(-1, c_out))  # (K*C_in, C_out)
-        kernel("conv_direct", backend)(x, w_t, b, stride, dilation, pad_left, out)
+        CONV_DIRECT.get(backend)(x, w_t, b, stride, dilation, pad_left, out)
         return out, None
     cols = np.empty((n_batch, l_out, kernel_size, c_in), dtype=x.dtype)
-    kernel("im2col", backend)(x, kernel_size, stride, dilation, pad_left, cols)
+    IM2COL.get(backend)(x, kernel_size, stride, dilation, pad_left, cols)
     w2 = w.transpose(2, 1, 0).reshape(kernel_size * c_in, c_out)  # (K * C_in, C_out)
     out = cols.reshape(n_batch * l_out, kernel_size * c_in) @ w2  # (N * L_out, C_out)
     out += b
@@ -404,7 +339,7 @@ def conv1d_backward(
     dcols = (dout2 @ w2.T).reshape(n_batch, l_out, kernel_size, c_in)
     _, pad_left = conv_out_length(length, kernel_size, stride, dilation, padding)
     dx = np.empty((n_batch, length, c_in), dtype=dout.dtype)
-    kernel("col2im", backend)(dcols, stride, dilation, pad_left, dx)
+    COL2IM.get(backend)(dcols, stride, dilation, pad_left, dx)
     return dx, dw, db
 
 
@@ -423,9 +358,9 @@ def maxpool1d_forward(
     out = np.empty((n_batch, l_out, n_ch), dtype=x.dtype)
     argmax = np.empty((n_batch, l_out, n_ch) if need_argmax else (0, 0, 0), dtype=np.int32)
     if need_argmax:
-        kernel("maxpool_forward", backend)(x, kernel_size, stride, relu, out, argmax)
+        MAXPOOL_FORWARD.get(backend)(x, kernel_size, stride, relu, out, argmax)
     else:
-        kernel("maxpool_values", backend)(x, kernel_size, stride, relu, out)
+        MAXPOOL_VALUES.get(backend)(x, kernel_size, stride, relu, out)
     return out, argmax
 
 
@@ -436,5 +371,5 @@ def maxpool1d_backward(
     """Route channels-last `dout` (N, L_out, C) back to the maxima; return dx (N, L, C)."""
     n_batch, _, n_ch = dout.shape
     dx = np.empty((n_batch, length, n_ch), dtype=dout.dtype)
-    kernel("maxpool_backward", backend)(dout, argmax, kernel_size, stride, dx)
+    MAXPOOL_BACKWARD.get(backend)(dout, argmax, kernel_size, stride, dx)
     return dx

@@ -13,6 +13,36 @@ convolution and pooling layers may return arrays whose *memory* is channels-last
 transposed view): NumPy treats them like any other ``(N, C, L)`` array, and the next
 convolution reads them without a copy.  Nothing here assumes a layer maps sequences to
 sequences, so recurrent layers fit the same interface.
+
+The interface is :class:`heartbeat.nn.base.Layer`.  Convolution, pooling and
+resampling live in :mod:`heartbeat.nn.conv` (re-exported here), the recurrent layers in
+:mod:`heartbeat.nn.lstm`.
+
+Side channels
+-------------
+For speed, a few layers take more than ``forward(x)`` / ``backward(dout)``.  Each one
+changes no result, only the work done; this is the full list.
+
+``Conv1d(..., activation="relu")``
+    The ReLU runs inside the convolution (in the Winograd output transform), and the
+    layer's output is the gate of its backward pass.  Set by the architectures
+    (:func:`heartbeat.nn.architectures.conv_spec`).
+``Conv1d.forward(x, skip=s)``
+    Adds `s` (the output's shape) to the output, in place when the layer has no ReLU.
+    Set by :class:`Residual` when its body ends in a convolution: the skip connection
+    then costs no new array.
+``MaxPool1d.forward(x, relu=True)``
+    Pools ``ReLU(x)`` in one pass (``max(ReLU(x)) = ReLU(max(x))``) and gates the
+    gradient by the maxima.  Set by ``Sequential._steps``, which runs a :class:`ReLU`
+    followed by a :class:`MaxPool1d` as that one step (in :class:`Residual` too).
+``Conv1d.need_dx``
+    False skips the input gradient.  Set by :class:`heartbeat.nn.Model` on its first
+    layer when ``backward(..., input_grad=False)`` (training never needs it).
+``Conv1d.workspace``
+    A dict of scratch arrays the Winograd path reuses from call to call of the same
+    shape, output and input gradient included: a returned array is valid until the
+    layer's next call, and a layer must not run two passes at once (which
+    :mod:`heartbeat.nn.threads` ensures for a model).
 """
 
 # Overrides of forward/backward/config/init inherit the docstrings of Layer.
@@ -20,267 +50,19 @@ sequences, so recurrent layers fit the same interface.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from heartbeat.nn import kernels as K
-from heartbeat.nn import winograd
+from heartbeat.nn.base import Layer as Layer  # re-exported: heartbeat.nn.layers.Layer
+from heartbeat.nn.base import _glorot
+from heartbeat.nn.conv import AvgPool1d as AvgPool1d
+from heartbeat.nn.conv import Conv1d as Conv1d
+from heartbeat.nn.conv import MaxPool1d as MaxPool1d
+from heartbeat.nn.conv import Upsample1d as Upsample1d
 
 
-class Layer:
-    """Base class: no parameters, identity-free bookkeeping shared by all layers."""
-
-    kind = "layer"
-
-    def __init__(self) -> None:
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.buffers: dict[str, np.ndarray] = {}
-        self.training = True
-        self.backend = "numpy"
-
-    # -- interface ------------------------------------------------------------
-    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        """Return the layer output for `x` and cache what `backward` needs."""
-        raise NotImplementedError
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        """Return the input gradient for `dout`; add parameter gradients to `grads`."""
-        raise NotImplementedError
-
-    def config(self) -> dict[str, Any]:
-        """Return the layer's architecture as a JSON-ready dict."""
-        return {"type": self.kind}
-
-    def init(self, rng: np.random.Generator, dtype: np.dtype) -> None:
-        """Draw initial parameters from `rng` (no-op for parameter-free layers)."""
-
-    # -- helpers --------------------------------------------------------------
-    def children(self) -> list[Layer]:
-        """Return directly contained layers (containers override this)."""
-        return []
-
-    def walk(self) -> Iterator[Layer]:
-        """Yield this layer and all contained layers, depth first."""
-        yield self
-        for child in self.children():
-            yield from child.walk()
-
-    def zero_grad(self) -> None:
-        """Set all parameter gradients to zero."""
-        for name, p in self.params.items():
-            self.grads[name] = np.zeros_like(p)
-
-    def _make_params(self, dtype: np.dtype, **shapes: tuple[int, ...]) -> None:
-        for name, shape in shapes.items():
-            self.params[name] = np.zeros(shape, dtype=dtype)
-            self.grads[name] = np.zeros(shape, dtype=dtype)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "type")
-        return f"{type(self).__name__}({args})"
-
-
-def _glorot(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int,
-            dtype: np.dtype) -> np.ndarray:
-    # Glorot/Xavier uniform, the Keras default the Kachuee 2018 model was trained with
-    limit = np.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, size=shape).astype(dtype)
-
-
-# ============================================================== convolution
-class Conv1d(Layer):
-    """1-D convolution (cross-correlation, like PyTorch and Keras).
-
-    Weight ``w`` is (C_out, C_in, K), bias ``b`` is (C_out,).  ``padding="same"`` gives
-    ``L_out = ceil(L / stride)`` (extra padding on the right, as Keras); ``"valid"``
-    uses whole windows only.  ``activation="relu"`` fuses a ReLU into the layer.
-    """
-
-    kind = "conv1d"
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
-                 stride: int = 1, padding: str = "same", dilation: int = 1,
-                 activation: str | None = None) -> None:
-        super().__init__()
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size, self.stride = int(kernel_size), int(stride)
-        self.padding, self.dilation = padding, int(dilation)
-        self.activation = activation
-        self.need_dx = True  # the model clears this for its first layer
-        self.workspace: dict[str, np.ndarray] = {}  # arrays reused from call to call
-        self._make_params(np.float32, w=(out_channels, in_channels, kernel_size),
-                          b=(out_channels,))
-
-    def config(self) -> dict[str, Any]:
-        cfg = {"type": self.kind, "in_channels": self.in_channels,
-               "out_channels": self.out_channels, "kernel_size": self.kernel_size,
-               "stride": self.stride, "padding": self.padding, "dilation": self.dilation}
-        if self.activation is not None:
-            cfg["activation"] = self.activation
-        return cfg
-
-    def init(self, rng, dtype):
-        fan_in = self.in_channels * self.kernel_size
-        fan_out = self.out_channels * self.kernel_size
-        self.params["w"] = _glorot(rng, self.params["w"].shape, fan_in, fan_out, dtype)
-        self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
-        self.zero_grad()
-
-    def forward(self, x, skip=None):
-        """Return the output for `x`; `skip` (the output's shape) is added to it."""
-        _n, c, length = x.shape  # (N, C_in, L)
-        if c != self.in_channels:
-            raise ValueError(f"Conv1d expects {self.in_channels} input channels, got x.shape="
-                             f"{x.shape}")
-        l_out, _ = K.conv_out_length(length, self.kernel_size, self.stride, self.dilation,
-                                     self.padding)
-        if l_out < 1:
-            raise ValueError(f"Conv1d: input length {length} is shorter than the kernel span")
-        want = (x.shape[0], self.out_channels, l_out)
-        if skip is not None and skip.shape != want:
-            raise ValueError(f"Residual: body maps to {want}, the skip connection is "
-                             f"{skip.shape}; it needs equal shapes")
-        x_nlc = np.ascontiguousarray(x.transpose(0, 2, 1))  # (N, L, C_in), free if NLC
-        relu = self.activation == "relu"
-        if winograd.applies(self.kernel_size, self.stride, self.dilation, c):
-            out, cols = winograd.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
-                                                self.padding, relu, self.backend,
-                                                self.workspace, keep=self.training)
-        else:
-            out, cols = K.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
-                                         self.stride, self.dilation, self.padding,
-                                         self.backend, keep=self.training)
-            if relu:
-                np.maximum(out, 0, out=out)  # (N, L_out, C_out)
-        if self.training:
-            self.cache = (length, cols, out if relu else None)
-        out = out.transpose(0, 2, 1)  # (N, C_out, L_out), channels-last memory
-        if skip is None:
-            return out
-        if relu:  # the output is the ReLU gate of the backward pass: keep it
-            return out + skip
-        out += skip  # into this layer's own output array: no new one
-        return out
-
-    def backward(self, dout):
-        length, cols, out = self.cache
-        dout_nlc = dout.transpose(0, 2, 1)  # (N, L_out, C_out)
-        if isinstance(cols, winograd.Cache):
-            dx, dw, db = winograd.conv1d_backward(dout_nlc, out, cols, self.backend,
-                                                  self.need_dx, self.workspace)
-        else:
-            dx, dw, db = self._im2col_backward(dout_nlc, length, cols, out)
-        self.grads["w"] += dw
-        self.grads["b"] += db
-        if dx is None:
-            return None
-        return dx.transpose(0, 2, 1)  # (N, C_in, L)
-
-    def _im2col_backward(self, dout_nlc, length, cols, out):
-        if out is not None:
-            dout_nlc = dout_nlc * (out > 0)  # ReLU gate, C-contiguous
-        else:
-            dout_nlc = np.ascontiguousarray(dout_nlc)
-        return K.conv1d_backward(dout_nlc, cols, self.params["w"], length, self.stride,
-                                 self.dilation, self.padding, self.backend,
-                                 need_dx=self.need_dx)
-
-
-# ============================================================== pooling, resampling
-class _Pool1d(Layer):
-    """Pooling over whole windows (``"valid"``): ``L_out = (L - K) // stride + 1``."""
-
-    def __init__(self, kernel_size: int, stride: int | None = None) -> None:
-        super().__init__()
-        self.kernel_size = int(kernel_size)
-        self.stride = int(stride) if stride is not None else self.kernel_size
-
-    def config(self):
-        return {"type": self.kind, "kernel_size": self.kernel_size, "stride": self.stride}
-
-    def _check_length(self, length: int) -> None:
-        if length < self.kernel_size:
-            raise ValueError(f"{type(self).__name__}: input length {length} < kernel_size "
-                             f"{self.kernel_size}")
-
-
-class MaxPool1d(_Pool1d):
-    """Max-pool over whole windows (``"valid"``): ``L_out = (L - K) // stride + 1``.
-
-    ``forward(x, relu=True)`` pools ``ReLU(x)`` in one pass (the maxima clamped at 0,
-    the gradient gated by them): :class:`Sequential` uses it for a ReLU followed by a
-    max-pool.
-    """
-
-    kind = "maxpool1d"
-
-    def forward(self, x, relu=False):
-        _n, _c, length = x.shape  # (N, C, L)
-        self._check_length(length)
-        x_nlc = np.ascontiguousarray(x.transpose(0, 2, 1))  # (N, L, C)
-        out, argmax = K.maxpool1d_forward(x_nlc, self.kernel_size, self.stride, self.backend,
-                                          need_argmax=self.training, relu=relu)
-        if self.training:
-            self.cache = (length, argmax, out if relu else None)
-        return out.transpose(0, 2, 1)  # (N, C, L_out)
-
-    def backward(self, dout):
-        length, argmax, relu_out = self.cache
-        dout_nlc = dout.transpose(0, 2, 1)  # (N, L_out, C)
-        if relu_out is not None:  # ReLU gate: a window whose maximum was <= 0 gets none
-            dout_nlc = dout_nlc * (relu_out > 0)
-        dx = K.maxpool1d_backward(np.ascontiguousarray(dout_nlc), argmax, length,
-                                  self.kernel_size, self.stride, self.backend)
-        return dx.transpose(0, 2, 1)  # (N, C, L)
-
-
-class AvgPool1d(_Pool1d):
-    """Average-pool over whole windows: ``L_out = (L - K) // stride + 1``."""
-
-    kind = "avgpool1d"
-
-    def forward(self, x):
-        length = x.shape[2]  # (N, C, L)
-        self._check_length(length)
-        l_out = (length - self.kernel_size) // self.stride + 1
-        win = np.lib.stride_tricks.sliding_window_view(x, self.kernel_size, axis=2)
-        out = win[:, :, : (l_out - 1) * self.stride + 1 : self.stride].mean(axis=-1)
-        self.cache = length
-        return out  # (N, C, L_out)
-
-    def backward(self, dout):
-        length = self.cache
-        n, c, l_out = dout.shape
-        dx = np.zeros((n, c, length), dtype=dout.dtype)  # (N, C, L)
-        share = dout / self.kernel_size
-        for k in range(self.kernel_size):
-            dx[:, :, k : k + (l_out - 1) * self.stride + 1 : self.stride] += share
-        return dx
-
-
-class Upsample1d(Layer):
-    """Nearest-neighbour upsampling: every sample repeated `scale` times."""
-
-    kind = "upsample1d"
-
-    def __init__(self, scale: int = 2) -> None:
-        super().__init__()
-        self.scale = int(scale)
-
-    def config(self):
-        return {"type": self.kind, "scale": self.scale}
-
-    def forward(self, x):
-        return np.repeat(x, self.scale, axis=2)  # (N, C, L * scale)
-
-    def backward(self, dout):
-        n, c, length = dout.shape
-        return dout.reshape(n, c, length // self.scale, self.scale).sum(axis=-1)  # (N, C, L)
-
-
+# ============================================================== shape
 class Flatten(Layer):
     """(N, C, L) -> (N, C * L), channel-major like PyTorch."""
 

@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from heartbeat.nn.layers import LAYERS, Layer, _glorot
+from heartbeat.nn.base import Layer, _glorot
+from heartbeat.nn.layers import LAYERS
 
 OUTPUTS = ("sequence", "last", "mean", "center")
 

@@ -10,206 +10,26 @@ before the head, which maps (N, D + k) to the class scores (N, n_classes).
 from __future__ import annotations
 
 import copy
-import itertools
 import json
-import os
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from heartbeat.nn import blas
+from heartbeat._validate import as_int, as_positive_int
 from heartbeat.nn import kernels as K
+from heartbeat.nn.architectures import ARCHITECTURES, EXTRA_TRANSFORMS, SPEC_FORMAT
+from heartbeat.nn.architectures import conv_spec as conv_spec  # old home, still imported
+from heartbeat.nn.architectures import mlp_head as mlp_head  # old home, still imported
 from heartbeat.nn.layers import (
     Dropout,
     Layer,
     Sequential,
     layer_from_config,
 )
-
-SPEC_FORMAT = 1
-MIN_SHARD = 16  # fewest beats a thread gets: below this, Python overhead dominates
-
-_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+from heartbeat.nn.threads import MIN_SHARD as MIN_SHARD  # old home, still imported
+from heartbeat.nn.threads import ModelThreads
 
 
-def _thread_pool(workers: int) -> ThreadPoolExecutor:
-    # keyed by process too: a forked child inherits the pool but not its threads
-    key = (os.getpid(), workers)
-    pool = _POOLS.get(key)
-    if pool is None:
-        pool = _POOLS[key] = ThreadPoolExecutor(workers, thread_name_prefix="heartbeat.nn")
-    return pool
-
-
-# ================================================================ architectures
-def _pool_len(length: int, kernel: int, stride: int) -> int:
-    return (length - kernel) // stride + 1
-
-
-def conv_spec(c_in: int, c_out: int, kernel_size: int, *, stride: int = 1,
-              activation: str | None = None) -> dict:
-    """Spec of a ``"same"``-padded, undilated Conv1d layer (ReLU fused if asked)."""
-    spec = {"type": "conv1d", "in_channels": c_in, "out_channels": c_out,
-            "kernel_size": kernel_size, "stride": stride, "padding": "same", "dilation": 1}
-    if activation is not None:
-        spec["activation"] = activation
-    return spec
-
-
-def mlp_head(in_features: int, n_classes: int, *, hidden: int = 64,
-             dropout: float = 0.3) -> list[dict]:
-    """Spec of Dense `hidden` + ReLU + dropout + Dense `n_classes`."""
-    return [
-        {"type": "dense", "in_features": in_features, "out_features": hidden},
-        {"type": "relu"},
-        {"type": "dropout", "p": dropout},
-        {"type": "dense", "in_features": hidden, "out_features": n_classes},
-    ]
-
-
-def kachuee2018(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0,
-                input_channels: int = 1) -> dict:
-    """Spec of the residual CNN of Kachuee, Fazeli & Sarrafzadeh (ICHI 2018).
-
-    conv(`input_channels` -> 32, k5, same); five residual blocks
-    ``x -> ReLU(x + conv(ReLU(conv(x))))`` (32 channels, k5, same) each followed by
-    max-pool (k5, stride 2), taking 187 samples to 92, 44, 20, 8, 2; flatten (64);
-    Dense 32 + ReLU; Dense 32; Dense `n_classes`.
-    55,013 parameters for 5 classes, 187 samples and 1 input channel (each more
-    input channel adds 160).
-    """
-    features: list[dict] = [conv_spec(input_channels, 32, 5)]
-    length = input_length
-    for _ in range(5):
-        features += [
-            {"type": "residual",
-             "layers": [conv_spec(32, 32, 5, activation="relu"), conv_spec(32, 32, 5)]},
-            {"type": "relu"},
-            {"type": "maxpool1d", "kernel_size": 5, "stride": 2},
-        ]
-        length = _pool_len(length, 5, 2)
-    features.append({"type": "flatten"})
-    head = [
-        {"type": "dense", "in_features": 32 * length + extra_inputs, "out_features": 32},
-        {"type": "relu"},
-        {"type": "dense", "in_features": 32, "out_features": 32},
-        {"type": "dense", "in_features": 32, "out_features": n_classes},
-    ]
-    return _spec("kachuee2018", n_classes, input_length, extra_inputs, features, head,
-                 min_length=length, input_channels=input_channels)
-
-
-def cnn_mlp(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0,
-            input_channels: int = 1) -> dict:
-    """Spec of a plain CNN with an MLP head.
-
-    Three [conv (k7, k5, k3; 16, 32, 64 channels, same) + ReLU, max-pool 2] stages
-    (the first reads `input_channels` channels), flatten, Dense 64 + ReLU, dropout
-    0.3, Dense `n_classes` (103,525 parameters for 5 classes, 187 samples and one
-    input channel).
-    """
-    features: list[dict] = []
-    length, c_in = input_length, input_channels
-    for c_out, k in ((16, 7), (32, 5), (64, 3)):
-        features += [
-            conv_spec(c_in, c_out, k, activation="relu"),
-            {"type": "maxpool1d", "kernel_size": 2, "stride": 2},
-        ]
-        length, c_in = _pool_len(length, 2, 2), c_out
-    features.append({"type": "flatten"})
-    head = mlp_head(c_in * length + extra_inputs, n_classes)
-    return _spec("cnn_mlp", n_classes, input_length, extra_inputs, features, head,
-                 min_length=length, input_channels=input_channels)
-
-
-def cnn4_dense4(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0,
-                input_channels: int = 1) -> dict:
-    """Spec of a CNN with four convolution and four dense layers.
-
-    Four [conv (k5, same) + batch-norm + ReLU, max-pool 2] stages with 32, 32, 64, 64
-    channels (the first reads `input_channels` channels), flatten, Dense 128 + ReLU +
-    dropout 0.3, Dense 64 + ReLU, Dense 32 + ReLU, Dense `n_classes` (137,317
-    parameters for 5 classes, 187 samples and one input channel).
-    """
-    features: list[dict] = []
-    length, c_in = input_length, input_channels
-    for c_out in (32, 32, 64, 64):
-        features += [
-            conv_spec(c_in, c_out, 5),
-            {"type": "batchnorm1d", "num_features": c_out, "momentum": 0.1, "eps": 1e-5},
-            {"type": "relu"},
-            {"type": "maxpool1d", "kernel_size": 2, "stride": 2},
-        ]
-        length, c_in = _pool_len(length, 2, 2), c_out
-    features.append({"type": "flatten"})
-    head = [
-        {"type": "dense", "in_features": c_in * length + extra_inputs, "out_features": 128},
-        {"type": "relu"},
-        {"type": "dropout", "p": 0.3},
-        {"type": "dense", "in_features": 128, "out_features": 64},
-        {"type": "relu"},
-        {"type": "dense", "in_features": 64, "out_features": 32},
-        {"type": "relu"},
-        {"type": "dense", "in_features": 32, "out_features": n_classes},
-    ]
-    return _spec("cnn4_dense4", n_classes, input_length, extra_inputs, features, head,
-                 min_length=length, input_channels=input_channels)
-
-
-def large_kernel(n_classes: int = 5, input_length: int = 187, extra_inputs: int = 0,
-                 input_channels: int = 1) -> dict:
-    """Spec of a large-kernel CNN with an upsampling front end.
-
-    Nearest upsampling x2 (of every input channel), conv (`input_channels` -> 16, k31,
-    stride 2, same) + ReLU (back to the input length, but each output sees 31
-    half-samples), max-pool 2, conv (16 -> 32, k15) + ReLU, max-pool 2, conv (32 -> 64,
-    k7) + ReLU, average-pool 2, flatten, Dense 64 + ReLU, dropout 0.3, Dense
-    `n_classes` (117,221 parameters for 5 classes, 187 samples and one input channel).
-    """
-    features: list[dict] = [{"type": "upsample1d", "scale": 2}]
-    length = -(-(2 * input_length) // 2)
-    c_in = input_channels
-    for c_out, k, stride, pool in ((16, 31, 2, "maxpool1d"), (32, 15, 1, "maxpool1d"),
-                                   (64, 7, 1, "avgpool1d")):
-        features += [
-            conv_spec(c_in, c_out, k, stride=stride, activation="relu"),
-            {"type": pool, "kernel_size": 2, "stride": 2},
-        ]
-        length, c_in = _pool_len(length, 2, 2), c_out
-    features.append({"type": "flatten"})
-    head = mlp_head(c_in * length + extra_inputs, n_classes)
-    return _spec("large_kernel", n_classes, input_length, extra_inputs, features, head,
-                 min_length=length, input_channels=input_channels)
-
-
-def _spec(name, n_classes, input_length, extra_inputs, features, head, min_length,
-          input_channels=1) -> dict:
-    if isinstance(input_channels, bool) or not isinstance(input_channels, (int, np.integer)) \
-            or input_channels < 1:
-        raise ValueError(f"{name}: {input_channels=} must be a positive integer")
-    if min_length < 1:
-        raise ValueError(f"{name}: input_length={input_length} is too short for the "
-                         "architecture's pooling stages")
-    return {"format": SPEC_FORMAT, "name": name, "input_channels": int(input_channels),
-            "input_length": int(input_length), "n_classes": int(n_classes),
-            "extra_inputs": int(extra_inputs), "features": features, "head": head}
-
-
-EXTRA_TRANSFORMS: tuple[str, ...] = ("log",)
-"""Transforms a spec may apply to its extra inputs (``spec["extra_transform"]``)."""
-
-ARCHITECTURES: dict[str, Callable[..., dict]] = {
-    "kachuee2018": kachuee2018,
-    "cnn_mlp": cnn_mlp,
-    "cnn4_dense4": cnn4_dense4,
-    "large_kernel": large_kernel,
-}
-
-
-# ================================================================ model
 def _named(layer: Layer, prefix: str, out: list[tuple[str, Layer]]) -> None:
     out.append((prefix, layer))
     for i, child in enumerate(layer.children()):
@@ -219,7 +39,10 @@ def _named(layer: Layer, prefix: str, out: list[tuple[str, Layer]]) -> None:
 class Model:
     """A feature stack, an optional extra-input concatenation and a head.
 
-    Build one with :func:`build` (named architecture or spec) or :func:`load`.
+    Build one with :func:`build` (named architecture or spec) or :func:`load`.  The
+    passes are safe to call from several threads (they run one at a time) and can
+    split a batch over threads (:meth:`set_threads`); both are the business of
+    :mod:`heartbeat.nn.threads`, which this class delegates to.
 
     Attributes
     ----------
@@ -252,12 +75,9 @@ class Model:
             if isinstance(layer, Dropout):
                 layer.rng = np.random.default_rng(drop_seq.spawn(1)[0])
         self._seed = seed
-        self._replicas: list[Model] = []  # weight-sharing copies, one per extra thread
-        self._shards: list[slice] | None = None  # how the last forward split the batch
-        # one pass at a time: layers keep caches and reuse their arrays between calls
-        self._lock = threading.RLock()
+        # how passes run: one at a time, split over threads (heartbeat.nn.threads)
+        self._threads = ModelThreads(self, threads)
         self.set_backend(backend)
-        self.set_threads(threads)
         self.train()
 
     # -------------------------------------------------------------- bookkeeping
@@ -267,8 +87,7 @@ class Model:
         self.backend = resolved
         for _, layer in self._named_layers:
             layer.backend = resolved
-        for replica in getattr(self, "_replicas", ()):
-            replica.set_backend(resolved)
+        self._threads.set_backend(resolved)
 
     def set_threads(self, threads: int) -> Model:
         """Split each batch over `threads` threads (data parallel); return self.
@@ -276,21 +95,28 @@ class Model:
         Each thread runs a weight-sharing copy of the model on its share of the batch
         (at least :data:`MIN_SHARD` beats); the gradients are summed.  The kernels
         release the GIL, so the threads run on separate cores; meanwhile NumPy's
-        OpenBLAS is set to one thread (:func:`heartbeat.nn.blas.single_threaded`).
+        OpenBLAS is set to one thread (:func:`heartbeat.nn.threads.single_threaded`).
         The result equals the single-threaded one up to float rounding, except for
         dropout masks (each copy draws its own).  Models with batch-norm layers are
         not split in training mode (their batch statistics need the whole batch).
 
+        The machinery (replicas, thread pool, BLAS control, the lock that keeps
+        passes apart) lives in :mod:`heartbeat.nn.threads`.
+
         Raises
         ------
+        TypeError
+            If `threads` is not an integer.
         ValueError
-            If `threads` is not a positive integer.
+            If `threads` < 1.
         """
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"{threads=} must be a positive integer (1 = no threads)")
-        self.threads = threads
-        del self._replicas[threads - 1:]
+        self._threads.set_threads(threads)
         return self
+
+    @property
+    def threads(self) -> int:
+        """Threads that share each batch (:meth:`set_threads`)."""
+        return self._threads.threads
 
     def train(self) -> Model:
         """Switch to training mode (dropout on, batch statistics); return self."""
@@ -365,50 +191,6 @@ class Model:
         return (f"Model({self.spec['name']!r}, n_params={self.n_params}, "
                 f"dtype={self.dtype.name}, backend={self.backend!r}{threads})")
 
-    def __getstate__(self) -> dict:  # pickle and deepcopy: a lock does not copy
-        state = dict(self.__dict__)
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.RLock()
-
-    # -------------------------------------------------------------- threads
-    def _shard(self, n: int) -> list[slice] | None:
-        """Slices of the batch for the threads, or None to run it in one piece."""
-        k = min(self.threads, n // MIN_SHARD)
-        if k < 2 or (self.training and self.named_buffers()):
-            return None
-        bounds = np.linspace(0, n, k + 1).round().astype(int)
-        return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
-
-    def _replica(self, i: int) -> Model:
-        while len(self._replicas) < i:
-            clone = Model(self.spec, seed=self._seed, dtype=self.dtype, backend=self.backend)
-            for (_, mine), (_, theirs) in zip(self._named_layers, clone._named_layers,
-                                              strict=True):
-                theirs.params, theirs.buffers = mine.params, mine.buffers  # shared
-                if isinstance(theirs, Dropout):
-                    theirs.rng = np.random.default_rng([self._seed, len(self._replicas) + 1])
-            self._replicas.append(clone)
-        clone = self._replicas[i - 1]
-        if clone.training != self.training:
-            clone.train() if self.training else clone.eval()
-        return clone
-
-    def _on_threads(self, fn: Callable[[Model, slice], Any], shards: list[slice]) -> list:
-        """Run ``fn(model_i, shard_i)``: shard 0 here, the others on pool threads."""
-        pool = _thread_pool(len(shards) - 1)
-        with blas.single_threaded():  # the shards already use every core
-            futures = [pool.submit(fn, self._replica(i), s) for i, s in enumerate(shards) if i]
-            try:
-                first = fn(self, shards[0])
-            finally:
-                for f in futures:  # never leave a thread running on the shared weights
-                    f.exception()
-        return [first] + [f.result() for f in futures]
-
     # -------------------------------------------------------------- passes
     def forward(self, x: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
         """Return class scores (logits), shape (N, n_classes).
@@ -426,25 +208,11 @@ class Model:
         ValueError
             If the shapes do not match the spec.
         """
-        with self._lock:
-            return self._forward(x, extra)
-
-    def _forward(self, x: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
-        x = np.asarray(x, dtype=self.dtype)
-        shards = self._shard(len(x)) if x.ndim else None
-        self._shards = None
-        if shards is None:
-            return self._forward_one(x, extra)
-        if extra is not None and np.shape(extra)[:1] != (len(x),):
-            raise ValueError(f"extra must have one row per beat ({len(x)}), got "
-                             f"{np.shape(extra)=}")
-        parts = self._on_threads(
-            lambda m, s: m._forward_one(x[s], None if extra is None else extra[s]), shards)
-        self._shards = shards
-        return np.concatenate(parts)
+        return self._threads.forward(x, extra)
 
     def _forward_one(self, x: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
-        spec = self.spec  # x: already an array of the model dtype (_forward)
+        # one pass on this thread; x is already an array of the model dtype
+        spec = self.spec
         if x.ndim == 2 and spec["input_channels"] == 1:
             x = x[:, None, :]
         want = (spec["input_channels"], spec["input_length"])
@@ -478,27 +246,7 @@ class Model:
         is False (saves the first layer's input-gradient work in training).  The
         gradient with respect to `extra` is left in ``self.dextra``.
         """
-        with self._lock:
-            return self._backward(dout, input_grad)
-
-    def _backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
-        shards = self._shards
-        if shards is None:
-            return self._backward_one(dout, input_grad)
-        dout = np.asarray(dout, dtype=self.dtype)
-        if len(dout) != shards[-1].stop:
-            raise ValueError(f"dout has {len(dout)} rows; the forward pass had "
-                             f"{shards[-1].stop}")
-        for replica in self._replicas[: len(shards) - 1]:
-            replica.zero_grad()
-        parts = self._on_threads(lambda m, s: m._backward_one(dout[s], input_grad), shards)
-        for replica in self._replicas[: len(shards) - 1]:
-            for total, g in zip(self.grads(), replica.grads(), strict=True):
-                total += g
-        if self.dextra is not None:
-            self.dextra = np.concatenate(
-                [self.dextra] + [r.dextra for r in self._replicas[: len(shards) - 1]])
-        return np.concatenate(parts) if input_grad else None
+        return self._threads.backward(dout, input_grad)
 
     def _backward_one(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:
         dh = self.head.backward(np.asarray(dout, dtype=self.dtype))  # (N, D + k)
@@ -536,9 +284,8 @@ class Model:
         """
         if batch_size is None:
             batch_size = 512 * self.threads
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"{batch_size=} must be a positive integer")
-        with self._lock:  # the whole pass in evaluation mode, one caller at a time
+        batch_size = as_positive_int(batch_size, "batch_size")
+        with self._threads.lock:  # the whole pass in evaluation mode, one caller at a time
             return self._predict_logits(x, extra, batch_size)
 
     def _predict_logits(self, x, extra, batch_size: int) -> np.ndarray:
@@ -621,6 +368,8 @@ def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int =
 
     Raises
     ------
+    TypeError
+        If `n_classes`, `input_channels` or `threads` is not an integer.
     ValueError
         For an unknown name, a malformed spec or conflicting arguments.
     ImportError
@@ -638,8 +387,8 @@ def build(name_or_spec: str | dict, n_classes: int | None = None, *, seed: int =
         if name_or_spec not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {name_or_spec!r}; choose one of "
                              f"{', '.join(ARCHITECTURES)}")
-        if n_classes is not None and (not isinstance(n_classes, int) or n_classes < 2):
-            raise ValueError(f"{n_classes=} must be an integer >= 2")
+        if n_classes is not None:
+            n_classes = as_int(n_classes, "n_classes", minimum=2)
         spec = ARCHITECTURES[name_or_spec](n_classes=n_classes or 5,
                                            input_length=input_length,
                                            extra_inputs=extra_inputs,

@@ -24,7 +24,9 @@ input, not ``V``, and the backward pass transforms it again pass by pass.
 
 The transforms are the hot loops here: Numba kernels that spell out the transform
 matrices with shared sums (the ``_nb`` functions), each beside a NumPy twin that
-applies the matrices themselves (``_np``); the tests hold them equal.  Every entry of
+applies the matrices themselves (``_np``), registered as the kernels
+``INPUT_TRANSFORM``, ``INPUT_GRAD``, ``OUTPUT_TRANSFORM`` and ``OUTPUT_GRAD`` of
+:mod:`heartbeat._jit`; the tests hold them equal.  Every entry of
 ``B^T`` and ``A^T`` is a binary fraction, exact in float32, so the kernels write them
 as float32 constants and float64 inputs (gradient checks) stay float64 throughout.
 In exact arithmetic the result equals the direct convolution; in float32 it differs
@@ -41,6 +43,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from heartbeat._jit import Kernel
 from heartbeat.nn import kernels as K
 
 TILE = 4  # outputs per tile
@@ -273,6 +276,13 @@ def _output_grad_np(dout, gate, relu, dmm):
     dmm[...] = np.einsum("ap,ntac->ntpc", AT.astype(dout.dtype), tiles).reshape(dmm.shape)
 
 
+# ---------------------------------------------------------------- the kernel table
+INPUT_TRANSFORM = Kernel(numba_loop=_input_transform_nb, numpy_twin=_input_transform_np)
+INPUT_GRAD = Kernel(numba_loop=_input_grad_nb, numpy_twin=_input_grad_np)
+OUTPUT_TRANSFORM = Kernel(numba_loop=_output_transform_nb, numpy_twin=_output_transform_np)
+OUTPUT_GRAD = Kernel(numba_loop=_output_grad_nb, numpy_twin=_output_grad_np)
+
+
 # ---------------------------------------------------------------- convolution
 ROWS_PER_CHUNK = 512  # tiles per pass: a chunk's V and M stay in cache between kernels
 
@@ -329,8 +339,8 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     chunk_rows = (chunks[0][1] - chunks[0][0]) * n_tiles
     v_chunk = _buffer(workspace, "v", (chunk_rows, POINTS, c_in), x.dtype)
     mm_chunk = _buffer(workspace, "mm", (chunk_rows, POINTS, c_out), x.dtype)
-    input_transform = K.kernel("input_transform", backend, globals())
-    output_transform = K.kernel("output_transform", backend, globals())
+    input_transform = INPUT_TRANSFORM.get(backend)
+    output_transform = OUTPUT_TRANSFORM.get(backend)
     for n0, n1 in chunks:
         v = v_chunk[: (n1 - n0) * n_tiles]
         mm = mm_chunk[: (n1 - n0) * n_tiles]
@@ -363,9 +373,9 @@ def conv1d_backward(dout: np.ndarray, out: np.ndarray | None, cache: Cache, back
     db = np.zeros(c_out, dtype=dout.dtype)
     relu = out is not None
     gate = out if relu else dout
-    input_transform = K.kernel("input_transform", backend, globals())
-    output_grad = K.kernel("output_grad", backend, globals())
-    input_grad = K.kernel("input_grad", backend, globals())
+    input_transform = INPUT_TRANSFORM.get(backend)
+    output_grad = OUTPUT_GRAD.get(backend)
+    input_grad = INPUT_GRAD.get(backend)
     for n0, n1 in chunks:
         rows = (n1 - n0) * n_tiles
         v, dmm, dv = v_chunk[:rows], dmm_chunk[:rows], dv_chunk[:rows]

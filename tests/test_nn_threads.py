@@ -1,4 +1,4 @@
-"""NumPy's OpenBLAS on one thread while a threaded model runs."""
+"""NumPy's OpenBLAS on one thread while a threaded model runs (heartbeat.nn.threads)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 import heartbeat.nn as nn
-from heartbeat.nn import blas
+from heartbeat.nn import threads
 
 
 def _controls():
-    controls = blas.openblas_controls()
+    controls = threads.openblas_controls()
     if controls is None:
         pytest.skip("NumPy's BLAS is not an OpenBLAS this module can find")
     return controls
@@ -23,9 +23,9 @@ def test_single_threaded_sets_one_thread_and_restores_the_count():
     before = get()
     try:
         set_(2)
-        with blas.single_threaded():
+        with threads.single_threaded():
             assert get() == 1
-            with blas.single_threaded():  # nested
+            with threads.single_threaded():  # nested
                 assert get() == 1
             assert get() == 1
         assert get() == 2
@@ -39,7 +39,7 @@ def test_single_threaded_from_two_threads_restores_once_both_leave():
     inside, leave = threading.Barrier(2), threading.Event()
 
     def user():
-        with blas.single_threaded():
+        with threads.single_threaded():
             inside.wait()
             leave.wait()
 
@@ -47,7 +47,7 @@ def test_single_threaded_from_two_threads_restores_once_both_leave():
         set_(2)
         t = threading.Thread(target=user)
         t.start()
-        with blas.single_threaded():
+        with threads.single_threaded():
             inside.wait()
         assert get() == 1  # the other thread is still inside
         leave.set()
@@ -64,6 +64,6 @@ def test_a_threaded_pass_leaves_the_blas_thread_count_alone():
         set_(2)
         model = nn.build("kachuee2018", threads=2)
         model.forward(np.zeros((64, 187), np.float32))
-        assert model._shards is not None and get() == 2
+        assert model._threads.shards is not None and get() == 2
     finally:
         set_(before)
