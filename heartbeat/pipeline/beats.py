@@ -113,16 +113,16 @@ def _peaks_from(
         )
     if detector == "kachuee2018":
         return None, detector
-    from heartbeat.detect import METHODS, detect_r_peaks
+    from heartbeat._jit import resolve_backend
+    from heartbeat.detect import METHODS, _detect
 
     if detector not in METHODS:
         raise ValueError(
             f"detector={detector!r} is unknown; choose one of "
             f"{('kachuee2018', *METHODS)} or pass a function"
         )
-    return as_indices(detect_r_peaks(x, fs, method=detector), "detector output", x.size), (
-        detector
-    )
+    # segment() checked the signal and fs: the detector's private entry trusts them
+    return _detect(x, fs, detector, resolve_backend("auto")), detector
 
 
 def _empty(fs: float, fs_out: float, length: int, window_s: float, name: str) -> Beats:
