@@ -19,7 +19,8 @@ import numpy as np
 
 __all__ = [
     "as_array", "as_beats", "as_bool", "as_choice", "as_fs", "as_indices", "as_int",
-    "as_labels", "as_positive", "as_positive_int", "as_real", "as_signal", "check_finite",
+    "as_labels", "as_positive", "as_positive_int", "as_real", "as_seconds", "as_signal",
+    "check_finite",
     "is_real_dtype",
 ]
 
@@ -309,9 +310,6 @@ def as_beats(x: object, name: str, *, length: int, channels: int = 1,
                          f"beat(s) (first: beat {int(np.flatnonzero(~finite)[0])}); drop or "
                          "repair those beats first")
     return arr
-
-
-# --- added for plot and cli
 
 
 def as_seconds(value: object, name: str, *, positive: bool = False) -> float:
