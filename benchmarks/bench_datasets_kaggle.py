@@ -19,7 +19,7 @@ import numpy as np
 
 from heartbeat.aami import CLASSES, class_codes, is_beat
 from heartbeat.datasets import KAGGLE_MITBIH_COUNTS, RECORDS
-from heartbeat.wfdb import read_annotations
+from heartbeat.io import read_annotations
 
 
 def main(argv: list[str]) -> int:

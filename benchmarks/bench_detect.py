@@ -54,7 +54,7 @@ SECTION = "## R-peak detection"
 
 
 def load(mitdb: Path, name: str):
-    from heartbeat import wfdb
+    from heartbeat import io as wfdb
 
     record = wfdb.read_record(mitdb / name)
     ann = wfdb.read_annotations(mitdb / name, "atr")
@@ -173,9 +173,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     try:
-        import heartbeat.wfdb  # noqa: F401
+        import heartbeat.io  # noqa: F401
     except ImportError as exc:
-        sys.exit(f"bench_detect needs heartbeat.wfdb to read the records: {exc}")
+        sys.exit(f"bench_detect needs heartbeat.io to read the records: {exc}")
     if not (args.data / "RECORDS").exists():
         sys.exit(f"MIT-BIH not found: {args.data / 'RECORDS'} (set HEARTBEAT_DATA or --data)")
     names = args.records or (args.data / "RECORDS").read_text().split()

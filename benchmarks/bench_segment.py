@@ -46,7 +46,7 @@ from heartbeat.pipeline import segment
 
 
 def load(mitdb: Path, name: str) -> tuple[np.ndarray, float, np.ndarray]:
-    from heartbeat.wfdb import read_annotations, read_record
+    from heartbeat.io import read_annotations, read_record
 
     record = read_record(mitdb / name, channels=[0])
     ann = read_annotations(mitdb / name, "atr")

@@ -1,4 +1,4 @@
-"""Time heartbeat.wfdb on the 48 MIT-BIH Arrhythmia records (format 212, 650,000 x 2).
+"""Time the WFDB reader (heartbeat.io) on the 48 MIT-BIH records (format 212, 650,000 x 2).
 
     PYTHONPATH=. python benchmarks/bench_wfdb.py [--data DIR] [--repeat 5]
 
@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from heartbeat.wfdb import read_annotations, read_record
+from heartbeat.io import read_annotations, read_record
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,7 +17,7 @@ For one model (``spectrogram_cnn`` or ``bilstm_classifier``) and one split, this
 
 2. turns each window into a 33 x 87 log-power spectrogram, standardised per frequency
    bin with statistics of the training part only (not validation, not test),
-3. trains with :func:`heartbeat.train.fit`: Adam (``--lr``, times ``--lr-decay`` every
+3. trains with :func:`heartbeat.training.fit`: Adam (``--lr``, times ``--lr-decay`` every
    ``--decay-every`` steps, default no decay), softmax cross-entropy, ``--sampler``
    batches, validation macro-F1 after every epoch, early
    stopping after ``--patience`` epochs without a better one, restoring the weights
@@ -72,14 +72,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import heartbeat.nn as nn  # noqa: E402
 from heartbeat._atomic import atomic_open, save_npz_atomic  # noqa: E402
 from heartbeat.datasets import inter_patient_split, mitbih_windows, train_test_split  # noqa: E402
-from heartbeat.features import FrequencyNormalizer  # noqa: E402
 from heartbeat.metrics import confusion_matrix, macro_f1  # noqa: E402
-from heartbeat.nn.window_models import (  # noqa: E402
+from heartbeat.training import SAMPLERS, fit  # noqa: E402
+from heartbeat.windows import FrequencyNormalizer  # noqa: E402
+from heartbeat.windows.models import (  # noqa: E402
     bilstm_classifier,
     log_spectrograms,
     spectrogram_cnn,
 )
-from heartbeat.train import SAMPLERS, fit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "window_results.csv"

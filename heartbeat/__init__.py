@@ -1,4 +1,4 @@
-"""heartbeat: classified heartbeats from raw ECG with NumPy, SciPy and Numba.
+"""heartbeat: classified heartbeats from raw ECG with NumPy and Numba.
 
 >>> import heartbeat
 >>> record = heartbeat.load_example("100")
@@ -25,19 +25,21 @@ _moved.install()  # old module paths (heartbeat.wfdb, heartbeat.train, ...) stil
 _EXPORTS = {
     "segment": "pipeline",
     "Beats": "pipeline",
-    "read_record": "wfdb",
-    "read_annotations": "wfdb",
-    "Record": "wfdb",
-    "Annotations": "wfdb",
+    "read_record": "io",
+    "read_annotations": "io",
+    "Record": "io",
+    "Annotations": "io",
     "detect_r_peaks": "detect",
-    "load_example": "examples",
+    "load_example": "io",
     "BeatClassifier": "classifier",
     "ClassifiedBeats": "classifier",
     "classify": "classifier",
 }
 _SUBMODULES = {
-    "pipeline", "wfdb", "detect", "examples", "metrics", "datasets", "nn", "features",
-    "train", "classifier", "cli", "aami", "context",
+    "io", "resample", "detect", "pipeline", "metrics", "context", "datasets", "nn",
+    "training", "windows", "classifier", "cli", "aami",
+    # 0.1 names, bound to their new homes by heartbeat._moved
+    "wfdb", "examples", "features", "train",
 }
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
@@ -63,10 +65,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from heartbeat.classifier import ClassifiedBeats as ClassifiedBeats
     from heartbeat.classifier import classify as classify
     from heartbeat.detect import detect_r_peaks as detect_r_peaks
-    from heartbeat.examples import load_example as load_example
+    from heartbeat.io import Annotations as Annotations
+    from heartbeat.io import Record as Record
+    from heartbeat.io import load_example as load_example
+    from heartbeat.io import read_annotations as read_annotations
+    from heartbeat.io import read_record as read_record
     from heartbeat.pipeline import Beats as Beats
     from heartbeat.pipeline import segment as segment
-    from heartbeat.wfdb import Annotations as Annotations
-    from heartbeat.wfdb import Record as Record
-    from heartbeat.wfdb import read_annotations as read_annotations
-    from heartbeat.wfdb import read_record as read_record

@@ -34,7 +34,7 @@ from heartbeat.classifier.inputs import _with_context
 from heartbeat.cli import main
 from heartbeat.context import with_context
 from heartbeat.datasets import DS1, RECORDS, BeatSet, mitbih_beats, rr_features
-from heartbeat.examples import example_path, load_example
+from heartbeat.io.examples import example_path, load_example
 from heartbeat.pipeline import segment
 
 REPO = Path(__file__).resolve().parents[1]

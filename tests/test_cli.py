@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from heartbeat.cli import main
-from heartbeat.examples import example_path
+from heartbeat.io.examples import example_path
 
 
 class TestDemo:

@@ -426,7 +426,7 @@ TWO = ["100", "208"]
 
 def _annotated_beats(mitdb_dir, name):
     from heartbeat.aami import class_codes, is_beat
-    from heartbeat.wfdb import read_annotations
+    from heartbeat.io import read_annotations
 
     ann = read_annotations(mitdb_dir / name)
     beat = is_beat(ann.symbol)
@@ -548,7 +548,7 @@ def windows_100(mitdb_dir):
 
 class TestMitbihWindows:
     def test_windows_of_record_100(self, windows_100, mitdb_dir):
-        from heartbeat.wfdb import read_record
+        from heartbeat.io import read_record
 
         w = windows_100
         samples, codes = _annotated_beats(mitdb_dir, "100")

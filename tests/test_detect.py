@@ -29,7 +29,7 @@ HAVE_NUMBA = _jit.numba_available()
 def load_mitdb(mitdb_dir: Path, name: str) -> tuple[np.ndarray, float, np.ndarray]:
     """First channel, fs and reference beat samples of one MIT-BIH record."""
     wfdb = pytest.importorskip(
-        "heartbeat.wfdb", reason="heartbeat.wfdb (the WFDB reader) is not available"
+        "heartbeat.io", reason="heartbeat.io (the WFDB reader) is not available"
     )
     record = wfdb.read_record(mitdb_dir / name)
     ann = wfdb.read_annotations(mitdb_dir / name, "atr")

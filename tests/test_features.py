@@ -650,7 +650,7 @@ class TestImport:
                         raise ImportError("scipy blocked for this test")
             sys.meta_path.insert(0, NoScipy())
             import numpy as np
-            from heartbeat import features
+            from heartbeat import windows as features
             x = np.random.default_rng(0).standard_normal((4, 1440))
             S = features.spectrogram(x, 360.0).Sxx
             Z = features.stft(x, 360.0).Z

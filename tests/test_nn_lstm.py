@@ -259,7 +259,7 @@ class TestErrors:
 
 def test_model_skips_the_input_gradient_of_a_first_bilstm_layer():
     import heartbeat.nn as nn
-    from heartbeat.nn.window_models import bilstm_classifier
+    from heartbeat.windows.models import bilstm_classifier
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 6, 9)).astype(np.float32)

@@ -38,7 +38,7 @@ segment = functools.partial(segment_default, detector="kachuee2018")
 
 class TestDefaultDetector:
     def test_default_is_the_robust_detector(self):
-        from heartbeat.examples import load_example
+        from heartbeat.io.examples import load_example
 
         ex = load_example("208")
         x = ex.signal[:, 0]
@@ -466,7 +466,7 @@ class TestSegment:
         assert_same_as_chain(beats, chain(x, fs))
 
     def test_equals_chain_on_the_shipped_excerpt(self):
-        from heartbeat.examples import load_example
+        from heartbeat.io.examples import load_example
 
         ex = load_example("208")
         x = ex.signal[:, 0]
@@ -810,7 +810,7 @@ class TestSegmentProperties:
 # --------------------------------------------------------------------------- real data
 class TestRealData:
     def test_record_100(self, mitdb_dir):
-        wfdb = pytest.importorskip("heartbeat.wfdb")
+        wfdb = pytest.importorskip("heartbeat.io")
         from heartbeat.aami import is_beat
 
         rec = wfdb.read_record(mitdb_dir / "100", channels=[0])

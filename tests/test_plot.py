@@ -15,7 +15,7 @@ import pytest
 from heartbeat import plot
 from heartbeat.aami import CLASSES
 from heartbeat.cli import main
-from heartbeat.examples import example_path, load_example
+from heartbeat.io.examples import example_path, load_example
 from heartbeat.metrics import classification_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -236,7 +236,7 @@ class TestPlotBeatContext:
 
 class TestPlotSpectrogram:
     def test_one_window(self, mpl, ex208, tmp_path):
-        from heartbeat.features import spectrogram
+        from heartbeat.windows import spectrogram
 
         x, fs, _ = ex208
         f, t, S = spectrogram(x[:1440], fs)

@@ -19,7 +19,7 @@ from heartbeat.cli import files
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run ``heartbeat demo``: detect, score and classify the shipped excerpts."""
     from heartbeat.aami import is_beat
-    from heartbeat.examples import ATTRIBUTION, EXAMPLES, load_example
+    from heartbeat.io.examples import ATTRIBUTION, EXAMPLES, load_example
     from heartbeat.metrics import detection_scores
     from heartbeat.pipeline import segment
 
@@ -58,7 +58,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_segment(args: argparse.Namespace) -> int:
     """Run ``heartbeat segment``: cut one ECG channel into beats saved as .npz."""
     from heartbeat._atomic import save_npz_atomic
-    from heartbeat.inputs import load_signal
+    from heartbeat.io.inputs import load_signal
     from heartbeat.pipeline import segment
 
     signal, fs = load_signal(args.input, fs=args.fs, channel=args.channel)
@@ -99,7 +99,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from heartbeat._atomic import atomic_open
     from heartbeat.classifier import classify
-    from heartbeat.inputs import load_signal
+    from heartbeat.io.inputs import load_signal
 
     clf = files.load_model(args.model)
     signal, fs = load_signal(args.input, fs=args.fs, channel=args.channel)

@@ -169,7 +169,7 @@ def record_file_figure(
     Returns the figure and a note for the user.
     """
     from heartbeat.detect import detect_r_peaks
-    from heartbeat.inputs import load_signal
+    from heartbeat.io.inputs import load_signal
     from heartbeat.plot import plot_record, reference_classes
 
     x, fs = load_signal(path, fs=fs, channel=channel)
@@ -182,7 +182,7 @@ def record_file_figure(
     if annotator:
         ann_file = base.with_name(f"{base.name}.{annotator}")
         if ann_file.is_file():
-            from heartbeat.wfdb import read_annotations
+            from heartbeat.io import read_annotations
 
             ann = read_annotations(base, annotator)
             annotations = (ann.samples_at(fs), ann.symbol)

@@ -119,7 +119,7 @@ def _check_records_on_disk(
 
     Returns the records' sampling frequency and their lengths in samples.
     """
-    from heartbeat.wfdb import read_header
+    from heartbeat.io import read_header
 
     seen: dict[float, str] = {}
     lengths: dict[str, int] = {}
@@ -196,8 +196,8 @@ def _record_beats(
     tolerance_s: float,
 ) -> BeatSet:
     """Build the BeatSet of one record (runs in a worker)."""
+    from heartbeat.io import read_annotations, read_record
     from heartbeat.pipeline import segment
-    from heartbeat.wfdb import read_annotations, read_record
 
     rec = read_record(data_dir / name, channels=[channel])
     fs = float(rec.fs)

@@ -32,7 +32,7 @@ __all__ = ["mitbih_windows"]
 
 def _beat_annotations(data_dir: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Sample indices and symbols of a record's beat annotations."""
-    from heartbeat.wfdb import read_annotations
+    from heartbeat.io import read_annotations
 
     ann = read_annotations(data_dir / name, extension="atr")
     symbols = np.asarray(ann.symbol)
@@ -49,7 +49,7 @@ def _record_windows(
     name: str, *, data_dir: Path, channel: int, half: int, normal: str, dtype: np.dtype
 ) -> WindowSet:
     """Build the WindowSet of one record (runs in a worker)."""
-    from heartbeat.wfdb import read_record
+    from heartbeat.io import read_record
 
     rec = read_record(data_dir / name, channels=[channel])
     signal = rec.signal[:, 0].astype(dtype)

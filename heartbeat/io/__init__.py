@@ -31,10 +31,9 @@ Modules
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from heartbeat.io.annotations import ANNOTATION_SYMBOLS, Annotations, read_annotations
-
 from heartbeat.io.examples import Example, load_example
 from heartbeat.io.formats import SUPPORTED_FORMATS
 from heartbeat.io.header import DEFAULT_ADC_RES as DEFAULT_ADC_RES  # public, not in __all__
@@ -46,6 +45,10 @@ from heartbeat.io.header import (
 )
 from heartbeat.io.inputs import load_signal
 from heartbeat.io.signals import read_header, read_record
+
+if TYPE_CHECKING:  # pragma: no cover - loaded on first use by __getattr__ below
+    from heartbeat.io.physionet import DownloadResult as DownloadResult
+    from heartbeat.io.physionet import download as download
 
 __all__ = [
     "ANNOTATION_SYMBOLS",

@@ -65,7 +65,7 @@ def save_example_figures(out_dir: str | os.PathLike, *, dpi: float = 150) -> lis
         If `dpi` lies outside 10 to 1200.
     """
     from heartbeat.detect import detect_r_peaks
-    from heartbeat.examples import load_example
+    from heartbeat.io.examples import load_example
 
     _new_figure((1, 1))  # fail early, with the install hint, if matplotlib is missing
     dpi = _check_dpi(dpi)

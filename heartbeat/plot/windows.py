@@ -75,7 +75,7 @@ def plot_spectrogram(
     S : array_like, shape (n_freqs, n_frames)
         Power of one window (``SpectrogramResult.Sxx`` of a single signal).
     db : bool, default True
-        Show ``10 log10(S)`` (:func:`heartbeat.features.log_power`, floored at
+        Show ``10 log10(S)`` (:func:`heartbeat.windows.log_power`, floored at
         -120 dB); False shows `S` as given (e.g. an already logged image).
     fmax_hz : float, optional
         Highest frequency shown (default: all, up to Nyquist).
@@ -103,7 +103,7 @@ def plot_spectrogram(
     Examples
     --------
     >>> import numpy as np
-    >>> from heartbeat.features import spectrogram
+    >>> from heartbeat.windows import spectrogram
     >>> x = np.sin(2 * np.pi * 10 * np.arange(1440) / 360.0)
     >>> f, t, S = spectrogram(x, 360.0)
     >>> fig = plot_spectrogram(f, t, S, fmax_hz=60)
@@ -112,7 +112,7 @@ def plot_spectrogram(
     """
     f_arr, t_arr, S_arr = _spectrogram_inputs(f, t, S)
     if db:
-        from heartbeat.features import log_power
+        from heartbeat.windows import log_power
 
         S_arr = log_power(S_arr)
     fig, ax = _figure_and_axes(ax, (6, 3.5))
@@ -161,7 +161,7 @@ def plot_window_comparison(
     matplotlib.figure.Figure
         Two rows (signal, spectrogram) and one column per window; time is measured
         from the window's centre.  Spectrograms come from
-        :func:`heartbeat.features.spectrogram` with its ECG defaults (64-sample Hann
+        :func:`heartbeat.windows.spectrogram` with its ECG defaults (64-sample Hann
         segments, 48 overlapping).
 
     Raises
@@ -184,7 +184,7 @@ def plot_window_comparison(
     >>> len(fig.axes)  # 2 traces, 2 spectrograms, 1 colour bar
     5
     """
-    from heartbeat.features import log_power, spectrogram
+    from heartbeat.windows import log_power, spectrogram
 
     w = as_array(windows, "windows", "an array of windows")
     if not is_real_dtype(w.dtype):

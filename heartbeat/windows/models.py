@@ -43,7 +43,7 @@ import numpy as np
 
 from heartbeat._validate import as_choice, as_fs, as_positive_int
 from heartbeat.nn import lstm as _lstm  # noqa: F401  (registers "lstm" and "bilstm")
-from heartbeat.nn.model import SPEC_FORMAT, conv_spec, mlp_head
+from heartbeat.nn.architectures import SPEC_FORMAT, conv_spec, mlp_head
 from heartbeat.windows._args import _as_real_batch, _segment_args
 from heartbeat.windows.spectral import _decibels, _spectrogram
 
