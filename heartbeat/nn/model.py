@@ -18,8 +18,6 @@ import numpy as np
 from heartbeat._validate import as_int, as_positive_int
 from heartbeat.nn import kernels as K
 from heartbeat.nn.architectures import ARCHITECTURES, EXTRA_TRANSFORMS, SPEC_FORMAT
-from heartbeat.nn.architectures import conv_spec as conv_spec  # old home, still imported
-from heartbeat.nn.architectures import mlp_head as mlp_head  # old home, still imported
 from heartbeat.nn.layers import (
     Dropout,
     Layer,
