@@ -12,7 +12,7 @@
 Beats go in as an (n, 187) array, a :class:`heartbeat.datasets.BeatSet` or the
 :class:`heartbeat.pipeline.Beats` of :func:`heartbeat.segment`.  A model trained with
 ``use_rr=True`` also reads three RR-interval features per beat (previous, next and
-local mean RR over the record's mean RR, :func:`heartbeat.datasets.rr_features`);
+local mean RR over the record's mean RR, :func:`heartbeat.context.rr_features`);
 those come from the R-peak times that a ``BeatSet`` or ``Beats`` carries.  A model
 trained with ``context=K > 0`` also reads, as a second input channel, each beat minus
 the median of the 2K+1 nearest beats of its recording
