@@ -271,7 +271,7 @@ def _pass(model, x, y, extra=None, input_grad=True):
 @pytest.mark.parametrize("threads", [2, 3])
 def test_threads_give_the_single_thread_results(threads):
     rng = np.random.default_rng(0)
-    n = 3 * nn.model.MIN_SHARD + 5  # shards of unequal size
+    n = 3 * nn.threads.MIN_SHARD + 5  # shards of unequal size
     x = rng.standard_normal((n, 2, 130))
     extra = rng.uniform(0.5, 2.0, (n, 3))
     y = rng.integers(0, 4, n)
@@ -306,7 +306,7 @@ def test_threads_share_the_weights_after_an_update():
 def test_small_batches_and_batch_norm_training_are_not_split():
     rng = np.random.default_rng(0)
     model = nn.build("kachuee2018", threads=2)
-    model.forward(rng.standard_normal((2 * nn.model.MIN_SHARD - 1, 187)))
+    model.forward(rng.standard_normal((2 * nn.threads.MIN_SHARD - 1, 187)))
     assert model._threads.shards is None
     bn = nn.build("cnn4_dense4", threads=2)
     x = rng.standard_normal((64, 187))

@@ -24,7 +24,6 @@ from heartbeat.nn.layers import (
     Sequential,
     layer_from_config,
 )
-from heartbeat.nn.threads import MIN_SHARD as MIN_SHARD  # old home, still imported
 from heartbeat.nn.threads import ModelThreads
 
 
@@ -91,7 +90,8 @@ class Model:
         """Split each batch over `threads` threads (data parallel); return self.
 
         Each thread runs a weight-sharing copy of the model on its share of the batch
-        (at least :data:`MIN_SHARD` beats); the gradients are summed.  The kernels
+        (at least :data:`heartbeat.nn.threads.MIN_SHARD` beats); the gradients are
+        summed.  The kernels
         release the GIL, so the threads run on separate cores; meanwhile NumPy's
         OpenBLAS is set to one thread (:func:`heartbeat.nn.threads.single_threaded`).
         The result equals the single-threaded one up to float rounding, except for
