@@ -91,11 +91,11 @@ class Model:
 
         Each thread runs a weight-sharing copy of the model on its share of the batch
         (at least :data:`heartbeat.nn.threads.MIN_SHARD` beats); the gradients are
-        summed.  The kernels
-        release the GIL, so the threads run on separate cores; meanwhile NumPy's
-        OpenBLAS is set to one thread (:func:`heartbeat.nn.threads.single_threaded`).
-        The result equals the single-threaded one up to float rounding, except for
-        dropout masks (each copy draws its own).  Models with batch-norm layers are
+        summed.  The kernels release the GIL, so the threads run on separate cores;
+        meanwhile NumPy's OpenBLAS is set to one thread
+        (:func:`heartbeat.nn.threads.single_threaded`).  The result equals the
+        single-threaded one up to float rounding, except for dropout masks (each copy
+        draws its own).  Models with batch-norm layers are
         not split in training mode (their batch statistics need the whole batch).
 
         The machinery (replicas, thread pool, BLAS control, the lock that keeps
