@@ -38,6 +38,7 @@ _EXPORTS = {
 _SUBMODULES = {
     "io", "resample", "detect", "pipeline", "metrics", "context", "datasets", "nn",
     "training", "windows", "classifier", "cli", "aami",
+    "quality",  # a callable module: heartbeat.quality(signal, fs), heartbeat.quality.at
     # 0.1 names, bound to their new homes by heartbeat._moved
     "wfdb", "examples", "features", "train",
 }

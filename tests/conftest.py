@@ -47,3 +47,9 @@ def mitdb_dir() -> Path:
 def wfdb_samples_dir() -> Path:
     """The WFDB format conformance corpus (skips when absent)."""
     return _require("wfdb-samples", "binformats.hea")
+
+
+@pytest.fixture(scope="session")
+def nstdb_noise_dir() -> Path:
+    """The MIT-BIH NST Database's bw and ma noise records (skips when absent)."""
+    return _require("nstdb-noise", "bw.hea")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from heartbeat.cli import ecg, mitbih
+from heartbeat.cli import ecg, mitbih, score
 
 _Subparsers = Any  # argparse's _SubParsersAction, which has no public name
 
@@ -252,6 +252,32 @@ def _add_summary(sub: _Subparsers) -> None:
     cmd.set_defaults(func=mitbih.cmd_summary)
 
 
+def _add_score(sub: _Subparsers) -> None:
+    """Add ``heartbeat score``."""
+    cmd = sub.add_parser(
+        "score",
+        help="score a beat detector against the annotations of a WFDB folder (bxb rules)",
+        description="Compare detected beats with the reference beat annotations of every "
+        "record of a WFDB folder by the rules of PhysioNet's bxb (ANSI/AAMI EC57): "
+        "150 ms match window, first 5 minutes excluded; prints bxb's per-record line "
+        "table and the gross and average Se and +P.",
+    )
+    cmd.add_argument("folder", help="folder of WFDB records with reference annotations")
+    cmd.add_argument("--peaks-from", dest="peaks_from", metavar="FILE_OR_ANNOTATOR",
+                     help="beats to score: an .npz (one array per record) or .csv "
+                     "(record,sample) file, or a test annotator such as qrs (default: "
+                     "run heartbeat's detector)")
+    cmd.add_argument("--reference", default="atr", help="reference annotator (default atr)")
+    cmd.add_argument("--records", nargs="+", metavar="NAME",
+                     help="records to score (default: RECORDS, else every annotated one)")
+    cmd.add_argument("--include-first-5min", dest="include_first_5min", action="store_true",
+                     help="score from the start of each record (bxb -f 0)")
+    cmd.add_argument("--window-ms", dest="window_ms", type=float, default=150.0,
+                     help="match window in ms (default 150)")
+    cmd.add_argument("--channel", type=int, default=0, help="channel the detector reads (0)")
+    cmd.set_defaults(func=score.cmd_score)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``heartbeat`` command."""
     parser = argparse.ArgumentParser(
@@ -263,6 +289,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"heartbeat {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_segment, _add_download, _add_plot, _add_train, _add_evaluate,
-                _add_predict, _add_summary):
+                _add_predict, _add_summary, _add_score):
         add(sub)
     return parser

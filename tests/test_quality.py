@@ -1,0 +1,138 @@
+"""Tests for heartbeat.quality: the per-segment quality index and ``quality.at``."""
+
+from __future__ import annotations
+
+import dataclasses
+import doctest
+import importlib
+
+import numpy as np
+import pytest
+
+import heartbeat
+from heartbeat.quality import SignalQuality, at, signal_quality
+
+FS = 250.0
+
+
+def _ecg(seconds: float = 30.0, fs: float = FS) -> np.ndarray:
+    """Gaussian R waves every 0.8 s with small T waves: a clean synthetic ECG."""
+    t = np.arange(int(seconds * fs)) / fs
+    phase = t % 0.8
+    return (np.exp(-((phase - 0.4) ** 2) / (2 * 0.01**2))
+            + 0.2 * np.exp(-((phase - 0.65) ** 2) / (2 * 0.04**2)))
+
+
+def test_docstring_examples():
+    module = importlib.import_module("heartbeat.quality")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
+
+
+class TestSignalQuality:
+    def test_clean_signal_scores_one(self):
+        q = signal_quality(_ecg(), FS)
+        assert q.index.shape == (15,) and q.starts.tolist() == list(range(0, 7500, 500))
+        # the last segments' context reaches the end, where one detector may miss a beat
+        assert np.all(q.index[:-2] == 1.0) and np.all(q.index >= 0.9)
+        assert np.all(q.qrs_to_noise > 12) and np.all(q.baseline > 0.85)
+
+    def test_noise_lowers_the_index(self):
+        rng = np.random.default_rng(0)
+        x = _ecg()
+        noisy = x + 0.5 * rng.standard_normal(x.size)
+        wander = x + 2.0 * np.sin(2 * np.pi * 0.3 * np.arange(x.size) / FS)
+        q_clean = signal_quality(x, FS).index
+        assert signal_quality(noisy, FS).index.mean() < q_clean.mean() - 0.2
+        assert signal_quality(wander, FS).index.mean() < q_clean.mean() - 0.1
+
+    def test_flat_clipped_and_silent_segments_score_zero(self):
+        x = _ecg()
+        x[2000:3000] = 0.0  # 4 s flat
+        q = signal_quality(x, FS)
+        assert np.all(q.index[4:6] == 0.0) and q.index[0] == 1.0
+        y = np.clip(_ecg() + 0.5 * np.sin(np.arange(7500) / 300), -0.2, 0.6)
+        assert signal_quality(y, FS).index.max() == 0.0  # clipped throughout
+        assert np.all(signal_quality(np.zeros(5000), FS).index == 0.0)
+
+    def test_segment_length_and_short_signals(self):
+        q = signal_quality(_ecg(7.0), FS, segment_s=1.0)
+        assert q.segment_samples == 250 and q.starts.size == 7
+        tiny = signal_quality([1.0, 2.0], FS)
+        assert tiny.index.tolist() == [0.0] and tiny.n_samples == 2
+        assert signal_quality(np.empty(0), FS).index.size == 0
+
+    def test_result_is_frozen(self):
+        q = signal_quality(_ecg(4.0), FS)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            q.fs = 1.0  # type: ignore[misc]
+
+    @pytest.mark.parametrize(
+        ("args", "kwargs", "exc", "match"),
+        [
+            (("abc", FS), {}, TypeError, "signal"),
+            ((np.zeros((10, 2)), FS), {}, ValueError, "1-D"),
+            (([0.0, np.nan, 1.0], FS), {}, ValueError, "NaN"),
+            ((np.zeros(10), 0.0), {}, ValueError, "fs"),
+            ((np.zeros(10), FS), {"segment_s": 0}, ValueError, "segment_s"),
+        ],
+    )
+    def test_bad_inputs(self, args, kwargs, exc, match):
+        with pytest.raises(exc, match=match):
+            signal_quality(*args, **kwargs)
+
+
+class TestAt:
+    def test_quality_of_the_segment_holding_each_sample(self):
+        x = _ecg()
+        x[2000:3000] = 0.0
+        q = signal_quality(x, FS)
+        values = at(q, [0, 499, 500, 2100, 2999, 7499])
+        assert values.tolist() == [q.index[0], q.index[0], q.index[1], 0.0, 0.0,
+                                   q.index[14]]
+        np.testing.assert_array_equal(q.at([2100]), [0.0])
+        assert at(q, np.empty(0, dtype=int)).size == 0
+
+    def test_errors(self):
+        q = signal_quality(_ecg(4.0), FS)
+        with pytest.raises(ValueError, match="samples"):
+            at(q, [1000])
+        with pytest.raises(ValueError, match="samples"):
+            at(q, [-1])
+        with pytest.raises(TypeError, match="SignalQuality"):
+            at(np.ones(3), [0])
+
+
+class TestPublicName:
+    def test_heartbeat_quality_is_callable_and_has_at(self):
+        x = _ecg(10.0)
+        q = heartbeat.quality(x, FS)
+        assert isinstance(q, SignalQuality)
+        np.testing.assert_array_equal(q.index, signal_quality(x, FS).index)
+        np.testing.assert_array_equal(heartbeat.quality.at(q, [0]), q.index[:1])
+        assert "quality" in dir(heartbeat)
+
+
+class TestOnTheStressTest:
+    def test_noise_on_segments_rank_below_noise_off_at_6_db(self, mitdb_dir):
+        from heartbeat.aami import class_codes
+        from heartbeat.io import read_annotations, read_record
+        from heartbeat.noise import add_noise, electrode_motion
+
+        rec = read_record(mitdb_dir / "118", sampto=780 * 360)
+        ann = read_annotations(mitdb_dir / "118")
+        codes = class_codes(ann.symbol)
+        normal = ann.sample[(codes >= 0) & (codes != 2) & (codes != 3)]
+        em = electrode_motion(rec.signal.shape[0], rec.fs, seed=0)
+        noisy = add_noise(rec.signal, rec.fs, em, snr_db=6.0, beats=normal)
+        q = heartbeat.quality(noisy.signal[:, 0], rec.fs)
+        start = q.starts >= 300 * 360
+        full = q.starts + q.segment_samples <= rec.signal.shape[0]
+        on = np.array([noisy.noise_on[s:s + q.segment_samples].all() for s in q.starts])
+        off = np.array([not noisy.noise_on[s:s + q.segment_samples].any() for s in q.starts])
+        q_on, q_off = q.index[start & full & on], q.index[start & full & off]
+        assert q_on.size > 50 and q_off.size > 50
+        auc = np.mean(q_off[:, None] > q_on[None, :]) + 0.5 * np.mean(
+            q_off[:, None] == q_on[None, :])
+        assert auc > 0.9
+        assert np.median(q.index[: int(300 / 2)]) > 0.9  # the clean first 5 minutes
