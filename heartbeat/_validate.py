@@ -188,9 +188,10 @@ def as_signal(x: object, name: str = "signal") -> np.ndarray:
 
 def as_indices(x: object, name: str, n: int | None = None, *, unique: bool = True
                ) -> np.ndarray:
-    """Return whole-number 1-D sample indices as sorted int64, inside ``[0, n)``.
+    """Return whole-number 1-D sample indices as int64, inside ``[0, n)``.
 
-    Integral floats (``3.0``) are accepted; with `unique` duplicates are dropped.
+    Integral floats (``3.0``) are accepted.  With `unique` (the default) the result
+    is sorted and free of duplicates; without, it keeps the order and length given.
 
     Raises
     ------
@@ -210,13 +211,13 @@ def as_indices(x: object, name: str, n: int | None = None, *, unique: bool = Tru
         if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
             raise ValueError(f"{name} must hold whole sample indices (no NaN or fractions), "
                              f"got {arr[:5]}...")
-    out = arr.astype(np.int64)
-    out = np.unique(out) if unique else np.sort(out)
-    if out.size and (out[0] < 0 or (n is not None and out[-1] >= n)):
+    out = np.unique(arr.astype(np.int64)) if unique else arr.astype(np.int64)
+    low, high = (int(out.min()), int(out.max())) if out.size else (0, -1)
+    if out.size and (low < 0 or (n is not None and high >= n)):
         where = f"[0, {n})" if n is not None else "[0, inf)"
         raise ValueError(
             f"{name} must lie within {where} (the signal's samples), got values from "
-            f"{out[0]} to {out[-1]}"
+            f"{low} to {high}"
         )
     return out
 

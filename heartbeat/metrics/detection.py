@@ -156,8 +156,8 @@ def detection_scores(
     >>> round(s.se, 4), s.ppv
     (0.6667, 0.5)
     """
-    ref = as_indices(reference, "reference", unique=False)
-    det = as_indices(detected, "detected", unique=False)
+    ref = np.sort(as_indices(reference, "reference", unique=False))
+    det = np.sort(as_indices(detected, "detected", unique=False))
     fs = as_fs(fs, "fs")
     tolerance_s = as_positive(tolerance_s, "tolerance_s", "seconds")
     tp = len(match_peaks(det, ref, tolerance_s * fs)[0])

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from heartbeat._validate import (
-    as_array,
     as_fs,
     as_indices,
     as_int,
@@ -333,9 +332,7 @@ def crop(
     [[1.0, 0.5, 0.2], [0.9, 0.3]]
     """
     x = as_signal(x, "x")
-    as_indices(r_peaks, "r_peaks", x.size, unique=False)
-    # as_indices returns them sorted; the crops come in the order given
-    peaks = as_array(r_peaks, "r_peaks").astype(np.int64)
+    peaks = as_indices(r_peaks, "r_peaks", x.size, unique=False)  # in the order given
     period = as_positive(period, "period")
     factor = as_positive(factor, "factor")
     n = int(_crop_length(period, factor))
