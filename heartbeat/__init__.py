@@ -34,11 +34,13 @@ _EXPORTS = {
     "BeatClassifier": "classifier",
     "ClassifiedBeats": "classifier",
     "classify": "classifier",
+    "quality": "signal_quality",
+    "SignalQuality": "signal_quality",
 }
 _SUBMODULES = {
     "io", "resample", "detect", "pipeline", "metrics", "context", "datasets", "nn",
     "training", "windows", "classifier", "cli", "aami",
-    "quality",  # a callable module: heartbeat.quality(signal, fs), heartbeat.quality.at
+    "signal_quality", "noise",
     # 0.1 names, bound to their new homes by heartbeat._moved
     "wfdb", "examples", "features", "train",
 }
@@ -73,3 +75,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from heartbeat.io import read_record as read_record
     from heartbeat.pipeline import Beats as Beats
     from heartbeat.pipeline import segment as segment
+    from heartbeat.signal_quality import SignalQuality as SignalQuality
+    from heartbeat.signal_quality import quality as quality

@@ -1,9 +1,8 @@
 """Signal quality of an ECG, per short segment: ``heartbeat.quality(signal, fs)``.
 
-The module is callable: ``heartbeat.quality(signal, fs)`` is
-:func:`signal_quality`, and ``heartbeat.quality.at(result, samples)`` gives the
+:func:`quality` returns a :class:`SignalQuality`; its method ``at(samples)`` gives the
 quality of the segment holding each sample (the one line that wires quality into a
-beat pipeline: ``quality.at(q, beats.r_peaks)``).
+beat pipeline: ``heartbeat.quality(x, fs).at(beats.r_peaks)``).
 
 The index of each segment is the mean of three measures, each mapped to 0..1, taken
 over a context window of `context_s` seconds centred on the segment (after the
@@ -36,15 +35,13 @@ test set.
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass
 
 import numpy as np
 
 from heartbeat._validate import as_fs, as_indices, as_positive, as_signal
 
-__all__ = ["SignalQuality", "at", "signal_quality"]
+__all__ = ["SignalQuality", "quality"]
 
 _QRS_HALF_S = 0.05  # QRS height window, each side of the peak
 _QRS_MASK_S = 0.08  # samples this near a peak are not noise
@@ -82,47 +79,35 @@ class SignalQuality:
     agreement: np.ndarray
 
     def at(self, samples: object) -> np.ndarray:
-        """Return the quality of the segment holding each sample (see :func:`at`)."""
-        return at(self, samples)
+        """Return the quality index of the segment that holds each sample.
 
+        Parameters
+        ----------
+        samples : array_like of int
+            Sample indices (e.g. ``beats.r_peaks``), each < ``self.n_samples``.
 
-def at(result: SignalQuality, samples: object) -> np.ndarray:
-    """Return the quality index of the segment that holds each sample.
+        Returns
+        -------
+        numpy.ndarray of float64
+            One quality value per sample index.
 
-    Parameters
-    ----------
-    result : SignalQuality
-        The quality of the signal the samples index.
-    samples : array_like of int
-        Sample indices (e.g. ``beats.r_peaks``), each < ``result.n_samples``.
+        Raises
+        ------
+        ValueError
+            If an index is negative or beyond the signal.
 
-    Returns
-    -------
-    numpy.ndarray of float64
-        One quality value per sample index.
-
-    Raises
-    ------
-    TypeError
-        If `result` is not a :class:`SignalQuality`.
-    ValueError
-        If an index is negative or beyond the signal.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> fs = 250.0
-    >>> t = np.arange(int(20 * fs)) / fs
-    >>> ecg = np.exp(-(((t % 0.8) - 0.4) ** 2) / (2 * 0.01**2))
-    >>> q = signal_quality(ecg, fs)
-    >>> at(q, [100, 4000]).round(2)
-    array([1., 1.])
-    """
-    if not isinstance(result, SignalQuality):
-        raise TypeError(f"result must be a SignalQuality (from heartbeat.quality), got "
-                        f"{type(result).__name__}")
-    idx = as_indices(samples, "samples", result.n_samples, unique=False)
-    return result.index[idx // result.segment_samples]
+        Examples
+        --------
+        >>> import numpy as np
+        >>> fs = 250.0
+        >>> t = np.arange(int(20 * fs)) / fs
+        >>> ecg = np.exp(-(((t % 0.8) - 0.4) ** 2) / (2 * 0.01**2))
+        >>> q = quality(ecg, fs)
+        >>> q.at([100, 4000]).round(2)
+        array([1., 1.])
+        """
+        idx = as_indices(samples, "samples", self.n_samples, unique=False)
+        return self.index[idx // self.segment_samples]
 
 
 def _moving_mean(x: np.ndarray, width: int) -> np.ndarray:
@@ -195,7 +180,7 @@ def _unusable(seg: np.ndarray, lowest: float, highest: float) -> bool:
     return bool(flat or (clipped and highest > lowest))
 
 
-def signal_quality(signal: object, fs: float, *, segment_s: float = 2.0,
+def quality(signal: object, fs: float, *, segment_s: float = 2.0,
                    context_s: float = 6.0) -> SignalQuality:
     """Return the quality index of each `segment_s` segment of a single-lead ECG.
 
@@ -268,12 +253,3 @@ def signal_quality(signal: object, fs: float, *, segment_s: float = 2.0,
                     + np.clip((base[k] - 0.4) / 0.45, 0, 1) + agree[k]) / 3.0
     return SignalQuality(index, starts, seg, n, fs, ratio, base, agree)
 
-
-class _CallableModule(types.ModuleType):
-    """``heartbeat.quality`` itself runs :func:`signal_quality`."""
-
-    def __call__(self, signal: object, fs: float, **kwargs: float) -> SignalQuality:
-        return signal_quality(signal, fs, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

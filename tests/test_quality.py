@@ -1,4 +1,4 @@
-"""Tests for heartbeat.quality: the per-segment quality index and ``quality.at``."""
+"""Tests for heartbeat.quality (signal_quality.py): the index and ``SignalQuality.at``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import heartbeat
-from heartbeat.quality import SignalQuality, at, signal_quality
+from heartbeat.signal_quality import SignalQuality
+from heartbeat.signal_quality import quality as signal_quality
 
 FS = 250.0
 
@@ -24,7 +25,7 @@ def _ecg(seconds: float = 30.0, fs: float = FS) -> np.ndarray:
 
 
 def test_docstring_examples():
-    module = importlib.import_module("heartbeat.quality")
+    module = importlib.import_module("heartbeat.signal_quality")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
 
@@ -87,29 +88,29 @@ class TestAt:
         x = _ecg()
         x[2000:3000] = 0.0
         q = signal_quality(x, FS)
-        values = at(q, [0, 499, 500, 2100, 2999, 7499])
+        values = q.at([0, 499, 500, 2100, 2999, 7499])
         assert values.tolist() == [q.index[0], q.index[0], q.index[1], 0.0, 0.0,
                                    q.index[14]]
         np.testing.assert_array_equal(q.at([2100]), [0.0])
-        assert at(q, np.empty(0, dtype=int)).size == 0
+        assert q.at(np.empty(0, dtype=int)).size == 0
 
     def test_errors(self):
         q = signal_quality(_ecg(4.0), FS)
         with pytest.raises(ValueError, match="samples"):
-            at(q, [1000])
+            q.at([1000])
         with pytest.raises(ValueError, match="samples"):
-            at(q, [-1])
-        with pytest.raises(TypeError, match="SignalQuality"):
-            at(np.ones(3), [0])
+            q.at([-1])
+        with pytest.raises(TypeError, match="samples"):
+            q.at("0")
 
 
 class TestPublicName:
-    def test_heartbeat_quality_is_callable_and_has_at(self):
+    def test_heartbeat_quality_is_the_function(self):
         x = _ecg(10.0)
         q = heartbeat.quality(x, FS)
         assert isinstance(q, SignalQuality)
         np.testing.assert_array_equal(q.index, signal_quality(x, FS).index)
-        np.testing.assert_array_equal(heartbeat.quality.at(q, [0]), q.index[:1])
+        assert heartbeat.SignalQuality is SignalQuality
         assert "quality" in dir(heartbeat)
 
 
