@@ -22,11 +22,20 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def cmd_download(args: argparse.Namespace) -> int:
     """Run ``heartbeat download``: fetch a PhysioNet database and verify it."""
-    from heartbeat.io.physionet import download
+    from heartbeat.io.physionet import CATALOGUE, download
 
+    if args.list:
+        for db in CATALOGUE.values():
+            print(f"{db.name:<8}  {db.version}  {db.n_records:3d} records at {db.fs:g} Hz, "
+                  f"beat annotations .{db.annotator}: {db.title}")
+        return 0
+    if args.database is None or args.dest is None:
+        raise ValueError("pass DATABASE DEST (e.g. heartbeat download incartdb data/incart)"
+                         "; --list shows the known databases")
     try:
         result = download(
-            args.database, args.dest, base_url=args.base_url, records=args.records,
+            args.database, args.dest, base_url=args.base_url, server=args.server,
+            records=args.records,
             retries=args.retries, timeout_s=args.timeout, quiet=args.quiet,
         )
     except ConnectionError as exc:

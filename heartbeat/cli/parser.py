@@ -61,13 +61,18 @@ def _add_download(sub: _Subparsers) -> None:
     """Add ``heartbeat download``."""
     dl = sub.add_parser(
         "download",
-        help="download a PhysioNet database (MIT-BIH) and verify its checksums",
+        help="download a PhysioNet database with beat annotations and verify it",
         description="Download a PhysioNet database with its SHA256SUMS: every file is "
-        "verified, partial files resume, files already present are skipped.",
+        "verified, partial files resume, files already present are skipped.  Known "
+        "names (see --list): mitdb, svdb, nstdb, ltdb, incartdb, edb, stdb, nsrdb.",
     )
-    dl.add_argument("database", help="database name: mitdb (MIT-BIH Arrhythmia Database)")
-    dl.add_argument("dest", help="folder to download into (created if missing)")
-    dl.add_argument("--base-url", help="database folder URL (default: PhysioNet's)")
+    dl.add_argument("database", nargs="?", help="database name, e.g. mitdb or incartdb")
+    dl.add_argument("dest", nargs="?", help="folder to download into (created if missing)")
+    dl.add_argument("--list", action="store_true",
+                    help="print the known databases with their versions and stop")
+    dl.add_argument("--server", help="root of a PhysioNet mirror (default "
+                    "https://physionet.org/; the folder files/NAME/VERSION/ is appended)")
+    dl.add_argument("--base-url", help="database folder URL (overrides --server)")
     dl.add_argument("--records", nargs="+", metavar="NAME", help="only these records")
     dl.add_argument("--retries", type=int, default=5, help="repeats per request (default 5)")
     dl.add_argument("--timeout", type=float, default=30.0, help="socket timeout, s (default 30)")
