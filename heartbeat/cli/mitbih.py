@@ -1,4 +1,8 @@
-"""Commands on the MIT-BIH database: ``download``, ``train``, ``evaluate``, ``summary``.
+"""Commands on databases: ``download``, ``train``, ``evaluate``, ``summary``.
+
+``train`` and ``evaluate`` read MIT-BIH by record name or split (DS1/DS2), or any
+folder of annotated WFDB records (the user's own, INCART, SVDB, ...): there the
+records are those the folder holds, each at its header's sampling frequency.
 
 Each ``cmd_*`` function runs one command of :mod:`heartbeat.cli.parser` and returns
 its exit status; heavy modules are imported inside, on first use.
@@ -52,7 +56,8 @@ def cmd_download(args: argparse.Namespace) -> int:
 # Every option of ``heartbeat train``, with its default; a --config TOML file may set
 # any of them (flat, or under a [train] table) and the command line overrides both.
 _TRAIN_DEFAULTS: dict[str, object] = {
-    "data_dir": "", "records": [], "split": "all", "validation_records": [],
+    "data_dir": "", "records": [], "split": "", "validation_records": [],
+    "annotator": "atr",
     "exclude_classes": [], "architecture": "kachuee2018", "use_rr": True, "log_rr": False,
     "context": 0, "epochs": 10, "batch_size": 64, "sampler": "balanced",
     "learning_rate": 1e-3, "early_stopping": 3,
@@ -75,18 +80,58 @@ def _train_options(args: argparse.Namespace) -> dict:
                          "--config")
     if not options["out"]:
         raise ValueError("pass --out model.npz or set out in --config")
-    if options["split"] not in ("all", "ds1", "ds2"):
+    if options["split"] not in ("", "all", "ds1", "ds2"):
         raise ValueError(f"split={options['split']!r} must be all, ds1 or ds2")
     return options
 
 
-def _record_list(options: dict) -> tuple[str, ...]:
+def _is_mitbih(data_dir: str, annotator: str) -> bool:
+    """Tell whether `data_dir` holds all 48 MIT-BIH records with `atr` annotations."""
+    from pathlib import Path
+
+    from heartbeat.datasets import RECORDS
+
+    folder = Path(data_dir)
+    return annotator == "atr" and all(
+        (folder / f"{r}.hea").is_file() and (folder / f"{r}.atr").is_file() for r in RECORDS)
+
+
+def _record_list(options: dict, default_split: str = "all") -> tuple[str, ...]:
+    """Return the records to read: --records, else a MIT-BIH split, else all in the folder.
+
+    Without --records and --split a MIT-BIH folder gives `default_split`; any other
+    folder gives every record with a header and annotations
+    (:func:`heartbeat.datasets.folder.find_records`).
+    """
     from heartbeat import datasets
+    from heartbeat.datasets.folder import find_records
 
     if options["records"]:
         return tuple(options["records"])
-    return {"all": datasets.RECORDS, "ds1": datasets.DS1, "ds2": datasets.DS2}[
-        options["split"]]
+    split = options["split"]
+    if not split:
+        if not _is_mitbih(options["data_dir"], options["annotator"]):
+            names = find_records(options["data_dir"], options["annotator"])
+            if not names:
+                raise ValueError(
+                    f"--data-dir {options['data_dir']} holds no record with NAME.hea and "
+                    f"NAME.{options['annotator']}; pass --annotator for another "
+                    "annotation extension, or download one: heartbeat download --list")
+            return names
+        split = default_split
+    return {"all": datasets.RECORDS, "ds1": datasets.DS1, "ds2": datasets.DS2}[split]
+
+
+def _labelled_beats(options: dict, records: tuple[str, ...]) -> BeatSet:
+    """Beats of `records`: the MIT-BIH builder for MIT-BIH names, else the any-folder one."""
+    from heartbeat.datasets import RECORDS, mitbih_beats
+    from heartbeat.datasets.folder import wfdb_beats
+
+    common = {"peaks": options["peaks"], "cache_dir": options["cache_dir"] or None,
+              "quiet": options["quiet"]}
+    if options["annotator"] == "atr" and set(records) <= set(RECORDS):
+        return mitbih_beats(options["data_dir"], records, **common)
+    return wfdb_beats(options["data_dir"], records, annotator=options["annotator"], **common)
 
 
 def _portable(argv: Sequence[str]) -> list[str]:
@@ -112,10 +157,9 @@ def _portable(argv: Sequence[str]) -> list[str]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Run ``heartbeat train``: train a classifier on MIT-BIH records and save it."""
+    """Run ``heartbeat train``: train a classifier on annotated records and save it."""
     from heartbeat.aami import CLASSES
     from heartbeat.classifier import BeatClassifier
-    from heartbeat.datasets import mitbih_beats
 
     options = _train_options(args)
     records = _record_list(options)
@@ -138,10 +182,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         validation_fraction=float(options["validation_fraction"]), seed=options["seed"],
         threads=options["threads"], quiet=options["quiet"],
     )
-    beats = mitbih_beats(
-        options["data_dir"], records, peaks=options["peaks"],
-        cache_dir=options["cache_dir"] or None, quiet=options["quiet"],
-    )
+    beats = _labelled_beats(options, records)
     validation = None
     if held_out:
         mask = np.isin(beats.record, held_out)
@@ -174,15 +215,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Run ``heartbeat evaluate``: score a classifier on MIT-BIH records."""
-    from heartbeat.datasets import mitbih_beats
+    """Run ``heartbeat evaluate``: score a classifier on annotated records."""
     from heartbeat.metrics import classification_report
 
     clf = files.load_model(args.model)
-    options = {"records": args.records or [], "split": args.split}
-    records = _record_list(options)
-    beats = mitbih_beats(args.data_dir, records, peaks=args.peaks,
-                         cache_dir=args.cache_dir, quiet=args.quiet)
+    options = {"records": args.records or [], "split": args.split or "",
+               "data_dir": args.data_dir, "annotator": args.annotator, "peaks": args.peaks,
+               "cache_dir": args.cache_dir, "quiet": args.quiet}
+    records = _record_list(options, default_split="ds2")
+    beats = _labelled_beats(options, records)
     pred = clf.predict(beats)
     report = classification_report(beats.y, pred, class_names=clf.classes_)
     trained = clf.info.get("records") or []

@@ -149,10 +149,14 @@ def _add_train(sub: _Subparsers) -> None:
         "the command line overrides the file.",
     )
     tr.add_argument("--config", help="TOML file with training options")
-    tr.add_argument("--data-dir", dest="data_dir", help="folder with the MIT-BIH records")
+    tr.add_argument("--data-dir", dest="data_dir", help="folder with the MIT-BIH records, "
+                    "or any folder of annotated WFDB records (INCART, SVDB, your own)")
     tr.add_argument("--records", nargs="+", metavar="NAME", help="train on these records")
     tr.add_argument("--split", choices=["all", "ds1", "ds2"],
-                    help="record set when --records is not given (default all)")
+                    help="MIT-BIH record set when --records is not given (default all; "
+                    "another folder: every annotated record in it)")
+    tr.add_argument("--annotator", help="extension of the beat annotation files "
+                    "(default atr)")
     tr.add_argument("--validation-records", dest="validation_records", nargs="+",
                     metavar="NAME", help="hold these records out for early stopping "
                     "(default: a stratified --validation-fraction of the beats)")
@@ -203,11 +207,15 @@ def _add_evaluate(sub: _Subparsers) -> None:
     ev.add_argument("model", help="model file (.npz) or pretrained name: mitbih-all, "
                     "mitbih-ds1")
     ev.add_argument("--data-dir", dest="data_dir", required=True,
-                    help="folder with the MIT-BIH records")
+                    help="folder with the MIT-BIH records, or any folder of annotated "
+                    "WFDB records (INCART, SVDB, your own)")
     ev_records = ev.add_mutually_exclusive_group()
     ev_records.add_argument("--records", nargs="+", metavar="NAME", help="these records")
-    ev_records.add_argument("--split", choices=["all", "ds1", "ds2"], default="ds2",
-                            help="record set (default ds2)")
+    ev_records.add_argument("--split", choices=["all", "ds1", "ds2"],
+                            help="MIT-BIH record set (default ds2; another folder: every "
+                            "annotated record in it)")
+    ev.add_argument("--annotator", default="atr",
+                    help="extension of the beat annotation files (default atr)")
     ev.add_argument("--peaks", choices=["annotations", "detector"], default="annotations",
                     help="R peaks from the annotations (default) or the robust detector")
     ev.add_argument("--cache-dir", dest="cache_dir", help="folder to cache beat sets in")
