@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from heartbeat.cli import ecg, mitbih
+from heartbeat.cli import ecg, mitbih, report
 
 _Subparsers = Any  # argparse's _SubParsersAction, which has no public name
 
@@ -265,6 +265,25 @@ def _add_summary(sub: _Subparsers) -> None:
     cmd.set_defaults(func=mitbih.cmd_summary)
 
 
+def _add_report(sub: _Subparsers) -> None:
+    """Add ``heartbeat report``."""
+    rep = sub.add_parser(
+        "report",
+        help="classify an ECG and write one self-contained HTML page about it",
+        description="Classify the beats of one ECG channel and write one HTML file that "
+        "opens offline in any browser: the ECG (zoomable, beats coloured by class), "
+        "counts per class, heart rate over time, the mean beat of each class, "
+        "unreadable stretches, and the model and settings used.",
+    )
+    _add_ecg_input(rep)
+    rep.add_argument("--out", required=True, help="output .html file (written atomically)")
+    rep.add_argument("--model", help="model file (.npz) or pretrained name (default "
+                     "mitbih-all)")
+    rep.add_argument("--detector", default="robust", help="R-peak detector (default robust)")
+    rep.add_argument("--title", help="page title (default: the input's file name)")
+    rep.set_defaults(func=report.cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``heartbeat`` command."""
     parser = argparse.ArgumentParser(
@@ -276,6 +295,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"heartbeat {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_segment, _add_download, _add_plot, _add_train, _add_evaluate,
-                _add_predict, _add_summary):
+                _add_predict, _add_summary, _add_report):
         add(sub)
     return parser
