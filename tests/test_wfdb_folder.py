@@ -10,6 +10,8 @@ record of the WFDB sample corpus (``03700181``, 125 Hz, QRS annotations from
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import shutil
 import struct
 from pathlib import Path
@@ -132,12 +134,17 @@ class TestWfdbBeats:
 
 class TestCommands:
     def test_train_then_evaluate_on_the_folder(self, folder, tmp_path, capsys):
-        model = tmp_path / "m.npz"
+        model, history = tmp_path / "m.npz", tmp_path / "history.json"
         status = main(["train", "--data-dir", str(folder), "--epochs", "1",
-                       "--early-stopping", "0", "--out", str(model), "--quiet"])
+                       "--early-stopping", "0", "--out", str(model), "--quiet",
+                       "--history-out", str(history)])
         assert status == 0, capsys.readouterr().err
         out = capsys.readouterr().out
         assert "of 2 records" in out and model.is_file()
+        # the history feeds `heartbeat plot curves`
+        assert len(json.loads(history.read_text())["train_loss"]) == 1
+        if importlib.util.find_spec("matplotlib") is not None:
+            assert main(["plot", "curves", str(history), "--out", str(tmp_path / "h.png")]) == 0
         status = main(["evaluate", str(model), "--data-dir", str(folder),
                        "--records", "pat-500", "--quiet"])
         assert status == 0

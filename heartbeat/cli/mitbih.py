@@ -62,7 +62,7 @@ _TRAIN_DEFAULTS: dict[str, object] = {
     "context": 0, "epochs": 10, "batch_size": 64, "sampler": "balanced",
     "learning_rate": 1e-3, "early_stopping": 3,
     "validation_fraction": 0.1, "seed": 0, "peaks": "annotations", "cache_dir": "",
-    "out": "", "quiet": False, "threads": 1,
+    "out": "", "history_out": "", "quiet": False, "threads": 1,
 }
 
 
@@ -192,7 +192,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if validation is not None:
             validation = validation[~np.isin(validation.y, excluded)]
     command = " ".join(["heartbeat", *_portable(args.argv or [])])
-    kept = {k: v for k, v in options.items() if k not in ("data_dir", "cache_dir", "quiet")}
+    kept = {k: v for k, v in options.items()
+            if k not in ("data_dir", "cache_dir", "quiet", "history_out")}
     start = time.perf_counter()
     clf.fit(beats, validation=validation, info={
         "command": command, "options": kept, "validation_records": list(held_out),
@@ -200,6 +201,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     })
     elapsed = time.perf_counter() - start
     out = clf.save(options["out"])
+    if options["history_out"]:
+        files.write_json(options["history_out"], clf.history_.to_dict())
+        print(f"training history written to {options['history_out']}")
     counts = clf.info["train_class_counts"]
     print(f"trained {options['architecture']} (use_rr={options['use_rr']}, "
           f"log_rr={options['log_rr']}, context={options['context']}) on "
@@ -237,6 +241,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               "the scores are not those of unseen patients")
     print()
     print(report.to_markdown() if args.markdown else report)
+    if args.confusion_out:
+        files.write_json(args.confusion_out, {
+            "model": args.model or "mitbih-all", "records": list(records),
+            "peaks": args.peaks, "n_beats": len(beats),
+            "class_names": list(report.class_names),
+            "confusion": np.asarray(report.confusion).tolist(),
+        })
+        print(f"confusion matrix written to {args.confusion_out}")
     return 0
 
 

@@ -100,6 +100,8 @@ def _add_plot(sub: _Subparsers) -> None:
     rec.add_argument("--duration", type=float, default=10.0, help="length, s (default 10)")
     rec.add_argument("--annotator", default="atr", help="annotation file extension (default atr)")
     rec.add_argument("--no-peaks", action="store_true", help="do not detect R peaks")
+    rec.add_argument("--predictions", metavar="FILE", help="colour the beats by the class "
+                     "`heartbeat predict` gave them (its .csv or .json for this ECG)")
     ex = plot_sub.add_parser(
         "example", help="the pictures of the shipped MIT-BIH excerpts (records 100, 208)",
         description="Write 10 s views of records 100 and 208, a 1 s view of a ventricular "
@@ -112,7 +114,10 @@ def _add_plot(sub: _Subparsers) -> None:
         "(beats) and y (class codes), e.g. a saved BeatSet, or a Kaggle-style .csv "
         "(samples then the label on each row).",
     )
-    gal.add_argument("input", help=".npz with x and y (and optional classes), or .csv")
+    gal.add_argument("input", help=".npz with x and y (and optional classes), .csv, or "
+                     "the .npz `heartbeat segment` writes")
+    gal.add_argument("--predictions", metavar="FILE", help="for a segment file: group its "
+                     "beats by the class in `heartbeat predict`'s .csv/.json of the same ECG")
     gal.add_argument("--fs", type=float, default=125.0, help="beat sampling rate, Hz (125)")
     conf = plot_sub.add_parser(
         "confusion", help="a confusion matrix, with the per-class report printed",
@@ -120,7 +125,8 @@ def _add_plot(sub: _Subparsers) -> None:
         "and y_pred, and optional class_names) or a .csv of counts (rows true, "
         "columns predicted, optional header of class names); print the per-class report.",
     )
-    conf.add_argument("input", help=".npz or .csv")
+    conf.add_argument("input", help=".json (from `heartbeat evaluate --confusion-out`), "
+                      ".npz or .csv")
     conf.add_argument("--normalize", choices=["true", "pred", "all"],
                       help="show fractions of each true class, predicted class or all")
     conf.add_argument("--classes", nargs="+", metavar="NAME", help="class names (in order)")
@@ -130,7 +136,8 @@ def _add_plot(sub: _Subparsers) -> None:
         "lists: train_loss, val_loss, train_accuracy, val_accuracy, train_macro_f1, "
         "val_macro_f1 (any subset).",
     )
-    cur.add_argument("input", help="JSON file with the per-epoch history")
+    cur.add_argument("input", help="JSON file with the per-epoch history (from "
+                     "`heartbeat train --history-out`)")
     for p in (rec, gal, conf, cur):
         p.add_argument("--out", required=True, help="output .png file (written atomically)")
     for p in (rec, ex, gal, conf, cur):
@@ -191,6 +198,9 @@ def _add_train(sub: _Subparsers) -> None:
                     help="R peaks from the annotations (default) or the robust detector")
     tr.add_argument("--cache-dir", dest="cache_dir", help="folder to cache beat sets in")
     tr.add_argument("--out", help="output .npz model file (written atomically)")
+    tr.add_argument("--history-out", dest="history_out", metavar="FILE",
+                    help="also write the per-epoch history as JSON (for `heartbeat plot "
+                    "curves`)")
     tr.add_argument("--quiet", action="store_true", default=None, help="no progress")
     tr.set_defaults(func=mitbih.cmd_train)
 
@@ -220,6 +230,9 @@ def _add_evaluate(sub: _Subparsers) -> None:
                     help="R peaks from the annotations (default) or the robust detector")
     ev.add_argument("--cache-dir", dest="cache_dir", help="folder to cache beat sets in")
     ev.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ev.add_argument("--confusion-out", dest="confusion_out", metavar="FILE",
+                    help="also write the confusion matrix as JSON (for `heartbeat plot "
+                    "confusion`)")
     ev.add_argument("--quiet", action="store_true", help="no progress line")
     ev.set_defaults(func=mitbih.cmd_evaluate)
 
