@@ -159,6 +159,13 @@ class TestCommands:
         n = len(wfdb_beats(sqrs_folder, annotator="sqrs"))
         assert f"evaluated on 1 records ({n} beats" in capsys.readouterr().out
 
+    def test_channel_is_passed_on(self, folder, capsys):
+        status = main(["evaluate", "mitbih-ds1", "--data-dir", str(folder), "--channel", "1",
+                       "--quiet"])
+        assert status == 2
+        assert "channel=1 is out of range: record pat-250 has 1 channel" in \
+            capsys.readouterr().err
+
     def test_folder_without_annotations(self, sqrs_folder, capsys):
         status = main(["evaluate", "mitbih-ds1", "--data-dir", str(sqrs_folder)])
         assert status == 2

@@ -57,7 +57,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 # any of them (flat, or under a [train] table) and the command line overrides both.
 _TRAIN_DEFAULTS: dict[str, object] = {
     "data_dir": "", "records": [], "split": "", "validation_records": [],
-    "annotator": "atr",
+    "annotator": "atr", "channel": 0,
     "exclude_classes": [], "architecture": "kachuee2018", "use_rr": True, "log_rr": False,
     "context": 0, "epochs": 10, "batch_size": 64, "sampler": "balanced",
     "learning_rate": 1e-3, "early_stopping": 3,
@@ -127,8 +127,8 @@ def _labelled_beats(options: dict, records: tuple[str, ...]) -> BeatSet:
     from heartbeat.datasets import RECORDS, mitbih_beats
     from heartbeat.datasets.folder import wfdb_beats
 
-    common = {"peaks": options["peaks"], "cache_dir": options["cache_dir"] or None,
-              "quiet": options["quiet"]}
+    common = {"peaks": options["peaks"], "channel": options["channel"],
+              "cache_dir": options["cache_dir"] or None, "quiet": options["quiet"]}
     if options["annotator"] == "atr" and set(records) <= set(RECORDS):
         return mitbih_beats(options["data_dir"], records, **common)
     return wfdb_beats(options["data_dir"], records, annotator=options["annotator"], **common)
@@ -225,6 +225,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     clf = files.load_model(args.model)
     options = {"records": args.records or [], "split": args.split or "",
                "data_dir": args.data_dir, "annotator": args.annotator, "peaks": args.peaks,
+               "channel": args.channel,
                "cache_dir": args.cache_dir, "quiet": args.quiet}
     records = _record_list(options, default_split="ds2")
     beats = _labelled_beats(options, records)

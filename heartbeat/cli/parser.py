@@ -164,6 +164,8 @@ def _add_train(sub: _Subparsers) -> None:
                     "another folder: every annotated record in it)")
     tr.add_argument("--annotator", help="extension of the beat annotation files "
                     "(default atr)")
+    tr.add_argument("--channel", type=int, help="signal channel of every record (default "
+                    "0: MLII in MIT-BIH; INCART's lead II is 1)")
     tr.add_argument("--validation-records", dest="validation_records", nargs="+",
                     metavar="NAME", help="hold these records out for early stopping "
                     "(default: a stratified --validation-fraction of the beats)")
@@ -226,6 +228,8 @@ def _add_evaluate(sub: _Subparsers) -> None:
                             "annotated record in it)")
     ev.add_argument("--annotator", default="atr",
                     help="extension of the beat annotation files (default atr)")
+    ev.add_argument("--channel", type=int, default=0, help="signal channel of every record "
+                    "(default 0: MLII in MIT-BIH; INCART's lead II is 1)")
     ev.add_argument("--peaks", choices=["annotations", "detector"], default="annotations",
                     help="R peaks from the annotations (default) or the robust detector")
     ev.add_argument("--cache-dir", dest="cache_dir", help="folder to cache beat sets in")
