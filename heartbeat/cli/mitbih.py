@@ -162,11 +162,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     from heartbeat.classifier import BeatClassifier
 
     options = _train_options(args)
-    records = _record_list(options)
-    held_out = tuple(options["validation_records"])
-    stray = sorted(set(held_out) - set(records))
-    if stray:
-        raise ValueError(f"validation_records {stray} are not among the training records")
     unknown = sorted(set(options["exclude_classes"]) - set(CLASSES))
     if unknown:
         raise ValueError(f"exclude_classes {unknown} are not AAMI classes; choose from "
@@ -182,6 +177,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         validation_fraction=float(options["validation_fraction"]), seed=options["seed"],
         threads=options["threads"], quiet=options["quiet"],
     )
+    records = _record_list(options)
+    held_out = tuple(options["validation_records"])
+    stray = sorted(set(held_out) - set(records))
+    if stray:
+        raise ValueError(f"validation_records {stray} are not among the training records")
     beats = _labelled_beats(options, records)
     validation = None
     if held_out:
