@@ -20,8 +20,6 @@ from heartbeat.io.examples import load_example
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
     """segment's .npz and predict's CSV and JSON for the 208 excerpt."""
-    pytest.importorskip("matplotlib", reason="matplotlib not installed (pip install "
-                        "heartbeat[plot])")
     folder = tmp_path_factory.mktemp("chain")
     ex = load_example("208")
     ecg = folder / "208.npy"
@@ -54,8 +52,14 @@ class TestPredictions:
             files.read_predictions(tmp_path / "missing.csv")
 
 
+@pytest.fixture
+def mpl():
+    return pytest.importorskip("matplotlib", reason="matplotlib not installed (pip install "
+                               "heartbeat[plot])")
+
+
 class TestGallery:
-    def test_segment_file_alone_is_one_class(self, chain, capsys):
+    def test_segment_file_alone_is_one_class(self, chain, mpl):
         folder, _ = chain
         x, y, names = files.read_beats(folder / "beats.npz")
         with np.load(folder / "beats.npz") as data:
@@ -65,7 +69,7 @@ class TestGallery:
         assert main(["plot", "gallery", str(folder / "beats.npz"), "--out", str(out)]) == 0
         assert out.stat().st_size > 0
 
-    def test_segment_file_grouped_by_predicted_class(self, chain):
+    def test_segment_file_grouped_by_predicted_class(self, chain, mpl):
         folder, _ = chain
         _, y, _ = files.read_beats(folder / "beats.npz", predictions=folder / "pred.csv")
         _, labels, classes = files.read_predictions(folder / "pred.csv")
@@ -88,7 +92,7 @@ class TestGallery:
             files.read_beats(beatset, predictions=folder / "pred.csv")
 
 
-def test_plot_record_coloured_by_prediction(chain, capsys):
+def test_plot_record_coloured_by_prediction(chain, mpl, capsys):
     folder, fs = chain
     out = folder / "rec.png"
     status = main(["plot", "record", str(folder / "208.npy"), "--fs", fs, "--predictions",
@@ -99,8 +103,7 @@ def test_plot_record_coloured_by_prediction(chain, capsys):
     assert f"{n} beats coloured by the predicted class from pred.csv" in capsys.readouterr().out
 
 
-def test_evaluate_confusion_feeds_plot(tmp_path, mitdb_dir, capsys):
-    pytest.importorskip("matplotlib", reason="matplotlib not installed")
+def test_evaluate_confusion_feeds_plot(tmp_path, mitdb_dir, mpl, capsys):
     cm_file = tmp_path / "cm.json"
     assert main(["evaluate", "mitbih-ds1", "--data-dir", str(mitdb_dir), "--records", "100",
                  "--confusion-out", str(cm_file), "--quiet"]) == 0
