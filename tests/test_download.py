@@ -313,3 +313,55 @@ class TestCommand:
         status = main(["download", "mitdb", str(tmp_path), "--base-url", url, "--quiet"])
         assert status == 2
         assert "100.hea fails its SHA-256 check" in capsys.readouterr().err
+
+
+class TestCatalogue:
+    """The databases known by name, each fetched from files/NAME/VERSION/ on its server."""
+
+    def test_names_versions_and_folders(self):
+        from heartbeat.io.physionet import CATALOGUE, DATABASES
+
+        for name in ("mitdb", "svdb", "nstdb", "ltdb", "incartdb", "edb"):
+            db = CATALOGUE[name]
+            assert db.version == "1.0.0"
+            assert db.folder == f"files/{name}/1.0.0/"
+            assert DATABASES[name] == f"https://physionet.org/files/{name}/1.0.0/"
+        assert CATALOGUE["incartdb"].fs == 257.0 and CATALOGUE["incartdb"].n_records == 75
+
+    @pytest.mark.parametrize("name", ["svdb", "incartdb"])
+    def test_download_by_name_from_a_server(self, served, tmp_path, mitdb_dir, name):
+        handler, url = served
+        folder = handler.root / "files" / name / "1.0.0"
+        folder.mkdir(parents=True)
+        for path in list(handler.root.iterdir()):
+            if path.is_file():
+                path.rename(folder / path.name)
+        result = download(name, tmp_path / name, server=url, records=["100"], quiet=True,
+                          retry_wait_s=0.0)
+        assert result.downloaded == ("100.atr", "100.dat", "100.hea", "ANNOTATORS")
+        _same_as_source(tmp_path / name, mitdb_dir, result.downloaded)
+        assert handler.log[0][0] == f"files/{name}/1.0.0/SHA256SUMS.txt"  # PhysioNet's name
+        with pytest.raises(ValueError, match="SHA256SUMS: HTTP 404"):
+            download("ltdb", tmp_path / "ltdb", server=url, quiet=True, retry_wait_s=0.0)
+
+    def test_bad_server(self, tmp_path):
+        with pytest.raises(ValueError, match=r"server='ftp://x/files/svdb/1\.0\.0/' must be"):
+            download("svdb", tmp_path, server="ftp://x")
+        with pytest.raises(TypeError, match="server must be a str"):
+            download("svdb", tmp_path, server=1)
+
+    def test_command_by_name_and_list(self, served, tmp_path, mitdb_dir, capsys):
+        handler, url = served
+        folder = handler.root / "files" / "edb" / "1.0.0"
+        folder.mkdir(parents=True)
+        for path in list(handler.root.iterdir()):
+            if path.is_file():
+                path.rename(folder / path.name)
+        dest = tmp_path / "edb"
+        status = main(["download", "edb", str(dest), "--server", url, "--records", "101",
+                       "--quiet"])
+        assert status == 0
+        _same_as_source(dest, mitdb_dir, ("101.atr", "101.dat", "101.hea"))
+        assert main(["download", "--list"]) == 0
+        out = capsys.readouterr().out
+        assert "incartdb  1.0.0" in out and "European ST-T Database" in out

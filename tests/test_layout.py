@@ -28,7 +28,7 @@ FLOORS = {
     "datasets": 4, "nn": 4,
     "training": 5, "windows": 5,
     "classifier": 6, "pretrained": 6,
-    "plot": 7,
+    "plot": 7, "report": 7,
     "cli": 8,
 }
 MAX_MODULE_LINES = 520

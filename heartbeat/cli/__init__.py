@@ -6,8 +6,9 @@ Modules
 -------
 parser   the argument parser, one small function per command
 ecg      commands on one ECG: demo, segment, predict, plot
-mitbih   commands on the MIT-BIH database: download, train, evaluate, summary
 score    bxb-style scoring of a detector on any annotated WFDB folder
+mitbih   commands on databases: download, train, evaluate, summary
+report   the report command: one self-contained HTML page of a recording
 files    the files the commands read (configs, models, beats, confusion matrices)
 """
 

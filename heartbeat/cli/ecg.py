@@ -152,9 +152,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
             fig, note = files.record_file_figure(
                 args.input, fs=args.fs, channel=args.channel, start_s=args.start,
                 duration_s=args.duration, annotator=args.annotator, detect=not args.no_peaks,
+                predictions=args.predictions,
             )
         elif args.plot_command == "gallery":
-            x, y, names = files.read_beats(args.input)
+            x, y, names = files.read_beats(args.input, predictions=args.predictions)
             fig = plot.plot_class_gallery(x, y, fs=args.fs, class_names=names)
             note = f"{len(y)} beats"
         elif args.plot_command == "confusion":

@@ -81,11 +81,57 @@ def load_model(name_or_path: str | None) -> BeatClassifier:
                          f"model ({', '.join(PRETRAINED)})") from None
 
 
-def read_beats(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Beats and labels from a BeatSet/segment ``.npz`` (``x``, ``y``) or a Kaggle CSV."""
+def read_predictions(path: str | os.PathLike
+                     ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """R-peak samples, predicted class names and the class list of ``heartbeat predict``.
+
+    Reads its CSV (``sample,time_s,label,p_<class>...``) or JSON (``classes`` and
+    ``beats``, each with ``sample`` and ``label``) output.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"predictions file {str(path)!r} not found; write one with "
+                         "`heartbeat predict INPUT --out predictions.csv`")
+    where = f"{path.name} (expected the output of `heartbeat predict`)"
+    try:
+        if path.suffix.lower() == ".json":
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            classes = tuple(str(c) for c in doc["classes"])
+            samples = [int(b["sample"]) for b in doc["beats"]]
+            labels = [str(b["label"]) for b in doc["beats"]]
+        else:
+            rows = [line.split(",") for line in path.read_text().splitlines() if line]
+            head = rows[0]
+            if head[:3] != ["sample", "time_s", "label"]:
+                raise ValueError(f"{where}: its header is {','.join(head)}")
+            classes = tuple(c.removeprefix("p_") for c in head[3:])
+            samples = [int(r[0]) for r in rows[1:]]
+            labels = [r[2] for r in rows[1:]]
+    except (KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read {where}: {exc!r}") from None
+    unknown = sorted(set(labels) - set(classes))
+    if unknown:
+        raise ValueError(f"{where}: labels {unknown} are not among its classes {classes}")
+    return np.asarray(samples, dtype=np.int64), np.asarray(labels, dtype=str), classes
+
+
+def read_beats(path: str | os.PathLike, predictions: str | os.PathLike | None = None
+               ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Beats and labels from a BeatSet ``.npz``, a Kaggle CSV or a segment file.
+
+    A BeatSet file holds ``x`` and ``y``; a ``heartbeat segment`` file holds
+    ``waveforms`` and ``r_peaks`` and no labels: its beats are one class ``beats``,
+    or the classes `predictions` (``heartbeat predict``'s output for the same ECG)
+    gives them, matched by R-peak sample.
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"beats file {str(path)!r} not found")
+    if path.suffix == ".npz" and "waveforms" in _npz_names(path):
+        return _segment_beats(path, predictions)
+    if predictions is not None:
+        raise ValueError(f"--predictions labels the beats of a `heartbeat segment` file; "
+                         f"{path.name} holds labels already")
     if path.suffix == ".csv":
         data = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
         if data.shape[1] < 3:
@@ -106,6 +152,31 @@ def read_beats(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, tuple[s
         return data["x"], data["y"], names
 
 
+def _npz_names(path: Path) -> list[str]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return list(data.files)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {path.name} as .npz: {exc}") from None
+
+
+def _segment_beats(path: Path, predictions: str | os.PathLike | None
+                   ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Return the waveforms of a segment file, labelled by `predictions` when given."""
+    with np.load(path, allow_pickle=False) as data:
+        x, peaks = data["waveforms"], data["r_peaks"]
+    if predictions is None:
+        return x, np.zeros(len(x), dtype=np.int64), ("beats",)
+    samples, labels, classes = read_predictions(predictions)
+    idx = np.clip(np.searchsorted(samples, peaks), 0, max(len(samples) - 1, 0))
+    found = (samples[idx] == peaks) if len(samples) else np.zeros(len(peaks), bool)
+    if not found.any():
+        raise ValueError(f"no R peak of {path.name} is in {Path(predictions).name}: "
+                         "predict the same ECG with the same --detector")
+    codes = np.array([classes.index(c) for c in labels[idx[found]]], dtype=np.int64)
+    return x[found], codes, classes
+
+
 def read_confusion(path: str | os.PathLike, class_names: Sequence[str] | None
                    ) -> ClassificationReport:
     """Read a ClassificationReport from .npz (confusion, or y_true and y_pred) or CSV."""
@@ -116,7 +187,17 @@ def read_confusion(path: str | os.PathLike, class_names: Sequence[str] | None
         raise ValueError(f"confusion file {str(path)!r} not found")
     # ClassificationReport checks the names (str, unique, one per row)
     names = None if class_names is None else tuple(class_names)
-    if path.suffix == ".npz":
+    if path.suffix == ".json":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            cm = np.asarray(doc["confusion"], dtype=np.int64)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path.name} must be a JSON object with 'confusion' (rows "
+                             f"true, columns predicted), as `heartbeat evaluate "
+                             f"--confusion-out` writes: {exc!r}") from None
+        if names is None and "class_names" in doc:
+            names = tuple(str(c) for c in doc["class_names"])
+    elif path.suffix == ".npz":
         with np.load(path, allow_pickle=False) as data:
             if names is None and "class_names" in data:
                 names = tuple(str(c) for c in data["class_names"])
@@ -149,7 +230,8 @@ def read_confusion(path: str | os.PathLike, class_names: Sequence[str] | None
         if names is None and header is not None:
             names = tuple(header[-cm.shape[0]:]) if cm.ndim == 2 else None
     else:
-        raise ValueError(f"cannot read a confusion matrix from {path.name}: use .npz or .csv")
+        raise ValueError(f"cannot read a confusion matrix from {path.name}: use .json, "
+                         ".npz or .csv")
     cm = np.asarray(cm)
     if names is None:
         k = cm.shape[0] if cm.ndim == 2 else 0
@@ -160,13 +242,15 @@ def read_confusion(path: str | os.PathLike, class_names: Sequence[str] | None
 def record_file_figure(
     path: str | os.PathLike, *, fs: float | None, channel: int, start_s: float,
     duration_s: float, annotator: str | None, detect: bool,
+    predictions: str | os.PathLike | None = None,
 ) -> tuple[Figure, str]:
     """Figure of a stretch of an ECG file (the ``heartbeat plot record`` command).
 
     R peaks are detected on the view plus 10 s before it (the detector's thresholds
     settle on the first beats); for a WFDB record with an annotation file the
     reference symbols are drawn and the peaks coloured by the reference class.
-    Returns the figure and a note for the user.
+    With `predictions` (``heartbeat predict``'s output for this ECG) the peaks and
+    their colours are the predicted ones instead.  Returns the figure and a note.
     """
     from heartbeat.detect import detect_r_peaks
     from heartbeat.io.inputs import load_signal
@@ -188,7 +272,13 @@ def record_file_figure(
             annotations = (ann.samples_at(fs), ann.symbol)
             notes.append(f"reference annotations from {ann_file.name}")
     peaks = labels = None
-    if detect:
+    class_names = CLASSES
+    if predictions is not None:
+        peaks, labels, class_names = read_predictions(predictions)
+        in_view = (peaks >= start_s * fs) & (peaks < (start_s + duration_s) * fs)
+        notes.append(f"{int(in_view.sum())} beats coloured by the predicted class from "
+                     f"{Path(predictions).name}")
+    elif detect:
         i0 = max(0, math.floor((start_s - 10.0) * fs))
         i1 = min(x.size, math.ceil((start_s + duration_s + 1.0) * fs))
         stretch = x[i0:i1]
@@ -202,7 +292,8 @@ def record_file_figure(
             notes.append("R peaks not detected: the signal has invalid (NaN) samples here")
     title = f"{base.name}, channel {channel}: {start_s:g}-{start_s + duration_s:g} s"
     fig = plot_record(x, fs, r_peaks=peaks, labels=labels, annotations=annotations,
-                      start_s=start_s, duration_s=duration_s, title=title)
+                      start_s=start_s, duration_s=duration_s, title=title,
+                      class_names=class_names)
     return fig, "; ".join(notes)
 
 
@@ -213,3 +304,12 @@ def read_history(path: str | os.PathLike) -> dict:
             return json.load(fh)
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read a JSON history from {path}: {exc}") from None
+
+
+def write_json(path: str | os.PathLike, doc: object) -> Path:
+    """Write `doc` as indented JSON to `path`, atomically; return the path."""
+    from heartbeat._atomic import atomic_open
+
+    with atomic_open(path) as fh:
+        fh.write((json.dumps(doc, indent=1) + "\n").encode("utf-8"))
+    return Path(path)

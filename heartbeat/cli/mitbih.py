@@ -1,4 +1,8 @@
-"""Commands on the MIT-BIH database: ``download``, ``train``, ``evaluate``, ``summary``.
+"""Commands on databases: ``download``, ``train``, ``evaluate``, ``summary``.
+
+``train`` and ``evaluate`` read MIT-BIH by record name or split (DS1/DS2), or any
+folder of annotated WFDB records (the user's own, INCART, SVDB, ...): there the
+records are those the folder holds, each at its header's sampling frequency.
 
 Each ``cmd_*`` function runs one command of :mod:`heartbeat.cli.parser` and returns
 its exit status; heavy modules are imported inside, on first use.
@@ -22,11 +26,20 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def cmd_download(args: argparse.Namespace) -> int:
     """Run ``heartbeat download``: fetch a PhysioNet database and verify it."""
-    from heartbeat.io.physionet import download
+    from heartbeat.io.physionet import CATALOGUE, download
 
+    if args.list:
+        for db in CATALOGUE.values():
+            print(f"{db.name:<8}  {db.version}  {db.n_records:3d} records at {db.fs:g} Hz, "
+                  f"beat annotations .{db.annotator}: {db.title}")
+        return 0
+    if args.database is None or args.dest is None:
+        raise ValueError("pass DATABASE DEST (e.g. heartbeat download incartdb data/incart)"
+                         "; --list shows the known databases")
     try:
         result = download(
-            args.database, args.dest, base_url=args.base_url, records=args.records,
+            args.database, args.dest, base_url=args.base_url, server=args.server,
+            records=args.records,
             retries=args.retries, timeout_s=args.timeout, quiet=args.quiet,
         )
     except ConnectionError as exc:
@@ -43,12 +56,13 @@ def cmd_download(args: argparse.Namespace) -> int:
 # Every option of ``heartbeat train``, with its default; a --config TOML file may set
 # any of them (flat, or under a [train] table) and the command line overrides both.
 _TRAIN_DEFAULTS: dict[str, object] = {
-    "data_dir": "", "records": [], "split": "all", "validation_records": [],
+    "data_dir": "", "records": [], "split": "", "validation_records": [],
+    "annotator": "atr", "channel": 0,
     "exclude_classes": [], "architecture": "kachuee2018", "use_rr": True, "log_rr": False,
     "context": 0, "epochs": 10, "batch_size": 64, "sampler": "balanced",
     "learning_rate": 1e-3, "early_stopping": 3,
     "validation_fraction": 0.1, "seed": 0, "peaks": "annotations", "cache_dir": "",
-    "out": "", "quiet": False, "threads": 1,
+    "out": "", "history_out": "", "quiet": False, "threads": 1,
 }
 
 
@@ -66,18 +80,58 @@ def _train_options(args: argparse.Namespace) -> dict:
                          "--config")
     if not options["out"]:
         raise ValueError("pass --out model.npz or set out in --config")
-    if options["split"] not in ("all", "ds1", "ds2"):
+    if options["split"] not in ("", "all", "ds1", "ds2"):
         raise ValueError(f"split={options['split']!r} must be all, ds1 or ds2")
     return options
 
 
-def _record_list(options: dict) -> tuple[str, ...]:
+def _is_mitbih(data_dir: str, annotator: str) -> bool:
+    """Tell whether `data_dir` holds all 48 MIT-BIH records with `atr` annotations."""
+    from pathlib import Path
+
+    from heartbeat.datasets import RECORDS
+
+    folder = Path(data_dir)
+    return annotator == "atr" and all(
+        (folder / f"{r}.hea").is_file() and (folder / f"{r}.atr").is_file() for r in RECORDS)
+
+
+def _record_list(options: dict, default_split: str = "all") -> tuple[str, ...]:
+    """Return the records to read: --records, else a MIT-BIH split, else all in the folder.
+
+    Without --records and --split a MIT-BIH folder gives `default_split`; any other
+    folder gives every record with a header and annotations
+    (:func:`heartbeat.datasets.folder.find_records`).
+    """
     from heartbeat import datasets
+    from heartbeat.datasets.folder import find_records
 
     if options["records"]:
         return tuple(options["records"])
-    return {"all": datasets.RECORDS, "ds1": datasets.DS1, "ds2": datasets.DS2}[
-        options["split"]]
+    split = options["split"]
+    if not split:
+        if not _is_mitbih(options["data_dir"], options["annotator"]):
+            names = find_records(options["data_dir"], options["annotator"])
+            if not names:
+                raise ValueError(
+                    f"--data-dir {options['data_dir']} holds no record with NAME.hea and "
+                    f"NAME.{options['annotator']}; pass --annotator for another "
+                    "annotation extension, or download one: heartbeat download --list")
+            return names
+        split = default_split
+    return {"all": datasets.RECORDS, "ds1": datasets.DS1, "ds2": datasets.DS2}[split]
+
+
+def _labelled_beats(options: dict, records: tuple[str, ...]) -> BeatSet:
+    """Beats of `records`: the MIT-BIH builder for MIT-BIH names, else the any-folder one."""
+    from heartbeat.datasets import RECORDS, mitbih_beats
+    from heartbeat.datasets.folder import wfdb_beats
+
+    common = {"peaks": options["peaks"], "channel": options["channel"],
+              "cache_dir": options["cache_dir"] or None, "quiet": options["quiet"]}
+    if options["annotator"] == "atr" and set(records) <= set(RECORDS):
+        return mitbih_beats(options["data_dir"], records, **common)
+    return wfdb_beats(options["data_dir"], records, annotator=options["annotator"], **common)
 
 
 def _portable(argv: Sequence[str]) -> list[str]:
@@ -103,17 +157,11 @@ def _portable(argv: Sequence[str]) -> list[str]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Run ``heartbeat train``: train a classifier on MIT-BIH records and save it."""
+    """Run ``heartbeat train``: train a classifier on annotated records and save it."""
     from heartbeat.aami import CLASSES
     from heartbeat.classifier import BeatClassifier
-    from heartbeat.datasets import mitbih_beats
 
     options = _train_options(args)
-    records = _record_list(options)
-    held_out = tuple(options["validation_records"])
-    stray = sorted(set(held_out) - set(records))
-    if stray:
-        raise ValueError(f"validation_records {stray} are not among the training records")
     unknown = sorted(set(options["exclude_classes"]) - set(CLASSES))
     if unknown:
         raise ValueError(f"exclude_classes {unknown} are not AAMI classes; choose from "
@@ -129,10 +177,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         validation_fraction=float(options["validation_fraction"]), seed=options["seed"],
         threads=options["threads"], quiet=options["quiet"],
     )
-    beats = mitbih_beats(
-        options["data_dir"], records, peaks=options["peaks"],
-        cache_dir=options["cache_dir"] or None, quiet=options["quiet"],
-    )
+    records = _record_list(options)
+    held_out = tuple(options["validation_records"])
+    stray = sorted(set(held_out) - set(records))
+    if stray:
+        raise ValueError(f"validation_records {stray} are not among the training records")
+    beats = _labelled_beats(options, records)
     validation = None
     if held_out:
         mask = np.isin(beats.record, held_out)
@@ -142,7 +192,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if validation is not None:
             validation = validation[~np.isin(validation.y, excluded)]
     command = " ".join(["heartbeat", *_portable(args.argv or [])])
-    kept = {k: v for k, v in options.items() if k not in ("data_dir", "cache_dir", "quiet")}
+    kept = {k: v for k, v in options.items()
+            if k not in ("data_dir", "cache_dir", "quiet", "history_out")}
     start = time.perf_counter()
     clf.fit(beats, validation=validation, info={
         "command": command, "options": kept, "validation_records": list(held_out),
@@ -150,6 +201,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     })
     elapsed = time.perf_counter() - start
     out = clf.save(options["out"])
+    if options["history_out"]:
+        files.write_json(options["history_out"], clf.history_.to_dict())
+        print(f"training history written to {options['history_out']}")
     counts = clf.info["train_class_counts"]
     print(f"trained {options['architecture']} (use_rr={options['use_rr']}, "
           f"log_rr={options['log_rr']}, context={options['context']}) on "
@@ -165,15 +219,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Run ``heartbeat evaluate``: score a classifier on MIT-BIH records."""
-    from heartbeat.datasets import mitbih_beats
+    """Run ``heartbeat evaluate``: score a classifier on annotated records."""
     from heartbeat.metrics import classification_report
 
     clf = files.load_model(args.model)
-    options = {"records": args.records or [], "split": args.split}
-    records = _record_list(options)
-    beats = mitbih_beats(args.data_dir, records, peaks=args.peaks,
-                         cache_dir=args.cache_dir, quiet=args.quiet)
+    options = {"records": args.records or [], "split": args.split or "",
+               "data_dir": args.data_dir, "annotator": args.annotator, "peaks": args.peaks,
+               "channel": args.channel,
+               "cache_dir": args.cache_dir, "quiet": args.quiet}
+    records = _record_list(options, default_split="ds2")
+    beats = _labelled_beats(options, records)
     pred = clf.predict(beats)
     report = classification_report(beats.y, pred, class_names=clf.classes_)
     trained = clf.info.get("records") or []
@@ -187,6 +242,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               "the scores are not those of unseen patients")
     print()
     print(report.to_markdown() if args.markdown else report)
+    if args.confusion_out:
+        files.write_json(args.confusion_out, {
+            "model": args.model or "mitbih-all", "records": list(records),
+            "peaks": args.peaks, "n_beats": len(beats),
+            "class_names": list(report.class_names),
+            "confusion": np.asarray(report.confusion).tolist(),
+        })
+        print(f"confusion matrix written to {args.confusion_out}")
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from heartbeat.cli import ecg, mitbih, score
+from heartbeat.cli import ecg, mitbih, report, score
 
 _Subparsers = Any  # argparse's _SubParsersAction, which has no public name
 
@@ -61,13 +61,18 @@ def _add_download(sub: _Subparsers) -> None:
     """Add ``heartbeat download``."""
     dl = sub.add_parser(
         "download",
-        help="download a PhysioNet database (MIT-BIH) and verify its checksums",
+        help="download a PhysioNet database with beat annotations and verify it",
         description="Download a PhysioNet database with its SHA256SUMS: every file is "
-        "verified, partial files resume, files already present are skipped.",
+        "verified, partial files resume, files already present are skipped.  Known "
+        "names (see --list): mitdb, svdb, nstdb, ltdb, incartdb, edb, stdb, nsrdb.",
     )
-    dl.add_argument("database", help="database name: mitdb (MIT-BIH Arrhythmia Database)")
-    dl.add_argument("dest", help="folder to download into (created if missing)")
-    dl.add_argument("--base-url", help="database folder URL (default: PhysioNet's)")
+    dl.add_argument("database", nargs="?", help="database name, e.g. mitdb or incartdb")
+    dl.add_argument("dest", nargs="?", help="folder to download into (created if missing)")
+    dl.add_argument("--list", action="store_true",
+                    help="print the known databases with their versions and stop")
+    dl.add_argument("--server", help="root of a PhysioNet mirror (default "
+                    "https://physionet.org/; the folder files/NAME/VERSION/ is appended)")
+    dl.add_argument("--base-url", help="database folder URL (overrides --server)")
     dl.add_argument("--records", nargs="+", metavar="NAME", help="only these records")
     dl.add_argument("--retries", type=int, default=5, help="repeats per request (default 5)")
     dl.add_argument("--timeout", type=float, default=30.0, help="socket timeout, s (default 30)")
@@ -95,6 +100,8 @@ def _add_plot(sub: _Subparsers) -> None:
     rec.add_argument("--duration", type=float, default=10.0, help="length, s (default 10)")
     rec.add_argument("--annotator", default="atr", help="annotation file extension (default atr)")
     rec.add_argument("--no-peaks", action="store_true", help="do not detect R peaks")
+    rec.add_argument("--predictions", metavar="FILE", help="colour the beats by the class "
+                     "`heartbeat predict` gave them (its .csv or .json for this ECG)")
     ex = plot_sub.add_parser(
         "example", help="the pictures of the shipped MIT-BIH excerpts (records 100, 208)",
         description="Write 10 s views of records 100 and 208, a 1 s view of a ventricular "
@@ -107,7 +114,10 @@ def _add_plot(sub: _Subparsers) -> None:
         "(beats) and y (class codes), e.g. a saved BeatSet, or a Kaggle-style .csv "
         "(samples then the label on each row).",
     )
-    gal.add_argument("input", help=".npz with x and y (and optional classes), or .csv")
+    gal.add_argument("input", help=".npz with x and y (and optional classes), .csv, or "
+                     "the .npz `heartbeat segment` writes")
+    gal.add_argument("--predictions", metavar="FILE", help="for a segment file: group its "
+                     "beats by the class in `heartbeat predict`'s .csv/.json of the same ECG")
     gal.add_argument("--fs", type=float, default=125.0, help="beat sampling rate, Hz (125)")
     conf = plot_sub.add_parser(
         "confusion", help="a confusion matrix, with the per-class report printed",
@@ -115,7 +125,8 @@ def _add_plot(sub: _Subparsers) -> None:
         "and y_pred, and optional class_names) or a .csv of counts (rows true, "
         "columns predicted, optional header of class names); print the per-class report.",
     )
-    conf.add_argument("input", help=".npz or .csv")
+    conf.add_argument("input", help=".json (from `heartbeat evaluate --confusion-out`), "
+                      ".npz or .csv")
     conf.add_argument("--normalize", choices=["true", "pred", "all"],
                       help="show fractions of each true class, predicted class or all")
     conf.add_argument("--classes", nargs="+", metavar="NAME", help="class names (in order)")
@@ -125,7 +136,8 @@ def _add_plot(sub: _Subparsers) -> None:
         "lists: train_loss, val_loss, train_accuracy, val_accuracy, train_macro_f1, "
         "val_macro_f1 (any subset).",
     )
-    cur.add_argument("input", help="JSON file with the per-epoch history")
+    cur.add_argument("input", help="JSON file with the per-epoch history (from "
+                     "`heartbeat train --history-out`)")
     for p in (rec, gal, conf, cur):
         p.add_argument("--out", required=True, help="output .png file (written atomically)")
     for p in (rec, ex, gal, conf, cur):
@@ -144,10 +156,16 @@ def _add_train(sub: _Subparsers) -> None:
         "the command line overrides the file.",
     )
     tr.add_argument("--config", help="TOML file with training options")
-    tr.add_argument("--data-dir", dest="data_dir", help="folder with the MIT-BIH records")
+    tr.add_argument("--data-dir", dest="data_dir", help="folder with the MIT-BIH records, "
+                    "or any folder of annotated WFDB records (INCART, SVDB, your own)")
     tr.add_argument("--records", nargs="+", metavar="NAME", help="train on these records")
     tr.add_argument("--split", choices=["all", "ds1", "ds2"],
-                    help="record set when --records is not given (default all)")
+                    help="MIT-BIH record set when --records is not given (default all; "
+                    "another folder: every annotated record in it)")
+    tr.add_argument("--annotator", help="extension of the beat annotation files "
+                    "(default atr)")
+    tr.add_argument("--channel", type=int, help="signal channel of every record (default "
+                    "0: MLII in MIT-BIH; INCART's lead II is 1)")
     tr.add_argument("--validation-records", dest="validation_records", nargs="+",
                     metavar="NAME", help="hold these records out for early stopping "
                     "(default: a stratified --validation-fraction of the beats)")
@@ -182,6 +200,9 @@ def _add_train(sub: _Subparsers) -> None:
                     help="R peaks from the annotations (default) or the robust detector")
     tr.add_argument("--cache-dir", dest="cache_dir", help="folder to cache beat sets in")
     tr.add_argument("--out", help="output .npz model file (written atomically)")
+    tr.add_argument("--history-out", dest="history_out", metavar="FILE",
+                    help="also write the per-epoch history as JSON (for `heartbeat plot "
+                    "curves`)")
     tr.add_argument("--quiet", action="store_true", default=None, help="no progress")
     tr.set_defaults(func=mitbih.cmd_train)
 
@@ -198,15 +219,24 @@ def _add_evaluate(sub: _Subparsers) -> None:
     ev.add_argument("model", help="model file (.npz) or pretrained name: mitbih-all, "
                     "mitbih-ds1")
     ev.add_argument("--data-dir", dest="data_dir", required=True,
-                    help="folder with the MIT-BIH records")
+                    help="folder with the MIT-BIH records, or any folder of annotated "
+                    "WFDB records (INCART, SVDB, your own)")
     ev_records = ev.add_mutually_exclusive_group()
     ev_records.add_argument("--records", nargs="+", metavar="NAME", help="these records")
-    ev_records.add_argument("--split", choices=["all", "ds1", "ds2"], default="ds2",
-                            help="record set (default ds2)")
+    ev_records.add_argument("--split", choices=["all", "ds1", "ds2"],
+                            help="MIT-BIH record set (default ds2; another folder: every "
+                            "annotated record in it)")
+    ev.add_argument("--annotator", default="atr",
+                    help="extension of the beat annotation files (default atr)")
+    ev.add_argument("--channel", type=int, default=0, help="signal channel of every record "
+                    "(default 0: MLII in MIT-BIH; INCART's lead II is 1)")
     ev.add_argument("--peaks", choices=["annotations", "detector"], default="annotations",
                     help="R peaks from the annotations (default) or the robust detector")
     ev.add_argument("--cache-dir", dest="cache_dir", help="folder to cache beat sets in")
     ev.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ev.add_argument("--confusion-out", dest="confusion_out", metavar="FILE",
+                    help="also write the confusion matrix as JSON (for `heartbeat plot "
+                    "confusion`)")
     ev.add_argument("--quiet", action="store_true", help="no progress line")
     ev.set_defaults(func=mitbih.cmd_evaluate)
 
@@ -278,6 +308,25 @@ def _add_score(sub: _Subparsers) -> None:
     cmd.set_defaults(func=score.cmd_score)
 
 
+def _add_report(sub: _Subparsers) -> None:
+    """Add ``heartbeat report``."""
+    rep = sub.add_parser(
+        "report",
+        help="classify an ECG and write one self-contained HTML page about it",
+        description="Classify the beats of one ECG channel and write one HTML file that "
+        "opens offline in any browser: the ECG (zoomable, beats coloured by class), "
+        "counts per class, heart rate over time, the mean beat of each class, "
+        "unreadable stretches, and the model and settings used.",
+    )
+    _add_ecg_input(rep)
+    rep.add_argument("--out", required=True, help="output .html file (written atomically)")
+    rep.add_argument("--model", help="model file (.npz) or pretrained name (default "
+                     "mitbih-all)")
+    rep.add_argument("--detector", default="robust", help="R-peak detector (default robust)")
+    rep.add_argument("--title", help="page title (default: the input's file name)")
+    rep.set_defaults(func=report.cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``heartbeat`` command."""
     parser = argparse.ArgumentParser(
@@ -289,6 +338,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"heartbeat {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_segment, _add_download, _add_plot, _add_train, _add_evaluate,
-                _add_predict, _add_summary, _add_score):
+                _add_predict, _add_summary, _add_score, _add_report):
         add(sub)
     return parser

@@ -27,6 +27,7 @@ mitbih      :data:`RECORDS`, :data:`DS1`, :data:`DS2`, :data:`PACED`, the record
             checks, the on-disk cache, :func:`mitbih_beats`
 windows     :func:`mitbih_windows`
 splits      :class:`Split`, :func:`train_test_split`, :func:`inter_patient_split`
+folder      :func:`wfdb_beats` (any folder of annotated WFDB records), :func:`find_records`
 kaggle      :func:`load_kaggle_mitbih`, :func:`load_kaggle_ptb`
 parallel    :func:`~heartbeat.datasets.parallel.map_records` (serial or any executor)
 ==========  ===========================================================================
@@ -54,6 +55,7 @@ __all__ = [
     "WindowSet",
     "concatenate",
     "download",
+    "find_records",
     "inter_patient_split",
     "load_kaggle_mitbih",
     "load_kaggle_ptb",
@@ -61,6 +63,7 @@ __all__ = [
     "mitbih_windows",
     "rr_features",
     "train_test_split",
+    "wfdb_beats",
 ]
 
 # public name -> module that defines it
@@ -76,6 +79,8 @@ _EXPORTS = {
     "PEAK_SOURCES": "heartbeat.datasets.mitbih",
     "mitbih_beats": "heartbeat.datasets.mitbih",
     "mitbih_windows": "heartbeat.datasets.windows",
+    "wfdb_beats": "heartbeat.datasets.folder",
+    "find_records": "heartbeat.datasets.folder",
     "Split": "heartbeat.datasets.splits",
     "train_test_split": "heartbeat.datasets.splits",
     "inter_patient_split": "heartbeat.datasets.splits",
@@ -105,6 +110,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from heartbeat.context import rr_features as rr_features
+    from heartbeat.datasets.folder import find_records as find_records
+    from heartbeat.datasets.folder import wfdb_beats as wfdb_beats
     from heartbeat.datasets.kaggle import BEAT_SAMPLES as BEAT_SAMPLES
     from heartbeat.datasets.kaggle import KAGGLE_COLUMNS as KAGGLE_COLUMNS
     from heartbeat.datasets.kaggle import KAGGLE_MITBIH_COUNTS as KAGGLE_MITBIH_COUNTS

@@ -194,17 +194,23 @@ def _record_beats(
     channel: int,
     detector: str,
     tolerance_s: float,
+    annotator: str = "atr",
 ) -> BeatSet:
-    """Build the BeatSet of one record (runs in a worker)."""
+    """Build the BeatSet of one record (runs in a worker).
+
+    The record's own sampling frequency (its header's) is used; `annotator` is the
+    extension of its beat annotation file.
+    """
     from heartbeat.io import read_annotations, read_record
     from heartbeat.pipeline import segment
 
     rec = read_record(data_dir / name, channels=[channel])
     fs = float(rec.fs)
     signal = np.ascontiguousarray(rec.signal[:, 0], dtype=np.float64)
-    ann = read_annotations(data_dir / name, extension="atr")
+    ann = read_annotations(data_dir / name, extension=annotator)
     beat = is_beat(ann.symbol)
-    ann_samples = np.asarray(ann.sample, dtype=np.int64)[beat]
+    # at the signal's rate (an annotation file may state another time resolution)
+    ann_samples = ann.samples_at(rec.frame_fs)[beat]
     ann_codes = class_codes(np.asarray(ann.symbol)[beat])
     order = np.argsort(ann_samples, kind="stable")
     ann_samples, ann_codes = ann_samples[order], ann_codes[order]
@@ -237,7 +243,7 @@ def _record_beats(
     return BeatSet(
         x=np.ascontiguousarray(x),
         y=peak_codes[idx].astype(np.int8),
-        record=np.full(n, name, dtype="<U3"),
+        record=np.full(n, name),
         sample=peak_samples[idx],
         rr=rr_all[idx],
         n_unmatched=n_unmatched,

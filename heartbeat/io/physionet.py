@@ -1,4 +1,10 @@
-"""Download a PhysioNet database (MIT-BIH by default) with the standard library alone.
+"""Download a PhysioNet database with beat annotations, with the standard library alone.
+
+:data:`CATALOGUE` names the PhysioNet databases whose records carry reference beat
+annotations (MIT-BIH Arrhythmia, Supraventricular, Noise Stress Test, Long-Term,
+INCART, European ST-T, ...), each at a fixed version, so that
+``heartbeat download incartdb DIR`` followed by ``heartbeat train --data-dir DIR``
+trains on patients beyond MIT-BIH's 48.
 
 :func:`download` fetches PhysioNet's checksum list first (``SHA256SUMS.txt``, or
 ``SHA256SUMS`` where a mirror names it so), then every file it lists:
@@ -27,11 +33,63 @@ from pathlib import Path, PurePosixPath
 from heartbeat._atomic import atomic_open
 from heartbeat._validate import as_int, as_positive, as_real
 
-__all__ = ["DATABASES", "DownloadResult", "download"]
+__all__ = ["CATALOGUE", "DATABASES", "PHYSIONET", "Database", "DownloadResult", "download"]
 
-DATABASES: dict[str, str] = {
-    "mitdb": "https://physionet.org/files/mitdb/1.0.0/",
-}
+PHYSIONET = "https://physionet.org/"
+"""PhysioNet's server; a database lives in its folder ``files/NAME/VERSION/``."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """A PhysioNet database with reference beat annotations.
+
+    Attributes
+    ----------
+    name : str
+        PhysioNet's short name (the folder name), e.g. ``"incartdb"``.
+    version : str
+        The published version downloaded, e.g. ``"1.0.0"``.
+    title : str
+        The database's full name.
+    n_records : int
+        Number of records.
+    fs : float
+        Sampling frequency of its records in Hz.
+    annotator : str
+        Extension of the reference beat annotation files.
+    """
+
+    name: str
+    version: str
+    title: str
+    n_records: int
+    fs: float
+    annotator: str = "atr"
+
+    @property
+    def folder(self) -> str:
+        """The database's folder relative to the server, ``files/NAME/VERSION/``."""
+        return f"files/{self.name}/{self.version}/"
+
+
+CATALOGUE: dict[str, Database] = {db.name: db for db in (
+    Database("mitdb", "1.0.0", "MIT-BIH Arrhythmia Database", 48, 360.0),
+    Database("svdb", "1.0.0", "MIT-BIH Supraventricular Arrhythmia Database", 78, 128.0),
+    Database("nstdb", "1.0.0", "MIT-BIH Noise Stress Test Database", 15, 360.0),
+    Database("ltdb", "1.0.0", "MIT-BIH Long-Term ECG Database", 7, 128.0),
+    Database("incartdb", "1.0.0", "St Petersburg INCART 12-lead Arrhythmia Database",
+             75, 257.0),
+    Database("edb", "1.0.0", "European ST-T Database", 90, 250.0),
+    Database("stdb", "1.0.0", "MIT-BIH ST Change Database", 28, 360.0),
+    Database("nsrdb", "1.0.0", "MIT-BIH Normal Sinus Rhythm Database", 18, 128.0),
+)}
+"""The PhysioNet databases with beat annotations that :func:`download` knows by name.
+
+Versions and folders as published on PhysioNet (``https://physionet.org/content/NAME/
+VERSION/``); ``nstdb``'s records ``bw``, ``em`` and ``ma`` are noise without
+annotations."""
+
+DATABASES: dict[str, str] = {name: PHYSIONET + db.folder for name, db in CATALOGUE.items()}
 """Known database names -> their folder on PhysioNet's public file server."""
 
 SUMS_NAMES = ("SHA256SUMS.txt", "SHA256SUMS")  # PhysioNet's name first, then the bare one
@@ -194,6 +252,7 @@ def download(
     dest: str | os.PathLike,
     *,
     base_url: str | None = None,
+    server: str | None = None,
     records: Sequence[str] | None = None,
     retries: int = 5,
     timeout_s: float = 30.0,
@@ -205,7 +264,8 @@ def download(
     Parameters
     ----------
     database : str
-        A name in :data:`DATABASES` (the MIT-BIH Arrhythmia Database, 1.0.0).
+        A name in :data:`CATALOGUE` (``mitdb``, ``svdb``, ``nstdb``, ``ltdb``,
+        ``incartdb``, ``edb``, ``stdb``, ``nsrdb``), downloaded at its version there.
     dest : path
         Folder to fill; created if missing.  Afterwards it holds every file listed in
         the server's ``SHA256SUMS.txt`` (or ``SHA256SUMS``; or the files of
@@ -216,6 +276,10 @@ def download(
     base_url : str, optional
         The database folder URL, ending in ``/``; default ``DATABASES[database]``,
         e.g. ``"https://physionet.org/files/mitdb/1.0.0/"``.  Use it for a mirror.
+    server : str, optional
+        The root of a server laid out like PhysioNet (default :data:`PHYSIONET`); the
+        database is fetched from ``server + "files/NAME/VERSION/"``.  Ignored when
+        `base_url` is given.
     records : sequence of str, optional
         Fetch only the files of these records (``100`` -> ``100.hea``, ``100.dat``,
         ``100.atr``, ...) plus the files that belong to no record (``RECORDS``,
@@ -238,10 +302,10 @@ def download(
     Raises
     ------
     TypeError
-        If `database` or `base_url` is not a str, `retries` is not an integer, or
+        If `database`, `base_url` or `server` is not a str, `retries` is not an integer, or
         `timeout_s` or `retry_wait_s` is not a number.
     ValueError
-        If `database` is unknown, `base_url` is not an http(s) URL, `retries` < 0,
+        If `database` is unknown, `base_url` or `server` is not an http(s) URL, `retries` < 0,
         `timeout_s` <= 0, `retry_wait_s` < 0 (or either is not finite), `records` names
         records not in ``SHA256SUMS``, the server answers a request with an HTTP error
         (4xx), or a downloaded file fails its checksum (the message names the file; the
@@ -269,7 +333,7 @@ def download(
         >>> result.downloaded  # doctest: +SKIP
         ('100.atr', '100.dat', '100.hea', '101.atr', '101.dat', '101.hea', 'ANNOTATORS', ...)
     """
-    url = _database_url(database, base_url)
+    url = _database_url(database, base_url, server)
     retries = as_int(retries, "retries", minimum=0)
     timeout_s = as_positive(timeout_s, "timeout_s", "s")
     retry_wait_s = as_real(retry_wait_s, "retry_wait_s", low=0, unit="s")
@@ -313,20 +377,26 @@ def download(
     return DownloadResult(dest, tuple(downloaded), tuple(skipped), total_bytes[0], total_retries)
 
 
-def _database_url(database: object, base_url: object) -> str:
+def _database_url(database: object, base_url: object, server: object = None) -> str:
     """Return the database folder URL, ending in ``/``."""
     if not isinstance(database, str):
         raise TypeError(f"database must be a str such as 'mitdb', got {database!r}")
-    if base_url is not None and not isinstance(base_url, str):
-        raise TypeError(f"base_url must be a str (an http(s) URL), got {base_url!r}")
-    if base_url is None and database not in DATABASES:
+    for arg, value in (("base_url", base_url), ("server", server)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{arg} must be a str (an http(s) URL), got {value!r}")
+    if base_url is None and database not in CATALOGUE:
         raise ValueError(
-            f"database={database!r} is not known; choose one of {sorted(DATABASES)} "
+            f"database={database!r} is not known; choose one of {', '.join(CATALOGUE)} "
             "or pass base_url= for another PhysioNet folder"
         )
-    url = DATABASES[database] if base_url is None else base_url
+    if base_url is not None:
+        url, arg = base_url, "base_url"
+    else:
+        root = PHYSIONET if server is None else server
+        url = (root if root.endswith("/") else root + "/") + CATALOGUE[database].folder
+        arg = "server"
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ValueError(f"base_url={url!r} must be an http:// or https:// URL")
+        raise ValueError(f"{arg}={url!r} must be an http:// or https:// URL")
     return url if url.endswith("/") else url + "/"
 
 
