@@ -3,8 +3,8 @@
 * :mod:`~heartbeat.metrics.detection` -- :class:`DetectionScore`,
   :func:`detection_scores`, :func:`match_peaks`, :func:`sum_scores`;
 * :mod:`~heartbeat.metrics.classification` -- :func:`confusion_matrix`,
-  :func:`accuracy`, :func:`macro_f1`, :func:`classification_report` and
-  :class:`ClassificationReport`.
+  :func:`accuracy`, :func:`macro_f1`, :func:`classification_report`,
+  :class:`ClassificationReport` and :func:`expected_calibration_error`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from heartbeat.metrics.classification import (
     accuracy,
     classification_report,
     confusion_matrix,
+    expected_calibration_error,
     macro_f1,
 )
 from heartbeat.metrics.detection import (
@@ -30,6 +31,7 @@ __all__ = [
     "classification_report",
     "confusion_matrix",
     "detection_scores",
+    "expected_calibration_error",
     "macro_f1",
     "match_peaks",
     "sum_scores",
