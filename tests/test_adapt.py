@@ -83,3 +83,36 @@ class TestClassifyAdapt:
     def test_bad_adapt(self):
         with pytest.raises(ValueError, match="adapt"):
             heartbeat.classify(np.zeros(3600), 360.0, adapt="labels")
+
+
+@pytest.fixture(scope="module")
+def excerpt():
+    ex = load_example("100")
+    return ex.signal[:, 0], ex.fs
+
+
+class TestSinusRhythmStaysN:
+    """A regular sinus excerpt (record 100, MLII) must not come back as V or F beats."""
+
+    @pytest.mark.parametrize("change", ["as recorded", "inverted", "x0.25"])
+    def test_no_v_or_f(self, excerpt, change):
+        signal, fs = excerpt
+        signal = {"as recorded": signal, "inverted": -signal, "x0.25": 0.25 * signal}[change]
+        for adapt in ("none", "prior"):
+            result = heartbeat.classify(signal, fs, model="mitbih-ds1", adapt=adapt)
+            assert result.counts()["V"] + result.counts()["F"] == 0, (change, adapt)
+            assert result.counts()["N"] >= 0.9 * len(result)
+
+    def test_with_nst_muscle_noise(self, excerpt):
+        from conftest import _require
+
+        from heartbeat.io import read_record
+
+        noise = read_record(_require("nstdb-noise", "ma.hea") / "ma").signal[:, 0]
+        signal, fs = excerpt
+        n = noise[: len(signal)] - noise[: len(signal)].mean()
+        rms = np.sqrt(np.mean((signal - signal.mean()) ** 2))
+        noisy = signal + n * (rms / 2) / np.sqrt(np.mean(n ** 2))  # 6 dB SNR
+        result = heartbeat.classify(noisy, fs, model="mitbih-ds1")
+        assert result.counts()["V"] + result.counts()["F"] == 0
+        assert result.counts()["N"] >= 0.9 * len(result)
