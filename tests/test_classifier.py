@@ -408,7 +408,9 @@ class TestClassify:
         assert isinstance(result, ClassifiedBeats)
         beats = segment(ex.signal[:, 0], ex.fs)
         np.testing.assert_array_equal(result.r_peaks, beats.r_peaks)
-        assert result.labels.tolist() == [CLASSES[c] for c in result.codes]
+        names = [*CLASSES, "?"]  # code -1: unclassified
+        assert result.labels.tolist() == [names[c] for c in result.codes]
+        assert ((result.codes == -1) == (result.reasons != "")).all()
         assert result.probabilities.shape == (len(beats), 5)
         np.testing.assert_allclose(result.probabilities.sum(axis=1), 1.0)
         np.testing.assert_allclose(result.time_s, beats.r_peaks / ex.fs)
@@ -574,15 +576,31 @@ class TestCLI:
                      "--out", str(out)]) == 0
         with out.open(newline="") as fh:
             rows = list(csv.DictReader(fh))
-        assert list(rows[0]) == ["sample", "time_s", "label", "p_N", "p_S", "p_V", "p_F",
-                                 "p_Q"]
+        assert list(rows[0]) == ["sample", "time_s", "label", "reason", "p_N", "p_S", "p_V",
+                                 "p_F", "p_Q"]
         assert len(rows) == len(segment(load_example("208").signal[:, 0], 360.0))
         row = rows[1]
         assert float(row["time_s"]) == pytest.approx(int(row["sample"]) / 360, abs=1e-4)
-        probs = [float(row[f"p_{c}"]) for c in CLASSES]
-        assert sum(probs) == pytest.approx(1, abs=1e-5)
-        assert row["label"] == CLASSES[int(np.argmax(probs))]
+        threshold = BeatClassifier.pretrained("mitbih-ds1").calibration_.reject_below
+        for row in rows:
+            probs = [float(row[f"p_{c}"]) for c in CLASSES]
+            assert sum(probs) == pytest.approx(1, abs=1e-5)
+            unsure = max(probs) < threshold
+            assert row["label"] == ("?" if unsure else CLASSES[int(np.argmax(probs))])
+            assert row["reason"] == ("uncertain" if unsure else "")
+        assert {row["label"] for row in rows} >= {"?", "V", "N"}
         assert "written to" in capsys.readouterr().out
+
+    def test_predict_no_reject_and_adapt(self, tmp_path):
+        out = tmp_path / "beats.csv"
+        assert main(["predict", str(example_path("208")), "--model", "mitbih-ds1",
+                     "--no-reject", "--adapt", "prior", "--out", str(out)]) == 0
+        with out.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert {row["reason"] for row in rows} == {""} and "?" not in {r["label"] for r in rows}
+        expected = classify(load_example("208").signal[:, 0], 360.0, model="mitbih-ds1",
+                            reject=False, adapt="prior")
+        assert [r["label"] for r in rows] == expected.labels.tolist()
 
     def test_predict_json_npy(self, tmp_path):
         npy = tmp_path / "ecg.npy"
@@ -592,7 +610,7 @@ class TestCLI:
         doc = json.loads(out.read_text())
         assert doc["classes"] == list(CLASSES) and doc["fs"] == 360.0
         beat = doc["beats"][0]
-        assert set(beat) == {"sample", "time_s", "label", "probabilities"}
+        assert set(beat) == {"sample", "time_s", "label", "reason", "probabilities"}
         assert sum(doc["counts"].values()) == len(doc["beats"]) > 100
         assert doc["counts"]["N"] > 0.9 * len(doc["beats"])
 
@@ -701,3 +719,66 @@ def test_log_rr_model_reads_the_logarithms_and_survives_save_load(tiny_set, tmp_
     np.testing.assert_array_equal(again.predict_proba(tiny_set), clf.predict_proba(tiny_set))
     assert BeatClassifier("cnn_mlp", use_rr=False, log_rr=True, epochs=1,
                           batch_size=16).fit(tiny_set).model_.spec.get("extra_transform") is None
+
+
+# ----------------------------------------------------------------------- reject option
+class TestReject:
+    def test_predict_reject_marks_low_confidence(self):
+        clf = BeatClassifier.pretrained("mitbih-ds1")
+        beats = segment(load_example("208").signal[:, 0], 360.0)
+        proba = clf.predict_proba(beats)
+        plain = clf.predict(beats)
+        np.testing.assert_array_equal(plain, proba.argmax(axis=1))  # scikit-learn contract
+        threshold = clf.calibration_.reject_below
+        rejected = clf.predict(beats, reject=True)
+        low = proba.max(axis=1) < threshold
+        assert low.any() and not low.all()
+        np.testing.assert_array_equal(rejected == -1, low)
+        np.testing.assert_array_equal(rejected[~low], plain[~low])
+        assert (clf.predict(beats, reject=1.0) == -1).sum() == (proba.max(axis=1) < 1).sum()
+        assert (clf.predict(beats, reject=0.0) >= 0).all()
+
+    def test_bad_reject(self):
+        clf = BeatClassifier.pretrained("mitbih-ds1")
+        beats = segment(load_example("100").signal[:3600, 0], 360.0)
+        with pytest.raises(ValueError, match=r"reject=1.5 must lie within \[0, 1\]"):
+            clf.predict(beats, reject=1.5)
+        with pytest.raises(TypeError, match="reject must be a real number"):
+            clf.predict(beats, reject="yes")
+        with pytest.raises(ValueError, match="reject"):
+            classify(np.zeros(3600), 360.0, reject=-0.1)
+
+    def test_classify_reasons_and_counts(self):
+        ex = load_example("208")
+        on = classify(ex.signal[:, 0], ex.fs, model="mitbih-ds1")
+        off = classify(ex.signal[:, 0], ex.fs, model="mitbih-ds1", reject=False)
+        np.testing.assert_array_equal(on.probabilities, off.probabilities)
+        withheld = on.codes == -1
+        assert withheld.any() and set(on.reasons[withheld]) == {"uncertain"}
+        assert set(on.labels[withheld]) == {"?"} and set(on.reasons[~withheld]) == {""}
+        assert (on.probabilities[withheld].max(axis=1)
+                < BeatClassifier.pretrained("mitbih-ds1").calibration_.reject_below).all()
+        np.testing.assert_array_equal(on.codes[~withheld], off.codes[~withheld])
+        assert on.counts()["?"] == withheld.sum() and off.counts()["?"] == 0
+        assert sum(on.counts().values()) == len(on)
+        assert "?=" in repr(on)
+
+    def test_unreadable_beats_are_withheld(self):
+        from heartbeat.classifier.results import _classify_beats
+
+        clf = BeatClassifier.pretrained("mitbih-ds1")
+        beats = segment(load_example("100").signal[:, 0], 360.0)
+        readable = np.ones(len(beats), dtype=bool)
+        readable[:5] = False
+        result = _classify_beats(clf, beats, threshold=0.0, readable=readable)
+        assert result.reasons[:5].tolist() == ["unreadable"] * 5
+        assert (result.codes[:5] == -1).all() and (result.codes[5:] >= 0).all()
+        assert result.counts()["?"] == 5
+
+    def test_classified_beats_made_by_hand_has_no_reasons(self):
+        beats = segment(load_example("100").signal[:3600, 0], 360.0)
+        codes = np.zeros(len(beats), dtype=np.int64)
+        made = ClassifiedBeats(beats, np.full(len(beats), "N"), codes,
+                               np.tile([1.0, 0, 0, 0, 0], (len(beats), 1)))
+        assert made.reasons.tolist() == [""] * len(beats)
+        assert made.counts()["N"] == len(beats) and made.counts()["?"] == 0

@@ -7,7 +7,11 @@
   ``"mitbih-all"`` (the default, trained on all 48 MIT-BIH records) or
   ``"mitbih-ds1"`` (trained on the inter-patient training records DS1 only, so its
   scores on DS2 are honest).
-* :func:`classify` segments a raw ECG and classifies every beat in one call.
+* :func:`classify` segments a raw ECG and classifies every beat in one call; a beat
+  the model is unsure of comes back unclassified (label ``"?"``, code -1) with its
+  reason (:data:`REASONS`) instead of a confident wrong label.
+* :meth:`BeatClassifier.calibrate` fits a temperature and a reject threshold on
+  held-out beats and saves them in the model file (older files load uncalibrated).
 
 Beats go in as an (n, 187) array, a :class:`heartbeat.datasets.BeatSet` or the
 :class:`heartbeat.pipeline.Beats` of :func:`heartbeat.segment`.  A model trained with
@@ -22,6 +26,8 @@ in time order (see :class:`BeatClassifier`).
 The parts: :mod:`~heartbeat.classifier.estimator` (:class:`BeatClassifier`),
 :mod:`~heartbeat.classifier.inputs` (beats, RR features, record context),
 :mod:`~heartbeat.classifier.params` (constructor defaults and checks),
+:mod:`~heartbeat.classifier.calibration` (temperature, reject threshold),
+:mod:`~heartbeat.classifier.adapt` (per-recording class prior),
 :mod:`~heartbeat.classifier.saved` (file checks, the shipped models) and
 :mod:`~heartbeat.classifier.results` (:func:`classify`, :class:`ClassifiedBeats`).
 """
@@ -29,8 +35,9 @@ The parts: :mod:`~heartbeat.classifier.estimator` (:class:`BeatClassifier`),
 from heartbeat.classifier.estimator import BeatClassifier
 from heartbeat.classifier.inputs import BEAT_LENGTH as BEAT_LENGTH
 from heartbeat.classifier.inputs import RR_FEATURES as RR_FEATURES
-from heartbeat.classifier.results import ClassifiedBeats, classify
+from heartbeat.classifier.results import REASONS, UNCLASSIFIED, ClassifiedBeats, classify
 from heartbeat.classifier.saved import CLASSIFIER_FORMAT as CLASSIFIER_FORMAT
 from heartbeat.classifier.saved import PRETRAINED
 
-__all__ = ["PRETRAINED", "BeatClassifier", "ClassifiedBeats", "classify"]
+__all__ = ["PRETRAINED", "REASONS", "UNCLASSIFIED", "BeatClassifier", "ClassifiedBeats",
+           "classify"]

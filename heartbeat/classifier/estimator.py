@@ -16,12 +16,17 @@ import numpy as np
 
 from heartbeat._validate import as_labels
 from heartbeat.aami import CLASSES
+from heartbeat.classifier.calibration import (
+    Calibration,
+    _fit_calibration,
+    _reject_threshold,
+)
 from heartbeat.classifier.inputs import (
     RR_FEATURES,
     _beat_inputs,
+    _held_out,
     _is_beatset,
-    _stratified_split,
-    _validation_set,
+    _true_labels,
 )
 from heartbeat.classifier.params import _DEFAULTS, _check_params
 from heartbeat.classifier.saved import (
@@ -35,10 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from heartbeat.nn import Model
 
 __all__ = ["BeatClassifier"]
-
-
-
-
 
 
 class BeatClassifier:
@@ -260,7 +261,7 @@ class BeatClassifier:
             If the arrays are not numeric.
         """
         from heartbeat import nn, training
-        from heartbeat.training.settings import FitSettings, TrainData
+        from heartbeat.training.settings import FitSettings
 
         classes = tuple(x.classes) if _is_beatset(x) else CLASSES
         waveforms, rr = _beat_inputs(x, self.use_rr, context=self.context)
@@ -274,16 +275,8 @@ class BeatClassifier:
         if info is not None and not isinstance(info, dict):
             raise TypeError(f"info must be a dict, got {type(info).__name__}")
 
-        val = None
-        train_idx = np.arange(len(waveforms))
-        if validation is not None:
-            val = TrainData(*_validation_set(validation, classes, self.use_rr, self.context))
-        elif self.validation_fraction > 0 and self.early_stopping is not None:
-            train_idx, val_idx = _stratified_split(labels, self.validation_fraction,
-                                                   self.seed)
-            if len(val_idx):
-                val = TrainData(waveforms[val_idx], labels[val_idx],
-                                None if rr is None else rr[val_idx])
+        train_idx, val = _held_out(validation, classes, waveforms, labels, rr,
+                                   self.get_params())
 
         model = nn.build(self.architecture, n_classes=len(classes), seed=self.seed,
                          extra_inputs=RR_FEATURES if self.use_rr else 0,
@@ -323,13 +316,12 @@ class BeatClassifier:
             Beats to classify (a bare array only for models with ``use_rr=False``; for
             a model with ``context > 0``, whole recordings, see `context`).
         batch_size : int, optional
-            Beats per forward pass (memory only; results do not depend on it); default
-            512 per thread.
+            Beats per forward pass (memory only); default 512 per thread.
 
         Returns
         -------
         numpy.ndarray of float64, shape (n, n_classes)
-            Softmax probabilities; columns follow :attr:`classes_`.
+            Softmax of the scores / ``calibration_.temperature``; columns: :attr:`classes_`.
 
         Raises
         ------
@@ -344,29 +336,79 @@ class BeatClassifier:
         """Return :meth:`predict_proba`; with `checked`, `x` is trusted (segment's Beats)."""
         from heartbeat.nn import softmax
 
+        logits = self._predict_logits(x, batch_size, checked=checked)
+        return softmax(logits / self.calibration_.temperature)
+
+    def _predict_logits(self, x: object, batch_size: int | None = None, *,
+                        checked: bool = False) -> np.ndarray:
+        """Return the network's float64 scores before any softmax or temperature."""
         model = self._model()
         waveforms, rr = _beat_inputs(x, self._uses_rr, context=self._context, checked=checked)
-        logits = model.predict_logits(waveforms, rr, batch_size=batch_size)
-        return softmax(logits.astype(np.float64))
+        return model.predict_logits(waveforms, rr, batch_size=batch_size).astype(np.float64)
 
-    def predict(self, x: object) -> np.ndarray:
+    def predict(self, x: object, *, reject: bool | float = False) -> np.ndarray:
         """Predicted class code of each beat (index into :attr:`classes_`).
 
         Parameters
         ----------
         x : Beats, BeatSet or array_like, shape (n, 187)
             Beats to classify.
+        reject : bool or float, default False
+            False (the scikit-learn contract): every beat gets a class.  True: a beat
+            whose top probability is below ``calibration_.reject_below`` (see
+            :meth:`calibrate`; none saved: no beat) gets code -1, unclassified.  A
+            float in [0, 1] is the threshold itself.
 
         Returns
         -------
         numpy.ndarray of int64, shape (n,)
+            Class codes; -1 marks a rejected beat (only with `reject`).
 
         Raises
         ------
         ValueError
-            As :meth:`predict_proba`.
+            As :meth:`predict_proba`, or for a threshold outside [0, 1].
         """
-        return self.predict_proba(x).argmax(axis=1).astype(np.int64)
+        threshold = _reject_threshold(self.calibration_, reject)
+        proba = self.predict_proba(x)
+        codes = proba.argmax(axis=1).astype(np.int64)
+        codes[proba.max(axis=1) < threshold] = -1
+        return codes
+
+    @property
+    def calibration_(self) -> Calibration:
+        """Temperature and reject threshold saved with the model (none: T=1, no threshold)."""
+        return Calibration.from_info(self._info)
+
+    def calibrate(self, x: object, y: object = None) -> BeatClassifier:
+        """Fit the temperature and reject threshold on held-out labelled beats; return self.
+
+        See :mod:`heartbeat.classifier.calibration`; both numbers are stored in
+        :attr:`info` and saved with the model.  No argmax changes.
+
+        Parameters
+        ----------
+        x : BeatSet, Beats or array_like, shape (n, 187)
+            Beats the network was **not** trained on, ideally whole records of other
+            patients (on its training beats it is over-confident by construction).
+        y : array_like, shape (n,), optional
+            Their true classes; default ``x.y`` for a BeatSet.
+
+        Returns
+        -------
+        BeatClassifier
+            self, with :attr:`calibration_` set.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`predict_proba`, or if `y` is missing or malformed.
+        """
+        logits = self._predict_logits(x)
+        labels = _true_labels(x, y, len(logits), self.classes_, "calibrate")
+        records = sorted(set(x.record.tolist()) - {""}) if _is_beatset(x) else []
+        self._info["calibration"] = _fit_calibration(logits, labels, records).to_info()
+        return self
 
     def score(self, x: object, y: object = None) -> float:
         """Accuracy of :meth:`predict` against `y` (or ``x.y`` for a BeatSet).
@@ -389,13 +431,7 @@ class BeatClassifier:
             As :meth:`predict_proba`, or if `y` is missing or malformed.
         """
         pred = self.predict(x)
-        if y is None:
-            if not _is_beatset(x):
-                raise ValueError("y is required unless x is a BeatSet (which holds labels)")
-            y = x.y
-        labels = as_labels(y, "y", n=len(pred), classes=self.classes_)
-        if len(labels) == 0:
-            raise ValueError("score needs at least one beat")
+        labels = _true_labels(x, y, len(pred), self.classes_, "score")
         return float(np.mean(pred == labels))
 
     # ------------------------------------------------------------------ files
@@ -482,5 +518,3 @@ class BeatClassifier:
         """
         path = _pretrained_path(PRETRAINED[0] if name is None else name)
         return cls.load(path, backend=backend)
-
-

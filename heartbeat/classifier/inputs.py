@@ -132,3 +132,36 @@ def _validation_set(validation: object, classes: tuple[str, ...], need_rr: bool,
     if len(vx) == 0:
         raise ValueError("validation is empty: give at least one beat")
     return vx, vy, vrr
+
+
+def _held_out(validation: object, classes: tuple[str, ...], waveforms: np.ndarray,
+              labels: np.ndarray, rr: np.ndarray | None, params: dict
+              ) -> tuple[np.ndarray, object]:
+    """Return (indices of the beats to train on, validation TrainData or None)."""
+    from heartbeat.training.settings import TrainData
+
+    everything = np.arange(len(waveforms))
+    if validation is not None:
+        return everything, TrainData(*_validation_set(
+            validation, classes, params["use_rr"], params["context"]))
+    if params["validation_fraction"] > 0 and params["early_stopping"] is not None:
+        train_idx, val_idx = _stratified_split(labels, params["validation_fraction"],
+                                               params["seed"])
+        if len(val_idx):
+            return train_idx, TrainData(waveforms[val_idx], labels[val_idx],
+                                        None if rr is None else rr[val_idx])
+        return train_idx, None
+    return everything, None
+
+
+def _true_labels(x: object, y: object, n: int, classes: tuple[str, ...], caller: str
+                 ) -> np.ndarray:
+    """Return the checked class codes of `n` beats: `y`, or the labels a BeatSet `x` holds."""
+    if y is None:
+        if not _is_beatset(x):
+            raise ValueError("y is required unless x is a BeatSet (which holds labels)")
+        y = x.y
+    labels = as_labels(y, "y", n=n, classes=classes)
+    if len(labels) == 0:
+        raise ValueError(f"{caller} needs at least one beat")
+    return labels

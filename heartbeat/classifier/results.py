@@ -8,14 +8,24 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from heartbeat._validate import as_choice
 from heartbeat.aami import CLASSES
+from heartbeat.classifier.adapt import ADAPT, adapt_prior, training_prior
+from heartbeat.classifier.calibration import _reject_threshold
 from heartbeat.classifier.estimator import BeatClassifier
 from heartbeat.classifier.saved import PRETRAINED
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from heartbeat.pipeline import Beats
 
-__all__ = ["ClassifiedBeats", "classify"]
+__all__ = ["REASONS", "UNCLASSIFIED", "ClassifiedBeats", "classify"]
+
+UNCLASSIFIED = "?"
+"""The label of a beat left unclassified (its code is -1)."""
+REASONS: tuple[str, ...] = ("", "uncertain", "unreadable")
+"""Why a beat is unclassified: ``""`` (it is classified), ``"uncertain"`` (its top
+probability is below the reject threshold) or ``"unreadable"`` (it lies in a stretch
+of signal marked unreadable; that reason wins over ``"uncertain"``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,13 +37,18 @@ class ClassifiedBeats:
     beats : heartbeat.pipeline.Beats
         The segmented beats (``beats.r_peaks`` are sample indices at ``beats.fs``).
     labels : numpy.ndarray of str, shape (n,)
-        Predicted class name of each beat (AAMI ``N``, ``S``, ``V``, ``F``, ``Q``).
+        Predicted class name of each beat (AAMI ``N``, ``S``, ``V``, ``F``, ``Q``), or
+        ``"?"`` (:data:`UNCLASSIFIED`) for a beat the reject option withheld.
     codes : numpy.ndarray of int64, shape (n,)
-        Predicted class codes (index into `classes`).
+        Predicted class codes (index into `classes`); -1 for an unclassified beat.
     probabilities : numpy.ndarray of float64, shape (n, n_classes)
-        Class probabilities (softmax of the model's scores); rows sum to 1.
+        Class probabilities (softmax of the model's scores over its calibrated
+        temperature, adapted to the recording if asked); rows sum to 1.  They are
+        kept for unclassified beats too.
     classes : tuple of str
         Class names in code order.
+    reasons : numpy.ndarray of str, shape (n,)
+        Why each beat is unclassified, one of :data:`REASONS` (``""``: classified).
     """
 
     beats: Beats
@@ -41,6 +56,11 @@ class ClassifiedBeats:
     codes: np.ndarray
     probabilities: np.ndarray
     classes: tuple[str, ...] = CLASSES
+    reasons: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.reasons is None:
+            object.__setattr__(self, "reasons", np.full(len(self.codes), "", dtype="<U10"))
 
     def __len__(self) -> int:
         return int(self.codes.shape[0])
@@ -56,9 +76,14 @@ class ClassifiedBeats:
         return self.beats.r_peaks / self.beats.fs
 
     def counts(self) -> dict[str, int]:
-        """Return the number of beats predicted in each class, ``{name: count}``."""
-        counts = np.bincount(self.codes, minlength=len(self.classes))
-        return {c: int(k) for c, k in zip(self.classes, counts, strict=True)}
+        """Return the number of beats in each class, ``{name: count}``, then ``"?"``.
+
+        The last entry counts the unclassified beats (:data:`UNCLASSIFIED`).
+        """
+        counts = np.bincount(self.codes + 1, minlength=len(self.classes) + 1)
+        out = {c: int(k) for c, k in zip(self.classes, counts[1:], strict=True)}
+        out[UNCLASSIFIED] = int(counts[0])
+        return out
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{c}={k}" for c, k in self.counts().items())
@@ -71,6 +96,8 @@ def classify(
     *,
     model: BeatClassifier | str | os.PathLike | None = None,
     detector: str = "robust",
+    reject: bool | float = True,
+    adapt: str = "none",
 ) -> ClassifiedBeats:
     """Find the heartbeats in a raw ECG and classify each one.
 
@@ -86,17 +113,30 @@ def classify(
         shipped ``"mitbih-all"`` model.
     detector : str, default "robust"
         R-peak detector passed to :func:`heartbeat.segment`.
+    reject : bool or float, default True
+        The reject option: a beat whose top probability is below the model's saved
+        threshold (``model.calibration_.reject_below``; a model without one rejects
+        none) is returned unclassified, label ``"?"``, reason ``"uncertain"``.  A
+        float in [0, 1] is the threshold itself; False labels every beat.
+    adapt : {"none", "prior"}, default "none"
+        Unsupervised adaptation to this recording.  ``"prior"`` re-estimates the
+        recording's class mix by EM and re-weights every beat's probabilities
+        (:func:`~heartbeat.classifier.adapt.adapt_prior`).  It cuts N beats called
+        V or F but also costs S and V sensitivity on held-out MIT-BIH records, so it
+        is off by default (docs/results.md, "Uncertainty").
 
     Returns
     -------
     ClassifiedBeats
-        The beats, their class names, codes and probabilities.
+        The beats, their class names (``"?"`` if unclassified), codes (-1),
+        probabilities and the reason each unclassified beat was withheld.
 
     Raises
     ------
     ValueError
         For a bad signal or `fs` (see :func:`heartbeat.segment`), an unknown model
-        name or an unreadable model file.
+        name, an unreadable model file, a threshold outside [0, 1] or an unknown
+        `adapt`.
     TypeError
         If `model` is not a classifier, name or path.
 
@@ -106,12 +146,21 @@ def classify(
     >>> ex = heartbeat.load_example("208")
     >>> result = heartbeat.classify(ex.signal[:, 0], ex.fs)
     >>> result
-    ClassifiedBeats(n_beats=207, N=110, S=0, V=67, F=30, Q=0)
+    ClassifiedBeats(n_beats=207, N=109, S=0, V=66, F=30, Q=0, ?=2)
     >>> result.labels[:3].tolist(), result.probabilities.shape
     (['F', 'V', 'N'], (207, 5))
     """
     from heartbeat.pipeline import segment
 
+    clf = _as_classifier(model)
+    threshold = _reject_threshold(clf.calibration_, reject)
+    as_choice(adapt, "adapt", ADAPT)
+    beats = segment(signal, fs, detector=detector)
+    return _classify_beats(clf, beats, threshold=threshold, adapt=adapt)
+
+
+def _as_classifier(model: BeatClassifier | str | os.PathLike | None) -> BeatClassifier:
+    """Return the fitted classifier `model` names (None: the default shipped model)."""
     if model is None:
         clf = BeatClassifier.pretrained()
     elif isinstance(model, BeatClassifier):
@@ -125,10 +174,27 @@ def classify(
                         f"({', '.join(PRETRAINED)}) or a file path, got "
                         f"{type(model).__name__}")
     clf._model()
-    beats = segment(signal, fs, detector=detector)
+    return clf
+
+
+def _classify_beats(clf: BeatClassifier, beats: Beats, *, threshold: float = 0.0,
+                    adapt: str = "none", readable: np.ndarray | None = None
+                    ) -> ClassifiedBeats:
+    """Classify one recording's checked beats (the trusting path of :func:`classify`).
+
+    `threshold` is the top probability a label needs; `readable` (bool, one per beat,
+    e.g. from a signal-quality mask) marks the beats that may be labelled at all.
+    """
     proba = clf._predict_proba(beats, checked=True)  # segment's beats need no re-check
+    if adapt == "prior":
+        proba = adapt_prior(proba, training_prior(clf.info, len(clf.classes_)))
     codes = proba.argmax(axis=1).astype(np.int64)
-    names = np.array(clf.classes_)
+    reasons = np.full(len(codes), "", dtype="<U10")
+    reasons[proba.max(axis=1) < threshold] = "uncertain"
+    if readable is not None:
+        reasons[~np.asarray(readable, dtype=bool)] = "unreadable"
+    codes[reasons != ""] = -1
+    names = np.array([*clf.classes_, UNCLASSIFIED])
     labels = names[codes] if len(codes) else np.array([], dtype=names.dtype)
     return ClassifiedBeats(beats=beats, labels=labels, codes=codes, probabilities=proba,
-                           classes=tuple(clf.classes_))
+                           classes=tuple(clf.classes_), reasons=reasons)

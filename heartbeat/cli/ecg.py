@@ -92,7 +92,11 @@ def _demo_classes(ex, beats) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    """Run ``heartbeat predict``: classify every beat of one ECG as CSV or JSON."""
+    """Run ``heartbeat predict``: classify every beat of one ECG as CSV or JSON.
+
+    Unclassified beats keep their row: label ``?`` and a reason (``uncertain`` or
+    ``unreadable``; empty for a classified beat).
+    """
     import csv
     import io
     import json
@@ -103,7 +107,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     clf = files.load_model(args.model)
     signal, fs = load_signal(args.input, fs=args.fs, channel=args.channel)
-    result = classify(signal, fs, model=clf, detector=args.detector)
+    result = classify(signal, fs, model=clf, detector=args.detector, reject=args.reject,
+                      adapt=args.adapt)
     fmt = args.format
     if fmt is None:
         fmt = "json" if args.out and str(args.out).lower().endswith(".json") else "csv"
@@ -113,20 +118,23 @@ def cmd_predict(args: argparse.Namespace) -> int:
             "classes": list(result.classes), "counts": result.counts(),
             "beats": [
                 {"sample": int(s), "time_s": round(float(t), 6), "label": str(lab),
+                 "reason": str(why),
                  "probabilities": {c: round(float(p), 6) for c, p in
                                    zip(result.classes, row, strict=True)}}
-                for s, t, lab, row in zip(result.r_peaks, result.time_s, result.labels,
-                                          result.probabilities, strict=True)
+                for s, t, lab, why, row in zip(result.r_peaks, result.time_s, result.labels,
+                                               result.reasons, result.probabilities,
+                                               strict=True)
             ],
         }
         text = json.dumps(doc, indent=1) + "\n"
     else:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["sample", "time_s", "label", *(f"p_{c}" for c in result.classes)])
-        for s, t, lab, row in zip(result.r_peaks, result.time_s, result.labels,
-                                  result.probabilities, strict=True):
-            writer.writerow([int(s), f"{t:.4f}", lab, *(f"{p:.6f}" for p in row)])
+        writer.writerow(["sample", "time_s", "label", "reason",
+                         *(f"p_{c}" for c in result.classes)])
+        for s, t, lab, why, row in zip(result.r_peaks, result.time_s, result.labels,
+                                       result.reasons, result.probabilities, strict=True):
+            writer.writerow([int(s), f"{t:.4f}", lab, why, *(f"{p:.6f}" for p in row)])
         text = buf.getvalue()
     counts = ", ".join(f"{c} {k}" for c, k in result.counts().items())
     if args.out:

@@ -247,8 +247,9 @@ def _add_predict(sub: _Subparsers) -> None:
         "predict",
         help="classify every beat of an ECG file (CSV or JSON out)",
         description="Find the beats of one ECG channel (WFDB record, .npy or CSV), "
-        "classify each and write sample, time_s, label and class probabilities as CSV "
-        "or JSON (to stdout without --out).",
+        "classify each and write sample, time_s, label, reason and class probabilities "
+        "as CSV or JSON (to stdout without --out).  A beat the model is unsure of gets "
+        "label '?' and reason 'uncertain' (see --no-reject).",
     )
     _add_ecg_input(pr)
     pr.add_argument("--model", help="model file (.npz) or pretrained name (default "
@@ -256,6 +257,11 @@ def _add_predict(sub: _Subparsers) -> None:
     pr.add_argument("--detector", default="robust", help="R-peak detector (default robust)")
     pr.add_argument("--out", help="output file; .json gives JSON, anything else CSV")
     pr.add_argument("--format", choices=["csv", "json"], help="override the output format")
+    pr.add_argument("--no-reject", dest="reject", action="store_false",
+                    help="label every beat, however unsure (default: withhold beats "
+                    "below the model's calibrated confidence threshold)")
+    pr.add_argument("--adapt", choices=["none", "prior"], default="none",
+                    help="adapt to the recording's class mix without labels (default none)")
     pr.set_defaults(func=ecg.cmd_predict)
 
 

@@ -6,8 +6,8 @@
   detector with an annotated database: :func:`bxb_compare`, :func:`score_database`,
   :class:`DatabaseScore`;
 * :mod:`~heartbeat.metrics.classification` -- :func:`confusion_matrix`,
-  :func:`accuracy`, :func:`macro_f1`, :func:`classification_report` and
-  :class:`ClassificationReport`.
+  :func:`accuracy`, :func:`macro_f1`, :func:`classification_report`,
+  :class:`ClassificationReport` and :func:`expected_calibration_error`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from heartbeat.metrics.classification import (
     accuracy,
     classification_report,
     confusion_matrix,
+    expected_calibration_error,
     macro_f1,
 )
 from heartbeat.metrics.detection import (
@@ -37,6 +38,7 @@ __all__ = [
     "classification_report",
     "confusion_matrix",
     "detection_scores",
+    "expected_calibration_error",
     "macro_f1",
     "match_peaks",
     "score_database",

@@ -1,0 +1,85 @@
+"""Time heartbeat.classify with the default model on MIT-BIH records, with and without adaptation.
+
+    PYTHONPATH=. python benchmarks/bench_classify.py
+    PYTHONPATH=. python benchmarks/bench_classify.py --records 100 208 --adapt none prior
+
+Data: ``$HEARTBEAT_DATA/mitdb`` or ``../shared/data/mitdb`` beside the repository.
+Each record's channel 0 is read once, then ``classify(signal, fs, adapt=...)`` runs once
+per adaptation (a cold single pass over the record, as users run it; the model is
+loaded and the kernels compiled on a 10 s excerpt first).  The adaptation's own cost
+is timed apart on the probabilities it re-weights.  One core: the process is pinned
+and BLAS / OpenMP / Numba use one thread.  Prints beats/s per adaptation and the 1-min
+load average before and after, and writes ``benchmarks/results/bench_classify.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+from _common import REPO, default_mitdb, pin_one_core
+
+sys.path.insert(0, str(REPO))
+
+import heartbeat
+from heartbeat.classifier.adapt import adapt_prior, training_prior
+from heartbeat.io import read_record
+
+RECORDS = ("100", "103", "105", "119", "201", "208", "213", "222", "231", "233")
+
+
+def run() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=str(default_mitdb()))
+    parser.add_argument("--records", nargs="+", default=list(RECORDS))
+    parser.add_argument("--adapt", nargs="+", default=["none", "prior"])
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"
+                                             / "bench_classify.csv"))
+    args = parser.parse_args()
+    print(pin_one_core(), f"load {os.getloadavg()[0]:.2f}", platform.processor() or "")
+    clf = heartbeat.BeatClassifier.pretrained()
+    prior = training_prior(clf.info, len(clf.classes_))
+    signals = {}
+    for name in args.records:
+        rec = read_record(os.path.join(args.data_dir, name))
+        signals[name] = (rec.signal[:, 0], rec.fs)
+    first, fs = next(iter(signals.values()))
+    heartbeat.classify(first[: int(10 * fs)], fs, model=clf)
+    rows = []
+    for name, (signal, fs) in signals.items():
+        for adapt in args.adapt:
+            start = time.perf_counter()
+            result = heartbeat.classify(signal, fs, model=clf, adapt=adapt)
+            elapsed = time.perf_counter() - start
+            start = time.perf_counter()
+            adapt_prior(result.probabilities, prior)
+            adapt_s = time.perf_counter() - start if adapt == "prior" else 0.0
+            rows.append({"record": name, "adapt": adapt, "beats": len(result),
+                         "seconds": round(elapsed, 4), "adapt_seconds": round(adapt_s, 5),
+                         "beats_per_s": round(len(result) / elapsed, 1)})
+    for adapt in args.adapt:
+        mine = [r for r in rows if r["adapt"] == adapt]
+        beats = sum(r["beats"] for r in mine)
+        seconds = sum(r["seconds"] for r in mine)
+        extra = sum(r["adapt_seconds"] for r in mine)
+        print(f"adapt={adapt}: {beats} beats in {seconds:.2f} s = {beats / seconds:,.0f} "
+              f"beats/s (adaptation itself {1e3 * extra:.1f} ms)")
+    print(f"load {os.getloadavg()[0]:.2f}")
+    with open(args.out, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{args.out} written")
+
+
+if __name__ == "__main__":
+    run()
