@@ -71,6 +71,11 @@ class ClassifiedBeats:
         return self.beats.r_peaks
 
     @property
+    def rejected(self) -> np.ndarray:
+        """True for each beat left unclassified (code -1; see `reasons`)."""
+        return self.codes < 0
+
+    @property
     def time_s(self) -> np.ndarray:
         """R-peak times in seconds from the start of the signal."""
         return self.beats.r_peaks / self.beats.fs

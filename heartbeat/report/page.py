@@ -35,6 +35,7 @@ __all__ = ["report_html"]
 CLASS_TITLES = {"N": "normal / non-ectopic", "S": "supraventricular ectopic",
                 "V": "ventricular ectopic", "F": "fusion", "Q": "unknown / paced"}
 _OTHER = "#999999"
+_UNCLASSIFIED = "#888888"  # as the viewer draws rejected beats
 
 
 def _per_beat(result: object, name: str, n: int) -> np.ndarray | None:
@@ -127,15 +128,23 @@ def report_html(
 
 def _counts_table(result: ClassifiedBeats, colors: list[str],
                   rejected: np.ndarray | None) -> str:
-    counts = result.counts()
+    counts = result.counts()  # the classes, then "?" (unclassified) when the result has it
     total = max(len(result), 1)
     rows = ['<table id="counts"><tr><th>class</th><th></th><th class="num">beats</th>'
             '<th class="num">share</th></tr>']
-    for (name, k), color in zip(counts.items(), colors, strict=True):
+    for name, color in zip(result.classes, colors, strict=True):
+        k = counts[name]
         rows.append(
             f'<tr><td><span class="sw" style="background:{color}"></span>{escape(name)}</td>'
             f"<td>{escape(CLASS_TITLES.get(name, ''))}</td>"
             f'<td class="num" data-class="{escape(name)}">{k}</td>'
+            f'<td class="num">{100 * k / total:.1f} %</td></tr>')
+    if "?" in counts:
+        k = counts["?"]
+        rows.append(
+            f'<tr><td><span class="sw" style="background:{_UNCLASSIFIED}"></span>?</td>'
+            "<td>unclassified (uncertain or unreadable)</td>"
+            f'<td class="num" data-class="?">{k}</td>'
             f'<td class="num">{100 * k / total:.1f} %</td></tr>')
     rows.append(f'<tr><th>all</th><th></th><th class="num" id="total">{len(result)}</th>'
                 '<th></th></tr>')
