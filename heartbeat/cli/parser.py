@@ -81,7 +81,7 @@ def _add_plot(sub: _Subparsers) -> None:
         "plot",
         help="draw ECG, spectrogram, beat and result pictures as PNG (needs matplotlib)",
         description="Draw pictures as PNG files (needs the plot extra: "
-        "pip install heartbeat[plot]).",
+        "pip install 'heartbeat-ecg[plot]').",
     )
     plot_sub = plot.add_subparsers(dest="plot_command", required=True, metavar="PICTURE")
     rec = plot_sub.add_parser(
