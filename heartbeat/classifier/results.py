@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from heartbeat._validate import MissingFileError
 from heartbeat.aami import CLASSES
 from heartbeat.classifier.estimator import BeatClassifier
 from heartbeat.classifier.saved import PRETRAINED
@@ -94,9 +95,12 @@ def classify(
 
     Raises
     ------
+    FileNotFoundError
+        If `model` is a str that names neither a shipped model nor a file (the
+        message lists the shipped models; the error is also a ValueError).
     ValueError
-        For a bad signal or `fs` (see :func:`heartbeat.segment`), an unknown model
-        name or an unreadable model file.
+        For a bad signal or `fs` (see :func:`heartbeat.segment`) or an unreadable
+        model file.
     TypeError
         If `model` is not a classifier, name or path.
 
@@ -119,6 +123,9 @@ def classify(
     elif isinstance(model, str) and model in PRETRAINED:
         clf = BeatClassifier.pretrained(model)
     elif isinstance(model, (str, os.PathLike)):
+        if not os.path.exists(model):
+            raise MissingFileError(f"model={str(model)!r} is neither a shipped model "
+                                   f"({', '.join(PRETRAINED)}) nor a model file")
         clf = BeatClassifier.load(model)
     else:
         raise TypeError(f"model must be a BeatClassifier, a pretrained name "
