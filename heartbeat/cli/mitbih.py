@@ -60,10 +60,6 @@ def _train_options(args: argparse.Namespace) -> dict:
         value = getattr(args, key, None)
         if value is not None:  # given on the command line (--no-rr gives False)
             options[key] = value
-    if not options["data_dir"]:
-        raise ValueError("pass --data-dir DIR (a folder with the MIT-BIH records; get "
-                         "them with `heartbeat download mitdb DIR`) or set data_dir in "
-                         "--config")
     if not options["out"]:
         raise ValueError("pass --out model.npz or set out in --config")
     if options["split"] not in ("all", "ds1", "ds2"):
@@ -109,6 +105,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from heartbeat.datasets import mitbih_beats
 
     options = _train_options(args)
+    data_dir = files.mitdb_folder(options["data_dir"])
+    out = files.prepare_output(options["out"])  # before hours of training, not after
     records = _record_list(options)
     held_out = tuple(options["validation_records"])
     stray = sorted(set(held_out) - set(records))
@@ -130,7 +128,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         threads=options["threads"], quiet=options["quiet"],
     )
     beats = mitbih_beats(
-        options["data_dir"], records, peaks=options["peaks"],
+        data_dir, records, peaks=options["peaks"],
         cache_dir=options["cache_dir"] or None, quiet=options["quiet"],
     )
     validation = None
@@ -149,7 +147,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "peaks": options["peaks"],
     })
     elapsed = time.perf_counter() - start
-    out = clf.save(options["out"])
+    out = clf.save(out)
     counts = clf.info["train_class_counts"]
     print(f"trained {options['architecture']} (use_rr={options['use_rr']}, "
           f"log_rr={options['log_rr']}, context={options['context']}) on "
@@ -169,11 +167,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from heartbeat.datasets import mitbih_beats
     from heartbeat.metrics import classification_report
 
+    data_dir = files.mitdb_folder(args.data_dir)
     clf = files.load_model(args.model)
     options = {"records": args.records or [], "split": args.split}
     records = _record_list(options)
-    beats = mitbih_beats(args.data_dir, records, peaks=args.peaks,
+    beats = mitbih_beats(data_dir, records, peaks=args.peaks,
                          cache_dir=args.cache_dir, quiet=args.quiet)
+    if not args.quiet:
+        print(f"evaluate: classifying {len(beats)} beats of {len(records)} records",
+              file=sys.stderr, flush=True)
     pred = clf.predict(beats)
     report = classification_report(beats.y, pred, class_names=clf.classes_)
     trained = clf.info.get("records") or []
@@ -198,14 +200,15 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     from heartbeat.datasets import mitbih_beats, mitbih_windows
 
+    data_dir = files.mitdb_folder(args.data_dir)
     executor = ProcessPoolExecutor(args.workers) if args.workers > 0 else None
     start = time.perf_counter()
     try:
         if args.set == "beats":
-            data = mitbih_beats(args.data_dir, args.records, peaks=args.peaks,
+            data = mitbih_beats(data_dir, args.records, peaks=args.peaks,
                                 detector=args.detector, executor=executor)
         else:
-            data = mitbih_windows(args.data_dir, args.records, executor=executor)
+            data = mitbih_windows(data_dir, args.records, executor=executor)
     finally:
         if executor is not None:
             executor.shutdown()
