@@ -39,10 +39,11 @@ folder: ``$HEARTBEAT_CACHE_DIR/numba``, else ``$NUMBA_CACHE_DIR``, else
 (a read-only home, a locked-down server), the kernels are compiled without a cache,
 with no error: each process then compiles them again.
 
-The first compilation takes about 10 s.  The library says nothing about it; a program
-that wants to tell its user (the ``heartbeat`` command does, on stderr) sets
-:data:`compile_notice` to a function of one message, called at most once per process
-and only when a kernel is about to be compiled with no cached copy.
+The first compilation takes 10-20 s of CPU (README, "First run").  The library says
+nothing about it, as library code should not print; a program that wants to tell its
+user (the ``heartbeat`` command does, on stderr) sets :data:`compile_notice` to a
+function of one message, called at most once per process and only when a kernel is
+about to be compiled with no cached copy.
 """
 
 from __future__ import annotations
@@ -136,11 +137,11 @@ def cache_dir() -> Path:
 
 def writable_cache_dir() -> Path | None:
     """Return :func:`cache_dir`, created, or None when it cannot be written."""
-    path = cache_dir()
     try:
+        path = cache_dir()  # Path.home() fails for a user without a home
         path.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=path).close()
-    except OSError:
+    except (OSError, RuntimeError, KeyError):
         return None
     return path
 
@@ -189,9 +190,9 @@ def _notice_compilation(dispatcher: Any, folder: Path | None) -> None:
         return
     _noticed = True
     where = (f"cached in {folder}" if folder is not None
-             else f"not cached: {cache_dir()} cannot be written")
-    compile_notice(f"heartbeat: compiling the Numba kernels for this machine, about 10 s "
-                   f"({where})")
+             else "not cached: no writable cache folder, set HEARTBEAT_CACHE_DIR")
+    compile_notice(f"heartbeat: compiling the Numba kernels once for this machine, "
+                   f"20 s or so ({where})")
 
 
 class Kernel:

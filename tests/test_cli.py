@@ -333,3 +333,20 @@ class TestMessages:
         assert main(["segment", str(tmp_path / "none"), "--out", str(tmp_path / "b.npz")]) == 2
         err = capsys.readouterr().err
         assert len(err.splitlines()) == 1 and "not found" in err
+
+
+class TestDownloadProgress:
+    def test_an_unreachable_server_is_reported_at_once_and_at_each_retry(self, tmp_path,
+                                                                         capsys):
+        import socket
+
+        with socket.socket() as s:  # a local port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        url = f"http://127.0.0.1:{port}/mitdb/"
+        assert main(["download", "mitdb", str(tmp_path / "d"), "--base-url", url,
+                     "--retries", "1", "--timeout", "2"]) == 1
+        err = capsys.readouterr().err.splitlines()
+        assert err[0] == f"download mitdb: fetching the checksum list from {url}"
+        assert "attempt 2 of 2" in err[1]
+        assert err[-1].startswith("heartbeat download: error: cannot fetch")

@@ -4,6 +4,9 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from conftest import REPO
 
@@ -17,10 +20,35 @@ class TestReadme:
             "pip install -e '.[test,plot]' && python -m pytest -q",
         ]
 
-    def test_ci_runs_the_readme_test_command(self):
+    def test_ci_runs_both_readme_commands_in_order_in_one_venv_then_the_command(self):
         text = (REPO / "README.md").read_text()
-        test_command = re.search(r"```bash\n(.*?)```", text, re.S).group(1).splitlines()[1]
-        assert test_command in (REPO / ".ci" / "run").read_text().splitlines()
+        install, test = re.search(r"```bash\n(.*?)```", text, re.S).group(1).splitlines()
+        ci = (REPO / ".ci" / "run").read_text().splitlines()
+        assert ci.count(install) == ci.count(test) == 1
+        assert ci.index(install) < ci.index(test) < ci.index("heartbeat demo")
+        assert sum("venv" in line and "python3 -m venv" in line for line in ci) == 1
+
+
+class TestDistribution:
+    def test_named_heartbeat_ecg_with_the_package_version(self):
+        tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+        import heartbeat
+
+        project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+        assert project["name"] == "heartbeat-ecg"
+        assert project["version"] == heartbeat.__version__
+        assert project["scripts"]["heartbeat"] == "heartbeat.cli:main"
+
+    def test_install_hints_name_the_distribution_quoted_for_shells(self):
+        unquoted = re.compile(r"pip install [\"']?heartbeat(\[|\b(?!-ecg))")
+        files = [*REPO.glob("heartbeat/**/*.py"), *REPO.glob("docs/*.md"),
+                 REPO / "README.md", *REPO.glob("tests/*.py")]
+        offenders = [str(f.relative_to(REPO)) for f in files
+                     if f != Path(__file__) and unquoted.search(f.read_text())]
+        assert offenders == []
+        extras = re.compile(r"pip install (?!')\S*heartbeat-ecg\[")
+        assert [f for f in files if extras.search(f.read_text())] == []
 
 
 class TestTestExtraAlone:

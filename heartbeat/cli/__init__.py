@@ -24,8 +24,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``heartbeat`` command; return its exit status.
 
     A bad input or an unreadable or unwritable file is one line on stderr and exit
-    status 2, never a traceback.  The first compilation of the Numba kernels (about
-    10 s, once per machine) is announced on stderr.
+    status 2, never a traceback.  The first compilation of the Numba kernels (once
+    per machine and install, 10-20 s of CPU) is announced on stderr in one line.
     """
     from heartbeat import _jit
 
