@@ -111,3 +111,17 @@ class TestLoadChannel:
             heartbeat.read_record(tmp_path / "100")
         with pytest.raises(FileNotFoundError, match="does not exist"):
             heartbeat.read_annotations(example_path("100"), "qrs")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("a.csv", b"\xaf\xff\x00binary", "a.csv is not a text file"),
+        ("a.csv", b"time_s,ecg\n", "a.csv holds no samples"),
+        ("a.npy", b"not an array", "cannot read a.npy as a NumPy array"),
+    ],
+)
+def test_unreadable_files_are_named(tmp_path, name, content, match):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        load_channel(tmp_path / name, fs=100)

@@ -164,7 +164,11 @@ def read_beats(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, tuple[s
         return data[:, :-1], labels.astype(np.int64), CLASSES
     if path.suffix != ".npz":
         raise ValueError(f"cannot read beats from {path.name}: use an .npz or a Kaggle .csv")
-    with np.load(path, allow_pickle=False) as data:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"cannot read {path.name} as an .npz of arrays: {exc}") from None
+    with archive as data:
         if "x" not in data or "y" not in data:
             raise ValueError(
                 f"{path.name} must hold arrays 'x' (beats) and 'y' (labels); it has "

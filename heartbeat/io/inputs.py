@@ -103,7 +103,10 @@ def load_channel(
             f"input {str(path)!r} not found (expected a WFDB record, .npy or .csv)"
         )
     if path.suffix == ".npy":
-        data = np.load(path, allow_pickle=False)
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"cannot read {path.name} as a NumPy array: {exc}") from None
         names: list[str] | None = None
     elif path.suffix in (".csv", ".txt"):
         data, names = _read_text_columns(path)
@@ -111,6 +114,8 @@ def load_channel(
         raise ValueError(
             f"cannot read {str(path)!r}: use a WFDB record, a .npy file or a .csv file"
         )
+    if data.size == 0:
+        raise ValueError(f"{path.name} holds no samples")
     if data.ndim == 1:
         data = data[:, None]
     elif data.ndim != 2:
@@ -246,16 +251,23 @@ def _fs_from_time(times: np.ndarray, name: str) -> float | None:
 
 def _read_text_columns(path: Path) -> tuple[np.ndarray, list[str] | None]:
     """Return the numbers of a CSV file as (n_rows, n_columns) and its header, if any."""
-    with open(path) as fh:
-        first = fh.readline()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+            rest = fh.read()  # the whole file must be text
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name} is not a text file; expected comma-separated "
+                         "numbers") from None
     try:
         [float(v) for v in first.split(",")]
         names = None
     except ValueError:
         names = [v.strip().strip('"').strip("'") for v in first.split(",")]
+    if not (rest if names else first + rest).strip():
+        raise ValueError(f"{path.name} holds no samples")
     try:
         data = np.loadtxt(path, delimiter=",", skiprows=0 if names is None else 1,
-                          dtype=np.float64, ndmin=2)
+                          dtype=np.float64, ndmin=2, encoding="utf-8")
     except ValueError as exc:
         raise ValueError(f"cannot parse {path.name} as numbers: {exc}") from None
     if names is not None and data.size and len(names) != data.shape[1]:
