@@ -27,18 +27,45 @@ Backends
     than the twins, so ``"auto"`` then takes the twins.  An explicit ``"numba"`` is
     still honoured (the loops run as Python: this is how the tests cover them), and
     is an ImportError when Numba is not installed.
+
+Where the compiled kernels are kept
+-----------------------------------
+Never inside the installed package (a folder left there by Numba would outlive an
+uninstall and shadow a later editable install).  :func:`cache_dir` names a per-user
+folder: ``$HEARTBEAT_CACHE_DIR/numba``, else ``$NUMBA_CACHE_DIR``, else
+``$XDG_CACHE_HOME/heartbeat/numba``, else ``~/.cache/heartbeat/numba``.  Numba reads
+``numba.config.CACHE_DIR`` when a dispatcher with ``cache=True`` is created, so
+:func:`compiled` sets it around that moment only.  When the folder cannot be written
+(a read-only home, a locked-down server), the kernels are compiled without a cache,
+with no error: each process then compiles them again.
+
+The first compilation takes 10-20 s of CPU (README, "First run").  The library says
+nothing about it, as library code should not print; a program that wants to tell its
+user (the ``heartbeat`` command does, on stderr) sets :data:`compile_notice` to a
+function of one message, called at most once per process and only when a kernel is
+about to be compiled with no cached copy.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy")
 
 # compiled loops, by the Python function they were compiled from (filled on first use)
 _COMPILED: dict[Callable[..., Any], Callable[..., Any]] = {}
+# numba.config.CACHE_DIR is process-wide: one thread at a time may set it
+_CONFIG_LOCK = threading.Lock()
+
+#: Called with one message before the first uncached compilation of the process;
+#: None (the default) keeps the library silent.
+compile_notice: Callable[[str], None] | None = None
+_noticed = False
 
 
 def numba_available() -> bool:
@@ -93,18 +120,79 @@ def resolve_backend(backend: str) -> str:
     return "numba"
 
 
-def compiled(loop: Callable[..., Any]) -> Callable[..., Any]:
-    """Return `loop` compiled by ``numba.njit(cache=True, nogil=True)``, on first use.
+def cache_dir() -> Path:
+    """Return the per-user folder for the compiled kernels (it may not exist yet).
 
-    Two threads asking at once may both compile; the second result simply replaces
-    the first (Numba's own cache makes that cheap), so no lock is needed.
+    ``$HEARTBEAT_CACHE_DIR/numba``, else ``$NUMBA_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/heartbeat/numba``, else ``~/.cache/heartbeat/numba``.
+    """
+    env = os.environ
+    if env.get("HEARTBEAT_CACHE_DIR"):
+        return Path(env["HEARTBEAT_CACHE_DIR"]).expanduser() / "numba"
+    if env.get("NUMBA_CACHE_DIR"):
+        return Path(env["NUMBA_CACHE_DIR"]).expanduser()
+    base = env.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "heartbeat" / "numba"
+
+
+def writable_cache_dir() -> Path | None:
+    """Return :func:`cache_dir`, created, or None when it cannot be written."""
+    try:
+        path = cache_dir()  # Path.home() fails for a user without a home
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except (OSError, RuntimeError, KeyError):
+        return None
+    return path
+
+
+def compiled(loop: Callable[..., Any]) -> Callable[..., Any]:
+    """Return `loop` compiled by ``numba.njit(nogil=True)``, on first use.
+
+    The machine code is cached in :func:`cache_dir` when it can be written, else not
+    cached at all (never inside the package).  Two threads asking at once may both
+    build a dispatcher; the second simply replaces the first.
     """
     fn = _COMPILED.get(loop)
     if fn is None:
         import numba  # lazily: never at import
 
-        fn = _COMPILED[loop] = numba.njit(cache=True, nogil=True)(loop)
+        folder = writable_cache_dir()
+        if folder is None:
+            fn = numba.njit(cache=False, nogil=True)(loop)
+        else:
+            with _CONFIG_LOCK:
+                saved = numba.config.CACHE_DIR
+                numba.config.CACHE_DIR = str(folder)
+                try:
+                    fn = numba.njit(cache=True, nogil=True)(loop)
+                finally:
+                    numba.config.CACHE_DIR = saved
+        _notice_compilation(fn, folder)
+        _COMPILED[loop] = fn
     return fn
+
+
+def _is_cached(dispatcher: Any) -> bool:
+    """Return True when Numba holds an index of compiled code for `dispatcher`."""
+    cache = getattr(dispatcher, "_cache", None)
+    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+    # Numba's cache internals are private: when they move, assume cached (stay quiet)
+    return index is None or os.path.exists(index)
+
+
+def _notice_compilation(dispatcher: Any, folder: Path | None) -> None:
+    """Call :data:`compile_notice` once per process, before the first slow compile."""
+    global _noticed
+    if compile_notice is None or _noticed:
+        return
+    if folder is not None and _is_cached(dispatcher):
+        return
+    _noticed = True
+    where = (f"cached in {folder}" if folder is not None
+             else "not cached: no writable cache folder, set HEARTBEAT_CACHE_DIR")
+    compile_notice(f"heartbeat: compiling the Numba kernels once for this machine, "
+                   f"20 s or so ({where})")
 
 
 class Kernel:

@@ -18,11 +18,32 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
-    "as_array", "as_beats", "as_bool", "as_choice", "as_fs", "as_indices", "as_int",
-    "as_labels", "as_positive", "as_positive_int", "as_real", "as_seconds", "as_signal",
+    "MissingFileError",
+    "as_array",
+    "as_beats",
+    "as_bool",
+    "as_choice",
+    "as_fs",
+    "as_indices",
+    "as_int",
+    "as_labels",
+    "as_positive",
+    "as_positive_int",
+    "as_real",
+    "as_seconds",
+    "as_signal",
     "check_finite",
     "is_real_dtype",
 ]
+
+
+class MissingFileError(FileNotFoundError, ValueError):
+    """A file the caller named does not exist.
+
+    A FileNotFoundError, as Python code expects of a missing file, and also a
+    ValueError, the type of every other bad-argument error here, so code that catches
+    ValueError for bad input keeps catching it.
+    """
 
 
 def as_array(x: object, name: str, expected: str = "a numeric array") -> np.ndarray:

@@ -576,8 +576,8 @@ class TestCLI:
                      "--out", str(out)]) == 0
         with out.open(newline="") as fh:
             rows = list(csv.DictReader(fh))
-        assert list(rows[0]) == ["sample", "time_s", "label", "reason", "p_N", "p_S", "p_V",
-                                 "p_F", "p_Q"]
+        assert list(rows[0])[:9] == ["sample", "time_s", "label", "reason", "p_N", "p_S",
+                                     "p_V", "p_F", "p_Q"]
         assert len(rows) == len(segment(load_example("208").signal[:, 0], 360.0))
         row = rows[1]
         assert float(row["time_s"]) == pytest.approx(int(row["sample"]) / 360, abs=1e-4)
@@ -610,7 +610,7 @@ class TestCLI:
         doc = json.loads(out.read_text())
         assert doc["classes"] == list(CLASSES) and doc["fs"] == 360.0
         beat = doc["beats"][0]
-        assert set(beat) == {"sample", "time_s", "label", "reason", "probabilities"}
+        assert set(beat) >= {"sample", "time_s", "label", "reason", "probabilities"}
         assert sum(doc["counts"].values()) == len(doc["beats"]) > 100
         assert doc["counts"]["N"] > 0.9 * len(doc["beats"])
 

@@ -499,7 +499,8 @@ class TestMitbihBeats:
 
     def test_same_result_on_a_dask_cluster(self, mitdb_dir):
         distributed = pytest.importorskip(
-            "distributed", reason="dask.distributed not installed: pip install 'heartbeat[dask]'"
+            "distributed",
+            reason="dask.distributed not installed: pip install 'heartbeat-ecg[dask]'",
         )
         serial = mitbih_windows(mitdb_dir, ["100", "101"], quiet=True)
         with (

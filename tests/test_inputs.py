@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
+import heartbeat
 from heartbeat.io.examples import example_path
-from heartbeat.io.inputs import load_signal
+from heartbeat.io.inputs import load_channel, load_signal
 
 
 class TestLoadSignal:
@@ -58,3 +59,69 @@ class TestLoadSignal:
             (tmp_path / name).write_text(content)
         with pytest.raises(ValueError, match=match):
             load_signal(tmp_path / name, **kwargs)
+
+
+class TestLoadChannel:
+    def test_wfdb_channel_by_name_and_number(self):
+        by_name = load_channel(example_path("100"), channel="V5")
+        by_number = load_channel(example_path("100"), channel="1")
+        assert by_name.lead == by_number.lead == "V5"
+        np.testing.assert_array_equal(by_name.signal, by_number.signal)
+        assert load_channel(example_path("100")).lead == "MLII"
+        assert "lead V5 (channel 1 of record 100: MLII, V5)" in by_name.description
+
+    def test_wfdb_unknown_lead_lists_the_leads(self):
+        with pytest.raises(ValueError, match="choose one of MLII, V5"):
+            load_channel(example_path("100"), channel="V1")
+
+    def test_named_time_column_is_skipped_and_gives_fs(self, tmp_path):
+        t = np.arange(500) / 250.0
+        ecg = np.sin(2 * np.pi * t)
+        rows = "\n".join(f"{a:.3f},{b:.6f}" for a, b in zip(t, ecg, strict=True))
+        (tmp_path / "a.csv").write_text("time_s,ecg_mV\n" + rows + "\n")
+        got = load_channel(tmp_path / "a.csv")
+        assert got.lead == "ecg_mV" and got.fs == pytest.approx(250.0)
+        np.testing.assert_allclose(got.signal, ecg, atol=1e-6)
+        assert "time column 'time_s' skipped" in got.description
+        assert load_channel(tmp_path / "a.csv", channel="ECG_MV").lead == "ecg_mV"
+        with pytest.raises(ValueError, match="contradicts the time column 'time_s'"):
+            load_channel(tmp_path / "a.csv", fs=360)
+
+    def test_time_in_milliseconds(self, tmp_path):
+        rows = "\n".join(f"{4 * i},{i % 7}" for i in range(100))
+        (tmp_path / "a.csv").write_text("time_ms,lead_ii\n" + rows + "\n")
+        got = load_channel(tmp_path / "a.csv")
+        assert got.fs == pytest.approx(250.0) and got.lead == "lead_ii"
+
+    def test_unnamed_increasing_column_is_not_the_ecg(self, tmp_path):
+        rows = "\n".join(f"{i / 100:.2f},{(-1) ** i * 0.5}" for i in range(50))
+        (tmp_path / "a.csv").write_text(rows + "\n")
+        got = load_channel(tmp_path / "a.csv", fs=100)
+        assert got.lead == "column 1" and got.signal[:2].tolist() == [0.5, -0.5]
+
+    def test_header_and_rows_disagree(self, tmp_path):
+        (tmp_path / "a.csv").write_text("a,b,c\n1,2\n3,4\n")
+        with pytest.raises(ValueError, match="header names 3 columns"):
+            load_channel(tmp_path / "a.csv", fs=100)
+
+    def test_missing_file_is_file_not_found(self, tmp_path):
+        with pytest.raises(FileNotFoundError, match="not found"):
+            load_channel(tmp_path / "none.csv", fs=100)
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            heartbeat.read_record(tmp_path / "100")
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            heartbeat.read_annotations(example_path("100"), "qrs")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("a.csv", b"\xaf\xff\x00binary", "a.csv is not a text file"),
+        ("a.csv", b"time_s,ecg\n", "a.csv holds no samples"),
+        ("a.npy", b"not an array", "cannot read a.npy as a NumPy array"),
+    ],
+)
+def test_unreadable_files_are_named(tmp_path, name, content, match):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        load_channel(tmp_path / name, fs=100)

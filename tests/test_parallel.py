@@ -67,7 +67,8 @@ class TestMapRecords:
 
     def test_dask_cluster_matches_serial(self):
         distributed = pytest.importorskip(
-            "distributed", reason="dask.distributed not installed: pip install 'heartbeat[dask]'"
+            "distributed",
+            reason="dask.distributed not installed: pip install 'heartbeat-ecg[dask]'",
         )
         serial = map_records(_square_slowly, range(5), quiet=True)
         with (

@@ -25,7 +25,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def mpl():
     """Skip when matplotlib (the plot extra) is not installed."""
     return pytest.importorskip(
-        "matplotlib", reason="matplotlib not installed (pip install heartbeat[plot])"
+        "matplotlib", reason="matplotlib not installed (pip install 'heartbeat-ecg[plot]')"
     )
 
 
@@ -67,16 +67,16 @@ class TestImports:
         for name in ("matplotlib", "matplotlib.figure", "matplotlib.axes",
                      "matplotlib.backends.backend_agg"):
             monkeypatch.setitem(sys.modules, name, None)
-        with pytest.raises(ImportError, match=r"pip install heartbeat\[plot\]"):
+        with pytest.raises(ImportError, match=r"pip install 'heartbeat-ecg\[plot\]'"):
             plot.plot_record(np.zeros(100), 100.0)
-        with pytest.raises(ImportError, match=r"pip install heartbeat\[plot\]"):
+        with pytest.raises(ImportError, match=r"pip install 'heartbeat-ecg\[plot\]'"):
             plot.plot_confusion_matrix(np.eye(2, dtype=int))
 
     def test_cli_reports_missing_matplotlib(self, monkeypatch, tmp_path, capsys):
         for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
             monkeypatch.setitem(sys.modules, name, None)
         assert main(["plot", "example", "--out-dir", str(tmp_path)]) == 2
-        assert "pip install heartbeat[plot]" in capsys.readouterr().err
+        assert "pip install 'heartbeat-ecg[plot]'" in capsys.readouterr().err
 
 
 class TestSavePng:

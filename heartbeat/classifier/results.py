@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from heartbeat._validate import as_choice
+from heartbeat._validate import MissingFileError, as_choice
 from heartbeat.aami import CLASSES
 from heartbeat.classifier.adapt import ADAPT, adapt_prior, training_prior
 from heartbeat.classifier.calibration import _reject_threshold
@@ -138,6 +138,9 @@ def classify(
 
     Raises
     ------
+    FileNotFoundError
+        If `model` is a str that names neither a shipped model nor a file (the
+        message lists the shipped models; the error is also a ValueError).
     ValueError
         For a bad signal or `fs` (see :func:`heartbeat.segment`), an unknown model
         name, an unreadable model file, a threshold outside [0, 1] or an unknown
@@ -173,6 +176,9 @@ def _as_classifier(model: BeatClassifier | str | os.PathLike | None) -> BeatClas
     elif isinstance(model, str) and model in PRETRAINED:
         clf = BeatClassifier.pretrained(model)
     elif isinstance(model, (str, os.PathLike)):
+        if not os.path.exists(model):
+            raise MissingFileError(f"model={str(model)!r} is neither a shipped model "
+                                   f"({', '.join(PRETRAINED)}) nor a model file")
         clf = BeatClassifier.load(model)
     else:
         raise TypeError(f"model must be a BeatClassifier, a pretrained name "

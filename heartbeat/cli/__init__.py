@@ -23,12 +23,27 @@ __all__ = ["build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``heartbeat`` command; return its exit status."""
+    """Run the ``heartbeat`` command; return its exit status.
+
+    A bad input or an unreadable or unwritable file is one line on stderr and exit
+    status 2, never a traceback.  The first compilation of the Numba kernels (once
+    per machine and install, 10-20 s of CPU) is announced on stderr in one line.
+    """
+    from heartbeat import _jit
+
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    saved_notice = _jit.compile_notice
+    _jit.compile_notice = _say
     try:
         return args.func(args)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OSError) as exc:
         print(f"heartbeat {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        _jit.compile_notice = saved_notice
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

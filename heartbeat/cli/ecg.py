@@ -10,10 +10,17 @@ import argparse
 import dataclasses
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from heartbeat.cli import files
+
+if TYPE_CHECKING:  # pragma: no cover
+    from heartbeat.io.inputs import EcgChannel
+
+# a median heart rate outside this range points to a wrong --fs (or not an ECG)
+MIN_RATE_BPM, MAX_RATE_BPM = 20, 300
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -56,17 +63,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    """Run ``heartbeat segment``: cut one ECG channel into beats saved as .npz."""
+    """Run ``heartbeat segment``: cut one ECG channel into beats saved as .npz or .csv."""
     from heartbeat._atomic import save_npz_atomic
-    from heartbeat.io.inputs import load_signal
     from heartbeat.pipeline import segment
 
-    signal, fs = load_signal(args.input, fs=args.fs, channel=args.channel)
-    beats = segment(signal, fs, detector=args.detector)
-    arrays = {f.name: np.asarray(getattr(beats, f.name)) for f in dataclasses.fields(beats)}
-    out = save_npz_atomic(args.out, **arrays)
+    out = files.prepare_output(args.out)
+    ecg = _load_ecg(args)
+    beats = segment(ecg.signal, ecg.fs, detector=args.detector)
+    _check_plausible(beats.r_peaks, ecg.fs, ecg.signal.size, args.command)
+    if out.suffix.lower() == ".csv":
+        files.write_beats_csv(out, beats)
+    else:
+        arrays = {f.name: np.asarray(getattr(beats, f.name))
+                  for f in dataclasses.fields(beats)}
+        out = save_npz_atomic(out, **arrays)
     print(f"{len(beats)} beats ({beats.waveforms.shape[1]} samples each) written to {out}")
     return 0
+
+
+def _load_ecg(args: argparse.Namespace) -> EcgChannel:
+    """Read the channel the command names and say on stderr which one it took."""
+    from heartbeat.io.inputs import load_channel
+
+    ecg = load_channel(args.input, fs=args.fs, channel=args.channel)
+    print(f"heartbeat {args.command}: reading {ecg.description}", file=sys.stderr)
+    return ecg
+
+
+def _check_plausible(r_peaks: np.ndarray, fs: float, n_samples: int, command: str) -> None:
+    """Warn on stderr about results that point to a wrong input (no beats, odd rate)."""
+    from heartbeat.pipeline.steps import WINDOW_S
+
+    duration_s = n_samples / fs
+    if len(r_peaks) == 0:
+        why = (f"the signal lasts only {duration_s:.1f} s; beats are cut from "
+               f"{WINDOW_S:g} s windows and need two R peaks in one to measure the heart "
+               f"period: give {WINDOW_S:g} s or more"
+               if duration_s < WINDOW_S else
+               f"none found in {duration_s:.0f} s: check the channel (--channel) and the "
+               f"sampling frequency (--fs {fs:g})")
+        print(f"heartbeat {command}: 0 beats: {why}", file=sys.stderr)
+    elif len(r_peaks) >= 2:
+        rate_bpm = 60.0 * fs / float(np.median(np.diff(r_peaks)))
+        if not MIN_RATE_BPM <= rate_bpm <= MAX_RATE_BPM:
+            print(f"heartbeat {command}: warning: the median heart rate is {rate_bpm:.0f} "
+                  f"bpm, outside {MIN_RATE_BPM}-{MAX_RATE_BPM} bpm; is the sampling "
+                  f"frequency {fs:g} Hz right (--fs)?", file=sys.stderr)
 
 
 def _demo_classes(ex, beats) -> None:
@@ -103,27 +145,34 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from heartbeat._atomic import atomic_open
     from heartbeat.classifier import classify
-    from heartbeat.io.inputs import load_signal
 
+    if args.out:
+        files.prepare_output(args.out)
     clf = files.load_model(args.model)
-    signal, fs = load_signal(args.input, fs=args.fs, channel=args.channel)
+    ecg = _load_ecg(args)
+    signal, fs = ecg.signal, ecg.fs
     result = classify(signal, fs, model=clf, detector=args.detector, reject=args.reject,
                       adapt=args.adapt)
+    _check_plausible(result.r_peaks, fs, signal.size, args.command)
+    rr_s, rate_bpm = _rr_and_rate(result.r_peaks, fs)
     fmt = args.format
     if fmt is None:
         fmt = "json" if args.out and str(args.out).lower().endswith(".json") else "csv"
     if fmt == "json":
         doc = {
-            "input": str(args.input), "fs": fs, "model": args.model or "mitbih-all",
+            "input": str(args.input), "fs": fs, "lead": ecg.lead,
+            "model": args.model or "mitbih-all",
             "classes": list(result.classes), "counts": result.counts(),
             "beats": [
                 {"sample": int(s), "time_s": round(float(t), 6), "label": str(lab),
                  "reason": str(why),
                  "probabilities": {c: round(float(p), 6) for c, p in
-                                   zip(result.classes, row, strict=True)}}
-                for s, t, lab, why, row in zip(result.r_peaks, result.time_s, result.labels,
-                                               result.reasons, result.probabilities,
-                                               strict=True)
+                                   zip(result.classes, row, strict=True)},
+                 "rr_s": None if np.isnan(rr) else round(float(rr), 6),
+                 "hr_bpm": None if np.isnan(hr) else round(float(hr), 3)}
+                for s, t, lab, why, row, rr, hr in zip(
+                    result.r_peaks, result.time_s, result.labels, result.reasons,
+                    result.probabilities, rr_s, rate_bpm, strict=True)
             ],
         }
         text = json.dumps(doc, indent=1) + "\n"
@@ -131,10 +180,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["sample", "time_s", "label", "reason",
-                         *(f"p_{c}" for c in result.classes)])
-        for s, t, lab, why, row in zip(result.r_peaks, result.time_s, result.labels,
-                                       result.reasons, result.probabilities, strict=True):
-            writer.writerow([int(s), f"{t:.4f}", lab, why, *(f"{p:.6f}" for p in row)])
+                         *(f"p_{c}" for c in result.classes), "rr_s", "hr_bpm", "lead"])
+        for s, t, lab, why, row, rr, hr in zip(
+                result.r_peaks, result.time_s, result.labels, result.reasons,
+                result.probabilities, rr_s, rate_bpm, strict=True):
+            writer.writerow([int(s), f"{t:.4f}", lab, why, *(f"{p:.6f}" for p in row),
+                             "" if np.isnan(rr) else f"{rr:.4f}",
+                             "" if np.isnan(hr) else f"{hr:.1f}", ecg.lead])
         text = buf.getvalue()
     counts = ", ".join(f"{c} {k}" for c, k in result.counts().items())
     if args.out:
@@ -147,15 +199,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rr_and_rate(r_peaks: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """RR interval before each beat (s) and the instantaneous rate (bpm); NaN for the first."""
+    rr_s = np.full(len(r_peaks), np.nan)
+    rr_s[1:] = np.diff(np.asarray(r_peaks, dtype=np.float64)) / fs
+    with np.errstate(divide="ignore"):
+        return rr_s, 60.0 / rr_s
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     """Run ``heartbeat plot PICTURE``: draw one picture (or the examples) as PNG."""
     from heartbeat import plot
 
     try:
         if args.plot_command == "example":
+            files.prepare_folder(args.out_dir, "--out-dir")
             for path in plot.save_example_figures(args.out_dir, dpi=args.dpi):
                 print(path)
             return 0
+        files.prepare_output(args.out)  # every other picture has --out
         if args.plot_command == "record":
             fig, note = files.record_file_figure(
                 args.input, fs=args.fs, channel=args.channel, start_s=args.start,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,73 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from heartbeat.classifier import BeatClassifier
     from heartbeat.metrics import ClassificationReport
+
+
+def prepare_output(path: str | os.PathLike, option: str = "--out") -> Path:
+    """Make sure `path` can be written, before any long work; return it as a Path.
+
+    A missing parent folder is created; a folder that cannot be written (or a path
+    that names a folder) is a ValueError naming `option`, so no finished work is lost.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{option} {str(path)!r} is a folder; name a file in it")
+    prepare_folder(path.parent, option)
+    return path
+
+
+def prepare_folder(path: str | os.PathLike, option: str) -> Path:
+    """Create the folder `path` if missing and check it can be written; return it."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{option}: {str(path)!r} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as exc:
+        raise ValueError(f"{option}: cannot write in the folder {str(path)!r} "
+                         f"({exc.strerror or exc})") from None
+    return path
+
+
+def mitdb_folder(data_dir: str | os.PathLike | None) -> Path:
+    """Return the folder of the MIT-BIH records from ``--data-dir`` or ``HEARTBEAT_DATA``.
+
+    Either may name the records' folder itself or a folder holding it as ``mitdb/``
+    (the layout ``heartbeat download mitdb DIR/mitdb`` and the tests use).
+    """
+    given = data_dir or os.environ.get("HEARTBEAT_DATA")
+    if not given:
+        raise ValueError("name the MIT-BIH records with --data-dir DIR or the environment "
+                         "variable HEARTBEAT_DATA (DIR or DIR/mitdb holding 100.hea ...); "
+                         "get them with `heartbeat download mitdb DIR`")
+    where = "--data-dir" if data_dir else "HEARTBEAT_DATA"
+    path = Path(given).expanduser()
+    if not path.is_dir():
+        raise ValueError(f"{where} {str(path)!r} is not a folder; get the records with "
+                         "`heartbeat download mitdb DIR`")
+    if not (path / "100.hea").is_file() and (path / "mitdb").is_dir():
+        return path / "mitdb"
+    return path
+
+
+def write_beats_csv(path: Path, beats) -> None:
+    """Write segmented beats as CSV: one row per beat, R peak and time then the samples."""
+    import csv
+    import io
+
+    from heartbeat._atomic import atomic_open
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    n = beats.waveforms.shape[1]
+    writer.writerow(["sample", "time_s", "period_s", *(f"x{i}" for i in range(n))])
+    for peak, period, wave in zip(beats.r_peaks, beats.period_s, beats.waveforms,
+                                  strict=True):
+        writer.writerow([int(peak), f"{peak / beats.fs:.4f}", f"{period:.4f}",
+                         *(f"{v:.6g}" for v in wave)])
+    with atomic_open(path) as fh:
+        fh.write(buf.getvalue().encode("utf-8"))
 
 
 def read_config(path: str, defaults: Mapping[str, object]) -> dict:
@@ -142,7 +210,11 @@ def read_beats(path: str | os.PathLike, predictions: str | os.PathLike | None = 
         return data[:, :-1], labels.astype(np.int64), CLASSES
     if path.suffix != ".npz":
         raise ValueError(f"cannot read beats from {path.name}: use an .npz or a Kaggle .csv")
-    with np.load(path, allow_pickle=False) as data:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"cannot read {path.name} as an .npz of arrays: {exc}") from None
+    with archive as data:
         if "x" not in data or "y" not in data:
             raise ValueError(
                 f"{path.name} must hold arrays 'x' (beats) and 'y' (labels); it has "
@@ -240,7 +312,7 @@ def read_confusion(path: str | os.PathLike, class_names: Sequence[str] | None
 
 
 def record_file_figure(
-    path: str | os.PathLike, *, fs: float | None, channel: int, start_s: float,
+    path: str | os.PathLike, *, fs: float | None, channel: int | str | None, start_s: float,
     duration_s: float, annotator: str | None, detect: bool,
     predictions: str | os.PathLike | None = None,
 ) -> tuple[Figure, str]:
@@ -253,16 +325,17 @@ def record_file_figure(
     their colours are the predicted ones instead.  Returns the figure and a note.
     """
     from heartbeat.detect import detect_r_peaks
-    from heartbeat.io.inputs import load_signal
+    from heartbeat.io.inputs import load_channel
     from heartbeat.plot import plot_record, reference_classes
 
-    x, fs = load_signal(path, fs=fs, channel=channel)
+    ecg = load_channel(path, fs=fs, channel=channel)
+    x, fs = ecg.signal, ecg.fs
     start_s = as_seconds(start_s, "start")
     duration_s = as_seconds(duration_s, "duration", positive=True)
     base = Path(path)
     base = base.with_suffix("") if base.suffix == ".hea" else base
     annotations = None
-    notes = []
+    notes = [f"lead {ecg.lead}"]
     if annotator:
         ann_file = base.with_name(f"{base.name}.{annotator}")
         if ann_file.is_file():
@@ -290,7 +363,7 @@ def record_file_figure(
                 labels = reference_classes(peaks, annotations[0], annotations[1], fs)
         else:
             notes.append("R peaks not detected: the signal has invalid (NaN) samples here")
-    title = f"{base.name}, channel {channel}: {start_s:g}-{start_s + duration_s:g} s"
+    title = f"{base.name}, {ecg.lead}: {start_s:g}-{start_s + duration_s:g} s"
     fig = plot_record(x, fs, r_peaks=peaks, labels=labels, annotations=annotations,
                       start_s=start_s, duration_s=duration_s, title=title,
                       class_names=class_names)

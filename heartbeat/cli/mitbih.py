@@ -74,10 +74,6 @@ def _train_options(args: argparse.Namespace) -> dict:
         value = getattr(args, key, None)
         if value is not None:  # given on the command line (--no-rr gives False)
             options[key] = value
-    if not options["data_dir"]:
-        raise ValueError("pass --data-dir DIR (a folder with the MIT-BIH records; get "
-                         "them with `heartbeat download mitdb DIR`) or set data_dir in "
-                         "--config")
     if not options["out"]:
         raise ValueError("pass --out model.npz or set out in --config")
     if options["split"] not in ("", "all", "ds1", "ds2"):
@@ -162,6 +158,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     from heartbeat.classifier import BeatClassifier
 
     options = _train_options(args)
+    options["data_dir"] = files.mitdb_folder(options["data_dir"])
+    out = files.prepare_output(options["out"])  # before hours of training, not after
+    if options["history_out"]:
+        files.prepare_output(options["history_out"])
+    records = _record_list(options)
+    held_out = tuple(options["validation_records"])
+    stray = sorted(set(held_out) - set(records))
+    if stray:
+        raise ValueError(f"validation_records {stray} are not among the training records")
     unknown = sorted(set(options["exclude_classes"]) - set(CLASSES))
     if unknown:
         raise ValueError(f"exclude_classes {unknown} are not AAMI classes; choose from "
@@ -177,11 +182,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         validation_fraction=float(options["validation_fraction"]), seed=options["seed"],
         threads=options["threads"], quiet=options["quiet"],
     )
-    records = _record_list(options)
-    held_out = tuple(options["validation_records"])
-    stray = sorted(set(held_out) - set(records))
-    if stray:
-        raise ValueError(f"validation_records {stray} are not among the training records")
     beats = _labelled_beats(options, records)
     validation = None
     if held_out:
@@ -200,7 +200,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "peaks": options["peaks"],
     })
     elapsed = time.perf_counter() - start
-    out = clf.save(options["out"])
+    out = clf.save(out)
     if options["history_out"]:
         files.write_json(options["history_out"], clf.history_.to_dict())
         print(f"training history written to {options['history_out']}")
@@ -222,13 +222,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Run ``heartbeat evaluate``: score a classifier on annotated records."""
     from heartbeat.metrics import classification_report
 
+    data_dir = files.mitdb_folder(args.data_dir)
     clf = files.load_model(args.model)
     options = {"records": args.records or [], "split": args.split or "",
-               "data_dir": args.data_dir, "annotator": args.annotator, "peaks": args.peaks,
-               "channel": args.channel,
-               "cache_dir": args.cache_dir, "quiet": args.quiet}
+               "data_dir": data_dir, "annotator": args.annotator, "peaks": args.peaks,
+               "channel": args.channel, "cache_dir": args.cache_dir, "quiet": args.quiet}
     records = _record_list(options, default_split="ds2")
     beats = _labelled_beats(options, records)
+    if not args.quiet:
+        print(f"evaluate: classifying {len(beats)} beats of {len(records)} records",
+              file=sys.stderr, flush=True)
     pred = clf.predict(beats)
     report = classification_report(beats.y, pred, class_names=clf.classes_)
     trained = clf.info.get("records") or []
@@ -261,14 +264,15 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     from heartbeat.datasets import mitbih_beats, mitbih_windows
 
+    data_dir = files.mitdb_folder(args.data_dir)
     executor = ProcessPoolExecutor(args.workers) if args.workers > 0 else None
     start = time.perf_counter()
     try:
         if args.set == "beats":
-            data = mitbih_beats(args.data_dir, args.records, peaks=args.peaks,
+            data = mitbih_beats(data_dir, args.records, peaks=args.peaks,
                                 detector=args.detector, executor=executor)
         else:
-            data = mitbih_windows(args.data_dir, args.records, executor=executor)
+            data = mitbih_windows(data_dir, args.records, executor=executor)
     finally:
         if executor is not None:
             executor.shutdown()

@@ -18,10 +18,13 @@ _Subparsers = Any  # argparse's _SubParsersAction, which has no public name
 def _add_ecg_input(parser: argparse.ArgumentParser) -> None:
     """Add the arguments naming one ECG channel, as `inputs.load_signal` reads it."""
     parser.add_argument(
-        "input", help="WFDB record path (no extension), .npy file or one-column .csv"
+        "input", help="WFDB record path (no extension), .npy file, or .csv with one or "
+        "more columns (an optional header line names them; a time column is skipped)"
     )
-    parser.add_argument("--fs", type=float, help="sampling frequency in Hz (needed for .npy/.csv)")
-    parser.add_argument("--channel", type=int, default=0, help="channel/column to use (default 0)")
+    parser.add_argument("--fs", type=float, help="sampling frequency in Hz (needed for .npy, "
+                        "and for .csv without a time_s or time_ms column)")
+    parser.add_argument("--channel", help="channel to use: its name (MLII, ecg_mV) or "
+                        "number (0 = first); default the first that is not a time column")
 
 
 def _add_demo(sub: _Subparsers) -> None:
@@ -44,12 +47,14 @@ def _add_segment(sub: _Subparsers) -> None:
     """Add ``heartbeat segment``."""
     seg = sub.add_parser(
         "segment",
-        help="cut an ECG into 187-sample beats and save them as .npz",
+        help="cut an ECG into 187-sample beats and save them as .npz or .csv",
         description="Cut one ECG channel into fixed-length beats (125 Hz, 187 samples, "
-        "Kachuee 2018) and save the Beats fields as arrays in an .npz file.",
+        "Kachuee 2018) and save them: as CSV (one row per beat: sample, time_s, period_s, "
+        "x0 ... x186) when --out ends in .csv, else every Beats field as arrays in .npz.",
     )
     _add_ecg_input(seg)
-    seg.add_argument("--out", required=True, help="output .npz file (written atomically)")
+    seg.add_argument("--out", required=True, help="output .csv or .npz file (written "
+                     "atomically; its folder is created)")
     seg.add_argument(
         "--detector", default="robust",
         help="R-peak detector: robust (default) or kachuee2018 (the paper's rule)",
@@ -86,7 +91,7 @@ def _add_plot(sub: _Subparsers) -> None:
         "plot",
         help="draw ECG, spectrogram, beat and result pictures as PNG (needs matplotlib)",
         description="Draw pictures as PNG files (needs the plot extra: "
-        "pip install heartbeat[plot]).",
+        "pip install 'heartbeat-ecg[plot]').",
     )
     plot_sub = plot.add_subparsers(dest="plot_command", required=True, metavar="PICTURE")
     rec = plot_sub.add_parser(
@@ -157,7 +162,8 @@ def _add_train(sub: _Subparsers) -> None:
     )
     tr.add_argument("--config", help="TOML file with training options")
     tr.add_argument("--data-dir", dest="data_dir", help="folder with the MIT-BIH records, "
-                    "or any folder of annotated WFDB records (INCART, SVDB, your own)")
+                    "or any folder of annotated WFDB records (INCART, SVDB, your own), or a "
+                    "folder holding the MIT-BIH records as mitdb/ (default $HEARTBEAT_DATA)")
     tr.add_argument("--records", nargs="+", metavar="NAME", help="train on these records")
     tr.add_argument("--split", choices=["all", "ds1", "ds2"],
                     help="MIT-BIH record set when --records is not given (default all; "
@@ -218,9 +224,10 @@ def _add_evaluate(sub: _Subparsers) -> None:
     )
     ev.add_argument("model", help="model file (.npz) or pretrained name: mitbih-all, "
                     "mitbih-ds1")
-    ev.add_argument("--data-dir", dest="data_dir", required=True,
-                    help="folder with the MIT-BIH records, or any folder of annotated "
-                    "WFDB records (INCART, SVDB, your own)")
+    ev.add_argument("--data-dir", dest="data_dir",
+                    help="folder with the MIT-BIH records (or holding them as mitdb/), or "
+                    "any folder of annotated WFDB records (INCART, SVDB, your own); default "
+                    "$HEARTBEAT_DATA")
     ev_records = ev.add_mutually_exclusive_group()
     ev_records.add_argument("--records", nargs="+", metavar="NAME", help="these records")
     ev_records.add_argument("--split", choices=["all", "ds1", "ds2"],
@@ -273,7 +280,8 @@ def _add_summary(sub: _Subparsers) -> None:
         description="Build MIT-BIH sets and print their class counts (the beat set "
         "beside the counts of the Kaggle MIT-BIH set).",
     )
-    cmd.add_argument("data_dir", help="folder with the MIT-BIH records")
+    cmd.add_argument("data_dir", nargs="?", help="folder with the MIT-BIH records, or "
+                     "holding them as mitdb/ (default $HEARTBEAT_DATA)")
     cmd.add_argument("--records", nargs="+", metavar="NAME",
                      help="record names (default: all 48)")
     cmd.add_argument("--set", choices=("beats", "windows"), default="beats",

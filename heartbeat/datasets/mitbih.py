@@ -58,8 +58,8 @@ PEAK_SOURCES: tuple[str, ...] = ("annotations", "detector")
 """Where :func:`mitbih_beats` takes its R peaks from."""
 
 _DOWNLOAD_HINT = (
-    "download MIT-BIH with `heartbeat download mitdb DIR` (or "
-    "heartbeat.datasets.download('mitdb', DIR)) and pass data_dir=DIR"
+    "download MIT-BIH with `heartbeat download mitdb DIR` and name that folder "
+    "(--data-dir DIR or HEARTBEAT_DATA on the command line, data_dir=DIR in Python)"
 )
 
 
@@ -81,8 +81,8 @@ def _check_records(records: object) -> tuple[str, ...]:
     unknown = [r for r in names if r not in RECORDS]
     if unknown:
         raise ValueError(
-            f"records {unknown} are not MIT-BIH records; choose from "
-            f"heartbeat.datasets.RECORDS ({RECORDS[0]} ... {RECORDS[-1]})"
+            f"records {unknown} are not MIT-BIH records; the 48 records are "
+            f"{' '.join(RECORDS)}"
         )
     if len(set(names)) != len(names):
         raise ValueError(f"records lists a record twice: {list(names)}")

@@ -16,8 +16,9 @@ Not supported
     the null format 0, AHA-format annotation files, EDF files.  Each raises a
     ``ValueError`` saying so.
 
-Beside the WFDB reader, `load_signal` reads one channel from a WFDB record, a
-``.npy`` or a CSV file (`inputs`), `load_example` the excerpts shipped in
+Beside the WFDB reader, `load_channel` reads one channel (by number or name, with
+its name) from a WFDB record, a ``.npy`` or a CSV file, and `load_signal` its samples
+and rate (`inputs`); `load_example` the excerpts shipped in
 ``heartbeat/data`` (`examples`), and `download` fetches a PhysioNet database with
 its checksums verified (`physionet`; loaded on first use, with urllib).
 
@@ -43,7 +44,7 @@ from heartbeat.io.header import (
     INVALID_SAMPLE,
     Record,
 )
-from heartbeat.io.inputs import load_signal
+from heartbeat.io.inputs import EcgChannel, load_channel, load_signal
 from heartbeat.io.signals import read_header, read_record
 
 if TYPE_CHECKING:  # pragma: no cover - loaded on first use by __getattr__ below
@@ -57,9 +58,11 @@ __all__ = [
     "SUPPORTED_FORMATS",
     "Annotations",
     "DownloadResult",
+    "EcgChannel",
     "Example",
     "Record",
     "download",
+    "load_channel",
     "load_example",
     "load_signal",
     "read_annotations",

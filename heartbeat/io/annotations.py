@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heartbeat._validate import MissingFileError
 from heartbeat._validate import as_fs as _as_fs
 from heartbeat.io.header import _record_paths
 
@@ -200,7 +201,7 @@ def _read_mit_file(file: Path) -> bytes:
     try:
         data = file.read_bytes()
     except FileNotFoundError:
-        raise ValueError(f"annotation file {where!r} does not exist") from None
+        raise MissingFileError(f"annotation file {where!r} does not exist") from None
     except IsADirectoryError:
         raise ValueError(f"annotation file {where!r} is a directory") from None
     if len(data) < 2:

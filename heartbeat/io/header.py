@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heartbeat._validate import MissingFileError
 from heartbeat.io.formats import _FORMATS, SUPPORTED_FORMATS
 
 #: Gain (ADC units per physical unit) used when a header gives 0 or no gain, i.e.
@@ -237,7 +238,7 @@ def _header_lines(hea: Path) -> tuple[list[str], list[tuple[int, str]]]:
     try:
         raw = hea.read_bytes()
     except FileNotFoundError:
-        raise ValueError(f"header file {str(hea)!r} does not exist") from None
+        raise MissingFileError(f"header file {str(hea)!r} does not exist") from None
     except IsADirectoryError:
         raise ValueError(f"header file {str(hea)!r} is a directory") from None
     comments: list[str] = []

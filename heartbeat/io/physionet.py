@@ -26,7 +26,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -182,8 +182,12 @@ def _expected_length(resp: http.client.HTTPResponse) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
-def _fetch_bytes(url: str, timeout_s: float, attempts: int, wait_s: float) -> bytes | None:
-    """GET a small file in memory, retrying dropped connections; None if it is not found."""
+def _fetch_bytes(url: str, timeout_s: float, attempts: int, wait_s: float,
+                 say: Callable[[str], None] | None = None) -> bytes | None:
+    """GET a small file in memory, retrying dropped connections; None if it is not found.
+
+    `say`, when given, is told of each failed attempt before the wait for the next.
+    """
     for attempt in range(attempts):
         try:
             with _open(url, timeout_s) as resp:
@@ -199,13 +203,17 @@ def _fetch_bytes(url: str, timeout_s: float, attempts: int, wait_s: float) -> by
             if exc.code == 404:
                 return None
             raise ValueError(
-                f"cannot fetch {url}: HTTP {exc.code} {exc.reason}; check base_url"
+                f"cannot fetch {url}: HTTP {exc.code} {exc.reason}; check the URL "
+                "(--base-url, base_url=)"
             ) from None
         except _TRANSIENT as exc:
             if attempt + 1 >= attempts:
                 raise ConnectionError(
                     f"cannot fetch {url} after {attempts} attempts: {exc}"
                 ) from exc
+            if say is not None:
+                say(f"cannot reach {url} ({exc}); attempt {attempt + 2} of {attempts} "
+                    f"in {wait_s * 2**attempt:g} s")
             time.sleep(wait_s * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -344,7 +352,10 @@ def download(
         raise ValueError(f"dest={str(dest)!r} exists and is not a folder")
 
     policy = _Retry(retries, timeout_s, retry_wait_s)
-    sums_name, sums_bytes = _fetch_sums(url, policy)
+    say = None if quiet else (lambda msg: print(f"download {database}: {msg}", file=sys.stderr))
+    if say is not None:
+        say(f"fetching the checksum list from {url}")
+    sums_name, sums_bytes = _fetch_sums(url, policy, say)
     sums_url = url + sums_name
     sums = _parse_sums(sums_bytes.decode("utf-8", errors="replace"), sums_url)
     sums.pop(sums_name, None)
@@ -387,7 +398,8 @@ def _database_url(database: object, base_url: object, server: object = None) -> 
     if base_url is None and database not in CATALOGUE:
         raise ValueError(
             f"database={database!r} is not known; choose one of {', '.join(CATALOGUE)} "
-            "or pass base_url= for another PhysioNet folder"
+            "(heartbeat download --list) or give the URL of another PhysioNet folder "
+            "(--base-url URL on the command line, base_url=URL in Python)"
         )
     if base_url is not None:
         url, arg = base_url, "base_url"
@@ -400,16 +412,17 @@ def _database_url(database: object, base_url: object, server: object = None) -> 
     return url if url.endswith("/") else url + "/"
 
 
-def _fetch_sums(url: str, policy: _Retry) -> tuple[str, bytes]:
+def _fetch_sums(url: str, policy: _Retry, say: Callable[[str], None] | None = None
+                ) -> tuple[str, bytes]:
     """Fetch the database's checksum list under either name; return its name and bytes."""
     for sums_name in SUMS_NAMES:
         sums_bytes = _fetch_bytes(url + sums_name, policy.timeout_s, policy.retries + 1,
-                                  policy.wait_s)
+                                  policy.wait_s, say)
         if sums_bytes is not None:
             return sums_name, sums_bytes
     raise ValueError(
         f"cannot fetch {url}{SUMS_NAMES[0]} or {SUMS_NAMES[1]}: HTTP 404 Not Found; "
-        "check base_url"
+        "check the URL (--base-url, base_url=)"
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heartbeat._validate import as_bool, as_int
+from heartbeat._validate import MissingFileError, as_bool, as_int
 from heartbeat.io.formats import _FORMATS, _decode, _samples_in
 from heartbeat.io.header import (
     DEFAULT_GAIN,
@@ -109,7 +109,7 @@ def _frames_available(header: _Header, groups: list[list[int]]) -> list[int]:
         try:
             size = dat.stat().st_size
         except FileNotFoundError:
-            raise ValueError(
+            raise MissingFileError(
                 f"signal file {str(dat)!r} named in {str(hea)!r} does not exist"
             ) from None
         if size < first.byte_offset:
@@ -386,9 +386,11 @@ def read_record(
     ------
     TypeError
         If `path`, `channels`, `sampfrom` or `sampto` has the wrong type.
+    FileNotFoundError
+        If the header or a signal file is missing (the error is also a ValueError).
     ValueError
-        If the header is missing or malformed; the record is multi-segment or uses
-        an unsupported format; a signal file is missing or holds fewer frames than
+        If the header is malformed; the record is multi-segment or uses
+        an unsupported format; a signal file holds fewer frames than
         the header states; a checksum does not match; or `channels`, `sampfrom` or
         `sampto` is out of range.
 

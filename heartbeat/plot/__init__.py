@@ -1,6 +1,6 @@
 """Pictures of ECG records, beats, spectrograms and classifier results.
 
-Needs matplotlib (the ``plot`` extra: ``pip install heartbeat[plot]``); it is imported
+Needs matplotlib (the ``plot`` extra: ``pip install 'heartbeat-ecg[plot]'``); it is imported
 inside the functions, never by ``import heartbeat``.  Every function takes arrays or
 result objects and returns a :class:`matplotlib.figure.Figure` drawn on the Agg
 (PNG) canvas.  The figures are not registered with :mod:`matplotlib.pyplot`, so they

@@ -36,7 +36,7 @@ _UNLABELLED = "black"
 _TRACE = "0.2"
 _OTHER_COLORS = ("#56B4E9", "#F0E442", "#000000", "#999999")
 
-_INSTALL_HINT = "heartbeat.plot needs matplotlib: pip install heartbeat[plot]"
+_INSTALL_HINT = "heartbeat.plot needs matplotlib: pip install 'heartbeat-ecg[plot]'"
 
 
 # --------------------------------------------------------------------------------------
