@@ -19,6 +19,8 @@ import numpy as np
 from heartbeat._validate import as_seconds
 from heartbeat.aami import CLASSES
 
+UNCLASSIFIED = "?"  # heartbeat.classifier.UNCLASSIFIED, without importing the classifier
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
@@ -153,8 +155,9 @@ def read_predictions(path: str | os.PathLike
                      ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """R-peak samples, predicted class names and the class list of ``heartbeat predict``.
 
-    Reads its CSV (``sample,time_s,label,p_<class>...``) or JSON (``classes`` and
-    ``beats``, each with ``sample`` and ``label``) output.
+    Reads its CSV (``sample,time_s,label,...,p_<class>...``) or JSON (``classes`` and
+    ``beats``, each with ``sample`` and ``label``) output.  Beats left unclassified
+    (label ``"?"``) add ``"?"`` to the classes.
     """
     path = Path(path)
     if not path.is_file():
@@ -172,11 +175,14 @@ def read_predictions(path: str | os.PathLike
             head = rows[0]
             if head[:3] != ["sample", "time_s", "label"]:
                 raise ValueError(f"{where}: its header is {','.join(head)}")
-            classes = tuple(c.removeprefix("p_") for c in head[3:])
+            # the p_<class> columns name the classes; reason, rr_s, ... may stand beside
+            classes = tuple(c.removeprefix("p_") for c in head if c.startswith("p_"))
             samples = [int(r[0]) for r in rows[1:]]
             labels = [r[2] for r in rows[1:]]
     except (KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read {where}: {exc!r}") from None
+    if UNCLASSIFIED in labels:  # beats the reject option withheld form a group of their own
+        classes = (*classes, UNCLASSIFIED)
     unknown = sorted(set(labels) - set(classes))
     if unknown:
         raise ValueError(f"{where}: labels {unknown} are not among its classes {classes}")
