@@ -18,8 +18,8 @@ not read.
 
 ``table``: the fold summaries of every recipe run so far, as Markdown.
 
-``final``: the shipped ``mitbih-ds1`` model (chosen on the folds, trained on DS1) is
-scored once on DS2, lead 0 and lead 1; nothing is chosen from it.
+``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
+trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1.
 
 Results go to ``benchmarks/results/cv_<recipe>.json`` and ``cv_final.json``.
 Recipes: ``ch0`` (lead 0 only, today's recipe), ``+aug`` (augmented batches,
@@ -161,10 +161,15 @@ def run_table(args) -> None:
 def run_final(args) -> None:
     from heartbeat import BeatClassifier
 
-    clf = BeatClassifier.pretrained("mitbih-ds1")
+    clf = BeatClassifier.pretrained("mitbih-ds1") if args.model is None else \
+        BeatClassifier.load(args.model)
+    if sorted(set(clf.info.get("records", [])) - set(datasets.DS1)):
+        raise SystemExit("final scores models trained on DS1 records only")
     model = clf.model_
-    out = {"model": "mitbih-ds1", "recipe": clf.info.get("recipe"),
-           "command": "python benchmarks/cv_patients.py final"}
+    name = "mitbih-ds1" if args.model is None else Path(args.model).name
+    out = {"model": name, "recipe": clf.info.get("recipe"),
+           "command": "python benchmarks/cv_patients.py final"
+           + ("" if args.model is None else f" --model {name}")}
     for c in (0, 1):
         b = _recipe.beats(c, CACHE)
         out[f"ch{c}"] = _recipe.score(model, b[np.isin(b.record, datasets.DS2)])
@@ -174,7 +179,7 @@ def run_final(args) -> None:
         for k in ("N", "S", "V", "F"):
             print(f"  {k}: Se {100 * s[k]['se']:.1f} +P {100 * s[k]['ppv']:.1f} "
                   f"F1 {s[k]['f1']:.3f} (n={s[k]['support']})")
-    write("cv_final", out)
+    write("cv_final" if args.model is None else f"cv_final_{args.tag}", out)
 
 
 def write(name: str, result: dict) -> None:
@@ -197,6 +202,10 @@ def main() -> None:
                         help="N beats classified per held-out fold and lead (the others "
                         "are weighted in; S, V, F beats are all classified)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--model", default=None,
+                        help="final: a candidate model file (default: shipped mitbih-ds1)")
+    parser.add_argument("--tag", default="candidate",
+                        help="final --model: result file cv_final_TAG.json")
     args = parser.parse_args()
     if args.mode == "final":
         run_final(args)
