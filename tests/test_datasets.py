@@ -536,6 +536,18 @@ class TestMitbihBeats:
             mitbih_beats(mitdb_dir, ["100"], channel=2, cache_dir=tmp_path)
         assert not list(tmp_path.iterdir())
 
+    def test_second_lead_is_a_training_view(self, mitdb_dir, two_records):
+        # the annotations hold for both leads: lead 1 (V5 / V1 / ...) gives the same
+        # beats, labels and RR features from another waveform
+        lead1 = mitbih_beats(mitdb_dir, TWO, channel=1, quiet=True)
+        assert np.array_equal(lead1.y, two_records.y)
+        assert np.array_equal(lead1.sample, two_records.sample)
+        assert np.array_equal(lead1.record, two_records.record)
+        assert np.array_equal(lead1.rr, two_records.rr)
+        assert lead1.x.shape == two_records.x.shape
+        corr = np.corrcoef(lead1.x[:, :60].ravel(), two_records.x[:, :60].ravel())[0, 1]
+        assert corr < 0.95  # another lead's shape, not a copy of MLII
+
     def test_fs_mismatch(self, mitdb_dir, tmp_path):
         with pytest.raises(ValueError, match=r"record 100 is sampled at 360 Hz, not fs=250"):
             mitbih_beats(mitdb_dir, ["100"], fs=250.0, cache_dir=tmp_path)

@@ -154,6 +154,59 @@ class TestFit:
         assert seen == [(1, 1, False), (2, 2, False), (3, 3, False)]
 
 
+class TestAugmentHook:
+    def test_batches_pass_through_augment(self):
+        x, y = toy()
+        seen = []
+
+        def spy(xb, rng):
+            seen.append((xb.copy(), rng.random()))
+            return xb
+
+        ref, model = small(), small()
+        fit(ref, x, y, epochs=2, batch_size=16, quiet=True, seed=2)
+        fit(model, x, y, epochs=2, batch_size=16, quiet=True, seed=2, augment=spy)
+        assert len(seen) == 2 * 3 and all(b.shape == (16, L) for b, _ in seen)
+        assert_same_arrays(arrays(ref), arrays(model))  # identity augment: same run
+        assert len({r for _, r in seen}) == len(seen)  # the generator advances
+
+    def test_augmented_beats_are_trained_on(self):
+        x, y = toy()
+        a, b = small(), small()
+        fit(a, x, y, epochs=1, batch_size=16, quiet=True)
+        fit(b, x, y, epochs=1, batch_size=16, quiet=True, augment=lambda xb, rng: xb * 0)
+        assert any(not np.array_equal(v, arrays(b)[k]) for k, v in arrays(a).items())
+
+    def test_augmented_run_is_reproducible_and_resumes(self, tmp_path):
+        from heartbeat.training import Augmenter
+
+        x, y = toy()
+        aug = Augmenter(p=1.0)
+        ref = small()
+        fit(ref, x, y, epochs=2, batch_size=16, quiet=True, seed=5, augment=aug)
+        again = small()
+        fit(again, x, y, epochs=1, batch_size=16, quiet=True, seed=5, augment=aug,
+            checkpoint_dir=tmp_path)
+        fit(again, x, y, epochs=2, batch_size=16, quiet=True, seed=5, augment=aug,
+            checkpoint_dir=tmp_path, resume=True)
+        assert_same_arrays(arrays(ref), arrays(again))
+        with pytest.raises(ValueError, match=r"differs in \['augment'\]"):
+            fit(small(), x, y, epochs=3, batch_size=16, quiet=True, seed=5,
+                augment=Augmenter(p=0.5), checkpoint_dir=tmp_path, resume=True)
+
+    def test_validation_not_augmented(self):
+        x, y = toy()
+        calls = []
+        h = fit(small(), x, y, validation=(x, y), epochs=1, batch_size=46, quiet=True,
+                augment=lambda xb, rng: calls.append(len(xb)) or xb)
+        assert calls == [46] and len(h.val_loss) == 1
+
+    def test_not_callable(self):
+        x, y = toy()
+        with pytest.raises(TypeError, match="augment must be callable"):
+            fit(small(), x, y, epochs=1, quiet=True, augment="noise")
+
+
 class TestFitErrors:
     @pytest.fixture
     def data(self):

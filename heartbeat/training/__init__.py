@@ -14,6 +14,7 @@ inputs), :mod:`~heartbeat.training.transfer` (``init=``, frozen layers,
 ``with_n_classes``), :mod:`~heartbeat.training.settings` (the checked options),
 :mod:`~heartbeat.training.loop` (epochs, validation, early stopping),
 :mod:`~heartbeat.training.sampling` (which beats each batch holds),
+:mod:`~heartbeat.training.augment` (``augment=``: batches that look like other recordings),
 :mod:`~heartbeat.training.checkpoints` (save and resume),
 :mod:`~heartbeat.training.history` and :mod:`~heartbeat.training.progress`.
 
@@ -31,11 +32,12 @@ inputs), :mod:`~heartbeat.training.transfer` (``init=``, frozen layers,
 """
 
 from heartbeat.training.api import fit
+from heartbeat.training.augment import Augmenter, noise_bank
 from heartbeat.training.checkpoints import CHECKPOINT_NAME
 from heartbeat.training.history import History
 from heartbeat.training.loop import _fit as _fit  # the trusting entry point
 from heartbeat.training.sampling import SAMPLERS
 from heartbeat.training.transfer import parameterised_layers, with_n_classes
 
-__all__ = ["CHECKPOINT_NAME", "SAMPLERS", "History", "fit", "parameterised_layers",
-           "with_n_classes"]
+__all__ = ["CHECKPOINT_NAME", "SAMPLERS", "Augmenter", "History", "fit", "noise_bank",
+           "parameterised_layers", "with_n_classes"]

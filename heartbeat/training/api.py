@@ -106,6 +106,7 @@ def fit(
     init: Model | None = None,
     trainable_layers: int | None = None,
     callback: Callable[[int, Model, History], None] | None = None,
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
 ) -> History:
     """Train `model` in place on labelled beats and return the per-epoch history.
 
@@ -177,6 +178,13 @@ def fit(
         its checkpoint, with the model in evaluation mode (e.g. to score a test set
         over time); its run time is not part of the history.  It must not change
         the model.
+    augment : callable, optional
+        Called as ``augment(x_batch, rng)`` on every training batch before the
+        forward pass; it returns beats of the same shape (for example a
+        :class:`~heartbeat.training.augment.Augmenter`, which imitates other
+        recordings).  `rng` is a ``numpy.random.Generator`` seeded by ``(seed,
+        epoch)``, so augmented runs are reproducible and resume exactly.  Validation
+        beats are never augmented.
 
     Returns
     -------
@@ -220,6 +228,9 @@ def fit(
         raise TypeError(f"model must be a heartbeat.nn.Model, got {type(model).__name__}")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment must be callable as augment(x, rng), such as "
+                        f"heartbeat.training.Augmenter(), got {type(augment).__name__}")
     epochs = as_positive_int(epochs, "epochs")
     batch_size = as_positive_int(batch_size, "batch_size")
     seed = as_int(seed, "seed", minimum=0)
@@ -248,6 +259,6 @@ def fit(
         epochs=epochs, batch_size=batch_size, sampler=sampler, upsample=up,
         class_weights=cw, early_stopping=early_stopping, trainable_layers=trainable_layers,
         checkpoint=_checkpoint_path(checkpoint_dir, resume), resume=bool(resume), seed=seed,
-        quiet=bool(quiet), callback=callback)
+        quiet=bool(quiet), callback=callback, augment=augment)
     return _fit(model, train.x, train.y, extra=train.extra, validation=val,
                 settings=settings, optimizer=opt)

@@ -110,4 +110,4 @@ def _fingerprint(model: Model, opt: Optimizer, settings: FitSettings, train: Tra
         "early_stopping": s.early_stopping, "trainable_layers": n_trainable,
         "optimizer": type(opt).__name__, "lr": opt.base_lr, "lr_decay": opt.lr_decay,
         "decay_every": opt.decay_every,
-    }
+    } | ({} if s.augment is None else {"augment": repr(s.augment)})

@@ -28,7 +28,7 @@ from heartbeat.training.checkpoints import (
 )
 from heartbeat.training.history import History, _State
 from heartbeat.training.progress import _Progress
-from heartbeat.training.sampling import _batches_per_epoch, _epoch_batches
+from heartbeat.training.sampling import _augment_rng, _batches_per_epoch, _epoch_batches
 from heartbeat.training.settings import FitSettings, TrainData
 from heartbeat.training.transfer import _freeze_batchnorm, _split_trainable
 
@@ -56,8 +56,10 @@ def _evaluate(model: Model, x: np.ndarray, y: np.ndarray, extra: np.ndarray | No
 
 def _train_epoch(model: Model, opt: Optimizer, trained: _Layers, data: TrainData,
                  batches: list[np.ndarray], cw: np.ndarray | None, state: _State,
-                 progress: _Progress) -> None:
+                 progress: _Progress, settings: FitSettings) -> None:
     """One pass over `batches`; appends the epoch's training figures to the history."""
+    augment = settings.augment
+    rng = _augment_rng(settings.seed, state.epoch) if augment is not None else None
     n_classes = model.spec["n_classes"]
     epoch, epochs, n_batches = state.epoch, progress.epochs, progress.n_batches
     loss_sum, seen, n_right = 0.0, 0, 0
@@ -65,6 +67,8 @@ def _train_epoch(model: Model, opt: Optimizer, trained: _Layers, data: TrainData
     t0 = time.perf_counter()
     for b, idx in enumerate(batches, start=1):
         xb, yb = data.x[idx], data.y[idx]
+        if augment is not None:
+            xb = np.ascontiguousarray(augment(xb, rng), dtype=data.x.dtype)
         model.zero_grad()
         logits = model.forward(xb, None if data.extra is None else data.extra[idx])
         loss, dlogits = nn.softmax_cross_entropy(logits, yb, cw)
@@ -164,7 +168,7 @@ def _fit(model: Model, x: np.ndarray, y: np.ndarray, *, extra: np.ndarray | None
                                      seed=s.seed, epoch=state.epoch)
             model.train()
             _freeze_batchnorm(frozen)
-            _train_epoch(model, opt, trained, train, batches, cw, state, progress)
+            _train_epoch(model, opt, trained, train, batches, cw, state, progress, s)
             scores, note = None, ""
             if validation is not None:
                 scores, note = _validate_epoch(model, validation, state,

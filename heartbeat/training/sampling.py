@@ -19,6 +19,11 @@ def _epoch_rng(seed: int, epoch: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, epoch, 0x5EED]))
 
 
+def _augment_rng(seed: int, epoch: int) -> np.random.Generator:
+    """Return the augmenter's generator for `epoch`, apart from the sampler's stream."""
+    return np.random.default_rng(np.random.SeedSequence([seed, epoch, 0xA06]))
+
+
 def _balanced_indices(y: np.ndarray, n_classes: int, n_batches: int, batch_size: int,
                       rng: np.random.Generator) -> np.ndarray:
     """(n_batches, batch_size) indices with every present class equally often per batch.

@@ -25,7 +25,7 @@ class FitSettings:
     ``upsample`` is the per-class target count (None: off), ``class_weights`` the
     loss weight of each class (None: equal), ``trainable_layers`` the number of last
     parameterised layers that train (None: all) and ``checkpoint`` the checkpoint
-    file (None: none).
+    file (None: none), ``augment`` the batch augmenter (None: off).
     """
 
     epochs: int = 10
@@ -40,3 +40,4 @@ class FitSettings:
     seed: int = 0
     quiet: bool = False
     callback: Callable[[int, Any, Any], None] | None = None
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None
