@@ -158,15 +158,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     from heartbeat.classifier import BeatClassifier
 
     options = _train_options(args)
-    options["data_dir"] = files.mitdb_folder(options["data_dir"])
-    out = files.prepare_output(options["out"])  # before hours of training, not after
-    if options["history_out"]:
-        files.prepare_output(options["history_out"])
-    records = _record_list(options)
-    held_out = tuple(options["validation_records"])
-    stray = sorted(set(held_out) - set(records))
-    if stray:
-        raise ValueError(f"validation_records {stray} are not among the training records")
     unknown = sorted(set(options["exclude_classes"]) - set(CLASSES))
     if unknown:
         raise ValueError(f"exclude_classes {unknown} are not AAMI classes; choose from "
@@ -182,6 +173,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         validation_fraction=float(options["validation_fraction"]), seed=options["seed"],
         threads=options["threads"], quiet=options["quiet"],
     )
+    out = files.prepare_output(options["out"])  # before hours of training, not after
+    if options["history_out"]:
+        files.prepare_output(options["history_out"], "--history-out")
+    options["data_dir"] = files.mitdb_folder(options["data_dir"])
+    records = _record_list(options)
+    held_out = tuple(options["validation_records"])
+    stray = sorted(set(held_out) - set(records))
+    if stray:
+        raise ValueError(f"validation_records {stray} are not among the training records")
     beats = _labelled_beats(options, records)
     validation = None
     if held_out:
