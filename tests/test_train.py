@@ -303,6 +303,38 @@ class TestCheckpointResume:
             fit(small(), x, y, epochs=1, quiet=True, checkpoint_dir=tmp_path, resume=True)
 
 
+    @pytest.mark.parametrize("damage", ["truncate", "flip", "no_fingerprint", "nan"])
+    def test_damaged_checkpoint_says_how_to_start_over(self, tmp_path, damage):
+        import json
+        import zipfile
+
+        x, y = toy()
+        fit(small(), x, y, epochs=1, batch_size=16, quiet=True, checkpoint_dir=tmp_path)
+        path = tmp_path / CHECKPOINT_NAME
+        raw = bytearray(path.read_bytes())
+        if damage == "truncate":
+            path.write_bytes(bytes(raw[: len(raw) // 2]))
+        elif damage == "flip":  # inside the first array's data: a CRC error on reading
+            raw[200] ^= 0xFF
+            path.write_bytes(bytes(raw))
+        else:
+            with np.load(path) as npz:
+                data = {k: npz[k] for k in npz.files}
+            if damage == "no_fingerprint":
+                meta = json.loads(str(data["meta"]))
+                del meta["fingerprint"]
+                data["meta"] = np.array(json.dumps(meta))
+            else:
+                key = next(k for k in data if k.startswith("model/"))
+                data[key] = np.full_like(data[key], np.nan)
+            np.savez(path, **data)
+        assert zipfile.is_zipfile(path) or damage == "truncate"
+        with pytest.raises(ValueError, match=r"checkpoint '.*checkpoint\.npz' is (unreadable|"
+                                             r"damaged).*to start the run afresh"):
+            fit(small(), x, y, epochs=2, batch_size=16, quiet=True, checkpoint_dir=tmp_path,
+                resume=True)
+
+
 # ================================================================ early stopping
 class TestEarlyStopping:
     def test_restores_best_weights(self):
