@@ -331,7 +331,7 @@ class TestLinksInDest:
         _same_as_source(dest, mitdb_dir)
 
     def test_final_file_that_is_a_link_is_replaced_not_read(self, served, tmp_path, mitdb_dir):
-        handler, url = served
+        _, url = served
         dest = tmp_path / "d"
         dest.mkdir()
         outside = tmp_path / "elsewhere.hea"

@@ -182,6 +182,11 @@ def _add_train(sub: _Subparsers) -> None:
                     help="R peaks from the annotations (default) or the robust detector")
     tr.add_argument("--cache-dir", dest="cache_dir", help="folder to cache beat sets in")
     tr.add_argument("--out", help="output .npz model file (written atomically)")
+    tr.add_argument("--checkpoint-dir", dest="checkpoint_dir", metavar="DIR",
+                    help="write checkpoint.npz there after every epoch")
+    tr.add_argument("--resume", action="store_true", default=None,
+                    help="continue from the checkpoint in --checkpoint-dir (start afresh "
+                    "when there is none); ends as an uninterrupted run would")
     tr.add_argument("--quiet", action="store_true", default=None, help="no progress")
     tr.set_defaults(func=mitbih.cmd_train)
 
