@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import numpy as np
 
-from heartbeat._validate import as_fs, as_int
+from heartbeat._validate import as_fs, as_int, is_real_dtype
 from heartbeat.io.signals import _read
 
 
@@ -60,7 +61,7 @@ def load_signal(
     if not path.exists():
         raise ValueError(f"input {str(path)!r} not found (expected a WFDB record, .npy or .csv)")
     if path.suffix == ".npy":
-        data = np.load(path, allow_pickle=False)
+        data = _load_npy(path)
     elif path.suffix in (".csv", ".txt"):
         data = _read_text_columns(path)
     else:
@@ -80,9 +81,30 @@ def load_signal(
     return data, as_fs(fs)
 
 
+def _load_npy(path: Path) -> np.ndarray:
+    """Load a real-valued ``.npy`` array, its header checked against the file's size."""
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = read_header(fh)
+            if math.prod(shape) * dtype.itemsize > path.stat().st_size:
+                raise ValueError(f"its header declares shape {shape}, more than the file holds")
+            if not is_real_dtype(dtype):
+                raise ValueError(f"it holds {dtype} values, not real numbers")
+            fh.seek(0)
+            return np.load(fh, allow_pickle=False)
+    except (ValueError, EOFError, OSError, OverflowError, SyntaxError, TypeError) as exc:
+        raise ValueError(f"cannot read {path.name} as a .npy array: {exc}") from None
+
+
 def _read_text_columns(path: Path) -> np.ndarray:
-    with open(path) as fh:
-        first = fh.readline()
+    try:
+        with open(path) as fh:
+            first = fh.readline()
+    except ValueError as exc:  # not UTF-8 text
+        raise ValueError(f"cannot read {path.name} as text: {exc}") from None
     try:
         [float(v) for v in first.split(",")]
         skip = 0
