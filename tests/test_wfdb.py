@@ -716,9 +716,9 @@ class TestHostileHeaders:
 
     @pytest.mark.parametrize("start", [0, 1, 3, 999])
     def test_format8_window_equals_whole_read(self, tmp_path, start, monkeypatch):
-        import heartbeat.io.signals as signals
+        import heartbeat.io.signal_files as signal_files
 
-        monkeypatch.setattr(signals, "_CHUNK_FRAMES", 7)  # several chunks before `start`
+        monkeypatch.setattr(signal_files, "_CHUNK_FRAMES", 7)  # several chunks before `start`
         diffs = np.random.default_rng(start).integers(-5, 6, size=(1000, 2)).astype(np.int8)
         rec = hostile(tmp_path, "r 2 360 1000\nr.dat 8 200 8 0 100\nr.dat 8 200 8 0 -3\n",
                       diffs.tobytes())
