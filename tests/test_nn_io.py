@@ -250,3 +250,16 @@ class TestHostileFiles:
     def test_directory_is_not_a_model_file(self, tmp_path):
         with pytest.raises(ValueError, match="is not a regular file"):
             nn.load(tmp_path)
+
+    def test_npy_header_that_breaks_the_tokenizer(self, model, tmp_path):
+        # a zero byte in an array's header: numpy's parser raised tokenize.TokenError
+        path = nn.save(model, tmp_path / "m.npz")
+        bad = tmp_path / "t.npz"
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w") as dst:
+            for zi in src.infolist():
+                raw = src.read(zi)
+                if zi.filename == "param/head.0.b.npy":
+                    raw = raw[:12] + b"{" + raw[13:]
+                dst.writestr(zi.filename, raw)
+        with pytest.raises(ValueError, match=r"t\.npz' is not a readable model file"):
+            nn.load(bad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +96,8 @@ def _load_npy(path: Path) -> np.ndarray:
                 raise ValueError(f"it holds {dtype} values, not real numbers")
             fh.seek(0)
             return np.load(fh, allow_pickle=False)
-    except (ValueError, EOFError, OSError, OverflowError, SyntaxError, TypeError) as exc:
+    except (ValueError, EOFError, OSError, OverflowError, SyntaxError, TypeError,
+            tokenize.TokenError) as exc:  # a .npy header is parsed by Python's tokenizer
         raise ValueError(f"cannot read {path.name} as a .npy array: {exc}") from None
 
 

@@ -14,6 +14,7 @@ import math
 import os
 import stat
 import struct
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -39,8 +40,10 @@ _SIZE_KEYS = ("in_channels", "out_channels", "kernel_size", "stride", "dilation"
               "in_features", "out_features", "num_features", "input_size", "hidden_size",
               "scale")
 # what a damaged zip or .npy makes the standard library raise
+# (a .npy header is parsed by Python's tokenizer: TokenError and SyntaxError too)
 _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, OverflowError,
-                NotImplementedError, zipfile.BadZipFile, zlib.error, struct.error)
+                NotImplementedError, SyntaxError, zipfile.BadZipFile, zlib.error,
+                struct.error, tokenize.TokenError)
 
 
 def save(model: Model, path: str | os.PathLike, info: dict | None = None) -> Path:

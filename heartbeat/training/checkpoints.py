@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -73,7 +74,8 @@ _META_KEYS = ("format", "fingerprint", "epoch", "series", "best_f1", "best_epoch
               "done", "stopped_early", "restored_best", "dropout_rng")
 # what a damaged zip or .npy makes the standard library raise
 _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, OverflowError,
-                NotImplementedError, zipfile.BadZipFile, zlib.error, struct.error)
+                NotImplementedError, SyntaxError, zipfile.BadZipFile, zlib.error,
+                struct.error, tokenize.TokenError)
 
 
 def _start_over(path: Path) -> str:
