@@ -5,10 +5,15 @@ an address-space limit (``resource.setrlimit``) and a timeout; a case that crash
 the worker or hangs is reported as such and the worker is started afresh.  The only
 acceptable outcomes are success, or a ValueError, TypeError or FileNotFoundError
 whose message names the file or the argument at fault.
+
+The fixtures live here (test modules import them) rather than in a ``conftest.py``,
+whose module name would shadow the suite's own ``conftest``.
+``HEARTBEAT_FUZZ_REPORT=FILE`` writes the outcome counts of the session to FILE (JSON).
 """
 
 from __future__ import annotations
 
+import atexit
 import collections
 import json
 import os
@@ -18,6 +23,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 WORKER = Path(__file__).with_name("fuzz_worker.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -125,6 +132,40 @@ def fresh(case: Path) -> Path:
         else:
             p.unlink()
     return case
+
+
+@pytest.fixture(scope="session")
+def fuzz_root(tmp_path_factory) -> Path:
+    """A folder holding ``case/`` (the only folder a case may open) and a secret beside it."""
+    root = tmp_path_factory.mktemp("fuzz")
+    (root / "case").mkdir()
+    (root / "secret.dat").write_bytes(bytes(range(256)) * 8)
+    return root
+
+
+@pytest.fixture(scope="session")
+def worker(fuzz_root):
+    """The worker process of the session."""
+    w = Worker(fuzz_root / "case")
+    yield w
+    w.close()
+
+
+@pytest.fixture(scope="session")
+def case_dir(fuzz_root) -> Path:
+    """The case folder, emptied by `fresh` before each case."""
+    return fuzz_root / "case"
+
+
+@atexit.register
+def _write_report() -> None:
+    out = os.environ.get("HEARTBEAT_FUZZ_REPORT")
+    if out and TALLY:
+        counts: dict[str, dict[str, int]] = {}
+        for (entry, outcome), n in sorted(TALLY.items()):
+            counts.setdefault(entry, {})[outcome] = n
+        Path(out).write_text(json.dumps({"total": sum(TALLY.values()), "counts": counts},
+                                        indent=1) + "\n")
 
 
 # ----------------------------------------------------------------------- mutations

@@ -15,6 +15,7 @@ import os
 import shutil
 from pathlib import Path
 
+import fuzz_harness
 import numpy as np
 import pytest
 from fuzz_harness import fresh, hostile_tokens, judge, mutate_bytes, mutate_text
@@ -60,6 +61,9 @@ read_kwargs = st.fixed_dictionaries({}, optional={
     "sampto": st.one_of(st.none(), st.integers(-3, 5000), st.integers(-(2**70), 2**70)),
     "expand_frames": st.one_of(st.booleans(), st.just("yes")),
 })
+
+# the session's fixtures (a conftest.py here would shadow the suite's own)
+case_dir, fuzz_root, worker = fuzz_harness.case_dir, fuzz_harness.fuzz_root, fuzz_harness.worker
 
 
 CAMPAIGN = pytest.mark.skipif(

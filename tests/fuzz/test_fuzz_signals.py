@@ -9,6 +9,7 @@ ValueError/TypeError naming the argument.
 
 from __future__ import annotations
 
+import fuzz_harness
 import numpy as np
 from fuzz_harness import judge
 from hypothesis import strategies as st
@@ -45,6 +46,9 @@ ecg_like = st.builds(
     st.floats(0.3, 2.0), st.floats(0, 1), st.sampled_from([1e-300, 1e-3, 1.0, 1e3, 1e300]),
     st.integers(1, 30),
 )
+
+# the session's fixtures (a conftest.py here would shadow the suite's own)
+case_dir, fuzz_root, worker = fuzz_harness.case_dir, fuzz_harness.fuzz_root, fuzz_harness.worker
 
 
 _STRATEGIES = dict(entry=st.sampled_from(["detect_r_peaks", "segment", "classify"]),
