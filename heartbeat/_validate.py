@@ -17,21 +17,23 @@ from collections.abc import Sequence
 
 import numpy as np
 
+#: Supported sampling frequencies in Hz (:func:`as_fs`).  ECG is recorded at 50 Hz to
+#: 10 kHz; the range leaves room on both sides (down to the rates of RR series and
+#: trend data) but refuses rates at which the filters' and resampler's lengths, which
+#: grow with `fs` or ``1 / fs``, would cost memory and time out of proportion to the
+#: signal (1e10 Hz asked a compiled loop for terabytes; 0.01 Hz took seconds per
+#: sample in `segment`).
+FS_MIN = 0.5
+FS_MAX = 20_000.0
+#: Longest signal accepted by :func:`as_signal`: 2**31 - 1 samples (a day at 20 kHz
+#: is 1.7e9), so that sample indices fit the int32 counters of compiled loops and a
+#: signal's float64 copy (16 GiB) is the most any step allocates per sample.
+MAX_SAMPLES = 2**31 - 1
+
 __all__ = [
-    "MissingFileError",
-    "as_array",
-    "as_beats",
-    "as_bool",
-    "as_choice",
-    "as_fs",
-    "as_indices",
-    "as_int",
-    "as_labels",
-    "as_positive",
-    "as_positive_int",
-    "as_real",
-    "as_seconds",
-    "as_signal",
+    "FS_MAX", "FS_MIN", "MAX_SAMPLES", "MissingFileError",
+    "as_array", "as_beats", "as_bool", "as_choice", "as_fs", "as_indices", "as_int",
+    "as_labels", "as_positive", "as_positive_int", "as_real", "as_seconds", "as_signal",
     "check_finite",
     "is_real_dtype",
 ]
@@ -55,6 +57,11 @@ def as_array(x: object, name: str, expected: str = "a numeric array") -> np.ndar
     """
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be {expected}, got {type(x).__name__}")
+    if isinstance(x, np.ma.MaskedArray):  # np.asarray would drop the mask silently
+        raise TypeError(
+            f"{name} is a masked array, whose mask would be ignored; pass "
+            f"{name}.filled(value) or interpolate the masked samples first"
+        )
     try:
         return np.asarray(x)
     except Exception as exc:  # ragged lists and the like
@@ -163,8 +170,27 @@ def as_positive(value: object, name: str, unit: str = "") -> float:
 
 
 def as_fs(fs: object, name: str = "fs") -> float:
-    """Return a sampling frequency as a positive finite float (see :func:`as_positive`)."""
-    return as_positive(fs, name, "Hz")
+    """Return a sampling frequency in Hz as a float within ``[FS_MIN, FS_MAX]``.
+
+    The supported range is 0.5 Hz to 20 kHz (`FS_MIN`, `FS_MAX`); values outside it
+    are refused at once rather than failing slowly or deep inside a filter.
+
+    Raises
+    ------
+    TypeError
+        If `fs` is not a real number.
+    ValueError
+        If `fs` is not finite, not > 0, or outside the supported range.
+    """
+    out = as_positive(fs, name, "Hz")
+    if out < FS_MIN or out > FS_MAX:
+        side = "low" if out < FS_MIN else "high"
+        raise ValueError(
+            f"{name}={out!r} is too {side}: heartbeat supports sampling frequencies from "
+            f"{FS_MIN:g} to {FS_MAX:g} Hz; resample the signal or check the unit of {name} "
+            "(Hz, not kHz or a sample period)"
+        )
+    return out
 
 
 def as_choice(value: object, name: str, allowed: Sequence[object]) -> object:
@@ -187,7 +213,7 @@ def as_signal(x: object, name: str = "signal") -> np.ndarray:
         If `x` is not array-like or its dtype is not real numeric (bool, complex,
         object and string dtypes are refused).
     ValueError
-        If `x` is not 1-D or holds NaN or infinite values.
+        If `x` is not 1-D, longer than `MAX_SAMPLES`, or holds NaN or infinite values.
     """
     arr = as_array(x, name, "a 1-D numeric array")
     if not is_real_dtype(arr.dtype):
@@ -198,8 +224,14 @@ def as_signal(x: object, name: str = "signal") -> np.ndarray:
         raise ValueError(
             f"{name} must be 1-D, got shape {arr.shape}; pass one channel, e.g. {name}[:, 0]"
         )
+    if arr.size > MAX_SAMPLES:
+        raise ValueError(f"{name} has {arr.size} samples, more than the {MAX_SAMPLES} "
+                         "supported; process it in pieces")
     arr = arr.astype(np.float64, copy=False)
-    if not np.isfinite(arr).all():
+    if arr.size == 0:
+        return arr
+    low, high = float(arr.min()), float(arr.max())  # NaN propagates; no temporaries
+    if not (math.isfinite(low) and math.isfinite(high)):
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         raise ValueError(
             f"{name} holds {bad} NaN or infinite value(s); remove or interpolate them first"

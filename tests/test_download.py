@@ -365,3 +365,46 @@ class TestCatalogue:
         assert main(["download", "--list"]) == 0
         out = capsys.readouterr().out
         assert "incartdb  1.0.0" in out and "European ST-T Database" in out
+
+
+class TestLinksInDest:
+    """download never reads or writes through a symbolic link found in `dest`."""
+
+    def test_part_file_that_is_a_link_is_replaced_not_written_through(self, served, tmp_path,
+                                                                       mitdb_dir):
+        _, url = served
+        dest = tmp_path / "d"
+        dest.mkdir()
+        victim = tmp_path / "victim.txt"
+        victim.write_bytes(b"keep me")
+        (dest / "100.hea.part").symlink_to(victim)
+        _get(url, dest)
+        assert victim.read_bytes() == b"keep me"
+        _same_as_source(dest, mitdb_dir)
+
+    def test_final_file_that_is_a_link_is_replaced_not_read(self, served, tmp_path, mitdb_dir):
+        _, url = served
+        dest = tmp_path / "d"
+        dest.mkdir()
+        outside = tmp_path / "elsewhere.hea"
+        shutil.copyfile(mitdb_dir / "100.hea", outside)  # even a matching file outside
+        (dest / "100.hea").symlink_to(outside)
+        result = _get(url, dest)
+        assert "100.hea" in result.downloaded and not (dest / "100.hea").is_symlink()
+        _same_as_source(dest, mitdb_dir)
+
+    def test_linked_subfolder_is_refused(self, served, tmp_path):
+        handler, url = served
+        root = handler.root
+        (root / "sub").mkdir()
+        shutil.copyfile(root / "100.hea", root / "sub" / "x.hea")
+        sha = hashlib.sha256((root / "100.hea").read_bytes()).hexdigest()
+        (root / "SHA256SUMS").write_text(f"{sha}  sub/x.hea\n")
+        dest = tmp_path / "d"
+        dest.mkdir()
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        (dest / "sub").symlink_to(outside)
+        with pytest.raises(ValueError, match=r"sub' is a symbolic link; download writes only"):
+            _get(url, dest)
+        assert list(outside.iterdir()) == []

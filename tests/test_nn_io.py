@@ -145,3 +145,121 @@ class TestCorruptFiles:
             zf.writestr("readme.txt", "x")
         with pytest.raises(ValueError, match="missing"):
             nn.load(bad)
+
+
+def _spec_of(path):
+    with np.load(path, allow_pickle=False) as npz:
+        return json.loads(str(npz["spec"]))
+
+
+class TestHostileFiles:
+    """Each case once ended in another exception, a MemoryError or a silent wrong model."""
+
+    def test_digest_is_written_and_checked(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m.npz")
+        with np.load(path) as npz:
+            assert len(str(npz["digest"])) == 64
+            w = npz["param/head.0.w"].copy()
+        w[0, 0] += 1.0  # a plausible, finite change only the digest can tell
+        bad = _rewrite(path, tmp_path / "b.npz", change={"param/head.0.w": w})
+        with pytest.raises(ValueError, match=r"b\.npz'.*do not match the file's digest"):
+            nn.load(bad)
+
+    def test_file_without_digest_still_loads(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m.npz")
+        old = _rewrite(path, tmp_path / "old.npz", drop=("digest",))
+        x = np.random.default_rng(2).standard_normal((3, 40))
+        np.testing.assert_array_equal(nn.load(old).forward(x), nn.load(path).forward(x))
+
+    @pytest.mark.parametrize("value", [np.nan, np.inf, 3e38])
+    def test_non_finite_or_absurd_weights(self, model, tmp_path, value):
+        path = nn.save(model, tmp_path / "m.npz")
+        with np.load(path) as npz:
+            b = npz["param/head.0.b"].copy()
+        b[1] = value
+        bad = _rewrite(path, tmp_path / "b.npz", change={"param/head.0.b": b},
+                       drop=("digest",))
+        with pytest.raises(ValueError, match=r"b\.npz'.*'head\.0\.b' holds NaN, inf or"):
+            nn.load(bad)
+
+    @pytest.mark.parametrize(
+        ("edit", "match"),
+        [
+            (lambda s: s["features"][0].update(kernel_size=0), r"\['kernel_size'\]=0 must"),
+            (lambda s: s.update(features=5), r"spec\['features'\] must be a list"),
+            (lambda s: s["head"][0].update(in_features=10**6, out_features=10**6),
+             r"\['in_features'\]=1000000 must be an integer from 1 to 65536"),
+            (lambda s: s["head"].extend([{"type": "dense", "in_features": 60000,
+                                          "out_features": 60000}]),
+             r"about \d+ parameters, more than"),
+            (lambda s: s["head"][0].update(in_features=7), r"has shape|do not fit"),
+            (lambda s: s.update(input_length=True), r"spec\['input_length'\]=True"),
+        ],
+    )
+    def test_spec_is_checked_before_arrays_and_names_the_file(self, model, tmp_path, edit,
+                                                               match):
+        path = nn.save(model, tmp_path / "m.npz")
+        spec = _spec_of(path)
+        edit(spec)
+        bad = _rewrite(path, tmp_path / "s.npz", change={"spec": np.array(json.dumps(spec))})
+        with pytest.raises(ValueError, match=r"s\.npz'?: .*" + match):
+            nn.load(bad)
+
+    def test_array_header_larger_than_its_entry(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m.npz")
+        bad = tmp_path / "h.npz"
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w") as dst:
+            for zi in src.infolist():
+                raw = src.read(zi)
+                if zi.filename == "param/head.0.b.npy":  # declare 5e9 elements
+                    raw = raw.replace(b"'shape': (128,), ", b"'shape': (5000000000,)")
+                    assert b"5000000000" in raw
+                dst.writestr(zi.filename, raw)
+        with pytest.raises(ValueError, match=r"h\.npz.*declares shape \(5000000000,\)"):
+            nn.load(bad)
+
+    def test_zip_bomb_is_refused_from_its_directory(self, tmp_path):
+        bomb = tmp_path / "bomb.npz"
+        with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in ("format_version", "spec", "info"):
+                zf.writestr(f"{name}.npy", b"")
+            with zf.open("param/x.npy", "w", force_zip64=True) as fh:
+                chunk = bytes(1 << 24)
+                for _ in range(80):  # 1.3 GB of zeros, a few MB on disk
+                    fh.write(chunk)
+        with pytest.raises(ValueError, match=r"bomb\.npz' declares 4 arrays of \d+ bytes"):
+            nn.load(bomb)
+
+    def test_flipped_bytes_in_the_central_directory(self, model, tmp_path):
+        path = nn.save(model, tmp_path / "m.npz")
+        raw = bytearray(path.read_bytes())
+        directory = raw.rfind(b"PK\x01\x02")
+        outcomes = set()
+        for offset in range(10, 46):  # every fixed field of the last directory entry
+            damaged = bytearray(raw)
+            damaged[directory + offset] ^= 0xFF
+            (tmp_path / "d.npz").write_bytes(bytes(damaged))
+            try:
+                nn.load(tmp_path / "d.npz")
+                outcomes.add("loaded")
+            except ValueError as exc:
+                assert "d.npz" in str(exc)
+                outcomes.add("refused")
+        assert "refused" in outcomes
+
+    def test_directory_is_not_a_model_file(self, tmp_path):
+        with pytest.raises(ValueError, match="is not a regular file"):
+            nn.load(tmp_path)
+
+    def test_npy_header_that_breaks_the_tokenizer(self, model, tmp_path):
+        # a zero byte in an array's header: numpy's parser raised tokenize.TokenError
+        path = nn.save(model, tmp_path / "m.npz")
+        bad = tmp_path / "t.npz"
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w") as dst:
+            for zi in src.infolist():
+                raw = src.read(zi)
+                if zi.filename == "param/head.0.b.npy":
+                    raw = raw[:12] + b"{" + raw[13:]
+                dst.writestr(zi.filename, raw)
+        with pytest.raises(ValueError, match=r"t\.npz' is not a readable model file"):
+            nn.load(bad)

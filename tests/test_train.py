@@ -356,6 +356,69 @@ class TestCheckpointResume:
             fit(small(), x, y, epochs=1, quiet=True, checkpoint_dir=tmp_path, resume=True)
 
 
+    @pytest.mark.parametrize("damage", ["truncate", "flip", "no_fingerprint", "nan"])
+    def test_damaged_checkpoint_says_how_to_start_over(self, tmp_path, damage):
+        import json
+        import zipfile
+
+        x, y = toy()
+        fit(small(), x, y, epochs=1, batch_size=16, quiet=True, checkpoint_dir=tmp_path)
+        path = tmp_path / CHECKPOINT_NAME
+        raw = bytearray(path.read_bytes())
+        if damage == "truncate":
+            path.write_bytes(bytes(raw[: len(raw) // 2]))
+        elif damage == "flip":  # inside the first array's data: a CRC error on reading
+            raw[200] ^= 0xFF
+            path.write_bytes(bytes(raw))
+        else:
+            with np.load(path) as npz:
+                data = {k: npz[k] for k in npz.files}
+            if damage == "no_fingerprint":
+                meta = json.loads(str(data["meta"]))
+                del meta["fingerprint"]
+                data["meta"] = np.array(json.dumps(meta))
+            else:
+                key = next(k for k in data if k.startswith("model/"))
+                data[key] = np.full_like(data[key], np.nan)
+            np.savez(path, **data)
+        assert zipfile.is_zipfile(path) or damage == "truncate"
+        with pytest.raises(ValueError, match=r"checkpoint '.*checkpoint\.npz' is (unreadable|"
+                                             r"damaged).*to start the run afresh"):
+            fit(small(), x, y, epochs=2, batch_size=16, quiet=True, checkpoint_dir=tmp_path,
+                resume=True)
+
+
+    def test_cli_train_resumes_from_its_checkpoint_dir(self, tmp_path, capsys):
+        import shutil
+
+        from heartbeat.classifier import BeatClassifier
+        from heartbeat.cli import main
+        from heartbeat.io.examples import example_path
+
+        data = tmp_path / "data"
+        data.mkdir()
+        for ext in ("hea", "dat", "atr"):
+            shutil.copy(example_path("208").with_suffix(f".{ext}"), data)
+        common = ["train", "--data-dir", str(data), "--records", "208", "--architecture",
+                  "cnn_mlp", "--batch-size", "64", "--early-stopping", "0", "--quiet"]
+        ref, res = tmp_path / "ref.npz", tmp_path / "res.npz"
+        assert main([*common, "--epochs", "2", "--out", str(ref)]) == 0
+        ckpt = tmp_path / "ckpt"
+        assert main([*common, "--epochs", "1", "--checkpoint-dir", str(ckpt),
+                     "--out", str(tmp_path / "first.npz")]) == 0
+        assert (ckpt / CHECKPOINT_NAME).is_file()
+        assert main([*common, "--epochs", "2", "--checkpoint-dir", str(ckpt), "--resume",
+                     "--out", str(res)]) == 0
+        a, b = BeatClassifier.load(ref), BeatClassifier.load(res)
+        assert_same_arrays(arrays(a.model_), arrays(b.model_))
+        assert a.info["command"].replace("ref.npz", "res.npz") == b.info["command"]
+        capsys.readouterr()
+        assert main([*common, "--resume", "--out", str(res)]) == 2
+        assert "--resume needs --checkpoint-dir" in capsys.readouterr().err
+        assert main([*common, "--checkpoint-dir", str(ref), "--out", str(res)]) == 2
+        assert "exists and is not a folder" in capsys.readouterr().err
+
+
 # ================================================================ early stopping
 class TestEarlyStopping:
     def test_restores_best_weights(self):

@@ -14,6 +14,7 @@ import doctest
 import hashlib
 import importlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -623,3 +624,117 @@ def test_corpus_copy_is_independent_of_folder(tmp_path, mitdb_dir):
     a = read_record(tmp_path / "100", sampto=100)
     b = read_record(mitdb_dir / "100", sampto=100)
     np.testing.assert_array_equal(a.digital, b.digital)
+
+
+# ---------------------------------------------------------------------------
+# Hostile headers and files: each case once raised something other than a
+# ValueError naming the file (OverflowError, MemoryError, IsADirectoryError, ...),
+# read outside the record's folder, or returned inf or zeros silently.
+# ---------------------------------------------------------------------------
+def hostile(tmp_path: Path, header: str, dat: bytes = b"\0" * 60) -> Path:
+    """Write ``r.hea`` holding `header` and ``r.dat`` holding `dat`; return the record."""
+    (tmp_path / "r.hea").write_text(header)
+    (tmp_path / "r.dat").write_bytes(dat)
+    return tmp_path / "r"
+
+
+class TestHostileHeaders:
+    @pytest.mark.parametrize(
+        ("signal_line", "match"),
+        [
+            ("r.dat 212:" + "9" * 300, r"line 2: skew has 300 characters"),
+            ("r.dat 16 200(" + "9" * 300 + ")", r"line 2: baseline has"),
+            ("r.dat 8 200 12 0 " + "1" * 41, r"line 2: initial value has"),
+            ("r.dat 8 200 12 0 1000000000000000000000000000000",
+             r"line 2: initial value 1000000000000000000000000000000 is out of range"),
+            ("r.dat 16 200 12 0 " + "9" * 5000, r"line 2: initial value has 5000"),
+            ("r.dat 212x1000000000000", r"line 2: samples per frame 1000000000000 is out"),
+            ("r.dat 16 5e-324", r"line 2: gain '5e-324' is out of range"),
+            ("r.dat 16 1e999", r"line 2: gain must be finite, got '1e999'"),
+            ("r.dat 16 1e200", r"line 2: gain '1e200' is out of range"),
+            (". 16", r"line 2: signal file name '\.' is not a file name"),
+            ("/ 16", r"line 2: signal file name '/' is not a file name"),
+            ("x" * 300 + " 16", r"line 2: signal file name 'x{60}' is not a file name"),
+            ("a\0b 16", r"line 2: signal file name 'a\\x00b' is not a file name"),
+        ],
+    )
+    def test_bad_signal_fields_name_file_and_line(self, tmp_path, signal_line, match):
+        rec = hostile(tmp_path, "r 1 360 10\n" + signal_line + "\n")
+        with pytest.raises(ValueError, match=re.escape(str(tmp_path / "r.hea")) + ".*" + match):
+            read_record(rec)
+
+    def test_absurd_length_without_signals(self, tmp_path):
+        rec = hostile(tmp_path, "r 0 500 9223372036854775807\n")
+        with pytest.raises(ValueError, match=r"r\.hea, line 1: number of samples 9223372036854"
+                                             r"775807 is out of range"):
+            read_record(rec)
+
+    def test_record_line_numbers_are_bounded(self, tmp_path):
+        rec = hostile(tmp_path, "r 1 " + "3" * 5000 + "\nr.dat 16\n")
+        with pytest.raises(ValueError, match=r"line 1: sampling frequency has 5000 char"):
+            read_record(rec)
+
+    @pytest.mark.parametrize("name", ["r.hea/x", "sub"])
+    def test_signal_file_that_is_no_file(self, tmp_path, name):
+        (tmp_path / "sub").mkdir()
+        rec = hostile(tmp_path, f"r 1 360 10\n{name} 16\n")
+        with pytest.raises(ValueError, match=r"signal file .* cannot be read|not a regular"):
+            read_record(rec)
+
+    def test_nul_in_record_path(self, tmp_path):
+        with pytest.raises(ValueError, match=r"path=.* holds a NUL character"):
+            read_record(str(tmp_path / "r\0x"))
+
+    @pytest.mark.parametrize("where", ["absolute", "parent"])
+    def test_signal_files_are_confined_to_the_folder(self, tmp_path, where):
+        outside = tmp_path / "secret.dat"
+        outside.write_bytes(np.arange(10, dtype="<i2").tobytes())
+        folder = tmp_path / "rec"
+        folder.mkdir()
+        name = str(outside) if where == "absolute" else "../secret.dat"
+        rec = hostile(folder, f"r 1 360 10\n{name} 16\n")
+        with pytest.raises(ValueError, match=r"outside the header's folder; read_record\(\.\.\., "
+                                             r"allow_outside=True\)"):
+            read_record(rec)
+        with pytest.raises(ValueError, match="outside the header's folder"):
+            read_header(rec)
+        # the explicit opt-in reads it, as the WFDB library's search path would
+        assert read_record(rec, allow_outside=True).digital[:, 0].tolist() == list(range(10))
+
+    def test_subfolder_inside_is_allowed(self, tmp_path):
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "sub" / "d.dat").write_bytes(np.arange(4, dtype="<i2").tobytes())
+        rec = hostile(tmp_path, "r 1 360 4\nsub/d.dat 16\n")
+        assert read_record(rec).digital[:, 0].tolist() == [0, 1, 2, 3]
+
+    def test_large_skew_reads_a_window_only(self, tmp_path):
+        # skew 1000 on a 2000-frame file: a 10-frame window reads frames 1000-1010
+        values = np.arange(2000, dtype="<i2")
+        rec = hostile(tmp_path, "r 1 360\nr.dat 16:1000\n", values.tobytes())
+        out = read_record(rec, sampfrom=5, sampto=15)
+        assert out.digital[:, 0].tolist() == list(range(1005, 1015))
+
+    @pytest.mark.parametrize("start", [0, 1, 3, 999])
+    def test_format8_window_equals_whole_read(self, tmp_path, start, monkeypatch):
+        import heartbeat.io.signal_files as signal_files
+
+        monkeypatch.setattr(signal_files, "_CHUNK_FRAMES", 7)  # several chunks before `start`
+        diffs = np.random.default_rng(start).integers(-5, 6, size=(1000, 2)).astype(np.int8)
+        rec = hostile(tmp_path, "r 2 360 1000\nr.dat 8 200 8 0 100\nr.dat 8 200 8 0 -3\n",
+                      diffs.tobytes())
+        whole = read_record(rec).digital
+        np.testing.assert_array_equal(read_record(rec, sampfrom=start).digital, whole[start:])
+
+
+class TestHostileAnnotations:
+    @pytest.mark.parametrize("value", ["1e999", "0.00001", "5e300"])
+    def test_absurd_time_resolution(self, tmp_path, value):
+        text = f"## time resolution: {value}".encode()
+        (tmp_path / "r.atr").write_bytes(word(22, 0) + aux(text) + word(1, 5) + word(0, 0))
+        with pytest.raises(ValueError, match=r"r\.atr.*time resolution of " + value):
+            read_annotations(tmp_path / "r")
+
+    def test_directory_as_annotation_file(self, tmp_path):
+        (tmp_path / "r.atr").mkdir()
+        with pytest.raises(ValueError, match=r"r\.atr' is a directory"):
+            read_annotations(tmp_path / "r")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from heartbeat._validate import as_labels
+from heartbeat._validate import as_bool, as_labels
 from heartbeat.aami import CLASSES
 from heartbeat.classifier.calibration import (
     Calibration,
@@ -227,6 +227,8 @@ class BeatClassifier:
         *,
         validation: object = None,
         info: dict[str, Any] | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        resume: bool = False,
     ) -> BeatClassifier:
         """Train a new network on labelled beats; return self.
 
@@ -246,6 +248,12 @@ class BeatClassifier:
         info : dict, optional
             Extra JSON-serialisable facts to store in :attr:`info` (for example the
             command that trained the model).
+        checkpoint_dir : path, optional
+            Folder for ``checkpoint.npz``, written atomically after every epoch (see
+            :func:`heartbeat.training.fit`).
+        resume : bool, optional
+            Continue from the checkpoint in `checkpoint_dir` (start afresh when there
+            is none); the run then ends as an uninterrupted one would.
 
         Returns
         -------
@@ -286,7 +294,10 @@ class BeatClassifier:
         settings = FitSettings(
             epochs=int(self.epochs), batch_size=int(self.batch_size), sampler=self.sampler,
             early_stopping=None if val is None or self.early_stopping is None
-            else int(self.early_stopping), seed=int(self.seed), quiet=bool(self.quiet))
+            else int(self.early_stopping), seed=int(self.seed), quiet=bool(self.quiet),
+            checkpoint=training.api._checkpoint_path(checkpoint_dir,
+                                                     as_bool(resume, "resume")),
+            resume=bool(resume))
         # the beats and labels were checked above: the trusting entry point trains
         history = training._fit(
             model, waveforms[train_idx], labels[train_idx],

@@ -14,6 +14,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,7 +63,8 @@ _TRAIN_DEFAULTS: dict[str, object] = {
     "context": 0, "epochs": 10, "batch_size": 64, "sampler": "balanced",
     "learning_rate": 1e-3, "early_stopping": 3,
     "validation_fraction": 0.1, "seed": 0, "peaks": "annotations", "cache_dir": "",
-    "out": "", "history_out": "", "quiet": False, "threads": 1,
+    "out": "", "history_out": "", "quiet": False, "threads": 1, "checkpoint_dir": "",
+    "resume": False,
 }
 
 
@@ -78,7 +80,22 @@ def _train_options(args: argparse.Namespace) -> dict:
         raise ValueError("pass --out model.npz or set out in --config")
     if options["split"] not in ("", "all", "ds1", "ds2"):
         raise ValueError(f"split={options['split']!r} must be all, ds1 or ds2")
+    _check_checkpoint_options(options)
     return options
+
+
+def _check_checkpoint_options(options: dict) -> None:
+    """Check --checkpoint-dir and --resume before the (slow) beat extraction."""
+    folder, resume = options["checkpoint_dir"], options["resume"]
+    if not isinstance(resume, bool):
+        raise ValueError(f"resume={resume!r} must be true or false")
+    if not isinstance(folder, str):
+        raise ValueError(f"checkpoint_dir={folder!r} must be a folder name")
+    if resume and not folder:
+        raise ValueError("--resume needs --checkpoint-dir DIR (the folder of the "
+                         "interrupted run's checkpoint.npz)")
+    if folder and Path(folder).exists() and not Path(folder).is_dir():
+        raise ValueError(f"--checkpoint-dir {folder!r} exists and is not a folder")
 
 
 def _is_mitbih(data_dir: str, annotator: str) -> bool:
@@ -133,8 +150,8 @@ def _labelled_beats(options: dict, records: tuple[str, ...]) -> BeatSet:
 def _portable(argv: Sequence[str]) -> list[str]:
     """Return the command line without this machine's paths.
 
-    The data folder becomes DATA_DIR; the cache folder (which does not change the
-    result) is left out.
+    The data folder becomes DATA_DIR; the cache and checkpoint folders and
+    ``--resume`` (which do not change the result) are left out.
     """
     out: list[str] = []
     skip = False
@@ -143,7 +160,9 @@ def _portable(argv: Sequence[str]) -> list[str]:
             skip = False
             continue
         name = arg.split("=", 1)[0]
-        if name in ("--data-dir", "--cache-dir"):
+        if arg == "--resume":
+            continue
+        if name in ("--data-dir", "--cache-dir", "--checkpoint-dir"):
             skip = "=" not in arg and i + 1 < len(argv)
             if name == "--data-dir":
                 out += ["--data-dir", "DATA_DIR"]
@@ -193,12 +212,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             validation = validation[~np.isin(validation.y, excluded)]
     command = " ".join(["heartbeat", *_portable(args.argv or [])])
     kept = {k: v for k, v in options.items()
-            if k not in ("data_dir", "cache_dir", "quiet", "history_out")}
+            if k not in ("data_dir", "cache_dir", "quiet", "history_out", "checkpoint_dir",
+                         "resume")}
     start = time.perf_counter()
     clf.fit(beats, validation=validation, info={
         "command": command, "options": kept, "validation_records": list(held_out),
         "peaks": options["peaks"],
-    })
+    }, checkpoint_dir=options["checkpoint_dir"] or None, resume=options["resume"])
     elapsed = time.perf_counter() - start
     out = clf.save(out)
     if options["history_out"]:

@@ -209,6 +209,11 @@ def _add_train(sub: _Subparsers) -> None:
     tr.add_argument("--history-out", dest="history_out", metavar="FILE",
                     help="also write the per-epoch history as JSON (for `heartbeat plot "
                     "curves`)")
+    tr.add_argument("--checkpoint-dir", dest="checkpoint_dir", metavar="DIR",
+                    help="write checkpoint.npz there after every epoch")
+    tr.add_argument("--resume", action="store_true", default=None,
+                    help="continue from the checkpoint in --checkpoint-dir (start afresh "
+                    "when there is none); ends as an uninterrupted run would")
     tr.add_argument("--quiet", action="store_true", default=None, help="no progress")
     tr.set_defaults(func=mitbih.cmd_train)
 

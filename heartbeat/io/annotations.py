@@ -30,6 +30,8 @@ _CHN = 62  # data = the channel `chan` of this and later annotations
 _AUX = 63  # data (low 8 bits) = length of the aux string that follows (padded to even)
 _ACMAX = 49  # largest annotation code with a standard mnemonic
 _AHA_CODES = "EFNOPQRUV"  # AHA codes that ammap (ecgmap.h) maps to a real MIT code
+#: Largest annotation file read (a day of beats takes about 300 kB).
+_MAX_FILE_BYTES = 64 << 20
 _NOTE = 22  # comment annotation; at time 0 it may carry a header line ("## ...")
 
 # One decoded annotation: (sample, code, subtype, chan, num, aux text), the stored
@@ -191,7 +193,7 @@ def _read_annotations(base: Path, extension: str) -> Annotations:
     """Read the annotation file ``base.extension`` (arguments checked by the caller)."""
     file = Path(f"{base}.{extension}")
     rows = list(_annotation_rows(_read_mit_file(file), str(file)))
-    first, fs, table = _header_annotations(rows)
+    first, fs, table = _header_annotations(rows, str(file))
     return _annotations(rows[first:], table, fs, base.name, extension)
 
 
@@ -199,11 +201,17 @@ def _read_mit_file(file: Path) -> bytes:
     """Return the bytes of an MIT-format annotation file, refusing missing and AHA files."""
     where = str(file)
     try:
-        data = file.read_bytes()
+        with open(file, "rb") as fh:
+            data = fh.read(_MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise MissingFileError(f"annotation file {where!r} does not exist") from None
     except IsADirectoryError:
         raise ValueError(f"annotation file {where!r} is a directory") from None
+    except OSError as exc:
+        raise ValueError(f"annotation file {where!r} cannot be read: {exc.strerror}") from None
+    if len(data) > _MAX_FILE_BYTES:
+        raise ValueError(f"annotation file {where!r} is larger than {_MAX_FILE_BYTES} bytes "
+                         "(tens of millions of annotations); split the record first")
     if len(data) < 2:
         raise ValueError(f"annotation file {where!r} is empty or truncated ({len(data)} bytes)")
     if data[0] == 0 and chr(data[1]) in _AHA_CODES:
@@ -277,7 +285,8 @@ def _annotation_rows(data: bytes, where: str) -> Iterator[_Row]:
         yield sample, code, subtype, chan, num, text
 
 
-def _header_annotations(rows: list[_Row]) -> tuple[int, float | None, list[str]]:
+def _header_annotations(rows: list[_Row], where: str
+                        ) -> tuple[int, float | None, list[str]]:
     """Read the header annotations at the start of `rows` as ``get_ann_table`` does.
 
     Leading NOTEs at time 0 with subtype 0 are consumed (``rdann`` does not print
@@ -301,16 +310,25 @@ def _header_annotations(rows: list[_Row]) -> tuple[int, float | None, list[str]]
         text = rows[first][5]
         if text.startswith("## time resolution:"):
             m = re.match(r"\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)", text[19:])
-            if m is not None and float(m[1]) > 0:
-                fs = float(m[1])
+            value = float(m[1]) if m is not None and len(m[1]) <= 40 else 0.0
+            if value > 0:
+                fs = _time_resolution(value, m[1], where)
         elif not text.startswith("#"):
-            m = re.match(r"[ \t]*(\d+)[^ \t]*[ \t]+([^ \t]+)", text)
+            m = re.match(r"[ \t]*(\d{1,9})[^ \t]*[ \t]+([^ \t]+)", text)
             if m is not None and 0 <= int(m[1]) <= _ACMAX:
                 table[int(m[1])] = m[2]
         first += 1
     if first and first < len(rows) and rows[first][1] == 0:
         first += 1
     return first, fs, table
+
+
+def _time_resolution(value: float, text: str, where: str) -> float:
+    """Return a stated time resolution in Hz, refusing one no clock has."""
+    if not 1e-3 <= value <= 1e9:
+        raise ValueError(f"annotation file {where!r} states a time resolution of {text} Hz; "
+                         "a readable file states 1e-3 to 1e9 Hz")
+    return value
 
 
 def _is_header_note(row: _Row) -> bool:

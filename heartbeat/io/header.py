@@ -83,14 +83,48 @@ class _Header:
     comments: tuple[str, ...]
 
 
+#: Bounds on a header's integer fields, far beyond any real record and small enough
+#: that no arithmetic on them overflows and no allocation they imply is absurd.
+_INT_BOUNDS: dict[str, tuple[int, int]] = {
+    "number of signals": (0, 4096),
+    "number of samples": (0, 2**40),  # 35 years at 1 kHz
+    "samples per frame": (1, 1024),
+    "skew": (0, 2**31 - 1),
+    "byte offset": (0, 2**48),
+    "baseline": (-(2**31), 2**31 - 1),
+    "ADC resolution": (0, 64),
+    "ADC zero": (-(2**31), 2**31 - 1),
+    "initial value": (-(2**31), 2**31 - 1),
+    "checksum": (-(2**63), 2**63 - 1),
+    "block size": (0, 2**31 - 1),
+}
+#: Largest magnitude of a gain (ADC units per physical unit) and smallest nonzero
+#: one: samples of up to 32 bits then convert to finite, nonzero physical values.
+_GAIN_MAX = 1e30
+_GAIN_MIN = 1e-30
+_MAX_HEADER_BYTES = 16 << 20
+_MAX_DIGITS = 40  # no header number needs more; Python refuses > 4300 itself
+
+
 def _int(text: str, what: str, where: str) -> int:
+    if len(text.lstrip("+-")) > _MAX_DIGITS:
+        raise ValueError(f"{where}: {what} has {len(text)} characters, too long for a "
+                         f"header number ({text[:20]!r}...)")
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise ValueError(f"{where}: {what} must be an integer, got {text!r}") from None
+    low, high = _INT_BOUNDS.get(what, (-(2**63), 2**63 - 1))
+    if not low <= value <= high:
+        raise ValueError(f"{where}: {what} {value} is out of range (must lie within "
+                         f"[{low}, {high}])")
+    return value
 
 
 def _float(text: str, what: str, where: str) -> float:
+    if len(text) > 4 * _MAX_DIGITS:
+        raise ValueError(f"{where}: {what} has {len(text)} characters, too long for a "
+                         f"header number ({text[:20]!r}...)")
     try:
         value = float(text)
     except ValueError:
@@ -131,14 +165,14 @@ def _parse_signal(line: str, where: str) -> _Signal:
     description = line[tokens[7].end() + 1 :] if len(tokens) == 8 else ""
     if len(parts) < 2:
         raise ValueError(f"{where}: signal line needs at least a file name and a format")
-    file_name = parts[0]
+    file_name = _file_name(parts[0], where)
     m = _RX_FORMAT.match(parts[1])
     if m is None:
         raise ValueError(
             f"{where}: cannot read format field {parts[1]!r} (expected e.g. 212, 212x4, "
             "212:3 or 16+512)"
         )
-    fmt = int(m["fmt"])
+    fmt = int(m["fmt"]) if len(m["fmt"]) <= _MAX_DIGITS else -1
     if fmt not in _FORMATS:
         raise ValueError(
             f"{where}: storage format {fmt} is not supported "
@@ -147,11 +181,11 @@ def _parse_signal(line: str, where: str) -> _Signal:
     spf, skew, offset = 1, 0, 0
     for kind, value in re.findall(r"([x:+])(\d+)", m["mods"]):
         if kind == "x":
-            spf = max(int(value), 1)
+            spf = max(_int(value, "samples per frame", where) if value.strip("0") else 1, 1)
         elif kind == ":":
-            skew = int(value)
+            skew = _int(value, "skew", where)
         else:
-            offset = int(value)
+            offset = _int(value, "byte offset", where)
     gain, baseline, units = 0.0, None, "mV"
     if len(parts) > 2:
         g = _RX_GAIN.match(parts[2])
@@ -160,9 +194,9 @@ def _parse_signal(line: str, where: str) -> _Signal:
                 f"{where}: cannot read gain field {parts[2]!r} "
                 "(expected gain[(baseline)][/units], e.g. 200(1024)/mV)"
             )
-        gain = float(g["gain"])
+        gain = _gain(g["gain"], where)
         if g["baseline"] is not None:
-            baseline = int(g["baseline"])
+            baseline = _int(g["baseline"], "baseline", where)
         if g["units"]:
             units = g["units"]
     names = ("ADC resolution", "ADC zero", "initial value", "checksum", "block size")
@@ -192,6 +226,24 @@ def _parse_signal(line: str, where: str) -> _Signal:
     )
 
 
+def _gain(text: str, where: str) -> float:
+    """Return a signal line's gain: 0 (uncalibrated) or a magnitude the samples survive."""
+    gain = _float(text, "gain", where)
+    if gain != 0 and not _GAIN_MIN <= abs(gain) <= _GAIN_MAX:
+        raise ValueError(f"{where}: gain {text!r} is out of range: it must be 0 "
+                         f"(uncalibrated) or of magnitude {_GAIN_MIN:g} to {_GAIN_MAX:g} ADC "
+                         "units per physical unit")
+    return gain
+
+
+def _file_name(text: str, where: str) -> str:
+    """Return a signal line's file name, refusing names no file can have."""
+    if "\0" in text or text in (".", "..") or text.endswith(("/", os.sep)) \
+            or len(text) > 1024 or any(len(p) > 255 for p in re.split(r"[/\\]", text)):
+        raise ValueError(f"{where}: signal file name {text[:60]!r} is not a file name")
+    return text
+
+
 def _parse_header(hea: Path) -> _Header:
     """Parse the header file `hea`; raise ValueError naming the file and line if malformed."""
     where = str(hea)
@@ -212,8 +264,6 @@ def _parse_header(hea: Path) -> _Header:
             "are out of scope for heartbeat.io (read each segment's record instead)"
         )
     nsig = _int(m["nsig"], "number of signals", at)
-    if nsig < 0:
-        raise ValueError(f"{at}: number of signals must be >= 0, got {nsig}")
     fields = _record_fields(m, at)
     if len(lines) - 1 < nsig:
         raise ValueError(
@@ -236,11 +286,17 @@ def _parse_header(hea: Path) -> _Header:
 def _header_lines(hea: Path) -> tuple[list[str], list[tuple[int, str]]]:
     """Return the comments of `hea` and its other non-blank lines with their numbers."""
     try:
-        raw = hea.read_bytes()
+        with open(hea, "rb") as fh:
+            raw = fh.read(_MAX_HEADER_BYTES + 1)
     except FileNotFoundError:
         raise MissingFileError(f"header file {str(hea)!r} does not exist") from None
     except IsADirectoryError:
         raise ValueError(f"header file {str(hea)!r} is a directory") from None
+    except OSError as exc:
+        raise ValueError(f"header file {str(hea)!r} cannot be read: {exc.strerror}") from None
+    if len(raw) > _MAX_HEADER_BYTES:
+        raise ValueError(f"header file {str(hea)!r} is larger than {_MAX_HEADER_BYTES} "
+                         "bytes: not a WFDB header")
     comments: list[str] = []
     lines: list[tuple[int, str]] = []
     for number, line in enumerate(raw.decode("latin-1").split("\n"), 1):
@@ -269,8 +325,6 @@ def _record_fields(m: re.Match[str], at: str) -> dict[str, object]:
     n_samples = None
     if m["n_samples"] is not None:
         n_samples = _int(m["n_samples"], "number of samples", at)
-        if n_samples < 0:
-            raise ValueError(f"{at}: number of samples must be >= 0, got {n_samples}")
         if n_samples == 0:
             n_samples = None  # 0 means "not stated", as in the WFDB library
     base_time = _parse_time(m["base_time"], at) if m["base_time"] else None
@@ -295,6 +349,8 @@ def _record_paths(path: object, name: str) -> Path:
     text = os.fspath(path)
     if not text:
         raise ValueError(f"{name}='' must name a record, e.g. 'mitdb/100'")
+    if "\0" in text:
+        raise ValueError(f"{name}={text!r} holds a NUL character; no file has such a name")
     if text.endswith(".hea"):
         text = text[:-4]
     return Path(text)

@@ -9,13 +9,15 @@ even steps) is never taken for the ECG, and a named one gives the sampling frequ
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
+import tokenize
 from pathlib import Path
 
 import numpy as np
 
-from heartbeat._validate import MissingFileError, as_fs, as_int
+from heartbeat._validate import MissingFileError, as_fs, as_int, is_real_dtype
 from heartbeat.io.signals import _read
 
 # a column name that says "time"; group 1 is the unit when the name gives one
@@ -103,10 +105,7 @@ def load_channel(
             f"input {str(path)!r} not found (expected a WFDB record, .npy or .csv)"
         )
     if path.suffix == ".npy":
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise ValueError(f"cannot read {path.name} as a NumPy array: {exc}") from None
+        data = _load_npy(path)
         names: list[str] | None = None
     elif path.suffix in (".csv", ".txt"):
         data, names = _read_text_columns(path)
@@ -151,6 +150,25 @@ def load_signal(
     """
     ecg = load_channel(path, fs=fs, channel=channel)
     return ecg.signal, ecg.fs
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    """Load a real-valued ``.npy`` array, its header checked against the file's size."""
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = read_header(fh)
+            if math.prod(shape) * dtype.itemsize > path.stat().st_size:
+                raise ValueError(f"its header declares shape {shape}, more than the file holds")
+            if not is_real_dtype(dtype):
+                raise ValueError(f"it holds {dtype} values, not real numbers")
+            fh.seek(0)
+            return np.load(fh, allow_pickle=False)
+    except (ValueError, EOFError, OSError, OverflowError, SyntaxError, TypeError,
+            tokenize.TokenError) as exc:  # a .npy header is parsed by Python's tokenizer
+        raise ValueError(f"cannot read {path.name} as a .npy array: {exc}") from None
 
 
 def _wfdb_channel(base: Path, fs: float | None, channel: int | str | None) -> EcgChannel:

@@ -21,6 +21,7 @@ import hashlib
 import http.client
 import os
 import re
+import stat
 import sys
 import time
 import urllib.error
@@ -29,6 +30,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from heartbeat._atomic import atomic_open
 from heartbeat._validate import as_int, as_positive, as_real
@@ -170,6 +172,53 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _part_size(part: Path) -> int:
+    """Return the size of a ``.part`` file to resume from; 0 (after removing it) for a link.
+
+    A ``.part`` is ours: a symbolic link or anything but a regular file in its place
+    is removed (the link itself, never its target) and the file fetched afresh.
+    """
+    try:
+        info = part.lstat()
+    except FileNotFoundError:
+        return 0
+    if stat.S_ISREG(info.st_mode):
+        return info.st_size
+    if stat.S_ISDIR(info.st_mode):
+        raise ValueError(f"{str(part)!r} is a folder where download keeps a partial file; "
+                         "remove it")
+    part.unlink()
+    return 0
+
+
+def _open_part(part: Path, append: bool) -> BinaryIO:
+    """Open `part` for writing without following a symbolic link put in its place."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    flags |= os.O_APPEND if append else os.O_TRUNC
+    try:
+        fd = os.open(part, flags, 0o644)
+    except OSError as exc:
+        raise ValueError(f"cannot write {str(part)!r} ({exc.strerror}); download never "
+                         "writes through a symbolic link") from None
+    return os.fdopen(fd, "ab" if append else "wb")
+
+
+def _target(dest: Path, name: str) -> Path:
+    """Return ``dest / name``, creating its folders, refusing links on the way.
+
+    A symbolic link among the folders between `dest` and the file would make the
+    download write outside `dest`.
+    """
+    folder = dest
+    for part in PurePosixPath(name).parts[:-1]:
+        folder = folder / part
+        if folder.is_symlink():
+            raise ValueError(f"{str(folder)!r} is a symbolic link; download writes only "
+                             f"inside dest={str(dest)!r} and never follows links out of it")
+        folder.mkdir(exist_ok=True)
+    return dest / name
+
+
 def _open(url: str, timeout_s: float, start: int = 0) -> http.client.HTTPResponse:
     headers = {"User-Agent": "heartbeat-download (Python urllib)"}
     if start:
@@ -224,7 +273,7 @@ def _fetch_part(url: str, part: Path, timeout_s: float, counter: list[int]) -> N
     Bytes read are added to ``counter[0]`` as they arrive.  Raises a transient error
     (to be retried) if the connection drops before the body is complete.
     """
-    start = part.stat().st_size if part.exists() else 0
+    start = _part_size(part)
     try:
         resp = _open(url, timeout_s, start)
     except urllib.error.HTTPError as exc:
@@ -241,7 +290,7 @@ def _fetch_part(url: str, part: Path, timeout_s: float, counter: list[int]) -> N
                 part.unlink()
                 raise _ShortRead(f"bad Content-Range {resp.headers.get('Content-Range')!r}")
         expected = _expected_length(resp)
-        with open(part, "ab" if start else "wb") as fh:
+        with _open_part(part, append=bool(start)) as fh:
             while True:
                 block = resp.read(CHUNK_BYTES)
                 if not block:
@@ -367,9 +416,9 @@ def download(
     total_bytes = [0]
     total_retries = 0
     for index, name in enumerate(names, 1):
-        final = dest / name
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.is_file() and _sha256(final) == sums[name]:
+        final = _target(dest, name)
+        # a link in the file's place is replaced, never read or written through
+        if not final.is_symlink() and final.is_file() and _sha256(final) == sums[name]:
             skipped.append(name)
             continue
         if not quiet:
@@ -451,7 +500,7 @@ def _fetch_verified(file_url: str, final: Path, name: str, sha: str, sums_url: s
     out corrupt is fetched afresh once; bytes read are added to ``counter[0]``.
     """
     part = final.with_name(final.name + ".part")
-    resumed_old_part = part.exists() and part.stat().st_size > 0
+    resumed_old_part = _part_size(part) > 0
     failures = 0
     while True:
         try:
@@ -490,7 +539,7 @@ def _keep_sums(dest: Path, sums_name: str, sums: dict[str, str], sums_bytes: byt
     The server's list is kept as is when every file it names is present, else only
     the lines of the files present (e.g. after a `records` subset).
     """
-    present = [n for n in sorted(sums) if (dest / n).is_file()]
+    present = [n for n in sorted(sums) if (dest / n).is_file() and not (dest / n).is_symlink()]
     with atomic_open(dest / sums_name) as fh:
         if len(present) == len(sums):
             fh.write(sums_bytes)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from heartbeat._validate import MissingFileError, as_bool, as_int
-from heartbeat.io.formats import _FORMATS, _decode, _samples_in
+from heartbeat._validate import as_bool, as_int
+from heartbeat.io.formats import _FORMATS
 from heartbeat.io.header import (
     DEFAULT_GAIN,
     INVALID_SAMPLE,
@@ -24,6 +24,7 @@ from heartbeat.io.header import (
     _record_paths,
     _Signal,
 )
+from heartbeat.io.signal_files import _check_confined, _frames_available, _read_group
 
 
 def _check_channels(channels: object, names: tuple[str, ...]) -> list[int]:
@@ -79,14 +80,16 @@ def _frame_skew(sig: _Signal) -> int:
 
 
 def _read(
-    base: Path, channels: object, sampfrom: object, sampto: object, expand_frames: bool
+    base: Path, channels: object, sampfrom: object, sampto: object, expand_frames: bool,
+    allow_outside: bool = False,
 ) -> Record:
     """Read frames [sampfrom, sampto) of the `channels` of the record at `base`.
 
-    The caller has checked `base` and `expand_frames`; `channels`, `sampfrom` and
-    `sampto` are checked here, against the header.
+    The caller has checked `base`, `expand_frames` and `allow_outside`; `channels`,
+    `sampfrom` and `sampto` are checked here, against the header.
     """
     header = _parse_header(Path(str(base) + ".hea"))
+    _check_confined(header, allow_outside)
     groups = _groups(header.signals)
     avail = _frames_available(header, groups)
     n_frames = _record_length(header, groups, avail)
@@ -97,29 +100,6 @@ def _read(
     )
     return _record(header, chans, digital, invalid, n_samples=len(digital), sampfrom=start,
                    expanded=expand_frames)
-
-
-def _frames_available(header: _Header, groups: list[list[int]]) -> list[int]:
-    """Count the complete frames in each group's signal file."""
-    sigs, hea = header.signals, header.path
-    avail: list[int] = []
-    for g in groups:
-        first = sigs[g[0]]
-        dat = hea.parent / first.file_name
-        try:
-            size = dat.stat().st_size
-        except FileNotFoundError:
-            raise MissingFileError(
-                f"signal file {str(dat)!r} named in {str(hea)!r} does not exist"
-            ) from None
-        if size < first.byte_offset:
-            raise ValueError(
-                f"signal file {str(dat)!r} holds {size} bytes, fewer than its byte "
-                f"offset {first.byte_offset} in {str(hea)!r}"
-            )
-        tspf = sum(sigs[i].spf for i in g)
-        avail.append(_samples_in(first.fmt, size - first.byte_offset) // tspf)
-    return avail
 
 
 def _record_length(header: _Header, groups: list[list[int]], avail: list[int]) -> int:
@@ -173,28 +153,28 @@ def _read_samples(
     invalid = np.zeros((n_out, len(chans)), bool)
     wanted = set(chans)
     for g, n_avail in zip(groups, avail, strict=True):
-        if not wanted.intersection(g):
-            continue
-        max_skew = max(_frame_skew(sigs[i]) for i in g if i in wanted)
-        f1 = min(stop + max_skew, n_avail)
-        if whole:
-            f1 = max(f1, n_frames)
-        f0 = 0 if whole else min(start, f1)
-        frames = _read_group(header.path.parent, [sigs[i] for i in g], f0, f1)
-        cols = np.cumsum([0] + [sigs[i].spf for i in g])  # frames: (f1 - f0, tspf)
-        for j, i in enumerate(g):
-            if i not in wanted:
-                continue
-            sig = sigs[i]
-            block = frames[:, cols[j] : cols[j + 1]]  # (f1 - f0, spf)
-            if whole and sig.checksum is not None:
-                _verify_checksum(block[:n_frames], sig, header.path, i)
-            value, bad = _deskew(block, sig, start - f0, stop - start)
-            value, bad = _to_rows(value, bad, sig.spf, max_spf, expand_frames)
-            for k, c in enumerate(chans):
-                if c == i:
-                    digital[:, k] = value
-                    invalid[:, k] = bad
+        cols = np.cumsum([0] + [sigs[i].spf for i in g])  # frames: (rows, tspf)
+        # one read per distinct skew, of the frames that skew needs: memory in
+        # proportion to the window read, however large the skew
+        for k in sorted({_frame_skew(sigs[i]) for i in g if i in wanted}):
+            f1 = min(stop + k, n_avail)
+            if whole:
+                f1 = max(f1, n_frames)
+            f0 = 0 if whole else min(start + k, f1)
+            frames = _read_group(header.path.parent, [sigs[i] for i in g], f0, f1)
+            for j, i in enumerate(g):
+                sig = sigs[i]
+                if i not in wanted or _frame_skew(sig) != k:
+                    continue
+                block = frames[:, cols[j] : cols[j + 1]]  # (f1 - f0, spf)
+                if whole and sig.checksum is not None:
+                    _verify_checksum(block[:n_frames], sig, header.path, i)
+                value, bad = _deskew(block, sig, start - f0, stop - start)
+                value, bad = _to_rows(value, bad, sig.spf, max_spf, expand_frames)
+                for c_out, c in enumerate(chans):
+                    if c == i:
+                        digital[:, c_out] = value
+                        invalid[:, c_out] = bad
     return digital, invalid
 
 
@@ -247,48 +227,6 @@ def _record(
         digital=digital,
         signal=signal,
     )
-
-
-def _read_group(folder: Path, sigs: list[_Signal], f0: int, f1: int) -> np.ndarray:
-    """Raw samples of frames [f0, f1) of one signal file, (f1 - f0, total spf) int32.
-
-    Format 8 first differences are integrated here (from the file's start, so
-    reads of format 8 always decode the file up to `f1`).
-    """
-    first = sigs[0]
-    spec = _FORMATS[first.fmt]
-    tspf = sum(s.spf for s in sigs)
-    if first.fmt == 8:
-        f_start = 0
-    else:
-        f_start = f0
-    s0, s1 = f_start * tspf, f1 * tspf
-    b0 = s0 // spec.block_samples  # first block touched
-    n_dec = s1 - b0 * spec.block_samples
-    n_bytes = -(-n_dec // spec.block_samples) * spec.block_bytes
-    path = folder / first.file_name
-    with open(path, "rb") as fh:
-        fh.seek(first.byte_offset + b0 * spec.block_bytes)
-        data = fh.read(n_bytes)
-    if _samples_in(first.fmt, len(data)) < n_dec:  # the file shrank since it was sized
-        raise ValueError(
-            f"signal file {str(path)!r} is truncated: reading frames {f_start} to {f1} "
-            f"needs {n_bytes} bytes from offset {first.byte_offset + b0 * spec.block_bytes}, "
-            f"got {len(data)}"
-        )
-    buf = np.frombuffer(data, np.uint8)
-    samples = _decode(first.fmt, buf, n_dec)[s0 - b0 * spec.block_samples :]
-    frames = samples.reshape(f1 - f_start, tspf)
-    if first.fmt == 8:
-        out = np.empty_like(frames)
-        c = 0
-        for s in sigs:
-            d = frames[:, c : c + s.spf].astype(np.int64).ravel()
-            v = np.cumsum(d) + s.init_value
-            out[:, c : c + s.spf] = v.reshape(-1, s.spf).astype(np.int32)
-            c += s.spf
-        return out[f0 - f_start :]
-    return frames
 
 
 def _verify_checksum(block: np.ndarray, sig: _Signal, hea: Path, index: int) -> None:
@@ -353,6 +291,7 @@ def read_record(
     sampto: int | None = None,
     *,
     expand_frames: bool = False,
+    allow_outside: bool = False,
 ) -> Record:
     """Read the samples and header of a WFDB record.
 
@@ -375,6 +314,12 @@ def read_record(
         frame at ``fs = frame_fs * max(spf)``; a signal with fewer samples per frame
         repeats each of its samples (zero-order hold).  Records with one sample per
         frame are the same either way.
+    allow_outside : bool, optional
+        False (default): signal files must lie in the header's folder (or below it);
+        a header naming one by absolute path or through ``..`` is refused, so a
+        downloaded record cannot make the reader open other files.  True: such
+        names are read as written (WFDB's search-path behaviour), for headers you
+        trust.
 
     Returns
     -------
@@ -392,7 +337,8 @@ def read_record(
         If the header is malformed; the record is multi-segment or uses
         an unsupported format; a signal file holds fewer frames than
         the header states; a checksum does not match; or `channels`, `sampfrom` or
-        `sampto` is out of range.
+        `sampto` is out of range; a header names a signal file outside its folder
+        (see `allow_outside`) or a signal file that is not a regular file.
 
     Notes
     -----
@@ -440,10 +386,11 @@ def read_record(
     (3600,)
     """
     base = _record_paths(path, "path")
-    return _read(base, channels, sampfrom, sampto, as_bool(expand_frames, "expand_frames"))
+    return _read(base, channels, sampfrom, sampto, as_bool(expand_frames, "expand_frames"),
+                 as_bool(allow_outside, "allow_outside"))
 
 
-def read_header(path: str | os.PathLike[str]) -> Record:
+def read_header(path: str | os.PathLike[str], *, allow_outside: bool = False) -> Record:
     """Read only the header of a record: a `Record` with no samples.
 
     Parameters
@@ -451,6 +398,9 @@ def read_header(path: str | os.PathLike[str]) -> Record:
     path : str or os.PathLike
         The record path without extension (``"mitdb/100"``); a trailing ``.hea``
         is accepted too.
+    allow_outside : bool, optional
+        As for `read_record`: whether signal files named outside the header's folder
+        may be looked at (their sizes give the length of a header that states none).
 
     Returns
     -------
@@ -476,6 +426,7 @@ def read_header(path: str | os.PathLike[str]) -> Record:
     (('MLII', 'V5'), 360.0, 43200)
     """
     header = _parse_header(Path(str(_record_paths(path, "path")) + ".hea"))
+    _check_confined(header, as_bool(allow_outside, "allow_outside"))
     groups = _groups(header.signals)
     n_frames = _record_length(header, groups, _frames_available(header, groups))
     n = len(header.signals)

@@ -9,6 +9,9 @@ then ends bit for bit where an uninterrupted run would.
 from __future__ import annotations
 
 import json
+import struct
+import tokenize
+import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -67,24 +70,60 @@ def _write_checkpoint(path: Path, model: Model, opt: Optimizer, state: _State,
         np.savez(fh, **arrays)
 
 
+_META_KEYS = ("format", "fingerprint", "epoch", "series", "best_f1", "best_epoch", "wait",
+              "done", "stopped_early", "restored_best", "dropout_rng")
+# what a damaged zip or .npy makes the standard library raise
+_READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, OverflowError,
+                NotImplementedError, SyntaxError, zipfile.BadZipFile, zlib.error,
+                struct.error, tokenize.TokenError)
+
+
+def _start_over(path: Path) -> str:
+    return (f"delete {str(path)!r} (or pass resume=False, or another checkpoint_dir) "
+            "to start the run afresh")
+
+
 def _read_checkpoint(path: Path, model: Model, opt: Optimizer,
                      fingerprint: dict[str, Any]) -> _State:
+    """Restore `model`, `opt` and the run state from the checkpoint at `path`.
+
+    Raises ValueError naming the file and how to start over when it is damaged,
+    truncated, from another format or another run.
+    """
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
             data = {k: npz[k] for k in npz.files}
         meta = json.loads(str(data.pop("meta")))
-    except (OSError, ValueError, KeyError, EOFError) as exc:
-        raise ValueError(f"checkpoint {str(path)!r} is unreadable ({exc}); delete it to "
-                         "start afresh") from None
-    if meta.get("format") != _CHECKPOINT_FORMAT:
-        raise ValueError(f"checkpoint {str(path)!r} has format {meta.get('format')!r}, "
-                         f"expected {_CHECKPOINT_FORMAT}")
-    if meta["fingerprint"] != fingerprint:
-        diff = sorted(k for k in set(fingerprint) | set(meta["fingerprint"])
-                      if fingerprint.get(k) != meta["fingerprint"].get(k))
+    except (*_READ_ERRORS, RecursionError, TypeError, AttributeError) as exc:  # .npy: TypeError
+        raise ValueError(f"checkpoint {str(path)!r} is unreadable (damaged or truncated: "
+                         f"{type(exc).__name__}: {exc}); {_start_over(path)}") from None
+    missing = [k for k in _META_KEYS if k not in meta] if isinstance(meta, dict) else ["all"]
+    if missing:
+        raise ValueError(f"checkpoint {str(path)!r} is unreadable: its metadata lacks "
+                         f"{missing}; {_start_over(path)}")
+    if meta["format"] != _CHECKPOINT_FORMAT:
+        raise ValueError(f"checkpoint {str(path)!r} has format {meta['format']!r}, "
+                         f"expected {_CHECKPOINT_FORMAT}; {_start_over(path)}")
+    theirs = meta["fingerprint"] if isinstance(meta["fingerprint"], dict) else {}
+    if theirs != fingerprint:
+        diff = sorted(k for k in set(fingerprint) | set(theirs)
+                      if fingerprint.get(k) != theirs.get(k))
         raise ValueError(f"checkpoint {str(path)!r} belongs to another run (differs in "
                          f"{diff}); resume with the same model, data and settings, or use "
                          "another checkpoint_dir")
+    try:
+        return _restore(data, meta, model, opt)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise ValueError(f"checkpoint {str(path)!r} is damaged ({exc}); "
+                         f"{_start_over(path)}") from None
+
+
+def _restore(data: dict[str, np.ndarray], meta: dict[str, Any], model: Model,
+             opt: Optimizer) -> _State:
+    """Copy a checkpoint's arrays into `model` and `opt` and return its run state."""
+    for name, a in data.items():
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ValueError(f"array {name!r} holds NaN or inf")
     model.set_arrays({k[6:]: v for k, v in data.items() if k.startswith("model/")})
     opt.load_state_dict({k[4:]: v for k, v in data.items() if k.startswith("opt/")})
     _set_rng_states(model, meta["dropout_rng"])
