@@ -118,7 +118,7 @@ class TestLoadChannel:
     [
         ("a.csv", b"\xaf\xff\x00binary", "a.csv is not a text file"),
         ("a.csv", b"time_s,ecg\n", "a.csv holds no samples"),
-        ("a.npy", b"not an array", "cannot read a.npy as a NumPy array"),
+        ("a.npy", b"not an array", "cannot read a.npy as a .npy array"),
     ],
 )
 def test_unreadable_files_are_named(tmp_path, name, content, match):

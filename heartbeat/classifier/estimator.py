@@ -31,8 +31,8 @@ from heartbeat.classifier.inputs import (
 from heartbeat.classifier.params import _DEFAULTS, _check_params
 from heartbeat.classifier.saved import (
     PRETRAINED,
-    _check_saved,
     _fit_info,
+    _load,
     _pretrained_path,
 )
 
@@ -489,18 +489,7 @@ class BeatClassifier:
             If the file is truncated, not a model file, from another format version,
             or its arrays, spec and metadata do not agree.
         """
-        from heartbeat import nn
-
-        model = nn.load(path, backend=backend)
-        params, classes = _check_saved(model, path)
-        info = model.info
-        clf = cls(**{**params, "backend": backend, "threads": threads})
-        model.set_threads(int(threads))
-        clf.model_ = model
-        clf.classes_ = tuple(classes)
-        clf.history_ = None
-        clf._info = info
-        return clf
+        return _load(cls, path, backend, threads)
 
     @classmethod
     def pretrained(cls, name: str | None = None, *, backend: str = "auto") -> BeatClassifier:

@@ -14,6 +14,7 @@ from heartbeat.classifier.inputs import BEAT_LENGTH, RR_FEATURES, _is_beatset
 from heartbeat.classifier.params import _check_params
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
+    from heartbeat.classifier.estimator import BeatClassifier
     from heartbeat.nn import Model
     from heartbeat.training import History
 
@@ -99,3 +100,17 @@ def _fit_info(params: dict[str, Any], x: object, classes: tuple[str, ...],
         "heartbeat_version": __version__,
         **(info or {}),
     }
+
+
+def _load(cls: type[BeatClassifier], path: str | os.PathLike, backend: str,
+          threads: int) -> BeatClassifier:
+    """Read a classifier file: the network, then the parameters and classes it records."""
+    from heartbeat import nn
+
+    model = nn.load(path, backend=backend)
+    params, classes = _check_saved(model, path)
+    clf = cls(**{**params, "backend": backend, "threads": threads})
+    model.set_threads(int(threads))
+    clf.model_, clf.classes_, clf.history_ = model, tuple(classes), None
+    clf._info = model.info
+    return clf
