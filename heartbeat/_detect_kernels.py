@@ -423,12 +423,11 @@ def merge_leads(
         A group is a beat when the locally clearest lead (highest local quality)
         shows it.  Otherwise the leads that show it must sum to at least `weight`
         times that lead's local quality, and the clearest lead must have skipped a
-        beat there: its next peak comes `gap_rr` local RR intervals (the median of
-        its nearest intervals) or more after the last beat kept, and this one lies
-        at least `refractory` samples from both.
-    refractory : int
-    gap_rr : float
-        See `weight` (`refractory` in samples).
+        beat there: its next peak comes `gap_rr` local RR intervals (median of the
+        nearest, the shorter of the two leads') or more after the last beat kept,
+        and this one lies at least `refractory` samples (an int) from both.
+    refractory, gap_rr : int, float
+        See `weight`.
     out : ndarray of int64, shape (n,)
         Receives the accepted beats, each at the position found on the locally
         clearest lead that shows it.
@@ -487,17 +486,19 @@ def merge_leads(
                     best = member[m]
         accept = member[clearest] >= 0
         if not accept and support >= weight * local[clearest] and count > 0:
-            # only where the clearest lead skipped a beat: a gap of gap_rr of its
-            # local RR intervals, with this beat at least `refractory` from both ends
+            # only where the clearest lead skipped a beat (see `weight`)
             after = cursor[clearest]  # the clearest lead's next peak (past this group)
-            lo = max(after - context, starts[clearest])
-            hi = min(after + context, starts[clearest + 1])
-            k = hi - lo - 1
-            if k > 0 and after < starts[clearest + 1]:
-                for a in range(k):
-                    window[a] = pos[order[lo + a + 1]] - pos[order[lo + a]]
-                window[:k].sort()
-                rr = 0.5 * (window[(k - 1) // 2] + window[k // 2])
+            rr = np.inf  # the shorter local RR of the clearest lead and of this one
+            for m in (clearest, lead[best]):
+                lo = max(cursor[m] - context, starts[m])
+                hi = min(cursor[m] + context, starts[m + 1])
+                k = hi - lo - 1
+                if k > 0:
+                    for a in range(k):
+                        window[a] = pos[order[lo + a + 1]] - pos[order[lo + a]]
+                    window[:k].sort()
+                    rr = min(rr, 0.5 * (window[(k - 1) // 2] + window[k // 2]))
+            if rr < np.inf and after < starts[clearest + 1]:
                 nxt = pos[order[after]]
                 accept = (
                     nxt - out[count - 1] >= gap_rr * rr

@@ -242,12 +242,13 @@ def detect_r_peaks(
        leads within 170 ms are one beat.  A beat the locally clearest lead shows
        (highest median quality of its 4 peaks either side) is kept; one it does not
        show is kept only when the leads showing it reach half that lead's local
-       quality, *and* the clearest lead skipped a beat there (its next peak comes 1.5
-       local RR intervals or more after the last beat kept), at least 250 ms from
-       both.  The index is the one found on the clearest lead showing the beat.  A
-       flat lead changes nothing; a lead of noise adds few beats.  This does not yet
-       beat the better lead alone on every MIT-BIH record (``docs/benchmarks.md``):
-       when you know which lead is clean, pass that one.
+       quality, *and* the clearest lead skipped a beat there (its next peak comes
+       1.5 local RR intervals or more after the last beat kept; the shorter median
+       RR of the two leads), at least 250 ms from both.  The index is the one found
+       on the clearest lead showing the beat.  A flat lead changes nothing; a lead
+       of noise adds few beats.  This does not yet beat the better lead alone on
+       every MIT-BIH record (``docs/benchmarks.md``): when you know which lead is
+       clean, pass that one.
 
     Time is linear in the length of `signal` (each candidate is revisited at most
     a bounded number of times).  Signals shorter than 3 samples, constant signals and
