@@ -14,7 +14,7 @@ import numpy as np
 
 from heartbeat import _detect_kernels as _k
 from heartbeat._jit import BACKENDS, jit_enabled, resolve_backend
-from heartbeat._validate import as_fs, as_signal
+from heartbeat._validate import as_array, as_fs, as_signal, check_finite, is_real_dtype
 
 __all__ = ["BACKENDS", "METHODS", "detect_r_peaks"]
 
@@ -52,6 +52,15 @@ RULE = {
 PRESCREEN = 1.0  # candidates below the local envelope median are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
 REFINE_S = 0.03  # ... refined to the raw signal's extremum of that sign within +-30 ms
+# several leads (Notes, 9): peaks within MERGE_S are one beat; a lead's local quality is
+# the median quality of its MERGE_CONTEXT peaks either side; a beat the locally
+# clearest lead lacks needs MERGE_WEIGHT x that quality ...
+MERGE_S = 0.17
+MERGE_CONTEXT = 4
+MERGE_WEIGHT = 0.5
+MERGE_GAP_RR = 1.5  # ... and a gap of this many RR intervals in the clearest lead,
+MERGE_REFRACTORY_S = 0.25  # ... at least this far from the beats either side
+QUALITY_CAP = 30.0  # a peak's quality (height over floor) counts up to this
 
 
 def _odd(n_s: float, fs: float) -> int:
@@ -120,15 +129,49 @@ def _block_floor(energy_sq: np.ndarray, centres: np.ndarray, fs: float) -> np.nd
     return medians[np.minimum(centres // block, n_full - 1)]
 
 
+def as_leads(signal: object, name: str = "signal") -> np.ndarray:
+    """Return `signal` as a finite float64 array of shape (n,) or (n, n_leads).
+
+    Raises
+    ------
+    TypeError
+        If `signal` is not a real numeric array.
+    ValueError
+        If it is not 1-D or 2-D with at least one lead, or holds NaN or inf.
+    """
+    arr = as_array(signal, name, "a 1-D or 2-D numeric array")
+    if arr.ndim == 1:
+        return as_signal(arr, name)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 1-D (one lead) or 2-D (n_samples, n_leads), got shape "
+            f"{arr.shape}"
+        )
+    if not is_real_dtype(arr.dtype):
+        raise TypeError(
+            f"{name} must hold real numbers (integer or float dtype), got dtype {arr.dtype}"
+        )
+    if arr.shape[1] == 0:
+        raise ValueError(
+            f"{name} has shape {arr.shape}: no leads; pass (n_samples, n_leads) with "
+            "n_leads >= 1"
+        )
+    arr = arr.astype(np.float64, copy=False)
+    check_finite(arr, name)
+    return arr
+
+
 def detect_r_peaks(
     signal: object, fs: float, *, method: str = "robust", backend: str = "auto"
 ) -> np.ndarray:
-    """Locate the R peaks of a single-lead ECG.
+    """Locate the R peaks of an ECG, from one lead or several recorded together.
 
     Parameters
     ----------
-    signal : array_like, shape (n_samples,)
-        One ECG lead in any unit and polarity, finite values only.
+    signal : array_like, shape (n_samples,) or (n_samples, n_leads)
+        One ECG lead, or several leads sampled together (one per column), in any unit
+        and polarity, finite values only.  Several leads are detected one by one and
+        joined (Notes, 9).
     fs : float
         Sampling frequency of `signal` in Hz (tested from 100 to 1000 Hz).
     method : {"robust"}
@@ -144,14 +187,16 @@ def detect_r_peaks(
     Returns
     -------
     ndarray of int64
-        Sorted, unique sample indices of the R peaks in `signal`.
+        Sorted, unique sample indices of the R peaks in `signal` (rows of a 2-D
+        `signal`).
 
     Raises
     ------
     TypeError
         If `signal` is not a real numeric array or `fs` is not a number.
     ValueError
-        If `signal` is not 1-D or holds NaN/inf, if `fs` <= 0, or if `method` or
+        If `signal` is not 1-D or 2-D, has no column, holds NaN/inf, if `fs` <= 0,
+        or if `method` or
         `backend` is unknown.
     ImportError
         If ``backend="numba"`` and Numba is not installed.
@@ -192,6 +237,18 @@ def detect_r_peaks(
        30 ms.  An inverted signal therefore gives exactly the same indices, as does
        a scaling by a power of two; other scalings and offsets change only
        borderline decisions.
+    9. Several leads: each lead is detected alone, and each peak carries its
+       quality (its envelope over the floor, capped at 30).  Peaks of different
+       leads within 170 ms are one beat.  A beat the locally clearest lead shows
+       (highest median quality of its 4 peaks either side) is kept; one it does not
+       show is kept only when the leads showing it reach half that lead's local
+       quality, *and* the clearest lead skipped a beat there (its next peak comes
+       1.5 local RR intervals or more after the last beat kept; the shorter median
+       RR of the two leads), at least 250 ms from both.  The index is the one found
+       on the clearest lead showing the beat.  A flat lead changes nothing; a lead
+       of noise adds few beats.  This does not yet beat the better lead alone on
+       every MIT-BIH record (``docs/benchmarks.md``): when you know which lead is
+       clean, pass that one.
 
     Time is linear in the length of `signal` (each candidate is revisited at most
     a bounded number of times).  Signals shorter than 3 samples, constant signals and
@@ -208,7 +265,7 @@ def detect_r_peaks(
     >>> np.diff(peaks)[:3]
     array([288, 288, 288])
     """
-    x = as_signal(signal, "signal")
+    x = as_leads(signal, "signal")
     fs = as_fs(fs, "fs")
     if method not in METHODS:
         raise ValueError(f"{method=} is not a detection method; choose one of {METHODS}")
@@ -218,19 +275,44 @@ def detect_r_peaks(
 def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
     """:func:`detect_r_peaks` on checked inputs.
 
-    `x` is a 1-D finite float64 array, `fs` > 0, `method` one of :data:`METHODS` and
-    `backend` already resolved (``"numba"`` or ``"numpy"``,
-    :func:`heartbeat._jit.resolve_backend`).  `x` is not modified.
+    `x` is a finite float64 array, 1-D (one lead) or 2-D (samples x leads), `fs` > 0,
+    `method` one of :data:`METHODS` and `backend` already resolved (``"numba"`` or
+    ``"numpy"``, :func:`heartbeat._jit.resolve_backend`).  `x` is not modified.
     """
+    if x.ndim == 1:
+        return _detect_lead(x, fs, backend)[0]
+    if x.shape[1] == 1:
+        return _detect_lead(np.ascontiguousarray(x[:, 0]), fs, backend)[0]
+    found = [_detect_lead(np.ascontiguousarray(x[:, m]), fs, backend) for m in range(x.shape[1])]
+    pos = np.concatenate([peaks for peaks, _ in found])
+    lead = np.concatenate([np.full(peaks.size, m, np.int64) for m, (peaks, _) in enumerate(found)])
+    quality = np.concatenate([q for _, q in found])
+    order = np.argsort(pos, kind="stable")
+    out = np.empty(pos.size, dtype=np.int64)
+    count = _k.MERGE_LEADS.get(backend)(
+        pos[order], lead[order], quality[order], x.shape[1],
+        max(1, round(MERGE_S * fs)), MERGE_CONTEXT, MERGE_WEIGHT,
+        round(MERGE_REFRACTORY_S * fs), MERGE_GAP_RR, out,
+    )
+    return out[:count].copy()
+
+
+def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np.ndarray]:
+    """Detect on one lead: the sorted unique peaks and each one's quality.
+
+    A peak's quality is its envelope height over the envelope's median in its ~2 s
+    block (the "floor"), the weight of its vote in :func:`_k.merge_leads`.
+    """
+    none = (np.empty(0, dtype=np.int64), np.empty(0))
     if x.size < 3:
-        return np.empty(0, dtype=np.int64)
+        return none
     # centre on a median (of at most ~4096 samples) and scale by a power of two to a
     # peak magnitude in [0.5, 1): conditions the sums, rules out overflow and
     # underflow, and keeps polarity and power-of-two scaling exact
     x = x - np.median(x[:: max(1, x.size // 4096)])
     peak = max(float(x.max()), -float(x.min()))
     if peak == 0.0:
-        return np.empty(0, dtype=np.int64)
+        return none
     exponent = int(np.frexp(peak)[1])
     if -1000 < exponent < 1000:
         x *= 2.0**-exponent  # exact: a power of two
@@ -245,7 +327,7 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
     slope_sq, energy_sq = _envelope(bp, fs, mm)
     cand = _local_maxima(energy_sq)  # the envelope's maxima: sqrt is monotonic
     if cand.size == 0:
-        return np.empty(0, dtype=np.int64)
+        return none
     floor = _block_floor(energy_sq, cand, fs)
     height = np.sqrt(np.maximum(energy_sq[cand], 0.0))  # sums can leave -1e-17
     keep = height > PRESCREEN * floor
@@ -253,7 +335,13 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
     out = np.empty(cand.size, dtype=np.int64)
     params = np.array([RULE[name] for name in _k.PARAM_NAMES], dtype=np.float64)
     count = _k.DECIDE_BEATS.get(backend)(cand, height, floor, slope_sq, fs, params, out)
+    accepted = np.searchsorted(cand, out[:count])  # cand is sorted and unique
+    # capped: a flat or clipped stretch has a tiny floor and would seem very clear
+    quality = np.minimum(height[accepted], QUALITY_CAP * floor[accepted]) / np.maximum(
+        floor[accepted], np.finfo(float).tiny
+    )
     half_search = max(1, round(SEARCH_S * fs))
     half_refine = max(1, round(REFINE_S * fs))
     refined = _k.REFINE.get(loops)(x, bp, out[:count], half_search, half_refine)
-    return np.unique(refined)
+    peaks, first = np.unique(refined, return_index=True)
+    return peaks, quality[first]

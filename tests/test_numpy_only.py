@@ -136,7 +136,7 @@ class TestNumpyOnly:
             for label, args in {
                 "nan": ([0.0, float("nan")], 360.0),
                 "fs": ([0.0, 1.0], 0.0),
-                "2d": (np.zeros((4, 2)), 360.0),
+                "3d": (np.zeros((4, 2, 2)), 360.0),
             }.items():
                 try:
                     heartbeat.segment(*args)
@@ -148,7 +148,7 @@ class TestNumpyOnly:
         )
         assert out["nan"].startswith("ValueError: signal holds 1 NaN")
         assert out["fs"].startswith("ValueError: fs=0.0")
-        assert out["2d"].startswith("ValueError: signal must be 1-D")
+        assert out["3d"].startswith("ValueError: signal must be 1-D (one lead) or 2-D")
 
     def test_robust_detector_without_numba(self):
         # the integrator will make "robust" the default: it must work without Numba too

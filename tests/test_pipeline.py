@@ -568,7 +568,7 @@ class TestSegment:
             ({"signal": np.zeros(0)}, ValueError, "signal is empty"),
             ({"signal": np.array([0.0, np.nan])}, ValueError, "signal holds 1 NaN"),
             ({"signal": np.array([0.0, np.inf])}, ValueError, "signal holds 1 NaN or inf"),
-            ({"signal": np.zeros((10, 2))}, ValueError, r"signal must be 1-D.*\[:, 0\]"),
+            ({"signal": np.zeros((10, 2, 1))}, ValueError, r"signal must be 1-D \(one lead\)"),
             ({"signal": np.array(["a", "b"])}, TypeError, "signal must hold real numbers"),
             ({"signal": np.zeros(3, complex)}, TypeError, "signal must hold real numbers"),
             ({"signal": np.zeros(3, bool)}, TypeError, "signal must hold real numbers"),
@@ -833,6 +833,77 @@ class TestRealData:
         np.testing.assert_array_equal(given_beats.r_peaks, ref)
         assert np.median(given_beats.waveforms[:, 0]) > 0.7
         assert np.all(given_beats.waveforms[:, -1] == 0)
+
+
+@pytest.fixture(scope="module")
+def record_101(mitdb_dir):
+    """The first 300 s of both leads of MIT-BIH 101, its fs and annotations."""
+    wfdb = pytest.importorskip("heartbeat.io")
+    rec = wfdb.read_record(mitdb_dir / "101")
+    ann = wfdb.read_annotations(mitdb_dir / "101")
+    return np.asarray(rec.signal[: int(300 * rec.fs)], dtype=np.float64), rec.fs, ann
+
+
+class TestSegmentSeveralLeads:
+    """segment() on (n_samples, n_leads): peaks from all leads, beats from one."""
+
+    @pytest.mark.parametrize("lead", [0, 1])
+    def test_peaks_from_all_leads_beats_from_one(self, record_101, lead):
+        from heartbeat.detect import detect_r_peaks
+
+        leads, fs, ann = record_101
+        beats = segment_default(leads, fs, lead=lead)
+        peaks = detect_r_peaks(leads, fs)
+        np.testing.assert_array_equal(beats.r_peaks, peaks)
+        assert beats.lead == lead and beats.detector == "robust"
+        cut = segment_default(leads[:, lead], fs, r_peaks=peaks)
+        np.testing.assert_array_equal(beats.waveforms, cut.waveforms)
+        # 101's second lead alone finds about a third of its beats; together all
+        from heartbeat.aami import is_beat
+
+        ref = ann.sample[is_beat(ann.symbol)]
+        ref = ref[ref < leads.shape[0]]
+        found = np.abs(ref[:, None] - beats.r_peaks[None, :]).min(axis=1) <= 0.15 * fs
+        alone = segment_default(leads[:, 1], fs).r_peaks
+        found_alone = np.abs(ref[:, None] - alone[None, :]).min(axis=1) <= 0.15 * fs
+        assert found.mean() > 0.995 and found_alone.mean() < 0.8
+
+    def test_one_column_is_one_lead(self, record_101):
+        leads, fs, _ = record_101
+        a, b = segment_default(leads[:, :1], fs), segment_default(leads[:, 0], fs)
+        np.testing.assert_array_equal(a.r_peaks, b.r_peaks)
+        np.testing.assert_array_equal(a.waveforms, b.waveforms)
+        assert a.lead == b.lead == 0
+
+    def test_other_detectors_see_the_chosen_lead(self, record_101):
+        leads, fs, _ = record_101
+        seen = []
+
+        def spy(x, fs):
+            seen.append(x)
+            return np.array([100, 500])
+
+        segment(leads, fs, lead=1, detector=spy)
+        np.testing.assert_array_equal(seen[0], leads[:, 1])
+        lit = segment(leads, fs, lead=1, detector="kachuee2018")
+        np.testing.assert_array_equal(
+            lit.r_peaks, segment(leads[:, 1], fs, detector="kachuee2018").r_peaks
+        )
+
+    @pytest.mark.parametrize(
+        ("signal", "lead", "exc", "match"),
+        [
+            (np.ones((100, 2)), 2, ValueError, "lead=2 must be <= 1"),
+            (np.ones((100, 2)), -1, ValueError, "lead=-1 must be >= 0"),
+            (np.ones(100), 1, ValueError, "lead=1 must be <= 0"),
+            (np.ones((100, 2)), 0.5, TypeError, "lead must be an integer"),
+            (np.ones((100, 0)), 0, ValueError, "no leads"),
+            (np.ones((10, 2, 2)), 0, ValueError, "1-D .one lead. or 2-D"),
+        ],
+    )
+    def test_bad_lead(self, signal, lead, exc, match):
+        with pytest.raises(exc, match=match):
+            segment_default(signal, 360.0, lead=lead)
 
 
 class TestDocstrings:

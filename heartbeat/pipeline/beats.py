@@ -60,6 +60,8 @@ class Beats:
     detector : str
         Where the R peaks came from: ``"kachuee2018"``, a detection method such as
         ``"robust"``, ``"r_peaks"`` (given by the caller) or a callable's name.
+    lead : int
+        The column of a several-lead signal the beats were cut from (0 for one lead).
     """
 
     waveforms: np.ndarray
@@ -72,6 +74,7 @@ class Beats:
     length: int = LENGTH
     window_s: float = WINDOW_S
     detector: str = "kachuee2018"
+    lead: int = 0
 
     def __len__(self) -> int:
         return int(self.r_peaks.shape[0])
@@ -100,9 +103,13 @@ def _group_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.n
 
 
 def _peaks_from(
-    detector: Detector, x: np.ndarray, fs: float
+    detector: Detector, x: np.ndarray, fs: float, leads: np.ndarray | None = None
 ) -> tuple[np.ndarray | None, str]:
-    """R peaks (at `fs`) from a named or callable detector; None for the paper's rule."""
+    """R peaks (at `fs`) from a named or callable detector; None for the paper's rule.
+
+    `x` is the lead the beats are cut from; the robust detector uses all of `leads`
+    (n_samples, n_leads) when given, the others `x` alone.
+    """
     if callable(detector):
         name = getattr(detector, "__qualname__", None) or type(detector).__name__
         return as_indices(detector(x, fs), "detector output", x.size), str(name)
@@ -122,13 +129,30 @@ def _peaks_from(
             f"{('kachuee2018', *METHODS)} or pass a function"
         )
     # segment() checked the signal and fs: the detector's private entry trusts them
-    return _detect(x, fs, detector, resolve_backend("auto")), detector
+    source = x if leads is None else leads
+    return _detect(source, fs, detector, resolve_backend("auto")), detector
 
 
-def _empty(fs: float, fs_out: float, length: int, window_s: float, name: str) -> Beats:
+def _lead_of(signal: object, lead: object) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Check `signal` and `lead`: the lead to cut, all leads (None for 1-D) and `lead`."""
+    try:
+        two_d = np.ndim(signal) >= 2
+    except ValueError:  # ragged: as_signal says so
+        two_d = False
+    if not two_d:
+        return as_signal(signal, "signal"), None, as_int(lead, "lead", minimum=0, maximum=0)
+    from heartbeat.detect import as_leads
+
+    leads = as_leads(signal, "signal")
+    lead = as_int(lead, "lead", minimum=0, maximum=leads.shape[1] - 1)
+    return np.ascontiguousarray(leads[:, lead]), leads, lead
+
+
+def _empty(fs: float, fs_out: float, length: int, window_s: float, name: str, lead: int
+           ) -> Beats:
     return _frozen(
         np.zeros((0, length), dtype=np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64),
-        np.zeros(0), np.zeros(0, np.int64), fs, fs_out, length, window_s, name,
+        np.zeros(0), np.zeros(0, np.int64), fs, fs_out, length, window_s, name, lead,
     )
 
 
@@ -149,13 +173,16 @@ def segment(
     threshold: float = THRESHOLD,
     fs_out: float = FS_OUT,
     length: int = LENGTH,
+    lead: int = 0,
 ) -> Beats:
     """Cut one ECG lead into fixed-length heartbeats, following Kachuee et al. (2018).
 
     Parameters
     ----------
-    signal : array_like, shape (n,)
-        One ECG lead, finite values, any unit and offset.
+    signal : array_like, shape (n,) or (n, n_leads)
+        One ECG lead, or several sampled together (one per column); finite values,
+        any unit and offset.  With several leads the beats are cut from column
+        `lead`, and the robust detector finds the R peaks on all of them.
     fs : float
         Its sampling frequency in Hz.
     detector : str or callable, default "robust"
@@ -176,6 +203,9 @@ def segment(
         Rate of the beats in Hz; the signal is resampled to it first.
     length : int, default 187
         Samples per beat (step 7).
+    lead : int, default 0
+        The column of a several-lead `signal` to cut the beats from (and the one a
+        ``"kachuee2018"`` or callable detector sees); ``Beats.lead`` records it.
 
     Returns
     -------
@@ -191,7 +221,8 @@ def segment(
         `threshold` is not a number, `length` is not an integer, `detector` is neither
         a name nor a callable, or `r_peaks` does not hold numbers.
     ValueError
-        If `signal` is empty, not 1-D or holds NaN/inf; `fs`, `fs_out` or `window_s`
+        If `signal` is empty, not 1-D or 2-D or holds NaN/inf, `lead` is not one of
+        its columns; `fs`, `fs_out` or `window_s`
         is not finite and > 0; `threshold` is outside [0, 1]; `length` < 1; the
         detector is unknown; or `r_peaks` (or a detector's output) holds indices
         outside the signal or fractional values.
@@ -225,6 +256,9 @@ def segment(
     * R peaks (given or detected).  Each index is mapped to `fs_out` by rounding
       half up, which fixes its window; T of a window is the median interval of the
       given peaks inside it (computed at `fs`, converted to `fs_out` samples).
+    * Several leads (not in the paper).  The robust detector joins the peaks of all
+      columns (:func:`heartbeat.detect.detect_r_peaks`, Notes 9); everything else,
+      scaling and resampling included, uses column `lead` alone.
     * Windows with a single peak, where the paper's median is undefined, take the
       median R-R interval of all consecutive peaks of the signal.  With fewer than two
       peaks in the whole signal there are no beats.
@@ -252,7 +286,7 @@ def segment(
     >>> int(beats.crop_length[0])  # 1.2 * 0.8 s at 125 Hz
     120
     """
-    x = as_signal(signal, "signal")
+    x, leads, lead = _lead_of(signal, lead)
     if x.size == 0:
         raise ValueError("signal is empty; pass at least one sample")
     fs = as_fs(fs, "fs")
@@ -267,7 +301,7 @@ def segment(
     if r_peaks is not None:
         given, name = as_indices(r_peaks, "r_peaks", x.size), "r_peaks"
     else:
-        given, name = _peaks_from(detector, x, fs)
+        given, name = _peaks_from(detector, x, fs, leads)
 
     # (0) resample the scaled, centred signal; (1) windows; (2) their min and range
     scale = float(np.abs(x).max())
@@ -296,7 +330,7 @@ def segment(
         q = np.minimum((2 * up * p + down) // (2 * down), n_out - 1)
         rr = np.diff(p).astype(np.float64)  # in samples at fs, converted below
     if p.size < 2:
-        return _empty(fs, fs_out, length, window_s, name)
+        return _empty(fs, fs_out, length, window_s, name, lead)
 
     # (5) T per window: median R-R within the window, else of the whole signal
     w = q // width
@@ -316,5 +350,5 @@ def segment(
     waveforms = np.where(keep, values, 0.0).astype(np.float32)
     return _frozen(
         waveforms, p.astype(np.int64), w.astype(np.int64), t / fs_out,
-        n_crop.astype(np.int64), fs, fs_out, length, window_s, name,
+        n_crop.astype(np.int64), fs, fs_out, length, window_s, name, lead,
     )
