@@ -34,10 +34,11 @@ _EXPORTS = {
     "BeatClassifier": "classifier",
     "ClassifiedBeats": "classifier",
     "classify": "classifier",
+    "Stream": "stream",
 }
 _SUBMODULES = {
     "io", "resample", "detect", "pipeline", "metrics", "context", "datasets", "nn",
-    "training", "windows", "classifier", "cli", "aami",
+    "training", "windows", "classifier", "stream", "cli", "aami",
     # 0.1 names, bound to their new homes by heartbeat._moved
     "wfdb", "examples", "features", "train",
 }
@@ -72,3 +73,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from heartbeat.io import read_record as read_record
     from heartbeat.pipeline import Beats as Beats
     from heartbeat.pipeline import segment as segment
+    from heartbeat.stream import Stream as Stream

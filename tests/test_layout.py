@@ -26,7 +26,7 @@ FLOORS = {
     "context": 3,
     "datasets": 4, "nn": 4,
     "training": 5, "windows": 5,
-    "classifier": 6, "pretrained": 6,
+    "classifier": 6, "pretrained": 6, "stream": 6, "export": 6,
     "plot": 7,
     "cli": 8,
 }
