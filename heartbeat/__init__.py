@@ -38,7 +38,7 @@ _EXPORTS = {
 }
 _SUBMODULES = {
     "io", "resample", "detect", "pipeline", "metrics", "context", "datasets", "nn",
-    "training", "windows", "classifier", "stream", "cli", "aami",
+    "training", "windows", "classifier", "stream", "export", "cli", "aami",
     # 0.1 names, bound to their new homes by heartbeat._moved
     "wfdb", "examples", "features", "train",
 }

@@ -276,6 +276,21 @@ def _add_stream(sub: _Subparsers) -> None:
     cmd.set_defaults(func=stream_cmds.cmd_stream)
 
 
+def _add_export(sub: _Subparsers) -> None:
+    """Add ``heartbeat export``."""
+    cmd = sub.add_parser(
+        "export",
+        help="write a model as one NumPy-only Python file plus its weights (.npz)",
+        description="Write MODEL (a pretrained name or a saved .npz) as a single Python "
+        "file that needs only NumPy (inference, RR features and record context, class "
+        "names; the beats come from heartbeat.segment) and the "
+        "weights beside it; nothing is written if the model file is damaged.",
+    )
+    cmd.add_argument("model", help="pretrained name (mitbih-all, mitbih-ds1) or .npz file")
+    cmd.add_argument("--out", required=True, help="output folder (created if missing)")
+    cmd.set_defaults(func=stream_cmds.cmd_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``heartbeat`` command."""
     parser = argparse.ArgumentParser(
@@ -287,6 +302,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"heartbeat {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_segment, _add_download, _add_plot, _add_train, _add_evaluate,
-                _add_predict, _add_summary, _add_stream):
+                _add_predict, _add_summary, _add_stream, _add_export):
         add(sub)
     return parser

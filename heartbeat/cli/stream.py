@@ -1,7 +1,8 @@
-"""Commands for real time: ``stream``.
+"""Commands for real time and embedding: ``stream`` and ``export``.
 
 ``heartbeat stream`` reads samples from standard input as they arrive and prints one
-line per beat as soon as :class:`heartbeat.Stream` reports it.
+line per beat as soon as :class:`heartbeat.Stream` reports it; ``heartbeat export``
+writes a model as one NumPy-only Python file plus its weights.
 """
 
 from __future__ import annotations
@@ -92,3 +93,12 @@ def cmd_stream(args: argparse.Namespace) -> int:
     _write(stream.flush(), args.format, out)
     return 0
 
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Run ``heartbeat export``: one NumPy-only Python file and the model's weights."""
+    from heartbeat.export import export
+
+    written = export(args.model, args.out)
+    for path in written:
+        print(path)
+    return 0
