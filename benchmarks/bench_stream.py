@@ -142,18 +142,8 @@ def speed(mitdb: Path, leads: int = 200, seconds: float = 60.0) -> dict:
             "whole_record_s": t_whole, "whole_record_rtf": x.size / fs / t_whole}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mitdb", type=Path, default=default_mitdb())
-    ap.add_argument("--records", nargs="*", default=list(RECORDS))
-    ap.add_argument("--model", default="mitbih-all")
-    ap.add_argument("--seconds", type=float, help="only the first SECONDS of each record")
-    ap.add_argument("--no-speed", action="store_true")
-    ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/bench_stream.csv")
-    args = ap.parse_args()
-    now = dt.datetime.now(dt.timezone.utc)
-    print(f"# {now:%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
-          f"{pin_one_core()}, python {platform.python_version()}, numpy {np.__version__}")
+def report_agreement(args: argparse.Namespace) -> None:
+    """Run :func:`agreement`, write the CSV and print the totals."""
     rows = agreement(args.records, args.mitdb, args.model, args.seconds)
     lat = np.concatenate([r.pop("latencies") for r in rows])
     keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[-1]).index(k)
@@ -177,6 +167,22 @@ def main() -> None:
             print(f"  DS1 records {len(scored)}: {kind} accuracy {acc:.4f} "
                   f"(mean per-record macro F1 "
                   f"{np.mean([r[f'mf1_{kind}'] for r in scored]):.4f}, {n} matched beats)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mitdb", type=Path, default=default_mitdb())
+    ap.add_argument("--records", nargs="*", default=list(RECORDS))
+    ap.add_argument("--model", default="mitbih-all")
+    ap.add_argument("--seconds", type=float, help="only the first SECONDS of each record")
+    ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/bench_stream.csv")
+    args = ap.parse_args()
+    now = dt.datetime.now(dt.timezone.utc)
+    print(f"# {now:%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
+          f"{pin_one_core()}, python {platform.python_version()}, numpy {np.__version__}")
+    if args.records:  # --records with no names: speed only
+        report_agreement(args)
     if not args.no_speed:
         print("speed:", {k: round(v, 3) if isinstance(v, float) else v
                          for k, v in speed(args.mitdb).items()})

@@ -58,27 +58,29 @@ def reference(mitdb_dir):
     return out
 
 
-def _check_against_offline(beats: StreamBeats, offline, labels: float = 0.95) -> tuple:
-    """The documented bounds: <= 1 % of peaks differ, `labels` of shared labels agree.
+def _check_against_offline(beats: StreamBeats, offline) -> tuple[int, int, int]:
+    """The per-record bounds of heartbeat.stream: <= 4 % of the peaks differ from the
+    offline ones, >= 75 % of the shared peaks have the same label.
 
-    Returns the number of shared peaks and of those with the same label.
+    Returns the number of offline peaks, of shared peaks, and of those with the same
+    label.
     """
     peaks = offline.r_peaks
     same = np.intersect1d(beats.sample, peaks)
     differ = len(peaks) + len(beats) - 2 * len(same)
-    assert differ <= 0.01 * len(peaks)
+    assert differ <= 0.04 * len(peaks)
     lab_off = offline.labels[np.searchsorted(peaks, same)]
     lab_st = beats.labels[np.searchsorted(beats.sample, same)]
     agree = int(np.sum(lab_off == lab_st))
-    assert agree >= labels * len(same)
-    return len(same), agree
+    assert agree >= 0.75 * len(same)
+    return len(peaks), len(same), agree
 
 
 class TestAgainstOffline:
     @pytest.mark.parametrize("record", RECORDS)
     def test_whole_push_matches_classify_within_bounds(self, reference, record):
         _, fs, offline, streamed = reference[record]
-        assert len(offline) > 100
+        assert len(offline) > 60  # a minute of each record
         _check_against_offline(streamed, offline)
         assert (streamed.labels == np.array(offline.classes)[streamed.codes]).all()
         np.testing.assert_allclose(streamed.probabilities.sum(axis=1), 1.0, rtol=1e-12)
@@ -112,12 +114,13 @@ class TestAgainstOffline:
     def test_all_48_records(self, mitdb_dir):
         from heartbeat.datasets.mitbih import RECORDS as ALL
 
-        same = agree = 0
+        total = np.zeros(3, dtype=np.int64)  # offline peaks, shared peaks, same labels
         for record in ALL:
             x, fs = _read(mitdb_dir, record, 40)
-            got = _check_against_offline(_stream(x, fs, [x.size])[0],
-                                         heartbeat.classify(x, fs), labels=0.75)
-            same, agree = same + got[0], agree + got[1]
+            total += _check_against_offline(_stream(x, fs, [x.size])[0],
+                                            heartbeat.classify(x, fs))
+        n_offline, same, agree = total.tolist()
+        assert same >= 0.995 * n_offline  # over the 48 records: the pooled bounds
         assert agree >= 0.95 * same
 
 
