@@ -120,3 +120,13 @@ class TestExportCommand:
         assert done.returncode == 2
         assert "bad.npz" in done.stderr
         assert not (tmp_path / "m").exists()
+
+    def test_missing_file_is_a_clear_error(self, tmp_path):
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        done = subprocess.run(
+            [sys.executable, "-m", "heartbeat.cli", "export", str(tmp_path / "no.npz"),
+             "--out", str(tmp_path / "m")], env=env, capture_output=True, text=True,
+            timeout=300, check=False)
+        assert done.returncode == 2
+        assert "no.npz' does not exist" in done.stderr
+        assert not (tmp_path / "m").exists()

@@ -98,7 +98,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Run ``heartbeat export``: one NumPy-only Python file and the model's weights."""
     from heartbeat.export import export
 
-    written = export(args.model, args.out)
+    try:
+        written = export(args.model, args.out)
+    except FileNotFoundError as exc:  # main() reports ValueError and TypeError alike
+        print(f"heartbeat export: error: {exc}", file=sys.stderr)
+        return 2
     for path in written:
         print(path)
     return 0
