@@ -36,10 +36,11 @@ _EXPORTS = {
     "classify": "classifier",
     "quality": "signal_quality",
     "SignalQuality": "signal_quality",
+    "Stream": "stream",
 }
 _SUBMODULES = {
     "io", "resample", "detect", "pipeline", "metrics", "context", "datasets", "nn",
-    "training", "windows", "classifier", "cli", "aami",
+    "training", "windows", "classifier", "stream", "export", "cli", "aami",
     "signal_quality", "noise",
     # 0.1 names, bound to their new homes by heartbeat._moved
     "wfdb", "examples", "features", "train",
@@ -77,3 +78,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from heartbeat.pipeline import segment as segment
     from heartbeat.signal_quality import SignalQuality as SignalQuality
     from heartbeat.signal_quality import quality as quality
+    from heartbeat.stream import Stream as Stream

@@ -27,7 +27,7 @@ FLOORS = {
     "context": 3,
     "datasets": 4, "nn": 4,
     "training": 5, "windows": 5,
-    "classifier": 6, "pretrained": 6,
+    "classifier": 6, "pretrained": 6, "stream": 6, "export": 6,
     "plot": 7, "report": 7,
     "cli": 8, "__main__": 8,
 }

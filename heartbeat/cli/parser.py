@@ -11,6 +11,7 @@ import argparse
 from typing import Any
 
 from heartbeat.cli import ecg, mitbih, report, score
+from heartbeat.cli import stream as stream_cmds
 
 _Subparsers = Any  # argparse's _SubParsersAction, which has no public name
 
@@ -346,6 +347,44 @@ def _add_report(sub: _Subparsers) -> None:
     rep.set_defaults(func=report.cmd_report)
 
 
+def _add_stream(sub: _Subparsers) -> None:
+    """Add ``heartbeat stream``."""
+    cmd = sub.add_parser(
+        "stream",
+        help="detect and classify beats in samples read from standard input, live",
+        description="Read ECG samples from standard input (one number a line, or CSV "
+        "rows with an optional header) and print one line per beat (CSV or JSON lines) "
+        "as soon as it is found: at most 1.5 s of signal (plus one --block-s) after its "
+        "R peak.",
+    )
+    cmd.add_argument("--fs", type=float, required=True, help="sampling frequency in Hz")
+    cmd.add_argument("--channel", metavar="NAME",
+                     help="CSV column: header name or index (default the first)")
+    cmd.add_argument("--model", help="model file (.npz) or pretrained name (default "
+                     "mitbih-all)")
+    cmd.add_argument("--format", choices=["csv", "json"], default="csv",
+                     help="csv (default, with a header line) or json (one object a line)")
+    cmd.add_argument("--block-s", type=float, default=0.1,
+                     help="samples are passed on in blocks of this many seconds "
+                     "(default 0.1)")
+    cmd.set_defaults(func=stream_cmds.cmd_stream)
+
+
+def _add_export(sub: _Subparsers) -> None:
+    """Add ``heartbeat export``."""
+    cmd = sub.add_parser(
+        "export",
+        help="write a model as one NumPy-only Python file plus its weights (.npz)",
+        description="Write MODEL (a pretrained name or a saved .npz) as a single Python "
+        "file that needs only NumPy (inference, RR features and record context, class "
+        "names; the beats come from heartbeat.segment) and the "
+        "weights beside it; nothing is written if the model file is damaged.",
+    )
+    cmd.add_argument("model", help="pretrained name (mitbih-all, mitbih-ds1) or .npz file")
+    cmd.add_argument("--out", required=True, help="output folder (created if missing)")
+    cmd.set_defaults(func=stream_cmds.cmd_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``heartbeat`` command."""
     parser = argparse.ArgumentParser(
@@ -357,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"heartbeat {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_segment, _add_download, _add_plot, _add_train, _add_evaluate,
-                _add_predict, _add_summary, _add_score, _add_report):
+                _add_predict, _add_summary, _add_score, _add_report, _add_stream,
+                _add_export):
         add(sub)
     return parser

@@ -1,0 +1,192 @@
+"""Streaming against offline: agreement, latency, accuracy and speed of heartbeat.Stream.
+
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_stream.py
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_stream.py --records 100 --no-speed
+
+Per record (first channel, the whole 30 min or the first ``--seconds``), the samples
+are pushed in 100 ms chunks into ``heartbeat.Stream(fs, model)`` and the same signal goes through
+``heartbeat.classify(x, fs, model=model)``.  Columns of the CSV:
+
+* ``offline``, ``stream``: beats found; ``same``: R peaks at identical samples;
+  ``only_offline``, ``only_stream``: the others;
+* ``label_agree``: share of the ``same`` beats given the same label;
+* ``latency_max_s``, ``latency_p99_s``: signal time between an R peak and the end of
+  the push that reported it;
+* ``acc_offline``, ``acc_stream``, ``n_ref``: for the DS1 records only (DS2 is
+  reported once, elsewhere; the paced records are in neither), beats matched
+  one-to-one to the reference annotations within 150 ms, with the share of matched
+  beats whose AAMI class the model got right (``mf1_*``: macro F1 over the classes
+  present).  The shipped mitbih-all model was trained on all 48 records: these are
+  in-sample figures, shown for the difference between offline and streaming only.
+
+Speed (one core; the process is pinned where the OS allows it): 200 leads (record 100's
+first 60 s, each lead started at another offset) pushed in 100 ms chunks, the
+real-time factor per lead (signal seconds x leads / wall seconds); one lead pushed one
+sample at a time (mean wall time per push); the time of one push of a whole record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, default_mitdb, pin_one_core
+
+import heartbeat
+from heartbeat.aami import class_codes, is_beat
+from heartbeat.datasets.mitbih import DS1, RECORDS
+from heartbeat.metrics import macro_f1, match_peaks
+
+CHUNK_S = 0.1
+
+
+def stream_all(x: np.ndarray, fs: float, model: object, chunk: int):
+    """Push `x` in `chunk`-sample pieces; return (samples, labels, latencies in samples)."""
+    s = heartbeat.Stream(fs, model)
+    samples, labels, lat = [], [], []
+    for i in range(0, x.size, chunk):
+        out = s.push(x[i : i + chunk])
+        samples.append(out.sample)
+        labels.append(out.labels)
+        lat.append(min(i + chunk, x.size) - out.sample)
+    out = s.flush()
+    samples.append(out.sample)
+    labels.append(out.labels)
+    lat.append(x.size - out.sample)
+    return np.concatenate(samples), np.concatenate(labels), np.concatenate(lat)
+
+
+def accuracy_row(peaks, labels, ann, fs, classes):
+    """(share correct, macro F1, n matched) of `labels` against the annotated beats."""
+    beat = is_beat(ann.symbol)
+    ref, codes = ann.sample[beat], class_codes(ann.symbol[beat])
+    det, idx = match_peaks(peaks, ref, 0.15 * fs)
+    pred = np.searchsorted(np.array(classes), labels[det])
+    true = codes[idx]
+    return float(np.mean(pred == true)), float(macro_f1(true, pred)), len(det)
+
+
+def agreement(records, mitdb: Path, model: str, seconds: float | None) -> list[dict]:
+    rows = []
+    clf = heartbeat.BeatClassifier.pretrained(model)
+    for rec in records:
+        r = heartbeat.read_record(mitdb / rec)
+        x = np.asarray(r.signal[:, 0], dtype=np.float64)
+        fs = float(r.fs)
+        if seconds:
+            x = x[: int(seconds * fs)]
+        off = heartbeat.classify(x, fs, model=clf)
+        samp, lab, lat = stream_all(x, fs, clf, round(CHUNK_S * fs))
+        same = np.intersect1d(samp, off.r_peaks)
+        io_, is_ = np.searchsorted(off.r_peaks, same), np.searchsorted(samp, same)
+        row = {
+            "record": rec, "offline": len(off), "stream": len(samp), "same": len(same),
+            "only_offline": len(np.setdiff1d(off.r_peaks, samp)),
+            "only_stream": len(np.setdiff1d(samp, off.r_peaks)),
+            "label_agree": float(np.mean(off.labels[io_] == lab[is_])) if len(same) else 1.0,
+            "latency_max_s": float(lat.max() / fs), "latency_p99_s":
+            float(np.percentile(lat, 99) / fs), "latencies": lat / fs,
+        }
+        if rec in DS1:
+            ann = heartbeat.read_annotations(mitdb / rec)
+            a_off = accuracy_row(off.r_peaks, off.labels, ann, fs, off.classes)
+            a_st = accuracy_row(samp, lab, ann, fs, off.classes)
+            row.update(acc_offline=a_off[0], mf1_offline=a_off[1], acc_stream=a_st[0],
+                       mf1_stream=a_st[1], n_ref=a_off[2])
+        rows.append(row)
+        print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                       for k, v in row.items() if k != "latencies"), flush=True)
+    return rows
+
+
+def speed(mitdb: Path, leads: int = 200, seconds: float = 60.0) -> dict:
+    r = heartbeat.read_record(mitdb / "100")
+    fs = float(r.fs)
+    x = np.asarray(r.signal[:, 0], dtype=np.float64)
+    n = int(seconds * fs)
+    offsets = np.linspace(0, x.size - n - 1, leads).astype(int)
+    block = np.stack([x[o : o + n] for o in offsets], axis=1)  # (n, leads)
+    chunk = round(CHUNK_S * fs)
+    warm = heartbeat.Stream(fs, leads=leads)
+    warm.push(block[: 20 * chunk])  # compile and load outside the timing
+    s = heartbeat.Stream(fs, leads=leads)
+    t0 = time.perf_counter()
+    found = 0
+    for i in range(0, n, chunk):
+        found += len(s.push(block[i : i + chunk]))
+    wall = time.perf_counter() - t0
+    one = heartbeat.Stream(fs)
+    m = int(20 * fs)
+    t0 = time.perf_counter()
+    for i in range(m):
+        one.push(x[i : i + 1])
+    per_push = (time.perf_counter() - t0) / m
+    whole = heartbeat.Stream(fs)
+    t0 = time.perf_counter()
+    whole.push(x)
+    whole.flush()
+    t_whole = time.perf_counter() - t0
+    return {"leads": leads, "seconds": seconds, "wall_s": wall, "beats": found,
+            "rtf_per_lead": seconds * leads / wall, "single_push_us": per_push * 1e6,
+            "whole_record_s": t_whole, "whole_record_rtf": x.size / fs / t_whole}
+
+
+def report_agreement(args: argparse.Namespace) -> None:
+    """Run :func:`agreement`, write the CSV and print the totals."""
+    rows = agreement(args.records, args.mitdb, args.model, args.seconds)
+    lat = np.concatenate([r.pop("latencies") for r in rows])
+    keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[-1]).index(k)
+                  if k in rows[-1] else 99)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    tot = {k: sum(r[k] for r in rows) for k in ("offline", "stream", "same", "only_offline",
+                                                "only_stream")}
+    agree = sum(r["label_agree"] * r["same"] for r in rows) / max(1, tot["same"])
+    print(f"records {len(rows)} model {args.model}: {tot}, labels agree {agree:.4f}, "
+          f"latency max {lat.max():.3f} s p99 {np.percentile(lat, 99):.3f} s "
+          f"over {lat.size} beats")
+    scored = [r for r in rows if "acc_stream" in r]
+    if scored:
+        n = sum(r["n_ref"] for r in scored)
+        for kind in ("offline", "stream"):
+            acc = sum(r[f"acc_{kind}"] * r["n_ref"] for r in scored) / n
+            print(f"  DS1 records {len(scored)}: {kind} accuracy {acc:.4f} "
+                  f"(mean per-record macro F1 "
+                  f"{np.mean([r[f'mf1_{kind}'] for r in scored]):.4f}, {n} matched beats)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mitdb", type=Path, default=default_mitdb())
+    ap.add_argument("--records", nargs="*", default=list(RECORDS))
+    ap.add_argument("--model", default="mitbih-all")
+    ap.add_argument("--seconds", type=float, help="only the first SECONDS of each record")
+    ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/bench_stream.csv")
+    args = ap.parse_args()
+    now = dt.datetime.now(dt.timezone.utc)
+    print(f"# {now:%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
+          f"{pin_one_core()}, python {platform.python_version()}, numpy {np.__version__}")
+    if args.records:  # --records with no names: speed only
+        report_agreement(args)
+    if not args.no_speed:
+        print("speed:", {k: round(v, 3) if isinstance(v, float) else v
+                         for k, v in speed(args.mitdb).items()})
+
+
+if __name__ == "__main__":
+    main()

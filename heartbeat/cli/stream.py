@@ -1,0 +1,108 @@
+"""Commands for real time and embedding: ``stream`` and ``export``.
+
+``heartbeat stream`` reads samples from standard input as they arrive and prints one
+line per beat as soon as :class:`heartbeat.Stream` reports it; ``heartbeat export``
+writes a model as one NumPy-only Python file plus its weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from typing import TextIO
+
+import numpy as np
+
+
+def _columns(first: list[str], channel: str | None) -> tuple[int, bool]:
+    """(column index, whether `first` is a header) for the --channel name or index."""
+    def number(v: str) -> bool:
+        try:
+            float(v)
+        except ValueError:
+            return False
+        return True
+
+    header = not all(number(v) for v in first)
+    if channel is None:
+        return 0, header
+    if header and channel in first:
+        return first.index(channel), header
+    if channel.lstrip("-").isdigit() and 0 <= int(channel) < len(first):
+        return int(channel), header
+    names = f"the header names {first}" if header else f"columns 0-{len(first) - 1}"
+    raise ValueError(f"--channel {channel!r} is not a column of the input; choose one of "
+                     f"{names}")
+
+
+def _samples(lines: TextIO, channel: str | None) -> Iterator[float]:
+    """Yield one sample per input line (CSV rows or one number a line)."""
+    col = None
+    for number, line in enumerate(lines, start=1):
+        fields = [f.strip() for f in line.strip().split(",")]
+        if fields == [""]:
+            continue
+        if col is None:
+            col, header = _columns(fields, channel)
+            if header:
+                continue
+        try:
+            yield float(fields[col])
+        except (ValueError, IndexError):
+            raise ValueError(f"input line {number} ({line.strip()!r}) has no number in "
+                             f"column {col}; send one number a line or CSV rows") from None
+
+
+def _write(beats: object, fmt: str, out: TextIO) -> None:
+    """Print one line per beat and flush, so a reader of the pipe sees it at once."""
+    for i in range(len(beats)):
+        proba = beats.probabilities[i]
+        if fmt == "json":
+            row = {"sample": int(beats.sample[i]), "time_s": float(beats.time_s[i]),
+                   "label": str(beats.labels[i]),
+                   "probabilities": {c: round(float(p), 6)
+                                     for c, p in zip(beats.classes, proba, strict=True)}}
+            out.write(json.dumps(row) + "\n")
+        else:
+            out.write(f"{int(beats.sample[i])},{beats.time_s[i]:.4f},{beats.labels[i]},"
+                      + ",".join(f"{p:.6f}" for p in proba) + "\n")
+    if len(beats):
+        out.flush()
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    """Run ``heartbeat stream``: beats from samples on standard input, as they come."""
+    from heartbeat.stream import Stream
+
+    stream = Stream(args.fs, args.model)
+    out = sys.stdout
+    if args.format == "csv":
+        out.write("sample,time_s,label," + ",".join(f"p_{c}" for c in stream.classes) + "\n")
+        out.flush()
+    block = max(1, round(args.block_s * args.fs))
+    pending: list[float] = []
+    for value in _samples(sys.stdin, args.channel):
+        pending.append(value)
+        if len(pending) >= block:
+            _write(stream.push(np.array(pending)), args.format, out)
+            pending.clear()
+    if pending:
+        _write(stream.push(np.array(pending)), args.format, out)
+    _write(stream.flush(), args.format, out)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Run ``heartbeat export``: one NumPy-only Python file and the model's weights."""
+    from heartbeat.export import export
+
+    try:
+        written = export(args.model, args.out)
+    except FileNotFoundError as exc:  # main() reports ValueError and TypeError alike
+        print(f"heartbeat export: error: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    return 0

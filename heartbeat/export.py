@@ -1,0 +1,292 @@
+"""A fitted classifier as one NumPy-only Python file plus its weights: :func:`export`.
+
+The written file (``heartbeat_model.py``) imports NumPy alone.  It reads the weights
+(``heartbeat_model.npz``, loaded with ``allow_pickle=False``), names the classes, builds
+the RR features and record context of a recording's beats as the library does, and runs
+the network in plain NumPy: the forward pass is a dozen lines that walk the saved layer
+list, beside one small function per layer kind.  Its probabilities equal
+``BeatClassifier.load(path, backend="numpy").predict_proba(beats)`` bit for bit (the
+convolutions take the library's NumPy paths: im2col and a matrix product, or Winograd
+F(4, 5) for kernel 5 and at least 8 input channels, in the same passes).
+
+Not in the file: R-peak detection and segmentation.  Cut the beats with
+:func:`heartbeat.segment` (or any code giving 187-sample beats at 125 Hz scaled to [0, 1]
+with their R-peak times).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from heartbeat._atomic import atomic_open, save_npz_atomic
+from heartbeat.classifier import BeatClassifier
+from heartbeat.classifier.saved import PRETRAINED
+
+__all__ = ["export"]
+
+MODULE_NAME = "heartbeat_model"
+SUPPORTED = frozenset({"conv1d", "residual", "relu", "maxpool1d", "flatten", "dense"})
+
+
+def export(model: object, out: str | os.PathLike) -> tuple[Path, Path]:
+    """Write `model` as ``heartbeat_model.py`` and ``heartbeat_model.npz`` in `out`.
+
+    Parameters
+    ----------
+    model : BeatClassifier, str or path-like
+        A fitted classifier, the name of a shipped model or a saved ``.npz`` file.
+    out : str or path-like
+        Folder to write into (created if missing).
+
+    Returns
+    -------
+    (Path, Path)
+        The Python file and the weights file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `model` names a file that does not exist.
+    ValueError
+        If the model file is damaged or the network holds a layer the exported file
+        cannot run; nothing is written then.
+    TypeError
+        If `model` is not a classifier, name or path.
+
+    Examples
+    --------
+    >>> import tempfile, heartbeat
+    >>> from heartbeat.export import export
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     py, npz = export("mitbih-ds1", d)
+    ...     print(py.name, npz.name)
+    heartbeat_model.py heartbeat_model.npz
+    """
+    clf = _load(model)
+    net = clf._model()
+    kinds = _kinds(net.spec["features"]) | _kinds(net.spec["head"])
+    if not kinds <= SUPPORTED:
+        raise ValueError(f"the network holds layers {sorted(kinds - SUPPORTED)} that the "
+                         f"exported file cannot run (it runs {sorted(SUPPORTED)})")
+    arrays = {name: np.asarray(a) for name, a in net.named_params().items()}
+    arrays["spec"] = np.array(json.dumps(net.spec))
+    arrays["classes"] = np.array(list(clf.classes_))
+    arrays["context"] = np.array(clf._context)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = save_npz_atomic(folder / f"{MODULE_NAME}.npz", **arrays)
+    code = folder / f"{MODULE_NAME}.py"
+    with atomic_open(code) as f:
+        f.write(_TEMPLATE.encode("utf-8"))
+    return code, weights
+
+
+def _load(model: object) -> BeatClassifier:
+    """Return the fitted classifier `model` names, loaded and checked (nothing written)."""
+    if isinstance(model, BeatClassifier):
+        model._model()  # raises for an unfitted classifier
+        return model
+    if isinstance(model, str) and model in PRETRAINED:
+        return BeatClassifier.pretrained(model, backend="numpy")
+    if isinstance(model, (str, os.PathLike)):
+        if not Path(model).is_file():
+            raise FileNotFoundError(f"model file {str(model)!r} does not exist; give a "
+                                    f"saved .npz or a shipped name ({', '.join(PRETRAINED)})")
+        return BeatClassifier.load(model, backend="numpy")
+    raise TypeError(f"model must be a BeatClassifier, a pretrained name "
+                    f"({', '.join(PRETRAINED)}) or a file path, got {type(model).__name__}")
+
+
+def _kinds(layers: list[dict]) -> set[str]:
+    """Return the layer kinds in `layers`, residual bodies included."""
+    out = set()
+    for layer in layers:
+        out.add(layer["type"])
+        out |= _kinds(layer.get("layers", []))
+    return out
+
+
+_TEMPLATE = '''\
+"""A heartbeat classifier in NumPy alone, exported by ``heartbeat export``.
+
+    import numpy as np, heartbeat_model as hm
+    proba = hm.predict_proba(waveforms, r_peaks, fs)   # (n, len(hm.CLASSES))
+
+`waveforms` (n, 187) are one recording's beats as ``heartbeat.segment`` cuts them
+(125 Hz, starting at the R peak, scaled to [0, 1]), `r_peaks` their R-peak sample
+indices at `fs` Hz.  The weights are read from ``heartbeat_model.npz`` beside this file.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+_FILE = np.load(Path(__file__).with_suffix(".npz"), allow_pickle=False)
+SPEC = json.loads(str(_FILE["spec"]))
+CLASSES = tuple(str(c) for c in _FILE["classes"])
+CONTEXT = int(_FILE["context"])  # beats on each side in the record-context median
+W = {k: _FILE[k] for k in _FILE.files if k not in ("spec", "classes", "context")}
+
+
+def forward(x, extra=None):
+    """Logits (n, n_classes) of beats x (n, channels, 187); extra: RR features (n, 3)."""
+    h = np.asarray(x, dtype=np.float32)
+    for i, layer in enumerate(SPEC["features"]):
+        h = LAYER[layer["type"]](h, layer, f"features.{i}")
+    if SPEC["extra_inputs"]:
+        e = np.asarray(extra, dtype=np.float32)
+        h = np.concatenate([h, np.log(e) if SPEC.get("extra_transform") == "log" else e],
+                           axis=1)
+    for i, layer in enumerate(SPEC["head"]):
+        h = LAYER[layer["type"]](h, layer, f"head.{i}")
+    return h
+
+
+def predict_proba(waveforms, r_peaks, fs, batch_size=512):
+    """Class probabilities (n, n_classes) of one recording's beats, in time order."""
+    x = np.asarray(waveforms, dtype=np.float32)
+    if CONTEXT:
+        x = np.stack([x, x - local_median(x, CONTEXT)], axis=1)  # (n, 2, 187)
+    rr = rr_features(np.asarray(r_peaks), fs) if SPEC["extra_inputs"] else None
+    parts = [forward(x[i : i + batch_size], None if rr is None else rr[i : i + batch_size])
+             for i in range(0, len(x), batch_size)]
+    logits = np.concatenate(parts).astype(np.float64)
+    z = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------- the layers
+def conv1d(h, layer, name):
+    """Convolution of h (n, C_in, L) with padding "same" or "valid"; (n, C_out, L_out)."""
+    w, b = W[name + ".w"], W[name + ".b"]
+    k, stride, dilation = layer["kernel_size"], layer["stride"], layer["dilation"]
+    x = np.ascontiguousarray(h.transpose(0, 2, 1))  # (n, L, C_in)
+    span = dilation * (k - 1) + 1
+    if layer["padding"] == "valid":
+        l_out, pad = (x.shape[1] - span) // stride + 1, 0
+    else:
+        l_out = -(-x.shape[1] // stride)
+        pad = max(0, (l_out - 1) * stride + span - x.shape[1]) // 2
+    if k == 5 and stride == 1 and dilation == 1 and x.shape[2] >= 8:
+        out = _winograd(x, w, b, l_out, pad)
+    else:
+        xp = _padded(x, pad, (l_out - 1) * stride + span)
+        win = np.lib.stride_tricks.sliding_window_view(xp, span, axis=1)
+        cols = win[:, : (l_out - 1) * stride + 1 : stride, :, ::dilation].transpose(0, 1, 3, 2)
+        out = np.ascontiguousarray(cols).reshape(-1, k * x.shape[2]) @ \\
+            w.transpose(2, 1, 0).reshape(k * x.shape[2], -1)
+        out += b
+        out = out.reshape(x.shape[0], l_out, -1)
+    if layer.get("activation") == "relu":
+        out = np.maximum(out, 0)
+    return out.transpose(0, 2, 1)
+
+
+def residual(h, layer, name):
+    """The body's convolutions plus the input."""
+    out = h
+    for j, inner in enumerate(layer["layers"]):
+        out = LAYER[inner["type"]](out, inner, f"{name}.{j}")
+    return out + h
+
+
+def maxpool1d(h, layer, name):
+    """Maximum over windows of kernel_size samples, every stride samples."""
+    k, stride = layer["kernel_size"], layer["stride"]
+    l_out = (h.shape[2] - k) // stride + 1
+    win = np.lib.stride_tricks.sliding_window_view(h, k, axis=2)
+    return win[:, :, : (l_out - 1) * stride + 1 : stride].max(axis=-1)
+
+
+LAYER = {
+    "conv1d": conv1d,
+    "residual": residual,
+    "maxpool1d": maxpool1d,
+    "relu": lambda h, layer, name: np.maximum(h, 0),
+    "flatten": lambda h, layer, name: h.reshape(h.shape[0], -1),
+    "dense": lambda h, layer, name: h @ W[name + ".w"] + W[name + ".b"],
+}
+
+
+# ---------------------------------------------------------------- Winograd F(4, 5)
+# Four outputs of a 5-tap convolution from 8 transformed inputs (Lavin & Gray 2016):
+# y = AT [(G w) * (BT d)], taken over the channels as 8 matrix products.
+_BT = np.array([
+    [-1, 0, 21 / 4, 0, -21 / 4, 0, 1, 0],
+    [0, 1, 1, -17 / 4, -17 / 4, 1, 1, 0],
+    [0, -1, 1, 17 / 4, -17 / 4, -1, 1, 0],
+    [0, 1 / 2, 1 / 4, -5 / 2, -5 / 4, 2, 1, 0],
+    [0, -1 / 2, 1 / 4, 5 / 2, -5 / 4, -2, 1, 0],
+    [0, 2, 4, -5 / 2, -5, 1 / 2, 1, 0],
+    [0, -2, 4, 5 / 2, -5, -1 / 2, 1, 0],
+    [0, -1, 0, 21 / 4, 0, -21 / 4, 0, 1],
+])
+_AT = np.array([
+    [1, 1, 1, 1, 1, 1, 1, 0],
+    [0, 1, -1, 2, -2, 1 / 2, -1 / 2, 0],
+    [0, 1, 1, 4, 4, 1 / 4, 1 / 4, 0],
+    [0, 1, -1, 8, -8, 1 / 8, -1 / 8, 1],
+])
+_P = np.array([0, 1, -1, 2, -2, 1 / 2, -1 / 2])
+_G = np.vstack([
+    _P[:, None] ** np.arange(5)
+    / np.array([np.prod(p - np.delete(_P, i)) for i, p in enumerate(_P)])[:, None],
+    np.eye(5)[-1],
+])
+
+
+def _padded(x, pad_left, total):
+    xp = np.zeros((x.shape[0], max(total, pad_left + x.shape[1]), x.shape[2]), x.dtype)
+    xp[:, pad_left : pad_left + x.shape[1]] = x
+    return xp
+
+
+def _winograd(x, w, b, l_out, pad):
+    n, _, c_in = x.shape
+    c_out = w.shape[0]
+    n_tiles = -(-l_out // 4)
+    u = (w.reshape(-1, 5) @ _G.T.astype(w.dtype)).reshape(c_out, c_in, 8)
+    u = np.ascontiguousarray(u.transpose(2, 1, 0))  # (8, C_in, C_out)
+    out = np.empty((n, l_out, c_out), dtype=x.dtype)
+    step = max(1, 512 // n_tiles)  # beats per pass, as the library runs them
+    for n0 in range(0, n, step):
+        xs = x[n0 : n0 + step]
+        xp = _padded(xs, pad, 4 * n_tiles + 4)
+        tiles = np.lib.stride_tricks.sliding_window_view(xp, 8, axis=1)[:, : 4 * n_tiles : 4]
+        v = np.einsum("pj,ntcj->ntpc", _BT.astype(x.dtype), tiles).reshape(-1, 8, c_in)
+        mm = np.empty((v.shape[0], 8, c_out), dtype=x.dtype)
+        np.matmul(v.transpose(1, 0, 2), u, out=mm.transpose(1, 0, 2))
+        y = np.einsum("ap,ntpc->ntac", _AT.astype(x.dtype),
+                      mm.reshape(len(xs), n_tiles, 8, c_out))
+        out[n0 : n0 + step] = y.reshape(len(xs), 4 * n_tiles, c_out)[:, :l_out] + b
+    return out
+
+
+# ---------------------------------------------------------------- the record context
+def rr_features(r_peaks, fs, local_window_s=10.0):
+    """Previous RR, next RR and the 10 s local mean RR, over the record's mean RR."""
+    n = len(r_peaks)
+    if n < 2:
+        return np.ones((n, 3), dtype=np.float32)
+    t = r_peaks.astype(np.float64) / fs
+    rr = np.diff(t)
+    pre, post = np.concatenate([rr[:1], rr]), np.concatenate([rr, rr[-1:]])
+    ends = t[1:]
+    lo = np.searchsorted(ends, t - local_window_s / 2, side="left")
+    hi = np.searchsorted(ends, t + local_window_s / 2, side="right")
+    csum = np.concatenate([[0.0], np.cumsum(rr)])
+    local = np.where(hi > lo, (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1), pre)
+    return (np.stack([pre, post, local], axis=1) / rr.mean()).astype(np.float32)
+
+
+def local_median(x, k):
+    """Median of the 2k+1 beats centred on each beat (the ends repeated)."""
+    padded = x[np.clip(np.arange(-k, len(x) + k), 0, len(x) - 1)]
+    win = np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1, axis=0)
+    return np.median(win, axis=-1)
+'''

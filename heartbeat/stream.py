@@ -1,0 +1,410 @@
+"""Beats found and classified while the samples arrive: :class:`Stream`.
+
+``Stream.push(chunk)`` takes the next samples, in chunks of any size, and returns the
+beats completed since the last call; ``Stream.flush()`` ends the recording.  The work
+is the offline pipeline's -- :func:`heartbeat.detect.detect_r_peaks` (its private
+entry, so an improved detector flows in), :func:`heartbeat.segment` and the
+classifier's network -- run on a sliding buffer at fixed instants, so the answers do
+not depend on how the samples were chunked.
+
+How the stream departs from :func:`heartbeat.classify` (measured in
+``docs/benchmarks.md``, ``benchmarks/bench_stream.py``):
+
+* **Detection.**  Every ``hop_s`` (0.5 s) of signal the detector runs on the last
+  ``history_s`` (16 s, start aligned to its 2 s floor blocks).  A peak found at least
+  ``lookahead_s`` (1 s) before the end of that buffer is reported, unless a reported
+  beat lies within the refractory time before it; a peak first seen more than
+  ``latency_s`` (1.5 s) after it happened is never reported.  The detector's own
+  look-ahead (filters ~0.2 s, the P-wave rule 0.3 s, the refinement 0.13 s, the
+  median floor of the last 2-4 s, search-back up to 1.5 RR) is what `lookahead_s`
+  bounds; search-back finds beyond it, and differences in the detector's learnt
+  levels after the buffer's start, are what can differ from the offline peaks.
+* **Waveforms.**  Offline, each beat is scaled with the 10 s window of the fixed
+  10 s grid it falls in (which can end 10 s after it); here with the 10 s that end at
+  the instant it is reported.  The model sees the same kind of input (a beat in a
+  10 s window, scaled to that window's range), not the same numbers.
+* **Context.**  The RR features use the mean RR of all beats reported so far (not of
+  the whole record), the next RR from the detector's provisional next peak (the
+  previous RR when none is found yet), and the RR intervals ending within 5 s of the
+  beat that are known at the time.  A model with record context (``context=k``)
+  compares each beat with the median of itself and the ``2k`` beats *before* it,
+  where offline takes ``k`` on each side.
+
+Stated bounds (the first 5 min of the 48 MIT-BIH records, first lead, model
+``mitbih-all``; ``docs/benchmarks.md``): 99.9 % of the offline R peaks are found at the
+very same sample, and 97 % of those beats get the offline label; per record at most
+4 % of the peaks differ (3.2 % at worst, records 207 and 228, where search-back finds
+beats too late to report) and at least 75 % of the labels agree (80 % at worst, the
+paced record 104).  The first seconds are a warm-up: the mean RR and the context
+median rest on the few beats seen so far.  Over the first 40 s of the 48 records,
+99.7 % of the peaks are identical and 93.7 % of their labels agree; per record up to
+12 % of the peaks (record 228, 6 of 50) and 35 % of the labels (record 233) differ
+(``tests/test_stream.py``, the slow test).
+
+Every beat is reported at most ``latency_s`` seconds of signal after its R peak.
+The state (the buffer of ``history_s + hop_s`` seconds per lead, the last beats'
+times and the ``2k + 1`` last waveforms) does not grow with the recording.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from heartbeat._jit import resolve_backend
+from heartbeat._validate import as_array, as_fs, as_int, as_positive, check_finite, is_real_dtype
+from heartbeat.aami import CLASSES
+from heartbeat.classifier import BeatClassifier
+from heartbeat.classifier.saved import PRETRAINED
+from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
+from heartbeat.pipeline import segment
+
+__all__ = ["Stream", "StreamBeats"]
+
+SEGMENT_WINDOW_S = 10.0  # the scaling window of each beat, as segment()'s default
+LOCAL_RR_S = 5.0  # RR intervals ending within +-5 s make the local mean (rr_features)
+
+
+@dataclass(frozen=True, eq=False)
+class StreamBeats:
+    """Beats reported by one :meth:`Stream.push` or :meth:`Stream.flush`.
+
+    Attributes
+    ----------
+    lead : ndarray of int64, shape (n,)
+        Lead (column of the pushed chunks) each beat was found in.
+    sample : ndarray of int64, shape (n,)
+        R-peak sample index from the start of the stream.
+    time_s : ndarray of float64, shape (n,)
+        R-peak time in seconds from the start of the stream.
+    labels : ndarray of str, shape (n,)
+        Predicted class name of each beat.
+    codes : ndarray of int64, shape (n,)
+        Predicted class code (index into `classes`).
+    probabilities : ndarray of float64, shape (n, n_classes)
+        Class probabilities; rows sum to 1.
+    classes : tuple of str
+        Class names in code order.
+    """
+
+    lead: np.ndarray
+    sample: np.ndarray
+    time_s: np.ndarray
+    labels: np.ndarray
+    codes: np.ndarray
+    probabilities: np.ndarray
+    classes: tuple[str, ...] = CLASSES
+
+    def __len__(self) -> int:
+        return int(self.sample.shape[0])
+
+    def __repr__(self) -> str:
+        return f"StreamBeats(n_beats={len(self)}, labels={self.labels.tolist()})"
+
+
+class _Lead:
+    """What one lead remembers between instants: recent peaks, RR sums, waveforms."""
+
+    def __init__(self, context: int) -> None:
+        self.last = -(1 << 62)  # sample of the last reported beat
+        self.recent: deque[int] = deque()  # reported peaks of the last LOCAL_RR_S + RR
+        self.rr_sum = 0.0
+        self.rr_count = 0
+        self.waveforms: deque[np.ndarray] = deque(maxlen=2 * context + 1 if context else 1)
+
+
+def _resolve_model(model: object) -> BeatClassifier:
+    """Return the classifier `model` names (as :func:`heartbeat.classify` takes it)."""
+    if model is None:
+        return BeatClassifier.pretrained()
+    if isinstance(model, BeatClassifier):
+        return model
+    if isinstance(model, str) and model in PRETRAINED:
+        return BeatClassifier.pretrained(model)
+    if isinstance(model, (str, os.PathLike)):
+        return BeatClassifier.load(model)
+    raise TypeError(f"model must be a BeatClassifier, a pretrained name "
+                    f"({', '.join(PRETRAINED)}) or a file path, got {type(model).__name__}")
+
+
+class Stream:
+    """Detect and classify heartbeats while the samples arrive.
+
+    Parameters
+    ----------
+    fs : float
+        Sampling frequency in Hz.
+    model : BeatClassifier, str or path-like, optional
+        As for :func:`heartbeat.classify`; default the shipped ``"mitbih-all"`` model.
+    leads : int, default 1
+        Number of leads (columns of each chunk); each is detected and classified on
+        its own, as :func:`heartbeat.classify` would do with that lead alone.
+    lookahead_s : float, default 1.0
+        A detected peak is reported once this much signal follows it.
+    latency_s : float, default 1.5
+        A peak is never reported later than this after it (a bound, not a target);
+        at least ``lookahead_s + hop_s``.
+    hop_s : float, default 0.5
+        The detector runs every `hop_s` seconds of signal.
+    history_s : float, default 16.0
+        Signal the detector looks back over at each run (at least 10 s plus
+        `latency_s`: the beats are scaled with the 10 s before their report).
+
+    Raises
+    ------
+    TypeError
+        For a wrong type of `fs`, `model`, `leads` or a duration.
+    ValueError
+        If a value is out of range (see each parameter).
+
+    Notes
+    -----
+    The departures from the offline :func:`heartbeat.classify` are listed in the
+    module's docstring.  The results depend only on the samples, never on how they
+    were cut into chunks.
+
+    Examples
+    --------
+    >>> import heartbeat
+    >>> ex = heartbeat.load_example("100")
+    >>> stream = heartbeat.Stream(ex.fs)
+    >>> found = [stream.push(ex.signal[i : i + 36, 0]) for i in range(0, 3600, 36)]
+    >>> sum(len(b) for b in found) + len(stream.flush())  # 10 s of a ~75 bpm rhythm
+    13
+    """
+
+    def __init__(self, fs: float, model: object = None, leads: int = 1, *,
+                 lookahead_s: float = 1.0, latency_s: float = 1.5, hop_s: float = 0.5,
+                 history_s: float = 16.0) -> None:
+        self.fs = as_fs(fs, "fs")
+        self.leads = as_int(leads, "leads", minimum=1)
+        lookahead_s = as_positive(lookahead_s, "lookahead_s", "s")
+        hop_s = as_positive(hop_s, "hop_s", "s")
+        latency_s = as_positive(latency_s, "latency_s", "s")
+        history_s = as_positive(history_s, "history_s", "s")
+        if latency_s < lookahead_s + hop_s:
+            raise ValueError(f"{latency_s=} must be at least lookahead_s + hop_s "
+                             f"({lookahead_s + hop_s}); raise it or lower those")
+        if history_s < SEGMENT_WINDOW_S + latency_s:
+            raise ValueError(f"{history_s=} must be at least {SEGMENT_WINDOW_S} s + "
+                             f"latency_s ({SEGMENT_WINDOW_S + latency_s})")
+        self.classifier = _resolve_model(model)
+        self.classes = tuple(self.classifier.classes_)
+        self.latency_s = latency_s
+        fs = self.fs
+        self._hop = max(1, round(hop_s * fs))
+        self._ahead = round(lookahead_s * fs)
+        self._latency = int(latency_s * fs)
+        self._history = round(history_s * fs)
+        self._window = round(SEGMENT_WINDOW_S * fs)
+        self._refractory = round(RULE["refractory_s"] * fs)
+        step = max(1, round(0.01 * fs))  # the detector's floor blocks (detect._block_floor)
+        self._block = max(1, round(FLOOR_BLOCK_S * fs / step)) * step
+        self._backend = resolve_backend("auto")
+        net = self.classifier._model()
+        self._net = net
+        self._uses_rr = int(net.spec["extra_inputs"]) > 0
+        self._context = self.classifier._context
+        self._lead_state = [_Lead(self._context) for _ in range(self.leads)]
+        capacity = self._history + self._block + self._hop
+        self._buffer = np.zeros((self.leads, capacity))  # (leads, capacity)
+        self._start = 0  # sample index of _buffer[:, 0]
+        self._n = 0  # samples pushed so far
+        self._flushed = False
+
+    # ------------------------------------------------------------------ input
+    @property
+    def n_samples(self) -> int:
+        """Number of samples pushed so far (per lead)."""
+        return self._n
+
+    def _check_chunk(self, chunk: object, fs: object, start: object) -> np.ndarray:
+        """Return `chunk` as a finite float64 (n, leads) array, or raise; nothing changes."""
+        if self._flushed:
+            raise ValueError("this stream was flushed (the recording ended); create a "
+                             "new Stream for the next recording")
+        if fs is not None and as_fs(fs, "fs") != self.fs:
+            raise ValueError(f"fs={fs} differs from the stream's fs={self.fs}; a stream "
+                             "has one sampling rate: resample the chunk or start a new "
+                             "Stream")
+        if start is not None and as_int(start, "start") != self._n:
+            raise ValueError(f"start={start} is not the next sample index ({self._n}): "
+                             "chunks must arrive in order, without gaps or repeats")
+        arr = as_array(chunk, "chunk", "a numeric array of samples")
+        if not is_real_dtype(arr.dtype):
+            raise TypeError(f"chunk must hold real numbers, got dtype {arr.dtype}")
+        if arr.ndim == 1 and self.leads == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or arr.shape[1] != self.leads:
+            raise ValueError(f"chunk must have shape (n_samples, {self.leads}) for "
+                             f"{self.leads} lead(s), got shape {arr.shape}")
+        if arr.shape[0] == 0:
+            raise ValueError("chunk is empty; push at least one sample")
+        check_finite(arr, "chunk")
+        return arr.astype(np.float64, copy=False)
+
+    def push(self, chunk: object, *, fs: float | None = None,
+             start: int | None = None) -> StreamBeats:
+        """Take the next samples; return the beats completed since the last call.
+
+        Parameters
+        ----------
+        chunk : array_like, shape (n,) or (n, leads)
+            The next samples of each lead (1-D for a single lead); any `n` >= 1.
+        fs : float, optional
+            The chunk's sampling rate, checked against the stream's.
+        start : int, optional
+            Sample index of ``chunk[0]`` from the start of the stream, checked to
+            be the next one (catches lost, repeated or reordered chunks).
+
+        Returns
+        -------
+        StreamBeats
+            The beats reported now, in time order per lead.
+
+        Raises
+        ------
+        TypeError
+            If `chunk` is not numeric.
+        ValueError
+            If `chunk` is empty, has the wrong number of leads or holds NaN/inf, `fs`
+            differs, `start` is not the next index, or the stream was flushed.  The
+            stream's state is unchanged then: nothing already found is lost.
+        """
+        arr = self._check_chunk(chunk, fs, start)
+        found: list[StreamBeats] = []
+        done = 0
+        while done < arr.shape[0]:
+            boundary = (self._n // self._hop + 1) * self._hop  # the next run's instant
+            take = min(arr.shape[0] - done, boundary - self._n)
+            self._append(arr[done : done + take])
+            done += take
+            if self._n == boundary:
+                found.append(self._classify(self._run(self._n, self._ahead)))
+        return self._concatenate(found)
+
+    def flush(self) -> StreamBeats:
+        """End the recording: report the beats of its last seconds.
+
+        Returns
+        -------
+        StreamBeats
+            The remaining beats.  The stream accepts no further samples.
+        """
+        if self._flushed:
+            return self._classify([])
+        self._flushed = True
+        return self._classify(self._run(self._n, 0) if self._n else [])
+
+    def _append(self, piece: np.ndarray) -> None:
+        """Append (m, leads) samples, dropping those no run will look at again."""
+        m = piece.shape[0]
+        used = self._n - self._start
+        if used + m > self._buffer.shape[1]:
+            keep_from = max(0, self._n + m - self._history - self._block - self._hop)
+            keep_from = min(keep_from, self._n)
+            shift = keep_from - self._start
+            self._buffer[:, : used - shift] = self._buffer[:, shift:used]
+            self._start = keep_from
+            used -= shift
+        if used + m > self._buffer.shape[1]:  # a piece never exceeds one hop
+            raise AssertionError("stream buffer overflow")  # pragma: no cover
+        self._buffer[:, used : used + m] = piece.T
+        self._n += m
+
+    # ------------------------------------------------------------------ one instant
+    def _run(self, t: int, ahead: int) -> list[tuple]:
+        """Detect at instant `t`; return (lead, sample, waveform, rr) of beats to report."""
+        w0 = max(0, t - self._history) // self._block * self._block
+        w0 = max(w0, self._start)
+        s0 = max(0, t - self._window)
+        out = []
+        for lead, state in enumerate(self._lead_state):
+            x = self._buffer[lead, w0 - self._start : t - self._start]
+            peaks = _detect(x, self.fs, "robust", self._backend) + w0
+            new = peaks[(peaks < t - ahead) & (peaks >= t - self._latency)]
+            new = new[new > state.last + self._refractory] if new.size else new
+            if new.size == 0:
+                continue
+            tail = x[s0 - w0 :]
+            inside = peaks[peaks >= s0] - s0
+            if inside.size < 2:
+                continue
+            beats = segment(tail, self.fs, r_peaks=inside,
+                            window_s=(t - s0) / self.fs + 1.0)
+            rows = np.searchsorted(beats.r_peaks, new - s0)
+            for r, row in zip(new.tolist(), rows.tolist(), strict=True):
+                if r <= state.last + self._refractory:
+                    continue
+                rr = self._rr(state, r, peaks[peaks > r])
+                state.waveforms.append(beats.waveforms[row])
+                out.append((lead, r, self._with_context(state), rr))
+        return out
+
+    def _rr(self, state: _Lead, r: int, ahead: np.ndarray) -> np.ndarray:
+        """Return beat `r`'s three RR features from the past and the provisional next peak."""
+        prev = state.recent[-1] if state.recent else None
+        nxt = int(ahead[0]) if ahead.size else None
+        if prev is not None:
+            state.rr_sum += r - prev
+            state.rr_count += 1
+        state.recent.append(r)
+        while state.recent and state.recent[0] < r - (LOCAL_RR_S + 4.0) * self.fs:
+            state.recent.popleft()
+        pre = r - prev if prev is not None else (nxt - r if nxt is not None else None)
+        state.last = r
+        if pre is None:
+            return np.ones(3, dtype=np.float32)
+        post = nxt - r if nxt is not None else pre
+        mean = state.rr_sum / state.rr_count if state.rr_count else post
+        times = np.array([*state.recent, *ahead.tolist()], dtype=np.float64)
+        intervals = np.diff(times)
+        ends = times[1:]
+        near = np.abs(ends - r) <= LOCAL_RR_S * self.fs
+        local = intervals[near].mean() if near.any() else pre
+        return (np.array([pre, post, local]) / mean).astype(np.float32)
+
+    def _with_context(self, state: _Lead) -> np.ndarray:
+        """Return the newest beat, (187,), or with its past context, (2, 187)."""
+        beat = state.waveforms[-1]
+        if not self._context:
+            return beat
+        past = np.stack(state.waveforms)  # (<= 2k+1, 187), oldest first
+        pad = state.waveforms.maxlen - len(past)
+        if pad:  # as local_median: the window is not shortened, the first beat repeats
+            past = np.concatenate([np.repeat(past[:1], pad, axis=0), past])
+        return np.stack([beat, beat - np.median(past, axis=0)]).astype(np.float32)
+
+    def _concatenate(self, parts: list[StreamBeats]) -> StreamBeats:
+        """One StreamBeats of the instants' results, in time order."""
+        parts = [p for p in parts if len(p)]
+        if len(parts) <= 1:
+            return parts[0] if parts else self._classify([])
+        fields = ("lead", "sample", "time_s", "labels", "codes", "probabilities")
+        return StreamBeats(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields),
+                           self.classes)
+
+    def _classify(self, found: list[tuple]) -> StreamBeats:
+        """Classify the beats found at one instant in one pass and pack them.
+
+        One batch per instant, whatever the chunking: the same bits either way.
+        """
+        n_classes = len(self.classes)
+        if not found:
+            z = np.zeros(0, dtype=np.int64)
+            return StreamBeats(z, z.copy(), np.zeros(0), np.array([], dtype="<U1"),
+                               z.copy(), np.zeros((0, n_classes)), self.classes)
+        found.sort(key=lambda f: (f[0], f[1]))
+        lead = np.array([f[0] for f in found], dtype=np.int64)
+        sample = np.array([f[1] for f in found], dtype=np.int64)
+        x = np.stack([f[2] for f in found])  # (n, 187) or (n, 2, 187)
+        rr = np.stack([f[3] for f in found]) if self._uses_rr else None
+        from heartbeat.nn import softmax
+
+        proba = softmax(self._net.predict_logits(x, rr).astype(np.float64))
+        codes = proba.argmax(axis=1).astype(np.int64)
+        labels = np.array(self.classes)[codes]
+        return StreamBeats(lead, sample, sample / self.fs, labels, codes, proba, self.classes)
