@@ -76,6 +76,7 @@ def export(model: object, out: str | os.PathLike) -> tuple[Path, Path]:
     arrays["spec"] = np.array(json.dumps(net.spec))
     arrays["classes"] = np.array(list(clf.classes_))
     arrays["context"] = np.array(clf._context)
+    arrays["temperature"] = np.array(clf.calibration_.temperature)  # 1.0: uncalibrated
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     weights = save_npz_atomic(folder / f"{MODULE_NAME}.npz", **arrays)
@@ -130,7 +131,9 @@ _FILE = np.load(Path(__file__).with_suffix(".npz"), allow_pickle=False)
 SPEC = json.loads(str(_FILE["spec"]))
 CLASSES = tuple(str(c) for c in _FILE["classes"])
 CONTEXT = int(_FILE["context"])  # beats on each side in the record-context median
-W = {k: _FILE[k] for k in _FILE.files if k not in ("spec", "classes", "context")}
+TEMPERATURE = float(_FILE["temperature"])  # the logits are divided by it (calibration)
+W = {k: _FILE[k] for k in _FILE.files
+     if k not in ("spec", "classes", "context", "temperature")}
 
 
 def forward(x, extra=None):
@@ -155,7 +158,7 @@ def predict_proba(waveforms, r_peaks, fs, batch_size=512):
     rr = rr_features(np.asarray(r_peaks), fs) if SPEC["extra_inputs"] else None
     parts = [forward(x[i : i + batch_size], None if rr is None else rr[i : i + batch_size])
              for i in range(0, len(x), batch_size)]
-    logits = np.concatenate(parts).astype(np.float64)
+    logits = np.concatenate(parts).astype(np.float64) / TEMPERATURE
     z = np.exp(logits - logits.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
 

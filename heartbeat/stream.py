@@ -35,10 +35,12 @@ Stated bounds (the first 5 min of the 48 MIT-BIH records, first lead, model
 very same sample, and 97 % of those beats get the offline label; per record at most
 4 % of the peaks differ (3.2 % at worst, records 207 and 228, where search-back finds
 beats too late to report) and at least 75 % of the labels agree (80 % at worst, the
-paced record 104).  The first seconds are a warm-up: the mean RR and the context
-median rest on the few beats seen so far.  Over the first 40 s of the 48 records,
-99.7 % of the peaks are identical and 93.7 % of their labels agree; per record up to
-12 % of the peaks (record 228, 6 of 50) and 35 % of the labels (record 233) differ
+paced record 104); those label figures were measured before the reject option, which
+the stream applies as ``classify`` does (a withheld beat is ``"?"`` in both).  The first
+seconds are a warm-up: the mean RR and the context median rest on the few beats seen
+so far.  Over the first 40 s of the 48 records, 99.7 % of the peaks are identical and
+91.9 % of their labels agree (reject option on); per record up to 12 % of the peaks
+(record 228, 6 of 50) and 42 % of the labels (the paced record 104) differ
 (``tests/test_stream.py``, the slow test).
 
 Every beat is reported at most ``latency_s`` seconds of signal after its R peak.
@@ -57,7 +59,7 @@ import numpy as np
 from heartbeat._jit import resolve_backend
 from heartbeat._validate import as_array, as_fs, as_int, as_positive, check_finite, is_real_dtype
 from heartbeat.aami import CLASSES
-from heartbeat.classifier import BeatClassifier
+from heartbeat.classifier import UNCLASSIFIED, BeatClassifier
 from heartbeat.classifier.saved import PRETRAINED
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
@@ -83,9 +85,10 @@ class StreamBeats:
     labels : ndarray of str, shape (n,)
         Predicted class name of each beat.
     codes : ndarray of int64, shape (n,)
-        Predicted class code (index into `classes`).
+        Predicted class code (index into `classes`); -1 (label ``"?"``) for a beat the
+        reject option withheld, as :func:`heartbeat.classify` does by default.
     probabilities : ndarray of float64, shape (n, n_classes)
-        Class probabilities; rows sum to 1.
+        Class probabilities (calibrated, as ``classify``'s); rows sum to 1.
     classes : tuple of str
         Class names in code order.
     """
@@ -404,7 +407,11 @@ class Stream:
         rr = np.stack([f[3] for f in found]) if self._uses_rr else None
         from heartbeat.nn import softmax
 
-        proba = softmax(self._net.predict_logits(x, rr).astype(np.float64))
+        # as classify() with its defaults: calibrated temperature, then the reject option
+        calibration = self.classifier.calibration_
+        logits = self._net.predict_logits(x, rr).astype(np.float64)
+        proba = softmax(logits / calibration.temperature)
         codes = proba.argmax(axis=1).astype(np.int64)
-        labels = np.array(self.classes)[codes]
+        codes[proba.max(axis=1) < (calibration.reject_below or 0.0)] = -1
+        labels = np.array([*self.classes, UNCLASSIFIED])[codes]  # code -1: "?"
         return StreamBeats(lead, sample, sample / self.fs, labels, codes, proba, self.classes)

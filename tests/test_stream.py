@@ -83,7 +83,8 @@ class TestAgainstOffline:
         _, fs, offline, streamed = reference[record]
         assert len(offline) > 60  # a minute of each record
         _check_against_offline(streamed, offline)
-        assert (streamed.labels == np.array(offline.classes)[streamed.codes]).all()
+        names = np.array([*offline.classes, "?"])  # code -1: withheld by the reject option
+        assert (streamed.labels == names[streamed.codes]).all()
         np.testing.assert_allclose(streamed.probabilities.sum(axis=1), 1.0, rtol=1e-12)
         np.testing.assert_array_equal(streamed.time_s, streamed.sample / fs)
 
@@ -120,7 +121,7 @@ class TestAgainstOffline:
         for record in ALL:
             x, fs = _read(mitdb_dir, record, 40)
             total += _check_against_offline(_stream(x, fs, [x.size])[0],
-                                            heartbeat.classify(x, fs), 0.15, 0.6)
+                                            heartbeat.classify(x, fs), 0.15, 0.55)
         n_offline, same, agree = total.tolist()
         assert same >= 0.995 * n_offline
         assert agree >= 0.9 * same
