@@ -309,7 +309,10 @@ def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np
     # centre on a median (of at most ~4096 samples) and scale by a power of two to a
     # peak magnitude in [0.5, 1): conditions the sums, rules out overflow and
     # underflow, and keeps polarity and power-of-two scaling exact
-    x = x - np.median(x[:: max(1, x.size // 4096)])
+    sample = x[:: max(1, x.size // 4096)]
+    if np.abs(sample).max() > 2.0**1000:  # near float64's end a median's mean of two
+        sample, x = sample * 2.0**-64, x * 2.0**-64  # values overflows: scale, exactly
+    x = x - np.median(sample)
     peak = max(float(x.max()), -float(x.min()))
     if peak == 0.0:
         return none
