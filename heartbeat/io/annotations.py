@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from heartbeat._validate import MissingFileError
 from heartbeat._validate import as_fs as _as_fs
-from heartbeat.io.header import _record_paths
+from heartbeat.io.header import _read_at_most, _record_paths
 
 _CODE_SHIFT = 10
 _DATA_MASK = 0x3FF
@@ -200,15 +199,7 @@ def _read_annotations(base: Path, extension: str) -> Annotations:
 def _read_mit_file(file: Path) -> bytes:
     """Return the bytes of an MIT-format annotation file, refusing missing and AHA files."""
     where = str(file)
-    try:
-        with open(file, "rb") as fh:
-            data = fh.read(_MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise MissingFileError(f"annotation file {where!r} does not exist") from None
-    except IsADirectoryError:
-        raise ValueError(f"annotation file {where!r} is a directory") from None
-    except OSError as exc:
-        raise ValueError(f"annotation file {where!r} cannot be read: {exc.strerror}") from None
+    data = _read_at_most(file, "annotation file", _MAX_FILE_BYTES)
     if len(data) > _MAX_FILE_BYTES:
         raise ValueError(f"annotation file {where!r} is larger than {_MAX_FILE_BYTES} bytes "
                          "(tens of millions of annotations); split the record first")

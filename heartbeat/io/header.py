@@ -283,17 +283,26 @@ def _parse_header(hea: Path) -> _Header:
                    **fields)
 
 
+def _read_at_most(path: Path, what: str, limit: int) -> bytes:
+    """Return up to ``limit + 1`` bytes of `path` (so the caller sees an oversized file).
+
+    A missing file is a :class:`MissingFileError` (FileNotFoundError and ValueError),
+    a folder or an unreadable file a ValueError, each naming `what` and the path.
+    """
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(limit + 1)
+    except FileNotFoundError:
+        raise MissingFileError(f"{what} {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise ValueError(f"{what} {str(path)!r} is a directory") from None
+    except OSError as exc:
+        raise ValueError(f"{what} {str(path)!r} cannot be read: {exc.strerror}") from None
+
+
 def _header_lines(hea: Path) -> tuple[list[str], list[tuple[int, str]]]:
     """Return the comments of `hea` and its other non-blank lines with their numbers."""
-    try:
-        with open(hea, "rb") as fh:
-            raw = fh.read(_MAX_HEADER_BYTES + 1)
-    except FileNotFoundError:
-        raise MissingFileError(f"header file {str(hea)!r} does not exist") from None
-    except IsADirectoryError:
-        raise ValueError(f"header file {str(hea)!r} is a directory") from None
-    except OSError as exc:
-        raise ValueError(f"header file {str(hea)!r} cannot be read: {exc.strerror}") from None
+    raw = _read_at_most(hea, "header file", _MAX_HEADER_BYTES)
     if len(raw) > _MAX_HEADER_BYTES:
         raise ValueError(f"header file {str(hea)!r} is larger than {_MAX_HEADER_BYTES} "
                          "bytes: not a WFDB header")
