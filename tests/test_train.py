@@ -543,3 +543,13 @@ class TestRealData:
         majority = np.bincount(test.y).max() / len(test)
         acc = float(np.mean(pred == test.y))
         assert majority < 0.75 < 0.9 < acc, (majority, acc, h.train_loss)
+
+
+def test_checkpoint_dir_that_is_a_file_is_refused(tmp_path):
+    from heartbeat.training.api import _checkpoint_path
+
+    afile = tmp_path / "f"
+    afile.write_text("x")
+    with pytest.raises(ValueError, match="exists and is not a folder"):
+        _checkpoint_path(afile, False)
+    assert _checkpoint_path(tmp_path / "new", False).parent.is_dir()

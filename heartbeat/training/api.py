@@ -81,6 +81,9 @@ def _checkpoint_path(checkpoint_dir: str | os.PathLike | None, resume: bool) -> 
             raise ValueError("resume=True needs checkpoint_dir=")
         return None
     folder = Path(checkpoint_dir)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"checkpoint_dir={str(folder)!r} exists and is not a folder; name "
+                         "a folder for the checkpoint (it is created when missing)")
     folder.mkdir(parents=True, exist_ok=True)
     return folder / CHECKPOINT_NAME
 
