@@ -263,3 +263,11 @@ class TestHostileFiles:
                 dst.writestr(zi.filename, raw)
         with pytest.raises(ValueError, match=r"t\.npz' is not a readable model file"):
             nn.load(bad)
+
+
+@pytest.mark.parametrize("name", ["mitbih-ds1", "mitbih-all"])
+def test_shipped_models_carry_their_digest(name):
+    from heartbeat.classifier.saved import _pretrained_path
+
+    with np.load(_pretrained_path(name), allow_pickle=False) as f:
+        assert "digest" in f.files  # checked by nn.load on every load
