@@ -192,8 +192,8 @@ def main(argv=None):
     ap.add_argument("--hidden-size", type=int, default=32, help="BiLSTM units per direction")
     ap.add_argument("--limit", type=int, default=None,
                     help="smoke test: use this many randomly chosen windows (no CSV row)")
-    ap.add_argument("--data-dir", default=os.environ.get("HEARTBEAT_DATA",
-                                                         "/work/shared/data") + "/mitdb")
+    ap.add_argument("--data-dir", default=os.environ.get(
+        "HEARTBEAT_DATA", str(ROOT.parent / "shared" / "data")) + "/mitdb")
     ap.add_argument("--cache-dir", default=str(ROOT / "scratch" / "win" / "cache"))
     ap.add_argument("--checkpoint-dir", default=None,
                     help="fit's checkpoint folder (default scratch/win-fit/ckpt/<run>)")
