@@ -12,6 +12,7 @@ Public functions: :func:`resample_ratio`, :func:`lowpass_filter`,
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -129,6 +130,16 @@ def lowpass_filter(up: int, down: int, *, beta: float = KAISER_BETA) -> np.ndarr
     """
     up = as_int(up, "up", minimum=1)
     down = as_int(down, "down", minimum=1)
+    return _lowpass_taps(up, down, float(beta)).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _lowpass_taps(up: int, down: int, beta: float) -> np.ndarray:
+    """Return :func:`lowpass_filter`'s taps, designed once per ratio (read-only).
+
+    ``segment`` on many short signals, and the stream, would otherwise redesign the
+    same filter on every call.
+    """
     max_rate = max(up, down)
     half_len = 10 * max_rate
     n_taps = 2 * half_len + 1
@@ -138,6 +149,7 @@ def lowpass_filter(up: int, down: int, *, beta: float = KAISER_BETA) -> np.ndarr
     h *= np.kaiser(n_taps, beta)
     h /= h.sum()
     h *= up
+    h.flags.writeable = False
     return h
 
 
@@ -240,7 +252,7 @@ def _resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
     n_out = -(-x.size * up // down)
     if n_out == 0:
         return np.zeros(0)
-    return _polyphase(x, lowpass_filter(up, down), up, down, n_out)
+    return _polyphase(x, _lowpass_taps(up, down, KAISER_BETA), up, down, n_out)
 
 
 def resample(x: object, fs: float, fs_out: float = 125.0) -> np.ndarray:
