@@ -60,6 +60,7 @@ from heartbeat._jit import resolve_backend
 from heartbeat._validate import as_array, as_fs, as_int, as_positive, check_finite, is_real_dtype
 from heartbeat.aami import CLASSES
 from heartbeat.classifier import UNCLASSIFIED, BeatClassifier
+from heartbeat.classifier.calibration import _reject_threshold, _withheld_codes
 from heartbeat.classifier.saved import PRETRAINED
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
@@ -405,13 +406,9 @@ class Stream:
         sample = np.array([f[1] for f in found], dtype=np.int64)
         x = np.stack([f[2] for f in found])  # (n, 187) or (n, 2, 187)
         rr = np.stack([f[3] for f in found]) if self._uses_rr else None
-        from heartbeat.nn import softmax
-
         # as classify() with its defaults: calibrated temperature, then the reject option
         calibration = self.classifier.calibration_
-        logits = self._net.predict_logits(x, rr).astype(np.float64)
-        proba = softmax(logits / calibration.temperature)
-        codes = proba.argmax(axis=1).astype(np.int64)
-        codes[proba.max(axis=1) < (calibration.reject_below or 0.0)] = -1
+        proba = calibration.probabilities(self._net.predict_logits(x, rr).astype(np.float64))
+        codes = _withheld_codes(proba, _reject_threshold(calibration, True))
         labels = np.array([*self.classes, UNCLASSIFIED])[codes]  # code -1: "?"
         return StreamBeats(lead, sample, sample / self.fs, labels, codes, proba, self.classes)

@@ -43,6 +43,12 @@ class Calibration:
     reject_below: float | None = None
     fitted_on: dict[str, Any] | None = None
 
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """Return the calibrated class probabilities: softmax of ``logits / temperature``."""
+        from heartbeat.nn import softmax
+
+        return softmax(logits / self.temperature)
+
     @classmethod
     def from_info(cls, info: dict[str, Any]) -> Calibration:
         """Read ``info["calibration"]``; a file without it is uncalibrated."""
@@ -157,6 +163,13 @@ def _fit_calibration(logits: np.ndarray, labels: np.ndarray, records: list[str]
     threshold = choose_reject_threshold(z / z.sum(axis=1, keepdims=True), labels)
     return Calibration(round(temperature, 6), round(threshold, 6),
                        {"records": records, "n_beats": len(labels)})
+
+
+def _withheld_codes(proba: np.ndarray, threshold: float) -> np.ndarray:
+    """Return each beat's most probable class code, -1 where that probability < `threshold`."""
+    codes = proba.argmax(axis=1).astype(np.int64)
+    codes[proba.max(axis=1) < threshold] = -1
+    return codes
 
 
 def _reject_threshold(calibration: Calibration, reject: bool | float | None) -> float:

@@ -20,6 +20,7 @@ from heartbeat.classifier.calibration import (
     Calibration,
     _fit_calibration,
     _reject_threshold,
+    _withheld_codes,
 )
 from heartbeat.classifier.inputs import (
     RR_FEATURES,
@@ -345,10 +346,8 @@ class BeatClassifier:
     def _predict_proba(self, x: object, batch_size: int | None = None, *,
                        checked: bool = False) -> np.ndarray:
         """Return :meth:`predict_proba`; with `checked`, `x` is trusted (segment's Beats)."""
-        from heartbeat.nn import softmax
-
         logits = self._predict_logits(x, batch_size, checked=checked)
-        return softmax(logits / self.calibration_.temperature)
+        return self.calibration_.probabilities(logits)
 
     def _predict_logits(self, x: object, batch_size: int | None = None, *,
                         checked: bool = False) -> np.ndarray:
@@ -381,10 +380,7 @@ class BeatClassifier:
             As :meth:`predict_proba`, or for a threshold outside [0, 1].
         """
         threshold = _reject_threshold(self.calibration_, reject)
-        proba = self.predict_proba(x)
-        codes = proba.argmax(axis=1).astype(np.int64)
-        codes[proba.max(axis=1) < threshold] = -1
-        return codes
+        return _withheld_codes(self.predict_proba(x), threshold)
 
     @property
     def calibration_(self) -> Calibration:

@@ -11,7 +11,7 @@ import numpy as np
 from heartbeat._validate import MissingFileError, as_choice
 from heartbeat.aami import CLASSES
 from heartbeat.classifier.adapt import ADAPT, adapt_prior, training_prior
-from heartbeat.classifier.calibration import _reject_threshold
+from heartbeat.classifier.calibration import _reject_threshold, _withheld_codes
 from heartbeat.classifier.estimator import BeatClassifier
 from heartbeat.classifier.saved import PRETRAINED
 
@@ -199,9 +199,9 @@ def _classify_beats(clf: BeatClassifier, beats: Beats, *, threshold: float = 0.0
     proba = clf._predict_proba(beats, checked=True)  # segment's beats need no re-check
     if adapt == "prior":
         proba = adapt_prior(proba, training_prior(clf.info, len(clf.classes_)))
-    codes = proba.argmax(axis=1).astype(np.int64)
+    codes = _withheld_codes(proba, threshold)
     reasons = np.full(len(codes), "", dtype="<U10")
-    reasons[proba.max(axis=1) < threshold] = "uncertain"
+    reasons[codes < 0] = "uncertain"
     if readable is not None:
         reasons[~np.asarray(readable, dtype=bool)] = "unreadable"
     codes[reasons != ""] = -1
