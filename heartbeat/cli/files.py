@@ -19,8 +19,6 @@ import numpy as np
 from heartbeat._validate import as_seconds
 from heartbeat.aami import CLASSES
 
-UNCLASSIFIED = "?"  # heartbeat.classifier.UNCLASSIFIED, without importing the classifier
-
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
@@ -181,6 +179,8 @@ def read_predictions(path: str | os.PathLike
             labels = [r[2] for r in rows[1:]]
     except (KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read {where}: {exc!r}") from None
+    from heartbeat.classifier.results import UNCLASSIFIED
+
     if UNCLASSIFIED in labels:  # beats the reject option withheld form a group of their own
         classes = (*classes, UNCLASSIFIED)
     unknown = sorted(set(labels) - set(classes))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from heartbeat.classifier.results import UNCLASSIFIED
 from heartbeat.plot import CLASS_COLORS
 from heartbeat.report.assets import SCRIPT, STYLE
 from heartbeat.report.svg import _clock, beat_panel, heart_rate_chart
@@ -35,7 +36,7 @@ __all__ = ["report_html"]
 CLASS_TITLES = {"N": "normal / non-ectopic", "S": "supraventricular ectopic",
                 "V": "ventricular ectopic", "F": "fusion", "Q": "unknown / paced"}
 _OTHER = "#999999"
-_UNCLASSIFIED = "#888888"  # as the viewer draws rejected beats
+_UNCLASSIFIED_COLOR = "#888888"  # as the viewer draws rejected beats
 
 
 def _per_beat(result: object, name: str, n: int) -> np.ndarray | None:
@@ -139,12 +140,13 @@ def _counts_table(result: ClassifiedBeats, colors: list[str],
             f"<td>{escape(CLASS_TITLES.get(name, ''))}</td>"
             f'<td class="num" data-class="{escape(name)}">{k}</td>'
             f'<td class="num">{100 * k / total:.1f} %</td></tr>')
-    if "?" in counts:
-        k = counts["?"]
+    if UNCLASSIFIED in counts:
+        k = counts[UNCLASSIFIED]
         rows.append(
-            f'<tr><td><span class="sw" style="background:{_UNCLASSIFIED}"></span>?</td>'
+            f'<tr><td><span class="sw" style="background:{_UNCLASSIFIED_COLOR}"></span>'
+            f"{UNCLASSIFIED}</td>"
             "<td>unclassified (uncertain or unreadable)</td>"
-            f'<td class="num" data-class="?">{k}</td>'
+            f'<td class="num" data-class="{UNCLASSIFIED}">{k}</td>'
             f'<td class="num">{100 * k / total:.1f} %</td></tr>')
     rows.append(f'<tr><th>all</th><th></th><th class="num" id="total">{len(result)}</th>'
                 '<th></th></tr>')
