@@ -42,7 +42,7 @@ def beatset(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def members(beatset) -> list[BeatClassifier]:
-    return [BeatClassifier(context=2, log_rr=True, epochs=1, batch_size=32, seed=s,
+    return [BeatClassifier(context=2, log_rr=True, epochs=1, batch_size=64, seed=s,
                            early_stopping=None).fit(beatset, info={"recipe": f"r{s}"})
             for s in SEEDS]
 
@@ -110,7 +110,7 @@ class TestJoin:
             bias[...] = saved
 
     def test_architectures_may_differ(self, members, beatset):
-        other = BeatClassifier("cnn_mlp", context=2, log_rr=True, epochs=1, batch_size=32,
+        other = BeatClassifier("cnn_mlp", context=2, log_rr=True, epochs=1, batch_size=64,
                                seed=4, early_stopping=None).fit(beatset)
         mixed = join([members[0], other])
         expected = (members[0]._predict_logits(beatset) + other._predict_logits(beatset)) / 2
@@ -235,11 +235,11 @@ class TestErrors:
             join(members, info={"x": object()})
 
     def test_members_must_agree(self, members, beatset):
-        no_context = BeatClassifier(log_rr=True, epochs=1, batch_size=32,
+        no_context = BeatClassifier(log_rr=True, epochs=1, batch_size=64,
                                     early_stopping=None).fit(beatset)
         with pytest.raises(ValueError, match=r"members\[1\] differs .* in context"):
             join([members[0], no_context])
-        other_prior = BeatClassifier(context=2, log_rr=True, epochs=1, batch_size=32,
+        other_prior = BeatClassifier(context=2, log_rr=True, epochs=1, batch_size=64,
                                      sampler="shuffle", early_stopping=None).fit(beatset)
         with pytest.raises(ValueError, match="class prior"):
             join([members[0], other_prior])
