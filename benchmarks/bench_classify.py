@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python benchmarks/bench_classify.py
     PYTHONPATH=. python benchmarks/bench_classify.py --records 100 208 --adapt none prior
+    PYTHONPATH=. python benchmarks/bench_classify.py --members 3   # an ensemble's cost
 
 Data: ``$HEARTBEAT_DATA/mitdb`` or ``../shared/data/mitdb`` beside the repository.
 Each record's channel 0 is read once, then ``classify(signal, fs, adapt=...)`` runs once
@@ -10,6 +11,14 @@ loaded and the kernels compiled on a 10 s excerpt first).  The adaptation's own 
 is timed apart on the probabilities it re-weights.  One core: the process is pinned
 and BLAS / OpenMP / Numba use one thread.  Prints beats/s per adaptation and the 1-min
 load average before and after, and writes ``benchmarks/results/bench_classify.csv``.
+
+``--members N`` joins N copies of the model (:func:`heartbeat.classifier.join`): an
+ensemble of N seeds costs the same, since the work does not depend on the weights.
+Beside the wall-clock time each row records the process's CPU time, which a busy
+machine inflates less (it still shares caches and the core's other hardware thread).
+``--steps`` then prints where one ``classify`` spends its CPU time, step by step
+(detection, the rest of segmentation, record context and RR features, network,
+calibration, adaptation), each step run alone on the same records.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from _common import REPO, default_mitdb, pin_one_core
 
 sys.path.insert(0, str(REPO))
 
+import numpy as np
+
 import heartbeat
 from heartbeat.classifier.adapt import adapt_prior, training_prior
 from heartbeat.io import read_record
@@ -42,11 +53,17 @@ def run() -> None:
     parser.add_argument("--data-dir", default=str(default_mitdb()))
     parser.add_argument("--records", nargs="+", default=list(RECORDS))
     parser.add_argument("--adapt", nargs="+", default=["none", "prior"])
+    parser.add_argument("--model", default=None,
+                        help="pretrained name or .npz file (default: the default model)")
+    parser.add_argument("--members", type=int, default=1,
+                        help="join this many copies of the model into one ensemble")
+    parser.add_argument("--steps", action="store_true",
+                        help="also print the CPU time of each step of classify")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"
                                              / "bench_classify.csv"))
     args = parser.parse_args()
     print(pin_one_core(), f"load {os.getloadavg()[0]:.2f}", platform.processor() or "")
-    clf = heartbeat.BeatClassifier.pretrained()
+    clf = _model(args.model, args.members)
     prior = training_prior(clf.info, len(clf.classes_))
     signals = {}
     for name in args.records:
@@ -57,28 +74,82 @@ def run() -> None:
     rows = []
     for name, (signal, fs) in signals.items():
         for adapt in args.adapt:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             result = heartbeat.classify(signal, fs, model=clf, adapt=adapt)
-            elapsed = time.perf_counter() - start
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             start = time.perf_counter()
             adapt_prior(result.probabilities, prior)
             adapt_s = time.perf_counter() - start if adapt == "prior" else 0.0
-            rows.append({"record": name, "adapt": adapt, "beats": len(result),
-                         "seconds": round(elapsed, 4), "adapt_seconds": round(adapt_s, 5),
+            rows.append({"record": name, "adapt": adapt, "members": args.members,
+                         "beats": len(result), "seconds": round(elapsed, 4),
+                         "cpu_seconds": round(cpu, 4), "adapt_seconds": round(adapt_s, 5),
                          "beats_per_s": round(len(result) / elapsed, 1)})
     for adapt in args.adapt:
         mine = [r for r in rows if r["adapt"] == adapt]
         beats = sum(r["beats"] for r in mine)
         seconds = sum(r["seconds"] for r in mine)
         extra = sum(r["adapt_seconds"] for r in mine)
-        print(f"adapt={adapt}: {beats} beats in {seconds:.2f} s = {beats / seconds:,.0f} "
-              f"beats/s (adaptation itself {1e3 * extra:.1f} ms)")
+        cpu = sum(r["cpu_seconds"] for r in mine)
+        print(f"adapt={adapt}, members={args.members}: {beats} beats in {seconds:.2f} s = "
+              f"{beats / seconds:,.0f} beats/s (CPU time {cpu:.2f} s = {beats / cpu:,.0f} "
+              f"beats per CPU-second; adaptation itself {1e3 * extra:.1f} ms)")
+    if args.steps:
+        _print_steps(clf, prior, signals)
     print(f"load {os.getloadavg()[0]:.2f}")
     with open(args.out, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     print(f"{args.out} written")
+
+
+def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) -> None:
+    """Print the CPU time of each step of ``classify(adapt="prior")``, summed over records."""
+    from heartbeat.classifier.inputs import _beat_inputs
+    from heartbeat.detect import detect_r_peaks
+    from heartbeat.pipeline import segment
+
+    steps: dict[str, float] = {}
+
+    def timed(step: str, fn, *args, **kwargs):
+        start = time.process_time()
+        out = fn(*args, **kwargs)
+        steps[step] = steps.get(step, 0.0) + time.process_time() - start
+        return out
+
+    n_beats = 0
+    for signal, fs in signals.values():
+        timed("classify (all steps)", heartbeat.classify, signal, fs, model=clf,
+              adapt="prior")
+        timed("R-peak detection", detect_r_peaks, signal, fs)
+        beats = timed("segment (detection included)", segment, signal, fs)
+        x, rr = timed("record context and RR features", _beat_inputs, beats,
+                      clf._uses_rr, context=clf._context, checked=True)
+        logits = timed("network", clf.model_.predict_logits, x, rr)
+        proba = timed("calibration", clf.calibration_.probabilities,
+                      logits.astype(np.float64))
+        timed("adaptation", adapt_prior, proba, prior)
+        n_beats += len(beats)
+    total = steps["classify (all steps)"]
+    print(f"CPU time per step, {n_beats} beats ({n_beats / total:,.0f} beats per "
+          "CPU-second for classify):")
+    for step, seconds in steps.items():
+        print(f"  {step:32s} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
+
+
+def _model(name: str | None, members: int) -> heartbeat.BeatClassifier:
+    """The model to time: `name` (default model if None), or `members` copies joined."""
+    from heartbeat.classifier import PRETRAINED
+
+    if name is None or name in PRETRAINED:
+        clf = heartbeat.BeatClassifier.pretrained(name)
+    else:
+        clf = heartbeat.BeatClassifier.load(name)
+    if members == 1:
+        return clf
+    from heartbeat.classifier import join
+
+    return join([clf] * members)
 
 
 if __name__ == "__main__":

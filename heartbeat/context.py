@@ -22,12 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from heartbeat._jit import Kernel, resolve_backend
 from heartbeat._validate import as_array, as_fs, as_int, as_positive, is_real_dtype
 
 __all__ = ["local_median", "rr_features", "with_context"]
 
-# Elements of the (rows, L, 2k + 1) window array that one chunk may hold (np.median
-# copies it once more): about 4 M elements, 16 MB in float32, whatever the group size.
+# Elements of the (rows, L, 2k + 1) window array that one chunk of the NumPy twin may
+# hold (np.median copies it once more): about 4 M elements, 16 MB in float32, whatever
+# the group size.
 _CHUNK_ELEMENTS = 1 << 22
 
 
@@ -138,7 +140,7 @@ def _check_inputs(x: Any, k: Any, groups: Any, times: Any = None
     return arr, g, t
 
 
-def _median_rows(xs: np.ndarray, k: int, out: np.ndarray) -> None:
+def _median_rows_np(xs: np.ndarray, k: int, out: np.ndarray) -> None:
     """Write the edge-padded running median of `xs` (m, L) over 2k+1 rows into `out`."""
     m, length = xs.shape
     width = 2 * k + 1
@@ -149,6 +151,57 @@ def _median_rows(xs: np.ndarray, k: int, out: np.ndarray) -> None:
         padded = xs[np.clip(np.arange(start - k, stop + k), 0, m - 1)]
         windows = np.lib.stride_tricks.sliding_window_view(padded, width, axis=0)
         out[start:stop] = np.median(windows, axis=-1)  # (stop - start, L)
+
+
+def _median_rows_nb(xs: np.ndarray, k: int, out: np.ndarray) -> None:
+    """:func:`_median_rows_np` as a sliding sorted window per column (for Numba).
+
+    Each column keeps its 2k+1 window values sorted; moving one row on replaces the
+    value that leaves by the one that enters (a binary search and a shift), so a row
+    costs O(L k) instead of a partition of the whole (L, 2k+1) window.  The window
+    always holds 2k+1 values (odd), so the median is one of them, as in np.median.
+    """
+    m, length = xs.shape
+    width = 2 * k + 1
+    win = np.empty((length, width), xs.dtype)  # (L, 2k+1), each row sorted
+    for j in range(length):
+        for w in range(width):  # insertion sort of rows clip(-k .. k)
+            value = xs[min(max(w - k, 0), m - 1), j]
+            p = w
+            while p > 0 and win[j, p - 1] > value:
+                win[j, p] = win[j, p - 1]
+                p -= 1
+            win[j, p] = value
+    for i in range(m):
+        leaving, entering = min(max(i - 1 - k, 0), m - 1), min(i + k, m - 1)
+        if i > 0 and leaving != entering:
+            for j in range(length):
+                old, new = xs[leaving, j], xs[entering, j]
+                lo, hi = 0, width
+                while lo < hi:  # the first index holding the value that leaves
+                    mid = (lo + hi) // 2
+                    if win[j, mid] < old:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                p = lo  # move the hole to where the entering value belongs
+                while p + 1 < width and win[j, p + 1] < new:
+                    win[j, p] = win[j, p + 1]
+                    p += 1
+                while p > 0 and win[j, p - 1] > new:
+                    win[j, p] = win[j, p - 1]
+                    p -= 1
+                win[j, p] = new
+        for j in range(length):
+            out[i, j] = win[j, k]
+
+
+RUNNING_MEDIAN = Kernel(numba_loop=_median_rows_nb, numpy_twin=_median_rows_np)
+
+
+def _median_rows(xs: np.ndarray, k: int, out: np.ndarray) -> None:
+    """Write the edge-padded running median of `xs` (m, L) over 2k+1 rows into `out`."""
+    RUNNING_MEDIAN.get(resolve_backend("auto"))(np.ascontiguousarray(xs), k, out)
 
 
 def local_median(x: Any, k: int = 20, groups: Any = None, times: Any = None) -> np.ndarray:

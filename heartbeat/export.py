@@ -4,10 +4,12 @@ The written file (``heartbeat_model.py``) imports NumPy alone.  It reads the wei
 (``heartbeat_model.npz``, loaded with ``allow_pickle=False``), names the classes, builds
 the RR features and record context of a recording's beats as the library does, and runs
 the network in plain NumPy: the forward pass is a dozen lines that walk the saved layer
-list, beside one small function per layer kind.  Its probabilities equal
-``BeatClassifier.load(path, backend="numpy").predict_proba(beats)`` bit for bit (the
-convolutions take the library's NumPy paths: im2col and a matrix product, or Winograd
-F(4, 5) for kernel 5 and at least 8 input channels, in the same passes).
+list, beside one small function per layer kind (an ensemble's members each walk their
+own list, and their logits are averaged as :class:`heartbeat.nn.Ensemble` does).  Its
+probabilities equal ``BeatClassifier.load(path, backend="numpy").predict_proba(beats)``
+bit for bit (the convolutions take the library's NumPy paths: im2col and a matrix
+product, or Winograd F(4, 5) for kernel 5 and at least 8 input channels, in the same
+passes).
 
 Not in the file: R-peak detection and segmentation.  Cut the beats with
 :func:`heartbeat.segment` (or any code giving 187-sample beats at 125 Hz scaled to [0, 1]
@@ -68,7 +70,8 @@ def export(model: object, out: str | os.PathLike) -> tuple[Path, Path]:
     """
     clf = _load(model)
     net = clf._model()
-    kinds = _kinds(net.spec["features"]) | _kinds(net.spec["head"])
+    members = net.spec.get("members", [net.spec])  # an ensemble: each member's layers
+    kinds = set().union(*(_kinds(m["features"]) | _kinds(m["head"]) for m in members))
     if not kinds <= SUPPORTED:
         raise ValueError(f"the network holds layers {sorted(kinds - SUPPORTED)} that the "
                          f"exported file cannot run (it runs {sorted(SUPPORTED)})")
@@ -134,20 +137,32 @@ CONTEXT = int(_FILE["context"])  # beats on each side in the record-context medi
 TEMPERATURE = float(_FILE["temperature"])  # the logits are divided by it (calibration)
 W = {k: _FILE[k] for k in _FILE.files
      if k not in ("spec", "classes", "context", "temperature")}
+# an ensemble's members, their weights named "<i>/<layer>"; a single network alone
+MEMBERS = SPEC["members"] if SPEC["name"] == "ensemble" else [SPEC]
+PREFIXES = [f"{i}/" for i in range(len(MEMBERS))] if SPEC["name"] == "ensemble" else [""]
 
 
-def forward(x, extra=None):
+def forward(x, extra=None, member=0):
     """Logits (n, n_classes) of beats x (n, channels, 187); extra: RR features (n, 3)."""
+    spec, prefix = MEMBERS[member], PREFIXES[member]
     h = np.asarray(x, dtype=np.float32)
-    for i, layer in enumerate(SPEC["features"]):
-        h = LAYER[layer["type"]](h, layer, f"features.{i}")
-    if SPEC["extra_inputs"]:
+    for i, layer in enumerate(spec["features"]):
+        h = LAYER[layer["type"]](h, layer, f"{prefix}features.{i}")
+    if spec["extra_inputs"]:
         e = np.asarray(extra, dtype=np.float32)
-        h = np.concatenate([h, np.log(e) if SPEC.get("extra_transform") == "log" else e],
+        h = np.concatenate([h, np.log(e) if spec.get("extra_transform") == "log" else e],
                            axis=1)
-    for i, layer in enumerate(SPEC["head"]):
-        h = LAYER[layer["type"]](h, layer, f"head.{i}")
+    for i, layer in enumerate(spec["head"]):
+        h = LAYER[layer["type"]](h, layer, f"{prefix}head.{i}")
     return h
+
+
+def logits(x, extra=None):
+    """The members' logits summed in float64 in member order, over their number."""
+    total = forward(x, extra, 0).astype(np.float64)
+    for member in range(1, len(MEMBERS)):
+        total += forward(x, extra, member)
+    return total / len(MEMBERS)
 
 
 def predict_proba(waveforms, r_peaks, fs, batch_size=512):
@@ -156,10 +171,10 @@ def predict_proba(waveforms, r_peaks, fs, batch_size=512):
     if CONTEXT:
         x = np.stack([x, x - local_median(x, CONTEXT)], axis=1)  # (n, 2, 187)
     rr = rr_features(np.asarray(r_peaks), fs) if SPEC["extra_inputs"] else None
-    parts = [forward(x[i : i + batch_size], None if rr is None else rr[i : i + batch_size])
+    parts = [logits(x[i : i + batch_size], None if rr is None else rr[i : i + batch_size])
              for i in range(0, len(x), batch_size)]
-    logits = np.concatenate(parts).astype(np.float64) / TEMPERATURE
-    z = np.exp(logits - logits.max(axis=1, keepdims=True))
+    scores = np.concatenate(parts) / TEMPERATURE
+    z = np.exp(scores - scores.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
 
 

@@ -282,8 +282,8 @@ class TestSaveLoad:
             BeatClassifier.load(bad)
 
     def test_other_file_format(self, saved, tmp_path):
-        bad = _rewrite(saved, tmp_path / "v2.npz", format_version=np.array(2))
-        with pytest.raises(ValueError, match=r"model file format.*reads format 1"):
+        bad = _rewrite(saved, tmp_path / "v3.npz", format_version=np.array(3))
+        with pytest.raises(ValueError, match=r"model file format 3.*reads formats 1"):
             BeatClassifier.load(bad)
 
     def test_other_classifier_format(self, saved, tmp_path):

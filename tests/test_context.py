@@ -70,6 +70,7 @@ class TestLocalMedian:
         x = rng.standard_normal((50, 8)).astype(np.float32)
         groups = np.repeat([3, 1], 25)
         whole = local_median(x, 4, groups)
+        monkeypatch.setattr(context, "resolve_backend", lambda backend: "numpy")  # chunks
         monkeypatch.setattr(context, "_CHUNK_ELEMENTS", 8 * 9 * 3)  # 3 rows per chunk
         np.testing.assert_array_equal(local_median(x, 4, groups), whole)
         monkeypatch.setattr(context, "_CHUNK_ELEMENTS", 1)  # one row per chunk
@@ -116,6 +117,35 @@ class TestLocalMedian:
         x[2, 1] = np.nan
         with pytest.raises(ValueError, match=r"NaN or infinite values in 1 beat\(s\)"):
             local_median(x)
+
+
+class TestRunningMedianKernel:
+    """The Numba sliding-window median against its NumPy twin (np.median), bit for bit."""
+
+    @staticmethod
+    def both(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        twin, loop = np.empty_like(x), np.empty_like(x)
+        context.RUNNING_MEDIAN.numpy_twin(x, k, twin)
+        context.RUNNING_MEDIAN.get("numba")(x, k, loop)
+        return twin, loop
+
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    @pytest.mark.parametrize("m,k", [(1, 1), (2, 3), (7, 3), (40, 1), (60, 20)])
+    def test_matches_twin(self, rng, dtype, m, k):
+        for x in (rng.standard_normal((m, 5)), rng.integers(0, 3, (m, 5))):  # ties too
+            twin, loop = self.both(x.astype(dtype), k)
+            assert loop.dtype == dtype
+            np.testing.assert_array_equal(loop, twin)
+
+    def test_real_beats(self, mitdb_dir):
+        import heartbeat
+
+        record = heartbeat.read_record(mitdb_dir / "208")
+        beats = heartbeat.segment(record.signal[: 360 * 120, 0], record.fs)  # 2 minutes
+        assert len(beats) > 150
+        twin, loop = self.both(np.ascontiguousarray(beats.waveforms), 20)
+        np.testing.assert_array_equal(loop, twin)
+        assert not np.array_equal(loop[0], loop[-1])  # the window moves along the record
 
 
 class TestWithContext:

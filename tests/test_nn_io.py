@@ -118,9 +118,13 @@ class TestCorruptFiles:
 
     def test_wrong_version(self, model, tmp_path):
         path = nn.save(model, tmp_path / "m.npz")
-        bad = _rewrite(path, tmp_path / "b.npz", change={"format_version": np.array(2)})
-        with pytest.raises(ValueError, match="has model file format 2; this version of "
-                                             "heartbeat reads format 1"):
+        bad = _rewrite(path, tmp_path / "b.npz", change={"format_version": np.array(3)})
+        with pytest.raises(ValueError, match="has model file format 3; this version of "
+                                             r"heartbeat reads formats 1 \(a model\) and 2"):
+            nn.load(bad)
+        # format 2 is an ensemble's: a single model's spec under it is refused
+        bad = _rewrite(path, tmp_path / "e.npz", change={"format_version": np.array(2)})
+        with pytest.raises(ValueError, match="format-2 file must hold an ensemble spec"):
             nn.load(bad)
         bad = _rewrite(path, tmp_path / "c.npz", drop=("format_version",))
         with pytest.raises(ValueError, match="missing"):
@@ -271,3 +275,60 @@ def test_shipped_models_carry_their_digest(name):
 
     with np.load(_pretrained_path(name), allow_pickle=False) as f:
         assert "digest" in f.files  # checked by nn.load on every load
+
+
+class TestEnsembleFile:
+    """An ensemble in one file (format 2): round trip, digest, and foreign entries."""
+
+    @pytest.fixture
+    def ensemble(self):
+        members = [nn.build("cnn4_dense4", n_classes=4, seed=s, input_length=40)
+                   for s in (1, 2)]
+        members.append(nn.build("cnn_mlp", n_classes=4, seed=3, input_length=40))
+        for m in members:
+            m.forward(np.random.default_rng(0).standard_normal((8, 40)))  # BN statistics
+        return nn.Ensemble(members).eval()
+
+    def test_roundtrip_and_mean(self, ensemble, tmp_path):
+        path = nn.save(ensemble, tmp_path / "e.npz", info={"seeds": [1, 2, 3]})
+        with np.load(path, allow_pickle=False) as npz:
+            assert int(npz["format_version"]) == 2
+            assert "member/2/param/features.0.w" in npz.files
+        loaded = nn.load(path)
+        assert isinstance(loaded, nn.Ensemble) and loaded.info == {"seeds": [1, 2, 3]}
+        assert loaded.spec == ensemble.spec and len(loaded.members) == 3
+        assert loaded.n_params == sum(m.n_params for m in ensemble.members)
+        x = np.random.default_rng(1).standard_normal((5, 40)).astype(np.float32)
+        by_hand = sum(m.predict_logits(x).astype(np.float64) for m in ensemble.members) / 3
+        np.testing.assert_array_equal(loaded.predict_logits(x), by_hand)
+        assert loaded.predict_logits(x).dtype == np.float64
+
+    def test_damaged_or_foreign_entries(self, ensemble, tmp_path):
+        path = nn.save(ensemble, tmp_path / "e.npz")
+        w = "member/1/param/head.0.w"
+        with np.load(path) as npz:
+            changed = npz[w].copy()
+        changed.flat[0] += 1
+        with pytest.raises(ValueError, match="do not match the file's digest"):
+            nn.load(_rewrite(path, tmp_path / "d.npz", change={w: changed}))
+        with pytest.raises(ValueError, match="belong to no member"):
+            nn.load(_rewrite(path, tmp_path / "f.npz",
+                             add={"member/7/param/head.0.w": changed}))
+        with pytest.raises(ValueError, match="belong to no member"):
+            nn.load(_rewrite(path, tmp_path / "g.npz", add={"param/head.0.w": changed}))
+        with pytest.raises(ValueError, match="missing"):
+            nn.load(_rewrite(path, tmp_path / "h.npz", drop=(w,)))
+        with pytest.raises(ValueError, match="format-1 file"):
+            nn.load(_rewrite(path, tmp_path / "v1.npz",
+                             change={"format_version": np.array(1)}))
+
+    def test_members_must_agree(self):
+        a = nn.build("cnn_mlp", n_classes=4)
+        with pytest.raises(ValueError, match=r"members\[1\] differs .* n_classes"):
+            nn.Ensemble([a, nn.build("cnn_mlp", n_classes=5)])
+        with pytest.raises(ValueError, match="dtype"):
+            nn.Ensemble([a, nn.build("cnn_mlp", n_classes=4, dtype=np.float64)])
+        with pytest.raises(TypeError, match="join the members of an ensemble"):
+            nn.Ensemble([a, nn.Ensemble([a])])
+        with pytest.raises(ValueError, match="1 to 64 members"):
+            nn.Ensemble([])

@@ -10,6 +10,8 @@
 * :func:`classify` segments a raw ECG and classifies every beat in one call; a beat
   the model is unsure of comes back unclassified (label ``"?"``, code -1) with its
   reason (:data:`REASONS`) instead of a confident wrong label.
+* :func:`join` makes one classifier of several fitted ones (an ensemble of seeds): its
+  logits are the mean of theirs, and it saves, loads and exports as one model file.
 * :meth:`BeatClassifier.calibrate` fits a temperature and a reject threshold on
   held-out beats and saves them in the model file (older files load uncalibrated).
 
@@ -28,10 +30,12 @@ The parts: :mod:`~heartbeat.classifier.estimator` (:class:`BeatClassifier`),
 :mod:`~heartbeat.classifier.params` (constructor defaults and checks),
 :mod:`~heartbeat.classifier.calibration` (temperature, reject threshold),
 :mod:`~heartbeat.classifier.adapt` (per-recording class prior),
+:mod:`~heartbeat.classifier.ensemble` (:func:`join`),
 :mod:`~heartbeat.classifier.saved` (file checks, the shipped models) and
 :mod:`~heartbeat.classifier.results` (:func:`classify`, :class:`ClassifiedBeats`).
 """
 
+from heartbeat.classifier.ensemble import join
 from heartbeat.classifier.estimator import BeatClassifier
 from heartbeat.classifier.inputs import BEAT_LENGTH as BEAT_LENGTH
 from heartbeat.classifier.inputs import RR_FEATURES as RR_FEATURES
@@ -40,4 +44,4 @@ from heartbeat.classifier.saved import CLASSIFIER_FORMAT as CLASSIFIER_FORMAT
 from heartbeat.classifier.saved import PRETRAINED
 
 __all__ = ["PRETRAINED", "REASONS", "UNCLASSIFIED", "BeatClassifier", "ClassifiedBeats",
-           "classify"]
+           "classify", "join"]

@@ -57,11 +57,28 @@ def _check_saved(model: Model, path: str | os.PathLike) -> tuple[dict[str, Any],
                          f"{spec['input_length']}) inputs, not ({channels}, "
                          f"{BEAT_LENGTH}) beats (context={params.get('context', 0)})")
     if spec["extra_inputs"] != (RR_FEATURES if params.get("use_rr") else 0) \
-            or params.get("architecture") != spec["name"]:
+            or _architectures(info, params) != _networks(spec):
         raise ValueError(f"{where}: the network spec ({spec['name']}, "
                          f"extra_inputs={spec['extra_inputs']}) does not match the "
                          f"saved parameters {params!r}")
     return params, classes
+
+
+def _networks(spec: dict[str, Any]) -> list[str]:
+    """Return the architecture of each network in a file (one, or each member's)."""
+    members = spec.get("members") if spec["name"] == "ensemble" else [spec]
+    return [m.get("name") for m in members]
+
+
+def _architectures(info: dict[str, Any], params: dict[str, Any]) -> list[Any]:
+    """Return the architecture each network was trained as (params', or each member's)."""
+    if not isinstance(info.get("ensemble"), dict):
+        return [params.get("architecture")]
+    members = info["ensemble"].get("members")
+    if not isinstance(members, list):
+        return []
+    return [m.get("params", {}).get("architecture") if isinstance(m, dict) else None
+            for m in members]
 
 
 def _pretrained_path(name: str) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from heartbeat.cli import ecg, mitbih, report, score
+from heartbeat.cli import ecg, mitbih, models, report, score
 from heartbeat.cli import stream as stream_cmds
 
 _Subparsers = Any  # argparse's _SubParsersAction, which has no public name
@@ -385,6 +385,23 @@ def _add_export(sub: _Subparsers) -> None:
     cmd.set_defaults(func=stream_cmds.cmd_export)
 
 
+def _add_join(sub: _Subparsers) -> None:
+    """Add ``heartbeat join``."""
+    cmd = sub.add_parser(
+        "join",
+        help="join fitted classifiers (e.g. seeds of one recipe) into one ensemble file",
+        description="Join MODEL files (or pretrained names) with the same classes and "
+        "inputs into one model file whose logits are the mean of theirs; it loads, "
+        "classifies, streams and exports as one model.  The ensemble is uncalibrated: "
+        "calibrate it on held-out beats (BeatClassifier.calibrate).",
+    )
+    cmd.add_argument("members", nargs="+", metavar="MODEL",
+                     help="two or more .npz model files or pretrained names")
+    cmd.add_argument("--out", required=True, help="the ensemble's .npz file (written "
+                     "atomically)")
+    cmd.set_defaults(func=models.cmd_join)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``heartbeat`` command."""
     parser = argparse.ArgumentParser(
@@ -397,6 +414,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_segment, _add_download, _add_plot, _add_train, _add_evaluate,
                 _add_predict, _add_summary, _add_score, _add_report, _add_stream,
-                _add_export):
+                _add_export, _add_join):
         add(sub)
     return parser

@@ -16,12 +16,14 @@ It trains and classifies beats without a deep-learning framework.
 
 Modules: :mod:`.layers` (forward/backward), :mod:`.kernels` (Numba kernels and NumPy
 twins), :mod:`.losses`, :mod:`.optim`, :mod:`.architectures` (the named specs), :mod:`.model`
-(the container, spec checks, build), :mod:`.threads` (how passes run: one at a time,
-split over threads, BLAS on one thread meanwhile), :mod:`.io` (save/load).
+(the container, spec checks, build), :mod:`.ensemble` (models whose logits are
+averaged), :mod:`.threads` (how passes run: one at a time, split over threads, BLAS on
+one thread meanwhile), :mod:`.io` (save/load).
 """
 
 from heartbeat.nn import lstm  # noqa: F401  (registers the "lstm" and "bilstm" layers)
 from heartbeat.nn.architectures import ARCHITECTURES
+from heartbeat.nn.ensemble import Ensemble
 from heartbeat.nn.io import load, save
 from heartbeat.nn.layers import (
     AvgPool1d,
@@ -45,7 +47,7 @@ from heartbeat.nn.optim import SGD, Adam, clip_grad_norm
 
 __all__ = [
     "ARCHITECTURES", "SGD", "Adam", "AvgPool1d", "BatchNorm1d", "Conv1d", "Dense", "Dropout",
-    "Flatten", "Layer", "LeakyReLU", "MaxPool1d", "Model", "ReLU", "Residual", "Sequential",
-    "Upsample1d", "build", "clip_grad_norm", "layer_from_config", "load", "save", "softmax",
-    "softmax_cross_entropy",
+    "Ensemble", "Flatten", "Layer", "LeakyReLU", "MaxPool1d", "Model", "ReLU", "Residual",
+    "Sequential", "Upsample1d", "build", "clip_grad_norm", "layer_from_config", "load",
+    "save", "softmax", "softmax_cross_entropy",
 ]

@@ -1,5 +1,11 @@
 """Save and load models as one ``.npz``: spec (JSON), format version, info, arrays, digest.
 
+Format 1 holds one :class:`~heartbeat.nn.Model` (arrays ``param/<name>`` and
+``buffer/<name>``); format 2 holds an :class:`~heartbeat.nn.Ensemble`, each member's
+arrays under ``member/<i>/param/`` and ``member/<i>/buffer/`` and the members' specs in
+``spec["members"]``.  A single model is always written as format 1, so its files are
+those of earlier versions.
+
 Loading treats the file as untrusted: the zip directory, the array headers and the
 spec are checked against fixed bounds before any array is read, so a damaged or
 hostile file costs at most `MAX_FILE_BYTES` of memory and ends in a ValueError that
@@ -23,9 +29,11 @@ from typing import Any
 import numpy as np
 
 from heartbeat._atomic import save_npz_atomic
+from heartbeat.nn.ensemble import ENSEMBLE, MAX_MEMBERS, Ensemble
 from heartbeat.nn.model import Model
 
 FILE_FORMAT = 1
+ENSEMBLE_FORMAT = 2  # FILE_FORMAT with the members' arrays under member/<i>/
 _META = ("format_version", "spec", "info")
 _DIGEST = "digest"  # optional: SHA-256 of the arrays (see _digest); older files lack it
 
@@ -46,13 +54,14 @@ _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, OverflowErr
                 struct.error, tokenize.TokenError)
 
 
-def save(model: Model, path: str | os.PathLike, info: dict | None = None) -> Path:
+def save(model: Model | Ensemble, path: str | os.PathLike, info: dict | None = None
+         ) -> Path:
     """Write `model` to `path` (``.npz``, uncompressed) atomically; return the path.
 
     Parameters
     ----------
-    model : Model
-        The model to save.
+    model : Model or Ensemble
+        The model to save (an ensemble is written in format 2).
     path : str or path-like
         Target file; ``.npz`` is appended when missing.
     info : dict, optional
@@ -67,7 +76,7 @@ def save(model: Model, path: str | os.PathLike, info: dict | None = None) -> Pat
     Raises
     ------
     TypeError
-        If `model` is not a Model.
+        If `model` is not a Model or an Ensemble.
     ValueError
         If `info` is not a JSON-serialisable dict.
 
@@ -80,8 +89,9 @@ def save(model: Model, path: str | os.PathLike, info: dict | None = None) -> Pat
     ...     nn.load(path).info
     {'trained_on': 'nothing'}
     """
-    if not isinstance(model, Model):
-        raise TypeError(f"model must be a heartbeat.nn.Model, got {type(model).__name__}")
+    if not isinstance(model, (Model, Ensemble)):
+        raise TypeError(f"model must be a heartbeat.nn.Model or Ensemble, got "
+                        f"{type(model).__name__}")
     info = model.info if info is None else info
     if not isinstance(info, dict):
         raise ValueError(f"info must be a dict, got {type(info).__name__}")
@@ -89,18 +99,42 @@ def save(model: Model, path: str | os.PathLike, info: dict | None = None) -> Pat
         info_text = json.dumps(info, sort_keys=True)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"info must be JSON-serialisable: {exc}") from None
-    arrays = {f"param/{k}": v for k, v in model.named_params().items()}
-    arrays |= {f"buffer/{k}": v for k, v in model.named_buffers().items()}
-    arrays["format_version"] = np.array(FILE_FORMAT, dtype=np.int64)
+    if isinstance(model, Ensemble):
+        arrays = {f"member/{i}/{kind}/{k}": v for i, member in enumerate(model.members)
+                  for kind, named in (("param", member.named_params()),
+                                      ("buffer", member.named_buffers()))
+                  for k, v in named.items()}
+        version = ENSEMBLE_FORMAT
+    else:
+        arrays = {f"param/{k}": v for k, v in model.named_params().items()}
+        arrays |= {f"buffer/{k}": v for k, v in model.named_buffers().items()}
+        version = FILE_FORMAT
+    digest = _digest(_array_names(arrays))
+    arrays["format_version"] = np.array(version, dtype=np.int64)
     arrays["spec"] = np.array(json.dumps(model.spec, sort_keys=True))
     arrays["info"] = np.array(info_text)
-    arrays[_DIGEST] = np.array(_digest({k.split("/", 1)[1]: v for k, v in arrays.items()
-                                        if k.startswith(("param/", "buffer/"))}))
+    arrays[_DIGEST] = np.array(digest)
     return save_npz_atomic(path, **arrays)
 
 
-def load(path: str | os.PathLike, backend: str = "auto") -> Model:
-    """Read a model written by :func:`save`.
+def _array_names(entries: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Return the arrays among a file's entries by the names the digest covers.
+
+    ``param/<name>`` and ``buffer/<name>`` become ``<name>`` (format 1);
+    ``member/<i>/param/<name>`` becomes ``<i>/<name>`` (format 2).
+    """
+    out = {}
+    for key, value in entries.items():
+        if key.startswith(("param/", "buffer/")):
+            out[key.split("/", 1)[1]] = value
+        elif key.startswith("member/"):
+            _, index, _, name = key.split("/", 3)
+            out[f"{index}/{name}"] = value
+    return out
+
+
+def load(path: str | os.PathLike, backend: str = "auto") -> Model | Ensemble:
+    """Read a model (format 1) or an ensemble (format 2) written by :func:`save`.
 
     Parameters
     ----------
@@ -111,7 +145,7 @@ def load(path: str | os.PathLike, backend: str = "auto") -> Model:
 
     Returns
     -------
-    Model
+    Model or Ensemble
         In evaluation mode, with ``model.info`` set; the dtype is that of the arrays.
 
     Raises
@@ -130,15 +164,14 @@ def load(path: str | os.PathLike, backend: str = "auto") -> Model:
     path = Path(path)
     where = repr(str(path))
     data = _read_entries(path, where)
-    _check_version(data["format_version"], where)
+    version = _check_version(data["format_version"], where)
     try:
         spec = json.loads(str(data["spec"]))
         info = json.loads(str(data["info"]))
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"{where}: spec or info is not valid JSON ({exc})") from None
-    _check_spec_bounds(spec, where)
-    arrays = {k.split("/", 1)[1]: v for k, v in data.items()
-              if k.startswith(("param/", "buffer/"))}
+    member_specs = _member_specs(spec, version, data, where)
+    arrays = _array_names(data)
     _check_values(arrays, where)
     dtypes = {v.dtype for v in arrays.values()}
     dtype = dtypes.pop() if len(dtypes) == 1 else np.float32
@@ -146,14 +179,78 @@ def load(path: str | os.PathLike, backend: str = "auto") -> Model:
         raise ValueError(f"{where}: parameters have dtype {dtype}, expected float32 "
                          "or float64")
     try:
-        model = Model(spec, dtype=dtype, backend=backend)
-        model.set_arrays(arrays)
+        if version == FILE_FORMAT:
+            model = _built(spec, arrays, dtype, backend)
+        else:
+            model = Ensemble([
+                _built(member, {k.split("/", 1)[1]: v for k, v in arrays.items()
+                                if k.split("/", 1)[0] == str(i)}, dtype, backend)
+                for i, member in enumerate(member_specs)])
     except (ValueError, TypeError, KeyError, ZeroDivisionError, OverflowError) as exc:
         raise ValueError(f"{where}: {exc}") from None
     _check_digest(arrays, data.get(_DIGEST), where)
     model.info = info if isinstance(info, dict) else {}
     _dry_run(model, where)
     return model.eval()
+
+
+def _built(spec: dict, arrays: dict[str, np.ndarray], dtype: Any, backend: str) -> Model:
+    """Return the Model of `spec` holding `arrays`."""
+    model = Model(spec, dtype=dtype, backend=backend)
+    model.set_arrays(arrays)
+    return model
+
+
+def _member_specs(spec: Any, version: int, data: dict[str, np.ndarray], where: str
+                  ) -> list[dict]:
+    """Check the spec's bounds (each member's, for format 2); return the members' specs.
+
+    A format-1 file is its own single member.  A format-2 spec must name the ensemble,
+    list 1 to `MAX_MEMBERS` member specs that agree with its shared sizes, and the
+    file's arrays must sit under those members' indices.
+    """
+    if version == FILE_FORMAT:
+        if isinstance(spec, dict) and spec.get("name") == ENSEMBLE:
+            raise ValueError(f"{where}: an ensemble spec in a format-{FILE_FORMAT} file")
+        if any(k.startswith("member/") for k in data):
+            raise ValueError(f"{where}: member arrays in a format-{FILE_FORMAT} file")
+        _check_spec_bounds(spec, where)
+        return [spec]
+    if not isinstance(spec, dict) or spec.get("name") != ENSEMBLE:
+        raise ValueError(f"{where}: a format-{ENSEMBLE_FORMAT} file must hold an ensemble "
+                         "spec (name 'ensemble')")
+    members = spec.get("members")
+    if not isinstance(members, list) or not 1 <= len(members) <= MAX_MEMBERS:
+        raise ValueError(f"{where}: spec['members'] must list 1 to {MAX_MEMBERS} member "
+                         "specs")
+    for i, member in enumerate(members):
+        _check_spec_bounds(member, f"{where} member {i}")
+        shared = {k: spec.get(k) for k in ("input_channels", "input_length", "n_classes",
+                                           "extra_inputs")}
+        if any(member[k] != v for k, v in shared.items()):
+            raise ValueError(f"{where}: member {i} does not read and give what the "
+                             f"ensemble declares ({shared})")
+    n_params = sum(_layer_params(cfg) for member in members
+                   for part in ("features", "head") for cfg in _flat(member[part]))
+    if n_params > MAX_PARAMS:
+        raise ValueError(f"{where}: the members declare about {n_params} parameters, more "
+                         f"than the {MAX_PARAMS} a model file may hold")
+    loose = sorted(k for k in data if k.startswith(("param/", "buffer/")) or (
+        k.startswith("member/") and (k.count("/") < 3 or k.split("/")[1] not in
+                                     {str(i) for i in range(len(members))}
+                                     or k.split("/")[2] not in ("param", "buffer"))))
+    if loose:
+        raise ValueError(f"{where}: entries {loose[:5]} belong to no member of the ensemble")
+    return members
+
+
+def _flat(configs: list[dict]) -> list[dict]:
+    """Return every layer config in `configs`, residual bodies included."""
+    out = []
+    for cfg in configs:
+        out.append(cfg)
+        out += _flat(cfg.get("layers", []))
+    return out
 
 
 def _digest(arrays: dict[str, np.ndarray]) -> str:
@@ -204,7 +301,8 @@ def _check_directory(infos: list[zipfile.ZipInfo], where: str) -> None:
     if missing:
         raise ValueError(f"{where} is not a heartbeat model file: missing {missing}")
     bad = [n for n in names if not n.endswith(".npy") or (
-        n[:-4] not in (*_META, _DIGEST) and not n.startswith(("param/", "buffer/")))]
+        n[:-4] not in (*_META, _DIGEST)
+        and not n.startswith(("param/", "buffer/", "member/")))]
     if bad:
         raise ValueError(f"{where} has unexpected entries {sorted(bad)[:5]}")
     if len(set(names)) != len(names):
@@ -238,12 +336,15 @@ def _read_member(zf: zipfile.ZipFile, zi: zipfile.ZipInfo, where: str) -> np.nda
     return np.frombuffer(raw, dtype).reshape(shape, order=order).copy(order="C")
 
 
-def _check_version(version: np.ndarray, where: str) -> None:
+def _check_version(version: np.ndarray, where: str) -> int:
+    """Return the file's format (1: a model, 2: an ensemble), or raise."""
     if version.shape != () or not np.issubdtype(version.dtype, np.integer) \
-            or int(version) != FILE_FORMAT:
+            or int(version) not in (FILE_FORMAT, ENSEMBLE_FORMAT):
         shown = version.item() if version.shape == () else version.tolist()[:5]
         raise ValueError(f"{where} has model file format {shown!r}; this version "
-                         f"of heartbeat reads format {FILE_FORMAT}")
+                         f"of heartbeat reads formats {FILE_FORMAT} (a model) and "
+                         f"{ENSEMBLE_FORMAT} (an ensemble)")
+    return int(version)
 
 
 def _check_spec_bounds(spec: Any, where: str) -> None:
@@ -333,7 +434,7 @@ def _check_digest(arrays: dict[str, np.ndarray], digest: np.ndarray | None, wher
                          "is damaged (copy it again)")
 
 
-def _dry_run(model: Model, where: str) -> None:
+def _dry_run(model: Model | Ensemble, where: str) -> None:
     """Run one zero beat through `model`: its layers must fit and give finite logits."""
     spec = model.spec
     x = np.zeros((1, spec["input_channels"], spec["input_length"]), model.dtype)
