@@ -299,14 +299,16 @@ def moving_mean(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def refine(
-    x: np.ndarray, bp: np.ndarray, centres: np.ndarray, half_search: int, half_refine: int
+    x: np.ndarray, shift: float, scale: float, bp: np.ndarray, centres: np.ndarray,
+    half_search: int, half_refine: int,
 ) -> np.ndarray:
     """Move each detection to the R peak: |band-passed| maximum, then raw extremum.
 
     The index of the largest ``|bp|`` within +-`half_search` samples of each centre,
-    then that of the largest ``x * sign(bp)`` within +-`half_refine` samples of it
-    (windows clipped to the signal; ties go to the earlier offset).  The NumPy twin
-    of :func:`refine_loop`.
+    then that of the largest ``xc * sign(bp)``, ``xc = (x - shift) * scale`` the
+    centred signal the band-pass saw, within +-`half_refine` samples of it (windows
+    clipped to the signal; ties go to the earlier offset).  The NumPy twin of
+    :func:`refine_loop`.
     """
     if centres.size == 0:
         return centres.astype(np.int64)
@@ -316,17 +318,20 @@ def refine(
     peak = idx[rows, np.abs(bp[idx]).argmax(axis=1)]
     sign = np.sign(bp[peak])
     idx = np.clip(peak[:, None] + np.arange(-half_refine, half_refine + 1), 0, last)
-    return idx[rows, (x[idx] * sign[:, None]).argmax(axis=1)].astype(np.int64)
+    centred = (x[idx] - shift) * scale
+    return idx[rows, (centred * sign[:, None]).argmax(axis=1)].astype(np.int64)
 
 
 def refine_loop(
-    x: np.ndarray, bp: np.ndarray, centres: np.ndarray, half_search: int, half_refine: int
+    x: np.ndarray, shift: float, scale: float, bp: np.ndarray, centres: np.ndarray,
+    half_search: int, half_refine: int,
 ) -> np.ndarray:
     """Loop twin of :func:`refine`: the same windows and the same first maxima.
 
     For each centre: the index of the largest ``|bp|`` within +-`half_search` samples
-    (indices clipped to the signal), then the index of the largest ``x * sign(bp)``
-    within +-`half_refine` samples of it.  Ties go to the earlier offset.
+    (indices clipped to the signal), then the index of the largest
+    ``(x - shift) * scale * sign(bp)`` within +-`half_refine` samples of it.  Ties go
+    to the earlier offset.
     """
     n = centres.shape[0]
     last = x.shape[0] - 1
@@ -347,7 +352,7 @@ def refine_loop(
         r = 0
         for o in range(-half_refine, half_refine + 1):
             i = min(max(peak + o, 0), last)
-            v = x[i] * sign
+            v = (x[i] - shift) * scale * sign
             if v > best:
                 best = v
                 r = i

@@ -347,9 +347,6 @@ def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np
     )
     half_search = max(1, round(SEARCH_S * fs))
     half_refine = max(1, round(REFINE_S * fs))
-    centred = slope_sq  # the rule is done with the slope: reuse its memory
-    np.subtract(x, shift, out=centred)
-    centred *= scale  # the very numbers the band-pass saw
-    refined = _k.REFINE.get(loops)(centred, bp, out[:count], half_search, half_refine)
+    refined = _k.REFINE.get(loops)(x, shift, scale, bp, out[:count], half_search, half_refine)
     peaks, first = np.unique(refined, return_index=True)
     return peaks, quality[first]

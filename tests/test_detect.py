@@ -396,8 +396,9 @@ class TestDecisionKernel:
         if quantised:  # many ties and zeros
             x, bp = np.round(x), np.round(bp)
         centres = np.sort(rng.integers(0, n, size=n_centres)).astype(np.int64)
-        ref = _detect_kernels.refine(x, bp, centres, half_search, half_refine)
-        args = (x, bp, centres, half_search, half_refine)
+        shift, scale = (0.0, 1.0) if quantised else (rng.normal(), 2.0 ** rng.integers(-9, 9))
+        args = (x, shift, scale, bp, centres, half_search, half_refine)
+        ref = _detect_kernels.refine(*args)
         np.testing.assert_array_equal(_detect_kernels.refine_loop(*args), ref)
         if HAVE_NUMBA:
             np.testing.assert_array_equal(_detect_kernels.REFINE.get("numba")(*args), ref)
