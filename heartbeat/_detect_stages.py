@@ -131,7 +131,9 @@ def envelope(
         Receives ``envelope²[::step]``.
     cand, cand_energy : ndarray of int64 and float64, shape (capacity,)
         Receive the first `capacity` local maxima of the envelope² (where it rises
-        and then does not rise) and its value there.
+        and then does not rise: peaks and plateau starts) and its value there.  A
+        plateau that rises again yields a spurious candidate; the decision rule then
+        keeps the larger one of the two within the refractory time.
 
     Returns
     -------
