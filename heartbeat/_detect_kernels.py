@@ -4,7 +4,6 @@
 kernel            Numba (``"numba"``)         NumPy twin (``"numpy"``)
 ================  ==========================  ========================
 ``DECIDE_BEATS``  :func:`decide_beats`        :func:`decide_beats`
-``MOVING_MEAN``   :func:`moving_mean_loop`    :func:`moving_mean`
 ``REFINE``        :func:`refine_loop`         :func:`refine`
 ``MERGE_LEADS``   :func:`merge_leads`         :func:`merge_leads`
 ================  ==========================  ========================
@@ -18,14 +17,12 @@ compiled loop or the twin.
   candidate peak (a few per heartbeat), so the Python twin stays usable.
 * :func:`merge_leads`, the vote that joins the peaks of several leads, is also one
   source for both backends (its work is per detected peak).
-* :func:`moving_mean_loop` is the compiled twin of :func:`moving_mean` (NumPy's
-  ``cumsum``): the same additions in the same order, so the same bits, about twice as
-  fast; :func:`refine_loop` is the twin of :func:`refine` (window maxima, ties to the
-  earlier offset).  They are used only when Numba compiles; their plain-Python forms
-  are for the tests.
+* :func:`refine_loop` is the twin of :func:`refine` (window maxima, ties to the
+  earlier offset).  It is used only when Numba compiles; its plain-Python form is for
+  the tests.
 
-Everything else per sample is vectorised NumPy in :mod:`heartbeat.detect`, shared by
-both backends.
+The per-sample passes (band-pass, slope, envelope, candidates) are kernels of their
+own in :mod:`heartbeat._detect_stages`; :func:`moving_mean` is their twins' moving mean.
 """
 
 from __future__ import annotations
@@ -284,8 +281,8 @@ def decide_beats(
 def moving_mean(x: np.ndarray, n: int) -> np.ndarray:
     """Centred moving mean over `n` (odd) samples; the ends are padded with edge values.
 
-    The NumPy twin of :func:`moving_mean_loop` (NumPy's ``cumsum`` of the padded
-    signal).
+    ``(c[i + n] - c[i]) / n`` of NumPy's ``cumsum`` ``c`` of the padded signal
+    (``c[0] = 0``); the loops of :mod:`heartbeat._detect_stages` add in the same order.
     """
     if n <= 1 or x.size == 0:
         return x.copy()
@@ -301,48 +298,17 @@ def moving_mean(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def moving_mean_loop(x: np.ndarray, n: int) -> np.ndarray:
-    """Loop twin of ``detect._moving_mean``: the same sums in the same order.
-
-    The centred moving mean over `n` (odd) samples of `x`, padded at both ends with
-    the edge values, as ``(c[i + n] - c[i]) / n`` of the sequential cumulative sum
-    ``c`` of the padded signal (``c[0] = 0``), exactly as NumPy's ``cumsum`` adds.
-    """
-    m = x.shape[0]
-    out = np.empty(m)
-    if n <= 1 or m == 0:
-        for i in range(m):
-            out[i] = x[i]
-        return out
-    h = n // 2
-    c = np.empty(m + 2 * h + 1)
-    acc = 0.0
-    c[0] = acc
-    v = x[0]
-    for t in range(h):  # left padding with the first value
-        acc += v
-        c[t + 1] = acc
-    for t in range(m):
-        acc += x[t]
-        c[h + 1 + t] = acc
-    v = x[m - 1]
-    for t in range(h):  # right padding with the last value
-        acc += v
-        c[h + m + 1 + t] = acc
-    for i in range(m):
-        out[i] = (c[i + n] - c[i]) / n
-    return out
-
-
 def refine(
-    x: np.ndarray, bp: np.ndarray, centres: np.ndarray, half_search: int, half_refine: int
+    x: np.ndarray, shift: float, scale: float, bp: np.ndarray, centres: np.ndarray,
+    half_search: int, half_refine: int,
 ) -> np.ndarray:
     """Move each detection to the R peak: |band-passed| maximum, then raw extremum.
 
     The index of the largest ``|bp|`` within +-`half_search` samples of each centre,
-    then that of the largest ``x * sign(bp)`` within +-`half_refine` samples of it
-    (windows clipped to the signal; ties go to the earlier offset).  The NumPy twin
-    of :func:`refine_loop`.
+    then that of the largest ``xc * sign(bp)``, ``xc = (x - shift) * scale`` the
+    centred signal the band-pass saw, within +-`half_refine` samples of it (windows
+    clipped to the signal; ties go to the earlier offset).  The NumPy twin of
+    :func:`refine_loop`.
     """
     if centres.size == 0:
         return centres.astype(np.int64)
@@ -352,17 +318,20 @@ def refine(
     peak = idx[rows, np.abs(bp[idx]).argmax(axis=1)]
     sign = np.sign(bp[peak])
     idx = np.clip(peak[:, None] + np.arange(-half_refine, half_refine + 1), 0, last)
-    return idx[rows, (x[idx] * sign[:, None]).argmax(axis=1)].astype(np.int64)
+    centred = (x[idx] - shift) * scale
+    return idx[rows, (centred * sign[:, None]).argmax(axis=1)].astype(np.int64)
 
 
 def refine_loop(
-    x: np.ndarray, bp: np.ndarray, centres: np.ndarray, half_search: int, half_refine: int
+    x: np.ndarray, shift: float, scale: float, bp: np.ndarray, centres: np.ndarray,
+    half_search: int, half_refine: int,
 ) -> np.ndarray:
-    """Loop twin of ``detect._refine_np``: the same windows and the same first maxima.
+    """Loop twin of :func:`refine`: the same windows and the same first maxima.
 
     For each centre: the index of the largest ``|bp|`` within +-`half_search` samples
-    (indices clipped to the signal), then the index of the largest ``x * sign(bp)``
-    within +-`half_refine` samples of it.  Ties go to the earlier offset.
+    (indices clipped to the signal), then the index of the largest
+    ``(x - shift) * scale * sign(bp)`` within +-`half_refine` samples of it.  Ties go
+    to the earlier offset.
     """
     n = centres.shape[0]
     last = x.shape[0] - 1
@@ -383,7 +352,7 @@ def refine_loop(
         r = 0
         for o in range(-half_refine, half_refine + 1):
             i = min(max(peak + o, 0), last)
-            v = x[i] * sign
+            v = (x[i] - shift) * scale * sign
             if v > best:
                 best = v
                 r = i
@@ -515,6 +484,5 @@ def merge_leads(
 # ---------------------------------------------------------------- the kernel table
 # the decision rule is one source for both backends: its own twin
 DECIDE_BEATS = Kernel(numba_loop=decide_beats, numpy_twin=decide_beats)
-MOVING_MEAN = Kernel(numba_loop=moving_mean_loop, numpy_twin=moving_mean)
 REFINE = Kernel(numba_loop=refine_loop, numpy_twin=refine)
 MERGE_LEADS = Kernel(numba_loop=merge_leads, numpy_twin=merge_leads)

@@ -1,18 +1,18 @@
 """Robust R-peak detection: the default beat locator of :func:`heartbeat.segment`.
 
-One public function, :func:`detect_r_peaks`.  The per-sample work (filters, envelope,
-candidate peaks) is vectorised NumPy; the one sequential per-sample step (the cumulative
-sums behind the moving means) and the per-candidate decision rule run either as Numba
-kernels or as their twins in :mod:`heartbeat._detect_kernels`, with identical results.
+One public function, :func:`detect_r_peaks`.  The per-sample work (band-pass, slope,
+envelope, candidate peaks) runs as two passes in :mod:`heartbeat._detect_stages`; the
+per-candidate decision rule and the refinement of each peak in
+:mod:`heartbeat._detect_kernels`.  Each is a Numba kernel beside its NumPy twin, with
+identical results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from heartbeat import _detect_kernels as _k
+from heartbeat import _detect_stages as _s
 from heartbeat._jit import BACKENDS, jit_enabled, resolve_backend
 from heartbeat._validate import as_array, as_fs, as_signal, check_finite, is_real_dtype
 
@@ -69,57 +69,31 @@ def _odd(n_s: float, fs: float) -> int:
     return max(1, n | 1)
 
 
-MovingMean = Callable[[np.ndarray, int], np.ndarray]
+def _windows(fs: float) -> tuple[int, int, int, int]:
+    """Band-pass, slope and envelope lengths in samples, from the constants at call time.
 
-
-def _band_pass(x: np.ndarray, fs: float, mm: MovingMean = _k.moving_mean) -> np.ndarray:
-    """Zero-phase band-pass made of moving means (exact in NumPy, no SciPy needed)."""
+    ``(n_lp, n_hp, k, n_env)``: the two band-pass moving means (odd, the high-pass one
+    longer), the slope's half-span and the envelope's moving mean (odd).
+    """
     n_lp = _odd(LOWPASS_S, fs)
     n_hp = max(_odd(HIGHPASS_S, fs), n_lp + 2)
-    low = mm(mm(x, n_lp), n_lp)
-    base = mm(mm(x, n_hp), n_hp)
-    low -= base
-    return low
+    return n_lp, n_hp, max(1, round(SLOPE_S * fs)), _odd(ENVELOPE_S, fs)
 
 
-def _envelope(
-    bp: np.ndarray, fs: float, mm: MovingMean = _k.moving_mean
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return the squared slope of `bp` and its mean over ENVELOPE_S (the envelope²)."""
-    k = max(1, round(SLOPE_S * fs))
-    slope_sq = np.zeros_like(bp)
-    if bp.size > 2 * k:
-        d = slope_sq[k:-k]
-        np.subtract(bp[2 * k :], bp[: -2 * k], out=d)
-        np.multiply(d, d, out=d)
-    return slope_sq, mm(slope_sq, _odd(ENVELOPE_S, fs))
+def _floor_step(fs: float) -> int:
+    """Grid step of the floor's medians: the envelope is smooth, 10 ms suffices."""
+    return max(1, round(0.01 * fs))
 
 
-def _local_maxima(e: np.ndarray) -> np.ndarray:
-    """Return the indices where `e` rises and then does not rise (peaks, plateau starts).
-
-    A plateau that rises again yields a spurious candidate; the decision rule then
-    keeps the larger one of the two within the refractory time.
-    """
-    if e.size < 3:
-        return np.empty(0, dtype=np.int64)
-    mid = e[1:-1]
-    keep = mid > e[:-2]
-    keep &= mid >= e[2:]
-    idx = np.flatnonzero(keep)
-    idx += 1
-    return idx.astype(np.int64, copy=False)
-
-
-def _block_floor(energy_sq: np.ndarray, centres: np.ndarray, fs: float) -> np.ndarray:
+def _block_floor(sub: np.ndarray, centres: np.ndarray, fs: float) -> np.ndarray:
     """Return the median envelope of the ~2-s block around each candidate.
 
-    The median is taken of the squared envelope on a 10 ms grid, then square-rooted.
+    `sub` is the squared envelope on the :func:`_floor_step` grid (``energy_sq[::step]``);
+    the median is taken of it per block, then square-rooted.
     """
-    step = max(1, round(0.01 * fs))  # the envelope is smooth: a 10 ms grid suffices
+    step = _floor_step(fs)
     per = max(1, round(FLOOR_BLOCK_S * fs / step))  # grid points per block
     block = per * step  # samples per block
-    sub = energy_sq[::step]
     n_full = max(1, sub.size // per)
     medians = np.empty(n_full)
     if n_full > 1:
@@ -297,6 +271,32 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
     return out[:count].copy()
 
 
+def _centring(x: np.ndarray) -> tuple[np.ndarray, float, float] | None:
+    """Return `x`, `shift` and `scale` such that ``(x - shift) * scale`` is `x` centred.
+
+    Centred on a median (of at most ~4096 samples) and scaled by a power of two to a
+    peak magnitude in [0.5, 1): conditions the sums, rules out overflow and underflow,
+    and keeps polarity and power-of-two scaling exact.  None for a constant signal.
+    Near the ends of float64 the returned array is already centred and scaled (a new
+    array, with shift 0 and scale 1); otherwise it is `x` itself.
+    """
+    sample = x[:: max(1, x.size // 4096)]
+    if np.abs(sample).max() > 2.0**1000:  # near float64's end a median's mean of two
+        sample, x = sample * 2.0**-64, x * 2.0**-64  # values overflows: scale, exactly
+    shift = float(np.median(sample))
+    # max(x - shift) is max(x) - shift: a subtraction rounds monotonically
+    peak = max(float(x.max()) - shift, -(float(x.min()) - shift))
+    if peak == 0.0:
+        return None
+    exponent = int(np.frexp(peak)[1])
+    if -1000 < exponent < 1000:
+        if not x.flags.c_contiguous or not x.flags.writeable:  # one compiled type only
+            x = x.copy()
+        return x, shift, 2.0**-exponent  # exact: a power of two
+    # near the ends of float64 (2.0**-exponent itself would overflow)
+    return np.ldexp(x - shift, -exponent), 0.0, 1.0
+
+
 def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np.ndarray]:
     """Detect on one lead: the sorted unique peaks and each one's quality.
 
@@ -306,33 +306,35 @@ def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np
     none = (np.empty(0, dtype=np.int64), np.empty(0))
     if x.size < 3:
         return none
-    # centre on a median (of at most ~4096 samples) and scale by a power of two to a
-    # peak magnitude in [0.5, 1): conditions the sums, rules out overflow and
-    # underflow, and keeps polarity and power-of-two scaling exact
-    sample = x[:: max(1, x.size // 4096)]
-    if np.abs(sample).max() > 2.0**1000:  # near float64's end a median's mean of two
-        sample, x = sample * 2.0**-64, x * 2.0**-64  # values overflows: scale, exactly
-    x = x - np.median(sample)
-    peak = max(float(x.max()), -float(x.min()))
-    if peak == 0.0:
+    centring = _centring(x)
+    if centring is None:
         return none
-    exponent = int(np.frexp(peak)[1])
-    if -1000 < exponent < 1000:
-        x *= 2.0**-exponent  # exact: a power of two
-    else:  # near the ends of float64 (2.0**-exponent itself would overflow)
-        x = np.ldexp(x, -exponent)
+    x, shift, scale = centring
     # the per-sample loops: Numba's or NumPy's twins, the same bits either way (with
     # NUMBA_DISABLE_JIT an explicit "numba" would run them as slow Python: take
     # NumPy's then; the per-candidate rule still runs as asked)
     loops = backend if jit_enabled() else "numpy"
-    mm = _k.MOVING_MEAN.get(loops)
-    bp = _band_pass(x, fs, mm)
-    slope_sq, energy_sq = _envelope(bp, fs, mm)
-    cand = _local_maxima(energy_sq)  # the envelope's maxima: sqrt is monotonic
-    if cand.size == 0:
+    n_lp, n_hp, k, n_env = _windows(fs)
+    # the two passes' loops need windows of 3 samples or more (fs >= ~60 Hz)
+    stages = loops if min(n_lp, n_env) >= 3 else "numpy"
+    bp = np.empty(x.size)
+    slope_sq = np.empty(x.size)  # first the band-pass's scratch space
+    _s.BAND_PASS.get(stages)(x, shift, scale, n_lp, n_hp, bp, slope_sq)
+    step = _floor_step(fs)
+    sub = np.empty(-(-x.size // step))
+    capacity = x.size // 16 + 64  # an ECG has far fewer envelope maxima; else retry
+    while True:
+        cand = np.empty(capacity, dtype=np.int64)
+        energy = np.empty(capacity)
+        n_cand = _s.ENVELOPE.get(stages)(bp, k, n_env, step, slope_sq, sub, cand, energy)
+        if n_cand <= capacity:
+            break
+        capacity = n_cand
+    if n_cand == 0:
         return none
-    floor = _block_floor(energy_sq, cand, fs)
-    height = np.sqrt(np.maximum(energy_sq[cand], 0.0))  # sums can leave -1e-17
+    cand, energy = cand[:n_cand], energy[:n_cand]
+    floor = _block_floor(sub, cand, fs)
+    height = np.sqrt(np.maximum(energy, 0.0))  # sums can leave -1e-17
     keep = height > PRESCREEN * floor
     cand, height, floor = cand[keep], height[keep], floor[keep]
     out = np.empty(cand.size, dtype=np.int64)
@@ -345,6 +347,6 @@ def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np
     )
     half_search = max(1, round(SEARCH_S * fs))
     half_refine = max(1, round(REFINE_S * fs))
-    refined = _k.REFINE.get(loops)(x, bp, out[:count], half_search, half_refine)
+    refined = _k.REFINE.get(loops)(x, shift, scale, bp, out[:count], half_search, half_refine)
     peaks, first = np.unique(refined, return_index=True)
     return peaks, quality[first]

@@ -1,0 +1,206 @@
+"""Where the R-peak detector's time goes: Numba's start-up, then each stage of one record.
+
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/profile_detect.py
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/profile_detect.py --no-fresh-cache
+
+(``PYTHONPATH=.`` is not needed once heartbeat is installed.)
+
+1. **Start-up**, each in a new process pinned to one core, median of ``--runs``:
+   ``import numba``; the first ``detect_r_peaks`` call of a process (Numba's CPU
+   target is set up and the kernels are loaded from the per-user cache,
+   :mod:`heartbeat._jit`) minus the second call on the same 10 s signal; the same
+   when another package (SleepECG, NeuroKit2) has imported Numba first, as in
+   ``bench_detect.py``; and, with an empty cache folder, a newcomer's first call
+   (the kernels are compiled).
+2. **Stages** of one detection of a whole record (``--record``, lead 0), from
+   ``cProfile`` over ``--repeat`` warm calls: each kernel and each NumPy routine by
+   its own time, the rest (Python glue) in one line.  ``read_record`` of the same
+   record is timed beside it.
+
+Results go to the ``## R-peak detection: where the time goes`` section of
+``docs/benchmarks.md`` (other sections are kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import os
+import platform
+import pstats
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import numpy as np
+from _common import REPO, default_mitdb, pin_one_core
+
+from heartbeat._atomic import atomic_open
+
+SECTION = "## R-peak detection: where the time goes"
+
+# one fresh process: times of import numba (or of the peers' imports), first and second call
+STARTUP = """
+import os, sys, time
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+import numpy as np
+t0 = time.perf_counter()
+if sys.argv[1] == "peers":
+    import sleepecg, neurokit2  # both import Numba
+else:
+    import numba
+t1 = time.perf_counter()
+from heartbeat.detect import detect_r_peaks
+x = np.sin(np.arange(3600) / 9.0) + np.random.default_rng(0).normal(size=3600)
+t2 = time.perf_counter(); detect_r_peaks(x, 360.0); t3 = time.perf_counter()
+detect_r_peaks(x, 360.0); t4 = time.perf_counter()
+print(t1 - t0, t3 - t2, t4 - t3)
+"""
+
+
+def startup(mode: str, runs: int, env: dict[str, str]) -> tuple[float, float] | None:
+    """Median (import seconds, first call minus second call) over `runs` processes."""
+    imports, firsts = [], []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", STARTUP, mode], capture_output=True,
+                             text=True, env=env, cwd=REPO)
+        if out.returncode != 0:
+            print(out.stderr.strip().splitlines()[-1], file=sys.stderr)
+            return None
+        t_import, first, second = map(float, out.stdout.split())
+        imports.append(t_import)
+        firsts.append(first - second)
+    return statistics.median(imports), statistics.median(firsts)
+
+
+def stage_table(x: np.ndarray, fs: float, repeat: int) -> tuple[list[tuple[str, float]], float]:
+    """(name, ms per detection) by own time, largest first, and the total ms per call."""
+    from heartbeat.detect import detect_r_peaks
+
+    detect_r_peaks(x, fs)
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(repeat):
+        detect_r_peaks(x, fs)
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    rows: dict[str, float] = {}
+    for (path, _, func), (_, _, own, _, _) in stats.items():
+        if "_detect_stages" in path or "_detect_kernels" in path:
+            name = f"kernel `{func}`"
+        elif path == "~":  # "<method 'partition' of ...>", "<built-in method numpy.empty>"
+            inner = func.split("'")[1] if "'" in func else func.strip("<>").split()[-1]
+            name = f"NumPy or builtin `{inner}`"
+        else:
+            name = "the rest (Python: validation, glue, np.median's wrapper, ...)"
+        rows[name] = rows.get(name, 0.0) + own
+    # the profiler's own overhead inflates the many small calls: scale to a plain run
+    start = time.perf_counter()
+    for _ in range(repeat):
+        detect_r_peaks(x, fs)
+    plain = (time.perf_counter() - start) / repeat
+    total = sum(rows.values())
+    table = sorted(((k, 1e3 * v / total * plain) for k, v in rows.items()),
+                   key=lambda r: -r[1])
+    return table, 1e3 * plain
+
+
+def replace_section(path: Path, text: str) -> None:
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(old):
+        new = pattern.sub(lambda _: text, old)
+    else:  # first time: right after the section of bench_detect.py, else at the end
+        after = re.search(r"^## R-peak detection\n.*?(?=^## |\Z)", old, re.S | re.M)
+        at = after.end() if after else len(old)
+        new = old[:at].rstrip() + "\n\n" + text + ("\n" + old[at:] if old[at:] else "")
+    with atomic_open(path) as f:
+        f.write(new.encode())
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=default_mitdb(), help="mitdb folder")
+    parser.add_argument("--record", default="100")
+    parser.add_argument("--repeat", type=int, default=20, help="warm calls profiled")
+    parser.add_argument("--runs", type=int, default=5, help="fresh processes per start-up")
+    parser.add_argument("--no-fresh-cache", action="store_true",
+                        help="skip the first call with an empty kernel cache (it compiles)")
+    parser.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    pinned = pin_one_core()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+
+    lines = []
+    numba_alone = startup("numba", args.runs, env)
+    peers = startup("peers", args.runs, env)
+    fresh = None
+    if not args.no_fresh_cache:
+        with tempfile.TemporaryDirectory() as folder:
+            fresh = startup("numba", 1, dict(env, HEARTBEAT_CACHE_DIR=folder))
+    if numba_alone:
+        lines.append(f"| `import numba` (when nothing imported it before) | "
+                     f"{numba_alone[0]:.3f} |")
+        lines.append(f"| first call's extra time: Numba's CPU target set up, the kernels "
+                     f"loaded from the cache | {numba_alone[1]:.3f} |")
+    if peers:
+        lines.append(f"| the same after SleepECG and NeuroKit2 were imported (as in "
+                     f"`bench_detect.py`) | {peers[1]:.3f} |")
+    if fresh:
+        lines.append(f"| first call with an empty kernel cache (a newcomer's first run: "
+                     f"the kernels are compiled) | {fresh[1]:.1f} |")
+
+    from heartbeat import io as wfdb
+
+    start = time.perf_counter()
+    record = wfdb.read_record(args.data / args.record)
+    read_s = time.perf_counter() - start
+    x = np.ascontiguousarray(np.asarray(record.signal, dtype=np.float64)[:, 0])
+    table, total_ms = stage_table(x, float(record.fs), args.repeat)
+
+    cmd = ("NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/profile_detect.py"
+           + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip())
+    md = [SECTION, ""]
+    md.append(
+        f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on "
+        f"{platform.processor() or platform.machine()} ({os.cpu_count()} logical CPUs; "
+        f"{pinned}), load average {os.getloadavg()[0]:.1f} at the end, by `{cmd.strip()}`."
+    )
+    md.append("")
+    md.append(f"Start-up, once per process (new processes, median of {args.runs}):")
+    md.append("")
+    md.append("| what | seconds |")
+    md.append("| --- | ---: |")
+    md.extend(lines)
+    md.append("")
+    md.append(
+        f"One detection of record {args.record}, lead 0 ({x.size:,} samples), warm: "
+        f"{total_ms:.1f} ms ({x.size / total_ms / 1e3:.1f} Msamples/s); reading the "
+        f"record (both leads) with `read_record` took {1e3 * read_s:.1f} ms. By own time "
+        f"(cProfile over {args.repeat} calls, scaled to the unprofiled time):"
+    )
+    md.append("")
+    md.append("| stage | ms per detection | share |")
+    md.append("| --- | ---: | ---: |")
+    for name, ms in table:
+        if ms >= 0.05:
+            md.append(f"| {name} | {ms:.2f} | {100 * ms / total_ms:.0f} % |")
+    md.append("")
+    text = "\n".join(md) + "\n"
+    print(text)
+    if not args.no_write:
+        replace_section(args.docs, text)
+        print(f"wrote the '{SECTION}' section of {args.docs}")
+
+
+if __name__ == "__main__":
+    main()
