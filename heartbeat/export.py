@@ -123,13 +123,8 @@ def _module_text(clf: BeatClassifier) -> str:
     """
     from heartbeat.export_source import library_source
 
+    copied, classify = library_source(_CLASSIFY, _CLASSIFY_NAMES, _template_names())
     tree = ast.parse(_TEMPLATE)
-    defined = {a.asname or a.name.split(".")[0] for n in tree.body
-               if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
-    defined |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    defined |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
-                if isinstance(t, ast.Name)}
-    copied, classify = library_source(_CLASSIFY, _CLASSIFY_NAMES, defined | {"REJECT_BELOW"})
     head = tree.body[0].end_lineno if isinstance(tree.body[0], ast.Expr) else 0
     lines = _TEMPLATE.splitlines(keepends=True)
     future = "" if "from __future__ import annotations" in _TEMPLATE else \
@@ -142,6 +137,16 @@ def _module_text(clf: BeatClassifier) -> str:
             + rule + copied + "\n\n# " + "-" * 8 + " classify(signal, fs) " + "-" * 48 + "\n"
             + f"REJECT_BELOW = {clf.calibration_.reject_below!r}  # the model's reject "
             "threshold (None: none)\n" + classify)
+
+
+def _template_names() -> set[str]:
+    """Return the names the network part of the file defines (and ``REJECT_BELOW``)."""
+    tree = ast.parse(_TEMPLATE)
+    names = {a.asname or a.name.split(".")[0] for n in tree.body
+             if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    names |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return names | {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
+                    if isinstance(t, ast.Name)} | {"REJECT_BELOW"}
 
 
 _TEMPLATE = '''\

@@ -131,15 +131,6 @@ class TestClassifyWithNumpyAlone:
             assert got == [type(want.value).__name__, str(want.value)]
 
 
-def _template_names() -> set[str]:
-    tree = ast.parse(export_module._TEMPLATE)
-    names = {a.asname or a.name.split(".")[0] for n in tree.body
-             if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
-    names |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    return names | {t.id for n in tree.body if isinstance(n, ast.Assign)
-                    for t in n.targets if isinstance(t, ast.Name)} | {"REJECT_BELOW"}
-
-
 class _Normalised(ast.NodeTransformer):
     """Undo the three rewrites the copy may make (export_source's docstring)."""
 
@@ -169,7 +160,8 @@ class _Normalised(ast.NodeTransformer):
 class TestOneSourceOfTruth:
     def test_the_copies_are_the_library_source(self, tmp_path):
         copies, renamed = copied_sources(export_module._CLASSIFY,
-                                         export_module._CLASSIFY_NAMES, _template_names())
+                                         export_module._CLASSIFY_NAMES,
+                                         export_module._template_names())
         export("mitbih-all", tmp_path)
         spec = importlib.util.spec_from_file_location("heartbeat_model_copy",
                                                       tmp_path / "heartbeat_model.py")
