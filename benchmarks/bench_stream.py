@@ -77,7 +77,17 @@ def accuracy_row(peaks, labels, ann, fs, classes):
     return float(np.mean(pred == true)), float(macro_f1(true, pred)), len(det)
 
 
-def agreement(records, mitdb: Path, model: str, seconds: float | None) -> list[dict]:
+COLUMNS = ("record", "offline", "stream", "same", "only_offline", "only_stream",
+           "label_agree", "latency_max_s", "latency_p99_s", "acc_offline", "mf1_offline",
+           "acc_stream", "mf1_stream", "n_ref")
+
+
+def agreement(records, mitdb: Path, model: str, seconds: float | None,
+              table: csv.DictWriter | None = None) -> list[dict]:
+    """Compare stream and offline per record; each row also goes to `table` at once.
+
+    A run stopped early thus keeps the rows of the records it finished.
+    """
     rows = []
     clf = heartbeat.BeatClassifier.pretrained(model)
     for rec in records:
@@ -105,6 +115,8 @@ def agreement(records, mitdb: Path, model: str, seconds: float | None) -> list[d
             row.update(acc_offline=a_off[0], mf1_offline=a_off[1], acc_stream=a_st[0],
                        mf1_stream=a_st[1], n_ref=a_off[2])
         rows.append(row)
+        if table is not None:
+            table.writerow({k: row.get(k, "") for k in COLUMNS})
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                        for k, v in row.items() if k != "latencies"), flush=True)
     return rows
@@ -144,15 +156,12 @@ def speed(mitdb: Path, leads: int = 200, seconds: float = 60.0) -> dict:
 
 def report_agreement(args: argparse.Namespace) -> None:
     """Run :func:`agreement`, write the CSV and print the totals."""
-    rows = agreement(args.records, args.mitdb, args.model, args.seconds)
-    lat = np.concatenate([r.pop("latencies") for r in rows])
-    keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[-1]).index(k)
-                  if k in rows[-1] else 99)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
+    with args.out.open("w", newline="", buffering=1) as f:  # a row per finished record
+        table = csv.DictWriter(f, fieldnames=COLUMNS)
+        table.writeheader()
+        rows = agreement(args.records, args.mitdb, args.model, args.seconds, table)
+    lat = np.concatenate([r.pop("latencies") for r in rows])
     tot = {k: sum(r[k] for r in rows) for k in ("offline", "stream", "same", "only_offline",
                                                 "only_stream")}
     agree = sum(r["label_agree"] * r["same"] for r in rows) / max(1, tot["same"])

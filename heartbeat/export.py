@@ -11,13 +11,16 @@ bit for bit (the convolutions take the library's NumPy paths: im2col and a matri
 product, or Winograd F(4, 5) for kernel 5 and at least 8 input channels, in the same
 passes).
 
-Not in the file: R-peak detection and segmentation.  Cut the beats with
-:func:`heartbeat.segment` (or any code giving 187-sample beats at 125 Hz scaled to [0, 1]
-with their R-peak times).
+The file also goes from a raw ECG to classified beats: its ``classify(signal, fs)``
+finds the same R peaks, cuts the same beats and gives the same probabilities and labels
+(reject option included) as ``heartbeat.classify`` with a NumPy-backend model.  Its
+detector and segmentation are not a second copy kept by hand: they are the library's
+own functions, copied as source when the file is written (:mod:`heartbeat.export_source`).
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 from pathlib import Path
@@ -80,12 +83,13 @@ def export(model: object, out: str | os.PathLike) -> tuple[Path, Path]:
     arrays["classes"] = np.array(list(clf.classes_))
     arrays["context"] = np.array(clf._context)
     arrays["temperature"] = np.array(clf.calibration_.temperature)  # 1.0: uncalibrated
+    text = _module_text(clf)  # before anything is written: a library it cannot copy fails
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     weights = save_npz_atomic(folder / f"{MODULE_NAME}.npz", **arrays)
     code = folder / f"{MODULE_NAME}.py"
     with atomic_open(code) as f:
-        f.write(_TEMPLATE.encode("utf-8"))
+        f.write(text.encode("utf-8"))
     return code, weights
 
 
@@ -114,11 +118,46 @@ def _kinds(layers: list[dict]) -> set[str]:
     return out
 
 
+def _module_text(clf: BeatClassifier) -> str:
+    """Return the exported file's text.
+
+    The network (:data:`_TEMPLATE`), then the library's detection and segmentation,
+    copied as source, and ``classify`` (:data:`_CLASSIFY`).
+    """
+    from heartbeat.export_source import library_source
+
+    copied, classify = library_source(_CLASSIFY, _CLASSIFY_NAMES, _template_names())
+    tree = ast.parse(_TEMPLATE)
+    head = tree.body[0].end_lineno if isinstance(tree.body[0], ast.Expr) else 0
+    lines = _TEMPLATE.splitlines(keepends=True)
+    future = "" if "from __future__ import annotations" in _TEMPLATE else \
+        "\nfrom __future__ import annotations  # the copied annotations stay unevaluated\n"
+    rule = "# " + "=" * 78 + "\n"
+    return ("".join(lines[:head]) + future + "".join(lines[head:]) + "\n\n" + rule
+            + "# From a raw ECG to classified beats: classify(signal, fs).  Up to classify(),\n"
+            "# this is the heartbeat library's own source, copied when the file was written\n"
+            "# (heartbeat/export_source.py says how): change the library, not this.\n"
+            + rule + copied + "\n\n# " + "-" * 8 + " classify(signal, fs) " + "-" * 48 + "\n"
+            + f"REJECT_BELOW = {clf.calibration_.reject_below!r}  # the model's reject "
+            "threshold (None: none)\n" + classify)
+
+
+def _template_names() -> set[str]:
+    """Return the names the network part of the file defines (and ``REJECT_BELOW``)."""
+    tree = ast.parse(_TEMPLATE)
+    names = {a.asname or a.name.split(".")[0] for n in tree.body
+             if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    names |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return names | {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
+                    if isinstance(t, ast.Name)} | {"REJECT_BELOW"}
+
+
 _TEMPLATE = '''\
 """A heartbeat classifier in NumPy alone, exported by ``heartbeat export``.
 
     import numpy as np, heartbeat_model as hm
     proba = hm.predict_proba(waveforms, r_peaks, fs)   # (n, len(hm.CLASSES))
+    result = hm.classify(signal, fs)   # from a raw ECG: r_peaks, labels, probabilities
 
 `waveforms` (n, 187) are one recording's beats as ``heartbeat.segment`` cuts them
 (125 Hz, starting at the R peak, scaled to [0, 1]), `r_peaks` their R-peak sample
@@ -307,4 +346,65 @@ def local_median(x, k):
     padded = x[np.clip(np.arange(-k, len(x) + k), 0, len(x) - 1)]
     win = np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1, axis=0)
     return np.median(win, axis=-1)
+'''
+
+
+# ---------------------------------------------------------------- classify()
+#: The library names :data:`_CLASSIFY` uses, and the module each comes from.
+_CLASSIFY_NAMES: dict[str, str] = {
+    "segment": "heartbeat.pipeline.beats",
+    "Beats": "heartbeat.pipeline.beats",
+    "Calibration": "heartbeat.classifier.calibration",
+    "_reject_threshold": "heartbeat.classifier.calibration",
+    "_withheld_codes": "heartbeat.classifier.calibration",
+    "UNCLASSIFIED": "heartbeat.classifier.results",
+}
+
+#: ``classify`` in the exported file: what ``heartbeat.classify(signal, fs)`` does,
+#: over the library's functions (copied) and the network above (``predict_proba``).
+_CLASSIFY = '''\
+import dataclasses
+
+import numpy as np
+
+CALIBRATION = Calibration(temperature=TEMPERATURE, reject_below=REJECT_BELOW)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ClassifiedBeats:
+    """Beats found in an ECG and the class of each (as ``heartbeat.ClassifiedBeats``).
+
+    r_peaks (n,) R-peak sample indices at the signal's rate; labels (n,) class names,
+    "?" for a beat the reject option withheld; codes (n,) indices into CLASSES, -1 for
+    "?"; probabilities (n, len(CLASSES)); beats: the segmented beats (Beats).
+    """
+
+    r_peaks: np.ndarray
+    labels: np.ndarray
+    codes: np.ndarray
+    probabilities: np.ndarray
+    beats: Beats
+
+    def __len__(self):
+        return len(self.codes)
+
+
+def classify(signal, fs, *, reject=True):
+    """Find the heartbeats in a raw ECG and classify each one (``heartbeat.classify``).
+
+    signal: one lead (n,) or several recorded together (n, n_leads: the R peaks are
+    found on all, the beats cut from the first); fs: its sampling rate in Hz; reject:
+    True withholds beats whose top probability is below the model's saved threshold
+    (REJECT_BELOW), False labels every beat, a number in [0, 1] is the threshold.
+    Bad input raises the library's TypeError or ValueError, naming the argument.
+    """
+    threshold = _reject_threshold(CALIBRATION, reject)
+    beats = segment(signal, fs)  # the robust detector, then Kachuee et al.'s crops
+    if len(beats):
+        proba = predict_proba(beats.waveforms, beats.r_peaks, beats.fs)
+    else:
+        proba = np.zeros((0, len(CLASSES)))
+    codes = _withheld_codes(proba, threshold)
+    labels = np.array([*CLASSES, UNCLASSIFIED])[codes]
+    return ClassifiedBeats(beats.r_peaks, labels, codes, proba, beats)
 '''

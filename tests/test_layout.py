@@ -28,6 +28,7 @@ FLOORS = {
     "datasets": 4, "nn": 4,
     "training": 5, "windows": 5,
     "classifier": 6, "pretrained": 6, "stream": 6, "export": 6,
+    "export_source": 6,
     "plot": 7, "report": 7,
     "cli": 8, "__main__": 8,
 }

@@ -377,8 +377,10 @@ def _add_export(sub: _Subparsers) -> None:
         help="write a model as one NumPy-only Python file plus its weights (.npz)",
         description="Write MODEL (a pretrained name or a saved .npz) as a single Python "
         "file that needs only NumPy (inference, RR features and record context, class "
-        "names; the beats come from heartbeat.segment) and the "
-        "weights beside it; nothing is written if the model file is damaged.",
+        "names) and the weights beside it; nothing is written if the model file is "
+        "damaged.  The file's classify(signal, fs) goes from a raw ECG to R peaks, "
+        "labels and probabilities as heartbeat.classify does, with the library's own "
+        "detector and segmentation copied into it as source.",
     )
     cmd.add_argument("model", help="pretrained name (mitbih-all, mitbih-ds1) or .npz file")
     cmd.add_argument("--out", required=True, help="output folder (created if missing)")
