@@ -137,3 +137,38 @@ class TestOnTheStressTest:
             q_off[:, None] == q_on[None, :])
         assert auc > 0.9
         assert np.median(q.index[: int(300 / 2)]) > 0.9  # the clean first 5 minutes
+
+
+def _inside(samples: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """Mask of the samples lying in one of the [start, stop) spans."""
+    out = np.zeros(len(samples), dtype=bool)
+    for a, b in spans.tolist():
+        out |= (samples >= a) & (samples < b)
+    return out
+
+
+class TestSpansBelow:
+    def test_runs_of_low_segments_are_joined(self):
+        x = _ecg()
+        x[2000:3000] = 0.0
+        x[5000:5500] = 0.0
+        q = signal_quality(x, FS)
+        spans = q.spans_below(0.35)
+        assert spans.dtype == np.int64 and spans.shape[1] == 2
+        assert spans.tolist() == [[2000, 3000], [5000, 5500]]
+        assert q.spans_below(0.0).shape == (0, 2)
+        low = q.index < 1.0
+        assert _inside(q.starts[low], q.spans_below(1.0)).all()
+        assert not _inside(q.starts[~low], q.spans_below(1.0)).any()
+
+    def test_last_span_stops_at_the_signal_end(self):
+        x = _ecg(9.0)
+        x[2000:] = 0.0
+        q = signal_quality(x, FS, segment_s=2.0)
+        assert q.spans_below(0.35)[-1].tolist()[1] == x.size
+
+    @pytest.mark.parametrize(("value", "exc"), [(1.5, ValueError), (-0.1, ValueError),
+                                                ("0.3", TypeError)])
+    def test_bad_threshold(self, value, exc):
+        with pytest.raises(exc, match="threshold"):
+            signal_quality(_ecg(4.0), FS).spans_below(value)
