@@ -29,6 +29,11 @@ How the stream departs from :func:`heartbeat.classify` (measured in
   beat that are known at the time.  A model with record context (``context=k``)
   compares each beat with the median of itself and the ``2k`` beats *before* it,
   where offline takes ``k`` on each side.
+* **Signal quality.**  Not measured: no beat is withheld as ``"unreadable"``, so the
+  stream compares with ``classify(..., quality=False)``.  The quality index of a
+  2 s stretch rests on a 6 s context centred on it (and the clipping test on the
+  whole record's extremes), so it is known only 2-4 s after a beat, beyond
+  ``latency_s``.
 
 Stated bounds (the first 5 min of the 48 MIT-BIH records, first lead, model
 ``mitbih-all``; ``docs/benchmarks.md``): 99.9 % of the offline R peaks are found at the

@@ -301,6 +301,33 @@ class TestPredictColumns:
         assert b1["rr_s"] == pytest.approx((b1["sample"] - b0["sample"]) / 360, abs=1e-6)
 
 
+    def test_quality_column_and_unreadable_beats(self, tmp_path, capsys):
+        import json
+
+        x, _ = _ecg_100(60.0)
+        x = x.copy()
+        x[20 * 360:32 * 360] = 0.0  # 12 s of a lead that fell off: no beats there
+        rng = np.random.default_rng(0)
+        x[40 * 360:52 * 360] += 2.0 * rng.standard_normal(12 * 360)  # 12 s of loud noise
+        np.save(tmp_path / "ecg.npy", x)
+        out = tmp_path / "p.csv"
+        assert main(["predict", str(tmp_path / "ecg.npy"), "--fs", "360",
+                     "--out", str(out)]) == 0
+        assert "unreadable stretch(es)" in capsys.readouterr().err
+        rows = [r.split(",") for r in out.read_text().splitlines()]
+        assert rows[0][3:5] == ["reason", "quality"]
+        quality = np.array([float(r[4]) for r in rows[1:]])
+        reasons = np.array([r[3] for r in rows[1:]])
+        assert np.all((quality >= 0) & (quality <= 1))
+        assert "unreadable" in reasons.tolist()
+        assert np.all(reasons[quality < 0.35] == "unreadable")
+        assert np.all(reasons[quality >= 0.35] != "unreadable")
+        assert main(["predict", str(tmp_path / "ecg.npy"), "--fs", "360",
+                     "--out", str(tmp_path / "p.json")]) == 0
+        beats = json.loads((tmp_path / "p.json").read_text())["beats"]
+        np.testing.assert_allclose([b["quality"] for b in beats], quality, atol=1e-3)
+
+
 class TestDataDir:
     def test_heartbeat_data_names_the_parent_like_in_the_tests(self, mitdb_dir, monkeypatch,
                                                               capsys):

@@ -142,10 +142,16 @@ def assert_well_formed(beats: Beats, n: int) -> None:
     k = len(beats)
     assert beats.waveforms.shape == (k, beats.length) and beats.waveforms.dtype == np.float32
     for name, dtype in (("r_peaks", np.int64), ("window", np.int64),
-                        ("crop_length", np.int64), ("period_s", np.float64)):
+                        ("crop_length", np.int64), ("period_s", np.float64),
+                        ("quality", np.float64)):
         arr = getattr(beats, name)
         assert arr.shape == (k,) and arr.dtype == dtype, name
         assert not arr.flags.writeable, name
+    spans = beats.unreadable
+    assert spans.ndim == 2 and spans.shape[1] == 2 and spans.dtype == np.int64
+    assert np.all((spans[:, 0] < spans[:, 1]) & (spans[:, 0] >= 0) & (spans[:, 1] <= n))
+    q = beats.quality[~np.isnan(beats.quality)]
+    assert np.all((q >= 0) & (q <= 1))
     assert np.all(np.diff(beats.r_peaks) > 0)
     if k:
         assert beats.r_peaks[0] >= 0 and beats.r_peaks[-1] < n

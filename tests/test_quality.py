@@ -137,3 +137,173 @@ class TestOnTheStressTest:
             q_off[:, None] == q_on[None, :])
         assert auc > 0.9
         assert np.median(q.index[: int(300 / 2)]) > 0.9  # the clean first 5 minutes
+
+
+def _noisy_118(mitdb_dir, noise: str = "em", snr_db: float = -6.0):
+    """The first 7 minutes of MIT-BIH 118, NST noise on both leads from 5:00 to 7:00."""
+    from heartbeat.aami import class_codes
+    from heartbeat.io import read_annotations, read_record
+    from heartbeat.noise import add_noise, electrode_motion
+
+    rec = read_record(mitdb_dir / "118", sampto=420 * 360)
+    ann = read_annotations(mitdb_dir / "118")
+    n = rec.signal.shape[0]
+    codes = class_codes(ann.symbol)
+    normal = ann.sample[(codes >= 0) & (codes != 2) & (codes != 3) & (ann.sample < n)]
+    noisy = add_noise(rec.signal, rec.fs, electrode_motion(n, rec.fs, seed=0),
+                      snr_db=snr_db, beats=normal)
+    from heartbeat.metrics.ec57 import reference_beats
+
+    ref = reference_beats(ann, rec.fs)[0]
+    return noisy.signal[:, 0], rec.fs, noisy.noise_on, ref[ref < n]
+
+
+def _inside(samples: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """Mask of the samples lying in one of the [start, stop) spans."""
+    out = np.zeros(len(samples), dtype=bool)
+    for a, b in spans.tolist():
+        out |= (samples >= a) & (samples < b)
+    return out
+
+
+class TestSpansBelow:
+    def test_runs_of_low_segments_are_joined(self):
+        x = _ecg()
+        x[2000:3000] = 0.0
+        x[5000:5500] = 0.0
+        q = signal_quality(x, FS)
+        spans = q.spans_below(0.35)
+        assert spans.dtype == np.int64 and spans.shape[1] == 2
+        assert spans.tolist() == [[2000, 3000], [5000, 5500]]
+        assert q.spans_below(0.0).shape == (0, 2)
+        low = q.index < 1.0
+        assert _inside(q.starts[low], q.spans_below(1.0)).all()
+        assert not _inside(q.starts[~low], q.spans_below(1.0)).any()
+
+    def test_last_span_stops_at_the_signal_end(self):
+        x = _ecg(9.0)
+        x[2000:] = 0.0
+        q = signal_quality(x, FS, segment_s=2.0)
+        assert q.spans_below(0.35)[-1].tolist()[1] == x.size
+
+    @pytest.mark.parametrize(("value", "exc"), [(1.5, ValueError), (-0.1, ValueError),
+                                                ("0.3", TypeError)])
+    def test_bad_threshold(self, value, exc):
+        with pytest.raises(exc, match="threshold"):
+            signal_quality(_ecg(4.0), FS).spans_below(value)
+
+
+class TestInSegment:
+    def test_every_beat_carries_its_stretch_quality(self):
+        x = _ecg()
+        beats = heartbeat.segment(x, FS)
+        q = signal_quality(x, FS)
+        assert beats.quality.dtype == np.float64 and beats.quality.shape == (len(beats),)
+        np.testing.assert_array_equal(beats.quality, q.at(beats.r_peaks))
+        assert not beats.quality.flags.writeable and not beats.unreadable.flags.writeable
+        assert beats.unreadable.shape == (0, 2)
+
+    def test_a_dead_stretch_gives_no_beats_and_is_reported(self):
+        x = _ecg(60.0)
+        x[4000:6000] = 0.0  # 8 s of a lead that fell off
+        rng = np.random.default_rng(1)
+        x[7000:10000] = 3.0 * rng.standard_normal(3000)  # 12 s of loud noise
+        every = heartbeat.segment(x, FS, quality=0.0)
+        beats = heartbeat.segment(x, FS)
+        assert len(every) == len(beats) + np.count_nonzero(_inside(every.r_peaks,
+                                                                  beats.unreadable))
+        assert not _inside(beats.r_peaks, beats.unreadable).any()
+        covered = np.zeros(x.size, dtype=bool)
+        for a, b in beats.unreadable.tolist():
+            covered[a:b] = True
+        # the dead stretch, and the noise where the 6 s context holds no clean beat
+        assert covered[4000:6000].all() and covered[8500:9500].all()
+        assert not covered[:3000].any()  # the clean start is readable
+        assert np.all(beats.quality >= 0.35)
+
+    def test_without_unreadable_stretches_nothing_changes(self):
+        x = _ecg()
+        on, off = heartbeat.segment(x, FS), heartbeat.segment(x, FS, quality=False)
+        np.testing.assert_array_equal(on.r_peaks, off.r_peaks)
+        np.testing.assert_array_equal(on.waveforms, off.waveforms)
+        assert np.isnan(off.quality).all() and off.unreadable.shape == (0, 2)
+
+    def test_given_peaks_are_kept_unless_asked(self):
+        x = _ecg()
+        x[2000:3000] = 0.0
+        peaks = np.arange(100, 7400, 200)
+        given = heartbeat.segment(x, FS, r_peaks=peaks)
+        assert len(given) == peaks.size and np.isnan(given.quality).all()
+        asked = heartbeat.segment(x, FS, r_peaks=peaks, quality=True)
+        assert not _inside(asked.r_peaks, asked.unreadable).any()
+        assert len(asked) < peaks.size and asked.unreadable.tolist() == [[2000, 3000]]
+
+    @pytest.mark.parametrize(("value", "exc"), [(2.0, ValueError), ("high", TypeError)])
+    def test_bad_quality(self, value, exc):
+        with pytest.raises(exc, match="quality"):
+            heartbeat.segment(_ecg(), FS, quality=value)
+
+    def test_noise_stress_stretch_is_withheld_clean_part_kept(self, mitdb_dir):
+        x, fs, noise_on, ref = _noisy_118(mitdb_dir)
+        beats = heartbeat.segment(x, fs)
+        every = heartbeat.segment(x, fs, quality=False)
+        spans = beats.unreadable
+        assert spans.shape[0] >= 1
+        unreadable = np.zeros(x.size, dtype=bool)
+        for a, b in spans.tolist():
+            unreadable[a:b] = True
+        # unreadable only where the noise is, and a good part of the -6 dB stretch
+        assert not (unreadable & ~noise_on).any()
+        assert unreadable[noise_on].mean() > 0.2
+        # the detector finds peaks there; segment returns none of them
+        assert _inside(every.r_peaks, spans).sum() > 10
+        assert not _inside(beats.r_peaks, spans).any()
+        # the clean 5 minutes keep every beat, waveforms unchanged
+        clean = every.r_peaks < 300 * fs
+        np.testing.assert_array_equal(beats.r_peaks[: clean.sum()], every.r_peaks[clean])
+        np.testing.assert_array_equal(beats.waveforms[: clean.sum()], every.waveforms[clean])
+        first = ref[ref < 300 * fs]
+        near = np.abs(first[:, None] - beats.r_peaks[None, :]).min(axis=1)
+        assert np.all(near <= 0.15 * fs)
+
+
+class TestCleanRecordsKeepTheirBeats:
+    @pytest.mark.parametrize("name", ["100", "105", "203"])
+    def test_annotated_beats_outside_unreadable_stretches(self, mitdb_dir, name):
+        from heartbeat.io import read_annotations, read_record
+        from heartbeat.metrics.ec57 import reference_beats
+
+        rec = read_record(mitdb_dir / name)
+        ref = reference_beats(read_annotations(mitdb_dir / name), rec.fs)[0]
+        beats = heartbeat.segment(rec.signal[:, 0], rec.fs)
+        assert _inside(ref, beats.unreadable).mean() <= 0.001
+        assert np.all(beats.quality >= 0.35)
+
+
+class TestInClassify:
+    def test_beats_of_unreadable_stretches_come_back_unclassified(self, mitdb_dir):
+        from heartbeat.classifier import UNCLASSIFIED
+
+        x, fs, _, _ = _noisy_118(mitdb_dir)
+        result = heartbeat.classify(x, fs)
+        beats = result.beats
+        in_spans = _inside(beats.r_peaks, beats.unreadable)
+        assert in_spans.sum() > 10  # kept, to be returned with their reason
+        assert np.all(result.reasons[in_spans] == "unreadable")
+        assert np.all(result.labels[in_spans] == UNCLASSIFIED)
+        assert np.all(result.codes[in_spans] == -1)
+        assert not np.any(result.reasons[~in_spans] == "unreadable")
+        np.testing.assert_array_equal(result.quality, beats.quality)
+        assert np.all(result.quality[in_spans] < 0.35)
+        assert result.unreadable_s == tuple((a / fs, b / fs)
+                                            for a, b in beats.unreadable.tolist())
+        # without the quality rule: the same beats and probabilities, none unreadable
+        plain = heartbeat.classify(x, fs, quality=False)
+        np.testing.assert_array_equal(plain.r_peaks, result.r_peaks)
+        np.testing.assert_array_equal(plain.probabilities, result.probabilities)
+        assert "unreadable" not in plain.reasons.tolist() and plain.unreadable_s == ()
+        assert np.isnan(plain.quality).all()
+
+    def test_bad_quality(self):
+        with pytest.raises(ValueError, match="quality"):
+            heartbeat.classify(_ecg(), FS, quality=1.5)

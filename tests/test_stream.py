@@ -54,7 +54,9 @@ def reference(mitdb_dir):
     out = {}
     for record in RECORDS:
         x, fs = _read(mitdb_dir, record)
-        out[record] = (x, fs, heartbeat.classify(x, fs), _stream(x, fs, [x.size])[0])
+        # the stream does not measure signal quality: compare with classify without it
+        out[record] = (x, fs, heartbeat.classify(x, fs, quality=False),
+                       _stream(x, fs, [x.size])[0])
     return out
 
 
@@ -121,7 +123,8 @@ class TestAgainstOffline:
         for record in ALL:
             x, fs = _read(mitdb_dir, record, 40)
             total += _check_against_offline(_stream(x, fs, [x.size])[0],
-                                            heartbeat.classify(x, fs), 0.15, 0.55)
+                                            heartbeat.classify(x, fs, quality=False),
+                                            0.15, 0.55)
         n_offline, same, agree = total.tolist()
         assert same >= 0.995 * n_offline
         assert agree >= 0.9 * same

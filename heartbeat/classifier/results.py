@@ -49,6 +49,10 @@ class ClassifiedBeats:
         Class names in code order.
     reasons : numpy.ndarray of str, shape (n,)
         Why each beat is unclassified, one of :data:`REASONS` (``""``: classified).
+
+    The signal quality of each beat's stretch is ``quality`` (``beats.quality``) and
+    the stretches below the quality threshold are ``beats.unreadable`` (samples) or
+    ``unreadable_s`` (seconds).
     """
 
     beats: Beats
@@ -74,6 +78,17 @@ class ClassifiedBeats:
     def rejected(self) -> np.ndarray:
         """True for each beat left unclassified (code -1; see `reasons`)."""
         return self.codes < 0
+
+    @property
+    def quality(self) -> np.ndarray:
+        """Signal quality in [0, 1] of each beat's stretch (NaN: not measured)."""
+        return self.beats.quality
+
+    @property
+    def unreadable_s(self) -> tuple[tuple[float, float], ...]:
+        """The unreadable stretches as ``(start_s, stop_s)`` from the start of the signal."""
+        fs = self.beats.fs
+        return tuple((a / fs, b / fs) for a, b in self.beats.unreadable.tolist())
 
     @property
     def time_s(self) -> np.ndarray:
@@ -103,6 +118,7 @@ def classify(
     detector: str = "robust",
     reject: bool | float = True,
     adapt: str = "none",
+    quality: bool | float = True,
 ) -> ClassifiedBeats:
     """Find the heartbeats in a raw ECG and classify each one.
 
@@ -129,12 +145,20 @@ def classify(
         (:func:`~heartbeat.classifier.adapt.adapt_prior`).  It cuts N beats called
         V or F but also costs S and V sensitivity on held-out MIT-BIH records, so it
         is off by default (docs/results.md, "Uncertainty").
+    quality : bool or float, default True
+        Signal quality (as in :func:`heartbeat.segment`): a beat found in a stretch
+        whose quality index is below the threshold (True:
+        :data:`heartbeat.signal_quality.UNREADABLE_BELOW`, 0.35; or a number in
+        [0, 1]) is returned unclassified, label ``"?"``, reason ``"unreadable"``,
+        whatever its probabilities; ``beats.unreadable`` lists those stretches.
+        False measures no quality and labels beats as if the signal were clean.
 
     Returns
     -------
     ClassifiedBeats
         The beats, their class names (``"?"`` if unclassified), codes (-1),
-        probabilities and the reason each unclassified beat was withheld.
+        probabilities, the reason each unclassified beat was withheld and the
+        quality of each beat's stretch.
 
     Raises
     ------
@@ -143,8 +167,8 @@ def classify(
         message lists the shipped models; the error is also a ValueError).
     ValueError
         For a bad signal or `fs` (see :func:`heartbeat.segment`), an unknown model
-        name, an unreadable model file, a threshold outside [0, 1] or an unknown
-        `adapt`.
+        name, an unreadable model file, a threshold (`reject`, `quality`) outside
+        [0, 1] or an unknown `adapt`.
     TypeError
         If `model` is not a classifier, name or path.
 
@@ -158,13 +182,19 @@ def classify(
     >>> result.labels[:3].tolist(), result.probabilities.shape
     (['F', 'V', 'N'], (207, 5))
     """
-    from heartbeat.pipeline import segment
+    from heartbeat.pipeline import FS_OUT, LENGTH, THRESHOLD, WINDOW_S
+    from heartbeat.pipeline.beats import _min_quality, _segment
 
     clf = _as_classifier(model)
     threshold = _reject_threshold(clf.calibration_, reject)
     as_choice(adapt, "adapt", ADAPT)
-    beats = segment(signal, fs, detector=detector)
-    return _classify_beats(clf, beats, threshold=threshold, adapt=adapt)
+    min_quality = _min_quality(quality, given=False)
+    # the beats of unreadable stretches are kept, to come back as "?" with their reason
+    beats = _segment(signal, fs, detector=detector, r_peaks=None, window_s=WINDOW_S,
+                     threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=0,
+                     quality=quality, withhold=False)
+    readable = None if min_quality is None else ~(beats.quality < min_quality)
+    return _classify_beats(clf, beats, threshold=threshold, adapt=adapt, readable=readable)
 
 
 def _as_classifier(model: BeatClassifier | str | os.PathLike | None) -> BeatClassifier:

@@ -71,6 +71,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     ecg = _load_ecg(args)
     beats = segment(ecg.signal, ecg.fs, detector=args.detector)
     _check_plausible(beats.r_peaks, ecg.fs, ecg.signal.size, args.command)
+    _say_unreadable(beats.unreadable, ecg.fs, args.command)
     if out.suffix.lower() == ".csv":
         files.write_beats_csv(out, beats)
     else:
@@ -79,6 +80,15 @@ def cmd_segment(args: argparse.Namespace) -> int:
         out = save_npz_atomic(out, **arrays)
     print(f"{len(beats)} beats ({beats.waveforms.shape[1]} samples each) written to {out}")
     return 0
+
+
+def _say_unreadable(spans: np.ndarray, fs: float, command: str) -> None:
+    """Say on stderr how much of the signal was too poor to read beats from."""
+    if len(spans):
+        total_s = float(np.sum(spans[:, 1] - spans[:, 0])) / fs
+        print(f"heartbeat {command}: {len(spans)} unreadable stretch(es), {total_s:.1f} s "
+              "in all (signal quality below threshold): no beats are labelled there",
+              file=sys.stderr)
 
 
 def _load_ecg(args: argparse.Namespace) -> EcgChannel:
@@ -137,7 +147,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Run ``heartbeat predict``: classify every beat of one ECG as CSV or JSON.
 
     Unclassified beats keep their row: label ``?`` and a reason (``uncertain`` or
-    ``unreadable``; empty for a classified beat).
+    ``unreadable``; empty for a classified beat); ``quality`` is the signal quality
+    of the beat's stretch in [0, 1].
     """
     import csv
     import io
@@ -154,6 +165,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     result = classify(signal, fs, model=clf, detector=args.detector, reject=args.reject,
                       adapt=args.adapt)
     _check_plausible(result.r_peaks, fs, signal.size, args.command)
+    _say_unreadable(result.beats.unreadable, fs, args.command)
     rr_s, rate_bpm = _rr_and_rate(result.r_peaks, fs)
     fmt = args.format
     if fmt is None:
@@ -166,25 +178,28 @@ def cmd_predict(args: argparse.Namespace) -> int:
             "beats": [
                 {"sample": int(s), "time_s": round(float(t), 6), "label": str(lab),
                  "reason": str(why),
+                 "quality": None if np.isnan(qual) else round(float(qual), 3),
                  "probabilities": {c: round(float(p), 6) for c, p in
                                    zip(result.classes, row, strict=True)},
                  "rr_s": None if np.isnan(rr) else round(float(rr), 6),
                  "hr_bpm": None if np.isnan(hr) else round(float(hr), 3)}
-                for s, t, lab, why, row, rr, hr in zip(
+                for s, t, lab, why, qual, row, rr, hr in zip(
                     result.r_peaks, result.time_s, result.labels, result.reasons,
-                    result.probabilities, rr_s, rate_bpm, strict=True)
+                    result.quality, result.probabilities, rr_s, rate_bpm, strict=True)
             ],
         }
         text = json.dumps(doc, indent=1) + "\n"
     else:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["sample", "time_s", "label", "reason",
+        writer.writerow(["sample", "time_s", "label", "reason", "quality",
                          *(f"p_{c}" for c in result.classes), "rr_s", "hr_bpm", "lead"])
-        for s, t, lab, why, row, rr, hr in zip(
+        for s, t, lab, why, qual, row, rr, hr in zip(
                 result.r_peaks, result.time_s, result.labels, result.reasons,
-                result.probabilities, rr_s, rate_bpm, strict=True):
-            writer.writerow([int(s), f"{t:.4f}", lab, why, *(f"{p:.6f}" for p in row),
+                result.quality, result.probabilities, rr_s, rate_bpm, strict=True):
+            writer.writerow([int(s), f"{t:.4f}", lab, why,
+                             "" if np.isnan(qual) else f"{qual:.3f}",
+                             *(f"{p:.6f}" for p in row),
                              "" if np.isnan(rr) else f"{rr:.4f}",
                              "" if np.isnan(hr) else f"{hr:.1f}", ecg.lead])
         text = buf.getvalue()

@@ -260,9 +260,10 @@ def _add_predict(sub: _Subparsers) -> None:
         "predict",
         help="classify every beat of an ECG file (CSV or JSON out)",
         description="Find the beats of one ECG channel (WFDB record, .npy or CSV), "
-        "classify each and write sample, time_s, label, reason and class probabilities "
-        "as CSV or JSON (to stdout without --out).  A beat the model is unsure of gets "
-        "label '?' and reason 'uncertain' (see --no-reject).",
+        "classify each and write sample, time_s, label, reason, signal quality and class "
+        "probabilities as CSV or JSON (to stdout without --out).  A beat the model is "
+        "unsure of gets label '?' and reason 'uncertain' (see --no-reject); a beat in a "
+        "stretch too noisy to read gets '?' and reason 'unreadable'.",
     )
     _add_ecg_input(pr)
     pr.add_argument("--model", help="model file (.npz) or pretrained name (default "

@@ -62,6 +62,17 @@ class Beats:
         ``"robust"``, ``"r_peaks"`` (given by the caller) or a callable's name.
     lead : int
         The column of a several-lead signal the beats were cut from (0 for one lead).
+    quality : ndarray of float64, shape (n_beats,)
+        Signal quality of the stretch holding each R peak, in [0, 1]: the index of
+        :func:`heartbeat.quality` (1 = clean, 0 = unusable) of the 2 s segment
+        that holds the peak; with several leads, that of the best lead there (the
+        detector reads them all).  NaN where it was not measured
+        (``segment(..., quality=False)``, or R peaks given by the caller).
+    unreadable : ndarray of int64, shape (n_stretches, 2)
+        ``[start, stop)`` sample indices (at `fs`) of the stretches whose quality is
+        below the threshold `segment` was given; no beat is returned from them
+        (``heartbeat.classify`` returns them as unclassified).  Empty when quality
+        was not measured.
     """
 
     waveforms: np.ndarray
@@ -75,6 +86,14 @@ class Beats:
     window_s: float = WINDOW_S
     detector: str = "kachuee2018"
     lead: int = 0
+    quality: np.ndarray | None = None
+    unreadable: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.quality is None:
+            object.__setattr__(self, "quality", np.full(len(self), np.nan))
+        if self.unreadable is None:
+            object.__setattr__(self, "unreadable", np.zeros((0, 2), dtype=np.int64))
 
     def __len__(self) -> int:
         return int(self.r_peaks.shape[0])
@@ -148,19 +167,52 @@ def _lead_of(signal: object, lead: object) -> tuple[np.ndarray, np.ndarray | Non
     return np.ascontiguousarray(leads[:, lead]), leads, lead
 
 
-def _empty(fs: float, fs_out: float, length: int, window_s: float, name: str, lead: int
-           ) -> Beats:
+def _empty(fs: float, fs_out: float, length: int, window_s: float, name: str, lead: int,
+           spans: np.ndarray) -> Beats:
     return _frozen(
         np.zeros((0, length), dtype=np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64),
         np.zeros(0), np.zeros(0, np.int64), fs, fs_out, length, window_s, name, lead,
+        np.zeros(0), spans,
     )
 
 
 def _frozen(*args: object) -> Beats:
     beats = Beats(*args)  # type: ignore[arg-type]
-    for f in ("waveforms", "r_peaks", "window", "period_s", "crop_length"):
+    for f in ("waveforms", "r_peaks", "window", "period_s", "crop_length", "quality",
+              "unreadable"):
         getattr(beats, f).setflags(write=False)
     return beats
+
+
+def _min_quality(quality: object, given: bool) -> float | None:
+    """Return the quality a beat needs under `quality` (None: quality not measured)."""
+    from heartbeat.signal_quality import UNREADABLE_BELOW
+
+    if quality is None:
+        return None if given else UNREADABLE_BELOW
+    if quality is True or quality is False:
+        return UNREADABLE_BELOW if quality else None
+    return as_real(quality, "quality", low=0.0, high=1.0)
+
+
+def _quality_at(x: np.ndarray, leads: np.ndarray | None, fs: float, p: np.ndarray,
+                min_quality: float | None, peaks: np.ndarray | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Quality of the stretch of each peak `p` and the stretches below `min_quality`.
+
+    With several `leads` (None: `x` alone) a stretch is as good as its best lead.
+    `peaks` are the robust detector's peaks when already found (else None).
+    """
+    if min_quality is None:
+        return np.full(p.size, np.nan), np.zeros((0, 2), dtype=np.int64)
+    from heartbeat.signal_quality import CONTEXT_S, SEGMENT_S, _quality, _spans
+
+    seg = max(1, round(SEGMENT_S * fs))
+    ctx = max(seg, round(CONTEXT_S * fs))
+    columns = [x] if leads is None else [np.ascontiguousarray(c) for c in leads.T]
+    index = np.max([_quality(c, fs, seg, ctx, peaks).index for c in columns], axis=0)
+    starts = np.arange(0, x.size, seg, dtype=np.int64)
+    return index[p // seg], _spans(index < min_quality, starts, seg, x.size)
 
 
 def segment(
@@ -174,6 +226,7 @@ def segment(
     fs_out: float = FS_OUT,
     length: int = LENGTH,
     lead: int = 0,
+    quality: bool | float | None = None,
 ) -> Beats:
     """Cut one ECG lead into fixed-length heartbeats, following Kachuee et al. (2018).
 
@@ -206,24 +259,38 @@ def segment(
     lead : int, default 0
         The column of a several-lead `signal` to cut the beats from (and the one a
         ``"kachuee2018"`` or callable detector sees); ``Beats.lead`` records it.
+    quality : bool or float, optional
+        Signal quality.  The quality index of :func:`heartbeat.quality` is measured
+        on the leads the detector reads (with several leads and the robust detector,
+        on each, and a stretch is as good as its best lead); stretches scoring
+        below a threshold are unreadable: they are reported (``Beats.unreadable``)
+        and the peaks found in them are not returned as beats.  True: the threshold
+        :data:`heartbeat.signal_quality.UNREADABLE_BELOW` (0.35), which loses almost
+        no beat of a clean recording (docs/benchmarks.md, "Signal quality in segment
+        and classify"); a number in [0, 1] is the threshold itself (0 measures the
+        quality and keeps every beat); False measures nothing (``Beats.quality`` is
+        NaN).  Default: True when `segment` finds the peaks, False when `r_peaks`
+        are given (each given peak yields a beat).
 
     Returns
     -------
     Beats
         ``waveforms`` (float32, (n_beats, `length`)), the R peaks at `fs`, the window
-        and period T of each beat, and the settings used.  Zero beats (arrays of the
-        right shapes and dtypes) for a flat or too short signal.
+        and period T of each beat, the quality of each beat's stretch, the unreadable
+        stretches and the settings used.  Zero beats (arrays of the right shapes and
+        dtypes) for a flat or too short signal.
 
     Raises
     ------
     TypeError
         If `signal` is not a real numeric array, `fs` / `window_s` / `fs_out` /
-        `threshold` is not a number, `length` is not an integer, `detector` is neither
-        a name nor a callable, or `r_peaks` does not hold numbers.
+        `threshold` / `quality` is not a number (or a bool), `length` is not an
+        integer, `detector` is neither a name nor a callable, or `r_peaks` does not
+        hold numbers.
     ValueError
         If `signal` is empty, not 1-D or 2-D or holds NaN/inf, `lead` is not one of
-        its columns; `fs`, `fs_out` or `window_s`
-        is not finite and > 0; `threshold` is outside [0, 1]; `length` < 1; the
+        its columns; `fs`, `fs_out` or `window_s` is not finite and > 0;
+        `threshold` or a numeric `quality` is outside [0, 1]; `length` < 1; the
         detector is unknown; or `r_peaks` (or a detector's output) holds indices
         outside the signal or fractional values.
     ImportError
@@ -262,6 +329,10 @@ def segment(
     * Windows with a single peak, where the paper's median is undefined, take the
       median R-R interval of all consecutive peaks of the signal.  With fewer than two
       peaks in the whole signal there are no beats.
+    * Unreadable stretches (not in the paper).  The peaks found in them are dropped
+      before step 5, so they change neither the beats returned nor the period T of
+      their windows.  A recording without such a stretch gives the same beats as
+      with ``quality=False``.
     * Borders.  A crop (``round(1.2 T)`` samples from the R peak) reaching past its
       window's end is truncated there, then zero-padded, so every peak yields a beat;
       beyond `length` samples it is cut.  Values stay within [0, 1] and are exactly 0
@@ -286,6 +357,18 @@ def segment(
     >>> int(beats.crop_length[0])  # 1.2 * 0.8 s at 125 Hz
     120
     """
+    return _segment(signal, fs, detector=detector, r_peaks=r_peaks, window_s=window_s,
+                    threshold=threshold, fs_out=fs_out, length=length, lead=lead,
+                    quality=quality, withhold=True)
+
+
+def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
+             window_s: float, threshold: float, fs_out: float, length: int, lead: int,
+             quality: bool | float | None, withhold: bool) -> Beats:
+    """:func:`segment`; `withhold` False keeps the beats of unreadable stretches.
+
+    ``heartbeat.classify`` keeps them, to return them unclassified with their reason.
+    """
     x, leads, lead = _lead_of(signal, lead)
     if x.size == 0:
         raise ValueError("signal is empty; pass at least one sample")
@@ -294,6 +377,7 @@ def segment(
     window_s = as_positive(window_s, "window_s")
     threshold = as_real(threshold, "threshold", low=0.0, high=1.0)
     length = as_int(length, "length", minimum=1)
+    min_quality = _min_quality(quality, r_peaks is not None)
     up, down = _resample_ratio(fs, fs_out_nominal)
     fs_out = fs * up / down
     width = _window_width(window_s, fs_out)
@@ -324,13 +408,21 @@ def segment(
         p = np.minimum((2 * down * q + up) // (2 * up), x.size - 1)
         first = np.concatenate([[True], np.diff(p) > 0]) if p.size else np.zeros(0, bool)
         p, q = p[first], q[first]
-        rr = np.diff(q).astype(np.float64)  # in samples at fs_out
     else:
         p = given
         q = np.minimum((2 * up * p + down) // (2 * down), n_out - 1)
-        rr = np.diff(p).astype(np.float64)  # in samples at fs, converted below
+    # signal quality of each peak's stretch; the peaks of unreadable ones are dropped
+    # (the robust detector reads every lead; the other detectors the lead `x` alone)
+    robust = r_peaks is None and isinstance(detector, str) and detector == "robust"
+    beat_quality, spans = _quality_at(x, leads if robust else None, fs, p, min_quality,
+                                      given if robust else None)
+    if withhold and min_quality is not None:
+        readable = beat_quality >= min_quality
+        p, q, beat_quality = p[readable], q[readable], beat_quality[readable]
     if p.size < 2:
-        return _empty(fs, fs_out, length, window_s, name, lead)
+        return _empty(fs, fs_out, length, window_s, name, lead, spans)
+    # R-R intervals in samples at fs_out (paper's rule) or at fs (converted below)
+    rr = np.diff(q if given is None else p).astype(np.float64)
 
     # (5) T per window: median R-R within the window, else of the whole signal
     w = q // width
@@ -351,4 +443,5 @@ def segment(
     return _frozen(
         waveforms, p.astype(np.int64), w.astype(np.int64), t / fs_out,
         n_crop.astype(np.int64), fs, fs_out, length, window_s, name, lead,
+        beat_quality.astype(np.float64), spans,
     )

@@ -202,11 +202,11 @@ def _stretch_list(marked: list[tuple[float, float]], rejected: np.ndarray | None
                      f'<th class="num">length</th></tr>{rows}</table>{more}')
     else:
         parts.append('<p id="stretches" data-n="0">No unreadable stretch (every sample '
-                     "is a number).</p>")
+                     "is a number and the signal quality is above the threshold).</p>")
     if rejected is None:
         parts.append('<p class="note">The classification carries no reject decision.</p>')
-    if quality is not None:
-        q = np.asarray(quality, dtype=np.float64)
+    q = None if quality is None else np.asarray(quality, dtype=np.float64)
+    if q is not None and np.isfinite(q).any():  # NaN: quality not measured
         parts.append(f'<p id="quality">Signal quality index per beat: median '
                      f"{np.nanmedian(q):.2f}, lowest {np.nanmin(q):.2f}; "
                      f"{int((q < 0.5).sum())} beats below 0.5.</p>")
