@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from heartbeat import _detect_kernels as _k
+from heartbeat import _merge_kernels
 from heartbeat._jit import BACKENDS, jit_enabled, resolve_backend
 from heartbeat._validate import as_array, as_fs, as_signal, check_finite, is_real_dtype
 
@@ -28,6 +29,7 @@ HIGHPASS_S = 0.12
 SLOPE_S = 0.008  # slope = difference of the band-passed signal over +-8 ms
 ENVELOPE_S = 0.1  # moving mean of the squared slope over 100 ms
 FLOOR_BLOCK_S = 2.0  # the envelope's median is taken over blocks of 2 s
+FLOOR_QUANTILE = 0.5  # ... (this quantile of it: 0.5 is the median)
 # the decision rule's constants, in the kernel's order (_detect_kernels.PARAM_NAMES)
 RULE = {
     "refractory_s": 0.22,
@@ -123,8 +125,10 @@ def _block_floor(energy_sq: np.ndarray, centres: np.ndarray, fs: float) -> np.nd
     n_full = max(1, sub.size // per)
     medians = np.empty(n_full)
     if n_full > 1:
-        medians[: n_full - 1] = np.median(sub[: (n_full - 1) * per].reshape(-1, per), axis=1)
-    medians[-1] = np.median(sub[(n_full - 1) * per :])  # last block takes the remainder
+        medians[: n_full - 1] = np.quantile(
+            sub[: (n_full - 1) * per].reshape(-1, per), FLOOR_QUANTILE, axis=1
+        )
+    medians[-1] = np.quantile(sub[(n_full - 1) * per :], FLOOR_QUANTILE)  # + the remainder
     np.sqrt(np.maximum(medians, 0.0), out=medians)
     return medians[np.minimum(centres // block, n_full - 1)]
 
@@ -289,7 +293,7 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
     quality = np.concatenate([q for _, q in found])
     order = np.argsort(pos, kind="stable")
     out = np.empty(pos.size, dtype=np.int64)
-    count = _k.MERGE_LEADS.get(backend)(
+    count = _merge_kernels.MERGE_LEADS.get(backend)(
         pos[order], lead[order], quality[order], x.shape[1],
         max(1, round(MERGE_S * fs)), MERGE_CONTEXT, MERGE_WEIGHT,
         round(MERGE_REFRACTORY_S * fs), MERGE_GAP_RR, out,
@@ -301,11 +305,29 @@ def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np
     """Detect on one lead: the sorted unique peaks and each one's quality.
 
     A peak's quality is its envelope height over the envelope's median in its ~2 s
-    block (the "floor"), the weight of its vote in :func:`_k.merge_leads`.
+    block (the "floor"), the weight of its vote in :func:`heartbeat._merge_kernels.merge_leads`.
     """
-    none = (np.empty(0, dtype=np.int64), np.empty(0))
+    stages = _lead_stages(x, fs, backend)
+    if stages is None:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    x, bp, slope_sq, energy_sq, cand, loops = stages
+    accepted, quality = _decide(cand, slope_sq, energy_sq, fs, backend)
+    half_search = max(1, round(SEARCH_S * fs))
+    half_refine = max(1, round(REFINE_S * fs))
+    refined = _k.REFINE.get(loops)(x, bp, cand[accepted], half_search, half_refine)
+    peaks, first = np.unique(refined, return_index=True)
+    return peaks, quality[first]
+
+
+def _lead_stages(x: np.ndarray, fs: float, backend: str):
+    """Run the per-sample stages of one lead; None when it has no candidate.
+
+    Returns the scaled signal, its band-passed form, the squared slope, the squared
+    envelope, the candidates (the envelope's local maxima) and the backend of the
+    per-sample loops.
+    """
     if x.size < 3:
-        return none
+        return None
     # centre on a median (of at most ~4096 samples) and scale by a power of two to a
     # peak magnitude in [0.5, 1): conditions the sums, rules out overflow and
     # underflow, and keeps polarity and power-of-two scaling exact
@@ -315,7 +337,7 @@ def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np
     x = x - np.median(sample)
     peak = max(float(x.max()), -float(x.min()))
     if peak == 0.0:
-        return none
+        return None
     exponent = int(np.frexp(peak)[1])
     if -1000 < exponent < 1000:
         x *= 2.0**-exponent  # exact: a power of two
@@ -330,21 +352,28 @@ def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np
     slope_sq, energy_sq = _envelope(bp, fs, mm)
     cand = _local_maxima(energy_sq)  # the envelope's maxima: sqrt is monotonic
     if cand.size == 0:
-        return none
+        return None
+    return x, bp, slope_sq, energy_sq, cand, loops
+
+
+def _decide(
+    cand: np.ndarray, slope_sq: np.ndarray, energy_sq: np.ndarray, fs: float, backend: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run the decision rule on one lead's candidates.
+
+    Returns the indices into `cand` of the accepted QRS and each one's quality.
+    """
     floor = _block_floor(energy_sq, cand, fs)
     height = np.sqrt(np.maximum(energy_sq[cand], 0.0))  # sums can leave -1e-17
-    keep = height > PRESCREEN * floor
-    cand, height, floor = cand[keep], height[keep], floor[keep]
-    out = np.empty(cand.size, dtype=np.int64)
+    keep = np.flatnonzero(height > PRESCREEN * floor)
+    out = np.empty(keep.size, dtype=np.int64)
     params = np.array([RULE[name] for name in _k.PARAM_NAMES], dtype=np.float64)
-    count = _k.DECIDE_BEATS.get(backend)(cand, height, floor, slope_sq, fs, params, out)
-    accepted = np.searchsorted(cand, out[:count])  # cand is sorted and unique
+    count = _k.DECIDE_BEATS.get(backend)(
+        cand[keep], height[keep], floor[keep], slope_sq, fs, params, out
+    )
+    accepted = keep[np.searchsorted(cand[keep], out[:count])]  # cand is sorted, unique
     # capped: a flat or clipped stretch has a tiny floor and would seem very clear
     quality = np.minimum(height[accepted], QUALITY_CAP * floor[accepted]) / np.maximum(
         floor[accepted], np.finfo(float).tiny
     )
-    half_search = max(1, round(SEARCH_S * fs))
-    half_refine = max(1, round(REFINE_S * fs))
-    refined = _k.REFINE.get(loops)(x, bp, out[:count], half_search, half_refine)
-    peaks, first = np.unique(refined, return_index=True)
-    return peaks, quality[first]
+    return accepted, quality

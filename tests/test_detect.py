@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import heartbeat
-from heartbeat import _detect_kernels, _jit
+from heartbeat import _detect_kernels, _jit, _merge_kernels
 from heartbeat import detect as detect_module
 from heartbeat.detect import detect_r_peaks
 from heartbeat.metrics import detection_scores
@@ -363,8 +363,8 @@ class TestDecisionKernel:
         args = (pos, lead, quality, n_leads, 20, 4, weight, 30, 1.5)
         out_py = np.zeros(n, dtype=np.int64)
         out_nb = np.zeros(n, dtype=np.int64)
-        c_py = _detect_kernels.MERGE_LEADS.get("numpy")(*args, out_py)
-        c_nb = _detect_kernels.MERGE_LEADS.get("numba")(*args, out_nb)
+        c_py = _merge_kernels.MERGE_LEADS.get("numpy")(*args, out_py)
+        c_nb = _merge_kernels.MERGE_LEADS.get("numba")(*args, out_nb)
         assert c_py == c_nb
         np.testing.assert_array_equal(out_py[:c_py], out_nb[:c_nb])
         assert np.all(np.diff(out_py[:c_py]) > 0)
