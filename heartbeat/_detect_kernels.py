@@ -45,14 +45,17 @@ PARAM_NAMES: tuple[str, ...] = (
     "p_wave_s",  # an accepted candidate yields to a larger one this soon after it when...
     "p_wave_slope",  # ... the later one is steeper by this factor,
     "p_wave_height",  # ... or higher by this factor, or nearer the expected RR interval
-    "floor",  # a QRS must exceed this many times the local envelope median...
+    "floor",  # a QRS must exceed this many times the local envelope floor...
     "floor_low",  # ... or this many, within floor_low_s of two QRS that beat `floor`
     "floor_low_s",
-    "search_back_floor",  # search-back candidates must exceed this many times the median
+    "search_back_floor",  # search-back candidates must exceed this many times the floor
     "search_back_chain",  # search-back may find at most this many QRS in a row
     "slope_s",  # a candidate's slope is the largest |slope| within +- this time
     "reset_s",  # after this long without a QRS the levels restart: QRS from the largest
     # candidate above `floor` in the last quarter of it, noise from zero (no deaf stalls)
+    "floor_adapt",  # `floor` shrinks to this times the median height over floor of the
+    "floor_min",  # last 8 QRS, never below this; floor_low and search_back_floor follow
+    # in proportion (a lead whose QRS barely rise above their floor)
 )
 N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
 
@@ -75,13 +78,13 @@ def decide_beats(
     height : ndarray of float64, shape (n,)
         Envelope value at each candidate.
     floor : ndarray of float64, shape (n,)
-        Local median of the envelope around each candidate; a QRS must exceed it by a
+        Local floor of the envelope around each candidate; a QRS must exceed it by a
         factor (which keeps noise-only stretches silent).
     slope_sq : ndarray of float64, shape (n_samples,)
         Squared slope of the band-passed signal, sample by sample.
     fs : float
         Sampling frequency in Hz.
-    params : ndarray of float64, shape (18,)
+    params : ndarray of float64, shape (20,)
         The rule's constants, in the order of :data:`PARAM_NAMES`.
     out : ndarray of int64, shape (n,)
         Receives the positions of the accepted candidates.
@@ -121,6 +124,8 @@ def decide_beats(
     sb_chain = params[15]
     half = int(params[16] * fs + 0.5)
     reset_len = params[17] * fs
+    floor_adapt = params[18]
+    floor_min = params[19]
 
     # --- each candidate's slope: the largest |slope| within +-half samples
     slope = np.empty(n)
@@ -132,6 +137,7 @@ def decide_beats(
 
     # --- initial QRS level: maxima of each second of the first init_s seconds
     levels = np.zeros((2, N_LEVELS))  # row 0: QRS peak heights, row 1: noise peak heights
+    ratios = np.full(N_LEVELS, 1e300)  # the last QRS heights over their floors
     scratch = np.empty(N_LEVELS)
     rr_buf = np.full(N_LEVELS, fs)
     sec = max(int(fs + 0.5), 1)
@@ -161,6 +167,7 @@ def decide_beats(
     noise_level = 0.0
     rr_mean = 0.0
     thr = 0.0
+    scale = 1.0  # the floor factors' share in force (1: as given; less: adapted)
     dirty = True
 
     count = 0
@@ -192,6 +199,11 @@ def decide_beats(
                 rr_mean += rr_buf[b]
             rr_mean /= N_LEVELS
             thr = noise_level + threshold * (qrs_level - noise_level)
+            for a in range(N_LEVELS):
+                scratch[a] = ratios[a]
+            scratch.sort()
+            ratio = 0.5 * (scratch[N_LEVELS // 2 - 1] + scratch[N_LEVELS // 2])
+            scale = min(1.0, max(floor_min / floor_factor, floor_adapt * ratio / floor_factor))
             dirty = False
 
         p = pos[j]
@@ -210,8 +222,12 @@ def decide_beats(
             searched = True
         elif last < 0 or p - last >= refractory:
             is_qrs = h > thr and (
-                h > floor_factor * floor[j]
-                or (prev_sure >= 0 and p - prev_sure < floor_low_len and h > floor_low * floor[j])
+                h > scale * floor_factor * floor[j]
+                or (
+                    prev_sure >= 0
+                    and p - prev_sure < floor_low_len
+                    and h > scale * floor_low * floor[j]
+                )
             )
             t_like = last >= 0 and p - last < t_wave and slope[j] < t_wave_slope * last_slope
             if is_qrs and not t_like:
@@ -235,7 +251,11 @@ def decide_beats(
                 levels[1, noise_i] = h
                 noise_i = (noise_i + 1) % N_LEVELS
                 dirty = True
-                if not t_like and h > sb_floor_factor * floor[j] and (sb < 0 or h > height[sb]):
+                if (
+                    not t_like
+                    and h > scale * sb_floor_factor * floor[j]
+                    and (sb < 0 or h > height[sb])
+                ):
                     sb = j
                 if p - gap_start > reset_len:
                     # lost: restart the levels from the largest candidate above `floor`
@@ -260,6 +280,7 @@ def decide_beats(
             rr_buf[rr_i] = rr if rr < rr_max else rr_max
             rr_i = (rr_i + 1) % N_LEVELS
         levels[0, qrs_i] = height[k]
+        ratios[qrs_i] = height[k] / max(floor[k], 1e-300)
         qrs_i = (qrs_i + 1) % N_LEVELS
         dirty = True
         out[count] = pos[k]
@@ -270,7 +291,7 @@ def decide_beats(
             chain += 1
         else:
             chain = 0
-            if height[k] > floor_factor * floor[k]:
+            if height[k] > scale * floor_factor * floor[k]:
                 prev_sure = last_sure
                 last_sure = pos[k]
         sb = -1

@@ -26,9 +26,12 @@ def merge_leads(
     n_leads: int,
     tolerance: int,
     context: int,
+    vote: float,
+    veto: float,
     weight: float,
     refractory: int,
     gap_rr: float,
+    fit_rr: float,
     out: np.ndarray,
 ) -> int:
     """Join the R peaks found on each lead into one sequence (a weighted vote).
@@ -47,14 +50,26 @@ def merge_leads(
     context : int
         A lead's local quality at a group is the median quality of its own peaks
         among the `context` nearest before and the `context` nearest after.
+    vote : float
+        A group is a beat when its vote reaches this: the sum over the leads that
+        show it of their local quality times how typical the peak is for that lead
+        (its quality over the lead's local quality, at most 1), over the sum of all
+        leads' local qualities.  A lead that is clean here and shows nothing votes
+        against; a weak peak of a clean lead (a T wave, a wide QRS's far end) carries
+        little.
+    veto : float
+        A group the locally clearest lead shows needs only this vote.
     weight : float
-        A group is a beat when the locally clearest lead (highest local quality)
-        shows it.  Otherwise the leads that show it must sum to at least `weight`
-        times that lead's local quality, and the clearest lead must have skipped a
-        beat there: its next peak comes `gap_rr` local RR intervals (median of the
-        nearest, the shorter of the two leads') or more after the last beat kept,
-        and this one lies at least `refractory` samples (an int) from both.
-    refractory, gap_rr : int, float
+        A group below `vote` is still a beat when the leads that show it sum to at
+        least `weight` times the locally clearest lead's local quality, and that lead
+        skipped a beat there: its next peak comes `gap_rr` RR intervals (the median
+        of the last ``2 * context`` intervals kept) or more after the last beat kept,
+        and this one lies at least `refractory` samples and `fit_rr` RR intervals from
+        both (it fits the rhythm).
+    refractory : int
+        Of two beats closer than this many samples, the one with the higher vote
+        stays.
+    gap_rr, fit_rr : float
         See `weight`.
     out : ndarray of int64, shape (n,)
         Receives the accepted beats, each at the position found on the locally
@@ -67,9 +82,9 @@ def merge_leads(
 
     Notes
     -----
-    A flat or noisy lead shows few, unclear peaks: it neither adds its false peaks
-    nor vetoes a clear lead's beats.  One function for the reason given in
-    :func:`decide_beats`.
+    A flat lead has no peaks and no say; a lead of noise shows few, weak peaks: it
+    neither adds its false peaks nor vetoes a clear lead's beats.  One function for
+    the reason given in :func:`heartbeat._detect_kernels.decide_beats`.
     """
     n = pos.shape[0]
     # each lead's peaks in order: their indices into pos, and where a group stands
@@ -80,6 +95,7 @@ def merge_leads(
     member = np.zeros(n_leads, dtype=np.int64)  # per lead: its peak in the group, or -1
     local = np.zeros(n_leads)
     count = 0
+    last_vote = 0.0
     i = 0
     while i < n:
         first = pos[i]
@@ -106,36 +122,45 @@ def merge_leads(
             if local[m] > local[clearest]:
                 clearest = m
         support = 0.0
+        total = 0.0
+        score = 0.0
         best = -1
         for m in range(n_leads):
+            total += local[m]
             if member[m] >= 0:
-                support += quality[member[m]]
+                q = quality[member[m]]
+                support += q
+                score += min(q, local[m])
                 if best < 0 or local[m] > local[lead[best]]:
                     best = member[m]
-        accept = member[clearest] >= 0
-        if not accept and support >= weight * local[clearest] and count > 0:
-            # only where the clearest lead skipped a beat (see `weight`)
+        score = score / total if total > 0.0 else 0.0
+        accept = score >= vote or (member[clearest] >= 0 and score >= veto)
+        if not accept and support >= weight * local[clearest] and count > 1:
+            # only where the clearest lead skipped a beat (see `weight`); the rhythm is
+            # that of the beats kept so far (a noisy lead's own intervals say nothing)
+            k = min(count - 1, 2 * context)
+            for a in range(k):
+                window[a] = out[count - 1 - a] - out[count - 2 - a]
+            window[:k].sort()
+            rr = 0.5 * (window[(k - 1) // 2] + window[k // 2])
             after = cursor[clearest]  # the clearest lead's next peak (past this group)
-            rr = np.inf  # the shorter local RR of the clearest lead and of this one
-            for m in (clearest, lead[best]):
-                lo = max(cursor[m] - context, starts[m])
-                hi = min(cursor[m] + context, starts[m + 1])
-                k = hi - lo - 1
-                if k > 0:
-                    for a in range(k):
-                        window[a] = pos[order[lo + a + 1]] - pos[order[lo + a]]
-                    window[:k].sort()
-                    rr = min(rr, 0.5 * (window[(k - 1) // 2] + window[k // 2]))
-            if rr < np.inf and after < starts[clearest + 1]:
+            if after < starts[clearest + 1]:
                 nxt = pos[order[after]]
+                apart = max(refractory, fit_rr * rr)
                 accept = (
                     nxt - out[count - 1] >= gap_rr * rr
-                    and pos[best] - out[count - 1] >= refractory
-                    and nxt - pos[best] >= refractory
+                    and pos[best] - out[count - 1] >= apart
+                    and nxt - pos[best] >= apart
                 )
         if accept:
-            out[count] = pos[best]
-            count += 1
+            if count > 0 and pos[best] - out[count - 1] < refractory:
+                if score > last_vote:  # the clearer of two beats too close together
+                    out[count - 1] = pos[best]
+                    last_vote = score
+            else:
+                out[count] = pos[best]
+                count += 1
+                last_vote = score
         i = end
     return count
 
