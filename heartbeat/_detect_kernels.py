@@ -5,7 +5,6 @@ kernel            Numba (``"numba"``)         NumPy twin (``"numpy"``)
 ================  ==========================  ========================
 ``DECIDE_BEATS``  :func:`decide_beats`        :func:`decide_beats`
 ``REFINE``        :func:`refine_loop`         :func:`refine`
-``MERGE_LEADS``   :func:`merge_leads`         :func:`merge_leads`
 ================  ==========================  ========================
 
 Each row is one :class:`heartbeat._jit.Kernel`: ``REFINE.get(backend)`` returns the
@@ -15,14 +14,13 @@ compiled loop or the twin.
   ``"numpy"`` backend calls it as it is; the ``"numba"`` backend compiles the *same*
   function on first use (never at import; :mod:`heartbeat._jit`).  Its work is per
   candidate peak (a few per heartbeat), so the Python twin stays usable.
-* :func:`merge_leads`, the vote that joins the peaks of several leads, is also one
-  source for both backends (its work is per detected peak).
 * :func:`refine_loop` is the twin of :func:`refine` (window maxima, ties to the
   earlier offset).  It is used only when Numba compiles; its plain-Python form is for
   the tests.
 
 The per-sample passes (band-pass, slope, envelope, candidates) are kernels of their
 own in :mod:`heartbeat._detect_stages`; :func:`moving_mean` is their twins' moving mean.
+The vote that joins the peaks of several leads is in :mod:`heartbeat._merge_kernels`.
 """
 
 from __future__ import annotations
@@ -44,14 +42,17 @@ PARAM_NAMES: tuple[str, ...] = (
     "p_wave_s",  # an accepted candidate yields to a larger one this soon after it when...
     "p_wave_slope",  # ... the later one is steeper by this factor,
     "p_wave_height",  # ... or higher by this factor, or nearer the expected RR interval
-    "floor",  # a QRS must exceed this many times the local envelope median...
+    "floor",  # a QRS must exceed this many times the local envelope floor...
     "floor_low",  # ... or this many, within floor_low_s of two QRS that beat `floor`
     "floor_low_s",
-    "search_back_floor",  # search-back candidates must exceed this many times the median
+    "search_back_floor",  # search-back candidates must exceed this many times the floor
     "search_back_chain",  # search-back may find at most this many QRS in a row
     "slope_s",  # a candidate's slope is the largest |slope| within +- this time
     "reset_s",  # after this long without a QRS the levels restart: QRS from the largest
     # candidate above `floor` in the last quarter of it, noise from zero (no deaf stalls)
+    "floor_adapt",  # `floor` shrinks to this times the median height over floor of the
+    "floor_min",  # last 8 QRS, never below this; floor_low and search_back_floor follow
+    # in proportion (a lead whose QRS barely rise above their floor)
 )
 N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
 
@@ -74,13 +75,13 @@ def decide_beats(
     height : ndarray of float64, shape (n,)
         Envelope value at each candidate.
     floor : ndarray of float64, shape (n,)
-        Local median of the envelope around each candidate; a QRS must exceed it by a
+        Local floor of the envelope around each candidate; a QRS must exceed it by a
         factor (which keeps noise-only stretches silent).
     slope_sq : ndarray of float64, shape (n_samples,)
         Squared slope of the band-passed signal, sample by sample.
     fs : float
         Sampling frequency in Hz.
-    params : ndarray of float64, shape (18,)
+    params : ndarray of float64, shape (20,)
         The rule's constants, in the order of :data:`PARAM_NAMES`.
     out : ndarray of int64, shape (n,)
         Receives the positions of the accepted candidates.
@@ -120,6 +121,8 @@ def decide_beats(
     sb_chain = params[15]
     half = int(params[16] * fs + 0.5)
     reset_len = params[17] * fs
+    floor_adapt = params[18]
+    floor_min = params[19]
 
     # --- each candidate's slope: the largest |slope| within +-half samples
     slope = np.empty(n)
@@ -131,6 +134,7 @@ def decide_beats(
 
     # --- initial QRS level: maxima of each second of the first init_s seconds
     levels = np.zeros((2, N_LEVELS))  # row 0: QRS peak heights, row 1: noise peak heights
+    ratios = np.full(N_LEVELS, 1e300)  # the last QRS heights over their floors
     scratch = np.empty(N_LEVELS)
     rr_buf = np.full(N_LEVELS, fs)
     sec = max(int(fs + 0.5), 1)
@@ -160,6 +164,7 @@ def decide_beats(
     noise_level = 0.0
     rr_mean = 0.0
     thr = 0.0
+    scale = 1.0  # the floor factors' share in force (1: as given; less: adapted)
     dirty = True
 
     count = 0
@@ -191,6 +196,11 @@ def decide_beats(
                 rr_mean += rr_buf[b]
             rr_mean /= N_LEVELS
             thr = noise_level + threshold * (qrs_level - noise_level)
+            for a in range(N_LEVELS):
+                scratch[a] = ratios[a]
+            scratch.sort()
+            ratio = 0.5 * (scratch[N_LEVELS // 2 - 1] + scratch[N_LEVELS // 2])
+            scale = min(1.0, max(floor_min / floor_factor, floor_adapt * ratio / floor_factor))
             dirty = False
 
         p = pos[j]
@@ -209,8 +219,12 @@ def decide_beats(
             searched = True
         elif last < 0 or p - last >= refractory:
             is_qrs = h > thr and (
-                h > floor_factor * floor[j]
-                or (prev_sure >= 0 and p - prev_sure < floor_low_len and h > floor_low * floor[j])
+                h > scale * floor_factor * floor[j]
+                or (
+                    prev_sure >= 0
+                    and p - prev_sure < floor_low_len
+                    and h > scale * floor_low * floor[j]
+                )
             )
             t_like = last >= 0 and p - last < t_wave and slope[j] < t_wave_slope * last_slope
             if is_qrs and not t_like:
@@ -234,7 +248,11 @@ def decide_beats(
                 levels[1, noise_i] = h
                 noise_i = (noise_i + 1) % N_LEVELS
                 dirty = True
-                if not t_like and h > sb_floor_factor * floor[j] and (sb < 0 or h > height[sb]):
+                if (
+                    not t_like
+                    and h > scale * sb_floor_factor * floor[j]
+                    and (sb < 0 or h > height[sb])
+                ):
                     sb = j
                 if p - gap_start > reset_len:
                     # lost: restart the levels from the largest candidate above `floor`
@@ -259,6 +277,7 @@ def decide_beats(
             rr_buf[rr_i] = rr if rr < rr_max else rr_max
             rr_i = (rr_i + 1) % N_LEVELS
         levels[0, qrs_i] = height[k]
+        ratios[qrs_i] = height[k] / max(floor[k], 1e-300)
         qrs_i = (qrs_i + 1) % N_LEVELS
         dirty = True
         out[count] = pos[k]
@@ -269,7 +288,7 @@ def decide_beats(
             chain += 1
         else:
             chain = 0
-            if height[k] > floor_factor * floor[k]:
+            if height[k] > scale * floor_factor * floor[k]:
                 prev_sure = last_sure
                 last_sure = pos[k]
         sb = -1
@@ -360,129 +379,7 @@ def refine_loop(
     return out
 
 
-def merge_leads(
-    pos: np.ndarray,
-    lead: np.ndarray,
-    quality: np.ndarray,
-    n_leads: int,
-    tolerance: int,
-    context: int,
-    weight: float,
-    refractory: int,
-    gap_rr: float,
-    out: np.ndarray,
-) -> int:
-    """Join the R peaks found on each lead into one sequence (a weighted vote).
-
-    Parameters
-    ----------
-    pos, lead : ndarray of int64, shape (n,)
-        The peaks of all leads sorted by position, and the lead (``< n_leads``) of each.
-    quality : ndarray of float64, shape (n,)
-        How clearly the lead shows each peak (> 0).
-    n_leads : int
-        Number of leads.
-    tolerance : int
-        Peaks of different leads closer than this many samples to a group's first
-        peak are one beat.
-    context : int
-        A lead's local quality at a group is the median quality of its own peaks
-        among the `context` nearest before and the `context` nearest after.
-    weight : float
-        A group is a beat when the locally clearest lead (highest local quality)
-        shows it.  Otherwise the leads that show it must sum to at least `weight`
-        times that lead's local quality, and the clearest lead must have skipped a
-        beat there: its next peak comes `gap_rr` local RR intervals (median of the
-        nearest, the shorter of the two leads') or more after the last beat kept,
-        and this one lies at least `refractory` samples (an int) from both.
-    refractory, gap_rr : int, float
-        See `weight`.
-    out : ndarray of int64, shape (n,)
-        Receives the accepted beats, each at the position found on the locally
-        clearest lead that shows it.
-
-    Returns
-    -------
-    int
-        Number of beats written to the start of `out`.
-
-    Notes
-    -----
-    A flat or noisy lead shows few, unclear peaks: it neither adds its false peaks
-    nor vetoes a clear lead's beats.  One function for the reason given in
-    :func:`decide_beats`.
-    """
-    n = pos.shape[0]
-    # each lead's peaks in order: their indices into pos, and where a group stands
-    order = np.argsort(lead, kind="mergesort")
-    starts = np.searchsorted(lead[order], np.arange(n_leads + 1))  # lead m: [m], [m + 1]
-    cursor = starts[:n_leads].copy()  # per lead: its first peak not yet passed
-    window = np.empty(2 * context)
-    member = np.zeros(n_leads, dtype=np.int64)  # per lead: its peak in the group, or -1
-    local = np.zeros(n_leads)
-    count = 0
-    i = 0
-    while i < n:
-        first = pos[i]
-        end = i
-        while end < n and pos[end] - first < tolerance:
-            end += 1
-        member[:] = -1
-        for g in range(i, end):
-            if member[lead[g]] < 0 or quality[g] > quality[member[lead[g]]]:
-                member[lead[g]] = g
-        clearest = 0
-        for m in range(n_leads):
-            while cursor[m] < starts[m + 1] and pos[order[cursor[m]]] < first:
-                cursor[m] += 1
-            lo = max(cursor[m] - context, starts[m])
-            hi = min(cursor[m] + context, starts[m + 1])
-            k = hi - lo
-            local[m] = 0.0
-            if k > 0:
-                for a in range(k):
-                    window[a] = quality[order[lo + a]]
-                window[:k].sort()
-                local[m] = 0.5 * (window[(k - 1) // 2] + window[k // 2])
-            if local[m] > local[clearest]:
-                clearest = m
-        support = 0.0
-        best = -1
-        for m in range(n_leads):
-            if member[m] >= 0:
-                support += quality[member[m]]
-                if best < 0 or local[m] > local[lead[best]]:
-                    best = member[m]
-        accept = member[clearest] >= 0
-        if not accept and support >= weight * local[clearest] and count > 0:
-            # only where the clearest lead skipped a beat (see `weight`)
-            after = cursor[clearest]  # the clearest lead's next peak (past this group)
-            rr = np.inf  # the shorter local RR of the clearest lead and of this one
-            for m in (clearest, lead[best]):
-                lo = max(cursor[m] - context, starts[m])
-                hi = min(cursor[m] + context, starts[m + 1])
-                k = hi - lo - 1
-                if k > 0:
-                    for a in range(k):
-                        window[a] = pos[order[lo + a + 1]] - pos[order[lo + a]]
-                    window[:k].sort()
-                    rr = min(rr, 0.5 * (window[(k - 1) // 2] + window[k // 2]))
-            if rr < np.inf and after < starts[clearest + 1]:
-                nxt = pos[order[after]]
-                accept = (
-                    nxt - out[count - 1] >= gap_rr * rr
-                    and pos[best] - out[count - 1] >= refractory
-                    and nxt - pos[best] >= refractory
-                )
-        if accept:
-            out[count] = pos[best]
-            count += 1
-        i = end
-    return count
-
-
 # ---------------------------------------------------------------- the kernel table
 # the decision rule is one source for both backends: its own twin
 DECIDE_BEATS = Kernel(numba_loop=decide_beats, numpy_twin=decide_beats)
 REFINE = Kernel(numba_loop=refine_loop, numpy_twin=refine)
-MERGE_LEADS = Kernel(numba_loop=merge_leads, numpy_twin=merge_leads)

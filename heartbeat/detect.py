@@ -13,6 +13,7 @@ import numpy as np
 
 from heartbeat import _detect_kernels as _k
 from heartbeat import _detect_stages as _s
+from heartbeat import _merge_kernels
 from heartbeat._jit import BACKENDS, jit_enabled, resolve_backend
 from heartbeat._validate import as_array, as_fs, as_signal, check_finite, is_real_dtype
 
@@ -27,13 +28,14 @@ LOWPASS_S = 0.025
 HIGHPASS_S = 0.12
 SLOPE_S = 0.008  # slope = difference of the band-passed signal over +-8 ms
 ENVELOPE_S = 0.1  # moving mean of the squared slope over 100 ms
-FLOOR_BLOCK_S = 2.0  # the envelope's median is taken over blocks of 2 s
+FLOOR_BLOCK_S = 2.0  # the floor is a quantile of the envelope over blocks of 2 s:
+FLOOR_QUANTILE = 0.5  # this one (the median)
 # the decision rule's constants, in the kernel's order (_detect_kernels.PARAM_NAMES)
 RULE = {
     "refractory_s": 0.22,
     "t_wave_s": 0.36,
     "t_wave_slope": 0.5,
-    "threshold": 0.3125,
+    "threshold": 0.25,
     "search_back_rr": 1.5,
     "search_back_threshold": 0.5,
     "rr_max_s": 3.0,
@@ -41,25 +43,30 @@ RULE = {
     "p_wave_s": 0.3,
     "p_wave_slope": 2.0,
     "p_wave_height": 1.3,
-    "floor": 3.0,
+    "floor": 3.5,
     "floor_low": 2.0,
     "floor_low_s": 3.0,
     "search_back_floor": 1.5,
     "search_back_chain": 3.0,
     "slope_s": 0.075,
     "reset_s": 8.0,
+    "floor_adapt": 0.5,
+    "floor_min": 2.5,
 }
-PRESCREEN = 1.0  # candidates below the local envelope median are ignored
+PRESCREEN = 1.0  # candidates below the floor are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
 REFINE_S = 0.03  # ... refined to the raw signal's extremum of that sign within +-30 ms
 # several leads (Notes, 9): peaks within MERGE_S are one beat; a lead's local quality is
-# the median quality of its MERGE_CONTEXT peaks either side; a beat the locally
-# clearest lead lacks needs MERGE_WEIGHT x that quality ...
+# the median quality of its MERGE_CONTEXT peaks either side; a beat is kept when its
+# vote reaches MERGE_VOTE, or MERGE_VETO when the locally clearest lead shows it ...
 MERGE_S = 0.17
-MERGE_CONTEXT = 4
-MERGE_WEIGHT = 0.5
-MERGE_GAP_RR = 1.5  # ... and a gap of this many RR intervals in the clearest lead,
-MERGE_REFRACTORY_S = 0.25  # ... at least this far from the beats either side
+MERGE_CONTEXT = 16
+MERGE_VOTE = 0.5
+MERGE_VETO = 0.15
+MERGE_REFRACTORY_S = 0.25  # ... the higher vote of two beats closer than this stays;
+MERGE_WEIGHT = 0.5  # a beat below the vote needs MERGE_WEIGHT x the clearest's quality,
+MERGE_GAP_RR = 1.5  # a gap of this many RR intervals in the clearest lead,
+MERGE_FIT_RR = 0.7  # and this many RR intervals (and MERGE_REFRACTORY_S) from both sides
 QUALITY_CAP = 30.0  # a peak's quality (height over floor) counts up to this
 
 
@@ -86,10 +93,10 @@ def _floor_step(fs: float) -> int:
 
 
 def _block_floor(sub: np.ndarray, centres: np.ndarray, fs: float) -> np.ndarray:
-    """Return the median envelope of the ~2-s block around each candidate.
+    """Return the envelope's FLOOR_QUANTILE in the ~2-s block around each candidate.
 
     `sub` is the squared envelope on the :func:`_floor_step` grid (``energy_sq[::step]``);
-    the median is taken of it per block, then square-rooted.
+    the quantile is taken of it per block, then square-rooted.
     """
     step = _floor_step(fs)
     per = max(1, round(FLOOR_BLOCK_S * fs / step))  # grid points per block
@@ -97,8 +104,10 @@ def _block_floor(sub: np.ndarray, centres: np.ndarray, fs: float) -> np.ndarray:
     n_full = max(1, sub.size // per)
     medians = np.empty(n_full)
     if n_full > 1:
-        medians[: n_full - 1] = np.median(sub[: (n_full - 1) * per].reshape(-1, per), axis=1)
-    medians[-1] = np.median(sub[(n_full - 1) * per :])  # last block takes the remainder
+        medians[: n_full - 1] = np.quantile(
+            sub[: (n_full - 1) * per].reshape(-1, per), FLOOR_QUANTILE, axis=1
+        )
+    medians[-1] = np.quantile(sub[(n_full - 1) * per :], FLOOR_QUANTILE)  # + the remainder
     np.sqrt(np.maximum(medians, 0.0), out=medians)
     return medians[np.minimum(centres // block, n_full - 1)]
 
@@ -192,9 +201,14 @@ def detect_r_peaks(
     3. Candidates: local maxima of the envelope above the median of the envelope in
        their ~2 s block ("floor").  Hamilton's levels: medians of the last 8 QRS and
        8 noise peak heights; a candidate is a QRS above
-       ``noise + 0.3125 (qrs - noise)`` *and* above 3 x floor, or 2 x floor within
-       3 s of two QRS that beat 3 x floor.  The floor keeps noise-only stretches
-       silent (pure noise rarely has an envelope peak 3 times its own median).
+       ``noise + 0.25 (qrs - noise)`` *and* above 3.5 x floor, or 2 x floor within
+       3 s of two QRS that beat 3.5 x floor.  The floor keeps noise-only stretches
+       silent (pure noise rarely has an envelope peak 3.5 times its own median).
+       On a lead whose QRS barely rise above their floor (interference, small beats
+       beside large ones) the floor factors (3.5, 2 and the 1.5 of Note 6) shrink
+       in proportion, the 3.5 to ``min(3.5, max(2.5, 0.5 r))`` where r is the
+       median height over floor of the last 8 QRS: a clean lead (r >= 7) keeps
+       them.
     4. Refractory 220 ms.  Within 360 ms of a QRS, a candidate with less than half
        that QRS's slope (largest absolute slope within +-75 ms) is its T wave.
     5. P waves: an accepted candidate yields to a larger one within 300 ms that is
@@ -202,10 +216,10 @@ def detect_r_peaks(
        mean of the last 8, each capped at 3 s).
     6. Search-back after 1.5 mean RR intervals without a QRS takes the largest
        skipped candidate above half the threshold and 1.5 x floor, at most 3 in a
-       row, and only after two QRS that beat 3 x floor (a rhythm to go on).
+       row, and only after two QRS that beat 3.5 x floor (a rhythm to go on).
     7. After 8 s without a QRS the levels restart: the QRS level from the largest
-       candidate above 3 x floor in the last 2 s, the noise level from zero.  A loud
-       artefact (or a pause) therefore never leaves the detector deaf for good.
+       candidate above 3.5 x floor in the last 2 s, the noise level from zero.  A
+       loud artefact (or a pause) therefore never leaves the detector deaf for good.
     8. The returned index is the largest absolute band-passed value within 100 ms of
        the envelope peak, moved to the raw signal's extremum of the same sign within
        30 ms.  An inverted signal therefore gives exactly the same indices, as does
@@ -213,16 +227,19 @@ def detect_r_peaks(
        borderline decisions.
     9. Several leads: each lead is detected alone, and each peak carries its
        quality (its envelope over the floor, capped at 30).  Peaks of different
-       leads within 170 ms are one beat.  A beat the locally clearest lead shows
-       (highest median quality of its 4 peaks either side) is kept; one it does not
-       show is kept only when the leads showing it reach half that lead's local
-       quality, *and* the clearest lead skipped a beat there (its next peak comes
-       1.5 local RR intervals or more after the last beat kept; the shorter median
-       RR of the two leads), at least 250 ms from both.  The index is the one found
-       on the clearest lead showing the beat.  A flat lead changes nothing; a lead
-       of noise adds few beats.  This does not yet beat the better lead alone on
-       every MIT-BIH record (``docs/benchmarks.md``): when you know which lead is
-       clean, pass that one.
+       leads within 170 ms are one beat.  Each lead's local quality L is the median
+       quality of its 16 peaks either side; a beat's vote is the sum, over the
+       leads showing it, of ``min(quality, L)``, over the sum of every lead's L (a
+       lead that is clean here and shows nothing votes against).  A beat is kept
+       when its vote reaches 0.5, or 0.15 when the locally clearest lead (highest
+       L) shows it; of two kept beats closer than 250 ms the one with the higher
+       vote stays.  A beat below that is still kept when its leads reach half the
+       clearest lead's L and that lead skipped a beat there: its next peak comes
+       1.5 RR intervals (median of the last 32 kept) or more after the last beat
+       kept, and this one lies 250 ms and 0.7 RR intervals or more from both.  The
+       index is the one found on the clearest lead showing the beat.  A flat lead
+       changes nothing; a lead of noise adds few beats.  How this compares with
+       the better lead alone, record by record: ``docs/benchmarks.md``.
 
     Time is linear in the length of `signal` (each candidate is revisited at most
     a bounded number of times).  Signals shorter than 3 samples, constant signals and
@@ -258,15 +275,20 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
     if x.shape[1] == 1:
         return _detect_lead(np.ascontiguousarray(x[:, 0]), fs, backend)[0]
     found = [_detect_lead(np.ascontiguousarray(x[:, m]), fs, backend) for m in range(x.shape[1])]
+    return _merge(found, fs, backend)
+
+
+def _merge(found: list[tuple[np.ndarray, np.ndarray]], fs: float, backend: str) -> np.ndarray:
+    """Join the (peaks, quality) pairs of several leads into one sorted sequence."""
     pos = np.concatenate([peaks for peaks, _ in found])
     lead = np.concatenate([np.full(peaks.size, m, np.int64) for m, (peaks, _) in enumerate(found)])
     quality = np.concatenate([q for _, q in found])
     order = np.argsort(pos, kind="stable")
     out = np.empty(pos.size, dtype=np.int64)
-    count = _k.MERGE_LEADS.get(backend)(
-        pos[order], lead[order], quality[order], x.shape[1],
-        max(1, round(MERGE_S * fs)), MERGE_CONTEXT, MERGE_WEIGHT,
-        round(MERGE_REFRACTORY_S * fs), MERGE_GAP_RR, out,
+    count = _merge_kernels.MERGE_LEADS.get(backend)(
+        pos[order], lead[order], quality[order], len(found),
+        max(1, round(MERGE_S * fs)), MERGE_CONTEXT, MERGE_VOTE, MERGE_VETO, MERGE_WEIGHT,
+        round(MERGE_REFRACTORY_S * fs), MERGE_GAP_RR, MERGE_FIT_RR, out,
     )
     return out[:count].copy()
 
@@ -300,15 +322,35 @@ def _centring(x: np.ndarray) -> tuple[np.ndarray, float, float] | None:
 def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np.ndarray]:
     """Detect on one lead: the sorted unique peaks and each one's quality.
 
-    A peak's quality is its envelope height over the envelope's median in its ~2 s
-    block (the "floor"), the weight of its vote in :func:`_k.merge_leads`.
+    A peak's quality is its envelope height over the floor (Notes, 3), the weight of
+    its vote in :func:`heartbeat._merge_kernels.merge_leads`.
     """
-    none = (np.empty(0, dtype=np.int64), np.empty(0))
+    stages = _lead_stages(x, fs, backend)
+    if stages is None:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    x, shift, scale, bp, slope_sq, sub, cand, energy, loops = stages
+    accepted, quality = _decide(cand, energy, sub, slope_sq, fs, backend)
+    half_search = max(1, round(SEARCH_S * fs))
+    half_refine = max(1, round(REFINE_S * fs))
+    refined = _k.REFINE.get(loops)(x, shift, scale, bp, cand[accepted], half_search,
+                                   half_refine)
+    peaks, first = np.unique(refined, return_index=True)
+    return peaks, quality[first]
+
+
+def _lead_stages(x: np.ndarray, fs: float, backend: str) -> tuple | None:
+    """Run the per-sample stages of one lead; None when it has no candidate.
+
+    Returns the signal with the `shift` and `scale` that centre it
+    (:func:`_centring`), its band-passed form, the squared slope, the squared envelope
+    on the floor's grid (:func:`_floor_step`), the candidates (the envelope's local
+    maxima) with their squared envelope, and the backend of the per-sample loops.
+    """
     if x.size < 3:
-        return none
+        return None
     centring = _centring(x)
     if centring is None:
-        return none
+        return None
     x, shift, scale = centring
     # the per-sample loops: Numba's or NumPy's twins, the same bits either way (with
     # NUMBA_DISABLE_JIT an explicit "numba" would run them as slow Python: take
@@ -331,22 +373,29 @@ def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np
             break
         capacity = n_cand
     if n_cand == 0:
-        return none
-    cand, energy = cand[:n_cand], energy[:n_cand]
+        return None
+    return x, shift, scale, bp, slope_sq, sub, cand[:n_cand], energy[:n_cand], loops
+
+
+def _decide(
+    cand: np.ndarray, energy: np.ndarray, sub: np.ndarray, slope_sq: np.ndarray, fs: float,
+    backend: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run the decision rule on one lead's candidates (`energy`: their squared envelope).
+
+    Returns the indices into `cand` of the accepted QRS and each one's quality.
+    """
     floor = _block_floor(sub, cand, fs)
     height = np.sqrt(np.maximum(energy, 0.0))  # sums can leave -1e-17
-    keep = height > PRESCREEN * floor
-    cand, height, floor = cand[keep], height[keep], floor[keep]
-    out = np.empty(cand.size, dtype=np.int64)
+    keep = np.flatnonzero(height > PRESCREEN * floor)
+    out = np.empty(keep.size, dtype=np.int64)
     params = np.array([RULE[name] for name in _k.PARAM_NAMES], dtype=np.float64)
-    count = _k.DECIDE_BEATS.get(backend)(cand, height, floor, slope_sq, fs, params, out)
-    accepted = np.searchsorted(cand, out[:count])  # cand is sorted and unique
+    count = _k.DECIDE_BEATS.get(backend)(
+        cand[keep], height[keep], floor[keep], slope_sq, fs, params, out
+    )
+    accepted = keep[np.searchsorted(cand[keep], out[:count])]  # cand is sorted, unique
     # capped: a flat or clipped stretch has a tiny floor and would seem very clear
     quality = np.minimum(height[accepted], QUALITY_CAP * floor[accepted]) / np.maximum(
         floor[accepted], np.finfo(float).tiny
     )
-    half_search = max(1, round(SEARCH_S * fs))
-    half_refine = max(1, round(REFINE_S * fs))
-    refined = _k.REFINE.get(loops)(x, shift, scale, bp, out[:count], half_search, half_refine)
-    peaks, first = np.unique(refined, return_index=True)
-    return peaks, quality[first]
+    return accepted, quality

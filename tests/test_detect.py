@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import heartbeat
-from heartbeat import _detect_kernels, _jit
+from heartbeat import _detect_kernels, _jit, _merge_kernels
 from heartbeat import detect as detect_module
 from heartbeat.detect import detect_r_peaks
 from heartbeat.metrics import detection_scores
@@ -351,25 +351,32 @@ class TestDecisionKernel:
         n=st.integers(0, 300),
         n_leads=st.integers(1, 4),
         weight=st.sampled_from([0.0, 0.5, 2.0]),
+        vote=st.sampled_from([0.3, 2.0]),
+        veto=st.sampled_from([0.0, 0.15]),
+        refractory=st.sampled_from([0, 30]),
+        fit_rr=st.sampled_from([0.0, 0.7]),
     )
     @settings(max_examples=60)
-    def test_merge_kernel_matches_twin(self, seed, n, n_leads, weight):
+    def test_merge_kernel_matches_twin(
+        self, seed, n, n_leads, weight, vote, veto, refractory, fit_rr
+    ):
         if not HAVE_NUMBA:
             pytest.skip("numba is not installed")
         rng = np.random.default_rng(seed)
         pos = np.sort(rng.integers(0, 50 * n + 1, size=n)).astype(np.int64)
         lead = rng.integers(0, n_leads, size=n).astype(np.int64)
         quality = rng.uniform(1.0, 30.0, size=n)
-        args = (pos, lead, quality, n_leads, 20, 4, weight, 30, 1.5)
+        args = (pos, lead, quality, n_leads, 20, 4, vote, veto, weight, refractory, 1.5, fit_rr)
         out_py = np.zeros(n, dtype=np.int64)
         out_nb = np.zeros(n, dtype=np.int64)
-        c_py = _detect_kernels.MERGE_LEADS.get("numpy")(*args, out_py)
-        c_nb = _detect_kernels.MERGE_LEADS.get("numba")(*args, out_nb)
+        c_py = _merge_kernels.MERGE_LEADS.get("numpy")(*args, out_py)
+        c_nb = _merge_kernels.MERGE_LEADS.get("numba")(*args, out_nb)
         assert c_py == c_nb
         np.testing.assert_array_equal(out_py[:c_py], out_nb[:c_nb])
         assert np.all(np.diff(out_py[:c_py]) > 0)
         assert np.isin(out_py[:c_py], pos).all()
-        if n_leads == 1:  # one lead: every group is kept, at its clearest peak
+        if n_leads == 1 and veto == 0.0 and refractory == 0:
+            # one lead, no veto, no refractory: every group is kept, at its clearest peak
             groups: list[list[int]] = []
             for i, p in enumerate(pos):
                 if not groups or p - pos[groups[-1][0]] >= 20:
@@ -471,11 +478,13 @@ RECORD_FLOORS = {
     # record: (min Se, min +P); reached: Se, +P (bench_detect.py)
     "100": (0.999, 0.999),  # 100.00, 100.00: normal sinus rhythm
     "101": (0.999, 0.997),  # 99.95, 99.79
-    "105": (0.988, 0.990),  # 98.99, 99.10: heavy noise
-    "108": (0.996, 0.992),  # 99.72, 99.38: large P and T waves
-    "203": (0.985, 0.992),  # 98.66, 99.32: multiform PVCs, noise
-    "207": (0.999, 0.960),  # 100.00, 96.42: flutter waves are not beats in the reference
-    "232": (0.999, 0.994),  # 100.00, 99.50: pauses of up to 6 s
+    # the lead-independent constants (benchmarks/tune_detector.py) trade some +P on
+    # this lead for beats on others: 105, 108, 207 and 232 lost +P, 105 and 203 gained Se
+    "105": (0.995, 0.986),  # 99.61, 98.77: heavy noise
+    "108": (0.996, 0.984),  # 99.72, 98.54: large P and T waves
+    "203": (0.987, 0.990),  # 98.86, 99.16: multiform PVCs, noise
+    "207": (0.999, 0.938),  # 100.00, 94.03: flutter waves are not beats in the reference
+    "232": (0.999, 0.988),  # 100.00, 98.94: pauses of up to 6 s
 }
 
 

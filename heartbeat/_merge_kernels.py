@@ -1,0 +1,168 @@
+"""The multi-lead vote of the R-peak detector: one source for both backends.
+
+================  ==========================  ========================
+kernel            Numba (``"numba"``)         NumPy twin (``"numpy"``)
+================  ==========================  ========================
+``MERGE_LEADS``   :func:`merge_leads`         :func:`merge_leads`
+================  ==========================  ========================
+
+:func:`merge_leads` joins the peaks that :mod:`heartbeat.detect` found on each lead
+into one sequence.  Like :func:`heartbeat._detect_kernels.decide_beats` it is plain
+Python on NumPy arrays that the ``"numba"`` backend compiles on first use (never at
+import; :mod:`heartbeat._jit`); its work is per detected peak.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heartbeat._jit import Kernel
+
+
+def merge_leads(
+    pos: np.ndarray,
+    lead: np.ndarray,
+    quality: np.ndarray,
+    n_leads: int,
+    tolerance: int,
+    context: int,
+    vote: float,
+    veto: float,
+    weight: float,
+    refractory: int,
+    gap_rr: float,
+    fit_rr: float,
+    out: np.ndarray,
+) -> int:
+    """Join the R peaks found on each lead into one sequence (a weighted vote).
+
+    Parameters
+    ----------
+    pos, lead : ndarray of int64, shape (n,)
+        The peaks of all leads sorted by position, and the lead (``< n_leads``) of each.
+    quality : ndarray of float64, shape (n,)
+        How clearly the lead shows each peak (> 0).
+    n_leads : int
+        Number of leads.
+    tolerance : int
+        Peaks of different leads closer than this many samples to a group's first
+        peak are one beat.
+    context : int
+        A lead's local quality at a group is the median quality of its own peaks
+        among the `context` nearest before and the `context` nearest after.
+    vote : float
+        A group is a beat when its vote reaches this: the sum over the leads that
+        show it of their local quality times how typical the peak is for that lead
+        (its quality over the lead's local quality, at most 1), over the sum of all
+        leads' local qualities.  A lead that is clean here and shows nothing votes
+        against; a weak peak of a clean lead (a T wave, a wide QRS's far end) carries
+        little.
+    veto : float
+        A group the locally clearest lead shows needs only this vote.
+    weight : float
+        A group below `vote` is still a beat when the leads that show it sum to at
+        least `weight` times the locally clearest lead's local quality, and that lead
+        skipped a beat there: its next peak comes `gap_rr` RR intervals (the median
+        of the last ``2 * context`` intervals kept) or more after the last beat kept,
+        and this one lies at least `refractory` samples and `fit_rr` RR intervals from
+        both (it fits the rhythm).
+    refractory : int
+        Of two beats closer than this many samples, the one with the higher vote
+        stays.
+    gap_rr, fit_rr : float
+        See `weight`.
+    out : ndarray of int64, shape (n,)
+        Receives the accepted beats, each at the position found on the locally
+        clearest lead that shows it.
+
+    Returns
+    -------
+    int
+        Number of beats written to the start of `out`.
+
+    Notes
+    -----
+    A flat lead has no peaks and no say; a lead of noise shows few, weak peaks: it
+    neither adds its false peaks nor vetoes a clear lead's beats.  One function for
+    the reason given in :func:`heartbeat._detect_kernels.decide_beats`.
+    """
+    n = pos.shape[0]
+    # each lead's peaks in order: their indices into pos, and where a group stands
+    order = np.argsort(lead, kind="mergesort")
+    starts = np.searchsorted(lead[order], np.arange(n_leads + 1))  # lead m: [m], [m + 1]
+    cursor = starts[:n_leads].copy()  # per lead: its first peak not yet passed
+    window = np.empty(2 * context)
+    member = np.zeros(n_leads, dtype=np.int64)  # per lead: its peak in the group, or -1
+    local = np.zeros(n_leads)
+    count = 0
+    last_vote = 0.0
+    i = 0
+    while i < n:
+        first = pos[i]
+        end = i
+        while end < n and pos[end] - first < tolerance:
+            end += 1
+        member[:] = -1
+        for g in range(i, end):
+            if member[lead[g]] < 0 or quality[g] > quality[member[lead[g]]]:
+                member[lead[g]] = g
+        clearest = 0
+        for m in range(n_leads):
+            while cursor[m] < starts[m + 1] and pos[order[cursor[m]]] < first:
+                cursor[m] += 1
+            lo = max(cursor[m] - context, starts[m])
+            hi = min(cursor[m] + context, starts[m + 1])
+            k = hi - lo
+            local[m] = 0.0
+            if k > 0:
+                for a in range(k):
+                    window[a] = quality[order[lo + a]]
+                window[:k].sort()
+                local[m] = 0.5 * (window[(k - 1) // 2] + window[k // 2])
+            if local[m] > local[clearest]:
+                clearest = m
+        support = 0.0
+        total = 0.0
+        score = 0.0
+        best = -1
+        for m in range(n_leads):
+            total += local[m]
+            if member[m] >= 0:
+                q = quality[member[m]]
+                support += q
+                score += min(q, local[m])
+                if best < 0 or local[m] > local[lead[best]]:
+                    best = member[m]
+        score = score / total if total > 0.0 else 0.0
+        accept = score >= vote or (member[clearest] >= 0 and score >= veto)
+        if not accept and support >= weight * local[clearest] and count > 1:
+            # only where the clearest lead skipped a beat (see `weight`); the rhythm is
+            # that of the beats kept so far (a noisy lead's own intervals say nothing)
+            k = min(count - 1, 2 * context)
+            for a in range(k):
+                window[a] = out[count - 1 - a] - out[count - 2 - a]
+            window[:k].sort()
+            rr = 0.5 * (window[(k - 1) // 2] + window[k // 2])
+            after = cursor[clearest]  # the clearest lead's next peak (past this group)
+            if after < starts[clearest + 1]:
+                nxt = pos[order[after]]
+                apart = max(refractory, fit_rr * rr)
+                accept = (
+                    nxt - out[count - 1] >= gap_rr * rr
+                    and pos[best] - out[count - 1] >= apart
+                    and nxt - pos[best] >= apart
+                )
+        if accept:
+            if count > 0 and pos[best] - out[count - 1] < refractory:
+                if score > last_vote:  # the clearer of two beats too close together
+                    out[count - 1] = pos[best]
+                    last_vote = score
+            else:
+                out[count] = pos[best]
+                count += 1
+                last_vote = score
+        i = end
+    return count
+
+
+MERGE_LEADS = Kernel(numba_loop=merge_leads, numpy_twin=merge_leads)
