@@ -30,7 +30,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -59,7 +58,7 @@ def fold_scores(recipe_name: str) -> dict:
     """The fold summary of a recipe (and of today's, ch0) from cv_patients.py's files."""
     out = {}
     for name in dict.fromkeys([recipe_name, "ch0"]):
-        path = RESULTS / f"cv_{name.replace('+', '_')}.json"
+        path = RESULTS / f"cv_es_{name.replace('+', '_')}.json"
         if not path.exists():
             raise SystemExit(f"{path} is missing: run benchmarks/cv_patients.py folds "
                              f"--recipe {name} first")
@@ -71,8 +70,8 @@ def fold_scores(recipe_name: str) -> dict:
 
 def train_one(name: str, recipe_text: str, seed: int, out_dir: Path) -> Path:
     spec = MODELS[name]
-    recipe = dataclasses.replace(parse_recipe(recipe_text, spec["steps"]),
-                                 n_cap=spec["n_cap"], exclude_q=spec["exclude_q"])
+    recipe = parse_recipe(recipe_text, steps=spec["steps"], n_cap=spec["n_cap"],
+                          exclude_q=spec["exclude_q"], early_stopping=None)
     views = []
     for c in recipe.channels:
         b = _recipe.beats(c, CACHE)
