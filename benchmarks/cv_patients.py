@@ -243,6 +243,20 @@ def prior_adapted(out: dict) -> np.ndarray:
     return proba.argmax(axis=1)
 
 
+def seed_spread(runs: list[dict]) -> dict:
+    """Per lead and figure: the sd over seeds of one fold's runs, averaged over folds."""
+    out: dict = {}
+    for lead in ("ch0", "ch1"):
+        for key, get in (("n_called_abnormal", lambda x: x["n_called_abnormal"]),
+                         ("accuracy", lambda x: x["accuracy"]),
+                         ("S_f1", lambda x: x["S"]["f1"]), ("V_f1", lambda x: x["V"]["f1"]),
+                         ("V_ppv", lambda x: x["V"]["ppv"])):
+            sds = [np.nanstd([get(r[lead]) for r in runs if r["fold"] == f], ddof=1)
+                   for f in sorted({r["fold"] for r in runs})]
+            out[f"{lead} {key}"] = round(float(np.nanmean(sds)), 4)
+    return out
+
+
 def run_pooled(args) -> None:
     """Rows from saved held-out outputs, no training: the seed ensemble and adapt="prior".
 
@@ -259,7 +273,7 @@ def run_pooled(args) -> None:
         runs = load_runs(args.logits_dir / base)
         if not runs:
             raise SystemExit(f"no saved runs in {args.logits_dir / base}: run folds first")
-        seeds = sorted({s for s, _, _ in runs})
+        seeds = sorted({s for s, _, _ in runs} & set(args.seeds or range(1 << 30)))
         folds = sorted({f for _, f, _ in runs})
         done = [f for f in folds if all((s, f, c) in runs for s in seeds for c in (0, 1))]
         ens, adapted = [], []
@@ -275,10 +289,13 @@ def run_pooled(args) -> None:
                     f"ch{c}": _recipe.figures(_recipe.confusion(
                         runs[s, f, c]["y"], prior_adapted(runs[s, f, c]))) for c in (0, 1)})
         base_result = json.loads((RESULTS / f"cv_{base}.json").read_text())
+        spread = seed_spread([r for r in base_result["runs"]
+                              if r["seed"] in seeds and r["fold"] in done])
+        print(f"{text}: sd over seeds within a fold, mean over folds: {spread}")
         for tag, label, rows in (("ensemble", f"{text} ensemble of {len(seeds)} seeds "
                                   "(mean logits)", ens),
                                  ("prior", f'{text} adapt="prior"', adapted)):
-            result = {"recipe": base_result["recipe"], "row": label,
+            result = {"recipe": base_result["recipe"], "row": label, "seed_spread": spread,
                       "folds": base_result["folds"], "seeds": seeds,
                       "summary": summarise(rows), "runs": rows,
                       "command": "python benchmarks/cv_patients.py pooled --recipe " + text}
@@ -306,16 +323,29 @@ def print_summary(name: str, summary: dict) -> None:
 
 
 def run_table(args) -> None:
-    """Print the fold summaries of every recipe scored so far as one Markdown table."""
+    """Print the fold summaries of every recipe scored so far as one Markdown table.
+
+    Rows of single models are summarised over the (seed, fold) runs that every such
+    row has (and, with --seeds, of those seeds only), so rows compare like with like.
+    """
     cols = [("accuracy", "acc"), ("n_called_abnormal", "N->abn"), ("S_se", "S Se"),
             ("S_ppv", "S +P"), ("S_f1", "S F1"), ("V_se", "V Se"), ("V_ppv", "V +P"),
             ("V_f1", "V F1")]
+    results = [json.loads(p.read_text())
+               for p in sorted(RESULTS.glob(f"cv_{args.prefix}ch*.json"))]
+    results = [r for r in results if "summary" in r]  # not the out-of-fold calibration
+    keyed = [r for r in results if "seed" in r["runs"][0]]
+    common = set.intersection(*({(x["seed"], x["fold"]) for x in r["runs"]} for r in keyed)) \
+        if keyed else set()
+    if args.seeds:
+        common = {k for k in common if k[0] in args.seeds}
+    print(f"single-model rows over (seed, fold) runs {sorted(common)}\n")
     print("| recipe | lead | " + " | ".join(c for _, c in cols) + " |")
     print("|:--|:--|" + "--:|" * len(cols))
-    for path in sorted(RESULTS.glob(f"cv_{args.prefix}ch*.json")):
-        res = json.loads(path.read_text())
-        if "summary" not in res:  # the out-of-fold calibration
-            continue
+    for res in results:
+        if res in keyed:
+            res["summary"] = summarise([x for x in res["runs"]
+                                        if (x["seed"], x["fold"]) in common])
         for lead, fig in res["summary"].items():
             cells = " | ".join(f"{100 * fig[k][0]:.1f} ± {100 * fig[k][1]:.1f}" for k, _ in cols)
             label = res.get("row", res["recipe"]["name"])
@@ -381,7 +411,9 @@ def main() -> None:
                         "500-step protocol)")
     parser.add_argument("--logits-dir", type=Path, default=CACHE.parent / "cv_logits",
                         help="held-out logits of every run (for the pooled rows)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="folds: seeds to train (default 0); pooled and table: "
+                        "use only the runs of these seeds (default: all kept)")
     parser.add_argument("--verbose", action="store_true", help="print every epoch")
     parser.add_argument("--model", default=None,
                         help="final: a candidate model file (default: shipped mitbih-ds1)")
@@ -397,6 +429,7 @@ def main() -> None:
         run_table(args)
     else:
         args.recipe = args.recipe or ["ch0"]
+        args.seeds = args.seeds or [0]
         run_folds(args)
 
 
