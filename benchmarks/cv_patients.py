@@ -352,18 +352,33 @@ def run_table(args) -> None:
             print(f"| {label} | {lead} | {cells} |")
 
 
+class _MeanLogits:
+    """Members whose logits are averaged: a seed ensemble, scored as one model."""
+
+    def __init__(self, models: list) -> None:
+        self.models = models
+
+    def predict_logits(self, x, extra, batch_size: int = 256) -> np.ndarray:
+        return np.mean([m.predict_logits(x, extra, batch_size=batch_size)
+                        for m in self.models], axis=0)
+
+
 def run_final(args) -> None:
     from heartbeat import BeatClassifier
 
-    clf = BeatClassifier.pretrained("mitbih-ds1") if args.model is None else \
-        BeatClassifier.load(args.model)
-    if sorted(set(clf.info.get("records", [])) - set(datasets.DS1)):
-        raise SystemExit("final scores models trained on DS1 records only")
-    model = clf.model_
-    name = "mitbih-ds1" if args.model is None else Path(args.model).name
-    out = {"model": name, "recipe": clf.info.get("recipe"),
+    paths = args.model or [None]
+    clfs = [BeatClassifier.pretrained("mitbih-ds1") if path is None else
+            BeatClassifier.load(path) for path in paths]
+    for clf in clfs:
+        if sorted(set(clf.info.get("records", [])) - set(datasets.DS1)):
+            raise SystemExit("final scores models trained on DS1 records only")
+    model = clfs[0].model_ if len(clfs) == 1 else _MeanLogits([c.model_ for c in clfs])
+    names = ["mitbih-ds1" if path is None else Path(path).name for path in paths]
+    out = {"model": names if len(names) > 1 else names[0],
+           "recipe": clfs[0].info.get("recipe"),
+           "combined": "mean of the members' logits" if len(clfs) > 1 else None,
            "command": "python benchmarks/cv_patients.py final"
-           + ("" if args.model is None else f" --model {name}")}
+           + ("" if args.model is None else " --model " + " ".join(names))}
     for c in (0, 1):
         b = _recipe.beats(c, CACHE)
         out[f"ch{c}"] = _recipe.score(model, b[np.isin(b.record, datasets.DS2)])
@@ -415,8 +430,9 @@ def main() -> None:
                         help="folds: seeds to train (default 0); pooled and table: "
                         "use only the runs of these seeds (default: all kept)")
     parser.add_argument("--verbose", action="store_true", help="print every epoch")
-    parser.add_argument("--model", default=None,
-                        help="final: a candidate model file (default: shipped mitbih-ds1)")
+    parser.add_argument("--model", nargs="+", default=None,
+                        help="final: a candidate model file, or several whose logits are "
+                        "averaged (a seed ensemble); default: shipped mitbih-ds1")
     parser.add_argument("--tag", default="candidate",
                         help="final --model: result file cv_final_TAG.json")
     args = parser.parse_args()
