@@ -189,16 +189,28 @@ def run_folds(args) -> None:
                       f"{b['n_called_abnormal']:.4f} ({run['train_s']:.0f} s training; "
                       f"about {per_run * (n_total - n_done) / 60:.0f} min left)",
                       flush=True)
+                kept = earlier_runs(name, runs)
                 result = {"recipe": _recipe.recipe_dict(recipe), "folds": folds,
-                          "seeds": args.seeds, "n_sample": args.n_sample,
-                          "complete": len(runs) == len(args.seeds) * len(folds),
-                          "summary": summarise(runs), "runs": runs,
+                          "seeds": sorted({r["seed"] for r in kept + runs}),
+                          "n_sample": args.n_sample,
+                          "summary": summarise(kept + runs), "runs": kept + runs,
                           "wall_s": round(time.perf_counter() - t0, 1),
                           "load_avg_end": os.getloadavg(),
                           "command": "python benchmarks/cv_patients.py "
                           + " ".join(a for a in sys.argv[1:] if not a.startswith("/"))}
                 write(name, result)  # after every run: a stopped batch keeps its runs
         print_summary(recipe.name(), result["summary"])
+
+
+def earlier_runs(name: str, runs: list[dict]) -> list[dict]:
+    """Runs of other (seed, fold) pairs already in the result file: a batch of further
+    seeds (run beside or after the first) adds to the file instead of replacing it."""
+    path = RESULTS / f"cv_{name}.json"
+    if not path.exists():
+        return []
+    mine = {(r["seed"], r["fold"]) for r in runs}
+    return [r for r in json.loads(path.read_text()).get("runs", [])
+            if (r["seed"], r["fold"]) not in mine]
 
 
 def save_logits(path: Path, out: dict, counts: np.ndarray) -> None:
