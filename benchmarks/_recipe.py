@@ -160,8 +160,8 @@ def figures(conf: np.ndarray) -> dict:
     """Accuracy, N called abnormal, and Se, +P, F1 of N, S, V, F from a confusion matrix."""
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.diag(conf) / conf.sum(axis=1)
-        ppv = np.diag(conf) / conf.sum(axis=0)
-        f1 = 2 * se * ppv / (se + ppv)
+        ppv = np.diag(conf) / conf.sum(axis=0)  # nan for a class never predicted
+        f1 = 2 * np.diag(conf) / (conf.sum(axis=1) + conf.sum(axis=0))  # 0 if never hit
     out = {"accuracy": float(np.trace(conf) / conf.sum()), "n": round(float(conf.sum())),
            "n_called_abnormal": float(1 - conf[0, 0] / conf[0].sum()),
            "confusion": np.round(conf, 1).tolist()}

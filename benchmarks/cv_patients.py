@@ -120,14 +120,16 @@ def summarise(runs: list[dict]) -> dict:
     """Mean and sd over runs (folds x seeds) of each figure, per lead."""
     out: dict = {}
     for lead in ("ch0", "ch1"):
-        rows = [r[lead] for r in runs]
+        # figures again from each run's confusion matrix: one definition for all files
+        rows = [_recipe.figures(np.asarray(r[lead]["confusion"])) for r in runs]
         fig = {"accuracy": [x["accuracy"] for x in rows],
                "n_called_abnormal": [x["n_called_abnormal"] for x in rows]}
         for c in ("S", "V"):
             for m in ("se", "ppv", "f1"):
                 fig[f"{c}_{m}"] = [x[c][m] for x in rows]
         out[lead] = {key: [round(float(np.nanmean(v)), 4),
-                           round(float(np.nanstd(v, ddof=1)), 4) if len(v) > 1 else 0.0]
+                           round(float(np.nanstd(v, ddof=1)), 4)
+                           if np.sum(np.isfinite(v)) > 1 else 0.0]
                      for key, v in fig.items()}
     return out
 
@@ -263,7 +265,8 @@ def seed_spread(runs: list[dict]) -> dict:
                          ("accuracy", lambda x: x["accuracy"]),
                          ("S_f1", lambda x: x["S"]["f1"]), ("V_f1", lambda x: x["V"]["f1"]),
                          ("V_ppv", lambda x: x["V"]["ppv"])):
-            sds = [np.nanstd([get(r[lead]) for r in runs if r["fold"] == f], ddof=1)
+            sds = [np.nanstd([get(_recipe.figures(np.asarray(r[lead]["confusion"])))
+                              for r in runs if r["fold"] == f], ddof=1)
                    for f in sorted({r["fold"] for r in runs})]
             out[f"{lead} {key}"] = round(float(np.nanmean(sds)), 4)
     return out
