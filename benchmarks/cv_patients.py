@@ -276,10 +276,11 @@ def run_pooled(args) -> None:
     """Rows from saved held-out outputs, no training: the seed ensemble and adapt="prior".
 
     ``ensemble``: per fold, the members' (seeds') logits averaged, then argmax; sd over
-    folds.  ``prior``: every run's predictions after per-record prior adaptation; sd
-    over folds x seeds.  Also the calibration fitted out of fold: temperature and reject
-    threshold of :mod:`heartbeat.classifier.calibration` on the lead-0 held-out logits
-    of every fold pooled (seed 0, so one model per beat).
+    folds (``ensemble_prior``: the same, then adapt="prior").  ``prior``: every run's
+    predictions after per-record prior adaptation; sd over folds x seeds.  Also the
+    calibration fitted out of fold: temperature and reject threshold of
+    :mod:`heartbeat.classifier.calibration` on the lead-0 held-out logits of every
+    fold pooled (seed 0, so one model per beat).
     """
     from heartbeat.classifier.calibration import _fit_calibration
 
@@ -288,17 +289,22 @@ def run_pooled(args) -> None:
         runs = load_runs(args.logits_dir / base)
         if not runs:
             raise SystemExit(f"no saved runs in {args.logits_dir / base}: run folds first")
-        seeds = sorted({s for s, _, _ in runs} & set(args.seeds or range(1 << 30)))
+        seeds = sorted({s for s, _, _ in runs if not args.seeds or s in args.seeds})
         folds = sorted({f for _, f, _ in runs})
         done = [f for f in folds if all((s, f, c) in runs for s in seeds for c in (0, 1))]
-        ens, adapted = [], []
+        ens, ens_adapted, adapted = [], [], []
         for f in done:
-            row = {"fold": f, "seeds": seeds}
+            row, row_adapted = {"fold": f, "seeds": seeds}, {"fold": f, "seeds": seeds}
             for c in (0, 1):
-                y = runs[seeds[0], f, c]["y"]
-                mean = np.mean([runs[s, f, c]["logits"] for s in seeds], axis=0)
-                row[f"ch{c}"] = _recipe.figures(_recipe.confusion(y, mean.argmax(axis=1)))
+                first = runs[seeds[0], f, c]
+                mean = first | {"logits": np.mean([runs[s, f, c]["logits"] for s in seeds],
+                                                  axis=0)}
+                row[f"ch{c}"] = _recipe.figures(_recipe.confusion(
+                    first["y"], mean["logits"].argmax(axis=1)))
+                row_adapted[f"ch{c}"] = _recipe.figures(_recipe.confusion(
+                    first["y"], prior_adapted(mean)))
             ens.append(row)
+            ens_adapted.append(row_adapted)
             for s in seeds:
                 adapted.append({"seed": s, "fold": f} | {
                     f"ch{c}": _recipe.figures(_recipe.confusion(
@@ -309,6 +315,8 @@ def run_pooled(args) -> None:
         print(f"{text}: sd over seeds within a fold, mean over folds: {spread}")
         for tag, label, rows in (("ensemble", f"{text} ensemble of {len(seeds)} seeds "
                                   "(mean logits)", ens),
+                                 ("ensemble_prior", f"{text} ensemble of {len(seeds)} seeds,"
+                                  ' adapt="prior"', ens_adapted),
                                  ("prior", f'{text} adapt="prior"', adapted)):
             result = {"recipe": base_result["recipe"], "row": label, "seed_spread": spread,
                       "folds": base_result["folds"], "seeds": seeds,
