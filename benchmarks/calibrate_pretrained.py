@@ -32,11 +32,28 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import numpy as np  # noqa: E402
+
 from heartbeat.classifier import BeatClassifier  # noqa: E402
 from heartbeat.classifier.saved import _pretrained_path  # noqa: E402
 from heartbeat.datasets import mitbih_beats  # noqa: E402
 
 HELD_OUT = ("106", "116", "124", "207", "223")
+
+
+def ensemble_calibration(args) -> dict:
+    """Temperature and reject threshold of the members' mean logits on HELD_OUT, lead 0."""
+    from heartbeat.classifier.calibration import _fit_calibration
+
+    members = [BeatClassifier.load(path) for path in args.members]
+    if any(set(HELD_OUT) & set(m.info["records"]) for m in members):
+        raise SystemExit("a member was trained on a held-out record: pick others")
+    held_out = mitbih_beats(args.data_dir, HELD_OUT, channel=0, cache_dir=args.cache_dir,
+                            quiet=True)
+    logits = np.mean([m._predict_logits(held_out) for m in members], axis=0)
+    labels = held_out.y.astype(np.int64)
+    return _fit_calibration(logits, labels, list(HELD_OUT)).to_info() | {
+        "members": [path.name for path in args.members], "combined": "mean of the logits"}
 
 
 def run() -> None:
@@ -47,8 +64,15 @@ def run() -> None:
     parser.add_argument("--out-of-fold", type=Path, metavar="FILE",
                         help="take the calibration fitted out of fold by "
                         "cv_patients.py pooled (cv_es_<recipe>_calibration.json)")
+    parser.add_argument("--members", nargs="+", type=Path, metavar="FILE",
+                        help="print the calibration of a seed ensemble of these mitbih-ds1 "
+                        "member files (mean logits), fitted on the held-out records; "
+                        "writes nothing")
     parser.add_argument("--dry-run", action="store_true", help="print, write nothing")
     args = parser.parse_args()
+    if args.members:
+        print(f"ensemble of {len(args.members)}: {ensemble_calibration(args)}")
+        return
     ds1 = BeatClassifier.pretrained("mitbih-ds1")
     if args.out_of_fold is not None:
         calibration = json.loads(args.out_of_fold.read_text())
