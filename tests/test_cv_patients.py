@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,10 +11,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+_ENV = dict(os.environ)  # the scripts pin BLAS threads for their own runs: not here
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-import _recipe
-import cv_patients
+try:
+    import _recipe
+    import cv_patients
+finally:
+    sys.path.pop(0)
+    os.environ.clear()
+    os.environ.update(_ENV)
 
 
 def labelled(counts: dict[str, tuple[int, int, int, int]]) -> SimpleNamespace:
