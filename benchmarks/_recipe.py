@@ -1,10 +1,13 @@
 """One training recipe for the beat classifier, shared by the fold protocol and the shipped models.
 
 A recipe says which MIT-BIH leads are training views, whether batches are augmented
-and for how many epochs; the inputs are those of ``BeatClassifier(context=20,
-log_rr=True)``: each beat with its record context (beat minus the median of its
-recording's 41 nearest beats) and the three RR features, log-transformed by the
-model.  :func:`train` returns a model whose file ``BeatClassifier.load`` reads.
+and how long to train: as the shipped models are (at most ``max_epochs`` epochs, early
+stopping with patience ``early_stopping`` on validation macro-F1, all N beats), or for
+a fixed number of steps (``early_stopping=None``, the first fold protocol).  The
+inputs are those of ``BeatClassifier(context=20, log_rr=True)``: each beat with its
+record context (beat minus the median of its recording's 41 nearest beats) and the
+three RR features, log-transformed by the model.  :func:`train` returns a model whose
+file ``BeatClassifier.load`` reads.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ class Recipe:
 
     channels: tuple[int, ...] = (0,)  # MIT-BIH leads used as training views
     augment: bool = False  # heartbeat.training.Augmenter with the NST ma/bw banks
-    steps: int = 500  # optimiser steps (whole epochs, the nearest count to this)
-    n_cap: int | None = 6000  # N beats drawn (seeded) from the training records; None: all
+    steps: int = 500  # without early stopping: optimiser steps (whole epochs, nearest)
+    n_cap: int | None = None  # N beats drawn (seeded) from the training records; None: all
+    early_stopping: int | None = 3  # patience in epochs (validation macro-F1), as shipped
+    max_epochs: int = 12  # with early stopping, as the shipped mitbih-ds1
     batch_size: int = 64
     learning_rate: float = 1e-3
     exclude_q: bool = True  # DS1 holds 8 Q beats: balanced batches would repeat them
@@ -65,31 +70,68 @@ def augmenter() -> Augmenter:
     return Augmenter(muscle_bank=banks["ma"], wander_bank=banks["bw"])
 
 
-def train(recipe: Recipe, views: list[datasets.BeatSet], *, seed: int,
-          callback=None, quiet: bool = True):
-    """Train a 5-output model on the training views; return (model, history, n per class)."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xCA9]))
+def _stack(recipe: Recipe, views: list[datasets.BeatSet], rng: np.random.Generator | None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, rr, y) of the views' beats (no Q if the recipe says so; N capped if rng)."""
     xs, rrs, ys = [], [], []
     for view in views:
         keep = view.y < 4 if recipe.exclude_q else np.ones(len(view), bool)
         normal = np.flatnonzero(view.y == 0)
-        cap = len(normal) if recipe.n_cap is None else recipe.n_cap // len(views)
+        cap = len(normal) if recipe.n_cap is None or rng is None else \
+            recipe.n_cap // len(views)
         if len(normal) > cap:  # a seeded subset of the N beats: shorter epochs
             keep[rng.choice(normal, size=len(normal) - cap, replace=False)] = False
         x, rr = inputs(view)  # context from all beats of the record, kept or not
         xs.append(x[keep])
         rrs.append(rr[keep])
         ys.append(view.y[keep].astype(np.int64))
-    x, rr, y = np.concatenate(xs), np.concatenate(rrs), np.concatenate(ys)
+    return np.concatenate(xs), np.concatenate(rrs), np.concatenate(ys)
+
+
+def train(recipe: Recipe, views: list[datasets.BeatSet], *, seed: int,
+          validation: list[datasets.BeatSet] | None = None, callback=None,
+          quiet: bool = True):
+    """Train a 5-output model on the training views; return (model, history, n per class).
+
+    With ``recipe.early_stopping``, `validation` (the held-out records' beats, one
+    set per training view) is scored after every epoch and the best epoch is kept.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xCA9]))
+    x, rr, y = _stack(recipe, views, rng)
     model = nn.build("kachuee2018", len(CLASSES), seed=seed, extra_inputs=3,
                      input_channels=2, extra_transform="log", threads=1)
-    epochs = max(1, round(recipe.steps / -(-len(y) // recipe.batch_size)))
+    if recipe.early_stopping is None:
+        epochs = max(1, round(recipe.steps / -(-len(y) // recipe.batch_size)))
+        val = None
+    else:
+        if not validation:
+            raise ValueError("a recipe with early stopping needs validation beats")
+        epochs = recipe.max_epochs
+        val = _stack(recipe, validation, None)
+        val = (val[0], val[2], val[1])  # fit's order: x, y, extra
     history = fit(model, x, y, extra=rr, epochs=epochs, batch_size=recipe.batch_size,
                   sampler="balanced", seed=seed, quiet=quiet, callback=callback,
+                  validation=val, early_stopping=recipe.early_stopping,
                   augment=augmenter() if recipe.augment else None,
                   optimizer=lambda p: nn.Adam(p, lr=recipe.learning_rate, lr_decay=0.75,
                                               decay_every=10_000))
     return model, history, np.bincount(y, minlength=len(CLASSES))
+
+
+def held_out_logits(model, data: datasets.BeatSet) -> dict[str, np.ndarray]:
+    """Logits, true codes and records of every N, S, V, F beat of `data` (Q left out)."""
+    x, rr = inputs(data)  # context from all the record's beats
+    keep = data.y < 4
+    return {"logits": model.predict_logits(x[keep], rr[keep], batch_size=256),
+            "y": data.y[keep].astype(np.int64), "record": data.record[keep]}
+
+
+def confusion(y: np.ndarray, pred: np.ndarray, weight: np.ndarray | None = None
+              ) -> np.ndarray:
+    """The 5 x 5 confusion matrix (rows: truth), optionally weighted."""
+    conf = np.zeros((len(CLASSES), len(CLASSES)))
+    np.add.at(conf, (y, pred), 1.0 if weight is None else weight)
+    return conf
 
 
 def score(model, data: datasets.BeatSet, *, n_sample: int | None = None,
@@ -111,17 +153,15 @@ def score(model, data: datasets.BeatSet, *, n_sample: int | None = None,
         weight[:] = np.where(data.y == 0, len(normal) / n_sample, 1.0)
     y = data.y[keep].astype(np.int64)
     pred = model.predict_logits(x[keep], rr[keep], batch_size=256).argmax(axis=1)
-    conf = np.zeros((len(CLASSES), len(CLASSES)))
-    np.add.at(conf, (y, pred), weight[keep])
-    return figures(conf)
+    return figures(confusion(y, pred, weight[keep]))
 
 
 def figures(conf: np.ndarray) -> dict:
     """Accuracy, N called abnormal, and Se, +P, F1 of N, S, V, F from a confusion matrix."""
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.diag(conf) / conf.sum(axis=1)
-        ppv = np.diag(conf) / conf.sum(axis=0)
-        f1 = 2 * se * ppv / (se + ppv)
+        ppv = np.diag(conf) / conf.sum(axis=0)  # nan for a class never predicted
+        f1 = 2 * np.diag(conf) / (conf.sum(axis=1) + conf.sum(axis=0))  # 0 if never hit
     out = {"accuracy": float(np.trace(conf) / conf.sum()), "n": round(float(conf.sum())),
            "n_called_abnormal": float(1 - conf[0, 0] / conf[0].sum()),
            "confusion": np.round(conf, 1).tolist()}

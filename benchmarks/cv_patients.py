@@ -1,30 +1,36 @@
 """Choose training recipes on patients the model has not seen: k folds by record within DS1.
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py folds \\
-        --recipe ch0 --recipe ch0+aug --recipe ch0+ch1 --recipe ch0+ch1+aug \\
-        --folds 3 --steps 500 --seeds 0
+        --recipe ch0 --recipe ch0+ch1 --folds 3 --seeds 0 1 2
+    PYTHONPATH=. python benchmarks/cv_patients.py pooled --recipe ch0 --recipe ch0+ch1
     PYTHONPATH=. python benchmarks/cv_patients.py table
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final
 
 ``folds``: the 22 DS1 records are dealt into k folds (every beat of a record in one
 fold; the deal balances the folds' S, V and F counts and is fixed, printed and stored).
-For each recipe, seed and fold a model is trained on the other k-1 folds for a fixed
-number of optimiser steps (the same for every recipe; 6,000 N beats drawn from the
-training records, all their S, V and F beats), then scored on the held-out fold's
-beats of lead 0 (MLII) and lead 1: per class Se, +P and F1 over N, S, V, F, and the
-share of N beats called abnormal (3,000 N beats per fold and lead are classified and
-weighted up; every S, V and F beat is).  Mean and sd over folds and seeds.  DS2 is
-not read.
+For each recipe, seed and fold a model is trained on the other k-1 folds **as the
+shipped models are trained**: all N beats, balanced batches of 64, Adam 1e-3, at most
+12 epochs, early stopping with patience 3 on the validation macro-F1 of a few records
+of the *training* folds (:func:`validation_records`: chosen from class counts only,
+printed and stored).  It is then scored on every N, S, V, F beat of the held-out fold,
+lead 0 (MLII) and lead 1: per class Se, +P and F1, and the share of N beats called
+abnormal; the held-out logits are kept (``--logits-dir``).  Mean and sd over folds and
+seeds.  DS2 is not read.  ``--early-stopping 0 --steps 500 --n-cap 6000 --n-sample 3000
+--prefix ''`` is the first protocol (a fixed budget of steps, results ``cv_<recipe>``).
+
+``pooled``: rows from the kept logits, no training: the seed ensemble (the seeds'
+logits averaged, per fold), ``adapt="prior"`` (heartbeat.classifier.adapt, per held-out
+record), and the temperature and reject threshold fitted out of fold.
 
 ``table``: the fold summaries of every recipe run so far, as Markdown.
 
 ``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
 trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1.
 
-Results go to ``benchmarks/results/cv_<recipe>.json`` and ``cv_final.json``.
-Recipes: ``ch0`` (lead 0 only, today's recipe), ``+aug`` (augmented batches,
-:class:`heartbeat.training.Augmenter` with the NST ``ma``/``bw`` noise), ``ch0+ch1``
-(both leads as training views; the annotations hold for both).
+Results go to ``benchmarks/results/cv_es_<recipe>[_ensemble|_prior|_calibration].json``
+and ``cv_final*.json``.  Recipes: ``ch0`` (lead 0 only, today's recipe), ``+aug``
+(augmented batches, :class:`heartbeat.training.Augmenter` with the NST ``ma``/``bw``
+noise), ``ch0+ch1`` (both leads as training views; the annotations hold for both).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -54,13 +61,14 @@ RESULTS = REPO / "benchmarks" / "results"
 CACHE = Path(os.environ.get("HEARTBEAT_CACHE", REPO / "scratch" / "cache"))
 
 
-def parse_recipe(text: str, steps: int) -> _recipe.Recipe:
+def parse_recipe(text: str, **options) -> _recipe.Recipe:
+    """``ch0+ch1+aug`` -> the Recipe; `options` set its other fields (steps, n_cap, ...)."""
     parts = text.split("+")
     channels = tuple(int(p[2:]) for p in parts if p.startswith("ch"))
     unknown = [p for p in parts if not (p.startswith("ch") or p == "aug")]
     if unknown or not channels:
         raise SystemExit(f"recipe {text!r}: write leads and options as ch0+ch1+aug")
-    return _recipe.Recipe(channels=channels, augment="aug" in parts, steps=steps)
+    return _recipe.Recipe(channels=channels, augment="aug" in parts, **options)
 
 
 def deal_folds(data: datasets.BeatSet, k: int) -> list[list[str]]:
@@ -86,18 +94,42 @@ def deal_folds(data: datasets.BeatSet, k: int) -> list[list[str]]:
     return [sorted(f) for f in folds]
 
 
+def validation_records(data: datasets.BeatSet, n_groups: int) -> list[str]:
+    """The early-stopping records of one fold run, from the training records' class counts.
+
+    The training records are dealt into `n_groups` groups as :func:`deal_folds` deals
+    folds; of the groups without the record richest in F beats (208 in DS1, whose F
+    beats no other record can replace), the one holding the largest share of the
+    scarcer of S and V is held out for early stopping, so that validation macro-F1
+    sees both.  Uses no held-out beat; deterministic.
+    """
+    names = sorted(set(data.record.tolist()))
+    f_counts = [int(np.sum((data.record == r) & (data.y == 3))) for r in names]
+    richest_f = names[int(np.argmax(f_counts))]
+    totals = np.bincount(data.y, minlength=5)
+
+    def scarcer_share(group: list[str]) -> float:
+        counts = np.bincount(data.y[np.isin(data.record, group)], minlength=5)
+        return float(min(counts[1] / max(totals[1], 1), counts[2] / max(totals[2], 1)))
+
+    groups = [g for g in deal_folds(data, n_groups) if richest_f not in g]
+    return max(groups, key=scarcer_share)
+
+
 def summarise(runs: list[dict]) -> dict:
     """Mean and sd over runs (folds x seeds) of each figure, per lead."""
     out: dict = {}
     for lead in ("ch0", "ch1"):
-        rows = [r[lead] for r in runs]
+        # figures again from each run's confusion matrix: one definition for all files
+        rows = [_recipe.figures(np.asarray(r[lead]["confusion"])) for r in runs]
         fig = {"accuracy": [x["accuracy"] for x in rows],
                "n_called_abnormal": [x["n_called_abnormal"] for x in rows]}
         for c in ("S", "V"):
             for m in ("se", "ppv", "f1"):
                 fig[f"{c}_{m}"] = [x[c][m] for x in rows]
         out[lead] = {key: [round(float(np.nanmean(v)), 4),
-                           round(float(np.nanstd(v, ddof=1)), 4) if len(v) > 1 else 0.0]
+                           round(float(np.nanstd(v, ddof=1)), 4)
+                           if np.sum(np.isfinite(v)) > 1 else 0.0]
                      for key, v in fig.items()}
     return out
 
@@ -107,35 +139,203 @@ def run_folds(args) -> None:
     ds1 = {c: b[np.isin(b.record, datasets.DS1)] for c, b in leads.items()}
     folds = deal_folds(ds1[0], args.folds)
     print("folds:", folds, flush=True)
+    options = {"n_cap": args.n_cap, "steps": args.steps, "max_epochs": args.epochs,
+               "early_stopping": args.early_stopping or None}
+    n_total = len(args.recipe) * len(args.seeds) * len(folds)
+    t_start, n_done = time.perf_counter(), 0
     for text in args.recipe:
-        recipe = parse_recipe(text, args.steps)
+        recipe = parse_recipe(text, **options)
+        name = f"{args.prefix}{recipe.name().replace('+', '_')}"
         runs = []
         t0 = time.perf_counter()
         for seed in args.seeds:
             for i, held in enumerate(folds):
-                views = [s[~np.isin(s.record, held)] for c, s in ds1.items()
+                training = [r for r in datasets.DS1 if r not in held]
+                val_records = [] if recipe.early_stopping is None else \
+                    validation_records(ds1[0][np.isin(ds1[0].record, training)],
+                                       args.validation_groups)
+                fit_records = [r for r in training if r not in val_records]
+                views = [s[np.isin(s.record, fit_records)] for c, s in ds1.items()
                          if c in recipe.channels]
-                model, history, counts = _recipe.train(recipe, views, seed=seed)
+                val = [s[np.isin(s.record, val_records)] for c, s in ds1.items()
+                       if c in recipe.channels]
+                t_run = time.perf_counter()
+                model, history, counts = _recipe.train(recipe, views, seed=seed,
+                                                       validation=val or None,
+                                                       quiet=not args.verbose)
                 run = {"seed": seed, "fold": i, "held_out": held,
-                       "epochs": history.n_epochs, "train_class_counts": counts.tolist()}
+                       "validation_records": val_records, "epochs": history.n_epochs,
+                       "best_epoch": history.best_epoch,
+                       "train_class_counts": counts.tolist(),
+                       "train_s": round(time.perf_counter() - t_run, 1)}
                 for c, s in ds1.items():
-                    run[f"ch{c}"] = _recipe.score(model, s[np.isin(s.record, held)],
-                                                  n_sample=args.n_sample, seed=seed)
+                    held_beats = s[np.isin(s.record, held)]
+                    if args.n_sample:
+                        run[f"ch{c}"] = _recipe.score(model, held_beats,
+                                                      n_sample=args.n_sample, seed=seed)
+                        continue
+                    out = _recipe.held_out_logits(model, held_beats)
+                    run[f"ch{c}"] = _recipe.figures(
+                        _recipe.confusion(out["y"], out["logits"].argmax(axis=1)))
+                    save_logits(args.logits_dir / name / f"seed{seed}_fold{i}_ch{c}.npz",
+                                out, counts)
                 runs.append(run)
+                n_done += 1
                 a, b = run["ch0"], run["ch1"]
-                print(f"{recipe.name()} seed {seed} fold {i} ({history.n_epochs} epochs): "
+                per_run = (time.perf_counter() - t_start) / n_done
+                print(f"{recipe.name()} seed {seed} fold {i} (val {' '.join(val_records)}; "
+                      f"{history.n_epochs} epochs, best {history.best_epoch}): "
                       f"ch0 S {a['S']['se']:.3f}/{a['S']['ppv']:.3f} V {a['V']['se']:.3f}/"
                       f"{a['V']['ppv']:.3f} N->abn {a['n_called_abnormal']:.4f}; ch1 V "
                       f"{b['V']['se']:.3f}/{b['V']['ppv']:.3f} N->abn "
-                      f"{b['n_called_abnormal']:.4f} ({time.perf_counter() - t0:.0f} s)",
+                      f"{b['n_called_abnormal']:.4f} ({run['train_s']:.0f} s training; "
+                      f"about {per_run * (n_total - n_done) / 60:.0f} min left)",
                       flush=True)
-        result = {"recipe": _recipe.recipe_dict(recipe), "folds": folds, "seeds": args.seeds,
-                  "n_sample": args.n_sample, "summary": summarise(runs), "runs": runs,
-                  "wall_s": round(time.perf_counter() - t0, 1),
-                  "load_avg_end": os.getloadavg(),
-                  "command": "python benchmarks/cv_patients.py " + " ".join(sys.argv[1:])}
-        write(f"cv_{recipe.name().replace('+', '_')}", result)
+                kept = earlier_runs(name, runs)
+                result = {"recipe": _recipe.recipe_dict(recipe), "folds": folds,
+                          "seeds": sorted({r["seed"] for r in kept + runs}),
+                          "n_sample": args.n_sample,
+                          "summary": summarise(kept + runs), "runs": kept + runs,
+                          "wall_s": round(time.perf_counter() - t0, 1),
+                          "load_avg_end": os.getloadavg(),
+                          "command": "python benchmarks/cv_patients.py "
+                          + " ".join(a for a in sys.argv[1:] if not a.startswith("/"))}
+                write(name, result)  # after every run: a stopped batch keeps its runs
         print_summary(recipe.name(), result["summary"])
+
+
+def earlier_runs(name: str, runs: list[dict]) -> list[dict]:
+    """Runs of other (seed, fold) pairs already in the result file: a batch of further
+    seeds (run beside or after the first) adds to the file instead of replacing it."""
+    path = RESULTS / f"cv_{name}.json"
+    if not path.exists():
+        return []
+    mine = {(r["seed"], r["fold"]) for r in runs}
+    return [r for r in json.loads(path.read_text()).get("runs", [])
+            if (r["seed"], r["fold"]) not in mine]
+
+
+def save_logits(path: Path, out: dict, counts: np.ndarray) -> None:
+    """One run's held-out logits, truths and records (scratch, for the pooled rows)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez(tmp, logits=out["logits"], y=out["y"], record=out["record"].astype("U8"),
+             train_class_counts=counts)
+    os.replace(tmp, path)
+
+
+def load_runs(folder: Path) -> dict[tuple[int, int, int], dict]:
+    """The saved held-out outputs of one recipe: (seed, fold, lead) -> arrays."""
+    runs = {}
+    for path in sorted(folder.glob("seed*_fold*_ch*.npz")):
+        seed, fold, lead = (int(t) for t in re.findall(r"\d+", path.stem)[:3])
+        with np.load(path, allow_pickle=False) as f:
+            runs[seed, fold, lead] = {k: f[k] for k in f.files}
+    return runs
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def prior_adapted(out: dict) -> np.ndarray:
+    """Predicted codes after ``adapt="prior"``, each held-out record on its own.
+
+    As :func:`heartbeat.classify` does it: softmax of the logits (temperature 1 here),
+    then :func:`adapt_prior` with the training prior of a balanced run (uniform over
+    the classes present in training) on each record's beats, then argmax.
+    """
+    from heartbeat.classifier.adapt import adapt_prior
+
+    counts = out["train_class_counts"]
+    prior = (counts > 0) / np.sum(counts > 0)
+    proba = softmax(out["logits"].astype(np.float64))
+    for record in np.unique(out["record"]):
+        rows = out["record"] == record
+        proba[rows] = adapt_prior(proba[rows], prior)
+    return proba.argmax(axis=1)
+
+
+def seed_spread(runs: list[dict]) -> dict:
+    """Per lead and figure: the sd over seeds of one fold's runs, averaged over folds."""
+    out: dict = {}
+    for lead in ("ch0", "ch1"):
+        for key, get in (("n_called_abnormal", lambda x: x["n_called_abnormal"]),
+                         ("accuracy", lambda x: x["accuracy"]),
+                         ("S_f1", lambda x: x["S"]["f1"]), ("V_f1", lambda x: x["V"]["f1"]),
+                         ("V_ppv", lambda x: x["V"]["ppv"])):
+            sds = [np.nanstd([get(_recipe.figures(np.asarray(r[lead]["confusion"])))
+                              for r in runs if r["fold"] == f], ddof=1)
+                   for f in sorted({r["fold"] for r in runs})]
+            out[f"{lead} {key}"] = round(float(np.nanmean(sds)), 4)
+    return out
+
+
+def run_pooled(args) -> None:
+    """Rows from saved held-out outputs, no training: the seed ensemble and adapt="prior".
+
+    ``ensemble``: per fold, the members' (seeds') logits averaged, then argmax; sd over
+    folds (``ensemble_prior``: the same, then adapt="prior").  ``prior``: every run's
+    predictions after per-record prior adaptation; sd over folds x seeds.  Also the
+    calibration fitted out of fold: temperature and reject threshold of
+    :mod:`heartbeat.classifier.calibration` on the lead-0 held-out logits of every
+    fold pooled (seed 0, so one model per beat).
+    """
+    from heartbeat.classifier.calibration import _fit_calibration
+
+    for text in args.recipe:
+        base = f"{args.prefix}{text.replace('+', '_')}"
+        runs = load_runs(args.logits_dir / base)
+        if not runs:
+            raise SystemExit(f"no saved runs in {args.logits_dir / base}: run folds first")
+        seeds = sorted({s for s, _, _ in runs if not args.seeds or s in args.seeds})
+        folds = sorted({f for _, f, _ in runs})
+        done = [f for f in folds if all((s, f, c) in runs for s in seeds for c in (0, 1))]
+        ens, ens_adapted, adapted = [], [], []
+        for f in done:
+            row, row_adapted = {"fold": f, "seeds": seeds}, {"fold": f, "seeds": seeds}
+            for c in (0, 1):
+                first = runs[seeds[0], f, c]
+                mean = first | {"logits": np.mean([runs[s, f, c]["logits"] for s in seeds],
+                                                  axis=0)}
+                row[f"ch{c}"] = _recipe.figures(_recipe.confusion(
+                    first["y"], mean["logits"].argmax(axis=1)))
+                row_adapted[f"ch{c}"] = _recipe.figures(_recipe.confusion(
+                    first["y"], prior_adapted(mean)))
+            ens.append(row)
+            ens_adapted.append(row_adapted)
+            for s in seeds:
+                adapted.append({"seed": s, "fold": f} | {
+                    f"ch{c}": _recipe.figures(_recipe.confusion(
+                        runs[s, f, c]["y"], prior_adapted(runs[s, f, c]))) for c in (0, 1)})
+        base_result = json.loads((RESULTS / f"cv_{base}.json").read_text())
+        spread = seed_spread([r for r in base_result["runs"]
+                              if r["seed"] in seeds and r["fold"] in done])
+        print(f"{text}: sd over seeds within a fold, mean over folds: {spread}")
+        for tag, label, rows in (("ensemble", f"{text} ensemble of {len(seeds)} seeds "
+                                  "(mean logits)", ens),
+                                 ("ensemble_prior", f"{text} ensemble of {len(seeds)} seeds,"
+                                  ' adapt="prior"', ens_adapted),
+                                 ("prior", f'{text} adapt="prior"', adapted)):
+            result = {"recipe": base_result["recipe"], "row": label, "seed_spread": spread,
+                      "folds": base_result["folds"], "seeds": seeds,
+                      "summary": summarise(rows), "runs": rows,
+                      "command": "python benchmarks/cv_patients.py pooled --recipe " + text}
+            write(f"{base}_{tag}", result)
+            print_summary(label, result["summary"])
+        pooled = [runs[seeds[0], f, 0] for f in done]
+        logits = np.concatenate([r["logits"] for r in pooled]).astype(np.float64)
+        labels = np.concatenate([r["y"] for r in pooled])
+        records = sorted(set(np.concatenate([r["record"] for r in pooled]).tolist()))
+        cal = _fit_calibration(logits, labels, records).to_info()
+        cal["fitted_on"] |= {"how": f"out of fold: held-out lead-0 logits of the {text} "
+                             f"fold models (seed {seeds[0]}), every DS1 fold pooled",
+                             "command": "python benchmarks/cv_patients.py pooled "
+                             f"--recipe {text}"}
+        write(f"{base}_calibration", cal)
+        print(f"out-of-fold calibration ({text}): temperature {cal['temperature']:.3f}, "
+              f"reject below {cal['reject_below']:.3f}")
 
 
 def print_summary(name: str, summary: dict) -> None:
@@ -146,31 +346,62 @@ def print_summary(name: str, summary: dict) -> None:
 
 
 def run_table(args) -> None:
-    """Print the fold summaries of every recipe scored so far as one Markdown table."""
+    """Print the fold summaries of every recipe scored so far as one Markdown table.
+
+    Rows of single models are summarised over the (seed, fold) runs that every such
+    row has (and, with --seeds, of those seeds only), so rows compare like with like.
+    """
     cols = [("accuracy", "acc"), ("n_called_abnormal", "N->abn"), ("S_se", "S Se"),
             ("S_ppv", "S +P"), ("S_f1", "S F1"), ("V_se", "V Se"), ("V_ppv", "V +P"),
             ("V_f1", "V F1")]
+    results = [json.loads(p.read_text())
+               for p in sorted(RESULTS.glob(f"cv_{args.prefix}ch*.json"))]
+    results = [r for r in results if "summary" in r]  # not the out-of-fold calibration
+    keyed = [r for r in results if "seed" in r["runs"][0]]
+    common = set.intersection(*({(x["seed"], x["fold"]) for x in r["runs"]} for r in keyed)) \
+        if keyed else set()
+    if args.seeds:
+        common = {k for k in common if k[0] in args.seeds}
+    print(f"single-model rows over (seed, fold) runs {sorted(common)}\n")
     print("| recipe | lead | " + " | ".join(c for _, c in cols) + " |")
     print("|:--|:--|" + "--:|" * len(cols))
-    for path in sorted(RESULTS.glob("cv_ch*.json")):
-        res = json.loads(path.read_text())
+    for res in results:
+        if res in keyed:
+            res["summary"] = summarise([x for x in res["runs"]
+                                        if (x["seed"], x["fold"]) in common])
         for lead, fig in res["summary"].items():
             cells = " | ".join(f"{100 * fig[k][0]:.1f} ± {100 * fig[k][1]:.1f}" for k, _ in cols)
-            print(f"| {res['recipe']['name']} | {lead} | {cells} |")
+            label = res.get("row", res["recipe"]["name"])
+            print(f"| {label} | {lead} | {cells} |")
+
+
+class _MeanLogits:
+    """Members whose logits are averaged: a seed ensemble, scored as one model."""
+
+    def __init__(self, models: list) -> None:
+        self.models = models
+
+    def predict_logits(self, x, extra, batch_size: int = 256) -> np.ndarray:
+        return np.mean([m.predict_logits(x, extra, batch_size=batch_size)
+                        for m in self.models], axis=0)
 
 
 def run_final(args) -> None:
     from heartbeat import BeatClassifier
 
-    clf = BeatClassifier.pretrained("mitbih-ds1") if args.model is None else \
-        BeatClassifier.load(args.model)
-    if sorted(set(clf.info.get("records", [])) - set(datasets.DS1)):
-        raise SystemExit("final scores models trained on DS1 records only")
-    model = clf.model_
-    name = "mitbih-ds1" if args.model is None else Path(args.model).name
-    out = {"model": name, "recipe": clf.info.get("recipe"),
+    paths = args.model or [None]
+    clfs = [BeatClassifier.pretrained("mitbih-ds1") if path is None else
+            BeatClassifier.load(path) for path in paths]
+    for clf in clfs:
+        if sorted(set(clf.info.get("records", [])) - set(datasets.DS1)):
+            raise SystemExit("final scores models trained on DS1 records only")
+    model = clfs[0].model_ if len(clfs) == 1 else _MeanLogits([c.model_ for c in clfs])
+    names = ["mitbih-ds1" if path is None else Path(path).name for path in paths]
+    out = {"model": names if len(names) > 1 else names[0],
+           "recipe": clfs[0].info.get("recipe"),
+           "combined": "mean of the members' logits" if len(clfs) > 1 else None,
            "command": "python benchmarks/cv_patients.py final"
-           + ("" if args.model is None else f" --model {name}")}
+           + ("" if args.model is None else " --model " + " ".join(names))}
     for c in (0, 1):
         b = _recipe.beats(c, CACHE)
         out[f"ch{c}"] = _recipe.score(model, b[np.isin(b.record, datasets.DS2)])
@@ -185,7 +416,8 @@ def run_final(args) -> None:
 
 def write(name: str, result: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+    path = RESULTS / f"cv_{name}.json" if not name.startswith("cv_") else \
+        RESULTS / f"{name}.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=1) + "\n")
     os.replace(tmp, path)
@@ -194,26 +426,49 @@ def write(name: str, result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("folds", "table", "final"))
+    parser.add_argument("mode", choices=("folds", "pooled", "table", "final"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--early-stopping", type=int, default=3,
+                        help="patience (epochs) on the validation records, as the shipped "
+                        "models; 0: no early stopping, train --steps steps")
+    parser.add_argument("--epochs", type=int, default=12,
+                        help="maximum epochs with early stopping")
+    parser.add_argument("--validation-groups", type=int, default=4,
+                        help="early stopping holds out one of this many groups of the "
+                        "training records (validation_records)")
     parser.add_argument("--steps", type=int, default=500,
-                        help="optimiser steps per training run (whole epochs)")
-    parser.add_argument("--n-sample", type=int, default=3000,
-                        help="N beats classified per held-out fold and lead (the others "
-                        "are weighted in; S, V, F beats are all classified)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--model", default=None,
-                        help="final: a candidate model file (default: shipped mitbih-ds1)")
+                        help="without early stopping: optimiser steps per run (whole epochs)")
+    parser.add_argument("--n-cap", type=int, default=None,
+                        help="N beats drawn from the training records (default: all)")
+    parser.add_argument("--n-sample", type=int, default=0,
+                        help="classify only this many N beats per held-out fold and lead "
+                        "and weight them up (default 0: every beat, logits kept)")
+    parser.add_argument("--prefix", default="es_",
+                        help="result files cv_PREFIX<recipe>.json ('' for the first, "
+                        "500-step protocol)")
+    parser.add_argument("--logits-dir", type=Path, default=CACHE.parent / "cv_logits",
+                        help="held-out logits of every run (for the pooled rows)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="folds: seeds to train (default 0); pooled and table: "
+                        "use only the runs of these seeds (default: all kept)")
+    parser.add_argument("--verbose", action="store_true", help="print every epoch")
+    parser.add_argument("--model", nargs="+", default=None,
+                        help="final: a candidate model file, or several whose logits are "
+                        "averaged (a seed ensemble); default: shipped mitbih-ds1")
     parser.add_argument("--tag", default="candidate",
                         help="final --model: result file cv_final_TAG.json")
     args = parser.parse_args()
     if args.mode == "final":
         run_final(args)
+    elif args.mode == "pooled":
+        args.recipe = args.recipe or ["ch0"]
+        run_pooled(args)
     elif args.mode == "table":
         run_table(args)
     else:
         args.recipe = args.recipe or ["ch0"]
+        args.seeds = args.seeds or [0]
         run_folds(args)
 
 

@@ -1,6 +1,11 @@
 """Train the two models shipped in ``heartbeat/data`` and score ``mitbih-ds1`` on DS2.
 
     PYTHONPATH=. python benchmarks/train_pretrained.py [--data-dir DIR] [--only NAME]
+    PYTHONPATH=. python benchmarks/train_pretrained.py --seed 1 --out-dir SCRATCH/members
+
+With ``--seed`` and ``--out-dir`` the same commands train another member of a seed
+ensemble (the shipped files are seed 0) into a folder of your choice; DS2 is then
+not evaluated (``cv_patients.py final --model M0 M1 M2`` scores the ensemble).
 
 * ``mitbih-ds1``: the de Chazal DS1 records (22 records, paced ones excluded); records
   106, 116, 124, 207 and 223 are held out for early stopping, so the weights see 17
@@ -35,8 +40,7 @@ sys.path.insert(0, str(REPO))
 from heartbeat.cli import main  # noqa: E402
 
 COMMON = ["--architecture", "kachuee2018", "--rr", "--log-rr", "--context", "20",
-          "--batch-size", "64", "--sampler", "balanced", "--learning-rate", "0.001",
-          "--seed", "0"]
+          "--batch-size", "64", "--sampler", "balanced", "--learning-rate", "0.001"]
 MODELS = {
     "mitbih-ds1": ["--split", "ds1", "--validation-records", "106", "116", "124", "207",
                    "223", "--exclude-classes", "Q",
@@ -52,20 +56,25 @@ def run() -> None:
         "HEARTBEAT_DATA_MITDB", str(REPO.parent / "shared" / "data" / "mitdb")))
     parser.add_argument("--only", choices=sorted(MODELS), help="train one model only")
     parser.add_argument("--cache-dir", default=str(REPO / "scratch" / "cache"))
+    parser.add_argument("--seed", type=int, default=0, help="weights and batches (shipped: 0)")
+    parser.add_argument("--out-dir", default="heartbeat/data",
+                        help="where the model files go (default: the shipped ones)")
     args = parser.parse_args()
+    shipped = args.out_dir == "heartbeat/data"
     Path(args.cache_dir).mkdir(parents=True, exist_ok=True)
     for name, options in MODELS.items():
         if args.only and name != args.only:
             continue
-        argv = ["train", *COMMON, *options, "--data-dir", args.data_dir,
-                "--cache-dir", args.cache_dir, "--out", f"heartbeat/data/{name}.npz"]
+        argv = ["train", *COMMON, "--seed", str(args.seed), *options,
+                "--data-dir", args.data_dir, "--cache-dir", args.cache_dir,
+                "--out", f"{args.out_dir}/{name}.npz"]
         print("$ heartbeat " + " ".join(argv), flush=True)
         start = time.perf_counter()
         status = main(argv)
         print(f"{name}: exit {status}, {time.perf_counter() - start:.0f} s\n", flush=True)
         if status:
             sys.exit(status)
-    if args.only in (None, "mitbih-ds1"):
+    if shipped and args.only in (None, "mitbih-ds1"):
         argv = ["evaluate", "mitbih-ds1", "--split", "ds2", "--data-dir", args.data_dir,
                 "--cache-dir", args.cache_dir, "--quiet"]
         buf = io.StringIO()
