@@ -349,7 +349,12 @@ class TestPretrained:
         info = clf.info
         seen = sorted(info["records"] + info.get("validation_records", []))
         assert seen == (sorted(DS1) if name == "mitbih-ds1" else list(RECORDS))
-        assert info["command"].startswith("heartbeat train")
+        # a single network says its `heartbeat train` command; an ensemble its recipe's
+        # scripts, and each member the command that trained it
+        members = info.get("ensemble", {}).get("members", [])
+        assert info["command"].startswith("python benchmarks/" if members else "heartbeat train")
+        assert all(m["command"].startswith("python benchmarks/train_candidate.py")
+                   for m in members)
         assert info["heartbeat_version"] and info["date"]
         assert (REPO / "heartbeat" / "data" / f"{name}.npz").stat().st_size < 1_000_000
 
