@@ -14,6 +14,10 @@ class TestDemo:
         out = capsys.readouterr().out
         assert "record 100" in out and "record 208" in out
         assert "bpm" in out and "Se " in out and "+P " in out
+        # the paper's literal rule misses most beats of 208: its rate is flagged
+        lines = out.splitlines()
+        assert any("kachuee2018" in line and "implausible" in line for line in lines)
+        assert not any("robust:" in line and "implausible" in line for line in lines)
 
     def test_console_script_entry_point(self):
         proc = subprocess.run(
