@@ -1,15 +1,22 @@
-"""Join the seed members of the chosen recipe into the shipped ``mitbih-ds1`` and calibrate it.
+"""Join the seed members of the chosen recipe into a shipped model and calibrate it.
 
     PYTHONPATH=. python benchmarks/train_candidate.py --recipe ch0+ch1 --only mitbih-ds1 \\
         --seed S --out-dir DIR                                  # S = 0, 1, 2
     PYTHONPATH=. python benchmarks/join_pretrained.py DIR/mitbih-ds1-seed{0,1,2}.npz
+    PYTHONPATH=. python benchmarks/train_candidate.py --recipe ch0+ch1 --only mitbih-all \\
+        --seed S --out-dir DIR                                  # S = 0, 1, 2
+    PYTHONPATH=. python benchmarks/join_pretrained.py --name mitbih-all \\
+        DIR/mitbih-all-seed{0,1,2}.npz
 
 The recipe (both MIT-BIH leads as training views, a seed ensemble of 3, mean logits)
 was chosen on patient folds within DS1 (``cv_patients.py``, docs/results.md section 5).
 The members are joined with :func:`heartbeat.classifier.join`; the temperature and the
 reject threshold of the mean logits are then fitted, as for the single model before,
 on the five DS1 records that only chose the members' early-stopping epoch (106, 116,
-124, 207, 223; lead MLII).  DS2 is never read.  Writes ``heartbeat/data/mitbih-ds1.npz``.
+124, 207, 223; lead MLII).  DS2 is never read.  ``mitbih-all`` (the default) has seen
+every MIT-BIH patient, so none is left to calibrate it on: it takes the numbers fitted
+for the ``mitbih-ds1`` ensemble (same recipe, same networks), with ``fitted_on`` saying
+so (run the ``mitbih-ds1`` join first).  Writes ``heartbeat/data/<name>.npz``.
 """
 
 from __future__ import annotations
@@ -27,35 +34,47 @@ from heartbeat.classifier.saved import _pretrained_path  # noqa: E402
 from heartbeat.datasets import mitbih_beats  # noqa: E402
 
 HELD_OUT = ("106", "116", "124", "207", "223")
-COMMAND = ("python benchmarks/train_candidate.py --recipe ch0+ch1 --only mitbih-ds1 "
+COMMAND = ("python benchmarks/train_candidate.py --recipe ch0+ch1 --only {name} "
            "--seed S --out-dir DIR (S = 0, 1, 2; MIT-BIH from HEARTBEAT_DATA), then "
-           "python benchmarks/join_pretrained.py DIR/mitbih-ds1-seed0.npz "
-           "DIR/mitbih-ds1-seed1.npz DIR/mitbih-ds1-seed2.npz")
+           "python benchmarks/join_pretrained.py --name {name} DIR/{name}-seed0.npz "
+           "DIR/{name}-seed1.npz DIR/{name}-seed2.npz")
 
 
 def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("members", nargs="+", type=Path, help="the members' model files")
+    parser.add_argument("--name", choices=("mitbih-ds1", "mitbih-all"), default="mitbih-ds1")
     parser.add_argument("--data-dir", default=os.environ.get(
         "HEARTBEAT_DATA_MITDB", str(REPO.parent / "shared" / "data" / "mitdb")))
     parser.add_argument("--cache-dir", help="folder to cache the held-out beat set in")
     parser.add_argument("--dry-run", action="store_true", help="print, write nothing")
     args = parser.parse_args()
     members = [BeatClassifier.load(path) for path in args.members]
-    if any(set(HELD_OUT) & set(m.info["records"]) for m in members):
+    if args.name == "mitbih-ds1" and any(set(HELD_OUT) & set(m.info["records"])
+                                         for m in members):
         raise SystemExit("a member was trained on a held-out record: pick others")
     first = members[0].info
     ensemble = join(members, info={
-        "command": COMMAND, "recipe": {**first["recipe"], "ensemble_of": len(members)},
+        "command": COMMAND.format(name=args.name),
+        "recipe": {**first["recipe"], "ensemble_of": len(members)},
         "fold_scores": first["fold_scores"], "leads": first["leads"],
         "validation_records": first["validation_records"]})
-    held_out = mitbih_beats(args.data_dir, HELD_OUT, channel=0, cache_dir=args.cache_dir,
-                            quiet=True)
-    ensemble.calibrate(held_out)
-    print(f"mitbih-ds1 (ensemble of {len(members)}): {ensemble.info['calibration']}")
+    if args.name == "mitbih-ds1":
+        held_out = mitbih_beats(args.data_dir, HELD_OUT, channel=0,
+                                cache_dir=args.cache_dir, quiet=True)
+        ensemble.calibrate(held_out)
+    else:
+        fitted = BeatClassifier.pretrained("mitbih-ds1").info["calibration"]
+        if "ensemble" not in BeatClassifier.pretrained("mitbih-ds1").info:
+            raise SystemExit("join the mitbih-ds1 ensemble first: its calibration is reused")
+        ensemble._info["calibration"] = {
+            **fitted, "fitted_on": {**fitted["fitted_on"], "model": "mitbih-ds1",
+                                    "note": "mitbih-all saw every record; the numbers "
+                                    "fitted for the mitbih-ds1 ensemble on its held-out "
+                                    "records are reused"}}
+    print(f"{args.name} (ensemble of {len(members)}): {ensemble.info['calibration']}")
     if not args.dry_run:
-        print(f"{ensemble.save(_pretrained_path('mitbih-ds1'))} written")
-
+        print(f"{ensemble.save(_pretrained_path(args.name))} written")
 
 if __name__ == "__main__":
     run()

@@ -72,8 +72,8 @@ def fold_scores(recipe_name: str) -> dict:
 
 
 def train_one(name: str, recipe_text: str, seed: int, out_dir: Path,
-              early_stopping: bool = True) -> Path:
-    spec = MODELS[name]
+              early_stopping: bool = True, steps: int | None = None) -> Path:
+    spec = {**MODELS[name], **({"steps": steps} if steps else {})}
     held = spec.get("validation", ()) if early_stopping else ()
     recipe = parse_recipe(recipe_text, steps=spec["steps"], n_cap=spec["n_cap"],
                           exclude_q=spec["exclude_q"],
@@ -119,12 +119,14 @@ def main() -> None:
     parser.add_argument("--no-early-stopping", action="store_true",
                         help="mitbih-ds1 for 3,200 steps like the first candidate, instead "
                         "of early stopping on the shipped model's validation records")
+    parser.add_argument("--steps", type=int, help="optimiser steps when not early-stopped "
+                        "(default 3,200: whole epochs nearest it)")
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     for name in MODELS:
         if args.only in (None, name):
             train_one(name, args.recipe, args.seed, args.out_dir,
-                      early_stopping=not args.no_early_stopping)
+                      early_stopping=not args.no_early_stopping, steps=args.steps)
 
 
 if __name__ == "__main__":
