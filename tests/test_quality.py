@@ -309,3 +309,15 @@ class TestInClassify:
     def test_bad_quality(self):
         with pytest.raises(ValueError, match="quality"):
             heartbeat.classify(_ecg(), FS, quality=1.5)
+
+
+def test_the_papers_rule_is_not_filtered_by_default(mitdb_dir):
+    # detector="kachuee2018" reproduces the paper: no quality unless asked for
+    from heartbeat.io import read_record
+
+    rec = read_record(mitdb_dir / "207")
+    x = rec.signal[: int(600 * rec.fs), 0]
+    plain = heartbeat.segment(x, rec.fs, detector="kachuee2018")
+    assert np.isnan(plain.quality).all() and len(plain.unreadable) == 0
+    asked = heartbeat.segment(x, rec.fs, detector="kachuee2018", quality=True)
+    assert np.isfinite(asked.quality).all()

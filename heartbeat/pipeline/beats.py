@@ -269,8 +269,9 @@ def segment(
         no beat of a clean recording (docs/benchmarks.md, "Signal quality in segment
         and classify"); a number in [0, 1] is the threshold itself (0 measures the
         quality and keeps every beat); False measures nothing (``Beats.quality`` is
-        NaN).  Default: True when `segment` finds the peaks, False when `r_peaks`
-        are given (each given peak yields a beat).
+        NaN).  Default: True when the robust detector finds the peaks, False when
+        `r_peaks` are given (each given peak yields a beat) or with
+        ``detector="kachuee2018"`` (the paper's rule, as published).
 
     Returns
     -------
@@ -377,7 +378,8 @@ def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
     window_s = as_positive(window_s, "window_s")
     threshold = as_real(threshold, "threshold", low=0.0, high=1.0)
     length = as_int(length, "length", minimum=1)
-    min_quality = _min_quality(quality, r_peaks is not None)
+    # the paper's literal rule stays as published unless quality is asked for
+    min_quality = _min_quality(quality, r_peaks is not None or detector == "kachuee2018")
     up, down = _resample_ratio(fs, fs_out_nominal)
     fs_out = fs * up / down
     width = _window_width(window_s, fs_out)
