@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from _common import default_mitdb
+from calibrate_pretrained import borrowed_calibration
 
 import heartbeat
 from heartbeat.classifier import BeatClassifier, join
@@ -43,7 +44,7 @@ def run() -> None:
     args = parser.parse_args()
     shipped = BeatClassifier.pretrained("mitbih-all")
     candidate = join([args.members_dir / f"mitbih-all-seed{s}.npz" for s in range(3)])
-    candidate._info["calibration"] = dict(
+    candidate._info["calibration"] = borrowed_calibration(
         BeatClassifier.pretrained("mitbih-ds1").info["calibration"])
     with tempfile.TemporaryDirectory() as tmp:  # load as a user would
         candidate = BeatClassifier.load(candidate.save(os.path.join(tmp, "e.npz")))

@@ -29,11 +29,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from calibrate_pretrained import HELD_OUT, borrowed_calibration  # noqa: E402
+
 from heartbeat.classifier import BeatClassifier, join  # noqa: E402
 from heartbeat.classifier.saved import _pretrained_path  # noqa: E402
 from heartbeat.datasets import mitbih_beats  # noqa: E402
 
-HELD_OUT = ("106", "116", "124", "207", "223")
 COMMAND = ("python benchmarks/train_candidate.py --recipe ch0+ch1 --only {name} "
            "--seed S --out-dir DIR (S = 0, 1, 2; MIT-BIH from HEARTBEAT_DATA), then "
            "python benchmarks/join_pretrained.py --name {name} DIR/{name}-seed0.npz "
@@ -64,14 +65,10 @@ def run() -> None:
                                 cache_dir=args.cache_dir, quiet=True)
         ensemble.calibrate(held_out)
     else:
-        fitted = BeatClassifier.pretrained("mitbih-ds1").info["calibration"]
-        if "ensemble" not in BeatClassifier.pretrained("mitbih-ds1").info:
+        ds1 = BeatClassifier.pretrained("mitbih-ds1").info
+        if "ensemble" not in ds1:
             raise SystemExit("join the mitbih-ds1 ensemble first: its calibration is reused")
-        ensemble._info["calibration"] = {
-            **fitted, "fitted_on": {**fitted["fitted_on"], "model": "mitbih-ds1",
-                                    "note": "mitbih-all saw every record; the numbers "
-                                    "fitted for the mitbih-ds1 ensemble on its held-out "
-                                    "records are reused"}}
+        ensemble._info["calibration"] = borrowed_calibration(ds1["calibration"])
     print(f"{args.name} (ensemble of {len(members)}): {ensemble.info['calibration']}")
     if not args.dry_run:
         print(f"{ensemble.save(_pretrained_path(args.name))} written")

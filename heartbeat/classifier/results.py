@@ -188,7 +188,7 @@ def classify(
     clf = _as_classifier(model)
     threshold = _reject_threshold(clf.calibration_, reject)
     as_choice(adapt, "adapt", ADAPT)
-    min_quality = _min_quality(quality, given=False)
+    min_quality = _min_quality(quality, off_by_default=False)
     # the beats of unreadable stretches are kept, to come back as "?" with their reason
     beats = _segment(signal, fs, detector=detector, r_peaks=None, window_s=WINDOW_S,
                      threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=0,

@@ -50,9 +50,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             elapsed = time.perf_counter() - start
             score = detection_scores(reference, beats.r_peaks, ex.fs)
             rr = np.diff(beats.r_peaks) / ex.fs
-            rate = f"{60 / np.median(rr):.0f} bpm" if len(rr) else "n/a"
-            if len(rr) and not MIN_RATE_BPM <= 60 / np.median(rr) <= MAX_RATE_BPM:
-                rate += " (implausible: beats were missed)"
+            rate = "n/a"
+            if len(rr):
+                bpm = 60 / np.median(rr)
+                rate = f"{bpm:.0f} bpm"
+                if not MIN_RATE_BPM <= bpm <= MAX_RATE_BPM:
+                    rate += " (implausible: beats were missed)"
             print(
                 f"  {detector:>11}: {len(beats):4d} beats, heart rate {rate}, "
                 f"{elapsed * 1e3:.1f} ms; vs annotations (±150 ms): "

@@ -184,12 +184,15 @@ def _frozen(*args: object) -> Beats:
     return beats
 
 
-def _min_quality(quality: object, given: bool) -> float | None:
-    """Return the quality a beat needs under `quality` (None: quality not measured)."""
+def _min_quality(quality: object, off_by_default: bool) -> float | None:
+    """Return the quality a beat needs under `quality` (None: quality not measured).
+
+    `quality` None is the default: off when `off_by_default`, else the shipped threshold.
+    """
     from heartbeat.signal_quality import UNREADABLE_BELOW
 
     if quality is None:
-        return None if given else UNREADABLE_BELOW
+        return None if off_by_default else UNREADABLE_BELOW
     if quality is True or quality is False:
         return UNREADABLE_BELOW if quality else None
     return as_real(quality, "quality", low=0.0, high=1.0)
