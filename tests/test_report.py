@@ -28,6 +28,7 @@ from heartbeat.plot import CLASS_COLORS
 from heartbeat.report import report_html, write_report
 from heartbeat.report.trace import GAP, heart_rate, invalid_stretches, trace
 from heartbeat.resample import resample_poly
+from heartbeat.signal_quality import UNREADABLE_BELOW
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -159,6 +160,8 @@ class TestReportHtml:
         html = report_html(x, fs, carried, stretches=[(40.0, 41.0)])
         assert 'id="rejected">5<' in html
         assert re.search(r'id="quality">.*median 0\.60, lowest 0\.20', html)
+        below = int((quality < UNREADABLE_BELOW).sum())
+        assert f"{below} beats below {UNREADABLE_BELOW:g}," in html
         assert 'data-n="3"' in html  # the NaN second, the carried and the given stretch
         data = _page_data(html)
         assert data["stretches"] == [[1.0, 2.0], [20.0, 21.5], [40.0, 41.0]]

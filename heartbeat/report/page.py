@@ -27,6 +27,7 @@ from heartbeat.plot import CLASS_COLORS
 from heartbeat.report.assets import SCRIPT, STYLE
 from heartbeat.report.svg import _clock, beat_panel, heart_rate_chart
 from heartbeat.report.trace import heart_rate, invalid_stretches, trace
+from heartbeat.signal_quality import UNREADABLE_BELOW
 
 if TYPE_CHECKING:  # pragma: no cover
     from heartbeat.classifier import ClassifiedBeats
@@ -209,7 +210,9 @@ def _stretch_list(marked: list[tuple[float, float]], rejected: np.ndarray | None
     if q is not None and np.isfinite(q).any():  # NaN: quality not measured
         parts.append(f'<p id="quality">Signal quality index per beat: median '
                      f"{np.nanmedian(q):.2f}, lowest {np.nanmin(q):.2f}; "
-                     f"{int((q < 0.5).sum())} beats below 0.5.</p>")
+                     f"{int((q < UNREADABLE_BELOW).sum())} beats below "
+                     f"{UNREADABLE_BELOW:g}, the level below which segment() withholds "
+                     "beats.</p>")
     return "".join(parts)
 
 
