@@ -658,6 +658,31 @@ class TestCLI:
         assert clf.seed == 3 and clf.architecture == "cnn_mlp"
         assert "held-out records 100" in capsys.readouterr().out
 
+    def test_train_on_both_leads_as_views(self, excerpt_dir, tmp_path, capsys):
+        from heartbeat.datasets import mitbih_beats
+
+        config = tmp_path / "both.toml"
+        config.write_text('channel = [0, 1]\ncontext = 2\nepochs = 1\n'
+                          'architecture = "cnn_mlp"\nquiet = true\n')
+        out = tmp_path / "both.npz"
+        assert main(["train", "--config", str(config), "--data-dir", str(excerpt_dir),
+                     "--records", "100", "208", "--validation-records", "100",
+                     "--out", str(out)]) == 0
+        info = BeatClassifier.load(out).info
+        lead0, lead1 = (mitbih_beats(excerpt_dir, ["208"], channel=c, quiet=True)
+                        for c in (0, 1))
+        assert info["n_train"] == len(lead0) + len(lead1)  # every beat once per lead
+        assert info["records"] == ["208"] and info["options"]["channel"] == [0, 1]
+        assert info["n_validation"] == 2 * len(mitbih_beats(excerpt_dir, ["100"],
+                                                            quiet=True))
+        capsys.readouterr()
+        for bad in (["--channel", "0", "0"], ["--channel", "-1"]):
+            assert main(["train", "--data-dir", ".", *bad, "--out", "x"]) == 2
+            assert "list of distinct ones" in capsys.readouterr().err
+        config.write_text('channel = [0, "1"]\n')
+        assert main(["train", "--config", str(config), "--out", "x"]) == 2
+        assert "channel = [0, '1'] must be an integer or a list" in capsys.readouterr().err
+
     def test_train_evaluate_predict_with_context(self, excerpt_dir, tmp_path, capsys):
         config = tmp_path / "ctx.toml"
         config.write_text("context = 5\nepochs = 1\nbatch_size = 64\n"

@@ -10,7 +10,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,11 +93,13 @@ def write_beats_csv(path: Path, beats) -> None:
         fh.write(buf.getvalue().encode("utf-8"))
 
 
-def read_config(path: str, defaults: Mapping[str, object]) -> dict:
+def read_config(path: str, defaults: Mapping[str, object],
+                int_lists: Collection[str] = ()) -> dict:
     """Return the options of a ``--config`` TOML file, checked against `defaults`.
 
     The options may be flat or under one ``[train]`` table; each must be a key of
-    `defaults` and have the type of its default (an int is accepted for a float).
+    `defaults` and have the type of its default (an int is accepted for a float; the
+    options named in `int_lists` also accept a list of ints).
     Raises ValueError naming the file when it cannot be read or an option is wrong.
     """
     try:
@@ -125,6 +127,12 @@ def read_config(path: str, defaults: Mapping[str, object]) -> dict:
                          f"{', '.join(defaults)}")
     for key, value in data.items():
         want = type(defaults[key])
+        if key in int_lists and isinstance(value, list):  # e.g. channel = [0, 1]
+            ok = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            if not ok:
+                raise ValueError(f"--config {path}: {key} = {value!r} must be an integer "
+                                 "or a list of integers")
+            continue
         ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             ok = True

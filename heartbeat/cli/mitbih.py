@@ -11,6 +11,7 @@ its exit status; heavy modules are imported inside, on first use.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Sequence
@@ -71,7 +72,7 @@ _TRAIN_DEFAULTS: dict[str, object] = {
 def _train_options(args: argparse.Namespace) -> dict:
     options = dict(_TRAIN_DEFAULTS)
     if args.config:
-        options.update(files.read_config(args.config, _TRAIN_DEFAULTS))
+        options.update(files.read_config(args.config, _TRAIN_DEFAULTS, int_lists=("channel",)))
     for key in _TRAIN_DEFAULTS:
         value = getattr(args, key, None)
         if value is not None:  # given on the command line (--no-rr gives False)
@@ -80,8 +81,21 @@ def _train_options(args: argparse.Namespace) -> dict:
         raise ValueError("pass --out model.npz or set out in --config")
     if options["split"] not in ("", "all", "ds1", "ds2"):
         raise ValueError(f"split={options['split']!r} must be all, ds1 or ds2")
+    options["channel"] = _channels(options["channel"])
     _check_checkpoint_options(options)
     return options
+
+
+def _channels(value: object) -> list[int]:
+    """Return --channel as a list of distinct channel numbers (one int is one channel)."""
+    channels = [value] if isinstance(value, int) and not isinstance(value, bool) else value
+    if (not isinstance(channels, list) or not channels
+            or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0
+                       for c in channels)
+            or len(set(channels)) != len(channels)):
+        raise ValueError(f"channel={value!r} must be a channel number >= 0 or a list of "
+                         "distinct ones (e.g. --channel 0 1: both MIT-BIH leads as views)")
+    return channels
 
 
 def _check_checkpoint_options(options: dict) -> None:
@@ -135,16 +149,40 @@ def _record_list(options: dict, default_split: str = "all") -> tuple[str, ...]:
     return {"all": datasets.RECORDS, "ds1": datasets.DS1, "ds2": datasets.DS2}[split]
 
 
-def _labelled_beats(options: dict, records: tuple[str, ...]) -> BeatSet:
+def _labelled_beats(options: dict, records: tuple[str, ...], channel: int) -> BeatSet:
     """Beats of `records`: the MIT-BIH builder for MIT-BIH names, else the any-folder one."""
     from heartbeat.datasets import RECORDS, mitbih_beats
     from heartbeat.datasets.folder import wfdb_beats
 
-    common = {"peaks": options["peaks"], "channel": options["channel"],
+    common = {"peaks": options["peaks"], "channel": channel,
               "cache_dir": options["cache_dir"] or None, "quiet": options["quiet"]}
     if options["annotator"] == "atr" and set(records) <= set(RECORDS):
         return mitbih_beats(options["data_dir"], records, **common)
     return wfdb_beats(options["data_dir"], records, annotator=options["annotator"], **common)
+
+
+def _training_views(options: dict, records: tuple[str, ...], held_out: tuple[str, ...]
+                    ) -> tuple[BeatSet, BeatSet | None]:
+    """Return (training beats, early-stopping beats or None) over every --channel.
+
+    With several channels each is a view of the same annotated beats (the labels hold
+    for every lead).  Their record names get the suffix ``:ch<c>`` so that a model
+    with record context compares each beat only with beats of its own lead.
+    """
+    from heartbeat.datasets import concatenate
+
+    train_views, validation_views = [], []
+    several = len(options["channel"]) > 1
+    for channel in options["channel"]:
+        beats = _labelled_beats(options, records, channel)
+        mask = np.isin(beats.record, held_out)
+        if several:
+            beats = dataclasses.replace(
+                beats, record=np.char.add(beats.record.astype(str), f":ch{channel}"))
+        train_views.append(beats[~mask])
+        validation_views.append(beats[mask])
+    validation = concatenate(validation_views) if held_out else None
+    return concatenate(train_views), validation
 
 
 def _portable(argv: Sequence[str]) -> list[str]:
@@ -201,11 +239,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     stray = sorted(set(held_out) - set(records))
     if stray:
         raise ValueError(f"validation_records {stray} are not among the training records")
-    beats = _labelled_beats(options, records)
-    validation = None
-    if held_out:
-        mask = np.isin(beats.record, held_out)
-        beats, validation = beats[~mask], beats[mask]
+    beats, validation = _training_views(options, records, held_out)
     if excluded:  # e.g. the 8 Q beats of DS1, which balanced batches would repeat endlessly
         beats = beats[~np.isin(beats.y, excluded)]
         if validation is not None:
@@ -217,6 +251,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     clf.fit(beats, validation=validation, info={
         "command": command, "options": kept, "validation_records": list(held_out),
+        "records": sorted(set(records) - set(held_out)),
         "peaks": options["peaks"],
     }, checkpoint_dir=options["checkpoint_dir"] or None, resume=options["resume"])
     elapsed = time.perf_counter() - start
@@ -248,7 +283,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                "data_dir": data_dir, "annotator": args.annotator, "peaks": args.peaks,
                "channel": args.channel, "cache_dir": args.cache_dir, "quiet": args.quiet}
     records = _record_list(options, default_split="ds2")
-    beats = _labelled_beats(options, records)
+    beats = _labelled_beats(options, records, args.channel)
     if not args.quiet:
         print(f"evaluate: classifying {len(beats)} beats of {len(records)} records",
               file=sys.stderr, flush=True)

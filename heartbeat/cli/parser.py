@@ -171,8 +171,10 @@ def _add_train(sub: _Subparsers) -> None:
                     "another folder: every annotated record in it)")
     tr.add_argument("--annotator", help="extension of the beat annotation files "
                     "(default atr)")
-    tr.add_argument("--channel", type=int, help="signal channel of every record (default "
-                    "0: MLII in MIT-BIH; INCART's lead II is 1)")
+    tr.add_argument("--channel", type=int, nargs="+", metavar="C",
+                    help="signal channel of every record (default 0: MLII in MIT-BIH; "
+                    "INCART's lead II is 1); several channels are each a training view of "
+                    "the same beats: --channel 0 1 trains on both MIT-BIH leads")
     tr.add_argument("--validation-records", dest="validation_records", nargs="+",
                     metavar="NAME", help="hold these records out for early stopping "
                     "(default: a stratified --validation-fraction of the beats)")
