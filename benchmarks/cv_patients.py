@@ -24,13 +24,20 @@ record), and the temperature and reject threshold fitted out of fold.
 
 ``table``: the fold summaries of every recipe run so far, as Markdown.
 
+``template``: ``adapt="template"`` (heartbeat.classifier.template) from the kept logits
+and the held-out records' own beats, no training: its thresholds chosen for each
+held-out fold on the other two (``_template_folds.py``), the single-model and ensemble
+rows with and without it, the default decided by the rule of docs/results.md section 5,
+and the thresholds chosen on all three folds (``cv_template_choice.json``).
+
 ``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
 trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1.
 
-Results go to ``benchmarks/results/cv_es_<recipe>[_ensemble|_prior|_calibration].json``
-and ``cv_final*.json``.  Recipes: ``ch0`` (lead 0 only, today's recipe), ``+aug``
-(augmented batches, :class:`heartbeat.training.Augmenter` with the NST ``ma``/``bw``
-noise), ``ch0+ch1`` (both leads as training views; the annotations hold for both).
+Results go to ``benchmarks/results/cv_es_<recipe>[_ensemble|_prior|_calibration].json``,
+``cv_template_*.json`` and ``cv_final*.json``.  Recipes: ``ch0`` (lead 0 only, today's
+recipe), ``+aug`` (augmented batches, :class:`heartbeat.training.Augmenter` with the
+NST ``ma``/``bw`` noise), ``ch0+ch1`` (both leads as training views; the annotations
+hold for both).
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import itertools
 import json
 import re
 import sys
@@ -338,6 +346,75 @@ def run_pooled(args) -> None:
               f"reject below {cal['reject_below']:.3f}")
 
 
+def run_template(args) -> None:
+    """Nested choice and rows of adapt="template" (see ``_template_folds``)."""
+    import _template_folds as tf
+
+    leads = {c: _recipe.beats(c, CACHE) for c in (0, 1)}
+    runs, folds = {}, None
+    for text in args.recipe:
+        saved = load_runs(args.logits_dir / f"{args.prefix}{text.replace('+', '_')}")
+        seeds = sorted({s for s, _, _ in saved if not args.seeds or s in args.seeds})
+        folds = sorted({f for _, f, _ in saved})
+        for (s, f, c), out in saved.items():
+            if s not in seeds:
+                continue
+            held = leads[c][np.isin(leads[c].record, np.unique(out["record"]))]
+            held = held[held.y < 4]  # the order of the kept logits (held_out_logits)
+            if not np.array_equal(held.y, out["y"]):
+                raise SystemExit(f"{text} seed {s} fold {f} lead {c}: beats do not match")
+            runs[text, s, f, c] = (out["logits"], held)
+        for f, c in itertools.product(folds, (0, 1)):
+            mean = np.mean([runs[text, s, f, c][0] for s in seeds], axis=0)
+            runs[text, "ensemble", f, c] = (mean, runs[text, seeds[0], f, c][1])
+    scored = {key: tf.Run(logits, held.y.astype(np.int64), held.record, held.x, held.rr)
+              for key, (logits, held) in runs.items()}
+    members = sorted({m for _, m, _, _ in scored}, key=str)
+
+    def inner(fold_set):
+        return tf.choose({c: [scored[t, "ensemble", f, c] for t in args.recipe
+                              for f in fold_set] for c in (0, 1)})
+
+    chosen = {}
+    for k in folds:
+        rule, figs = inner([f for f in folds if f != k])
+        chosen[k] = rule
+        print(f"fold {k}: chosen on folds {[f for f in folds if f != k]}: {rule} {figs}",
+              flush=True)
+    final_rule, final_figs = inner(folds)
+    print(f"all folds: {final_rule} {final_figs}")
+    decisions = {}
+    for text in args.recipe:
+        rows = {}
+        for tag, rule_of in (("none", lambda k: None), ("template", chosen.get)):
+            for kind in ("single", "ensemble"):
+                rows[tag, kind] = [
+                    {"member": m, "fold": f, "rule": tf.as_dict(rule_of(f))} | {
+                        f"ch{c}": _recipe.figures(scored[text, m, f, c].confusion(rule_of(f)))
+                        for c in (0, 1)}
+                    for m in members for f in folds
+                    if (m == "ensemble") == (kind == "ensemble")]
+        summaries = {key: tf.summarise(r) for key, r in rows.items()}
+        decisions[text] = tf.decide(summaries["none", "single"],
+                                    summaries["template", "single"])
+        base = f"{args.prefix}{text.replace('+', '_')}"
+        for (tag, kind), summary in summaries.items():
+            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") \
+                + (', adapt="template" (nested)' if tag == "template" else "")
+            write(f"cv_template_{base}_{tag}_{kind}",
+                  {"row": label, "summary": summary, "runs": rows[tag, kind],
+                   "command": "python benchmarks/cv_patients.py template"})
+            print_summary(label, summary)
+        print(f"{text}: default rule: {decisions[text]}")
+    write("cv_template_choice",
+          {"per_fold": {str(k): tf.as_dict(r) for k, r in chosen.items()},
+           "all_folds": tf.as_dict(final_rule),
+           "all_folds_figures": final_figs, "decisions": decisions,
+           "default": all(d["passes"] for d in decisions.values()),
+           "grid": {k: [str(x) for x in v] for k, v in tf.GRID.items()},
+           "command": "python benchmarks/cv_patients.py template"})
+
+
 def print_summary(name: str, summary: dict) -> None:
     print(f"\n{name}: mean (sd) over folds and seeds")
     for key, fig in summary.items():
@@ -426,7 +503,7 @@ def write(name: str, result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("folds", "pooled", "table", "final"))
+    parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -464,6 +541,9 @@ def main() -> None:
     elif args.mode == "pooled":
         args.recipe = args.recipe or ["ch0"]
         run_pooled(args)
+    elif args.mode == "template":
+        args.recipe = args.recipe or ["ch0", "ch0+ch1"]
+        run_template(args)
     elif args.mode == "table":
         run_table(args)
     else:
