@@ -40,6 +40,12 @@ MIN_TEMPLATE_SHARE = 0.2
 class TemplateRule:
     """When a beat counts as the recording's dominant beat, and so cannot be V or F.
 
+    The defaults are the thresholds chosen on all three DS1 patient folds by the rule
+    set before scoring (``python benchmarks/cv_patients.py template``,
+    ``benchmarks/results/cv_template_choice.json``); :func:`heartbeat.classify` uses
+    them with ``adapt="template"``.  The folds chose no timing check: a prematurity
+    threshold never lowered the N beats called abnormal at equal V F1.
+
     Attributes
     ----------
     window_s : float
@@ -54,19 +60,14 @@ class TemplateRule:
         keeps its probabilities (0: timing is not checked).
     """
 
-    window_s: float
-    min_correlation: float
-    max_amplitude_ratio: float
-    min_rr_ratio: float
+    window_s: float = 0.24
+    min_correlation: float = 0.80
+    max_amplitude_ratio: float = 2.0
+    min_rr_ratio: float = 0.0
 
 
-DEFAULT_RULE = TemplateRule(window_s=0.24, min_correlation=0.80,
-                            max_amplitude_ratio=2.0, min_rr_ratio=0.0)
-"""The rule :func:`heartbeat.classify` applies with ``adapt="template"``: chosen on all
-three DS1 patient folds by the rule set before scoring (``python
-benchmarks/cv_patients.py template``, ``benchmarks/results/cv_template_choice.json``).
-The folds chose no timing check: the prematurity threshold never lowered N beats called
-abnormal at equal V F1."""
+DEFAULT_RULE = TemplateRule()
+"""The rule :func:`heartbeat.classify` applies with ``adapt="template"``."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def matches(features: TemplateFeatures, rule: TemplateRule) -> np.ndarray:
 
 def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
                    classes: tuple[str, ...], fs_out: float,
-                   rule: TemplateRule = DEFAULT_RULE) -> tuple[np.ndarray, np.ndarray]:
+                   rule: TemplateRule | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Take the V and F probability from the beats that match the recording's dominant beat.
 
     Parameters
@@ -155,8 +156,8 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
         The model's class names; without ``"N"`` nothing is changed.
     fs_out : float
         Sampling frequency of `waveforms` in Hz.
-    rule : TemplateRule, default DEFAULT_RULE
-        When a beat matches.
+    rule : TemplateRule, optional
+        When a beat matches; default ``TemplateRule()`` (:data:`DEFAULT_RULE`).
 
     Returns
     -------
@@ -179,6 +180,7 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     >>> out[7].round(3).tolist(), np.flatnonzero(changed).tolist()
     ([0.667, 0.222, 0.0, 0.0, 0.111], [7])
     """
+    rule = TemplateRule() if rule is None else rule
     out = np.array(proba, dtype=np.float64, copy=True)
     changed = np.zeros(len(out), dtype=bool)
     if "N" not in classes or len(out) == 0:
