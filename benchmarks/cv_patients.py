@@ -5,6 +5,8 @@
     PYTHONPATH=. python benchmarks/cv_patients.py pooled --recipe ch0 --recipe ch0+ch1
     PYTHONPATH=. python benchmarks/cv_patients.py table
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final
+    PYTHONPATH=. python benchmarks/cv_patients.py template
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final --adapt template
 
 ``folds``: the 22 DS1 records are dealt into k folds (every beat of a record in one
 fold; the deal balances the folds' S, V and F counts and is fixed, printed and stored).
@@ -31,7 +33,9 @@ rows with and without it, the default decided by the rule of docs/results.md sec
 and the thresholds chosen on all three folds (``cv_template_choice.json``).
 
 ``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
-trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1.
+trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1;
+with ``--adapt template`` also after ``adapt="template"`` (the shipped rule, each DS2
+record on its own), with each record's share of beats called V or F.
 
 Results go to ``benchmarks/results/cv_es_<recipe>[_ensemble|_prior|_calibration].json``,
 ``cv_template_*.json`` and ``cv_final*.json``.  Recipes: ``ch0`` (lead 0 only, today's
@@ -479,16 +483,50 @@ def run_final(args) -> None:
            "combined": "mean of the members' logits" if len(clfs) > 1 else None,
            "command": "python benchmarks/cv_patients.py final"
            + ("" if args.model is None else " --model " + " ".join(names))}
+    if args.adapt == "template":
+        out["command"] += " --adapt template"
     for c in (0, 1):
         b = _recipe.beats(c, CACHE)
-        out[f"ch{c}"] = _recipe.score(model, b[np.isin(b.record, datasets.DS2)])
+        ds2 = b[np.isin(b.record, datasets.DS2)]
+        if args.adapt == "template":
+            out[f"ch{c}"], out[f"ch{c}_none"], out[f"ch{c}_vf_share"] = \
+                _final_template(model, ds2)
+        else:
+            out[f"ch{c}"] = _recipe.score(model, ds2)
         s = out[f"ch{c}"]
         print(f"DS2 lead {c}: accuracy {100 * s['accuracy']:.2f} %, N called abnormal "
               f"{100 * s['n_called_abnormal']:.2f} %")
         for k in ("N", "S", "V", "F"):
             print(f"  {k}: Se {100 * s[k]['se']:.1f} +P {100 * s[k]['ppv']:.1f} "
                   f"F1 {s[k]['f1']:.3f} (n={s[k]['support']})")
-    write("cv_final" if args.model is None else f"cv_final_{args.tag}", out)
+    name = "cv_final" if args.model is None else f"cv_final_{args.tag}"
+    write(name + ("_template" if args.adapt == "template" else ""), out)
+
+
+def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict]:
+    """DS2 figures with and without adapt="template" (the shipped rule), from one pass.
+
+    Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
+    peaks, as everywhere here).  Also, per record, the share of its beats called V or
+    F without and with the adaptation.
+    """
+    import _template_folds as tf
+
+    from heartbeat.classifier.template import DEFAULT_RULE
+
+    x, rr = _recipe.inputs(data)
+    keep = data.y < 4
+    y = data.y[keep].astype(np.int64)
+    run = tf.Run(model.predict_logits(x[keep], rr[keep], batch_size=256), y,
+                 data.record[keep], data.x[keep], data.rr[keep])
+    adapted = run.adapted(DEFAULT_RULE)
+    vf_share = {}
+    for record in np.unique(data.record[keep]):
+        rows = data.record[keep] == record
+        vf_share[str(record)] = {tag: round(float(np.isin(pred[rows], (2, 3)).mean()), 4)
+                                 for tag, pred in (("none", run.pred), ("template", adapted))}
+    return (_recipe.figures(_recipe.confusion(y, adapted)),
+            _recipe.figures(_recipe.confusion(y, run.pred)), vf_share)
 
 
 def write(name: str, result: dict) -> None:
@@ -533,6 +571,9 @@ def main() -> None:
     parser.add_argument("--model", nargs="+", default=None,
                         help="final: a candidate model file, or several whose logits are "
                         "averaged (a seed ensemble); default: shipped mitbih-ds1")
+    parser.add_argument("--adapt", choices=("none", "template"), default="none",
+                        help="final: also score adapt=\"template\" per DS2 record "
+                        "(result file cv_final[_TAG]_template.json)")
     parser.add_argument("--tag", default="candidate",
                         help="final --model: result file cv_final_TAG.json")
     args = parser.parse_args()
