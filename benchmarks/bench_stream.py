@@ -5,7 +5,8 @@
 
 Per record (first channel, the whole 30 min or the first ``--seconds``), the samples
 are pushed in 100 ms chunks into ``heartbeat.Stream(fs, model)`` and the same signal goes through
-``heartbeat.classify(x, fs, model=model)``.  Columns of the CSV:
+``heartbeat.classify(x, fs, model=model, adapt="none")`` (the stream does not adapt).
+Columns of the CSV:
 
 * ``offline``, ``stream``: beats found; ``same``: R peaks at identical samples;
   ``only_offline``, ``only_stream``: the others;
@@ -96,7 +97,7 @@ def agreement(records, mitdb: Path, model: str, seconds: float | None,
         fs = float(r.fs)
         if seconds:
             x = x[: int(seconds * fs)]
-        off = heartbeat.classify(x, fs, model=clf)
+        off = heartbeat.classify(x, fs, model=clf, adapt="none")  # the stream does not adapt
         samp, lab, lat = stream_all(x, fs, clf, round(CHUNK_S * fs))
         same = np.intersect1d(samp, off.r_peaks)
         io_, is_ = np.searchsorted(off.r_peaks, same), np.searchsorted(samp, same)

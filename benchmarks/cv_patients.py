@@ -5,6 +5,8 @@
     PYTHONPATH=. python benchmarks/cv_patients.py pooled --recipe ch0 --recipe ch0+ch1
     PYTHONPATH=. python benchmarks/cv_patients.py table
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final
+    PYTHONPATH=. python benchmarks/cv_patients.py template
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final --adapt template
 
 ``folds``: the 22 DS1 records are dealt into k folds (every beat of a record in one
 fold; the deal balances the folds' S, V and F counts and is fixed, printed and stored).
@@ -24,13 +26,22 @@ record), and the temperature and reject threshold fitted out of fold.
 
 ``table``: the fold summaries of every recipe run so far, as Markdown.
 
-``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
-trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1.
+``template``: ``adapt="template"`` (heartbeat.classifier.template) from the kept logits
+and the held-out records' own beats, no training: its thresholds chosen for each
+held-out fold on the other two (``_template_folds.py``), the single-model and ensemble
+rows with and without it, the default decided by the rule of docs/results.md section 5,
+and the thresholds chosen on all three folds (``cv_template_choice.json``).
 
-Results go to ``benchmarks/results/cv_es_<recipe>[_ensemble|_prior|_calibration].json``
-and ``cv_final*.json``.  Recipes: ``ch0`` (lead 0 only, today's recipe), ``+aug``
-(augmented batches, :class:`heartbeat.training.Augmenter` with the NST ``ma``/``bw``
-noise), ``ch0+ch1`` (both leads as training views; the annotations hold for both).
+``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
+trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1;
+with ``--adapt template`` also after ``adapt="template"`` (the shipped rule, each DS2
+record on its own), with each record's share of beats called V or F.
+
+Results go to ``benchmarks/results/cv_es_<recipe>[_ensemble|_prior|_calibration].json``,
+``cv_template_*.json`` and ``cv_final*.json``.  Recipes: ``ch0`` (lead 0 only, today's
+recipe), ``+aug`` (augmented batches, :class:`heartbeat.training.Augmenter` with the
+NST ``ma``/``bw`` noise), ``ch0+ch1`` (both leads as training views; the annotations
+hold for both).
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import itertools
 import json
 import re
 import sys
@@ -338,6 +350,75 @@ def run_pooled(args) -> None:
               f"reject below {cal['reject_below']:.3f}")
 
 
+def run_template(args) -> None:
+    """Nested choice and rows of adapt="template" (see ``_template_folds``)."""
+    import _template_folds as tf
+
+    leads = {c: _recipe.beats(c, CACHE) for c in (0, 1)}
+    runs, folds = {}, None
+    for text in args.recipe:
+        saved = load_runs(args.logits_dir / f"{args.prefix}{text.replace('+', '_')}")
+        seeds = sorted({s for s, _, _ in saved if not args.seeds or s in args.seeds})
+        folds = sorted({f for _, f, _ in saved})
+        for (s, f, c), out in saved.items():
+            if s not in seeds:
+                continue
+            held = leads[c][np.isin(leads[c].record, np.unique(out["record"]))]
+            held = held[held.y < 4]  # the order of the kept logits (held_out_logits)
+            if not np.array_equal(held.y, out["y"]):
+                raise SystemExit(f"{text} seed {s} fold {f} lead {c}: beats do not match")
+            runs[text, s, f, c] = (out["logits"], held)
+        for f, c in itertools.product(folds, (0, 1)):
+            mean = np.mean([runs[text, s, f, c][0] for s in seeds], axis=0)
+            runs[text, "ensemble", f, c] = (mean, runs[text, seeds[0], f, c][1])
+    scored = {key: tf.Run(logits, held.y.astype(np.int64), held.record, held.x, held.rr)
+              for key, (logits, held) in runs.items()}
+    members = sorted({m for _, m, _, _ in scored}, key=str)
+
+    def inner(fold_set):
+        return tf.choose({c: [scored[t, "ensemble", f, c] for t in args.recipe
+                              for f in fold_set] for c in (0, 1)})
+
+    chosen = {}
+    for k in folds:
+        rule, figs = inner([f for f in folds if f != k])
+        chosen[k] = rule
+        print(f"fold {k}: chosen on folds {[f for f in folds if f != k]}: {rule} {figs}",
+              flush=True)
+    final_rule, final_figs = inner(folds)
+    print(f"all folds: {final_rule} {final_figs}")
+    decisions = {}
+    for text in args.recipe:
+        rows = {}
+        for tag, rule_of in (("none", lambda k: None), ("template", chosen.get)):
+            for kind in ("single", "ensemble"):
+                rows[tag, kind] = [
+                    {"member": m, "fold": f, "rule": tf.as_dict(rule_of(f))} | {
+                        f"ch{c}": _recipe.figures(scored[text, m, f, c].confusion(rule_of(f)))
+                        for c in (0, 1)}
+                    for m in members for f in folds
+                    if (m == "ensemble") == (kind == "ensemble")]
+        summaries = {key: tf.summarise(r) for key, r in rows.items()}
+        decisions[text] = tf.decide(summaries["none", "single"],
+                                    summaries["template", "single"])
+        base = f"{args.prefix}{text.replace('+', '_')}"
+        for (tag, kind), summary in summaries.items():
+            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") \
+                + (', adapt="template" (nested)' if tag == "template" else "")
+            write(f"cv_template_{base}_{tag}_{kind}",
+                  {"row": label, "summary": summary, "runs": rows[tag, kind],
+                   "command": "python benchmarks/cv_patients.py template"})
+            print_summary(label, summary)
+        print(f"{text}: default rule: {decisions[text]}")
+    write("cv_template_choice",
+          {"per_fold": {str(k): tf.as_dict(r) for k, r in chosen.items()},
+           "all_folds": tf.as_dict(final_rule),
+           "all_folds_figures": final_figs, "decisions": decisions,
+           "default": all(d["passes"] for d in decisions.values()),
+           "grid": {k: [str(x) for x in v] for k, v in tf.GRID.items()},
+           "command": "python benchmarks/cv_patients.py template"})
+
+
 def print_summary(name: str, summary: dict) -> None:
     print(f"\n{name}: mean (sd) over folds and seeds")
     for key, fig in summary.items():
@@ -402,16 +483,50 @@ def run_final(args) -> None:
            "combined": "mean of the members' logits" if len(clfs) > 1 else None,
            "command": "python benchmarks/cv_patients.py final"
            + ("" if args.model is None else " --model " + " ".join(names))}
+    if args.adapt == "template":
+        out["command"] += " --adapt template"
     for c in (0, 1):
         b = _recipe.beats(c, CACHE)
-        out[f"ch{c}"] = _recipe.score(model, b[np.isin(b.record, datasets.DS2)])
+        ds2 = b[np.isin(b.record, datasets.DS2)]
+        if args.adapt == "template":
+            out[f"ch{c}"], out[f"ch{c}_none"], out[f"ch{c}_vf_share"] = \
+                _final_template(model, ds2)
+        else:
+            out[f"ch{c}"] = _recipe.score(model, ds2)
         s = out[f"ch{c}"]
         print(f"DS2 lead {c}: accuracy {100 * s['accuracy']:.2f} %, N called abnormal "
               f"{100 * s['n_called_abnormal']:.2f} %")
         for k in ("N", "S", "V", "F"):
             print(f"  {k}: Se {100 * s[k]['se']:.1f} +P {100 * s[k]['ppv']:.1f} "
                   f"F1 {s[k]['f1']:.3f} (n={s[k]['support']})")
-    write("cv_final" if args.model is None else f"cv_final_{args.tag}", out)
+    name = "cv_final" if args.model is None else f"cv_final_{args.tag}"
+    write(name + ("_template" if args.adapt == "template" else ""), out)
+
+
+def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict]:
+    """DS2 figures with and without adapt="template" (the shipped rule), from one pass.
+
+    Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
+    peaks, as everywhere here).  Also, per record, the share of its beats called V or
+    F without and with the adaptation.
+    """
+    import _template_folds as tf
+
+    from heartbeat.classifier.template import DEFAULT_RULE
+
+    x, rr = _recipe.inputs(data)
+    keep = data.y < 4
+    y = data.y[keep].astype(np.int64)
+    run = tf.Run(model.predict_logits(x[keep], rr[keep], batch_size=256), y,
+                 data.record[keep], data.x[keep], data.rr[keep])
+    adapted = run.adapted(DEFAULT_RULE)
+    vf_share = {}
+    for record in np.unique(data.record[keep]):
+        rows = data.record[keep] == record
+        vf_share[str(record)] = {tag: round(float(np.isin(pred[rows], (2, 3)).mean()), 4)
+                                 for tag, pred in (("none", run.pred), ("template", adapted))}
+    return (_recipe.figures(_recipe.confusion(y, adapted)),
+            _recipe.figures(_recipe.confusion(y, run.pred)), vf_share)
 
 
 def write(name: str, result: dict) -> None:
@@ -426,7 +541,7 @@ def write(name: str, result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("folds", "pooled", "table", "final"))
+    parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -456,6 +571,9 @@ def main() -> None:
     parser.add_argument("--model", nargs="+", default=None,
                         help="final: a candidate model file, or several whose logits are "
                         "averaged (a seed ensemble); default: shipped mitbih-ds1")
+    parser.add_argument("--adapt", choices=("none", "template"), default="none",
+                        help="final: also score adapt=\"template\" per DS2 record "
+                        "(result file cv_final[_TAG]_template.json)")
     parser.add_argument("--tag", default="candidate",
                         help="final --model: result file cv_final_TAG.json")
     args = parser.parse_args()
@@ -464,6 +582,9 @@ def main() -> None:
     elif args.mode == "pooled":
         args.recipe = args.recipe or ["ch0"]
         run_pooled(args)
+    elif args.mode == "template":
+        args.recipe = args.recipe or ["ch0", "ch0+ch1"]
+        run_template(args)
     elif args.mode == "table":
         run_table(args)
     else:

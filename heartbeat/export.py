@@ -358,6 +358,7 @@ _CLASSIFY_NAMES: dict[str, str] = {
     "_reject_threshold": "heartbeat.classifier.calibration",
     "_withheld_codes": "heartbeat.classifier.calibration",
     "UNCLASSIFIED": "heartbeat.classifier.results",
+    "adapt_template": "heartbeat.classifier.template",
 }
 
 #: ``classify`` in the exported file: what ``heartbeat.classify(signal, fs)`` does,
@@ -396,12 +397,17 @@ def classify(signal, fs, *, reject=True):
     found on all, the beats cut from the first); fs: its sampling rate in Hz; reject:
     True withholds beats whose top probability is below the model's saved threshold
     (REJECT_BELOW), False labels every beat, a number in [0, 1] is the threshold.
+    The probabilities are adapted to the recording as the library's default
+    ``adapt="template"`` does (beats called V or F that match the recording's
+    dominant beat lose their V and F probability).
     Bad input raises the library's TypeError or ValueError, naming the argument.
     """
     threshold = _reject_threshold(CALIBRATION, reject)
     beats = segment(signal, fs)  # the robust detector, then Kachuee et al.'s crops
     if len(beats):
         proba = predict_proba(beats.waveforms, beats.r_peaks, beats.fs)
+        proba = adapt_template(proba, beats.waveforms, rr_features(beats.r_peaks, beats.fs),
+                               classes=CLASSES, fs_out=beats.fs_out)[0]
     else:
         proba = np.zeros((0, len(CLASSES)))
     codes = _withheld_codes(proba, threshold)

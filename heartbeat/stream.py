@@ -34,6 +34,10 @@ How the stream departs from :func:`heartbeat.classify` (measured in
   2 s stretch rests on a 6 s context centred on it (and the clipping test on the
   whole record's extremes), so it is known only 2-4 s after a beat, beyond
   ``latency_s``.
+* **Adaptation.**  None: the stream gives the model's own probabilities, as
+  ``classify(..., adapt="none")``.  Offline, ``adapt="template"`` (the default)
+  compares each beat with the median of *all* the recording's beats called N; a
+  template of the beats reported so far would keep the latency but is not built.
 
 Stated bounds (the first 5 min of the 48 MIT-BIH records, first lead, model
 ``mitbih-all``; ``docs/benchmarks.md``): 99.9 % of the offline R peaks are found at the

@@ -98,14 +98,13 @@ class TestSinusRhythmStaysN:
     def test_no_v_or_f(self, excerpt, change):
         signal, fs = excerpt
         signal = {"as recorded": signal, "inverted": -signal, "x0.25": 0.25 * signal}[change]
-        for adapt in ("none", "prior"):
+        for adapt in ("none", "prior", "template"):
             result = heartbeat.classify(signal, fs, model="mitbih-ds1", adapt=adapt)
             assert result.counts()["V"] + result.counts()["F"] == 0, (change, adapt)
             assert result.counts()["N"] >= 0.9 * len(result)
 
     def test_with_nst_muscle_noise(self, excerpt):
         from conftest import _require
-
         from heartbeat.io import read_record
 
         noise = read_record(_require("nstdb-noise", "ma.hea") / "ma").signal[:, 0]

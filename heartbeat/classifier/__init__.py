@@ -30,6 +30,7 @@ The parts: :mod:`~heartbeat.classifier.estimator` (:class:`BeatClassifier`),
 :mod:`~heartbeat.classifier.params` (constructor defaults and checks),
 :mod:`~heartbeat.classifier.calibration` (temperature, reject threshold),
 :mod:`~heartbeat.classifier.adapt` (per-recording class prior),
+:mod:`~heartbeat.classifier.template` (per-recording dominant beat: ``adapt="template"``),
 :mod:`~heartbeat.classifier.ensemble` (:func:`join`),
 :mod:`~heartbeat.classifier.saved` (file checks, the shipped models) and
 :mod:`~heartbeat.classifier.results` (:func:`classify`, :class:`ClassifiedBeats`).

@@ -18,8 +18,9 @@ import numpy as np
 
 __all__ = ["ADAPT", "adapt_prior", "training_prior"]
 
-ADAPT: tuple[str, ...] = ("none", "prior")
-"""Adaptation methods of :func:`heartbeat.classify`: ``"none"`` or ``"prior"``."""
+ADAPT: tuple[str, ...] = ("none", "prior", "template")
+"""Adaptation methods of :func:`heartbeat.classify`: ``"none"``, ``"prior"`` (here) or
+``"template"`` (:mod:`heartbeat.classifier.template`)."""
 
 _FLOOR = 1e-6  # no class's prior reaches zero: one odd beat can always be recognised
 

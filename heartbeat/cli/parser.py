@@ -276,8 +276,10 @@ def _add_predict(sub: _Subparsers) -> None:
     pr.add_argument("--no-reject", dest="reject", action="store_false",
                     help="label every beat, however unsure (default: withhold beats "
                     "below the model's calibrated confidence threshold)")
-    pr.add_argument("--adapt", choices=["none", "prior"], default="none",
-                    help="adapt to the recording's class mix without labels (default none)")
+    pr.add_argument("--adapt", choices=["template", "none", "prior"], default="template",
+                    help="adapt to the recording without labels: template (default) takes "
+                    "V/F away from beats that match its dominant beat; prior re-weights "
+                    "by its class mix; none")
     pr.set_defaults(func=ecg.cmd_predict)
 
 

@@ -1,0 +1,200 @@
+"""Label-free adaptation to one recording: its dominant beat decides what cannot be V or F.
+
+A network trained on other people may call a person's ordinary beat ventricular (V)
+or fusion (F) because that person's normal morphology is unusual (an inverted T wave,
+a lead it was not trained on).  The recording itself says otherwise: such a beat looks
+like the recording's dominant beat and comes on time.  :func:`adapt_template`
+
+1. estimates the dominant beat: the median of the beats the model calls N (only if
+   there are enough of them; otherwise nothing is changed);
+2. measures for every beat, from the recording alone, its Pearson correlation with
+   that template over the first ``window_s`` seconds after the R peak, its amplitude
+   (peak to peak over the same window) over the template's, and its previous RR
+   interval over the local mean RR (:func:`heartbeat.context.rr_features`);
+3. takes away the V and F probability of each beat that matches the template closely
+   (:class:`TemplateRule`) and is not premature, and renormalises the row.  N, S and Q
+   keep their ratios, so S is never lowered: S is told apart from N by its timing,
+   which this rule does not judge.
+
+No label is used, and the cost is a median and a few products over an (n, window)
+array.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds within
+MIT-BIH DS1 (docs/results.md, section 5, "Template adaptation").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["DEFAULT_RULE", "TemplateFeatures", "TemplateRule", "adapt_template", "matches",
+           "template_features"]
+
+MIN_TEMPLATE_BEATS = 10
+"""Fewest beats called N that make a template."""
+MIN_TEMPLATE_SHARE = 0.2
+"""Smallest share of a recording's beats called N that makes a template."""
+
+
+@dataclass(frozen=True)
+class TemplateRule:
+    """When a beat counts as the recording's dominant beat, and so cannot be V or F.
+
+    The defaults are the thresholds chosen on all three DS1 patient folds by the rule
+    set before scoring (``python benchmarks/cv_patients.py template``,
+    ``benchmarks/results/cv_template_choice.json``); :func:`heartbeat.classify` uses
+    them with ``adapt="template"``.  The folds chose no timing check: a prematurity
+    threshold never lowered the N beats called abnormal at equal V F1.
+
+    Attributes
+    ----------
+    window_s : float
+        Seconds after the R peak over which a beat is compared with the template.
+    min_correlation : float
+        Least Pearson correlation with the template over the window.
+    max_amplitude_ratio : float
+        A beat's peak-to-peak amplitude over the template's (or its inverse) may not
+        pass this (``inf``: amplitude is not checked).
+    min_rr_ratio : float
+        Least previous RR over the local mean RR: a beat below it is premature and
+        keeps its probabilities (0: timing is not checked).
+    """
+
+    window_s: float = 0.24
+    min_correlation: float = 0.80
+    max_amplitude_ratio: float = 2.0
+    min_rr_ratio: float = 0.0
+
+
+DEFAULT_RULE = TemplateRule()
+"""The rule :func:`heartbeat.classify` applies with ``adapt="template"``."""
+
+
+@dataclass(frozen=True)
+class TemplateFeatures:
+    """What :func:`template_features` measures of each beat of one recording.
+
+    Attributes
+    ----------
+    correlation : numpy.ndarray of float64, shape (n,)
+        Pearson correlation with the template over the window (0 for a flat beat).
+    amplitude_ratio : numpy.ndarray of float64, shape (n,)
+        Peak-to-peak amplitude over the template's, over the window.
+    rr_ratio : numpy.ndarray of float64, shape (n,)
+        Previous RR over local mean RR.
+    has_template : bool
+        False when too few beats were called N to make a template; then every beat
+        has correlation 0 and nothing matches.
+    """
+
+    correlation: np.ndarray
+    amplitude_ratio: np.ndarray
+    rr_ratio: np.ndarray
+    has_template: bool
+
+
+def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.ndarray,
+                      *, window: int) -> TemplateFeatures:
+    """Measure each beat of one recording against the median of its beats called N.
+
+    Parameters
+    ----------
+    waveforms : numpy.ndarray, shape (n, length)
+        The recording's beats, each starting at its R peak (``Beats.waveforms``).
+    called_normal : numpy.ndarray of bool, shape (n,)
+        The beats the model calls N: the template is their median.
+    rr : numpy.ndarray, shape (n, 3)
+        Previous, next and local mean RR of each beat
+        (:func:`heartbeat.context.rr_features`).
+    window : int
+        Samples after the R peak that are compared (at least 2).
+
+    Returns
+    -------
+    TemplateFeatures
+    """
+    n = len(waveforms)
+    head = np.asarray(waveforms[:, :window], dtype=np.float64)  # (n, window)
+    rr_ratio = np.divide(rr[:, 0], rr[:, 2], out=np.ones(n), where=rr[:, 2] > 0)
+    n_normal = int(np.count_nonzero(called_normal))
+    if n_normal < max(MIN_TEMPLATE_BEATS, MIN_TEMPLATE_SHARE * n):
+        return TemplateFeatures(np.zeros(n), np.ones(n), rr_ratio, has_template=False)
+    template = np.median(head[called_normal], axis=0)  # (window,)
+    centred = head - head.mean(axis=1, keepdims=True)
+    t = template - template.mean()
+    norms = np.sqrt(np.einsum("ij,ij->i", centred, centred)) * np.sqrt(t @ t)
+    correlation = np.divide(centred @ t, norms, out=np.zeros(n), where=norms > 0)
+    span = np.ptp(template)
+    amplitude = np.ptp(head, axis=1) / span if span > 0 else np.full(n, np.inf)
+    return TemplateFeatures(correlation, amplitude, rr_ratio, has_template=True)
+
+
+def matches(features: TemplateFeatures, rule: TemplateRule) -> np.ndarray:
+    """Return True for each beat that `rule` counts as the recording's dominant beat."""
+    ratio = features.amplitude_ratio
+    with np.errstate(divide="ignore"):
+        close = (ratio <= rule.max_amplitude_ratio) & (ratio >= 1 / rule.max_amplitude_ratio)
+    return ((features.correlation >= rule.min_correlation) & close
+            & (features.rr_ratio >= rule.min_rr_ratio))
+
+
+def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
+                   classes: tuple[str, ...], fs_out: float,
+                   rule: TemplateRule | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Take the V and F probability from the beats that match the recording's dominant beat.
+
+    Parameters
+    ----------
+    proba : numpy.ndarray, shape (n, n_classes)
+        The model's probabilities of one recording's beats, in time order.
+    waveforms : numpy.ndarray, shape (n, length)
+        The beats (``Beats.waveforms``: each starts at its R peak), at `fs_out`.
+    rr : numpy.ndarray, shape (n, 3)
+        Previous, next and local mean RR of each beat
+        (:func:`heartbeat.context.rr_features` of the recording's R peaks).
+    classes : tuple of str
+        The model's class names; without ``"N"`` nothing is changed.
+    fs_out : float
+        Sampling frequency of `waveforms` in Hz.
+    rule : TemplateRule, optional
+        When a beat matches; default ``TemplateRule()`` (:data:`DEFAULT_RULE`).
+
+    Returns
+    -------
+    proba : numpy.ndarray, shape (n, n_classes)
+        A copy of `proba` in which every matching beat has V and F probability 0 and
+        its other classes rescaled to sum to 1 (rows whose other classes are all 0
+        become N).
+    changed : numpy.ndarray of bool, shape (n,)
+        True for each beat whose most probable class was V or F and is no longer.
+
+    Examples
+    --------
+    Twenty identical beats on time, the model unsure of one of them (it says V):
+
+    >>> beat = np.sin(np.linspace(0, 3, 187))
+    >>> proba = np.tile([0.9, 0.05, 0.03, 0.01, 0.01], (20, 1))
+    >>> proba[7] = [0.3, 0.1, 0.5, 0.05, 0.05]
+    >>> out, changed = adapt_template(proba, np.tile(beat, (20, 1)), np.ones((20, 3)),
+    ...                               classes=("N", "S", "V", "F", "Q"), fs_out=125.0)
+    >>> out[7].round(3).tolist(), np.flatnonzero(changed).tolist()
+    ([0.667, 0.222, 0.0, 0.0, 0.111], [7])
+    """
+    rule = TemplateRule() if rule is None else rule
+    out = np.array(proba, dtype=np.float64, copy=True)
+    changed = np.zeros(len(out), dtype=bool)
+    if "N" not in classes or len(out) == 0:
+        return out, changed
+    abnormal = [classes.index(c) for c in ("V", "F") if c in classes]
+    if not abnormal:
+        return out, changed
+    window = max(2, round(rule.window_s * fs_out))
+    before = out.argmax(axis=1)
+    called_normal = before == classes.index("N")
+    hit = matches(template_features(waveforms, called_normal, rr, window=window), rule)
+    out[np.ix_(hit, abnormal)] = 0.0
+    rest = out[hit].sum(axis=1)
+    out[hit] /= np.where(rest > 0, rest, 1.0)[:, None]
+    out[np.flatnonzero(hit)[rest <= 0], classes.index("N")] = 1.0
+    changed = np.isin(before, abnormal) & ~np.isin(out.argmax(axis=1), abnormal)
+    return out, changed

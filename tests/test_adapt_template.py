@@ -1,0 +1,309 @@
+"""Tests of heartbeat.classifier.template and classify(adapt="template")."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import heartbeat
+from heartbeat.aami import SYMBOL_TO_CLASS
+from heartbeat.classifier.template import (
+    DEFAULT_RULE,
+    TemplateRule,
+    adapt_template,
+    matches,
+    template_features,
+)
+from heartbeat.io import read_annotations, read_record
+
+CLASSES = ("N", "S", "V", "F", "Q")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def recording(n: int = 60, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n beats of one smooth shape with a little noise, and RR features of a steady rhythm."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1.5, 187)
+    beat = np.exp(-((t - 0.02) / 0.03) ** 2) + 0.3 * np.exp(-((t - 0.3) / 0.06) ** 2)
+    waves = beat + 0.01 * rng.standard_normal((n, 187))
+    return waves, np.ones((n, 3))
+
+
+def wide(n: int) -> np.ndarray:
+    """n beats of another shape (broad and negative: ventricular-like)."""
+    t = np.linspace(0, 1.5, 187)
+    return np.tile(-np.exp(-((t - 0.1) / 0.08) ** 2), (n, 1))
+
+
+class TestAdaptTemplate:
+    def test_a_matching_beat_loses_v_and_f_a_different_one_keeps_them(self):
+        waves, rr = recording()
+        waves[10] = wide(1)[0]
+        proba = np.tile([0.9, 0.04, 0.03, 0.02, 0.01], (60, 1))
+        proba[5] = proba[10] = [0.2, 0.1, 0.6, 0.05, 0.05]  # both called V
+        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        assert out[5].argmax() == 0 and out[5, 2] == out[5, 3] == 0.0
+        np.testing.assert_array_equal(out[10], proba[10])  # unlike the template: kept
+        np.testing.assert_array_equal(np.flatnonzero(changed), [5])
+        np.testing.assert_allclose(out.sum(axis=1), 1.0)
+
+    @given(st.integers(0, 2**32 - 1))
+    def test_s_is_never_lowered_and_rows_stay_distributions(self, seed):
+        rng = np.random.default_rng(seed)
+        waves, _ = recording(40, seed=seed % 7)
+        waves[rng.random(40) < 0.2] = wide(1)[0]
+        rr = rng.uniform(0.5, 1.5, (40, 3))
+        proba = rng.dirichlet(np.ones(5), size=40)
+        proba[:, 0] += 1.0 * (rng.random(40) < 0.7)  # most beats called N
+        proba /= proba.sum(axis=1, keepdims=True)
+        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        assert (out[:, 1] >= proba[:, 1] - 1e-12).all()
+        np.testing.assert_allclose(out.sum(axis=1), 1.0)
+        untouched = (out[:, 2] > 0) | (out[:, 3] > 0)
+        np.testing.assert_array_equal(out[untouched], proba[untouched])
+        assert set(proba[changed].argmax(axis=1)) <= {2, 3}
+
+    def test_too_few_beats_called_n_change_nothing(self):
+        waves, rr = recording(30)
+        proba = np.tile([0.1, 0.1, 0.7, 0.05, 0.05], (30, 1))
+        proba[:5] = [0.9, 0.04, 0.03, 0.02, 0.01]  # 5 of 30 called N: below 10 and 20 %
+        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        np.testing.assert_array_equal(out, proba)
+        assert not changed.any()
+        features = template_features(waves, proba.argmax(axis=1) == 0, rr, window=30)
+        assert not features.has_template and not matches(features, DEFAULT_RULE).any()
+
+    def test_a_premature_beat_keeps_v_when_timing_is_checked(self):
+        waves, rr = recording()
+        rr[5, 0] = 0.6  # previous RR 60 % of the local mean
+        proba = np.tile([0.9, 0.04, 0.03, 0.02, 0.01], (60, 1))
+        proba[5] = [0.2, 0.1, 0.6, 0.05, 0.05]
+        timed = TemplateRule(0.24, 0.8, 2.0, min_rr_ratio=0.9)
+        out, _ = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0, rule=timed)
+        np.testing.assert_array_equal(out[5], proba[5])
+        out, _ = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        assert out[5].argmax() == 0  # the shipped rule does not check timing
+
+    def test_amplitude_outside_the_ratio_keeps_v(self):
+        waves, rr = recording()
+        waves[5] *= 3.0  # same shape, three times the amplitude
+        proba = np.tile([0.9, 0.04, 0.03, 0.02, 0.01], (60, 1))
+        proba[5] = [0.2, 0.1, 0.6, 0.05, 0.05]
+        out, _ = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        np.testing.assert_array_equal(out[5], proba[5])
+
+    def test_classes_without_n_or_v_and_empty_input(self):
+        waves, rr = recording(20)
+        proba = np.full((20, 3), 1 / 3)
+        for classes in (("S", "V", "F"), ("N", "S", "Q")):
+            out, changed = adapt_template(proba, waves, rr, classes=classes, fs_out=125.0)
+            np.testing.assert_array_equal(out, proba)
+            assert not changed.any()
+        out, changed = adapt_template(np.zeros((0, 5)), np.zeros((0, 187)),
+                                      np.zeros((0, 3)), classes=CLASSES, fs_out=125.0)
+        assert out.shape == (0, 5) and changed.shape == (0,)
+
+    def test_input_is_not_modified(self):
+        waves, rr = recording()
+        proba = np.tile([0.2, 0.1, 0.6, 0.05, 0.05], (60, 1))
+        proba[:50] = [0.9, 0.04, 0.03, 0.02, 0.01]
+        before = proba.copy()
+        adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        np.testing.assert_array_equal(proba, before)
+
+    def test_numpy_alone_runs_it(self):
+        """The method imports and runs with Numba made unimportable."""
+        code = textwrap.dedent("""
+            import sys
+            sys.modules["numba"] = None  # any import of numba now fails
+            import numpy as np
+            from heartbeat.classifier.template import adapt_template
+            waves = np.tile(np.sin(np.linspace(0, 3, 187)), (20, 1))
+            proba = np.tile([0.9, 0.05, 0.03, 0.01, 0.01], (20, 1))
+            proba[3] = [0.3, 0.1, 0.5, 0.05, 0.05]
+            out, changed = adapt_template(proba, waves, np.ones((20, 3)),
+                                          classes=("N", "S", "V", "F", "Q"), fs_out=125.0)
+            assert changed.tolist() == [i == 3 for i in range(20)]
+            print("numba" in sys.modules and sys.modules["numba"] is not None)
+        """)
+        done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                              text=True, timeout=120, check=False,
+                              env={"PYTHONPATH": str(REPO), "PATH": ""})
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "False"
+
+
+def annotated_classes(path: Path, r_peaks: np.ndarray, fs: float) -> np.ndarray:
+    """The AAMI class of the annotated beat nearest each detected peak ("": none in 0.15 s)."""
+    ann = read_annotations(path)
+    keep = np.isin(ann.symbol, list(SYMBOL_TO_CLASS))
+    samples, symbols = ann.sample[keep], ann.symbol[keep]
+    j = np.clip(np.searchsorted(samples, r_peaks), 1, len(samples) - 1)
+    nearest = np.where(r_peaks - samples[j - 1] < samples[j] - r_peaks, j - 1, j)
+    close = np.abs(samples[nearest] - r_peaks) <= 0.15 * fs
+    return np.where(close, [SYMBOL_TO_CLASS[s] for s in symbols[nearest]], "")
+
+
+@pytest.fixture(scope="module")
+def records(mitdb_dir):
+    """Lead 0 of MIT-BIH records, with none and template results of the default model."""
+    clf = heartbeat.BeatClassifier.pretrained()
+    out = {}
+    for name in ("100", "103", "119", "208"):
+        rec = read_record(mitdb_dir / name)
+        x = rec.signal[:, 0]
+        out[name] = {adapt: heartbeat.classify(x, rec.fs, model=clf, adapt=adapt,
+                                               reject=False)
+                     for adapt in ("none", "template")}
+        out[name]["truth"] = annotated_classes(mitdb_dir / name,
+                                               out[name]["none"].r_peaks, rec.fs)
+    return out
+
+
+class TestOnMitbih:
+    @pytest.mark.parametrize("name", ["100", "103"])
+    def test_sinus_records_keep_their_n_beats(self, records, name):
+        plain, adapted = records[name]["none"], records[name]["template"]
+        np.testing.assert_array_equal(adapted.r_peaks, plain.r_peaks)
+        vf = np.isin(adapted.labels, ["V", "F"])
+        assert vf.mean() <= max(np.isin(plain.labels, ["V", "F"]).mean(), 0.005)
+        assert (adapted.labels == "N").mean() >= 0.97
+        assert (adapted.labels == "S").sum() >= (plain.labels == "S").sum()
+
+    @pytest.mark.parametrize("name", ["119", "208"])
+    def test_records_with_many_v_keep_their_v(self, records, name):
+        truth = records[name]["truth"]
+        v = truth == "V"
+        assert v.sum() > 300
+        found = {a: (records[name][a].labels[v] == "V").mean() for a in ("none", "template")}
+        assert found["template"] >= found["none"] - 0.02, found
+        assert found["template"] >= 0.9
+
+    def test_adapted_marks_exactly_the_relabelled_beats(self, records):
+        plain, adapted = records["208"]["none"], records["208"]["template"]
+        changed = plain.labels != adapted.labels
+        assert changed.any()
+        np.testing.assert_array_equal(adapted.adapted, changed)
+        assert set(plain.labels[changed]) <= {"V", "F"}
+        assert not plain.adapted.any()
+        np.testing.assert_array_equal(plain.codes[~changed], adapted.codes[~changed])
+
+    def test_the_labels_are_never_read(self, records, mitdb_dir, tmp_path):
+        """classify reads the signal only: a record whose annotations are shuffled,
+        through the CLI that reads WFDB records, gives the same output."""
+        from heartbeat.cli import main
+
+        out = {}
+        for case in ("as is", "shuffled"):
+            folder = tmp_path / case.replace(" ", "_")
+            folder.mkdir()
+            for ext in ("hea", "dat", "atr"):
+                (folder / f"119.{ext}").write_bytes((mitdb_dir / f"119.{ext}").read_bytes())
+            if case == "shuffled":
+                data = bytearray((folder / "119.atr").read_bytes())
+                np.random.default_rng(0).shuffle(data)  # annotation bytes in any order
+                (folder / "119.atr").write_bytes(bytes(data))
+            out[case] = folder / "out.csv"
+            assert main(["predict", str(folder / "119"), "--out", str(out[case])]) == 0
+        assert out["as is"].read_text() == out["shuffled"].read_text()
+
+
+class TestClassifyArgument:
+    def test_template_is_the_default(self):
+        ex = heartbeat.load_example("208")
+        x = ex.signal[:, 0]
+        default = heartbeat.classify(x, ex.fs)
+        template = heartbeat.classify(x, ex.fs, adapt="template")
+        np.testing.assert_array_equal(default.probabilities, template.probabilities)
+        assert default.adapted.any()
+
+    @pytest.mark.parametrize("bad", ["templates", "Template", ""])
+    def test_unknown_value(self, bad):
+        with pytest.raises(ValueError, match=r"adapt.*template"):
+            heartbeat.classify(np.zeros(3600), 360.0, adapt=bad)
+
+    def test_wrong_type(self):
+        with pytest.raises((TypeError, ValueError), match="adapt"):
+            heartbeat.classify(np.zeros(3600), 360.0, adapt=1)
+
+    def test_cli_choices(self, tmp_path, capsys):
+        from heartbeat.cli import main
+
+        with pytest.raises(SystemExit):
+            main(["predict", "x.csv", "--adapt", "templates"])
+        assert "template" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def tf():
+    """benchmarks/_template_folds.py, imported as the fold scoring imports it."""
+    import os
+
+    env = dict(os.environ)  # the benchmark scripts pin BLAS threads: not here
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import _template_folds
+    finally:
+        sys.path.pop(0)
+        os.environ.clear()
+        os.environ.update(env)
+    return _template_folds
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    """Two synthetic records: mostly one beat shape, some V-like beats, noisy logits."""
+    rng = np.random.default_rng(1)
+    waves, y, record, logits = [], [], [], []
+    for name in ("a", "b"):
+        w, _ = recording(80, seed=len(name))
+        v = rng.random(80) < 0.25
+        w[v] = wide(int(v.sum()))
+        waves.append(w)
+        y.append(np.where(v, 2, 0))
+        record += [name] * 80
+        z = rng.normal(0, 1, (80, 5))
+        z[np.arange(80), np.where(v, 2, 0)] += 2.5
+        logits.append(z)
+    return (np.concatenate(logits), np.concatenate(y), np.array(record),
+            np.concatenate(waves), np.ones((160, 3)))
+
+
+class TestFoldScoring:
+    """benchmarks/_template_folds.py: the scoring the default was chosen by."""
+
+    def test_labels_do_not_move_a_prediction(self, tf, held_out):
+        logits, y, record, waves, rr = held_out
+        shuffled = np.random.default_rng(0).permutation(y)
+        a = tf.Run(logits, y, record, waves, rr)
+        b = tf.Run(logits, shuffled, record, waves, rr)
+        for rule in tf.rules()[::37]:
+            np.testing.assert_array_equal(a.adapted(rule), b.adapted(rule))
+
+    def test_run_agrees_with_the_library_per_record(self, tf, held_out):
+        logits, y, record, waves, rr = held_out
+        run = tf.Run(logits, y, record, waves, rr)
+        proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+        proba /= proba.sum(axis=1, keepdims=True)
+        want = np.empty(len(y), dtype=np.int64)
+        for name in ("a", "b"):
+            rows = record == name
+            want[rows] = adapt_template(proba[rows], waves[rows], rr[rows], classes=CLASSES,
+                                        fs_out=tf.FS_OUT)[0].argmax(axis=1)
+        np.testing.assert_array_equal(run.adapted(DEFAULT_RULE), want)
+
+    def test_choose_keeps_v_f1_and_lowers_n_called_abnormal(self, tf, held_out):
+        logits, y, record, waves, rr = held_out
+        run = tf.Run(logits, y, record, waves, rr)
+        rule, figs = tf.choose({0: [run], 1: [run]})
+        assert rule in tf.rules()
+        chosen, none = figs["chosen"]["ch0"], figs["none"]["ch0"]
+        assert chosen["n_called_abnormal"] < none["n_called_abnormal"]
+        assert chosen["V_f1"] >= none["V_f1"] - tf.MAX_V_F1_DROP
