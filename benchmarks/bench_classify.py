@@ -17,8 +17,11 @@ ensemble of N seeds costs the same, since the work does not depend on the weight
 Beside the wall-clock time each row records the process's CPU time, which a busy
 machine inflates less (it still shares caches and the core's other hardware thread).
 ``--steps`` then prints where one ``classify`` spends its CPU time, step by step
-(detection, the rest of segmentation, record context and RR features, network,
-calibration, adaptation), each step run alone on the same records.
+(detection, signal quality, segmentation with both included, record context and RR
+features, network, calibration, adaptation), each step run alone on the same records.
+``--by-name`` adds the row ``classify(x, fs)`` with no model argument, as a user calls
+it: the shipped default model is then looked up on every call (read from disk once per
+process, :meth:`heartbeat.BeatClassifier.pretrained`).
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ def run() -> None:
                         help="join this many copies of the model into one ensemble")
     parser.add_argument("--steps", action="store_true",
                         help="also print the CPU time of each step of classify")
+    parser.add_argument("--by-name", action="store_true",
+                        help="also time classify(x, fs) with no model argument (the "
+                             "default model looked up on every call)")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"
                                              / "bench_classify.csv"))
     args = parser.parse_args()
@@ -72,10 +78,14 @@ def run() -> None:
     first, fs = next(iter(signals.values()))
     heartbeat.classify(first[: int(10 * fs)], fs, model=clf)
     rows = []
+    settings = [*args.adapt, *(["by-name"] if args.by_name else [])]
     for name, (signal, fs) in signals.items():
-        for adapt in args.adapt:
+        for adapt in settings:
             start, cpu = time.perf_counter(), time.process_time()
-            result = heartbeat.classify(signal, fs, model=clf, adapt=adapt)
+            if adapt == "by-name":  # the default model, named by nothing
+                result = heartbeat.classify(signal, fs)
+            else:
+                result = heartbeat.classify(signal, fs, model=clf, adapt=adapt)
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             start = time.perf_counter()
             adapt_prior(result.probabilities, prior)
@@ -84,7 +94,7 @@ def run() -> None:
                          "beats": len(result), "seconds": round(elapsed, 4),
                          "cpu_seconds": round(cpu, 4), "adapt_seconds": round(adapt_s, 5),
                          "beats_per_s": round(len(result) / elapsed, 1)})
-    for adapt in args.adapt:
+    for adapt in settings:
         mine = [r for r in rows if r["adapt"] == adapt]
         beats = sum(r["beats"] for r in mine)
         seconds = sum(r["seconds"] for r in mine)
@@ -108,6 +118,7 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
     from heartbeat.classifier.inputs import _beat_inputs
     from heartbeat.detect import detect_r_peaks
     from heartbeat.pipeline import segment
+    from heartbeat.signal_quality import quality
 
     steps: dict[str, float] = {}
 
@@ -122,7 +133,8 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
         timed("classify (all steps)", heartbeat.classify, signal, fs, model=clf,
               adapt="prior")
         timed("R-peak detection", detect_r_peaks, signal, fs)
-        beats = timed("segment (detection included)", segment, signal, fs)
+        timed("signal quality", quality, signal, fs)
+        beats = timed("segment (both included)", segment, signal, fs)
         x, rr = timed("record context and RR features", _beat_inputs, beats,
                       clf._uses_rr, context=clf._context, checked=True)
         logits = timed("network", clf.model_.predict_logits, x, rr)
