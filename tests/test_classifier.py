@@ -378,10 +378,10 @@ class TestPretrained:
 
     def test_loaded_once_copies_independent(self):
         """The file is read once per process; each call returns its own copy."""
-        from heartbeat.classifier import estimator
+        from heartbeat.classifier import saved
 
         first = BeatClassifier.pretrained("mitbih-ds1")
-        assert ("mitbih-ds1", "auto") in estimator._PRETRAINED_LOADED
+        assert ("mitbih-ds1", "auto") in saved._PRETRAINED_LOADED
         second = BeatClassifier.pretrained("mitbih-ds1")
         assert first is not second and first.model_ is not second.model_
         beats, _ = _annotated("100")

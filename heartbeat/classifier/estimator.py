@@ -7,10 +7,8 @@ package.
 """
 from __future__ import annotations
 
-import copy
 import json
 import os
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,19 +34,13 @@ from heartbeat.classifier.saved import (
     PRETRAINED,
     _fit_info,
     _load,
-    _pretrained_path,
+    _pretrained,
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from heartbeat.nn import Model
 
 __all__ = ["BeatClassifier"]
-
-# The shipped models loaded so far in this process, by (name, backend); filled by
-# BeatClassifier.pretrained on first use (importing heartbeat loads none).  Callers get
-# copies, so fitting or changing one leaves the next pretrained() call unchanged.
-_PRETRAINED_LOADED: dict[tuple[str, str], BeatClassifier] = {}
-_PRETRAINED_LOCK = threading.Lock()
 
 
 class BeatClassifier:
@@ -511,7 +503,9 @@ class BeatClassifier:
         Returns
         -------
         BeatClassifier
-            Fitted; :attr:`info` says what it was trained on and how.
+            Fitted; :attr:`info` says what it was trained on and how.  A copy: each
+            file is read once per process and `backend`, and changing a copy changes
+            no other (importing heartbeat reads none).
 
         Raises
         ------
@@ -520,19 +514,5 @@ class BeatClassifier:
         FileNotFoundError
             If the package was installed without its data files.
 
-        Notes
-        -----
-        The file is read once per process and `backend`; later calls return a copy of
-        that classifier (about 10 ms instead of 30 ms for reading and checking the file
-        again), so ``classify(signal, fs)`` called record after record does not reload
-        the default model each time, and changing or refitting a returned classifier
-        changes no other.  Importing heartbeat loads no model.
         """
-        name = PRETRAINED[0] if name is None else name
-        path = _pretrained_path(name)  # checks the name
-        key = (name, backend)
-        with _PRETRAINED_LOCK:
-            loaded = _PRETRAINED_LOADED.get(key)
-            if loaded is None or type(loaded) is not cls:
-                loaded = _PRETRAINED_LOADED[key] = cls.load(path, backend=backend)
-            return copy.deepcopy(loaded)
+        return _pretrained(cls, PRETRAINED[0] if name is None else name, backend)
