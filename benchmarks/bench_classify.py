@@ -17,8 +17,13 @@ ensemble of N seeds costs the same, since the work does not depend on the weight
 Beside the wall-clock time each row records the process's CPU time, which a busy
 machine inflates less (it still shares caches and the core's other hardware thread).
 ``--steps`` then prints where one ``classify`` spends its CPU time, step by step
-(detection, the rest of segmentation, record context and RR features, network,
-calibration, adaptation), each step run alone on the same records.
+(detection, signal quality, segmentation with both included, record context and RR
+features, network, calibration, adaptation), each step run alone on the same records,
+and then the network's own split (Winograd transforms, their BLAS products, the first
+convolution, max-pooling), its kernels wrapped in CPU timers for one more pass.
+``--by-name`` adds the row ``classify(x, fs)`` with no model argument, as a user calls
+it: the shipped default model is then looked up on every call (read from disk once per
+process, :meth:`heartbeat.BeatClassifier.pretrained`).
 """
 
 from __future__ import annotations
@@ -59,6 +64,9 @@ def run() -> None:
                         help="join this many copies of the model into one ensemble")
     parser.add_argument("--steps", action="store_true",
                         help="also print the CPU time of each step of classify")
+    parser.add_argument("--by-name", action="store_true",
+                        help="also time classify(x, fs) with no model argument (the "
+                             "default model looked up on every call)")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"
                                              / "bench_classify.csv"))
     args = parser.parse_args()
@@ -72,17 +80,21 @@ def run() -> None:
     first, fs = next(iter(signals.values()))
     heartbeat.classify(first[: int(10 * fs)], fs, model=clf)
     rows = []
+    settings = [*args.adapt, *(["by-name"] if args.by_name else [])]
     for name, (signal, fs) in signals.items():
-        for adapt in args.adapt:
+        for adapt in settings:
             start, cpu = time.perf_counter(), time.process_time()
-            result = heartbeat.classify(signal, fs, model=clf, adapt=adapt)
+            if adapt == "by-name":  # the default model, named by nothing
+                result = heartbeat.classify(signal, fs)
+            else:
+                result = heartbeat.classify(signal, fs, model=clf, adapt=adapt)
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             adapt_s = _adaptation_seconds(adapt, result, prior)
             rows.append({"record": name, "adapt": adapt, "members": args.members,
                          "beats": len(result), "seconds": round(elapsed, 4),
                          "cpu_seconds": round(cpu, 4), "adapt_seconds": round(adapt_s, 5),
                          "beats_per_s": round(len(result) / elapsed, 1)})
-    for adapt in args.adapt:
+    for adapt in settings:
         mine = [r for r in rows if r["adapt"] == adapt]
         beats = sum(r["beats"] for r in mine)
         seconds = sum(r["seconds"] for r in mine)
@@ -122,6 +134,7 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
     from heartbeat.classifier.inputs import _beat_inputs
     from heartbeat.detect import detect_r_peaks
     from heartbeat.pipeline import segment
+    from heartbeat.signal_quality import quality
 
     steps: dict[str, float] = {}
 
@@ -132,13 +145,16 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
         return out
 
     n_beats = 0
+    inputs = []
     for signal, fs in signals.values():
         timed("classify (all steps)", heartbeat.classify, signal, fs, model=clf,
               adapt="prior")
         timed("R-peak detection", detect_r_peaks, signal, fs)
-        beats = timed("segment (detection included)", segment, signal, fs)
+        timed("signal quality", quality, signal, fs)
+        beats = timed("segment (both included)", segment, signal, fs)
         x, rr = timed("record context and RR features", _beat_inputs, beats,
                       clf._uses_rr, context=clf._context, checked=True)
+        inputs.append((x, rr))
         logits = timed("network", clf.model_.predict_logits, x, rr)
         proba = timed("calibration", clf.calibration_.probabilities,
                       logits.astype(np.float64))
@@ -149,6 +165,61 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
           "CPU-second for classify):")
     for step, seconds in steps.items():
         print(f"  {step:32s} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
+    _print_network_split(clf, inputs)
+
+
+class _Timed:
+    """Stands in for a kernel (``.get``) or a function, adding its CPU time to `parts`."""
+
+    def __init__(self, parts: dict[str, float], part: str, inner) -> None:
+        self.parts, self.part, self.inner = parts, part, inner
+
+    def _run(self, fn, *args, **kwargs):
+        start = time.process_time()
+        out = fn(*args, **kwargs)
+        self.parts[self.part] = self.parts.get(self.part, 0.0) + time.process_time() - start
+        return out
+
+    def get(self, backend: str):
+        fn = self.inner.get(backend)
+        return lambda *args: self._run(fn, *args)
+
+    def __call__(self, *args, **kwargs):
+        return self._run(self.inner, *args, **kwargs)
+
+
+def _print_network_split(clf: heartbeat.BeatClassifier, inputs: list) -> None:
+    """Print where the network's CPU time goes, its kernels timed in place."""
+    from heartbeat.nn import kernels, winograd
+
+    parts: dict[str, float] = {}
+    swaps = [(winograd, "conv1d_forward", "Winograd convolutions (all)"),
+             (winograd, "INPUT_TRANSFORM", "  input transforms"),
+             (winograd, "OUTPUT_TRANSFORM", "  output transforms (+ bias, ReLU)"),
+             (kernels, "conv1d_forward", "first convolution (patches + product)"),
+             (kernels, "maxpool1d_forward", "max-pooling (+ ReLU)")]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in swaps]
+    for module, name, part in swaps:
+        setattr(module, name, _Timed(parts, part, getattr(module, name)))
+    try:
+        start = time.process_time()
+        for x, rr in inputs:
+            clf.model_.predict_logits(x, rr)
+        total = time.process_time() - start
+    finally:
+        for module, name, inner in saved:
+            setattr(module, name, inner)
+    wino = parts["Winograd convolutions (all)"]
+    parts["  the 8 products per pass (BLAS) and glue"] = (
+        wino - parts["  input transforms"] - parts["  output transforms (+ bias, ReLU)"])
+    parts["the rest (residual sums, head, Python)"] = total - wino - sum(
+        parts[k] for k in ("first convolution (patches + product)", "max-pooling (+ ReLU)"))
+    print(f"CPU time of the network alone, kernels timed in place ({total:.2f} s):")
+    order = [part for _, _, part in swaps]
+    order.insert(3, "  the 8 products per pass (BLAS) and glue")
+    for part in [*order, "the rest (residual sums, head, Python)"]:
+        print(f"  {part:44s} {parts.get(part, 0.0):6.2f} s  "
+              f"{100 * parts.get(part, 0.0) / total:5.1f} %")
 
 
 def _model(name: str | None, members: int) -> heartbeat.BeatClassifier:

@@ -10,8 +10,11 @@
    target is set up and the kernels are loaded from the per-user cache,
    :mod:`heartbeat._jit`) minus the second call on the same 10 s signal; the same
    when another package (SleepECG, NeuroKit2) has imported Numba first, as in
-   ``bench_detect.py``; and, with an empty cache folder, a newcomer's first call
-   (the kernels are compiled).
+   ``bench_detect.py``; the same when ``scipy.linalg`` was imported before, and with
+   SciPy's import blocked (Numba's set-up imports ``scipy.linalg`` when SciPy is
+   installed, whether or not a kernel uses it); and, with an empty cache folder, a
+   newcomer's first call (the kernels are compiled).  Beside each wall-clock time, the
+   process's CPU time, which a busy machine inflates less.
 2. **Stages** of one detection of a whole record (``--record``, lead 0), from
    ``cProfile`` over ``--repeat`` warm calls: each kernel and each NumPy routine by
    its own time, the rest (Python glue) in one line.  ``read_record`` of the same
@@ -46,11 +49,20 @@ from heartbeat._atomic import atomic_open
 
 SECTION = "## R-peak detection: where the time goes"
 
-# one fresh process: times of import numba (or of the peers' imports), first and second call
+# one fresh process: times of import numba (or of the peers' imports), first and second
+# call, and the CPU time of the first call beyond the second's
 STARTUP = """
 import os, sys, time
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+if sys.argv[1] == "noscipy":  # as if SciPy were not installed: Numba then skips it
+    class Block:
+        def find_spec(self, name, path=None, target=None):
+            if name.partition(".")[0] == "scipy":
+                raise ImportError(name + " is blocked")
+    sys.meta_path.insert(0, Block())
 import numpy as np
+if sys.argv[1] == "linalg":  # what Numba's set-up imports when SciPy is installed
+    import scipy.linalg
 t0 = time.perf_counter()
 if sys.argv[1] == "peers":
     import sleepecg, neurokit2  # both import Numba
@@ -59,25 +71,27 @@ else:
 t1 = time.perf_counter()
 from heartbeat.detect import detect_r_peaks
 x = np.sin(np.arange(3600) / 9.0) + np.random.default_rng(0).normal(size=3600)
-t2 = time.perf_counter(); detect_r_peaks(x, 360.0); t3 = time.perf_counter()
-detect_r_peaks(x, 360.0); t4 = time.perf_counter()
-print(t1 - t0, t3 - t2, t4 - t3)
+t2, c2 = time.perf_counter(), time.process_time(); detect_r_peaks(x, 360.0)
+t3, c3 = time.perf_counter(), time.process_time()
+detect_r_peaks(x, 360.0); t4, c4 = time.perf_counter(), time.process_time()
+print(t1 - t0, t3 - t2, t4 - t3, (c3 - c2) - (c4 - c3))
 """
 
 
-def startup(mode: str, runs: int, env: dict[str, str]) -> tuple[float, float] | None:
-    """Median (import seconds, first call minus second call) over `runs` processes."""
-    imports, firsts = [], []
+def startup(mode: str, runs: int, env: dict[str, str]) -> tuple[float, float, float] | None:
+    """Median (import s, first call minus second call s, the same in CPU s) over `runs`."""
+    imports, firsts, cpus = [], [], []
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", STARTUP, mode], capture_output=True,
                              text=True, env=env, cwd=REPO)
         if out.returncode != 0:
             print(out.stderr.strip().splitlines()[-1], file=sys.stderr)
             return None
-        t_import, first, second = map(float, out.stdout.split())
+        t_import, first, second, cpu = map(float, out.stdout.split())
         imports.append(t_import)
         firsts.append(first - second)
-    return statistics.median(imports), statistics.median(firsts)
+        cpus.append(cpu)
+    return statistics.median(imports), statistics.median(firsts), statistics.median(cpus)
 
 
 def stage_table(x: np.ndarray, fs: float, repeat: int) -> tuple[list[tuple[str, float]], float]:
@@ -142,6 +156,8 @@ def main(argv=None):
 
     lines = []
     numba_alone = startup("numba", args.runs, env)
+    linalg = startup("linalg", args.runs, env)
+    no_scipy = startup("noscipy", args.runs, env)
     peers = startup("peers", args.runs, env)
     fresh = None
     if not args.no_fresh_cache:
@@ -149,15 +165,22 @@ def main(argv=None):
             fresh = startup("numba", 1, dict(env, HEARTBEAT_CACHE_DIR=folder))
     if numba_alone:
         lines.append(f"| `import numba` (when nothing imported it before) | "
-                     f"{numba_alone[0]:.3f} |")
-        lines.append(f"| first call's extra time: Numba's CPU target set up, the kernels "
-                     f"loaded from the cache | {numba_alone[1]:.3f} |")
+                     f"{numba_alone[0]:.3f} | - |")
+        lines.append(f"| first call's extra time: Numba's CPU target set up (it imports "
+                     f"`scipy.linalg` when SciPy is installed), the kernels loaded from "
+                     f"the cache | {numba_alone[1]:.3f} | {numba_alone[2]:.3f} |")
+    if linalg:
+        lines.append(f"| the same when `scipy.linalg` was imported before | "
+                     f"{linalg[1]:.3f} | {linalg[2]:.3f} |")
+    if no_scipy:
+        lines.append(f"| the same without SciPy (its import blocked, as when it is not "
+                     f"installed) | {no_scipy[1]:.3f} | {no_scipy[2]:.3f} |")
     if peers:
         lines.append(f"| the same after SleepECG and NeuroKit2 were imported (as in "
-                     f"`bench_detect.py`) | {peers[1]:.3f} |")
+                     f"`bench_detect.py`) | {peers[1]:.3f} | {peers[2]:.3f} |")
     if fresh:
         lines.append(f"| first call with an empty kernel cache (a newcomer's first run: "
-                     f"the kernels are compiled) | {fresh[1]:.1f} |")
+                     f"the kernels are compiled) | {fresh[1]:.1f} | {fresh[2]:.1f} |")
 
     from heartbeat import io as wfdb
 
@@ -178,8 +201,8 @@ def main(argv=None):
     md.append("")
     md.append(f"Start-up, once per process (new processes, median of {args.runs}):")
     md.append("")
-    md.append("| what | seconds |")
-    md.append("| --- | ---: |")
+    md.append("| what | seconds | CPU seconds |")
+    md.append("| --- | ---: | ---: |")
     md.extend(lines)
     md.append("")
     md.append(

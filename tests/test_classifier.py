@@ -376,6 +376,21 @@ class TestPretrained:
         with pytest.raises(ValueError, match="unknown pretrained model 'x'"):
             BeatClassifier.pretrained("x")
 
+    def test_loaded_once_copies_independent(self):
+        """The file is read once per process; each call returns its own copy."""
+        from heartbeat.classifier import saved
+
+        first = BeatClassifier.pretrained("mitbih-ds1")
+        assert ("mitbih-ds1", "auto") in saved._PRETRAINED_LOADED
+        second = BeatClassifier.pretrained("mitbih-ds1")
+        assert first is not second and first.model_ is not second.model_
+        beats, _ = _annotated("100")
+        before = second.predict_proba(beats)
+        next(iter(first.model_.named_params().values()))[...] = 0.0  # a user changes one
+        assert np.array_equal(BeatClassifier.pretrained("mitbih-ds1").predict_proba(beats),
+                              before)
+        assert np.array_equal(second.predict_proba(beats), before)
+
     def test_numpy_only(self):
         """Inference with Numba (and SciPy) blocked gives the same probabilities."""
         script = textwrap.dedent(

@@ -34,7 +34,7 @@ from heartbeat.classifier.saved import (
     PRETRAINED,
     _fit_info,
     _load,
-    _pretrained_path,
+    _pretrained,
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
@@ -503,7 +503,9 @@ class BeatClassifier:
         Returns
         -------
         BeatClassifier
-            Fitted; :attr:`info` says what it was trained on and how.
+            Fitted; :attr:`info` says what it was trained on and how.  A copy: each
+            file is read once per process and `backend`, and changing a copy changes
+            no other (importing heartbeat reads none).
 
         Raises
         ------
@@ -511,6 +513,6 @@ class BeatClassifier:
             If `name` is not a shipped model.
         FileNotFoundError
             If the package was installed without its data files.
+
         """
-        path = _pretrained_path(PRETRAINED[0] if name is None else name)
-        return cls.load(path, backend=backend)
+        return _pretrained(cls, PRETRAINED[0] if name is None else name, backend)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import os
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +81,23 @@ def _architectures(info: dict[str, Any], params: dict[str, Any]) -> list[Any]:
         return []
     return [m.get("params", {}).get("architecture") if isinstance(m, dict) else None
             for m in members]
+
+
+# The shipped models read so far in this process, by (name, backend), filled on first use
+# (importing heartbeat reads none); callers get copies, so fitting or changing one leaves
+# the next BeatClassifier.pretrained() unchanged.
+_PRETRAINED_LOADED: dict[tuple[str, str], BeatClassifier] = {}
+_PRETRAINED_LOCK = threading.Lock()
+
+
+def _pretrained(cls: type[BeatClassifier], name: str, backend: str) -> BeatClassifier:
+    """Return a copy of the shipped model `name`, read from its file once per process."""
+    path = _pretrained_path(name)  # checks the name
+    with _PRETRAINED_LOCK:
+        loaded = _PRETRAINED_LOADED.get((name, backend))
+        if loaded is None or type(loaded) is not cls:
+            loaded = _PRETRAINED_LOADED[name, backend] = cls.load(path, backend=backend)
+        return copy.deepcopy(loaded)
 
 
 def _pretrained_path(name: str) -> Path:

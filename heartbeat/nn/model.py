@@ -263,8 +263,9 @@ class Model:
         """Evaluation-mode logits for many beats, `batch_size` beats at a time.
 
         Chunks bound peak memory; see ``benchmarks/bench_nn.py`` (rows "infer",
-        "infer chunk64" and "infer onepass") for the effect on speed.  The result does
-        not depend on `batch_size`.
+        "infer chunk64" and "infer onepass") for the effect on speed.  The result
+        depends on `batch_size` only in the last bits of float32: BLAS may sum a row of
+        a product in another order depending on where the row falls in it.
 
         Parameters
         ----------
