@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heartbeat._validate import as_fs, as_indices, as_positive, as_real, as_signal
+from heartbeat.signal_quality_features import NAMES, measures
 
 __all__ = ["UNREADABLE_BELOW", "SignalQuality", "quality"]
 
@@ -55,11 +56,6 @@ SEGMENT_S = 2.0
 
 CONTEXT_S = 6.0
 """Default context window of :func:`quality`, seconds."""
-
-_QRS_HALF_S = 0.05  # QRS height window, each side of the peak
-_QRS_MASK_S = 0.08  # samples this near a peak are not noise
-_MATCH_S = 0.15  # detector agreement window
-
 
 @dataclass(frozen=True)
 class SignalQuality:
@@ -78,8 +74,10 @@ class SignalQuality:
         Length of the signal.
     fs : float
         Sampling frequency in Hz.
-    qrs_to_noise, baseline, agreement : numpy.ndarray of float64
-        The three measures before mapping (NaN where a segment has no beat).
+    measures : numpy.ndarray of float64, shape (n_segments, 7)
+        The measures behind the index, one column per name of :attr:`measure_names`
+        (:mod:`heartbeat.signal_quality_features`); NaN where a segment cannot be
+        scored (flat, clipped, or no beat in its context).
     """
 
     index: np.ndarray
@@ -87,9 +85,27 @@ class SignalQuality:
     segment_samples: int
     n_samples: int
     fs: float
-    qrs_to_noise: np.ndarray
-    baseline: np.ndarray
-    agreement: np.ndarray
+    measures: np.ndarray
+
+    @property
+    def measure_names(self) -> tuple[str, ...]:
+        """Names of the columns of :attr:`measures`."""
+        return NAMES
+
+    @property
+    def qrs_to_noise(self) -> np.ndarray:
+        """QRS height over the noise between QRS complexes (column of :attr:`measures`)."""
+        return self.measures[:, NAMES.index("qrs_to_noise")]
+
+    @property
+    def baseline(self) -> np.ndarray:
+        """basSQI, 1 - P(0-1 Hz) / P(0-40 Hz) (column of :attr:`measures`)."""
+        return self.measures[:, NAMES.index("baseline")]
+
+    @property
+    def agreement(self) -> np.ndarray:
+        """Share of beats both detectors found (column of :attr:`measures`)."""
+        return self.measures[:, NAMES.index("agreement")]
 
     def at(self, samples: object) -> np.ndarray:
         """Return the quality index of the segment that holds each sample.
@@ -166,117 +182,6 @@ def _spans(low: np.ndarray, starts: np.ndarray, seg: int, n: int) -> np.ndarray:
     return out
 
 
-def _moving_mean(x: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving mean over `width` samples (shorter at the ends)."""
-    width = max(1, int(width))
-    c = np.concatenate([[0.0], np.cumsum(x)])
-    i = np.arange(x.size)
-    lo = np.clip(i - width // 2, 0, x.size)
-    hi = np.clip(i - width // 2 + width, 0, x.size)
-    return (c[hi] - c[lo]) / (hi - lo)
-
-
-def _band_pass(x: np.ndarray, fs: float) -> np.ndarray:
-    """About 5-15 Hz: two 25 ms moving means minus two 120 ms ones (zero phase)."""
-    short, long = round(0.025 * fs), round(0.12 * fs)
-    return (_moving_mean(_moving_mean(x, short), short)
-            - _moving_mean(_moving_mean(x, long), long))
-
-
-def _slope_peaks(band: np.ndarray, fs: float) -> np.ndarray:
-    """Find beats a second way: maxima of the squared slope's 100 ms mean, 250 ms apart.
-
-    A maximum counts when it passes 0.3 x the median of the 2 s block maxima within
-    +-8 s; the largest maxima are taken first.
-    """
-    energy = _moving_mean(np.gradient(band) ** 2, round(0.1 * fs))
-    block = max(1, round(2 * fs))
-    n_blocks = -(-energy.size // block)
-    padded = np.zeros(n_blocks * block)
-    padded[: energy.size] = energy
-    maxima = padded.reshape(n_blocks, block).max(axis=1)
-    typical = np.array([np.median(maxima[max(0, b - 4): b + 5]) for b in range(n_blocks)])
-    threshold = 0.3 * typical[np.arange(energy.size) // block]
-    cand = np.flatnonzero((energy[1:-1] > energy[:-2]) & (energy[1:-1] >= energy[2:])) + 1
-    cand = cand[energy[cand] > threshold[cand]]
-    refractory = round(0.25 * fs)
-    taken = np.zeros(energy.size, dtype=bool)
-    kept = []
-    for p in cand[np.argsort(-energy[cand], kind="stable")]:
-        if not taken[max(0, p - refractory): p + refractory + 1].any():
-            taken[p] = True
-            kept.append(p)
-    return np.sort(np.asarray(kept, dtype=np.int64))
-
-
-def _matched(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray:
-    """Mask of the beats of `a` with a beat of `b` within `tol` samples (both sorted)."""
-    if a.size == 0 or b.size == 0:
-        return np.zeros(a.size, dtype=bool)
-    j = np.clip(np.searchsorted(b, a), 1, max(1, b.size - 1))
-    left = np.abs(b[np.minimum(j - 1, b.size - 1)] - a)
-    right = np.abs(b[np.minimum(j, b.size - 1)] - a)
-    return np.minimum(left, right) <= tol
-
-
-def _baseline_ratios(x: np.ndarray, a: np.ndarray, width: int, fs: float) -> np.ndarray:
-    """Return basSQI, 1 - P(0-1 Hz) / P(0-40 Hz), of each window ``x[a_k : a_k + width]``."""
-    out = np.empty(a.size)
-    f = np.fft.rfftfreq(width, 1.0 / fs)
-    views = np.lib.stride_tricks.sliding_window_view(x, width)
-    for lo in range(0, a.size, 256):  # a few MB at a time
-        w = views[a[lo:lo + 256]]
-        power = np.abs(np.fft.rfft(w - w.mean(axis=1, keepdims=True), axis=1)) ** 2
-        total = power[:, f <= 40.0].sum(axis=1)
-        low = power[:, f <= 1.0].sum(axis=1)
-        out[lo:lo + 256] = np.where(total > 0, 1.0 - low / np.where(total > 0, total, 1), 0)
-    return out
-
-
-def _qrs_heights(band: np.ndarray, peaks: np.ndarray, half: int) -> np.ndarray:
-    """Peak-to-peak height of `band` within `half` samples of each peak."""
-    edge = np.full(half, np.nan)
-    views = np.lib.stride_tricks.sliding_window_view(
-        np.concatenate([edge, band, edge]), 2 * half + 1)[peaks]
-    return np.nanmax(views, axis=1) - np.nanmin(views, axis=1)
-
-
-def _noise_rms(band: np.ndarray, peaks: np.ndarray, starts: np.ndarray, mask_half: int
-               ) -> np.ndarray:
-    """RMS of `band` per segment over the samples farther than `mask_half` from a peak."""
-    n = band.size
-    edges = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(edges, np.maximum(0, peaks - mask_half), 1)
-    np.add.at(edges, np.minimum(n, peaks + mask_half + 1), -1)
-    quiet = np.cumsum(edges[:-1]) == 0
-    count = np.add.reduceat(quiet.astype(np.int64), starts)
-    power = np.add.reduceat(np.where(quiet, band, 0.0) ** 2, starts)
-    return np.sqrt(power / np.maximum(count, 1))
-
-
-def _clip_levels(x: np.ndarray) -> tuple[float, float]:
-    """Return the record's extreme values where they can be clipping, else -inf / +inf.
-
-    An extreme within a tenth of the range from the median is the baseline itself
-    (a synthetic ECG resting on exactly 0 between beats), not a clipped excursion.
-    """
-    lowest, highest, middle = float(x.min()), float(x.max()), float(np.median(x))
-    near = 0.1 * (highest - lowest)
-    return (lowest if middle - lowest > near else -np.inf,
-            highest if highest - middle > near else np.inf)
-
-
-def _unusable(x: np.ndarray, starts: np.ndarray, ends: np.ndarray, lowest: float,
-              highest: float) -> np.ndarray:
-    """Flat (>= 90 % zero steps) or clipped (>= 5 % of samples at the clip levels)."""
-    zero_steps = np.concatenate([[0], np.cumsum(np.diff(x) == 0)])
-    at_level = np.concatenate([[0], np.cumsum((x == lowest) | (x == highest))])
-    size = ends - starts
-    flat = zero_steps[np.maximum(ends - 1, starts)] - zero_steps[starts] >= 0.9 * (size - 1)
-    clipped = at_level[ends] - at_level[starts] >= 0.05 * size
-    return (size < 2) | flat | clipped
-
-
 def quality(signal: object, fs: float, *, segment_s: float = SEGMENT_S,
             context_s: float = CONTEXT_S) -> SignalQuality:
     """Return the quality index of each `segment_s` segment of a single-lead ECG.
@@ -322,46 +227,25 @@ def _quality(x: np.ndarray, fs: float, seg: int, ctx: int,
     """
     n = x.size
     starts = np.arange(0, n, seg, dtype=np.int64)
-    ratio = np.full(starts.size, np.nan)
-    base = np.full(starts.size, np.nan)
-    agree = np.zeros(starts.size)
+    values = np.full((starts.size, len(NAMES)), np.nan)
     index = np.zeros(starts.size)
     if n < 3:
-        return SignalQuality(index, starts, seg, n, fs, ratio, base, agree)
+        return SignalQuality(index, starts, seg, n, fs, values)
     if peaks is None:
         from heartbeat._jit import resolve_backend
         from heartbeat.detect import _detect
 
         peaks = _detect(x, fs, "robust", resolve_backend("auto"))
     # a power of two brings the largest magnitude near 1 (exact): no overflow in the
-    # squares below, and the index, made of ratios, does not change
+    # squares, and the measures, all ratios, do not change
     exponent = int(np.frexp(np.abs(x).max())[1])
-    x = np.ldexp(x, -exponent)
-    band = _band_pass(x - np.median(x), fs)
-    second = _slope_peaks(band, fs)
-    # matched over the whole record, so a beat near a window's edge is not orphaned
-    tol = _MATCH_S * fs
-    ok_first, ok_second = _matched(peaks, second, tol), _matched(second, peaks, tol)
-    # each segment [s, e) and its context [a, b) (all contexts hold min(n, ctx) samples)
-    ends = np.minimum(starts + seg, n)
-    a = np.maximum(0, np.minimum(starts + seg // 2 - ctx // 2, n - ctx))
-    b = np.minimum(n, a + ctx)
-    base = _baseline_ratios(x, a, b[0] - a[0], fs)
-    first_lo, first_hi = np.searchsorted(peaks, a), np.searchsorted(peaks, b)
-    second_lo, second_hi = np.searchsorted(second, a), np.searchsorted(second, b)
-    n_first, n_second = first_hi - first_lo, second_hi - second_lo
-    valid = (n_first > 0) & ~_unusable(x, starts, ends, *_clip_levels(x))
-    heights = _qrs_heights(band, peaks, round(_QRS_HALF_S * fs))
-    noise = _noise_rms(band, peaks, starts, round(_QRS_MASK_S * fs))
-    for k in np.flatnonzero(valid).tolist():
-        height = float(np.median(heights[first_lo[k]:first_hi[k]]))
-        ratio[k] = height / noise[k] if noise[k] > 0 else np.inf
-    first_ok = np.concatenate([[0], np.cumsum(ok_first)])
-    second_ok = np.concatenate([[0], np.cumsum(ok_second)])
-    both = (first_ok[first_hi] - first_ok[first_lo]) + (second_ok[second_hi]
-                                                         - second_ok[second_lo])
-    agree[valid] = both[valid] / (n_first + n_second)[valid]
-    index[valid] = (np.clip((ratio[valid] - 3.0) / 9.0, 0, 1)
-                    + np.clip((base[valid] - 0.4) / 0.45, 0, 1) + agree[valid]) / 3.0
-    return SignalQuality(index, starts, seg, n, fs, ratio, base, agree)
+    values, valid = measures(np.ldexp(x, -exponent), fs, seg, ctx, peaks)
+    index[valid] = _combine(values[valid])
+    return SignalQuality(index, starts, seg, n, fs, values)
 
+
+def _combine(values: np.ndarray) -> np.ndarray:
+    """Return the index of scorable segments from their measures (rows of `NAMES`)."""
+    ratio, base, agree = values[:, 0], values[:, 1], values[:, 2]
+    return (np.clip((ratio - 3.0) / 9.0, 0, 1) + np.clip((base - 0.4) / 0.45, 0, 1)
+            + agree) / 3.0
