@@ -2,6 +2,7 @@
 
     PYTHONPATH=. nice -n 10 python benchmarks/quality_auc.py measure --cache DIR
     PYTHONPATH=. python benchmarks/quality_auc.py choose --cache DIR
+    PYTHONPATH=. python benchmarks/quality_auc.py cost   # quality's share of segment()
 
 ``measure`` (slow: about 20 s of CPU per record) writes, per MIT-BIH record, the
 measures of :mod:`heartbeat.signal_quality_features` for every 2 s segment of
@@ -293,18 +294,50 @@ def check_shipped(data: dict, names: list[str], model) -> None:
                             " -- NOT the shipped constants"))
 
 
+def run_cost(args) -> int:
+    """CPU time of segment() with and without the quality index, best of 3 per record."""
+    import heartbeat
+
+    total_on = total_off = 0.0
+    print("| record | lead | segment(x, fs) s | quality=False s | quality's share |")
+    print("|---|---:|---:|---:|---:|")
+    for name in ("100", "116", "203", "207"):
+        rec = read_record(args.mitdb / name)
+        for lead in (0, 1):
+            x = np.ascontiguousarray(rec.signal[:, lead])
+            heartbeat.segment(x[: round(60 * rec.fs)], rec.fs)  # compile the kernels
+            times = {}
+            for quality in (None, False):
+                best = np.inf
+                for _ in range(3):
+                    t = time.process_time()
+                    heartbeat.segment(x, rec.fs, quality=quality)
+                    best = min(best, time.process_time() - t)
+                times[quality] = best
+            total_on += times[None]
+            total_off += times[False]
+            print(f"| {name} | {lead} | {times[None]:.3f} | {times[False]:.3f} | "
+                  f"{100 * (1 - times[False] / times[None]):.0f} % |", flush=True)
+    print(f"| all | | {total_on:.2f} | {total_off:.2f} | "
+          f"{100 * (1 - total_off / total_on):.0f} % |")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
-    for command in ("measure", "choose"):
+    for command in ("measure", "choose", "cost"):
         p = sub.add_parser(command)
-        p.add_argument("--cache", type=Path, required=True,
-                       help="folder of the per-record measures (outside the repository)")
+        if command != "cost":
+            p.add_argument("--cache", type=Path, required=True,
+                           help="folder of the per-record measures (outside the repository)")
         p.add_argument("--mitdb", type=Path, default=default_mitdb())
     sub.choices["measure"].add_argument("--records", nargs="+", help="default: all")
     args = ap.parse_args()
     if args.command == "measure":
         return run_measure(args)
+    if args.command == "cost":
+        return run_cost(args)
     return run_choose(args)
 
 

@@ -44,12 +44,20 @@ _CHUNK = 256  # context windows transformed at a time (a few MB)
 
 def moving_mean(x: np.ndarray, width: int) -> np.ndarray:
     """Centred moving mean over `width` samples (shorter at the ends)."""
-    width = max(1, int(width))
+    n, width = x.size, max(1, int(width))
     c = np.concatenate([[0.0], np.cumsum(x)])
-    i = np.arange(x.size)
-    lo = np.clip(i - width // 2, 0, x.size)
-    hi = np.clip(i - width // 2 + width, 0, x.size)
-    return (c[hi] - c[lo]) / (hi - lo)
+    half = width // 2
+    if n <= width:  # every window is cut by an end
+        i = np.arange(n)
+        lo, hi = np.clip(i - half, 0, n), np.clip(i - half + width, 0, n)
+        return (c[hi] - c[lo]) / (hi - lo)
+    out = np.empty(n)
+    out[half:n - width + half + 1] = (c[width:] - c[:-width]) / width
+    head = np.arange(half)  # windows [0, i - half + width)
+    out[:half] = c[head - half + width] / (head - half + width)
+    tail = np.arange(n - width + half + 1, n)  # windows [i - half, n)
+    out[tail] = (c[n] - c[tail - half]) / (n - tail + half)
+    return out
 
 
 def band_pass(x: np.ndarray, fs: float) -> np.ndarray:
@@ -71,7 +79,8 @@ def slope_peaks(band: np.ndarray, fs: float) -> np.ndarray:
     padded = np.zeros(n_blocks * block)
     padded[: energy.size] = energy
     maxima = padded.reshape(n_blocks, block).max(axis=1)
-    typical = np.array([np.median(maxima[max(0, b - 4): b + 5]) for b in range(n_blocks)])
+    around = np.concatenate([np.full(4, np.nan), maxima, np.full(4, np.nan)])
+    typical = np.nanmedian(np.lib.stride_tricks.sliding_window_view(around, 9), axis=1)
     threshold = 0.3 * typical[np.arange(energy.size) // block]
     cand = np.flatnonzero((energy[1:-1] > energy[:-2]) & (energy[1:-1] >= energy[2:])) + 1
     cand = cand[energy[cand] > threshold[cand]]
@@ -113,8 +122,9 @@ def window_measures(x: np.ndarray, a: np.ndarray, width: int, fs: float
         w = w - w.mean(axis=1, keepdims=True)
         power = np.abs(np.fft.rfft(w, axis=1)) ** 2
         p = {name: power[:, mask].sum(axis=1) for name, mask in bands.items()}
-        m2 = np.mean(w**2, axis=1)
-        m4 = np.mean(w**4, axis=1)
+        w2 = w * w
+        m2 = np.mean(w2, axis=1)
+        m4 = np.mean(w2 * w2, axis=1)
         part = slice(lo, lo + _CHUNK)
         base[part] = _ratio(p["total"] - p["low"], p["total"], 1.0)
         kurt[part] = _ratio(m4, m2**2, 3.0)
@@ -194,6 +204,20 @@ def unusable(x: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return (size < 2) | flat | clipped
 
 
+def _window_median(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Median of ``values[lo_k:hi_k]`` per k (NaN where empty)."""
+    width = int(np.max(hi - lo, initial=0))
+    if width == 0:
+        return np.full(lo.size, np.nan)
+    padded = np.concatenate([values, np.full(width, np.nan)])
+    rows = padded[lo[:, None] + np.arange(width)]
+    rows[np.arange(width) >= (hi - lo)[:, None]] = np.nan
+    out = np.full(lo.size, np.nan)
+    some = hi > lo
+    out[some] = np.nanmedian(rows[some], axis=1)
+    return out
+
+
 def _window_mean(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Mean of ``values[lo_k:hi_k]`` per k (NaN where empty)."""
     total = np.concatenate([[0.0], np.cumsum(values)])
@@ -242,10 +266,9 @@ def measures(x: np.ndarray, fs: float, seg: int, ctx: int, peaks: np.ndarray
     base, kurt, qrs, high = window_measures(x, a, int(b[0] - a[0]), fs)
     heights = qrs_heights(band, peaks, round(_QRS_HALF_S * fs))
     noise = noise_rms(band, peaks, starts, round(_QRS_MASK_S * fs))
-    ratio = np.full(starts.size, np.nan)
-    for k in np.flatnonzero(valid).tolist():
-        height = float(np.median(heights[first_lo[k]:first_hi[k]]))
-        ratio[k] = height / noise[k] if noise[k] > 0 else np.inf
+    height = _window_median(heights, first_lo, first_hi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(noise > 0, height / np.where(noise > 0, noise, 1.0), np.inf)
     first_ok = np.concatenate([[0], np.cumsum(ok_first)])
     second_ok = np.concatenate([[0], np.cumsum(ok_second)])
     both = (first_ok[first_hi] - first_ok[first_lo]) + (second_ok[second_hi]
