@@ -132,11 +132,10 @@ def make_folds(names: list[str]) -> list[list[str]]:
 
 def inputs(values: np.ndarray, candidate: str) -> np.ndarray:
     """The logistic model's inputs (pre-registered transforms) of candidate B or C."""
-    cols = [np.log(np.clip(values[:, 0], 0.5, 200.0)), values[:, 1], values[:, 2]]
-    if candidate == "B":
-        cols += [np.log(np.clip(values[:, 3], 1.0, 200.0)), values[:, 4],
-                 np.log10(np.clip(values[:, 5], 1e-4, 10.0)), values[:, 6]]
-    return np.stack(cols, axis=1)
+    from heartbeat.signal_quality import _inputs
+
+    every = _inputs(values)
+    return every if candidate == "B" else every[:, :3]
 
 
 def index_a(values: np.ndarray) -> np.ndarray:

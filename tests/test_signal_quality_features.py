@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import heartbeat
+from heartbeat.signal_quality import UNREADABLE_BELOW
 from heartbeat.signal_quality_features import (
     NAMES,
     measures,
@@ -133,7 +134,9 @@ class TestOnRealRecords:
         clean = q.starts + q.segment_samples <= 297 * fs
         noisy = q.starts >= 303 * fs
         m = q.measures
-        assert np.median(q.index[clean]) > 0.9 and np.median(q.index[noisy]) < 0.5
+        assert np.quantile(q.index[clean], 0.05) > 0.9
+        # most of the -6 dB stretch is unreadable (the model is 99.8 % sure of noise)
+        assert np.mean(q.index[noisy] < UNREADABLE_BELOW) > 0.7
         for name, cleaner in (("kurtosis", np.greater), ("template", np.greater),
                               ("qrs_band", np.greater), ("high_band", np.less)):
             column = m[:, _column(name)]
