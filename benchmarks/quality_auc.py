@@ -3,6 +3,9 @@
     PYTHONPATH=. nice -n 10 python benchmarks/quality_auc.py measure --cache DIR
     PYTHONPATH=. python benchmarks/quality_auc.py choose --cache DIR
     PYTHONPATH=. python benchmarks/quality_auc.py cost   # quality's share of segment()
+    # lead 1: fitted on lead 0 as above, the held-out records scored on lead 1
+    PYTHONPATH=. nice -n 10 python benchmarks/quality_auc.py measure --lead 1 --cache DIR1
+    PYTHONPATH=. python benchmarks/quality_auc.py choose --cache DIR --score-cache DIR1
 
 ``measure`` (slow: about 20 s of CPU per record) writes, per MIT-BIH record, the
 measures of :mod:`heartbeat.signal_quality_features` for every 2 s segment of
@@ -65,8 +68,8 @@ def noise_halves(n: int, fs: float) -> dict:
     return out
 
 
-def measure_record(mitdb: Path, name: str, noises: dict) -> dict:
-    """Measures and labels of every segment of record `name`, channel 0, per condition."""
+def measure_record(mitdb: Path, name: str, noises: dict, lead: int = 0) -> dict:
+    """Measures and labels of every segment of record `name`'s `lead`, per condition."""
     rec = read_record(mitdb / name)
     ann = read_annotations(mitdb / name)
     codes = class_codes(ann.symbol)
@@ -78,7 +81,7 @@ def measure_record(mitdb: Path, name: str, noises: dict) -> dict:
         for half in noises[noise_name]:
             for snr in SNRS:
                 noisy = add_noise(rec.signal, fs, half, snr_db=snr, beats=normal)
-                x = np.ascontiguousarray(noisy.signal[:, 0])
+                x = np.ascontiguousarray(noisy.signal[:, lead])
                 peaks = detect_r_peaks(x, fs)
                 scaled = np.ldexp(x, -int(np.frexp(np.abs(x).max())[1]))
                 v, ok = measures(scaled, fs, seg, ctx, peaks)
@@ -103,7 +106,7 @@ def run_measure(args) -> int:
         if out.exists():
             continue
         t = time.process_time()
-        data = measure_record(args.mitdb, name, noises)
+        data = measure_record(args.mitdb, name, noises, args.lead)
         tmp = args.cache / f".{name}.tmp.npz"
         np.savez(tmp, names=np.array(NAMES), **data)
         tmp.replace(out)
@@ -248,7 +251,10 @@ def run_choose(args) -> int:
             held[name] = fold
         print(f"| {' '.join(fold)} | {inner['A']:.4f} | {inner['B']:.4f} | "
               f"{inner['C']:.4f} | {chosen} |", flush=True)
-    report_held_out(data, names, models)
+    scored = read_cache(args.score_cache, names) if args.score_cache else data
+    if args.score_cache:
+        print(f"\nheld-out records scored on the measures in {args.score_cache}")
+    report_held_out(scored, names, models)
     chosen, inner = choose(data, folds)
     shipped = fit(chosen, data, names)
     print(f"\nall 48 records: inner AUC A {inner['A']:.4f}, B {inner['B']:.4f}, "
@@ -332,6 +338,11 @@ def main() -> int:
                            help="folder of the per-record measures (outside the repository)")
         p.add_argument("--mitdb", type=Path, default=default_mitdb())
     sub.choices["measure"].add_argument("--records", nargs="+", help="default: all")
+    sub.choices["measure"].add_argument("--lead", type=int, default=0, choices=(0, 1),
+                                        help="the channel measured (0)")
+    sub.choices["choose"].add_argument(
+        "--score-cache", type=Path,
+        help="score the held-out records on these measures instead (e.g. lead 1's)")
     args = ap.parse_args()
     if args.command == "measure":
         return run_measure(args)
