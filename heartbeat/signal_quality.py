@@ -200,13 +200,14 @@ def quality(signal: object, fs: float, *, segment_s: float = SEGMENT_S,
     segment_s : float, default 2.0
         Segment length (the resolution of the result) in seconds.
     context_s : float, default 6.0
-        Window centred on each segment over which the QRS height, the baseline and
-        the detector agreement are measured (a few beats).
+        Window centred on each segment over which the measures are taken (a few
+        beats).  The index's model was fitted with 2 s segments in 6 s contexts;
+        other lengths are allowed but were not validated.
 
     Returns
     -------
     SignalQuality
-        The index per segment (module docstring) and its three measures.
+        The index per segment (module docstring) and the seven measures behind it.
 
     Raises
     ------
