@@ -163,22 +163,33 @@ def template_correlation(x: np.ndarray, peaks: np.ndarray, fs: float) -> np.ndar
     """Correlation of each beat's waveform with the median of its 4 neighbours' waveforms.
 
     Waveforms are +-120 ms of `x` minus its 600 ms moving mean; beats at the record's
-    ends borrow their missing neighbours from the nearest beats.
+    ends borrow their missing neighbours from the nearest beats.  Beats are taken
+    a block at a time, so memory stays small on day-long recordings.
     """
     if peaks.size < 2:
         return np.zeros(peaks.size)
     half = max(1, round(_BEAT_HALF_S * fs))
     y = x - moving_mean(x, round(0.6 * fs))
     padded = np.concatenate([np.full(half, y[0]), y, np.full(half, y[-1])])
-    w = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)[peaks]
-    w = w - w.mean(axis=1, keepdims=True)
-    k = np.arange(peaks.size)
-    neighbours = np.stack([w[np.clip(k + d, 0, peaks.size - 1)] for d in (-2, -1, 1, 2)])
-    template = np.median(neighbours, axis=0)
-    template -= template.mean(axis=1, keepdims=True)
-    num = np.sum(w * template, axis=1)
-    den = np.sqrt(np.sum(w**2, axis=1) * np.sum(template**2, axis=1))
-    return _ratio(num, den, 0.0)
+    views = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    out = np.empty(peaks.size)
+    last = peaks.size - 1
+    for lo in range(0, peaks.size, _CHUNK * 16):
+        k = np.arange(lo, min(lo + _CHUNK * 16, peaks.size))
+        w = _centred(views[peaks[k]])
+        neighbours = np.stack([_centred(views[peaks[np.clip(k + d, 0, last)]])
+                               for d in (-2, -1, 1, 2)])
+        template = np.median(neighbours, axis=0)
+        template -= template.mean(axis=1, keepdims=True)
+        num = np.sum(w * template, axis=1)
+        den = np.sqrt(np.sum(w**2, axis=1) * np.sum(template**2, axis=1))
+        out[k] = _ratio(num, den, 0.0)
+    return out
+
+
+def _centred(w: np.ndarray) -> np.ndarray:
+    """Each row of `w` minus its mean."""
+    return w - w.mean(axis=1, keepdims=True)
 
 
 def clip_levels(x: np.ndarray) -> tuple[float, float]:

@@ -105,6 +105,16 @@ class TestOnBuiltSignals:
             np.testing.assert_allclose(flipped[:, _column(name)], ref[:, _column(name)],
                                        rtol=1e-9)
 
+    def test_template_correlation_is_the_same_block_by_block(self, monkeypatch):
+        import heartbeat.signal_quality_features as features
+
+        rng = np.random.default_rng(3)
+        x = rng.standard_normal(40000)
+        peaks = np.sort(rng.choice(np.arange(50, 39950), 300, replace=False))
+        whole = template_correlation(x, peaks, FS)
+        monkeypatch.setattr(features, "_CHUNK", 2)  # blocks of 32 beats
+        np.testing.assert_array_equal(template_correlation(x, peaks, FS), whole)
+
     def test_high_band_is_empty_at_low_sampling_rates(self):
         x = np.random.default_rng(2).standard_normal(2000)
         _, _, _, high = window_measures(x, np.array([0, 500]), 750, 75.0)
