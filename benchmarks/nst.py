@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 from _common import REPO, data_root, default_mitdb
+from _roc import roc_auc, segment_labels
 
 from heartbeat._atomic import atomic_open
 from heartbeat.aami import class_codes
@@ -74,31 +75,13 @@ def peer_detectors(enabled: bool) -> dict:
     return peers
 
 
-def roc_auc(score_negative: np.ndarray, score_positive: np.ndarray) -> float:
-    """P(a positive scores higher than a negative), ties counting half (Mann-Whitney)."""
-    neg = np.sort(score_negative)
-    pos = np.asarray(score_positive)
-    below = np.searchsorted(neg, pos, side="left")
-    equal = np.searchsorted(neg, pos, side="right") - below
-    return float((below + 0.5 * equal).sum() / (neg.size * pos.size))
-
-
 def quality_auc_counts(x: np.ndarray, fs: float, noise_on: np.ndarray, start: int):
     """Quality of each 2 s segment after `start`, split by noise on / off."""
     from heartbeat import quality
 
     q = quality(x, fs)
-    seg_on, seg_off = [], []
-    for s, value in zip(q.starts.tolist(), q.index.tolist(), strict=True):
-        e = s + q.segment_samples
-        if s < start or e > x.size:
-            continue
-        window = noise_on[s:e]
-        if window.all():
-            seg_on.append(value)
-        elif not window.any():
-            seg_off.append(value)
-    return np.array(seg_on), np.array(seg_off)
+    labels = segment_labels(q.starts, q.segment_samples, noise_on, start)
+    return q.index[labels == 0], q.index[labels == 1]
 
 
 def load_noises(names: list[str], em_record: str | None, n: int, fs: float, seed: int):

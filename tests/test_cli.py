@@ -313,6 +313,8 @@ class TestPredictColumns:
     def test_quality_column_and_unreadable_beats(self, tmp_path, capsys):
         import json
 
+        from heartbeat.signal_quality import UNREADABLE_BELOW
+
         x, _ = _ecg_100(60.0)
         x = x.copy()
         x[20 * 360:32 * 360] = 0.0  # 12 s of a lead that fell off: no beats there
@@ -329,8 +331,8 @@ class TestPredictColumns:
         reasons = np.array([r[3] for r in rows[1:]])
         assert np.all((quality >= 0) & (quality <= 1))
         assert "unreadable" in reasons.tolist()
-        assert np.all(reasons[quality < 0.35] == "unreadable")
-        assert np.all(reasons[quality >= 0.35] != "unreadable")
+        assert np.all(reasons[quality < UNREADABLE_BELOW] == "unreadable")
+        assert np.all(reasons[quality >= UNREADABLE_BELOW] != "unreadable")
         assert main(["predict", str(tmp_path / "ecg.npy"), "--fs", "360",
                      "--out", str(tmp_path / "p.json")]) == 0
         beats = json.loads((tmp_path / "p.json").read_text())["beats"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import heartbeat
-from heartbeat.signal_quality import SignalQuality
+from heartbeat.signal_quality import UNREADABLE_BELOW, SignalQuality
 from heartbeat.signal_quality import quality as signal_quality
 
 FS = 250.0
@@ -31,11 +31,11 @@ def test_docstring_examples():
 
 
 class TestSignalQuality:
-    def test_clean_signal_scores_one(self):
+    def test_clean_signal_scores_high(self):
         q = signal_quality(_ecg(), FS)
         assert q.index.shape == (15,) and q.starts.tolist() == list(range(0, 7500, 500))
-        # the last segments' context reaches the end, where one detector may miss a beat
-        assert np.all(q.index[:-2] == 1.0) and np.all(q.index >= 0.9)
+        # a probability: clean MIT-BIH segments score a median 0.90 (module docstring)
+        assert np.all(q.index > 0.95) and np.all(q.index < 1.0)
         assert np.all(q.qrs_to_noise > 12) and np.all(q.baseline > 0.85)
 
     def test_noise_lowers_the_index(self):
@@ -51,7 +51,7 @@ class TestSignalQuality:
         x = _ecg()
         x[2000:3000] = 0.0  # 4 s flat
         q = signal_quality(x, FS)
-        assert np.all(q.index[4:6] == 0.0) and q.index[0] == 1.0
+        assert np.all(q.index[4:6] == 0.0) and q.index[0] > 0.95
         y = np.clip(_ecg() + 0.5 * np.sin(np.arange(7500) / 300), -0.2, 0.6)
         assert signal_quality(y, FS).index.max() == 0.0  # clipped throughout
         assert np.all(signal_quality(np.zeros(5000), FS).index == 0.0)
@@ -219,7 +219,7 @@ class TestInSegment:
         # the dead stretch, and the noise where the 6 s context holds no clean beat
         assert covered[4000:6000].all() and covered[8500:9500].all()
         assert not covered[:3000].any()  # the clean start is readable
-        assert np.all(beats.quality >= 0.35)
+        assert np.all(beats.quality >= UNREADABLE_BELOW)
 
     def test_without_unreadable_stretches_nothing_changes(self):
         x = _ecg()
@@ -279,7 +279,7 @@ class TestCleanRecordsKeepTheirBeats:
         # at most two in a thousand (105, very noisy, loses 3 of 2,572 to one 2-s stretch
         # with the retuned detector; over all 48 records lead 0 loses far fewer)
         assert _inside(ref, beats.unreadable).mean() <= 0.002
-        assert np.all(beats.quality >= 0.35)
+        assert np.all(beats.quality >= UNREADABLE_BELOW)
 
 
 class TestInClassify:
@@ -296,7 +296,7 @@ class TestInClassify:
         assert np.all(result.codes[in_spans] == -1)
         assert not np.any(result.reasons[~in_spans] == "unreadable")
         np.testing.assert_array_equal(result.quality, beats.quality)
-        assert np.all(result.quality[in_spans] < 0.35)
+        assert np.all(result.quality[in_spans] < UNREADABLE_BELOW)
         assert result.unreadable_s == tuple((a / fs, b / fs)
                                             for a, b in beats.unreadable.tolist())
         # without the quality rule: the same beats and probabilities, none unreadable
