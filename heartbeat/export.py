@@ -13,7 +13,8 @@ passes).
 
 The file also goes from a raw ECG to classified beats: its ``classify(signal, fs)``
 finds the same R peaks, cuts the same beats and gives the same probabilities and labels
-(reject option included) as ``heartbeat.classify`` with a NumPy-backend model.  Its
+as ``heartbeat.classify`` with a NumPy-backend model (reject option included, and the
+beats of unreadable stretches kept as ``"?"`` with reason ``"unreadable"``).  Its
 detector and segmentation are not a second copy kept by hand: they are the library's
 own functions, copied as source when the file is written (:mod:`heartbeat.export_source`).
 """
@@ -352,8 +353,13 @@ def local_median(x, k):
 # ---------------------------------------------------------------- classify()
 #: The library names :data:`_CLASSIFY` uses, and the module each comes from.
 _CLASSIFY_NAMES: dict[str, str] = {
-    "segment": "heartbeat.pipeline.beats",
+    "_segment": "heartbeat.pipeline.beats",
+    "_min_quality": "heartbeat.pipeline.beats",
     "Beats": "heartbeat.pipeline.beats",
+    "FS_OUT": "heartbeat.pipeline.steps",
+    "LENGTH": "heartbeat.pipeline.steps",
+    "THRESHOLD": "heartbeat.pipeline.steps",
+    "WINDOW_S": "heartbeat.pipeline.steps",
     "Calibration": "heartbeat.classifier.calibration",
     "_reject_threshold": "heartbeat.classifier.calibration",
     "_withheld_codes": "heartbeat.classifier.calibration",
@@ -375,36 +381,55 @@ class ClassifiedBeats:
     """Beats found in an ECG and the class of each (as ``heartbeat.ClassifiedBeats``).
 
     r_peaks (n,) R-peak sample indices at the signal's rate; labels (n,) class names,
-    "?" for a beat the reject option withheld; codes (n,) indices into CLASSES, -1 for
-    "?"; probabilities (n, len(CLASSES)); beats: the segmented beats (Beats).
+    "?" for an unclassified beat; codes (n,) indices into CLASSES, -1 for "?";
+    probabilities (n, len(CLASSES)); reasons (n,) why a beat is "?": "uncertain" (the
+    reject option) or "unreadable" (signal quality), "" when labelled; quality (n,)
+    the signal quality of each beat's stretch; beats: the segmented beats (Beats).
     """
 
     r_peaks: np.ndarray
     labels: np.ndarray
     codes: np.ndarray
     probabilities: np.ndarray
+    reasons: np.ndarray
     beats: Beats
+
+    @property
+    def quality(self):
+        return self.beats.quality
 
     def __len__(self):
         return len(self.codes)
 
 
-def classify(signal, fs, *, reject=True):
+def classify(signal, fs, *, reject=True, quality=True):
     """Find the heartbeats in a raw ECG and classify each one (``heartbeat.classify``).
 
     signal: one lead (n,) or several recorded together (n, n_leads: the R peaks are
     found on all, the beats cut from the first); fs: its sampling rate in Hz; reject:
     True withholds beats whose top probability is below the model's saved threshold
-    (REJECT_BELOW), False labels every beat, a number in [0, 1] is the threshold.
-    Bad input raises the library's TypeError or ValueError, naming the argument.
+    (REJECT_BELOW), False labels every beat, a number in [0, 1] is the threshold;
+    quality: True returns the beats of stretches whose signal quality is below 0.35
+    as "?" with reason "unreadable", a number in [0, 1] is that threshold, False
+    measures no quality.  Bad input raises the library's TypeError or ValueError.
     """
     threshold = _reject_threshold(CALIBRATION, reject)
-    beats = segment(signal, fs)  # the robust detector, then Kachuee et al.'s crops
+    min_quality = _min_quality(quality, off_by_default=False)
+    # the robust detector, then Kachuee et al.'s crops; the beats of unreadable
+    # stretches are kept, to come back as "?" with their reason
+    beats = _segment(signal, fs, detector="robust", r_peaks=None, window_s=WINDOW_S,
+                     threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=0,
+                     quality=quality, withhold=False)
     if len(beats):
         proba = predict_proba(beats.waveforms, beats.r_peaks, beats.fs)
     else:
         proba = np.zeros((0, len(CLASSES)))
     codes = _withheld_codes(proba, threshold)
+    reasons = np.full(len(codes), "", dtype="<U10")
+    reasons[codes < 0] = "uncertain"
+    if min_quality is not None:
+        reasons[beats.quality < min_quality] = "unreadable"
+    codes[reasons != ""] = -1
     labels = np.array([*CLASSES, UNCLASSIFIED])[codes]
-    return ClassifiedBeats(beats.r_peaks, labels, codes, proba, beats)
+    return ClassifiedBeats(beats.r_peaks, labels, codes, proba, reasons, beats)
 '''
