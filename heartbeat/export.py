@@ -1,9 +1,8 @@
 """A fitted classifier as one NumPy-only Python file plus its weights: :func:`export`.
 
 The written file (``heartbeat_model.py``) imports NumPy alone.  It reads the weights
-(``heartbeat_model.npz``, loaded with ``allow_pickle=False``), names the classes, builds
-the RR features and record context of a recording's beats as the library does, and runs
-the network in plain NumPy: the forward pass is a dozen lines that walk the saved layer
+(``heartbeat_model.npz``, loaded with ``allow_pickle=False``), names the classes and
+runs the network in plain NumPy: the forward pass is a dozen lines that walk the saved layer
 list, beside one small function per layer kind (an ensemble's members each walk their
 own list, and their logits are averaged as :class:`heartbeat.nn.Ensemble` does).  Its
 probabilities equal ``BeatClassifier.load(path, backend="numpy").predict_proba(beats)``
@@ -11,12 +10,15 @@ bit for bit (the convolutions take the library's NumPy paths: im2col and a matri
 product, or Winograd F(4, 5) for kernel 5 and at least 8 input channels, in the same
 passes).
 
-The file also goes from a raw ECG to classified beats: its ``classify(signal, fs)``
+The RR features, the record context and the calibrated softmax of ``predict_proba``
+are the library's own functions, and so is everything the file's ``classify(signal,
+fs)`` runs before the network.  That function goes from a raw ECG to classified beats: it
 finds the same R peaks, cuts the same beats and gives the same probabilities and labels
 as ``heartbeat.classify`` with a NumPy-backend model (reject option included, and the
-beats of unreadable stretches kept as ``"?"`` with reason ``"unreadable"``).  Its
-detector and segmentation are not a second copy kept by hand: they are the library's
-own functions, copied as source when the file is written (:mod:`heartbeat.export_source`).
+beats of unreadable stretches kept as ``"?"`` with reason ``"unreadable"``).  None of
+this is a second copy kept by hand: the library's functions are copied as source when
+the file is written (:mod:`heartbeat.export_source`); only the network's layers, which
+the library runs through its own engine, are written out here.
 """
 
 from __future__ import annotations
@@ -122,8 +124,9 @@ def _kinds(layers: list[dict]) -> set[str]:
 def _module_text(clf: BeatClassifier) -> str:
     """Return the exported file's text.
 
-    The network (:data:`_TEMPLATE`), then the library's detection and segmentation,
-    copied as source, and ``classify`` (:data:`_CLASSIFY`).
+    The network (:data:`_TEMPLATE`), then the library's detection, segmentation,
+    record context and calibration, copied as source, and ``predict_proba`` and
+    ``classify`` (:data:`_CLASSIFY`).
     """
     from heartbeat.export_source import library_source
 
@@ -135,10 +138,12 @@ def _module_text(clf: BeatClassifier) -> str:
         "\nfrom __future__ import annotations  # the copied annotations stay unevaluated\n"
     rule = "# " + "=" * 78 + "\n"
     return ("".join(lines[:head]) + future + "".join(lines[head:]) + "\n\n" + rule
-            + "# From a raw ECG to classified beats: classify(signal, fs).  Up to classify(),\n"
-            "# this is the heartbeat library's own source, copied when the file was written\n"
-            "# (heartbeat/export_source.py says how): change the library, not this.\n"
-            + rule + copied + "\n\n# " + "-" * 8 + " classify(signal, fs) " + "-" * 48 + "\n"
+            + "# From a raw ECG to classified beats: classify(signal, fs).  Up to\n"
+            "# predict_proba(), this is the heartbeat library's own source, copied when the\n"
+            "# file was written (heartbeat/export_source.py says how): change the library,\n"
+            "# not this.\n"
+            + rule + copied + "\n\n# " + "-" * 8 + " predict_proba and classify(signal, fs) "
+            + "-" * 30 + "\n"
             + f"REJECT_BELOW = {clf.calibration_.reject_below!r}  # the model's reject "
             "threshold (None: none)\n" + classify)
 
@@ -203,19 +208,6 @@ def logits(x, extra=None):
     for member in range(1, len(MEMBERS)):
         total += forward(x, extra, member)
     return total / len(MEMBERS)
-
-
-def predict_proba(waveforms, r_peaks, fs, batch_size=512):
-    """Class probabilities (n, n_classes) of one recording's beats, in time order."""
-    x = np.asarray(waveforms, dtype=np.float32)
-    if CONTEXT:
-        x = np.stack([x, x - local_median(x, CONTEXT)], axis=1)  # (n, 2, 187)
-    rr = rr_features(np.asarray(r_peaks), fs) if SPEC["extra_inputs"] else None
-    parts = [logits(x[i : i + batch_size], None if rr is None else rr[i : i + batch_size])
-             for i in range(0, len(x), batch_size)]
-    scores = np.concatenate(parts) / TEMPERATURE
-    z = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
 
 
 # ---------------------------------------------------------------- the layers
@@ -324,29 +316,6 @@ def _winograd(x, w, b, l_out, pad):
         out[n0 : n0 + step] = y.reshape(len(xs), 4 * n_tiles, c_out)[:, :l_out] + b
     return out
 
-
-# ---------------------------------------------------------------- the record context
-def rr_features(r_peaks, fs, local_window_s=10.0):
-    """Previous RR, next RR and the 10 s local mean RR, over the record's mean RR."""
-    n = len(r_peaks)
-    if n < 2:
-        return np.ones((n, 3), dtype=np.float32)
-    t = r_peaks.astype(np.float64) / fs
-    rr = np.diff(t)
-    pre, post = np.concatenate([rr[:1], rr]), np.concatenate([rr, rr[-1:]])
-    ends = t[1:]
-    lo = np.searchsorted(ends, t - local_window_s / 2, side="left")
-    hi = np.searchsorted(ends, t + local_window_s / 2, side="right")
-    csum = np.concatenate([[0.0], np.cumsum(rr)])
-    local = np.where(hi > lo, (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1), pre)
-    return (np.stack([pre, post, local], axis=1) / rr.mean()).astype(np.float32)
-
-
-def local_median(x, k):
-    """Median of the 2k+1 beats centred on each beat (the ends repeated)."""
-    padded = x[np.clip(np.arange(-k, len(x) + k), 0, len(x) - 1)]
-    win = np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1, axis=0)
-    return np.median(win, axis=-1)
 '''
 
 
@@ -364,16 +333,35 @@ _CLASSIFY_NAMES: dict[str, str] = {
     "_reject_threshold": "heartbeat.classifier.calibration",
     "_withheld_codes": "heartbeat.classifier.calibration",
     "UNCLASSIFIED": "heartbeat.classifier.results",
+    "with_context": "heartbeat.context",
+    "_rr_features": "heartbeat.context",
 }
 
 #: ``classify`` in the exported file: what ``heartbeat.classify(signal, fs)`` does,
-#: over the library's functions (copied) and the network above (``predict_proba``).
+#: and ``predict_proba``, over the library's functions (copied) and the network above.
 _CLASSIFY = '''\
 import dataclasses
 
 import numpy as np
 
 CALIBRATION = Calibration(temperature=TEMPERATURE, reject_below=REJECT_BELOW)
+
+
+def predict_proba(waveforms, r_peaks, fs, batch_size=512):
+    """Class probabilities (n, n_classes) of one recording's beats, in time order.
+
+    The record context, the RR features and the calibrated softmax are the library's
+    (heartbeat/context.py and heartbeat/classifier/calibration.py, above), as
+    ``BeatClassifier.predict_proba`` applies them to segmented beats.
+    """
+    x = np.asarray(waveforms, dtype=np.float32)
+    r_peaks = np.asarray(r_peaks)
+    if CONTEXT:
+        x = with_context(x, CONTEXT, times=r_peaks)  # (n, 2, 187)
+    rr = _rr_features(r_peaks, fs) if SPEC["extra_inputs"] else None
+    parts = [logits(x[i : i + batch_size], None if rr is None else rr[i : i + batch_size])
+             for i in range(0, len(x), batch_size)]
+    return CALIBRATION.probabilities(np.concatenate(parts))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -203,9 +203,16 @@ class TestOneSourceOfTruth:
             want = _Normalised(aliases, {}).visit(ast.parse(source))
             got = _Normalised(set(), renamed).visit(ast.parse(emitted))
             assert ast.dump(got) == ast.dump(want), name
-        # the detector, its rule and the segmentation travel, as the library has them
+        # the detector, its rule, the segmentation, the signal quality, the record
+        # context, the RR features and the calibrated softmax travel as the library has them
         assert {"_segment", "_min_quality", "_quality", "_detect", "_detect_lead",
-                "decide_beats", "RULE", "_resample_poly", "as_signal"} <= names
+                "decide_beats", "RULE", "_resample_poly", "as_signal", "with_context",
+                "_local_median", "_rr_features", "Calibration", "softmax"} <= names
+        # and the network part keeps no hand-made copy of a library function
+        network = {n.name for n in ast.parse(export_module._TEMPLATE).body
+                   if isinstance(n, ast.FunctionDef)}
+        assert network == {"forward", "logits", "conv1d", "residual", "maxpool1d",
+                           "_padded", "_winograd"}
 
     def test_numba_loops_stay_behind(self, tmp_path):
         py, _ = export("mitbih-ds1", tmp_path)
