@@ -34,7 +34,7 @@ from _common import REPO, default_mitdb
 
 import heartbeat
 from heartbeat.datasets.mitbih import RECORDS
-from heartbeat.export import export
+from heartbeat.export import export, numpy_only_path
 
 CHILD = """
 import json, sys, time
@@ -52,16 +52,6 @@ for name in sys.argv[2:]:
              reasons=r.reasons, quality=r.quality)
     print(json.dumps({"record": name, "wall_s": wall}), flush=True)
 """
-
-
-def numpy_only(folder: Path) -> Path:
-    """A folder holding links to NumPy (and its bundled libraries) alone."""
-    site = Path(np.__file__).resolve().parents[1]
-    folder.mkdir()
-    for name in ("numpy", "numpy.libs"):
-        if (site / name).exists():
-            (folder / name).symlink_to(site / name)
-    return folder
 
 
 def main() -> None:
@@ -90,7 +80,7 @@ def main() -> None:
             signals[rec] = (x, float(r.fs))
             np.savez(folder / f"{rec}.npz", x=x, fs=r.fs)
         child = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", CHILD, str(numpy_only(folder / "np")),
+            [sys.executable, "-I", "-S", "-c", CHILD, str(numpy_only_path(folder / "np")),
              *args.records], cwd=folder, stdout=subprocess.PIPE, text=True)
         for line in child.stdout:
             done = json.loads(line)

@@ -34,7 +34,7 @@ from heartbeat._atomic import atomic_open, save_npz_atomic
 from heartbeat.classifier import BeatClassifier
 from heartbeat.classifier.saved import PRETRAINED
 
-__all__ = ["export"]
+__all__ = ["export", "numpy_only_path"]
 
 MODULE_NAME = "heartbeat_model"
 SUPPORTED = frozenset({"conv1d", "residual", "relu", "maxpool1d", "flatten", "dense"})
@@ -94,6 +94,50 @@ def export(model: object, out: str | os.PathLike) -> tuple[Path, Path]:
     with atomic_open(code) as f:
         f.write(text.encode("utf-8"))
     return code, weights
+
+
+def numpy_only_path(folder: str | os.PathLike) -> Path:
+    """Create `folder` holding the installed NumPy alone, to try an exported file with.
+
+    The folder holds links to NumPy (and its bundled libraries, ``numpy.libs``), so a
+    Python started with ``-I -S`` (no site-packages, no ``PYTHONPATH``) and this folder
+    on ``sys.path`` can import NumPy and nothing else of this environment: the way to
+    check that an exported model needs neither heartbeat, Numba nor SciPy.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        A folder that does not exist yet (its parent must).
+
+    Returns
+    -------
+    Path
+        `folder`.
+
+    Raises
+    ------
+    FileExistsError
+        If `folder` exists.
+
+    Examples
+    --------
+    >>> import subprocess, sys, tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     site = numpy_only_path(Path(d) / "site")
+    ...     code = "import sys; sys.path.insert(0, sys.argv[1]); import numpy; import numba"
+    ...     run = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(site)],
+    ...                          capture_output=True, text=True)
+    >>> "No module named 'numba'" in run.stderr
+    True
+    """
+    site = Path(np.__file__).resolve().parents[1]
+    path = Path(folder)
+    path.mkdir()
+    for name in ("numpy", "numpy.libs"):
+        if (site / name).exists():
+            (path / name).symlink_to(site / name)
+    return path
 
 
 def _load(model: object) -> BeatClassifier:

@@ -17,7 +17,7 @@ import pytest
 import heartbeat
 from heartbeat import export as export_module
 from heartbeat.classifier import BeatClassifier
-from heartbeat.export import export
+from heartbeat.export import export, numpy_only_path
 from heartbeat.export_source import ExportError, copied_sources, library_source
 
 # the exported file run by a Python that can import NumPy and nothing else of the venv:
@@ -63,16 +63,6 @@ BAD_CALLS = [
 ]
 
 
-def _numpy_only_path(folder: Path) -> Path:
-    """A folder holding NumPy (and its bundled libraries) alone, as links."""
-    site = Path(np.__file__).resolve().parents[1]
-    folder.mkdir()
-    for name in ("numpy", "numpy.libs"):
-        if (site / name).exists():
-            (folder / name).symlink_to(site / name)
-    return folder
-
-
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, mitdb_dir):
     """The exported mitbih-all model run on real records in a NumPy-only Python."""
@@ -91,7 +81,7 @@ def exported(tmp_path_factory, mitdb_dir):
     np.savez(folder / "signals.npz", **signals)
     (folder / "fs.json").write_text(json.dumps(fs))
     (folder / "bad.json").write_text(json.dumps(BAD_CALLS))
-    numpy_only = _numpy_only_path(tmp_path_factory.mktemp("numpy_only") / "site")
+    numpy_only = numpy_only_path(tmp_path_factory.mktemp("numpy_only") / "site")
     done = subprocess.run([sys.executable, "-I", "-S", "-c", RUN_EXPORTED, str(numpy_only)],
                           cwd=folder, capture_output=True, text=True, timeout=600,
                           check=False)
