@@ -8,8 +8,9 @@ The model is exported (``heartbeat.export``) into a temporary folder and its
 import NumPy and nothing else (no heartbeat, Numba or SciPy), on the first channel
 of each record.  The library's ``heartbeat.classify(signal, fs, model=...)`` runs on
 the same samples with the model loaded with ``backend="numpy"``.  Per record: beats
-of each, R peaks at the identical sample, labels equal ("?" included), largest
-probability difference (0: bit-identical), and the wall time of each side (the
+of each, R peaks at the identical sample, labels equal ("?" included), reasons equal
+("uncertain", "unreadable"), largest probability difference (0: bit-identical),
+signal quality per beat equal, and the wall time of each side (the
 exported file runs the detector's NumPy twins: its decision rule as plain Python).
 """
 
@@ -33,7 +34,7 @@ from _common import REPO, default_mitdb
 
 import heartbeat
 from heartbeat.datasets.mitbih import RECORDS
-from heartbeat.export import export
+from heartbeat.export import export, numpy_only_path
 
 CHILD = """
 import json, sys, time
@@ -47,19 +48,10 @@ for name in sys.argv[2:]:
     t0 = time.perf_counter()
     r = hm.classify(x, fs)
     wall = time.perf_counter() - t0
-    np.savez(name + ".out.npz", r_peaks=r.r_peaks, labels=r.labels, proba=r.probabilities)
+    np.savez(name + ".out.npz", r_peaks=r.r_peaks, labels=r.labels, proba=r.probabilities,
+             reasons=r.reasons, quality=r.quality)
     print(json.dumps({"record": name, "wall_s": wall}), flush=True)
 """
-
-
-def numpy_only(folder: Path) -> Path:
-    """A folder holding links to NumPy (and its bundled libraries) alone."""
-    site = Path(np.__file__).resolve().parents[1]
-    folder.mkdir()
-    for name in ("numpy", "numpy.libs"):
-        if (site / name).exists():
-            (folder / name).symlink_to(site / name)
-    return folder
 
 
 def main() -> None:
@@ -88,7 +80,7 @@ def main() -> None:
             signals[rec] = (x, float(r.fs))
             np.savez(folder / f"{rec}.npz", x=x, fs=r.fs)
         child = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", CHILD, str(numpy_only(folder / "np")),
+            [sys.executable, "-I", "-S", "-c", CHILD, str(numpy_only_path(folder / "np")),
              *args.records], cwd=folder, stdout=subprocess.PIPE, text=True)
         for line in child.stdout:
             done = json.loads(line)
@@ -98,14 +90,19 @@ def main() -> None:
             want = heartbeat.classify(x, fs, model=clf)
             wall = time.perf_counter() - t0
             with np.load(folder / f"{rec}.out.npz") as f:
-                peaks, labels, proba = f["r_peaks"], f["labels"], f["proba"]
+                got = {k: f[k] for k in f.files}
+            peaks = got["r_peaks"]
             same = peaks.shape == want.r_peaks.shape and bool((peaks == want.r_peaks).all())
             row = {"record": rec, "library": len(want), "exported": len(peaks),
                    "same_peaks": same,
-                   "same_labels": same and bool((labels == want.labels).all()),
-                   "max_proba_diff": float(np.abs(proba - want.probabilities).max())
+                   "same_labels": same and bool((got["labels"] == want.labels).all()),
+                   "same_reasons": same and bool((got["reasons"] == want.reasons).all()),
+                   "max_proba_diff": float(np.abs(got["proba"] - want.probabilities).max())
                    if same and len(peaks) else 0.0,
+                   "same_quality": same and bool(np.array_equal(got["quality"], want.quality,
+                                                                equal_nan=True)),
                    "rejected": int((want.labels == "?").sum()),
+                   "unreadable": int((want.reasons == "unreadable").sum()),
                    "library_s": round(wall, 3), "exported_s": round(done["wall_s"], 3)}
             rows.append(row)
             print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
@@ -119,9 +116,12 @@ def main() -> None:
     n = sum(r["library"] for r in rows)
     print(f"records {len(rows)}: beats {n} (library) / {sum(r['exported'] for r in rows)} "
           f"(exported), records with identical peaks {sum(r['same_peaks'] for r in rows)}, "
-          f"identical labels {sum(r['same_labels'] for r in rows)}, largest probability "
+          f"identical labels {sum(r['same_labels'] for r in rows)}, reasons "
+          f"{sum(r['same_reasons'] for r in rows)}, quality "
+          f"{sum(r['same_quality'] for r in rows)}, largest probability "
           f"difference {max(r['max_proba_diff'] for r in rows):.3g}, beats withheld "
-          f"{sum(r['rejected'] for r in rows)}; wall s library "
+          f"{sum(r['rejected'] for r in rows)} ({sum(r['unreadable'] for r in rows)} "
+          f"unreadable); wall s library "
           f"{sum(r['library_s'] for r in rows):.1f}, exported "
           f"{sum(r['exported_s'] for r in rows):.1f}")
 

@@ -13,6 +13,11 @@ Columns of the CSV:
 * ``label_agree``: share of the ``same`` beats given the same label;
 * ``latency_max_s``, ``latency_p99_s``: signal time between an R peak and the end of
   the push that reported it;
+* ``quality_mad``: mean absolute difference between the stream's quality and the
+  offline ``Beats.quality`` over the ``same`` beats; ``quality_crossed``: those of
+  them on the other side of 0.35 (``UNREADABLE_BELOW``); ``unreadable_offline``,
+  ``unreadable_stream``: beats each returns as ``"?"`` with reason ``"unreadable"``;
+  ``unreadable_both``: ``same`` beats both mark so;
 * ``acc_offline``, ``acc_stream``, ``n_ref``: for the DS1 records only (DS2 is
   reported once, elsewhere; the paced records are in neither), beats matched
   one-to-one to the reference annotations within 150 ms, with the share of matched
@@ -20,9 +25,10 @@ Columns of the CSV:
   present).  The shipped mitbih-all model was trained on all 48 records: these are
   in-sample figures, shown for the difference between offline and streaming only.
 
-Speed (one core; the process is pinned where the OS allows it): 200 leads (record 100's
-first 60 s, each lead started at another offset) pushed in 100 ms chunks, the
-real-time factor per lead (signal seconds x leads / wall seconds); one lead pushed one
+Speed (one core; the process is pinned where the OS allows it): 200 leads (60 s of
+record 100, ``--speed-seconds``, each lead started at another offset) pushed in 100 ms
+chunks, the real-time factor per lead (signal seconds x leads / wall seconds; and over
+CPU seconds, with and without the signal quality, for a shared machine); one lead pushed one
 sample at a time (mean wall time per push); the time of one push of a whole record.
 """
 
@@ -48,24 +54,23 @@ import heartbeat
 from heartbeat.aami import class_codes, is_beat
 from heartbeat.datasets.mitbih import DS1, RECORDS
 from heartbeat.metrics import macro_f1, match_peaks
+from heartbeat.signal_quality import UNREADABLE_BELOW
 
 CHUNK_S = 0.1
 
 
 def stream_all(x: np.ndarray, fs: float, model: object, chunk: int):
-    """Push `x` in `chunk`-sample pieces; return (samples, labels, latencies in samples)."""
+    """Push `x` in `chunk`-sample pieces; return all beats and latencies in samples."""
     s = heartbeat.Stream(fs, model)
-    samples, labels, lat = [], [], []
+    parts, lat = [], []
     for i in range(0, x.size, chunk):
-        out = s.push(x[i : i + chunk])
-        samples.append(out.sample)
-        labels.append(out.labels)
-        lat.append(min(i + chunk, x.size) - out.sample)
-    out = s.flush()
-    samples.append(out.sample)
-    labels.append(out.labels)
-    lat.append(x.size - out.sample)
-    return np.concatenate(samples), np.concatenate(labels), np.concatenate(lat)
+        parts.append(s.push(x[i : i + chunk]))
+        lat.append(min(i + chunk, x.size) - parts[-1].sample)
+    parts.append(s.flush())
+    lat.append(x.size - parts[-1].sample)
+    fields = ("sample", "labels", "quality", "reasons")
+    return {f: np.concatenate([getattr(p, f) for p in parts]) for f in fields}, \
+        np.concatenate(lat)
 
 
 def accuracy_row(peaks, labels, ann, fs, classes):
@@ -79,8 +84,9 @@ def accuracy_row(peaks, labels, ann, fs, classes):
 
 
 COLUMNS = ("record", "offline", "stream", "same", "only_offline", "only_stream",
-           "label_agree", "latency_max_s", "latency_p99_s", "acc_offline", "mf1_offline",
-           "acc_stream", "mf1_stream", "n_ref")
+           "label_agree", "latency_max_s", "latency_p99_s", "quality_mad",
+           "quality_crossed", "unreadable_offline", "unreadable_stream", "unreadable_both",
+           "acc_offline", "mf1_offline", "acc_stream", "mf1_stream", "n_ref")
 
 
 def agreement(records, mitdb: Path, model: str, seconds: float | None,
@@ -98,9 +104,12 @@ def agreement(records, mitdb: Path, model: str, seconds: float | None,
         if seconds:
             x = x[: int(seconds * fs)]
         off = heartbeat.classify(x, fs, model=clf, adapt="none")  # the stream does not adapt
-        samp, lab, lat = stream_all(x, fs, clf, round(CHUNK_S * fs))
+        st, lat = stream_all(x, fs, clf, round(CHUNK_S * fs))
+        samp, lab = st["sample"], st["labels"]
         same = np.intersect1d(samp, off.r_peaks)
         io_, is_ = np.searchsorted(off.r_peaks, same), np.searchsorted(samp, same)
+        q_off, q_st = off.quality[io_], st["quality"][is_]
+        bad_off, bad_st = off.reasons == "unreadable", st["reasons"] == "unreadable"
         row = {
             "record": rec, "offline": len(off), "stream": len(samp), "same": len(same),
             "only_offline": len(np.setdiff1d(off.r_peaks, samp)),
@@ -108,6 +117,12 @@ def agreement(records, mitdb: Path, model: str, seconds: float | None,
             "label_agree": float(np.mean(off.labels[io_] == lab[is_])) if len(same) else 1.0,
             "latency_max_s": float(lat.max() / fs), "latency_p99_s":
             float(np.percentile(lat, 99) / fs), "latencies": lat / fs,
+            "quality_mad": float(np.abs(q_off - q_st).mean()) if len(same) else 0.0,
+            "quality_crossed": int(np.sum((q_off < UNREADABLE_BELOW)
+                                          != (q_st < UNREADABLE_BELOW))),
+            "unreadable_offline": int(bad_off.sum()), "unreadable_stream": int(bad_st.sum()),
+            "unreadable_both": int(np.sum(bad_off[io_] & bad_st[is_])),
+            "quality_differences": np.abs(q_off - q_st),
         }
         if rec in DS1:
             ann = heartbeat.read_annotations(mitdb / rec)
@@ -119,7 +134,7 @@ def agreement(records, mitdb: Path, model: str, seconds: float | None,
         if table is not None:
             table.writerow({k: row.get(k, "") for k in COLUMNS})
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                       for k, v in row.items() if k != "latencies"), flush=True)
+                       for k, v in row.items() if not isinstance(v, np.ndarray)), flush=True)
     return rows
 
 
@@ -133,12 +148,14 @@ def speed(mitdb: Path, leads: int = 200, seconds: float = 60.0) -> dict:
     chunk = round(CHUNK_S * fs)
     warm = heartbeat.Stream(fs, leads=leads)
     warm.push(block[: 20 * chunk])  # compile and load outside the timing
-    s = heartbeat.Stream(fs, leads=leads)
-    t0 = time.perf_counter()
-    found = 0
-    for i in range(0, n, chunk):
-        found += len(s.push(block[i : i + chunk]))
-    wall = time.perf_counter() - t0
+    cpu = {}
+    for quality in (False, True):  # the signal quality's share of the time
+        s = heartbeat.Stream(fs, leads=leads, quality=quality)
+        t0, c0 = time.perf_counter(), time.process_time()
+        found = 0
+        for i in range(0, n, chunk):
+            found += len(s.push(block[i : i + chunk]))
+        wall, cpu[quality] = time.perf_counter() - t0, time.process_time() - c0
     one = heartbeat.Stream(fs)
     m = int(20 * fs)
     t0 = time.perf_counter()
@@ -151,7 +168,10 @@ def speed(mitdb: Path, leads: int = 200, seconds: float = 60.0) -> dict:
     whole.flush()
     t_whole = time.perf_counter() - t0
     return {"leads": leads, "seconds": seconds, "wall_s": wall, "beats": found,
-            "rtf_per_lead": seconds * leads / wall, "single_push_us": per_push * 1e6,
+            "rtf_per_lead": seconds * leads / wall,
+            "rtf_per_lead_cpu": seconds * leads / cpu[True],
+            "rtf_per_lead_cpu_no_quality": seconds * leads / cpu[False],
+            "single_push_us": per_push * 1e6,
             "whole_record_s": t_whole, "whole_record_rtf": x.size / fs / t_whole}
 
 
@@ -163,12 +183,19 @@ def report_agreement(args: argparse.Namespace) -> None:
         table.writeheader()
         rows = agreement(args.records, args.mitdb, args.model, args.seconds, table)
     lat = np.concatenate([r.pop("latencies") for r in rows])
+    q_diff = np.concatenate([r.pop("quality_differences") for r in rows])
     tot = {k: sum(r[k] for r in rows) for k in ("offline", "stream", "same", "only_offline",
                                                 "only_stream")}
     agree = sum(r["label_agree"] * r["same"] for r in rows) / max(1, tot["same"])
     print(f"records {len(rows)} model {args.model}: {tot}, labels agree {agree:.4f}, "
           f"latency max {lat.max():.3f} s p99 {np.percentile(lat, 99):.3f} s "
           f"over {lat.size} beats")
+    bad = {k: sum(r[k] for r in rows) for k in ("quality_crossed", "unreadable_offline",
+                                                "unreadable_stream", "unreadable_both")}
+    print(f"  quality, stream vs offline over {q_diff.size} shared beats: mean abs "
+          f"difference {q_diff.mean():.4f}, 99th percentile {np.percentile(q_diff, 99):.4f}, "
+          f"other side of {UNREADABLE_BELOW}: {bad['quality_crossed']} "
+          f"({bad['quality_crossed'] / max(1, q_diff.size):.4%}); {bad}")
     scored = [r for r in rows if "acc_stream" in r]
     if scored:
         n = sum(r["n_ref"] for r in scored)
@@ -186,6 +213,8 @@ def main() -> None:
     ap.add_argument("--model", default="mitbih-all")
     ap.add_argument("--seconds", type=float, help="only the first SECONDS of each record")
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--speed-seconds", type=float, default=60.0,
+                    help="signal pushed into each of the 200 leads of the speed part")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/bench_stream.csv")
     args = ap.parse_args()
     now = dt.datetime.now(dt.timezone.utc)
@@ -195,7 +224,7 @@ def main() -> None:
         report_agreement(args)
     if not args.no_speed:
         print("speed:", {k: round(v, 3) if isinstance(v, float) else v
-                         for k, v in speed(args.mitdb).items()})
+                         for k, v in speed(args.mitdb, seconds=args.speed_seconds).items()})
 
 
 if __name__ == "__main__":

@@ -1,9 +1,8 @@
 """A fitted classifier as one NumPy-only Python file plus its weights: :func:`export`.
 
 The written file (``heartbeat_model.py``) imports NumPy alone.  It reads the weights
-(``heartbeat_model.npz``, loaded with ``allow_pickle=False``), names the classes, builds
-the RR features and record context of a recording's beats as the library does, and runs
-the network in plain NumPy: the forward pass is a dozen lines that walk the saved layer
+(``heartbeat_model.npz``, loaded with ``allow_pickle=False``), names the classes and
+runs the network in plain NumPy: the forward pass is a dozen lines that walk the saved layer
 list, beside one small function per layer kind (an ensemble's members each walk their
 own list, and their logits are averaged as :class:`heartbeat.nn.Ensemble` does).  Its
 probabilities equal ``BeatClassifier.load(path, backend="numpy").predict_proba(beats)``
@@ -11,11 +10,15 @@ bit for bit (the convolutions take the library's NumPy paths: im2col and a matri
 product, or Winograd F(4, 5) for kernel 5 and at least 8 input channels, in the same
 passes).
 
-The file also goes from a raw ECG to classified beats: its ``classify(signal, fs)``
+The RR features, the record context and the calibrated softmax of ``predict_proba``
+are the library's own functions, and so is everything the file's ``classify(signal,
+fs)`` runs before the network.  That function goes from a raw ECG to classified beats: it
 finds the same R peaks, cuts the same beats and gives the same probabilities and labels
-(reject option included) as ``heartbeat.classify`` with a NumPy-backend model.  Its
-detector and segmentation are not a second copy kept by hand: they are the library's
-own functions, copied as source when the file is written (:mod:`heartbeat.export_source`).
+as ``heartbeat.classify`` with a NumPy-backend model (reject option included, and the
+beats of unreadable stretches kept as ``"?"`` with reason ``"unreadable"``).  None of
+this is a second copy kept by hand: the library's functions are copied as source when
+the file is written (:mod:`heartbeat.export_source`); only the network's layers, which
+the library runs through its own engine, are written out here.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from heartbeat._atomic import atomic_open, save_npz_atomic
 from heartbeat.classifier import BeatClassifier
 from heartbeat.classifier.saved import PRETRAINED
 
-__all__ = ["export"]
+__all__ = ["export", "numpy_only_path"]
 
 MODULE_NAME = "heartbeat_model"
 SUPPORTED = frozenset({"conv1d", "residual", "relu", "maxpool1d", "flatten", "dense"})
@@ -93,6 +96,50 @@ def export(model: object, out: str | os.PathLike) -> tuple[Path, Path]:
     return code, weights
 
 
+def numpy_only_path(folder: str | os.PathLike) -> Path:
+    """Create `folder` holding the installed NumPy alone, to try an exported file with.
+
+    The folder holds links to NumPy (and its bundled libraries, ``numpy.libs``), so a
+    Python started with ``-I -S`` (no site-packages, no ``PYTHONPATH``) and this folder
+    on ``sys.path`` can import NumPy and nothing else of this environment: the way to
+    check that an exported model needs neither heartbeat, Numba nor SciPy.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        A folder that does not exist yet (its parent must).
+
+    Returns
+    -------
+    Path
+        `folder`.
+
+    Raises
+    ------
+    FileExistsError
+        If `folder` exists.
+
+    Examples
+    --------
+    >>> import subprocess, sys, tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     site = numpy_only_path(Path(d) / "site")
+    ...     code = "import sys; sys.path.insert(0, sys.argv[1]); import numpy; import numba"
+    ...     run = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(site)],
+    ...                          capture_output=True, text=True)
+    >>> "No module named 'numba'" in run.stderr
+    True
+    """
+    site = Path(np.__file__).resolve().parents[1]
+    path = Path(folder)
+    path.mkdir()
+    for name in ("numpy", "numpy.libs"):
+        if (site / name).exists():
+            (path / name).symlink_to(site / name)
+    return path
+
+
 def _load(model: object) -> BeatClassifier:
     """Return the fitted classifier `model` names, loaded and checked (nothing written)."""
     if isinstance(model, BeatClassifier):
@@ -121,8 +168,9 @@ def _kinds(layers: list[dict]) -> set[str]:
 def _module_text(clf: BeatClassifier) -> str:
     """Return the exported file's text.
 
-    The network (:data:`_TEMPLATE`), then the library's detection and segmentation,
-    copied as source, and ``classify`` (:data:`_CLASSIFY`).
+    The network (:data:`_TEMPLATE`), then the library's detection, segmentation,
+    record context and calibration, copied as source, and ``predict_proba`` and
+    ``classify`` (:data:`_CLASSIFY`).
     """
     from heartbeat.export_source import library_source
 
@@ -134,10 +182,12 @@ def _module_text(clf: BeatClassifier) -> str:
         "\nfrom __future__ import annotations  # the copied annotations stay unevaluated\n"
     rule = "# " + "=" * 78 + "\n"
     return ("".join(lines[:head]) + future + "".join(lines[head:]) + "\n\n" + rule
-            + "# From a raw ECG to classified beats: classify(signal, fs).  Up to classify(),\n"
-            "# this is the heartbeat library's own source, copied when the file was written\n"
-            "# (heartbeat/export_source.py says how): change the library, not this.\n"
-            + rule + copied + "\n\n# " + "-" * 8 + " classify(signal, fs) " + "-" * 48 + "\n"
+            + "# From a raw ECG to classified beats: classify(signal, fs).  Up to\n"
+            "# predict_proba(), this is the heartbeat library's own source, copied when the\n"
+            "# file was written (heartbeat/export_source.py says how): change the library,\n"
+            "# not this.\n"
+            + rule + copied + "\n\n# " + "-" * 8 + " predict_proba and classify(signal, fs) "
+            + "-" * 30 + "\n"
             + f"REJECT_BELOW = {clf.calibration_.reject_below!r}  # the model's reject "
             "threshold (None: none)\n" + classify)
 
@@ -202,19 +252,6 @@ def logits(x, extra=None):
     for member in range(1, len(MEMBERS)):
         total += forward(x, extra, member)
     return total / len(MEMBERS)
-
-
-def predict_proba(waveforms, r_peaks, fs, batch_size=512):
-    """Class probabilities (n, n_classes) of one recording's beats, in time order."""
-    x = np.asarray(waveforms, dtype=np.float32)
-    if CONTEXT:
-        x = np.stack([x, x - local_median(x, CONTEXT)], axis=1)  # (n, 2, 187)
-    rr = rr_features(np.asarray(r_peaks), fs) if SPEC["extra_inputs"] else None
-    parts = [logits(x[i : i + batch_size], None if rr is None else rr[i : i + batch_size])
-             for i in range(0, len(x), batch_size)]
-    scores = np.concatenate(parts) / TEMPERATURE
-    z = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
 
 
 # ---------------------------------------------------------------- the layers
@@ -323,46 +360,30 @@ def _winograd(x, w, b, l_out, pad):
         out[n0 : n0 + step] = y.reshape(len(xs), 4 * n_tiles, c_out)[:, :l_out] + b
     return out
 
-
-# ---------------------------------------------------------------- the record context
-def rr_features(r_peaks, fs, local_window_s=10.0):
-    """Previous RR, next RR and the 10 s local mean RR, over the record's mean RR."""
-    n = len(r_peaks)
-    if n < 2:
-        return np.ones((n, 3), dtype=np.float32)
-    t = r_peaks.astype(np.float64) / fs
-    rr = np.diff(t)
-    pre, post = np.concatenate([rr[:1], rr]), np.concatenate([rr, rr[-1:]])
-    ends = t[1:]
-    lo = np.searchsorted(ends, t - local_window_s / 2, side="left")
-    hi = np.searchsorted(ends, t + local_window_s / 2, side="right")
-    csum = np.concatenate([[0.0], np.cumsum(rr)])
-    local = np.where(hi > lo, (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1), pre)
-    return (np.stack([pre, post, local], axis=1) / rr.mean()).astype(np.float32)
-
-
-def local_median(x, k):
-    """Median of the 2k+1 beats centred on each beat (the ends repeated)."""
-    padded = x[np.clip(np.arange(-k, len(x) + k), 0, len(x) - 1)]
-    win = np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1, axis=0)
-    return np.median(win, axis=-1)
 '''
 
 
 # ---------------------------------------------------------------- classify()
 #: The library names :data:`_CLASSIFY` uses, and the module each comes from.
 _CLASSIFY_NAMES: dict[str, str] = {
-    "segment": "heartbeat.pipeline.beats",
+    "_segment": "heartbeat.pipeline.beats",
+    "_min_quality": "heartbeat.pipeline.beats",
     "Beats": "heartbeat.pipeline.beats",
+    "FS_OUT": "heartbeat.pipeline.steps",
+    "LENGTH": "heartbeat.pipeline.steps",
+    "THRESHOLD": "heartbeat.pipeline.steps",
+    "WINDOW_S": "heartbeat.pipeline.steps",
     "Calibration": "heartbeat.classifier.calibration",
     "_reject_threshold": "heartbeat.classifier.calibration",
     "_withheld_codes": "heartbeat.classifier.calibration",
     "UNCLASSIFIED": "heartbeat.classifier.results",
     "adapt_template": "heartbeat.classifier.template",
+    "with_context": "heartbeat.context",
+    "_rr_features": "heartbeat.context",
 }
 
 #: ``classify`` in the exported file: what ``heartbeat.classify(signal, fs)`` does,
-#: over the library's functions (copied) and the network above (``predict_proba``).
+#: and ``predict_proba``, over the library's functions (copied) and the network above.
 _CLASSIFY = '''\
 import dataclasses
 
@@ -371,46 +392,82 @@ import numpy as np
 CALIBRATION = Calibration(temperature=TEMPERATURE, reject_below=REJECT_BELOW)
 
 
+def predict_proba(waveforms, r_peaks, fs, batch_size=512):
+    """Class probabilities (n, n_classes) of one recording's beats, in time order.
+
+    The record context, the RR features and the calibrated softmax are the library's
+    (heartbeat/context.py and heartbeat/classifier/calibration.py, above), as
+    ``BeatClassifier.predict_proba`` applies them to segmented beats.
+    """
+    x = np.asarray(waveforms, dtype=np.float32)
+    r_peaks = np.asarray(r_peaks)
+    if CONTEXT:
+        x = with_context(x, CONTEXT, times=r_peaks)  # (n, 2, 187)
+    rr = _rr_features(r_peaks, fs) if SPEC["extra_inputs"] else None
+    parts = [logits(x[i : i + batch_size], None if rr is None else rr[i : i + batch_size])
+             for i in range(0, len(x), batch_size)]
+    return CALIBRATION.probabilities(np.concatenate(parts))
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class ClassifiedBeats:
     """Beats found in an ECG and the class of each (as ``heartbeat.ClassifiedBeats``).
 
     r_peaks (n,) R-peak sample indices at the signal's rate; labels (n,) class names,
-    "?" for a beat the reject option withheld; codes (n,) indices into CLASSES, -1 for
-    "?"; probabilities (n, len(CLASSES)); beats: the segmented beats (Beats).
+    "?" for an unclassified beat; codes (n,) indices into CLASSES, -1 for "?";
+    probabilities (n, len(CLASSES)); reasons (n,) why a beat is "?": "uncertain" (the
+    reject option) or "unreadable" (signal quality), "" when labelled; quality (n,)
+    the signal quality of each beat's stretch; beats: the segmented beats (Beats).
     """
 
     r_peaks: np.ndarray
     labels: np.ndarray
     codes: np.ndarray
     probabilities: np.ndarray
+    reasons: np.ndarray
     beats: Beats
+
+    @property
+    def quality(self):
+        return self.beats.quality
 
     def __len__(self):
         return len(self.codes)
 
 
-def classify(signal, fs, *, reject=True):
+def classify(signal, fs, *, reject=True, quality=True):
     """Find the heartbeats in a raw ECG and classify each one (``heartbeat.classify``).
 
     signal: one lead (n,) or several recorded together (n, n_leads: the R peaks are
     found on all, the beats cut from the first); fs: its sampling rate in Hz; reject:
     True withholds beats whose top probability is below the model's saved threshold
-    (REJECT_BELOW), False labels every beat, a number in [0, 1] is the threshold.
-    The probabilities are adapted to the recording as the library's default
-    ``adapt="template"`` does (beats called V or F that match the recording's
-    dominant beat lose their V and F probability).
+    (REJECT_BELOW), False labels every beat, a number in [0, 1] is the threshold;
+    quality: True returns the beats of stretches whose signal quality is below
+    UNREADABLE_BELOW as "?" with reason "unreadable", a number in [0, 1] is that
+    threshold, False measures no quality.  The probabilities are adapted to the
+    recording as the library's default ``adapt="template"`` does (beats called V or F
+    that match the recording's dominant beat lose their V and F probability).
     Bad input raises the library's TypeError or ValueError, naming the argument.
     """
     threshold = _reject_threshold(CALIBRATION, reject)
-    beats = segment(signal, fs)  # the robust detector, then Kachuee et al.'s crops
+    min_quality = _min_quality(quality, off_by_default=False)
+    # the robust detector, then Kachuee et al.'s crops; the beats of unreadable
+    # stretches are kept, to come back as "?" with their reason
+    beats = _segment(signal, fs, detector="robust", r_peaks=None, window_s=WINDOW_S,
+                     threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=0,
+                     quality=quality, withhold=False)
     if len(beats):
         proba = predict_proba(beats.waveforms, beats.r_peaks, beats.fs)
-        proba = adapt_template(proba, beats.waveforms, rr_features(beats.r_peaks, beats.fs),
+        proba = adapt_template(proba, beats.waveforms, _rr_features(beats.r_peaks, beats.fs),
                                classes=CLASSES, fs_out=beats.fs_out)[0]
     else:
         proba = np.zeros((0, len(CLASSES)))
     codes = _withheld_codes(proba, threshold)
+    reasons = np.full(len(codes), "", dtype="<U10")
+    reasons[codes < 0] = "uncertain"
+    if min_quality is not None:
+        reasons[beats.quality < min_quality] = "unreadable"
+    codes[reasons != ""] = -1
     labels = np.array([*CLASSES, UNCLASSIFIED])[codes]
-    return ClassifiedBeats(beats.r_peaks, labels, codes, proba, beats)
+    return ClassifiedBeats(beats.r_peaks, labels, codes, proba, reasons, beats)
 '''

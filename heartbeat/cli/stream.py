@@ -59,15 +59,19 @@ def _write(beats: object, fmt: str, out: TextIO) -> None:
     """Print one line per beat and flush, so a reader of the pipe sees it at once."""
     for i in range(len(beats)):
         proba = beats.probabilities[i]
+        quality = float(beats.quality[i])
         if fmt == "json":
             row = {"sample": int(beats.sample[i]), "time_s": float(beats.time_s[i]),
                    "label": str(beats.labels[i]),
                    "probabilities": {c: round(float(p), 6)
-                                     for c, p in zip(beats.classes, proba, strict=True)}}
+                                     for c, p in zip(beats.classes, proba, strict=True)},
+                   "quality": None if np.isnan(quality) else round(quality, 4),
+                   "reason": str(beats.reasons[i])}
             out.write(json.dumps(row) + "\n")
         else:
             out.write(f"{int(beats.sample[i])},{beats.time_s[i]:.4f},{beats.labels[i]},"
-                      + ",".join(f"{p:.6f}" for p in proba) + "\n")
+                      + ",".join(f"{p:.6f}" for p in proba)
+                      + f",{quality:.4f},{beats.reasons[i]}\n")
     if len(beats):
         out.flush()
 
@@ -79,7 +83,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
     stream = Stream(args.fs, args.model)
     out = sys.stdout
     if args.format == "csv":
-        out.write("sample,time_s,label," + ",".join(f"p_{c}" for c in stream.classes) + "\n")
+        out.write("sample,time_s,label," + ",".join(f"p_{c}" for c in stream.classes)
+                  + ",quality,reason\n")
         out.flush()
     block = max(1, round(args.block_s * args.fs))
     pending: list[float] = []
