@@ -385,8 +385,23 @@ def _decide(
 
     Returns the indices into `cand` of the accepted QRS and each one's quality.
     """
+    height, floor = _heights(cand, energy, sub, fs)
+    return _decide_heights(cand, height, floor, slope_sq, fs, backend)
+
+
+def _heights(
+    cand: np.ndarray, energy: np.ndarray, sub: np.ndarray, fs: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's envelope height and the floor of its block (Notes, 3)."""
     floor = _block_floor(sub, cand, fs)
-    height = np.sqrt(np.maximum(energy, 0.0))  # sums can leave -1e-17
+    return np.sqrt(np.maximum(energy, 0.0)), floor  # sums can leave -1e-17
+
+
+def _decide_heights(
+    cand: np.ndarray, height: np.ndarray, floor: np.ndarray, slope_sq: np.ndarray, fs: float,
+    backend: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_decide` given the candidates' heights and floors (:func:`_heights`)."""
     keep = np.flatnonzero(height > PRESCREEN * floor)
     out = np.empty(keep.size, dtype=np.int64)
     params = np.array([RULE[name] for name in _k.PARAM_NAMES], dtype=np.float64)
