@@ -343,11 +343,11 @@ def folds(names: list[str], k: int, seed: int) -> list[list[str]]:
 # adaptive floor (floor_adapt > 0) lets the floor factors shrink towards floor_min on a
 # lead whose QRS barely rise above its interference; floor_adapt 0 is the fixed floor.
 SPACE = [
-    [{"floor": 3.0}, {"floor": 3.5}, {"floor": 4.0}, {"floor": 4.5}],
+    [{"floor": 3.5}, {"floor": 4.0}, {"floor": 4.5}],
     [{"floor_adapt": 0.0, "floor_min": 9.0}, {"floor_adapt": 0.5, "floor_min": 2.5},
      {"floor_adapt": 0.5, "floor_min": 3.0}],
-    [{"threshold": 0.1875}, {"threshold": 0.25}, {"threshold": 0.3125}],
-    [{"search_back_floor": 1.5}, {"search_back_floor": 2.0}],
+    [{"threshold": 0.25}, {"threshold": 0.3125}],
+    [{"qrs_quantile": 0.5}, {"qrs_quantile": 0.25}],
     [{"t_wave_slope": 0.5}, {"t_wave_slope": 0.7}],
 ]
 
