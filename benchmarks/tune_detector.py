@@ -3,25 +3,41 @@
     NUMBA_NUM_THREADS=1 PYTHONPATH=. nice -n 10 python benchmarks/tune_detector.py
 
 Both leads of all 48 MIT-BIH Arrhythmia records (96 lead-records) are scored against
-every beat annotation (150 ms, one-to-one, as ``benchmarks/bench_detect.py`` does).
-The records are dealt into 4 folds by a seeded shuffle; both leads of a record are
-always in the same fold.  For each fold, the constants are chosen on the other three
-folds and then scored on the held-out one; the held-out figures, summed over the four
-folds, are the honest estimate.  The final constants are chosen on all 48 records and
-their figures are reported beside (they are fitted to the records they are reported
-on: not an estimate).
+every beat annotation (150 ms, one-to-one, as ``benchmarks/bench_detect.py`` does),
+and so are noisy copies of them: the noise stress test's protocol
+(:func:`heartbeat.noise.add_noise`: noise on from 5:00 in alternating 2-minute
+segments, both channels, SNR as ``nst`` defines it) at 12 and 6 dB with the NSTDB
+``bw`` and ``ma`` records and the electrode-motion model, scored from 5:00 (6 noisy
+copies of each lead-record, 672 lead-records in all).  The noise the copies get is not
+the noise the standard test (``benchmarks/nst.py``) uses: ``bw`` and ``ma`` are read
+from 2:00 on (TUNE_OFFSET_S), so the noise-on segments (5-7, 9-11, ... minutes) take
+the stretches that are *off* in the standard test (7-9, 11-13, ...; the last one wraps
+round to 0:54-2:00, also unused there), and the model is drawn with another seed.
 
-The objective on a set of records: the smallest of gross Se and +P over lead 0 and
-lead 1 separately (each lead must pass on its own), minus a penalty for each
-lead-record below 95 % on Se or +P (record 207, whose ventricular flutter waves the
-reference does not count as beats, excepted).
+The records are dealt into 4 folds by a seeded shuffle; both leads of a record, clean
+and noisy, are always in the same fold.  For each fold, the constants are chosen on
+the other three folds and then scored on the held-out one; the held-out figures,
+summed over the four folds, are the honest estimate.  The final constants are chosen
+on all 48 records and their figures are reported beside (fitted, not an estimate).
+Records 118 and 119 (the standard stress test's records) are also run through the
+standard test with the constants of the fold that held them out.
 
-The per-sample stages (band-pass, envelope, candidates) do not depend on the rule's
-constants: they run once per lead-record and are kept in memory; each candidate's
-refined R-peak index is computed once too (refinement is per candidate).  Only the
-floor, the prescreen and :func:`heartbeat._detect_kernels.decide_beats` rerun per
-trial.  The multi-lead vote (``MERGE_*``) is chosen the same way afterwards, on the
-per-lead detections of the chosen rule.
+The objective on a set of records (fixed before the run that chose the constants):
+
+* clean: the smallest of gross Se and +P over lead 0 and lead 1 separately, minus
+  PENALTY for each lead-record below 95 % on Se or +P (record 207 excepted: the
+  reference does not count its ventricular flutter waves as beats);
+* noise: the mean over the 6 conditions (3 noises x 2 SNRs) of
+  ``((1 - Se) + PPV_WEIGHT (1 - +P)) / (1 + PPV_WEIGHT)``, gross over both leads;
+* objective = clean - NOISE_WEIGHT x noise.
+
+The per-sample stages (band-pass, envelope, candidates, floor) do not depend on the
+rule's constants: they run once per lead-record, and every trial is scored on that
+lead-record before the next is computed (so memory holds one record's stages).  Only
+:func:`heartbeat._detect_kernels.decide_beats` reruns per trial; the folds' choices
+are then sums of the stored counts (the stages and the noisy copies:
+``benchmarks/_tuning.py``).  The multi-lead vote (``MERGE_*``) is chosen the
+same way afterwards, on the per-lead detections of the chosen rule.
 
 Results go to ``benchmarks/results/tune_detector.json``.
 """
@@ -33,67 +49,37 @@ import itertools
 import json
 import os
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np
-from _common import REPO, default_mitdb
+from _common import REPO, data_root, default_mitdb
+from _tuning import (
+    CLEAN,
+    SNRS_DB,
+    Lead,
+    constants,
+    grid,
+    lead_peaks,
+    lead_stages,
+    read_mitdb,
+    record_leads,
+    score,
+    split,
+    tuning_noises,
+)
 
-from heartbeat import _detect_kernels as _k
 from heartbeat import detect
 from heartbeat._atomic import atomic_open
-from heartbeat.aami import is_beat
 
 NOISE_SEED = 1  # bench_detect.py's noise run uses seed 0: an independent check
 NOISE_MAX_PER_HOUR = 10  # a trial may find at most this many beats in an hour of noise
 EXEMPT = {"207"}  # ventricular flutter: its waves are not beats in the reference
 LOW = 0.95  # a lead-record below this on Se or +P is penalised
 PENALTY = 0.002  # per such lead-record
-
-
-@dataclass
-class Lead:
-    """One lead-record's stages, computed once."""
-
-    record: str
-    lead: int
-    fs: float
-    beats: np.ndarray  # reference beat samples
-    cand: np.ndarray  # envelope maxima
-    energy: np.ndarray  # the squared envelope at each candidate
-    sub: np.ndarray  # the squared envelope on the floor's grid
-    slope_sq: np.ndarray
-    refined: np.ndarray  # each candidate's R-peak index
-
-
-def lead_stages(x: np.ndarray, fs: float) -> tuple:
-    """(cand, energy, sub, slope_sq, refined) of one lead: its per-sample stages, once."""
-    x, shift, scale, bp, slope_sq, sub, cand, energy, loops = detect._lead_stages(x, fs, "numba")
-    refined = _k.REFINE.get(loops)(
-        x, shift, scale, bp, cand, max(1, round(detect.SEARCH_S * fs)),
-        max(1, round(detect.REFINE_S * fs)),
-    )
-    return cand, energy, sub, slope_sq, refined
-
-
-def load_leads(mitdb: Path, names: list[str]) -> list[Lead]:
-    """Compute the per-sample stages of both leads of each record."""
-    from heartbeat import io as wfdb
-
-    out = []
-    for name in names:
-        record = wfdb.read_record(mitdb / name)
-        ann = wfdb.read_annotations(mitdb / name, "atr")
-        beats = np.asarray(ann.sample)[is_beat(ann.symbol)].astype(np.int64)
-        fs = float(record.fs)
-        signal = np.asarray(record.signal, dtype=np.float64)
-        for m in range(2):
-            x = np.ascontiguousarray(signal[:, m])
-            out.append(Lead(name, m, fs, beats, *lead_stages(x, fs)))
-    return out
+NOISE_WEIGHT = 0.5  # weight of the mean noisy error against the clean worst figure
+PPV_WEIGHT = 2.0  # a false beat under noise counts twice a missed one
 
 
 def noise_leads(fs: float = 360.0, hours: float = 1.0) -> list[tuple[Lead, int]]:
@@ -112,7 +98,7 @@ def noise_leads(fs: float = 360.0, hours: float = 1.0) -> list[tuple[Lead, int]]
     spiky[rng.integers(0, n, size=n_spikes)] = rng.normal(scale=50, size=n_spikes)
     out = []
     for noise, allowed in ((walk, 0), (spiky, n_spikes)):
-        lead = Lead("noise", 0, fs, np.empty(0, np.int64), *lead_stages(noise, fs))
+        lead = Lead("noise", 0, "noise", fs, np.empty(0, np.int64), 0, *lead_stages(noise, fs))
         out.append((lead, allowed + round(NOISE_MAX_PER_HOUR * hours)))
     return out
 
@@ -123,122 +109,77 @@ def quiet_trials(trials: list[dict], noises: list[tuple[Lead, int]]) -> list[dic
             if all(lead_peaks(lead, *split(t))[0].size <= allowed for lead, allowed in noises)]
 
 
-def count_matches(detected: np.ndarray, reference: np.ndarray, tolerance: float) -> int:
-    """Matched pairs by the rule of heartbeat.metrics.match_peaks (sorted inputs)."""
-    return _count_matches(detected, reference, tolerance)
+def _gross(counts: np.ndarray) -> dict:
+    tp, fn, fp = (int(v) for v in counts.sum(axis=0))
+    return {"tp": tp, "fn": fn, "fp": fp, "se": tp / max(1, tp + fn), "ppv": tp / max(1, tp + fp)}
 
 
-def _count_matches_py(detected, reference, tolerance):
-    n_det = detected.shape[0]
-    used = np.zeros(n_det, dtype=np.bool_)
-    lo = 0
-    tp = 0
-    for r in reference:
-        while lo < n_det and detected[lo] < r - tolerance:
-            lo += 1
-        best = -1
-        j = lo
-        while j < n_det and detected[j] <= r + tolerance:
-            if not used[j] and (best < 0 or abs(detected[j] - r) < abs(detected[best] - r)):
-                best = j
-            j += 1
-        if best >= 0:
-            used[best] = True
-            tp += 1
-    return tp
+def summary(meta: list[tuple[str, int, str]], counts: np.ndarray) -> dict:
+    """Gross figures per clean lead and per noisy condition; clean lead-records below LOW.
 
-
-try:
-    from numba import njit
-
-    _count_matches = njit(cache=True)(_count_matches_py)
-except ImportError:  # pragma: no cover
-    _count_matches = _count_matches_py
-
-
-@contextmanager
-def constants(rule: dict, settings: dict):
-    """Set detect.RULE entries and module constants of heartbeat.detect for a while."""
-    saved = dict(detect.RULE), {k: getattr(detect, k) for k in settings}
-    try:
-        detect.RULE.update(rule)
-        for key, value in settings.items():
-            setattr(detect, key, value)
-        yield
-    finally:
-        detect.RULE.clear()
-        detect.RULE.update(saved[0])
-        for key, value in saved[1].items():
-            setattr(detect, key, value)
-
-
-def lead_peaks(lead: Lead, rule: dict, settings: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The peaks and qualities of one lead-record under `rule` and `settings`."""
-    with constants(rule, settings):
-        accepted, quality = detect._decide(
-            lead.cand, lead.energy, lead.sub, lead.slope_sq, lead.fs, "numba"
-        )
-    peaks, first = np.unique(lead.refined[accepted], return_index=True)
-    return peaks, quality[first]
-
-
-def score(peaks: np.ndarray, lead: Lead) -> tuple[int, int, int]:
-    """TP, FN, FP of `peaks` against the lead-record's reference."""
-    tp = count_matches(peaks, lead.beats, 0.15 * lead.fs)
-    return tp, lead.beats.size - tp, peaks.size - tp
-
-
-def summary(rows: list[tuple[str, int, int, int, int]]) -> dict:
-    """Gross Se/+P per lead and the lead-records below LOW, from (record, lead, tp, fn, fp)."""
+    `meta` holds (record, lead, condition) per row of `counts` (tp, fn, fp).
+    """
+    meta_arr = np.array(meta, dtype=object).reshape(-1, 3)
+    condition = meta_arr[:, 2].astype(str)
+    lead = meta_arr[:, 1].astype(int)
     out = {}
     for m in (0, 1):
-        tp, fn, fp = (sum(r[i] for r in rows if r[1] == m) for i in (2, 3, 4))
-        out[f"lead{m}"] = {"tp": tp, "fn": fn, "fp": fp, "se": tp / max(1, tp + fn),
-                           "ppv": tp / max(1, tp + fp)}
-    out["rows"] = [list(r) for r in rows]
+        out[f"lead{m}"] = _gross(counts[(condition == CLEAN) & (lead == m)])
+    out["noise"] = {c: _gross(counts[condition == c])
+                    for c in dict.fromkeys(condition.tolist()) if c != CLEAN}
+    rows = [(r, m, c, *map(int, n)) for (r, m, c), n in zip(meta, counts, strict=True)]
+    out["rows"] = [list(r) for r in rows if r[2] == CLEAN]
+    out["noise_rows"] = [list(r) for r in rows if r[2] != CLEAN]
     out["low"] = sorted(
         f"{r[0]}/{r[1]}" for r in rows
-        if r[0] not in EXEMPT and min(r[2] / max(1, r[2] + r[3]), r[2] / max(1, r[2] + r[4])) < LOW
+        if r[2] == CLEAN and r[0] not in EXEMPT
+        and min(r[3] / max(1, r[3] + r[4]), r[3] / max(1, r[3] + r[5])) < LOW
     )
     return out
 
 
+def noise_error(s: dict) -> float:
+    """Mean over the noisy conditions of ((1 - Se) + PPV_WEIGHT (1 - +P)) / (1 + PPV_WEIGHT)."""
+    if not s["noise"]:
+        return 0.0
+    return float(np.mean([((1 - g["se"]) + PPV_WEIGHT * (1 - g["ppv"])) / (1 + PPV_WEIGHT)
+                          for g in s["noise"].values()]))
+
+
 def objective(s: dict) -> float:
-    """The smallest gross Se or +P of either lead, minus PENALTY per low lead-record."""
+    """Clean worst figure minus PENALTY per low lead-record, minus NOISE_WEIGHT x noise_error."""
     worst = min(s[f"lead{m}"][k] for m in (0, 1) for k in ("se", "ppv"))
-    return worst - PENALTY * len(s["low"])
+    return worst - PENALTY * len(s["low"]) - NOISE_WEIGHT * noise_error(s)
 
 
-def evaluate(leads: list[Lead], rule: dict, settings: dict) -> dict:
-    rows = [(lead.record, lead.lead, *score(lead_peaks(lead, rule, settings)[0], lead))
-            for lead in leads]
-    return summary(rows)
+def count_table(mitdb: Path, names: list[str], trials: list[dict], noisy: bool
+                ) -> tuple[list[tuple[str, int, str]], np.ndarray]:
+    """(record, lead, condition) of each lead-record and its (tp, fn, fp) under each trial.
+
+    Returns the rows' descriptions and an int array of shape (trials, rows, 3).  One
+    record's stages are in memory at a time.
+    """
+    noises = tuning_noises(650000, 360.0) if noisy else None
+    meta, counts = [], []
+    for name in names:
+        start = time.perf_counter()
+        for lead in record_leads(mitdb, name, noises):
+            meta.append((lead.record, lead.lead, lead.condition))
+            counts.append([score(lead_peaks(lead, *split(t))[0], lead) for t in trials])
+        print(f"{name}: {time.perf_counter() - start:.1f} s", flush=True)
+    return meta, np.array(counts, dtype=np.int64).transpose(1, 0, 2)
 
 
-def grid(space: list[list[dict]]) -> list[dict]:
-    """Every combination of one choice from each group (a choice sets one or more names)."""
-    trials = []
-    for choice in itertools.product(*space):
-        trial = {}
-        for part in choice:
-            trial.update(part)
-        trials.append(trial)
-    return trials
-
-
-def split(trial: dict) -> tuple[dict, dict]:
-    """A trial's RULE entries and its module-level settings (upper-case names)."""
-    rule = {k: v for k, v in trial.items() if k in detect.RULE}
-    return rule, {k: v for k, v in trial.items() if k not in rule}
-
-
-def best_on(leads: list[Lead], trials: list[dict]) -> tuple[dict, dict]:
-    best, best_s, best_value = None, None, -np.inf
-    for trial in trials:
-        s = evaluate(leads, *split(trial))
+def best_of(meta: list, counts: np.ndarray, trials: list[dict], rows: np.ndarray
+            ) -> tuple[int, dict]:
+    """The index of the trial with the highest objective on `rows`, and its summary."""
+    sub_meta = [meta[i] for i in np.flatnonzero(rows)]
+    best, best_s, best_value = -1, None, -np.inf
+    for t in range(len(trials)):
+        s = summary(sub_meta, counts[t][rows])
         value = objective(s)
         if value > best_value:
-            best, best_s, best_value = trial, s, value
+            best, best_s, best_value = t, s, value
     return best, best_s
 
 
@@ -251,12 +192,12 @@ def folds(names: list[str], k: int, seed: int) -> list[list[str]]:
 # adaptive floor (floor_adapt > 0) lets the floor factors shrink towards floor_min on a
 # lead whose QRS barely rise above its interference; floor_adapt 0 is the fixed floor.
 SPACE = [
-    [{"floor": 2.0}, {"floor": 2.5}, {"floor": 3.0}, {"floor": 3.5}],
-    [{"floor_adapt": 0.0, "floor_min": 9.0}, {"floor_adapt": 0.5, "floor_min": 2.0},
-     {"floor_adapt": 0.5, "floor_min": 2.5}],
+    [{"floor": 3.5}, {"floor": 4.0}, {"floor": 4.5}],
+    [{"floor_adapt": 0.0, "floor_min": 9.0}, {"floor_adapt": 0.5, "floor_min": 2.5},
+     {"floor_adapt": 0.5, "floor_min": 3.0}],
     [{"threshold": 0.25}, {"threshold": 0.3125}],
+    [{"qrs_quantile": 0.5}, {"qrs_quantile": 0.25}],
     [{"t_wave_slope": 0.5}, {"t_wave_slope": 0.7}],
-    [{"FLOOR_QUANTILE": 0.4}, {"FLOOR_QUANTILE": 0.5}],
 ]
 
 
@@ -278,7 +219,8 @@ def noise_lead(mitdb: Path) -> Lead:
 
     noise = np.asarray(wfdb.read_record(mitdb.parent / "nstdb-noise" / "ma").signal)[:, 0]
     fs = 360.0
-    return Lead("ma", 1, fs, np.empty(0, np.int64), *lead_stages(noise.astype(np.float64), fs))
+    return Lead("ma", 1, "noise", fs, np.empty(0, np.int64), 0,
+                *lead_stages(noise.astype(np.float64), fs))
 
 
 def merge_rows(per_record: dict, noise: tuple, settings: dict) -> list[tuple]:
@@ -317,15 +259,44 @@ def best_merge(per_record: dict, noise: tuple) -> dict:
     return best
 
 
-def detections(leads: list[Lead], names: list[str], rule_trial: dict) -> tuple[dict, dict]:
-    """Per record: (lead 0, [(peaks, quality) of each lead]) and each lead's (tp, fn, fp)."""
-    per_record, single = {}, {}
-    for lead in leads:
-        if lead.record in names:
-            found = lead_peaks(lead, *split(rule_trial))
-            per_record.setdefault(lead.record, (lead, []))[1].append(found)
-            single.setdefault(lead.record, []).append(score(found[0], lead))
-    return per_record, single
+def detections(mitdb: Path, names: list[str], rules: list[dict]) -> list[tuple[dict, dict]]:
+    """Per rule: per record (lead 0, [(peaks, quality) of each lead]) and each lead's counts."""
+    out = [({}, {}) for _ in rules]
+    for name in names:
+        leads = record_leads(mitdb, name, None)
+        for (per_record, single), rule in zip(out, rules, strict=True):
+            for lead in leads:
+                found = lead_peaks(lead, *split(rule))
+                per_record.setdefault(name, (lead, []))[1].append(found)
+                single.setdefault(name, []).append(score(found[0], lead))
+    return out
+
+
+def standard_nst(mitdb: Path, records: dict[str, dict]) -> dict:
+    """The standard stress test (nst.py's noise, 12 and 6 dB, channel 0, bxb from 5:00).
+
+    `records` maps a record to the trial it is run with; gross figures over them.
+    """
+    from heartbeat import io as wfdb
+    from heartbeat.metrics import DetectionScore
+    from heartbeat.metrics.ec57 import bxb_compare, reference_beats
+    from heartbeat.noise import add_noise, electrode_motion, read_noise
+
+    noises = {"em (model)": electrode_motion(650000, 360.0, seed=0)}
+    for name in ("bw", "ma"):
+        noises[name] = read_noise(data_root() / "nstdb-noise" / name)[0]
+    out = {}
+    for (noise_name, noise), snr in itertools.product(noises.items(), SNRS_DB):
+        total = DetectionScore(0, 0, 0)
+        for name, trial in records.items():
+            signal, fs, _, normal = read_mitdb(mitdb, name)
+            ref = reference_beats(wfdb.read_annotations(mitdb / name, "atr"), fs)[0]
+            x = add_noise(signal, fs, noise, snr_db=snr, beats=normal).signal[:, 0]
+            lead = Lead(name, 0, "", fs, ref, 0, *lead_stages(np.ascontiguousarray(x), fs))
+            total += bxb_compare(ref, lead_peaks(lead, *split(trial))[0], fs, end=x.size)
+        out[f"{noise_name} {snr}"] = {"tp": total.tp, "fn": total.fn, "fp": total.fp,
+                                      "se": total.se, "ppv": total.ppv}
+    return out
 
 
 def main(argv=None):
@@ -333,68 +304,88 @@ def main(argv=None):
     parser.add_argument("--data", type=Path, default=default_mitdb(), help="mitdb folder")
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--records", nargs="+", help="a subset of records (a trial run)")
+    parser.add_argument("--no-noise", action="store_true",
+                        help="clean records only (the objective's noise term is 0)")
     parser.add_argument(
-        "--rules-from", type=Path,
-        help="reuse the rule choices (per fold and final) of an earlier run's JSON with the "
-        "same folds and seed; only the multi-lead vote is searched",
+        "--counts", type=Path,
+        help="an .npz file keeping every trial's counts: read if it exists (same records, "
+        "space and code), else written; the choices can then be redone without the search",
     )
     parser.add_argument(
         "--out", type=Path, default=REPO / "benchmarks" / "results" / "tune_detector.json"
     )
     args = parser.parse_args(argv)
-    names = (args.data / "RECORDS").read_text().split()
-    start = time.perf_counter()
-    leads = load_leads(args.data, names)
-    print(f"stages of {len(leads)} lead-records in {time.perf_counter() - start:.0f} s")
-    trials = quiet_trials(grid(SPACE), noise_leads())
-    print(f"{len(trials)} of {len(grid(SPACE))} trials keep noise quiet", flush=True)
+    names = args.records or (args.data / "RECORDS").read_text().split()
     names_tuned = sorted({k for group in SPACE for choice in group for k in choice})
     current = {k: detect.RULE[k] if k in detect.RULE else getattr(detect, k) for k in names_tuned}
-    result = {"space": SPACE, "current": current, "folds": [], "seed": args.seed,
-              "quiet_trials": len(trials)}
-    noise = noise_lead(args.data)
-    held_rows, held_merge, held_single = [], [], {}
-    earlier = json.loads(args.rules_from.read_text()) if args.rules_from else None
-    for f, test in enumerate(folds(names, args.folds, args.seed)):
-        train = [lead for lead in leads if lead.record not in test]
-        if earlier is None:
-            chosen, _ = best_on(train, trials)
-        else:
-            if earlier["folds"][f]["test"] != test:
-                raise SystemExit(f"{args.rules_from} was dealt into other folds")
-            chosen = earlier["folds"][f]["chosen"]
-        held = [lead for lead in leads if lead.record in test]
-        for lead in held:
-            held_rows.append((lead.record, lead.lead, *score(
-                lead_peaks(lead, *split(chosen))[0], lead)))
-        train_names = [n for n in names if n not in test]
-        per_train, _ = detections(leads, train_names, chosen)
-        noise_found = lead_peaks(noise, *split(chosen))
-        merge = best_merge(per_train, noise_found)
-        per_test, single = detections(leads, test, chosen)
-        held_merge += merge_rows(per_test, noise_found, merge)
-        held_single.update(single)
-        result["folds"].append({"test": test, "chosen": chosen, "merge": merge})
-        print(f"fold {f}: {chosen} {merge}", flush=True)
-    result["held_out"] = summary(held_rows)
-    result["held_out_merge"] = merge_summary(held_merge, held_single)
-    if earlier is None:
-        final, final_s = best_on(leads, trials)
+    quiet = quiet_trials(grid(SPACE), noise_leads())
+    n_quiet = len(quiet)
+    print(f"{n_quiet} of {len(grid(SPACE))} trials keep noise quiet", flush=True)
+    # the constants in force are scored for the "before" row, chosen only if quiet
+    trials = quiet + ([] if current in quiet else [current])
+    if args.counts and args.counts.exists():
+        saved = np.load(args.counts, allow_pickle=False)
+        meta = [(r, int(m), c) for r, m, c in saved["meta"].tolist()]
+        counts = saved["counts"]
     else:
-        final = earlier["final"]["chosen"]
-        final_s = evaluate(leads, *split(final))
-        result["rules_from"] = str(args.rules_from)
-    per_all, single = detections(leads, names, final)
-    noise_found = lead_peaks(noise, *split(final))
-    final_merge = best_merge(per_all, noise_found)
-    result["final"] = {"chosen": final, "all_96": final_s, "merge": final_merge,
-                       "merge_all_48": merge_summary(
-                           merge_rows(per_all, noise_found, final_merge), single)}
-    result["before"] = evaluate(leads, *split(current))
-    print(json.dumps(result, indent=1))
+        meta, counts = count_table(args.data, names, trials, not args.no_noise)
+        if args.counts:
+            with atomic_open(args.counts) as fh:
+                np.savez(fh, meta=np.array(meta, dtype=str), counts=counts)
+    counts, before = counts[:n_quiet], counts[trials.index(current)]
+    trials = trials[:n_quiet]
+    record = np.array([m[0] for m in meta])
+    result = {"space": SPACE, "current": current, "folds": [], "seed": args.seed,
+              "quiet_trials": n_quiet, "noise_weight": NOISE_WEIGHT, "ppv_weight": PPV_WEIGHT}
+    held = np.zeros_like(counts[0])
+    chosen_per_record = {}
+    for f, test in enumerate(folds(names, args.folds, args.seed)):
+        in_test = np.isin(record, test)
+        t, _ = best_of(meta, counts, trials, ~in_test)
+        held[in_test] = counts[t][in_test]
+        chosen_per_record.update(dict.fromkeys(test, trials[t]))
+        result["folds"].append({"test": test, "chosen": trials[t]})
+        print(f"fold {f}: {trials[t]}", flush=True)
+    result["held_out"] = summary(meta, held)
+    t_final, final_s = best_of(meta, counts, trials, np.ones(len(meta), bool))
+    final = trials[t_final]
+    result["final"] = {"chosen": final, "all": final_s}
+    result["before"] = summary(meta, before)
+    nst_records = [n for n in ("118", "119") if n in names]
+    result["nst_118_119"] = {
+        "held_out": standard_nst(args.data, {n: chosen_per_record[n] for n in nst_records}),
+        "final": standard_nst(args.data, dict.fromkeys(nst_records, final)),
+        "before": standard_nst(args.data, dict.fromkeys(nst_records, current)),
+    }
+    merge_vote(args.data, names, folds(names, args.folds, args.seed), result)
+    print(json.dumps({k: v for k, v in result.items() if k != "before"}, indent=1)[:20000])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(args.out) as fh:
         fh.write((json.dumps(result, indent=1) + "\n").encode())
+
+
+def merge_vote(mitdb: Path, names: list[str], dealt: list[list[str]], result: dict) -> None:
+    """Choose the vote per fold (on its training records) and on all; add to `result`."""
+    rules = [f["chosen"] for f in result["folds"]] + [result["final"]["chosen"]]
+    found = detections(mitdb, names, rules)
+    noise = noise_lead(mitdb)
+    held_merge, held_single = [], {}
+    for f, test in enumerate(dealt):
+        per_record, single = found[f]
+        noise_found = lead_peaks(noise, *split(rules[f]))
+        train = {n: v for n, v in per_record.items() if n not in test}
+        merge = best_merge(train, noise_found)
+        held_merge += merge_rows({n: per_record[n] for n in test}, noise_found, merge)
+        held_single.update({n: single[n] for n in test})
+        result["folds"][f]["merge"] = merge
+    result["held_out_merge"] = merge_summary(held_merge, held_single)
+    per_all, single = found[-1]
+    noise_found = lead_peaks(noise, *split(rules[-1]))
+    final_merge = best_merge(per_all, noise_found)
+    result["final"]["merge"] = final_merge
+    result["final"]["merge_all_48"] = merge_summary(
+        merge_rows(per_all, noise_found, final_merge), single)
 
 
 if __name__ == "__main__":

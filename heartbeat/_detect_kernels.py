@@ -53,6 +53,8 @@ PARAM_NAMES: tuple[str, ...] = (
     "floor_adapt",  # `floor` shrinks to this times the median height over floor of the
     "floor_min",  # last 8 QRS, never below this; floor_low and search_back_floor follow
     # in proportion (a lead whose QRS barely rise above their floor)
+    "qrs_quantile",  # the QRS level is this quantile of the last 8 QRS heights (0.5: the
+    # median; lower follows the smaller of two alternating QRS shapes)
 )
 N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
 
@@ -81,7 +83,7 @@ def decide_beats(
         Squared slope of the band-passed signal, sample by sample.
     fs : float
         Sampling frequency in Hz.
-    params : ndarray of float64, shape (20,)
+    params : ndarray of float64, shape (21,)
         The rule's constants, in the order of :data:`PARAM_NAMES`.
     out : ndarray of int64, shape (n,)
         Receives the positions of the accepted candidates.
@@ -123,6 +125,9 @@ def decide_beats(
     reset_len = params[17] * fs
     floor_adapt = params[18]
     floor_min = params[19]
+    qrs_rank = params[20] * (N_LEVELS - 1)  # where the QRS level sits in the sorted 8
+    qrs_lo = min(int(qrs_rank), N_LEVELS - 2)
+    qrs_frac = qrs_rank - qrs_lo
 
     # --- each candidate's slope: the largest |slope| within +-half samples
     slope = np.empty(n)
@@ -186,11 +191,11 @@ def decide_beats(
                         scratch[b + 1] = scratch[b]
                         b -= 1
                     scratch[b + 1] = v
-                mid = 0.5 * (scratch[N_LEVELS // 2 - 1] + scratch[N_LEVELS // 2])
-                if row == 0:
-                    qrs_level = mid
+                if row == 0:  # at 0.5: 0.5 s[3] + 0.5 s[4], the median's bits
+                    qrs_level = (1.0 - qrs_frac) * scratch[qrs_lo] + qrs_frac * scratch[
+                        qrs_lo + 1]
                 else:
-                    noise_level = mid
+                    noise_level = 0.5 * (scratch[N_LEVELS // 2 - 1] + scratch[N_LEVELS // 2])
             rr_mean = 0.0
             for b in range(N_LEVELS):
                 rr_mean += rr_buf[b]

@@ -34,8 +34,8 @@ FLOOR_QUANTILE = 0.5  # this one (the median)
 RULE = {
     "refractory_s": 0.22,
     "t_wave_s": 0.36,
-    "t_wave_slope": 0.5,
-    "threshold": 0.25,
+    "t_wave_slope": 0.7,
+    "threshold": 0.3125,
     "search_back_rr": 1.5,
     "search_back_threshold": 0.5,
     "rr_max_s": 3.0,
@@ -52,6 +52,7 @@ RULE = {
     "reset_s": 8.0,
     "floor_adapt": 0.5,
     "floor_min": 2.5,
+    "qrs_quantile": 0.25,
 }
 PRESCREEN = 1.0  # candidates below the floor are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
@@ -199,9 +200,12 @@ def detect_r_peaks(
        band-passed signal's difference over +-8 ms).  It is linear in amplitude, so
        a PVC ten times a normal beat's energy is only ~3 times its height.
     3. Candidates: local maxima of the envelope above the median of the envelope in
-       their ~2 s block ("floor").  Hamilton's levels: medians of the last 8 QRS and
-       8 noise peak heights; a candidate is a QRS above
-       ``noise + 0.25 (qrs - noise)`` *and* above 3.5 x floor, or 2 x floor within
+       their ~2 s block ("floor").  Hamilton's levels, from the last 8 QRS and 8
+       noise peak heights: the noise level is their median, the QRS level their
+       lower quartile (a median needs 4 QRS of a new, smaller shape, after a bundle
+       branch block ends or beside large PVCs, before it follows them, and the first
+       ones fall under the threshold); a candidate is a QRS above
+       ``noise + 0.3125 (qrs - noise)`` *and* above 3.5 x floor, or 2 x floor within
        3 s of two QRS that beat 3.5 x floor.  The floor keeps noise-only stretches
        silent (pure noise rarely has an envelope peak 3.5 times its own median).
        On a lead whose QRS barely rise above their floor (interference, small beats
@@ -209,7 +213,7 @@ def detect_r_peaks(
        in proportion, the 3.5 to ``min(3.5, max(2.5, 0.5 r))`` where r is the
        median height over floor of the last 8 QRS: a clean lead (r >= 7) keeps
        them.
-    4. Refractory 220 ms.  Within 360 ms of a QRS, a candidate with less than half
+    4. Refractory 220 ms.  Within 360 ms of a QRS, a candidate with less than 0.7 of
        that QRS's slope (largest absolute slope within +-75 ms) is its T wave.
     5. P waves: an accepted candidate yields to a larger one within 300 ms that is
        twice as steep, 1.3 times as high, or nearer the expected RR interval (the
@@ -385,8 +389,23 @@ def _decide(
 
     Returns the indices into `cand` of the accepted QRS and each one's quality.
     """
+    height, floor = _heights(cand, energy, sub, fs)
+    return _decide_heights(cand, height, floor, slope_sq, fs, backend)
+
+
+def _heights(
+    cand: np.ndarray, energy: np.ndarray, sub: np.ndarray, fs: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's envelope height and the floor of its block (Notes, 3)."""
     floor = _block_floor(sub, cand, fs)
-    height = np.sqrt(np.maximum(energy, 0.0))  # sums can leave -1e-17
+    return np.sqrt(np.maximum(energy, 0.0)), floor  # sums can leave -1e-17
+
+
+def _decide_heights(
+    cand: np.ndarray, height: np.ndarray, floor: np.ndarray, slope_sq: np.ndarray, fs: float,
+    backend: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_decide` given the candidates' heights and floors (:func:`_heights`)."""
     keep = np.flatnonzero(height > PRESCREEN * floor)
     out = np.empty(keep.size, dtype=np.int64)
     params = np.array([RULE[name] for name in _k.PARAM_NAMES], dtype=np.float64)

@@ -321,9 +321,15 @@ class TestSeveralLeads:
 class TestDecisionKernel:
     """The Numba kernel against its Python twin (the same source, run uncompiled)."""
 
-    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), fs=st.floats(50, 1000))
+    @given(
+        seed=st.integers(0, 2**32 - 1),
+        n=st.integers(0, 400),
+        fs=st.floats(50, 1000),
+        qrs_quantile=st.sampled_from([0.0, 0.25, 0.5, 0.8, 1.0]),
+        floor_adapt=st.sampled_from([0.0, 0.5]),
+    )
     @settings(max_examples=60)
-    def test_kernel_matches_twin(self, seed, n, fs):
+    def test_kernel_matches_twin(self, seed, n, fs, qrs_quantile, floor_adapt):
         if not HAVE_NUMBA:
             pytest.skip("numba is not installed")
         rng = np.random.default_rng(seed)
@@ -331,9 +337,8 @@ class TestDecisionKernel:
         height = rng.lognormal(size=n)
         floor = rng.uniform(0, 1, size=n)
         slope_sq = rng.lognormal(size=int(pos[-1]) + 10 if n else 10)
-        params = np.array(
-            [detect_module.RULE[k] for k in _detect_kernels.PARAM_NAMES], dtype=np.float64
-        )
+        rule = {**detect_module.RULE, "qrs_quantile": qrs_quantile, "floor_adapt": floor_adapt}
+        params = np.array([rule[k] for k in _detect_kernels.PARAM_NAMES], dtype=np.float64)
         out_py = np.zeros(n, dtype=np.int64)
         out_nb = np.zeros(n, dtype=np.int64)
         c_py = _detect_kernels.DECIDE_BEATS.get("numpy")(
@@ -478,13 +483,13 @@ RECORD_FLOORS = {
     # record: (min Se, min +P); reached: Se, +P (bench_detect.py)
     "100": (0.999, 0.999),  # 100.00, 100.00: normal sinus rhythm
     "101": (0.999, 0.997),  # 99.95, 99.79
-    # the lead-independent constants (benchmarks/tune_detector.py) trade some +P on
-    # this lead for beats on others: 105, 108, 207 and 232 lost +P, 105 and 203 gained Se
-    "105": (0.995, 0.986),  # 99.61, 98.77: heavy noise
-    "108": (0.996, 0.984),  # 99.72, 98.54: large P and T waves
-    "203": (0.987, 0.990),  # 98.86, 99.16: multiform PVCs, noise
-    "207": (0.999, 0.938),  # 100.00, 94.03: flutter waves are not beats in the reference
-    "232": (0.999, 0.988),  # 100.00, 98.94: pauses of up to 6 s
+    # the constants chosen with the stress test in the objective (tune_detector.py):
+    # 203 lost Se (98.86 -> 98.69) and gained +P (99.16 -> 99.49)
+    "105": (0.994, 0.988),  # 99.53, 98.96: heavy noise
+    "108": (0.996, 0.990),  # 99.72, 99.15: large P and T waves
+    "203": (0.985, 0.993),  # 98.69, 99.49: multiform PVCs, noise
+    "207": (0.999, 0.940),  # 100.00, 94.18: flutter waves are not beats in the reference
+    "232": (0.999, 0.990),  # 100.00, 99.16: pauses of up to 6 s
 }
 
 

@@ -35,9 +35,10 @@ def errors(score: DetectionScore) -> int:
 
 # lead 1 (V1 in these records), whole record: (min Se, min +P)
 LEAD_1_FLOORS = {
-    "105": (0.955, 0.948),  # 95.68 / 95.02 (with the constants before: 90.20 / 96.75)
-    "203": (0.94, 0.945),  # 94.30 / 94.71 (85.77 / 99.11)
-    "209": (0.975, 0.977),  # 97.67 / 97.87 (92.18 / 98.72)
+    "105": (0.955, 0.954),  # 95.72 / 95.61 (with the fixed floor of db65b64: 90.20 / 96.75)
+    "203": (0.939, 0.950),  # 94.13 / 95.25 (85.77 / 99.11)
+    "209": (0.974, 0.981),  # 97.60 / 98.32 (92.18 / 98.72)
+    "212": (0.987, 0.990),  # 98.87 / 99.20 (94.07 / 98.93 with the QRS level at the median)
 }
 
 
@@ -89,3 +90,22 @@ def test_an_hour_of_noise_stays_quiet():
     n = int(3600 * fs)
     noise = 0.01 * np.cumsum(rng.normal(size=n)) + 0.1 * rng.normal(size=n)
     assert detect_r_peaks(noise, fs).size <= 20
+
+
+def test_qrs_level_follows_a_change_of_qrs_shape(mitdb_dir, monkeypatch):
+    # 212, lead 1 (V1): at 62.6 s right bundle branch block gives way to normal
+    # conduction and the QRS shrinks to a quarter.  A QRS level at the median of the
+    # last 8 needs 4 small QRS accepted to follow, and the first ones fall under the
+    # threshold: 21 beats of the first 2 minutes were lost.  The level at the lower
+    # quantile (RULE["qrs_quantile"] 0.25) follows within a few beats.
+    from heartbeat import detect
+
+    leads, fs, beats = load_record(mitdb_dir, "212")
+    n = int(120 * fs)
+    x, beats = leads[:n, 1], beats[beats < n]
+    monkeypatch.setitem(detect.RULE, "qrs_quantile", 0.25)
+    lower = detection_scores(beats, detect_r_peaks(x, fs), fs)
+    monkeypatch.setitem(detect.RULE, "qrs_quantile", 0.5)
+    median = detection_scores(beats, detect_r_peaks(x, fs), fs)
+    assert lower.fn <= 2 and lower.fp <= 2, lower
+    assert median.fn >= 15, median
