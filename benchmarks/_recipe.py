@@ -171,6 +171,34 @@ def figures(conf: np.ndarray) -> dict:
     return out
 
 
+
+def summarise(runs: list[dict], *, f_scores: bool = False) -> dict:
+    """Mean and sd over runs (folds x seeds) of each figure, per lead.
+
+    The figures are computed again from each run's confusion matrix (one definition for
+    all files); with `f_scores` F Se and +P stand beside S and V.  A figure no run
+    defines (e.g. +P of a class never predicted) has mean None.
+    """
+    classes = [("S", ("se", "ppv", "f1")), ("V", ("se", "ppv", "f1"))]
+    if f_scores:
+        classes.append(("F", ("se", "ppv")))
+    out: dict = {}
+    for lead in ("ch0", "ch1"):
+        rows = [figures(np.asarray(r[lead]["confusion"])) for r in runs]
+        table = {"accuracy": [x["accuracy"] for x in rows],
+                 "n_called_abnormal": [x["n_called_abnormal"] for x in rows]}
+        for c, metrics in classes:
+            for m in metrics:
+                table[f"{c}_{m}"] = [x[c][m] for x in rows]
+        out[lead] = {}
+        for key, v in table.items():
+            v = np.asarray(v, dtype=float)
+            finite = np.isfinite(v)
+            out[lead][key] = [round(float(np.nanmean(v)), 4) if finite.any() else None,
+                              round(float(np.nanstd(v, ddof=1)), 4)
+                              if finite.sum() > 1 else 0.0]
+    return out
+
 def recipe_dict(recipe: Recipe) -> dict:
     return asdict(recipe) | {"name": recipe.name(), "context": CONTEXT, "log_rr": True,
                              "architecture": "kachuee2018", "sampler": "balanced"}

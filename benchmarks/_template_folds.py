@@ -112,27 +112,6 @@ def choose(runs_by_lead: dict[int, list[Run]]) -> tuple[TemplateRule, dict]:
     return best, summary
 
 
-def summarise(rows: list[dict]) -> dict:
-    """Mean and sd over rows of each figure per lead, with F Se / +P beside S and V."""
-    out: dict = {}
-    for lead in ("ch0", "ch1"):
-        figs = [_recipe.figures(np.asarray(r[lead]["confusion"])) for r in rows]
-        table = {"accuracy": [x["accuracy"] for x in figs],
-                 "n_called_abnormal": [x["n_called_abnormal"] for x in figs]}
-        for c, metrics in (("S", ("se", "ppv", "f1")), ("V", ("se", "ppv", "f1")),
-                           ("F", ("se", "ppv"))):
-            for m in metrics:
-                table[f"{c}_{m}"] = [x[c][m] for x in figs]
-        out[lead] = {}
-        for key, v in table.items():
-            v = np.asarray(v, dtype=float)
-            finite = np.isfinite(v)
-            out[lead][key] = [round(float(np.nanmean(v)), 4) if finite.any() else None,
-                              round(float(np.nanstd(v, ddof=1)), 4)
-                              if finite.sum() > 1 else 0.0]
-    return out
-
-
 def decide(none: dict, template: dict) -> dict:
     """The default rule of docs/results.md section 5 on one recipe's single-model rows."""
     primary = {name: float(np.mean([s[lead]["n_called_abnormal"][0]

@@ -128,24 +128,6 @@ def validation_records(data: datasets.BeatSet, n_groups: int) -> list[str]:
     return max(groups, key=scarcer_share)
 
 
-def summarise(runs: list[dict]) -> dict:
-    """Mean and sd over runs (folds x seeds) of each figure, per lead."""
-    out: dict = {}
-    for lead in ("ch0", "ch1"):
-        # figures again from each run's confusion matrix: one definition for all files
-        rows = [_recipe.figures(np.asarray(r[lead]["confusion"])) for r in runs]
-        fig = {"accuracy": [x["accuracy"] for x in rows],
-               "n_called_abnormal": [x["n_called_abnormal"] for x in rows]}
-        for c in ("S", "V"):
-            for m in ("se", "ppv", "f1"):
-                fig[f"{c}_{m}"] = [x[c][m] for x in rows]
-        out[lead] = {key: [round(float(np.nanmean(v)), 4),
-                           round(float(np.nanstd(v, ddof=1)), 4)
-                           if np.sum(np.isfinite(v)) > 1 else 0.0]
-                     for key, v in fig.items()}
-    return out
-
-
 def run_folds(args) -> None:
     leads = {c: _recipe.beats(c, CACHE) for c in (0, 1)}
     ds1 = {c: b[np.isin(b.record, datasets.DS1)] for c, b in leads.items()}
@@ -207,7 +189,7 @@ def run_folds(args) -> None:
                 result = {"recipe": _recipe.recipe_dict(recipe), "folds": folds,
                           "seeds": sorted({r["seed"] for r in kept + runs}),
                           "n_sample": args.n_sample,
-                          "summary": summarise(kept + runs), "runs": kept + runs,
+                          "summary": _recipe.summarise(kept + runs), "runs": kept + runs,
                           "wall_s": round(time.perf_counter() - t0, 1),
                           "load_avg_end": os.getloadavg(),
                           "command": "python benchmarks/cv_patients.py "
@@ -332,7 +314,7 @@ def run_pooled(args) -> None:
                                  ("prior", f'{text} adapt="prior"', adapted)):
             result = {"recipe": base_result["recipe"], "row": label, "seed_spread": spread,
                       "folds": base_result["folds"], "seeds": seeds,
-                      "summary": summarise(rows), "runs": rows,
+                      "summary": _recipe.summarise(rows), "runs": rows,
                       "command": "python benchmarks/cv_patients.py pooled --recipe " + text}
             write(f"{base}_{tag}", result)
             print_summary(label, result["summary"])
@@ -398,7 +380,7 @@ def run_template(args) -> None:
                         for c in (0, 1)}
                     for m in members for f in folds
                     if (m == "ensemble") == (kind == "ensemble")]
-        summaries = {key: tf.summarise(r) for key, r in rows.items()}
+        summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
         decisions[text] = tf.decide(summaries["none", "single"],
                                     summaries["template", "single"])
         base = f"{args.prefix}{text.replace('+', '_')}"
@@ -448,7 +430,7 @@ def run_table(args) -> None:
     print("|:--|:--|" + "--:|" * len(cols))
     for res in results:
         if res in keyed:
-            res["summary"] = summarise([x for x in res["runs"]
+            res["summary"] = _recipe.summarise([x for x in res["runs"]
                                         if (x["seed"], x["fold"]) in common])
         for lead, fig in res["summary"].items():
             cells = " | ".join(f"{100 * fig[k][0]:.1f} ± {100 * fig[k][1]:.1f}" for k, _ in cols)
