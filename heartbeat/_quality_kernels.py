@@ -1,0 +1,93 @@
+"""The signal-quality measures' loops (:mod:`heartbeat.signal_quality_features`) as kernels.
+
+Each loop is written for Numba beside its NumPy twin and registered through
+:mod:`heartbeat._jit`; the two give the same bits (``tests/test_quality_kernels.py``).
+
+``MOVING_MEAN``
+    The centred moving mean: ``out[i]`` is the mean of ``x[lo:hi]`` with
+    ``lo = max(0, i - width // 2)`` and ``hi = min(n, lo' + width)``, from a running
+    sum (the twin's ``np.cumsum`` adds in the same order as the loop).
+``SUPPRESS``
+    The second detector's greedy choice of maxima: candidates in order of priority,
+    each kept unless a kept one lies within `refractory` samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heartbeat._jit import Kernel
+
+
+def moving_mean_twin(x: np.ndarray, width: int, out: np.ndarray) -> None:
+    """Write the centred moving mean of `x` over `width` >= 1 samples into `out`."""
+    n = x.size
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    half = width // 2
+    if n <= width:  # every window is cut by an end
+        i = np.arange(n)
+        lo, hi = np.clip(i - half, 0, n), np.clip(i - half + width, 0, n)
+        out[:] = (c[hi] - c[lo]) / (hi - lo)
+        return
+    out[half:n - width + half + 1] = (c[width:] - c[:-width]) / width
+    head = np.arange(half)  # windows [0, i - half + width)
+    out[:half] = c[head - half + width] / (head - half + width)
+    tail = np.arange(n - width + half + 1, n)  # windows [i - half, n)
+    out[tail] = (c[n] - c[tail - half]) / (n - tail + half)
+
+
+def moving_mean_loop(x: np.ndarray, width: int, out: np.ndarray) -> None:
+    """:func:`moving_mean_twin` as one pass for Numba (same bits)."""
+    n = x.size
+    c = np.empty(n + 1)
+    c[0] = 0.0
+    total = 0.0
+    for i in range(n):
+        total += x[i]
+        c[i + 1] = total
+    half = width // 2
+    for i in range(n):
+        lo = max(0, i - half)
+        hi = min(n, i - half + width)
+        if lo == 0:  # the twin divides the running sum itself, not a difference
+            out[i] = c[hi] / (hi - lo)
+        else:
+            out[i] = (c[hi] - c[lo]) / (hi - lo)
+
+
+def suppress_twin(order: np.ndarray, n: int, refractory: int, kept: np.ndarray) -> int:
+    """Keep each of `order` unless a kept one is within `refractory`; write them to `kept`.
+
+    `order` holds sample indices in ``0..n-1`` by priority; returns how many were kept
+    (in `kept[:count]`, in the order they were taken).
+    """
+    taken = np.zeros(n, dtype=bool)
+    count = 0
+    for p in order:
+        if not taken[max(0, p - refractory): p + refractory + 1].any():
+            taken[p] = True
+            kept[count] = p
+            count += 1
+    return count
+
+
+def suppress_loop(order: np.ndarray, n: int, refractory: int, kept: np.ndarray) -> int:
+    """:func:`suppress_twin` for Numba."""
+    taken = np.zeros(n, dtype=np.bool_)
+    count = 0
+    for k in range(order.size):
+        p = order[k]
+        free = True
+        for j in range(max(0, p - refractory), min(n, p + refractory + 1)):
+            if taken[j]:
+                free = False
+                break
+        if free:
+            taken[p] = True
+            kept[count] = p
+            count += 1
+    return count
+
+
+MOVING_MEAN = Kernel(numba_loop=moving_mean_loop, numpy_twin=moving_mean_twin)
+SUPPRESS = Kernel(numba_loop=suppress_loop, numpy_twin=suppress_twin)
