@@ -10,6 +10,9 @@ Each loop is written for Numba beside its NumPy twin and registered through
 ``SUPPRESS``
     The second detector's greedy choice of maxima: candidates in order of priority,
     each kept unless a kept one lies within `refractory` samples.
+``SEGMENT_COUNTS``
+    Per segment, the zero sample-to-sample steps and the samples at a clip level (the
+    flat and clipped rules).
 """
 
 from __future__ import annotations
@@ -89,5 +92,36 @@ def suppress_loop(order: np.ndarray, n: int, refractory: int, kept: np.ndarray) 
     return count
 
 
+def segment_counts_twin(x: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                        lowest: float, highest: float, zero_steps: np.ndarray,
+                        at_level: np.ndarray) -> None:
+    """Count per segment ``[starts_k, ends_k)`` its zero steps and samples at a level.
+
+    A step ``x[i + 1] - x[i]`` belongs to the segment when both samples do; the counts
+    are written to `zero_steps` and `at_level`.
+    """
+    zero = np.concatenate([[0], np.cumsum(np.diff(x) == 0)])
+    level = np.concatenate([[0], np.cumsum((x == lowest) | (x == highest))])
+    zero_steps[:] = zero[np.maximum(ends - 1, starts)] - zero[starts]
+    at_level[:] = level[ends] - level[starts]
+
+
+def segment_counts_loop(x: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                        lowest: float, highest: float, zero_steps: np.ndarray,
+                        at_level: np.ndarray) -> None:
+    """:func:`segment_counts_twin` for Numba."""
+    for k in range(starts.size):
+        zero = 0
+        level = 0
+        for i in range(starts[k], ends[k]):
+            if i + 1 < ends[k] and x[i + 1] == x[i]:
+                zero += 1
+            if x[i] == lowest or x[i] == highest:
+                level += 1
+        zero_steps[k] = zero
+        at_level[k] = level
+
+
 MOVING_MEAN = Kernel(numba_loop=moving_mean_loop, numpy_twin=moving_mean_twin)
 SUPPRESS = Kernel(numba_loop=suppress_loop, numpy_twin=suppress_twin)
+SEGMENT_COUNTS = Kernel(numba_loop=segment_counts_loop, numpy_twin=segment_counts_twin)

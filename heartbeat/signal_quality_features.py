@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from heartbeat._jit import resolve_backend
-from heartbeat._quality_kernels import MOVING_MEAN, SUPPRESS
+from heartbeat._quality_kernels import MOVING_MEAN, SEGMENT_COUNTS, SUPPRESS
 
 NAMES = ("qrs_to_noise", "baseline", "agreement", "kurtosis", "qrs_band", "high_band",
          "template")
@@ -78,9 +78,8 @@ def slope_peaks(band: np.ndarray, fs: float) -> np.ndarray:
     maxima = padded.reshape(n_blocks, block).max(axis=1)
     around = np.concatenate([np.full(4, np.nan), maxima, np.full(4, np.nan)])
     typical = np.nanmedian(np.lib.stride_tricks.sliding_window_view(around, 9), axis=1)
-    threshold = 0.3 * typical[np.arange(energy.size) // block]
     cand = np.flatnonzero((energy[1:-1] > energy[:-2]) & (energy[1:-1] >= energy[2:])) + 1
-    cand = cand[energy[cand] > threshold[cand]]
+    cand = cand[energy[cand] > 0.3 * typical[cand // block]]
     refractory = round(0.25 * fs)
     order = cand[np.argsort(-energy[cand], kind="stable")].astype(np.int64)
     kept = np.empty(order.size, dtype=np.int64)
@@ -219,11 +218,13 @@ def unusable(x: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     `middle` is ``np.median(x)`` when the caller has it already.
     """
     lowest, highest = clip_levels(x, middle)
-    zero_steps = np.concatenate([[0], np.cumsum(np.diff(x) == 0)])
-    at_level = np.concatenate([[0], np.cumsum((x == lowest) | (x == highest))])
+    zero_steps = np.empty(starts.size, dtype=np.int64)
+    at_level = np.empty(starts.size, dtype=np.int64)
+    SEGMENT_COUNTS.get(_backend())(x, starts.astype(np.int64), ends.astype(np.int64),
+                                   lowest, highest, zero_steps, at_level)
     size = ends - starts
-    flat = zero_steps[np.maximum(ends - 1, starts)] - zero_steps[starts] >= 0.9 * (size - 1)
-    clipped = at_level[ends] - at_level[starts] >= 0.05 * size
+    flat = zero_steps >= 0.9 * (size - 1)
+    clipped = at_level >= 0.05 * size
     return (size < 2) | flat | clipped
 
 

@@ -102,3 +102,36 @@ class TestMedianOfFour:
         if ties:
             stack = np.round(stack)  # many equal values
         np.testing.assert_array_equal(_median_of_four(stack), np.median(stack, axis=0))
+
+
+def _counts(x, starts, ends, lowest, highest):
+    """(zero steps, samples at a level) per segment from the twin, the loop and Numba."""
+    fns = [_quality_kernels.segment_counts_twin, _quality_kernels.segment_counts_loop]
+    if HAVE_NUMBA:
+        fns.append(_quality_kernels.SEGMENT_COUNTS.get("numba"))
+    outs = []
+    for fn in fns:
+        zero, level = np.full(starts.size, -7), np.full(starts.size, -7)
+        fn(x, starts, ends, lowest, highest, zero, level)
+        outs.append((zero, level))
+    return outs
+
+
+class TestSegmentCounts:
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), seg=st.integers(1, 50),
+           infinite=st.booleans())
+    @settings(max_examples=80, deadline=None)
+    def test_loop_matches_numpy_twin(self, seed, n, seg, infinite):
+        rng = np.random.default_rng(seed)
+        x = np.clip(np.round(rng.normal(size=n) * 2), -3, 3)  # flat runs and clip levels
+        starts = np.arange(0, n, seg, dtype=np.int64)
+        ends = np.minimum(starts + seg, n)
+        lowest, highest = (-np.inf, np.inf) if infinite else (-3.0, 3.0)
+        (zero, level), *loops = _counts(x, starts, ends, lowest, highest)
+        # the definition, segment by segment
+        for k, (s, e) in enumerate(zip(starts, ends, strict=True)):
+            assert zero[k] == np.count_nonzero(np.diff(x[s:e]) == 0)
+            assert level[k] == np.count_nonzero((x[s:e] == lowest) | (x[s:e] == highest))
+        for got_zero, got_level in loops:
+            np.testing.assert_array_equal(got_zero, zero)
+            np.testing.assert_array_equal(got_level, level)
