@@ -169,10 +169,11 @@ def template_correlation(x: np.ndarray, peaks: np.ndarray, fs: float) -> np.ndar
     last = peaks.size - 1
     for lo in range(0, peaks.size, _CHUNK * 16):
         k = np.arange(lo, min(lo + _CHUNK * 16, peaks.size))
-        w = _centred(views[peaks[k]])
-        neighbours = np.stack([_centred(views[peaks[np.clip(k + d, 0, last)]])
-                               for d in (-2, -1, 1, 2)])
-        template = _median_of_four(neighbours)
+        first = max(0, lo - 2)  # the block's waveforms and their neighbours', once each
+        waves = _centred(views[peaks[first:min(k[-1] + 3, peaks.size)]])
+        w = waves[k - first]
+        template = _median_of_four(np.stack([waves[np.clip(k + d, 0, last) - first]
+                                             for d in (-2, -1, 1, 2)]))
         template -= template.mean(axis=1, keepdims=True)
         num = np.sum(w * template, axis=1)
         den = np.sqrt(np.sum(w**2, axis=1) * np.sum(template**2, axis=1))
