@@ -40,22 +40,32 @@ def moving_mean_twin(x: np.ndarray, width: int, out: np.ndarray) -> None:
 
 
 def moving_mean_loop(x: np.ndarray, width: int, out: np.ndarray) -> None:
-    """:func:`moving_mean_twin` as one pass for Numba (same bits)."""
+    """:func:`moving_mean_twin` as one pass for Numba (same bits).
+
+    The running sums ``c[j]`` (the twin's cumulative sum) live in a ring of a power of
+    two > `width` entries, so no record-long array is allocated; ``out[i]`` is written
+    when ``c[hi]`` is reached, and ``c[lo]`` is at most `width` entries back.
+    """
     n = x.size
-    c = np.empty(n + 1)
-    c[0] = 0.0
-    total = 0.0
-    for i in range(n):
-        total += x[i]
-        c[i + 1] = total
     half = width // 2
-    for i in range(n):
-        lo = max(0, i - half)
-        hi = min(n, i - half + width)
-        if lo == 0:  # the twin divides the running sum itself, not a difference
-            out[i] = c[hi] / (hi - lo)
-        else:
-            out[i] = (c[hi] - c[lo]) / (hi - lo)
+    size = 1
+    while size <= width:
+        size *= 2
+    mask = size - 1
+    ring = np.zeros(size)
+    total = 0.0
+    for j in range(1, n + 1):
+        total = x[0] if j == 1 else total + x[j - 1]  # as np.cumsum: no 0.0 added
+        ring[j & mask] = total
+        first, last = j + half - width, j + half - width  # the i whose window ends at j
+        if j == n:  # and every window cut by the end
+            last = n - 1
+        for i in range(max(first, 0), last + 1):
+            lo = max(0, i - half)
+            if lo == 0:  # the twin divides the running sum itself, not a difference
+                out[i] = total / (j - lo)
+            else:
+                out[i] = (total - ring[lo & mask]) / (j - lo)
 
 
 def suppress_twin(order: np.ndarray, n: int, refractory: int, kept: np.ndarray) -> int:

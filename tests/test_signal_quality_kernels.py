@@ -58,6 +58,7 @@ class TestMovingMean:
         ref, *loops = _moving_means(x, width)
         for got in loops:  # windows longer than the signal included
             np.testing.assert_array_equal(got, ref)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(ref))  # -0.0 too
 
     def test_is_the_centred_mean(self):
         x = np.arange(10.0)
