@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heartbeat import _jit, _quality_kernels, read_record
-from heartbeat.signal_quality_features import _median_of_four
+from heartbeat.signal_quality_features import _median_of_four, nan_median_rows
 
 HAVE_NUMBA = _jit.numba_available()
 
@@ -136,3 +136,22 @@ class TestSegmentCounts:
         for got_zero, got_level in loops:
             np.testing.assert_array_equal(got_zero, zero)
             np.testing.assert_array_equal(got_level, level)
+
+
+class TestNanMedianRows:
+    @given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 30), width=st.integers(1, 12),
+           share=st.floats(0.0, 0.9), ties=st.booleans())
+    @settings(max_examples=80, deadline=None)
+    def test_same_bits_as_numpy_nanmedian(self, seed, rows, width, share, ties):
+        rng = np.random.default_rng(seed)
+        values = rng.normal(size=(rows, width))
+        if ties:
+            values = np.round(values)
+        values[rng.random(values.shape) < share] = np.nan
+        values[:, rng.integers(width)] = rng.normal(size=rows)  # a number in every row
+        np.testing.assert_array_equal(nan_median_rows(values),
+                                      np.nanmedian(values, axis=1))
+
+    def test_rows_of_nan_only(self):
+        values = np.array([[np.nan, np.nan], [1.0, np.nan]])
+        np.testing.assert_array_equal(nan_median_rows(values), [np.nan, 1.0])
