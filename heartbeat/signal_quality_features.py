@@ -32,6 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from heartbeat._jit import resolve_backend
+from heartbeat._quality_kernels import MOVING_MEAN, SEGMENT_COUNTS, SUPPRESS
+
 NAMES = ("qrs_to_noise", "baseline", "agreement", "kurtosis", "qrs_band", "high_band",
          "template")
 
@@ -44,20 +47,14 @@ _CHUNK = 256  # context windows transformed at a time (a few MB)
 
 def moving_mean(x: np.ndarray, width: int) -> np.ndarray:
     """Centred moving mean over `width` samples (shorter at the ends)."""
-    n, width = x.size, max(1, int(width))
-    c = np.concatenate([[0.0], np.cumsum(x)])
-    half = width // 2
-    if n <= width:  # every window is cut by an end
-        i = np.arange(n)
-        lo, hi = np.clip(i - half, 0, n), np.clip(i - half + width, 0, n)
-        return (c[hi] - c[lo]) / (hi - lo)
-    out = np.empty(n)
-    out[half:n - width + half + 1] = (c[width:] - c[:-width]) / width
-    head = np.arange(half)  # windows [0, i - half + width)
-    out[:half] = c[head - half + width] / (head - half + width)
-    tail = np.arange(n - width + half + 1, n)  # windows [i - half, n)
-    out[tail] = (c[n] - c[tail - half]) / (n - tail + half)
+    out = np.empty(x.size)
+    MOVING_MEAN.get(_backend())(x, max(1, int(width)), out)
     return out
+
+
+def _backend() -> str:
+    """Return the kernels' backend: Numba when it can compile, else the NumPy twins."""
+    return resolve_backend("auto")
 
 
 def band_pass(x: np.ndarray, fs: float) -> np.ndarray:
@@ -80,18 +77,34 @@ def slope_peaks(band: np.ndarray, fs: float) -> np.ndarray:
     padded[: energy.size] = energy
     maxima = padded.reshape(n_blocks, block).max(axis=1)
     around = np.concatenate([np.full(4, np.nan), maxima, np.full(4, np.nan)])
-    typical = np.nanmedian(np.lib.stride_tricks.sliding_window_view(around, 9), axis=1)
-    threshold = 0.3 * typical[np.arange(energy.size) // block]
+    typical = nan_median_rows(np.lib.stride_tricks.sliding_window_view(around, 9))
     cand = np.flatnonzero((energy[1:-1] > energy[:-2]) & (energy[1:-1] >= energy[2:])) + 1
-    cand = cand[energy[cand] > threshold[cand]]
+    cand = cand[energy[cand] > 0.3 * typical[cand // block]]
     refractory = round(0.25 * fs)
-    taken = np.zeros(energy.size, dtype=bool)
-    kept = []
-    for p in cand[np.argsort(-energy[cand], kind="stable")]:
-        if not taken[max(0, p - refractory): p + refractory + 1].any():
-            taken[p] = True
-            kept.append(p)
-    return np.sort(np.asarray(kept, dtype=np.int64))
+    order = cand[np.argsort(-energy[cand], kind="stable")].astype(np.int64)
+    kept = np.empty(order.size, dtype=np.int64)
+    count = SUPPRESS.get(_backend())(order, energy.size, refractory, kept)
+    return np.sort(kept[:count])
+
+
+def nan_median_rows(rows: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(rows, axis=1)``, bit for bit, for rows holding a number each.
+
+    NumPy takes the median of short rows through masked arrays, tens of microseconds
+    of Python per call whatever the size; this is the same rule (sort, the middle
+    value or the mean of the middle two as ``(low + high) / 2``) on plain arrays.
+    A row of NaN only gives NaN (without NumPy's warning).
+    """
+    ordered = np.sort(rows, axis=1)  # NaN sort last
+    count = rows.shape[1] - np.count_nonzero(np.isnan(rows), axis=1)
+    high = count // 2
+    low = np.where(count % 2 == 1, high, high - 1)
+    r = np.arange(rows.shape[0])
+    last = max(rows.shape[1] - 1, 0)
+    with np.errstate(invalid="ignore"):
+        out = (ordered[r, np.clip(low, 0, last)] + ordered[r, np.minimum(high, last)]) / 2
+    out[count == 0] = np.nan
+    return out
 
 
 def _matched(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray:
@@ -176,10 +189,11 @@ def template_correlation(x: np.ndarray, peaks: np.ndarray, fs: float) -> np.ndar
     last = peaks.size - 1
     for lo in range(0, peaks.size, _CHUNK * 16):
         k = np.arange(lo, min(lo + _CHUNK * 16, peaks.size))
-        w = _centred(views[peaks[k]])
-        neighbours = np.stack([_centred(views[peaks[np.clip(k + d, 0, last)]])
-                               for d in (-2, -1, 1, 2)])
-        template = np.median(neighbours, axis=0)
+        first = max(0, lo - 2)  # the block's waveforms and their neighbours', once each
+        waves = _centred(views[peaks[first:min(k[-1] + 3, peaks.size)]])
+        w = waves[k - first]
+        template = _median_of_four(np.stack([waves[np.clip(k + d, 0, last) - first]
+                                             for d in (-2, -1, 1, 2)]))
         template -= template.mean(axis=1, keepdims=True)
         num = np.sum(w * template, axis=1)
         den = np.sqrt(np.sum(w**2, axis=1) * np.sum(template**2, axis=1))
@@ -187,31 +201,51 @@ def template_correlation(x: np.ndarray, peaks: np.ndarray, fs: float) -> np.ndar
     return out
 
 
+def _median_of_four(stack: np.ndarray) -> np.ndarray:
+    """``np.median(stack, axis=0)`` for 4 rows, bit for bit, without a partition.
+
+    The two middle values of four are the larger of the pairs' minima and the smaller
+    of their maxima; their mean is taken as ``np.median`` takes it.
+    """
+    low = np.maximum(np.minimum(stack[0], stack[1]), np.minimum(stack[2], stack[3]))
+    high = np.minimum(np.maximum(stack[0], stack[1]), np.maximum(stack[2], stack[3]))
+    return (low + high) / 2
+
+
 def _centred(w: np.ndarray) -> np.ndarray:
     """Each row of `w` minus its mean."""
     return w - w.mean(axis=1, keepdims=True)
 
 
-def clip_levels(x: np.ndarray) -> tuple[float, float]:
+def clip_levels(x: np.ndarray, middle: float | None = None) -> tuple[float, float]:
     """Return the record's extreme values where they can be clipping, else -inf / +inf.
 
     An extreme within a tenth of the range from the median is the baseline itself
     (a synthetic ECG resting on exactly 0 between beats), not a clipped excursion.
+    `middle` is ``np.median(x)`` when the caller has it already.
     """
-    lowest, highest, middle = float(x.min()), float(x.max()), float(np.median(x))
+    if middle is None:
+        middle = np.median(x)
+    lowest, highest, middle = float(x.min()), float(x.max()), float(middle)
     near = 0.1 * (highest - lowest)
     return (lowest if middle - lowest > near else -np.inf,
             highest if highest - middle > near else np.inf)
 
 
-def unusable(x: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Flat (>= 90 % zero steps) or clipped (>= 5 % of samples at the clip levels)."""
-    lowest, highest = clip_levels(x)
-    zero_steps = np.concatenate([[0], np.cumsum(np.diff(x) == 0)])
-    at_level = np.concatenate([[0], np.cumsum((x == lowest) | (x == highest))])
+def unusable(x: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+             middle: float | None = None) -> np.ndarray:
+    """Flat (>= 90 % zero steps) or clipped (>= 5 % of samples at the clip levels).
+
+    `middle` is ``np.median(x)`` when the caller has it already.
+    """
+    lowest, highest = clip_levels(x, middle)
+    zero_steps = np.empty(starts.size, dtype=np.int64)
+    at_level = np.empty(starts.size, dtype=np.int64)
+    SEGMENT_COUNTS.get(_backend())(x, starts.astype(np.int64), ends.astype(np.int64),
+                                   lowest, highest, zero_steps, at_level)
     size = ends - starts
-    flat = zero_steps[np.maximum(ends - 1, starts)] - zero_steps[starts] >= 0.9 * (size - 1)
-    clipped = at_level[ends] - at_level[starts] >= 0.05 * size
+    flat = zero_steps >= 0.9 * (size - 1)
+    clipped = at_level >= 0.05 * size
     return (size < 2) | flat | clipped
 
 
@@ -225,7 +259,7 @@ def _window_median(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.nda
     rows[np.arange(width) >= (hi - lo)[:, None]] = np.nan
     out = np.full(lo.size, np.nan)
     some = hi > lo
-    out[some] = np.nanmedian(rows[some], axis=1)
+    out[some] = nan_median_rows(rows[some])
     return out
 
 
@@ -264,14 +298,15 @@ def measures(x: np.ndarray, fs: float, seg: int, ctx: int, peaks: np.ndarray
     # each segment's context [a, b): centred on it, all of min(n, ctx) samples
     a = np.maximum(0, np.minimum(starts + seg // 2 - ctx // 2, n - ctx))
     b = np.minimum(n, a + ctx)
-    band = band_pass(x - np.median(x), fs)
+    middle = np.median(x)
+    band = band_pass(x - middle, fs)
     second = slope_peaks(band, fs)
     tol = _MATCH_S * fs  # matched over the whole record: no beat orphaned at an edge
     ok_first, ok_second = _matched(peaks, second, tol), _matched(second, peaks, tol)
     first_lo, first_hi = np.searchsorted(peaks, a), np.searchsorted(peaks, b)
     second_lo, second_hi = np.searchsorted(second, a), np.searchsorted(second, b)
     n_first, n_second = first_hi - first_lo, second_hi - second_lo
-    valid = (n_first > 0) & ~unusable(x, starts, ends)
+    valid = (n_first > 0) & ~unusable(x, starts, ends, middle)
 
     values = np.full((starts.size, len(NAMES)), np.nan)
     base, kurt, qrs, high = window_measures(x, a, int(b[0] - a[0]), fs)

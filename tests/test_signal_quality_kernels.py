@@ -1,0 +1,157 @@
+"""Tests for heartbeat._quality_kernels: the quality measures' loops and their NumPy twins."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from heartbeat import _jit, _quality_kernels, read_record
+from heartbeat.signal_quality_features import _median_of_four, nan_median_rows
+
+HAVE_NUMBA = _jit.numba_available()
+
+
+def _moving_means(x, width):
+    """The twin's moving mean, the plain-Python loop's and Numba's (when installed)."""
+    fns = [_quality_kernels.moving_mean_twin, _quality_kernels.moving_mean_loop]
+    if HAVE_NUMBA:
+        fns.append(_quality_kernels.MOVING_MEAN.get("numba"))
+    outs = []
+    for fn in fns:
+        out = np.full(x.size, np.nan)
+        fn(x, width, out)
+        outs.append(out)
+    return outs
+
+
+def _suppressed(order, n, refractory):
+    """Kept indices of the twin, the plain-Python loop and Numba's loop."""
+    fns = [_quality_kernels.suppress_twin, _quality_kernels.suppress_loop]
+    if HAVE_NUMBA:
+        fns.append(_quality_kernels.SUPPRESS.get("numba"))
+    outs = []
+    for fn in fns:
+        kept = np.full(order.size, -7, dtype=np.int64)
+        count = fn(order, n, refractory, kept)
+        outs.append(kept[:count])
+    return outs
+
+
+def _greedy(order, refractory):
+    """Reference: keep each index unless a kept one is within `refractory` (lists)."""
+    kept = []
+    for p in order:
+        if all(abs(int(p) - q) > refractory for q in kept):
+            kept.append(int(p))
+    return kept
+
+
+class TestMovingMean:
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), width=st.integers(1, 500),
+           kind=st.sampled_from(["normal", "quantised", "walk", "zeros"]))
+    @settings(max_examples=80, deadline=None)
+    def test_loop_matches_numpy_twin_bit_for_bit(self, seed, n, width, kind):
+        rng = np.random.default_rng(seed)
+        x = {"normal": rng.normal(size=n), "quantised": np.round(rng.normal(size=n) * 3),
+             "walk": np.cumsum(rng.normal(size=n)) + 500.0, "zeros": -np.zeros(n)}[kind]
+        ref, *loops = _moving_means(x, width)
+        for got in loops:  # windows longer than the signal included
+            np.testing.assert_array_equal(got, ref)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(ref))  # -0.0 too
+
+    def test_is_the_centred_mean(self):
+        x = np.arange(10.0)
+        ref, *_ = _moving_means(x, 3)
+        expected = [np.mean(x[max(0, i - 1): i + 2]) for i in range(10)]
+        np.testing.assert_allclose(ref, expected, rtol=1e-15)
+
+    def test_mitdb_lead(self, mitdb_dir):
+        rec = read_record(mitdb_dir / "203")
+        x = np.ascontiguousarray(rec.signal[: 60 * 360, 1])
+        for width in (9, 43, 216):  # the quality measures' widths at 360 Hz
+            ref, *loops = _moving_means(x, width)
+            for got in loops:
+                np.testing.assert_array_equal(got, ref)
+
+
+class TestSuppress:
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300),
+           share=st.floats(0.0, 1.0), refractory=st.integers(0, 40))
+    @settings(max_examples=80, deadline=None)
+    def test_loop_matches_numpy_twin_and_greedy_rule(self, seed, n, share, refractory):
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(n)[: round(share * n)].astype(np.int64)
+        ref, *loops = _suppressed(order, n, refractory)
+        assert ref.tolist() == _greedy(order, refractory)
+        for got in loops:
+            np.testing.assert_array_equal(got, ref)
+
+    def test_edges_and_priority(self):
+        order = np.array([5, 0, 9, 3, 7], dtype=np.int64)
+        for got in _suppressed(order, 10, 2):
+            assert got.tolist() == [5, 0, 9]  # 3 and 7 lie within 2 of 5
+
+
+class TestMedianOfFour:
+    @given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 20),
+           ties=st.booleans())
+    @settings(max_examples=60, deadline=None)
+    def test_same_bits_as_numpy_median(self, seed, rows, ties):
+        rng = np.random.default_rng(seed)
+        stack = rng.normal(size=(4, rows, 7))
+        if ties:
+            stack = np.round(stack)  # many equal values
+        np.testing.assert_array_equal(_median_of_four(stack), np.median(stack, axis=0))
+
+
+def _counts(x, starts, ends, lowest, highest):
+    """(zero steps, samples at a level) per segment from the twin, the loop and Numba."""
+    fns = [_quality_kernels.segment_counts_twin, _quality_kernels.segment_counts_loop]
+    if HAVE_NUMBA:
+        fns.append(_quality_kernels.SEGMENT_COUNTS.get("numba"))
+    outs = []
+    for fn in fns:
+        zero, level = np.full(starts.size, -7), np.full(starts.size, -7)
+        fn(x, starts, ends, lowest, highest, zero, level)
+        outs.append((zero, level))
+    return outs
+
+
+class TestSegmentCounts:
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), seg=st.integers(1, 50),
+           infinite=st.booleans())
+    @settings(max_examples=80, deadline=None)
+    def test_loop_matches_numpy_twin(self, seed, n, seg, infinite):
+        rng = np.random.default_rng(seed)
+        x = np.clip(np.round(rng.normal(size=n) * 2), -3, 3)  # flat runs and clip levels
+        starts = np.arange(0, n, seg, dtype=np.int64)
+        ends = np.minimum(starts + seg, n)
+        lowest, highest = (-np.inf, np.inf) if infinite else (-3.0, 3.0)
+        (zero, level), *loops = _counts(x, starts, ends, lowest, highest)
+        # the definition, segment by segment
+        for k, (s, e) in enumerate(zip(starts, ends, strict=True)):
+            assert zero[k] == np.count_nonzero(np.diff(x[s:e]) == 0)
+            assert level[k] == np.count_nonzero((x[s:e] == lowest) | (x[s:e] == highest))
+        for got_zero, got_level in loops:
+            np.testing.assert_array_equal(got_zero, zero)
+            np.testing.assert_array_equal(got_level, level)
+
+
+class TestNanMedianRows:
+    @given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 30), width=st.integers(1, 12),
+           share=st.floats(0.0, 0.9), ties=st.booleans())
+    @settings(max_examples=80, deadline=None)
+    def test_same_bits_as_numpy_nanmedian(self, seed, rows, width, share, ties):
+        rng = np.random.default_rng(seed)
+        values = rng.normal(size=(rows, width))
+        if ties:
+            values = np.round(values)
+        values[rng.random(values.shape) < share] = np.nan
+        values[:, rng.integers(width)] = rng.normal(size=rows)  # a number in every row
+        np.testing.assert_array_equal(nan_median_rows(values),
+                                      np.nanmedian(values, axis=1))
+
+    def test_rows_of_nan_only(self):
+        values = np.array([[np.nan, np.nan], [1.0, np.nan]])
+        np.testing.assert_array_equal(nan_median_rows(values), [np.nan, 1.0])
