@@ -74,20 +74,37 @@ from dataclasses import dataclass
 import numpy as np
 
 from heartbeat._jit import resolve_backend
-from heartbeat._validate import as_array, as_fs, as_int, as_positive, check_finite, is_real_dtype
+from heartbeat._validate import (
+    as_array,
+    as_choice,
+    as_fs,
+    as_int,
+    as_positive,
+    check_finite,
+    is_real_dtype,
+)
 from heartbeat.aami import CLASSES
 from heartbeat.classifier import UNCLASSIFIED, BeatClassifier
 from heartbeat.classifier.calibration import _reject_threshold, _withheld_codes
 from heartbeat.classifier.saved import PRETRAINED
+from heartbeat.classifier.template import (
+    DEFAULT_RULE,
+    compare_with_template,
+    has_enough_normal,
+    matches,
+    remove_abnormal,
+)
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
-from heartbeat.pipeline.beats import _min_quality
+from heartbeat.pipeline.beats import FS_OUT, _min_quality
 from heartbeat.signal_quality import CONTEXT_S, SEGMENT_S, _quality
 
 __all__ = ["Stream", "StreamBeats"]
 
 SEGMENT_WINDOW_S = 10.0  # the scaling window of each beat, as segment()'s default
 LOCAL_RR_S = 5.0  # RR intervals ending within +-5 s make the local mean (rr_features)
+TEMPLATE_BEATS = 500
+"""The last beats called N whose median is a lead's template (``adapt="template"``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,6 +135,9 @@ class StreamBeats:
         for a labelled beat.
     classes : tuple of str
         Class names in code order.
+    adapted : ndarray of bool, shape (n,)
+        True for each beat whose most probable class the template adaptation
+        changed (as ``ClassifiedBeats.adapted``); all False without adaptation.
     """
 
     lead: np.ndarray
@@ -129,6 +149,11 @@ class StreamBeats:
     quality: np.ndarray
     reasons: np.ndarray
     classes: tuple[str, ...] = CLASSES
+    adapted: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.adapted is None:
+            object.__setattr__(self, "adapted", np.zeros(len(self.sample), dtype=bool))
 
     def __len__(self) -> int:
         return int(self.sample.shape[0])
@@ -146,6 +171,20 @@ class _Lead:
         self.rr_sum = 0.0
         self.rr_count = 0
         self.waveforms: deque[np.ndarray] = deque(maxlen=2 * context + 1 if context else 1)
+        self.normal_heads: deque[np.ndarray] = deque(maxlen=TEMPLATE_BEATS)
+        self.n_beats = 0  # beats reported so far
+        self.n_normal = 0  # of those, called N by the model
+        self.template: np.ndarray | None = None
+
+    def update_template(self, heads: np.ndarray, n_beats: int) -> None:
+        """Count `n_beats` new beats, of which `heads` (their windows) were called N."""
+        self.n_beats += n_beats
+        self.n_normal += len(heads)
+        self.normal_heads.extend(heads)
+        if not has_enough_normal(self.n_normal, self.n_beats):
+            self.template = None  # the warm-up, or too few beats called N so far
+        elif len(heads) or self.template is None:
+            self.template = np.median(np.stack(self.normal_heads), axis=0)
 
 
 def _resolve_model(model: object) -> BeatClassifier:
@@ -188,6 +227,11 @@ class Stream:
         As for :func:`heartbeat.classify`: a beat whose signal quality is below the
         threshold (True: ``UNREADABLE_BELOW``, 0.35; or a number in [0, 1]) is
         returned as ``"?"`` with reason ``"unreadable"``.  False measures no quality.
+    adapt : {"template", "none"}, default "template"
+        As for :func:`heartbeat.classify`, from the past only: ``"template"`` takes
+        the V and F probability from each beat that matches the median of the last
+        ``TEMPLATE_BEATS`` (500) beats of its lead called N, before it is reported
+        (module docstring, "Adaptation"); ``"none"``: the model's probabilities.
 
     Raises
     ------
@@ -214,8 +258,10 @@ class Stream:
 
     def __init__(self, fs: float, model: object = None, leads: int = 1, *,
                  lookahead_s: float = 1.0, latency_s: float = 1.5, hop_s: float = 0.5,
-                 history_s: float = 16.0, quality: bool | float = True) -> None:
+                 history_s: float = 16.0, quality: bool | float = True,
+                 adapt: str = "template") -> None:
         self.fs = as_fs(fs, "fs")
+        self.adapt = str(as_choice(adapt, "adapt", ("template", "none")))
         self.leads = as_int(leads, "leads", minimum=1)
         lookahead_s = as_positive(lookahead_s, "lookahead_s", "s")
         hop_s = as_positive(hop_s, "hop_s", "s")
@@ -231,6 +277,8 @@ class Stream:
         self.classifier = _resolve_model(model)
         self.classes = tuple(self.classifier.classes_)
         self.latency_s = latency_s
+        # samples after the R peak compared with the template, at segment()'s rate
+        self._template_window = max(2, round(DEFAULT_RULE.window_s * FS_OUT))
         fs = self.fs
         self._hop = max(1, round(hop_s * fs))
         self._ahead = round(lookahead_s * fs)
@@ -383,7 +431,7 @@ class Stream:
                     continue
                 rr = self._rr(state, r, peaks[peaks > r])
                 state.waveforms.append(beats.waveforms[row])
-                out.append((lead, r, self._with_context(state), rr, q))
+                out.append((lead, r, self._with_context(state), rr, q, beats.waveforms[row]))
         return out
 
     def _quality(self, x: np.ndarray, w0: int, t: int, peaks: np.ndarray,
@@ -440,9 +488,10 @@ class Stream:
         if len(parts) <= 1:
             return parts[0] if parts else self._classify([])
         fields = ("lead", "sample", "time_s", "labels", "codes", "probabilities", "quality",
-                  "reasons")
-        return StreamBeats(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields),
-                           self.classes)
+                  "reasons", "classes", "adapted")
+        cat = {f: np.concatenate([getattr(p, f) for p in parts]) for f in fields
+               if f != "classes"}
+        return StreamBeats(**cat, classes=self.classes)
 
     def _classify(self, found: list[tuple]) -> StreamBeats:
         """Classify the beats found at one instant in one pass and pack them.
@@ -465,6 +514,13 @@ class Stream:
         # then the beats of unreadable stretches withheld whatever their probabilities
         calibration = self.classifier.calibration_
         proba = calibration.probabilities(self._net.predict_logits(x, rr).astype(np.float64))
+        adapted = np.zeros(len(found), dtype=bool)
+        if self.adapt == "template":
+            heads = np.stack([f[5] for f in found])[:, : self._template_window]
+            rr_all = np.stack([f[3] for f in found])
+            adapted_proba = self._adapt(lead, heads, rr_all, proba)
+            adapted = adapted_proba.argmax(axis=1) != proba.argmax(axis=1)
+            proba = adapted_proba
         codes = _withheld_codes(proba, _reject_threshold(calibration, True))
         reasons = np.where(codes < 0, "uncertain", "").astype("<U10")
         if self._min_quality is not None:
@@ -472,4 +528,28 @@ class Stream:
         codes[reasons != ""] = -1
         labels = np.array([*self.classes, UNCLASSIFIED])[codes]  # code -1: "?"
         return StreamBeats(lead, sample, sample / self.fs, labels, codes, proba, quality,
-                           reasons, self.classes)
+                           reasons, self.classes, adapted)
+
+    def _adapt(self, lead: np.ndarray, heads: np.ndarray, rr: np.ndarray,
+               proba: np.ndarray) -> np.ndarray:
+        """One instant's probabilities after the template adaptation, lead by lead.
+
+        Each lead's template first takes in this instant's beats called N (as offline,
+        where a beat is part of its own recording's median), then judges them with
+        :data:`~heartbeat.classifier.template.DEFAULT_RULE`.
+        """
+        if "N" not in self.classes:
+            return proba
+        out = proba.copy()
+        normal = proba.argmax(axis=1) == self.classes.index("N")
+        for k, state in enumerate(self._lead_state):
+            rows = np.flatnonzero(lead == k)
+            if rows.size == 0:
+                continue
+            state.update_template(heads[rows[normal[rows]]], rows.size)
+            if state.template is None:
+                continue
+            hit = matches(compare_with_template(heads[rows], state.template, rr[rows]),
+                          DEFAULT_RULE)
+            out[rows] = remove_abnormal(proba[rows], hit, classes=self.classes)[0]
+        return out
