@@ -42,27 +42,37 @@ How the stream departs from :func:`heartbeat.classify` (measured in
   0.04 % of the shared beats fall on the other side of the threshold; the two mark different
   few beats unreadable (29 offline, 40 streamed, 10 both).  The index costs about as
   much CPU as the rest of the stream (``docs/benchmarks.md``, "Streaming").
-* **Adaptation.**  None: the stream gives the model's own probabilities, as
-  ``classify(..., adapt="none")``.  Offline, ``adapt="template"`` (the default)
-  compares each beat with the median of *all* the recording's beats called N; a
-  template of the beats reported so far would keep the latency but is not built.
+* **Adaptation.**  As ``classify``'s default ``adapt="template"``, from the past
+  only.  Offline the template is the median of *all* the recording's beats called N
+  (future ones too); here, per lead, it is the median of the first 0.24 s of the last
+  ``TEMPLATE_BEATS`` (500) beats the model called N, the current instant's included,
+  and it exists once the beats reported so far hold at least 10 called N and a fifth
+  of them (``classify``'s own count, applied to the beats so far).  Each beat is then
+  judged by :mod:`heartbeat.classifier.template`'s own rule before it is reported.
+  **Warm-up**: until then (about the first 10 beats called N, some 10 s at 70 bpm)
+  beats are reported unadapted, as ``classify`` leaves a recording with too few.
+  ``adapt="none"`` gives the model's own probabilities.
 
 Stated bounds (the first 5 min of the 48 MIT-BIH records, first lead, model
-``mitbih-all``; ``docs/benchmarks.md``): 99.9 % of the offline R peaks are found at the
-very same sample, and 97 % of those beats get the offline label; per record at most
-4 % of the peaks differ (3.2 % at worst, records 207 and 228, where search-back finds
-beats too late to report) and at least 75 % of the labels agree (80 % at worst, the
-paced record 104); those label figures were measured before the reject option, which
-the stream applies as ``classify`` does (a withheld beat is ``"?"`` in both).  The first
-seconds are a warm-up: the mean RR and the context median rest on the few beats seen
-so far.  Over the first 40 s of the 48 records, 99.7 % of the peaks are identical and
-91.9 % of their labels agree (reject option on); per record up to 12 % of the peaks
-(record 228, 6 of 50) and 42 % of the labels (the paced record 104) differ
-(``tests/test_stream.py``, the slow test).
+``mitbih-all``, against ``classify(x, fs, model)`` with its defaults;
+``benchmarks/bench_stream.py --seconds 300``, ``docs/benchmarks.md``): 99.9 % of the
+offline R peaks are found at the very same sample, and 96.6 % of those beats get the
+offline label (95.1 % with ``adapt="none"``: a stream that does not adapt is further
+from ``classify``'s default); per record at most 7 % of the peaks differ (6.8 % at
+worst, record 231, then 4.3 %, 207, where search-back finds beats too late to report;
+else at most 0.4 %) and at least 74 % of the labels agree (the paced records 217,
+74 %, and 104, 77 %; then 207, 79 %).  The reject option applies as in ``classify``
+(a withheld beat is ``"?"`` in both).  The first seconds are a warm-up: the mean RR,
+the context median and the template rest on the few beats seen so far.  Over the
+first 40 s of the 48 records, without adaptation on either side, 99.7 % of the peaks
+are identical and 91.9 % of their labels agree (reject option on); per record up to
+12 % of the peaks (record 228, 6 of 50) and 42 % of the labels (the paced record 104)
+differ (``tests/test_stream.py``, the slow test).
 
 Every beat is reported at most ``latency_s`` seconds of signal after its R peak.
 The state (the buffer of ``history_s + hop_s`` seconds per lead, the last beats'
-times and the ``2k + 1`` last waveforms) does not grow with the recording.
+times, the ``2k + 1`` last waveforms and the template's ring of 500 x 0.24 s) does not
+grow with the recording.
 """
 
 from __future__ import annotations

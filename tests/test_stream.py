@@ -63,8 +63,8 @@ def reference(mitdb_dir):
     return out
 
 
-def _check_against_offline(beats: StreamBeats, offline, differ: float = 0.04,
-                           labels: float = 0.75) -> tuple[int, int, int]:
+def _check_against_offline(beats: StreamBeats, offline, differ: float = 0.07,
+                           labels: float = 0.74) -> tuple[int, int, int]:
     """Check the bounds of heartbeat.stream on one record; return the counts.
 
     At most `differ` of the peaks differ from the offline ones and at least `labels`
