@@ -77,7 +77,6 @@ grow with the recording.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from dataclasses import dataclass
 
@@ -94,16 +93,10 @@ from heartbeat._validate import (
     is_real_dtype,
 )
 from heartbeat.aami import CLASSES
-from heartbeat.classifier import UNCLASSIFIED, BeatClassifier
+from heartbeat.classifier import UNCLASSIFIED
 from heartbeat.classifier.calibration import _reject_threshold, _withheld_codes
-from heartbeat.classifier.saved import PRETRAINED
-from heartbeat.classifier.template import (
-    DEFAULT_RULE,
-    compare_with_template,
-    has_enough_normal,
-    matches,
-    remove_abnormal,
-)
+from heartbeat.classifier.results import _as_classifier
+from heartbeat.classifier.template import DEFAULT_RULE, RunningTemplate
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
 from heartbeat.pipeline.beats import FS_OUT, _min_quality
@@ -113,8 +106,7 @@ __all__ = ["Stream", "StreamBeats"]
 
 SEGMENT_WINDOW_S = 10.0  # the scaling window of each beat, as segment()'s default
 LOCAL_RR_S = 5.0  # RR intervals ending within +-5 s make the local mean (rr_features)
-TEMPLATE_BEATS = 500
-"""The last beats called N whose median is a lead's template (``adapt="template"``)."""
+TEMPLATE_BEATS = 500  # the last beats called N whose median is a lead's template
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,34 +173,7 @@ class _Lead:
         self.rr_sum = 0.0
         self.rr_count = 0
         self.waveforms: deque[np.ndarray] = deque(maxlen=2 * context + 1 if context else 1)
-        self.normal_heads: deque[np.ndarray] = deque(maxlen=TEMPLATE_BEATS)
-        self.n_beats = 0  # beats reported so far
-        self.n_normal = 0  # of those, called N by the model
-        self.template: np.ndarray | None = None
-
-    def update_template(self, heads: np.ndarray, n_beats: int) -> None:
-        """Count `n_beats` new beats, of which `heads` (their windows) were called N."""
-        self.n_beats += n_beats
-        self.n_normal += len(heads)
-        self.normal_heads.extend(heads)
-        if not has_enough_normal(self.n_normal, self.n_beats):
-            self.template = None  # the warm-up, or too few beats called N so far
-        elif len(heads) or self.template is None:
-            self.template = np.median(np.stack(self.normal_heads), axis=0)
-
-
-def _resolve_model(model: object) -> BeatClassifier:
-    """Return the classifier `model` names (as :func:`heartbeat.classify` takes it)."""
-    if model is None:
-        return BeatClassifier.pretrained()
-    if isinstance(model, BeatClassifier):
-        return model
-    if isinstance(model, str) and model in PRETRAINED:
-        return BeatClassifier.pretrained(model)
-    if isinstance(model, (str, os.PathLike)):
-        return BeatClassifier.load(model)
-    raise TypeError(f"model must be a BeatClassifier, a pretrained name "
-                    f"({', '.join(PRETRAINED)}) or a file path, got {type(model).__name__}")
+        self.template = RunningTemplate(TEMPLATE_BEATS)
 
 
 class Stream:
@@ -284,11 +249,10 @@ class Stream:
             raise ValueError(f"{history_s=} must be at least {SEGMENT_WINDOW_S} s + "
                              f"latency_s ({SEGMENT_WINDOW_S + latency_s})")
         self._min_quality = _min_quality(quality, off_by_default=False)
-        self.classifier = _resolve_model(model)
+        self.classifier = _as_classifier(model)
         self.classes = tuple(self.classifier.classes_)
         self.latency_s = latency_s
-        # samples after the R peak compared with the template, at segment()'s rate
-        self._template_window = max(2, round(DEFAULT_RULE.window_s * FS_OUT))
+        self._template_window = max(2, round(DEFAULT_RULE.window_s * FS_OUT))  # 0.24 s
         fs = self.fs
         self._hop = max(1, round(hop_s * fs))
         self._ahead = round(lookahead_s * fs)
@@ -542,24 +506,15 @@ class Stream:
 
     def _adapt(self, lead: np.ndarray, heads: np.ndarray, rr: np.ndarray,
                proba: np.ndarray) -> np.ndarray:
-        """One instant's probabilities after the template adaptation, lead by lead.
+        """One instant's probabilities after each lead's template adaptation.
 
         Each lead's template first takes in this instant's beats called N (as offline,
-        where a beat is part of its own recording's median), then judges them with
-        :data:`~heartbeat.classifier.template.DEFAULT_RULE`.
+        where a beat is part of its own recording's median), then judges them.
         """
-        if "N" not in self.classes:
-            return proba
         out = proba.copy()
-        normal = proba.argmax(axis=1) == self.classes.index("N")
         for k, state in enumerate(self._lead_state):
             rows = np.flatnonzero(lead == k)
-            if rows.size == 0:
-                continue
-            state.update_template(heads[rows[normal[rows]]], rows.size)
-            if state.template is None:
-                continue
-            hit = matches(compare_with_template(heads[rows], state.template, rr[rows]),
-                          DEFAULT_RULE)
-            out[rows] = remove_abnormal(proba[rows], hit, classes=self.classes)[0]
+            if rows.size:
+                out[rows] = state.template.adapt(proba[rows], heads[rows], rr[rows],
+                                                 classes=self.classes)
         return out

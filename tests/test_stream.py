@@ -312,7 +312,7 @@ class TestBoundedMemory:
         s = Stream(fs)
         first = sum(len(s.push(c)) for c in np.split(ecg, 10))
         size = s._buffer.nbytes, len(s._lead_state[0].recent)
-        assert len(s._lead_state[0].normal_heads) <= TEMPLATE_BEATS
+        assert len(s._lead_state[0].template.heads) <= TEMPLATE_BEATS
         tracemalloc.start()
         flat = np.zeros(int(3600 * fs))
         quiet = [len(s.push(flat)) for _ in range(23)]  # 23 hours of a flat line
@@ -325,8 +325,8 @@ class TestBoundedMemory:
         assert first + quiet[0] >= 370 and last >= 370  # 375 beats in 5 minutes
         assert (s._buffer.nbytes, len(s._lead_state[0].recent)) <= (size[0], size[1] + 1)
         assert grown < 1 << 20
-        state = s._lead_state[0]  # the template's ring holds the last beats called N
-        assert len(state.normal_heads) == min(TEMPLATE_BEATS, state.n_normal)
+        ring = s._lead_state[0].template  # holds the last beats called N
+        assert len(ring.heads) == min(TEMPLATE_BEATS, ring.n_normal)
 
 
 class TestBadInput:

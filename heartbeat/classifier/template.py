@@ -23,13 +23,14 @@ MIT-BIH DS1 (docs/results.md, section 5, "Template adaptation").
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DEFAULT_RULE", "TemplateFeatures", "TemplateRule", "adapt_template",
-           "compare_with_template", "has_enough_normal", "matches", "remove_abnormal",
-           "template_features"]
+__all__ = ["DEFAULT_RULE", "RunningTemplate", "TemplateFeatures", "TemplateRule",
+           "adapt_template", "compare_with_template", "has_enough_normal", "matches",
+           "remove_abnormal", "template_features"]
 
 MIN_TEMPLATE_BEATS = 10
 """Fewest beats called N that make a template."""
@@ -253,3 +254,45 @@ def remove_abnormal(proba: np.ndarray, hit: np.ndarray, *, classes: tuple[str, .
     out[np.flatnonzero(hit)[rest <= 0], classes.index("N")] = 1.0
     changed = np.isin(before, abnormal) & ~np.isin(out.argmax(axis=1), abnormal)
     return out, changed
+
+
+class RunningTemplate:
+    """The template from the past only: the median of the last `size` beats called N.
+
+    :func:`adapt_template` for beats that arrive in order (:class:`heartbeat.Stream`):
+    :meth:`adapt` first takes in the new beats the model calls N, then judges them.
+    The template exists once the beats seen so far hold enough called N
+    (:func:`has_enough_normal`); before that, beats are left as they are.
+
+    Parameters
+    ----------
+    size : int
+        How many of the last beats called N make the template (bounds the memory).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.heads: deque[np.ndarray] = deque(maxlen=size)
+        self.n_beats = 0  # beats seen so far
+        self.n_normal = 0  # of those, called N
+        self.template: np.ndarray | None = None
+
+    def adapt(self, proba: np.ndarray, heads: np.ndarray, rr: np.ndarray, *,
+              classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
+        """Return `proba` of the next beats, V and F taken from those matching the template.
+
+        `heads` are the beats' first ``window`` samples after the R peak, (n, window);
+        `rr` their RR features, (n, 3); `rule` default :data:`DEFAULT_RULE`.
+        """
+        if "N" not in classes or len(proba) == 0:
+            return proba
+        normal = np.asarray(proba).argmax(axis=1) == classes.index("N")
+        self.n_beats += len(proba)
+        self.n_normal += int(normal.sum())
+        self.heads.extend(heads[normal])
+        if not has_enough_normal(self.n_normal, self.n_beats):
+            self.template = None  # the warm-up, or too few beats called N so far
+            return proba
+        if normal.any() or self.template is None:
+            self.template = np.median(np.stack(self.heads), axis=0)
+        hit = matches(compare_with_template(heads, self.template, rr), rule or DEFAULT_RULE)
+        return remove_abnormal(proba, hit, classes=classes)[0]
