@@ -2,10 +2,13 @@
 
     NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_stream.py
     NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_stream.py --records 100 --no-speed
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_stream.py --adapt none --no-speed
 
 Per record (first channel, the whole 30 min or the first ``--seconds``), the samples
-are pushed in 100 ms chunks into ``heartbeat.Stream(fs, model)`` and the same signal goes through
-``heartbeat.classify(x, fs, model=model, adapt="none")`` (the stream does not adapt).
+are pushed in 100 ms chunks into ``heartbeat.Stream(fs, model, adapt=ADAPT)`` (``--adapt``,
+default ``template`` as the stream's default) and the same signal goes through
+``heartbeat.classify(x, fs, model=model)`` with its default ``adapt="template"``: the run
+with ``--adapt none`` measures how far a stream that does not adapt is from it.
 Columns of the CSV:
 
 * ``offline``, ``stream``: beats found; ``same``: R peaks at identical samples;
@@ -59,9 +62,9 @@ from heartbeat.signal_quality import UNREADABLE_BELOW
 CHUNK_S = 0.1
 
 
-def stream_all(x: np.ndarray, fs: float, model: object, chunk: int):
+def stream_all(x: np.ndarray, fs: float, model: object, chunk: int, adapt: str = "template"):
     """Push `x` in `chunk`-sample pieces; return all beats and latencies in samples."""
-    s = heartbeat.Stream(fs, model)
+    s = heartbeat.Stream(fs, model, adapt=adapt)
     parts, lat = [], []
     for i in range(0, x.size, chunk):
         parts.append(s.push(x[i : i + chunk]))
@@ -90,7 +93,7 @@ COLUMNS = ("record", "offline", "stream", "same", "only_offline", "only_stream",
 
 
 def agreement(records, mitdb: Path, model: str, seconds: float | None,
-              table: csv.DictWriter | None = None) -> list[dict]:
+              table: csv.DictWriter | None = None, adapt: str = "template") -> list[dict]:
     """Compare stream and offline per record; each row also goes to `table` at once.
 
     A run stopped early thus keeps the rows of the records it finished.
@@ -103,8 +106,8 @@ def agreement(records, mitdb: Path, model: str, seconds: float | None,
         fs = float(r.fs)
         if seconds:
             x = x[: int(seconds * fs)]
-        off = heartbeat.classify(x, fs, model=clf, adapt="none")  # the stream does not adapt
-        st, lat = stream_all(x, fs, clf, round(CHUNK_S * fs))
+        off = heartbeat.classify(x, fs, model=clf)  # its default: adapt="template"
+        st, lat = stream_all(x, fs, clf, round(CHUNK_S * fs), adapt)
         samp, lab = st["sample"], st["labels"]
         same = np.intersect1d(samp, off.r_peaks)
         io_, is_ = np.searchsorted(off.r_peaks, same), np.searchsorted(samp, same)
@@ -181,13 +184,15 @@ def report_agreement(args: argparse.Namespace) -> None:
     with args.out.open("w", newline="", buffering=1) as f:  # a row per finished record
         table = csv.DictWriter(f, fieldnames=COLUMNS)
         table.writeheader()
-        rows = agreement(args.records, args.mitdb, args.model, args.seconds, table)
+        rows = agreement(args.records, args.mitdb, args.model, args.seconds, table,
+                         args.adapt)
     lat = np.concatenate([r.pop("latencies") for r in rows])
     q_diff = np.concatenate([r.pop("quality_differences") for r in rows])
     tot = {k: sum(r[k] for r in rows) for k in ("offline", "stream", "same", "only_offline",
                                                 "only_stream")}
     agree = sum(r["label_agree"] * r["same"] for r in rows) / max(1, tot["same"])
-    print(f"records {len(rows)} model {args.model}: {tot}, labels agree {agree:.4f}, "
+    print(f"records {len(rows)} model {args.model} stream adapt={args.adapt} against "
+          f"classify's default: {tot}, labels agree {agree:.4f}, "
           f"latency max {lat.max():.3f} s p99 {np.percentile(lat, 99):.3f} s "
           f"over {lat.size} beats")
     bad = {k: sum(r[k] for r in rows) for k in ("quality_crossed", "unreadable_offline",
@@ -212,6 +217,8 @@ def main() -> None:
     ap.add_argument("--records", nargs="*", default=list(RECORDS))
     ap.add_argument("--model", default="mitbih-all")
     ap.add_argument("--seconds", type=float, help="only the first SECONDS of each record")
+    ap.add_argument("--adapt", choices=["template", "none"], default="template",
+                    help="the stream's adaptation (classify keeps its default, template)")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--speed-seconds", type=float, default=60.0,
                     help="signal pushed into each of the 200 leads of the speed part")

@@ -42,52 +42,71 @@ How the stream departs from :func:`heartbeat.classify` (measured in
   0.04 % of the shared beats fall on the other side of the threshold; the two mark different
   few beats unreadable (29 offline, 40 streamed, 10 both).  The index costs about as
   much CPU as the rest of the stream (``docs/benchmarks.md``, "Streaming").
-* **Adaptation.**  None: the stream gives the model's own probabilities, as
-  ``classify(..., adapt="none")``.  Offline, ``adapt="template"`` (the default)
-  compares each beat with the median of *all* the recording's beats called N; a
-  template of the beats reported so far would keep the latency but is not built.
+* **Adaptation.**  As ``classify``'s default ``adapt="template"``, from the past
+  only.  Offline the template is the median of *all* the recording's beats called N
+  (future ones too); here, per lead, it is the median of the first 0.24 s of the last
+  ``TEMPLATE_BEATS`` (500) beats the model called N, the current instant's included,
+  and it exists once the beats reported so far hold at least 10 called N and a fifth
+  of them (``classify``'s own count, applied to the beats so far).  Each beat is then
+  judged by :mod:`heartbeat.classifier.template`'s own rule before it is reported.
+  **Warm-up**: until then (about the first 10 beats called N, some 10 s at 70 bpm)
+  beats are reported unadapted, as ``classify`` leaves a recording with too few.
+  ``adapt="none"`` gives the model's own probabilities.
 
 Stated bounds (the first 5 min of the 48 MIT-BIH records, first lead, model
-``mitbih-all``; ``docs/benchmarks.md``): 99.9 % of the offline R peaks are found at the
-very same sample, and 97 % of those beats get the offline label; per record at most
-4 % of the peaks differ (3.2 % at worst, records 207 and 228, where search-back finds
-beats too late to report) and at least 75 % of the labels agree (80 % at worst, the
-paced record 104); those label figures were measured before the reject option, which
-the stream applies as ``classify`` does (a withheld beat is ``"?"`` in both).  The first
-seconds are a warm-up: the mean RR and the context median rest on the few beats seen
-so far.  Over the first 40 s of the 48 records, 99.7 % of the peaks are identical and
-91.9 % of their labels agree (reject option on); per record up to 12 % of the peaks
-(record 228, 6 of 50) and 42 % of the labels (the paced record 104) differ
-(``tests/test_stream.py``, the slow test).
+``mitbih-all``, against ``classify(x, fs, model)`` with its defaults;
+``benchmarks/bench_stream.py --seconds 300``, ``docs/benchmarks.md``): 99.9 % of the
+offline R peaks are found at the very same sample, and 96.6 % of those beats get the
+offline label (95.1 % with ``adapt="none"``: a stream that does not adapt is further
+from ``classify``'s default); per record at most 7 % of the peaks differ (6.8 % at
+worst, record 231, then 4.3 %, 207, where search-back finds beats too late to report;
+else at most 0.4 %) and at least 74 % of the labels agree (the paced records 217,
+74 %, and 104, 77 %; then 207, 79 %).  The reject option applies as in ``classify``
+(a withheld beat is ``"?"`` in both).  The first seconds are a warm-up: the mean RR,
+the context median and the template rest on the few beats seen so far.  Over the
+first 40 s of the 48 records, without adaptation on either side, 99.7 % of the peaks
+are identical and 91.9 % of their labels agree (reject option on); per record up to
+12 % of the peaks (record 228, 6 of 50) and 42 % of the labels (the paced record 104)
+differ (``tests/test_stream.py``, the slow test).
 
 Every beat is reported at most ``latency_s`` seconds of signal after its R peak.
 The state (the buffer of ``history_s + hop_s`` seconds per lead, the last beats'
-times and the ``2k + 1`` last waveforms) does not grow with the recording.
+times, the ``2k + 1`` last waveforms and the template's ring of 500 x 0.24 s) does not
+grow with the recording.
 """
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from heartbeat._jit import resolve_backend
-from heartbeat._validate import as_array, as_fs, as_int, as_positive, check_finite, is_real_dtype
+from heartbeat._validate import (
+    as_array,
+    as_choice,
+    as_fs,
+    as_int,
+    as_positive,
+    check_finite,
+    is_real_dtype,
+)
 from heartbeat.aami import CLASSES
-from heartbeat.classifier import UNCLASSIFIED, BeatClassifier
+from heartbeat.classifier import UNCLASSIFIED
 from heartbeat.classifier.calibration import _reject_threshold, _withheld_codes
-from heartbeat.classifier.saved import PRETRAINED
+from heartbeat.classifier.results import _as_classifier
+from heartbeat.classifier.template import DEFAULT_RULE, RunningTemplate
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
-from heartbeat.pipeline.beats import _min_quality
+from heartbeat.pipeline.beats import FS_OUT, _min_quality
 from heartbeat.signal_quality import CONTEXT_S, SEGMENT_S, _quality
 
 __all__ = ["Stream", "StreamBeats"]
 
 SEGMENT_WINDOW_S = 10.0  # the scaling window of each beat, as segment()'s default
 LOCAL_RR_S = 5.0  # RR intervals ending within +-5 s make the local mean (rr_features)
+TEMPLATE_BEATS = 500  # the last beats called N whose median is a lead's template
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,6 +137,9 @@ class StreamBeats:
         for a labelled beat.
     classes : tuple of str
         Class names in code order.
+    adapted : ndarray of bool, shape (n,)
+        True for each beat whose most probable class the template adaptation
+        changed (as ``ClassifiedBeats.adapted``); all False without adaptation.
     """
 
     lead: np.ndarray
@@ -129,6 +151,11 @@ class StreamBeats:
     quality: np.ndarray
     reasons: np.ndarray
     classes: tuple[str, ...] = CLASSES
+    adapted: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.adapted is None:
+            object.__setattr__(self, "adapted", np.zeros(len(self.sample), dtype=bool))
 
     def __len__(self) -> int:
         return int(self.sample.shape[0])
@@ -146,20 +173,7 @@ class _Lead:
         self.rr_sum = 0.0
         self.rr_count = 0
         self.waveforms: deque[np.ndarray] = deque(maxlen=2 * context + 1 if context else 1)
-
-
-def _resolve_model(model: object) -> BeatClassifier:
-    """Return the classifier `model` names (as :func:`heartbeat.classify` takes it)."""
-    if model is None:
-        return BeatClassifier.pretrained()
-    if isinstance(model, BeatClassifier):
-        return model
-    if isinstance(model, str) and model in PRETRAINED:
-        return BeatClassifier.pretrained(model)
-    if isinstance(model, (str, os.PathLike)):
-        return BeatClassifier.load(model)
-    raise TypeError(f"model must be a BeatClassifier, a pretrained name "
-                    f"({', '.join(PRETRAINED)}) or a file path, got {type(model).__name__}")
+        self.template = RunningTemplate(TEMPLATE_BEATS)
 
 
 class Stream:
@@ -188,6 +202,11 @@ class Stream:
         As for :func:`heartbeat.classify`: a beat whose signal quality is below the
         threshold (True: ``UNREADABLE_BELOW``, 0.35; or a number in [0, 1]) is
         returned as ``"?"`` with reason ``"unreadable"``.  False measures no quality.
+    adapt : {"template", "none"}, default "template"
+        As for :func:`heartbeat.classify`, from the past only: ``"template"`` takes
+        the V and F probability from each beat that matches the median of the last
+        ``TEMPLATE_BEATS`` (500) beats of its lead called N, before it is reported
+        (module docstring, "Adaptation"); ``"none"``: the model's probabilities.
 
     Raises
     ------
@@ -214,8 +233,10 @@ class Stream:
 
     def __init__(self, fs: float, model: object = None, leads: int = 1, *,
                  lookahead_s: float = 1.0, latency_s: float = 1.5, hop_s: float = 0.5,
-                 history_s: float = 16.0, quality: bool | float = True) -> None:
+                 history_s: float = 16.0, quality: bool | float = True,
+                 adapt: str = "template") -> None:
         self.fs = as_fs(fs, "fs")
+        self.adapt = str(as_choice(adapt, "adapt", ("template", "none")))
         self.leads = as_int(leads, "leads", minimum=1)
         lookahead_s = as_positive(lookahead_s, "lookahead_s", "s")
         hop_s = as_positive(hop_s, "hop_s", "s")
@@ -228,9 +249,10 @@ class Stream:
             raise ValueError(f"{history_s=} must be at least {SEGMENT_WINDOW_S} s + "
                              f"latency_s ({SEGMENT_WINDOW_S + latency_s})")
         self._min_quality = _min_quality(quality, off_by_default=False)
-        self.classifier = _resolve_model(model)
+        self.classifier = _as_classifier(model)
         self.classes = tuple(self.classifier.classes_)
         self.latency_s = latency_s
+        self._template_window = max(2, round(DEFAULT_RULE.window_s * FS_OUT))  # 0.24 s
         fs = self.fs
         self._hop = max(1, round(hop_s * fs))
         self._ahead = round(lookahead_s * fs)
@@ -383,7 +405,7 @@ class Stream:
                     continue
                 rr = self._rr(state, r, peaks[peaks > r])
                 state.waveforms.append(beats.waveforms[row])
-                out.append((lead, r, self._with_context(state), rr, q))
+                out.append((lead, r, self._with_context(state), rr, q, beats.waveforms[row]))
         return out
 
     def _quality(self, x: np.ndarray, w0: int, t: int, peaks: np.ndarray,
@@ -440,9 +462,10 @@ class Stream:
         if len(parts) <= 1:
             return parts[0] if parts else self._classify([])
         fields = ("lead", "sample", "time_s", "labels", "codes", "probabilities", "quality",
-                  "reasons")
-        return StreamBeats(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields),
-                           self.classes)
+                  "reasons", "classes", "adapted")
+        cat = {f: np.concatenate([getattr(p, f) for p in parts]) for f in fields
+               if f != "classes"}
+        return StreamBeats(**cat, classes=self.classes)
 
     def _classify(self, found: list[tuple]) -> StreamBeats:
         """Classify the beats found at one instant in one pass and pack them.
@@ -465,6 +488,13 @@ class Stream:
         # then the beats of unreadable stretches withheld whatever their probabilities
         calibration = self.classifier.calibration_
         proba = calibration.probabilities(self._net.predict_logits(x, rr).astype(np.float64))
+        adapted = np.zeros(len(found), dtype=bool)
+        if self.adapt == "template":
+            heads = np.stack([f[5] for f in found])[:, : self._template_window]
+            rr_all = np.stack([f[3] for f in found])
+            adapted_proba = self._adapt(lead, heads, rr_all, proba)
+            adapted = adapted_proba.argmax(axis=1) != proba.argmax(axis=1)
+            proba = adapted_proba
         codes = _withheld_codes(proba, _reject_threshold(calibration, True))
         reasons = np.where(codes < 0, "uncertain", "").astype("<U10")
         if self._min_quality is not None:
@@ -472,4 +502,19 @@ class Stream:
         codes[reasons != ""] = -1
         labels = np.array([*self.classes, UNCLASSIFIED])[codes]  # code -1: "?"
         return StreamBeats(lead, sample, sample / self.fs, labels, codes, proba, quality,
-                           reasons, self.classes)
+                           reasons, self.classes, adapted)
+
+    def _adapt(self, lead: np.ndarray, heads: np.ndarray, rr: np.ndarray,
+               proba: np.ndarray) -> np.ndarray:
+        """One instant's probabilities after each lead's template adaptation.
+
+        Each lead's template first takes in this instant's beats called N (as offline,
+        where a beat is part of its own recording's median), then judges them.
+        """
+        out = proba.copy()
+        for k, state in enumerate(self._lead_state):
+            rows = np.flatnonzero(lead == k)
+            if rows.size:
+                out[rows] = state.template.adapt(proba[rows], heads[rows], rr[rows],
+                                                 classes=self.classes)
+        return out

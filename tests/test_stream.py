@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import heartbeat
 from heartbeat.signal_quality import UNREADABLE_BELOW
-from heartbeat.stream import Stream, StreamBeats
+from heartbeat.stream import TEMPLATE_BEATS, Stream, StreamBeats
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDS = ("100", "208")  # normal sinus rhythm; frequent PVCs, couplets and fusion beats
@@ -46,21 +46,25 @@ def _stream(x: np.ndarray, fs: float, sizes, **kw) -> tuple[StreamBeats, np.ndar
     cat = [np.concatenate([getattr(p, f) for p in parts]) for f in
            ("lead", "sample", "time_s", "labels", "codes", "probabilities", "quality",
             "reasons")]
-    return StreamBeats(*cat, parts[0].classes), np.concatenate(reported)
+    adapted = np.concatenate([p.adapted for p in parts])
+    return StreamBeats(*cat, parts[0].classes, adapted), np.concatenate(reported)
 
 
 @pytest.fixture(scope="module")
 def reference(mitdb_dir):
-    """Per record: the signal, fs, classify()'s result and one whole-signal stream."""
+    """Per record: the signal, fs, classify()'s result and one whole-signal stream.
+
+    Both with their defaults: adapted to the recording's dominant beat.
+    """
     out = {}
     for record in RECORDS:
         x, fs = _read(mitdb_dir, record)
-        out[record] = (x, fs, heartbeat.classify(x, fs, adapt="none"), _stream(x, fs, [x.size])[0])
+        out[record] = (x, fs, heartbeat.classify(x, fs), _stream(x, fs, [x.size])[0])
     return out
 
 
-def _check_against_offline(beats: StreamBeats, offline, differ: float = 0.04,
-                           labels: float = 0.75) -> tuple[int, int, int]:
+def _check_against_offline(beats: StreamBeats, offline, differ: float = 0.07,
+                           labels: float = 0.74) -> tuple[int, int, int]:
     """Check the bounds of heartbeat.stream on one record; return the counts.
 
     At most `differ` of the peaks differ from the offline ones and at least `labels`
@@ -102,6 +106,7 @@ class TestAgainstOffline:
         np.testing.assert_array_equal(beats.probabilities, whole.probabilities)
         np.testing.assert_array_equal(beats.quality, whole.quality)
         np.testing.assert_array_equal(beats.reasons, whole.reasons)
+        np.testing.assert_array_equal(beats.adapted, whole.adapted)
         assert ((reported - beats.sample) <= 1.5 * fs + max(sizes)).all()
 
     def test_single_sample_pushes_report_within_the_latency(self, reference):
@@ -125,13 +130,93 @@ class TestAgainstOffline:
             x, fs = _read(mitdb_dir, record, 40)
             # the quality marking aside (TestQuality; in 104's first seconds the two
             # mark different beats unreadable), the bounds of the module docstring
-            total += _check_against_offline(_stream(x, fs, [x.size], quality=False)[0],
+            total += _check_against_offline(_stream(x, fs, [x.size], quality=False,
+                                                    adapt="none")[0],
                                             heartbeat.classify(x, fs, quality=False,
                                                                adapt="none"),
                                             0.15, 0.55)
         n_offline, same, agree = total.tolist()
         assert same >= 0.995 * n_offline
         assert agree >= 0.9 * same
+
+
+class _ForcedV:
+    """The network, but every `every`-th instant's beats get the top logit at V.
+
+    Stands for a model that calls a recording's ordinary beats V: the shipped model
+    trained on all of MIT-BIH hardly errs on its N beats, so the adaptation would
+    have nothing to correct.
+    """
+
+    def __init__(self, net, v: int, every: int = 4) -> None:
+        self.net, self.v, self.every, self.calls = net, v, every, 0
+
+    def predict_logits(self, x, rr):
+        logits = np.array(self.net.predict_logits(x, rr), copy=True)
+        self.calls += 1
+        if self.calls % self.every == 0:
+            logits[:, self.v] = logits.max(axis=1) + 5.0
+        return logits
+
+
+def _annotated(mitdb_dir, record: str, samples: np.ndarray, fs: float) -> np.ndarray:
+    """AAMI class code (-1: no annotated beat within 150 ms) of each of `samples`."""
+    from heartbeat.aami import class_codes, is_beat
+    from heartbeat.metrics import match_peaks
+
+    ann = heartbeat.read_annotations(mitdb_dir / record)
+    beat = is_beat(ann.symbol)
+    det, ref = match_peaks(samples, ann.sample[beat], 0.15 * fs)
+    codes = np.full(samples.size, -1)
+    codes[det] = class_codes(ann.symbol[beat])[ref]
+    return codes
+
+
+class TestTemplateAdaptation:
+    WARM_UP_S = 15.0  # 10 beats called N (and a fifth of those reported) at >= 40 bpm
+
+    def test_adapted_beats_equal_classify_default_more_than_unadapted(self, reference):
+        x, fs, offline, adapted = reference["208"]  # 43 beats called V or F unadapted
+        plain = _stream(x, fs, [x.size], adapt="none")[0]
+        assert adapted.adapted.sum() >= 5 and not plain.adapted.any()
+        agree = [_check_against_offline(b, offline)[2] for b in (adapted, plain)]
+        assert agree[0] > agree[1]  # 99 against 89 of 106 beats
+        np.testing.assert_array_equal(plain.sample, adapted.sample)
+        changed = adapted.labels != plain.labels
+        assert np.all(changed == adapted.adapted)
+        assert np.all(np.isin(plain.labels[changed], ["V", "F"]))
+
+    @pytest.mark.parametrize("record", ["100", "103"])
+    def test_all_normal_record_has_almost_no_v_or_f_after_the_warm_up(self, mitdb_dir,
+                                                                       record):
+        x, fs = _read(mitdb_dir, record)
+        s = Stream(fs)
+        s._net = _ForcedV(s._net, s.classes.index("V"))
+        beats = s._concatenate([s.push(x), s.flush()])
+        late = beats.time_s >= self.WARM_UP_S
+        called = np.isin(beats.labels, ["V", "F"])
+        assert called[~late].sum() >= 2  # the warm-up leaves the forced V beats V
+        assert called[late].sum() <= 0.02 * late.sum()
+        assert beats.adapted[late].sum() >= 0.15 * late.sum()  # each 4th instant forced
+        plain = Stream(fs, adapt="none")
+        plain._net = _ForcedV(plain._net, plain.classes.index("V"))
+        unadapted = plain._concatenate([plain.push(x), plain.flush()])
+        assert np.isin(unadapted.labels[late], ["V", "F"]).sum() >= 0.15 * late.sum()
+
+    @pytest.mark.parametrize("record", ["119", "208"])
+    def test_ventricular_beats_stay_v(self, mitdb_dir, record):
+        x, fs = _read(mitdb_dir, record)
+        beats = _stream(x, fs, [x.size])[0]
+        plain = _stream(x, fs, [x.size], adapt="none")[0]
+        ventricular = _annotated(mitdb_dir, record, beats.sample, fs) == 2
+        assert ventricular.sum() >= 15  # 19 and 30 in the first minute
+        called_v = plain.labels[ventricular] == "V"
+        kept = beats.labels[ventricular][called_v] == "V"
+        assert kept.mean() >= 0.95, kept.mean()  # 19 of 19, 25 of 26
+
+    def test_bad_adapt(self):
+        with pytest.raises(ValueError, match="adapt"):
+            Stream(360.0, adapt="prior")
 
 
 def _noisy_118(mitdb_dir) -> tuple[np.ndarray, float, np.ndarray]:
@@ -227,6 +312,7 @@ class TestBoundedMemory:
         s = Stream(fs)
         first = sum(len(s.push(c)) for c in np.split(ecg, 10))
         size = s._buffer.nbytes, len(s._lead_state[0].recent)
+        assert len(s._lead_state[0].template.heads) <= TEMPLATE_BEATS
         tracemalloc.start()
         flat = np.zeros(int(3600 * fs))
         quiet = [len(s.push(flat)) for _ in range(23)]  # 23 hours of a flat line
@@ -239,6 +325,8 @@ class TestBoundedMemory:
         assert first + quiet[0] >= 370 and last >= 370  # 375 beats in 5 minutes
         assert (s._buffer.nbytes, len(s._lead_state[0].recent)) <= (size[0], size[1] + 1)
         assert grown < 1 << 20
+        ring = s._lead_state[0].template  # holds the last beats called N
+        assert len(ring.heads) == min(TEMPLATE_BEATS, ring.n_normal)
 
 
 class TestBadInput:
@@ -345,6 +433,19 @@ class TestStreamCommand:
         assert [int(r.split(",")[0]) for r in rows] == expected.sample.tolist()
         np.testing.assert_allclose([float(r.split(",")[-2]) for r in rows], expected.quality,
                                    atol=5e-5)
+
+    def test_adapt_none_gives_the_unadapted_stream(self, reference):
+        x, fs, _, _ = reference["208"]
+        n = int(30 * fs)
+        body = "".join(f"{v:.6f}\n" for v in x[:n])
+        with self._start("--fs", str(fs), "--adapt", "none") as proc:
+            out, err = proc.communicate(body, timeout=60)
+        assert proc.returncode == 0, err
+        labels = [r.split(",")[2] for r in out.splitlines()[1:]]
+        plain = _stream(np.round(x[:n], 6), fs, [n], adapt="none")[0]
+        adapted = _stream(np.round(x[:n], 6), fs, [n])[0]
+        assert labels == plain.labels.tolist()
+        assert adapted.adapted.any() and labels != adapted.labels.tolist()
 
     @pytest.mark.parametrize(("args", "body", "match"), [
         (["--channel", "V9"], "a,b\n1,2\n", "--channel 'V9' is not a column"),

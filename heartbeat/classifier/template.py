@@ -23,12 +23,14 @@ MIT-BIH DS1 (docs/results.md, section 5, "Template adaptation").
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DEFAULT_RULE", "TemplateFeatures", "TemplateRule", "adapt_template", "matches",
-           "template_features"]
+__all__ = ["DEFAULT_RULE", "RunningTemplate", "TemplateFeatures", "TemplateRule",
+           "adapt_template", "compare_with_template", "has_enough_normal", "matches",
+           "remove_abnormal", "template_features"]
 
 MIN_TEMPLATE_BEATS = 10
 """Fewest beats called N that make a template."""
@@ -115,11 +117,39 @@ def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.n
     """
     n = len(waveforms)
     head = np.asarray(waveforms[:, :window], dtype=np.float64)  # (n, window)
-    rr_ratio = np.divide(rr[:, 0], rr[:, 2], out=np.ones(n), where=rr[:, 2] > 0)
-    n_normal = int(np.count_nonzero(called_normal))
-    if n_normal < max(MIN_TEMPLATE_BEATS, MIN_TEMPLATE_SHARE * n):
+    if not has_enough_normal(int(np.count_nonzero(called_normal)), n):
+        rr_ratio = np.divide(rr[:, 0], rr[:, 2], out=np.ones(n), where=rr[:, 2] > 0)
         return TemplateFeatures(np.zeros(n), np.ones(n), rr_ratio, has_template=False)
-    template = np.median(head[called_normal], axis=0)  # (window,)
+    return compare_with_template(head, np.median(head[called_normal], axis=0), rr)
+
+
+def has_enough_normal(n_normal: int, n_beats: int) -> bool:
+    """Return True if `n_normal` beats called N of `n_beats` are enough for a template."""
+    return n_normal >= max(MIN_TEMPLATE_BEATS, MIN_TEMPLATE_SHARE * n_beats)
+
+
+def compare_with_template(waveforms: np.ndarray, template: np.ndarray,
+                          rr: np.ndarray) -> TemplateFeatures:
+    """Measure each beat against a given `template` (the step after its median).
+
+    Parameters
+    ----------
+    waveforms : numpy.ndarray, shape (n, length)
+        Beats starting at their R peak; the first ``len(template)`` samples count.
+    template : numpy.ndarray, shape (window,)
+        The dominant beat over the window (a median of beats called N).
+    rr : numpy.ndarray, shape (n, 3)
+        Previous, next and local mean RR of each beat.
+
+    Returns
+    -------
+    TemplateFeatures
+        With ``has_template`` True.
+    """
+    n = len(waveforms)
+    head = np.asarray(waveforms[:, : len(template)], dtype=np.float64)  # (n, window)
+    rr_ratio = np.divide(rr[:, 0], rr[:, 2], out=np.ones(n), where=rr[:, 2] > 0)
+    template = np.asarray(template, dtype=np.float64)
     centred = head - head.mean(axis=1, keepdims=True)
     t = template - template.mean()
     norms = np.sqrt(np.einsum("ij,ij->i", centred, centred)) * np.sqrt(t @ t)
@@ -192,9 +222,77 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     before = out.argmax(axis=1)
     called_normal = before == classes.index("N")
     hit = matches(template_features(waveforms, called_normal, rr, window=window), rule)
+    return remove_abnormal(out, hit, classes=classes)
+
+
+def remove_abnormal(proba: np.ndarray, hit: np.ndarray, *, classes: tuple[str, ...]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Take the V and F probability from the beats `hit` marks (the last step of adaptation).
+
+    Parameters
+    ----------
+    proba : numpy.ndarray, shape (n, n_classes)
+        Probabilities; not changed.
+    hit : numpy.ndarray of bool, shape (n,)
+        The beats that match the template (:func:`matches`).
+    classes : tuple of str
+        The model's class names.
+
+    Returns
+    -------
+    proba, changed : numpy.ndarray
+        As :func:`adapt_template` returns them.
+    """
+    out = np.array(proba, dtype=np.float64, copy=True)
+    abnormal = [classes.index(c) for c in ("V", "F") if c in classes]
+    if "N" not in classes or not abnormal or len(out) == 0:
+        return out, np.zeros(len(out), dtype=bool)
+    before = out.argmax(axis=1)
     out[np.ix_(hit, abnormal)] = 0.0
     rest = out[hit].sum(axis=1)
     out[hit] /= np.where(rest > 0, rest, 1.0)[:, None]
     out[np.flatnonzero(hit)[rest <= 0], classes.index("N")] = 1.0
     changed = np.isin(before, abnormal) & ~np.isin(out.argmax(axis=1), abnormal)
     return out, changed
+
+
+class RunningTemplate:
+    """The template from the past only: the median of the last `size` beats called N.
+
+    :func:`adapt_template` for beats that arrive in order (:class:`heartbeat.Stream`):
+    :meth:`adapt` first takes in the new beats the model calls N, then judges them.
+    The template exists once the beats seen so far hold enough called N
+    (:func:`has_enough_normal`); before that, beats are left as they are.
+
+    Parameters
+    ----------
+    size : int
+        How many of the last beats called N make the template (bounds the memory).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.heads: deque[np.ndarray] = deque(maxlen=size)
+        self.n_beats = 0  # beats seen so far
+        self.n_normal = 0  # of those, called N
+        self.template: np.ndarray | None = None
+
+    def adapt(self, proba: np.ndarray, heads: np.ndarray, rr: np.ndarray, *,
+              classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
+        """Return `proba` of the next beats, V and F taken from those matching the template.
+
+        `heads` are the beats' first ``window`` samples after the R peak, (n, window);
+        `rr` their RR features, (n, 3); `rule` default :data:`DEFAULT_RULE`.
+        """
+        if "N" not in classes or len(proba) == 0:
+            return proba
+        normal = np.asarray(proba).argmax(axis=1) == classes.index("N")
+        self.n_beats += len(proba)
+        self.n_normal += int(normal.sum())
+        self.heads.extend(heads[normal])
+        if not has_enough_normal(self.n_normal, self.n_beats):
+            self.template = None  # the warm-up, or too few beats called N so far
+            return proba
+        if normal.any() or self.template is None:
+            self.template = np.median(np.stack(self.heads), axis=0)
+        hit = matches(compare_with_template(heads, self.template, rr), rule or DEFAULT_RULE)
+        return remove_abnormal(proba, hit, classes=classes)[0]

@@ -367,6 +367,9 @@ def _add_stream(sub: _Subparsers) -> None:
                      help="CSV column: header name or index (default the first)")
     cmd.add_argument("--model", help="model file (.npz) or pretrained name (default "
                      "mitbih-all)")
+    cmd.add_argument("--adapt", choices=["template", "none"], default="template",
+                     help="template (default): a beat like the median of the last beats "
+                     "called N cannot be V or F, as classify does; none: the model as is")
     cmd.add_argument("--format", choices=["csv", "json"], default="csv",
                      help="csv (default, with a header line) or json (one object a line)")
     cmd.add_argument("--block-s", type=float, default=0.1,

@@ -80,7 +80,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
     """Run ``heartbeat stream``: beats from samples on standard input, as they come."""
     from heartbeat.stream import Stream
 
-    stream = Stream(args.fs, args.model)
+    stream = Stream(args.fs, args.model, adapt=args.adapt)
     out = sys.stdout
     if args.format == "csv":
         out.write("sample,time_s,label," + ",".join(f"p_{c}" for c in stream.classes)
