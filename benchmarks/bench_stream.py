@@ -18,7 +18,7 @@ Columns of the CSV:
   the push that reported it;
 * ``quality_mad``: mean absolute difference between the stream's quality and the
   offline ``Beats.quality`` over the ``same`` beats; ``quality_crossed``: those of
-  them on the other side of 0.35 (``UNREADABLE_BELOW``); ``unreadable_offline``,
+  them on the other side of ``UNREADABLE_BELOW``; ``unreadable_offline``,
   ``unreadable_stream``: beats each returns as ``"?"`` with reason ``"unreadable"``;
   ``unreadable_both``: ``same`` beats both mark so;
 * ``acc_offline``, ``acc_stream``, ``n_ref``: for the DS1 records only (DS2 is

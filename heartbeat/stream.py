@@ -38,10 +38,10 @@ How the stream departs from :func:`heartbeat.classify` (measured in
   extremes of those 6 s, not of the whole record.  As ``classify`` does by default, a
   beat whose quality is below ``UNREADABLE_BELOW`` is kept and returned as
   ``"?"`` with reason ``"unreadable"``; ``quality=False`` measures nothing (NaN).
-  Over the 48 whole MIT-BIH records the two indices differ by 0.021 on average and
-  0.04 % of the shared beats fall on the other side of the threshold; the two mark different
-  few beats unreadable (29 offline, 40 streamed, 10 both).  The index costs about as
-  much CPU as the rest of the stream (``docs/benchmarks.md``, "Streaming").
+  Over the first 5 min of the 48 MIT-BIH records the two indices differ by 0.049 on
+  average (0.16 at most, record 228) and no shared beat falls on the other side of
+  the threshold; neither marks a beat unreadable there (``docs/benchmarks.md``,
+  "Streaming", which also gives the cost).
 * **Adaptation.**  As ``classify``'s default ``adapt="template"``, from the past
   only.  Offline the template is the median of *all* the recording's beats called N
   (future ones too); here, per lead, it is the median of the first 0.24 s of the last
@@ -200,7 +200,7 @@ class Stream:
         `latency_s`: the beats are scaled with the 10 s before their report).
     quality : bool or float, default True
         As for :func:`heartbeat.classify`: a beat whose signal quality is below the
-        threshold (True: ``UNREADABLE_BELOW``, 0.35; or a number in [0, 1]) is
+        threshold (True: ``UNREADABLE_BELOW``, 0.002; or a number in [0, 1]) is
         returned as ``"?"`` with reason ``"unreadable"``.  False measures no quality.
     adapt : {"template", "none"}, default "template"
         As for :func:`heartbeat.classify`, from the past only: ``"template"`` takes
