@@ -328,7 +328,7 @@ class TestPredictColumns:
                      "--out", str(out)]) == 0
         assert "unreadable stretch(es)" in capsys.readouterr().err
         rows = [r.split(",") for r in out.read_text().splitlines()]
-        assert rows[0][3:5] == ["reason", "quality"]
+        assert rows[0][3:6] == ["reason", "quality", "adapted"]
         quality = np.array([float(r[4]) for r in rows[1:]])
         reasons = np.array([r[3] for r in rows[1:]])
         assert np.all((quality >= 0) & (quality <= 1))
@@ -339,6 +339,28 @@ class TestPredictColumns:
                      "--out", str(tmp_path / "p.json")]) == 0
         beats = json.loads((tmp_path / "p.json").read_text())["beats"]
         np.testing.assert_allclose([b["quality"] for b in beats], quality, atol=1e-3)
+
+
+    def test_adapted_column_marks_the_template_relabelled_beats(self, tmp_path):
+        import csv
+        import json
+
+        import heartbeat
+
+        ex = heartbeat.load_example("208")
+        want = heartbeat.classify(ex.signal[:, 0], ex.fs)  # adapt="template"
+        assert want.adapted.sum() > 0  # 208's normal beats some first called V or F
+        for adapt, expected in (("template", want.adapted), ("none", 0 * want.adapted)):
+            out = tmp_path / f"{adapt}.csv"
+            assert main(["predict", str(example_path("208")), "--adapt", adapt,
+                         "--out", str(out)]) == 0
+            with out.open(newline="") as fh:
+                rows = list(csv.DictReader(fh))
+            np.testing.assert_array_equal([int(r["adapted"]) for r in rows], expected)
+        assert main(["predict", str(example_path("208")), "--out",
+                     str(tmp_path / "p.json")]) == 0
+        beats = json.loads((tmp_path / "p.json").read_text())["beats"]
+        np.testing.assert_array_equal([b["adapted"] for b in beats], want.adapted)
 
 
 class TestDataDir:

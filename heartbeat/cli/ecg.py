@@ -153,7 +153,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     Unclassified beats keep their row: label ``?`` and a reason (``uncertain`` or
     ``unreadable``; empty for a classified beat); ``quality`` is the signal quality
-    of the beat's stretch in [0, 1].
+    of the beat's stretch in [0, 1]; ``adapted`` says that the beat lost its V and F
+    probability to the template adaptation (``--adapt template``, the default).
     """
     import csv
     import io
@@ -184,26 +185,29 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 {"sample": int(s), "time_s": round(float(t), 6), "label": str(lab),
                  "reason": str(why),
                  "quality": None if np.isnan(qual) else round(float(qual), 3),
+                 "adapted": bool(adapted),
                  "probabilities": {c: round(float(p), 6) for c, p in
                                    zip(result.classes, row, strict=True)},
                  "rr_s": None if np.isnan(rr) else round(float(rr), 6),
                  "hr_bpm": None if np.isnan(hr) else round(float(hr), 3)}
-                for s, t, lab, why, qual, row, rr, hr in zip(
+                for s, t, lab, why, qual, adapted, row, rr, hr in zip(
                     result.r_peaks, result.time_s, result.labels, result.reasons,
-                    result.quality, result.probabilities, rr_s, rate_bpm, strict=True)
+                    result.quality, result.adapted, result.probabilities, rr_s,
+                    rate_bpm, strict=True)
             ],
         }
         text = json.dumps(doc, indent=1) + "\n"
     else:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["sample", "time_s", "label", "reason", "quality",
+        writer.writerow(["sample", "time_s", "label", "reason", "quality", "adapted",
                          *(f"p_{c}" for c in result.classes), "rr_s", "hr_bpm", "lead"])
-        for s, t, lab, why, qual, row, rr, hr in zip(
+        for s, t, lab, why, qual, adapted, row, rr, hr in zip(
                 result.r_peaks, result.time_s, result.labels, result.reasons,
-                result.quality, result.probabilities, rr_s, rate_bpm, strict=True):
+                result.quality, result.adapted, result.probabilities, rr_s, rate_bpm,
+                strict=True):
             writer.writerow([int(s), f"{t:.4f}", lab, why,
-                             "" if np.isnan(qual) else f"{qual:.3f}",
+                             "" if np.isnan(qual) else f"{qual:.3f}", int(adapted),
                              *(f"{p:.6f}" for p in row),
                              "" if np.isnan(rr) else f"{rr:.4f}",
                              "" if np.isnan(hr) else f"{hr:.1f}", ecg.lead])
