@@ -596,8 +596,8 @@ class TestCLI:
                      "--adapt", "none", "--out", str(out)]) == 0  # the model's own "?"
         with out.open(newline="") as fh:
             rows = list(csv.DictReader(fh))
-        assert list(rows[0])[:10] == ["sample", "time_s", "label", "reason", "quality",
-                                      "p_N", "p_S", "p_V", "p_F", "p_Q"]
+        assert list(rows[0])[:11] == ["sample", "time_s", "label", "reason", "quality",
+                                      "adapted", "p_N", "p_S", "p_V", "p_F", "p_Q"]
         assert len(rows) == len(segment(load_example("208").signal[:, 0], 360.0))
         row = rows[1]
         assert float(row["time_s"]) == pytest.approx(int(row["sample"]) / 360, abs=1e-4)
