@@ -358,7 +358,8 @@ def _add_stream(sub: _Subparsers) -> None:
         "stream",
         help="detect and classify beats in samples read from standard input, live",
         description="Read ECG samples from standard input (one number a line, or CSV "
-        "rows with an optional header) and print one line per beat (CSV or JSON lines) "
+        "rows with an optional header) and print one line per beat (CSV or JSON lines: "
+        "sample, time, label, class probabilities, signal quality and why a beat is '?') "
         "as soon as it is found: at most 1.5 s of signal (plus one --block-s) after its "
         "R peak.",
     )
