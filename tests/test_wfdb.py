@@ -292,6 +292,20 @@ class TestReadRecordCorpus:
         np.testing.assert_array_equal(wide.digital[::4, 1], rec.digital[:, 1])
         np.testing.assert_array_equal(wide.digital[3::4, 1], rec.digital[:, 1])
 
+    def test_channel_names_with_trailing_spaces(self, wfdb_samples_dir):
+        # the MIMIC header writes "MCL1 ": the description is kept as written, and a
+        # name is found with or without the header's spaces (when that is unambiguous)
+        path = wfdb_samples_dir / "03700181"
+        assert read_record(path, sampto=8).sig_names == ("MCL1 ", "ABP ", "RESP ")
+        by_name = read_record(path, channels=["RESP", "MCL1"], sampto=8)
+        by_index = read_record(path, channels=[2, 0], sampto=8)
+        np.testing.assert_array_equal(by_name.digital, by_index.digital)
+        exact = read_record(path, channels="ABP ", sampto=8)
+        abp = read_record(path, channels=[1], sampto=8)
+        np.testing.assert_array_equal(exact.digital, abp.digital)
+        with pytest.raises(ValueError, match="no channel named 'MCL'"):
+            read_record(path, channels=["MCL"], sampto=8)
+
     def test_skew_shifts_by_frames(self, wfdb_samples_dir, mitdb_dir):
         plain = read_record(mitdb_dir / "100", sampto=20)
         skewed = read_record(wfdb_samples_dir / "100skew", sampto=17)

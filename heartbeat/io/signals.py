@@ -41,11 +41,7 @@ def _check_channels(channels: object, names: tuple[str, ...]) -> list[int]:
     out = []
     for c in channels:
         if isinstance(c, str):
-            if c not in names:
-                raise ValueError(
-                    f"channels: no channel named {c!r}; the record has {list(names)}"
-                )
-            out.append(names.index(c))
+            out.append(_channel_by_name(c, names))
         elif isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)):
             if not 0 <= c < n:
                 raise ValueError(
@@ -60,6 +56,16 @@ def _check_channels(channels: object, names: tuple[str, ...]) -> list[int]:
     if not out:
         raise ValueError(f"channels={channels!r} selects no channel")
     return out
+
+
+def _channel_by_name(name: str, names: tuple[str, ...]) -> int:
+    """Index of the channel called `name`; header descriptions may end in spaces."""
+    if name in names:
+        return names.index(name)
+    stripped = [i for i, n in enumerate(names) if n.strip() == name.strip()]
+    if len(stripped) == 1:
+        return stripped[0]
+    raise ValueError(f"channels: no channel named {name!r}; the record has {list(names)}")
 
 
 def _groups(signals: tuple[_Signal, ...]) -> list[list[int]]:
