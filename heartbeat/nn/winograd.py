@@ -196,10 +196,13 @@ def _input_grad_np(dv, pad_left, dx):
 
 
 # ---------------------------------------------------------------- output: y = A^T M
-def _output_transform_nb(mm, b, relu, out):  # pragma: no cover - compiled by Numba
-    # mm (N * T, 8, C) -> out (N, L_out, C) = A^T mm + b (ReLU); the last tile is cut
+def _output_transform_nb(mm, b, relu, skip, out):  # pragma: no cover - compiled by Numba
+    # mm (N * T, 8, C) -> out (N, L_out, C) = A^T mm + b (ReLU), + skip when it has
+    # rows (the residual sum fused: one pass over the output, not two); the last tile
+    # is cut
     n_batch, l_out, n_ch = out.shape
     n_tiles = mm.shape[0] // n_batch
+    add_skip = skip.shape[0] > 0
     tail = np.empty((4, n_ch), dtype=out.dtype)  # a cut tile is written here first
     for n in range(n_batch):
         for t in range(n_tiles):
@@ -218,17 +221,24 @@ def _output_transform_nb(mm, b, relu, out):  # pragma: no cover - compiled by Nu
                     y0, y1 = max(y0, ZERO), max(y1, ZERO)
                     y2, y3 = max(y2, ZERO), max(y3, ZERO)
                 y[0, c], y[1, c], y[2, c], y[3, c] = y0, y1, y2, y3
+            if add_skip:
+                for a in range(n_rows):
+                    ya, sa = y[a], skip[n, 4 * t + a]
+                    for c in range(n_ch):
+                        ya[c] += sa[c]
             if n_rows < 4:
                 out[n, 4 * t : l_out] = tail[:n_rows]
 
 
-def _output_transform_np(mm, b, relu, out):
+def _output_transform_np(mm, b, relu, skip, out):
     n_batch, l_out, n_ch = out.shape
     n_tiles = mm.shape[0] // n_batch
     y = np.einsum("ap,ntpc->ntac", AT.astype(mm.dtype),
                   mm.reshape(n_batch, n_tiles, POINTS, n_ch))  # (N, T, 4, C)
     y = y.reshape(n_batch, TILE * n_tiles, n_ch)[:, :l_out] + b
     out[...] = np.maximum(y, 0) if relu else y
+    if skip.shape[0] > 0:
+        out += skip
 
 
 # ---------------------------------------------------------------- output gradient: A dy
@@ -319,12 +329,15 @@ def _kernel_transform(w: np.ndarray) -> np.ndarray:
 
 def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, relu: bool,
                    backend: str, workspace: dict | None = None,
-                   keep: bool = True) -> tuple[np.ndarray, Cache | None]:
+                   keep: bool = True, skip: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, Cache | None]:
     """Convolve channels-last `x` (N, L, C_in) with `w` (C_out, C_in, 5), add `b`.
 
     Same arguments and output (N, L_out, C_out) as
     :func:`heartbeat.nn.kernels.conv1d_forward` with stride 1 and dilation 1, the ReLU
     fused when `relu`; the cache feeds :func:`conv1d_backward` (None unless `keep`).
+    A `skip` (N, L_out, C_out), the input of a residual block, is added to the output
+    (after the ReLU) in the same pass, with the same float32 sums as adding it after.
     The cache holds `x` itself, which must not change before the backward pass.  With
     a `workspace` dict (one per layer), the output lives in an array reused by the
     next call of the same shape: it is valid until then.
@@ -341,12 +354,13 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     mm_chunk = _buffer(workspace, "mm", (chunk_rows, POINTS, c_out), x.dtype)
     input_transform = INPUT_TRANSFORM.get(backend)
     output_transform = OUTPUT_TRANSFORM.get(backend)
+    no_skip = np.empty((0, 0, 0), dtype=x.dtype)  # the kernels' "no skip"
     for n0, n1 in chunks:
         v = v_chunk[: (n1 - n0) * n_tiles]
         mm = mm_chunk[: (n1 - n0) * n_tiles]
         input_transform(x[n0:n1], pad_left, v)
         np.matmul(v.transpose(1, 0, 2), u, out=mm.transpose(1, 0, 2))
-        output_transform(mm, b, relu, out[n0:n1])
+        output_transform(mm, b, relu, no_skip if skip is None else skip[n0:n1], out[n0:n1])
     return out, (Cache(x, u, pad_left) if keep else None)
 
 
