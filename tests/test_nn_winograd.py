@@ -57,12 +57,12 @@ def test_numba_kernels_equal_their_numpy_twins(dtype, tol, l_out, relu):
     # "same" (2 samples of zeros each side), "valid" (none), and a tile-sized input
     for pad_left, length in ((2, l_out), (0, l_out + 4), (0, 4 * tiles + 4)):
         x = rng.standard_normal((n, length, c)).astype(dtype)
-        v_nb, v_np = (np.full((n * tiles, 8, c), np.nan, dtype) for _ in range(2))
+        v_nb, v_np = (np.full((8, n * tiles, c), np.nan, dtype) for _ in range(2))
         for fn, v in zip(_twin_pair("input_transform"), (v_nb, v_np), strict=True):
             fn(x, pad_left, v)
         np.testing.assert_allclose(scale(v_nb), scale(v_np), rtol=0, atol=tol)
 
-    mm = rng.standard_normal((n * tiles, 8, c)).astype(dtype)
+    mm = rng.standard_normal((8, n * tiles, c)).astype(dtype)  # point-major, as V
     b = rng.standard_normal(c).astype(dtype)
     no_skip = np.empty((0, 0, 0), dtype)
     skip = rng.standard_normal((n, l_out, c)).astype(dtype)
@@ -89,11 +89,13 @@ def test_numba_kernels_equal_their_numpy_twins(dtype, tol, l_out, relu):
     np.testing.assert_allclose(results[0][:, 1].sum(axis=0), gated.sum(axis=(0, 1)),
                                rtol=0, atol=tol * 100 * max(1.0, np.abs(gated).sum()))
 
-    # "same" (2 samples of padding each side) and "valid" (none) input lengths
+    # "same" (2 samples of padding each side) and "valid" (none) input lengths; the
+    # backward kernels take the tile-major order (N * T, 8, C)
+    dv = np.ascontiguousarray(mm.transpose(1, 0, 2))
     for pad_left, length in ((2, l_out), (0, l_out + 4)):
         dx_nb, dx_np = (np.full((n, length, c), np.nan, dtype) for _ in range(2))
         for fn, dx in zip(_twin_pair("input_grad"), (dx_nb, dx_np), strict=True):
-            fn(mm, pad_left, dx)
+            fn(dv, pad_left, dx)
         np.testing.assert_allclose(scale(dx_nb), scale(dx_np), rtol=0, atol=tol)
 
 
