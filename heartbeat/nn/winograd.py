@@ -99,10 +99,10 @@ class Cache(NamedTuple):
 
 
 # The forward pass stores the transform domain point-major, (8, N * T, C): each point's
-# plane is one contiguous matrix, which OpenBLAS multiplies about 10 % faster than the
-# strided planes of a tile-major (N * T, 8, C) array (the level-1 convolution of the
-# Kachuee network: 34 against 37 us per beat), and the transforms take each point's
-# row of a tile as its own 1-D slice, so writing 8 planes costs them nothing measurable.
+# plane is one contiguous matrix, which OpenBLAS multiplies faster than the strided
+# planes of a tile-major (N * T, 8, C) array (benchmarks/bench_winograd_products.py),
+# and the transforms take each point's row of a tile as its own 1-D slice, so writing
+# 8 planes costs them nothing measurable.
 # The backward kernels (A dy, B dV) keep the tile-major order: BLAS takes those planes
 # as strided matrices.
 
