@@ -91,8 +91,9 @@ def _conv_direct_nb(x, w_t, b, stride, dilation, pad_left, out):  # pragma: no c
 def _conv5_direct_nb(x, w_t, b, pad_left, out):  # pragma: no cover - compiled by Numba
     # _conv_direct_nb for 5 taps, stride 1: each input channel's 5 products are summed
     # in one expression, so an output row is written once per input channel instead of
-    # once per tap (2 times faster on the 2-channel first layer); each beat's samples
-    # are first copied into a zero-padded buffer, so every row takes all 5 taps
+    # once per tap (the first layer's cost in classify() fell by 44 %: docs/benchmarks.md,
+    # "Issue 13, session 7"); each beat's samples are first copied into a zero-padded
+    # buffer, so every row takes all 5 taps
     n_batch, length, c_in = x.shape
     l_out, c_out = out.shape[1], out.shape[2]
     xp = np.zeros((l_out + 4, c_in), dtype=x.dtype)
