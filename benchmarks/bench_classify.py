@@ -195,8 +195,8 @@ def _print_network_split(clf: heartbeat.BeatClassifier, inputs: list) -> None:
     parts: dict[str, float] = {}
     swaps = [(winograd, "conv1d_forward", "Winograd convolutions (all)"),
              (winograd, "INPUT_TRANSFORM", "  input transforms"),
-             (winograd, "OUTPUT_TRANSFORM", "  output transforms (+ bias, ReLU)"),
-             (kernels, "conv1d_forward", "first convolution (patches + product)"),
+             (winograd, "OUTPUT_TRANSFORM", "  output transforms (+ bias, ReLU, skip)"),
+             (kernels, "conv1d_forward", "first convolution (direct sums)"),
              (kernels, "maxpool1d_forward", "max-pooling (+ ReLU)")]
     saved = [(module, name, getattr(module, name)) for module, name, _ in swaps]
     for module, name, part in swaps:
@@ -211,13 +211,13 @@ def _print_network_split(clf: heartbeat.BeatClassifier, inputs: list) -> None:
             setattr(module, name, inner)
     wino = parts["Winograd convolutions (all)"]
     parts["  the 8 products per pass (BLAS) and glue"] = (
-        wino - parts["  input transforms"] - parts["  output transforms (+ bias, ReLU)"])
-    parts["the rest (residual sums, head, Python)"] = total - wino - sum(
-        parts[k] for k in ("first convolution (patches + product)", "max-pooling (+ ReLU)"))
+        wino - parts["  input transforms"] - parts["  output transforms (+ bias, ReLU, skip)"])
+    parts["the rest (head, Python)"] = total - wino - sum(
+        parts[k] for k in ("first convolution (direct sums)", "max-pooling (+ ReLU)"))
     print(f"CPU time of the network alone, kernels timed in place ({total:.2f} s):")
     order = [part for _, _, part in swaps]
     order.insert(3, "  the 8 products per pass (BLAS) and glue")
-    for part in [*order, "the rest (residual sums, head, Python)"]:
+    for part in [*order, "the rest (head, Python)"]:
         print(f"  {part:44s} {parts.get(part, 0.0):6.2f} s  "
               f"{100 * parts.get(part, 0.0) / total:5.1f} %")
 

@@ -72,7 +72,9 @@ class TestDirectConvolution:
     @pytest.mark.parametrize("n,length,c_in,c_out,k,stride,dilation,padding", [
         (3, 187, 1, 32, 5, 1, 1, "same"), (3, 20, 2, 4, 3, 2, 2, "valid"),
         (2, 9, 1, 3, 7, 1, 1, "same"), (2, 30, 8, 5, 1, 3, 1, "same"),
-        (1, 4, 1, 2, 5, 1, 1, "same")])
+        (1, 4, 1, 2, 5, 1, 1, "same"), (3, 187, 2, 32, 5, 1, 1, "same"),
+        (2, 9, 2, 3, 5, 1, 1, "valid"), (2, 3, 2, 4, 5, 1, 1, "same"),
+        (2, 12, 2, 3, 5, 2, 1, "same")])
     @pytest.mark.parametrize("backend", ["numba", "numpy"])
     def test_evaluation_without_patches_equals_the_patch_product(
             self, n, length, c_in, c_out, k, stride, dilation, padding, backend):
@@ -81,6 +83,19 @@ class TestDirectConvolution:
         got, none = K.conv1d_forward(x, w, b, stride, dilation, padding, backend, keep=False)
         assert cols is not None and none is None
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        if backend == "numpy":  # the twin is the patch product itself, sums and all
+            np.testing.assert_array_equal(got, want)
+
+    @pytest.mark.parametrize("length, padding", [(187, "same"), (9, "valid"), (3, "same")])
+    def test_five_tap_kernel_equals_its_twin(self, length, padding):
+        # the 2-channel first layer's loop (5 products per channel in one sum)
+        x, w, b = _rand((3, length, 2), 4), _rand((6, 2, 5), 5), _rand(6, 6)
+        l_out, pad_left = K.conv_out_length(length, 5, 1, 1, padding)
+        w_t = np.ascontiguousarray(w.transpose(2, 1, 0).reshape(-1, 6))
+        out_nb, out_np = (np.full((3, l_out, 6), np.nan, np.float32) for _ in range(2))
+        K.CONV5_DIRECT.get("numba")(x, w_t, b, pad_left, out_nb)
+        K.CONV5_DIRECT.numpy_twin(x, w_t, b, pad_left, out_np)
+        np.testing.assert_allclose(out_nb, out_np, rtol=1e-5, atol=1e-5)
 
     def test_many_taps_keep_the_patches(self):
         x, w, b = _rand((2, 10, 4), 1), _rand((3, 4, 3), 2), _rand(3, 3)  # 12 taps

@@ -57,17 +57,24 @@ def test_numba_kernels_equal_their_numpy_twins(dtype, tol, l_out, relu):
     # "same" (2 samples of zeros each side), "valid" (none), and a tile-sized input
     for pad_left, length in ((2, l_out), (0, l_out + 4), (0, 4 * tiles + 4)):
         x = rng.standard_normal((n, length, c)).astype(dtype)
-        v_nb, v_np = (np.full((n * tiles, 8, c), np.nan, dtype) for _ in range(2))
+        v_nb, v_np = (np.full((8, n * tiles, c), np.nan, dtype) for _ in range(2))
         for fn, v in zip(_twin_pair("input_transform"), (v_nb, v_np), strict=True):
             fn(x, pad_left, v)
         np.testing.assert_allclose(scale(v_nb), scale(v_np), rtol=0, atol=tol)
 
-    mm = rng.standard_normal((n * tiles, 8, c)).astype(dtype)
+    mm = rng.standard_normal((8, n * tiles, c)).astype(dtype)  # point-major, as V
     b = rng.standard_normal(c).astype(dtype)
-    o_nb, o_np = (np.full((n, l_out, c), np.nan, dtype) for _ in range(2))
-    for fn, out in zip(_twin_pair("output_transform"), (o_nb, o_np), strict=True):
-        fn(mm, b, relu, out)
-    np.testing.assert_allclose(scale(o_nb), scale(o_np), rtol=0, atol=tol)
+    no_skip = np.empty((0, 0, 0), dtype)
+    skip = rng.standard_normal((n, l_out, c)).astype(dtype)
+    for residual in (no_skip, skip):
+        o_nb, o_np = (np.full((n, l_out, c), np.nan, dtype) for _ in range(2))
+        for fn, out in zip(_twin_pair("output_transform"), (o_nb, o_np), strict=True):
+            fn(mm, b, relu, residual, out)
+        np.testing.assert_allclose(scale(o_nb), scale(o_np), rtol=0, atol=tol)
+        if residual is skip:  # the fused sum is the sum taken after, bit for bit
+            alone = np.full((n, l_out, c), np.nan, dtype)
+            _twin_pair("output_transform")[0](mm, b, relu, no_skip, alone)
+            assert np.array_equal(o_nb, alone + skip)
 
     dout = rng.standard_normal((n, l_out, c)).astype(dtype)
     gate = rng.standard_normal((n, l_out, c)).astype(dtype)
@@ -82,11 +89,13 @@ def test_numba_kernels_equal_their_numpy_twins(dtype, tol, l_out, relu):
     np.testing.assert_allclose(results[0][:, 1].sum(axis=0), gated.sum(axis=(0, 1)),
                                rtol=0, atol=tol * 100 * max(1.0, np.abs(gated).sum()))
 
-    # "same" (2 samples of padding each side) and "valid" (none) input lengths
+    # "same" (2 samples of padding each side) and "valid" (none) input lengths; the
+    # backward kernels take the tile-major order (N * T, 8, C)
+    dv = np.ascontiguousarray(mm.transpose(1, 0, 2))
     for pad_left, length in ((2, l_out), (0, l_out + 4)):
         dx_nb, dx_np = (np.full((n, length, c), np.nan, dtype) for _ in range(2))
         for fn, dx in zip(_twin_pair("input_grad"), (dx_nb, dx_np), strict=True):
-            fn(mm, pad_left, dx)
+            fn(dv, pad_left, dx)
         np.testing.assert_allclose(scale(dx_nb), scale(dx_np), rtol=0, atol=tol)
 
 
@@ -174,3 +183,51 @@ def test_workspace_arrays_are_reused_while_the_shape_stays():
     assert out2 is out1 and np.allclose(out2, 2 * first, atol=1e-5)  # same array, new values
     out3, _ = W.conv1d_forward(x[:1], w, b, "same", True, "numpy", workspace)
     assert out3 is not out1 and np.allclose(out3, first[:1], atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_fused_skip_equals_the_sum_taken_after_bit_for_bit(backend, monkeypatch):
+    # chunks of 2 and 1 beats (6 tiles of a 22-sample output), so each chunk reads its
+    # own rows of the skip; the float32 sums are the ones of "out + skip"
+    monkeypatch.setattr(W, "ROWS_PER_CHUNK", 12)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 22, 8)).astype(np.float32)
+    w = rng.standard_normal((6, 8, 5)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    skip = rng.standard_normal((3, 22, 6)).astype(np.float32)
+    for relu in (False, True):
+        alone, _ = W.conv1d_forward(x, w, b, "same", relu, backend, keep=False)
+        alone = alone.copy()
+        fused, _ = W.conv1d_forward(x, w, b, "same", relu, backend, keep=False, skip=skip)
+        assert np.array_equal(fused, alone + skip)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_residual_block_gives_the_same_values_and_gradients_with_the_fused_skip(backend):
+    # the block's last conv (no ReLU) adds the skip in its Winograd pass: the output is
+    # conv(ReLU(conv(x))) + x bit for bit, and the gradients are those of that sum
+    rng = np.random.default_rng(2)
+    first = nn.layers.Conv1d(8, 8, 5, activation="relu")
+    last = nn.layers.Conv1d(8, 8, 5)
+    block = nn.layers.Residual([first, last])
+    for i, layer in enumerate((first, last)):
+        layer.init(np.random.default_rng(i), np.float32)
+        layer.backend = backend
+    x = rng.standard_normal((3, 8, 30)).astype(np.float32)
+    out = block.forward(x).copy()  # layers start in training mode
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx = block.backward(dout).copy()
+    grads = [g.copy() for layer in (first, last) for g in layer.grads.values()]
+    for layer in (first, last):
+        layer.zero_grad()
+    h = first.forward(x).copy()
+    want = last.forward(h).copy() + x
+    assert np.array_equal(out, want)
+    want_dx = first.backward(last.backward(dout)) + dout
+    np.testing.assert_allclose(dx, want_dx, rtol=0, atol=1e-6)
+    for got, g in zip(grads, (g for layer in (first, last) for g in layer.grads.values()),
+                      strict=True):
+        np.testing.assert_allclose(got, g, rtol=0, atol=1e-6)
+    for layer in (first, last):
+        layer.training = False
+    assert np.array_equal(block.forward(x), want)  # evaluation: no cache, same values

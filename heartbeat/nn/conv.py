@@ -156,11 +156,14 @@ class Conv1d(Layer):
                              f"{skip.shape}; it needs equal shapes")
         x_nlc = np.ascontiguousarray(x.transpose(0, 2, 1))  # (N, L, C_in), free if NLC
         relu = self.activation == "relu"
+        fused_skip = skip is not None and not relu  # with a ReLU the gate needs out alone
         if winograd.applies(self.kernel_size, self.stride, self.dilation, c):
-            out, cols = winograd.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
-                                                self.padding, relu, self.backend,
-                                                self.workspace, keep=self.training)
+            out, cols = winograd.conv1d_forward(
+                x_nlc, self.params["w"], self.params["b"], self.padding, relu, self.backend,
+                self.workspace, keep=self.training,
+                skip=skip.transpose(0, 2, 1) if fused_skip else None)
         else:
+            fused_skip = False
             out, cols = K.conv1d_forward(x_nlc, self.params["w"], self.params["b"],
                                          self.stride, self.dilation, self.padding,
                                          self.backend, keep=self.training)
@@ -169,7 +172,7 @@ class Conv1d(Layer):
         if self.training:
             self.cache = (length, cols, out if relu else None)
         out = out.transpose(0, 2, 1)  # (N, C_out, L_out), channels-last memory
-        if skip is None:
+        if skip is None or fused_skip:  # fused: the Winograd pass added it
             return out
         if relu:  # the output is the ReLU gate of the backward pass: keep it
             return out + skip

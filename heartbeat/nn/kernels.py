@@ -11,6 +11,7 @@ operation               kernel                Numba (``"numba"``)        NumPy t
 ======================  ====================  =========================  =========================
 patches (im2col)        ``IM2COL``            ``_im2col_nb``             ``_im2col_np``
 direct, few taps        ``CONV_DIRECT``       ``_conv_direct_nb``        ``_conv_direct_np``
+direct, 5 taps          ``CONV5_DIRECT``      ``_conv5_direct_nb``       ``_conv5_direct_np``
 patch sums (col2im)     ``COL2IM``            ``_col2im_nb``             ``_col2im_np``
 max-pool forward        ``MAXPOOL_FORWARD``   ``_maxpool_forward_nb``    ``_maxpool_forward_np``
 max-pool, values        ``MAXPOOL_VALUES``    ``_maxpool_values_nb``     ``_maxpool_values_np``
@@ -68,7 +69,7 @@ def _im2col_nb(x, kernel_size, stride, dilation, pad_left, cols):  # pragma: no 
 
 def _conv_direct_nb(x, w_t, b, stride, dilation, pad_left, out):  # pragma: no cover
     # x (N, L, C_in), w_t (K * C_in, C_out) -> out (N, L_out, C_out) = b + the taps;
-    # for few taps (the 1-channel first layer), where patches + BLAS cost more
+    # for few taps (the 1- or 2-channel first layer), where patches + BLAS cost more
     n_batch, length, c_in = x.shape
     kernel_size = w_t.shape[0] // c_in
     l_out, c_out = out.shape[1], out.shape[2]
@@ -87,13 +88,52 @@ def _conv_direct_nb(x, w_t, b, stride, dilation, pad_left, out):  # pragma: no c
                             o[c] += xv * wr[c]
 
 
+def _conv5_direct_nb(x, w_t, b, pad_left, out):  # pragma: no cover - compiled by Numba
+    # _conv_direct_nb for 5 taps, stride 1: each input channel's 5 products are summed
+    # in one expression, so an output row is written once per input channel instead of
+    # once per tap (the first layer's cost in classify() fell by 44 %: docs/benchmarks.md,
+    # "Issue 13, session 7"); each beat's samples are first copied into a zero-padded
+    # buffer, so every row takes all 5 taps
+    n_batch, length, c_in = x.shape
+    l_out, c_out = out.shape[1], out.shape[2]
+    xp = np.zeros((l_out + 4, c_in), dtype=x.dtype)
+    for n in range(n_batch):
+        xn = x[n]
+        for j in range(l_out + 4):
+            src = j - pad_left
+            for ci in range(c_in):
+                xp[j, ci] = xn[src, ci] if 0 <= src < length else 0.0
+        for i in range(l_out):
+            o = out[n, i]
+            for ci in range(c_in):
+                x0, x1, x2, x3, x4 = (xp[i, ci], xp[i + 1, ci], xp[i + 2, ci],
+                                      xp[i + 3, ci], xp[i + 4, ci])
+                w0, w1, w2 = w_t[ci], w_t[c_in + ci], w_t[2 * c_in + ci]
+                w3, w4 = w_t[3 * c_in + ci], w_t[4 * c_in + ci]
+                if ci == 0:
+                    for c in range(c_out):
+                        o[c] = b[c] + x0 * w0[c] + x1 * w1[c] + x2 * w2[c] + x3 * w3[c] \
+                            + x4 * w4[c]
+                else:
+                    for c in range(c_out):
+                        o[c] += x0 * w0[c] + x1 * w1[c] + x2 * w2[c] + x3 * w3[c] \
+                            + x4 * w4[c]
+
+
 def _conv_direct_np(x, w_t, b, stride, dilation, pad_left, out):
+    # the patch product of conv1d_forward, float32 sums and all (the exported file's)
     n_batch, _, c_in = x.shape
     kernel_size = w_t.shape[0] // c_in
     l_out = out.shape[1]
     cols = np.empty((n_batch, l_out, kernel_size, c_in), dtype=x.dtype)
     _im2col_np(x, kernel_size, stride, dilation, pad_left, cols)
-    out[...] = (cols.reshape(n_batch * l_out, -1) @ w_t + b).reshape(out.shape)
+    flat = out.reshape(n_batch * l_out, -1)
+    np.matmul(cols.reshape(n_batch * l_out, -1), w_t, out=flat)
+    flat += b
+
+
+def _conv5_direct_np(x, w_t, b, pad_left, out):
+    _conv_direct_np(x, w_t, b, 1, 1, pad_left, out)
 
 
 def _padded(x: np.ndarray, pad_left: int, total: int) -> np.ndarray:
@@ -254,6 +294,7 @@ def _maxpool_backward_np(dout, argmax, kernel_size, stride, dx):
 # ---------------------------------------------------------------- the kernel table
 IM2COL = Kernel(numba_loop=_im2col_nb, numpy_twin=_im2col_np)
 CONV_DIRECT = Kernel(numba_loop=_conv_direct_nb, numpy_twin=_conv_direct_np)
+CONV5_DIRECT = Kernel(numba_loop=_conv5_direct_nb, numpy_twin=_conv5_direct_np)
 COL2IM = Kernel(numba_loop=_col2im_nb, numpy_twin=_col2im_np)
 MAXPOOL_FORWARD = Kernel(numba_loop=_maxpool_forward_nb, numpy_twin=_maxpool_forward_np)
 MAXPOOL_VALUES = Kernel(numba_loop=_maxpool_values_nb, numpy_twin=_maxpool_values_np)
@@ -274,7 +315,7 @@ def conv_out_length(length: int, kernel_size: int, stride: int, dilation: int, p
     return l_out, total // 2
 
 
-DIRECT_MAX_TAPS = 8  # K * C_in up to which evaluation skips the patches
+DIRECT_MAX_TAPS = 10  # K * C_in up to which evaluation skips the patches
 
 
 def conv1d_forward(
@@ -292,8 +333,8 @@ def conv1d_forward(
     Returns the output (N, L_out, C_out) and the patches (N, L_out, K, C_in) that the
     backward pass needs, or None when not `keep` (evaluation): then a convolution with
     at most :data:`DIRECT_MAX_TAPS` taps (K * C_in) sums them directly, without
-    patches (the 1-channel first layer: a product with an inner dimension of 5 is a
-    poor fit for BLAS).
+    patches (the 1- or 2-channel first layer: a product with an inner dimension of 5
+    or 10 is a poor fit for BLAS).
     """
     n_batch, length, c_in = x.shape
     c_out, _, kernel_size = w.shape
@@ -301,7 +342,10 @@ def conv1d_forward(
     if not keep and kernel_size * c_in <= DIRECT_MAX_TAPS:
         out = np.empty((n_batch, l_out, c_out), dtype=x.dtype)
         w_t = np.ascontiguousarray(w.transpose(2, 1, 0).reshape(-1, c_out))  # (K*C_in, C_out)
-        CONV_DIRECT.get(backend)(x, w_t, b, stride, dilation, pad_left, out)
+        if kernel_size == 5 and stride == 1 and dilation == 1:
+            CONV5_DIRECT.get(backend)(x, w_t, b, pad_left, out)
+        else:
+            CONV_DIRECT.get(backend)(x, w_t, b, stride, dilation, pad_left, out)
         return out, None
     cols = np.empty((n_batch, l_out, kernel_size, c_in), dtype=x.dtype)
     IM2COL.get(backend)(x, kernel_size, stride, dilation, pad_left, cols)

@@ -6,9 +6,9 @@ interpolation points 0, ±1, ±2, ±1/2 and infinity).  With channels, the eleme
 product becomes, for each of the 8 transform points, one matrix product over the
 channels::
 
-    V[:, p] = B^T-transform of the input tiles   (N * T, 8, C_in)
+    V[p] = B^T-transform of the input tiles      (8, N * T, C_in)
     U[p] = (G w)[p]                              (8, C_in, C_out)
-    M[:, p] = V[:, p] @ U[p]                     8 BLAS products
+    M[p] = V[p] @ U[p]                           8 BLAS products
     y    = A^T-transform of M, + bias, ReLU      (N, L_out, C_out)
 
 The backward pass stays in the transform domain too: ``dM = A dy`` (after the ReLU
@@ -98,17 +98,20 @@ class Cache(NamedTuple):
     pad_left: int
 
 
-# The transform domain is stored tile-major, (N * T, 8, C): the 8 points of one tile
-# form one contiguous block, so each kernel reads and writes whole blocks.  (Point-major
-# (8, N * T, C) gave contiguous BLAS operands but made every transform write 8 streams
-# far apart, 3 times slower; BLAS takes the tile-major planes as strided matrices.)
+# The forward pass stores the transform domain point-major, (8, N * T, C): each point's
+# plane is one contiguous matrix, which OpenBLAS multiplies faster than the strided
+# planes of a tile-major (N * T, 8, C) array (benchmarks/bench_winograd_products.py),
+# and the transforms take each point's row of a tile as its own 1-D slice, so writing
+# 8 planes costs them nothing measurable.
+# The backward kernels (A dy, B dV) keep the tile-major order: BLAS takes those planes
+# as strided matrices.
 
 # ---------------------------------------------------------------- input: V = B^T d
 def _input_transform_nb(x, pad_left, v):  # pragma: no cover - compiled by Numba
-    # x (N, L, C) -> v (N * T, 8, C); tile t reads samples 4t - pad_left ... + 7 of x,
+    # x (N, L, C) -> v (8, N * T, C); tile t reads samples 4t - pad_left ... + 7 of x,
     # zeros outside it (the edge tiles go through a small zero-padded copy)
     n_batch, length, n_ch = x.shape
-    n_tiles = v.shape[0] // n_batch
+    n_tiles = v.shape[1] // n_batch
     edge = np.zeros((8, n_ch), dtype=x.dtype)
     for n in range(n_batch):
         for t in range(n_tiles):
@@ -121,29 +124,34 @@ def _input_transform_nb(x, pad_left, v):  # pragma: no cover - compiled by Numba
                 if hi > lo:
                     edge[lo - s : hi - s] = x[n, lo:hi]
                 d = edge
-            o = v[n * n_tiles + t]
+            r = n * n_tiles + t
+            o0, o1, o2, o3 = v[0, r], v[1, r], v[2, r], v[3, r]
+            o4, o5, o6, o7 = v[4, r], v[5, r], v[6, r], v[7, r]
             for c in range(n_ch):
                 d0, d1, d2, d3 = d[0, c], d[1, c], d[2, c], d[3, c]
                 d4, d5, d6, d7 = d[4, c], d[5, c], d[6, c], d[7, c]
                 even1, odd1 = d2 + d6 - K17_4 * d4, d1 + d5 - K17_4 * d3
                 even2, odd2 = K1_4 * d2 - K5_4 * d4 + d6, K1_2 * d1 - K5_2 * d3 + K2 * d5
                 even3, odd3 = K4 * d2 - K5 * d4 + d6, K2 * d1 - K5_2 * d3 + K1_2 * d5
-                o[0, c] = d6 - d0 + K21_4 * (d2 - d4)
-                o[1, c] = even1 + odd1
-                o[2, c] = even1 - odd1
-                o[3, c] = even2 + odd2
-                o[4, c] = even2 - odd2
-                o[5, c] = even3 + odd3
-                o[6, c] = even3 - odd3
-                o[7, c] = d7 - d1 + K21_4 * (d3 - d5)
+                o0[c] = d6 - d0 + K21_4 * (d2 - d4)
+                o1[c] = even1 + odd1
+                o2[c] = even1 - odd1
+                o3[c] = even2 + odd2
+                o4[c] = even2 - odd2
+                o5[c] = even3 + odd3
+                o6[c] = even3 - odd3
+                o7[c] = d7 - d1 + K21_4 * (d3 - d5)
 
 
 def _input_transform_np(x, pad_left, v):
     n_batch = x.shape[0]
-    n_tiles = v.shape[0] // n_batch
+    n_tiles = v.shape[1] // n_batch
     xp = K._padded(x, pad_left, TILE * n_tiles + POINTS - TILE)
     tiles = sliding_window_view(xp, POINTS, axis=1)[:, : TILE * n_tiles : TILE]  # (N, T, C, 8)
-    v[...] = np.einsum("pj,ntcj->ntpc", BT.astype(x.dtype), tiles).reshape(v.shape)
+    # the einsum in tile-major order, then copied point-major: the same sums, bit for
+    # bit, as the exported file's transform
+    vt = np.einsum("pj,ntcj->ntpc", BT.astype(x.dtype), tiles)  # (N, T, 8, C)
+    v[...] = vt.reshape(n_batch * n_tiles, POINTS, -1).transpose(1, 0, 2)
 
 
 # ---------------------------------------------------------------- input gradient: B dV
@@ -196,39 +204,51 @@ def _input_grad_np(dv, pad_left, dx):
 
 
 # ---------------------------------------------------------------- output: y = A^T M
-def _output_transform_nb(mm, b, relu, out):  # pragma: no cover - compiled by Numba
-    # mm (N * T, 8, C) -> out (N, L_out, C) = A^T mm + b (ReLU); the last tile is cut
+def _output_transform_nb(mm, b, relu, skip, out):  # pragma: no cover - compiled by Numba
+    # mm (8, N * T, C) -> out (N, L_out, C) = A^T mm + b (ReLU), + skip when it has
+    # rows (the residual sum fused: one pass over the output, not two); the last tile
+    # is cut
     n_batch, l_out, n_ch = out.shape
-    n_tiles = mm.shape[0] // n_batch
+    n_tiles = mm.shape[1] // n_batch
+    add_skip = skip.shape[0] > 0
     tail = np.empty((4, n_ch), dtype=out.dtype)  # a cut tile is written here first
     for n in range(n_batch):
         for t in range(n_tiles):
-            m = mm[n * n_tiles + t]
+            r = n * n_tiles + t
+            m0, m1, m2, m3 = mm[0, r], mm[1, r], mm[2, r], mm[3, r]
+            m4, m5, m6, m7 = mm[4, r], mm[5, r], mm[6, r], mm[7, r]
             n_rows = min(4, l_out - 4 * t)
             y = out[n, 4 * t : 4 * t + 4] if n_rows == 4 else tail
             for c in range(n_ch):
-                s12, d12 = m[1, c] + m[2, c], m[1, c] - m[2, c]
-                s34, d34 = m[3, c] + m[4, c], m[3, c] - m[4, c]
-                s56, d56 = m[5, c] + m[6, c], m[5, c] - m[6, c]
-                y0 = b[c] + m[0, c] + s12 + s34 + s56
+                s12, d12 = m1[c] + m2[c], m1[c] - m2[c]
+                s34, d34 = m3[c] + m4[c], m3[c] - m4[c]
+                s56, d56 = m5[c] + m6[c], m5[c] - m6[c]
+                y0 = b[c] + m0[c] + s12 + s34 + s56
                 y1 = b[c] + d12 + K2 * d34 + K1_2 * d56
                 y2 = b[c] + s12 + K4 * s34 + K1_4 * s56
-                y3 = b[c] + d12 + K8 * d34 + K1_8 * d56 + m[7, c]
+                y3 = b[c] + d12 + K8 * d34 + K1_8 * d56 + m7[c]
                 if relu:
                     y0, y1 = max(y0, ZERO), max(y1, ZERO)
                     y2, y3 = max(y2, ZERO), max(y3, ZERO)
                 y[0, c], y[1, c], y[2, c], y[3, c] = y0, y1, y2, y3
+            if add_skip:
+                for a in range(n_rows):
+                    ya, sa = y[a], skip[n, 4 * t + a]
+                    for c in range(n_ch):
+                        ya[c] += sa[c]
             if n_rows < 4:
                 out[n, 4 * t : l_out] = tail[:n_rows]
 
 
-def _output_transform_np(mm, b, relu, out):
+def _output_transform_np(mm, b, relu, skip, out):
     n_batch, l_out, n_ch = out.shape
-    n_tiles = mm.shape[0] // n_batch
-    y = np.einsum("ap,ntpc->ntac", AT.astype(mm.dtype),
-                  mm.reshape(n_batch, n_tiles, POINTS, n_ch))  # (N, T, 4, C)
+    n_tiles = mm.shape[1] // n_batch
+    tiles = mm.transpose(1, 0, 2).reshape(n_batch, n_tiles, POINTS, n_ch)  # a copy
+    y = np.einsum("ap,ntpc->ntac", AT.astype(mm.dtype), tiles)  # (N, T, 4, C)
     y = y.reshape(n_batch, TILE * n_tiles, n_ch)[:, :l_out] + b
     out[...] = np.maximum(y, 0) if relu else y
+    if skip.shape[0] > 0:
+        out += skip
 
 
 # ---------------------------------------------------------------- output gradient: A dy
@@ -319,12 +339,15 @@ def _kernel_transform(w: np.ndarray) -> np.ndarray:
 
 def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, relu: bool,
                    backend: str, workspace: dict | None = None,
-                   keep: bool = True) -> tuple[np.ndarray, Cache | None]:
+                   keep: bool = True, skip: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, Cache | None]:
     """Convolve channels-last `x` (N, L, C_in) with `w` (C_out, C_in, 5), add `b`.
 
     Same arguments and output (N, L_out, C_out) as
     :func:`heartbeat.nn.kernels.conv1d_forward` with stride 1 and dilation 1, the ReLU
     fused when `relu`; the cache feeds :func:`conv1d_backward` (None unless `keep`).
+    A `skip` (N, L_out, C_out), the input of a residual block, is added to the output
+    (after the ReLU) in the same pass, with the same float32 sums as adding it after.
     The cache holds `x` itself, which must not change before the backward pass.  With
     a `workspace` dict (one per layer), the output lives in an array reused by the
     next call of the same shape: it is valid until then.
@@ -337,16 +360,17 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     out = _buffer(workspace, "out", (n_batch, l_out, c_out), x.dtype)
     chunks = _chunks(n_batch, n_tiles)
     chunk_rows = (chunks[0][1] - chunks[0][0]) * n_tiles
-    v_chunk = _buffer(workspace, "v", (chunk_rows, POINTS, c_in), x.dtype)
-    mm_chunk = _buffer(workspace, "mm", (chunk_rows, POINTS, c_out), x.dtype)
+    v_chunk = _buffer(workspace, "v", (POINTS, chunk_rows, c_in), x.dtype)
+    mm_chunk = _buffer(workspace, "mm", (POINTS, chunk_rows, c_out), x.dtype)
     input_transform = INPUT_TRANSFORM.get(backend)
     output_transform = OUTPUT_TRANSFORM.get(backend)
+    no_skip = np.empty((0, 0, 0), dtype=x.dtype)  # the kernels' "no skip"
     for n0, n1 in chunks:
-        v = v_chunk[: (n1 - n0) * n_tiles]
-        mm = mm_chunk[: (n1 - n0) * n_tiles]
+        v = v_chunk[:, : (n1 - n0) * n_tiles]
+        mm = mm_chunk[:, : (n1 - n0) * n_tiles]
         input_transform(x[n0:n1], pad_left, v)
-        np.matmul(v.transpose(1, 0, 2), u, out=mm.transpose(1, 0, 2))
-        output_transform(mm, b, relu, out[n0:n1])
+        np.matmul(v, u, out=mm)
+        output_transform(mm, b, relu, no_skip if skip is None else skip[n0:n1], out[n0:n1])
     return out, (Cache(x, u, pad_left) if keep else None)
 
 
@@ -365,7 +389,7 @@ def conv1d_backward(dout: np.ndarray, out: np.ndarray | None, cache: Cache, back
     n_tiles = -(-dout.shape[1] // TILE)
     chunks = _chunks(n_batch, n_tiles)
     chunk_rows = (chunks[0][1] - chunks[0][0]) * n_tiles
-    v_chunk = _buffer(workspace, "v", (chunk_rows, POINTS, c_in), dout.dtype)
+    v_chunk = _buffer(workspace, "v", (POINTS, chunk_rows, c_in), dout.dtype)
     dmm_chunk = _buffer(workspace, "dmm", (chunk_rows, POINTS, c_out), dout.dtype)
     dv_chunk = _buffer(workspace, "dv", (chunk_rows, POINTS, c_in), dout.dtype)
     dx = _buffer(workspace, "dx", (n_batch, length, c_in), dout.dtype) if need_dx else None
@@ -378,14 +402,14 @@ def conv1d_backward(dout: np.ndarray, out: np.ndarray | None, cache: Cache, back
     input_grad = INPUT_GRAD.get(backend)
     for n0, n1 in chunks:
         rows = (n1 - n0) * n_tiles
-        v, dmm, dv = v_chunk[:rows], dmm_chunk[:rows], dv_chunk[:rows]
+        v, dmm, dv = v_chunk[:, :rows], dmm_chunk[:rows], dv_chunk[:rows]
         # V again, from the input: cheaper than keeping it (2x the input) in memory
         # and reading it back from there
         input_transform(x[n0:n1], pad_left, v)
         output_grad(dout[n0:n1], gate[n0:n1], relu, dmm)
         db += dmm[:, 1].sum(axis=0)  # row 1 of A dy is the tile's sum of dy
         dmm_p = dmm.transpose(1, 0, 2)  # (8, rows, C_out), strided planes
-        du += np.matmul(v.transpose(1, 2, 0), dmm_p)  # (8, C_in, C_out)
+        du += np.matmul(v.transpose(0, 2, 1), dmm_p)  # (8, C_in, C_out)
         if need_dx:
             np.matmul(dmm_p, u.transpose(0, 2, 1), out=dv.transpose(1, 0, 2))
             input_grad(dv, pad_left, dx[n0:n1])
