@@ -205,7 +205,8 @@ class Stream:
     adapt : {"template", "none"}, default "template"
         As for :func:`heartbeat.classify`, from the past only: ``"template"`` takes
         the V and F probability from each beat that matches the median of the last
-        ``TEMPLATE_BEATS`` (500) beats of its lead called N, before it is reported
+        ``TEMPLATE_BEATS`` (500) beats of its lead called N (and judges S by timing),
+        before it is reported
         (module docstring, "Adaptation"); ``"none"``: the model's probabilities.
 
     Raises

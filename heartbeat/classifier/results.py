@@ -53,8 +53,8 @@ class ClassifiedBeats:
     adapted : numpy.ndarray of bool, shape (n,)
         True for each beat whose most probable class the adaptation to the recording
         changed (``classify(adapt=...)``; with ``"template"``, a beat the model called
-        V or F that matches the recording's dominant beat).  All False without
-        adaptation.
+        V or F that matches the recording's dominant beat, or one of its shape made S
+        or N by its timing).  All False without adaptation.
 
     The signal quality of each beat's stretch is ``quality`` (``beats.quality``) and
     the stretches below the quality threshold are ``beats.unreadable`` (samples) or
@@ -156,7 +156,10 @@ def classify(
         (:func:`~heartbeat.classifier.template.adapt_template`); chosen as the
         default on held-out MIT-BIH patients, where it cut N beats called abnormal
         by about 40 % and raised V +P and S Se, at a cost in V Se (docs/results.md,
-        section 5).  ``"prior"`` re-estimates the recording's class mix by EM and
+        section 5).  Then, by the recording's own rhythm, a beat called N of that
+        shape whose previous RR is below 0.85 x the local mean becomes S, and one
+        called S of that shape that is not early becomes N (chosen the same way).
+        ``"prior"`` re-estimates the recording's class mix by EM and
         re-weights every beat's probabilities
         (:func:`~heartbeat.classifier.adapt.adapt_prior`); it erases most S beats.
         ``"none"``: the model's probabilities as they are.  `adapted` marks the
@@ -194,7 +197,7 @@ def classify(
     >>> ex = heartbeat.load_example("208")
     >>> result = heartbeat.classify(ex.signal[:, 0], ex.fs)
     >>> result
-    ClassifiedBeats(n_beats=207, N=141, S=0, V=65, F=1, Q=0, ?=0)
+    ClassifiedBeats(n_beats=207, N=140, S=1, V=65, F=1, Q=0, ?=0)
     >>> result.labels[:3].tolist(), result.probabilities.shape
     (['N', 'V', 'N'], (207, 5))
     >>> int(result.adapted.sum())  # beats called V or F that match the dominant beat
