@@ -197,7 +197,7 @@ def classify(
     >>> ex = heartbeat.load_example("208")
     >>> result = heartbeat.classify(ex.signal[:, 0], ex.fs)
     >>> result
-    ClassifiedBeats(n_beats=207, N=140, S=1, V=65, F=1, Q=0, ?=0)
+    ClassifiedBeats(n_beats=207, N=141, S=0, V=65, F=1, Q=0, ?=0)
     >>> result.labels[:3].tolist(), result.probabilities.shape
     (['N', 'V', 'N'], (207, 5))
     >>> int(result.adapted.sum())  # beats called V or F that match the dominant beat

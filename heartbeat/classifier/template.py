@@ -205,7 +205,7 @@ def matches(features: TemplateFeatures, rule: TemplateRule) -> np.ndarray:
 def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
                    classes: tuple[str, ...], fs_out: float,
                    rule: TemplateRule | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Take the V and F probability from the beats that match the recording's dominant beat.
+    """Take V and F from the beats matching the recording's dominant beat; then judge S.
 
     Parameters
     ----------
@@ -228,7 +228,7 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     proba : numpy.ndarray, shape (n, n_classes)
         A copy of `proba` in which every matching beat has V and F probability 0 and
         its other classes rescaled to sum to 1 (rows whose other classes are all 0
-        become N).
+        become N); then the S step of `rule` (:func:`move_supraventricular`).
     changed : numpy.ndarray of bool, shape (n,)
         True for each beat whose most probable class the adaptation changed (a beat
         called V or F that matches; with the S step of `rule`, a beat made S or N).
