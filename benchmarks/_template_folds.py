@@ -28,8 +28,12 @@ MAX_V_F1_DROP = 0.01  # inner choice: V F1 at most 1 point below no adaptation, 
 
 
 def rules() -> list[TemplateRule]:
-    """Every setting of the grid, in the order the tie-break prefers (strictest first)."""
-    out = [TemplateRule(*values) for values in itertools.product(*GRID.values())]
+    """Every V/F setting of the grid, in the order the tie-break prefers (strictest first).
+
+    The S step (chosen after these, ``_s_step_folds.py``) is off in every one of them.
+    """
+    out = [TemplateRule(*values, s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"))
+           for values in itertools.product(*GRID.values())]  # the S step off
     return sorted(out, key=lambda r: (-r.min_correlation, r.max_amplitude_ratio,
                                       -r.min_rr_ratio, r.window_s))
 

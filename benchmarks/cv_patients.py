@@ -6,6 +6,7 @@
     PYTHONPATH=. python benchmarks/cv_patients.py table
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final
     PYTHONPATH=. python benchmarks/cv_patients.py template
+    PYTHONPATH=. python benchmarks/cv_patients.py template-s
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final --adapt template
 
 ``folds``: the 22 DS1 records are dealt into k folds (every beat of a record in one
@@ -31,6 +32,12 @@ and the held-out records' own beats, no training: its thresholds chosen for each
 held-out fold on the other two (``_template_folds.py``), the single-model and ensemble
 rows with and without it, the default decided by the rule of docs/results.md section 5,
 and the thresholds chosen on all three folds (``cv_template_choice.json``).
+
+``template-s``: the S step of ``adapt="template"`` (a beat called N that matches the
+template and comes early becomes S; a beat called S that matches and is not early
+becomes N) from the same logits: its thresholds chosen nested (``_s_step_folds.py``)
+on the shipped V/F step, the rows with and without it, the default decided by the
+rule of docs/results.md section 5 (``cv_template_s_choice.json``).
 
 ``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
 trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1;
@@ -332,8 +339,9 @@ def run_pooled(args) -> None:
               f"reject below {cal['reject_below']:.3f}")
 
 
-def run_template(args) -> None:
-    """Nested choice and rows of adapt="template" (see ``_template_folds``)."""
+def scored_runs(args) -> tuple[dict, list, list]:
+    """The kept held-out logits as ``_template_folds.Run`` per (recipe, member, fold, lead),
+    the members (seeds and "ensemble", the seeds' logits averaged) and the folds."""
     import _template_folds as tf
 
     leads = {c: _recipe.beats(c, CACHE) for c in (0, 1)}
@@ -356,6 +364,14 @@ def run_template(args) -> None:
     scored = {key: tf.Run(logits, held.y.astype(np.int64), held.record, held.x, held.rr)
               for key, (logits, held) in runs.items()}
     members = sorted({m for _, m, _, _ in scored}, key=str)
+    return scored, members, folds
+
+
+def run_template(args) -> None:
+    """Nested choice and rows of adapt="template" (see ``_template_folds``)."""
+    import _template_folds as tf
+
+    scored, members, folds = scored_runs(args)
 
     def inner(fold_set):
         return tf.choose({c: [scored[t, "ensemble", f, c] for t in args.recipe
@@ -399,6 +415,13 @@ def run_template(args) -> None:
            "default": all(d["passes"] for d in decisions.values()),
            "grid": {k: [str(x) for x in v] for k, v in tf.GRID.items()},
            "command": "python benchmarks/cv_patients.py template"})
+
+
+def run_template_s(args) -> None:
+    """Nested choice and rows of the S step of adapt="template" (see ``_s_step_folds``)."""
+    import _s_step_folds as sf
+
+    sf.run(args, *scored_runs(args), write=write, print_summary=print_summary)
 
 
 def print_summary(name: str, summary: dict) -> None:
@@ -471,8 +494,8 @@ def run_final(args) -> None:
         b = _recipe.beats(c, CACHE)
         ds2 = b[np.isin(b.record, datasets.DS2)]
         if args.adapt == "template":
-            out[f"ch{c}"], out[f"ch{c}_none"], out[f"ch{c}_vf_share"] = \
-                _final_template(model, ds2)
+            out[f"ch{c}"], out[f"ch{c}_none"], out[f"ch{c}_vf_step"], \
+                out[f"ch{c}_shares"] = _final_template(model, ds2)
         else:
             out[f"ch{c}"] = _recipe.score(model, ds2)
         s = out[f"ch{c}"]
@@ -485,13 +508,15 @@ def run_final(args) -> None:
     write(name + ("_template" if args.adapt == "template" else ""), out)
 
 
-def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict]:
-    """DS2 figures with and without adapt="template" (the shipped rule), from one pass.
+def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, dict]:
+    """DS2 figures with adapt="template" (the shipped rule), without it, and with its V/F
+    step alone (the rule before the S step), from one pass.
 
     Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
-    peaks, as everywhere here).  Also, per record, the share of its beats called V or
-    F without and with the adaptation.
+    peaks, as everywhere here).  Also, per record, the shares of its beats called V or
+    F and called S without adaptation, with the V/F step alone and with the shipped rule.
     """
+    import _s_step_folds as sf
     import _template_folds as tf
 
     from heartbeat.classifier.template import DEFAULT_RULE
@@ -501,14 +526,16 @@ def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict]:
     y = data.y[keep].astype(np.int64)
     run = tf.Run(model.predict_logits(x[keep], rr[keep], batch_size=256), y,
                  data.record[keep], data.x[keep], data.rr[keep])
-    adapted = run.adapted(DEFAULT_RULE)
-    vf_share = {}
+    preds = {"none": run.pred, "vf_step": run.adapted(sf.VF_RULE),
+             "template": sf.adapted(run, DEFAULT_RULE)}  # the V/F step, then the S step
+    shares = {}
     for record in np.unique(data.record[keep]):
         rows = data.record[keep] == record
-        vf_share[str(record)] = {tag: round(float(np.isin(pred[rows], (2, 3)).mean()), 4)
-                                 for tag, pred in (("none", run.pred), ("template", adapted))}
-    return (_recipe.figures(_recipe.confusion(y, adapted)),
-            _recipe.figures(_recipe.confusion(y, run.pred)), vf_share)
+        shares[str(record)] = {
+            f"{kind}_{tag}": round(float(np.isin(pred[rows], codes).mean()), 4)
+            for tag, pred in preds.items() for kind, codes in (("vf", (2, 3)), ("s", (1,)))}
+    figs = {tag: _recipe.figures(_recipe.confusion(y, pred)) for tag, pred in preds.items()}
+    return figs["template"], figs["none"], figs["vf_step"], shares
 
 
 def write(name: str, result: dict) -> None:
@@ -523,7 +550,8 @@ def write(name: str, result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template"))
+    parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template",
+                                         "template-s"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -567,6 +595,9 @@ def main() -> None:
     elif args.mode == "template":
         args.recipe = args.recipe or ["ch0", "ch0+ch1"]
         run_template(args)
+    elif args.mode == "template-s":
+        args.recipe = args.recipe or ["ch0", "ch0+ch1"]
+        run_template_s(args)
     elif args.mode == "table":
         run_table(args)
     else:

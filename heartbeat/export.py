@@ -446,7 +446,9 @@ def classify(signal, fs, *, reject=True, quality=True):
     UNREADABLE_BELOW as "?" with reason "unreadable", a number in [0, 1] is that
     threshold, False measures no quality.  The probabilities are adapted to the
     recording as the library's default ``adapt="template"`` does (beats called V or F
-    that match the recording's dominant beat lose their V and F probability).
+    that match the recording's dominant beat lose their V and F probability; then a
+    beat called N of that shape that comes early becomes S, one called S that is not
+    early becomes N).
     Bad input raises the library's TypeError or ValueError, naming the argument.
     """
     threshold = _reject_threshold(CALIBRATION, reject)

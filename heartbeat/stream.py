@@ -204,8 +204,8 @@ class Stream:
         returned as ``"?"`` with reason ``"unreadable"``.  False measures no quality.
     adapt : {"template", "none"}, default "template"
         As for :func:`heartbeat.classify`, from the past only: ``"template"`` takes
-        the V and F probability from each beat that matches the median of the last
-        ``TEMPLATE_BEATS`` (500) beats of its lead called N, before it is reported
+        V and F from each beat matching the median of the last ``TEMPLATE_BEATS``
+        (500) beats of its lead called N, and judges S by timing, before it is reported
         (module docstring, "Adaptation"); ``"none"``: the model's probabilities.
 
     Raises

@@ -16,14 +16,18 @@ import heartbeat
 from heartbeat.aami import SYMBOL_TO_CLASS
 from heartbeat.classifier.template import (
     DEFAULT_RULE,
+    RunningTemplate,
     TemplateRule,
     adapt_template,
     matches,
     template_features,
 )
+from heartbeat.context import rr_features
 from heartbeat.io import read_annotations, read_record
 
 CLASSES = ("N", "S", "V", "F", "Q")
+VF_ONLY = TemplateRule(s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"))
+"""The V/F step alone: the shipped rule before the S step."""
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -55,7 +59,7 @@ class TestAdaptTemplate:
         np.testing.assert_allclose(out.sum(axis=1), 1.0)
 
     @given(st.integers(0, 2**32 - 1))
-    def test_s_is_never_lowered_and_rows_stay_distributions(self, seed):
+    def test_the_vf_step_never_lowers_s_and_rows_stay_distributions(self, seed):
         rng = np.random.default_rng(seed)
         waves, _ = recording(40, seed=seed % 7)
         waves[rng.random(40) < 0.2] = wide(1)[0]
@@ -63,12 +67,68 @@ class TestAdaptTemplate:
         proba = rng.dirichlet(np.ones(5), size=40)
         proba[:, 0] += 1.0 * (rng.random(40) < 0.7)  # most beats called N
         proba /= proba.sum(axis=1, keepdims=True)
-        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0,
+                                      rule=VF_ONLY)
         assert (out[:, 1] >= proba[:, 1] - 1e-12).all()
         np.testing.assert_allclose(out.sum(axis=1), 1.0)
         untouched = (out[:, 2] > 0) | (out[:, 3] > 0)
         np.testing.assert_array_equal(out[untouched], proba[untouched])
         assert set(proba[changed].argmax(axis=1)) <= {2, 3}
+
+    @given(st.integers(0, 2**32 - 1))
+    def test_the_s_step_only_moves_between_n_and_s(self, seed):
+        rng = np.random.default_rng(seed)
+        waves, _ = recording(40, seed=seed % 7)
+        rr = rng.uniform(0.5, 1.5, (40, 3))
+        proba = rng.dirichlet(np.ones(5), size=40)
+        proba[:, 0] += 1.0 * (rng.random(40) < 0.7)
+        proba /= proba.sum(axis=1, keepdims=True)
+        vf, _ = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0, rule=VF_ONLY)
+        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        np.testing.assert_allclose(out.sum(axis=1), 1.0)
+        moved = (out != vf).any(axis=1)
+        np.testing.assert_array_equal(out[moved][:, 2:], vf[moved][:, 2:])  # V, F, Q kept
+        pairs = set(zip(vf[moved].argmax(axis=1), out[moved].argmax(axis=1), strict=True))
+        assert pairs <= {(0, 1), (1, 0)}
+        np.testing.assert_array_equal(changed, out.argmax(axis=1) != proba.argmax(axis=1))
+
+    def test_an_early_beat_of_the_normal_shape_becomes_s(self):
+        waves, rr = recording()
+        rr[5] = [0.7, 1.3, 1.0]  # previous RR 70 % of the local mean, then a pause
+        rr[10] = [0.7, 1.3, 1.0]
+        waves[10] = wide(1)[0]  # early too, but not the normal shape
+        proba = np.tile([0.9, 0.04, 0.03, 0.02, 0.01], (60, 1))
+        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        # V and F taken (it matches), then its N probability moved to S
+        np.testing.assert_allclose(out[5], np.array([0.0, 0.94, 0.0, 0.0, 0.01]) / 0.95)
+        np.testing.assert_array_equal(out[10], proba[10])
+        np.testing.assert_array_equal(np.flatnonzero(changed), [5])
+        vf, _ = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0, rule=VF_ONLY)
+        assert (vf.argmax(axis=1) == 0).all()  # the V/F step alone leaves it N
+
+    def test_a_beat_called_s_on_time_becomes_n_an_early_one_stays_s(self):
+        waves, rr = recording()
+        rr[5] = [1.0, 1.0, 1.0]  # on time
+        rr[6] = [0.9, 1.0, 1.0]  # a little early: between 0.85 and 1
+        rr[7] = [0.6, 1.4, 1.0]
+        proba = np.tile([0.9, 0.04, 0.03, 0.02, 0.01], (60, 1))
+        proba[5] = proba[6] = proba[7] = [0.3, 0.6, 0.05, 0.03, 0.02]
+        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        np.testing.assert_allclose(out[5], np.array([0.9, 0.0, 0.0, 0.0, 0.02]) / 0.92)
+        np.testing.assert_allclose(out[6:8], np.tile([0.3, 0.6, 0.0, 0.0, 0.02], (2, 1)) / 0.92)
+        np.testing.assert_array_equal(np.flatnonzero(changed), [5])
+
+    def test_the_running_template_applies_the_s_step(self):
+        waves, rr = recording()
+        rr[50] = [0.7, 1.3, 1.0]
+        proba = np.tile([0.9, 0.04, 0.03, 0.02, 0.01], (60, 1))
+        running = RunningTemplate(500)
+        heads = waves[:, :30]
+        first = running.adapt(proba[:5], heads[:5], rr[:5], classes=CLASSES)
+        np.testing.assert_array_equal(first, proba[:5])  # the warm-up: no template yet
+        later = running.adapt(proba[5:], heads[5:], rr[5:], classes=CLASSES)
+        calls = later.argmax(axis=1)
+        assert calls[45] == 1 and (np.delete(calls, 45) == 0).all()
 
     def test_too_few_beats_called_n_change_nothing(self):
         waves, rr = recording(30)
@@ -89,7 +149,9 @@ class TestAdaptTemplate:
         out, _ = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0, rule=timed)
         np.testing.assert_array_equal(out[5], proba[5])
         out, _ = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
-        assert out[5].argmax() == 0  # the shipped rule does not check timing
+        # the shipped rule does not check timing for V: V is taken, and the beat, early
+        # and of the normal shape, becomes S
+        assert out[5].argmax() == 1 and out[5, 2] == 0.0
 
     def test_amplitude_outside_the_ratio_keeps_v(self):
         waves, rr = recording()
@@ -175,7 +237,9 @@ class TestOnMitbih:
         vf = np.isin(adapted.labels, ["V", "F"])
         assert vf.mean() <= max(np.isin(plain.labels, ["V", "F"]).mean(), 0.005)
         assert (adapted.labels == "N").mean() >= 0.97
-        assert (adapted.labels == "S").sum() >= (plain.labels == "S").sum()
+        truth = records[name]["truth"] == "S"
+        assert (adapted.labels[truth] == "S").sum() >= (plain.labels[truth] == "S").sum() - 2
+        assert (adapted.labels == "S").sum() <= (plain.labels == "S").sum() + 0.01 * len(truth)
 
     @pytest.mark.parametrize("name", ["119", "208"])
     def test_records_with_many_v_keep_their_v(self, records, name):
@@ -191,7 +255,9 @@ class TestOnMitbih:
         changed = plain.labels != adapted.labels
         assert changed.any()
         np.testing.assert_array_equal(adapted.adapted, changed)
-        assert set(plain.labels[changed]) <= {"V", "F"}
+        moves = set(zip(plain.labels[changed], adapted.labels[changed], strict=True))
+        assert all((a in {"V", "F"} and b not in {"V", "F"}) or {a, b} == {"N", "S"}
+                   for a, b in moves)
         assert not plain.adapted.any()
         np.testing.assert_array_equal(plain.codes[~changed], adapted.codes[~changed])
 
@@ -213,6 +279,49 @@ class TestOnMitbih:
             out[case] = folder / "out.csv"
             assert main(["predict", str(folder / "119"), "--out", str(out[case])]) == 0
         assert out["as is"].read_text() == out["shuffled"].read_text()
+
+
+@pytest.fixture(scope="module")
+def unseen(mitdb_dir):
+    """Lead 0 of records `mitbih-ds1` never saw (DS2), classified without adaptation,
+    with each beat's annotated class and the V/F step alone and the shipped rule."""
+    clf = heartbeat.BeatClassifier.pretrained("mitbih-ds1")
+    out = {}
+    for name in ("232", "117"):
+        rec = read_record(mitdb_dir / name)
+        plain = heartbeat.classify(rec.signal[:, 0], rec.fs, model=clf, adapt="none",
+                                   reject=False)
+        beats = plain.beats
+        rr = rr_features(beats.r_peaks, beats.fs)
+        names = np.array(clf.classes_)
+        out[name] = {"truth": annotated_classes(mitdb_dir / name, beats.r_peaks, rec.fs)}
+        for tag, rule in (("vf", VF_ONLY), ("default", DEFAULT_RULE)):
+            proba = adapt_template(plain.probabilities, beats.waveforms, rr,
+                                   classes=tuple(clf.classes_), fs_out=beats.fs_out,
+                                   rule=rule)[0]
+            out[name][tag] = names[proba.argmax(axis=1)]
+        whole = heartbeat.classify(rec.signal[:, 0], rec.fs, model=clf, reject=False)
+        np.testing.assert_array_equal(whole.labels, out[name]["default"])
+    return out
+
+
+class TestSRhythmOnUnseenRecords:
+    """The S step on records of patients the model never saw (the default model has)."""
+
+    def test_a_record_with_many_s_beats_gains_them(self, unseen):
+        truth, vf, default = (unseen["232"][k] for k in ("truth", "vf", "default"))
+        s, n = truth == "S", truth == "N"
+        assert s.sum() > 1000
+        found = {tag: int((lab[s] == "S").sum())
+                 for tag, lab in (("vf", vf), ("default", default))}
+        assert found["default"] >= found["vf"] + 0.15 * s.sum(), found
+        assert (default[n] == "S").sum() <= (vf[n] == "S").sum() + 0.02 * n.sum()
+
+    def test_an_all_normal_record_gains_no_s_beats(self, unseen):
+        truth, vf, default = (unseen["117"][k] for k in ("truth", "vf", "default"))
+        assert (truth == "N").mean() > 0.99
+        assert (default == "S").sum() <= (vf == "S").sum()
+        assert (default == "S").mean() <= 0.15
 
 
 class TestClassifyArgument:
@@ -258,6 +367,17 @@ def tf():
 
 
 @pytest.fixture(scope="module")
+def sf(tf):
+    """benchmarks/_s_step_folds.py (the S step's nested choice)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import _s_step_folds
+    finally:
+        sys.path.pop(0)
+    return _s_step_folds
+
+
+@pytest.fixture(scope="module")
 def held_out():
     """Two synthetic records: mostly one beat shape, some V-like beats, noisy logits."""
     rng = np.random.default_rng(1)
@@ -287,7 +407,7 @@ class TestFoldScoring:
         for rule in tf.rules()[::37]:
             np.testing.assert_array_equal(a.adapted(rule), b.adapted(rule))
 
-    def test_run_agrees_with_the_library_per_record(self, tf, held_out):
+    def test_run_agrees_with_the_library_per_record(self, tf, sf, held_out):
         logits, y, record, waves, rr = held_out
         run = tf.Run(logits, y, record, waves, rr)
         proba = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -297,7 +417,15 @@ class TestFoldScoring:
             rows = record == name
             want[rows] = adapt_template(proba[rows], waves[rows], rr[rows], classes=CLASSES,
                                         fs_out=tf.FS_OUT)[0].argmax(axis=1)
-        np.testing.assert_array_equal(run.adapted(DEFAULT_RULE), want)
+        np.testing.assert_array_equal(sf.adapted(run, DEFAULT_RULE), want)
+        for rule in tf.rules()[::37]:  # the V/F step alone (no S step in its grid)
+            want = np.empty(len(y), dtype=np.int64)
+            for name in ("a", "b"):
+                rows = record == name
+                want[rows] = adapt_template(proba[rows], waves[rows], rr[rows],
+                                            classes=CLASSES, fs_out=tf.FS_OUT,
+                                            rule=rule)[0].argmax(axis=1)
+            np.testing.assert_array_equal(run.adapted(rule), want)
 
     def test_choose_keeps_v_f1_and_lowers_n_called_abnormal(self, tf, held_out):
         logits, y, record, waves, rr = held_out
@@ -307,3 +435,31 @@ class TestFoldScoring:
         chosen, none = figs["chosen"]["ch0"], figs["none"]["ch0"]
         assert chosen["n_called_abnormal"] < none["n_called_abnormal"]
         assert chosen["V_f1"] >= none["V_f1"] - tf.MAX_V_F1_DROP
+
+
+class TestSStepFoldScoring:
+    """benchmarks/_s_step_folds.py: the scoring the S step was chosen by."""
+
+    def test_grid_and_labels_do_not_move_a_prediction(self, tf, sf, held_out):
+        logits, y, record, waves, rr = held_out
+        rr = np.random.default_rng(2).uniform(0.6, 1.4, rr.shape)
+        a = tf.Run(logits, y, record, waves, rr)
+        b = tf.Run(logits, np.random.default_rng(0).permutation(y), record, waves, rr)
+        rules = sf.rules()
+        assert len(rules) == 48 and rules[0].s_max_rr_ratio == 0.0
+        for rule in rules[::7]:
+            np.testing.assert_array_equal(sf.adapted(a, rule), sf.adapted(b, rule))
+
+    def test_choose_keeps_its_bounds(self, tf, sf, held_out):
+        logits, y, record, waves, rr = held_out
+        y = y.copy()
+        early = np.random.default_rng(3).random(len(y)) < 0.1
+        rr = np.ones_like(rr)
+        rr[early, 0] = 0.7  # early beats of the normal shape, annotated S
+        y[early & (y == 0)] = 1
+        run = tf.Run(logits, y, record, waves, rr)
+        rule, figs = sf.choose({0: [run], 1: [run]})
+        assert rule in sf.rules() and rule.s_max_rr_ratio > 0
+        chosen, base = figs["chosen"]["ch0"], figs["template"]["ch0"]
+        assert chosen["S_f1"] > base["S_f1"]
+        assert chosen["n_called_abnormal"] <= base["n_called_abnormal"] + sf.MAX_N_ABNORMAL_RISE

@@ -53,8 +53,8 @@ class ClassifiedBeats:
     adapted : numpy.ndarray of bool, shape (n,)
         True for each beat whose most probable class the adaptation to the recording
         changed (``classify(adapt=...)``; with ``"template"``, a beat the model called
-        V or F that matches the recording's dominant beat).  All False without
-        adaptation.
+        V or F that matches the recording's dominant beat, or one of its shape made S
+        or N by its timing).  All False without adaptation.
 
     The signal quality of each beat's stretch is ``quality`` (``beats.quality``) and
     the stretches below the quality threshold are ``beats.unreadable`` (samples) or
@@ -156,7 +156,10 @@ def classify(
         (:func:`~heartbeat.classifier.template.adapt_template`); chosen as the
         default on held-out MIT-BIH patients, where it cut N beats called abnormal
         by about 40 % and raised V +P and S Se, at a cost in V Se (docs/results.md,
-        section 5).  ``"prior"`` re-estimates the recording's class mix by EM and
+        section 5).  Then, by the recording's own rhythm, a beat called N of that
+        shape whose previous RR is below 0.85 x the local mean becomes S, and one
+        called S of that shape that is not early becomes N (chosen the same way).
+        ``"prior"`` re-estimates the recording's class mix by EM and
         re-weights every beat's probabilities
         (:func:`~heartbeat.classifier.adapt.adapt_prior`); it erases most S beats.
         ``"none"``: the model's probabilities as they are.  `adapted` marks the

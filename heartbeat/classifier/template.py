@@ -12,9 +12,13 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
    (peak to peak over the same window) over the template's, and its previous RR
    interval over the local mean RR (:func:`heartbeat.context.rr_features`);
 3. takes away the V and F probability of each beat that matches the template closely
-   (:class:`TemplateRule`) and is not premature, and renormalises the row.  N, S and Q
-   keep their ratios, so S is never lowered: S is told apart from N by its timing,
-   which this rule does not judge.
+   (:class:`TemplateRule`) and is not premature, and renormalises the row (N, S and Q
+   keep their ratios);
+4. judges S by the recording's own rhythm (the S step,
+   :func:`move_supraventricular`): a beat now called N that matches the template in
+   shape but comes early (previous RR below 0.85 x the local mean RR) becomes S, as a
+   supraventricular beat has the normal shape and comes early; a beat called S that
+   matches in shape and is not early (previous RR at least the local mean) becomes N.
 
 No label is used, and the cost is a median and a few products over an (n, window)
 array.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds within
@@ -30,7 +34,8 @@ import numpy as np
 
 __all__ = ["DEFAULT_RULE", "RunningTemplate", "TemplateFeatures", "TemplateRule",
            "adapt_template", "compare_with_template", "has_enough_normal", "matches",
-           "remove_abnormal", "template_features"]
+           "move_supraventricular", "remove_abnormal", "supraventricular_moves",
+           "template_features"]
 
 MIN_TEMPLATE_BEATS = 10
 """Fewest beats called N that make a template."""
@@ -42,11 +47,14 @@ MIN_TEMPLATE_SHARE = 0.2
 class TemplateRule:
     """When a beat counts as the recording's dominant beat, and so cannot be V or F.
 
-    The defaults are the thresholds chosen on all three DS1 patient folds by the rule
-    set before scoring (``python benchmarks/cv_patients.py template``,
-    ``benchmarks/results/cv_template_choice.json``); :func:`heartbeat.classify` uses
-    them with ``adapt="template"``.  The folds chose no timing check: a prematurity
-    threshold never lowered the N beats called abnormal at equal V F1.
+    The defaults are the thresholds chosen on all three DS1 patient folds by the rules
+    set before scoring (the V/F step: ``python benchmarks/cv_patients.py template``,
+    ``benchmarks/results/cv_template_choice.json``; then the S step on it:
+    ``cv_patients.py template-s``, ``cv_template_s_choice.json``);
+    :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
+    timing check for V/F: a prematurity threshold never lowered the N beats called
+    abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
+    s_min_keep_ratio=float("inf"))`` is the V/F step alone.
 
     Attributes
     ----------
@@ -60,12 +68,29 @@ class TemplateRule:
     min_rr_ratio : float
         Least previous RR over the local mean RR: a beat below it is premature and
         keeps its probabilities (0: timing is not checked).
+    s_max_rr_ratio : float
+        The S step (:func:`move_supraventricular`): a beat now called N that matches
+        the template in shape and whose previous RR over the local mean RR is below
+        this becomes S (0: no beat becomes S).
+    s_min_correlation : float
+        Least correlation with the template for the S step (the amplitude check is
+        the V/F step's).
+    s_min_post_ratio : float
+        Least next RR over previous RR (a pause after it) for a beat to become S (0:
+        not checked).
+    s_min_keep_ratio : float
+        A beat called S that matches in shape and whose previous RR over the local
+        mean RR is at least this (it is not early) becomes N (``inf``: never).
     """
 
     window_s: float = 0.24
     min_correlation: float = 0.80
     max_amplitude_ratio: float = 2.0
     min_rr_ratio: float = 0.0
+    s_max_rr_ratio: float = 0.85
+    s_min_correlation: float = 0.80
+    s_min_post_ratio: float = 0.0
+    s_min_keep_ratio: float = 1.0
 
 
 DEFAULT_RULE = TemplateRule()
@@ -84,6 +109,8 @@ class TemplateFeatures:
         Peak-to-peak amplitude over the template's, over the window.
     rr_ratio : numpy.ndarray of float64, shape (n,)
         Previous RR over local mean RR.
+    post_ratio : numpy.ndarray of float64, shape (n,)
+        Next RR over previous RR (1 where the previous RR is 0).
     has_template : bool
         False when too few beats were called N to make a template; then every beat
         has correlation 0 and nothing matches.
@@ -92,6 +119,7 @@ class TemplateFeatures:
     correlation: np.ndarray
     amplitude_ratio: np.ndarray
     rr_ratio: np.ndarray
+    post_ratio: np.ndarray
     has_template: bool
 
 
@@ -118,14 +146,21 @@ def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.n
     n = len(waveforms)
     head = np.asarray(waveforms[:, :window], dtype=np.float64)  # (n, window)
     if not has_enough_normal(int(np.count_nonzero(called_normal)), n):
-        rr_ratio = np.divide(rr[:, 0], rr[:, 2], out=np.ones(n), where=rr[:, 2] > 0)
-        return TemplateFeatures(np.zeros(n), np.ones(n), rr_ratio, has_template=False)
+        return TemplateFeatures(np.zeros(n), np.ones(n), *_rr_ratios(rr), has_template=False)
     return compare_with_template(head, np.median(head[called_normal], axis=0), rr)
 
 
 def has_enough_normal(n_normal: int, n_beats: int) -> bool:
     """Return True if `n_normal` beats called N of `n_beats` are enough for a template."""
     return n_normal >= max(MIN_TEMPLATE_BEATS, MIN_TEMPLATE_SHARE * n_beats)
+
+
+def _rr_ratios(rr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(previous RR over local mean RR, next RR over previous RR) of each beat."""
+    n = len(rr)
+    rr = np.asarray(rr, dtype=np.float64)
+    return (np.divide(rr[:, 0], rr[:, 2], out=np.ones(n), where=rr[:, 2] > 0),
+            np.divide(rr[:, 1], rr[:, 0], out=np.ones(n), where=rr[:, 0] > 0))
 
 
 def compare_with_template(waveforms: np.ndarray, template: np.ndarray,
@@ -148,7 +183,6 @@ def compare_with_template(waveforms: np.ndarray, template: np.ndarray,
     """
     n = len(waveforms)
     head = np.asarray(waveforms[:, : len(template)], dtype=np.float64)  # (n, window)
-    rr_ratio = np.divide(rr[:, 0], rr[:, 2], out=np.ones(n), where=rr[:, 2] > 0)
     template = np.asarray(template, dtype=np.float64)
     centred = head - head.mean(axis=1, keepdims=True)
     t = template - template.mean()
@@ -156,7 +190,7 @@ def compare_with_template(waveforms: np.ndarray, template: np.ndarray,
     correlation = np.divide(centred @ t, norms, out=np.zeros(n), where=norms > 0)
     span = np.ptp(template)
     amplitude = np.ptp(head, axis=1) / span if span > 0 else np.full(n, np.inf)
-    return TemplateFeatures(correlation, amplitude, rr_ratio, has_template=True)
+    return TemplateFeatures(correlation, amplitude, *_rr_ratios(rr), has_template=True)
 
 
 def matches(features: TemplateFeatures, rule: TemplateRule) -> np.ndarray:
@@ -171,7 +205,7 @@ def matches(features: TemplateFeatures, rule: TemplateRule) -> np.ndarray:
 def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
                    classes: tuple[str, ...], fs_out: float,
                    rule: TemplateRule | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Take the V and F probability from the beats that match the recording's dominant beat.
+    """Take V and F from the beats matching the recording's dominant beat; then judge S.
 
     Parameters
     ----------
@@ -194,9 +228,10 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     proba : numpy.ndarray, shape (n, n_classes)
         A copy of `proba` in which every matching beat has V and F probability 0 and
         its other classes rescaled to sum to 1 (rows whose other classes are all 0
-        become N).
+        become N); then the S step of `rule` (:func:`move_supraventricular`).
     changed : numpy.ndarray of bool, shape (n,)
-        True for each beat whose most probable class was V or F and is no longer.
+        True for each beat whose most probable class the adaptation changed (a beat
+        called V or F that matches; with the S step of `rule`, a beat made S or N).
 
     Examples
     --------
@@ -221,8 +256,88 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     window = max(2, round(rule.window_s * fs_out))
     before = out.argmax(axis=1)
     called_normal = before == classes.index("N")
-    hit = matches(template_features(waveforms, called_normal, rr, window=window), rule)
-    return remove_abnormal(out, hit, classes=classes)
+    features = template_features(waveforms, called_normal, rr, window=window)
+    out = remove_abnormal(out, matches(features, rule), classes=classes)[0]
+    out = move_supraventricular(out, features, rule, classes=classes, first_is_start=True)
+    return out, out.argmax(axis=1) != before
+
+
+def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
+                           rule: TemplateRule, *, normal: int, supra: int,
+                           first_is_start: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Which beats the S step of `rule` makes S, and which it makes N.
+
+    Parameters
+    ----------
+    features : TemplateFeatures
+        The beats measured against the recording's template.
+    called : numpy.ndarray of int, shape (n,)
+        Each beat's most probable class after the V/F step.
+    rule : TemplateRule
+        Its ``s_*`` thresholds.
+    normal, supra : int
+        The codes of N and S in `called`.
+    first_is_start : bool, default False
+        True if the first beat is the recording's first: it has no previous RR
+        (:func:`~heartbeat.context.rr_features` gives it its next), so the step leaves
+        it alone.
+
+    Returns
+    -------
+    to_supra, to_normal : numpy.ndarray of bool, shape (n,)
+        Beats called N that match in shape, come early (previous RR over local mean
+        below ``s_max_rr_ratio``) and are followed by a pause (next RR over previous
+        at least ``s_min_post_ratio``); beats called S that match in shape and are not
+        early (at least ``s_min_keep_ratio``).
+    """
+    ratio = features.amplitude_ratio
+    with np.errstate(divide="ignore"):
+        shape = ((features.correlation >= rule.s_min_correlation)
+                 & (ratio <= rule.max_amplitude_ratio) & (ratio >= 1 / rule.max_amplitude_ratio))
+    to_supra = (shape & (called == normal) & (features.rr_ratio < rule.s_max_rr_ratio)
+                & (features.post_ratio >= rule.s_min_post_ratio))
+    to_normal = shape & (called == supra) & (features.rr_ratio >= rule.s_min_keep_ratio)
+    if first_is_start and len(called):
+        to_supra[0] = to_normal[0] = False
+    return to_supra, to_normal
+
+
+def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
+                          rule: TemplateRule, *, classes: tuple[str, ...],
+                          first_is_start: bool = False) -> np.ndarray:
+    """Move N probability to S, or S to N, as :func:`supraventricular_moves` says (the S step).
+
+    Parameters
+    ----------
+    proba : numpy.ndarray, shape (n, n_classes)
+        Probabilities after the V/F step (:func:`remove_abnormal`); not changed.
+    features : TemplateFeatures
+        The same beats measured against the template.
+    rule : TemplateRule
+        Its ``s_*`` thresholds (``s_max_rr_ratio`` 0 and ``s_min_keep_ratio`` inf: a copy).
+    classes : tuple of str
+        The model's class names; without ``"N"`` or ``"S"`` nothing is changed.
+    first_is_start : bool, default False
+        True if the first row is the recording's first beat (left alone).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n_classes)
+        A copy in which each beat made S holds its N probability in S (N becomes 0),
+        and each beat made N its S probability in N: the row still sums to 1 and the
+        moved class is the most probable.
+    """
+    out = np.array(proba, dtype=np.float64, copy=True)
+    if "N" not in classes or "S" not in classes or len(out) == 0:
+        return out
+    normal, supra = classes.index("N"), classes.index("S")
+    to_supra, to_normal = supraventricular_moves(features, out.argmax(axis=1), rule,
+                                                 normal=normal, supra=supra,
+                                                 first_is_start=first_is_start)
+    for rows, src, dst in ((to_supra, normal, supra), (to_normal, supra, normal)):
+        out[rows, dst] += out[rows, src]
+        out[rows, src] = 0.0
+    return out
 
 
 def remove_abnormal(proba: np.ndarray, hit: np.ndarray, *, classes: tuple[str, ...]
@@ -286,6 +401,7 @@ class RunningTemplate:
         if "N" not in classes or len(proba) == 0:
             return proba
         normal = np.asarray(proba).argmax(axis=1) == classes.index("N")
+        first_is_start = self.n_beats == 0
         self.n_beats += len(proba)
         self.n_normal += int(normal.sum())
         self.heads.extend(heads[normal])
@@ -294,5 +410,8 @@ class RunningTemplate:
             return proba
         if normal.any() or self.template is None:
             self.template = np.median(np.stack(self.heads), axis=0)
-        hit = matches(compare_with_template(heads, self.template, rr), rule or DEFAULT_RULE)
-        return remove_abnormal(proba, hit, classes=classes)[0]
+        rule = rule or DEFAULT_RULE
+        features = compare_with_template(heads, self.template, rr)
+        out = remove_abnormal(proba, matches(features, rule), classes=classes)[0]
+        return move_supraventricular(out, features, rule, classes=classes,
+                                     first_is_start=first_is_start)

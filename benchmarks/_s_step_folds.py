@@ -1,0 +1,162 @@
+"""The S step of ``adapt="template"`` on the kept out-of-fold logits, chosen nested.
+
+Used by ``cv_patients.py template-s``.  The V/F step keeps its shipped thresholds
+(:data:`VF_RULE`); the S step's (``TemplateRule.s_*``,
+:func:`heartbeat.classifier.template.supraventricular_moves`) are chosen for held-out
+fold k on the other two folds by the rule of docs/results.md section 5 ("S by the
+recording's own rhythm"), then applied to fold k.  No label is read by the step: the
+features are the held-out record's own beats against the template of the beats the
+model calls N.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import _recipe
+import _template_folds as tf
+import numpy as np
+
+from heartbeat.classifier.template import TemplateRule, supraventricular_moves
+
+N, S = 0, 1
+VF_RULE = TemplateRule(window_s=0.24, min_correlation=0.80, max_amplitude_ratio=2.0,
+                       min_rr_ratio=0.0, s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"))
+"""The V/F step as shipped before the S step (chosen in the "Template adaptation" run)."""
+GRID = {"s_max_rr_ratio": (0.0, 0.80, 0.85, 0.90),
+        "s_min_correlation": (0.80, 0.90, 0.95),
+        "s_min_post_ratio": (0.0, 1.1),
+        "s_min_keep_ratio": (float("inf"), 1.0)}
+MAX_N_ABNORMAL_RISE = 0.005  # mean over both leads, against the V/F step alone
+MAX_V_F1_DROP = 0.01  # per lead, against the V/F step alone
+
+
+def rules() -> list[TemplateRule]:
+    """Every S setting on the shipped V/F step, in the order the tie-break prefers."""
+    out = [dataclasses.replace(VF_RULE, **dict(zip(GRID, values, strict=True)))
+           for values in itertools.product(*GRID.values())]
+    return sorted(out, key=lambda r: (r.s_max_rr_ratio, -r.s_min_correlation,
+                                      -r.s_min_post_ratio, -r.s_min_keep_ratio))
+
+
+def adapted(run: tf.Run, rule: TemplateRule) -> np.ndarray:
+    """Predicted codes of `run` after the V/F step and then the S step of `rule`."""
+    codes = run.adapted(rule).copy()
+    for rows, feats in run.features[rule.window_s]:
+        to_supra, to_normal = supraventricular_moves(feats, codes[rows], rule, normal=N,
+                                                     supra=S, first_is_start=True)
+        part = codes[rows]
+        part[to_supra], part[to_normal] = S, N
+        codes[rows] = part
+    return codes
+
+
+def confusion(run: tf.Run, rule: TemplateRule) -> np.ndarray:
+    return _recipe.confusion(run.y, adapted(run, rule))
+
+
+def lead_figures(conf: np.ndarray) -> tuple[float, float, float]:
+    """(N called abnormal, V F1, S F1) of a confusion matrix."""
+    fig = _recipe.figures(conf)
+    return fig["n_called_abnormal"], fig["V"]["f1"], fig["S"]["f1"]
+
+
+def choose(runs_by_lead: dict[int, list[tf.Run]]) -> tuple[TemplateRule, dict]:
+    """The inner rule: highest mean S F1 over the leads, N called abnormal at most 0.5
+    point higher (mean over leads) and V F1 at most 1 point lower (per lead) than the
+    V/F step alone; confusion matrices pooled per lead over `runs_by_lead`."""
+    def pooled(rule):
+        return {c: lead_figures(sum(confusion(r, rule) for r in runs))
+                for c, runs in runs_by_lead.items()}
+
+    base = pooled(VF_RULE)
+    base_abnormal = np.mean([base[c][0] for c in base])
+    best, best_key, best_fig = None, None, None
+    for rule in rules():  # least change first: a later rule must be strictly better
+        fig = pooled(rule)
+        if np.mean([fig[c][0] for c in fig]) > base_abnormal + MAX_N_ABNORMAL_RISE + 1e-12:
+            continue
+        if any(fig[c][1] < base[c][1] - MAX_V_F1_DROP for c in fig):
+            continue
+        key = round(float(np.mean([fig[c][2] for c in fig])), 9)
+        if best_key is None or key > best_key:
+            best, best_key, best_fig = rule, key, fig
+
+    def named(fig):
+        return {f"ch{c}": {"n_called_abnormal": v[0], "V_f1": v[1], "S_f1": v[2]}
+                for c, v in fig.items()}
+    return best, {"template": named(base), "chosen": named(best_fig)}
+
+
+def decide(template: dict, with_s: dict) -> dict:
+    """The default rule on one recipe's single-model rows (summaries of 9 runs)."""
+    def mean_of(summary, key):
+        return float(np.mean([summary[lead][key][0] for lead in ("ch0", "ch1")]))
+
+    s_f1 = {name: mean_of(s, "S_f1") for name, s in (("template", template), ("with_s", with_s))}
+    abnormal = {name: mean_of(s, "n_called_abnormal")
+                for name, s in (("template", template), ("with_s", with_s))}
+    v_ok = {lead: with_s[lead]["V_f1"][0] >= template[lead]["V_f1"][0]
+            - template[lead]["V_f1"][1] for lead in ("ch0", "ch1")}
+    higher_s = s_f1["with_s"] > s_f1["template"]
+    abnormal_ok = abnormal["with_s"] <= abnormal["template"] + MAX_N_ABNORMAL_RISE
+    return {"s_f1_template": s_f1["template"], "s_f1_with_s": s_f1["with_s"],
+            "n_called_abnormal_template": abnormal["template"],
+            "n_called_abnormal_with_s": abnormal["with_s"],
+            "higher_s_f1": bool(higher_s), "n_called_abnormal_within_half_point":
+            bool(abnormal_ok), "v_f1_within_one_sd": v_ok,
+            "passes": bool(higher_s and abnormal_ok and all(v_ok.values()))}
+
+
+def run(args, scored: dict, members: list, folds: list, *, write, print_summary) -> None:
+    """Choose the S step nested, score the rows, decide the default; write the results.
+
+    `scored` holds ``_template_folds.Run`` per (recipe, member, fold, lead)
+    (``cv_patients.scored_runs``); `write` and `print_summary` are cv_patients'.
+    """
+
+    def inner(fold_set):
+        return choose({c: [scored[t, "ensemble", f, c] for t in args.recipe
+                           for f in fold_set] for c in (0, 1)})
+
+    chosen = {}
+    for k in folds:
+        chosen[k], figs = inner([f for f in folds if f != k])
+        print(f"fold {k}: chosen on folds {[f for f in folds if f != k]}: {chosen[k]} "
+              f"{figs}", flush=True)
+    final_rule, final_figs = inner(folds)
+    print(f"all folds: {final_rule} {final_figs}")
+    decisions = {}
+    command = "python benchmarks/cv_patients.py template-s"
+    for text in args.recipe:
+        rows = {}
+        for tag, rule_of in (("template", lambda k: VF_RULE), ("template_s", chosen.get)):
+            for kind in ("single", "ensemble"):
+                rows[tag, kind] = [
+                    {"member": m, "fold": f, "rule": tf.as_dict(rule_of(f))} | {
+                        f"ch{c}": _recipe.figures(confusion(scored[text, m, f, c],
+                                                            rule_of(f)))
+                        for c in (0, 1)}
+                    for m in members for f in folds
+                    if (m == "ensemble") == (kind == "ensemble")]
+        summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
+        decisions[text] = decide(summaries["template", "single"],
+                                 summaries["template_s", "single"])
+        base = f"{args.prefix}{text.replace('+', '_')}"
+        for (tag, kind), summary in summaries.items():
+            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") \
+                + (', adapt="template"' if tag == "template" else
+                   ', adapt="template" with the S step (nested)')
+            write(f"cv_template_s_{base}_{tag}_{kind}",
+                  {"row": label, "summary": summary, "runs": rows[tag, kind],
+                   "command": command})
+            print_summary(label, summary)
+        print(f"{text}: default rule: {decisions[text]}")
+    write("cv_template_s_choice",
+          {"per_fold": {str(k): tf.as_dict(r) for k, r in chosen.items()},
+           "all_folds": tf.as_dict(final_rule), "all_folds_figures": final_figs,
+           "decisions": decisions,
+           "default": all(d["passes"] for d in decisions.values()),
+           "grid": {k: [str(x) for x in v] for k, v in GRID.items()},
+           "command": command})
