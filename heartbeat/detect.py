@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from heartbeat import _detect_bands as _bands
 from heartbeat import _detect_kernels as _k
 from heartbeat import _detect_stages as _s
 from heartbeat import _merge_kernels
@@ -275,10 +276,11 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
     ``"numpy"``, :func:`heartbeat._jit.resolve_backend`).  `x` is not modified.
     """
     if x.ndim == 1:
-        return _detect_lead(x, fs, backend)[0]
+        return _bands.detect_lead(x, fs, backend, _detect_lead)[0]
     if x.shape[1] == 1:
-        return _detect_lead(np.ascontiguousarray(x[:, 0]), fs, backend)[0]
-    found = [_detect_lead(np.ascontiguousarray(x[:, m]), fs, backend) for m in range(x.shape[1])]
+        return _bands.detect_lead(np.ascontiguousarray(x[:, 0]), fs, backend, _detect_lead)[0]
+    found = [_bands.detect_lead(np.ascontiguousarray(x[:, m]), fs, backend, _detect_lead)
+             for m in range(x.shape[1])]
     return _merge(found, fs, backend)
 
 
