@@ -245,6 +245,11 @@ def detect_r_peaks(
        index is the one found on the clearest lead showing the beat.  A flat lead
        changes nothing; a lead of noise adds few beats.  How this compares with
        the better lead alone, record by record: ``docs/benchmarks.md``.
+    10. A lead whose beats barely clear their floor (median quality below 4) is
+        detected again on its high band (:mod:`heartbeat._detect_bands`: what lies
+        above ~15 Hz, rectified and smoothed back to the QRS's scale), and those beats
+        are kept when their median quality is 1.25 times as high: a QRS that is a burst
+        of oscillation near Nyquist, which the band-pass of Note 1 cancels.
 
     Time is linear in the length of `signal` (each candidate is revisited at most
     a bounded number of times).  Signals shorter than 3 samples, constant signals and
