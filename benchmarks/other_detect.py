@@ -20,7 +20,9 @@ switch off, ``_detect_bands.TRY_BELOW = 0``), heartbeat as shipped (``after``),
 SleepECG and NeuroKit2 (as ``benchmarks/bench_detect.py`` calls them), scored with
 :func:`heartbeat.metrics.detection_scores` (150 ms, one to one).  ``cpu ms`` is the
 process CPU time of one detection after a warm-up call (Numba compiled).  Per lead,
-``high band`` says whether the shipped detector chose it.  Rows go to
+``high band`` says whether the shipped detector chose it (a property of the lead,
+repeated on each detector's row), and a line before the table gives the median
+quality (envelope over floor) of each band's beats.  Rows go to
 ``benchmarks/results/other_detect.csv``.
 
 ``--mitdb-cost`` instead measures what the high band costs on MIT-BIH: the process
@@ -78,14 +80,12 @@ def standard_band_only():
         bands.TRY_BELOW = saved
 
 
-def uses_high_band(x: np.ndarray, fs: float) -> bool:
-    """Whether the shipped detector takes the high band on this lead."""
+def band_qualities(x: np.ndarray, fs: float) -> tuple[float, float]:
+    """The median quality of the standard band's and of the high band's beats."""
     x = np.ascontiguousarray(x)
-    q_standard = bands.median_quality(detect._detect_lead(x, fs, "numba"))
-    if q_standard >= bands.TRY_BELOW:
-        return False
+    standard = detect._detect_lead(x, fs, "numba")
     high = bands.detect_high(x, fs, "numba", detect._detect_lead)
-    return bands.prefer_high(q_standard, bands.median_quality(high))
+    return bands.median_quality(standard), bands.median_quality(high)
 
 
 def timed(detector, x: np.ndarray, fs: float) -> tuple[np.ndarray, float]:
@@ -165,7 +165,10 @@ def main(argv=None):
             if lead == "V":
                 ref_v = consensus(found[record, "V", peers[0]][0],
                                   found[record, "V", peers[1]][0], fs)
-        high = uses_high_band(x, fs)
+        q_standard, q_high = band_qualities(x, fs)
+        high = bands.prefer_high(q_standard, q_high)
+        print(f"{record} {lead}: median quality of the beats, standard band "
+              f"{q_standard:.2f}, high band {q_high:.2f}; high band taken: {high}")
         for name in runs:
             rows.append([record, lead, fs, name, high, found[record, lead, name]])
         if reference is not None:
