@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from heartbeat import _detect_bands as _bands
 from heartbeat import _detect_kernels as _k
 from heartbeat import _detect_stages as _s
 from heartbeat import _merge_kernels
@@ -244,6 +245,11 @@ def detect_r_peaks(
        index is the one found on the clearest lead showing the beat.  A flat lead
        changes nothing; a lead of noise adds few beats.  How this compares with
        the better lead alone, record by record: ``docs/benchmarks.md``.
+    10. A lead whose beats barely clear their floor (median quality below 4) is
+        detected again on its high band (:mod:`heartbeat._detect_bands`: what lies
+        above ~15 Hz, rectified and smoothed back to the QRS's scale), and those beats
+        are kept when their median quality is 1.25 times as high: a QRS that is a burst
+        of oscillation near Nyquist, which the band-pass of Note 1 cancels.
 
     Time is linear in the length of `signal` (each candidate is revisited at most
     a bounded number of times).  Signals shorter than 3 samples, constant signals and
@@ -275,10 +281,11 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
     ``"numpy"``, :func:`heartbeat._jit.resolve_backend`).  `x` is not modified.
     """
     if x.ndim == 1:
-        return _detect_lead(x, fs, backend)[0]
+        return _bands.detect_lead(x, fs, backend, _detect_lead)[0]
     if x.shape[1] == 1:
-        return _detect_lead(np.ascontiguousarray(x[:, 0]), fs, backend)[0]
-    found = [_detect_lead(np.ascontiguousarray(x[:, m]), fs, backend) for m in range(x.shape[1])]
+        return _bands.detect_lead(np.ascontiguousarray(x[:, 0]), fs, backend, _detect_lead)[0]
+    found = [_bands.detect_lead(np.ascontiguousarray(x[:, m]), fs, backend, _detect_lead)
+             for m in range(x.shape[1])]
     return _merge(found, fs, backend)
 
 

@@ -864,7 +864,8 @@ class TestSegmentSeveralLeads:
         assert beats.lead == lead and beats.detector == "robust"
         cut = segment_default(leads[:, lead], fs, r_peaks=peaks)
         np.testing.assert_array_equal(beats.waveforms, cut.waveforms)
-        # 101's second lead alone finds about a third of its beats; together all
+        # 101's second lead alone finds fewer of its beats (89 % of this stretch since
+        # its high band, a third before: docs/benchmarks.md); together all
         from heartbeat.aami import is_beat
 
         ref = ann.sample[is_beat(ann.symbol)]
@@ -872,7 +873,7 @@ class TestSegmentSeveralLeads:
         found = np.abs(ref[:, None] - beats.r_peaks[None, :]).min(axis=1) <= 0.15 * fs
         alone = segment_default(leads[:, 1], fs).r_peaks
         found_alone = np.abs(ref[:, None] - alone[None, :]).min(axis=1) <= 0.15 * fs
-        assert found.mean() > 0.995 and found_alone.mean() < 0.8
+        assert found.mean() > 0.995 and found_alone.mean() < 0.95
 
     def test_one_column_is_one_lead(self, record_101):
         leads, fs, _ = record_101

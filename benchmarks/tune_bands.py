@@ -1,0 +1,154 @@
+"""Choose the detector's high-band switch by cross-validation over MIT-BIH records.
+
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. nice -n 10 python benchmarks/tune_bands.py
+
+:mod:`heartbeat._detect_bands` detects a lead in the standard band and switches to
+the high band when the standard beats' median quality is below ``TRY_BELOW`` and the
+high band's is ``GAIN`` times as high.  This script chooses the two constants as
+``benchmarks/tune_detector.py`` chooses the rule's: the same 96 lead-records, clean
+and under the same noisy copies (em model, ``bw``, ``ma`` at 12 and 6 dB, scored from
+5:00), the same 4 record folds (seed 0), the same objective
+(:func:`tune_detector.objective`).  A trial must also keep the two hours of
+``tune_detector.noise_leads``' noise as quiet as the standard band alone.
+
+Each lead-record is detected once in each band (every trial is a choice between
+the two stored results).  The held-out figures summed over the folds are the
+estimate; the constants chosen on all 48 records are the ones to ship.  Results go to
+``benchmarks/results/tune_bands.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import numpy as np
+from _common import REPO, default_mitdb
+from _tuning import CLEAN, SNRS_DB, START_S, count_matches, read_mitdb, tuning_noises
+from tune_detector import NOISE_SEED, folds, objective, summary
+
+from heartbeat import _detect_bands as bands
+from heartbeat import detect
+from heartbeat._atomic import atomic_open
+
+TRY_BELOW = (0.0, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0)  # 0: never the high band
+GAIN = (1.0, 1.1, 1.25, 1.5, 2.0, 2.5, 3.0)
+
+
+def both_bands(x: np.ndarray, fs: float) -> tuple:
+    """(standard, high): each band's (peaks, quality) on one lead."""
+    x = np.ascontiguousarray(x)
+    return (detect._detect_lead(x, fs, "numba"),
+            bands.detect_high(x, fs, "numba", detect._detect_lead))
+
+
+def counts(peaks: np.ndarray, beats: np.ndarray, start: int, fs: float) -> list[int]:
+    """TP, FN, FP of the peaks from `start` on (150 ms, one to one)."""
+    peaks = peaks[peaks >= start]
+    tp = count_matches(peaks, beats, 0.15 * fs)
+    return [tp, beats.size - tp, peaks.size - tp]
+
+
+def table(mitdb: Path, names: list[str]) -> tuple[list, np.ndarray, np.ndarray]:
+    """Rows (record, lead, condition), each band's median quality and each band's counts."""
+    from heartbeat.noise import add_noise
+
+    noises = tuning_noises(650000, 360.0)
+    meta, quality, tally = [], [], []
+    for name in names:
+        start = time.perf_counter()
+        signal, fs, beats, normal = read_mitdb(mitdb, name)
+        copies = [(CLEAN, signal, 0)]
+        for (noise_name, noise), snr in itertools.product(noises.items(), SNRS_DB):
+            noisy = add_noise(signal, fs, noise, snr_db=snr, beats=normal).signal
+            copies.append((f"{noise_name} {snr}", noisy, round(START_S * fs)))
+        for condition, x, first in copies:
+            for m in range(x.shape[1]):
+                found = both_bands(x[:, m], fs)
+                scored = beats[beats >= first]
+                meta.append((name, m, condition))
+                quality.append([bands.median_quality(f) for f in found])
+                tally.append([counts(f[0], scored, first, fs) for f in found])
+        print(f"{name}: {time.perf_counter() - start:.1f} s", flush=True)
+    return meta, np.array(quality), np.array(tally, dtype=np.int64)
+
+
+def chosen(quality: np.ndarray, trial: tuple[float, float]) -> np.ndarray:
+    """Per row, 1 when the trial's switch takes the high band, else 0."""
+    try_below, gain = trial
+    return ((quality[:, 0] < try_below) & (quality[:, 1] >= gain * quality[:, 0])).astype(int)
+
+
+def noise_quiet(trials: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The trials under which tune_detector's hour of random-walk noise and of spiky white
+    noise yield no more beats than the standard band alone."""
+    rng = np.random.default_rng(NOISE_SEED)
+    n = 3600 * 360
+    walk = 0.01 * np.cumsum(rng.normal(size=n)) + 0.1 * rng.normal(size=n)
+    spiky = rng.normal(size=n)
+    n_spikes = n // 7200 + 1
+    spiky[rng.integers(0, n, size=n_spikes)] = rng.normal(scale=50, size=n_spikes)
+    found = [both_bands(x, 360.0) for x in (walk, spiky)]
+    q = np.array([[bands.median_quality(f) for f in pair] for pair in found])
+    sizes = np.array([[f[0].size for f in pair] for pair in found])
+    print("noise: beats (standard, high) =", sizes.tolist(), "quality =", q.round(2).tolist())
+    return [t for t in trials if all(
+        sizes[i, c] <= sizes[i, 0] for i, c in enumerate(chosen(q, t)))]
+
+
+def trial_counts(tally: np.ndarray, quality: np.ndarray, trial) -> np.ndarray:
+    return tally[np.arange(tally.shape[0]), chosen(quality, trial)]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=default_mitdb(), help="mitdb folder")
+    parser.add_argument("--records", nargs="+", help="a subset of records (a trial run)")
+    parser.add_argument("--out", type=Path,
+                        default=REPO / "benchmarks" / "results" / "tune_bands.json")
+    args = parser.parse_args(argv)
+    names = args.records or (args.data / "RECORDS").read_text().split()
+    trials = noise_quiet(list(itertools.product(TRY_BELOW, GAIN)))
+    print(f"{len(trials)} trials keep noise quiet", flush=True)
+    meta, quality, tally = table(args.data, names)
+    record = np.array([r for r, _, _ in meta])
+    never = summary(meta, trial_counts(tally, quality, (0.0, 1.0)))
+    result = {"trials": trials, "folds": [], "never": never}
+    held_out = []
+    for f, test in enumerate(folds(names, 4, 0)):
+        train = ~np.isin(record, test)
+        values = [objective(summary([meta[i] for i in np.flatnonzero(train)],
+                                    trial_counts(tally, quality, t)[train])) for t in trials]
+        best = trials[int(np.argmax(values))]
+        held_out.append(trial_counts(tally, quality, best)[~train])
+        result["folds"].append({"test": test, "chosen": best})
+        print(f"fold {f}: {best}", flush=True)
+    test_meta = [meta[i] for f in result["folds"]
+                 for i in np.flatnonzero(np.isin(record, f["test"]))]
+    result["held_out"] = summary(test_meta, np.concatenate(held_out))
+    values = [objective(summary(meta, trial_counts(tally, quality, t))) for t in trials]
+    final = trials[int(np.argmax(values))]
+    fitted = summary(meta, trial_counts(tally, quality, final))
+    result["final"] = {"chosen": final, "fitted": fitted}
+    result["switched"] = [list(meta[i]) for i in np.flatnonzero(chosen(quality, final))]
+    result["quality"] = [[*meta[i], *quality[i].round(3).tolist()] for i in range(len(meta))]
+    for key, s in (("never", never), ("held out", result["held_out"]),
+                   ("final (fitted)", result["final"]["fitted"])):
+        print(key, {k: (round(100 * s[k]["se"], 3), round(100 * s[k]["ppv"], 3))
+                    for k in ("lead0", "lead1")},
+              {c: (round(100 * g["se"], 3), round(100 * g["ppv"], 3))
+               for c, g in s["noise"].items()}, flush=True)
+    print("final:", final, "switched lead-records:", result["switched"])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(args.out) as fh:
+        fh.write(json.dumps(result, indent=1, default=str).encode())
+
+
+if __name__ == "__main__":
+    main()
