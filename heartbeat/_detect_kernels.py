@@ -55,6 +55,8 @@ PARAM_NAMES: tuple[str, ...] = (
     # in proportion (a lead whose QRS barely rise above their floor)
     "qrs_quantile",  # the QRS level is this quantile of the last 8 QRS heights (0.5: the
     # median; lower follows the smaller of two alternating QRS shapes)
+    "floor_low_keep_s",  # floor_low also holds this long after the later of two sure QRS
+    # that came within floor_low_s of each other (0: only within floor_low_s of both)
 )
 N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
 
@@ -83,7 +85,7 @@ def decide_beats(
         Squared slope of the band-passed signal, sample by sample.
     fs : float
         Sampling frequency in Hz.
-    params : ndarray of float64, shape (21,)
+    params : ndarray of float64, shape (22,)
         The rule's constants, in the order of :data:`PARAM_NAMES`.
     out : ndarray of int64, shape (n,)
         Receives the positions of the accepted candidates.
@@ -128,6 +130,7 @@ def decide_beats(
     qrs_rank = params[20] * (N_LEVELS - 1)  # where the QRS level sits in the sorted 8
     qrs_lo = min(int(qrs_rank), N_LEVELS - 2)
     qrs_frac = qrs_rank - qrs_lo
+    floor_low_keep = params[21] * fs
 
     # --- each candidate's slope: the largest |slope| within +-half samples
     slope = np.empty(n)
@@ -227,7 +230,11 @@ def decide_beats(
                 h > scale * floor_factor * floor[j]
                 or (
                     prev_sure >= 0
-                    and p - prev_sure < floor_low_len
+                    and (
+                        p - prev_sure < floor_low_len
+                        or (last_sure - prev_sure < floor_low_len
+                            and p - last_sure < floor_low_keep)
+                    )
                     and h > scale * floor_low * floor[j]
                 )
             )
