@@ -132,13 +132,10 @@ def decide_beats(
     qrs_frac = qrs_rank - qrs_lo
     floor_low_keep = params[21] * fs
 
-    # --- each candidate's slope: the largest |slope| within +-half samples
-    slope = np.empty(n)
+    # --- each candidate's slope, the largest |slope| within +-half samples, is found
+    # when first needed (T- and P-wave tests, an accepted QRS): most never are
+    slope = np.full(n, -1.0)
     m_samples = slope_sq.shape[0]
-    for j in range(n):
-        lo = pos[j] - half
-        hi = pos[j] + half + 1
-        slope[j] = np.sqrt(slope_sq[max(lo, 0) : min(hi, m_samples)].max())
 
     # --- initial QRS level: maxima of each second of the first init_s seconds
     levels = np.zeros((2, N_LEVELS))  # row 0: QRS peak heights, row 1: noise peak heights
@@ -238,6 +235,8 @@ def decide_beats(
                     and h > scale * floor_low * floor[j]
                 )
             )
+            if last >= 0 and p - last < t_wave and slope[j] < 0.0:
+                slope[j] = np.sqrt(slope_sq[max(p - half, 0) : min(p + half + 1, m_samples)].max())
             t_like = last >= 0 and p - last < t_wave and slope[j] < t_wave_slope * last_slope
             if is_qrs and not t_like:
                 # a larger candidate soon after wins when it is also steeper, much
@@ -245,6 +244,12 @@ def decide_beats(
                 k = j
                 m = j + 1
                 while m < n and pos[m] - p < p_wave:
+                    if height[m] > height[k] and pos[m] - p >= refractory:
+                        for i in (m, k):
+                            if slope[i] < 0.0:
+                                slope[i] = np.sqrt(slope_sq[
+                                    max(pos[i] - half, 0) : min(pos[i] + half + 1, m_samples)
+                                ].max())
                     if height[m] > height[k] and (
                         pos[m] - p < refractory
                         or slope[m] > p_wave_slope * slope[k]
@@ -295,6 +300,9 @@ def decide_beats(
         out[count] = pos[k]
         count += 1
         last = pos[k]
+        if slope[k] < 0.0:
+            slope[k] = np.sqrt(
+                slope_sq[max(last - half, 0) : min(last + half + 1, m_samples)].max())
         last_slope = slope[k]
         if searched:
             chain += 1
