@@ -338,6 +338,11 @@ def main(argv=None):
     parser.add_argument(
         "--out", type=Path, default=REPO / "benchmarks" / "results" / "tune_detector.json"
     )
+    parser.add_argument(
+        "--table", action="store_true",
+        help="with --counts: print every trial's in-sample figures on all the records "
+        "(objective, clean leads, noisy +P) and stop; a look, not an estimate",
+    )
     args = parser.parse_args(argv)
     names = args.records or (args.data / "RECORDS").read_text().split()
     names_tuned = sorted({k for group in SPACE for choice in group for k in choice})
@@ -358,6 +363,9 @@ def main(argv=None):
                 np.savez(fh, meta=np.array(meta, dtype=str), counts=counts)
     counts, before = counts[:n_quiet], counts[trials.index(current)]
     trials = trials[:n_quiet]
+    if args.table:
+        print_table(meta, counts, trials)
+        return
     record = np.array([m[0] for m in meta])
     result = {"space": SPACE, "current": current, "folds": [], "seed": args.seed,
               "quiet_trials": n_quiet, "noise_weight": NOISE_WEIGHT, "ppv_weight": PPV_WEIGHT}
@@ -386,6 +394,19 @@ def main(argv=None):
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(args.out) as fh:
         fh.write((json.dumps(result, indent=1) + "\n").encode())
+
+
+def print_table(meta: list, counts: np.ndarray, trials: list[dict]) -> None:
+    """Each trial's objective and figures on every row of `counts`, best first."""
+    rows = [(objective(s), trial, s)
+            for trial, s in ((t, summary(meta, c)) for t, c in zip(trials, counts, strict=True))]
+    for value, trial, s in sorted(rows, key=lambda r: -r[0]):
+        clean = " ".join(
+            f"lead {m} {100 * s[f'lead{m}']['se']:.3f}/{100 * s[f'lead{m}']['ppv']:.3f}"
+            for m in (0, 1))
+        noisy = " ".join(f"{c} {100 * g['ppv']:.2f}" for c, g in s["noise"].items())
+        print(f"{value:.5f} {json.dumps(trial)} | {clean} | below 95 %: {len(s['low'])} | "
+              f"noisy +P: {noisy} | noise error {noise_error(s):.4f}")
 
 
 def merge_vote(mitdb: Path, names: list[str], dealt: list[list[str]], result: dict) -> None:
