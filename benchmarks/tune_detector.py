@@ -32,8 +32,9 @@ The objective on a set of records (fixed before the run that chose the constants
 * objective = clean - NOISE_WEIGHT x noise.
 
 The per-sample stages (band-pass, envelope, candidates, floor) do not depend on the
-rule's constants: they run once per lead-record, and every trial is scored on that
-lead-record before the next is computed (so memory holds one record's stages).  Only
+rule's constants: they run once per lead-record and per choice of the stages' own
+constants in SPACE (the band-pass), and every trial is scored on that lead-record before
+the next is computed (so memory holds one record's stages).  Only
 :func:`heartbeat._detect_kernels.decide_beats` reruns per trial; the folds' choices
 are then sums of the stored counts (the stages and the noisy copies:
 ``benchmarks/_tuning.py``).  The multi-lead vote (``MERGE_*``) is chosen the
