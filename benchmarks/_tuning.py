@@ -30,6 +30,10 @@ TUNE_OFFSET_S = 120.0  # bw/ma read from 2:00: the standard test's off stretches
 EM_TUNE_SEED = 1  # nst.py's em model uses seed 0
 START_S = 300.0  # noisy copies are scored from 5:00, where the noise starts
 CLEAN = "clean"
+# module constants of heartbeat.detect read by the per-sample stages: a trial that sets
+# one needs the stages computed anew (stage_settings); the others only rerun the rule
+STAGE_NAMES = ("LOWPASS_S", "HIGHPASS_S", "SLOPE_S", "ENVELOPE_S", "FLOOR_BLOCK_S",
+               "FLOOR_QUANTILE")
 
 
 @dataclass
@@ -49,8 +53,16 @@ class Lead:
     refined: np.ndarray  # each candidate's R-peak index
 
 
-def lead_stages(x: np.ndarray, fs: float) -> tuple:
-    """(cand, height, floor, slope_sq, refined) of one lead: its per-sample stages, once."""
+def lead_stages(x: np.ndarray, fs: float, stage: dict | None = None) -> tuple:
+    """(cand, height, floor, slope_sq, refined) of one lead: its per-sample stages, once.
+
+    `stage` sets :data:`STAGE_NAMES` constants for the while (:func:`stage_settings`).
+    """
+    with constants({}, stage or {}):
+        return _lead_stages(x, fs)
+
+
+def _lead_stages(x: np.ndarray, fs: float) -> tuple:
     x, shift, scale, bp, slope_sq, sub, cand, energy, loops = detect._lead_stages(x, fs, "numba")
     refined = _k.REFINE.get(loops)(
         x, shift, scale, bp, cand, max(1, round(detect.SEARCH_S * fs)),
@@ -88,8 +100,12 @@ def read_mitdb(mitdb: Path, name: str) -> tuple[np.ndarray, float, np.ndarray, n
     return np.asarray(record.signal, np.float64), float(record.fs), beats, normal
 
 
-def record_leads(mitdb: Path, name: str, noises: dict | None) -> list[Lead]:
-    """Both leads of a record, clean and (with `noises`) each noisy copy."""
+def record_leads(mitdb: Path, name: str, noises: dict | None, stage: dict | None = None
+                 ) -> list[Lead]:
+    """Both leads of a record, clean and (with `noises`) each noisy copy.
+
+    `stage`: the stage constants to compute them with (:func:`stage_settings`).
+    """
     from heartbeat.noise import add_noise
 
     signal, fs, beats, normal = read_mitdb(mitdb, name)
@@ -100,7 +116,7 @@ def record_leads(mitdb: Path, name: str, noises: dict | None) -> list[Lead]:
     out = []
     for condition, x, start in copies:
         for m in range(x.shape[1]):
-            stages = lead_stages(np.ascontiguousarray(x[:, m]), fs)
+            stages = lead_stages(np.ascontiguousarray(x[:, m]), fs, stage)
             out.append(Lead(name, m, condition, fs, beats[beats >= start], start, *stages))
     return out
 
@@ -180,6 +196,20 @@ def grid(space: list[list[dict]]) -> list[dict]:
             trial.update(part)
         trials.append(trial)
     return trials
+
+
+def stage_settings(trial: dict) -> dict:
+    """The trial's settings that change the per-sample stages (:data:`STAGE_NAMES`)."""
+    return {k: trial[k] for k in STAGE_NAMES if k in trial}
+
+
+def stage_groups(trials: list[dict]) -> list[tuple[dict, list[int]]]:
+    """The trials' distinct stage settings, each with the indices of its trials."""
+    groups: dict[tuple, tuple[dict, list[int]]] = {}
+    for t, trial in enumerate(trials):
+        stage = stage_settings(trial)
+        groups.setdefault(tuple(sorted(stage.items())), (stage, []))[1].append(t)
+    return list(groups.values())
 
 
 def split(trial: dict) -> tuple[dict, dict]:

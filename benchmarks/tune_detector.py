@@ -32,8 +32,9 @@ The objective on a set of records (fixed before the run that chose the constants
 * objective = clean - NOISE_WEIGHT x noise.
 
 The per-sample stages (band-pass, envelope, candidates, floor) do not depend on the
-rule's constants: they run once per lead-record, and every trial is scored on that
-lead-record before the next is computed (so memory holds one record's stages).  Only
+rule's constants: they run once per lead-record and per choice of the stages' own
+constants in SPACE (the band-pass), and every trial is scored on that lead-record before
+the next is computed (so memory holds one record's stages).  Only
 :func:`heartbeat._detect_kernels.decide_beats` reruns per trial; the folds' choices
 are then sums of the stored counts (the stages and the noisy copies:
 ``benchmarks/_tuning.py``).  The multi-lead vote (``MERGE_*``) is chosen the
@@ -67,6 +68,8 @@ from _tuning import (
     record_leads,
     score,
     split,
+    stage_groups,
+    stage_settings,
     tuning_noises,
 )
 
@@ -82,13 +85,15 @@ NOISE_WEIGHT = 0.5  # weight of the mean noisy error against the clean worst fig
 PPV_WEIGHT = 2.0  # a false beat under noise counts twice a missed one
 
 
-def noise_leads(fs: float = 360.0, hours: float = 1.0) -> list[tuple[Lead, int]]:
+def noise_leads(fs: float = 360.0, hours: float = 1.0, stage: dict | None = None
+                ) -> list[tuple[Lead, int]]:
     """Noise that must stay quiet, and how many beats each may yield.
 
     An hour of bench_detect.py's noise (0.01 random walk + 0.1 white) may yield
     NOISE_MAX_PER_HOUR beats; an hour of white noise with a lone spike every ~20 s (as
     in tests/test_detect.py) may yield its spikes and NOISE_MAX_PER_HOUR more.  The
-    MIT-BIH records cannot see this: they hold few noise-only stretches.
+    MIT-BIH records cannot see this: they hold few noise-only stretches.  `stage`:
+    the stage constants to compute them with.
     """
     rng = np.random.default_rng(NOISE_SEED)
     n = int(hours * 3600 * fs)
@@ -98,15 +103,20 @@ def noise_leads(fs: float = 360.0, hours: float = 1.0) -> list[tuple[Lead, int]]
     spiky[rng.integers(0, n, size=n_spikes)] = rng.normal(scale=50, size=n_spikes)
     out = []
     for noise, allowed in ((walk, 0), (spiky, n_spikes)):
-        lead = Lead("noise", 0, "noise", fs, np.empty(0, np.int64), 0, *lead_stages(noise, fs))
+        stages = lead_stages(noise, fs, stage)
+        lead = Lead("noise", 0, "noise", fs, np.empty(0, np.int64), 0, *stages)
         out.append((lead, allowed + round(NOISE_MAX_PER_HOUR * hours)))
     return out
 
 
-def quiet_trials(trials: list[dict], noises: list[tuple[Lead, int]]) -> list[dict]:
-    """The trials that find no more beats in each noise than it may yield."""
-    return [t for t in trials
-            if all(lead_peaks(lead, *split(t))[0].size <= allowed for lead, allowed in noises)]
+def quiet_trials(trials: list[dict]) -> list[dict]:
+    """The trials that find no more beats in each noise of noise_leads than it may yield."""
+    quiet = set()
+    for stage, members in stage_groups(trials):
+        noises = noise_leads(stage=stage)
+        quiet.update(t for t in members if all(
+            lead_peaks(lead, *split(trials[t]))[0].size <= allowed for lead, allowed in noises))
+    return [trial for t, trial in enumerate(trials) if t in quiet]
 
 
 def _gross(counts: np.ndarray) -> dict:
@@ -157,15 +167,23 @@ def count_table(mitdb: Path, names: list[str], trials: list[dict], noisy: bool
     """(record, lead, condition) of each lead-record and its (tp, fn, fp) under each trial.
 
     Returns the rows' descriptions and an int array of shape (trials, rows, 3).  One
-    record's stages are in memory at a time.
+    record's stages (under one stage setting) are in memory at a time.
     """
     noises = tuning_noises(650000, 360.0) if noisy else None
     meta, counts = [], []
+    groups = stage_groups(trials)
     for name in names:
         start = time.perf_counter()
-        for lead in record_leads(mitdb, name, noises):
-            meta.append((lead.record, lead.lead, lead.condition))
-            counts.append([score(lead_peaks(lead, *split(t))[0], lead) for t in trials])
+        table = None
+        for stage, members in groups:
+            leads = record_leads(mitdb, name, noises, stage)
+            if table is None:
+                meta += [(lead.record, lead.lead, lead.condition) for lead in leads]
+                table = np.zeros((len(leads), len(trials), 3), dtype=np.int64)
+            for row, lead in enumerate(leads):
+                for t in members:
+                    table[row, t] = score(lead_peaks(lead, *split(trials[t]))[0], lead)
+        counts += list(table)
         print(f"{name}: {time.perf_counter() - start:.1f} s", flush=True)
     return meta, np.array(counts, dtype=np.int64).transpose(1, 0, 2)
 
@@ -189,14 +207,15 @@ def folds(names: list[str], k: int, seed: int) -> list[list[str]]:
 
 
 # The search space: groups of choices, one choice from each group per trial.  The
-# adaptive floor (floor_adapt > 0) lets the floor factors shrink towards floor_min on a
-# lead whose QRS barely rise above its interference; floor_adapt 0 is the fixed floor.
+# band-pass (LOWPASS_S, HIGHPASS_S) changes the per-sample stages, computed once per
+# choice; floor_low_keep_s > 0 keeps the low floor after a rhythm of sure QRS.  The
+# adaptive floor (0.5 down to 2.5) and qrs_quantile 0.25 stay as the last search chose.
 SPACE = [
-    [{"floor": 3.5}, {"floor": 4.0}, {"floor": 4.5}],
-    [{"floor_adapt": 0.0, "floor_min": 9.0}, {"floor_adapt": 0.5, "floor_min": 2.5},
-     {"floor_adapt": 0.5, "floor_min": 3.0}],
+    [{"LOWPASS_S": 0.025, "HIGHPASS_S": 0.12}, {"LOWPASS_S": 0.018, "HIGHPASS_S": 0.1},
+     {"LOWPASS_S": 0.015, "HIGHPASS_S": 0.1}, {"LOWPASS_S": 0.015, "HIGHPASS_S": 0.08}],
+    [{"floor_low_keep_s": 0.0}, {"floor_low_keep_s": 8.0}],
+    [{"floor": 3.5}, {"floor": 4.0}],
     [{"threshold": 0.25}, {"threshold": 0.3125}],
-    [{"qrs_quantile": 0.5}, {"qrs_quantile": 0.25}],
     [{"t_wave_slope": 0.5}, {"t_wave_slope": 0.7}],
 ]
 
@@ -209,18 +228,19 @@ MERGE_SPACE = [
 ]
 
 
-def noise_lead(mitdb: Path) -> Lead:
+def noise_lead(mitdb: Path, stage: dict | None = None) -> Lead:
     """NST record ``ma`` (channel 0) as a lead: stands in for a lead of pure noise.
 
     The detector's scaling makes its detections on noise of any RMS the same up to
-    borderline decisions, so one detection serves every record.
+    borderline decisions, so one detection serves every record.  `stage`: the stage
+    constants to compute it with.
     """
     from heartbeat import io as wfdb
 
     noise = np.asarray(wfdb.read_record(mitdb.parent / "nstdb-noise" / "ma").signal)[:, 0]
     fs = 360.0
     return Lead("ma", 1, "noise", fs, np.empty(0, np.int64), 0,
-                *lead_stages(noise.astype(np.float64), fs))
+                *lead_stages(noise.astype(np.float64), fs, stage))
 
 
 def merge_rows(per_record: dict, noise: tuple, settings: dict) -> list[tuple]:
@@ -263,9 +283,12 @@ def detections(mitdb: Path, names: list[str], rules: list[dict]) -> list[tuple[d
     """Per rule: per record (lead 0, [(peaks, quality) of each lead]) and each lead's counts."""
     out = [({}, {}) for _ in rules]
     for name in names:
-        leads = record_leads(mitdb, name, None)
+        leads = {}
         for (per_record, single), rule in zip(out, rules, strict=True):
-            for lead in leads:
+            key = tuple(sorted(stage_settings(rule).items()))
+            if key not in leads:
+                leads[key] = record_leads(mitdb, name, None, stage_settings(rule))
+            for lead in leads[key]:
                 found = lead_peaks(lead, *split(rule))
                 per_record.setdefault(name, (lead, []))[1].append(found)
                 single.setdefault(name, []).append(score(found[0], lead))
@@ -292,7 +315,8 @@ def standard_nst(mitdb: Path, records: dict[str, dict]) -> dict:
             signal, fs, _, normal = read_mitdb(mitdb, name)
             ref = reference_beats(wfdb.read_annotations(mitdb / name, "atr"), fs)[0]
             x = add_noise(signal, fs, noise, snr_db=snr, beats=normal).signal[:, 0]
-            lead = Lead(name, 0, "", fs, ref, 0, *lead_stages(np.ascontiguousarray(x), fs))
+            lead = Lead(name, 0, "", fs, ref, 0, *lead_stages(np.ascontiguousarray(x), fs,
+                                                             stage_settings(trial)))
             total += bxb_compare(ref, lead_peaks(lead, *split(trial))[0], fs, end=x.size)
         out[f"{noise_name} {snr}"] = {"tp": total.tp, "fn": total.fn, "fp": total.fp,
                                       "se": total.se, "ppv": total.ppv}
@@ -315,11 +339,16 @@ def main(argv=None):
     parser.add_argument(
         "--out", type=Path, default=REPO / "benchmarks" / "results" / "tune_detector.json"
     )
+    parser.add_argument(
+        "--table", action="store_true",
+        help="with --counts: print every trial's in-sample figures on all the records "
+        "(objective, clean leads, noisy +P) and stop; a look, not an estimate",
+    )
     args = parser.parse_args(argv)
     names = args.records or (args.data / "RECORDS").read_text().split()
     names_tuned = sorted({k for group in SPACE for choice in group for k in choice})
     current = {k: detect.RULE[k] if k in detect.RULE else getattr(detect, k) for k in names_tuned}
-    quiet = quiet_trials(grid(SPACE), noise_leads())
+    quiet = quiet_trials(grid(SPACE))
     n_quiet = len(quiet)
     print(f"{n_quiet} of {len(grid(SPACE))} trials keep noise quiet", flush=True)
     # the constants in force are scored for the "before" row, chosen only if quiet
@@ -335,6 +364,9 @@ def main(argv=None):
                 np.savez(fh, meta=np.array(meta, dtype=str), counts=counts)
     counts, before = counts[:n_quiet], counts[trials.index(current)]
     trials = trials[:n_quiet]
+    if args.table:
+        print_table(meta, counts, trials)
+        return
     record = np.array([m[0] for m in meta])
     result = {"space": SPACE, "current": current, "folds": [], "seed": args.seed,
               "quiet_trials": n_quiet, "noise_weight": NOISE_WEIGHT, "ppv_weight": PPV_WEIGHT}
@@ -365,15 +397,27 @@ def main(argv=None):
         fh.write((json.dumps(result, indent=1) + "\n").encode())
 
 
+def print_table(meta: list, counts: np.ndarray, trials: list[dict]) -> None:
+    """Each trial's objective and figures on every row of `counts`, best first."""
+    rows = [(objective(s), trial, s)
+            for trial, s in ((t, summary(meta, c)) for t, c in zip(trials, counts, strict=True))]
+    for value, trial, s in sorted(rows, key=lambda r: -r[0]):
+        clean = " ".join(
+            f"lead {m} {100 * s[f'lead{m}']['se']:.3f}/{100 * s[f'lead{m}']['ppv']:.3f}"
+            for m in (0, 1))
+        noisy = " ".join(f"{c} {100 * g['ppv']:.2f}" for c, g in s["noise"].items())
+        print(f"{value:.5f} {json.dumps(trial)} | {clean} | below 95 %: {len(s['low'])} | "
+              f"noisy +P: {noisy} | noise error {noise_error(s):.4f}")
+
+
 def merge_vote(mitdb: Path, names: list[str], dealt: list[list[str]], result: dict) -> None:
     """Choose the vote per fold (on its training records) and on all; add to `result`."""
     rules = [f["chosen"] for f in result["folds"]] + [result["final"]["chosen"]]
     found = detections(mitdb, names, rules)
-    noise = noise_lead(mitdb)
     held_merge, held_single = [], {}
     for f, test in enumerate(dealt):
         per_record, single = found[f]
-        noise_found = lead_peaks(noise, *split(rules[f]))
+        noise_found = lead_peaks(noise_lead(mitdb, stage_settings(rules[f])), *split(rules[f]))
         train = {n: v for n, v in per_record.items() if n not in test}
         merge = best_merge(train, noise_found)
         held_merge += merge_rows({n: per_record[n] for n in test}, noise_found, merge)
@@ -381,7 +425,7 @@ def merge_vote(mitdb: Path, names: list[str], dealt: list[list[str]], result: di
         result["folds"][f]["merge"] = merge
     result["held_out_merge"] = merge_summary(held_merge, held_single)
     per_all, single = found[-1]
-    noise_found = lead_peaks(noise, *split(rules[-1]))
+    noise_found = lead_peaks(noise_lead(mitdb, stage_settings(rules[-1])), *split(rules[-1]))
     final_merge = best_merge(per_all, noise_found)
     result["final"]["merge"] = final_merge
     result["final"]["merge_all_48"] = merge_summary(

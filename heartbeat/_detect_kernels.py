@@ -55,6 +55,8 @@ PARAM_NAMES: tuple[str, ...] = (
     # in proportion (a lead whose QRS barely rise above their floor)
     "qrs_quantile",  # the QRS level is this quantile of the last 8 QRS heights (0.5: the
     # median; lower follows the smaller of two alternating QRS shapes)
+    "floor_low_keep_s",  # floor_low also holds this long after the later of two sure QRS
+    # that came within floor_low_s of each other (0: only within floor_low_s of both)
 )
 N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
 
@@ -83,7 +85,7 @@ def decide_beats(
         Squared slope of the band-passed signal, sample by sample.
     fs : float
         Sampling frequency in Hz.
-    params : ndarray of float64, shape (21,)
+    params : ndarray of float64, shape (22,)
         The rule's constants, in the order of :data:`PARAM_NAMES`.
     out : ndarray of int64, shape (n,)
         Receives the positions of the accepted candidates.
@@ -128,14 +130,12 @@ def decide_beats(
     qrs_rank = params[20] * (N_LEVELS - 1)  # where the QRS level sits in the sorted 8
     qrs_lo = min(int(qrs_rank), N_LEVELS - 2)
     qrs_frac = qrs_rank - qrs_lo
+    floor_low_keep = params[21] * fs
 
-    # --- each candidate's slope: the largest |slope| within +-half samples
-    slope = np.empty(n)
+    # --- each candidate's slope, the largest |slope| within +-half samples, is found
+    # when first needed (T- and P-wave tests, an accepted QRS): most never are
+    slope = np.full(n, -1.0)
     m_samples = slope_sq.shape[0]
-    for j in range(n):
-        lo = pos[j] - half
-        hi = pos[j] + half + 1
-        slope[j] = np.sqrt(slope_sq[max(lo, 0) : min(hi, m_samples)].max())
 
     # --- initial QRS level: maxima of each second of the first init_s seconds
     levels = np.zeros((2, N_LEVELS))  # row 0: QRS peak heights, row 1: noise peak heights
@@ -227,10 +227,16 @@ def decide_beats(
                 h > scale * floor_factor * floor[j]
                 or (
                     prev_sure >= 0
-                    and p - prev_sure < floor_low_len
+                    and (
+                        p - prev_sure < floor_low_len
+                        or (last_sure - prev_sure < floor_low_len
+                            and p - last_sure < floor_low_keep)
+                    )
                     and h > scale * floor_low * floor[j]
                 )
             )
+            if last >= 0 and p - last < t_wave and slope[j] < 0.0:
+                slope[j] = np.sqrt(slope_sq[max(p - half, 0) : min(p + half + 1, m_samples)].max())
             t_like = last >= 0 and p - last < t_wave and slope[j] < t_wave_slope * last_slope
             if is_qrs and not t_like:
                 # a larger candidate soon after wins when it is also steeper, much
@@ -238,6 +244,12 @@ def decide_beats(
                 k = j
                 m = j + 1
                 while m < n and pos[m] - p < p_wave:
+                    if height[m] > height[k] and pos[m] - p >= refractory:
+                        for i in (m, k):
+                            if slope[i] < 0.0:
+                                slope[i] = np.sqrt(slope_sq[
+                                    max(pos[i] - half, 0) : min(pos[i] + half + 1, m_samples)
+                                ].max())
                     if height[m] > height[k] and (
                         pos[m] - p < refractory
                         or slope[m] > p_wave_slope * slope[k]
@@ -288,6 +300,9 @@ def decide_beats(
         out[count] = pos[k]
         count += 1
         last = pos[k]
+        if slope[k] < 0.0:
+            slope[k] = np.sqrt(
+                slope_sq[max(last - half, 0) : min(last + half + 1, m_samples)].max())
         last_slope = slope[k]
         if searched:
             chain += 1

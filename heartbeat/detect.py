@@ -54,6 +54,7 @@ RULE = {
     "floor_adapt": 0.5,
     "floor_min": 2.5,
     "qrs_quantile": 0.25,
+    "floor_low_keep_s": 0.0,
 }
 PRESCREEN = 1.0  # candidates below the floor are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
@@ -213,7 +214,9 @@ def detect_r_peaks(
        beside large ones) the floor factors (3.5, 2 and the 1.5 of Note 6) shrink
        in proportion, the 3.5 to ``min(3.5, max(2.5, 0.5 r))`` where r is the
        median height over floor of the last 8 QRS: a clean lead (r >= 7) keeps
-       them.
+       them.  ``floor_low_keep_s`` (0: off) would keep the low
+       factor for that long after two such QRS came within 3 s of each other; it
+       was searched and not adopted (``docs/benchmarks.md``).
     4. Refractory 220 ms.  Within 360 ms of a QRS, a candidate with less than 0.7 of
        that QRS's slope (largest absolute slope within +-75 ms) is its T wave.
     5. P waves: an accepted candidate yields to a larger one within 300 ms that is
