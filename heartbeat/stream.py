@@ -370,7 +370,7 @@ class Stream:
         inside = peaks[(peaks >= q0) & (peaks < t)] - q0
         rows = (new - q0) // self._stretch
         index = {row: stretch_index(x[q0 - w0 :], self.fs, self._stretch, self._context_q,
-                                    inside, row) for row in np.unique(rows).tolist()}
+                                    inside, row) for row in set(rows.tolist())}
         return np.array([index[row] for row in rows.tolist()])
 
     def _rr(self, state: _Lead, r: int, ahead: np.ndarray) -> np.ndarray:

@@ -31,7 +31,6 @@ from heartbeat.signal_quality_features import (
     _QRS_MASK_S,
     NAMES,
     _median_of_four,
-    noise_rms,
     unusable,
 )
 
@@ -85,8 +84,9 @@ class _Passes:
 
     def __init__(self, fs: float) -> None:
         self.fs = fs
-        self.moving = MOVING_MEAN.get(resolve_backend("auto"))
-        self.suppress = SUPPRESS.get(resolve_backend("auto"))
+        backend = resolve_backend("auto")
+        self.moving = MOVING_MEAN.get(backend)
+        self.suppress = SUPPRESS.get(backend)
 
     def mean(self, x: np.ndarray, width: int) -> np.ndarray:
         """``moving_mean(x, width)``."""
@@ -160,6 +160,32 @@ def _matched(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray:
     return np.minimum(left, right) <= tol
 
 
+def _noise_rms(band: np.ndarray, peaks: np.ndarray, start: int, end: int,
+               mask_half: int) -> float:
+    """``noise_rms(band, peaks, starts, mask_half)`` of the segment ``[start, end)``."""
+    n = band.size
+    edges = (np.bincount(np.maximum(0, peaks - mask_half), minlength=n + 1)
+             - np.bincount(np.minimum(n, peaks + mask_half + 1), minlength=n + 1))
+    quiet = np.cumsum(edges[:-1]) == 0
+    count = int(np.count_nonzero(quiet[start:end]))
+    # reduceat over [start, end): the very slice and call of the offline pass
+    power = np.add.reduceat(np.where(quiet, band, 0.0) ** 2,
+                            [start] if end == n else [start, end])[0]
+    return np.sqrt(power / max(count, 1))
+
+
+@lru_cache(maxsize=16)
+def _layout(n: int, seg: int, ctx: int) -> tuple[np.ndarray, ...]:
+    """Each segment's start and end, and its context window's ``[a, b)`` (as measures)."""
+    starts = np.arange(0, n, seg, dtype=np.int64)
+    ends = np.minimum(starts + seg, n)
+    a = np.maximum(0, np.minimum(starts + seg // 2 - ctx // 2, n - ctx))
+    b = np.minimum(n, a + ctx)
+    for array in (starts, ends, a, b):
+        array.flags.writeable = False
+    return starts, ends, a, b
+
+
 def _median(x: np.ndarray) -> float:
     """``np.median(x)`` of a 1-D finite array (the same two values, the same mean)."""
     half = x.size // 2
@@ -198,10 +224,7 @@ def stretch_index(x: np.ndarray, fs: float, seg: int, ctx: int, peaks: np.ndarra
         return float(_quality(x, fs, seg, ctx, peaks).index[row])
     exponent = int(np.frexp(np.abs(x).max())[1])
     x = np.ldexp(x, -exponent)
-    starts = np.arange(0, n, seg, dtype=np.int64)
-    ends = np.minimum(starts + seg, n)
-    a = np.maximum(0, np.minimum(starts + seg // 2 - ctx // 2, n - ctx))
-    b = np.minimum(n, a + ctx)
+    starts, ends, a, b = _layout(n, seg, ctx)
     middle = _median(x)
     first_lo, first_hi = np.searchsorted(peaks, a), np.searchsorted(peaks, b)
     valid = (first_hi > first_lo) & ~unusable(x, starts, ends, middle)
@@ -217,9 +240,7 @@ def stretch_index(x: np.ndarray, fs: float, seg: int, ctx: int, peaks: np.ndarra
     block = min(_CHUNK, starts.size - row // _CHUNK * _CHUNK)  # window_measures' block
     base, kurt, qrs, high = _window(x, int(a[row]), int(b[0] - a[0]), fs, block)
     heights = _qrs_heights(band, peaks[lo:hi], round(_QRS_HALF_S * fs))
-    # reduceat sums [start, end): the same slice as the offline call over all segments
-    noise = noise_rms(band, peaks, np.array([start] if end == n else [start, end]),
-                      round(_QRS_MASK_S * fs))[0]
+    noise = _noise_rms(band, peaks, start, end, round(_QRS_MASK_S * fs))
     height = _middle(np.sort(heights).tolist())
     ratio = height / noise if noise > 0 else np.inf
     both = int(ok_first[lo:hi].sum()) + int(ok_second[second_lo:second_hi].sum())
