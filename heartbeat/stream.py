@@ -32,7 +32,9 @@ How the stream departs from :func:`heartbeat.classify` (measured in
 * **Signal quality.**  Each beat gets the quality index (:func:`heartbeat.quality`,
   the same measures and scale as ``Beats.quality``) of the 2 s that end at the
   instant it is reported (holding the beat and the 1-1.5 s after it), over the 6 s
-  context that ends there, with the peaks the stream's detector found.  Offline,
+  context that ends there, with the peaks the stream's detector found (computed for
+  that stretch alone, :mod:`heartbeat.stream_quality`, with the same bits as the
+  offline function's index of those 6 s).  Offline,
   the 2 s stretches lie on a fixed grid and each context is centred on its
   stretch (2-4 s of look-ahead, beyond ``latency_s``); the clipping test uses the
   extremes of those 6 s, not of the whole record.  As ``classify`` does by default, a
@@ -64,10 +66,11 @@ else at most 0.4 %) and at least 74 % of the labels agree (the paced records 217
 74 %, and 104, 77 %; then 207, 79 %).  The reject option applies as in ``classify``
 (a withheld beat is ``"?"`` in both).  The first seconds are a warm-up: the mean RR,
 the context median and the template rest on the few beats seen so far.  Over the
-first 40 s of the 48 records, without adaptation on either side, 99.7 % of the peaks
-are identical and 91.9 % of their labels agree (reject option on); per record up to
-12 % of the peaks (record 228, 6 of 50) and 42 % of the labels (the paced record 104)
-differ (``tests/test_stream.py``, the slow test).
+first 40 s of the 48 records, neither side adapting nor measuring quality, 99.8 % of
+the offline peaks are identical (2,442 of 2,446) and 92.8 % of their labels agree
+(reject option on); per record at most one peak differs (3.2 %, record 123) and up to
+42 % of the labels (the paced record 104; then 233, 39 %) (``tests/test_stream.py``,
+the slow test; figures from ``benchmarks/bench_stream.py --warm-up --no-speed``).
 
 Every beat is reported at most ``latency_s`` seconds of signal after its R peak.
 The state (the buffer of ``history_s + hop_s`` seconds per lead, the last beats'
