@@ -6,12 +6,18 @@ index of the one 2 s stretch that holds them, within the 6 s before the instant.
 with the measures of :func:`heartbeat.signal_quality_features.measures`; most of its
 cost is the fixed price of many small NumPy passes, paid again for each stretch it
 does not need (three FFTs of the same 6 s window, for one).  :func:`stretch_index`
-takes the same steps for one stretch only and returns the very same number
-(``tests/test_stream_quality.py`` compares the bits on real records, noise, flat and
-clipped signal).  The measures' building blocks are those of
-:mod:`heartbeat.signal_quality_features`, called rather than copied; only the
-order in which this module combines them is written twice, and the test holds the
-two together.
+takes the same steps for one stretch only and returns the very same number.
+
+Most passes are written again here, leaner (no ``sliding_window_view``, ``np.clip``,
+``np.gradient`` or ``np.add.at``, one backend resolution per call) but with the same
+arithmetic in the same order; where the offline call's rounding depends on its block
+of stretches (band powers summed over a block of windows, the logistic model's BLAS
+product over the valid rows) that block's shape is reproduced.  The constants, the
+flat/clipped rule and the model are imported, not copied.  A change to
+:mod:`heartbeat.signal_quality_features` must be made here too:
+``tests/test_stream_quality.py`` compares the bits with ``_quality`` on real records,
+noise, flat and clipped signal, three segment/context shapes and both backends, and
+fails otherwise.
 """
 
 from __future__ import annotations
