@@ -43,6 +43,13 @@ def test_equals_offline_on_records(mitdb_dir, record):
     assert sum(_assert_same(w) for w in _windows(x, 40)) > 300
 
 
+def test_keeps_the_rounding_of_a_block_of_windows(mitdb_dir):
+    # a window of record 105 where a kurtosis from ``m2 ** 2`` on a NumPy scalar (not
+    # the block's ``m2 * m2``) moved the index by one unit in the last place
+    x = heartbeat.read_record(mitdb_dir / "105").signal[:, 0].astype(np.float64)
+    assert _assert_same(x[190 * 413 : 190 * 413 + 2160]) == 11
+
+
 def test_equals_offline_under_noise_flat_and_clipped(mitdb_dir, nstdb_noise_dir):
     x = heartbeat.read_record(mitdb_dir / "100").signal[:, 0].astype(np.float64)
     noise, _ = read_noise(nstdb_noise_dir / "ma")
