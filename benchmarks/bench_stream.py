@@ -3,12 +3,16 @@
     NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_stream.py
     NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_stream.py --records 100 --no-speed
     NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_stream.py --adapt none --no-speed
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_stream.py --warm-up --no-speed
 
 Per record (first channel, the whole 30 min or the first ``--seconds``), the samples
 are pushed in 100 ms chunks into ``heartbeat.Stream(fs, model, adapt=ADAPT)`` (``--adapt``,
 default ``template`` as the stream's default) and the same signal goes through
 ``heartbeat.classify(x, fs, model=model)`` with its default ``adapt="template"``: the run
 with ``--adapt none`` measures how far a stream that does not adapt is from it.
+``--warm-up`` compares as the slow test of ``tests/test_stream.py`` does: the first
+40 s (``--seconds``), neither side adapting nor measuring quality (``adapt="none"``,
+``quality=False``), and prints the record where most peaks and most labels differ.
 Columns of the CSV:
 
 * ``offline``, ``stream``: beats found; ``same``: R peaks at identical samples;
@@ -62,9 +66,10 @@ from heartbeat.signal_quality import UNREADABLE_BELOW
 CHUNK_S = 0.1
 
 
-def stream_all(x: np.ndarray, fs: float, model: object, chunk: int, adapt: str = "template"):
+def stream_all(x: np.ndarray, fs: float, model: object, chunk: int, adapt: str = "template",
+               quality: bool = True):
     """Push `x` in `chunk`-sample pieces; return all beats and latencies in samples."""
-    s = heartbeat.Stream(fs, model, adapt=adapt)
+    s = heartbeat.Stream(fs, model, adapt=adapt, quality=quality)
     parts, lat = [], []
     for i in range(0, x.size, chunk):
         parts.append(s.push(x[i : i + chunk]))
@@ -93,10 +98,12 @@ COLUMNS = ("record", "offline", "stream", "same", "only_offline", "only_stream",
 
 
 def agreement(records, mitdb: Path, model: str, seconds: float | None,
-              table: csv.DictWriter | None = None, adapt: str = "template") -> list[dict]:
+              table: csv.DictWriter | None = None, adapt: str = "template",
+              warm_up: bool = False) -> list[dict]:
     """Compare stream and offline per record; each row also goes to `table` at once.
 
-    A run stopped early thus keeps the rows of the records it finished.
+    A run stopped early thus keeps the rows of the records it finished.  `warm_up`:
+    both sides without adaptation and quality (the slow test's comparison).
     """
     rows = []
     clf = heartbeat.BeatClassifier.pretrained(model)
@@ -106,8 +113,9 @@ def agreement(records, mitdb: Path, model: str, seconds: float | None,
         fs = float(r.fs)
         if seconds:
             x = x[: int(seconds * fs)]
-        off = heartbeat.classify(x, fs, model=clf)  # its default: adapt="template"
-        st, lat = stream_all(x, fs, clf, round(CHUNK_S * fs), adapt)
+        plain = {"adapt": "none", "quality": False} if warm_up else {}
+        off = heartbeat.classify(x, fs, model=clf, **plain)  # default: adapt="template"
+        st, lat = stream_all(x, fs, clf, round(CHUNK_S * fs), **(plain or {"adapt": adapt}))
         samp, lab = st["sample"], st["labels"]
         same = np.intersect1d(samp, off.r_peaks)
         io_, is_ = np.searchsorted(off.r_peaks, same), np.searchsorted(samp, same)
@@ -185,16 +193,23 @@ def report_agreement(args: argparse.Namespace) -> None:
         table = csv.DictWriter(f, fieldnames=COLUMNS)
         table.writeheader()
         rows = agreement(args.records, args.mitdb, args.model, args.seconds, table,
-                         args.adapt)
+                         args.adapt, args.warm_up)
     lat = np.concatenate([r.pop("latencies") for r in rows])
     q_diff = np.concatenate([r.pop("quality_differences") for r in rows])
     tot = {k: sum(r[k] for r in rows) for k in ("offline", "stream", "same", "only_offline",
                                                 "only_stream")}
     agree = sum(r["label_agree"] * r["same"] for r in rows) / max(1, tot["same"])
-    print(f"records {len(rows)} model {args.model} stream adapt={args.adapt} against "
-          f"classify's default: {tot}, labels agree {agree:.4f}, "
+    against = ("classify(adapt='none', quality=False), the stream so too" if args.warm_up
+               else f"classify's default, stream adapt={args.adapt}")
+    print(f"records {len(rows)} model {args.model} against {against}: {tot}, "
+          f"labels agree {agree:.4f}, "
           f"latency max {lat.max():.3f} s p99 {np.percentile(lat, 99):.3f} s "
           f"over {lat.size} beats")
+    peaks = max(rows, key=lambda r: (r["only_offline"] + r["only_stream"]) / max(1, r["offline"]))
+    labels = min(rows, key=lambda r: r["label_agree"])
+    print(f"  most peaks differ in {peaks['record']}: "
+          f"{peaks['only_offline'] + peaks['only_stream']} of {peaks['offline']}; most labels "
+          f"differ in {labels['record']}: {1 - labels['label_agree']:.1%} of its shared beats")
     bad = {k: sum(r[k] for r in rows) for k in ("quality_crossed", "unreadable_offline",
                                                 "unreadable_stream", "unreadable_both")}
     print(f"  quality, stream vs offline over {q_diff.size} shared beats: mean abs "
@@ -219,11 +234,15 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, help="only the first SECONDS of each record")
     ap.add_argument("--adapt", choices=["template", "none"], default="template",
                     help="the stream's adaptation (classify keeps its default, template)")
+    ap.add_argument("--warm-up", action="store_true",
+                    help="the slow test's comparison: first 40 s, no adaptation, no quality")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--speed-seconds", type=float, default=60.0,
                     help="signal pushed into each of the 200 leads of the speed part")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/bench_stream.csv")
     args = ap.parse_args()
+    if args.warm_up and args.seconds is None:
+        args.seconds = 40.0
     now = dt.datetime.now(dt.timezone.utc)
     print(f"# {now:%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
           f"{pin_one_core()}, python {platform.python_version()}, numpy {np.__version__}")

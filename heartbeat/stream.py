@@ -32,7 +32,9 @@ How the stream departs from :func:`heartbeat.classify` (measured in
 * **Signal quality.**  Each beat gets the quality index (:func:`heartbeat.quality`,
   the same measures and scale as ``Beats.quality``) of the 2 s that end at the
   instant it is reported (holding the beat and the 1-1.5 s after it), over the 6 s
-  context that ends there, with the peaks the stream's detector found.  Offline,
+  context that ends there, with the peaks the stream's detector found (computed for
+  that stretch alone, :mod:`heartbeat.stream_quality`, with the same bits as the
+  offline function's index of those 6 s).  Offline,
   the 2 s stretches lie on a fixed grid and each context is centred on its
   stretch (2-4 s of look-ahead, beyond ``latency_s``); the clipping test uses the
   extremes of those 6 s, not of the whole record.  As ``classify`` does by default, a
@@ -64,10 +66,11 @@ else at most 0.4 %) and at least 74 % of the labels agree (the paced records 217
 74 %, and 104, 77 %; then 207, 79 %).  The reject option applies as in ``classify``
 (a withheld beat is ``"?"`` in both).  The first seconds are a warm-up: the mean RR,
 the context median and the template rest on the few beats seen so far.  Over the
-first 40 s of the 48 records, without adaptation on either side, 99.7 % of the peaks
-are identical and 91.9 % of their labels agree (reject option on); per record up to
-12 % of the peaks (record 228, 6 of 50) and 42 % of the labels (the paced record 104)
-differ (``tests/test_stream.py``, the slow test).
+first 40 s of the 48 records, neither side adapting nor measuring quality, 99.8 % of
+the offline peaks are identical (2,442 of 2,446) and 92.8 % of their labels agree
+(reject option on); per record at most one peak differs (3.2 %, record 123) and up to
+42 % of the labels (the paced record 104; then 233, 39 %) (``tests/test_stream.py``,
+the slow test; figures from ``benchmarks/bench_stream.py --warm-up --no-speed``).
 
 Every beat is reported at most ``latency_s`` seconds of signal after its R peak.
 The state (the buffer of ``history_s + hop_s`` seconds per lead, the last beats'
@@ -78,7 +81,6 @@ grow with the recording.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -92,7 +94,6 @@ from heartbeat._validate import (
     check_finite,
     is_real_dtype,
 )
-from heartbeat.aami import CLASSES
 from heartbeat.classifier import UNCLASSIFIED
 from heartbeat.classifier.calibration import _reject_threshold, _withheld_codes
 from heartbeat.classifier.results import _as_classifier
@@ -100,68 +101,15 @@ from heartbeat.classifier.template import DEFAULT_RULE, RunningTemplate
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
 from heartbeat.pipeline.beats import FS_OUT, _min_quality
-from heartbeat.signal_quality import CONTEXT_S, SEGMENT_S, _quality
+from heartbeat.signal_quality import CONTEXT_S, SEGMENT_S
+from heartbeat.stream_beats import StreamBeats
+from heartbeat.stream_quality import stretch_index
 
 __all__ = ["Stream", "StreamBeats"]
 
 SEGMENT_WINDOW_S = 10.0  # the scaling window of each beat, as segment()'s default
 LOCAL_RR_S = 5.0  # RR intervals ending within +-5 s make the local mean (rr_features)
 TEMPLATE_BEATS = 500  # the last beats called N whose median is a lead's template
-
-
-@dataclass(frozen=True, eq=False)
-class StreamBeats:
-    """Beats reported by one :meth:`Stream.push` or :meth:`Stream.flush`.
-
-    Attributes
-    ----------
-    lead : ndarray of int64, shape (n,)
-        Lead (column of the pushed chunks) each beat was found in.
-    sample : ndarray of int64, shape (n,)
-        R-peak sample index from the start of the stream.
-    time_s : ndarray of float64, shape (n,)
-        R-peak time in seconds from the start of the stream.
-    labels : ndarray of str, shape (n,)
-        Predicted class name of each beat.
-    codes : ndarray of int64, shape (n,)
-        Predicted class code (index into `classes`); -1 (label ``"?"``) for a beat the
-        reject option withheld, as :func:`heartbeat.classify` does by default.
-    probabilities : ndarray of float64, shape (n, n_classes)
-        Class probabilities (calibrated, as ``classify``'s); rows sum to 1.
-    quality : ndarray of float64, shape (n,)
-        Signal quality (0-1, the scale of ``Beats.quality``) of the 2 s before each
-        beat's report (module docstring); NaN when the stream measures none.
-    reasons : ndarray of str, shape (n,)
-        Why a beat is ``"?"``: ``"unreadable"`` (quality below the threshold) or
-        ``"uncertain"`` (the reject option), as ``ClassifiedBeats.reasons``; ``""``
-        for a labelled beat.
-    classes : tuple of str
-        Class names in code order.
-    adapted : ndarray of bool, shape (n,)
-        True for each beat whose most probable class the template adaptation
-        changed (as ``ClassifiedBeats.adapted``); all False without adaptation.
-    """
-
-    lead: np.ndarray
-    sample: np.ndarray
-    time_s: np.ndarray
-    labels: np.ndarray
-    codes: np.ndarray
-    probabilities: np.ndarray
-    quality: np.ndarray
-    reasons: np.ndarray
-    classes: tuple[str, ...] = CLASSES
-    adapted: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if self.adapted is None:
-            object.__setattr__(self, "adapted", np.zeros(len(self.sample), dtype=bool))
-
-    def __len__(self) -> int:
-        return int(self.sample.shape[0])
-
-    def __repr__(self) -> str:
-        return f"StreamBeats(n_beats={len(self)}, labels={self.labels.tolist()})"
 
 
 class _Lead:
@@ -172,7 +120,11 @@ class _Lead:
         self.recent: deque[int] = deque()  # reported peaks of the last LOCAL_RR_S + RR
         self.rr_sum = 0.0
         self.rr_count = 0
-        self.waveforms: deque[np.ndarray] = deque(maxlen=2 * context + 1 if context else 1)
+        # the last 2k + 1 waveforms in a ring (the context median does not need their
+        # order); until that many arrived, the first fills the rest, as local_median pads
+        self.waveforms: np.ndarray | None = None
+        self.size = 2 * context + 1
+        self.count = 0
         self.template = RunningTemplate(TEMPLATE_BEATS)
 
 
@@ -404,8 +356,8 @@ class Stream:
                 if r <= state.last + self._refractory:
                     continue
                 rr = self._rr(state, r, peaks[peaks > r])
-                state.waveforms.append(beats.waveforms[row])
-                out.append((lead, r, self._with_context(state), rr, q, beats.waveforms[row]))
+                out.append((lead, r, self._with_context(state, beats.waveforms[row]), rr, q,
+                            beats.waveforms[row]))
         return out
 
     def _quality(self, x: np.ndarray, w0: int, t: int, peaks: np.ndarray,
@@ -419,8 +371,10 @@ class Stream:
             return np.full(new.size, np.nan)
         q0 = max(0, t - self._quality_span)
         inside = peaks[(peaks >= q0) & (peaks < t)] - q0
-        index = _quality(x[q0 - w0 :], self.fs, self._stretch, self._context_q, inside).index
-        return index[(new - q0) // self._stretch]
+        rows = (new - q0) // self._stretch
+        index = {row: stretch_index(x[q0 - w0 :], self.fs, self._stretch, self._context_q,
+                                    inside, row) for row in set(rows.tolist())}
+        return np.array([index[row] for row in rows.tolist()])
 
     def _rr(self, state: _Lead, r: int, ahead: np.ndarray) -> np.ndarray:
         """Return beat `r`'s three RR features from the past and the provisional next peak."""
@@ -445,16 +399,21 @@ class Stream:
         local = intervals[near].mean() if near.any() else pre
         return (np.array([pre, post, local]) / mean).astype(np.float32)
 
-    def _with_context(self, state: _Lead) -> np.ndarray:
-        """Return the newest beat, (187,), or with its past context, (2, 187)."""
-        beat = state.waveforms[-1]
+    def _with_context(self, state: _Lead, beat: np.ndarray) -> np.ndarray:
+        """Take in the newest beat; return it, (187,), or with its past context, (2, 187).
+
+        The median of the ring equals ``np.median`` of the last ``2k + 1`` beats (with
+        the first repeated while fewer arrived), whatever their order: it is one of
+        its values (an odd count).
+        """
         if not self._context:
             return beat
-        past = np.stack(state.waveforms)  # (<= 2k+1, 187), oldest first
-        pad = state.waveforms.maxlen - len(past)
-        if pad:  # as local_median: the window is not shortened, the first beat repeats
-            past = np.concatenate([np.repeat(past[:1], pad, axis=0), past])
-        return np.stack([beat, beat - np.median(past, axis=0)]).astype(np.float32)
+        if state.waveforms is None:
+            state.waveforms = np.repeat(beat[None], state.size, axis=0)
+        state.waveforms[state.count % state.size] = beat
+        state.count += 1
+        middle = np.partition(state.waveforms, state.size // 2, axis=0)[state.size // 2]
+        return np.stack([beat, beat - middle]).astype(np.float32)
 
     def _concatenate(self, parts: list[StreamBeats]) -> StreamBeats:
         """One StreamBeats of the instants' results, in time order."""
