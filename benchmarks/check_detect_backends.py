@@ -11,6 +11,17 @@ whole records, where rare branches (long pauses, noise, flutter) occur.  Prints 
 per record and a summary; exits with status 1 at the first difference, naming it.  The
 NumPy path runs at about 1 Msample/s (its decision rule is a Python loop), so the 48
 records take a few minutes of CPU.
+
+A change meant to keep every peak (a speed-up) is checked against the tree before it:
+``--save peaks.npz`` keeps this tree's peaks (one array per record and input), and
+``--against peaks.npz``, run in the other tree (this script copied there), compares its
+peaks with them too::
+
+    git archive main | tar -x -C /tmp/before   # the tree before the change
+    cd /tmp/before && cp "$OLDPWD/benchmarks/check_detect_backends.py" benchmarks/
+    PYTHONPATH=. python benchmarks/check_detect_backends.py --save /tmp/before.npz
+    cd "$OLDPWD" && PYTHONPATH=. python benchmarks/check_detect_backends.py \
+        --against /tmp/before.npz
 """
 
 from __future__ import annotations
@@ -42,7 +53,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(default_mitdb()))
     parser.add_argument("--records", nargs="+", default=RECORDS)
+    parser.add_argument("--save", help="write the peaks to this .npz file")
+    parser.add_argument("--against", help="an .npz of --save from another tree: the peaks "
+                        "must equal its own")
     args = parser.parse_args()
+    before = np.load(args.against) if args.against else None
+    saved = {}
     print(pin_one_core())
     start = time.process_time()
     n_peaks = 0
@@ -57,12 +73,21 @@ def main() -> int:
                 print(f"record {name}, lead {lead}: the backends differ ({fast.size} vs "
                       f"{plain.size} peaks)")
                 return 1
+            key = f"{name}_{lead}"
+            if before is not None and not np.array_equal(fast, before[key]):
+                print(f"record {name}, lead {lead}: the peaks differ from {args.against} "
+                      f"({fast.size} vs {before[key].size} peaks)")
+                return 1
+            saved[key] = fast
             counts.append(fast.size)
             n_peaks += fast.size
         print(f"{name}: identical (peaks: lead 0 {counts[0]}, lead 1 {counts[1]}, both "
               f"{counts[2]})", flush=True)
-    print(f"all {len(args.records)} records, 3 inputs each: identical, {n_peaks} peaks "
-          f"({time.process_time() - start:.0f} CPU s)")
+    against = f" and equal to {args.against}" if args.against else ""
+    print(f"all {len(args.records)} records, 3 inputs each: identical{against}, {n_peaks} "
+          f"peaks ({time.process_time() - start:.0f} CPU s)")
+    if args.save:
+        np.savez(args.save, **saved)
     return 0
 
 

@@ -170,7 +170,11 @@ def decide_beats(
     rr_mean = 0.0
     thr = 0.0
     scale = 1.0  # the floor factors' share in force (1: as given; less: adapted)
-    dirty = True
+    # which level buffers changed since their medians were taken: a noise candidate
+    # (most of them) touches only the noise row, so the QRS row, the RR mean and the
+    # floor ratios are left as they were (the same values, fewer sorts)
+    dirty_qrs = True
+    dirty_noise = True
 
     count = 0
     last = -1  # position of the last QRS (-1: none yet)
@@ -182,8 +186,10 @@ def decide_beats(
     chain = 0  # QRS found by search-back since the last one found directly
     j = 0
     while j < n:
-        if dirty:  # medians of the level buffers (insertion sort: no allocation)
+        if dirty_qrs or dirty_noise:  # medians of the buffers (insertion sort: no allocation)
             for row in range(2):
+                if (row == 0 and not dirty_qrs) or (row == 1 and not dirty_noise):
+                    continue
                 for a in range(N_LEVELS):
                     v = levels[row, a]
                     b = a - 1
@@ -196,17 +202,20 @@ def decide_beats(
                         qrs_lo + 1]
                 else:
                     noise_level = 0.5 * (scratch[N_LEVELS // 2 - 1] + scratch[N_LEVELS // 2])
-            rr_mean = 0.0
-            for b in range(N_LEVELS):
-                rr_mean += rr_buf[b]
-            rr_mean /= N_LEVELS
+            if dirty_qrs:  # the RR intervals and floor ratios change with the QRS row
+                rr_mean = 0.0
+                for b in range(N_LEVELS):
+                    rr_mean += rr_buf[b]
+                rr_mean /= N_LEVELS
+                for a in range(N_LEVELS):
+                    scratch[a] = ratios[a]
+                scratch.sort()
+                ratio = 0.5 * (scratch[N_LEVELS // 2 - 1] + scratch[N_LEVELS // 2])
+                scale = min(1.0, max(floor_min / floor_factor,
+                                     floor_adapt * ratio / floor_factor))
             thr = noise_level + threshold * (qrs_level - noise_level)
-            for a in range(N_LEVELS):
-                scratch[a] = ratios[a]
-            scratch.sort()
-            ratio = 0.5 * (scratch[N_LEVELS // 2 - 1] + scratch[N_LEVELS // 2])
-            scale = min(1.0, max(floor_min / floor_factor, floor_adapt * ratio / floor_factor))
-            dirty = False
+            dirty_qrs = False
+            dirty_noise = False
 
         p = pos[j]
         h = height[j]
@@ -264,7 +273,7 @@ def decide_beats(
             else:
                 levels[1, noise_i] = h
                 noise_i = (noise_i + 1) % N_LEVELS
-                dirty = True
+                dirty_noise = True
                 if (
                     not t_like
                     and h > scale * sb_floor_factor * floor[j]
@@ -284,6 +293,7 @@ def decide_beats(
                         for b in range(N_LEVELS):
                             levels[0, b] = best
                             levels[1, b] = 0.0
+                        dirty_qrs = True
                     gap_start = p
         if k < 0:
             j += 1
@@ -296,7 +306,7 @@ def decide_beats(
         levels[0, qrs_i] = height[k]
         ratios[qrs_i] = height[k] / max(floor[k], 1e-300)
         qrs_i = (qrs_i + 1) % N_LEVELS
-        dirty = True
+        dirty_qrs = True
         out[count] = pos[k]
         count += 1
         last = pos[k]

@@ -107,12 +107,33 @@ def _block_floor(sub: np.ndarray, centres: np.ndarray, fs: float) -> np.ndarray:
     n_full = max(1, sub.size // per)
     medians = np.empty(n_full)
     if n_full > 1:
-        medians[: n_full - 1] = np.quantile(
-            sub[: (n_full - 1) * per].reshape(-1, per), FLOOR_QUANTILE, axis=1
-        )
-    medians[-1] = np.quantile(sub[(n_full - 1) * per :], FLOOR_QUANTILE)  # + the remainder
+        medians[: n_full - 1] = _row_quantiles(sub[: (n_full - 1) * per].reshape(-1, per))
+    medians[-1] = _row_quantiles(sub[(n_full - 1) * per :].reshape(1, -1))[0]  # + remainder
     np.sqrt(np.maximum(medians, 0.0), out=medians)
     return medians[np.minimum(centres // block, n_full - 1)]
+
+
+def _row_quantiles(rows: np.ndarray) -> np.ndarray:
+    """Return ``np.quantile(rows, FLOOR_QUANTILE, axis=1)`` for the median, ~10x faster.
+
+    ``np.quantile``'s argument handling costs ten times the partition on the stream's
+    few blocks.  For FLOOR_QUANTILE 0.5 (the median) this takes the same order
+    statistics with one ``np.partition`` and interpolates as ``np.quantile``'s
+    ``_lerp`` does (an even count: ``hi - (hi - lo) * 0.5``; an odd one: ``mid + 0.0``),
+    so the values are the same bits up to the sign of a zero tied with another, which
+    ``np.maximum(medians, 0.0)`` in :func:`_block_floor` makes +0 either way
+    (``tests/test_detect.py`` holds the two to each other).  Another quantile is left
+    to ``np.quantile``.
+    """
+    if FLOOR_QUANTILE != 0.5:
+        return np.quantile(rows, FLOOR_QUANTILE, axis=1)
+    n = rows.shape[1]
+    mid = (n - 1) // 2
+    if n % 2:
+        return np.partition(rows, mid, axis=1)[:, mid] + 0.0
+    part = np.partition(rows, (mid, mid + 1), axis=1)
+    low, high = part[:, mid], part[:, mid + 1]
+    return high - (high - low) * 0.5
 
 
 def as_leads(signal: object, name: str = "signal") -> np.ndarray:

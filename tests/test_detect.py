@@ -446,6 +446,33 @@ BLOCKER = textwrap.dedent(
 )
 
 
+class TestBlockFloor:
+    """The floor's per-block median equals ``np.quantile``'s, bit for bit once clipped at 0."""
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        seed=st.integers(0, 2**32 - 1),
+        n_rows=st.integers(1, 12),
+        per=st.sampled_from([1, 2, 3, 4, 5, 6, 7, 179, 180]),
+        zeros=st.floats(0.0, 0.9),
+    )
+    def test_row_quantiles_match_np_quantile(self, seed, n_rows, per, zeros):
+        rng = np.random.default_rng(seed)
+        rows = rng.standard_normal((n_rows, per)) ** 2 * rng.choice([1e-300, 1e-10, 1.0, 1e300])
+        rows[rng.random(rows.shape) < zeros / 2] = -0.0  # ties of zeros of either sign
+        rows[rng.random(rows.shape) < zeros / 2] = 0.0
+        rows[rng.random(rows.shape) < 0.05] = -1e-17  # what running sums can leave
+        expected = np.sqrt(np.maximum(np.quantile(rows, 0.5, axis=1), 0.0))
+        got = np.sqrt(np.maximum(detect_module._row_quantiles(rows), 0.0))
+        assert np.array_equal(got.view(np.int64), expected.view(np.int64))
+
+    def test_other_quantiles_are_np_quantile(self, monkeypatch):
+        rows = np.random.default_rng(0).random((4, 9))
+        monkeypatch.setattr(detect_module, "FLOOR_QUANTILE", 0.3)
+        assert np.array_equal(detect_module._row_quantiles(rows),
+                              np.quantile(rows, 0.3, axis=1))
+
+
 class TestWithoutOptionalPackages:
     def test_identical_without_numba_and_scipy(self, tmp_path):
         fs = 360.0
