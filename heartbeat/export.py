@@ -24,6 +24,7 @@ the library runs through its own engine, are written out here.
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import os
 from pathlib import Path
@@ -40,7 +41,9 @@ MODULE_NAME = "heartbeat_model"
 SUPPORTED = frozenset({"conv1d", "residual", "relu", "maxpool1d", "flatten", "dense"})
 
 
-def export(model: object, out: str | os.PathLike) -> tuple[Path, Path]:
+def export(model: object, out: str | os.PathLike, *,
+           fixed_point: tuple[np.ndarray, np.ndarray] | str | os.PathLike | None = None
+           ) -> tuple[Path, Path]:
     """Write `model` as ``heartbeat_model.py`` and ``heartbeat_model.npz`` in `out`.
 
     Parameters
@@ -49,6 +52,14 @@ def export(model: object, out: str | os.PathLike) -> tuple[Path, Path]:
         A fitted classifier, the name of a shipped model or a saved ``.npz`` file.
     out : str or path-like
         Folder to write into (created if missing).
+    fixed_point : (ndarray, ndarray), str or path-like, optional
+        Calibration beats (n, channels, 187) as the network takes them and their RR
+        features (n, 3), from training-side recordings only, or an MIT-BIH folder whose
+        DS1 records give them (:func:`heartbeat.export_fixed.ds1_calibration`, 3000
+        beats of each lead).  Given, the weights file also
+        holds the network in integers and the file's ``predict_proba`` and ``classify``
+        run it (:mod:`heartbeat.export_fixed`; the float network stays as
+        ``logits_float``).
 
     Returns
     -------
@@ -86,7 +97,12 @@ def export(model: object, out: str | os.PathLike) -> tuple[Path, Path]:
     arrays["classes"] = np.array(list(clf.classes_))
     arrays["context"] = np.array(clf._context)
     arrays["temperature"] = np.array(clf.calibration_.temperature)  # 1.0: uncalibrated
-    text = _module_text(clf)  # before anything is written: a library it cannot copy fails
+    if fixed_point is not None:
+        from heartbeat.export_fixed import calibrated_arrays
+
+        arrays.update(calibrated_arrays(net, fixed_point, clf._context))
+    # before anything is written: a library it cannot copy fails
+    text = _module_text(clf, fixed=fixed_point is not None)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     weights = save_npz_atomic(folder / f"{MODULE_NAME}.npz", **arrays)
@@ -165,12 +181,12 @@ def _kinds(layers: list[dict]) -> set[str]:
     return out
 
 
-def _module_text(clf: BeatClassifier) -> str:
+def _module_text(clf: BeatClassifier, fixed: bool = False) -> str:
     """Return the exported file's text.
 
-    The network (:data:`_TEMPLATE`), then the library's detection, segmentation,
-    record context and calibration, copied as source, and ``predict_proba`` and
-    ``classify`` (:data:`_CLASSIFY`).
+    The network (:data:`_TEMPLATE`; with `fixed`, its integer form after it), then the
+    library's detection, segmentation, record context and calibration, copied as
+    source, and ``predict_proba`` and ``classify`` (:data:`_CLASSIFY`).
     """
     from heartbeat.export_source import library_source
 
@@ -181,6 +197,11 @@ def _module_text(clf: BeatClassifier) -> str:
     future = "" if "from __future__ import annotations" in _TEMPLATE else \
         "\nfrom __future__ import annotations  # the copied annotations stay unevaluated\n"
     rule = "# " + "=" * 78 + "\n"
+    if fixed:
+        from heartbeat.export_fixed import FIXED_TEMPLATE, _conv_cols
+
+        lines.append("\n\n" + inspect.getsource(_conv_cols).replace(
+            "h: np.ndarray, layer: dict) -> np.ndarray", "h, layer)") + FIXED_TEMPLATE)
     return ("".join(lines[:head]) + future + "".join(lines[head:]) + "\n\n" + rule
             + "# From a raw ECG to classified beats: classify(signal, fs).  Up to\n"
             "# predict_proba(), this is the heartbeat library's own source, copied when the\n"

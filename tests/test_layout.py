@@ -31,6 +31,7 @@ FLOORS = {
     "classifier": 6, "pretrained": 6, "stream": 6, "stream_beats": 6, "stream_quality": 6,
     "export": 6,
     "export_source": 6,
+    "export_fixed": 6,
     "plot": 7, "report": 7,
     "cli": 8, "__main__": 8,
 }

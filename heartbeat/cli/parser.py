@@ -393,6 +393,11 @@ def _add_export(sub: _Subparsers) -> None:
     )
     cmd.add_argument("model", help="pretrained name (mitbih-all, mitbih-ds1) or .npz file")
     cmd.add_argument("--out", required=True, help="output folder (created if missing)")
+    cmd.add_argument("--fixed-point", metavar="MITDB",
+                     help="also write the network in integers (int8 weights, int16 "
+                     "activations, int32 accumulators) and run it in the file, its "
+                     "activation scales calibrated on the DS1 records of this MIT-BIH "
+                     "folder; the float network stays as logits_float")
     cmd.set_defaults(func=stream_cmds.cmd_export)
 
 

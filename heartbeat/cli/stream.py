@@ -104,7 +104,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from heartbeat.export import export
 
     try:
-        written = export(args.model, args.out)
+        written = export(args.model, args.out, fixed_point=args.fixed_point)
     except FileNotFoundError as exc:  # main() reports ValueError and TypeError alike
         print(f"heartbeat export: error: {exc}", file=sys.stderr)
         return 2
