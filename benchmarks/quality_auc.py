@@ -6,6 +6,9 @@
     # lead 1: fitted on lead 0 as above, the held-out records scored on lead 1
     PYTHONPATH=. nice -n 10 python benchmarks/quality_auc.py measure --lead 1 --cache DIR1
     PYTHONPATH=. python benchmarks/quality_auc.py choose --cache DIR --score-cache DIR1
+    # the rule over both leads (candidates A-E, docs/benchmarks.md, "the rule over
+    # both leads"): lead 0's and lead 1's measures as above
+    PYTHONPATH=. python benchmarks/quality_auc.py choose --cache DIR --lead1-cache DIR1
 
 ``measure`` (slow: about 20 s of CPU per record) writes, per MIT-BIH record, the
 measures of :mod:`heartbeat.signal_quality_features` for every 2 s segment of
@@ -133,12 +136,23 @@ def make_folds(names: list[str]) -> list[list[str]]:
             sorted(perm[34:])]
 
 
-def inputs(values: np.ndarray, candidate: str) -> np.ndarray:
-    """The logistic model's inputs (pre-registered transforms) of candidate B or C."""
-    from heartbeat.signal_quality import _inputs
+CANDIDATES = ("A", "B", "C")
+BOTH_LEADS_CANDIDATES = ("A", "B", "C", "D", "E")
+FITTED_ON_BOTH_LEADS = ("D", "E")
 
+
+def inputs(values: np.ndarray, candidate: str) -> np.ndarray:
+    """The logistic model's inputs (pre-registered transforms) of candidates B to E.
+
+    B and D: the seven transformed measures; C: the first three; E: the seven and
+    their squares.
+    """
+    from heartbeat.signal_quality import _inputs, _model_inputs
+
+    if candidate == "E":
+        return _model_inputs(values)
     every = _inputs(values)
-    return every if candidate == "B" else every[:, :3]
+    return every[:, :3] if candidate == "C" else every
 
 
 def index_a(values: np.ndarray) -> np.ndarray:
@@ -147,20 +161,29 @@ def index_a(values: np.ndarray) -> np.ndarray:
             + np.clip((values[:, 1] - 0.4) / 0.45, 0, 1) + values[:, 2]) / 3.0
 
 
-def training_rows(data: dict, names: list[str], half: int, candidate: str):
-    """Inputs, labels and weights of the labelled, scorable segments of `names`."""
+def training_rows(leads: tuple, names: list[str], half: int, candidate: str):
+    """Inputs, labels and weights of the labelled, scorable segments of `names`.
+
+    `leads` holds one measured cache per lead (lead 0 first); candidates B and C are
+    fitted on lead 0 only, D and E on every lead given, each (lead, noise, SNR,
+    label) cell weighing the same in total.
+    """
+    used = leads if candidate in FITTED_ON_BOTH_LEADS else leads[:1]
     xs, ys, cells = [], [], []
-    for name in names:
-        d = data[name]
-        for i in range(len(NOISES)):
-            for j in range(len(SNRS)):
-                lab, ok = d["labels"][i, half, j], d["valid"][i, half, j]
-                keep = (lab >= 0) & ok
-                xs.append(inputs(d["values"][i, half, j][keep], candidate))
-                ys.append(lab[keep].astype(float))
-                cells.append((i * len(SNRS) + j) * 2 + lab[keep])
+    for lead, data in enumerate(used):
+        for name in names:
+            d = data[name]
+            for i in range(len(NOISES)):
+                for j in range(len(SNRS)):
+                    lab, ok = d["labels"][i, half, j], d["valid"][i, half, j]
+                    keep = (lab >= 0) & ok
+                    xs.append(inputs(d["values"][i, half, j][keep], candidate))
+                    ys.append(lab[keep].astype(float))
+                    cells.append(((lead * len(NOISES) + i) * len(SNRS) + j) * 2
+                                 + lab[keep])
     x, y, cell = np.concatenate(xs), np.concatenate(ys), np.concatenate(cells)
-    counts = np.bincount(cell, minlength=2 * len(NOISES) * len(SNRS))
+    counts = np.bincount(cell, minlength=2 * len(used) * len(NOISES) * len(SNRS))
+    counts = np.maximum(counts, 1)
     w = 1.0 / counts[cell]
     return x, y, w / w.mean()
 
@@ -198,10 +221,11 @@ def index_of(model, values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return out
 
 
-def fit(candidate: str, data: dict, names: list[str]):
+def fit(candidate: str, leads: tuple, names: list[str]):
+    """Candidate `candidate` fitted on `names` (noise's first half) of `leads`."""
     if candidate == "A":
         return ("A",)
-    return (candidate, *fit_logistic(*training_rows(data, names, 0, candidate)))
+    return (candidate, *fit_logistic(*training_rows(leads, names, 0, candidate)))
 
 
 def scores(model, data: dict, names: list[str], half: int, snr: int, noise: int):
@@ -216,49 +240,58 @@ def scores(model, data: dict, names: list[str], half: int, snr: int, noise: int)
     return np.concatenate(on), np.concatenate(off)
 
 
-def inner_auc(candidate: str, data: dict, folds: list[list[str]]) -> float:
-    """Mean AUC at 6 dB over the inner folds and noises (noise's first half)."""
+def inner_auc(candidate: str, leads: tuple, folds: list[list[str]]) -> float:
+    """Mean AUC at 6 dB over the inner folds, noises and leads (noise's first half)."""
     six = SNRS.index(6.0)
     aucs = []
     for k, fold in enumerate(folds):
         rest = [n for i, f in enumerate(folds) if i != k for n in f]
-        model = fit(candidate, data, rest)
-        aucs += [roc_auc(*scores(model, data, fold, 0, six, i)) for i in range(len(NOISES))]
+        model = fit(candidate, leads, rest)
+        aucs += [roc_auc(*scores(model, data, fold, 0, six, i))
+                 for data in leads for i in range(len(NOISES))]
     return float(np.mean(aucs))
 
 
-def choose(data: dict, folds: list[list[str]]) -> tuple[str, dict]:
-    """The pre-registered rule: the candidate with the best inner AUC (ties to A)."""
-    inner = {c: inner_auc(c, data, folds) for c in ("A", "B", "C")}
+def choose(leads: tuple, folds: list[list[str]], candidates: tuple[str, ...] = CANDIDATES
+           ) -> tuple[str, dict]:
+    """The pre-registered rule: the candidate with the best inner AUC (ties to the first)."""
+    inner = {c: inner_auc(c, leads, folds) for c in candidates}
     best = max(inner.values())
-    return next(c for c in ("A", "B", "C") if inner[c] == best), inner
+    return next(c for c in candidates if inner[c] == best), inner
 
 
 def run_choose(args) -> int:
     names = sorted(p.stem for p in args.mitdb.glob("*.hea"))
     data = read_cache(args.cache, names)
+    leads = (data,)
+    candidates = CANDIDATES
+    if args.lead1_cache:
+        leads = (data, read_cache(args.lead1_cache, names))
+        candidates = BOTH_LEADS_CANDIDATES
     folds = make_folds(names)
-    models, held = {}, {}
+    models = {}
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
-    print("| held-out fold | inner AUC at 6 dB: A | B | C | chosen |")
-    print("|---|---:|---:|---:|---|")
+    print("| held-out fold | inner AUC at 6 dB: " + " | ".join(candidates) + " | chosen |")
+    print("|---|" + "---:|" * len(candidates) + "---|")
     for k, fold in enumerate(folds):
         inner_folds = [f for i, f in enumerate(folds) if i != k]
-        chosen, inner = choose(data, inner_folds)
-        model = fit(chosen, data, [n for f in inner_folds for n in f])
+        chosen, inner = choose(leads, inner_folds, candidates)
+        model = fit(chosen, leads, [n for f in inner_folds for n in f])
         for name in fold:
             models[name] = model
-            held[name] = fold
-        print(f"| {' '.join(fold)} | {inner['A']:.4f} | {inner['B']:.4f} | "
-              f"{inner['C']:.4f} | {chosen} |", flush=True)
-    scored = read_cache(args.score_cache, names) if args.score_cache else data
+        print(f"| {' '.join(fold)} | " + " | ".join(f"{inner[c]:.4f}" for c in candidates)
+              + f" | {chosen} |", flush=True)
+    scored = [read_cache(args.score_cache, names)] if args.score_cache else list(leads)
     if args.score_cache:
         print(f"\nheld-out records scored on the measures in {args.score_cache}")
-    report_held_out(scored, names, models)
-    chosen, inner = choose(data, folds)
-    shipped = fit(chosen, data, names)
-    print(f"\nall 48 records: inner AUC A {inner['A']:.4f}, B {inner['B']:.4f}, "
-          f"C {inner['C']:.4f}; chosen {chosen}")
+    for lead, data_of_lead in enumerate(scored):
+        if len(scored) > 1:
+            print(f"\n## lead {lead}")
+        report_held_out(data_of_lead, names, models)
+    chosen, inner = choose(leads, folds, candidates)
+    shipped = fit(chosen, leads, names)
+    print("\nall 48 records: inner AUC " + ", ".join(f"{c} {inner[c]:.4f}" for c in candidates)
+          + f"; chosen {chosen}")
     if chosen != "A":
         print(f"INTERCEPT = {shipped[1]!r}\nWEIGHTS = {tuple(shipped[2].tolist())!r}")
     check_shipped(data, names, shipped)
@@ -340,6 +373,9 @@ def main() -> int:
     sub.choices["measure"].add_argument("--records", nargs="+", help="default: all")
     sub.choices["measure"].add_argument("--lead", type=int, default=0, choices=(0, 1),
                                         help="the channel measured (0)")
+    sub.choices["choose"].add_argument(
+        "--lead1-cache", type=Path,
+        help="lead 1's measures: the rule over both leads and candidates A-E")
     sub.choices["choose"].add_argument(
         "--score-cache", type=Path,
         help="score the held-out records on these measures instead (e.g. lead 1's)")
