@@ -147,12 +147,14 @@ def inputs(values: np.ndarray, candidate: str) -> np.ndarray:
     B and D: the seven transformed measures; C: the first three; E: the seven and
     their squares.
     """
-    from heartbeat.signal_quality import _inputs, _model_inputs
+    from heartbeat.signal_quality import _inputs
 
-    if candidate == "E":
-        return _model_inputs(values)
     every = _inputs(values)
-    return every[:, :3] if candidate == "C" else every
+    if candidate == "C":
+        return every[:, :3]
+    if candidate == "E":
+        return np.column_stack([every, every**2])
+    return every
 
 
 def index_a(values: np.ndarray) -> np.ndarray:

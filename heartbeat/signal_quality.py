@@ -8,14 +8,14 @@ Scale and meaning.  The index of a segment is a probability in 0..1: that of a
 logistic model, given seven measures of the segment's context window (`context_s`
 seconds centred on it), that the segment is noise-free ECG rather than ECG under the
 noise of the MIT-BIH Noise Stress Test (electrode motion, baseline wander or muscle
-noise at 12, 6 or 0 dB SNR, on either MIT-BIH lead), the two counted as equally
-likely.  Clean MIT-BIH segments (lead 0, the first 5 minutes of the 48 records) score
-a median 0.90, a tenth of them below 0.46; segments under noise at 0 dB a median 0.08
-(electrode-motion model), 0.11 (baseline wander) and 0.02 (muscle noise); a segment
-that is flat, clipped or holds no beat in its context scores exactly 0.
+noise at 12, 6 or 0 dB SNR), the two counted as equally likely.  Clean MIT-BIH
+segments (lead 0, the first 5 minutes of the 48 records) score a median 0.90, a tenth
+of them below 0.42; segments under noise at 0 dB a median 0.04 (electrode-motion
+model), 0.02 (baseline wander) and 0.003 (muscle noise); a segment that is flat,
+clipped or holds no beat in its context scores exactly 0.
 Values near 1 do not certify a diagnosis-grade signal, and values in the middle are
 common on clean recordings with odd morphology (many ectopic beats, low QRS): the
-index ranks segments; :data:`UNREADABLE_BELOW` (0.02) marks the ones the model is
+index ranks segments; :data:`UNREADABLE_BELOW` (0.002) marks the ones the model is
 almost sure hold noise.
 
 The measures (:mod:`heartbeat.signal_quality_features`, after the signal-quality
@@ -25,15 +25,12 @@ the QRS complexes), ``baseline`` (basSQI), ``agreement`` (of the robust detector
 simpler one), ``kurtosis`` (kSQI), ``qrs_band`` (pSQI), ``high_band`` (power above
 40 Hz over the QRS band's) and ``template`` (how alike neighbouring beats are).  The
 model's inputs (:func:`_inputs`) are the logarithms of the four ratios, clipped, and
-the three shares as they are; it weighs them and their squares (:func:`_model_inputs`).
-Its fifteen constants (:data:`_INTERCEPT`, :data:`_WEIGHTS`) were fitted on both leads
-of all 48 MIT-BIH records with the first half of each noise record, by the rule and
-protocol written down before scoring in docs/benchmarks.md ("Signal quality: refit on
-the current detector, and the rule over both leads"); held out by records and noise,
-the AUC at 6 dB is 0.934 (em model), 0.962 (bw) and 0.963 (ma) on lead 0, 0.868,
-0.907 and 0.888 on lead 1 (``benchmarks/quality_auc.py``).  Through the squares the
-index is not monotone in every measure: a template correlation below 0.18 raises it
-again, and almost no power above 40 Hz (a 40 Hz low-pass filter) lowers it.
+the three shares as they are; its eight constants (:data:`_INTERCEPT`,
+:data:`_WEIGHTS`) were fitted on all 48 MIT-BIH records with the first half of each
+noise record, by the rule and protocol written down before scoring in
+docs/benchmarks.md ("Signal quality: the protocol over records"); held out by
+records and noise, the model's AUC at 6 dB is 0.918 (em model), 0.965 (bw) and
+0.955 (ma) (``benchmarks/quality_auc.py``).
 
 A segment is flat when at least 90 % of its sample-to-sample steps are zero, and
 clipped when at least 5 % of its samples sit at one of the record's extreme values
@@ -52,12 +49,12 @@ from heartbeat.signal_quality_features import NAMES, measures
 
 __all__ = ["UNREADABLE_BELOW", "SignalQuality", "quality"]
 
-UNREADABLE_BELOW = 0.02
+UNREADABLE_BELOW = 0.002
 """The quality index below which a stretch counts as unreadable in
 :func:`heartbeat.segment` and :func:`heartbeat.classify`: where the index's model is
-98 % sure the stretch carries noise (chosen by folds over the MIT-BIH records so
+99.8 % sure the stretch carries noise (chosen by folds over the MIT-BIH records so
 that clean recordings lose almost no beat: docs/benchmarks.md, "Signal quality in
-segment and classify" and "refit on the current detector")."""
+segment and classify")."""
 
 SEGMENT_S = 2.0
 """Default segment length of :func:`quality`, seconds."""
@@ -253,15 +250,12 @@ def _quality(x: np.ndarray, fs: float, seg: int, ctx: int,
     return SignalQuality(index, starts, seg, n, fs, values)
 
 
-_INTERCEPT = -4.142990252708034
-_WEIGHTS = (-0.47659345659835456, 0.3572382170217746, -3.938767231362648,
-            0.37646386841658264, -1.3724679592829512, 0.02204968026870285,
-            -0.6542375933039364, 0.24982778009888124, 3.5548496241051715,
-            3.8568828259372174, 0.058540029146969326, 2.9036713835905483,
-            -0.08476834587732864, 1.7834289332687052)
-"""The logistic model of the index, one weight per column of :func:`_model_inputs`:
-the seven inputs of :func:`_inputs`, then their squares (module docstring; fitted by
-``benchmarks/quality_auc.py choose --lead1-cache``, candidate E)."""
+_INTERCEPT = -14.779105936124141
+_WEIGHTS = (0.7695524078794818, 5.669763073771401, 4.798106936281965,
+            0.6298000112919376, 2.7923002536366246, 0.19754996781763184,
+            1.865111054337372)
+"""The logistic model of the index, one weight per column of :func:`_inputs` (module
+docstring; fitted by ``benchmarks/quality_auc.py choose``)."""
 
 
 def _inputs(values: np.ndarray) -> np.ndarray:
@@ -276,13 +270,6 @@ def _inputs(values: np.ndarray) -> np.ndarray:
                      np.log10(np.clip(high, 1e-4, 10.0)), template], axis=1)
 
 
-def _model_inputs(values: np.ndarray) -> np.ndarray:
-    """Return the columns the weights apply to: :func:`_inputs` and their squares."""
-    inputs = _inputs(values)
-    return np.column_stack([inputs, inputs**2])
-
-
 def _combine(values: np.ndarray) -> np.ndarray:
     """Return the index of scorable segments from their measures (rows of `NAMES`)."""
-    return 1.0 / (1.0 + np.exp(-(_INTERCEPT + _model_inputs(values)
-                                 @ np.asarray(_WEIGHTS))))
+    return 1.0 / (1.0 + np.exp(-(_INTERCEPT + _inputs(values) @ np.asarray(_WEIGHTS))))

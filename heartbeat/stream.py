@@ -152,7 +152,7 @@ class Stream:
         `latency_s`: the beats are scaled with the 10 s before their report).
     quality : bool or float, default True
         As for :func:`heartbeat.classify`: a beat whose signal quality is below the
-        threshold (True: ``UNREADABLE_BELOW``, 0.02; or a number in [0, 1]) is
+        threshold (True: ``UNREADABLE_BELOW``, 0.002; or a number in [0, 1]) is
         returned as ``"?"`` with reason ``"unreadable"``.  False measures no quality.
     adapt : {"template", "none"}, default "template"
         As for :func:`heartbeat.classify`, from the past only: ``"template"`` takes

@@ -75,6 +75,6 @@ class TestLogistic:
                                   rng.uniform(-1, 1, 50)])
         valid = np.ones(50, dtype=bool)
         valid[::7] = False
-        ours = index_of(("E", _INTERCEPT, np.asarray(_WEIGHTS)), values, valid)
+        ours = index_of(("B", _INTERCEPT, np.asarray(_WEIGHTS)), values, valid)
         assert np.all(ours[~valid] == 0.0)
         np.testing.assert_allclose(ours[valid], _combine(values[valid]), rtol=1e-12)

@@ -167,7 +167,7 @@ def classify(
     quality : bool or float, default True
         Signal quality (as in :func:`heartbeat.segment`): a beat found in a stretch
         whose quality index is below the threshold (True:
-        :data:`heartbeat.signal_quality.UNREADABLE_BELOW`, 0.02; or a number in
+        :data:`heartbeat.signal_quality.UNREADABLE_BELOW`, 0.002; or a number in
         [0, 1]) is returned unclassified, label ``"?"``, reason ``"unreadable"``,
         whatever its probabilities; ``beats.unreadable`` lists those stretches.
         False measures no quality and labels beats as if the signal were clean.

@@ -268,7 +268,7 @@ def segment(
         on each, and a stretch is as good as its best lead); stretches scoring
         below a threshold are unreadable: they are reported (``Beats.unreadable``)
         and the peaks found in them are not returned as beats.  True: the threshold
-        :data:`heartbeat.signal_quality.UNREADABLE_BELOW` (0.02), which loses almost
+        :data:`heartbeat.signal_quality.UNREADABLE_BELOW` (0.002), which loses almost
         no beat of a clean recording (docs/benchmarks.md, "Signal quality in segment
         and classify"); a number in [0, 1] is the threshold itself (0 measures the
         quality and keeps every beat); False measures nothing (``Beats.quality`` is
