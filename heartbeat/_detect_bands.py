@@ -33,6 +33,7 @@ from collections.abc import Callable
 import numpy as np
 
 from heartbeat._detect_kernels import moving_mean
+from heartbeat._detect_stages import centring
 
 HIGH_SPLIT_S = 0.025  # the high band is what two passes of this moving mean remove
 TRY_BELOW = 4.0  # the high band is computed when the standard beats' median quality is below
@@ -56,19 +57,17 @@ def high_band(x: np.ndarray, fs: float) -> np.ndarray:
     -------
     ndarray of float64, shape (n,)
         ``mm(mm(|y - mm(mm(y))|))``, ``mm`` a centred moving mean of
-        :data:`HIGH_SPLIT_S` (odd, at least 3 samples), ``y`` the lead centred on a
-        median and divided by a power of two (its peak magnitude in [0.5, 1)).
+        :data:`HIGH_SPLIT_S` (odd, at least 3 samples), ``y`` the lead centred and
+        scaled as the detector's input (:func:`heartbeat._detect_stages.centring`).
     """
     n = max(3, round(HIGH_SPLIT_S * fs) | 1)
-    # scaled by a power of two to a peak magnitude below 1 (nothing overflows) and
-    # centred (a constant lead gives exact zeros, not the rounding residue of its large
-    # value), as the detector conditions its input
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
-    if peak == 0.0:
+    # conditioned as the detector conditions its input (a constant lead gives exact
+    # zeros, not the rounding residue of its large value)
+    conditioned = centring(x) if x.size else None
+    if conditioned is None:
         return np.zeros(x.size)
-    exponent = int(np.frexp(peak)[1])
-    centred = np.ldexp(x, -exponent)
-    centred -= np.median(centred[:: max(1, x.size // 4096)])
+    x, shift, scale = conditioned
+    centred = (x - shift) * scale
     high = centred - moving_mean(moving_mean(centred, n), n)
     np.abs(high, out=high)
     return moving_mean(moving_mean(high, n), n)

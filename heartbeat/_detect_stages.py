@@ -28,6 +28,32 @@ from heartbeat._detect_kernels import moving_mean
 from heartbeat._jit import Kernel
 
 
+def centring(x: np.ndarray) -> tuple[np.ndarray, float, float] | None:
+    """Return `x`, `shift` and `scale` such that ``(x - shift) * scale`` is `x` centred.
+
+    Centred on a median (of at most ~4096 samples) and scaled by a power of two to a
+    peak magnitude in [0.5, 1): conditions the sums, rules out overflow and underflow,
+    and keeps polarity and power-of-two scaling exact.  None for a constant signal.
+    Near the ends of float64 the returned array is already centred and scaled (a new
+    array, with shift 0 and scale 1); otherwise it is `x` itself.
+    """
+    sample = x[:: max(1, x.size // 4096)]
+    if np.abs(sample).max() > 2.0**1000:  # near float64's end a median's mean of two
+        sample, x = sample * 2.0**-64, x * 2.0**-64  # values overflows: scale, exactly
+    shift = float(np.median(sample))
+    # max(x - shift) is max(x) - shift: a subtraction rounds monotonically
+    peak = max(float(x.max()) - shift, -(float(x.min()) - shift))
+    if peak == 0.0:
+        return None
+    exponent = int(np.frexp(peak)[1])
+    if -1000 < exponent < 1000:
+        if not x.flags.c_contiguous or not x.flags.writeable:  # one compiled type only
+            x = x.copy()
+        return x, shift, 2.0**-exponent  # exact: a power of two
+    # near the ends of float64 (2.0**-exponent itself would overflow)
+    return np.ldexp(x - shift, -exponent), 0.0, 1.0
+
+
 def band_pass(
     x: np.ndarray, shift: float, scale: float, n_lp: int, n_hp: int,
     bp: np.ndarray, work: np.ndarray,
