@@ -358,10 +358,10 @@ def _lead_stages(x: np.ndarray, fs: float, backend: str) -> tuple | None:
     """
     if x.size < 3:
         return None
-    centring = _s.centring(x)
-    if centring is None:
+    conditioned = _s.centring(x)
+    if conditioned is None:
         return None
-    x, shift, scale = centring
+    x, shift, scale = conditioned
     # the per-sample loops: Numba's or NumPy's twins, the same bits either way (with
     # NUMBA_DISABLE_JIT an explicit "numba" would run them as slow Python: take
     # NumPy's then; the per-candidate rule still runs as asked)
