@@ -49,6 +49,7 @@ class Run:
     def __init__(self, logits: np.ndarray, y: np.ndarray, record: np.ndarray,
                  waveforms: np.ndarray, rr: np.ndarray) -> None:
         self.y = y
+        self.record, self.rr = record, rr  # the guard of the S step reads the RR
         self.pred = logits.argmax(axis=1)
         masked = logits.astype(np.float64, copy=True)
         masked[:, [V, F]] = -np.inf

@@ -7,6 +7,7 @@
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final
     PYTHONPATH=. python benchmarks/cv_patients.py template
     PYTHONPATH=. python benchmarks/cv_patients.py template-s
+    PYTHONPATH=. python benchmarks/cv_patients.py template-s-gate
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final --adapt template
 
 ``folds``: the 22 DS1 records are dealt into k folds (every beat of a record in one
@@ -38,6 +39,10 @@ template and comes early becomes S; a beat called S that matches and is not earl
 becomes N) from the same logits: its thresholds chosen nested (``_s_step_folds.py``)
 on the shipped V/F step, the rows with and without it, the default decided by the
 rule of docs/results.md section 5 (``cv_template_s_choice.json``).
+
+``template-s-gate``: the S step's rhythm guard (a beat in irregular rhythm does not
+become S) from the same logits, chosen nested on the shipped S step
+(``_s_gate_folds.py``; ``cv_template_sgate_choice.json``).
 
 ``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
 trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1;
@@ -424,6 +429,13 @@ def run_template_s(args) -> None:
     sf.run(args, *scored_runs(args), write=write, print_summary=print_summary)
 
 
+def run_template_s_gate(args) -> None:
+    """Nested choice and rows of the S step's rhythm guard (see ``_s_gate_folds``)."""
+    import _s_gate_folds as gf
+
+    gf.run(args, *scored_runs(args), write=write, print_summary=print_summary)
+
+
 def print_summary(name: str, summary: dict) -> None:
     print(f"\n{name}: mean (sd) over folds and seeds")
     for key, fig in summary.items():
@@ -551,7 +563,7 @@ def write(name: str, result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template",
-                                         "template-s"))
+                                         "template-s", "template-s-gate"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -595,9 +607,9 @@ def main() -> None:
     elif args.mode == "template":
         args.recipe = args.recipe or ["ch0", "ch0+ch1"]
         run_template(args)
-    elif args.mode == "template-s":
+    elif args.mode in ("template-s", "template-s-gate"):
         args.recipe = args.recipe or ["ch0", "ch0+ch1"]
-        run_template_s(args)
+        (run_template_s if args.mode == "template-s" else run_template_s_gate)(args)
     elif args.mode == "table":
         run_table(args)
     else:
