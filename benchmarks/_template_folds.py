@@ -32,7 +32,8 @@ def rules() -> list[TemplateRule]:
 
     The S step (chosen after these, ``_s_step_folds.py``) is off in every one of them.
     """
-    out = [TemplateRule(*values, s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"))
+    out = [TemplateRule(*values, s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"),
+                        s_irregular_above=float("inf"))
            for values in itertools.product(*GRID.values())]  # the S step off
     return sorted(out, key=lambda r: (-r.min_correlation, r.max_amplitude_ratio,
                                       -r.min_rr_ratio, r.window_s))

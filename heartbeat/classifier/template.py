@@ -20,12 +20,14 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
    supraventricular beat has the normal shape and comes early; a beat called S that
    matches in shape and is not early (previous RR at least the local mean) becomes N;
    where the rhythm around a beat is irregular (atrial fibrillation, in which ordinary
-   beats come early too: :mod:`heartbeat.classifier.rhythm`), the rule's guard keeps
-   it from becoming S.
+   beats come early too: the median absolute successive RR difference over the mean
+   RR of the 33 beats around it above 0.12, :mod:`heartbeat.classifier.rhythm`), no
+   beat becomes S and a beat called S that matches in shape becomes N.
 
 No label is used, and the cost is a median and a few products over an (n, window)
 array.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds within
-MIT-BIH DS1 (docs/results.md, section 5, "Template adaptation").
+MIT-BIH DS1 (docs/results.md, section 5, "Template adaptation", "S by the recording's
+own rhythm" and "S step in irregular rhythm").
 """
 
 from __future__ import annotations
@@ -55,11 +57,13 @@ class TemplateRule:
     The defaults are the thresholds chosen on all three DS1 patient folds by the rules
     set before scoring (the V/F step: ``python benchmarks/cv_patients.py template``,
     ``benchmarks/results/cv_template_choice.json``; then the S step on it:
-    ``cv_patients.py template-s``, ``cv_template_s_choice.json``);
+    ``cv_patients.py template-s``, ``cv_template_s_choice.json``; then the S step's
+    rhythm guard: ``cv_patients.py template-s-gate``, ``cv_template_sgate_choice.json``);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
-    s_min_keep_ratio=float("inf"))`` is the V/F step alone.
+    s_min_keep_ratio=float("inf"), s_irregular_above=float("inf"))`` is the V/F step
+    alone.
 
     Attributes
     ----------
@@ -105,9 +109,9 @@ class TemplateRule:
     s_min_correlation: float = 0.80
     s_min_post_ratio: float = 0.0
     s_min_keep_ratio: float = 1.0
-    s_irregular_above: float = float("inf")
-    s_irregular_beats: int = 8
-    s_irregular_keep: bool = False
+    s_irregular_above: float = 0.12
+    s_irregular_beats: int = 16
+    s_irregular_keep: bool = True
 
 
 DEFAULT_RULE = TemplateRule()
