@@ -506,7 +506,7 @@ def run_final(args) -> None:
         b = _recipe.beats(c, CACHE)
         ds2 = b[np.isin(b.record, datasets.DS2)]
         if args.adapt == "template":
-            out[f"ch{c}"], out[f"ch{c}_none"], out[f"ch{c}_vf_step"], \
+            out[f"ch{c}"], out[f"ch{c}_none"], out[f"ch{c}_vf_step"], out[f"ch{c}_s_step"], \
                 out[f"ch{c}_shares"] = _final_template(model, ds2)
         else:
             out[f"ch{c}"] = _recipe.score(model, ds2)
@@ -520,14 +520,16 @@ def run_final(args) -> None:
     write(name + ("_template" if args.adapt == "template" else ""), out)
 
 
-def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, dict]:
-    """DS2 figures with adapt="template" (the shipped rule), without it, and with its V/F
-    step alone (the rule before the S step), from one pass.
+def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, dict, dict]:
+    """DS2 figures with adapt="template" (the shipped rule), without it, with its V/F
+    step alone (the rule before the S step) and with the S step without its rhythm guard,
+    from one pass.
 
     Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
     peaks, as everywhere here).  Also, per record, the shares of its beats called V or
-    F and called S without adaptation, with the V/F step alone and with the shipped rule.
+    F and called S, and of its N beats called abnormal, for each of those.
     """
+    import _s_gate_folds as gf
     import _s_step_folds as sf
     import _template_folds as tf
 
@@ -539,15 +541,19 @@ def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, di
     run = tf.Run(model.predict_logits(x[keep], rr[keep], batch_size=256), y,
                  data.record[keep], data.x[keep], data.rr[keep])
     preds = {"none": run.pred, "vf_step": run.adapted(sf.VF_RULE),
-             "template": sf.adapted(run, DEFAULT_RULE)}  # the V/F step, then the S step
+             "s_step": gf.adapted(run, gf.CURRENT),  # the S step without the guard
+             "template": gf.adapted(run, DEFAULT_RULE)}  # V/F step, then guarded S step
     shares = {}
     for record in np.unique(data.record[keep]):
         rows = data.record[keep] == record
         shares[str(record)] = {
             f"{kind}_{tag}": round(float(np.isin(pred[rows], codes).mean()), 4)
             for tag, pred in preds.items() for kind, codes in (("vf", (2, 3)), ("s", (1,)))}
+        normal = rows & (y == 0)
+        shares[str(record)] |= {f"n_abnormal_{tag}": round(float((pred[normal] != 0).mean()), 4)
+                                for tag, pred in preds.items() if normal.any()}
     figs = {tag: _recipe.figures(_recipe.confusion(y, pred)) for tag, pred in preds.items()}
-    return figs["template"], figs["none"], figs["vf_step"], shares
+    return figs["template"], figs["none"], figs["vf_step"], figs["s_step"], shares
 
 
 def write(name: str, result: dict) -> None:
