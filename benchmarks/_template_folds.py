@@ -32,7 +32,8 @@ def rules() -> list[TemplateRule]:
 
     The S step (chosen after these, ``_s_step_folds.py``) is off in every one of them.
     """
-    out = [TemplateRule(*values, s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"))
+    out = [TemplateRule(*values, s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"),
+                        s_irregular_above=float("inf"))
            for values in itertools.product(*GRID.values())]  # the S step off
     return sorted(out, key=lambda r: (-r.min_correlation, r.max_amplitude_ratio,
                                       -r.min_rr_ratio, r.window_s))
@@ -49,6 +50,7 @@ class Run:
     def __init__(self, logits: np.ndarray, y: np.ndarray, record: np.ndarray,
                  waveforms: np.ndarray, rr: np.ndarray) -> None:
         self.y = y
+        self.record, self.rr = record, rr  # the guard of the S step reads the RR
         self.pred = logits.argmax(axis=1)
         masked = logits.astype(np.float64, copy=True)
         masked[:, [V, F]] = -np.inf

@@ -7,6 +7,7 @@
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final
     PYTHONPATH=. python benchmarks/cv_patients.py template
     PYTHONPATH=. python benchmarks/cv_patients.py template-s
+    PYTHONPATH=. python benchmarks/cv_patients.py template-s-gate
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final --adapt template
 
 ``folds``: the 22 DS1 records are dealt into k folds (every beat of a record in one
@@ -38,6 +39,10 @@ template and comes early becomes S; a beat called S that matches and is not earl
 becomes N) from the same logits: its thresholds chosen nested (``_s_step_folds.py``)
 on the shipped V/F step, the rows with and without it, the default decided by the
 rule of docs/results.md section 5 (``cv_template_s_choice.json``).
+
+``template-s-gate``: the S step's rhythm guard (a beat in irregular rhythm does not
+become S) from the same logits, chosen nested on the shipped S step
+(``_s_gate_folds.py``; ``cv_template_sgate_choice.json``).
 
 ``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
 trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1;
@@ -424,6 +429,13 @@ def run_template_s(args) -> None:
     sf.run(args, *scored_runs(args), write=write, print_summary=print_summary)
 
 
+def run_template_s_gate(args) -> None:
+    """Nested choice and rows of the S step's rhythm guard (see ``_s_gate_folds``)."""
+    import _s_gate_folds as gf
+
+    gf.run(args, *scored_runs(args), write=write, print_summary=print_summary)
+
+
 def print_summary(name: str, summary: dict) -> None:
     print(f"\n{name}: mean (sd) over folds and seeds")
     for key, fig in summary.items():
@@ -494,7 +506,7 @@ def run_final(args) -> None:
         b = _recipe.beats(c, CACHE)
         ds2 = b[np.isin(b.record, datasets.DS2)]
         if args.adapt == "template":
-            out[f"ch{c}"], out[f"ch{c}_none"], out[f"ch{c}_vf_step"], \
+            out[f"ch{c}"], out[f"ch{c}_none"], out[f"ch{c}_vf_step"], out[f"ch{c}_s_step"], \
                 out[f"ch{c}_shares"] = _final_template(model, ds2)
         else:
             out[f"ch{c}"] = _recipe.score(model, ds2)
@@ -508,14 +520,16 @@ def run_final(args) -> None:
     write(name + ("_template" if args.adapt == "template" else ""), out)
 
 
-def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, dict]:
-    """DS2 figures with adapt="template" (the shipped rule), without it, and with its V/F
-    step alone (the rule before the S step), from one pass.
+def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, dict, dict]:
+    """DS2 figures with adapt="template" (the shipped rule), without it, with its V/F
+    step alone (the rule before the S step) and with the S step without its rhythm guard,
+    from one pass.
 
     Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
     peaks, as everywhere here).  Also, per record, the shares of its beats called V or
-    F and called S without adaptation, with the V/F step alone and with the shipped rule.
+    F and called S, and of its N beats called abnormal, for each of those.
     """
+    import _s_gate_folds as gf
     import _s_step_folds as sf
     import _template_folds as tf
 
@@ -527,15 +541,19 @@ def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, di
     run = tf.Run(model.predict_logits(x[keep], rr[keep], batch_size=256), y,
                  data.record[keep], data.x[keep], data.rr[keep])
     preds = {"none": run.pred, "vf_step": run.adapted(sf.VF_RULE),
-             "template": sf.adapted(run, DEFAULT_RULE)}  # the V/F step, then the S step
+             "s_step": gf.adapted(run, gf.CURRENT),  # the S step without the guard
+             "template": gf.adapted(run, DEFAULT_RULE)}  # V/F step, then guarded S step
     shares = {}
     for record in np.unique(data.record[keep]):
         rows = data.record[keep] == record
         shares[str(record)] = {
             f"{kind}_{tag}": round(float(np.isin(pred[rows], codes).mean()), 4)
             for tag, pred in preds.items() for kind, codes in (("vf", (2, 3)), ("s", (1,)))}
+        normal = rows & (y == 0)
+        shares[str(record)] |= {f"n_abnormal_{tag}": round(float((pred[normal] != 0).mean()), 4)
+                                for tag, pred in preds.items() if normal.any()}
     figs = {tag: _recipe.figures(_recipe.confusion(y, pred)) for tag, pred in preds.items()}
-    return figs["template"], figs["none"], figs["vf_step"], shares
+    return figs["template"], figs["none"], figs["vf_step"], figs["s_step"], shares
 
 
 def write(name: str, result: dict) -> None:
@@ -551,7 +569,7 @@ def write(name: str, result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template",
-                                         "template-s"))
+                                         "template-s", "template-s-gate"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -595,9 +613,9 @@ def main() -> None:
     elif args.mode == "template":
         args.recipe = args.recipe or ["ch0", "ch0+ch1"]
         run_template(args)
-    elif args.mode == "template-s":
+    elif args.mode in ("template-s", "template-s-gate"):
         args.recipe = args.recipe or ["ch0", "ch0+ch1"]
-        run_template_s(args)
+        (run_template_s if args.mode == "template-s" else run_template_s_gate)(args)
     elif args.mode == "table":
         run_table(args)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
@@ -26,7 +27,8 @@ from heartbeat.context import rr_features
 from heartbeat.io import read_annotations, read_record
 
 CLASSES = ("N", "S", "V", "F", "Q")
-VF_ONLY = TemplateRule(s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"))
+VF_ONLY = TemplateRule(s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"),
+                       s_irregular_above=float("inf"))
 """The V/F step alone: the shipped rule before the S step."""
 REPO = Path(__file__).resolve().parents[1]
 
@@ -284,24 +286,27 @@ class TestOnMitbih:
 @pytest.fixture(scope="module")
 def unseen(mitdb_dir):
     """Lead 0 of records `mitbih-ds1` never saw (DS2), classified without adaptation,
-    with each beat's annotated class and the V/F step alone and the shipped rule."""
+    with each beat's annotated class, the V/F step alone, the S step without its rhythm
+    guard ("off") and the shipped rule (221 and 209: their first 15 minutes)."""
     clf = heartbeat.BeatClassifier.pretrained("mitbih-ds1")
+    no_guard = dataclasses.replace(DEFAULT_RULE, s_irregular_above=float("inf"))
     out = {}
-    for name in ("232", "117"):
+    for name in ("232", "117", "221", "209"):
         rec = read_record(mitdb_dir / name)
-        plain = heartbeat.classify(rec.signal[:, 0], rec.fs, model=clf, adapt="none",
-                                   reject=False)
+        x = rec.signal[:, 0] if name in ("232", "117") else rec.signal[: round(900 * rec.fs), 0]
+        plain = heartbeat.classify(x, rec.fs, model=clf, adapt="none", reject=False)
         beats = plain.beats
         rr = rr_features(beats.r_peaks, beats.fs)
         names = np.array(clf.classes_)
         out[name] = {"truth": annotated_classes(mitdb_dir / name, beats.r_peaks, rec.fs)}
-        for tag, rule in (("vf", VF_ONLY), ("default", DEFAULT_RULE)):
+        for tag, rule in (("vf", VF_ONLY), ("off", no_guard), ("default", DEFAULT_RULE)):
             proba = adapt_template(plain.probabilities, beats.waveforms, rr,
                                    classes=tuple(clf.classes_), fs_out=beats.fs_out,
                                    rule=rule)[0]
             out[name][tag] = names[proba.argmax(axis=1)]
-        whole = heartbeat.classify(rec.signal[:, 0], rec.fs, model=clf, reject=False)
-        np.testing.assert_array_equal(whole.labels, out[name]["default"])
+        if name in ("232", "117"):
+            whole = heartbeat.classify(x, rec.fs, model=clf, reject=False)
+            np.testing.assert_array_equal(whole.labels, out[name]["default"])
     return out
 
 
@@ -309,13 +314,32 @@ class TestSRhythmOnUnseenRecords:
     """The S step on records of patients the model never saw (the default model has)."""
 
     def test_a_record_with_many_s_beats_gains_them(self, unseen):
-        truth, vf, default = (unseen["232"][k] for k in ("truth", "vf", "default"))
+        truth, vf, off, default = (unseen["232"][k] for k in ("truth", "vf", "off", "default"))
         s, n = truth == "S", truth == "N"
         assert s.sum() > 1000
         found = {tag: int((lab[s] == "S").sum())
-                 for tag, lab in (("vf", vf), ("default", default))}
-        assert found["default"] >= found["vf"] + 0.15 * s.sum(), found
-        assert (default[n] == "S").sum() <= (vf[n] == "S").sum() + 0.02 * n.sum()
+                 for tag, lab in (("vf", vf), ("off", off), ("default", default))}
+        assert found["off"] >= found["vf"] + 0.15 * s.sum(), found
+        # 232's long pauses make parts of it irregular: the guard keeps about half the gain
+        assert found["default"] >= found["vf"] + 0.08 * s.sum(), found
+        for lab in (off, default):
+            assert (lab[n] == "S").sum() <= (vf[n] == "S").sum() + 0.02 * n.sum()
+
+    def test_an_atrial_fibrillation_record_gains_far_fewer_s_with_the_guard(self, unseen):
+        truth, vf, off, default = (unseen["221"][k] for k in ("truth", "vf", "off", "default"))
+        n = truth == "N"
+        assert n.sum() > 1000 and not (truth == "S").any()
+        gained = {tag: int((lab[n] == "S").sum() - (vf[n] == "S").sum())
+                  for tag, lab in (("off", off), ("default", default))}
+        assert gained["off"] > 0.05 * n.sum(), gained  # the S step alone: many false S
+        assert gained["default"] <= 0.1 * gained["off"], gained
+
+    def test_a_regular_record_keeps_its_s_judgement(self, unseen):
+        truth, off, default = (unseen["209"][k] for k in ("truth", "off", "default"))
+        s = truth == "S"
+        assert s.sum() > 100
+        assert (default[s] == "S").sum() >= (off[s] == "S").sum() - 0.01 * s.sum()
+        assert (default == "S").sum() <= (off == "S").sum()
 
     def test_an_all_normal_record_gains_no_s_beats(self, unseen):
         truth, vf, default = (unseen["117"][k] for k in ("truth", "vf", "default"))

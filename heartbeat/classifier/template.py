@@ -18,11 +18,16 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
    :func:`move_supraventricular`): a beat now called N that matches the template in
    shape but comes early (previous RR below 0.85 x the local mean RR) becomes S, as a
    supraventricular beat has the normal shape and comes early; a beat called S that
-   matches in shape and is not early (previous RR at least the local mean) becomes N.
+   matches in shape and is not early (previous RR at least the local mean) becomes N;
+   where the rhythm around a beat is irregular (atrial fibrillation, in which ordinary
+   beats come early too: the median absolute successive RR difference over the mean
+   RR of the 33 beats around it above 0.12, :mod:`heartbeat.classifier.rhythm`), no
+   beat becomes S and a beat called S that matches in shape becomes N.
 
 No label is used, and the cost is a median and a few products over an (n, window)
 array.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds within
-MIT-BIH DS1 (docs/results.md, section 5, "Template adaptation").
+MIT-BIH DS1 (docs/results.md, section 5, "Template adaptation", "S by the recording's
+own rhythm" and "S step in irregular rhythm").
 """
 
 from __future__ import annotations
@@ -32,10 +37,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from heartbeat.classifier.rhythm import rhythm_irregularity
+
 __all__ = ["DEFAULT_RULE", "RunningTemplate", "TemplateFeatures", "TemplateRule",
-           "adapt_template", "compare_with_template", "has_enough_normal", "matches",
-           "move_supraventricular", "remove_abnormal", "supraventricular_moves",
-           "template_features"]
+           "adapt_template", "compare_with_template", "has_enough_normal",
+           "irregular_rhythm", "matches", "move_supraventricular", "remove_abnormal",
+           "supraventricular_moves", "template_features"]
 
 MIN_TEMPLATE_BEATS = 10
 """Fewest beats called N that make a template."""
@@ -50,11 +57,13 @@ class TemplateRule:
     The defaults are the thresholds chosen on all three DS1 patient folds by the rules
     set before scoring (the V/F step: ``python benchmarks/cv_patients.py template``,
     ``benchmarks/results/cv_template_choice.json``; then the S step on it:
-    ``cv_patients.py template-s``, ``cv_template_s_choice.json``);
+    ``cv_patients.py template-s``, ``cv_template_s_choice.json``; then the S step's
+    rhythm guard: ``cv_patients.py template-s-gate``, ``cv_template_sgate_choice.json``);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
-    s_min_keep_ratio=float("inf"))`` is the V/F step alone.
+    s_min_keep_ratio=float("inf"), s_irregular_above=float("inf"))`` is the V/F step
+    alone.
 
     Attributes
     ----------
@@ -81,6 +90,15 @@ class TemplateRule:
     s_min_keep_ratio : float
         A beat called S that matches in shape and whose previous RR over the local
         mean RR is at least this (it is not early) becomes N (``inf``: never).
+    s_irregular_above : float
+        The S step's guard: a beat whose :func:`rhythm_irregularity` is above this
+        does not become S (``inf``: no guard).
+    s_irregular_beats : int
+        The guard's half window: the irregularity of a beat is measured over its own
+        previous RR and that of `s_irregular_beats` beats before and after it.
+    s_irregular_keep : bool
+        With the guard on, a beat called S that matches in shape and whose rhythm is
+        irregular becomes N.
     """
 
     window_s: float = 0.24
@@ -91,6 +109,9 @@ class TemplateRule:
     s_min_correlation: float = 0.80
     s_min_post_ratio: float = 0.0
     s_min_keep_ratio: float = 1.0
+    s_irregular_above: float = 0.12
+    s_irregular_beats: int = 16
+    s_irregular_keep: bool = True
 
 
 DEFAULT_RULE = TemplateRule()
@@ -258,13 +279,29 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     called_normal = before == classes.index("N")
     features = template_features(waveforms, called_normal, rr, window=window)
     out = remove_abnormal(out, matches(features, rule), classes=classes)[0]
-    out = move_supraventricular(out, features, rule, classes=classes, first_is_start=True)
+    irregular = irregular_rhythm(rr, rule)
+    out = move_supraventricular(out, features, rule, classes=classes, first_is_start=True,
+                                irregular=irregular)
     return out, out.argmax(axis=1) != before
+
+
+def irregular_rhythm(rr: np.ndarray, rule: TemplateRule) -> np.ndarray | None:
+    """Return the beats the S step's guard holds back (None when `rule` has no guard).
+
+    `rr` is the recording's (n, 3) RR features in beat order; the window is centred
+    (``rule.s_irregular_beats`` beats on each side, :func:`rhythm_irregularity`).
+    """
+    if not np.isfinite(rule.s_irregular_above):
+        return None
+    k = rule.s_irregular_beats
+    irregularity = rhythm_irregularity(np.asarray(rr)[:, 0], k, k)
+    return irregularity > rule.s_irregular_above
 
 
 def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
                            rule: TemplateRule, *, normal: int, supra: int,
-                           first_is_start: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                           first_is_start: bool = False, irregular: np.ndarray | None = None
+                           ) -> tuple[np.ndarray, np.ndarray]:
     """Which beats the S step of `rule` makes S, and which it makes N.
 
     Parameters
@@ -281,14 +318,18 @@ def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
         True if the first beat is the recording's first: it has no previous RR
         (:func:`~heartbeat.context.rr_features` gives it its next), so the step leaves
         it alone.
+    irregular : numpy.ndarray of bool, shape (n,), optional
+        The beats in irregular rhythm (:func:`irregular_rhythm`): none becomes S, and
+        with ``rule.s_irregular_keep`` those called S that match in shape become N.
 
     Returns
     -------
     to_supra, to_normal : numpy.ndarray of bool, shape (n,)
         Beats called N that match in shape, come early (previous RR over local mean
-        below ``s_max_rr_ratio``) and are followed by a pause (next RR over previous
-        at least ``s_min_post_ratio``); beats called S that match in shape and are not
-        early (at least ``s_min_keep_ratio``).
+        below ``s_max_rr_ratio``), are followed by a pause (next RR over previous
+        at least ``s_min_post_ratio``) and are not `irregular`; beats called S that
+        match in shape and are not early (at least ``s_min_keep_ratio``), or are
+        `irregular` when the rule says so.
     """
     ratio = features.amplitude_ratio
     with np.errstate(divide="ignore"):
@@ -297,6 +338,10 @@ def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
     to_supra = (shape & (called == normal) & (features.rr_ratio < rule.s_max_rr_ratio)
                 & (features.post_ratio >= rule.s_min_post_ratio))
     to_normal = shape & (called == supra) & (features.rr_ratio >= rule.s_min_keep_ratio)
+    if irregular is not None:
+        to_supra &= ~irregular
+        if rule.s_irregular_keep:
+            to_normal |= shape & (called == supra) & irregular
     if first_is_start and len(called):
         to_supra[0] = to_normal[0] = False
     return to_supra, to_normal
@@ -304,7 +349,8 @@ def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
 
 def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
                           rule: TemplateRule, *, classes: tuple[str, ...],
-                          first_is_start: bool = False) -> np.ndarray:
+                          first_is_start: bool = False,
+                          irregular: np.ndarray | None = None) -> np.ndarray:
     """Move N probability to S, or S to N, as :func:`supraventricular_moves` says (the S step).
 
     Parameters
@@ -319,6 +365,8 @@ def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
         The model's class names; without ``"N"`` or ``"S"`` nothing is changed.
     first_is_start : bool, default False
         True if the first row is the recording's first beat (left alone).
+    irregular : numpy.ndarray of bool, shape (n,), optional
+        The beats in irregular rhythm (:func:`irregular_rhythm`).
 
     Returns
     -------
@@ -333,7 +381,8 @@ def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
     normal, supra = classes.index("N"), classes.index("S")
     to_supra, to_normal = supraventricular_moves(features, out.argmax(axis=1), rule,
                                                  normal=normal, supra=supra,
-                                                 first_is_start=first_is_start)
+                                                 first_is_start=first_is_start,
+                                                 irregular=irregular)
     for rows, src, dst in ((to_supra, normal, supra), (to_normal, supra, normal)):
         out[rows, dst] += out[rows, src]
         out[rows, src] = 0.0
@@ -377,7 +426,9 @@ class RunningTemplate:
     :func:`adapt_template` for beats that arrive in order (:class:`heartbeat.Stream`):
     :meth:`adapt` first takes in the new beats the model calls N, then judges them.
     The template exists once the beats seen so far hold enough called N
-    (:func:`has_enough_normal`); before that, beats are left as they are.
+    (:func:`has_enough_normal`); before that, beats are left as they are.  The S step's
+    rhythm guard measures each beat's irregularity over the past only: its own previous
+    RR and the ``2 * s_irregular_beats`` before it (:func:`rhythm_irregularity`).
 
     Parameters
     ----------
@@ -390,6 +441,7 @@ class RunningTemplate:
         self.n_beats = 0  # beats seen so far
         self.n_normal = 0  # of those, called N
         self.template: np.ndarray | None = None
+        self.past_rr = np.zeros(0)  # the last previous-RR values, for the rhythm guard
 
     def adapt(self, proba: np.ndarray, heads: np.ndarray, rr: np.ndarray, *,
               classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
@@ -400,6 +452,8 @@ class RunningTemplate:
         """
         if "N" not in classes or len(proba) == 0:
             return proba
+        rule = rule or DEFAULT_RULE
+        irregular = self._irregular(np.asarray(rr)[:, 0], rule)
         normal = np.asarray(proba).argmax(axis=1) == classes.index("N")
         first_is_start = self.n_beats == 0
         self.n_beats += len(proba)
@@ -410,8 +464,17 @@ class RunningTemplate:
             return proba
         if normal.any() or self.template is None:
             self.template = np.median(np.stack(self.heads), axis=0)
-        rule = rule or DEFAULT_RULE
         features = compare_with_template(heads, self.template, rr)
         out = remove_abnormal(proba, matches(features, rule), classes=classes)[0]
         return move_supraventricular(out, features, rule, classes=classes,
-                                     first_is_start=first_is_start)
+                                     first_is_start=first_is_start, irregular=irregular)
+
+    def _irregular(self, prev_rr: np.ndarray, rule: TemplateRule) -> np.ndarray | None:
+        """Return the new beats in irregular rhythm by the past; keep their RR for later."""
+        if not np.isfinite(rule.s_irregular_above):
+            return None
+        past = 2 * rule.s_irregular_beats
+        joined = np.concatenate([self.past_rr[len(self.past_rr) - past:], prev_rr])
+        irregularity = rhythm_irregularity(joined, past, 0)[len(joined) - len(prev_rr):]
+        self.past_rr = joined[len(joined) - past:]
+        return irregularity > rule.s_irregular_above
