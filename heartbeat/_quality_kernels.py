@@ -13,6 +13,8 @@ Each loop is written for Numba beside its NumPy twin and registered through
 ``SEGMENT_COUNTS``
     Per segment, the zero sample-to-sample steps and the samples at a clip level (the
     flat and clipped rules).
+``SQUARED_SLOPE``
+    ``np.gradient(band) ** 2``, the second detector's squared slope, in one pass.
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ def moving_mean_loop(x: np.ndarray, width: int, out: np.ndarray) -> None:
 
     The running sums ``c[j]`` (the twin's cumulative sum) live in a ring of a power of
     two > `width` entries, so no record-long array is allocated; ``out[i]`` is written
-    when ``c[hi]`` is reached, and ``c[lo]`` is at most `width` entries back.
+    when ``c[hi]`` is reached, and ``c[lo]`` is at most `width` entries back.  One
+    output per sum and no inner loop until the end, where the windows cut by it are
+    written.
     """
     n = x.size
     half = width // 2
@@ -57,15 +61,14 @@ def moving_mean_loop(x: np.ndarray, width: int, out: np.ndarray) -> None:
     for j in range(1, n + 1):
         total = x[0] if j == 1 else total + x[j - 1]  # as np.cumsum: no 0.0 added
         ring[j & mask] = total
-        first, last = j + half - width, j + half - width  # the i whose window ends at j
-        if j == n:  # and every window cut by the end
-            last = n - 1
-        for i in range(max(first, 0), last + 1):
-            lo = max(0, i - half)
-            if lo == 0:  # the twin divides the running sum itself, not a difference
-                out[i] = total / (j - lo)
-            else:
-                out[i] = (total - ring[lo & mask]) / (j - lo)
+        i = j + half - width  # the sample whose full-width window ends at j
+        if i >= 0 and j < n:
+            lo = i - half
+            # at lo <= 0 the twin divides the running sum itself, not a difference
+            out[i] = total / j if lo <= 0 else (total - ring[lo & mask]) / width
+    for i in range(max(0, n + half - width), n):  # the windows cut by the end
+        lo = max(0, i - half)
+        out[i] = total / (n - lo) if lo == 0 else (total - ring[lo & mask]) / (n - lo)
 
 
 def suppress_twin(order: np.ndarray, n: int, refractory: int, kept: np.ndarray) -> int:
@@ -119,19 +122,36 @@ def segment_counts_twin(x: np.ndarray, starts: np.ndarray, ends: np.ndarray,
 def segment_counts_loop(x: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                         lowest: float, highest: float, zero_steps: np.ndarray,
                         at_level: np.ndarray) -> None:
-    """:func:`segment_counts_twin` for Numba."""
+    """:func:`segment_counts_twin` for Numba (two branch-free counts per segment)."""
     for k in range(starts.size):
         zero = 0
+        for i in range(starts[k], ends[k] - 1):
+            zero += x[i + 1] == x[i]
         level = 0
         for i in range(starts[k], ends[k]):
-            if i + 1 < ends[k] and x[i + 1] == x[i]:
-                zero += 1
-            if x[i] == lowest or x[i] == highest:
-                level += 1
+            level += (x[i] == lowest) | (x[i] == highest)
         zero_steps[k] = zero
         at_level[k] = level
+
+
+def squared_slope_twin(band: np.ndarray, out: np.ndarray) -> None:
+    """Write ``np.gradient(band) ** 2`` (unit spacing, `band` of 2 samples or more) to `out`."""
+    out[:] = np.gradient(band) ** 2
+
+
+def squared_slope_loop(band: np.ndarray, out: np.ndarray) -> None:
+    """:func:`squared_slope_twin` for Numba: central differences halved, one-sided at the ends."""
+    n = band.size
+    step = band[1] - band[0]
+    out[0] = step * step
+    for i in range(1, n - 1):
+        step = (band[i + 1] - band[i - 1]) / 2.0
+        out[i] = step * step
+    step = band[n - 1] - band[n - 2]
+    out[n - 1] = step * step
 
 
 MOVING_MEAN = Kernel(numba_loop=moving_mean_loop, numpy_twin=moving_mean_twin)
 SUPPRESS = Kernel(numba_loop=suppress_loop, numpy_twin=suppress_twin)
 SEGMENT_COUNTS = Kernel(numba_loop=segment_counts_loop, numpy_twin=segment_counts_twin)
+SQUARED_SLOPE = Kernel(numba_loop=squared_slope_loop, numpy_twin=squared_slope_twin)

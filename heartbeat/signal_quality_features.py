@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from heartbeat._jit import resolve_backend
-from heartbeat._quality_kernels import MOVING_MEAN, SEGMENT_COUNTS, SUPPRESS
+from heartbeat._quality_kernels import MOVING_MEAN, SEGMENT_COUNTS, SQUARED_SLOPE, SUPPRESS
 
 NAMES = ("qrs_to_noise", "baseline", "agreement", "kurtosis", "qrs_band", "high_band",
          "template")
@@ -70,7 +70,9 @@ def slope_peaks(band: np.ndarray, fs: float) -> np.ndarray:
     A maximum counts when it passes 0.3 x the median of the 2 s block maxima within
     +-8 s; the largest maxima are taken first.
     """
-    energy = moving_mean(np.gradient(band) ** 2, round(0.1 * fs))
+    slope_sq = np.empty(band.size)
+    SQUARED_SLOPE.get(_backend())(band, slope_sq)
+    energy = moving_mean(slope_sq, round(0.1 * fs))
     block = max(1, round(2 * fs))
     n_blocks = -(-energy.size // block)
     padded = np.zeros(n_blocks * block)

@@ -155,3 +155,43 @@ class TestNanMedianRows:
     def test_rows_of_nan_only(self):
         values = np.array([[np.nan, np.nan], [1.0, np.nan]])
         np.testing.assert_array_equal(nan_median_rows(values), [np.nan, 1.0])
+
+
+def _squared_slopes(band):
+    """``np.gradient(band) ** 2`` from the twin, the plain-Python loop and Numba."""
+    fns = [_quality_kernels.squared_slope_twin, _quality_kernels.squared_slope_loop]
+    if HAVE_NUMBA:
+        fns.append(_quality_kernels.SQUARED_SLOPE.get("numba"))
+    outs = []
+    for fn in fns:
+        out = np.full(band.size, np.nan)
+        fn(band, out)
+        outs.append(out)
+    return outs
+
+
+class TestSquaredSlope:
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 300),
+           kind=st.sampled_from(["normal", "quantised", "walk"]))
+    @settings(max_examples=60, deadline=None)
+    def test_loop_matches_numpy_twin_bit_for_bit(self, seed, n, kind):
+        rng = np.random.default_rng(seed)
+        band = {"normal": rng.normal(size=n), "quantised": np.round(rng.normal(size=n) * 3),
+                "walk": np.cumsum(rng.normal(size=n)) * 1e-3}[kind]
+        ref, *loops = _squared_slopes(band)
+        np.testing.assert_array_equal(ref, np.gradient(band) ** 2)
+        for got in loops:
+            np.testing.assert_array_equal(got, ref)
+
+    def test_is_the_squared_slope(self):
+        ref, *_ = _squared_slopes(np.array([0.0, 1.0, 4.0, 9.0]))
+        np.testing.assert_array_equal(ref, [1.0, 4.0, 16.0, 25.0])
+
+    def test_mitdb_band(self, mitdb_dir):
+        from heartbeat.signal_quality_features import band_pass
+
+        rec = read_record(mitdb_dir / "105")
+        band = band_pass(np.ascontiguousarray(rec.signal[: 60 * 360, 0]), rec.fs)
+        ref, *loops = _squared_slopes(band)
+        for got in loops:
+            np.testing.assert_array_equal(got, ref)
