@@ -15,6 +15,12 @@ Each loop is written for Numba beside its NumPy twin and registered through
     flat and clipped rules).
 ``SQUARED_SLOPE``
     ``np.gradient(band) ** 2``, the second detector's squared slope, in one pass.
+``TEMPLATE_CORRELATION``
+    Each beat's waveform correlated with the median of its four neighbours' (the
+    ``template`` measure).  NumPy sums a row of the twin's arrays pairwise (eight
+    running sums for rows up to 128 values); the loop adds in that order, so it
+    serves waveforms up to :data:`PAIRWISE_BLOCK` samples (up to about 530 Hz) and
+    the twin the longer ones.
 """
 
 from __future__ import annotations
@@ -151,7 +157,105 @@ def squared_slope_loop(band: np.ndarray, out: np.ndarray) -> None:
     out[n - 1] = step * step
 
 
+PAIRWISE_BLOCK = 128
+"""The longest row NumPy sums in one block of eight running sums (its pairwise sum
+splits longer ones): the longest waveform :func:`template_correlation_loop` takes."""
+
+_BEATS_PER_BLOCK = 4096  # the twin's beats at a time (memory stays small on long records)
+
+
+def median_of_four(stack: np.ndarray) -> np.ndarray:
+    """``np.median(stack, axis=0)`` for 4 rows, bit for bit, without a partition.
+
+    The two middle values of four are the larger of the pairs' minima and the smaller
+    of their maxima; their mean is taken as ``np.median`` takes it.
+    """
+    low = np.maximum(np.minimum(stack[0], stack[1]), np.minimum(stack[2], stack[3]))
+    high = np.minimum(np.maximum(stack[0], stack[1]), np.maximum(stack[2], stack[3]))
+    return (low + high) / 2
+
+
+def template_correlation_twin(y: np.ndarray, peaks: np.ndarray, half: int,
+                              out: np.ndarray) -> None:
+    """Write each beat's template correlation to `out` (at least 2 `peaks`, sorted).
+
+    A beat's waveform is ``y[p - half : p + half + 1]`` minus its mean, `y` extended
+    by its end values; its template is the median of the waveforms of the beats two
+    and one before and after it (beats at the ends borrow the nearest ones), minus
+    its mean; the correlation is 0 where either has no energy.
+    """
+    padded = np.concatenate([np.full(half, y[0]), y, np.full(half, y[-1])])
+    views = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    last = peaks.size - 1
+    for lo in range(0, peaks.size, _BEATS_PER_BLOCK):
+        k = np.arange(lo, min(lo + _BEATS_PER_BLOCK, peaks.size))
+        first = max(0, lo - 2)  # the block's waveforms and their neighbours', once each
+        waves = views[peaks[first:min(k[-1] + 3, peaks.size)]]
+        waves = waves - waves.mean(axis=1, keepdims=True)
+        w = waves[k - first]
+        template = median_of_four(np.stack([waves[np.clip(k + d, 0, last) - first]
+                                            for d in (-2, -1, 1, 2)]))
+        template -= template.mean(axis=1, keepdims=True)
+        num = np.sum(w * template, axis=1)
+        den = np.sqrt(np.sum(w**2, axis=1) * np.sum(template**2, axis=1))
+        out[k] = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def template_correlation_loop(y: np.ndarray, peaks: np.ndarray, half: int,
+                              out: np.ndarray) -> None:
+    """:func:`template_correlation_twin` for Numba, waveforms of at most 128 samples.
+
+    Rows 0-4 of `rows` hold the waveforms of the beats two and one before, the beat,
+    one and two after; row 5 their template; rows 6-8 the products whose sums give the
+    correlation.  Every row is summed as NumPy sums a short row: eight running sums
+    over the whole groups of eight, joined as ``((0+1)+(2+3))+((4+5)+(6+7))``, then the
+    rest in order; a row of fewer than eight is added in order from 0.0.
+    """
+    n, width, last = y.size, 2 * half + 1, peaks.size - 1
+    rows = np.empty((9, width))
+    acc = np.empty(8)
+    sums = np.empty(9)
+    for k in range(peaks.size):
+        for r in range(5):
+            start = peaks[min(max(k + r - 2, 0), last)] - half
+            for j in range(width):
+                rows[r, j] = y[min(max(start + j, 0), n - 1)]
+        for r in range(9):
+            if r == 5:  # the median of the four neighbours, centred below
+                for j in range(width):
+                    a, b, c, d = rows[0, j], rows[1, j], rows[3, j], rows[4, j]
+                    rows[5, j] = (max(min(a, b), min(c, d)) + min(max(a, b), max(c, d))) / 2
+            elif r == 6:
+                for j in range(width):
+                    w, t = rows[2, j], rows[5, j]
+                    rows[6, j], rows[7, j], rows[8, j] = w * t, w * w, t * t
+            if width < 8:
+                total = 0.0
+                for j in range(width):
+                    total += rows[r, j]
+            else:
+                for m in range(8):
+                    acc[m] = rows[r, m]
+                i = 8
+                while i < width - width % 8:
+                    for m in range(8):
+                        acc[m] += rows[r, i + m]
+                    i += 8
+                total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5])
+                                                                    + (acc[6] + acc[7]))
+                for j in range(i, width):
+                    total += rows[r, j]
+            sums[r] = total
+            if r < 6:  # a waveform or the template, centred
+                mean = total / width
+                for j in range(width):
+                    rows[r, j] -= mean
+        den = np.sqrt(sums[7] * sums[8])
+        out[k] = sums[6] / den if den > 0 else 0.0
+
 MOVING_MEAN = Kernel(numba_loop=moving_mean_loop, numpy_twin=moving_mean_twin)
 SUPPRESS = Kernel(numba_loop=suppress_loop, numpy_twin=suppress_twin)
 SEGMENT_COUNTS = Kernel(numba_loop=segment_counts_loop, numpy_twin=segment_counts_twin)
 SQUARED_SLOPE = Kernel(numba_loop=squared_slope_loop, numpy_twin=squared_slope_twin)
+TEMPLATE_CORRELATION = Kernel(numba_loop=template_correlation_loop,
+                              numpy_twin=template_correlation_twin)

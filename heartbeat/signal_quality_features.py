@@ -33,7 +33,14 @@ from __future__ import annotations
 import numpy as np
 
 from heartbeat._jit import resolve_backend
-from heartbeat._quality_kernels import MOVING_MEAN, SEGMENT_COUNTS, SQUARED_SLOPE, SUPPRESS
+from heartbeat._quality_kernels import (
+    MOVING_MEAN,
+    PAIRWISE_BLOCK,
+    SEGMENT_COUNTS,
+    SQUARED_SLOPE,
+    SUPPRESS,
+    TEMPLATE_CORRELATION,
+)
 
 NAMES = ("qrs_to_noise", "baseline", "agreement", "kurtosis", "qrs_band", "high_band",
          "template")
@@ -178,45 +185,18 @@ def template_correlation(x: np.ndarray, peaks: np.ndarray, fs: float) -> np.ndar
     """Correlation of each beat's waveform with the median of its 4 neighbours' waveforms.
 
     Waveforms are +-120 ms of `x` minus its 600 ms moving mean; beats at the record's
-    ends borrow their missing neighbours from the nearest beats.  Beats are taken
-    a block at a time, so memory stays small on day-long recordings.
+    ends borrow their missing neighbours from the nearest beats
+    (:func:`heartbeat._quality_kernels.template_correlation_twin`).
     """
     if peaks.size < 2:
         return np.zeros(peaks.size)
     half = max(1, round(_BEAT_HALF_S * fs))
     y = x - moving_mean(x, round(0.6 * fs))
-    padded = np.concatenate([np.full(half, y[0]), y, np.full(half, y[-1])])
-    views = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
     out = np.empty(peaks.size)
-    last = peaks.size - 1
-    for lo in range(0, peaks.size, _CHUNK * 16):
-        k = np.arange(lo, min(lo + _CHUNK * 16, peaks.size))
-        first = max(0, lo - 2)  # the block's waveforms and their neighbours', once each
-        waves = _centred(views[peaks[first:min(k[-1] + 3, peaks.size)]])
-        w = waves[k - first]
-        template = _median_of_four(np.stack([waves[np.clip(k + d, 0, last) - first]
-                                             for d in (-2, -1, 1, 2)]))
-        template -= template.mean(axis=1, keepdims=True)
-        num = np.sum(w * template, axis=1)
-        den = np.sqrt(np.sum(w**2, axis=1) * np.sum(template**2, axis=1))
-        out[k] = _ratio(num, den, 0.0)
+    # NumPy sums longer waveforms in more than one block: those take the twin
+    backend = _backend() if 2 * half + 1 <= PAIRWISE_BLOCK else "numpy"
+    TEMPLATE_CORRELATION.get(backend)(y, peaks.astype(np.int64), half, out)
     return out
-
-
-def _median_of_four(stack: np.ndarray) -> np.ndarray:
-    """``np.median(stack, axis=0)`` for 4 rows, bit for bit, without a partition.
-
-    The two middle values of four are the larger of the pairs' minima and the smaller
-    of their maxima; their mean is taken as ``np.median`` takes it.
-    """
-    low = np.maximum(np.minimum(stack[0], stack[1]), np.minimum(stack[2], stack[3]))
-    high = np.minimum(np.maximum(stack[0], stack[1]), np.maximum(stack[2], stack[3]))
-    return (low + high) / 2
-
-
-def _centred(w: np.ndarray) -> np.ndarray:
-    """Each row of `w` minus its mean."""
-    return w - w.mean(axis=1, keepdims=True)
 
 
 def clip_levels(x: np.ndarray, middle: float | None = None) -> tuple[float, float]:

@@ -105,15 +105,17 @@ class TestOnBuiltSignals:
             np.testing.assert_allclose(flipped[:, _column(name)], ref[:, _column(name)],
                                        rtol=1e-9)
 
-    def test_template_correlation_is_the_same_block_by_block(self, monkeypatch):
-        import heartbeat.signal_quality_features as features
+    def test_template_correlation_takes_the_twin_for_long_waveforms(self):
+        # at 1 kHz a waveform has 241 samples: NumPy sums it in two blocks, the twin runs
+        from heartbeat._quality_kernels import template_correlation_twin
+        from heartbeat.signal_quality_features import moving_mean
 
         rng = np.random.default_rng(3)
         x = rng.standard_normal(40000)
         peaks = np.sort(rng.choice(np.arange(50, 39950), 300, replace=False))
-        whole = template_correlation(x, peaks, FS)
-        monkeypatch.setattr(features, "_CHUNK", 2)  # blocks of 32 beats
-        np.testing.assert_array_equal(template_correlation(x, peaks, FS), whole)
+        ref = np.empty(peaks.size)
+        template_correlation_twin(x - moving_mean(x, 600), peaks, 120, ref)
+        np.testing.assert_array_equal(template_correlation(x, peaks, 1000.0), ref)
 
     def test_high_band_is_empty_at_low_sampling_rates(self):
         x = np.random.default_rng(2).standard_normal(2000)

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heartbeat import _jit, _quality_kernels, read_record
-from heartbeat.signal_quality_features import _median_of_four, nan_median_rows
+from heartbeat._quality_kernels import median_of_four as _median_of_four
+from heartbeat.signal_quality_features import nan_median_rows
 
 HAVE_NUMBA = _jit.numba_available()
 
@@ -193,5 +194,62 @@ class TestSquaredSlope:
         rec = read_record(mitdb_dir / "105")
         band = band_pass(np.ascontiguousarray(rec.signal[: 60 * 360, 0]), rec.fs)
         ref, *loops = _squared_slopes(band)
+        for got in loops:
+            np.testing.assert_array_equal(got, ref)
+
+
+def _template_correlations(y, peaks, half):
+    """Template correlation per beat from the twin, the plain-Python loop and Numba."""
+    fns = [_quality_kernels.template_correlation_twin,
+           _quality_kernels.template_correlation_loop]
+    if HAVE_NUMBA:
+        fns.append(_quality_kernels.TEMPLATE_CORRELATION.get("numba"))
+    outs = []
+    for fn in fns:
+        out = np.full(peaks.size, np.nan)
+        fn(y, peaks, half, out)
+        outs.append(out)
+    return outs
+
+
+class TestTemplateCorrelation:
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 600), beats=st.integers(2, 40),
+           half=st.integers(1, 63), kind=st.sampled_from(["normal", "quantised", "repeated"]))
+    @settings(max_examples=80, deadline=None)
+    def test_loop_matches_numpy_twin_bit_for_bit(self, seed, n, beats, half, kind):
+        rng = np.random.default_rng(seed)
+        y = {"normal": rng.normal(size=n), "quantised": np.round(rng.normal(size=n)),
+             "repeated": np.tile(rng.normal(size=7), n // 7 + 1)[:n]}[kind]
+        peaks = np.sort(rng.integers(0, n, size=beats)).astype(np.int64)  # ends, repeats
+        ref, *loops = _template_correlations(y, peaks, half)
+        for got in loops:
+            np.testing.assert_array_equal(got, ref)
+
+    def test_a_repeated_beat_correlates_fully(self):
+        y = np.tile(np.sin(np.linspace(0, 2 * np.pi, 50, endpoint=False)) ** 3, 20)
+        peaks = np.arange(25, 1000, 50, dtype=np.int64)
+        ref, *loops = _template_correlations(y, peaks, 10)
+        np.testing.assert_allclose(ref, 1.0, rtol=1e-12)
+        for got in loops:
+            np.testing.assert_array_equal(got, ref)
+
+    def test_blocks_join_seamlessly(self, monkeypatch):
+        rng = np.random.default_rng(3)
+        y = rng.standard_normal(40000)
+        peaks = np.sort(rng.choice(np.arange(50, 39950), 300, replace=False)).astype(np.int64)
+        whole, *_ = _template_correlations(y, peaks, 43)
+        monkeypatch.setattr(_quality_kernels, "_BEATS_PER_BLOCK", 32)
+        blocks, *_ = _template_correlations(y, peaks, 43)
+        np.testing.assert_array_equal(blocks, whole)
+
+    def test_mitdb_beats(self, mitdb_dir):
+        from heartbeat.detect import detect_r_peaks
+        from heartbeat.signal_quality_features import moving_mean
+
+        rec = read_record(mitdb_dir / "208")
+        x = np.ascontiguousarray(rec.signal[: 120 * 360, 1])
+        y = x - moving_mean(x, 216)
+        peaks = detect_r_peaks(x, rec.fs).astype(np.int64)
+        ref, *loops = _template_correlations(y, peaks, 43)  # +-120 ms at 360 Hz
         for got in loops:
             np.testing.assert_array_equal(got, ref)
