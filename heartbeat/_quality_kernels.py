@@ -1,7 +1,7 @@
 """The signal-quality measures' loops (:mod:`heartbeat.signal_quality_features`) as kernels.
 
 Each loop is written for Numba beside its NumPy twin and registered through
-:mod:`heartbeat._jit`; the two give the same bits (``tests/test_quality_kernels.py``).
+:mod:`heartbeat._jit`; the two give the same bits (``tests/test_signal_quality_kernels.py``).
 
 ``MOVING_MEAN``
     The centred moving mean: ``out[i]`` is the mean of ``x[lo:hi]`` with
@@ -15,6 +15,9 @@ Each loop is written for Numba beside its NumPy twin and registered through
     flat and clipped rules).
 ``SQUARED_SLOPE``
     ``np.gradient(band) ** 2``, the second detector's squared slope, in one pass.
+``CENTRED_WINDOWS``
+    The context windows minus their means and their second and fourth moments, each
+    row summed in NumPy's pairwise order.
 ``TEMPLATE_CORRELATION``
     Each beat's waveform correlated with the median of its four neighbours' (the
     ``template`` measure).  NumPy sums a row of the twin's arrays pairwise (eight
@@ -253,9 +256,90 @@ def template_correlation_loop(y: np.ndarray, peaks: np.ndarray, half: int,
         den = np.sqrt(sums[7] * sums[8])
         out[k] = sums[6] / den if den > 0 else 0.0
 
+def centred_windows_twin(x: np.ndarray, a: np.ndarray, width: int, w: np.ndarray,
+                         moments: np.ndarray) -> None:
+    """Write each window ``x[a_k : a_k + width]`` minus its mean to ``w[k]``.
+
+    ``moments[k]`` gets the window's second and fourth central moments, the means of
+    ``w[k] ** 2`` and ``w[k] ** 4`` (the kurtosis' parts).
+    """
+    rows = np.lib.stride_tricks.sliding_window_view(x, width)[a]
+    np.subtract(rows, rows.mean(axis=1, keepdims=True), out=w)
+    w2 = w * w
+    moments[:, 0] = np.mean(w2, axis=1)
+    moments[:, 1] = np.mean(w2 * w2, axis=1)
+
+
+def centred_windows_loop(x: np.ndarray, a: np.ndarray, width: int, w: np.ndarray,
+                         moments: np.ndarray) -> None:
+    """:func:`centred_windows_twin` for Numba, each row sum in NumPy's pairwise order.
+
+    NumPy sums a row of more than 128 values as the sum of its two parts, the first
+    cut at a multiple of 8 near the middle; a part of 128 or fewer takes eight running
+    sums (the short rows of :func:`template_correlation_loop`).  The parts wait on a
+    stack (`lo`, `size`, `stage`: 0 split, 1 first part done, 2 both done) and their
+    sums on `done`, so the order of the additions is NumPy's.
+    """
+    row = np.empty(width)
+    acc = np.empty(8)
+    lo, size, stage = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int64)
+    done = np.empty(64)
+    for k in range(a.size):
+        for q in range(3):  # the window, then its centred squares, then their squares
+            for j in range(width):
+                if q == 0:
+                    row[j] = x[a[k] + j]
+                elif q == 1:
+                    row[j] = w[k, j] * w[k, j]
+                else:
+                    row[j] = row[j] * row[j]
+            top, count = 0, 0
+            lo[0], size[0], stage[0] = 0, width, 0
+            while top >= 0:
+                start, m = lo[top], size[top]
+                if m <= PAIRWISE_BLOCK:
+                    if m < 8:
+                        total = 0.0
+                        for j in range(start, start + m):
+                            total += row[j]
+                    else:
+                        for i in range(8):
+                            acc[i] = row[start + i]
+                        for j in range(start + 8, start + m - m % 8, 8):
+                            for i in range(8):
+                                acc[i] += row[j + i]
+                        total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5])
+                                                                            + (acc[6] + acc[7]))
+                        for j in range(start + m - m % 8, start + m):
+                            total += row[j]
+                    done[count] = total
+                    count += 1
+                    top -= 1
+                    continue
+                first = m // 2 - (m // 2) % 8
+                stage[top] += 1
+                if stage[top] == 3:  # both parts summed: join them, first + second
+                    count -= 1
+                    done[count - 1] = done[count - 1] + done[count]
+                    top -= 1
+                else:
+                    offset = 0 if stage[top] == 1 else first
+                    top += 1
+                    lo[top] = start + offset
+                    size[top] = first if offset == 0 else m - first
+                    stage[top] = 0
+            if q == 0:
+                mean = done[0] / width
+                for j in range(width):
+                    w[k, j] = row[j] - mean
+            else:
+                moments[k, q - 1] = done[0] / width
+
+
 MOVING_MEAN = Kernel(numba_loop=moving_mean_loop, numpy_twin=moving_mean_twin)
 SUPPRESS = Kernel(numba_loop=suppress_loop, numpy_twin=suppress_twin)
 SEGMENT_COUNTS = Kernel(numba_loop=segment_counts_loop, numpy_twin=segment_counts_twin)
 SQUARED_SLOPE = Kernel(numba_loop=squared_slope_loop, numpy_twin=squared_slope_twin)
+CENTRED_WINDOWS = Kernel(numba_loop=centred_windows_loop, numpy_twin=centred_windows_twin)
 TEMPLATE_CORRELATION = Kernel(numba_loop=template_correlation_loop,
                               numpy_twin=template_correlation_twin)

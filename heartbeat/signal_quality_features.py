@@ -34,6 +34,7 @@ import numpy as np
 
 from heartbeat._jit import resolve_backend
 from heartbeat._quality_kernels import (
+    CENTRED_WINDOWS,
     MOVING_MEAN,
     PAIRWISE_BLOCK,
     SEGMENT_COUNTS,
@@ -135,18 +136,19 @@ def window_measures(x: np.ndarray, a: np.ndarray, width: int, fs: float
     """
     base, kurt, qrs, high = (np.empty(a.size) for _ in range(4))
     f = np.fft.rfftfreq(width, 1.0 / fs)
-    views = np.lib.stride_tricks.sliding_window_view(x, width)
     bands = {name: (f >= lo) & (f < hi) for name, (lo, hi) in
              {"low": (0.0, 1.0 + 1e-9), "total": (0.0, 40.0 + 1e-9), "qrs": (5.0, 15.0),
               "wide": (5.0, 40.0), "high": (40.0, 100.0)}.items()}
+    centred = CENTRED_WINDOWS.get(_backend())
+    starts = a.astype(np.int64)
     for lo in range(0, a.size, _CHUNK):
-        w = views[a[lo:lo + _CHUNK]]
-        w = w - w.mean(axis=1, keepdims=True)
-        power = np.abs(np.fft.rfft(w, axis=1)) ** 2
+        rows = starts[lo:lo + _CHUNK]
+        w, moments = np.empty((rows.size, width)), np.empty((rows.size, 2))
+        centred(x, rows, width, w, moments)
+        power = np.abs(np.fft.rfft(w, axis=1))
+        power *= power
         p = {name: power[:, mask].sum(axis=1) for name, mask in bands.items()}
-        w2 = w * w
-        m2 = np.mean(w2, axis=1)
-        m4 = np.mean(w2 * w2, axis=1)
+        m2, m4 = moments[:, 0], moments[:, 1]
         part = slice(lo, lo + _CHUNK)
         base[part] = _ratio(p["total"] - p["low"], p["total"], 1.0)
         kurt[part] = _ratio(m4, m2**2, 3.0)

@@ -253,3 +253,48 @@ class TestTemplateCorrelation:
         ref, *loops = _template_correlations(y, peaks, 43)  # +-120 ms at 360 Hz
         for got in loops:
             np.testing.assert_array_equal(got, ref)
+
+
+def _centred_windows(x, a, width):
+    """(centred windows, moments) from the twin, the plain-Python loop and Numba."""
+    fns = [_quality_kernels.centred_windows_twin, _quality_kernels.centred_windows_loop]
+    if HAVE_NUMBA:
+        fns.append(_quality_kernels.CENTRED_WINDOWS.get("numba"))
+    outs = []
+    for fn in fns:
+        w, moments = np.full((a.size, width), np.nan), np.full((a.size, 2), np.nan)
+        fn(x, a, width, w, moments)
+        outs.append((w, moments))
+    return outs
+
+
+class TestCentredWindows:
+    @given(seed=st.integers(0, 2**32 - 1), width=st.integers(1, 700), rows=st.integers(1, 4),
+           spread=st.floats(0.0, 6.0))
+    @settings(max_examples=60, deadline=None)
+    def test_loop_matches_numpy_twin_bit_for_bit(self, seed, width, rows, spread):
+        # rows of 1-7, 8-128 and more values: every branch of NumPy's pairwise sum
+        rng = np.random.default_rng(seed)
+        n = width + 50
+        x = rng.normal(size=n) * 10 ** rng.uniform(-spread, spread, size=n)
+        a = np.sort(rng.integers(0, n - width + 1, size=rows)).astype(np.int64)
+        (w, moments), *loops = _centred_windows(x, a, width)
+        for got_w, got_moments in loops:
+            np.testing.assert_array_equal(got_w, w)
+            np.testing.assert_array_equal(got_moments, moments)
+
+    def test_are_the_central_moments(self):
+        x = np.arange(12.0)
+        (w, moments), *_ = _centred_windows(x, np.array([0, 4], dtype=np.int64), 8)
+        np.testing.assert_array_equal(w[0], np.arange(8.0) - 3.5)
+        np.testing.assert_allclose(moments[1], [np.mean(w[1] ** 2), np.mean(w[1] ** 4)])
+
+    def test_mitdb_contexts(self, mitdb_dir):
+        # the 6 s contexts of 2 s segments at 360 Hz: rows of 2,160 values
+        rec = read_record(mitdb_dir / "119")
+        x = np.ascontiguousarray(rec.signal[: 120 * 360, 0])
+        a = np.arange(0, x.size - 2160 + 1, 720, dtype=np.int64)
+        (w, moments), *loops = _centred_windows(x, a, 2160)
+        for got_w, got_moments in loops:
+            np.testing.assert_array_equal(got_w, w)
+            np.testing.assert_array_equal(got_moments, moments)
