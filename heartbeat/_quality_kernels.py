@@ -18,6 +18,11 @@ Each loop is written for Numba beside its NumPy twin and registered through
 ``CENTRED_WINDOWS``
     The context windows minus their means and their second and fourth moments, each
     row summed in NumPy's pairwise order.
+``SLOPE_CANDIDATES``
+    The second detector's candidates: local maxima of its energy above its threshold.
+``QUIET_SQUARES``
+    The band's squares away from every beat and their count per segment (the noise
+    of ``qrs_to_noise``).
 ``TEMPLATE_CORRELATION``
     Each beat's waveform correlated with the median of its four neighbours' (the
     ``template`` measure).  NumPy sums a row of the twin's arrays pairwise (eight
@@ -281,17 +286,17 @@ def centred_windows_loop(x: np.ndarray, a: np.ndarray, width: int, w: np.ndarray
     sums on `done`, so the order of the additions is NumPy's.
     """
     row = np.empty(width)
-    acc = np.empty(8)
     lo, size, stage = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int64)
     done = np.empty(64)
     for k in range(a.size):
         for q in range(3):  # the window, then its centred squares, then their squares
-            for j in range(width):
-                if q == 0:
-                    row[j] = x[a[k] + j]
-                elif q == 1:
+            if q == 0:
+                row[:] = x[a[k]:a[k] + width]
+            elif q == 1:
+                for j in range(width):
                     row[j] = w[k, j] * w[k, j]
-                else:
+            else:
+                for j in range(width):
                     row[j] = row[j] * row[j]
             top, count = 0, 0
             lo[0], size[0], stage[0] = 0, width, 0
@@ -303,13 +308,15 @@ def centred_windows_loop(x: np.ndarray, a: np.ndarray, width: int, w: np.ndarray
                         for j in range(start, start + m):
                             total += row[j]
                     else:
-                        for i in range(8):
-                            acc[i] = row[start + i]
+                        r0, r1, r2, r3 = row[start], row[start + 1], row[start + 2], row[start + 3]
+                        r4, r5, r6, r7 = (row[start + 4], row[start + 5], row[start + 6],
+                                          row[start + 7])
                         for j in range(start + 8, start + m - m % 8, 8):
-                            for i in range(8):
-                                acc[i] += row[j + i]
-                        total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5])
-                                                                            + (acc[6] + acc[7]))
+                            r0, r1, r2, r3 = (r0 + row[j], r1 + row[j + 1], r2 + row[j + 2],
+                                              r3 + row[j + 3])
+                            r4, r5, r6, r7 = (r4 + row[j + 4], r5 + row[j + 5], r6 + row[j + 6],
+                                              r7 + row[j + 7])
+                        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
                         for j in range(start + m - m % 8, start + m):
                             total += row[j]
                     done[count] = total
@@ -336,10 +343,70 @@ def centred_windows_loop(x: np.ndarray, a: np.ndarray, width: int, w: np.ndarray
                 moments[k, q - 1] = done[0] / width
 
 
+def slope_candidates_twin(energy: np.ndarray, typical: np.ndarray, block: int,
+                          cand: np.ndarray) -> int:
+    """Write the second detector's candidates to `cand`; return how many.
+
+    A candidate is a local maximum of `energy` (above the sample before, not below the
+    one after) above 0.3 x the `typical` value of its `block`, in sample order.
+    """
+    found = np.flatnonzero((energy[1:-1] > energy[:-2]) & (energy[1:-1] >= energy[2:])) + 1
+    found = found[energy[found] > 0.3 * typical[found // block]]
+    cand[: found.size] = found
+    return found.size
+
+
+def slope_candidates_loop(energy: np.ndarray, typical: np.ndarray, block: int,
+                          cand: np.ndarray) -> int:
+    """:func:`slope_candidates_twin` for Numba, one pass."""
+    count = 0
+    for i in range(1, energy.size - 1):
+        e = energy[i]
+        if e > energy[i - 1] and e >= energy[i + 1] and e > 0.3 * typical[i // block]:
+            cand[count] = i
+            count += 1
+    return count
+
+
+def quiet_squares_twin(band: np.ndarray, peaks: np.ndarray, mask_half: int,
+                       starts: np.ndarray, squares: np.ndarray, count: np.ndarray) -> None:
+    """Write ``band ** 2`` where no peak is within `mask_half` samples, else 0, to `squares`.
+
+    ``count[k]`` gets the number of such quiet samples in the segment from ``starts[k]``
+    to the next start (`peaks` sorted).
+    """
+    n = band.size
+    edges = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(edges, np.maximum(0, peaks - mask_half), 1)
+    np.add.at(edges, np.minimum(n, peaks + mask_half + 1), -1)
+    quiet = np.cumsum(edges[:-1]) == 0
+    count[:] = np.add.reduceat(quiet.astype(np.int64), starts)
+    squares[:] = np.where(quiet, band, 0.0) ** 2
+
+
+def quiet_squares_loop(band: np.ndarray, peaks: np.ndarray, mask_half: int,
+                       starts: np.ndarray, squares: np.ndarray, count: np.ndarray) -> None:
+    """:func:`quiet_squares_twin` for Numba: one sweep with the next peak's index."""
+    n, k, j = band.size, -1, 0
+    count[:] = 0
+    for i in range(n):
+        while k + 1 < starts.size and starts[k + 1] <= i:
+            k += 1
+        while j < peaks.size and peaks[j] + mask_half < i:  # the peaks left behind
+            j += 1
+        if j < peaks.size and peaks[j] - mask_half <= i:
+            squares[i] = 0.0
+        else:
+            squares[i] = band[i] * band[i]
+            count[k] += 1
+
+
 MOVING_MEAN = Kernel(numba_loop=moving_mean_loop, numpy_twin=moving_mean_twin)
 SUPPRESS = Kernel(numba_loop=suppress_loop, numpy_twin=suppress_twin)
 SEGMENT_COUNTS = Kernel(numba_loop=segment_counts_loop, numpy_twin=segment_counts_twin)
 SQUARED_SLOPE = Kernel(numba_loop=squared_slope_loop, numpy_twin=squared_slope_twin)
 CENTRED_WINDOWS = Kernel(numba_loop=centred_windows_loop, numpy_twin=centred_windows_twin)
+SLOPE_CANDIDATES = Kernel(numba_loop=slope_candidates_loop, numpy_twin=slope_candidates_twin)
+QUIET_SQUARES = Kernel(numba_loop=quiet_squares_loop, numpy_twin=quiet_squares_twin)
 TEMPLATE_CORRELATION = Kernel(numba_loop=template_correlation_loop,
                               numpy_twin=template_correlation_twin)

@@ -37,7 +37,9 @@ from heartbeat._quality_kernels import (
     CENTRED_WINDOWS,
     MOVING_MEAN,
     PAIRWISE_BLOCK,
+    QUIET_SQUARES,
     SEGMENT_COUNTS,
+    SLOPE_CANDIDATES,
     SQUARED_SLOPE,
     SUPPRESS,
     TEMPLATE_CORRELATION,
@@ -88,8 +90,8 @@ def slope_peaks(band: np.ndarray, fs: float) -> np.ndarray:
     maxima = padded.reshape(n_blocks, block).max(axis=1)
     around = np.concatenate([np.full(4, np.nan), maxima, np.full(4, np.nan)])
     typical = nan_median_rows(np.lib.stride_tricks.sliding_window_view(around, 9))
-    cand = np.flatnonzero((energy[1:-1] > energy[:-2]) & (energy[1:-1] >= energy[2:])) + 1
-    cand = cand[energy[cand] > 0.3 * typical[cand // block]]
+    cand = np.empty(max(energy.size - 2, 0), dtype=np.int64)
+    cand = cand[: SLOPE_CANDIDATES.get(_backend())(energy, typical, block, cand)]
     refractory = round(0.25 * fs)
     order = cand[np.argsort(-energy[cand], kind="stable")].astype(np.int64)
     kept = np.empty(order.size, dtype=np.int64)
@@ -173,13 +175,10 @@ def qrs_heights(band: np.ndarray, peaks: np.ndarray, half: int) -> np.ndarray:
 def noise_rms(band: np.ndarray, peaks: np.ndarray, starts: np.ndarray, mask_half: int
               ) -> np.ndarray:
     """RMS of `band` per segment over the samples farther than `mask_half` from a peak."""
-    n = band.size
-    edges = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(edges, np.maximum(0, peaks - mask_half), 1)
-    np.add.at(edges, np.minimum(n, peaks + mask_half + 1), -1)
-    quiet = np.cumsum(edges[:-1]) == 0
-    count = np.add.reduceat(quiet.astype(np.int64), starts)
-    power = np.add.reduceat(np.where(quiet, band, 0.0) ** 2, starts)
+    squares, count = np.empty(band.size), np.empty(starts.size, dtype=np.int64)
+    QUIET_SQUARES.get(_backend())(band, peaks.astype(np.int64), mask_half,
+                                  starts.astype(np.int64), squares, count)
+    power = np.add.reduceat(squares, starts)
     return np.sqrt(power / np.maximum(count, 1))
 
 

@@ -298,3 +298,60 @@ class TestCentredWindows:
         for got_w, got_moments in loops:
             np.testing.assert_array_equal(got_w, w)
             np.testing.assert_array_equal(got_moments, moments)
+
+
+def _both(name, *args, outs):
+    """Run the twin, the plain-Python loop and Numba's loop of kernel `name` on fresh
+    copies of the output arrays `outs`; return (result, outputs) of each."""
+    kernel = getattr(_quality_kernels, name.upper())
+    fns = [getattr(_quality_kernels, f"{name}_twin"), getattr(_quality_kernels, f"{name}_loop")]
+    if HAVE_NUMBA:
+        fns.append(kernel.get("numba"))
+    runs = []
+    for fn in fns:
+        copies = [o.copy() for o in outs]
+        runs.append((fn(*args, *copies), copies))
+    return runs
+
+
+class TestSlopeCandidates:
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), block=st.integers(1, 60),
+           quantised=st.booleans())
+    @settings(max_examples=60, deadline=None)
+    def test_loop_matches_numpy_twin(self, seed, n, block, quantised):
+        rng = np.random.default_rng(seed)
+        energy = rng.random(n) ** 2
+        if quantised:
+            energy = np.round(energy * 4)  # plateaus: ties on both sides
+        typical = rng.random(-(-n // block) + 1) * 2
+        (count, (cand,)), *loops = _both("slope_candidates", energy, typical, block,
+                                         outs=[np.full(max(n - 2, 0), -1, dtype=np.int64)])
+        i = np.arange(1, n - 1)
+        expected = i[(energy[i] > energy[i - 1]) & (energy[i] >= energy[i + 1])
+                     & (energy[i] > 0.3 * typical[i // block])]
+        np.testing.assert_array_equal(cand[:count], expected)
+        for got_count, (got,) in loops:
+            assert got_count == count
+            np.testing.assert_array_equal(got[:got_count], cand[:count])
+
+
+class TestQuietSquares:
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), beats=st.integers(0, 30),
+           mask_half=st.integers(0, 40), seg=st.integers(1, 90))
+    @settings(max_examples=60, deadline=None)
+    def test_loop_matches_numpy_twin(self, seed, n, beats, mask_half, seg):
+        rng = np.random.default_rng(seed)
+        band = rng.normal(size=n)
+        peaks = np.sort(rng.integers(0, n, size=beats)).astype(np.int64)  # repeats, ends
+        starts = np.arange(0, n, seg, dtype=np.int64)
+        outs = [np.full(n, np.nan), np.full(starts.size, -7, dtype=np.int64)]
+        (_, (squares, count)), *loops = _both("quiet_squares", band, peaks, mask_half, starts,
+                                              outs=outs)
+        near = np.zeros(n, dtype=bool)
+        for p in peaks:  # the definition: within mask_half of a peak
+            near[max(0, p - mask_half): p + mask_half + 1] = True
+        np.testing.assert_array_equal(squares, np.where(near, 0.0, band * band))
+        np.testing.assert_array_equal(count, [np.count_nonzero(~near[s: s + seg]) for s in starts])
+        for _, (got_squares, got_count) in loops:
+            np.testing.assert_array_equal(got_squares, squares)
+            np.testing.assert_array_equal(got_count, count)
