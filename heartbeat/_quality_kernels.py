@@ -261,12 +261,41 @@ def template_correlation_loop(y: np.ndarray, peaks: np.ndarray, half: int,
         den = np.sqrt(sums[7] * sums[8])
         out[k] = sums[6] / den if den > 0 else 0.0
 
+def pairwise_plan(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy's pairwise sum of `n` values as blocks and a program that joins their sums.
+
+    NumPy sums a row of more than :data:`PAIRWISE_BLOCK` values as the sum of its two
+    parts, the first cut at a multiple of 8 near the middle, and a shorter one in a
+    block of eight running sums.  Returns the blocks ``(start, size)`` in order and
+    the joins in postfix: ``b >= 0`` takes the sum of block ``b``, ``-1`` adds the last
+    two sums taken (first + second), so a loop adds in NumPy's order.
+    """
+    blocks: list[tuple[int, int]] = []
+    program: list[int] = []
+
+    def visit(start: int, size: int) -> None:
+        if size <= PAIRWISE_BLOCK:
+            program.append(len(blocks))
+            blocks.append((start, size))
+            return
+        first = size // 2 - (size // 2) % 8
+        visit(start, first)
+        visit(start + first, size - first)
+        program.append(-1)
+
+    visit(0, n)
+    return (np.array(blocks, dtype=np.int64).reshape(-1, 2),
+            np.array(program, dtype=np.int64))
+
+
 def centred_windows_twin(x: np.ndarray, a: np.ndarray, width: int, w: np.ndarray,
-                         moments: np.ndarray) -> None:
+                         moments: np.ndarray, blocks: np.ndarray, program: np.ndarray
+                         ) -> None:
     """Write each window ``x[a_k : a_k + width]`` minus its mean to ``w[k]``.
 
     ``moments[k]`` gets the window's second and fourth central moments, the means of
-    ``w[k] ** 2`` and ``w[k] ** 4`` (the kurtosis' parts).
+    ``w[k] ** 2`` and ``w[k] ** 4`` (the kurtosis' parts).  `blocks` and `program`,
+    ``pairwise_plan(width)``, serve the loop only.
     """
     rows = np.lib.stride_tricks.sliding_window_view(x, width)[a]
     np.subtract(rows, rows.mean(axis=1, keepdims=True), out=w)
@@ -276,71 +305,65 @@ def centred_windows_twin(x: np.ndarray, a: np.ndarray, width: int, w: np.ndarray
 
 
 def centred_windows_loop(x: np.ndarray, a: np.ndarray, width: int, w: np.ndarray,
-                         moments: np.ndarray) -> None:
-    """:func:`centred_windows_twin` for Numba, each row sum in NumPy's pairwise order.
+                         moments: np.ndarray, blocks: np.ndarray, program: np.ndarray
+                         ) -> None:
+    """:func:`centred_windows_twin` for Numba, each row summed as NumPy sums it.
 
-    NumPy sums a row of more than 128 values as the sum of its two parts, the first
-    cut at a multiple of 8 near the middle; a part of 128 or fewer takes eight running
-    sums (the short rows of :func:`template_correlation_loop`).  The parts wait on a
-    stack (`lo`, `size`, `stage`: 0 split, 1 first part done, 2 both done) and their
-    sums on `done`, so the order of the additions is NumPy's.
+    Per window: the blocks of :func:`pairwise_plan` summed (eight running sums joined as
+    ``((0+1)+(2+3))+((4+5)+(6+7))``, then the rest in order; a block of fewer than eight
+    in order from 0.0), the program run on their sums; then the centred window, and one
+    pass over it for the sums of its squares and of their squares.
     """
-    row = np.empty(width)
-    lo, size, stage = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int64)
-    done = np.empty(64)
+    sums = np.empty((3, blocks.shape[0]))
+    stack = np.empty(program.size)
+    total = np.empty(3)
+    acc = np.empty(16)  # running sums: 0-7 of the values (or squares), 8-15 of fourths
     for k in range(a.size):
-        for q in range(3):  # the window, then its centred squares, then their squares
-            if q == 0:
-                row[:] = x[a[k]:a[k] + width]
-            elif q == 1:
-                for j in range(width):
-                    row[j] = w[k, j] * w[k, j]
-            else:
-                for j in range(width):
-                    row[j] = row[j] * row[j]
-            top, count = 0, 0
-            lo[0], size[0], stage[0] = 0, width, 0
-            while top >= 0:
-                start, m = lo[top], size[top]
-                if m <= PAIRWISE_BLOCK:
-                    if m < 8:
-                        total = 0.0
-                        for j in range(start, start + m):
-                            total += row[j]
-                    else:
-                        r0, r1, r2, r3 = row[start], row[start + 1], row[start + 2], row[start + 3]
-                        r4, r5, r6, r7 = (row[start + 4], row[start + 5], row[start + 6],
-                                          row[start + 7])
-                        for j in range(start + 8, start + m - m % 8, 8):
-                            r0, r1, r2, r3 = (r0 + row[j], r1 + row[j + 1], r2 + row[j + 2],
-                                              r3 + row[j + 3])
-                            r4, r5, r6, r7 = (r4 + row[j + 4], r5 + row[j + 5], r6 + row[j + 6],
-                                              r7 + row[j + 7])
-                        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-                        for j in range(start + m - m % 8, start + m):
-                            total += row[j]
-                    done[count] = total
-                    count += 1
-                    top -= 1
-                    continue
-                first = m // 2 - (m // 2) % 8
-                stage[top] += 1
-                if stage[top] == 3:  # both parts summed: join them, first + second
-                    count -= 1
-                    done[count - 1] = done[count - 1] + done[count]
-                    top -= 1
+        row = x[a[k]:a[k] + width]
+        for q in range(2):  # 0: the window's sum; 1: its centred squares' and fourths'
+            for b in range(blocks.shape[0]):
+                lo, m = blocks[b, 0], blocks[b, 1]
+                whole = lo + m - m % 8 if m >= 8 else lo
+                if q == 0:
+                    for i in range(8 if m >= 8 else 0):
+                        acc[i] = row[lo + i]
+                    for j in range(lo + 8, whole, 8):
+                        for i in range(8):
+                            acc[i] += row[j + i]
                 else:
-                    offset = 0 if stage[top] == 1 else first
-                    top += 1
-                    lo[top] = start + offset
-                    size[top] = first if offset == 0 else m - first
-                    stage[top] = 0
+                    for i in range(8 if m >= 8 else 0):
+                        acc[i] = w[k, lo + i] * w[k, lo + i]
+                        acc[8 + i] = acc[i] * acc[i]
+                    for j in range(lo + 8, whole, 8):
+                        for i in range(8):
+                            v = w[k, j + i] * w[k, j + i]
+                            acc[i] += v
+                            acc[8 + i] += v * v
+                for r in range(1 + q):
+                    t = acc[8 * r:8 * r + 8]
+                    part = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]))
+                    if m < 8:
+                        part = 0.0
+                    for j in range(whole, lo + m):
+                        v = row[j] if q == 0 else w[k, j] * w[k, j]
+                        part += v if r == 0 else v * v
+                    sums[q + r, b] = part
+            for r in range(q, 1 + 2 * q):  # the blocks' sums joined in NumPy's order
+                top = 0
+                for op in program:
+                    if op >= 0:
+                        stack[top] = sums[r, op]
+                        top += 1
+                    else:
+                        top -= 1
+                        stack[top - 1] = stack[top - 1] + stack[top]
+                total[r] = stack[0]
             if q == 0:
-                mean = done[0] / width
+                mean = total[0] / width
                 for j in range(width):
                     w[k, j] = row[j] - mean
-            else:
-                moments[k, q - 1] = done[0] / width
+        moments[k, 0] = total[1] / width
+        moments[k, 1] = total[2] / width
 
 
 def slope_candidates_twin(energy: np.ndarray, typical: np.ndarray, block: int,

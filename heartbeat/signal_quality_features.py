@@ -43,6 +43,7 @@ from heartbeat._quality_kernels import (
     SQUARED_SLOPE,
     SUPPRESS,
     TEMPLATE_CORRELATION,
+    pairwise_plan,
 )
 
 NAMES = ("qrs_to_noise", "baseline", "agreement", "kurtosis", "qrs_band", "high_band",
@@ -143,10 +144,11 @@ def window_measures(x: np.ndarray, a: np.ndarray, width: int, fs: float
               "wide": (5.0, 40.0), "high": (40.0, 100.0)}.items()}
     centred = CENTRED_WINDOWS.get(_backend())
     starts = a.astype(np.int64)
+    plan = pairwise_plan(width)
     for lo in range(0, a.size, _CHUNK):
         rows = starts[lo:lo + _CHUNK]
         w, moments = np.empty((rows.size, width)), np.empty((rows.size, 2))
-        centred(x, rows, width, w, moments)
+        centred(x, rows, width, w, moments, *plan)
         power = np.abs(np.fft.rfft(w, axis=1))
         power *= power
         p = {name: power[:, mask].sum(axis=1) for name, mask in bands.items()}

@@ -263,7 +263,7 @@ def _centred_windows(x, a, width):
     outs = []
     for fn in fns:
         w, moments = np.full((a.size, width), np.nan), np.full((a.size, 2), np.nan)
-        fn(x, a, width, w, moments)
+        fn(x, a, width, w, moments, *_quality_kernels.pairwise_plan(width))
         outs.append((w, moments))
     return outs
 
@@ -355,3 +355,25 @@ class TestQuietSquares:
         for _, (got_squares, got_count) in loops:
             np.testing.assert_array_equal(got_squares, squares)
             np.testing.assert_array_equal(got_count, count)
+
+
+class TestPairwisePlan:
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 5000))
+    @settings(max_examples=60, deadline=None)
+    def test_the_plan_adds_as_numpy_sums(self, seed, n):
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=n) * 10.0 ** rng.uniform(-6, 6, size=n)  # rounding shows
+        blocks, program = _quality_kernels.pairwise_plan(n)
+        assert blocks[0, 0] == 0 and blocks[:, 1].sum() == n  # the blocks tile the row
+        np.testing.assert_array_equal(blocks[1:, 0], np.cumsum(blocks[:, 1])[:-1])
+        stack = []
+        for op in program:
+            if op >= 0:
+                start, size = blocks[op]
+                part = x[start:start + size]
+                stack.append(part.sum() if size <= 128 else np.nan)  # one NumPy block each
+            else:
+                second = stack.pop()
+                stack.append(stack.pop() + second)
+        assert len(stack) == 1
+        assert stack[0] == x.sum()
