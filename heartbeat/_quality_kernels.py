@@ -18,6 +18,8 @@ Each loop is written for Numba beside its NumPy twin and registered through
 ``CENTRED_WINDOWS``
     The context windows minus their means and their second and fourth moments, each
     row summed in NumPy's pairwise order.
+``BAND_POWERS``
+    The power of each context window in each band, from its spectrum's magnitudes.
 ``SLOPE_CANDIDATES``
     The second detector's candidates: local maxima of its energy above its threshold.
 ``QUIET_SQUARES``
@@ -424,11 +426,40 @@ def quiet_squares_loop(band: np.ndarray, peaks: np.ndarray, mask_half: int,
             count[k] += 1
 
 
+def band_powers_twin(magnitude: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                     out: np.ndarray) -> None:
+    """Write each row's power in bins ``lo[b]:hi[b]`` of `magnitude` (``|rfft|``) to ``out[:, b]``.
+
+    The power is the sum of the squared magnitudes over the band's mask: NumPy copies
+    a masked block of two rows or more column by column and adds its columns in order.
+    """
+    power = magnitude * magnitude
+    for b in range(lo.size):
+        mask = np.zeros(magnitude.shape[1], dtype=bool)
+        mask[lo[b]:hi[b]] = True
+        out[:, b] = power[:, mask].sum(axis=1)
+
+
+def band_powers_loop(magnitude: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                     out: np.ndarray) -> None:
+    """:func:`band_powers_twin` for Numba, for blocks of two rows or more.
+
+    NumPy sums a single row's band pairwise: for one row the caller takes the twin.
+    """
+    for r in range(magnitude.shape[0]):
+        for b in range(lo.size):
+            total = 0.0
+            for k in range(lo[b], hi[b]):
+                total += magnitude[r, k] * magnitude[r, k]
+            out[r, b] = total
+
+
 MOVING_MEAN = Kernel(numba_loop=moving_mean_loop, numpy_twin=moving_mean_twin)
 SUPPRESS = Kernel(numba_loop=suppress_loop, numpy_twin=suppress_twin)
 SEGMENT_COUNTS = Kernel(numba_loop=segment_counts_loop, numpy_twin=segment_counts_twin)
 SQUARED_SLOPE = Kernel(numba_loop=squared_slope_loop, numpy_twin=squared_slope_twin)
 CENTRED_WINDOWS = Kernel(numba_loop=centred_windows_loop, numpy_twin=centred_windows_twin)
+BAND_POWERS = Kernel(numba_loop=band_powers_loop, numpy_twin=band_powers_twin)
 SLOPE_CANDIDATES = Kernel(numba_loop=slope_candidates_loop, numpy_twin=slope_candidates_twin)
 QUIET_SQUARES = Kernel(numba_loop=quiet_squares_loop, numpy_twin=quiet_squares_twin)
 TEMPLATE_CORRELATION = Kernel(numba_loop=template_correlation_loop,

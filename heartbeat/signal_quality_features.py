@@ -34,6 +34,7 @@ import numpy as np
 
 from heartbeat._jit import resolve_backend
 from heartbeat._quality_kernels import (
+    BAND_POWERS,
     CENTRED_WINDOWS,
     MOVING_MEAN,
     PAIRWISE_BLOCK,
@@ -139,9 +140,11 @@ def window_measures(x: np.ndarray, a: np.ndarray, width: int, fs: float
     """
     base, kurt, qrs, high = (np.empty(a.size) for _ in range(4))
     f = np.fft.rfftfreq(width, 1.0 / fs)
-    bands = {name: (f >= lo) & (f < hi) for name, (lo, hi) in
-             {"low": (0.0, 1.0 + 1e-9), "total": (0.0, 40.0 + 1e-9), "qrs": (5.0, 15.0),
-              "wide": (5.0, 40.0), "high": (40.0, 100.0)}.items()}
+    # the bins of the bands low, total, qrs, wide and high (f increases: one run each)
+    masks = [(f >= lo) & (f < hi) for lo, hi in ((0.0, 1.0 + 1e-9), (0.0, 40.0 + 1e-9),
+                                                (5.0, 15.0), (5.0, 40.0), (40.0, 100.0))]
+    bins = np.array([(np.argmax(m), np.argmax(m) + np.count_nonzero(m)) for m in masks],
+                    dtype=np.int64).T
     centred = CENTRED_WINDOWS.get(_backend())
     starts = a.astype(np.int64)
     plan = pairwise_plan(width)
@@ -149,9 +152,11 @@ def window_measures(x: np.ndarray, a: np.ndarray, width: int, fs: float
         rows = starts[lo:lo + _CHUNK]
         w, moments = np.empty((rows.size, width)), np.empty((rows.size, 2))
         centred(x, rows, width, w, moments, *plan)
-        power = np.abs(np.fft.rfft(w, axis=1))
-        power *= power
-        p = {name: power[:, mask].sum(axis=1) for name, mask in bands.items()}
+        power = np.empty((rows.size, len(masks)))
+        # NumPy sums a single row's band pairwise, more rows in order: the twin for one
+        BAND_POWERS.get(_backend() if rows.size > 1 else "numpy")(
+            np.abs(np.fft.rfft(w, axis=1)), bins[0], bins[1], power)
+        p = dict(zip(("low", "total", "qrs", "wide", "high"), power.T, strict=True))
         m2, m4 = moments[:, 0], moments[:, 1]
         part = slice(lo, lo + _CHUNK)
         base[part] = _ratio(p["total"] - p["low"], p["total"], 1.0)

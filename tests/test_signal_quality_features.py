@@ -174,3 +174,17 @@ class TestOnRealRecords:
         np.testing.assert_allclose(numpy_index, heartbeat.quality(rec.signal[:, 0],
                                                                   rec.fs).index, atol=1e-12)
         assert numpy_index.size == 45 and numpy_index.max() > 0
+
+
+def test_window_measures_are_the_twins_with_a_last_block_of_one_window(monkeypatch):
+    # 257 windows: blocks of 256 and 1; NumPy sums a lone window's bands in another order
+    import heartbeat.signal_quality_features as features
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(300 * 180 + CTX)
+    a = np.arange(0, 257 * 180, 180)
+    kernels = window_measures(x, a, CTX, FS)
+    monkeypatch.setattr(features, "_backend", lambda: "numpy")
+    twins = window_measures(x, a, CTX, FS)
+    for got, want in zip(kernels, twins, strict=True):
+        np.testing.assert_array_equal(got, want)
