@@ -17,7 +17,8 @@ ensemble of N seeds costs the same, since the work does not depend on the weight
 Beside the wall-clock time each row records the process's CPU time, which a busy
 machine inflates less (it still shares caches and the core's other hardware thread).
 ``--steps`` then prints where one ``classify`` spends its CPU time, step by step
-(detection, signal quality, segmentation with both included, record context and RR
+(detection, signal quality with its own detection and with the detector's peaks
+handed in as ``segment`` does, segmentation with both included, record context and RR
 features, network, calibration, adaptation), each step run alone on the same records,
 and then the network's own split (Winograd transforms, their BLAS products, the first
 convolution, max-pooling), its kernels wrapped in CPU timers for one more pass.
@@ -134,7 +135,7 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
     from heartbeat.classifier.inputs import _beat_inputs
     from heartbeat.detect import detect_r_peaks
     from heartbeat.pipeline import segment
-    from heartbeat.signal_quality import quality
+    from heartbeat.signal_quality import CONTEXT_S, SEGMENT_S, _quality, quality
 
     steps: dict[str, float] = {}
 
@@ -149,8 +150,12 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
     for signal, fs in signals.values():
         timed("classify (all steps)", heartbeat.classify, signal, fs, model=clf,
               adapt="prior")
-        timed("R-peak detection", detect_r_peaks, signal, fs)
+        peaks = timed("R-peak detection", detect_r_peaks, signal, fs)
         timed("signal quality", quality, signal, fs)
+        # as segment() runs it: the detector's peaks handed in, so no second detection
+        seg, ctx = round(SEGMENT_S * fs), round(CONTEXT_S * fs)
+        timed("signal quality, peaks given", _quality,
+              np.ascontiguousarray(signal, dtype=np.float64), fs, seg, ctx, peaks)
         beats = timed("segment (both included)", segment, signal, fs)
         x, rr = timed("record context and RR features", _beat_inputs, beats,
                       clf._uses_rr, context=clf._context, checked=True)

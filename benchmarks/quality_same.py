@@ -2,7 +2,10 @@
 
 ``dump OUT.npz`` writes ``heartbeat.quality``'s index and measures on both leads of
 every MIT-BIH record; ``compare BEFORE.npz`` computes them again with the code on the
-path and reports how many leads are bit-identical and the largest differences.  Run
+path and reports how many leads are bit-identical and the largest differences, and on
+how many ``at()`` on the robust detector's peaks and the spans below
+``UNREADABLE_BELOW`` (what ``segment`` and ``classify`` use) are those of the index
+before.  Run
 ``dump`` in an export of the old tree (``git archive OLD | tar -x -C DIR``), then
 ``compare`` in the new one::
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -47,10 +51,22 @@ def dump(mitdb: Path, out: Path) -> int:
     return 0
 
 
+def _uses_agree(q, index: np.ndarray, x: np.ndarray, fs: float) -> bool:
+    """True when `q` and the `index` before give the same ``at()`` on the robust
+    detector's peaks of `x` and the same spans below ``UNREADABLE_BELOW``."""
+    import heartbeat
+    from heartbeat.signal_quality import UNREADABLE_BELOW, _spans
+
+    peaks = heartbeat.detect_r_peaks(x, fs)
+    spans = _spans(index < UNREADABLE_BELOW, q.starts, q.segment_samples, q.n_samples)
+    return (np.array_equal(q.at(peaks), index[peaks // q.segment_samples])
+            and np.array_equal(q.spans_below(UNREADABLE_BELOW), spans))
+
+
 def compare(mitdb: Path, before: Path) -> int:
     """Compare every lead with `before`; exit status 1 when a lead differs."""
     old = np.load(before)
-    n = same = 0
+    n = same = same_uses = 0
     worst_index = worst_measure = cpu = 0.0
     for key, q, seconds in _leads(mitdb):
         cpu += seconds
@@ -59,6 +75,10 @@ def compare(mitdb: Path, before: Path) -> int:
         identical = (np.array_equal(q.index, index)
                      and np.array_equal(q.measures, values, equal_nan=True))
         same += identical
+        if q.index.shape == index.shape:
+            rec = _record(mitdb, key)
+            lead = np.ascontiguousarray(rec.signal[:, int(key.rsplit("_", 1)[1])])
+            same_uses += _uses_agree(q, index, lead, rec.fs)
         if q.index.shape != index.shape or q.measures.shape != values.shape:
             print(f"{key}: {q.index.size} segments, before {index.size}")
             worst_index = worst_measure = np.inf
@@ -73,7 +93,22 @@ def compare(mitdb: Path, before: Path) -> int:
     print(f"{same} of {n} leads bit-identical (index and measures); largest |difference| "
           f"{worst_index:.3g} (index), {worst_measure:.3g} (measures); quality() CPU "
           f"{cpu:.2f} s")
-    return 0 if same == n else 1
+    print(f"{same_uses} of {n} leads with the same at() on the detector's peaks and the "
+          f"same spans below UNREADABLE_BELOW")
+    return 0 if same == n == same_uses else 1
+
+
+@lru_cache(maxsize=1)
+def _read(path: Path):
+    """The record at `path`, read once for both its leads."""
+    import heartbeat
+
+    return heartbeat.read_record(path)
+
+
+def _record(mitdb: Path, key: str):
+    """The record of a lead's key (``"100_0"``)."""
+    return _read(mitdb / key.rsplit("_", 1)[0])
 
 
 def main() -> int:

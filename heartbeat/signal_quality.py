@@ -245,7 +245,9 @@ def _quality(x: np.ndarray, fs: float, seg: int, ctx: int,
     # a power of two brings the largest magnitude near 1 (exact): no overflow in the
     # squares, and the measures, all ratios, do not change
     exponent = int(np.frexp(np.abs(x).max())[1])
-    values, valid = measures(np.ldexp(x, -exponent), fs, seg, ctx, peaks)
+    # a product by a normal power of two rounds as ldexp does, in a fifth of the time
+    scaled = x * 2.0**-exponent if abs(exponent) < 1000 else np.ldexp(x, -exponent)
+    values, valid = measures(scaled, fs, seg, ctx, peaks)
     index[valid] = _combine(values[valid])
     return SignalQuality(index, starts, seg, n, fs, values)
 

@@ -33,7 +33,19 @@ from __future__ import annotations
 import numpy as np
 
 from heartbeat._jit import resolve_backend
-from heartbeat._quality_kernels import MOVING_MEAN, SEGMENT_COUNTS, SUPPRESS
+from heartbeat._quality_kernels import (
+    BAND_POWERS,
+    CENTRED_WINDOWS,
+    MOVING_MEAN,
+    PAIRWISE_BLOCK,
+    QUIET_SQUARES,
+    SEGMENT_COUNTS,
+    SLOPE_CANDIDATES,
+    SQUARED_SLOPE,
+    SUPPRESS,
+    TEMPLATE_CORRELATION,
+    pairwise_plan,
+)
 
 NAMES = ("qrs_to_noise", "baseline", "agreement", "kurtosis", "qrs_band", "high_band",
          "template")
@@ -70,7 +82,9 @@ def slope_peaks(band: np.ndarray, fs: float) -> np.ndarray:
     A maximum counts when it passes 0.3 x the median of the 2 s block maxima within
     +-8 s; the largest maxima are taken first.
     """
-    energy = moving_mean(np.gradient(band) ** 2, round(0.1 * fs))
+    slope_sq = np.empty(band.size)
+    SQUARED_SLOPE.get(_backend())(band, slope_sq)
+    energy = moving_mean(slope_sq, round(0.1 * fs))
     block = max(1, round(2 * fs))
     n_blocks = -(-energy.size // block)
     padded = np.zeros(n_blocks * block)
@@ -78,8 +92,8 @@ def slope_peaks(band: np.ndarray, fs: float) -> np.ndarray:
     maxima = padded.reshape(n_blocks, block).max(axis=1)
     around = np.concatenate([np.full(4, np.nan), maxima, np.full(4, np.nan)])
     typical = nan_median_rows(np.lib.stride_tricks.sliding_window_view(around, 9))
-    cand = np.flatnonzero((energy[1:-1] > energy[:-2]) & (energy[1:-1] >= energy[2:])) + 1
-    cand = cand[energy[cand] > 0.3 * typical[cand // block]]
+    cand = np.empty(max(energy.size - 2, 0), dtype=np.int64)
+    cand = cand[: SLOPE_CANDIDATES.get(_backend())(energy, typical, block, cand)]
     refractory = round(0.25 * fs)
     order = cand[np.argsort(-energy[cand], kind="stable")].astype(np.int64)
     kept = np.empty(order.size, dtype=np.int64)
@@ -126,18 +140,24 @@ def window_measures(x: np.ndarray, a: np.ndarray, width: int, fs: float
     """
     base, kurt, qrs, high = (np.empty(a.size) for _ in range(4))
     f = np.fft.rfftfreq(width, 1.0 / fs)
-    views = np.lib.stride_tricks.sliding_window_view(x, width)
-    bands = {name: (f >= lo) & (f < hi) for name, (lo, hi) in
-             {"low": (0.0, 1.0 + 1e-9), "total": (0.0, 40.0 + 1e-9), "qrs": (5.0, 15.0),
-              "wide": (5.0, 40.0), "high": (40.0, 100.0)}.items()}
+    # the bins of the bands low, total, qrs, wide and high (f increases: one run each)
+    masks = [(f >= lo) & (f < hi) for lo, hi in ((0.0, 1.0 + 1e-9), (0.0, 40.0 + 1e-9),
+                                                (5.0, 15.0), (5.0, 40.0), (40.0, 100.0))]
+    bins = np.array([(np.argmax(m), np.argmax(m) + np.count_nonzero(m)) for m in masks],
+                    dtype=np.int64).T
+    centred = CENTRED_WINDOWS.get(_backend())
+    starts = a.astype(np.int64)
+    plan = pairwise_plan(width)
     for lo in range(0, a.size, _CHUNK):
-        w = views[a[lo:lo + _CHUNK]]
-        w = w - w.mean(axis=1, keepdims=True)
-        power = np.abs(np.fft.rfft(w, axis=1)) ** 2
-        p = {name: power[:, mask].sum(axis=1) for name, mask in bands.items()}
-        w2 = w * w
-        m2 = np.mean(w2, axis=1)
-        m4 = np.mean(w2 * w2, axis=1)
+        rows = starts[lo:lo + _CHUNK]
+        w, moments = np.empty((rows.size, width)), np.empty((rows.size, 2))
+        centred(x, rows, width, w, moments, *plan)
+        power = np.empty((rows.size, len(masks)))
+        # NumPy sums a single row's band pairwise, more rows in order: the twin for one
+        BAND_POWERS.get(_backend() if rows.size > 1 else "numpy")(
+            np.abs(np.fft.rfft(w, axis=1)), bins[0], bins[1], power)
+        p = dict(zip(("low", "total", "qrs", "wide", "high"), power.T, strict=True))
+        m2, m4 = moments[:, 0], moments[:, 1]
         part = slice(lo, lo + _CHUNK)
         base[part] = _ratio(p["total"] - p["low"], p["total"], 1.0)
         kurt[part] = _ratio(m4, m2**2, 3.0)
@@ -162,13 +182,10 @@ def qrs_heights(band: np.ndarray, peaks: np.ndarray, half: int) -> np.ndarray:
 def noise_rms(band: np.ndarray, peaks: np.ndarray, starts: np.ndarray, mask_half: int
               ) -> np.ndarray:
     """RMS of `band` per segment over the samples farther than `mask_half` from a peak."""
-    n = band.size
-    edges = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(edges, np.maximum(0, peaks - mask_half), 1)
-    np.add.at(edges, np.minimum(n, peaks + mask_half + 1), -1)
-    quiet = np.cumsum(edges[:-1]) == 0
-    count = np.add.reduceat(quiet.astype(np.int64), starts)
-    power = np.add.reduceat(np.where(quiet, band, 0.0) ** 2, starts)
+    squares, count = np.empty(band.size), np.empty(starts.size, dtype=np.int64)
+    QUIET_SQUARES.get(_backend())(band, peaks.astype(np.int64), mask_half,
+                                  starts.astype(np.int64), squares, count)
+    power = np.add.reduceat(squares, starts)
     return np.sqrt(power / np.maximum(count, 1))
 
 
@@ -176,45 +193,18 @@ def template_correlation(x: np.ndarray, peaks: np.ndarray, fs: float) -> np.ndar
     """Correlation of each beat's waveform with the median of its 4 neighbours' waveforms.
 
     Waveforms are +-120 ms of `x` minus its 600 ms moving mean; beats at the record's
-    ends borrow their missing neighbours from the nearest beats.  Beats are taken
-    a block at a time, so memory stays small on day-long recordings.
+    ends borrow their missing neighbours from the nearest beats
+    (:func:`heartbeat._quality_kernels.template_correlation_twin`).
     """
     if peaks.size < 2:
         return np.zeros(peaks.size)
     half = max(1, round(_BEAT_HALF_S * fs))
     y = x - moving_mean(x, round(0.6 * fs))
-    padded = np.concatenate([np.full(half, y[0]), y, np.full(half, y[-1])])
-    views = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
     out = np.empty(peaks.size)
-    last = peaks.size - 1
-    for lo in range(0, peaks.size, _CHUNK * 16):
-        k = np.arange(lo, min(lo + _CHUNK * 16, peaks.size))
-        first = max(0, lo - 2)  # the block's waveforms and their neighbours', once each
-        waves = _centred(views[peaks[first:min(k[-1] + 3, peaks.size)]])
-        w = waves[k - first]
-        template = _median_of_four(np.stack([waves[np.clip(k + d, 0, last) - first]
-                                             for d in (-2, -1, 1, 2)]))
-        template -= template.mean(axis=1, keepdims=True)
-        num = np.sum(w * template, axis=1)
-        den = np.sqrt(np.sum(w**2, axis=1) * np.sum(template**2, axis=1))
-        out[k] = _ratio(num, den, 0.0)
+    # NumPy sums longer waveforms in more than one block: those take the twin
+    backend = _backend() if 2 * half + 1 <= PAIRWISE_BLOCK else "numpy"
+    TEMPLATE_CORRELATION.get(backend)(y, peaks.astype(np.int64), half, out)
     return out
-
-
-def _median_of_four(stack: np.ndarray) -> np.ndarray:
-    """``np.median(stack, axis=0)`` for 4 rows, bit for bit, without a partition.
-
-    The two middle values of four are the larger of the pairs' minima and the smaller
-    of their maxima; their mean is taken as ``np.median`` takes it.
-    """
-    low = np.maximum(np.minimum(stack[0], stack[1]), np.minimum(stack[2], stack[3]))
-    high = np.minimum(np.maximum(stack[0], stack[1]), np.maximum(stack[2], stack[3]))
-    return (low + high) / 2
-
-
-def _centred(w: np.ndarray) -> np.ndarray:
-    """Each row of `w` minus its mean."""
-    return w - w.mean(axis=1, keepdims=True)
 
 
 def clip_levels(x: np.ndarray, middle: float | None = None) -> tuple[float, float]:

@@ -27,7 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from heartbeat._jit import resolve_backend
-from heartbeat._quality_kernels import MOVING_MEAN, SUPPRESS
+from heartbeat._quality_kernels import _BEATS_PER_BLOCK, MOVING_MEAN, SUPPRESS, median_of_four
 from heartbeat.signal_quality import _combine, _quality
 from heartbeat.signal_quality_features import (
     _BEAT_HALF_S,
@@ -36,7 +36,6 @@ from heartbeat.signal_quality_features import (
     _QRS_HALF_S,
     _QRS_MASK_S,
     NAMES,
-    _median_of_four,
     unusable,
 )
 
@@ -142,7 +141,7 @@ class _Passes:
         last = peaks.size - 1
         w = waves[k]
         around = np.minimum(np.maximum(k + np.array([[-2], [-1], [1], [2]]), 0), last)
-        template = _median_of_four(waves[around])
+        template = median_of_four(waves[around])
         template -= template.mean(axis=1, keepdims=True)
         num = np.sum(w * template, axis=1)
         den = np.sqrt(np.sum(w**2, axis=1) * np.sum(template**2, axis=1))
@@ -226,7 +225,7 @@ def stretch_index(x: np.ndarray, fs: float, seg: int, ctx: int, peaks: np.ndarra
     n = x.size
     if n < 3:
         return 0.0
-    if peaks.size > 16 * _CHUNK:  # template_correlation's block: hours, not a stream's 6 s
+    if peaks.size > _BEATS_PER_BLOCK:  # the template twin's block: hours, not 6 s
         return float(_quality(x, fs, seg, ctx, peaks).index[row])
     exponent = int(np.frexp(np.abs(x).max())[1])
     x = np.ldexp(x, -exponent)

@@ -105,15 +105,17 @@ class TestOnBuiltSignals:
             np.testing.assert_allclose(flipped[:, _column(name)], ref[:, _column(name)],
                                        rtol=1e-9)
 
-    def test_template_correlation_is_the_same_block_by_block(self, monkeypatch):
-        import heartbeat.signal_quality_features as features
+    def test_template_correlation_takes_the_twin_for_long_waveforms(self):
+        # at 1 kHz a waveform has 241 samples: NumPy sums it in two blocks, the twin runs
+        from heartbeat._quality_kernels import template_correlation_twin
+        from heartbeat.signal_quality_features import moving_mean
 
         rng = np.random.default_rng(3)
         x = rng.standard_normal(40000)
         peaks = np.sort(rng.choice(np.arange(50, 39950), 300, replace=False))
-        whole = template_correlation(x, peaks, FS)
-        monkeypatch.setattr(features, "_CHUNK", 2)  # blocks of 32 beats
-        np.testing.assert_array_equal(template_correlation(x, peaks, FS), whole)
+        ref = np.empty(peaks.size)
+        template_correlation_twin(x - moving_mean(x, 600), peaks, 120, ref)
+        np.testing.assert_array_equal(template_correlation(x, peaks, 1000.0), ref)
 
     def test_high_band_is_empty_at_low_sampling_rates(self):
         x = np.random.default_rng(2).standard_normal(2000)
@@ -172,3 +174,17 @@ class TestOnRealRecords:
         np.testing.assert_allclose(numpy_index, heartbeat.quality(rec.signal[:, 0],
                                                                   rec.fs).index, atol=1e-12)
         assert numpy_index.size == 45 and numpy_index.max() > 0
+
+
+def test_window_measures_are_the_twins_with_a_last_block_of_one_window(monkeypatch):
+    # 257 windows: blocks of 256 and 1; NumPy sums a lone window's bands in another order
+    import heartbeat.signal_quality_features as features
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(300 * 180 + CTX)
+    a = np.arange(0, 257 * 180, 180)
+    kernels = window_measures(x, a, CTX, FS)
+    monkeypatch.setattr(features, "_backend", lambda: "numpy")
+    twins = window_measures(x, a, CTX, FS)
+    for got, want in zip(kernels, twins, strict=True):
+        np.testing.assert_array_equal(got, want)
