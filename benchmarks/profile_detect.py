@@ -14,7 +14,10 @@
    SciPy's import blocked (Numba's set-up imports ``scipy.linalg`` when SciPy is
    installed, whether or not a kernel uses it); and, with an empty cache folder, a
    newcomer's first call (the kernels are compiled).  Beside each wall-clock time, the
-   process's CPU time, which a busy machine inflates less.
+   process's CPU time, which a busy machine inflates less.  Then the same start-up
+   split in CPU time, in one new process per run: ``import numpy``, ``import numba``,
+   ``import scipy.linalg`` (made first, to time it alone) and the first call of each
+   kernel the detector touches (the first one sets up Numba's CPU target).
 2. **Stages** of one detection of a whole record (``--record``, lead 0), from
    ``cProfile`` over ``--repeat`` warm calls: each kernel and each NumPy routine by
    its own time, the rest (Python glue) in one line.  ``read_record`` of the same
@@ -76,6 +79,78 @@ t3, c3 = time.perf_counter(), time.process_time()
 detect_r_peaks(x, 360.0); t4, c4 = time.perf_counter(), time.process_time()
 print(t1 - t0, t3 - t2, t4 - t3, (c3 - c2) - (c4 - c3))
 """
+
+
+# one fresh process, in CPU seconds: each import a user's first detection makes, then
+# the first call of each kernel the detector touches (the first of them sets up Numba's
+# CPU target), on two short leads so that the multi-lead vote is loaded too
+SPLIT = """
+import os, sys, time
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+T = time.process_time
+c0 = T(); import numpy as np
+c1 = T(); import numba
+c2 = T(); import scipy.linalg
+c3 = T()
+from heartbeat import _jit
+from heartbeat.detect import detect_r_peaks
+loads, real = [], _jit.compiled
+def timed(loop):  # the dispatcher made, then its first call: both counted, once
+    if loop in _jit._COMPILED:
+        return real(loop)
+    t0 = T(); fn = real(loop)
+    made = T() - t0
+    def first(*args):
+        t = T(); out = fn(*args); loads.append((loop.__name__, made + T() - t)); return out
+    return first
+_jit.compiled = timed
+t = np.arange(7200) / 360.0
+x = np.exp(-(((t % 0.8) - 0.4) ** 2) / 2e-4)[:, None] * np.array([1.0, -0.5])
+c4 = T(); detect_r_peaks(x, 360.0); c5 = T()
+print(f"numpy {c1 - c0} numba {c2 - c1} scipy.linalg {c3 - c2} call {c5 - c4}")
+for name, cpu in loads:
+    print(name, cpu)
+"""
+
+
+def startup_split(runs: int, env: dict[str, str]) -> list[tuple[str, float]] | None:
+    """Median CPU seconds of each import and of each kernel's first call, over `runs`."""
+    rows: dict[str, list[float]] = {}
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True,
+                             env=env, cwd=REPO)
+        if out.returncode != 0:
+            print(out.stderr.strip().splitlines()[-1], file=sys.stderr)
+            return None
+        first, *kernels = out.stdout.split("\n")
+        words = first.split()
+        pairs = list(zip(words[::2], map(float, words[1::2]), strict=True))
+        pairs += [(line.split()[0], float(line.split()[1])) for line in kernels if line]
+        for name, cpu in pairs:
+            rows.setdefault(name, []).append(cpu)
+    return [(name, statistics.median(cpus)) for name, cpus in rows.items()]
+
+
+def split_lines(split: list[tuple[str, float]]) -> list[str]:
+    """The rows of the cold-start split table."""
+    what = {"numpy": "`import numpy`", "numba": "`import numba`",
+            "scipy.linalg": "`import scipy.linalg` (Numba's set-up makes it when SciPy "
+                            "is installed; here made first, to time it alone)",
+            "call": "the whole first call (2 leads of 20 s: every kernel below, and the "
+                    "rest of the detector)"}
+    lines, first_kernel = [], True
+    for name, cpu in split:
+        if name in what:
+            label = what[name]
+        elif first_kernel:
+            label = (f"kernel `{name}`, the first one used: its dispatcher made and "
+                     f"called once, which sets up Numba's CPU target (typing and lowering "
+                     f"registries, its runtime) and loads it from the per-user cache")
+            first_kernel = False
+        else:
+            label = f"kernel `{name}`: dispatcher made, loaded from the cache, called once"
+        lines.append(f"| {label} | {cpu:.3f} |")
+    return lines
 
 
 def startup(mode: str, runs: int, env: dict[str, str]) -> tuple[float, float, float] | None:
@@ -182,6 +257,8 @@ def main(argv=None):
         lines.append(f"| first call with an empty kernel cache (a newcomer's first run: "
                      f"the kernels are compiled) | {fresh[1]:.1f} | {fresh[2]:.1f} |")
 
+    split = startup_split(args.runs, env)
+
     from heartbeat import io as wfdb
 
     start = time.perf_counter()
@@ -205,6 +282,15 @@ def main(argv=None):
     md.append("| --- | ---: | ---: |")
     md.extend(lines)
     md.append("")
+    if split:
+        md.append(f"The same start-up split, in a new process that imports SciPy's "
+                  f"`linalg` itself before the first detection (CPU seconds, median of "
+                  f"{args.runs}):")
+        md.append("")
+        md.append("| what | CPU seconds |")
+        md.append("| --- | ---: |")
+        md.extend(split_lines(split))
+        md.append("")
     md.append(
         f"One detection of record {args.record}, lead 0 ({x.size:,} samples), warm: "
         f"{total_ms:.1f} ms ({x.size / total_ms / 1e3:.1f} Msamples/s); reading the "
