@@ -3,6 +3,7 @@
     NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_detect.py
     NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_detect.py --no-peers --records 105 108
     NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_detect.py --leads 1 --no-write
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_detect.py --cold-only --peers sleepecg
 
 (``PYTHONPATH=.`` is not needed once heartbeat is installed, e.g. ``pip install -e .``.)
 
@@ -144,6 +145,23 @@ def cold_cpu_line(lead: str, samples: int) -> str:
     return ", ".join(parts)
 
 
+def warm_cpu_line(mitdb: Path, names, lead: str, repeat: int) -> str:
+    """Detection of `lead` already warm: each record's best CPU time of `repeat` calls."""
+    samples, seconds = 0, 0.0
+    for name in names:
+        x, fs, _ = load(mitdb, name, lead)
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.process_time()
+            detect_r_peaks(x, fs)
+            best = min(best, time.process_time() - start)
+        samples += x.shape[0]
+        seconds += best
+    return (f"Warm, best of {repeat} in CPU time, lead {lead}: heartbeat "
+            f"{samples / seconds / 1e6:.1f} Msamples/s ({1e3 * seconds / len(names):.1f} ms "
+            f"per record)")
+
+
 def peak_memory_ratio(x: np.ndarray, fs: float) -> float:
     """tracemalloc's peak during one detection of `x`, over the size of `x`."""
     import tracemalloc
@@ -181,15 +199,20 @@ def kachuee_detector():
     return run, ""
 
 
-def peer_detectors():
+def peer_detectors(which=("sleepecg", "neurokit2")):
+    """The peers named in `which` that are installed, and a note for each one missing."""
     peers, notes = {}, []
     try:
+        if "sleepecg" not in which:
+            raise ModuleNotFoundError  # not asked for: neither imported nor noted
         import sleepecg
 
         peers[f"SleepECG {sleepecg.__version__}"] = lambda x, fs: sleepecg.detect_heartbeats(x, fs)
     except ImportError:
-        notes.append("SleepECG not installed")
+        notes += ["SleepECG not installed"] if "sleepecg" in which else []
     try:
+        if "neurokit2" not in which:
+            raise ModuleNotFoundError
         import neurokit2 as nk
 
         def neurokit(x, fs):
@@ -199,7 +222,7 @@ def peer_detectors():
 
         peers[f"NeuroKit2 {nk.__version__}"] = neurokit
     except ImportError:
-        notes.append("NeuroKit2 not installed")
+        notes += ["NeuroKit2 not installed"] if "neurokit2" in which else []
     return peers, notes
 
 
@@ -299,10 +322,17 @@ def main(argv=None):
                         choices=["0", "1", "both", "0+ma"], help="what to score (default: all)")
     parser.add_argument("--repeat", type=int, default=3, help="warm timing repeats (best of)")
     parser.add_argument("--no-peers", action="store_true", help="skip SleepECG/NeuroKit2")
+    parser.add_argument("--peers", nargs="+", default=["sleepecg", "neurokit2"],
+                        choices=["sleepecg", "neurokit2"], help="which peers (default: both)")
     parser.add_argument(
         "--numpy-records", type=int, default=3, help="records timed with backend='numpy'"
     )
     parser.add_argument("--no-noise", action="store_true", help="skip the noise run")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="stop after the cold single passes and their CPU-time lines, "
+                             "and one line of the first lead warm (best of --repeat in CPU "
+                             "time); nothing written. With --no-peers nothing has imported "
+                             "Numba before heartbeat's first call, as in a user's process")
     parser.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument(
         "--csv", type=Path, default=REPO / "benchmarks" / "results" / "bench_detect.csv"
@@ -319,7 +349,8 @@ def main(argv=None):
     names = args.records or (args.data / "RECORDS").read_text().split()
     leads = list(dict.fromkeys(args.leads))
     pinned = pin_one_core()
-    peers, peer_notes = ({}, ["peers skipped (--no-peers)"]) if args.no_peers else peer_detectors()
+    peers, peer_notes = (({}, ["peers skipped (--no-peers)"]) if args.no_peers
+                         else peer_detectors(args.peers))
 
     # ---- cold single passes: nothing has run before the first one
     cold = {}
@@ -330,6 +361,9 @@ def main(argv=None):
         print(f"lead {lead}: Se {fmt_pct(g.se)} +P {fmt_pct(g.ppv)}, cold "
               f"{samples / detect_s / 1e6:.1f} Ms/s (read {read_s:.1f} s); "
               f"{cold_cpu_line(lead, samples)}", flush=True)
+    if args.cold_only:
+        print(warm_cpu_line(args.data, names, leads[0], args.repeat), flush=True)
+        return
 
     # ---- warm best-of-N on the first lead, ours and the peers'
     first = leads[0]

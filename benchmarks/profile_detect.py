@@ -14,7 +14,10 @@
    SciPy's import blocked (Numba's set-up imports ``scipy.linalg`` when SciPy is
    installed, whether or not a kernel uses it); and, with an empty cache folder, a
    newcomer's first call (the kernels are compiled).  Beside each wall-clock time, the
-   process's CPU time, which a busy machine inflates less.
+   process's CPU time, which a busy machine inflates less.  Then the same start-up
+   split in CPU time, in one new process per run: ``import numpy``, ``import numba``,
+   ``import scipy.linalg`` (made first, to time it alone) and the first call of each
+   kernel the detector touches (the first one sets up Numba's CPU target).
 2. **Stages** of one detection of a whole record (``--record``, lead 0), from
    ``cProfile`` over ``--repeat`` warm calls: each kernel and each NumPy routine by
    its own time, the rest (Python glue) in one line.  ``read_record`` of the same
@@ -78,6 +81,78 @@ print(t1 - t0, t3 - t2, t4 - t3, (c3 - c2) - (c4 - c3))
 """
 
 
+# one fresh process, in CPU seconds: each import a user's first detection makes, then
+# the first call of each kernel the detector touches (the first of them sets up Numba's
+# CPU target), on two short leads so that the multi-lead vote is loaded too
+SPLIT = """
+import os, sys, time
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+T = time.process_time
+c0 = T(); import numpy as np
+c1 = T(); import numba
+c2 = T(); import scipy.linalg
+c3 = T()
+from heartbeat import _jit
+from heartbeat.detect import detect_r_peaks
+loads, real = [], _jit.compiled
+def timed(loop):  # the dispatcher made, then its first call: both counted, once
+    if loop in _jit._COMPILED:
+        return real(loop)
+    t0 = T(); fn = real(loop)
+    made = T() - t0
+    def first(*args):
+        t = T(); out = fn(*args); loads.append((loop.__name__, made + T() - t)); return out
+    return first
+_jit.compiled = timed
+t = np.arange(7200) / 360.0
+x = np.exp(-(((t % 0.8) - 0.4) ** 2) / 2e-4)[:, None] * np.array([1.0, -0.5])
+c4 = T(); detect_r_peaks(x, 360.0); c5 = T()
+print(f"numpy {c1 - c0} numba {c2 - c1} scipy.linalg {c3 - c2} call {c5 - c4}")
+for name, cpu in loads:
+    print(name, cpu)
+"""
+
+
+def startup_split(runs: int, env: dict[str, str]) -> list[tuple[str, float]] | None:
+    """Median CPU seconds of each import and of each kernel's first call, over `runs`."""
+    rows: dict[str, list[float]] = {}
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True,
+                             env=env, cwd=REPO)
+        if out.returncode != 0:
+            print(out.stderr.strip().splitlines()[-1], file=sys.stderr)
+            return None
+        first, *kernels = out.stdout.split("\n")
+        words = first.split()
+        pairs = list(zip(words[::2], map(float, words[1::2]), strict=True))
+        pairs += [(line.split()[0], float(line.split()[1])) for line in kernels if line]
+        for name, cpu in pairs:
+            rows.setdefault(name, []).append(cpu)
+    return [(name, statistics.median(cpus)) for name, cpus in rows.items()]
+
+
+def split_lines(split: list[tuple[str, float]]) -> list[str]:
+    """The rows of the cold-start split table."""
+    what = {"numpy": "`import numpy`", "numba": "`import numba`",
+            "scipy.linalg": "`import scipy.linalg` (Numba's set-up makes it when SciPy "
+                            "is installed; here made first, to time it alone)",
+            "call": "the whole first call (2 leads of 20 s: every kernel below, and the "
+                    "rest of the detector)"}
+    lines, first_kernel = [], True
+    for name, cpu in split:
+        if name in what:
+            label = what[name]
+        elif first_kernel:
+            label = (f"kernel `{name}`, the first one used: its dispatcher made and "
+                     f"called once, which sets up Numba's CPU target (typing and lowering "
+                     f"registries, its runtime) and loads it from the per-user cache")
+            first_kernel = False
+        else:
+            label = f"kernel `{name}`: dispatcher made, loaded from the cache, called once"
+        lines.append(f"| {label} | {cpu:.3f} |")
+    return lines
+
+
 def startup(mode: str, runs: int, env: dict[str, str]) -> tuple[float, float, float] | None:
     """Median (import s, first call minus second call s, the same in CPU s) over `runs`."""
     imports, firsts, cpus = [], [], []
@@ -99,7 +174,7 @@ def stage_table(x: np.ndarray, fs: float, repeat: int) -> tuple[list[tuple[str, 
     from heartbeat.detect import detect_r_peaks
 
     detect_r_peaks(x, fs)
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.process_time)  # CPU time: a loaded machine inflates it less
     profile.enable()
     for _ in range(repeat):
         detect_r_peaks(x, fs)
@@ -107,7 +182,8 @@ def stage_table(x: np.ndarray, fs: float, repeat: int) -> tuple[list[tuple[str, 
     stats = pstats.Stats(profile).stats
     rows: dict[str, float] = {}
     for (path, _, func), (_, _, own, _, _) in stats.items():
-        if "_detect_stages" in path or "_detect_kernels" in path:
+        if ("_detect_stages" in path or "_detect_kernels" in path) and (
+                func.endswith("_loop") or func == "decide_beats"):
             name = f"kernel `{func}`"
         elif path == "~":  # "<method 'partition' of ...>", "<built-in method numpy.empty>"
             inner = func.split("'")[1] if "'" in func else func.strip("<>").split()[-1]
@@ -116,10 +192,10 @@ def stage_table(x: np.ndarray, fs: float, repeat: int) -> tuple[list[tuple[str, 
             name = "the rest (Python: validation, glue, np.median's wrapper, ...)"
         rows[name] = rows.get(name, 0.0) + own
     # the profiler's own overhead inflates the many small calls: scale to a plain run
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(repeat):
         detect_r_peaks(x, fs)
-    plain = (time.perf_counter() - start) / repeat
+    plain = (time.process_time() - start) / repeat
     total = sum(rows.values())
     table = sorted(((k, 1e3 * v / total * plain) for k, v in rows.items()),
                    key=lambda r: -r[1])
@@ -182,6 +258,8 @@ def main(argv=None):
         lines.append(f"| first call with an empty kernel cache (a newcomer's first run: "
                      f"the kernels are compiled) | {fresh[1]:.1f} | {fresh[2]:.1f} |")
 
+    split = startup_split(args.runs, env)
+
     from heartbeat import io as wfdb
 
     start = time.perf_counter()
@@ -205,11 +283,21 @@ def main(argv=None):
     md.append("| --- | ---: | ---: |")
     md.extend(lines)
     md.append("")
+    if split:
+        md.append(f"The same start-up split, in a new process that imports SciPy's "
+                  f"`linalg` itself before the first detection (CPU seconds, median of "
+                  f"{args.runs}):")
+        md.append("")
+        md.append("| what | CPU seconds |")
+        md.append("| --- | ---: |")
+        md.extend(split_lines(split))
+        md.append("")
     md.append(
-        f"One detection of record {args.record}, lead 0 ({x.size:,} samples), warm: "
-        f"{total_ms:.1f} ms ({x.size / total_ms / 1e3:.1f} Msamples/s); reading the "
-        f"record (both leads) with `read_record` took {1e3 * read_s:.1f} ms. By own time "
-        f"(cProfile over {args.repeat} calls, scaled to the unprofiled time):"
+        f"One detection of record {args.record}, lead 0 ({x.size:,} samples), warm, in "
+        f"CPU time: {total_ms:.1f} ms ({x.size / total_ms / 1e3:.1f} Msamples/s); "
+        f"reading the record (both leads) with `read_record` took {1e3 * read_s:.1f} ms "
+        f"(wall). By own CPU time (cProfile over {args.repeat} calls, scaled to the "
+        f"unprofiled time):"
     )
     md.append("")
     md.append("| stage | ms per detection | share |")

@@ -59,6 +59,13 @@ PARAM_NAMES: tuple[str, ...] = (
     # that came within floor_low_s of each other (0: only within floor_low_s of both)
 )
 N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
+# Batcher's sorting network for N_LEVELS = 8 values: 19 compare-exchanges in a fixed
+# order, no data-dependent loop, so the compiled rule mispredicts fewer branches than
+# with an insertion sort (the same sorted values, so the same levels)
+SORT_8: tuple[int, ...] = (  # pairs (a, b), flat
+    0, 2, 1, 3, 4, 6, 5, 7, 0, 4, 1, 5, 2, 6, 3, 7, 0, 1, 2, 3,
+    4, 5, 6, 7, 2, 4, 3, 5, 1, 4, 3, 6, 1, 2, 3, 4, 5, 6,
+)
 
 
 def decide_beats(
@@ -141,6 +148,7 @@ def decide_beats(
     levels = np.zeros((2, N_LEVELS))  # row 0: QRS peak heights, row 1: noise peak heights
     ratios = np.full(N_LEVELS, 1e300)  # the last QRS heights over their floors
     scratch = np.empty(N_LEVELS)
+    sort_8 = np.array(SORT_8)  # an array: Numba indexes it faster than a tuple
     rr_buf = np.full(N_LEVELS, fs)
     sec = max(int(fs + 0.5), 1)
     n_sec = 0
@@ -186,17 +194,21 @@ def decide_beats(
     chain = 0  # QRS found by search-back since the last one found directly
     j = 0
     while j < n:
-        if dirty_qrs or dirty_noise:  # medians of the buffers (insertion sort: no allocation)
+        if dirty_qrs or dirty_noise:  # medians of the buffers (SORT_8: no allocation)
             for row in range(2):
                 if (row == 0 and not dirty_qrs) or (row == 1 and not dirty_noise):
                     continue
                 for a in range(N_LEVELS):
-                    v = levels[row, a]
-                    b = a - 1
-                    while b >= 0 and scratch[b] > v:
-                        scratch[b + 1] = scratch[b]
-                        b -= 1
-                    scratch[b + 1] = v
+                    scratch[a] = levels[row, a]
+                for pair in range(0, sort_8.shape[0], 2):
+                    a = sort_8[pair]
+                    b = sort_8[pair + 1]
+                    smaller = scratch[a]
+                    larger = scratch[b]
+                    if larger < smaller:
+                        smaller, larger = larger, smaller
+                    scratch[a] = smaller
+                    scratch[b] = larger
                 if row == 0:  # at 0.5: 0.5 s[3] + 0.5 s[4], the median's bits
                     qrs_level = (1.0 - qrs_frac) * scratch[qrs_lo] + qrs_frac * scratch[
                         qrs_lo + 1]

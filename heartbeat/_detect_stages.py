@@ -191,8 +191,9 @@ def envelope_loop(
     """Loop twin of :func:`envelope` for `n_env` >= 3: the envelope² is never stored."""
     m = bp.shape[0]
     last = m - 1
-    for i in range(m):
+    for i in range(min(k, m)):  # zero within k of either end (only there: one pass less)
         slope_sq[i] = 0.0
+        slope_sq[last - i] = 0.0
     if m > 2 * k:
         for i in range(k, m - k):
             d = bp[i + k] - bp[i - k]
@@ -211,7 +212,8 @@ def envelope_loop(
     count = 0
     before = 0.0  # envelope² at i - 2 and i - 1
     prev = 0.0
-    next_sub = 0
+    next_sub = 0  # the next sample of envelope² that `sub` takes, and its index there
+    n_sub = 0  # (a counter, not i // step: an integer division costs more than the rest)
     for i in range(m):
         if n_env > 1:
             acc += slope_sq[min(i + h, last)]
@@ -220,7 +222,8 @@ def envelope_loop(
         else:
             e = slope_sq[i]
         if i == next_sub:
-            sub[i // step] = e
+            sub[n_sub] = e
+            n_sub += 1
             next_sub += step
         if i >= 2 and prev > before and prev >= e:  # i - 1 is a local maximum
             if count < capacity:

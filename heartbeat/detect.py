@@ -118,8 +118,10 @@ def _row_quantiles(rows: np.ndarray) -> np.ndarray:
 
     ``np.quantile``'s argument handling costs ten times the partition on the stream's
     few blocks.  For FLOOR_QUANTILE 0.5 (the median) this takes the same order
-    statistics with one ``np.partition`` and interpolates as ``np.quantile``'s
-    ``_lerp`` does (an even count: ``hi - (hi - lo) * 0.5``; an odd one: ``mid + 0.0``),
+    statistics with one ``np.partition`` (for an even count: at the upper middle, the
+    lower middle being the largest value before it, which costs less than a partition
+    at both) and interpolates as ``np.quantile``'s ``_lerp`` does (an even count:
+    ``hi - (hi - lo) * 0.5``; an odd one: ``mid + 0.0``),
     so the values are the same bits up to the sign of a zero tied with another, which
     ``np.maximum(medians, 0.0)`` in :func:`_block_floor` makes +0 either way
     (``tests/test_detect.py`` holds the two to each other).  Another quantile is left
@@ -131,8 +133,8 @@ def _row_quantiles(rows: np.ndarray) -> np.ndarray:
     mid = (n - 1) // 2
     if n % 2:
         return np.partition(rows, mid, axis=1)[:, mid] + 0.0
-    part = np.partition(rows, (mid, mid + 1), axis=1)
-    low, high = part[:, mid], part[:, mid + 1]
+    part = np.partition(rows, mid + 1, axis=1)
+    low, high = part[:, : mid + 1].max(axis=1), part[:, mid + 1]
     return high - (high - low) * 0.5
 
 

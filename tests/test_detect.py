@@ -446,6 +446,27 @@ BLOCKER = textwrap.dedent(
 )
 
 
+class TestSortNetwork:
+    def test_sorts_every_input_of_zeros_and_ones(self):
+        # the 0-1 principle: a network of compare-exchanges that sorts all 2**8 inputs
+        # of zeros and ones sorts every input of 8 values
+        pairs = np.array(_detect_kernels.SORT_8).reshape(-1, 2)
+        bits = (np.arange(2**8)[:, None] >> np.arange(8)) & 1
+        rows = bits.copy()
+        for a, b in pairs:
+            low, high = np.minimum(rows[:, a], rows[:, b]), np.maximum(rows[:, a], rows[:, b])
+            rows[:, a], rows[:, b] = low, high
+        np.testing.assert_array_equal(rows, np.sort(bits, axis=1))
+
+    def test_one_pair_missing_no_longer_sorts(self):
+        pairs = np.array(_detect_kernels.SORT_8).reshape(-1, 2)
+        for skip in range(len(pairs)):
+            rows = (np.arange(2**8)[:, None] >> np.arange(8)) & 1
+            for a, b in np.delete(pairs, skip, axis=0):
+                rows[:, [a, b]] = np.sort(rows[:, [a, b]], axis=1)
+            assert (np.diff(rows, axis=1) < 0).any(), skip  # each comparator is needed
+
+
 class TestBlockFloor:
     """The floor's per-block median equals ``np.quantile``'s, bit for bit once clipped at 0."""
 
