@@ -249,7 +249,7 @@ def merge_rows(per_record: dict, noise: tuple, settings: dict) -> list[tuple]:
     with constants({}, settings):
         for name, (lead0, found) in per_record.items():
             for kind, pair in (("both", found), ("0+ma", [found[0], noise])):
-                peaks = detect._merge(pair, lead0.fs, "numba")
+                peaks = detect._merge(pair, lead0.fs, "numba", lead0.slope_sq.size)
                 rows.append((name, kind, *score(peaks, lead0)))
     return rows
 

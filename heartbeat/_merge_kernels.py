@@ -32,6 +32,8 @@ def merge_leads(
     refractory: int,
     gap_rr: float,
     fit_rr: float,
+    edge: int,
+    n_samples: int,
     out: np.ndarray,
 ) -> int:
     """Join the R peaks found on each lead into one sequence (a weighted vote).
@@ -71,6 +73,11 @@ def merge_leads(
         stays.
     gap_rr, fit_rr : float
         See `weight`.
+    edge, n_samples : int
+        A beat within `edge` samples of either end of the record (`n_samples` long)
+        is kept only when its vote reaches `vote`: neither `veto` nor `weight` applies.
+        There the refinement window is cut off, a lead may place a peak on a QRS the
+        record cuts in half, and another lead's silence is no evidence either way.
     out : ndarray of int64, shape (n,)
         Receives the accepted beats, each at the position found on the locally
         clearest lead that shows it.
@@ -134,8 +141,9 @@ def merge_leads(
                 if best < 0 or local[m] > local[lead[best]]:
                     best = member[m]
         score = score / total if total > 0.0 else 0.0
-        accept = score >= vote or (member[clearest] >= 0 and score >= veto)
-        if not accept and support >= weight * local[clearest] and count > 1:
+        cut = pos[best] < edge or pos[best] >= n_samples - edge
+        accept = score >= vote or (not cut and member[clearest] >= 0 and score >= veto)
+        if not accept and not cut and support >= weight * local[clearest] and count > 1:
             # only where the clearest lead skipped a beat (see `weight`); the rhythm is
             # that of the beats kept so far (a noisy lead's own intervals say nothing)
             k = min(count - 1, 2 * context)

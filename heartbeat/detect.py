@@ -70,6 +70,7 @@ MERGE_REFRACTORY_S = 0.25  # ... the higher vote of two beats closer than this s
 MERGE_WEIGHT = 0.5  # a beat below the vote needs MERGE_WEIGHT x the clearest's quality,
 MERGE_GAP_RR = 1.5  # a gap of this many RR intervals in the clearest lead,
 MERGE_FIT_RR = 0.7  # and this many RR intervals (and MERGE_REFRACTORY_S) from both sides
+# within SEARCH_S of either end of the record a beat needs the full MERGE_VOTE
 QUALITY_CAP = 30.0  # a peak's quality (height over floor) counts up to this
 
 
@@ -268,8 +269,10 @@ def detect_r_peaks(
        clearest lead's L and that lead skipped a beat there: its next peak comes
        1.5 RR intervals (median of the last 32 kept) or more after the last beat
        kept, and this one lies 250 ms and 0.7 RR intervals or more from both.  The
-       index is the one found on the clearest lead showing the beat.  A flat lead
-       changes nothing; a lead of noise adds few beats.  How this compares with
+       index is the one found on the clearest lead showing the beat.  Within
+       100 ms of either end of the record a beat needs the vote of 0.5 (a QRS the
+       record cuts off is often seen by one lead alone).  A flat lead changes
+       nothing; a lead of noise adds few beats.  How this compares with
        the better lead alone, record by record: ``docs/benchmarks.md``.
     10. A lead whose beats barely clear their floor (median quality below 4) is
         detected again on its high band (:mod:`heartbeat._detect_bands`: what lies
@@ -312,11 +315,13 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
         return _bands.detect_lead(np.ascontiguousarray(x[:, 0]), fs, backend, _detect_lead)[0]
     found = [_bands.detect_lead(np.ascontiguousarray(x[:, m]), fs, backend, _detect_lead)
              for m in range(x.shape[1])]
-    return _merge(found, fs, backend)
+    return _merge(found, fs, backend, x.shape[0])
 
 
-def _merge(found: list[tuple[np.ndarray, np.ndarray]], fs: float, backend: str) -> np.ndarray:
-    """Join the (peaks, quality) pairs of several leads into one sorted sequence."""
+def _merge(
+    found: list[tuple[np.ndarray, np.ndarray]], fs: float, backend: str, n_samples: int
+) -> np.ndarray:
+    """Join the (peaks, quality) pairs of several leads of `n_samples` into one sequence."""
     pos = np.concatenate([peaks for peaks, _ in found])
     lead = np.concatenate([np.full(peaks.size, m, np.int64) for m, (peaks, _) in enumerate(found)])
     quality = np.concatenate([q for _, q in found])
@@ -325,7 +330,8 @@ def _merge(found: list[tuple[np.ndarray, np.ndarray]], fs: float, backend: str) 
     count = _merge_kernels.MERGE_LEADS.get(backend)(
         pos[order], lead[order], quality[order], len(found),
         max(1, round(MERGE_S * fs)), MERGE_CONTEXT, MERGE_VOTE, MERGE_VETO, MERGE_WEIGHT,
-        round(MERGE_REFRACTORY_S * fs), MERGE_GAP_RR, MERGE_FIT_RR, out,
+        round(MERGE_REFRACTORY_S * fs), MERGE_GAP_RR, MERGE_FIT_RR,
+        max(1, round(SEARCH_S * fs)), n_samples, out,
     )
     return out[:count].copy()
 

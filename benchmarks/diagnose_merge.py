@@ -1,0 +1,295 @@
+"""Replay each lead's detections through the multi-lead vote, fast, and say what it adds.
+
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. nice -n 10 python benchmarks/diagnose_merge.py \
+        --cache /tmp/merge-cache
+
+Each MIT-BIH record is detected once per lead (the detector as it stands, high band
+included), and once more for each lead replaced by the NST ``ma`` noise (its channel
+0, its first samples, scaled to the replaced lead's RMS, as ``bench_detect.py``'s
+``0+ma``); with ``--cache`` these per-lead detections are kept in a folder (outside the
+repo) and later runs replay only the vote, :func:`heartbeat.detect._merge`, in
+seconds.  Scored by 150 ms one-to-one matching against all beat annotations:
+
+- ``both``: both leads; ``0+ma``: lead 0 with lead 1 replaced by noise; ``ma+1``: the
+  mirror (lead 1 with lead 0 replaced), against lead 1 alone;
+- the records where both leads do worse (more FN + FP) than the better lead alone,
+  and for each what the vote added, by failure mode (:func:`failure_modes`);
+- with ``--folds``, each variant's held-out figures over the 4 record folds of
+  ``tune_detector.py`` (seed 0): each fold's variant is the one with the fewest
+  FN + FP (both leads, ``0+ma`` and ``ma+1``) on the other three folds.
+
+``--backends`` replays the vote with the NumPy twin as well and checks that every
+merged beat equals the Numba kernel's (exit status 1 at a difference).
+
+``--variant NAME=VALUE ...`` sets module constants of :mod:`heartbeat.detect` (the
+``MERGE_*`` constants) for a run; ``--grid`` compares the variants of :data:`GRID`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import numpy as np
+from _common import default_mitdb
+
+from heartbeat import _detect_bands as _bands
+from heartbeat import detect
+from heartbeat.aami import is_beat
+from heartbeat.metrics import match_peaks
+
+TOLERANCE_S = 0.15
+INPUTS = ("0", "1", "ma>0", "ma>1")  # per-lead detections kept per record
+# what is scored: name -> (lead detections merged, the single lead it is held against)
+MERGED = {"both": (("0", "1"), None), "0+ma": (("0", "ma>1"), "0"),
+          "ma+1": (("ma>0", "1"), "1")}
+MODES = ("FN moved", "FN one lead", "FN dropped", "FP moved", "FP edge", "FP other lead",
+         "FP other")  # failure_modes
+# the variants --grid and --folds compare (each a dict of detect module constants):
+# the vote's constants around the shipped ones (MERGE_VOTE 0.5, MERGE_VETO 0.15)
+GRID: list[dict] = [{"MERGE_VOTE": vote, "MERGE_VETO": veto}
+                    for vote in (0.4, 0.45, 0.5) for veto in (0.1, 0.15, 0.2)]
+
+
+def _ma_noise(mitdb: Path, n: int) -> np.ndarray:
+    from heartbeat import io as wfdb
+
+    noise = np.asarray(wfdb.read_record(mitdb.parent / "nstdb-noise" / "ma").signal,
+                       dtype=np.float64)[:n, 0]
+    return noise - noise.mean()
+
+
+def record_detections(mitdb: Path, name: str, cache: Path | None) -> dict:
+    """Beats, fs and each input's (peaks, quality) of one record, from `cache` if there."""
+    path = cache / f"{name}.npz" if cache else None
+    if path is not None and path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            found = {k: (z[f"peaks {k}"], z[f"quality {k}"]) for k in INPUTS}
+            return {"beats": z["beats"], "fs": float(z["fs"]), "n": int(z["n"]), **found}
+    from heartbeat import io as wfdb
+
+    record = wfdb.read_record(mitdb / name)
+    ann = wfdb.read_annotations(mitdb / name, "atr")
+    beats = np.asarray(ann.sample, dtype=np.int64)[is_beat(ann.symbol)]
+    signal = np.asarray(record.signal, dtype=np.float64)[:, :2]
+    fs = float(record.fs)
+    noise = _ma_noise(mitdb, signal.shape[0])
+    out = {"beats": beats, "fs": fs, "n": signal.shape[0]}
+    for m in (0, 1):
+        lead = np.ascontiguousarray(signal[:, m])
+        out[str(m)] = _bands.detect_lead(lead, fs, "numba", detect._detect_lead)
+        centred = lead - lead.mean()
+        scaled = noise * np.sqrt(np.mean(centred**2) / np.mean(noise**2))
+        out[f"ma>{m}"] = _bands.detect_lead(scaled, fs, "numba", detect._detect_lead)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {"beats": beats, "fs": np.float64(fs), "n": np.int64(out["n"])}
+        for k in INPUTS:
+            arrays[f"peaks {k}"], arrays[f"quality {k}"] = out[k]
+        np.savez(path, **arrays)
+    return out
+
+
+@contextmanager
+def constants(settings: dict):
+    """Set module constants of heartbeat.detect for a while."""
+    saved = {k: getattr(detect, k) for k in settings}
+    try:
+        for key, value in settings.items():
+            setattr(detect, key, value)
+        yield
+    finally:
+        for key, value in saved.items():
+            setattr(detect, key, value)
+
+
+def counts(peaks: np.ndarray, beats: np.ndarray, fs: float) -> tuple[int, int, int]:
+    """TP, FN, FP of `peaks` against the reference `beats` (150 ms one to one)."""
+    tp = match_peaks(peaks, beats, TOLERANCE_S * fs)[0].size
+    return tp, beats.size - tp, peaks.size - tp
+
+
+def replay(records: dict, settings: dict, backend: str = "numba") -> dict:
+    """Per record: each single lead's and each merged input's (peaks, (tp, fn, fp))."""
+    out = {}
+    with constants(settings):
+        for name, r in records.items():
+            row = {}
+            for lead in ("0", "1"):
+                row[lead] = (r[lead][0], counts(r[lead][0], r["beats"], r["fs"]))
+            for kind, (pair, _) in MERGED.items():
+                peaks = detect._merge([r[k] for k in pair], r["fs"], backend, r["n"])
+                row[kind] = (peaks, counts(peaks, r["beats"], r["fs"]))
+            out[name] = row
+    return out
+
+
+def errors(c: tuple[int, int, int]) -> int:
+    return c[1] + c[2]
+
+
+def losing(rows: dict) -> list[str]:
+    """Records where both leads make more FN + FP than the better lead alone."""
+    return [name for name, row in rows.items()
+            if errors(row["both"][1]) > min(errors(row["0"][1]), errors(row["1"][1]))]
+
+
+def gross(rows: dict, kind: str) -> tuple[int, int, int, float, float]:
+    tp, fn, fp = (sum(row[kind][1][i] for row in rows.values()) for i in range(3))
+    return tp, fn, fp, 100.0 * tp / max(1, tp + fn), 100.0 * tp / max(1, tp + fp)
+
+
+def failure_modes(r: dict, row: dict) -> dict[str, int]:
+    """What the vote added to a record against its better lead alone, by failure mode.
+
+    Missed beats (FN of both leads that the better lead alone found): ``moved`` when a
+    merged beat lies within 250 ms (kept at another peak, outside the 150 ms window),
+    ``one lead`` when the other lead has no peak within 150 ms (the better lead's vote
+    alone fell short), ``dropped`` otherwise.  False beats (FP of both leads where the
+    better lead alone has none): ``moved`` beside a moved beat, ``edge`` in the
+    record's first or last second, ``other lead`` when the better lead has no peak
+    within 150 ms (a false peak of the other lead kept), ``other`` otherwise.
+    """
+    fs, beats = r["fs"], r["beats"]
+    tol = TOLERANCE_S * fs
+    better = min(("0", "1"), key=lambda k: (errors(row[k][1]), k))
+    other = "1" if better == "0" else "0"
+    merged = row["both"][0]
+    single = r[better][0]
+    modes = dict.fromkeys(MODES, 0)
+    det_m, ref_m = match_peaks(merged, beats, tol)
+    det_s, ref_s = match_peaks(single, beats, tol)
+    lost = np.setdiff1d(ref_s, ref_m)
+    moved_fp = set()
+    for i in lost:
+        b = beats[i]
+        near = np.flatnonzero(np.abs(merged - b) <= 0.25 * fs)
+        free = np.setdiff1d(near, det_m)
+        if free.size:
+            modes["FN moved"] += 1
+            moved_fp.update(free.tolist())
+        elif np.min(np.abs(r[other][0] - b), initial=10**9) > tol:
+            modes["FN one lead"] += 1
+        else:
+            modes["FN dropped"] += 1
+    fp_single = np.setdiff1d(np.arange(single.size), det_s)
+    for j in np.setdiff1d(np.arange(merged.size), det_m):
+        p = merged[j]
+        if np.min(np.abs(single[fp_single] - p), initial=10**9) <= tol:
+            continue  # the better lead alone has this FP too
+        if j in moved_fp:
+            modes["FP moved"] += 1
+        elif p < fs or p >= r["n"] - fs:
+            modes["FP edge"] += 1
+        elif np.min(np.abs(single - p), initial=10**9) > tol:
+            modes["FP other lead"] += 1
+        else:
+            modes["FP other"] += 1
+    return modes
+
+
+def report(rows: dict, records: dict, title: str) -> None:
+    print(f"== {title}")
+    for kind in ("0", "1", *MERGED):
+        tp, fn, fp, se, ppv = gross(rows, kind)
+        print(f"{kind:5s} TP {tp} FN {fn} FP {fp} Se {se:.3f} +P {ppv:.3f}")
+    lose = losing(rows)
+    print(f"worse than the better lead alone: {len(lose)}: {', '.join(lose)}")
+    print("| record | both FN + FP | better lead alone FN + FP | " + " | ".join(MODES) + " |")
+    for name in lose:
+        row = rows[name]
+        better = min(("0", "1"), key=lambda k: (errors(row[k][1]), k))
+        modes = failure_modes(records[name], row)
+        b, s = row["both"][1], row[better][1]
+        print(f"| {name} | {b[1]} + {b[2]} | {s[1]} + {s[2]} (lead {better}) | "
+              + " | ".join(str(v) for v in modes.values()) + " |")
+
+
+def fold_lists(names: list[str], k: int = 4, seed: int = 0) -> list[list[str]]:
+    """tune_detector.py's folds: a seeded shuffle dealt into `k` folds."""
+    order = np.random.default_rng(seed).permutation(len(names))
+    return [sorted(names[i] for i in order[f::k]) for f in range(k)]
+
+
+def objective(rows: dict) -> int:
+    """FN + FP of both leads and of each lead replaced by noise."""
+    return sum(errors(row[kind][1]) for row in rows.values() for kind in MERGED)
+
+
+def held_out(records: dict, variants: list[dict]) -> tuple[dict, list[dict]]:
+    """Each fold's rows under the variant chosen on the other folds; the choices."""
+    names = sorted(records)
+    rows_of = [replay(records, v) for v in variants]
+    held, chosen = {}, []
+    for test in fold_lists(names):
+        train = [n for n in names if n not in test]
+        scores = [objective({n: rows[n] for n in train}) for rows in rows_of]
+        best = int(np.argmin(scores))
+        chosen.append(variants[best])
+        held.update({n: rows_of[best][n] for n in test})
+    return held, chosen
+
+
+def same_backends(records: dict, settings: dict, rows: dict) -> bool:
+    """Whether the NumPy twin merges every input as the Numba kernel did (`rows`)."""
+    twin = replay(records, settings, backend="numpy")
+    n_beats = 0
+    for name, row in rows.items():
+        for kind in MERGED:
+            if not np.array_equal(row[kind][0], twin[name][kind][0]):
+                print(f"backends differ: record {name}, {kind}")
+                return False
+            n_beats += row[kind][0].size
+    print(f"backends identical: {len(rows)} records x {len(MERGED)} inputs, {n_beats} beats")
+    return True
+
+
+def parse_variant(items: list[str]) -> dict:
+    out = {}
+    for item in items:
+        key, value = item.split("=", 1)
+        out[key] = float(value) if "." in value else int(value)
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=default_mitdb())
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="folder (outside the repo) for the per-lead detections; empty "
+                        "it when the per-lead detector changes")
+    parser.add_argument("--records", nargs="*", default=None)
+    parser.add_argument("--variant", nargs="*", default=[], help="NAME=VALUE constants")
+    parser.add_argument("--grid", action="store_true", help="compare the GRID variants")
+    parser.add_argument("--folds", action="store_true", help="held-out figures of GRID")
+    parser.add_argument("--backends", action="store_true",
+                        help="check the NumPy twin's merged beats against Numba's")
+    args = parser.parse_args(argv)
+    if not (args.data / "100.hea").exists():
+        sys.exit(f"MIT-BIH not found in {args.data}")
+    names = args.records or sorted(p.stem for p in args.data.glob("*.hea"))
+    records = {n: record_detections(args.data, n, args.cache) for n in names}
+    settings = parse_variant(args.variant)
+    rows = replay(records, settings)
+    report(rows, records, f"variant {settings or 'as shipped'}")
+    if args.backends and not same_backends(records, settings, rows):
+        return 1
+    if args.grid:
+        for v in GRID:
+            rows = replay(records, v)
+            print(v, "objective", objective(rows), "losing", len(losing(rows)),
+                  *(f"{k} {gross(rows, k)[1]}+{gross(rows, k)[2]}" for k in MERGED))
+    if args.folds:
+        held, chosen = held_out(records, GRID)
+        print("chosen per fold:", chosen)
+        report(held, records, "held-out folds")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
