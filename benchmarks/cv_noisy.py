@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python benchmarks/cv_noisy.py
     PYTHONPATH=. python benchmarks/cv_noisy.py --logits-dir /path/to/cv_logits
+    PYTHONPATH=. python benchmarks/cv_noisy.py --n-only
 
 The rule of docs/results.md, "Uncertainty", "Abnormal labels in noisy stretches": a
 beat labelled S, V or F in a stretch whose quality index is below ``noisy_below``
@@ -17,6 +18,12 @@ For held-out fold k, ``noisy_below`` is the largest grid value whose loss (refer
 S, V, F beats the rule turns ``"?"``, over all reference S+V+F beats; mean of lead 0
 and lead 1, the other two folds pooled) is at most 0.5 %; the shipped value by the
 same rule on all folds.  Writes ``benchmarks/results/cv_noisy.json``.
+
+``--n-only`` (reported, decides nothing): the shipped default model through
+``heartbeat.classify`` on each lead of the N-only records of
+``check_default_candidate.py`` (100, 103, 113, 117, 122), with the rule off and with
+the default ``noisy_below``: each lead-record's share of beats labelled V or F, its
+longest V/F run and its beats withheld as "noisy".
 """
 
 from __future__ import annotations
@@ -141,13 +148,34 @@ def print_row(tag: str, value: float, figs: dict) -> None:
               f"{100 * f['n_called_abnormal_after']:.2f} %, turned ? {f['turned_per_class']}")
 
 
+def n_only(mitdb: Path) -> None:
+    """The shipped default on the N-only lead-records, rule off and on (not deciding)."""
+    from check_default_candidate import lead_records, vf_figures
+
+    import heartbeat
+    from heartbeat.classifier.results import NOISY_BELOW
+
+    print(f"lead-record: V/F % and longest V/F run, noisy_below 0 -> {NOISY_BELOW}; noisy")
+    for name, lead, x, fs in lead_records(mitdb):
+        off = heartbeat.classify(x, fs, noisy_below=0.0)
+        on = heartbeat.classify(x, fs)
+        (s0, r0), (s1, r1) = vf_figures(off.labels), vf_figures(on.labels)
+        print(f"{name} lead {lead}: {s0:.2f} % (run {r0}) -> {s1:.2f} % (run {r1}); "
+              f"{int((on.reasons == 'noisy').sum())} noisy of {len(on)}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logits-dir", type=Path,
                         default=CACHE.parent / "cv_logits" / "es_ch0_ch1")
     parser.add_argument("--calibration", type=Path,
                         default=RESULTS / "cv_es_ch0_ch1_calibration.json")
+    parser.add_argument("--n-only", action="store_true",
+                        help="the shipped default on the N-only lead-records (report only)")
     args = parser.parse_args()
+    if args.n_only:
+        n_only(data_root() / "mitdb")
+        return
     calibration = json.loads(args.calibration.read_text())
     beats = scored_beats(args.logits_dir, calibration)
     folds = sorted({f for f, _ in beats})
