@@ -398,6 +398,9 @@ _CLASSIFY_NAMES: dict[str, str] = {
     "_reject_threshold": "heartbeat.classifier.calibration",
     "_withheld_codes": "heartbeat.classifier.calibration",
     "UNCLASSIFIED": "heartbeat.classifier.results",
+    "NOISY_BELOW": "heartbeat.classifier.results",
+    "_noisy": "heartbeat.classifier.results",
+    "_noisy_below": "heartbeat.classifier.results",
     "adapt_template": "heartbeat.classifier.template",
     "with_context": "heartbeat.context",
     "_rr_features": "heartbeat.context",
@@ -437,8 +440,8 @@ class ClassifiedBeats:
     r_peaks (n,) R-peak sample indices at the signal's rate; labels (n,) class names,
     "?" for an unclassified beat; codes (n,) indices into CLASSES, -1 for "?";
     probabilities (n, len(CLASSES)); reasons (n,) why a beat is "?": "uncertain" (the
-    reject option) or "unreadable" (signal quality), "" when labelled; quality (n,)
-    the signal quality of each beat's stretch; beats: the segmented beats (Beats).
+    reject option), "unreadable" or "noisy" (signal quality), "" when labelled;
+    quality (n,) the signal quality of each beat's stretch; beats: the segmented beats (Beats).
     """
 
     r_peaks: np.ndarray
@@ -456,7 +459,7 @@ class ClassifiedBeats:
         return len(self.codes)
 
 
-def classify(signal, fs, *, reject=True, quality=True):
+def classify(signal, fs, *, reject=True, quality=True, noisy_below=NOISY_BELOW):
     """Find the heartbeats in a raw ECG and classify each one (``heartbeat.classify``).
 
     signal: one lead (n,) or several recorded together (n, n_leads: the R peaks are
@@ -465,15 +468,18 @@ def classify(signal, fs, *, reject=True, quality=True):
     (REJECT_BELOW), False labels every beat, a number in [0, 1] is the threshold;
     quality: True returns the beats of stretches whose signal quality is below
     UNREADABLE_BELOW as "?" with reason "unreadable", a number in [0, 1] is that
-    threshold, False measures no quality.  The probabilities are adapted to the
-    recording as the library's default ``adapt="template"`` does (beats called V or F
-    that match the recording's dominant beat lose their V and F probability; then a
-    beat called N of that shape that comes early becomes S, one called S that is not
-    early becomes N).
+    threshold, False measures no quality; noisy_below: a beat called S, V or F in a
+    stretch whose quality is below it is "?" with reason "noisy" (0: off;
+    "unreadable" wins over "noisy", which wins over "uncertain").  The probabilities
+    are adapted to the recording as the library's default ``adapt="template"`` does
+    (beats called V or F that match the recording's dominant beat lose their V and F
+    probability; then a beat called N of that shape that comes early becomes S, one
+    called S that is not early becomes N).
     Bad input raises the library's TypeError or ValueError, naming the argument.
     """
     threshold = _reject_threshold(CALIBRATION, reject)
     min_quality = _min_quality(quality, off_by_default=False)
+    noisy_below = _noisy_below(noisy_below)
     # the robust detector, then Kachuee et al.'s crops; the beats of unreadable
     # stretches are kept, to come back as "?" with their reason
     beats = _segment(signal, fs, detector="robust", r_peaks=None, window_s=WINDOW_S,
@@ -488,6 +494,7 @@ def classify(signal, fs, *, reject=True, quality=True):
     codes = _withheld_codes(proba, threshold)
     reasons = np.full(len(codes), "", dtype="<U10")
     reasons[codes < 0] = "uncertain"
+    reasons[_noisy(proba, CLASSES, beats.quality, noisy_below)] = "noisy"
     if min_quality is not None:
         reasons[beats.quality < min_quality] = "unreadable"
     codes[reasons != ""] = -1

@@ -96,7 +96,7 @@ from heartbeat._validate import (
 )
 from heartbeat.classifier import UNCLASSIFIED
 from heartbeat.classifier.calibration import _reject_threshold, _withheld_codes
-from heartbeat.classifier.results import _as_classifier
+from heartbeat.classifier.results import NOISY_BELOW, _as_classifier, _noisy
 from heartbeat.classifier.template import DEFAULT_RULE, RunningTemplate
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
@@ -456,6 +456,7 @@ class Stream:
             proba = adapted_proba
         codes = _withheld_codes(proba, _reject_threshold(calibration, True))
         reasons = np.where(codes < 0, "uncertain", "").astype("<U10")
+        reasons[_noisy(proba, self.classes, quality, NOISY_BELOW)] = "noisy"  # classify's
         if self._min_quality is not None:
             reasons[quality < self._min_quality] = "unreadable"
         codes[reasons != ""] = -1

@@ -61,6 +61,7 @@ BAD_CALLS = [
     [[[0.0] * 500, 360.0], {"reject": 2.0}],
     [[[0.0] * 500, 360.0], {"reject": "yes"}],
     [[[0.0] * 500, 360.0], {"quality": 2.0}],
+    [[[0.0] * 500, 360.0], {"noisy_below": -0.5}],
 ]
 
 
@@ -92,6 +93,9 @@ def exported(tmp_path_factory, mitdb_dir):
         signals[record] = x[:, 0] if leads == 1 else x
         fs[record] = float(rec.fs)
     signals["118noisy"], fs["118noisy"] = _noisy_118(mitdb_dir)
+    rec = heartbeat.read_record(mitdb_dir / "103")  # lead 1, electrode artefact: "noisy"
+    signals["103lead1"] = rec.signal[int(22 * 60 * rec.fs): int(24 * 60 * rec.fs), 1]
+    fs["103lead1"] = float(rec.fs)
     signals["short"], fs["short"] = signals["208"][:180], 360.0  # 0.5 s: no beat
     signals["few"], fs["few"] = signals["208"][:720], 360.0  # 2 s: a few beats
     np.savez(folder / "signals.npz", **signals)
@@ -114,8 +118,8 @@ class TestClassifyWithNumpyAlone:
         assert report["found"] == {"heartbeat": False, "numba": False, "scipy": False}
         assert report["loaded"] == []
 
-    @pytest.mark.parametrize("record", ["208", "232", "105", "104", "118noisy", "short",
-                                        "few"])
+    @pytest.mark.parametrize("record", ["208", "232", "105", "104", "118noisy", "103lead1",
+                                        "short", "few"])
     def test_same_peaks_labels_and_probabilities_as_the_library(self, exported, record):
         signals, fs, _, results = exported
         clf = BeatClassifier.pretrained("mitbih-all", backend="numpy")
@@ -143,6 +147,15 @@ class TestClassifyWithNumpyAlone:
         assert np.all(results["118noisy.quality"][unreadable] < UNREADABLE_BELOW)
         seconds = results["118noisy.r_peaks"][unreadable] / fs["118noisy"]
         assert np.all((seconds >= 27) & (seconds < 73))  # the noise, and 3 s of context
+
+    def test_abnormal_calls_of_noisy_stretches_come_back_unclassified(self, exported):
+        from heartbeat.classifier.results import NOISY_BELOW
+
+        _, _, _, results = exported
+        noisy = results["103lead1.reasons"] == "noisy"
+        assert noisy.sum() >= 5  # the "noisy" path is compared with the library's
+        assert np.all(results["103lead1.labels"][noisy] == "?")
+        assert np.all(results["103lead1.quality"][noisy] < NOISY_BELOW)
 
     def test_bad_input_gives_the_library_errors(self, exported):
         _, _, report, _ = exported

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from heartbeat._validate import MissingFileError, as_choice
+from heartbeat._validate import MissingFileError, as_choice, as_real
 from heartbeat.aami import CLASSES
 from heartbeat.classifier.adapt import ADAPT, adapt_prior, training_prior
 from heartbeat.classifier.calibration import _reject_threshold, _withheld_codes
@@ -19,14 +19,22 @@ from heartbeat.classifier.template import adapt_template
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from heartbeat.pipeline import Beats
 
-__all__ = ["REASONS", "UNCLASSIFIED", "ClassifiedBeats", "classify"]
+__all__ = ["NOISY_BELOW", "REASONS", "UNCLASSIFIED", "ClassifiedBeats", "classify"]
 
 UNCLASSIFIED = "?"
 """The label of a beat left unclassified (its code is -1)."""
-REASONS: tuple[str, ...] = ("", "uncertain", "unreadable")
+REASONS: tuple[str, ...] = ("", "uncertain", "unreadable", "noisy")
 """Why a beat is unclassified: ``""`` (it is classified), ``"uncertain"`` (its top
-probability is below the reject threshold) or ``"unreadable"`` (it lies in a stretch
-of signal marked unreadable; that reason wins over ``"uncertain"``)."""
+probability is below the reject threshold), ``"unreadable"`` (it lies in a stretch of
+signal marked unreadable) or ``"noisy"`` (it is called S, V or F in a stretch whose
+quality is below ``noisy_below``).  When several apply, ``"unreadable"`` wins, then
+``"noisy"``, then ``"uncertain"``."""
+NOISY_BELOW = 0.005
+"""The default ``noisy_below`` of :func:`classify`: a beat called S, V or F in a stretch
+whose quality index is below it comes back ``"?"``, reason ``"noisy"`` (chosen on
+held-out MIT-BIH patients: docs/results.md, "Uncertainty")."""
+ABNORMAL_CLASSES = ("S", "V", "F")
+"""The labels the ``"noisy"`` rule withholds (N and Q labels are kept)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +136,7 @@ def classify(
     reject: bool | float = True,
     adapt: str = "template",
     quality: bool | float = True,
+    noisy_below: float = NOISY_BELOW,
 ) -> ClassifiedBeats:
     """Find the heartbeats in a raw ECG and classify each one.
 
@@ -171,6 +180,13 @@ def classify(
         [0, 1]) is returned unclassified, label ``"?"``, reason ``"unreadable"``,
         whatever its probabilities; ``beats.unreadable`` lists those stretches.
         False measures no quality and labels beats as if the signal were clean.
+    noisy_below : float, default :data:`NOISY_BELOW`
+        A beat called S, V or F (after calibration and adaptation) in a stretch whose
+        quality index is below this number in [0, 1] is returned unclassified, label
+        ``"?"``, reason ``"noisy"``; beats called N keep their label.  Artefact that
+        covers the QRS makes a clean N beat look ectopic; 0 switches this off, and so
+        does ``quality=False`` (no quality is measured).  ``"unreadable"`` wins over
+        ``"noisy"``, which wins over ``"uncertain"``.
 
     Returns
     -------
@@ -186,8 +202,8 @@ def classify(
         message lists the shipped models; the error is also a ValueError).
     ValueError
         For a bad signal or `fs` (see :func:`heartbeat.segment`), an unknown model
-        name, an unreadable model file, a threshold (`reject`, `quality`) outside
-        [0, 1] or an unknown `adapt`.
+        name, an unreadable model file, a threshold (`reject`, `quality`,
+        `noisy_below`) outside [0, 1] or an unknown `adapt`.
     TypeError
         If `model` is not a classifier, name or path.
 
@@ -210,12 +226,29 @@ def classify(
     threshold = _reject_threshold(clf.calibration_, reject)
     as_choice(adapt, "adapt", ADAPT)
     min_quality = _min_quality(quality, off_by_default=False)
+    noisy_below = _noisy_below(noisy_below)
     # the beats of unreadable stretches are kept, to come back as "?" with their reason
     beats = _segment(signal, fs, detector=detector, r_peaks=None, window_s=WINDOW_S,
                      threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=0,
                      quality=quality, withhold=False)
     readable = None if min_quality is None else ~(beats.quality < min_quality)
-    return _classify_beats(clf, beats, threshold=threshold, adapt=adapt, readable=readable)
+    return _classify_beats(clf, beats, threshold=threshold, adapt=adapt, readable=readable,
+                           noisy_below=noisy_below)
+
+
+def _noisy_below(value: object) -> float:
+    """Return the checked `noisy_below` of :func:`classify` (a number in [0, 1])."""
+    return as_real(value, "noisy_below", low=0.0, high=1.0)
+
+
+def _noisy(proba: np.ndarray, classes: tuple[str, ...], quality: np.ndarray,
+           noisy_below: float) -> np.ndarray:
+    """Mark the beats called S, V or F whose stretch quality is below `noisy_below`.
+
+    A NaN quality (not measured) marks nothing.
+    """
+    called = np.asarray(classes)[np.asarray(proba).argmax(axis=1)]
+    return np.isin(called, ABNORMAL_CLASSES) & (np.asarray(quality) < noisy_below)
 
 
 def _as_classifier(model: BeatClassifier | str | os.PathLike | None) -> BeatClassifier:
@@ -240,12 +273,13 @@ def _as_classifier(model: BeatClassifier | str | os.PathLike | None) -> BeatClas
 
 
 def _classify_beats(clf: BeatClassifier, beats: Beats, *, threshold: float = 0.0,
-                    adapt: str = "template", readable: np.ndarray | None = None
-                    ) -> ClassifiedBeats:
+                    adapt: str = "template", readable: np.ndarray | None = None,
+                    noisy_below: float = 0.0) -> ClassifiedBeats:
     """Classify one recording's checked beats (the trusting path of :func:`classify`).
 
     `threshold` is the top probability a label needs; `readable` (bool, one per beat,
-    e.g. from a signal-quality mask) marks the beats that may be labelled at all.
+    e.g. from a signal-quality mask) marks the beats that may be labelled at all;
+    beats called S, V or F whose stretch quality is below `noisy_below` are withheld.
     """
     proba = clf._predict_proba(beats, checked=True)  # segment's beats need no re-check
     adapted_proba = _adapted(clf, beats, proba, adapt)
@@ -254,6 +288,7 @@ def _classify_beats(clf: BeatClassifier, beats: Beats, *, threshold: float = 0.0
     codes = _withheld_codes(proba, threshold)
     reasons = np.full(len(codes), "", dtype="<U10")
     reasons[codes < 0] = "uncertain"
+    reasons[_noisy(proba, tuple(clf.classes_), beats.quality, noisy_below)] = "noisy"
     if readable is not None:
         reasons[~np.asarray(readable, dtype=bool)] = "unreadable"
     codes[reasons != ""] = -1

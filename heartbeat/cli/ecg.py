@@ -151,8 +151,8 @@ def _demo_classes(ex, beats) -> None:
 def cmd_predict(args: argparse.Namespace) -> int:
     """Run ``heartbeat predict``: classify every beat of one ECG as CSV or JSON.
 
-    Unclassified beats keep their row: label ``?`` and a reason (``uncertain`` or
-    ``unreadable``; empty for a classified beat); ``quality`` is the signal quality
+    Unclassified beats keep their row: label ``?`` and a reason (``uncertain``,
+    ``unreadable`` or ``noisy``; empty for a classified beat); ``quality`` is the signal quality
     of the beat's stretch in [0, 1]; ``adapted`` says that the beat lost its V and F
     probability to the template adaptation (``--adapt template``, the default).
     """

@@ -265,7 +265,9 @@ def _add_predict(sub: _Subparsers) -> None:
         "classify each and write sample, time_s, label, reason, signal quality and class "
         "probabilities as CSV or JSON (to stdout without --out).  A beat the model is "
         "unsure of gets label '?' and reason 'uncertain' (see --no-reject); a beat in a "
-        "stretch too noisy to read gets '?' and reason 'unreadable'.",
+        "stretch too noisy to read gets '?' and reason 'unreadable'; a beat called S, V "
+        "or F in a noisy stretch (quality below classify's noisy_below) gets '?' and "
+        "reason 'noisy'.",
     )
     _add_ecg_input(pr)
     pr.add_argument("--model", help="model file (.npz) or pretrained name (default "
