@@ -60,27 +60,7 @@ def choose(runs_by_lead: dict[int, list[tf.Run]]) -> tuple[TemplateRule, dict]:
     """The inner rule: highest mean S F1 over the leads, mean N called abnormal no more
     than the guard off and V F1 at most 1 point lower (per lead); confusion matrices
     pooled per lead over `runs_by_lead`."""
-    def pooled(rule):
-        return {c: sf.lead_figures(sum(confusion(r, rule) for r in runs))
-                for c, runs in runs_by_lead.items()}
-
-    base = pooled(CURRENT)
-    base_abnormal = np.mean([base[c][0] for c in base])
-    best, best_key, best_fig = None, None, None
-    for rule in rules():  # least change first: a later rule must be strictly better
-        fig = pooled(rule)
-        if np.mean([fig[c][0] for c in fig]) > base_abnormal + 1e-12:
-            continue
-        if any(fig[c][1] < base[c][1] - sf.MAX_V_F1_DROP for c in fig):
-            continue
-        key = round(float(np.mean([fig[c][2] for c in fig])), 9)
-        if best_key is None or key > best_key:
-            best, best_key, best_fig = rule, key, fig
-
-    def named(fig):
-        return {f"ch{c}": {"n_called_abnormal": v[0], "V_f1": v[1], "S_f1": v[2]}
-                for c, v in fig.items()}
-    return best, {"current": named(base), "chosen": named(best_fig)}
+    return sf.best_rule(runs_by_lead, rules(), CURRENT, confusion, 0.0, "current")
 
 
 def decide(current: dict, guarded: dict) -> dict:

@@ -63,22 +63,25 @@ def lead_figures(conf: np.ndarray) -> tuple[float, float, float]:
     return fig["n_called_abnormal"], fig["V"]["f1"], fig["S"]["f1"]
 
 
-def choose(runs_by_lead: dict[int, list[tf.Run]]) -> tuple[TemplateRule, dict]:
-    """The inner rule: highest mean S F1 over the leads, N called abnormal at most 0.5
-    point higher (mean over leads) and V F1 at most 1 point lower (per lead) than the
-    V/F step alone; confusion matrices pooled per lead over `runs_by_lead`."""
+def best_rule(runs_by_lead: dict[int, list[tf.Run]], candidates: list[TemplateRule],
+              base: TemplateRule, confusion_of, max_abnormal_rise: float,
+              base_name: str) -> tuple[TemplateRule, dict]:
+    """The highest mean S F1 over the leads among `candidates` (least change first: a
+    later rule must be strictly better) whose mean N called abnormal is at most
+    `max_abnormal_rise` above `base`'s and whose V F1 is at most 1 point lower per
+    lead; confusion matrices (`confusion_of(run, rule)`) pooled per lead."""
     def pooled(rule):
-        return {c: lead_figures(sum(confusion(r, rule) for r in runs))
+        return {c: lead_figures(sum(confusion_of(r, rule) for r in runs))
                 for c, runs in runs_by_lead.items()}
 
-    base = pooled(VF_RULE)
-    base_abnormal = np.mean([base[c][0] for c in base])
+    base_fig = pooled(base)
+    base_abnormal = np.mean([base_fig[c][0] for c in base_fig])
     best, best_key, best_fig = None, None, None
-    for rule in rules():  # least change first: a later rule must be strictly better
+    for rule in candidates:
         fig = pooled(rule)
-        if np.mean([fig[c][0] for c in fig]) > base_abnormal + MAX_N_ABNORMAL_RISE + 1e-12:
+        if np.mean([fig[c][0] for c in fig]) > base_abnormal + max_abnormal_rise + 1e-12:
             continue
-        if any(fig[c][1] < base[c][1] - MAX_V_F1_DROP for c in fig):
+        if any(fig[c][1] < base_fig[c][1] - MAX_V_F1_DROP for c in fig):
             continue
         key = round(float(np.mean([fig[c][2] for c in fig])), 9)
         if best_key is None or key > best_key:
@@ -87,7 +90,15 @@ def choose(runs_by_lead: dict[int, list[tf.Run]]) -> tuple[TemplateRule, dict]:
     def named(fig):
         return {f"ch{c}": {"n_called_abnormal": v[0], "V_f1": v[1], "S_f1": v[2]}
                 for c, v in fig.items()}
-    return best, {"template": named(base), "chosen": named(best_fig)}
+    return best, {base_name: named(base_fig), "chosen": named(best_fig)}
+
+
+def choose(runs_by_lead: dict[int, list[tf.Run]]) -> tuple[TemplateRule, dict]:
+    """The inner rule: highest mean S F1 over the leads, N called abnormal at most 0.5
+    point higher (mean over leads) and V F1 at most 1 point lower (per lead) than the
+    V/F step alone; confusion matrices pooled per lead over `runs_by_lead`."""
+    return best_rule(runs_by_lead, rules(), VF_RULE, confusion, MAX_N_ABNORMAL_RISE,
+                     "template")
 
 
 def decide(template: dict, with_s: dict) -> dict:
