@@ -324,7 +324,8 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
         return _bands.detect_lead(np.ascontiguousarray(x[:, 0]), fs, backend, _detect_lead)[0]
     leads = [np.ascontiguousarray(x[:, m]) for m in range(x.shape[1])]
     found = [_bands.detect_lead(v, fs, backend, _detect_lead) for v in leads]
-    return _merge(found, fs, backend, x.shape[0], _stretch_quality(leads, found, fs))
+    sqi = _stretch_quality(leads, found, fs) if MERGE_PRESENT > 0 else None
+    return _merge(found, fs, backend, x.shape[0], sqi)
 
 
 def _stretch_quality(
