@@ -8,7 +8,9 @@ included), and once more for each lead replaced by the NST ``ma`` noise (its cha
 0, its first samples, scaled to the replaced lead's RMS, as ``bench_detect.py``'s
 ``0+ma``); with ``--cache`` these per-lead detections are kept in a folder (outside the
 repo) and later runs replay only the vote, :func:`heartbeat.detect._merge`, in
-seconds.  Scored by 150 ms one-to-one matching against all beat annotations:
+seconds; each input's quality index per 2 s stretch (``detect._stretch_quality``, the
+lead's own peaks handed in) is cached beside its detections.  Scored by 150 ms
+one-to-one matching against all beat annotations:
 
 - ``both``: both leads; ``0+ma``: lead 0 with lead 1 replaced by noise; ``ma+1``: the
   mirror (lead 1 with lead 0 replaced), against lead 1 alone;
@@ -50,10 +52,11 @@ MERGED = {"both": (("0", "1"), None), "0+ma": (("0", "ma>1"), "0"),
           "ma+1": (("ma>0", "1"), "1")}
 MODES = ("FN moved", "FN one lead", "FN dropped", "FP moved", "FP edge", "FP other lead",
          "FP other")  # failure_modes
-# the variants --grid and --folds compare (each a dict of detect module constants):
-# the vote's constants around the shipped ones (MERGE_VOTE 0.5, MERGE_VETO 0.15)
-GRID: list[dict] = [{"MERGE_VOTE": vote, "MERGE_VETO": veto}
-                    for vote in (0.4, 0.45, 0.5) for veto in (0.1, 0.15, 0.2)]
+# the variants --grid and --folds compare (each a dict of detect module constants): the
+# quality index below which a lead counts as absent where another lead's reaches it
+# (0: off; UNREADABLE_BELOW is 0.002)
+GRID: list[dict] = [{"MERGE_PRESENT": present}
+                    for present in (0.0, 0.002, 0.01, 0.03, 0.1, 0.3)]
 
 
 def _ma_noise(mitdb: Path, n: int) -> np.ndarray:
@@ -70,7 +73,9 @@ def record_detections(mitdb: Path, name: str, cache: Path | None) -> dict:
     if path is not None and path.exists():
         with np.load(path, allow_pickle=False) as z:
             found = {k: (z[f"peaks {k}"], z[f"quality {k}"]) for k in INPUTS}
-            return {"beats": z["beats"], "fs": float(z["fs"]), "n": int(z["n"]), **found}
+            sqi = {f"sqi {k}": z[f"sqi {k}"] for k in INPUTS}
+            return {"beats": z["beats"], "fs": float(z["fs"]), "n": int(z["n"]), **found,
+                    **sqi}
     from heartbeat import io as wfdb
 
     record = wfdb.read_record(mitdb / name)
@@ -82,15 +87,17 @@ def record_detections(mitdb: Path, name: str, cache: Path | None) -> dict:
     out = {"beats": beats, "fs": fs, "n": signal.shape[0]}
     for m in (0, 1):
         lead = np.ascontiguousarray(signal[:, m])
-        out[str(m)] = _bands.detect_lead(lead, fs, "numba", detect._detect_lead)
         centred = lead - lead.mean()
         scaled = noise * np.sqrt(np.mean(centred**2) / np.mean(noise**2))
-        out[f"ma>{m}"] = _bands.detect_lead(scaled, fs, "numba", detect._detect_lead)
+        for key, x in ((str(m), lead), (f"ma>{m}", scaled)):
+            out[key] = _bands.detect_lead(x, fs, "numba", detect._detect_lead)
+            out[f"sqi {key}"] = detect._stretch_quality([x], [out[key]], fs)[:, 0]
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {"beats": beats, "fs": np.float64(fs), "n": np.int64(out["n"])}
         for k in INPUTS:
             arrays[f"peaks {k}"], arrays[f"quality {k}"] = out[k]
+            arrays[f"sqi {k}"] = out[f"sqi {k}"]
         np.savez(path, **arrays)
     return out
 
@@ -123,7 +130,8 @@ def replay(records: dict, settings: dict, backend: str = "numba") -> dict:
             for lead in ("0", "1"):
                 row[lead] = (r[lead][0], counts(r[lead][0], r["beats"], r["fs"]))
             for kind, (pair, _) in MERGED.items():
-                peaks = detect._merge([r[k] for k in pair], r["fs"], backend, r["n"])
+                sqi = np.stack([r[f"sqi {k}"] for k in pair], axis=1)
+                peaks = detect._merge([r[k] for k in pair], r["fs"], backend, r["n"], sqi)
                 row[kind] = (peaks, counts(peaks, r["beats"], r["fs"]))
             out[name] = row
     return out

@@ -34,6 +34,9 @@ def merge_leads(
     fit_rr: float,
     edge: int,
     n_samples: int,
+    stretch_quality: np.ndarray,
+    stretch: int,
+    present: float,
     out: np.ndarray,
 ) -> int:
     """Join the R peaks found on each lead into one sequence (a weighted vote).
@@ -78,6 +81,16 @@ def merge_leads(
         is kept only when its vote reaches `vote`: neither `veto` nor `weight` applies.
         There the refinement window is cut off, a lead may place a peak on a QRS the
         record cuts in half, and another lead's silence is no evidence either way.
+    stretch_quality : ndarray of float64, shape (n_stretches, n_leads)
+        Each lead's signal-quality index (:func:`heartbeat.quality`) in each stretch
+        of `stretch` samples.
+    stretch : int
+        Stretch length in samples (> 0).
+    present : float
+        In a stretch where some lead's index reaches this, a lead whose index is
+        below it counts as absent at the groups that start there: no local quality,
+        no peak, no vote either way.  Local quality cannot tell a regular rhythm from
+        noise of the same height; the index can.  0 turns this off.
     out : ndarray of int64, shape (n,)
         Receives the accepted beats, each at the position found on the locally
         clearest lead that shows it.
@@ -101,6 +114,7 @@ def merge_leads(
     window = np.empty(2 * context)
     member = np.zeros(n_leads, dtype=np.int64)  # per lead: its peak in the group, or -1
     local = np.zeros(n_leads)
+    n_stretches = stretch_quality.shape[0]
     count = 0
     last_vote = 0.0
     i = 0
@@ -113,6 +127,10 @@ def merge_leads(
         for g in range(i, end):
             if member[lead[g]] < 0 or quality[g] > quality[member[lead[g]]]:
                 member[lead[g]] = g
+        s = min(first // stretch, n_stretches - 1)
+        top = 0.0
+        for m in range(n_leads):
+            top = max(top, stretch_quality[s, m])
         clearest = 0
         for m in range(n_leads):
             while cursor[m] < starts[m + 1] and pos[order[cursor[m]]] < first:
@@ -121,6 +139,9 @@ def merge_leads(
             hi = min(cursor[m] + context, starts[m + 1])
             k = hi - lo
             local[m] = 0.0
+            if top >= present and stretch_quality[s, m] < present:
+                member[m] = -1  # absent here: a lead of noise among readable leads
+                continue
             if k > 0:
                 for a in range(k):
                     window[a] = quality[order[lo + a]]
@@ -140,6 +161,9 @@ def merge_leads(
                 score += min(q, local[m])
                 if best < 0 or local[m] > local[lead[best]]:
                     best = member[m]
+        if best < 0:  # only absent leads show it
+            i = end
+            continue
         score = score / total if total > 0.0 else 0.0
         cut = pos[best] < edge or pos[best] >= n_samples - edge
         accept = score >= vote or (not cut and member[clearest] >= 0 and score >= veto)

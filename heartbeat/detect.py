@@ -15,6 +15,7 @@ from heartbeat import _detect_bands as _bands
 from heartbeat import _detect_kernels as _k
 from heartbeat import _detect_stages as _s
 from heartbeat import _merge_kernels
+from heartbeat import signal_quality as _sq
 from heartbeat._jit import BACKENDS, jit_enabled, resolve_backend
 from heartbeat._validate import as_array, as_fs, as_signal, check_finite, is_real_dtype
 
@@ -71,6 +72,10 @@ MERGE_WEIGHT = 0.5  # a beat below the vote needs MERGE_WEIGHT x the clearest's 
 MERGE_GAP_RR = 1.5  # a gap of this many RR intervals in the clearest lead,
 MERGE_FIT_RR = 0.7  # and this many RR intervals (and MERGE_REFRACTORY_S) from both sides
 # within SEARCH_S of either end of the record a beat needs the full MERGE_VOTE
+# a lead whose quality index (heartbeat.quality, per 2 s stretch) is below MERGE_PRESENT
+# counts as absent in a stretch where another lead's reaches it (chosen over the record
+# folds by benchmarks/diagnose_merge.py --folds; signal_quality.UNREADABLE_BELOW's value)
+MERGE_PRESENT = 0.002
 QUALITY_CAP = 30.0  # a peak's quality (height over floor) counts up to this
 
 
@@ -271,8 +276,12 @@ def detect_r_peaks(
        kept, and this one lies 250 ms and 0.7 RR intervals or more from both.  The
        index is the one found on the clearest lead showing the beat.  Within
        100 ms of either end of the record a beat needs the vote of 0.5 (a QRS the
-       record cuts off is often seen by one lead alone).  A flat lead changes
-       nothing; a lead of noise adds few beats.  How this compares with
+       record cuts off is often seen by one lead alone).  Each lead's signal-quality
+       index (:func:`heartbeat.quality`, per 2 s stretch, on its own peaks) is taken
+       first: in a stretch where some lead's index reaches 0.002, a lead below it is
+       absent (no L, no peak, no vote), so a lead of noise with a heart rate's worth
+       of peaks cannot outvote a weak ECG lead.  A flat lead changes nothing; a lead
+       of noise adds few beats.  How this compares with
        the better lead alone, record by record: ``docs/benchmarks.md``.
     10. A lead whose beats barely clear their floor (median quality below 4) is
         detected again on its high band (:mod:`heartbeat._detect_bands`: what lies
@@ -313,15 +322,37 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
         return _bands.detect_lead(x, fs, backend, _detect_lead)[0]
     if x.shape[1] == 1:
         return _bands.detect_lead(np.ascontiguousarray(x[:, 0]), fs, backend, _detect_lead)[0]
-    found = [_bands.detect_lead(np.ascontiguousarray(x[:, m]), fs, backend, _detect_lead)
-             for m in range(x.shape[1])]
-    return _merge(found, fs, backend, x.shape[0])
+    leads = [np.ascontiguousarray(x[:, m]) for m in range(x.shape[1])]
+    found = [_bands.detect_lead(v, fs, backend, _detect_lead) for v in leads]
+    sqi = _stretch_quality(leads, found, fs) if MERGE_PRESENT > 0 else None
+    return _merge(found, fs, backend, x.shape[0], sqi)
+
+
+def _stretch_quality(
+    leads: list[np.ndarray], found: list[tuple[np.ndarray, np.ndarray]], fs: float
+) -> np.ndarray:
+    """Each lead's quality index per stretch, shape (n_stretches, n_leads).
+
+    Each lead is scored with its own peaks (as :func:`heartbeat.segment` does), in
+    :data:`heartbeat.signal_quality.SEGMENT_S` stretches.
+    """
+    seg = max(1, round(_sq.SEGMENT_S * fs))
+    ctx = max(seg, round(_sq.CONTEXT_S * fs))
+    return np.stack([_sq._quality(v, fs, seg, ctx, peaks).index
+                     for v, (peaks, _) in zip(leads, found, strict=True)], axis=1)
 
 
 def _merge(
-    found: list[tuple[np.ndarray, np.ndarray]], fs: float, backend: str, n_samples: int
+    found: list[tuple[np.ndarray, np.ndarray]], fs: float, backend: str, n_samples: int,
+    stretch_quality: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Join the (peaks, quality) pairs of several leads of `n_samples` into one sequence."""
+    """Join the (peaks, quality) pairs of several leads of `n_samples` into one sequence.
+
+    `stretch_quality` is :func:`_stretch_quality`'s; without it every lead is present.
+    """
+    present = MERGE_PRESENT
+    if stretch_quality is None:
+        stretch_quality, present = np.ones((1, len(found))), 0.0
     pos = np.concatenate([peaks for peaks, _ in found])
     lead = np.concatenate([np.full(peaks.size, m, np.int64) for m, (peaks, _) in enumerate(found)])
     quality = np.concatenate([q for _, q in found])
@@ -331,7 +362,8 @@ def _merge(
         pos[order], lead[order], quality[order], len(found),
         max(1, round(MERGE_S * fs)), MERGE_CONTEXT, MERGE_VOTE, MERGE_VETO, MERGE_WEIGHT,
         round(MERGE_REFRACTORY_S * fs), MERGE_GAP_RR, MERGE_FIT_RR,
-        max(1, round(SEARCH_S * fs)), n_samples, out,
+        max(1, round(SEARCH_S * fs)), n_samples, stretch_quality,
+        max(1, round(_sq.SEGMENT_S * fs)), present, out,
     )
     return out[:count].copy()
 

@@ -363,10 +363,11 @@ class TestDecisionKernel:
         refractory=st.sampled_from([0, 30]),
         fit_rr=st.sampled_from([0.0, 0.7]),
         edge=st.sampled_from([0, 40]),
+        present=st.sampled_from([0.0, 0.3]),
     )
     @settings(max_examples=60)
     def test_merge_kernel_matches_twin(
-        self, seed, n, n_leads, weight, vote, veto, refractory, fit_rr, edge
+        self, seed, n, n_leads, weight, vote, veto, refractory, fit_rr, edge, present
     ):
         if not HAVE_NUMBA:
             pytest.skip("numba is not installed")
@@ -375,8 +376,10 @@ class TestDecisionKernel:
         lead = rng.integers(0, n_leads, size=n).astype(np.int64)
         quality = rng.uniform(1.0, 30.0, size=n)
         n_samples = 50 * n + 1
+        # each lead's quality index per 100-sample stretch (present: who counts where)
+        sqi = rng.uniform(0.0, 1.0, size=(n_samples // 100 + 1, n_leads))
         args = (pos, lead, quality, n_leads, 20, 4, vote, veto, weight, refractory, 1.5, fit_rr,
-                edge, n_samples)
+                edge, n_samples, sqi, 100, present)
         out_py = np.zeros(n, dtype=np.int64)
         out_nb = np.zeros(n, dtype=np.int64)
         c_py = _merge_kernels.MERGE_LEADS.get("numpy")(*args, out_py)
@@ -385,7 +388,7 @@ class TestDecisionKernel:
         np.testing.assert_array_equal(out_py[:c_py], out_nb[:c_nb])
         assert np.all(np.diff(out_py[:c_py]) > 0)
         assert np.isin(out_py[:c_py], pos).all()
-        if n_leads == 1 and veto == 0.0 and refractory == 0 and edge == 0:
+        if n_leads == 1 and veto == 0.0 and refractory == 0 and edge == 0 and present == 0:
             # one lead, no veto, no refractory: every group is kept, at its clearest peak
             groups: list[list[int]] = []
             for i, p in enumerate(pos):

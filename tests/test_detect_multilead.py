@@ -5,23 +5,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heartbeat import _jit, _merge_kernels
+from heartbeat import _jit, _merge_kernels, detect
 
 BACKENDS = ["numpy", "numba"] if _jit.numba_available() else ["numpy"]
 # the shipped vote at 360 Hz (heartbeat.detect's MERGE_* constants, SEARCH_S for the edge)
 TOLERANCE, CONTEXT, VOTE, VETO, WEIGHT = 61, 16, 0.5, 0.15, 0.5
 REFRACTORY, GAP_RR, FIT_RR, EDGE = 90, 1.5, 0.7, 36
+STRETCH = 720  # 2 s
 
 
-def vote(pos, lead, quality, n_samples, backend, edge=EDGE):
-    """The kernel's beats for peaks `pos` of `lead` (sorted by position)."""
+def vote(pos, lead, quality, n_samples, backend, edge=EDGE, stretch_quality=None,
+         present=0.0):
+    """The kernel's beats for peaks `pos` of `lead` (sorted by position); every lead
+    present everywhere unless `stretch_quality` (per STRETCH samples) says otherwise."""
     order = np.argsort(pos, kind="stable")
     pos = np.asarray(pos, dtype=np.int64)[order]
     out = np.empty(pos.size, dtype=np.int64)
+    sqi = np.ones((1, 2)) if stretch_quality is None else np.asarray(stretch_quality, float)
     count = _merge_kernels.MERGE_LEADS.get(backend)(
         pos, np.asarray(lead, dtype=np.int64)[order], np.asarray(quality, float)[order], 2,
         TOLERANCE, CONTEXT, VOTE, VETO, WEIGHT, REFRACTORY, GAP_RR, FIT_RR, edge, n_samples,
-        out,
+        sqi, STRETCH, present, out,
     )
     return out[:count]
 
@@ -69,3 +73,68 @@ def test_a_beat_both_leads_show_at_the_end_is_kept(backend):
     found = vote(pos, lead, quality, 12400, backend)
     assert found[-1] in (12390, 12392)
     assert found.size == beats.size + 1
+
+
+def noise_beside_weak_beats():
+    """Lead 0: noise peaks (quality 10) at a heart rate's pace; lead 1: forty weak beats
+    (quality 6) 300 samples apart, each halfway between two of lead 0's peaks."""
+    beats = np.arange(200, 12200, 300)
+    noise = beats + 150
+    pos = np.concatenate([noise, beats])
+    lead = np.concatenate([np.zeros(noise.size), np.ones(beats.size)])
+    quality = np.concatenate([np.full(noise.size, 10.0), np.full(beats.size, 6.0)])
+    return beats, noise, pos, lead, quality
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_lead_of_noise_outvotes_weak_beats_when_every_lead_counts(backend):
+    _, noise, pos, lead, quality = noise_beside_weak_beats()
+    found = vote(pos, lead, quality, 12400, backend)
+    # the noise lead is locally the clearer: its peaks pass the veto, lead 1's beats fail
+    np.testing.assert_array_equal(found, noise)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_lead_below_the_quality_index_counts_as_absent(backend):
+    beats, noise, pos, lead, quality = noise_beside_weak_beats()
+    n_stretches = 12400 // STRETCH + 1
+    sqi = np.column_stack([np.full(n_stretches, 0.001), np.full(n_stretches, 0.6)])
+    found = vote(pos, lead, quality, 12400, backend, stretch_quality=sqi, present=0.01)
+    np.testing.assert_array_equal(found, beats)
+    # in the stretches where no lead reaches the threshold, both leads keep their say
+    sqi[:, 1] = 0.005
+    low = vote(pos, lead, quality, 12400, backend, stretch_quality=sqi, present=0.01)
+    np.testing.assert_array_equal(low, vote(pos, lead, quality, 12400, backend))
+    # absent only in the stretches where it is below: lead 0 counts again from 6000 on
+    sqi[:, 1] = 0.6
+    sqi[6000 // STRETCH + 1:, 0] = 0.9
+    half = vote(pos, lead, quality, 12400, backend, stretch_quality=sqi, present=0.01)
+    np.testing.assert_array_equal(half[half < 6000], beats[beats < 6000])
+    np.testing.assert_array_equal(half[half > 6500], noise[noise > 6500])
+
+
+def test_backends_merge_a_noise_lead_alike():
+    if "numba" not in BACKENDS:
+        pytest.skip("Numba is not installed: only the NumPy backend runs")
+    rng = np.random.default_rng(3)
+    pos = np.sort(rng.integers(0, 40_000, 600))
+    lead = rng.integers(0, 2, pos.size)
+    quality = rng.uniform(1.0, 20.0, pos.size)
+    sqi = rng.uniform(0.0, 1.0, (40_000 // STRETCH + 1, 2))
+    for present in (0.0, 0.01, 0.3):
+        np.testing.assert_array_equal(
+            vote(pos, lead, quality, 40_000, "numpy", stretch_quality=sqi, present=present),
+            vote(pos, lead, quality, 40_000, "numba", stretch_quality=sqi, present=present))
+
+
+def test_stretch_quality_is_each_leads_own_index(mitdb_dir):
+    from heartbeat import io as wfdb
+    from heartbeat.signal_quality import quality
+
+    x = np.asarray(wfdb.read_record(mitdb_dir / "105").signal, dtype=np.float64)[:36_000, :2]
+    leads = [np.ascontiguousarray(x[:, m]) for m in range(2)]
+    found = [detect._bands.detect_lead(v, 360.0, "numpy", detect._detect_lead) for v in leads]
+    sqi = detect._stretch_quality(leads, found, 360.0)
+    assert sqi.shape == (50, 2)
+    for m in range(2):
+        np.testing.assert_allclose(sqi[:, m], quality(leads[m], 360.0).index)
