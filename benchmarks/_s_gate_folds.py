@@ -100,29 +100,12 @@ def af_n_called_s(scored: dict, recipes: list, folds: list, rule_of) -> dict:
 def run(args, scored: dict, members: list, folds: list, *, write, print_summary) -> None:
     """Choose the guard nested, score the rows, decide the default; write the results."""
 
-    def inner(fold_set):
-        return choose({c: [scored[t, "ensemble", f, c] for t in args.recipe
-                           for f in fold_set] for c in (0, 1)})
-
-    chosen = {}
-    for k in folds:
-        chosen[k], figs = inner([f for f in folds if f != k])
-        print(f"fold {k}: chosen on folds {[f for f in folds if f != k]}: {chosen[k]} "
-              f"{figs}", flush=True)
-    final_rule, final_figs = inner(folds)
-    print(f"all folds: {final_rule} {final_figs}")
+    chosen, final_rule, final_figs = sf.nested_choice(args.recipe, scored, folds, choose)
     decisions = {}
     command = "python benchmarks/cv_patients.py template-s-gate"
     tags = (("current", lambda k: CURRENT), ("guard", chosen.get))
     for text in args.recipe:
-        rows = {}
-        for (tag, rule_of), kind in itertools.product(tags, ("single", "ensemble")):
-            rows[tag, kind] = [
-                {"member": m, "fold": f, "rule": tf.as_dict(rule_of(f))} | {
-                    f"ch{c}": _recipe.figures(confusion(scored[text, m, f, c], rule_of(f)))
-                    for c in (0, 1)}
-                for m in members for f in folds
-                if (m == "ensemble") == (kind == "ensemble")]
+        rows = sf.fold_rows(scored, text, members, folds, tags, confusion)
         summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
         decisions[text] = decide(summaries["current", "single"], summaries["guard", "single"])
         base = f"{args.prefix}{text.replace('+', '_')}"

@@ -121,16 +121,12 @@ def decide(template: dict, with_s: dict) -> dict:
             "passes": bool(higher_s and abnormal_ok and all(v_ok.values()))}
 
 
-def run(args, scored: dict, members: list, folds: list, *, write, print_summary) -> None:
-    """Choose the S step nested, score the rows, decide the default; write the results.
-
-    `scored` holds ``_template_folds.Run`` per (recipe, member, fold, lead)
-    (``cv_patients.scored_runs``); `write` and `print_summary` are cv_patients'.
-    """
-
+def nested_choice(recipes, scored: dict, folds: list, choose_rule) -> tuple[dict, object, dict]:
+    """Each fold's rule chosen on the other folds' ensemble runs, and the rule chosen on
+    all folds; printed as they come."""
     def inner(fold_set):
-        return choose({c: [scored[t, "ensemble", f, c] for t in args.recipe
-                           for f in fold_set] for c in (0, 1)})
+        return choose_rule({c: [scored[t, "ensemble", f, c] for t in recipes
+                                for f in fold_set] for c in (0, 1)})
 
     chosen = {}
     for k in folds:
@@ -139,19 +135,37 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary)
               f"{figs}", flush=True)
     final_rule, final_figs = inner(folds)
     print(f"all folds: {final_rule} {final_figs}")
+    return chosen, final_rule, final_figs
+
+
+def fold_rows(scored: dict, text: str, members: list, folds: list, tags,
+              confusion_of) -> dict:
+    """Per (tag, "single" or "ensemble"): one row per member and fold, each lead's
+    figures under the rule `rule_of(fold)` of its tag (`tags`: (tag, rule_of) pairs)."""
+    rows = {}
+    for (tag, rule_of), kind in itertools.product(tags, ("single", "ensemble")):
+        rows[tag, kind] = [
+            {"member": m, "fold": f, "rule": tf.as_dict(rule_of(f))} | {
+                f"ch{c}": _recipe.figures(confusion_of(scored[text, m, f, c], rule_of(f)))
+                for c in (0, 1)}
+            for m in members for f in folds
+            if (m == "ensemble") == (kind == "ensemble")]
+    return rows
+
+
+def run(args, scored: dict, members: list, folds: list, *, write, print_summary) -> None:
+    """Choose the S step nested, score the rows, decide the default; write the results.
+
+    `scored` holds ``_template_folds.Run`` per (recipe, member, fold, lead)
+    (``cv_patients.scored_runs``); `write` and `print_summary` are cv_patients'.
+    """
+
+    chosen, final_rule, final_figs = nested_choice(args.recipe, scored, folds, choose)
     decisions = {}
     command = "python benchmarks/cv_patients.py template-s"
     for text in args.recipe:
-        rows = {}
-        for tag, rule_of in (("template", lambda k: VF_RULE), ("template_s", chosen.get)):
-            for kind in ("single", "ensemble"):
-                rows[tag, kind] = [
-                    {"member": m, "fold": f, "rule": tf.as_dict(rule_of(f))} | {
-                        f"ch{c}": _recipe.figures(confusion(scored[text, m, f, c],
-                                                            rule_of(f)))
-                        for c in (0, 1)}
-                    for m in members for f in folds
-                    if (m == "ensemble") == (kind == "ensemble")]
+        tags = (("template", lambda k: VF_RULE), ("template_s", chosen.get))
+        rows = fold_rows(scored, text, members, folds, tags, confusion)
         summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
         decisions[text] = decide(summaries["template", "single"],
                                  summaries["template_s", "single"])
