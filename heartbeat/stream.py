@@ -96,7 +96,7 @@ from heartbeat._validate import (
 )
 from heartbeat.classifier import UNCLASSIFIED
 from heartbeat.classifier.calibration import _reject_threshold, _withheld_codes
-from heartbeat.classifier.results import NOISY_BELOW, _as_classifier, _noisy
+from heartbeat.classifier.results import NOISY_BELOW, _as_classifier, _noisy, _noisy_below
 from heartbeat.classifier.template import DEFAULT_RULE, RunningTemplate
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
@@ -154,6 +154,10 @@ class Stream:
         As for :func:`heartbeat.classify`: a beat whose signal quality is below the
         threshold (True: ``UNREADABLE_BELOW``, 0.002; or a number in [0, 1]) is
         returned as ``"?"`` with reason ``"unreadable"``.  False measures no quality.
+    noisy_below : float, default :data:`heartbeat.classifier.results.NOISY_BELOW`
+        As for :func:`heartbeat.classify`: a beat called S, V or F whose signal quality
+        is below this (0.005) is returned as ``"?"`` with reason ``"noisy"``; 0 turns
+        the rule off.
     adapt : {"template", "none"}, default "template"
         As for :func:`heartbeat.classify`, from the past only: ``"template"`` takes
         V and F from each beat matching the median of the last ``TEMPLATE_BEATS``
@@ -186,7 +190,7 @@ class Stream:
     def __init__(self, fs: float, model: object = None, leads: int = 1, *,
                  lookahead_s: float = 1.0, latency_s: float = 1.5, hop_s: float = 0.5,
                  history_s: float = 16.0, quality: bool | float = True,
-                 adapt: str = "template") -> None:
+                 adapt: str = "template", noisy_below: float = NOISY_BELOW) -> None:
         self.fs = as_fs(fs, "fs")
         self.adapt = str(as_choice(adapt, "adapt", ("template", "none")))
         self.leads = as_int(leads, "leads", minimum=1)
@@ -201,6 +205,7 @@ class Stream:
             raise ValueError(f"{history_s=} must be at least {SEGMENT_WINDOW_S} s + "
                              f"latency_s ({SEGMENT_WINDOW_S + latency_s})")
         self._min_quality = _min_quality(quality, off_by_default=False)
+        self._noisy_below = _noisy_below(noisy_below)
         self.classifier = _as_classifier(model)
         self.classes = tuple(self.classifier.classes_)
         self.latency_s = latency_s
@@ -456,7 +461,7 @@ class Stream:
             proba = adapted_proba
         codes = _withheld_codes(proba, _reject_threshold(calibration, True))
         reasons = np.where(codes < 0, "uncertain", "").astype("<U10")
-        reasons[_noisy(proba, self.classes, quality, NOISY_BELOW)] = "noisy"  # classify's
+        reasons[_noisy(proba, self.classes, quality, self._noisy_below)] = "noisy"
         if self._min_quality is not None:
             reasons[quality < self._min_quality] = "unreadable"
         codes[reasons != ""] = -1

@@ -172,3 +172,42 @@ def test_cli_predict_writes_the_noisy_reason(mitdb_dir, tmp_path):
     labels = np.array([r[2] for r in rows[1:]])
     assert (reasons == "noisy").sum() >= 5 and np.all(labels[reasons == "noisy"] == "?")
     np.testing.assert_array_equal(reasons, heartbeat.classify(x, rec.fs).reasons)
+
+
+def test_stream_noisy_below_is_a_keyword_as_in_classify(mitdb_dir):
+    """`Stream(noisy_below=0)` switches the rule off; a number outside [0, 1] is named."""
+    from heartbeat.stream import Stream
+
+    rec = heartbeat.read_record(mitdb_dir / "103")
+    x = rec.signal[int(22 * 60 * rec.fs): int(23 * 60 * rec.fs), 1]
+
+    def reasons(**kwargs):
+        stream = Stream(rec.fs, **kwargs)
+        parts = [stream.push(x[i: i + 3600]) for i in range(0, len(x), 3600)]
+        return np.concatenate([p.reasons for p in [*parts, stream.flush()]])
+
+    default, off = reasons(), reasons(noisy_below=0.0)
+    assert (default == "noisy").sum() >= 3
+    assert not np.any(off == "noisy")
+    assert not np.array_equal(default, off)  # the rule withheld beats the default labels
+    with pytest.raises(ValueError, match="noisy_below"):
+        Stream(rec.fs, noisy_below=2.0)
+
+
+def test_cli_predict_noisy_below_option(mitdb_dir, tmp_path, capsys):
+    """`heartbeat predict --noisy-below Q` is classify's `noisy_below`; 0 turns it off."""
+    from heartbeat.cli import main
+
+    rec = heartbeat.read_record(mitdb_dir / "103")
+    x = rec.signal[int(22 * 60 * rec.fs): int(23 * 60 * rec.fs), 1]
+    np.save(tmp_path / "ecg.npy", x)
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(tmp_path / "ecg.npy"), "--fs", str(rec.fs),
+                 "--noisy-below", "0", "--out", str(out)]) == 0
+    reasons = np.array([r.split(",")[3] for r in out.read_text().splitlines()[1:]])
+    np.testing.assert_array_equal(
+        reasons, heartbeat.classify(x, rec.fs, noisy_below=0.0).reasons)
+    assert not np.any(reasons == "noisy")
+    assert main(["predict", str(tmp_path / "ecg.npy"), "--fs", str(rec.fs),
+                 "--noisy-below", "2", "--out", str(out)]) != 0
+    assert "noisy_below" in capsys.readouterr().err

@@ -168,8 +168,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     clf = files.load_model(args.model)
     ecg = _load_ecg(args)
     signal, fs = ecg.signal, ecg.fs
+    noisy = {} if args.noisy_below is None else {"noisy_below": args.noisy_below}
     result = classify(signal, fs, model=clf, detector=args.detector, reject=args.reject,
-                      adapt=args.adapt)
+                      adapt=args.adapt, **noisy)
     _check_plausible(result.r_peaks, fs, signal.size, args.command)
     _say_unreadable(result.beats.unreadable, fs, args.command)
     rr_s, rate_bpm = _rr_and_rate(result.r_peaks, fs)

@@ -282,6 +282,10 @@ def _add_predict(sub: _Subparsers) -> None:
                     help="adapt to the recording without labels: template (default) takes "
                     "V/F away from beats that match its dominant beat; prior re-weights "
                     "by its class mix; none")
+    pr.add_argument("--noisy-below", type=float, metavar="Q",
+                    help="a beat called S, V or F in a stretch of signal quality below Q "
+                    "gets '?' and reason 'noisy' (default: classify()'s noisy_below, "
+                    "chosen on patient folds; 0: off)")
     pr.set_defaults(func=ecg.cmd_predict)
 
 
