@@ -401,6 +401,7 @@ _CLASSIFY_NAMES: dict[str, str] = {
     "NOISY_BELOW": "heartbeat.classifier.results",
     "_noisy": "heartbeat.classifier.results",
     "_noisy_below": "heartbeat.classifier.results",
+    "_withheld": "heartbeat.classifier.results",
     "adapt_template": "heartbeat.classifier.template",
     "with_context": "heartbeat.context",
     "_rr_features": "heartbeat.context",
@@ -491,13 +492,9 @@ def classify(signal, fs, *, reject=True, quality=True, noisy_below=NOISY_BELOW):
                                classes=CLASSES, fs_out=beats.fs_out)[0]
     else:
         proba = np.zeros((0, len(CLASSES)))
-    codes = _withheld_codes(proba, threshold)
-    reasons = np.full(len(codes), "", dtype="<U10")
-    reasons[codes < 0] = "uncertain"
-    reasons[_noisy(proba, CLASSES, beats.quality, noisy_below)] = "noisy"
-    if min_quality is not None:
-        reasons[beats.quality < min_quality] = "unreadable"
-    codes[reasons != ""] = -1
+    unreadable = None if min_quality is None else beats.quality < min_quality
+    codes, reasons = _withheld(proba, threshold, CLASSES, beats.quality, noisy_below,
+                               unreadable)
     labels = np.array([*CLASSES, UNCLASSIFIED])[codes]
     return ClassifiedBeats(beats.r_peaks, labels, codes, proba, reasons, beats)
 '''

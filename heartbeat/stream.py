@@ -95,8 +95,8 @@ from heartbeat._validate import (
     is_real_dtype,
 )
 from heartbeat.classifier import UNCLASSIFIED
-from heartbeat.classifier.calibration import _reject_threshold, _withheld_codes
-from heartbeat.classifier.results import NOISY_BELOW, _as_classifier, _noisy, _noisy_below
+from heartbeat.classifier.calibration import _reject_threshold
+from heartbeat.classifier.results import NOISY_BELOW, _as_classifier, _noisy_below, _withheld
 from heartbeat.classifier.template import DEFAULT_RULE, RunningTemplate
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
@@ -459,12 +459,9 @@ class Stream:
             adapted_proba = self._adapt(lead, heads, rr_all, proba)
             adapted = adapted_proba.argmax(axis=1) != proba.argmax(axis=1)
             proba = adapted_proba
-        codes = _withheld_codes(proba, _reject_threshold(calibration, True))
-        reasons = np.where(codes < 0, "uncertain", "").astype("<U10")
-        reasons[_noisy(proba, self.classes, quality, self._noisy_below)] = "noisy"
-        if self._min_quality is not None:
-            reasons[quality < self._min_quality] = "unreadable"
-        codes[reasons != ""] = -1
+        unreadable = None if self._min_quality is None else quality < self._min_quality
+        codes, reasons = _withheld(proba, _reject_threshold(calibration, True), self.classes,
+                                   quality, self._noisy_below, unreadable)
         labels = np.array([*self.classes, UNCLASSIFIED])[codes]  # code -1: "?"
         return StreamBeats(lead, sample, sample / self.fs, labels, codes, proba, quality,
                            reasons, self.classes, adapted)

@@ -251,6 +251,25 @@ def _noisy(proba: np.ndarray, classes: tuple[str, ...], quality: np.ndarray,
     return np.isin(called, ABNORMAL_CLASSES) & (np.asarray(quality) < noisy_below)
 
 
+def _withheld(proba: np.ndarray, threshold: float, classes: tuple[str, ...],
+              quality: np.ndarray, noisy_below: float, unreadable: np.ndarray | None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Each beat's class code (-1: unclassified) and reason, as :data:`REASONS` orders them.
+
+    "uncertain" below the reject `threshold`, "noisy" for S, V or F whose `quality` is
+    below `noisy_below`, "unreadable" where the bool mask `unreadable` is True (None:
+    nowhere), each later one winning.
+    """
+    codes = _withheld_codes(proba, threshold)
+    reasons = np.full(len(codes), "", dtype="<U10")
+    reasons[codes < 0] = "uncertain"
+    reasons[_noisy(proba, classes, quality, noisy_below)] = "noisy"
+    if unreadable is not None:
+        reasons[np.asarray(unreadable, dtype=bool)] = "unreadable"
+    codes[reasons != ""] = -1
+    return codes, reasons
+
+
 def _as_classifier(model: BeatClassifier | str | os.PathLike | None) -> BeatClassifier:
     """Return the fitted classifier `model` names (None: the default shipped model)."""
     if model is None:
@@ -285,13 +304,9 @@ def _classify_beats(clf: BeatClassifier, beats: Beats, *, threshold: float = 0.0
     adapted_proba = _adapted(clf, beats, proba, adapt)
     adapted = adapted_proba.argmax(axis=1) != proba.argmax(axis=1)
     proba = adapted_proba
-    codes = _withheld_codes(proba, threshold)
-    reasons = np.full(len(codes), "", dtype="<U10")
-    reasons[codes < 0] = "uncertain"
-    reasons[_noisy(proba, tuple(clf.classes_), beats.quality, noisy_below)] = "noisy"
-    if readable is not None:
-        reasons[~np.asarray(readable, dtype=bool)] = "unreadable"
-    codes[reasons != ""] = -1
+    unreadable = None if readable is None else ~np.asarray(readable, dtype=bool)
+    codes, reasons = _withheld(proba, threshold, tuple(clf.classes_), beats.quality,
+                               noisy_below, unreadable)
     names = np.array([*clf.classes_, UNCLASSIFIED])
     labels = names[codes] if len(codes) else np.array([], dtype=names.dtype)
     return ClassifiedBeats(beats=beats, labels=labels, codes=codes, probabilities=proba,
