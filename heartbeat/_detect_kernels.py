@@ -57,6 +57,9 @@ PARAM_NAMES: tuple[str, ...] = (
     # median; lower follows the smaller of two alternating QRS shapes)
     "floor_low_keep_s",  # floor_low also holds this long after the later of two sure QRS
     # that came within floor_low_s of each other (0: only within floor_low_s of both)
+    "init_quantile",  # the QRS level starts with every slot at this quantile (nearest
+    # rank) of the per-second maxima of the first init_s; < 0: each slot one second's
+    # maximum (at a ventricular rate below 60/min some seconds hold no QRS)
 )
 N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
 # Batcher's sorting network for N_LEVELS = 8 values: 19 compare-exchanges in a fixed
@@ -92,7 +95,7 @@ def decide_beats(
         Squared slope of the band-passed signal, sample by sample.
     fs : float
         Sampling frequency in Hz.
-    params : ndarray of float64, shape (22,)
+    params : ndarray of float64, shape (23,)
         The rule's constants, in the order of :data:`PARAM_NAMES`.
     out : ndarray of int64, shape (n,)
         Receives the positions of the accepted candidates.
@@ -138,6 +141,7 @@ def decide_beats(
     qrs_lo = min(int(qrs_rank), N_LEVELS - 2)
     qrs_frac = qrs_rank - qrs_lo
     floor_low_keep = params[21] * fs
+    init_quantile = params[22]
 
     # --- each candidate's slope, the largest |slope| within +-half samples, is found
     # when first needed (T- and P-wave tests, an accepted QRS): most never are
@@ -168,8 +172,12 @@ def decide_beats(
     if n_sec == 0:
         return 0
     init = np.sort(levels[0, :n_sec])
-    for b in range(n_sec, N_LEVELS):  # fill the other slots with the median of those seen
-        levels[0, b] = init[(n_sec - 1) // 2]
+    if init_quantile >= 0.0:  # every slot the same quantile of the maxima seen
+        for b in range(N_LEVELS):
+            levels[0, b] = init[int(init_quantile * (n_sec - 1) + 0.5)]
+    else:  # fill the other slots with the median of those seen
+        for b in range(n_sec, N_LEVELS):
+            levels[0, b] = init[(n_sec - 1) // 2]
     qrs_i = 0
     noise_i = 0
     rr_i = 0

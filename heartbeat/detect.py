@@ -56,6 +56,7 @@ RULE = {
     "floor_min": 2.5,
     "qrs_quantile": 0.25,
     "floor_low_keep_s": 0.0,
+    "init_quantile": -1.0,
 }
 PRESCREEN = 1.0  # candidates below the floor are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
