@@ -42,6 +42,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 import numpy as np
 from _common import REPO, default_mitdb
 
+from heartbeat import detect
 from heartbeat import io as wfdb
 from heartbeat.aami import is_beat
 from heartbeat.detect import detect_r_peaks
@@ -286,13 +287,31 @@ def main(argv: list[str] | None = None) -> None:
                     help=f"also count the Stream's extra beats on {BLOCK_RECORD} lead 0")
     ap.add_argument("--folds", action="store_true",
                     help="choose among TRIALS over the 4 record folds (module docstring)")
+    ap.add_argument("--rule", nargs="*", default=[], metavar="NAME=VALUE",
+                    help="set entries of heartbeat.detect.RULE for this run "
+                         "(e.g. init_quantile=0.5); the results file is not written")
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args(argv)
+    rule = {k: float(v) for k, v in (item.split("=", 1) for item in args.rule)}
+    unknown = set(rule) - set(detect.RULE)
+    if unknown:
+        ap.error(f"--rule: {sorted(unknown)} not in heartbeat.detect.RULE")
+    if rule:
+        from _tuning import constants
+
+        with constants(rule, {}):
+            run(args)
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """The run that main's arguments ask for."""
     names = args.records or sorted(p.stem for p in args.mitdb.glob("*.hea"))
     if args.folds:
         result = fold_rows(trial_counts(args.mitdb, names), names)
         print_folds(result)
-        if not args.no_write:
+        if not (args.no_write or args.rule):
             from heartbeat._atomic import atomic_open
 
             with atomic_open(OUT.with_name("short_windows_folds.json")) as f:
@@ -310,11 +329,11 @@ def main(argv: list[str] | None = None) -> None:
                           for m in sorted({r["lead"] for r in rows})},
               "block_by_lead": {str(m): gross([r for r in block_rows if r["lead"] == m])
                                 for m in sorted({r["lead"] for r in block_rows})},
-              "windows": rows, "block_windows": block_rows}
+              "windows_with_errors": [r for r in rows + block_rows if r["fn"] or r["fp"]]}
     if args.stream:
         result["stream"] = stream_extra(args.mitdb)
         print(f"Stream on {BLOCK_RECORD} lead 0: {result['stream']}")
-    if not args.no_write:
+    if not (args.no_write or args.rule):
         from heartbeat._atomic import atomic_open
 
         with atomic_open(OUT) as f:

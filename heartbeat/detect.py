@@ -246,7 +246,12 @@ def detect_r_peaks(
        median height over floor of the last 8 QRS: a clean lead (r >= 7) keeps
        them.  ``floor_low_keep_s`` (0: off) would keep the low
        factor for that long after two such QRS came within 3 s of each other; it
-       was searched and not adopted (``docs/benchmarks.md``).
+       was searched and not adopted (``docs/benchmarks.md``).  The QRS level starts
+       from the maxima of each second of the first 8 s, one per slot;
+       ``init_quantile`` >= 0 would start every slot at that quantile of them (0.5:
+       right for a recording that starts inside a 2:1 AV block, whose seconds
+       without a QRS hold P waves), searched for short recordings and not adopted
+       (``docs/benchmarks.md``, "short recordings").
     4. Refractory 220 ms.  Within 360 ms of a QRS, a candidate with less than 0.7 of
        that QRS's slope (largest absolute slope within +-75 ms) is its T wave.
     5. P waves: an accepted candidate yields to a larger one within 300 ms that is

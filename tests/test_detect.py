@@ -328,9 +328,11 @@ class TestDecisionKernel:
         qrs_quantile=st.sampled_from([0.0, 0.25, 0.5, 0.8, 1.0]),
         floor_adapt=st.sampled_from([0.0, 0.5]),
         keep_s=st.sampled_from([0.0, 8.0]),
+        init_quantile=st.sampled_from([-1.0, 0.0, 0.5, 1.0]),
     )
     @settings(max_examples=60)
-    def test_kernel_matches_twin(self, seed, n, fs, qrs_quantile, floor_adapt, keep_s):
+    def test_kernel_matches_twin(self, seed, n, fs, qrs_quantile, floor_adapt, keep_s,
+                                 init_quantile):
         if not HAVE_NUMBA:
             pytest.skip("numba is not installed")
         rng = np.random.default_rng(seed)
@@ -339,7 +341,7 @@ class TestDecisionKernel:
         floor = rng.uniform(0, 1, size=n)
         slope_sq = rng.lognormal(size=int(pos[-1]) + 10 if n else 10)
         rule = {**detect_module.RULE, "qrs_quantile": qrs_quantile, "floor_adapt": floor_adapt,
-                "floor_low_keep_s": keep_s}
+                "floor_low_keep_s": keep_s, "init_quantile": init_quantile}
         params = np.array([rule[k] for k in _detect_kernels.PARAM_NAMES], dtype=np.float64)
         out_py = np.zeros(n, dtype=np.int64)
         out_nb = np.zeros(n, dtype=np.int64)
