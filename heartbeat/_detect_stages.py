@@ -37,14 +37,16 @@ def centring(x: np.ndarray) -> tuple[np.ndarray, float, float] | None:
     Near the ends of float64 the returned array is already centred and scaled (a new
     array, with shift 0 and scale 1); otherwise it is `x` itself.
     """
+    low, high = float(x.min()), float(x.max())
+    if low == high:  # a constant (a lead off, a flat line): found before paying a median
+        return None
     sample = x[:: max(1, x.size // 4096)]
     if np.abs(sample).max() > 2.0**1000:  # near float64's end a median's mean of two
         sample, x = sample * 2.0**-64, x * 2.0**-64  # values overflows: scale, exactly
+        low, high = low * 2.0**-64, high * 2.0**-64  # (monotone: the scaled extremes)
     shift = float(np.median(sample))
     # max(x - shift) is max(x) - shift: a subtraction rounds monotonically
-    peak = max(float(x.max()) - shift, -(float(x.min()) - shift))
-    if peak == 0.0:
-        return None
+    peak = max(high - shift, -(low - shift))
     exponent = int(np.frexp(peak)[1])
     if -1000 < exponent < 1000:
         if not x.flags.c_contiguous or not x.flags.writeable:  # one compiled type only
