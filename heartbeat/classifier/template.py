@@ -37,7 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeat.classifier.rhythm import rhythm_irregularity
+from heartbeat.classifier.dominant import RunningFallback, fallback_template
+from heartbeat.classifier.rhythm import rhythm_irregularity, sudden_ratio
 
 __all__ = ["DEFAULT_RULE", "RunningTemplate", "TemplateFeatures", "TemplateRule",
            "adapt_template", "compare_with_template", "has_enough_normal",
@@ -99,6 +100,19 @@ class TemplateRule:
     s_irregular_keep : bool
         With the guard on, a beat called S that matches in shape and whose rhythm is
         irregular becomes N.
+    s_max_sudden_ratio : float
+        A beat becomes S only if its previous RR over the previous RR of the beat
+        before (:func:`~heartbeat.classifier.rhythm.sudden_ratio`) is below this
+        (``inf``: not checked).
+    s_keep_sudden_ratio : float
+        A beat called S that matches in shape and whose ratio above is at least this
+        (its interval did not shorten at once) becomes N (``inf``: never).
+    fallback_min_share : float
+        Without a template of beats called N, the fallback template
+        (:func:`~heartbeat.classifier.dominant.fallback_template`) is used if its
+        cluster holds this share of the beats (``inf``: no fallback).
+    fallback_min_rr_ratio : float
+        Least previous RR over local mean RR of a beat in the fallback's cluster.
     """
 
     window_s: float = 0.24
@@ -112,6 +126,10 @@ class TemplateRule:
     s_irregular_above: float = 0.12
     s_irregular_beats: int = 16
     s_irregular_keep: bool = True
+    s_max_sudden_ratio: float = float("inf")
+    s_keep_sudden_ratio: float = float("inf")
+    fallback_min_share: float = float("inf")
+    fallback_min_rr_ratio: float = 0.9
 
 
 DEFAULT_RULE = TemplateRule()
@@ -145,7 +163,7 @@ class TemplateFeatures:
 
 
 def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.ndarray,
-                      *, window: int) -> TemplateFeatures:
+                      *, window: int, rule: TemplateRule | None = None) -> TemplateFeatures:
     """Measure each beat of one recording against the median of its beats called N.
 
     Parameters
@@ -159,6 +177,8 @@ def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.n
         (:func:`heartbeat.context.rr_features`).
     window : int
         Samples after the R peak that are compared (at least 2).
+    rule : TemplateRule, optional
+        Its ``fallback_*`` fields: the template when too few beats are called N.
 
     Returns
     -------
@@ -166,9 +186,27 @@ def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.n
     """
     n = len(waveforms)
     head = np.asarray(waveforms[:, :window], dtype=np.float64)  # (n, window)
-    if not has_enough_normal(int(np.count_nonzero(called_normal)), n):
+    if has_enough_normal(int(np.count_nonzero(called_normal)), n):
+        return compare_with_template(head, np.median(head[called_normal], axis=0), rr)
+    fallback = None if rule is None else _fallback(head, rr, rule, None)
+    if fallback is None:
         return TemplateFeatures(np.zeros(n), np.ones(n), *_rr_ratios(rr), has_template=False)
-    return compare_with_template(head, np.median(head[called_normal], axis=0), rr)
+    return compare_with_template(head, fallback, rr)
+
+
+def _fallback(head: np.ndarray, rr: np.ndarray, rule: TemplateRule,
+              running: RunningFallback | None) -> np.ndarray | None:
+    """Return the fallback template of `rule` over `head` (or `running`), or None."""
+    if not np.isfinite(rule.fallback_min_share):
+        return None
+    kept = {"min_rr_ratio": rule.fallback_min_rr_ratio, "min_share": rule.fallback_min_share,
+            "min_beats": MIN_TEMPLATE_BEATS}
+
+    def similar(h, t):
+        return matches(compare_with_template(h, t, np.ones((len(h), 3))), rule)
+    if running is not None:
+        return running.template(similar, **kept)
+    return fallback_template(head, _rr_ratios(rr)[0], similar, **kept)
 
 
 def has_enough_normal(n_normal: int, n_beats: int) -> bool:
@@ -277,11 +315,11 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     window = max(2, round(rule.window_s * fs_out))
     before = out.argmax(axis=1)
     called_normal = before == classes.index("N")
-    features = template_features(waveforms, called_normal, rr, window=window)
+    features = template_features(waveforms, called_normal, rr, window=window, rule=rule)
     out = remove_abnormal(out, matches(features, rule), classes=classes)[0]
     irregular = irregular_rhythm(rr, rule)
     out = move_supraventricular(out, features, rule, classes=classes, first_is_start=True,
-                                irregular=irregular)
+                                irregular=irregular, sudden=sudden_ratio(np.asarray(rr)[:, 0]))
     return out, out.argmax(axis=1) != before
 
 
@@ -300,8 +338,8 @@ def irregular_rhythm(rr: np.ndarray, rule: TemplateRule) -> np.ndarray | None:
 
 def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
                            rule: TemplateRule, *, normal: int, supra: int,
-                           first_is_start: bool = False, irregular: np.ndarray | None = None
-                           ) -> tuple[np.ndarray, np.ndarray]:
+                           first_is_start: bool = False, irregular: np.ndarray | None = None,
+                           sudden: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Which beats the S step of `rule` makes S, and which it makes N.
 
     Parameters
@@ -321,6 +359,9 @@ def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
     irregular : numpy.ndarray of bool, shape (n,), optional
         The beats in irregular rhythm (:func:`irregular_rhythm`): none becomes S, and
         with ``rule.s_irregular_keep`` those called S that match in shape become N.
+    sudden : numpy.ndarray, shape (n,), optional
+        :func:`~heartbeat.classifier.rhythm.sudden_ratio` of the beats, for
+        ``rule.s_max_sudden_ratio`` and ``s_keep_sudden_ratio`` (None: not checked).
 
     Returns
     -------
@@ -338,6 +379,9 @@ def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
     to_supra = (shape & (called == normal) & (features.rr_ratio < rule.s_max_rr_ratio)
                 & (features.post_ratio >= rule.s_min_post_ratio))
     to_normal = shape & (called == supra) & (features.rr_ratio >= rule.s_min_keep_ratio)
+    if sudden is not None:
+        to_supra &= sudden < rule.s_max_sudden_ratio
+        to_normal |= shape & (called == supra) & (sudden >= rule.s_keep_sudden_ratio)
     if irregular is not None:
         to_supra &= ~irregular
         if rule.s_irregular_keep:
@@ -349,8 +393,8 @@ def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
 
 def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
                           rule: TemplateRule, *, classes: tuple[str, ...],
-                          first_is_start: bool = False,
-                          irregular: np.ndarray | None = None) -> np.ndarray:
+                          first_is_start: bool = False, irregular: np.ndarray | None = None,
+                          sudden: np.ndarray | None = None) -> np.ndarray:
     """Move N probability to S, or S to N, as :func:`supraventricular_moves` says (the S step).
 
     Parameters
@@ -367,6 +411,8 @@ def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
         True if the first row is the recording's first beat (left alone).
     irregular : numpy.ndarray of bool, shape (n,), optional
         The beats in irregular rhythm (:func:`irregular_rhythm`).
+    sudden : numpy.ndarray, shape (n,), optional
+        The beats' :func:`~heartbeat.classifier.rhythm.sudden_ratio`.
 
     Returns
     -------
@@ -382,7 +428,7 @@ def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
     to_supra, to_normal = supraventricular_moves(features, out.argmax(axis=1), rule,
                                                  normal=normal, supra=supra,
                                                  first_is_start=first_is_start,
-                                                 irregular=irregular)
+                                                 irregular=irregular, sudden=sudden)
     for rows, src, dst in ((to_supra, normal, supra), (to_normal, supra, normal)):
         out[rows, dst] += out[rows, src]
         out[rows, src] = 0.0
