@@ -1,33 +1,63 @@
-"""The recording's dominant beat when the model calls too few beats N: the fallback template.
+"""The recording's dominant beat: how a beat's shape compares with it, and a fallback.
 
 The template of :func:`heartbeat.classify`'s ``adapt="template"``
-(:mod:`heartbeat.classifier.template`) is the median of the beats the model calls N.
-On a recording whose ordinary beat the model does not know (a wide QRS in an ICU lead,
-say) fewer than a fifth of the beats may be called N, and then no template is built:
-the steps that would say "on time and of the dominant shape, so N" cannot run.  The
-recording still has a dominant beat, found without the model: the beats that are
-**not premature** (previous RR over local mean RR at least ``min_rr_ratio``; premature
-ventricular beats of bigeminy or trigeminy are not) and that match the median of those
-beats in shape.  If that cluster is at least ``min_share`` of the beats, its median is
-the template (:func:`fallback_template`); :class:`RunningFallback` is the same from the
-past only, for :class:`heartbeat.Stream`.  The fallback's values were fixed before it
-was scored (docs/results.md, section 5, "A fallback template and sudden prematurity").
+(:mod:`heartbeat.classifier.template`) is the median of the beats the model calls N;
+each beat is compared with it by :func:`shape_measures`.  On a recording whose ordinary
+beat the model does not know (a wide QRS in an ICU lead, say) fewer than a fifth of the
+beats may be called N, and then no such template is built: the steps that would say
+"on time and of the dominant shape, so N" cannot run.  The recording still has a
+dominant beat, found without the model: the beats that are **not premature** (previous
+RR over local mean RR at least ``fallback_min_rr_ratio``; premature ventricular beats
+of bigeminy or trigeminy are not) and that match the median of those beats in shape.
+If that cluster holds at least ``fallback_min_share`` of the beats, its median is the
+template (:func:`fallback_template`); :class:`RunningFallback` is the same from the past
+only, for :class:`heartbeat.Stream`.  The fallback's values were fixed before it was
+scored (docs/results.md, section 5, "A fallback template and sudden prematurity").
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["RunningFallback", "fallback_template"]
+if TYPE_CHECKING:
+    from heartbeat.classifier.template import TemplateRule
+
+__all__ = ["RunningFallback", "fallback_template", "shape_measures"]
 
 
-def fallback_template(head: np.ndarray, rr_ratio: np.ndarray,
-                      similar: Callable[[np.ndarray, np.ndarray], np.ndarray], *,
-                      min_rr_ratio: float, min_share: float, min_beats: int
-                      ) -> np.ndarray | None:
+def shape_measures(head: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each beat's Pearson correlation with `template` and its relative amplitude.
+
+    Parameters
+    ----------
+    head : numpy.ndarray, shape (n, length)
+        Beats starting at their R peak; the first ``len(template)`` samples count.
+    template : numpy.ndarray, shape (window,)
+        The dominant beat over the window.
+
+    Returns
+    -------
+    correlation, amplitude_ratio : numpy.ndarray of float64, shape (n,)
+        The correlation over the window (0 for a flat beat or template) and the beat's
+        peak-to-peak amplitude over the template's (inf for a flat template).
+    """
+    n = len(head)
+    head = np.asarray(head[:, : len(template)], dtype=np.float64)  # (n, window)
+    template = np.asarray(template, dtype=np.float64)
+    centred = head - head.mean(axis=1, keepdims=True)
+    t = template - template.mean()
+    norms = np.sqrt(np.einsum("ij,ij->i", centred, centred)) * np.sqrt(t @ t)
+    correlation = np.divide(centred @ t, norms, out=np.zeros(n), where=norms > 0)
+    span = np.ptp(template)
+    amplitude = np.ptp(head, axis=1) / span if span > 0 else np.full(n, np.inf)
+    return correlation, amplitude
+
+
+def fallback_template(head: np.ndarray, rr_ratio: np.ndarray, rule: TemplateRule, *,
+                      min_beats: int) -> np.ndarray | None:
     """Return the median of the dominant cluster of beats that are not premature.
 
     Parameters
@@ -36,13 +66,11 @@ def fallback_template(head: np.ndarray, rr_ratio: np.ndarray,
         The beats' first samples after the R peak.
     rr_ratio : numpy.ndarray, shape (n,)
         Each beat's previous RR over its local mean RR.
-    similar : callable
-        ``similar(head, template)`` gives True for each beat that matches `template` in
-        shape (the V/F step's test: :func:`heartbeat.classifier.template.matches`).
-    min_rr_ratio : float
-        Least `rr_ratio` of a candidate (a beat that is not premature).
-    min_share : float
-        Least share of all `n` beats the cluster must hold.
+    rule : TemplateRule
+        ``fallback_min_rr_ratio`` (least `rr_ratio` of a candidate),
+        ``fallback_min_share`` (least share of the `n` beats the cluster holds; inf: no
+        fallback), and the V/F step's shape test (``min_correlation``,
+        ``max_amplitude_ratio``) by which a candidate matches the candidates' median.
     min_beats : int
         Fewest beats the cluster must hold.
 
@@ -56,21 +84,24 @@ def fallback_template(head: np.ndarray, rr_ratio: np.ndarray,
     --------
     Ten beats of one shape on time and two premature beats of another:
 
+    >>> from heartbeat.classifier.template import TemplateRule
     >>> head = np.r_[np.tile(np.sin(np.linspace(0, 3, 30)), (10, 1)),
     ...              np.tile(np.cos(np.linspace(0, 3, 30)), (2, 1))]
     >>> ratio = np.r_[np.ones(10), 0.7, 0.7]
-    >>> same = lambda h, t: np.corrcoef(np.vstack([t, h]))[0, 1:] > 0.8
-    >>> t = fallback_template(head, ratio, same, min_rr_ratio=0.9, min_share=0.5,
-    ...                       min_beats=10)
+    >>> t = fallback_template(head, ratio, TemplateRule(), min_beats=10)
     >>> bool(np.allclose(t, head[0]))
     True
     """
-    head = np.asarray(head, dtype=np.float64)
-    need = max(min_beats, min_share * len(head))
-    candidates = np.asarray(rr_ratio) >= min_rr_ratio
-    if np.count_nonzero(candidates) < need:
+    need = max(min_beats, rule.fallback_min_share * len(head))
+    candidates = np.asarray(rr_ratio) >= rule.fallback_min_rr_ratio
+    if not np.isfinite(need) or np.count_nonzero(candidates) < need:
         return None
-    cluster = candidates & similar(head, np.median(head[candidates], axis=0))
+    head = np.asarray(head, dtype=np.float64)
+    correlation, amplitude = shape_measures(head, np.median(head[candidates], axis=0))
+    with np.errstate(divide="ignore"):
+        cluster = (candidates & (correlation >= rule.min_correlation)
+                   & (amplitude <= rule.max_amplitude_ratio)
+                   & (amplitude >= 1 / rule.max_amplitude_ratio))
     if np.count_nonzero(cluster) < need:
         return None
     return np.median(head[cluster], axis=0)
@@ -94,12 +125,9 @@ class RunningFallback:
         self.heads.extend(heads)
         self.ratios.extend(np.asarray(rr_ratio, dtype=np.float64).tolist())
 
-    def template(self, similar: Callable[[np.ndarray, np.ndarray], np.ndarray], *,
-                 min_rr_ratio: float, min_share: float, min_beats: int
-                 ) -> np.ndarray | None:
+    def template(self, rule: TemplateRule, *, min_beats: int) -> np.ndarray | None:
         """Return the fallback template of the beats kept (None: too few, or none kept)."""
         if not self.heads:
             return None
-        return fallback_template(np.stack(self.heads), np.array(self.ratios), similar,
-                                 min_rr_ratio=min_rr_ratio, min_share=min_share,
+        return fallback_template(np.stack(self.heads), np.array(self.ratios), rule,
                                  min_beats=min_beats)

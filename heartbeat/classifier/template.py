@@ -5,8 +5,10 @@ or fusion (F) because that person's normal morphology is unusual (an inverted T 
 a lead it was not trained on).  The recording itself says otherwise: such a beat looks
 like the recording's dominant beat and comes on time.  :func:`adapt_template`
 
-1. estimates the dominant beat: the median of the beats the model calls N (only if
-   there are enough of them; otherwise nothing is changed);
+1. estimates the dominant beat: the median of the beats the model calls N if there are
+   enough of them; otherwise the median of the recording's dominant cluster of beats
+   that are not premature, if it holds half the beats
+   (:mod:`heartbeat.classifier.dominant`); otherwise nothing is changed;
 2. measures for every beat, from the recording alone, its Pearson correlation with
    that template over the first ``window_s`` seconds after the R peak, its amplitude
    (peak to peak over the same window) over the template's, and its previous RR
@@ -27,7 +29,8 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
 No label is used, and the cost is a median and a few products over an (n, window)
 array.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds within
 MIT-BIH DS1 (docs/results.md, section 5, "Template adaptation", "S by the recording's
-own rhythm" and "S step in irregular rhythm").
+own rhythm", "S step in irregular rhythm" and "A fallback template and sudden
+prematurity").
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeat.classifier.dominant import RunningFallback, fallback_template
+from heartbeat.classifier.dominant import RunningFallback, fallback_template, shape_measures
 from heartbeat.classifier.rhythm import rhythm_irregularity, sudden_ratio
 
 __all__ = ["DEFAULT_RULE", "RunningTemplate", "TemplateFeatures", "TemplateRule",
@@ -59,7 +62,9 @@ class TemplateRule:
     set before scoring (the V/F step: ``python benchmarks/cv_patients.py template``,
     ``benchmarks/results/cv_template_choice.json``; then the S step on it:
     ``cv_patients.py template-s``, ``cv_template_s_choice.json``; then the S step's
-    rhythm guard: ``cv_patients.py template-s-gate``, ``cv_template_sgate_choice.json``);
+    rhythm guard: ``cv_patients.py template-s-gate``, ``cv_template_sgate_choice.json``;
+    then the fallback template, adopted, and sudden prematurity, not adopted:
+    ``cv_patients.py template-s-fallback``, ``cv_template_sfallback_choice.json``);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
@@ -106,7 +111,8 @@ class TemplateRule:
         (``inf``: not checked).
     s_keep_sudden_ratio : float
         A beat called S that matches in shape and whose ratio above is at least this
-        (its interval did not shorten at once) becomes N (``inf``: never).
+        (its interval did not shorten at once) becomes N (``inf``: never).  Neither
+        sudden threshold was adopted; :class:`RunningTemplate` does not apply them.
     fallback_min_share : float
         Without a template of beats called N, the fallback template
         (:func:`~heartbeat.classifier.dominant.fallback_template`) is used if its
@@ -128,7 +134,7 @@ class TemplateRule:
     s_irregular_keep: bool = True
     s_max_sudden_ratio: float = float("inf")
     s_keep_sudden_ratio: float = float("inf")
-    fallback_min_share: float = float("inf")
+    fallback_min_share: float = 0.5
     fallback_min_rr_ratio: float = 0.9
 
 
@@ -188,25 +194,11 @@ def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.n
     head = np.asarray(waveforms[:, :window], dtype=np.float64)  # (n, window)
     if has_enough_normal(int(np.count_nonzero(called_normal)), n):
         return compare_with_template(head, np.median(head[called_normal], axis=0), rr)
-    fallback = None if rule is None else _fallback(head, rr, rule, None)
+    fallback = None if rule is None else fallback_template(
+        head, _rr_ratios(rr)[0], rule, min_beats=MIN_TEMPLATE_BEATS)
     if fallback is None:
         return TemplateFeatures(np.zeros(n), np.ones(n), *_rr_ratios(rr), has_template=False)
     return compare_with_template(head, fallback, rr)
-
-
-def _fallback(head: np.ndarray, rr: np.ndarray, rule: TemplateRule,
-              running: RunningFallback | None) -> np.ndarray | None:
-    """Return the fallback template of `rule` over `head` (or `running`), or None."""
-    if not np.isfinite(rule.fallback_min_share):
-        return None
-    kept = {"min_rr_ratio": rule.fallback_min_rr_ratio, "min_share": rule.fallback_min_share,
-            "min_beats": MIN_TEMPLATE_BEATS}
-
-    def similar(h, t):
-        return matches(compare_with_template(h, t, np.ones((len(h), 3))), rule)
-    if running is not None:
-        return running.template(similar, **kept)
-    return fallback_template(head, _rr_ratios(rr)[0], similar, **kept)
 
 
 def has_enough_normal(n_normal: int, n_beats: int) -> bool:
@@ -240,15 +232,7 @@ def compare_with_template(waveforms: np.ndarray, template: np.ndarray,
     TemplateFeatures
         With ``has_template`` True.
     """
-    n = len(waveforms)
-    head = np.asarray(waveforms[:, : len(template)], dtype=np.float64)  # (n, window)
-    template = np.asarray(template, dtype=np.float64)
-    centred = head - head.mean(axis=1, keepdims=True)
-    t = template - template.mean()
-    norms = np.sqrt(np.einsum("ij,ij->i", centred, centred)) * np.sqrt(t @ t)
-    correlation = np.divide(centred @ t, norms, out=np.zeros(n), where=norms > 0)
-    span = np.ptp(template)
-    amplitude = np.ptp(head, axis=1) / span if span > 0 else np.full(n, np.inf)
+    correlation, amplitude = shape_measures(waveforms, template)
     return TemplateFeatures(correlation, amplitude, *_rr_ratios(rr), has_template=True)
 
 
@@ -472,7 +456,9 @@ class RunningTemplate:
     :func:`adapt_template` for beats that arrive in order (:class:`heartbeat.Stream`):
     :meth:`adapt` first takes in the new beats the model calls N, then judges them.
     The template exists once the beats seen so far hold enough called N
-    (:func:`has_enough_normal`); before that, beats are left as they are.  The S step's
+    (:func:`has_enough_normal`); before that, it is the fallback template of the last
+    `size` beats (:class:`~heartbeat.classifier.dominant.RunningFallback`), if the rule
+    has one and they hold its share, else beats are left as they are.  The S step's
     rhythm guard measures each beat's irregularity over the past only: its own previous
     RR and the ``2 * s_irregular_beats`` before it (:func:`rhythm_irregularity`).
 
@@ -488,6 +474,8 @@ class RunningTemplate:
         self.n_normal = 0  # of those, called N
         self.template: np.ndarray | None = None
         self.past_rr = np.zeros(0)  # the last previous-RR values, for the rhythm guard
+        self.recent = RunningFallback(size)  # the last beats of any class: the fallback's
+        self.normal_template = False  # whether `template` is of beats called N
 
     def adapt(self, proba: np.ndarray, heads: np.ndarray, rr: np.ndarray, *,
               classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
@@ -505,11 +493,16 @@ class RunningTemplate:
         self.n_beats += len(proba)
         self.n_normal += int(normal.sum())
         self.heads.extend(heads[normal])
-        if not has_enough_normal(self.n_normal, self.n_beats):
-            self.template = None  # the warm-up, or too few beats called N so far
+        self.recent.add(heads, _rr_ratios(rr)[0])
+        if has_enough_normal(self.n_normal, self.n_beats):
+            if normal.any() or not self.normal_template:
+                self.template = np.median(np.stack(self.heads), axis=0)
+                self.normal_template = True
+        else:  # the warm-up, or too few beats called N so far: the fallback, if any
+            self.template = self.recent.template(rule, min_beats=MIN_TEMPLATE_BEATS)
+            self.normal_template = False
+        if self.template is None:
             return proba
-        if normal.any() or self.template is None:
-            self.template = np.median(np.stack(self.heads), axis=0)
         features = compare_with_template(heads, self.template, rr)
         out = remove_abnormal(proba, matches(features, rule), classes=classes)[0]
         return move_supraventricular(out, features, rule, classes=classes,
