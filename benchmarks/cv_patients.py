@@ -44,6 +44,10 @@ rule of docs/results.md section 5 (``cv_template_s_choice.json``).
 become S) from the same logits, chosen nested on the shipped S step
 (``_s_gate_folds.py``; ``cv_template_sgate_choice.json``).
 
+``template-s-fallback``: the fallback template (when too few beats are called N) and
+the S step's sudden prematurity, by the rule of docs/results.md section 5
+(``_s_fallback_folds.py``; ``cv_template_sfallback_choice.json``).
+
 ``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
 trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1;
 with ``--adapt template`` also after ``adapt="template"`` (the shipped rule, each DS2
@@ -368,6 +372,8 @@ def scored_runs(args) -> tuple[dict, list, list]:
             runs[text, "ensemble", f, c] = (mean, runs[text, seeds[0], f, c][1])
     scored = {key: tf.Run(logits, held.y.astype(np.int64), held.record, held.x, held.rr)
               for key, (logits, held) in runs.items()}
+    for key, (_, held) in runs.items():
+        scored[key].waveforms = held.x  # the fallback template measures them again
     members = sorted({m for _, m, _, _ in scored}, key=str)
     return scored, members, folds
 
@@ -434,6 +440,13 @@ def run_template_s_gate(args) -> None:
     import _s_gate_folds as gf
 
     gf.run(args, *scored_runs(args), write=write, print_summary=print_summary)
+
+
+def run_template_s_fallback(args) -> None:
+    """The fallback template and sudden prematurity of the S step (``_s_fallback_folds``)."""
+    import _s_fallback_folds as ff
+
+    ff.run(args, *scored_runs(args), write=write, print_summary=print_summary)
 
 
 def print_summary(name: str, summary: dict) -> None:
@@ -569,7 +582,8 @@ def write(name: str, result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template",
-                                         "template-s", "template-s-gate"))
+                                         "template-s", "template-s-gate",
+                                         "template-s-fallback"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -613,9 +627,10 @@ def main() -> None:
     elif args.mode == "template":
         args.recipe = args.recipe or ["ch0", "ch0+ch1"]
         run_template(args)
-    elif args.mode in ("template-s", "template-s-gate"):
+    elif args.mode in ("template-s", "template-s-gate", "template-s-fallback"):
         args.recipe = args.recipe or ["ch0", "ch0+ch1"]
-        (run_template_s if args.mode == "template-s" else run_template_s_gate)(args)
+        {"template-s": run_template_s, "template-s-gate": run_template_s_gate,
+         "template-s-fallback": run_template_s_fallback}[args.mode](args)
     elif args.mode == "table":
         run_table(args)
     else:

@@ -49,10 +49,12 @@ How the stream departs from :func:`heartbeat.classify` (measured in
   (future ones too); here, per lead, it is the median of the first 0.24 s of the last
   ``TEMPLATE_BEATS`` (500) beats the model called N, the current instant's included,
   and it exists once the beats reported so far hold at least 10 called N and a fifth
-  of them (``classify``'s own count, applied to the beats so far).  Each beat is then
+  of them (``classify``'s own count, applied to the beats so far); until then it is
+  the fallback template (:mod:`heartbeat.classifier.dominant`) of the last 500 beats of
+  any class, if at least half of them are on time and of one shape.  Each beat is then
   judged by :mod:`heartbeat.classifier.template`'s own rule before it is reported.
-  **Warm-up**: until then (about the first 10 beats called N, some 10 s at 70 bpm)
-  beats are reported unadapted, as ``classify`` leaves a recording with too few.
+  **Warm-up**: while neither exists (about the first 10 beats) beats are reported
+  unadapted, as ``classify`` leaves a recording with neither.
   ``adapt="none"`` gives the model's own probabilities.
 
 Stated bounds (the first 5 min of the 48 MIT-BIH records, first lead, model
@@ -74,7 +76,7 @@ the slow test; figures from ``benchmarks/bench_stream.py --warm-up --no-speed``)
 
 Every beat is reported at most ``latency_s`` seconds of signal after its R peak.
 The state (the buffer of ``history_s + hop_s`` seconds per lead, the last beats'
-times, the ``2k + 1`` last waveforms and the template's ring of 500 x 0.24 s) does not
+times, the ``2k + 1`` last waveforms and the template's two rings of 500 x 0.24 s) does not
 grow with the recording.
 """
 

@@ -132,11 +132,13 @@ class TestAdaptTemplate:
         calls = later.argmax(axis=1)
         assert calls[45] == 1 and (np.delete(calls, 45) == 0).all()
 
-    def test_too_few_beats_called_n_change_nothing(self):
+    def test_too_few_beats_called_n_change_nothing_without_the_fallback(self):
         waves, rr = recording(30)
         proba = np.tile([0.1, 0.1, 0.7, 0.05, 0.05], (30, 1))
         proba[:5] = [0.9, 0.04, 0.03, 0.02, 0.01]  # 5 of 30 called N: below 10 and 20 %
-        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        no_fallback = dataclasses.replace(DEFAULT_RULE, fallback_min_share=float("inf"))
+        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0,
+                                      rule=no_fallback)
         np.testing.assert_array_equal(out, proba)
         assert not changed.any()
         features = template_features(waves, proba.argmax(axis=1) == 0, rr, window=30)

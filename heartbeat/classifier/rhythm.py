@@ -2,14 +2,16 @@
 
 The S step of ``adapt="template"`` (:mod:`heartbeat.classifier.template`) calls a beat
 of normal shape supraventricular when it comes early; in an irregular rhythm (atrial
-fibrillation) ordinary beats come early too, so the step is held back there.
+fibrillation) ordinary beats come early too, so the step is held back there; and in a
+smooth swing of the rate (sinus arrhythmia) a beat comes early against the local mean
+without its interval shortening at once (:func:`sudden_ratio`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rhythm_irregularity"]
+__all__ = ["rhythm_irregularity", "sudden_ratio"]
 
 
 def rhythm_irregularity(prev_rr: np.ndarray, before: int, after: int) -> np.ndarray:
@@ -58,3 +60,33 @@ def rhythm_irregularity(prev_rr: np.ndarray, before: int, after: int) -> np.ndar
     count = np.count_nonzero(~np.isnan(windows), axis=1)
     mean = np.nansum(windows, axis=1) / np.maximum(count, 1)
     return np.divide(median, mean, out=np.zeros(n), where=(valid > 0) & (mean > 0))
+
+
+def sudden_ratio(prev_rr: np.ndarray) -> np.ndarray:
+    """Each beat's previous RR interval over the previous RR interval of the beat before.
+
+    Parameters
+    ----------
+    prev_rr : numpy.ndarray, shape (n,)
+        Each beat's previous RR interval, in beat order (column 0 of
+        :func:`heartbeat.context.rr_features`; any unit).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n,)
+        ``prev_rr[i] / prev_rr[i - 1]``: well below 1 for a premature beat (its interval
+        shortens at once), near 1 in a smooth swing of the rate; 1 for the first beat
+        and where the interval before is 0.
+
+    Examples
+    --------
+    A slow swing, then one premature beat and its pause:
+
+    >>> sudden_ratio(np.array([1.0, 0.96, 0.92, 0.9, 0.6, 1.3])).round(2)
+    array([1.  , 0.96, 0.96, 0.98, 0.67, 2.17])
+    """
+    r = np.asarray(prev_rr, dtype=np.float64)
+    out = np.ones(len(r))
+    if len(r) > 1:
+        np.divide(r[1:], r[:-1], out=out[1:], where=r[:-1] > 0)
+    return out

@@ -5,8 +5,10 @@ or fusion (F) because that person's normal morphology is unusual (an inverted T 
 a lead it was not trained on).  The recording itself says otherwise: such a beat looks
 like the recording's dominant beat and comes on time.  :func:`adapt_template`
 
-1. estimates the dominant beat: the median of the beats the model calls N (only if
-   there are enough of them; otherwise nothing is changed);
+1. estimates the dominant beat: the median of the beats the model calls N if there are
+   enough of them; otherwise the median of the recording's dominant cluster of beats
+   that are not premature, if it holds half the beats
+   (:mod:`heartbeat.classifier.dominant`); otherwise nothing is changed;
 2. measures for every beat, from the recording alone, its Pearson correlation with
    that template over the first ``window_s`` seconds after the R peak, its amplitude
    (peak to peak over the same window) over the template's, and its previous RR
@@ -27,7 +29,8 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
 No label is used, and the cost is a median and a few products over an (n, window)
 array.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds within
 MIT-BIH DS1 (docs/results.md, section 5, "Template adaptation", "S by the recording's
-own rhythm" and "S step in irregular rhythm").
+own rhythm", "S step in irregular rhythm" and "A fallback template and sudden
+prematurity").
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeat.classifier.rhythm import rhythm_irregularity
+from heartbeat.classifier.dominant import RunningFallback, fallback_template, shape_measures
+from heartbeat.classifier.rhythm import rhythm_irregularity, sudden_ratio
 
 __all__ = ["DEFAULT_RULE", "RunningTemplate", "TemplateFeatures", "TemplateRule",
            "adapt_template", "compare_with_template", "has_enough_normal",
@@ -58,7 +62,9 @@ class TemplateRule:
     set before scoring (the V/F step: ``python benchmarks/cv_patients.py template``,
     ``benchmarks/results/cv_template_choice.json``; then the S step on it:
     ``cv_patients.py template-s``, ``cv_template_s_choice.json``; then the S step's
-    rhythm guard: ``cv_patients.py template-s-gate``, ``cv_template_sgate_choice.json``);
+    rhythm guard: ``cv_patients.py template-s-gate``, ``cv_template_sgate_choice.json``;
+    then the fallback template, adopted, and sudden prematurity, not adopted:
+    ``cv_patients.py template-s-fallback``, ``cv_template_sfallback_choice.json``);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
@@ -99,6 +105,20 @@ class TemplateRule:
     s_irregular_keep : bool
         With the guard on, a beat called S that matches in shape and whose rhythm is
         irregular becomes N.
+    s_max_sudden_ratio : float
+        A beat becomes S only if its previous RR over the previous RR of the beat
+        before (:func:`~heartbeat.classifier.rhythm.sudden_ratio`) is below this
+        (``inf``: not checked).
+    s_keep_sudden_ratio : float
+        A beat called S that matches in shape and whose ratio above is at least this
+        (its interval did not shorten at once) becomes N (``inf``: never).  Neither
+        sudden threshold was adopted; :class:`RunningTemplate` does not apply them.
+    fallback_min_share : float
+        Without a template of beats called N, the fallback template
+        (:func:`~heartbeat.classifier.dominant.fallback_template`) is used if its
+        cluster holds this share of the beats (``inf``: no fallback).
+    fallback_min_rr_ratio : float
+        Least previous RR over local mean RR of a beat in the fallback's cluster.
     """
 
     window_s: float = 0.24
@@ -112,6 +132,10 @@ class TemplateRule:
     s_irregular_above: float = 0.12
     s_irregular_beats: int = 16
     s_irregular_keep: bool = True
+    s_max_sudden_ratio: float = float("inf")
+    s_keep_sudden_ratio: float = float("inf")
+    fallback_min_share: float = 0.5
+    fallback_min_rr_ratio: float = 0.9
 
 
 DEFAULT_RULE = TemplateRule()
@@ -145,7 +169,7 @@ class TemplateFeatures:
 
 
 def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.ndarray,
-                      *, window: int) -> TemplateFeatures:
+                      *, window: int, rule: TemplateRule | None = None) -> TemplateFeatures:
     """Measure each beat of one recording against the median of its beats called N.
 
     Parameters
@@ -159,6 +183,8 @@ def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.n
         (:func:`heartbeat.context.rr_features`).
     window : int
         Samples after the R peak that are compared (at least 2).
+    rule : TemplateRule, optional
+        Its ``fallback_*`` fields: the template when too few beats are called N.
 
     Returns
     -------
@@ -166,9 +192,13 @@ def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.n
     """
     n = len(waveforms)
     head = np.asarray(waveforms[:, :window], dtype=np.float64)  # (n, window)
-    if not has_enough_normal(int(np.count_nonzero(called_normal)), n):
+    if has_enough_normal(int(np.count_nonzero(called_normal)), n):
+        return compare_with_template(head, np.median(head[called_normal], axis=0), rr)
+    fallback = None if rule is None else fallback_template(
+        head, _rr_ratios(rr)[0], rule, min_beats=MIN_TEMPLATE_BEATS)
+    if fallback is None:
         return TemplateFeatures(np.zeros(n), np.ones(n), *_rr_ratios(rr), has_template=False)
-    return compare_with_template(head, np.median(head[called_normal], axis=0), rr)
+    return compare_with_template(head, fallback, rr)
 
 
 def has_enough_normal(n_normal: int, n_beats: int) -> bool:
@@ -202,15 +232,7 @@ def compare_with_template(waveforms: np.ndarray, template: np.ndarray,
     TemplateFeatures
         With ``has_template`` True.
     """
-    n = len(waveforms)
-    head = np.asarray(waveforms[:, : len(template)], dtype=np.float64)  # (n, window)
-    template = np.asarray(template, dtype=np.float64)
-    centred = head - head.mean(axis=1, keepdims=True)
-    t = template - template.mean()
-    norms = np.sqrt(np.einsum("ij,ij->i", centred, centred)) * np.sqrt(t @ t)
-    correlation = np.divide(centred @ t, norms, out=np.zeros(n), where=norms > 0)
-    span = np.ptp(template)
-    amplitude = np.ptp(head, axis=1) / span if span > 0 else np.full(n, np.inf)
+    correlation, amplitude = shape_measures(waveforms, template)
     return TemplateFeatures(correlation, amplitude, *_rr_ratios(rr), has_template=True)
 
 
@@ -277,11 +299,11 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     window = max(2, round(rule.window_s * fs_out))
     before = out.argmax(axis=1)
     called_normal = before == classes.index("N")
-    features = template_features(waveforms, called_normal, rr, window=window)
+    features = template_features(waveforms, called_normal, rr, window=window, rule=rule)
     out = remove_abnormal(out, matches(features, rule), classes=classes)[0]
     irregular = irregular_rhythm(rr, rule)
     out = move_supraventricular(out, features, rule, classes=classes, first_is_start=True,
-                                irregular=irregular)
+                                irregular=irregular, sudden=sudden_ratio(np.asarray(rr)[:, 0]))
     return out, out.argmax(axis=1) != before
 
 
@@ -300,8 +322,8 @@ def irregular_rhythm(rr: np.ndarray, rule: TemplateRule) -> np.ndarray | None:
 
 def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
                            rule: TemplateRule, *, normal: int, supra: int,
-                           first_is_start: bool = False, irregular: np.ndarray | None = None
-                           ) -> tuple[np.ndarray, np.ndarray]:
+                           first_is_start: bool = False, irregular: np.ndarray | None = None,
+                           sudden: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Which beats the S step of `rule` makes S, and which it makes N.
 
     Parameters
@@ -321,6 +343,9 @@ def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
     irregular : numpy.ndarray of bool, shape (n,), optional
         The beats in irregular rhythm (:func:`irregular_rhythm`): none becomes S, and
         with ``rule.s_irregular_keep`` those called S that match in shape become N.
+    sudden : numpy.ndarray, shape (n,), optional
+        :func:`~heartbeat.classifier.rhythm.sudden_ratio` of the beats, for
+        ``rule.s_max_sudden_ratio`` and ``s_keep_sudden_ratio`` (None: not checked).
 
     Returns
     -------
@@ -338,6 +363,9 @@ def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
     to_supra = (shape & (called == normal) & (features.rr_ratio < rule.s_max_rr_ratio)
                 & (features.post_ratio >= rule.s_min_post_ratio))
     to_normal = shape & (called == supra) & (features.rr_ratio >= rule.s_min_keep_ratio)
+    if sudden is not None:
+        to_supra &= sudden < rule.s_max_sudden_ratio
+        to_normal |= shape & (called == supra) & (sudden >= rule.s_keep_sudden_ratio)
     if irregular is not None:
         to_supra &= ~irregular
         if rule.s_irregular_keep:
@@ -349,8 +377,8 @@ def supraventricular_moves(features: TemplateFeatures, called: np.ndarray,
 
 def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
                           rule: TemplateRule, *, classes: tuple[str, ...],
-                          first_is_start: bool = False,
-                          irregular: np.ndarray | None = None) -> np.ndarray:
+                          first_is_start: bool = False, irregular: np.ndarray | None = None,
+                          sudden: np.ndarray | None = None) -> np.ndarray:
     """Move N probability to S, or S to N, as :func:`supraventricular_moves` says (the S step).
 
     Parameters
@@ -367,6 +395,8 @@ def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
         True if the first row is the recording's first beat (left alone).
     irregular : numpy.ndarray of bool, shape (n,), optional
         The beats in irregular rhythm (:func:`irregular_rhythm`).
+    sudden : numpy.ndarray, shape (n,), optional
+        The beats' :func:`~heartbeat.classifier.rhythm.sudden_ratio`.
 
     Returns
     -------
@@ -382,7 +412,7 @@ def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
     to_supra, to_normal = supraventricular_moves(features, out.argmax(axis=1), rule,
                                                  normal=normal, supra=supra,
                                                  first_is_start=first_is_start,
-                                                 irregular=irregular)
+                                                 irregular=irregular, sudden=sudden)
     for rows, src, dst in ((to_supra, normal, supra), (to_normal, supra, normal)):
         out[rows, dst] += out[rows, src]
         out[rows, src] = 0.0
@@ -426,7 +456,9 @@ class RunningTemplate:
     :func:`adapt_template` for beats that arrive in order (:class:`heartbeat.Stream`):
     :meth:`adapt` first takes in the new beats the model calls N, then judges them.
     The template exists once the beats seen so far hold enough called N
-    (:func:`has_enough_normal`); before that, beats are left as they are.  The S step's
+    (:func:`has_enough_normal`); before that, it is the fallback template of the last
+    `size` beats (:class:`~heartbeat.classifier.dominant.RunningFallback`), if the rule
+    has one and they hold its share, else beats are left as they are.  The S step's
     rhythm guard measures each beat's irregularity over the past only: its own previous
     RR and the ``2 * s_irregular_beats`` before it (:func:`rhythm_irregularity`).
 
@@ -442,6 +474,8 @@ class RunningTemplate:
         self.n_normal = 0  # of those, called N
         self.template: np.ndarray | None = None
         self.past_rr = np.zeros(0)  # the last previous-RR values, for the rhythm guard
+        self.recent = RunningFallback(size)  # the last beats of any class: the fallback's
+        self.normal_template = False  # whether `template` is of beats called N
 
     def adapt(self, proba: np.ndarray, heads: np.ndarray, rr: np.ndarray, *,
               classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
@@ -459,11 +493,16 @@ class RunningTemplate:
         self.n_beats += len(proba)
         self.n_normal += int(normal.sum())
         self.heads.extend(heads[normal])
-        if not has_enough_normal(self.n_normal, self.n_beats):
-            self.template = None  # the warm-up, or too few beats called N so far
+        self.recent.add(heads, _rr_ratios(rr)[0])
+        if has_enough_normal(self.n_normal, self.n_beats):
+            if normal.any() or not self.normal_template:
+                self.template = np.median(np.stack(self.heads), axis=0)
+                self.normal_template = True
+        else:  # the warm-up, or too few beats called N so far: the fallback, if any
+            self.template = self.recent.template(rule, min_beats=MIN_TEMPLATE_BEATS)
+            self.normal_template = False
+        if self.template is None:
             return proba
-        if normal.any() or self.template is None:
-            self.template = np.median(np.stack(self.heads), axis=0)
         features = compare_with_template(heads, self.template, rr)
         out = remove_abnormal(proba, matches(features, rule), classes=classes)[0]
         return move_supraventricular(out, features, rule, classes=classes,

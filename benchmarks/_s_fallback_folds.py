@@ -1,0 +1,186 @@
+"""The fallback template and sudden prematurity (``adapt="template"``) on the kept logits.
+
+Used by ``cv_patients.py template-s-fallback``; the rule is docs/results.md section 5
+("A fallback template and sudden prematurity").  Every threshold shipped today stays
+(:data:`CURRENT`).  Change 1, the fallback template (:data:`FALLBACK`, fixed before
+scoring, no grid), is scored as a whole: its rows must equal today's (it never triggers
+in the DS1 folds).  Change 2, the S step's sudden-prematurity thresholds
+(``TemplateRule.s_max_sudden_ratio``, ``s_keep_sudden_ratio``), is chosen for held-out
+fold k on the other two folds, then applied to fold k.  No label is read by either step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import _recipe
+import _s_step_folds as sf
+import _template_folds as tf
+import numpy as np
+
+from heartbeat.classifier.rhythm import sudden_ratio
+from heartbeat.classifier.template import (
+    DEFAULT_RULE,
+    TemplateRule,
+    irregular_rhythm,
+    matches,
+    supraventricular_moves,
+    template_features,
+)
+
+N, S = 0, 1
+V, F = tf.V, tf.F
+INF = float("inf")
+CURRENT = dataclasses.replace(DEFAULT_RULE, s_max_sudden_ratio=INF, s_keep_sudden_ratio=INF,
+                              fallback_min_share=INF)
+"""The rule shipped today (the S step with its rhythm guard), both changes off."""
+FALLBACK = dataclasses.replace(CURRENT, fallback_min_share=0.5, fallback_min_rr_ratio=0.9)
+"""Change 1 as fixed before scoring."""
+GRID = {"s_max_sudden_ratio": (INF, 0.95, 0.90, 0.85, 0.80),
+        "s_keep_sudden_ratio": (INF, 1.00, 0.95, 0.90)}
+MAX_V_F1_DROP = 0.01  # per lead, against today's rule
+MAX_S_F1_DROP = 0.01  # per lead, against today's rule
+
+
+def rules() -> list[TemplateRule]:
+    """Every sudden-prematurity setting, in the order the tie-break prefers (off first)."""
+    out = [dataclasses.replace(CURRENT, **dict(zip(GRID, values, strict=True)))
+           for values in itertools.product(*GRID.values())]
+    return sorted(out, key=lambda r: (-r.s_max_sudden_ratio, -r.s_keep_sudden_ratio))
+
+
+_FEATURES: dict = {}
+
+
+def features(run: tf.Run, rule: TemplateRule) -> list:
+    """(rows, features) per held-out record: the kept ones, or measured with the fallback
+    (from ``run.waveforms``, which ``cv_patients.scored_runs`` keeps)."""
+    if not np.isfinite(rule.fallback_min_share):
+        return run.features[rule.window_s]
+    key = id(run), rule.window_s, rule.fallback_min_share, rule.fallback_min_rr_ratio
+    if key not in _FEATURES:
+        _FEATURES[key] = [(rows, template_features(
+            run.waveforms[rows], run.pred[rows] == N, run.rr[rows],
+            window=round(rule.window_s * tf.FS_OUT), rule=rule))
+            for rows, _ in run.features[rule.window_s]]
+    return _FEATURES[key]
+
+
+def adapted(run: tf.Run, rule: TemplateRule) -> np.ndarray:
+    """Predicted codes of `run` after the V/F step and the S step of `rule`."""
+    parts = features(run, rule)
+    hit = np.zeros(len(run.y), dtype=bool)
+    for rows, feats in parts:
+        hit[rows] = matches(feats, rule)
+    codes = np.where(hit & np.isin(run.pred, (V, F)), run.alt, run.pred)
+    for rows, feats in parts:
+        to_supra, to_normal = supraventricular_moves(
+            feats, codes[rows], rule, normal=N, supra=S, first_is_start=True,
+            irregular=irregular_rhythm(run.rr[rows], rule),
+            sudden=sudden_ratio(run.rr[rows, 0]))
+        part = codes[rows]
+        part[to_supra], part[to_normal] = S, N
+        codes[rows] = part
+    return codes
+
+
+def confusion(run: tf.Run, rule: TemplateRule) -> np.ndarray:
+    return _recipe.confusion(run.y, adapted(run, rule))
+
+
+def choose(runs_by_lead: dict[int, list[tf.Run]]) -> tuple[TemplateRule, dict]:
+    """The inner rule: the highest mean S F1 over the leads among the settings that, on
+    each lead, call no more N beats abnormal than today's rule and have V F1 and S F1 at
+    most 1 point below it (off first: a later setting must be strictly better)."""
+    def pooled(rule):
+        return {c: sf.lead_figures(sum(confusion(r, rule) for r in runs))
+                for c, runs in runs_by_lead.items()}
+
+    base = pooled(CURRENT)
+    best, best_key, best_fig = None, None, None
+    for rule in rules():
+        fig = pooled(rule)
+        if any(fig[c][0] > base[c][0] + 1e-12 or fig[c][1] < base[c][1] - MAX_V_F1_DROP
+               or fig[c][2] < base[c][2] - MAX_S_F1_DROP for c in fig):
+            continue
+        key = round(float(np.mean([fig[c][2] for c in fig])), 9)
+        if best_key is None or key > best_key:
+            best, best_key, best_fig = rule, key, fig
+
+    def named(fig):
+        return {f"ch{c}": {"n_called_abnormal": v[0], "V_f1": v[1], "S_f1": v[2]}
+                for c, v in fig.items()}
+    return best, {"current": named(base), "chosen": named(best_fig)}
+
+
+def decide(current: dict, candidate: dict) -> dict:
+    """The default rule on one recipe's single-model rows (summaries of 9 runs)."""
+    leads = ("ch0", "ch1")
+    s_f1 = [float(np.mean([s[lead]["S_f1"][0] for lead in leads]))
+            for s in (current, candidate)]
+    abnormal_ok = {lead: candidate[lead]["n_called_abnormal"][0]
+                   <= current[lead]["n_called_abnormal"][0] + 1e-12 for lead in leads}
+    v_ok = {lead: candidate[lead]["V_f1"][0] >= current[lead]["V_f1"][0]
+            - current[lead]["V_f1"][1] for lead in leads}
+    return {"s_f1_current": s_f1[0], "s_f1_candidate": s_f1[1],
+            "higher_s_f1": s_f1[1] > s_f1[0], "n_called_abnormal_not_higher": abnormal_ok,
+            "v_f1_within_one_sd": v_ok,
+            "passes": bool(s_f1[1] > s_f1[0] and all(abnormal_ok.values())
+                           and all(v_ok.values()))}
+
+
+def n_called_s(scored: dict, recipes: list, folds: list, tags) -> dict:
+    """N beats called S per held-out record (ensembles, lead 0 and 1), per tag."""
+    out = {}
+    for (tag, rule_of), text, c in itertools.product(tags, recipes, (0, 1)):
+        counts = {}
+        for f in folds:
+            run = scored[text, "ensemble", f, c]
+            pred = adapted(run, rule_of(f))
+            names = np.asarray(run.record).astype(str)
+            for name in np.unique(names):
+                hit = (names == name) & (run.y == N)
+                counts[name] = int(np.count_nonzero(pred[hit] == S))
+        out[f"{tag} {text} ch{c}"] = counts
+    return out
+
+
+def run(args, scored: dict, members: list, folds: list, *, write, print_summary) -> None:
+    """Score the fallback, choose sudden prematurity nested, decide; write the results."""
+    chosen, final_rule, final_figs = sf.nested_choice(args.recipe, scored, folds, choose)
+    command = "python benchmarks/cv_patients.py template-s-fallback"
+    tags = (("current", lambda k: CURRENT), ("fallback", lambda k: FALLBACK),
+            ("sudden", chosen.get))
+    decisions, fallback_same = {}, {}
+    for text in args.recipe:
+        rows = sf.fold_rows(scored, text, members, folds, tags, confusion)
+        fallback_same[text] = all(
+            {k: v for k, v in a.items() if k != "rule"} == {k: v for k, v in b.items()
+                                                            if k != "rule"}
+            for kind in ("single", "ensemble")
+            for a, b in zip(rows["current", kind], rows["fallback", kind], strict=True))
+        summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
+        decisions[text] = decide(summaries["current", "single"], summaries["sudden", "single"])
+        base = f"{args.prefix}{text.replace('+', '_')}"
+        for (tag, kind), summary in summaries.items():
+            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") + {
+                "current": ', adapt="template" (shipped)',
+                "fallback": ', adapt="template" with the fallback template',
+                "sudden": ', adapt="template" with sudden prematurity (nested)'}[tag]
+            write(f"cv_template_sfallback_{base}_{tag}_{kind}",
+                  {"row": label, "summary": summary, "runs": rows[tag, kind],
+                   "command": command})
+            print_summary(label, summary)
+        print(f"{text}: fallback rows identical to today's: {fallback_same[text]}; "
+              f"sudden prematurity default rule: {decisions[text]}")
+    counts = n_called_s(scored, args.recipe, folds, (tags[0], tags[2]))
+    write("cv_template_sfallback_choice",
+          {"per_fold": {str(k): tf.as_dict(r) for k, r in chosen.items()},
+           "all_folds": tf.as_dict(final_rule), "all_folds_figures": final_figs,
+           "fallback_rule": tf.as_dict(FALLBACK), "fallback_rows_identical": fallback_same,
+           "fallback_adopted_by_folds": all(fallback_same.values()),
+           "decisions": decisions, "n_called_s_per_record": counts,
+           "default": all(d["passes"] for d in decisions.values()),
+           "grid": {k: [str(x) for x in v] for k, v in GRID.items()},
+           "command": command})

@@ -1,0 +1,133 @@
+"""The recording's dominant beat: how a beat's shape compares with it, and a fallback.
+
+The template of :func:`heartbeat.classify`'s ``adapt="template"``
+(:mod:`heartbeat.classifier.template`) is the median of the beats the model calls N;
+each beat is compared with it by :func:`shape_measures`.  On a recording whose ordinary
+beat the model does not know (a wide QRS in an ICU lead, say) fewer than a fifth of the
+beats may be called N, and then no such template is built: the steps that would say
+"on time and of the dominant shape, so N" cannot run.  The recording still has a
+dominant beat, found without the model: the beats that are **not premature** (previous
+RR over local mean RR at least ``fallback_min_rr_ratio``; premature ventricular beats
+of bigeminy or trigeminy are not) and that match the median of those beats in shape.
+If that cluster holds at least ``fallback_min_share`` of the beats, its median is the
+template (:func:`fallback_template`); :class:`RunningFallback` is the same from the past
+only, for :class:`heartbeat.Stream`.  The fallback's values were fixed before it was
+scored (docs/results.md, section 5, "A fallback template and sudden prematurity").
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from heartbeat.classifier.template import TemplateRule
+
+__all__ = ["RunningFallback", "fallback_template", "shape_measures"]
+
+
+def shape_measures(head: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each beat's Pearson correlation with `template` and its relative amplitude.
+
+    Parameters
+    ----------
+    head : numpy.ndarray, shape (n, length)
+        Beats starting at their R peak; the first ``len(template)`` samples count.
+    template : numpy.ndarray, shape (window,)
+        The dominant beat over the window.
+
+    Returns
+    -------
+    correlation, amplitude_ratio : numpy.ndarray of float64, shape (n,)
+        The correlation over the window (0 for a flat beat or template) and the beat's
+        peak-to-peak amplitude over the template's (inf for a flat template).
+    """
+    n = len(head)
+    head = np.asarray(head[:, : len(template)], dtype=np.float64)  # (n, window)
+    template = np.asarray(template, dtype=np.float64)
+    centred = head - head.mean(axis=1, keepdims=True)
+    t = template - template.mean()
+    norms = np.sqrt(np.einsum("ij,ij->i", centred, centred)) * np.sqrt(t @ t)
+    correlation = np.divide(centred @ t, norms, out=np.zeros(n), where=norms > 0)
+    span = np.ptp(template)
+    amplitude = np.ptp(head, axis=1) / span if span > 0 else np.full(n, np.inf)
+    return correlation, amplitude
+
+
+def fallback_template(head: np.ndarray, rr_ratio: np.ndarray, rule: TemplateRule, *,
+                      min_beats: int) -> np.ndarray | None:
+    """Return the median of the dominant cluster of beats that are not premature.
+
+    Parameters
+    ----------
+    head : numpy.ndarray, shape (n, window)
+        The beats' first samples after the R peak.
+    rr_ratio : numpy.ndarray, shape (n,)
+        Each beat's previous RR over its local mean RR.
+    rule : TemplateRule
+        ``fallback_min_rr_ratio`` (least `rr_ratio` of a candidate),
+        ``fallback_min_share`` (least share of the `n` beats the cluster holds; inf: no
+        fallback), and the V/F step's shape test (``min_correlation``,
+        ``max_amplitude_ratio``) by which a candidate matches the candidates' median.
+    min_beats : int
+        Fewest beats the cluster must hold.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (window,) or None
+        The median of the candidates that match the candidates' median; None if the
+        candidates or that cluster are too few.
+
+    Examples
+    --------
+    Ten beats of one shape on time and two premature beats of another:
+
+    >>> from heartbeat.classifier.template import TemplateRule
+    >>> head = np.r_[np.tile(np.sin(np.linspace(0, 3, 30)), (10, 1)),
+    ...              np.tile(np.cos(np.linspace(0, 3, 30)), (2, 1))]
+    >>> ratio = np.r_[np.ones(10), 0.7, 0.7]
+    >>> t = fallback_template(head, ratio, TemplateRule(), min_beats=10)
+    >>> bool(np.allclose(t, head[0]))
+    True
+    """
+    need = max(min_beats, rule.fallback_min_share * len(head))
+    candidates = np.asarray(rr_ratio) >= rule.fallback_min_rr_ratio
+    if not np.isfinite(need) or np.count_nonzero(candidates) < need:
+        return None
+    head = np.asarray(head, dtype=np.float64)
+    correlation, amplitude = shape_measures(head, np.median(head[candidates], axis=0))
+    with np.errstate(divide="ignore"):
+        cluster = (candidates & (correlation >= rule.min_correlation)
+                   & (amplitude <= rule.max_amplitude_ratio)
+                   & (amplitude >= 1 / rule.max_amplitude_ratio))
+    if np.count_nonzero(cluster) < need:
+        return None
+    return np.median(head[cluster], axis=0)
+
+
+class RunningFallback:
+    """:func:`fallback_template` from the past only: over the last `size` beats seen.
+
+    Parameters
+    ----------
+    size : int
+        How many of the last beats (of any class) are kept; the share is of these.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.heads: deque[np.ndarray] = deque(maxlen=size)
+        self.ratios: deque[float] = deque(maxlen=size)
+
+    def add(self, heads: np.ndarray, rr_ratio: np.ndarray) -> None:
+        """Take in the next beats' heads (n, window) and previous-RR ratios (n,)."""
+        self.heads.extend(heads)
+        self.ratios.extend(np.asarray(rr_ratio, dtype=np.float64).tolist())
+
+    def template(self, rule: TemplateRule, *, min_beats: int) -> np.ndarray | None:
+        """Return the fallback template of the beats kept (None: too few, or none kept)."""
+        if not self.heads:
+            return None
+        return fallback_template(np.stack(self.heads), np.array(self.ratios), rule,
+                                 min_beats=min_beats)
