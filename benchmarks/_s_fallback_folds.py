@@ -93,13 +93,20 @@ def choose(runs_by_lead: dict[int, list[tf.Run]]) -> tuple[TemplateRule, dict]:
     """The inner rule: the highest mean S F1 over the leads among the settings that, on
     each lead, call no more N beats abnormal than today's rule and have V F1 and S F1 at
     most 1 point below it (off first: a later setting must be strictly better)."""
+    return choose_among(runs_by_lead, rules(), CURRENT)
+
+
+def choose_among(runs_by_lead: dict[int, list[tf.Run]], candidates: list[TemplateRule],
+                 current: TemplateRule) -> tuple[TemplateRule, dict]:
+    """:func:`choose` over `candidates` (in the order the tie-break prefers) against
+    `current`; confusion matrices pooled per lead over `runs_by_lead`."""
     def pooled(rule):
         return {c: sf.lead_figures(sum(confusion(r, rule) for r in runs))
                 for c, runs in runs_by_lead.items()}
 
-    base = pooled(CURRENT)
+    base = pooled(current)
     best, best_key, best_fig = None, None, None
-    for rule in rules():
+    for rule in candidates:
         fig = pooled(rule)
         if any(fig[c][0] > base[c][0] + 1e-12 or fig[c][1] < base[c][1] - MAX_V_F1_DROP
                or fig[c][2] < base[c][2] - MAX_S_F1_DROP for c in fig):

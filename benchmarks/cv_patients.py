@@ -8,6 +8,7 @@
     PYTHONPATH=. python benchmarks/cv_patients.py template
     PYTHONPATH=. python benchmarks/cv_patients.py template-s
     PYTHONPATH=. python benchmarks/cv_patients.py template-s-gate
+    PYTHONPATH=. python benchmarks/cv_patients.py template-s-keep
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final --adapt template
 
 ``folds``: the 22 DS1 records are dealt into k folds (every beat of a record in one
@@ -47,6 +48,10 @@ become S) from the same logits, chosen nested on the shipped S step
 ``template-s-fallback``: the fallback template (when too few beats are called N) and
 the S step's sudden prematurity, by the rule of docs/results.md section 5
 (``_s_fallback_folds.py``; ``cv_template_sfallback_choice.json``).
+
+``template-s-keep``: when the S step takes a beat called S of the template's shape back
+to N (``TemplateRule.s_min_keep_ratio``), chosen nested on the shipped rule by the rule
+of docs/results.md section 5 (``_s_keep_folds.py``; ``cv_template_skeep_choice.json``).
 
 ``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
 trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1;
@@ -449,6 +454,13 @@ def run_template_s_fallback(args) -> None:
     ff.run(args, *scored_runs(args), write=write, print_summary=print_summary)
 
 
+def run_template_s_keep(args) -> None:
+    """The S step's keep ratio, chosen nested (``_s_keep_folds``)."""
+    import _s_keep_folds as kf
+
+    kf.run(args, *scored_runs(args), write=write, print_summary=print_summary)
+
+
 def print_summary(name: str, summary: dict) -> None:
     print(f"\n{name}: mean (sd) over folds and seeds")
     for key, fig in summary.items():
@@ -583,7 +595,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template",
                                          "template-s", "template-s-gate",
-                                         "template-s-fallback"))
+                                         "template-s-fallback", "template-s-keep"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -627,10 +639,12 @@ def main() -> None:
     elif args.mode == "template":
         args.recipe = args.recipe or ["ch0", "ch0+ch1"]
         run_template(args)
-    elif args.mode in ("template-s", "template-s-gate", "template-s-fallback"):
+    elif args.mode in ("template-s", "template-s-gate", "template-s-fallback",
+                       "template-s-keep"):
         args.recipe = args.recipe or ["ch0", "ch0+ch1"]
         {"template-s": run_template_s, "template-s-gate": run_template_s_gate,
-         "template-s-fallback": run_template_s_fallback}[args.mode](args)
+         "template-s-fallback": run_template_s_fallback,
+         "template-s-keep": run_template_s_keep}[args.mode](args)
     elif args.mode == "table":
         run_table(args)
     else:
