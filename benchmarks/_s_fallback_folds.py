@@ -19,13 +19,9 @@ import _s_step_folds as sf
 import _template_folds as tf
 import numpy as np
 
-from heartbeat.classifier.rhythm import sudden_ratio
 from heartbeat.classifier.template import (
     DEFAULT_RULE,
     TemplateRule,
-    irregular_rhythm,
-    matches,
-    supraventricular_moves,
     template_features,
 )
 
@@ -68,21 +64,9 @@ def features(run: tf.Run, rule: TemplateRule) -> list:
 
 
 def adapted(run: tf.Run, rule: TemplateRule) -> np.ndarray:
-    """Predicted codes of `run` after the V/F step and the S step of `rule`."""
-    parts = features(run, rule)
-    hit = np.zeros(len(run.y), dtype=bool)
-    for rows, feats in parts:
-        hit[rows] = matches(feats, rule)
-    codes = np.where(hit & np.isin(run.pred, (V, F)), run.alt, run.pred)
-    for rows, feats in parts:
-        to_supra, to_normal = supraventricular_moves(
-            feats, codes[rows], rule, normal=N, supra=S, first_is_start=True,
-            irregular=irregular_rhythm(run.rr[rows], rule),
-            sudden=sudden_ratio(run.rr[rows, 0]))
-        part = codes[rows]
-        part[to_supra], part[to_normal] = S, N
-        codes[rows] = part
-    return codes
+    """Predicted codes of `run` after the V/F step and the S step of `rule`, on the
+    fallback template where the rule sets one."""
+    return sf.adapted(run, rule, features(run, rule))
 
 
 def confusion(run: tf.Run, rule: TemplateRule) -> np.ndarray:

@@ -18,7 +18,7 @@ import _s_step_folds as sf
 import _template_folds as tf
 import numpy as np
 
-from heartbeat.classifier.template import TemplateRule, irregular_rhythm, supraventricular_moves
+from heartbeat.classifier.template import TemplateRule
 
 N, S = 0, 1
 CURRENT = dataclasses.replace(sf.VF_RULE, s_max_rr_ratio=0.85, s_min_correlation=0.80,
@@ -38,22 +38,8 @@ def rules() -> list[TemplateRule]:
                                                  -r.s_irregular_beats))]
 
 
-def adapted(run: tf.Run, rule: TemplateRule) -> np.ndarray:
-    """Predicted codes of `run` after the V/F step and the guarded S step of `rule`."""
-    codes = run.adapted(rule).copy()
-    for rows, feats in run.features[rule.window_s]:
-        irregular = irregular_rhythm(run.rr[rows], rule)
-        to_supra, to_normal = supraventricular_moves(feats, codes[rows], rule, normal=N,
-                                                     supra=S, first_is_start=True,
-                                                     irregular=irregular)
-        part = codes[rows]
-        part[to_supra], part[to_normal] = S, N
-        codes[rows] = part
-    return codes
-
-
-def confusion(run: tf.Run, rule: TemplateRule) -> np.ndarray:
-    return _recipe.confusion(run.y, adapted(run, rule))
+adapted = sf.adapted  # the S step with the rule's guard
+confusion = sf.confusion
 
 
 def choose(runs_by_lead: dict[int, list[tf.Run]]) -> tuple[TemplateRule, dict]:

@@ -18,7 +18,8 @@ import _recipe
 import _template_folds as tf
 import numpy as np
 
-from heartbeat.classifier.template import TemplateRule, supraventricular_moves
+from heartbeat.classifier.rhythm import sudden_ratio
+from heartbeat.classifier.template import TemplateRule, irregular_rhythm, supraventricular_moves
 
 N, S = 0, 1
 VF_RULE = TemplateRule(window_s=0.24, min_correlation=0.80, max_amplitude_ratio=2.0,
@@ -41,12 +42,17 @@ def rules() -> list[TemplateRule]:
                                       -r.s_min_post_ratio, -r.s_min_keep_ratio))
 
 
-def adapted(run: tf.Run, rule: TemplateRule) -> np.ndarray:
-    """Predicted codes of `run` after the V/F step and then the S step of `rule`."""
-    codes = run.adapted(rule).copy()
-    for rows, feats in run.features[rule.window_s]:
-        to_supra, to_normal = supraventricular_moves(feats, codes[rows], rule, normal=N,
-                                                     supra=S, first_is_start=True)
+def adapted(run: tf.Run, rule: TemplateRule, parts: list | None = None) -> np.ndarray:
+    """Predicted codes of `run` after the V/F step and then the S step of `rule` (with
+    its rhythm guard and sudden-prematurity test where the rule sets them); `parts`, the
+    (rows, features) of each held-out record, are by default the kept ones."""
+    parts = run.features[rule.window_s] if parts is None else parts
+    codes = run.adapted(rule, parts).copy()
+    for rows, feats in parts:
+        to_supra, to_normal = supraventricular_moves(
+            feats, codes[rows], rule, normal=N, supra=S, first_is_start=True,
+            irregular=irregular_rhythm(run.rr[rows], rule),
+            sudden=sudden_ratio(run.rr[rows, 0]))
         part = codes[rows]
         part[to_supra], part[to_normal] = S, N
         codes[rows] = part

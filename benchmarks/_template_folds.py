@@ -65,12 +65,13 @@ class Run:
                     window=round(window_s * FS_OUT))))
             self.features[window_s] = parts
 
-    def adapted(self, rule: TemplateRule | None) -> np.ndarray:
-        """Predicted codes after `rule` (None: no adaptation)."""
+    def adapted(self, rule: TemplateRule | None, parts: list | None = None) -> np.ndarray:
+        """Predicted codes after `rule`'s V/F step (None: no adaptation); `parts`, the
+        (rows, features) of each held-out record, are by default the kept ones."""
         if rule is None:
             return self.pred
         hit = np.zeros(len(self.y), dtype=bool)
-        for rows, feats in self.features[rule.window_s]:
+        for rows, feats in self.features[rule.window_s] if parts is None else parts:
             hit[rows] = matches(feats, rule)
         return np.where(hit & np.isin(self.pred, (V, F)), self.alt, self.pred)
 
