@@ -8,7 +8,7 @@ included), and once more for each lead replaced by the NST ``ma`` noise (its cha
 0, its first samples, scaled to the replaced lead's RMS, as ``bench_detect.py``'s
 ``0+ma``); with ``--cache`` these per-lead detections are kept in a folder (outside the
 repo) and later runs replay only the vote, :func:`heartbeat.detect._merge`, in
-seconds; each input's quality index per 2 s stretch (``detect._stretch_quality``, the
+seconds; each input's quality index per 2 s stretch (``_merge_gate.stretch_quality``, the
 lead's own peaks handed in) is cached beside its detections.  Scored by 150 ms
 one-to-one matching against all beat annotations:
 
@@ -21,7 +21,12 @@ one-to-one matching against all beat annotations:
   FN + FP (both leads, ``0+ma`` and ``ma+1``) on the other three folds.
 
 ``--backends`` replays the vote with the NumPy twin as well and checks that every
-merged beat equals the Numba kernel's (exit status 1 at a difference).
+merged beat equals the Numba kernel's (exit status 1 at a difference).  The replay
+takes the cached whole-record index in the stretches the detector's gate scores
+(:func:`heartbeat._merge_gate.gated_stretches`) and 1 elsewhere; ``--check-gate``
+reads the signals again and checks that the detector's own gate
+(:func:`heartbeat._merge_gate.gate_quality`, those stretches scored on the signal
+around them) merges every input as the whole-record index does, in both backends.
 
 ``--variant NAME=VALUE ...`` sets module constants of :mod:`heartbeat.detect` (the
 ``MERGE_*`` constants) for a run; ``--grid`` compares the variants of :data:`GRID`.
@@ -41,7 +46,7 @@ import numpy as np
 from _common import default_mitdb
 
 from heartbeat import _detect_bands as _bands
-from heartbeat import detect
+from heartbeat import _merge_gate, detect
 from heartbeat.aami import is_beat
 from heartbeat.metrics import match_peaks
 
@@ -67,6 +72,55 @@ def _ma_noise(mitdb: Path, n: int) -> np.ndarray:
     return noise - noise.mean()
 
 
+def input_signals(mitdb: Path, name: str) -> tuple[dict[str, np.ndarray], float]:
+    """Each input lead of :data:`INPUTS` of one record (float64), and fs."""
+    from heartbeat import io as wfdb
+
+    record = wfdb.read_record(mitdb / name)
+    signal = np.asarray(record.signal, dtype=np.float64)[:, :2]
+    noise = _ma_noise(mitdb, signal.shape[0])
+    out = {}
+    for m in (0, 1):
+        lead = np.ascontiguousarray(signal[:, m])
+        centred = lead - lead.mean()
+        out[str(m)] = lead
+        out[f"ma>{m}"] = noise * np.sqrt(np.mean(centred**2) / np.mean(noise**2))
+    return out, float(record.fs)
+
+
+def check_gate(mitdb: Path, records: dict) -> bool:
+    """Whether the detector's gate (:func:`heartbeat._merge_gate.gate_quality`, the
+    index around disputed stretches only) merges every input, in both backends, as the
+    whole-record index does; prints the index's CPU time both ways for both leads."""
+    import time
+
+    same, n_beats, cpu = True, 0, {"whole": 0.0, "gate": 0.0}
+    for name, r in records.items():
+        signals, fs = input_signals(mitdb, name)
+        for kind, (pair, _) in MERGED.items():
+            leads, found = [signals[k] for k in pair], [r[k] for k in pair]
+            whole_sqi = np.stack([r[f"sqi {k}"] for k in pair], axis=1)
+            whole = detect._merge(found, fs, "numba", r["n"], whole_sqi)
+            start = time.process_time()
+            sqi = _merge_gate.gate_quality(leads, found, fs, max(1, round(detect.MERGE_S * fs)),
+                                           detect.MERGE_DISPUTE_PAD)
+            if kind == "both":
+                cpu["gate"] += time.process_time() - start
+                start = time.process_time()
+                _merge_gate.stretch_quality(leads, found, fs)
+                cpu["whole"] += time.process_time() - start
+            for backend in ("numba", "numpy"):
+                if not np.array_equal(whole, detect._merge(found, fs, backend, r["n"], sqi)):
+                    print(f"gate differs: record {name}, {kind}, {backend}")
+                    same = False
+            n_beats += whole.size
+    print(f"gate: {len(records)} records x {len(MERGED)} inputs, {n_beats} beats, "
+          f"{'identical' if same else 'NOT identical'} to the whole-record index in both "
+          f"backends; both leads' index CPU time {cpu['whole']:.2f} s whole, "
+          f"{cpu['gate']:.2f} s gated")
+    return same
+
+
 def record_detections(mitdb: Path, name: str, cache: Path | None) -> dict:
     """Beats, fs and each input's (peaks, quality) of one record, from `cache` if there."""
     path = cache / f"{name}.npz" if cache else None
@@ -78,20 +132,13 @@ def record_detections(mitdb: Path, name: str, cache: Path | None) -> dict:
                     **sqi}
     from heartbeat import io as wfdb
 
-    record = wfdb.read_record(mitdb / name)
     ann = wfdb.read_annotations(mitdb / name, "atr")
     beats = np.asarray(ann.sample, dtype=np.int64)[is_beat(ann.symbol)]
-    signal = np.asarray(record.signal, dtype=np.float64)[:, :2]
-    fs = float(record.fs)
-    noise = _ma_noise(mitdb, signal.shape[0])
-    out = {"beats": beats, "fs": fs, "n": signal.shape[0]}
-    for m in (0, 1):
-        lead = np.ascontiguousarray(signal[:, m])
-        centred = lead - lead.mean()
-        scaled = noise * np.sqrt(np.mean(centred**2) / np.mean(noise**2))
-        for key, x in ((str(m), lead), (f"ma>{m}", scaled)):
-            out[key] = _bands.detect_lead(x, fs, "numba", detect._detect_lead)
-            out[f"sqi {key}"] = detect._stretch_quality([x], [out[key]], fs)[:, 0]
+    signals, fs = input_signals(mitdb, name)
+    out = {"beats": beats, "fs": fs, "n": signals["0"].size}
+    for key, x in signals.items():
+        out[key] = _bands.detect_lead(x, fs, "numba", detect._detect_lead)
+        out[f"sqi {key}"] = _merge_gate.stretch_quality([x], [out[key]], fs)[:, 0]
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {"beats": beats, "fs": np.float64(fs), "n": np.int64(out["n"])}
@@ -121,6 +168,19 @@ def counts(peaks: np.ndarray, beats: np.ndarray, fs: float) -> tuple[int, int, i
     return tp, beats.size - tp, peaks.size - tp
 
 
+def gate(r: dict, pair: tuple[str, ...]) -> np.ndarray:
+    """The gate's stretch quality as the detector takes it: the cached whole-record
+    index in the stretches :func:`heartbeat._merge_gate.gated_stretches` picks, 1
+    elsewhere (the detector scores those stretches on the signal around them; the
+    merged beats are the same on all 48 records: ``--check-gate``)."""
+    sqi = np.stack([r[f"sqi {k}"] for k in pair], axis=1)
+    found = [r[k] for k in pair]
+    need = _merge_gate.gated_stretches(found, r["n"], r["fs"],
+                                       max(1, round(detect.MERGE_S * r["fs"])),
+                                       detect.MERGE_DISPUTE_PAD)
+    return np.where(need[:, None], sqi, 1.0)
+
+
 def replay(records: dict, settings: dict, backend: str = "numba") -> dict:
     """Per record: each single lead's and each merged input's (peaks, (tp, fn, fp))."""
     out = {}
@@ -130,8 +190,8 @@ def replay(records: dict, settings: dict, backend: str = "numba") -> dict:
             for lead in ("0", "1"):
                 row[lead] = (r[lead][0], counts(r[lead][0], r["beats"], r["fs"]))
             for kind, (pair, _) in MERGED.items():
-                sqi = np.stack([r[f"sqi {k}"] for k in pair], axis=1)
-                peaks = detect._merge([r[k] for k in pair], r["fs"], backend, r["n"], sqi)
+                peaks = detect._merge([r[k] for k in pair], r["fs"], backend, r["n"],
+                                      gate(r, pair))
                 row[kind] = (peaks, counts(peaks, r["beats"], r["fs"]))
             out[name] = row
     return out
@@ -275,6 +335,8 @@ def main(argv=None) -> int:
     parser.add_argument("--variant", nargs="*", default=[], help="NAME=VALUE constants")
     parser.add_argument("--grid", action="store_true", help="compare the GRID variants")
     parser.add_argument("--folds", action="store_true", help="held-out figures of GRID")
+    parser.add_argument("--check-gate", action="store_true",
+                        help="check the detector's gate against the whole-record index")
     parser.add_argument("--backends", action="store_true",
                         help="check the NumPy twin's merged beats against Numba's")
     args = parser.parse_args(argv)
@@ -286,6 +348,8 @@ def main(argv=None) -> int:
     rows = replay(records, settings)
     report(rows, records, f"variant {settings or 'as shipped'}")
     if args.backends and not same_backends(records, settings, rows):
+        return 1
+    if args.check_gate and not check_gate(args.data, records):
         return 1
     if args.grid:
         for v in GRID:

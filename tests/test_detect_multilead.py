@@ -1,11 +1,12 @@
-"""The multi-lead vote (:func:`heartbeat._merge_kernels.merge_leads`) at a record's ends."""
+"""The multi-lead vote (:func:`heartbeat._merge_kernels.merge_leads`) and its quality gate
+(:mod:`heartbeat._merge_gate`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from heartbeat import _jit, _merge_kernels, detect
+from heartbeat import _jit, _merge_gate, _merge_kernels, detect
 
 BACKENDS = ["numpy", "numba"] if _jit.numba_available() else ["numpy"]
 # the shipped vote at 360 Hz (heartbeat.detect's MERGE_* constants, SEARCH_S for the edge)
@@ -134,7 +135,69 @@ def test_stretch_quality_is_each_leads_own_index(mitdb_dir):
     x = np.asarray(wfdb.read_record(mitdb_dir / "105").signal, dtype=np.float64)[:36_000, :2]
     leads = [np.ascontiguousarray(x[:, m]) for m in range(2)]
     found = [detect._bands.detect_lead(v, 360.0, "numpy", detect._detect_lead) for v in leads]
-    sqi = detect._stretch_quality(leads, found, 360.0)
+    sqi = _merge_gate.stretch_quality(leads, found, 360.0)
     assert sqi.shape == (50, 2)
     for m in range(2):
         np.testing.assert_allclose(sqi[:, m], quality(leads[m], 360.0).index)
+
+
+def test_gated_stretches_lie_around_the_peaks_one_lead_lacks():
+    fs = 360.0  # stretches of 720 samples
+    beats = np.arange(100, 72_000, 300)
+    quality = np.ones(beats.size)
+    # lead 1 lacks the beat at 30,100 (stretch 41); its peaks lie 40 samples late
+    lead1 = beats[beats != 30_100] + 40
+    found = [(beats, quality), (lead1, np.ones(lead1.size))]
+    need = _merge_gate.gated_stretches(found, 72_000, fs, tolerance=61, pad=4)
+    assert need.shape == (100,)
+    np.testing.assert_array_equal(np.flatnonzero(need), np.arange(37, 46))
+    # 40 samples apart is one beat with a tolerance of 61, two with one of 40
+    assert _merge_gate.gated_stretches(found, 72_000, fs, tolerance=40, pad=0).all()
+    # a lead without peaks disputes every peak of the other
+    empty = [(beats, quality), (np.empty(0, np.int64), np.empty(0))]
+    assert _merge_gate.gated_stretches(empty, 72_000, fs, 61, 0).sum() == 100
+
+
+@pytest.fixture(scope="module")
+def flutter_207(mitdb_dir):
+    """Five minutes of 207 (from 23:09) where lead 0's index falls below 0.002 in 17
+    stretches while lead 1's reaches it, and the leads disagree in about a third."""
+    from heartbeat import io as wfdb
+
+    x = np.asarray(wfdb.read_record(mitdb_dir / "207").signal, dtype=np.float64)
+    return np.ascontiguousarray(x[500_000:608_000, :2])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_gate_around_disputes_merges_as_the_whole_index(flutter_207, backend):
+    fs, x = 360.0, flutter_207
+    leads = [np.ascontiguousarray(x[:, m]) for m in range(2)]
+    found = [detect._bands.detect_lead(v, fs, backend, detect._detect_lead) for v in leads]
+    whole = _merge_gate.stretch_quality(leads, found, fs)
+    tolerance = max(1, round(detect.MERGE_S * fs))
+    gate = _merge_gate.gate_quality(leads, found, fs, tolerance, detect.MERGE_DISPUTE_PAD)
+    need = _merge_gate.gated_stretches(found, x.shape[0], fs, tolerance,
+                                       detect.MERGE_DISPUTE_PAD)
+    assert 0.2 < need.mean() < 0.4  # scored on pieces of the signal, not the whole
+    # there the index is the whole record's up to the rounding of its running sums
+    np.testing.assert_allclose(gate[need], whole[need], rtol=0, atol=1e-9)
+    assert (gate[~need] == 1.0).all()
+    absent = (whole < detect.MERGE_PRESENT) & (whole.max(axis=1, keepdims=True)
+                                                >= detect.MERGE_PRESENT)
+    assert absent.any(axis=1).sum() >= 10
+    assert need[absent.any(axis=1)].all()
+    shipped = detect._detect(x, fs, "robust", backend)
+    np.testing.assert_array_equal(
+        shipped, detect._merge(found, fs, backend, x.shape[0], whole))
+    # and the gate acts here: without it other beats are kept
+    assert not np.array_equal(shipped, detect._merge(found, fs, backend, x.shape[0]))
+
+
+def test_the_gate_takes_the_whole_index_beside_a_lead_of_noise(flutter_207):
+    fs = 360.0
+    lead = np.ascontiguousarray(flutter_207[:36_000, 0])
+    noise = np.random.default_rng(0).normal(0.0, lead.std(), lead.size)
+    leads = [lead, noise]
+    found = [detect._bands.detect_lead(v, fs, "numpy", detect._detect_lead) for v in leads]
+    gate = _merge_gate.gate_quality(leads, found, fs, 61, detect.MERGE_DISPUTE_PAD)
+    np.testing.assert_array_equal(gate, _merge_gate.stretch_quality(leads, found, fs))
