@@ -26,7 +26,8 @@ takes the cached whole-record index in the stretches the detector's gate scores
 (:func:`heartbeat._merge_gate.gated_stretches`) and 1 elsewhere; ``--check-gate``
 reads the signals again and checks that the detector's own gate
 (:func:`heartbeat._merge_gate.gate_quality`, those stretches scored on the signal
-around them) merges every input as the whole-record index does, in both backends.
+around them) merges every input as the whole-record index does, in both backends;
+``--time-gate`` times both leads' detection with each (CPU time) and does nothing else.
 
 ``--variant NAME=VALUE ...`` sets module constants of :mod:`heartbeat.detect` (the
 ``MERGE_*`` constants) for a run; ``--grid`` compares the variants of :data:`GRID`.
@@ -118,6 +119,39 @@ def check_gate(mitdb: Path, records: dict) -> bool:
           f"{'identical' if same else 'NOT identical'} to the whole-record index in both "
           f"backends; both leads' index CPU time {cpu['whole']:.2f} s whole, "
           f"{cpu['gate']:.2f} s gated")
+    return same
+
+
+def time_gate(mitdb: Path, names: list[str]) -> bool:
+    """Both leads' ``detect._detect`` in CPU time with the gate around disputed stretches
+    (as shipped) and with the whole-record index, alternating per record, warm."""
+    import time
+
+    from heartbeat import io as wfdb
+
+    shipped = _merge_gate.gate_quality
+    variants = {"gated": shipped, "whole": lambda leads, found, fs, *_:
+                _merge_gate.stretch_quality(leads, found, fs)}
+    cpu, samples, same = dict.fromkeys(variants, 0.0), 0, True
+    for i, name in enumerate(names):
+        record = wfdb.read_record(mitdb / name)
+        x, fs = np.asarray(record.signal, dtype=np.float64)[:, :2], float(record.fs)
+        if i == 0:
+            detect._detect(x, fs, "robust", "numba")  # the kernels loaded before timing
+        out = {}
+        try:
+            for kind in sorted(variants, reverse=i % 2 == 1):
+                _merge_gate.gate_quality = variants[kind]
+                start = time.process_time()
+                out[kind] = detect._detect(x, fs, "robust", "numba")
+                cpu[kind] += time.process_time() - start
+        finally:
+            _merge_gate.gate_quality = shipped
+        same &= np.array_equal(out["gated"], out["whole"])
+        samples += x.shape[0]
+    print("both leads, CPU time: " + ", ".join(
+        f"{kind} {t:.2f} s ({samples / t / 1e6:.1f} Msamples/s)" for kind, t in cpu.items())
+        + ("; peaks identical" if same else "; peaks DIFFER"))
     return same
 
 
@@ -337,12 +371,16 @@ def main(argv=None) -> int:
     parser.add_argument("--folds", action="store_true", help="held-out figures of GRID")
     parser.add_argument("--check-gate", action="store_true",
                         help="check the detector's gate against the whole-record index")
+    parser.add_argument("--time-gate", action="store_true",
+                        help="time both leads' detection with the gate and the whole index")
     parser.add_argument("--backends", action="store_true",
                         help="check the NumPy twin's merged beats against Numba's")
     args = parser.parse_args(argv)
     if not (args.data / "100.hea").exists():
         sys.exit(f"MIT-BIH not found in {args.data}")
     names = args.records or sorted(p.stem for p in args.data.glob("*.hea"))
+    if args.time_gate:
+        return 0 if time_gate(args.data, names) else 1
     records = {n: record_detections(args.data, n, args.cache) for n in names}
     settings = parse_variant(args.variant)
     rows = replay(records, settings)
