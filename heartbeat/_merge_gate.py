@@ -1,4 +1,4 @@
-"""The multi-lead vote's quality gate: each lead's quality index where it can matter.
+"""Around the multi-lead vote: the quality gate (each lead's index where it can matter).
 
 :func:`heartbeat.detect.detect_r_peaks` on several leads counts a lead as absent in a
 2 s stretch where its signal-quality index (:func:`heartbeat.quality`, on the lead's
@@ -10,6 +10,9 @@ a beat to another lead's peak (207 near 27:22, where lead 0's index drops to 0.0
 while both leads show the beat), so the disputed stretches are widened by a margin
 checked on the 48 MIT-BIH records (``docs/benchmarks.md``): this is a shortcut that
 keeps every merged beat there, not one that is exact by construction.
+
+After the vote, :func:`lone_beats` puts back the typical lone peaks of a lead about as
+clear as the clearest (a beat one lead shows that the other, as clear, does not).
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from heartbeat import signal_quality as _sq
+from heartbeat.signal_quality_features import nan_median_rows
 
-__all__ = ["gate_quality", "gated_stretches", "stretch_quality"]
+__all__ = ["gate_quality", "gated_stretches", "lone_beats", "stretch_quality"]
 
 # a stretch's index reads the signal this many stretches either side: its 6 s context
 # (one) and the second detector's threshold, from the 2 s blocks 8 s either side (four)
@@ -126,3 +130,63 @@ def _widen(mask: np.ndarray, k: int) -> np.ndarray:
         out[step:] |= mask[:-step]
         out[:-step] |= mask[step:]
     return out
+
+
+def lone_beats(found: Found, merged: np.ndarray, stretch_quality: np.ndarray | None,
+               present: float, fs: float, n_samples: int, settings: tuple) -> np.ndarray:
+    """Return `merged` with the typical lone peaks of a nearly clearest lead put back.
+
+    A lead's peak the vote dropped is kept when no merged beat lies within
+    `refractory` samples of it, it is at least `typical` times its lead's local
+    quality (the median quality of its `context` peaks either side, as the vote
+    takes it), that lead's local quality is at least `clear` times the clearest
+    present lead's, its lead is present there (the gate's rule on
+    `stretch_quality`, per stretch of the index) and it lies `edge` samples or more
+    from either end.  Of such peaks closer than `refractory` to the previous one
+    only the first stays.  `settings` is ``(context, refractory, edge, clear,
+    typical)``.
+    """
+    context, refractory, edge, clear, typical = settings
+    if merged.size == 0:
+        return merged
+    seg = _lengths(fs)[0]
+    extra = []
+    for m, (peaks, quality) in enumerate(found):
+        j = np.searchsorted(merged, peaks)
+        gap = np.minimum(np.abs(merged[np.maximum(j - 1, 0)] - peaks),
+                         np.abs(merged[np.minimum(j, merged.size - 1)] - peaks))
+        free = np.flatnonzero((gap >= refractory) & (peaks >= edge)
+                              & (peaks < n_samples - edge))
+        if free.size == 0:
+            continue
+        at = peaks[free]
+        local = np.stack([_local_quality(p, q, at, context) for p, q in found], axis=1)
+        if stretch_quality is not None:
+            sqi = stretch_quality[np.minimum(at // seg, stretch_quality.shape[0] - 1)]
+            local *= ~((sqi.max(axis=1, keepdims=True) >= present) & (sqi < present))
+        ok = ((quality[free] >= typical * local[:, m]) & (local[:, m] > 0)
+              & (local[:, m] >= clear * local.max(axis=1)))
+        extra.append(at[ok])
+    extra = np.unique(np.concatenate(extra)) if extra else np.empty(0, np.int64)
+    if extra.size == 0:
+        return merged
+    first = np.concatenate([[True], np.diff(extra) >= refractory])
+    return np.union1d(merged, extra[first])
+
+
+def _local_quality(peaks: np.ndarray, quality: np.ndarray, at: np.ndarray,
+                   context: int) -> np.ndarray:
+    """Return the median quality of a lead's `context` peaks either side of each `at`.
+
+    As :func:`heartbeat._merge_kernels.merge_leads` takes a lead's local quality: the
+    peaks ``[c - context, c + context)`` around the first one at or after the
+    position; 0 for a lead without peaks.
+    """
+    if peaks.size == 0:
+        return np.zeros(at.size)
+    c = np.searchsorted(peaks, at)
+    lo = np.maximum(c - context, 0)
+    hi = np.minimum(c + context, peaks.size)
+    idx = lo[:, None] + np.arange(2 * context)
+    rows = np.where(idx < hi[:, None], quality[np.minimum(idx, peaks.size - 1)], np.nan)
+    return np.nan_to_num(nan_median_rows(rows), nan=0.0)

@@ -82,6 +82,12 @@ MERGE_PRESENT = 0.002
 # least that keeps the whole-record index's every merged beat on the 48 MIT-BIH
 # records, both leads and each lead replaced by noise; docs/benchmarks.md)
 MERGE_DISPUTE_PAD = 4
+# after the vote, a lead's lone peak comes back when typical (MERGE_LONE_TYPICAL x its
+# local quality) on a present lead nearly as clear as the clearest (MERGE_LONE_CLEAR x
+# its local quality; 0 turns this off), 250 ms from every beat (chosen over the record
+# folds by benchmarks/diagnose_merge.py --folds)
+MERGE_LONE_CLEAR = 0.8
+MERGE_LONE_TYPICAL = 0.8
 QUALITY_CAP = 30.0  # a peak's quality (height over floor) counts up to this
 
 
@@ -288,9 +294,12 @@ def detect_r_peaks(
        absent (no L, no peak, no vote), so a lead of noise with a heart rate's worth
        of peaks cannot outvote a weak ECG lead; the index is taken only within 8 s
        of a stretch where one lead shows a peak another lacks
-       (:mod:`heartbeat._merge_gate`).  A flat lead changes nothing; a lead
-       of noise adds few beats.  How this compares with
-       the better lead alone, record by record: ``docs/benchmarks.md``.
+       (:mod:`heartbeat._merge_gate`).  After the vote a lead's peak 250 ms or more
+       from every beat is put back when it is at least 0.8 of its lead's L and that
+       lead, present there, has at least 0.8 of the clearest present lead's L (a
+       beat one lead shows, on a lead about as clear as the other).  A flat lead
+       changes nothing; a lead of noise adds few beats.  How this compares with the
+       better lead alone, record by record: ``docs/benchmarks.md``.
     10. A lead whose beats barely clear their floor (median quality below 4) is
         detected again on its high band (:mod:`heartbeat._detect_bands`: what lies
         above ~15 Hz, rectified and smoothed back to the QRS's scale), and those beats
@@ -363,7 +372,13 @@ def _merge(
         max(1, round(SEARCH_S * fs)), n_samples, stretch_quality,
         max(1, round(_sq.SEGMENT_S * fs)), present, out,
     )
-    return out[:count].copy()
+    merged = out[:count].copy()
+    if MERGE_LONE_CLEAR <= 0:
+        return merged
+    settings = (MERGE_CONTEXT, round(MERGE_REFRACTORY_S * fs), max(1, round(SEARCH_S * fs)),
+                MERGE_LONE_CLEAR, MERGE_LONE_TYPICAL)
+    return _gate.lone_beats(found, merged, stretch_quality if present > 0 else None,
+                            present, fs, n_samples, settings)
 
 
 def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np.ndarray]:

@@ -201,3 +201,47 @@ def test_the_gate_takes_the_whole_index_beside_a_lead_of_noise(flutter_207):
     found = [detect._bands.detect_lead(v, fs, "numpy", detect._detect_lead) for v in leads]
     gate = _merge_gate.gate_quality(leads, found, fs, 61, detect.MERGE_DISPUTE_PAD)
     np.testing.assert_array_equal(gate, _merge_gate.stretch_quality(leads, found, fs))
+
+
+def lone_peak(lone_quality=9.0, lead1_quality=11.0):
+    """Forty beats 300 samples apart on both leads (lead 1 the clearer, quality 11
+    against 10) and a peak of lead 0 alone halfway between two of them."""
+    beats = np.arange(200, 12200, 300)
+    lead0 = np.sort(np.append(beats, 6350))
+    q0 = np.where(lead0 == 6350, lone_quality, 10.0)
+    return [(lead0, q0), (beats + 3, np.full(beats.size, lead1_quality))]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_typical_lone_peak_of_a_nearly_clearest_lead_is_put_back(backend):
+    fs, n = 360.0, 12400
+    # its vote 9 / (10 + 11) is under 0.5 and the clearest lead does not show it
+    with_lone = detect._merge(lone_peak(), fs, backend, n)
+    assert 6350 in with_lone and with_lone.size == 41
+    saved = detect.MERGE_LONE_CLEAR
+    try:
+        detect.MERGE_LONE_CLEAR = 0.0  # off: the vote alone drops it
+        assert 6350 not in detect._merge(lone_peak(), fs, backend, n)
+    finally:
+        detect.MERGE_LONE_CLEAR = saved
+    # not typical of its lead (7 < 0.8 x 10), or its lead not nearly as clear (10 < 0.8 x 13)
+    assert 6350 not in detect._merge(lone_peak(lone_quality=7.0), fs, backend, n)
+    assert 6350 not in detect._merge(lone_peak(lead1_quality=13.0), fs, backend, n)
+    # absent by the gate where lead 1 is readable and lead 0 is not
+    sqi = np.column_stack([np.full(18, 0.9), np.full(18, 0.9)])
+    sqi[6350 // 720, 0] = 0.001
+    assert 6350 not in detect._merge(lone_peak(), fs, backend, n, sqi)
+    sqi[6350 // 720, 0] = 0.9
+    assert 6350 in detect._merge(lone_peak(), fs, backend, n, sqi)
+
+
+def test_local_quality_is_the_votes_median_of_the_nearest_peaks():
+    rng = np.random.default_rng(5)
+    peaks = np.sort(rng.choice(50_000, 200, replace=False))
+    quality = rng.uniform(1.0, 20.0, peaks.size)
+    at = rng.integers(0, 50_000, 300)
+    got = _merge_gate._local_quality(peaks, quality, at, 16)
+    for value, a in zip(got, at, strict=True):
+        c = np.searchsorted(peaks, a)
+        assert value == np.median(quality[max(c - 16, 0):min(c + 16, peaks.size)])
+    assert (_merge_gate._local_quality(peaks[:0], quality[:0], at, 16) == 0).all()
