@@ -245,3 +245,29 @@ def test_local_quality_is_the_votes_median_of_the_nearest_peaks():
         c = np.searchsorted(peaks, a)
         assert value == np.median(quality[max(c - 16, 0):min(c + 16, peaks.size)])
     assert (_merge_gate._local_quality(peaks[:0], quality[:0], at, 16) == 0).all()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_premature_beats_lead_0_alone_shows_are_put_back_in_233(mitdb_dir, backend):
+    from heartbeat import io as wfdb
+    from heartbeat.aami import is_beat
+    from heartbeat.metrics import match_peaks
+
+    start, stop = 230_000, 300_000  # 10:39 to 13:53
+    x = np.asarray(wfdb.read_record(mitdb_dir / "233").signal, dtype=np.float64)
+    x = np.ascontiguousarray(x[start:stop, :2])
+    ann = wfdb.read_annotations(mitdb_dir / "233", "atr")
+    beats = np.asarray(ann.sample, dtype=np.int64)[is_beat(ann.symbol)]
+    beats = beats[(beats >= start) & (beats < stop)] - start
+    found = detect._detect(x, 360.0, "robust", backend)
+    saved = detect.MERGE_LONE_CLEAR
+    try:
+        detect.MERGE_LONE_CLEAR = 0.0
+        vote_only = detect._detect(x, 360.0, "robust", backend)
+    finally:
+        detect.MERGE_LONE_CLEAR = saved
+    # two beats the vote drops come back, each on its reference beat
+    added = np.setdiff1d(found, vote_only)
+    np.testing.assert_array_equal(added + start, [248_426, 283_444])
+    assert np.setdiff1d(vote_only, found).size == 0
+    assert match_peaks(found, beats, 54)[0].size == beats.size == found.size
