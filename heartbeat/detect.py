@@ -356,6 +356,8 @@ def _merge(
 
     `stretch_quality` is :func:`heartbeat._merge_gate.gate_quality`'s (or
     :func:`~heartbeat._merge_gate.stretch_quality`'s); without it every lead is present.
+    The vote (:data:`heartbeat._merge_kernels.MERGE_LEADS`) is followed by
+    :func:`heartbeat._merge_gate.lone_beats` unless ``MERGE_LONE_CLEAR`` is 0.
     """
     present = MERGE_PRESENT
     if stretch_quality is None:
