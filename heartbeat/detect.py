@@ -14,6 +14,7 @@ import numpy as np
 from heartbeat import _detect_bands as _bands
 from heartbeat import _detect_kernels as _k
 from heartbeat import _detect_stages as _s
+from heartbeat import _merge_gate as _gate
 from heartbeat import _merge_kernels
 from heartbeat import signal_quality as _sq
 from heartbeat._jit import BACKENDS, jit_enabled, resolve_backend
@@ -77,6 +78,17 @@ MERGE_FIT_RR = 0.7  # and this many RR intervals (and MERGE_REFRACTORY_S) from b
 # counts as absent in a stretch where another lead's reaches it (chosen over the record
 # folds by benchmarks/diagnose_merge.py --folds; signal_quality.UNREADABLE_BELOW's value)
 MERGE_PRESENT = 0.002
+# ... computed only where the gate can change the vote: within MERGE_DISPUTE_PAD
+# stretches of one where a lead shows a peak no other lead shows within MERGE_S (the
+# least that keeps the whole-record index's every merged beat on the 48 MIT-BIH
+# records, both leads and each lead replaced by noise; docs/benchmarks.md)
+MERGE_DISPUTE_PAD = 4
+# after the vote, a lead's lone peak comes back when typical (MERGE_LONE_TYPICAL x its
+# local quality) on a present lead nearly as clear as the clearest (MERGE_LONE_CLEAR x
+# its local quality; 0 turns this off), 250 ms from every beat (chosen over the record
+# folds by benchmarks/diagnose_merge.py --folds)
+MERGE_LONE_CLEAR = 0.8
+MERGE_LONE_TYPICAL = 0.8
 QUALITY_CAP = 30.0  # a peak's quality (height over floor) counts up to this
 
 
@@ -286,9 +298,14 @@ def detect_r_peaks(
        index (:func:`heartbeat.quality`, per 2 s stretch, on its own peaks) is taken
        first: in a stretch where some lead's index reaches 0.002, a lead below it is
        absent (no L, no peak, no vote), so a lead of noise with a heart rate's worth
-       of peaks cannot outvote a weak ECG lead.  A flat lead changes nothing; a lead
-       of noise adds few beats.  How this compares with
-       the better lead alone, record by record: ``docs/benchmarks.md``.
+       of peaks cannot outvote a weak ECG lead; the index is taken only within 8 s
+       of a stretch where one lead shows a peak another lacks
+       (:mod:`heartbeat._merge_gate`).  After the vote a lead's peak 250 ms or more
+       from every beat is put back when it is at least 0.8 of its lead's L and that
+       lead, present there, has at least 0.8 of the clearest present lead's L (a
+       beat one lead shows, on a lead about as clear as the other).  A flat lead
+       changes nothing; a lead of noise adds few beats.  How this compares with the
+       better lead alone, record by record: ``docs/benchmarks.md``.
     10. A lead whose beats barely clear their floor (median quality below 4) is
         detected again on its high band (:mod:`heartbeat._detect_bands`: what lies
         above ~15 Hz, rectified and smoothed back to the QRS's scale), and those beats
@@ -330,22 +347,11 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
         return _bands.detect_lead(np.ascontiguousarray(x[:, 0]), fs, backend, _detect_lead)[0]
     leads = [np.ascontiguousarray(x[:, m]) for m in range(x.shape[1])]
     found = [_bands.detect_lead(v, fs, backend, _detect_lead) for v in leads]
-    sqi = _stretch_quality(leads, found, fs) if MERGE_PRESENT > 0 else None
+    sqi = None
+    if MERGE_PRESENT > 0:
+        sqi = _gate.gate_quality(leads, found, fs, max(1, round(MERGE_S * fs)),
+                                 MERGE_DISPUTE_PAD)
     return _merge(found, fs, backend, x.shape[0], sqi)
-
-
-def _stretch_quality(
-    leads: list[np.ndarray], found: list[tuple[np.ndarray, np.ndarray]], fs: float
-) -> np.ndarray:
-    """Each lead's quality index per stretch, shape (n_stretches, n_leads).
-
-    Each lead is scored with its own peaks (as :func:`heartbeat.segment` does), in
-    :data:`heartbeat.signal_quality.SEGMENT_S` stretches.
-    """
-    seg = max(1, round(_sq.SEGMENT_S * fs))
-    ctx = max(seg, round(_sq.CONTEXT_S * fs))
-    return np.stack([_sq._quality(v, fs, seg, ctx, peaks).index
-                     for v, (peaks, _) in zip(leads, found, strict=True)], axis=1)
 
 
 def _merge(
@@ -354,7 +360,10 @@ def _merge(
 ) -> np.ndarray:
     """Join the (peaks, quality) pairs of several leads of `n_samples` into one sequence.
 
-    `stretch_quality` is :func:`_stretch_quality`'s; without it every lead is present.
+    `stretch_quality` is :func:`heartbeat._merge_gate.gate_quality`'s (or
+    :func:`~heartbeat._merge_gate.stretch_quality`'s); without it every lead is present.
+    The vote (:data:`heartbeat._merge_kernels.MERGE_LEADS`) is followed by
+    :func:`heartbeat._merge_gate.lone_beats` unless ``MERGE_LONE_CLEAR`` is 0.
     """
     present = MERGE_PRESENT
     if stretch_quality is None:
@@ -371,7 +380,13 @@ def _merge(
         max(1, round(SEARCH_S * fs)), n_samples, stretch_quality,
         max(1, round(_sq.SEGMENT_S * fs)), present, out,
     )
-    return out[:count].copy()
+    merged = out[:count].copy()
+    if MERGE_LONE_CLEAR <= 0:
+        return merged
+    settings = (MERGE_CONTEXT, round(MERGE_REFRACTORY_S * fs), max(1, round(SEARCH_S * fs)),
+                MERGE_LONE_CLEAR, MERGE_LONE_TYPICAL)
+    return _gate.lone_beats(found, merged, stretch_quality if present > 0 else None,
+                            present, fs, n_samples, settings)
 
 
 def _detect_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np.ndarray]:

@@ -224,6 +224,34 @@ def quality(signal: object, fs: float, *, segment_s: float = SEGMENT_S,
     return _quality(x, fs, seg, ctx)
 
 
+def quality_on_peaks(x: np.ndarray, fs: float, peaks: np.ndarray, seg: int,
+                     ctx: int) -> SignalQuality:
+    """:func:`quality` of one lead whose robust-detector peaks are already known.
+
+    The package's internal entry (not exported, no checks): :mod:`heartbeat.detect`
+    and :func:`heartbeat.segment` have detected the lead already.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (n,)
+        One lead, finite float64.
+    fs : float
+        Sampling frequency in Hz (> 0).
+    peaks : numpy.ndarray of int64
+        Sorted beats in `x`: the robust detector's on `x`, or the ones to score it on
+        (e.g. the beats found on several leads together).
+    seg, ctx : int
+        Segment and context lengths in samples (``ctx >= seg >= 1``).
+
+    Returns
+    -------
+    SignalQuality
+        As :func:`quality` returns it; the same index bit for bit when `peaks` are
+        ``detect_r_peaks(x, fs)``.
+    """
+    return _quality(x, fs, seg, ctx, peaks)
+
+
 def _quality(x: np.ndarray, fs: float, seg: int, ctx: int,
              peaks: np.ndarray | None = None) -> SignalQuality:
     """:func:`quality` on checked inputs, in samples; `peaks`: ``detect_r_peaks(x, fs)``.

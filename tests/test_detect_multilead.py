@@ -1,11 +1,12 @@
-"""The multi-lead vote (:func:`heartbeat._merge_kernels.merge_leads`) at a record's ends."""
+"""The multi-lead vote (:func:`heartbeat._merge_kernels.merge_leads`) and its quality gate
+(:mod:`heartbeat._merge_gate`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from heartbeat import _jit, _merge_kernels, detect
+from heartbeat import _jit, _merge_gate, _merge_kernels, detect
 
 BACKENDS = ["numpy", "numba"] if _jit.numba_available() else ["numpy"]
 # the shipped vote at 360 Hz (heartbeat.detect's MERGE_* constants, SEARCH_S for the edge)
@@ -134,7 +135,139 @@ def test_stretch_quality_is_each_leads_own_index(mitdb_dir):
     x = np.asarray(wfdb.read_record(mitdb_dir / "105").signal, dtype=np.float64)[:36_000, :2]
     leads = [np.ascontiguousarray(x[:, m]) for m in range(2)]
     found = [detect._bands.detect_lead(v, 360.0, "numpy", detect._detect_lead) for v in leads]
-    sqi = detect._stretch_quality(leads, found, 360.0)
+    sqi = _merge_gate.stretch_quality(leads, found, 360.0)
     assert sqi.shape == (50, 2)
     for m in range(2):
         np.testing.assert_allclose(sqi[:, m], quality(leads[m], 360.0).index)
+
+
+def test_gated_stretches_lie_around_the_peaks_one_lead_lacks():
+    fs = 360.0  # stretches of 720 samples
+    beats = np.arange(100, 72_000, 300)
+    quality = np.ones(beats.size)
+    # lead 1 lacks the beat at 30,100 (stretch 41); its peaks lie 40 samples late
+    lead1 = beats[beats != 30_100] + 40
+    found = [(beats, quality), (lead1, np.ones(lead1.size))]
+    need = _merge_gate.gated_stretches(found, 72_000, fs, tolerance=61, pad=4)
+    assert need.shape == (100,)
+    np.testing.assert_array_equal(np.flatnonzero(need), np.arange(37, 46))
+    # 40 samples apart is one beat with a tolerance of 61, two with one of 40
+    assert _merge_gate.gated_stretches(found, 72_000, fs, tolerance=40, pad=0).all()
+    # a lead without peaks disputes every peak of the other
+    empty = [(beats, quality), (np.empty(0, np.int64), np.empty(0))]
+    assert _merge_gate.gated_stretches(empty, 72_000, fs, 61, 0).sum() == 100
+
+
+@pytest.fixture(scope="module")
+def flutter_207(mitdb_dir):
+    """Five minutes of 207 (from 23:09) where lead 0's index falls below 0.002 in 17
+    stretches while lead 1's reaches it, and the leads disagree in about a third."""
+    from heartbeat import io as wfdb
+
+    x = np.asarray(wfdb.read_record(mitdb_dir / "207").signal, dtype=np.float64)
+    return np.ascontiguousarray(x[500_000:608_000, :2])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_gate_around_disputes_merges_as_the_whole_index(flutter_207, backend):
+    fs, x = 360.0, flutter_207
+    leads = [np.ascontiguousarray(x[:, m]) for m in range(2)]
+    found = [detect._bands.detect_lead(v, fs, backend, detect._detect_lead) for v in leads]
+    whole = _merge_gate.stretch_quality(leads, found, fs)
+    tolerance = max(1, round(detect.MERGE_S * fs))
+    gate = _merge_gate.gate_quality(leads, found, fs, tolerance, detect.MERGE_DISPUTE_PAD)
+    need = _merge_gate.gated_stretches(found, x.shape[0], fs, tolerance,
+                                       detect.MERGE_DISPUTE_PAD)
+    assert 0.2 < need.mean() < 0.4  # scored on pieces of the signal, not the whole
+    # there the index is the whole record's up to the rounding of its running sums
+    np.testing.assert_allclose(gate[need], whole[need], rtol=0, atol=1e-9)
+    assert (gate[~need] == 1.0).all()
+    absent = (whole < detect.MERGE_PRESENT) & (whole.max(axis=1, keepdims=True)
+                                                >= detect.MERGE_PRESENT)
+    assert absent.any(axis=1).sum() >= 10
+    assert need[absent.any(axis=1)].all()
+    shipped = detect._detect(x, fs, "robust", backend)
+    np.testing.assert_array_equal(
+        shipped, detect._merge(found, fs, backend, x.shape[0], whole))
+    # and the gate acts here: without it other beats are kept
+    assert not np.array_equal(shipped, detect._merge(found, fs, backend, x.shape[0]))
+
+
+def test_the_gate_takes_the_whole_index_beside_a_lead_of_noise(flutter_207):
+    fs = 360.0
+    lead = np.ascontiguousarray(flutter_207[:36_000, 0])
+    noise = np.random.default_rng(0).normal(0.0, lead.std(), lead.size)
+    leads = [lead, noise]
+    found = [detect._bands.detect_lead(v, fs, "numpy", detect._detect_lead) for v in leads]
+    gate = _merge_gate.gate_quality(leads, found, fs, 61, detect.MERGE_DISPUTE_PAD)
+    np.testing.assert_array_equal(gate, _merge_gate.stretch_quality(leads, found, fs))
+
+
+def lone_peak(lone_quality=9.0, lead1_quality=11.0):
+    """Forty beats 300 samples apart on both leads (lead 1 the clearer, quality 11
+    against 10) and a peak of lead 0 alone halfway between two of them."""
+    beats = np.arange(200, 12200, 300)
+    lead0 = np.sort(np.append(beats, 6350))
+    q0 = np.where(lead0 == 6350, lone_quality, 10.0)
+    return [(lead0, q0), (beats + 3, np.full(beats.size, lead1_quality))]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_typical_lone_peak_of_a_nearly_clearest_lead_is_put_back(backend):
+    fs, n = 360.0, 12400
+    # its vote 9 / (10 + 11) is under 0.5 and the clearest lead does not show it
+    with_lone = detect._merge(lone_peak(), fs, backend, n)
+    assert 6350 in with_lone and with_lone.size == 41
+    saved = detect.MERGE_LONE_CLEAR
+    try:
+        detect.MERGE_LONE_CLEAR = 0.0  # off: the vote alone drops it
+        assert 6350 not in detect._merge(lone_peak(), fs, backend, n)
+    finally:
+        detect.MERGE_LONE_CLEAR = saved
+    # not typical of its lead (7 < 0.8 x 10), or its lead not nearly as clear (10 < 0.8 x 13)
+    assert 6350 not in detect._merge(lone_peak(lone_quality=7.0), fs, backend, n)
+    assert 6350 not in detect._merge(lone_peak(lead1_quality=13.0), fs, backend, n)
+    # absent by the gate where lead 1 is readable and lead 0 is not
+    sqi = np.column_stack([np.full(18, 0.9), np.full(18, 0.9)])
+    sqi[6350 // 720, 0] = 0.001
+    assert 6350 not in detect._merge(lone_peak(), fs, backend, n, sqi)
+    sqi[6350 // 720, 0] = 0.9
+    assert 6350 in detect._merge(lone_peak(), fs, backend, n, sqi)
+
+
+def test_local_quality_is_the_votes_median_of_the_nearest_peaks():
+    rng = np.random.default_rng(5)
+    peaks = np.sort(rng.choice(50_000, 200, replace=False))
+    quality = rng.uniform(1.0, 20.0, peaks.size)
+    at = rng.integers(0, 50_000, 300)
+    got = _merge_gate._local_quality(peaks, quality, at, 16)
+    for value, a in zip(got, at, strict=True):
+        c = np.searchsorted(peaks, a)
+        assert value == np.median(quality[max(c - 16, 0):min(c + 16, peaks.size)])
+    assert (_merge_gate._local_quality(peaks[:0], quality[:0], at, 16) == 0).all()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_premature_beats_lead_0_alone_shows_are_put_back_in_233(mitdb_dir, backend):
+    from heartbeat import io as wfdb
+    from heartbeat.aami import is_beat
+    from heartbeat.metrics import match_peaks
+
+    start, stop = 230_000, 300_000  # 10:39 to 13:53
+    x = np.asarray(wfdb.read_record(mitdb_dir / "233").signal, dtype=np.float64)
+    x = np.ascontiguousarray(x[start:stop, :2])
+    ann = wfdb.read_annotations(mitdb_dir / "233", "atr")
+    beats = np.asarray(ann.sample, dtype=np.int64)[is_beat(ann.symbol)]
+    beats = beats[(beats >= start) & (beats < stop)] - start
+    found = detect._detect(x, 360.0, "robust", backend)
+    saved = detect.MERGE_LONE_CLEAR
+    try:
+        detect.MERGE_LONE_CLEAR = 0.0
+        vote_only = detect._detect(x, 360.0, "robust", backend)
+    finally:
+        detect.MERGE_LONE_CLEAR = saved
+    # two beats the vote drops come back, each on its reference beat
+    added = np.setdiff1d(found, vote_only)
+    np.testing.assert_array_equal(added + start, [248_426, 283_444])
+    assert np.setdiff1d(vote_only, found).size == 0
+    assert match_peaks(found, beats, 54)[0].size == beats.size == found.size
