@@ -57,6 +57,8 @@ RULE = {
     "qrs_quantile": 0.25,
     "floor_low_keep_s": 0.0,
     "init_quantile": -1.0,
+    "init_floor_s": 0.0,
+    "init_rhythm_tol": 0.2,
 }
 PRESCREEN = 1.0  # candidates below the floor are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
