@@ -3,6 +3,7 @@
     NUMBA_NUM_THREADS=1 PYTHONPATH=. nice -n 10 python benchmarks/short_windows.py
     NUMBA_NUM_THREADS=1 PYTHONPATH=. nice -n 10 python benchmarks/short_windows.py --stream
     NUMBA_NUM_THREADS=1 PYTHONPATH=. nice -n 10 python benchmarks/short_windows.py --folds
+    NUMBA_NUM_THREADS=1 PYTHONPATH=. nice python benchmarks/short_windows.py --folds init_floor
     NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/short_windows.py --records 231 --no-write
     NUMBA_NUM_THREADS=1 PYTHONPATH=. python benchmarks/short_windows.py --rule init_quantile=0.5
 
@@ -26,18 +27,24 @@ per lead; the worst windows are those with the most FN + FP.
 100 ms chunks and counts its beats farther than 150 ms from every beat
 ``detect_r_peaks`` finds on the whole lead (the extra beats of a sliding 16 s buffer).
 
-``--folds`` compares the rule variants of TRIALS (``init_quantile``: how the QRS level
-starts) over the 4 record folds of ``tune_detector.py`` (seed 0): each fold's variant
+``--folds [SET]`` compares the rule variants of ``TRIAL_SETS[SET]`` (``init_quantile``,
+the default: how the QRS level starts; ``init_floor``: the floor ratios started from the
+first seconds when they beat as a rhythm) over the 4 record folds of
+``tune_detector.py`` (seed 0): each fold's variant
 is chosen on the other three folds, the one with the highest mean over lead 0 and lead
 1 of min(gross Se, gross +P) on the short windows (grid and block), among those whose
 whole-record FN + FP on each lead is no higher than the first variant's (the rule
-before; ties go to the earlier); the held-out counts are summed.  It scores with the
+before; ties go to the earlier) and, for ``init_floor``, among those that keep noise
+quiet (``noise_beats``: the quiet check's noise hours whole, and cut into 10 and 16 s
+windows each detected alone, give no more beats than the rule before or than
+NOISE_ALLOWED); the held-out counts are summed.  It scores with the
 tuning scorer (``_tuning.lead_peaks``: the decision rule rerun on stages computed once,
 without the high band).  ``--rule NAME=VALUE`` runs the public detector with entries of
 ``heartbeat.detect.RULE`` set for the run.
 
 Results go to ``benchmarks/results/short_windows.json`` and, for ``--folds``,
-``short_windows_folds.json`` (unless ``--no-write`` or ``--rule``).
+``short_windows_folds.json`` (``short_windows_folds_init_floor.json`` for that set;
+unless ``--no-write`` or ``--rule``).
 """
 
 from __future__ import annotations
@@ -68,10 +75,20 @@ TOLERANCE_S = 0.15
 BLOCK_RECORD = "231"
 BLOCK_RHYTHM = "(BII"  # 231's 2:1 AV block
 BLOCK_STEP_S = 8.0  # dense windows inside the block start this far apart
+NOISE_WINDOWS_S = (10.0, 16.0)  # the quiet check's noise hours cut into short windows
+# a trial keeps noise quiet when it finds no more beats in each of noise_beats' columns
+# than the rule before or than these (tune_detector.py: 10 an hour, spikes allowed)
+NOISE_ALLOWED = np.array([10, 10 + 3600 * 360 // 7200 + 1, 0, 0])
 OUT = REPO / "benchmarks" / "results" / "short_windows.json"
-# --folds: the rule variants compared (the first is the rule before); init_quantile < 0
-# fills the QRS level's slots with the per-second maxima themselves
-TRIALS = tuple({"init_quantile": q} for q in (-1.0, 0.25, 0.4, 0.5, 0.75))
+# --folds SET: the rule variants compared (the first is the rule before).  init_quantile:
+# < 0 fills the QRS level's slots with the per-second maxima themselves; init_floor: the
+# floor ratios start from the first seconds when they beat as a rhythm (0: never)
+TRIAL_SETS = {
+    "init_quantile": tuple({"init_quantile": q} for q in (-1.0, 0.25, 0.4, 0.5, 0.75)),
+    "init_floor": ({"init_floor_s": 0.0}, *(
+        {"init_floor_s": 8.0, "init_rhythm_tol": tol} for tol in (0.1, 0.15, 0.2))),
+}
+TRIALS = TRIAL_SETS["init_quantile"]
 
 
 def window_counts(x: np.ndarray, fs: float, beats: np.ndarray, start: int, stop: int
@@ -178,11 +195,12 @@ def stream_extra(mitdb: Path, name: str = BLOCK_RECORD, lead: int = 0) -> dict:
             "offline_beats": int(offline.size), "extra": extra}
 
 
-def trial_counts(mitdb: Path, names: list[str]) -> dict[str, dict[tuple, np.ndarray]]:
-    """TP, FN, FP of each of TRIALS: short windows and whole records, per lead-record.
+def trial_counts(mitdb: Path, names: list[str], trials: tuple = TRIALS
+                 ) -> dict[str, dict[tuple, np.ndarray]]:
+    """TP, FN, FP of each of `trials`: short windows and whole records, per lead-record.
 
     Returns ``{"short": {(record, lead): counts}, "whole": {...}}``, counts of shape
-    (len(TRIALS), 3).  The per-sample stages of each window and of each whole lead
+    (len(trials), 3).  The per-sample stages of each window and of each whole lead
     run once (``_tuning.lead_stages``); only the decision rule reruns per trial, on
     one lead as ``detect_r_peaks`` runs it without the high band of Note 10.
     """
@@ -195,16 +213,52 @@ def trial_counts(mitdb: Path, names: list[str]) -> dict[str, dict[tuple, np.ndar
             x = np.ascontiguousarray(signal[:, m])
             whole = Lead(name, m, "clean", fs, beats, 0, *lead_stages(x, fs))
             out["whole"][name, m] = np.array(
-                [score(lead_peaks(whole, trial, {})[0], whole) for trial in TRIALS])
-            short = np.zeros((len(TRIALS), 3), np.int64)
+                [score(lead_peaks(whole, trial, {})[0], whole) for trial in trials])
+            short = np.zeros((len(trials), 3), np.int64)
             for a, b in grid + block:
                 part = Lead(name, m, "window", fs, beats, 0, *lead_stages(x[a:b], fs))
-                for t, trial in enumerate(TRIALS):
+                for t, trial in enumerate(trials):
                     found = lead_peaks(part, trial, {})[0] + a
                     short[t] += window_score(found, fs, beats, a, b)
             out["short"][name, m] = short
         print(f"{name} done", flush=True)
     return out
+
+
+def noise_beats(trials: tuple) -> np.ndarray:
+    """Beats each trial finds in noise: (len(trials), 4), label-free, the same for all folds.
+
+    Columns: tune_detector.py's quiet-check hours (``noise_leads``: random walk, then
+    white noise with spikes), whole; then the sum over the NOISE_WINDOWS_S windows
+    (back to back) of each hour, each window detected alone as a short recording.
+    """
+    from _tuning import Lead, lead_peaks, lead_stages
+    from tune_detector import noise_leads
+
+    out = np.zeros((len(trials), 4), np.int64)
+    for i, (lead, _) in enumerate(noise_leads()):
+        x = noise_signal(i)
+        out[:, i] = [lead_peaks(lead, trial, {})[0].size for trial in trials]
+        for w in NOISE_WINDOWS_S:
+            n = round(w * lead.fs)
+            for a in range(0, x.size - n + 1, n):
+                part = Lead("noise", 0, "window", lead.fs, np.empty(0, np.int64), 0,
+                            *lead_stages(x[a : a + n], lead.fs))
+                out[:, 2 + i] += [lead_peaks(part, trial, {})[0].size for trial in trials]
+    return out
+
+
+def noise_signal(i: int, fs: float = 360.0) -> np.ndarray:
+    """The `i`-th noise of tune_detector.noise_leads (rebuilt from its seed, the same bits)."""
+    from tune_detector import NOISE_SEED
+
+    rng = np.random.default_rng(NOISE_SEED)
+    n = int(3600 * fs)
+    walk = 0.01 * np.cumsum(rng.normal(size=n)) + 0.1 * rng.normal(size=n)
+    spiky = rng.normal(size=n)
+    n_spikes = n // 7200 + 1
+    spiky[rng.integers(0, n, size=n_spikes)] = rng.normal(scale=50, size=n_spikes)
+    return (walk, spiky)[i]
 
 
 def _figures(counts: dict[tuple, np.ndarray], names: list[str], lead: int) -> np.ndarray:
@@ -214,12 +268,15 @@ def _figures(counts: dict[tuple, np.ndarray], names: list[str], lead: int) -> np
                      fn + fp], axis=1)
 
 
-def choose(counts: dict, names: list[str]) -> int:
-    """The trial that maximises the objective on `names` (module docstring: folds)."""
+def choose(counts: dict, names: list[str], quiet: np.ndarray | None = None) -> int:
+    """The trial that maximises the objective on `names` (module docstring: folds).
+
+    `quiet`: which trials keep noise quiet (all when None).
+    """
     best, best_value = 0, -np.inf
-    for t in range(len(TRIALS)):
+    for t in range(len(counts["whole"][names[0], 0])):
         whole = [_figures(counts["whole"], names, m) for m in (0, 1)]
-        if any(w[t, 2] > w[0, 2] for w in whole):
+        if any(w[t, 2] > w[0, 2] for w in whole) or (quiet is not None and not quiet[t]):
             continue
         value = np.mean([_figures(counts["short"], names, m)[t, :2].min() for m in (0, 1)])
         if value > best_value:
@@ -227,20 +284,21 @@ def choose(counts: dict, names: list[str]) -> int:
     return best
 
 
-def fold_rows(counts: dict, names: list[str], k: int = 4, seed: int = 0) -> dict:
+def fold_rows(counts: dict, names: list[str], k: int = 4, seed: int = 0,
+              trials: tuple = TRIALS, quiet: np.ndarray | None = None) -> dict:
     """Each fold's choice on the other folds, and the held-out counts summed."""
     from tune_detector import folds
 
     held = {kind: {m: np.zeros(3, np.int64) for m in (0, 1)} for kind in counts}
     choices = []
     for f, test in enumerate(folds(names, k, seed)):
-        t = choose(counts, [n for n in names if n not in test])
-        choices.append({"fold": f + 1, "held_out": test, "trial": TRIALS[t]})
+        t = choose(counts, [n for n in names if n not in test], quiet)
+        choices.append({"fold": f + 1, "held_out": test, "trial": trials[t]})
         for kind, per in counts.items():
             for m in (0, 1):
                 held[kind][m] += sum(per[n, m][t] for n in test)
-    final = choose(counts, names)
-    return {"choices": choices, "final": TRIALS[final], "held_out": held,
+    final = choose(counts, names, quiet)
+    return {"choices": choices, "final": trials[final], "held_out": held,
             "before": {kind: {m: sum(per[n, m][0] for n in names) for m in (0, 1)}
                        for kind, per in counts.items()},
             "final_counts": {kind: {m: sum(per[n, m][final] for n in names) for m in (0, 1)}
@@ -298,8 +356,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--worst", type=int, default=10, help="worst windows listed per lead")
     ap.add_argument("--stream", action="store_true",
                     help=f"also count the Stream's extra beats on {BLOCK_RECORD} lead 0")
-    ap.add_argument("--folds", action="store_true",
-                    help="choose among TRIALS over the 4 record folds (module docstring)")
+    ap.add_argument("--folds", nargs="?", const="init_quantile", choices=sorted(TRIAL_SETS),
+                    help="choose among a set of TRIAL_SETS over the 4 record folds "
+                         "(module docstring; default init_quantile)")
     ap.add_argument("--rule", nargs="*", default=[], metavar="NAME=VALUE",
                     help="set entries of heartbeat.detect.RULE for this run "
                          "(e.g. init_quantile=0.5); the results file is not written")
@@ -322,12 +381,25 @@ def run(args: argparse.Namespace) -> None:
     """The run that main's arguments ask for."""
     names = args.records or sorted(p.stem for p in args.mitdb.glob("*.hea"))
     if args.folds:
-        result = fold_rows(trial_counts(args.mitdb, names), names)
+        trials = TRIAL_SETS[args.folds]
+        quiet = None
+        if args.folds != "init_quantile":  # its run (before the quiet check) is kept as run
+            noise = noise_beats(trials)
+            quiet = np.all(noise <= np.maximum(noise[0], NOISE_ALLOWED), axis=1)
+            for trial, row, ok in zip(trials, noise, quiet, strict=True):
+                print(f"noise beats {trial}: hours {row[:2].tolist()}, windows "
+                      f"{row[2:].tolist()}" + ("" if ok else " (not quiet)"))
+        result = fold_rows(trial_counts(args.mitdb, names, trials), names, trials=trials,
+                           quiet=quiet)
+        if quiet is not None:
+            result["noise_beats"] = noise
+            result["quiet"] = quiet
         print_folds(result)
         if not (args.no_write or args.rule):
             from heartbeat._atomic import atomic_open
 
-            with atomic_open(OUT.with_name("short_windows_folds.json")) as f:
+            suffix = "" if args.folds == "init_quantile" else f"_{args.folds}"
+            with atomic_open(OUT.with_name(f"short_windows_folds{suffix}.json")) as f:
                 f.write(json.dumps(result, indent=1, default=_plain).encode())
         return
     t0 = time.process_time()

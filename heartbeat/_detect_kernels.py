@@ -60,7 +60,16 @@ PARAM_NAMES: tuple[str, ...] = (
     "init_quantile",  # the QRS level starts with every slot at this quantile (nearest
     # rank) of the per-second maxima of the first init_s; < 0: each slot one second's
     # maximum (at a ventricular rate below 60/min some seconds hold no QRS)
+    "init_floor_s",  # > 0: when the first init_s beat as a rhythm, the floor ratios start
+    # from the per-second maxima's heights over floor, held this long or until a restart
+    "init_rhythm_tol",  # that rhythm: intervals within this fraction of their median
 )
+# the start's rhythm (init_floor_s): the peaks of the first init_s that reach
+# RHYTHM_HEIGHT of the median per-second maximum form a rhythm when RHYTHM_SHARE of their
+# intervals (RHYTHM_MIN_RR or more) lie within init_rhythm_tol of their median (0.25-2 s)
+RHYTHM_HEIGHT = 0.5
+RHYTHM_SHARE = 0.9
+RHYTHM_MIN_RR = 5
 N_LEVELS = 8  # QRS level, noise level and mean RR use the last 8 values
 # Batcher's sorting network for N_LEVELS = 8 values: 19 compare-exchanges in a fixed
 # order, no data-dependent loop, so the compiled rule mispredicts fewer branches than
@@ -95,7 +104,7 @@ def decide_beats(
         Squared slope of the band-passed signal, sample by sample.
     fs : float
         Sampling frequency in Hz.
-    params : ndarray of float64, shape (23,)
+    params : ndarray of float64, shape (25,)
         The rule's constants, in the order of :data:`PARAM_NAMES`.
     out : ndarray of int64, shape (n,)
         Receives the positions of the accepted candidates.
@@ -142,6 +151,8 @@ def decide_beats(
     qrs_frac = qrs_rank - qrs_lo
     floor_low_keep = params[21] * fs
     init_quantile = params[22]
+    init_floor_len = params[23] * fs
+    rhythm_tol = params[24]
 
     # --- each candidate's slope, the largest |slope| within +-half samples, is found
     # when first needed (T- and P-wave tests, an accepted QRS): most never are
@@ -162,16 +173,59 @@ def decide_beats(
             break
         start = pos[0] + b * sec
         best = 0.0
+        best_ratio = 0.0
         while j < n and pos[j] < start + sec:
             if height[j] > best:
                 best = height[j]
+                best_ratio = height[j] / max(floor[j], 1e-300)
             j += 1
         if best > 0.0:
             levels[0, n_sec] = best
+            ratios[n_sec] = best_ratio
             n_sec += 1
     if n_sec == 0:
         return 0
     init = np.sort(levels[0, :n_sec])
+    # --- the floor ratios start from those maxima only when the first init_s beat as
+    # a rhythm: the peaks reaching RHYTHM_HEIGHT of the median maximum (each the highest
+    # candidate within the refractory time) come at intervals of which RHYTHM_SHARE, and
+    # RHYTHM_MIN_RR or more, lie within rhythm_tol of their median, itself 0.25-2 s.
+    # Noise peaks come at random intervals; an irregular rhythm, or T or P waves that
+    # reach the height, fail too, and the rule starts as it did before
+    rhythm = False
+    if init_floor_len > 0.0:
+        min_height = RHYTHM_HEIGHT * init[(n_sec - 1) // 2]
+        rr_start = np.empty(n)
+        n_rr = 0
+        prev = -1
+        j = 0
+        while j < n and pos[j] < pos[0] + init_len:
+            top = height[j] >= min_height  # and the highest within the refractory time
+            i = j - 1
+            while top and i >= 0 and pos[j] - pos[i] < refractory:
+                top = height[i] < height[j]  # ties: the earlier stays
+                i -= 1
+            i = j + 1
+            while top and i < n and pos[i] - pos[j] < refractory:
+                top = height[i] <= height[j]
+                i += 1
+            if top:
+                if prev >= 0:
+                    rr_start[n_rr] = pos[j] - prev
+                    n_rr += 1
+                prev = pos[j]
+            j += 1
+        if n_rr >= RHYTHM_MIN_RR:
+            intervals = np.sort(rr_start[:n_rr])
+            rr_median = intervals[(n_rr - 1) // 2]
+            near = 0
+            for i in range(n_rr):
+                if abs(intervals[i] - rr_median) <= rhythm_tol * rr_median:
+                    near += 1
+            rhythm = (0.25 * fs <= rr_median <= 2.0 * fs
+                      and near >= RHYTHM_SHARE * n_rr)
+    if not rhythm:  # the floor ratios start empty: the factor adapts to accepted QRS only
+        ratios[:] = 1e300
     if init_quantile >= 0.0:  # every slot the same quantile of the maxima seen
         for b in range(N_LEVELS):
             levels[0, b] = init[int(init_quantile * (n_sec - 1) + 0.5)]
@@ -191,6 +245,8 @@ def decide_beats(
     # floor ratios are left as they were (the same values, fewer sorts)
     dirty_qrs = True
     dirty_noise = True
+    # the floor ratios started from the first seconds, if any, are held until here
+    init_floor_end = pos[0] + init_floor_len if rhythm else -1.0
 
     count = 0
     last = -1  # position of the last QRS (-1: none yet)
@@ -239,6 +295,12 @@ def decide_beats(
 
         p = pos[j]
         h = height[j]
+        if 0.0 <= init_floor_end < p:  # slots no QRS has yet replaced start empty again
+            for b in range(count, N_LEVELS):
+                ratios[b] = 1e300
+            init_floor_end = -1.0
+            dirty_qrs = True
+            continue
         k = -1  # the candidate accepted in this step, if any
         searched = False
         if (
@@ -314,6 +376,8 @@ def decide_beats(
                             levels[0, b] = best
                             levels[1, b] = 0.0
                         dirty_qrs = True
+                    if init_floor_end >= 0.0:  # the start's floor ratios: forgotten
+                        init_floor_end = pos[0]
                     gap_start = p
         if k < 0:
             j += 1

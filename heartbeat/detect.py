@@ -58,6 +58,8 @@ RULE = {
     "qrs_quantile": 0.25,
     "floor_low_keep_s": 0.0,
     "init_quantile": -1.0,
+    "init_floor_s": 8.0,
+    "init_rhythm_tol": 0.2,
 }
 PRESCREEN = 1.0  # candidates below the floor are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
@@ -263,7 +265,14 @@ def detect_r_peaks(
        ``init_quantile`` >= 0 would start every slot at that quantile of them (0.5:
        right for a recording that starts inside a 2:1 AV block, whose seconds
        without a QRS hold P waves), searched for short recordings and not adopted
-       (``docs/benchmarks.md``, "short recordings").
+       (``docs/benchmarks.md``, "short recordings").  The floor ratios start empty
+       (the full 3.5) unless the first 8 s beat as a rhythm: the candidates reaching
+       half the median per-second maximum, each the highest within 220 ms, come at
+       intervals of which 90 % (5 or more) lie within 20 % of their median (0.25-2 s).
+       Then the ratios start from the per-second maxima over their floors, for the
+       first 8 s or until a restart (Note 7), so a short recording of small QRS is
+       found from its start; noise, an irregular rhythm, or T or P waves as high as
+       half the QRS start as before (``init_floor_s``, ``init_rhythm_tol``).
     4. Refractory 220 ms.  Within 360 ms of a QRS, a candidate with less than 0.7 of
        that QRS's slope (largest absolute slope within +-75 ms) is its T wave.
     5. P waves: an accepted candidate yields to a larger one within 300 ms that is

@@ -329,19 +329,27 @@ class TestDecisionKernel:
         floor_adapt=st.sampled_from([0.0, 0.5]),
         keep_s=st.sampled_from([0.0, 8.0]),
         init_quantile=st.sampled_from([-1.0, 0.0, 0.5, 1.0]),
+        init_floor_s=st.sampled_from([0.0, 3.0, 8.0]),
+        rhythm_tol=st.sampled_from([0.05, 0.2, 1.0]),
+        regular=st.booleans(),
     )
     @settings(max_examples=60)
     def test_kernel_matches_twin(self, seed, n, fs, qrs_quantile, floor_adapt, keep_s,
-                                 init_quantile):
+                                 init_quantile, init_floor_s, rhythm_tol, regular):
         if not HAVE_NUMBA:
             pytest.skip("numba is not installed")
         rng = np.random.default_rng(seed)
-        pos = np.cumsum(rng.integers(1, int(fs), size=n)).astype(np.int64)
+        if regular:  # a rhythm at the start (init_floor_s): peaks ~0.8 s apart
+            steps = int(0.8 * fs) + rng.integers(-int(0.05 * fs), int(0.05 * fs) + 1, size=n)
+        else:
+            steps = rng.integers(1, int(fs), size=n)
+        pos = np.cumsum(steps).astype(np.int64)
         height = rng.lognormal(size=n)
         floor = rng.uniform(0, 1, size=n)
         slope_sq = rng.lognormal(size=int(pos[-1]) + 10 if n else 10)
         rule = {**detect_module.RULE, "qrs_quantile": qrs_quantile, "floor_adapt": floor_adapt,
-                "floor_low_keep_s": keep_s, "init_quantile": init_quantile}
+                "floor_low_keep_s": keep_s, "init_quantile": init_quantile,
+                "init_floor_s": init_floor_s, "init_rhythm_tol": rhythm_tol}
         params = np.array([rule[k] for k in _detect_kernels.PARAM_NAMES], dtype=np.float64)
         out_py = np.zeros(n, dtype=np.int64)
         out_nb = np.zeros(n, dtype=np.int64)
@@ -354,6 +362,28 @@ class TestDecisionKernel:
         assert c_py == c_nb
         np.testing.assert_array_equal(out_py[:c_py], out_nb[:c_nb])
         assert np.all(np.diff(out_py[:c_py]) > 0)
+
+    @pytest.mark.parametrize("backend", _jit.BACKENDS[1:] if HAVE_NUMBA else ("numpy",))
+    def test_start_floor_needs_a_rhythm(self, backend):
+        # candidates 3 times their floor: under the floor factor 3.5 unless the floor
+        # ratios start from the first seconds (init_floor_s), which they do only when
+        # those seconds beat as a rhythm: 0.8 s apart (+-2 %), not at random intervals
+        fs = 360.0
+        rng = np.random.default_rng(0)
+        regular = np.cumsum(288 + rng.integers(-6, 7, size=30)).astype(np.int64)
+        irregular = np.cumsum(rng.integers(80, 500, size=30)).astype(np.int64)
+        found = {}
+        for name, pos in (("regular", regular), ("irregular", irregular)):
+            for start_s in (0.0, 8.0):
+                rule = {**detect_module.RULE, "init_floor_s": start_s}
+                params = np.array([rule[k] for k in _detect_kernels.PARAM_NAMES])
+                height = np.ones(pos.size)
+                out = np.zeros(pos.size, dtype=np.int64)
+                found[name, start_s] = _detect_kernels.DECIDE_BEATS.get(backend)(
+                    pos, height, height / 3.0, np.ones(int(pos[-1]) + 10), fs, params, out)
+        assert found["regular", 0.0] == 0 and found["irregular", 0.0] == 0
+        assert found["regular", 8.0] == 30  # every one, once the ratios start at 3
+        assert found["irregular", 8.0] == 0
 
     @given(
         seed=st.integers(0, 2**32 - 1),
