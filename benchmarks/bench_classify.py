@@ -21,7 +21,8 @@ machine inflates less (it still shares caches and the core's other hardware thre
 handed in as ``segment`` does, segmentation with both included, record context and RR
 features, network, calibration, adaptation), each step run alone on the same records,
 and then the network's own split (Winograd transforms, their BLAS products, the first
-convolution, max-pooling), its kernels wrapped in CPU timers for one more pass.
+convolution, max-pooling, inside a block's last output transform where it is fused),
+its kernels wrapped in CPU timers for one more pass.
 ``--by-name`` adds the row ``classify(x, fs)`` with no model argument, as a user calls
 it: the shipped default model is then looked up on every call (read from disk once per
 process, :meth:`heartbeat.BeatClassifier.pretrained`).
@@ -201,6 +202,7 @@ def _print_network_split(clf: heartbeat.BeatClassifier, inputs: list) -> None:
     swaps = [(winograd, "conv1d_forward", "Winograd convolutions (all)"),
              (winograd, "INPUT_TRANSFORM", "  input transforms"),
              (winograd, "OUTPUT_TRANSFORM", "  output transforms (+ bias, ReLU, skip)"),
+             (winograd, "OUTPUT_POOL", "  output transforms + ReLU, max-pool (fused)"),
              (kernels, "conv1d_forward", "first convolution (direct sums)"),
              (kernels, "maxpool1d_forward", "max-pooling (+ ReLU)")]
     saved = [(module, name, getattr(module, name)) for module, name, _ in swaps]
@@ -215,13 +217,13 @@ def _print_network_split(clf: heartbeat.BeatClassifier, inputs: list) -> None:
         for module, name, inner in saved:
             setattr(module, name, inner)
     wino = parts["Winograd convolutions (all)"]
-    parts["  the 8 products per pass (BLAS) and glue"] = (
-        wino - parts["  input transforms"] - parts["  output transforms (+ bias, ReLU, skip)"])
+    parts["  the 8 products per pass (BLAS) and glue"] = wino - sum(
+        parts.get(part, 0.0) for _, name, part in swaps[1:4])
     parts["the rest (head, Python)"] = total - wino - sum(
         parts[k] for k in ("first convolution (direct sums)", "max-pooling (+ ReLU)"))
     print(f"CPU time of the network alone, kernels timed in place ({total:.2f} s):")
     order = [part for _, _, part in swaps]
-    order.insert(3, "  the 8 products per pass (BLAS) and glue")
+    order.insert(4, "  the 8 products per pass (BLAS) and glue")
     for part in [*order, "the rest (head, Python)"]:
         print(f"  {part:44s} {parts.get(part, 0.0):6.2f} s  "
               f"{100 * parts.get(part, 0.0) / total:5.1f} %")
