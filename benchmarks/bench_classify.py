@@ -220,7 +220,7 @@ def _print_network_split(clf: heartbeat.BeatClassifier, inputs: list) -> None:
     parts["  the 8 products per pass (BLAS) and glue"] = wino - sum(
         parts.get(part, 0.0) for _, name, part in swaps[1:4])
     parts["the rest (head, Python)"] = total - wino - sum(
-        parts[k] for k in ("first convolution (direct sums)", "max-pooling (+ ReLU)"))
+        parts.get(k, 0.0) for k in ("first convolution (direct sums)", "max-pooling (+ ReLU)"))
     print(f"CPU time of the network alone, kernels timed in place ({total:.2f} s):")
     order = [part for _, _, part in swaps]
     order.insert(4, "  the 8 products per pass (BLAS) and glue")
