@@ -264,35 +264,45 @@ def _output_pool_nb(mm, b, skip, pool, stride, l_out, out):  # pragma: no cover 
     n_tiles = mm.shape[1] // n_batch
     add_skip = skip.shape[0] > 0
     y = np.empty((4 * n_tiles, n_ch), dtype=out.dtype)  # one beat's output rows
+    maxima = np.empty((2, 4 * n_tiles * n_ch), dtype=out.dtype)
     for n in range(n_batch):
         for t in range(n_tiles):
             r = n * n_tiles + t
             m0, m1, m2, m3 = mm[0, r], mm[1, r], mm[2, r], mm[3, r]
             m4, m5, m6, m7 = mm[4, r], mm[5, r], mm[6, r], mm[7, r]
-            y0, y1, y2, y3 = y[4 * t], y[4 * t + 1], y[4 * t + 2], y[4 * t + 3]
+            yt = y[4 * t : 4 * t + 4]  # a 2-D view: written row by row in one loop
             for c in range(n_ch):
                 s12, d12 = m1[c] + m2[c], m1[c] - m2[c]
                 s34, d34 = m3[c] + m4[c], m3[c] - m4[c]
                 s56, d56 = m5[c] + m6[c], m5[c] - m6[c]
-                y0[c] = b[c] + m0[c] + s12 + s34 + s56
-                y1[c] = b[c] + d12 + K2 * d34 + K1_2 * d56
-                y2[c] = b[c] + s12 + K4 * s34 + K1_4 * s56
-                y3[c] = b[c] + d12 + K8 * d34 + K1_8 * d56 + m7[c]
-        if add_skip:
-            for a in range(l_out):
-                ya, sa = y[a], skip[n, a]
-                for c in range(n_ch):
-                    ya[c] += sa[c]
+                y0 = b[c] + m0[c] + s12 + s34 + s56
+                y1 = b[c] + d12 + K2 * d34 + K1_2 * d56
+                y2 = b[c] + s12 + K4 * s34 + K1_4 * s56
+                y3 = b[c] + d12 + K8 * d34 + K1_8 * d56 + m7[c]
+                yt[0, c], yt[1, c], yt[2, c], yt[3, c] = y0, y1, y2, y3
+            if add_skip:  # while the tile is in registers' reach, as the plain kernel
+                for a in range(min(4, l_out - 4 * t)):
+                    ya, sa = yt[a], skip[n, 4 * t + a]
+                    for c in range(n_ch):
+                        ya[c] += sa[c]
+        # the pool as _maxpool_values_nb takes it: running maxima over the flattened
+        # rows, doubling the window, each loop over 1-D slices (so that it vectorises)
+        src, width, which = y.ravel(), 1, 0
+        while 2 * width <= pool:
+            total = (l_out - 2 * width + 1) * n_ch
+            a, b2 = src[:total], src[width * n_ch : width * n_ch + total]
+            dst = maxima[which]
+            for j in range(total):
+                dst[j] = a[j] if a[j] > b2[j] else b2[j]
+            src, width, which = dst, 2 * width, 1 - which
+        shift = (pool - width) * n_ch  # window = [j, j + width) + [j + shift, ...)
         for i in range(l_pool):
-            o, first = out[n, i], y[i * stride]
+            base = i * stride * n_ch
+            p, q = src[base : base + n_ch], src[base + shift : base + shift + n_ch]
+            o = out[n, i]
             for c in range(n_ch):
-                o[c] = first[c]
-            for a in range(i * stride + 1, i * stride + pool):
-                ya = y[a]
-                for c in range(n_ch):
-                    o[c] = ya[c] if ya[c] > o[c] else o[c]
-            for c in range(n_ch):
-                o[c] = o[c] if o[c] > ZERO else ZERO
+                v = p[c] if p[c] > q[c] else q[c]
+                o[c] = v if v > ZERO else ZERO
 
 
 def _output_pool_np(mm, b, skip, pool, stride, l_out, out):
