@@ -106,7 +106,7 @@ def run() -> None:
               f"{beats / seconds:,.0f} beats/s (CPU time {cpu:.2f} s = {beats / cpu:,.0f} "
               f"beats per CPU-second; adaptation itself {1e3 * extra:.1f} ms)")
     if args.steps:
-        _print_steps(clf, prior, signals)
+        _print_steps(clf, signals)
     print(f"load {os.getloadavg()[0]:.2f}")
     with open(args.out, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -131,8 +131,11 @@ def _adaptation_seconds(adapt: str, result: heartbeat.ClassifiedBeats, prior: ob
     return time.process_time() - start
 
 
-def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) -> None:
-    """Print the CPU time of each step of ``classify(adapt="prior")``, summed over records."""
+def _print_steps(clf: heartbeat.BeatClassifier, signals: dict) -> None:
+    """Print the CPU time of each step of ``classify`` (the default, ``adapt="template"``).
+
+    Summed over the records; the adaptation row includes the RR features it needs.
+    """
     from heartbeat.classifier.inputs import _beat_inputs
     from heartbeat.detect import detect_r_peaks
     from heartbeat.pipeline import segment
@@ -149,8 +152,7 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
     n_beats = 0
     inputs = []
     for signal, fs in signals.values():
-        timed("classify (all steps)", heartbeat.classify, signal, fs, model=clf,
-              adapt="prior")
+        timed("classify (all steps)", heartbeat.classify, signal, fs, model=clf)
         peaks = timed("R-peak detection", detect_r_peaks, signal, fs)
         timed("signal quality", quality, signal, fs)
         # as segment() runs it: the detector's peaks handed in, so no second detection
@@ -164,7 +166,7 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
         logits = timed("network", clf.model_.predict_logits, x, rr)
         proba = timed("calibration", clf.calibration_.probabilities,
                       logits.astype(np.float64))
-        timed("adaptation", adapt_prior, proba, prior)
+        timed("adaptation", _adapt_template, proba, beats, tuple(clf.classes_))
         n_beats += len(beats)
     total = steps["classify (all steps)"]
     print(f"CPU time per step, {n_beats} beats ({n_beats / total:,.0f} beats per "
@@ -172,6 +174,15 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
     for step, seconds in steps.items():
         print(f"  {step:32s} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
     _print_network_split(clf, inputs)
+
+
+def _adapt_template(proba: np.ndarray, beats: object, classes: tuple[str, ...]) -> None:
+    """The default adaptation of one recording, with the RR features it needs."""
+    from heartbeat.classifier.template import adapt_template
+    from heartbeat.context import _rr_features
+
+    adapt_template(proba, beats.waveforms, _rr_features(beats.r_peaks, beats.fs),
+                   classes=classes, fs_out=beats.fs_out)
 
 
 class _Timed:
