@@ -21,7 +21,8 @@ machine inflates less (it still shares caches and the core's other hardware thre
 handed in as ``segment`` does, segmentation with both included, record context and RR
 features, network, calibration, adaptation), each step run alone on the same records,
 and then the network's own split (Winograd transforms, their BLAS products, the first
-convolution, max-pooling), its kernels wrapped in CPU timers for one more pass.
+convolution, max-pooling, inside a block's last output transform where it is fused),
+its kernels wrapped in CPU timers for one more pass.
 ``--by-name`` adds the row ``classify(x, fs)`` with no model argument, as a user calls
 it: the shipped default model is then looked up on every call (read from disk once per
 process, :meth:`heartbeat.BeatClassifier.pretrained`).
@@ -105,7 +106,7 @@ def run() -> None:
               f"{beats / seconds:,.0f} beats/s (CPU time {cpu:.2f} s = {beats / cpu:,.0f} "
               f"beats per CPU-second; adaptation itself {1e3 * extra:.1f} ms)")
     if args.steps:
-        _print_steps(clf, prior, signals)
+        _print_steps(clf, signals)
     print(f"load {os.getloadavg()[0]:.2f}")
     with open(args.out, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -130,8 +131,11 @@ def _adaptation_seconds(adapt: str, result: heartbeat.ClassifiedBeats, prior: ob
     return time.process_time() - start
 
 
-def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) -> None:
-    """Print the CPU time of each step of ``classify(adapt="prior")``, summed over records."""
+def _print_steps(clf: heartbeat.BeatClassifier, signals: dict) -> None:
+    """Print the CPU time of each step of ``classify`` (the default, ``adapt="template"``).
+
+    Summed over the records; the adaptation row includes the RR features it needs.
+    """
     from heartbeat.classifier.inputs import _beat_inputs
     from heartbeat.detect import detect_r_peaks
     from heartbeat.pipeline import segment
@@ -148,8 +152,7 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
     n_beats = 0
     inputs = []
     for signal, fs in signals.values():
-        timed("classify (all steps)", heartbeat.classify, signal, fs, model=clf,
-              adapt="prior")
+        timed("classify (all steps)", heartbeat.classify, signal, fs, model=clf)
         peaks = timed("R-peak detection", detect_r_peaks, signal, fs)
         timed("signal quality", quality, signal, fs)
         # as segment() runs it: the detector's peaks handed in, so no second detection
@@ -163,7 +166,7 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
         logits = timed("network", clf.model_.predict_logits, x, rr)
         proba = timed("calibration", clf.calibration_.probabilities,
                       logits.astype(np.float64))
-        timed("adaptation", adapt_prior, proba, prior)
+        timed("adaptation", _adapt_template, proba, beats, tuple(clf.classes_))
         n_beats += len(beats)
     total = steps["classify (all steps)"]
     print(f"CPU time per step, {n_beats} beats ({n_beats / total:,.0f} beats per "
@@ -171,6 +174,15 @@ def _print_steps(clf: heartbeat.BeatClassifier, prior: object, signals: dict) ->
     for step, seconds in steps.items():
         print(f"  {step:32s} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
     _print_network_split(clf, inputs)
+
+
+def _adapt_template(proba: np.ndarray, beats: object, classes: tuple[str, ...]) -> None:
+    """The default adaptation of one recording, with the RR features it needs."""
+    from heartbeat.classifier.template import adapt_template
+    from heartbeat.context import _rr_features
+
+    adapt_template(proba, beats.waveforms, _rr_features(beats.r_peaks, beats.fs),
+                   classes=classes, fs_out=beats.fs_out)
 
 
 class _Timed:
@@ -201,6 +213,7 @@ def _print_network_split(clf: heartbeat.BeatClassifier, inputs: list) -> None:
     swaps = [(winograd, "conv1d_forward", "Winograd convolutions (all)"),
              (winograd, "INPUT_TRANSFORM", "  input transforms"),
              (winograd, "OUTPUT_TRANSFORM", "  output transforms (+ bias, ReLU, skip)"),
+             (winograd, "OUTPUT_POOL", "  output transforms + ReLU, max-pool (fused)"),
              (kernels, "conv1d_forward", "first convolution (direct sums)"),
              (kernels, "maxpool1d_forward", "max-pooling (+ ReLU)")]
     saved = [(module, name, getattr(module, name)) for module, name, _ in swaps]
@@ -215,13 +228,13 @@ def _print_network_split(clf: heartbeat.BeatClassifier, inputs: list) -> None:
         for module, name, inner in saved:
             setattr(module, name, inner)
     wino = parts["Winograd convolutions (all)"]
-    parts["  the 8 products per pass (BLAS) and glue"] = (
-        wino - parts["  input transforms"] - parts["  output transforms (+ bias, ReLU, skip)"])
+    parts["  the 8 products per pass (BLAS) and glue"] = wino - sum(
+        parts.get(part, 0.0) for _, name, part in swaps[1:4])
     parts["the rest (head, Python)"] = total - wino - sum(
-        parts[k] for k in ("first convolution (direct sums)", "max-pooling (+ ReLU)"))
+        parts.get(k, 0.0) for k in ("first convolution (direct sums)", "max-pooling (+ ReLU)"))
     print(f"CPU time of the network alone, kernels timed in place ({total:.2f} s):")
     order = [part for _, _, part in swaps]
-    order.insert(3, "  the 8 products per pass (BLAS) and glue")
+    order.insert(4, "  the 8 products per pass (BLAS) and glue")
     for part in [*order, "the rest (head, Python)"]:
         print(f"  {part:44s} {parts.get(part, 0.0):6.2f} s  "
               f"{100 * parts.get(part, 0.0) / total:5.1f} %")

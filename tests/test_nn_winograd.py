@@ -231,3 +231,63 @@ def test_a_residual_block_gives_the_same_values_and_gradients_with_the_fused_ski
     for layer in (first, last):
         layer.training = False
     assert np.array_equal(block.forward(x), want)  # evaluation: no cache, same values
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("l_out, pool, stride", [(5, 5, 2), (7, 5, 2), (187, 5, 2),
+                                                 (44, 3, 3), (9, 2, 1)])
+def test_the_pooled_output_transform_is_the_transform_then_the_pool(dtype, l_out, pool,
+                                                                    stride):
+    # OUTPUT_POOL = OUTPUT_TRANSFORM (no ReLU, + skip) then max-pool of the ReLU, bit for
+    # bit on each backend; the two backends agree as the output transforms do
+    rng = np.random.default_rng(l_out + pool)
+    n, c = 3, 6
+    tiles = -(-l_out // W.TILE)
+    mm = rng.standard_normal((8, n * tiles, c)).astype(dtype)
+    b = rng.standard_normal(c).astype(dtype)
+    l_pool = (l_out - pool) // stride + 1
+    results = []
+    for residual in (np.empty((0, 0, 0), dtype), rng.standard_normal((n, l_out, c)).astype(dtype)):
+        for fused, alone in zip(_twin_pair("output_pool"), _twin_pair("output_transform"),
+                                strict=True):
+            got = np.full((n, l_pool, c), np.nan, dtype)
+            fused(mm, b, residual, pool, stride, l_out, got)
+            full = np.full((n, l_out, c), np.nan, dtype)
+            alone(mm, b, False, residual, full)
+            want = np.empty_like(got)
+            K._maxpool_values_np(full, pool, stride, True, want)
+            assert np.array_equal(got, want)
+            assert (got >= 0).all() and (got == 0).any() and (got > 0).any()
+            results.append(got)
+    tol = 2e-6 if dtype == np.float32 else 1e-14
+    for nb, twin in (results[:2], results[2:]):
+        np.testing.assert_allclose(nb, twin, rtol=0, atol=tol * max(1.0, np.abs(twin).max()))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_block_with_its_relu_and_max_pool_runs_fused_in_evaluation(backend, monkeypatch):
+    # Residual -> ReLU -> MaxPool1d in evaluation: one Winograd pass writes the pooled
+    # output (the workspace holds "pooled"); the values are the unfused ones bit for
+    # bit, whatever the chunking; in training the steps run apart (the caches)
+    monkeypatch.setattr(W, "ROWS_PER_CHUNK", 16)  # 4 beats of 4 tiles per pass
+    rng = np.random.default_rng(7)
+    first = nn.layers.Conv1d(8, 8, 5, activation="relu")
+    last = nn.layers.Conv1d(8, 8, 5)
+    seq = nn.layers.Sequential([nn.layers.Residual([first, last]), nn.layers.ReLU(),
+                                nn.layers.MaxPool1d(5, 2)])
+    for i, layer in enumerate((first, last)):
+        layer.init(np.random.default_rng(i), np.float32)
+    for layer in seq.walk():
+        layer.backend, layer.training = backend, False
+    x = rng.standard_normal((7, 8, 16)).astype(np.float32)
+    got = seq.forward(x).copy()
+    assert "pooled" in last.workspace and "out" not in last.workspace
+    h = first.forward(x)
+    block = last.forward(h).copy() + x
+    want = seq.layers[2].forward(np.maximum(block, 0))
+    assert got.shape == (7, 8, 6) and np.array_equal(got, want)
+    for layer in seq.walk():
+        layer.training = True
+    last.workspace.clear()
+    assert np.array_equal(seq.forward(x), want)
+    assert "pooled" not in last.workspace and "out" in last.workspace

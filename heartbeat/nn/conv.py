@@ -140,8 +140,18 @@ class Conv1d(Layer):
         self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
         self.zero_grad()
 
-    def forward(self, x, skip=None):
-        """Return the output for `x`; `skip` (the output's shape) is added to it."""
+    def fuses_pool(self) -> bool:
+        """Return True if :meth:`forward` can take the max-pool after it (``pool=``)."""
+        return (not self.training and self.activation is None
+                and winograd.applies(self.kernel_size, self.stride, self.dilation,
+                                     self.in_channels))
+
+    def forward(self, x, skip=None, pool=None):
+        """Return the output for `x`; `skip` (the output's shape) is added to it.
+
+        With `pool`, a :class:`MaxPool1d` (only where :meth:`fuses_pool`), the output
+        is ``pool.forward(output, relu=True)``, computed in the same pass.
+        """
         _n, c, length = x.shape  # (N, C_in, L)
         if c != self.in_channels:
             raise ValueError(f"Conv1d expects {self.in_channels} input channels, got x.shape="
@@ -155,6 +165,14 @@ class Conv1d(Layer):
             raise ValueError(f"Residual: body maps to {want}, the skip connection is "
                              f"{skip.shape}; it needs equal shapes")
         x_nlc = np.ascontiguousarray(x.transpose(0, 2, 1))  # (N, L, C_in), free if NLC
+        if pool is not None:
+            pool._check_length(l_out)
+            out, _ = winograd.conv1d_forward(
+                x_nlc, self.params["w"], self.params["b"], self.padding, False,
+                self.backend, self.workspace, keep=False,
+                skip=None if skip is None else skip.transpose(0, 2, 1),
+                pool=(pool.kernel_size, pool.stride))
+            return out.transpose(0, 2, 1)  # (N, C_out, L_pool), channels-last memory
         relu = self.activation == "relu"
         fused_skip = skip is not None and not relu  # with a ReLU the gate needs out alone
         if winograd.applies(self.kernel_size, self.stride, self.dilation, c):

@@ -105,6 +105,18 @@ def _conv5_direct_nb(x, w_t, b, pad_left, out):  # pragma: no cover - compiled b
                 xp[j, ci] = xn[src, ci] if 0 <= src < length else 0.0
         for i in range(l_out):
             o = out[n, i]
+            if c_in == 2:  # the 2-channel first layer (beat, context): the row once
+                x0, x1, x2, x3, x4 = xp[i, 0], xp[i + 1, 0], xp[i + 2, 0], xp[i + 3, 0], \
+                    xp[i + 4, 0]
+                z0, z1, z2, z3, z4 = xp[i, 1], xp[i + 1, 1], xp[i + 2, 1], xp[i + 3, 1], \
+                    xp[i + 4, 1]
+                w0, w1, w2, w3, w4 = w_t[0], w_t[2], w_t[4], w_t[6], w_t[8]
+                v0, v1, v2, v3, v4 = w_t[1], w_t[3], w_t[5], w_t[7], w_t[9]
+                for c in range(c_out):  # the same float sums, in the same order
+                    o[c] = (b[c] + x0 * w0[c] + x1 * w1[c] + x2 * w2[c] + x3 * w3[c]
+                            + x4 * w4[c]) + (z0 * v0[c] + z1 * v1[c] + z2 * v2[c]
+                                             + z3 * v3[c] + z4 * v4[c])
+                continue
             for ci in range(c_in):
                 x0, x1, x2, x3, x4 = (xp[i, ci], xp[i + 1, ci], xp[i + 2, ci],
                                       xp[i + 3, ci], xp[i + 4, ci])

@@ -31,6 +31,11 @@ changes no result, only the work done; this is the full list.
     Adds `s` (the output's shape) to the output, in place when the layer has no ReLU.
     Set by :class:`Residual` when its body ends in a convolution: the skip connection
     then costs no new array.
+``Residual.forward(x, pool=p)`` and ``Conv1d.forward(x, skip=s, pool=p)``
+    In evaluation, a block ending in a Winograd convolution without ReLU, followed by
+    a ReLU and the max-pool `p`, runs as one step: the output transform pools its rows
+    while they are in cache (``winograd.OUTPUT_POOL``), so the block's full-length
+    output is never written.  Set by ``Sequential.forward`` (``Residual.fuses_pool``).
 ``MaxPool1d.forward(x, relu=True)``
     Pools ``ReLU(x)`` in one pass (``max(ReLU(x)) = ReLU(max(x))``) and gates the
     gradient by the maxima.  Set by ``Sequential._steps``, which runs a :class:`ReLU`
@@ -281,8 +286,17 @@ class Sequential(Layer):
         return steps
 
     def forward(self, x):
-        for layer, relu in self._steps():
+        steps = self._steps()
+        i = 0
+        while i < len(steps):
+            layer, relu = steps[i]
+            pool, pool_relu = steps[i + 1] if i + 1 < len(steps) else (None, False)
+            if pool_relu and type(layer) is Residual and layer.fuses_pool(pool):
+                x = layer.forward(x, pool=pool)  # the block, its ReLU and max-pool at once
+                i += 2
+                continue
             x = layer.forward(x, relu=True) if relu else layer.forward(x)
+            i += 1
         return x
 
     def backward(self, dout):
@@ -296,7 +310,14 @@ class Residual(Sequential):
 
     kind = "residual"
 
-    def forward(self, x):
+    def fuses_pool(self, pool: Layer) -> bool:
+        """Return True if :meth:`forward` can take `pool`, the max-pool after the block."""
+        steps = self._steps()
+        return (bool(steps) and not pool.training and isinstance(steps[-1][0], Conv1d)
+                and not steps[-1][1] and steps[-1][0].fuses_pool())
+
+    def forward(self, x, pool=None):
+        """Return ``body(x) + x``; with `pool` (see :meth:`fuses_pool`), its max-pooled ReLU."""
         steps = self._steps()
         if not steps:
             return x + x
@@ -305,7 +326,7 @@ class Residual(Sequential):
             h = layer.forward(h, relu=True) if relu else layer.forward(h)
         last, relu = steps[-1]
         if isinstance(last, Conv1d):  # adds the skip into its own output array
-            return last.forward(h, skip=x)
+            return last.forward(h, skip=x, pool=pool)
         out = last.forward(h, relu=True) if relu else last.forward(h)
         if out.shape != x.shape:
             raise ValueError(f"Residual: body maps {x.shape} to {out.shape}; the skip "

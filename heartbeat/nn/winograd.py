@@ -25,8 +25,9 @@ input, not ``V``, and the backward pass transforms it again pass by pass.
 The transforms are the hot loops here: Numba kernels that spell out the transform
 matrices with shared sums (the ``_nb`` functions), each beside a NumPy twin that
 applies the matrices themselves (``_np``), registered as the kernels
-``INPUT_TRANSFORM``, ``INPUT_GRAD``, ``OUTPUT_TRANSFORM`` and ``OUTPUT_GRAD`` of
-:mod:`heartbeat._jit`; the tests hold them equal.  Every entry of
+``INPUT_TRANSFORM``, ``INPUT_GRAD``, ``OUTPUT_TRANSFORM``, ``OUTPUT_POOL`` (the
+output transform with the max-pool after a residual block, for evaluation) and
+``OUTPUT_GRAD`` of :mod:`heartbeat._jit`; the tests hold them equal.  Every entry of
 ``B^T`` and ``A^T`` is a binary fraction, exact in float32, so the kernels write them
 as float32 constants and float64 inputs (gradient checks) stay float64 throughout.
 In exact arithmetic the result equals the direct convolution; in float32 it differs
@@ -251,6 +252,66 @@ def _output_transform_np(mm, b, relu, skip, out):
         out += skip
 
 
+# ------------------------------------------- output with the block's ReLU and max-pool
+def _output_pool_nb(mm, b, skip, pool, stride, l_out, out):  # pragma: no cover - Numba
+    # mm (8, N * T, C) -> out (N, L_pool, C) = ReLU(max-pool(A^T mm + b + skip)) over
+    # windows of `pool` rows every `stride`: a residual block's last convolution (no
+    # ReLU of its own), the ReLU after the block and its max-pool in one pass.  Each
+    # beat's L_out rows go to a scratch that stays in cache instead of to memory and
+    # back; they are the rows _output_transform_nb writes, bit for bit, and a maximum
+    # is exact, so the result is that of the three steps one after another.
+    n_batch, l_pool, n_ch = out.shape
+    n_tiles = mm.shape[1] // n_batch
+    add_skip = skip.shape[0] > 0
+    y = np.empty((4 * n_tiles, n_ch), dtype=out.dtype)  # one beat's output rows
+    maxima = np.empty((2, 4 * n_tiles * n_ch), dtype=out.dtype)
+    for n in range(n_batch):
+        for t in range(n_tiles):
+            r = n * n_tiles + t
+            m0, m1, m2, m3 = mm[0, r], mm[1, r], mm[2, r], mm[3, r]
+            m4, m5, m6, m7 = mm[4, r], mm[5, r], mm[6, r], mm[7, r]
+            yt = y[4 * t : 4 * t + 4]  # a 2-D view: written row by row in one loop
+            for c in range(n_ch):
+                s12, d12 = m1[c] + m2[c], m1[c] - m2[c]
+                s34, d34 = m3[c] + m4[c], m3[c] - m4[c]
+                s56, d56 = m5[c] + m6[c], m5[c] - m6[c]
+                y0 = b[c] + m0[c] + s12 + s34 + s56
+                y1 = b[c] + d12 + K2 * d34 + K1_2 * d56
+                y2 = b[c] + s12 + K4 * s34 + K1_4 * s56
+                y3 = b[c] + d12 + K8 * d34 + K1_8 * d56 + m7[c]
+                yt[0, c], yt[1, c], yt[2, c], yt[3, c] = y0, y1, y2, y3
+            if add_skip:  # while the tile is in registers' reach, as the plain kernel
+                for a in range(min(4, l_out - 4 * t)):
+                    ya, sa = yt[a], skip[n, 4 * t + a]
+                    for c in range(n_ch):
+                        ya[c] += sa[c]
+        # the pool as _maxpool_values_nb takes it: running maxima over the flattened
+        # rows, doubling the window, each loop over 1-D slices (so that it vectorises)
+        src, width, which = y.ravel(), 1, 0
+        while 2 * width <= pool:
+            total = (l_out - 2 * width + 1) * n_ch
+            a, b2 = src[:total], src[width * n_ch : width * n_ch + total]
+            dst = maxima[which]
+            for j in range(total):
+                dst[j] = a[j] if a[j] > b2[j] else b2[j]
+            src, width, which = dst, 2 * width, 1 - which
+        shift = (pool - width) * n_ch  # window = [j, j + width) + [j + shift, ...)
+        for i in range(l_pool):
+            base = i * stride * n_ch
+            p, q = src[base : base + n_ch], src[base + shift : base + shift + n_ch]
+            o = out[n, i]
+            for c in range(n_ch):
+                v = p[c] if p[c] > q[c] else q[c]
+                o[c] = v if v > ZERO else ZERO
+
+
+def _output_pool_np(mm, b, skip, pool, stride, l_out, out):
+    # the two twins one after the other, as the layers run them unfused
+    full = np.empty((out.shape[0], l_out, out.shape[2]), dtype=out.dtype)
+    _output_transform_np(mm, b, False, skip, full)
+    K._maxpool_values_np(full, pool, stride, True, out)
+
+
 # ---------------------------------------------------------------- output gradient: A dy
 def _output_grad_nb(dout, gate, relu, dmm):  # pragma: no cover - compiled by Numba
     # dout (N, L_out, C), ReLU gate = output > 0 -> dmm (N * T, 8, C)
@@ -300,6 +361,7 @@ def _output_grad_np(dout, gate, relu, dmm):
 INPUT_TRANSFORM = Kernel(numba_loop=_input_transform_nb, numpy_twin=_input_transform_np)
 INPUT_GRAD = Kernel(numba_loop=_input_grad_nb, numpy_twin=_input_grad_np)
 OUTPUT_TRANSFORM = Kernel(numba_loop=_output_transform_nb, numpy_twin=_output_transform_np)
+OUTPUT_POOL = Kernel(numba_loop=_output_pool_nb, numpy_twin=_output_pool_np)
 OUTPUT_GRAD = Kernel(numba_loop=_output_grad_nb, numpy_twin=_output_grad_np)
 
 
@@ -339,8 +401,8 @@ def _kernel_transform(w: np.ndarray) -> np.ndarray:
 
 def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, relu: bool,
                    backend: str, workspace: dict | None = None,
-                   keep: bool = True, skip: np.ndarray | None = None
-                   ) -> tuple[np.ndarray, Cache | None]:
+                   keep: bool = True, skip: np.ndarray | None = None,
+                   pool: tuple[int, int] | None = None) -> tuple[np.ndarray, Cache | None]:
     """Convolve channels-last `x` (N, L, C_in) with `w` (C_out, C_in, 5), add `b`.
 
     Same arguments and output (N, L_out, C_out) as
@@ -350,14 +412,22 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     (after the ReLU) in the same pass, with the same float32 sums as adding it after.
     The cache holds `x` itself, which must not change before the backward pass.  With
     a `workspace` dict (one per layer), the output lives in an array reused by the
-    next call of the same shape: it is valid until then.
+    next call of the same shape: it is valid until then.  A `pool` ``(kernel_size,
+    stride)`` returns ``ReLU(max-pool(output))`` instead, (N, L_pool, C_out), in the
+    same pass (kernel ``OUTPUT_POOL``; evaluation only: no cache, and `relu` must be
+    False, the ReLU being the pool's).
     """
     n_batch, length, c_in = x.shape
     c_out = w.shape[0]
     l_out, pad_left = K.conv_out_length(length, KERNEL_SIZE, 1, 1, padding)
     n_tiles = -(-l_out // TILE)
     u = _kernel_transform(w)
-    out = _buffer(workspace, "out", (n_batch, l_out, c_out), x.dtype)
+    if pool is None:
+        out = _buffer(workspace, "out", (n_batch, l_out, c_out), x.dtype)
+    else:
+        l_pool = (l_out - pool[0]) // pool[1] + 1
+        out = _buffer(workspace, "pooled", (n_batch, l_pool, c_out), x.dtype)
+        output_pool = OUTPUT_POOL.get(backend)
     chunks = _chunks(n_batch, n_tiles)
     chunk_rows = (chunks[0][1] - chunks[0][0]) * n_tiles
     v_chunk = _buffer(workspace, "v", (POINTS, chunk_rows, c_in), x.dtype)
@@ -370,7 +440,13 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
         mm = mm_chunk[:, : (n1 - n0) * n_tiles]
         input_transform(x[n0:n1], pad_left, v)
         np.matmul(v, u, out=mm)
-        output_transform(mm, b, relu, no_skip if skip is None else skip[n0:n1], out[n0:n1])
+        residual = no_skip if skip is None else skip[n0:n1]
+        if pool is None:
+            output_transform(mm, b, relu, residual, out[n0:n1])
+        else:
+            output_pool(mm, b, residual, pool[0], pool[1], l_out, out[n0:n1])
+    if pool is not None:
+        return out, None
     return out, (Cache(x, u, pad_left) if keep else None)
 
 
