@@ -19,9 +19,10 @@ band first and the high band is only computed when the standard band's beats bar
 clear their floor (median quality, the envelope over its floor, below
 :data:`TRY_BELOW`); the high band's beats replace them when their median quality is
 :data:`GAIN` times as high (and, with a :data:`COUNT_RATIO` above 0, when they are at
-least that many times as many; shipped 0: the record folds did not reward a guard).  The choice is per lead (per column of the signal).  The
-constants were chosen by cross-validation over MIT-BIH records, clean and under the
-noise stress test's noises (``benchmarks/tune_bands.py``).
+least that many times as many; shipped 0: the record folds did not reward a guard).
+The choice is per lead (per column of the signal).  The constants were chosen by
+cross-validation over MIT-BIH records, clean and under the noise stress test's noises
+(``benchmarks/tune_bands.py``).
 
 Everything here is NumPy (moving means from cumulative sums); the compiled stages run
 inside the detection it calls, so both backends give the same bits.
