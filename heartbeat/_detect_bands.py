@@ -18,9 +18,11 @@ there the high band's floor rises with it.  So a lead is detected in the standar
 band first and the high band is only computed when the standard band's beats barely
 clear their floor (median quality, the envelope over its floor, below
 :data:`TRY_BELOW`); the high band's beats replace them when their median quality is
-:data:`GAIN` times as high.  The choice is per lead (per column of the signal).  The
-constants were chosen by cross-validation over MIT-BIH records, clean and under the
-noise stress test's noises (``benchmarks/tune_bands.py``).
+:data:`GAIN` times as high (and, with a :data:`COUNT_RATIO` above 0, when they are at
+least that many times as many; shipped 0: the record folds did not reward a guard).
+The choice is per lead (per column of the signal).  The constants were chosen by
+cross-validation over MIT-BIH records, clean and under the noise stress test's noises
+(``benchmarks/tune_bands.py``).
 
 Everything here is NumPy (moving means from cumulative sums); the compiled stages run
 inside the detection it calls, so both backends give the same bits.
@@ -38,6 +40,7 @@ from heartbeat._detect_stages import centring
 HIGH_SPLIT_S = 0.025  # the high band is what two passes of this moving mean remove
 TRY_BELOW = 4.0  # the high band is computed when the standard beats' median quality is below
 GAIN = 1.25  # and chosen when its own beats' median quality is this many times as high
+COUNT_RATIO = 0.0  # and it finds at least this many times as many beats (0: no count test)
 CENTRE_S = 0.1  # a high-band beat is the bump's maximum within +- this time of its peak
 
 LeadDetection = tuple[np.ndarray, np.ndarray]  # sorted peaks and each one's quality
@@ -96,9 +99,15 @@ def median_quality(found: LeadDetection) -> float:
     return float(np.median(found[1])) if found[1].size else 0.0
 
 
-def prefer_high(standard: float, high: float) -> bool:
-    """Whether the high band's median quality `high` beats the standard band's clearly."""
-    return standard < TRY_BELOW and high >= GAIN * standard
+def prefer_high(standard: float, high: float, n_standard: int = 0, n_high: int = 0) -> bool:
+    """Whether the high band's median quality `high` beats the standard band's clearly.
+
+    `n_standard` and `n_high` are the beats each band found: the high band must also
+    find :data:`COUNT_RATIO` times as many (a few high-quality beats must not replace
+    a run of low ones; with the defaults, or a ratio of 0, only the qualities count).
+    """
+    return (standard < TRY_BELOW and high >= GAIN * standard
+            and n_high >= COUNT_RATIO * n_standard)
 
 
 def detect_high(
@@ -138,4 +147,5 @@ def detect_lead(
     if x.size < 3 or q_standard >= TRY_BELOW:
         return standard
     high = detect_high(x, fs, backend, detect_one)
-    return high if prefer_high(q_standard, median_quality(high)) else standard
+    chosen = prefer_high(q_standard, median_quality(high), standard[0].size, high[0].size)
+    return high if chosen else standard

@@ -76,6 +76,13 @@ class TestHighBand:
         assert bands.prefer_high(low, bands.GAIN * low)
         assert not bands.prefer_high(low, 0.99 * bands.GAIN * low)
 
+    def test_prefer_high_counts_beats_only_with_a_count_ratio(self, monkeypatch):
+        low = 0.5 * bands.TRY_BELOW
+        assert bands.prefer_high(low, bands.GAIN * low, 34, 1)  # the shipped ratio, 0
+        monkeypatch.setattr(bands, "COUNT_RATIO", 0.5)
+        assert not bands.prefer_high(low, bands.GAIN * low, 34, 16)
+        assert bands.prefer_high(low, bands.GAIN * low, 34, 17)
+
     def test_a_clear_lead_never_computes_the_high_band(self):
         fs = 360.0
         t = np.arange(int(20 * fs)) / fs
@@ -147,6 +154,19 @@ class TestV102s:
         assert detection_scores(lead_v, after, fs).se >= 0.9
         assert before.size < 0.2 * expected  # the case is still the one it was
 
+    @pytest.mark.parametrize("lead", [0, 1])
+    def test_a_count_guard_keeps_its_choice(self, v102s, monkeypatch, lead):
+        # the high band's beats here are many, not a few of high quality: a guard up to
+        # 1x the standard band's count (benchmarks/tune_bands.py --count-guard) changes
+        # neither lead
+        x, fs = v102s
+        column = np.ascontiguousarray(x[:, lead])
+        shipped = detect_r_peaks(column, fs)
+        monkeypatch.setattr(bands, "COUNT_RATIO", 1.0)
+        np.testing.assert_array_equal(detect_r_peaks(column, fs), shipped)
+        if lead == 0:
+            assert shipped.size > 2 * standard_band(column, fs).size
+
     def test_both_leads_and_backends(self, v102s):
         x, fs = v102s
         peaks = detect_r_peaks(x, fs, backend="numpy")
@@ -189,6 +209,13 @@ class TestMitbih:
         before = detection_scores(beats, standard_band(x, fs), fs)
         after = detection_scores(beats, detect_r_peaks(x, fs), fs)
         assert before.se < 0.5 and after.se >= 0.98 and after.fp <= before.fp, (before, after)
+
+    def test_101_lead_1_keeps_its_high_band_under_a_count_guard(self, mitdb_dir, monkeypatch):
+        # the high band finds 2.5x the standard band's beats there: a guard of 1x keeps it
+        signal, fs, beats, _ = mitdb_record(mitdb_dir, "101")
+        x = np.ascontiguousarray(signal[:, 1])
+        monkeypatch.setattr(bands, "COUNT_RATIO", 1.0)
+        assert detection_scores(beats, detect_r_peaks(x, fs), fs).se >= 0.98
 
     @pytest.mark.parametrize("name", ["118", "119"])
     def test_muscle_noise_adds_no_false_beats(self, mitdb_dir, nstdb_noise_dir, name):

@@ -142,10 +142,23 @@ def test_a_run_of_small_qrs_found_from_the_start(mitdb_dir, monkeypatch, backend
 
 @pytest.mark.xfail(strict=True, reason="issue 14, open: the high band (Note 10) replaces "
                    "the standard band's beats of 209's run by its own single beat, whose "
-                   "quality is higher (docs/benchmarks.md, 'short recordings')")
+                   "quality is higher (docs/benchmarks.md, 'short recordings'); the count "
+                   "guard that keeps them did not hold on the record folds")
 def test_a_run_of_small_qrs_found_by_the_public_detector(mitdb_dir):
     x, fs, beats, _, _ = run_209(mitdb_dir)
     assert found_share(detect_r_peaks(x, fs), beats, fs) >= 0.95
+
+
+def test_a_count_guard_keeps_the_standard_band_of_the_run(mitdb_dir, monkeypatch):
+    # _detect_bands.COUNT_RATIO (0 shipped): with 0.25, the all-48 choice of
+    # tune_bands.py --count-guard (not adopted: the folds did not reward it), the high
+    # band's single beat no longer replaces the standard band's 34 of 40
+    x, fs, beats, _, _ = run_209(mitdb_dir)
+    assert found_share(detect_r_peaks(x, fs), beats, fs) < 0.1  # the shipped detector
+    monkeypatch.setattr(detect_module._bands, "COUNT_RATIO", 0.25)
+    guarded = detect_r_peaks(x, fs)
+    np.testing.assert_array_equal(guarded, detect_module._detect_lead(x, fs, "numpy")[0])
+    assert found_share(guarded, beats, fs) >= 0.8
 
 
 def test_noise_windows_stay_quiet(monkeypatch):
