@@ -18,9 +18,10 @@ a whole rule::
                          helpers=(_clearest_peaks, _tally, _fits_rhythm, ...))
 
 The NumPy backend calls the helpers as they are.  A compiled kernel can call only
-compiled functions, so the ``"numba"`` backend compiles each helper it uses (the same
-way, with the same cache) and compiles a copy of the kernel whose globals hold the
-compiled helpers in place of the plain ones (:func:`compiled`).  Numba keys its
+compiled functions, so the ``"numba"`` backend makes each helper it uses a Numba
+function with ``inline="always"`` (compiled into the kernel, so a call costs nothing
+and the kernel's code is the one long function it replaces) and compiles a copy of
+the kernel whose globals hold those in place of the plain ones (:func:`compiled`).  Numba keys its
 on-disk cache by the kernel's file, name, line and bytecode, not by its globals, so
 the copy's cached code is found again by the next process.  That is also why the
 helpers must live in the kernel's own file: Numba checks only that file's time stamp
@@ -169,8 +170,8 @@ def compiled(loop: Callable[..., Any], helpers: tuple[Callable[..., Any], ...] =
     cached at all (never inside the package).  Two threads asking at once may both
     build a dispatcher; the second simply replaces the first.
 
-    Each of `helpers` that `loop` names is compiled first (with the same `helpers`),
-    and `loop` is compiled as a copy whose globals hold those compiled helpers.
+    Each of `helpers` that `loop` names becomes a Numba function inlined into it (with
+    the same `helpers`), and `loop` is compiled as a copy whose globals hold those.
     """
     fn = _COMPILED.get(loop)
     if fn is None:
@@ -179,22 +180,30 @@ def compiled(loop: Callable[..., Any], helpers: tuple[Callable[..., Any], ...] =
     return fn
 
 
-def _njit(source: Callable[..., Any]) -> Callable[..., Any]:
-    """Return a Numba dispatcher of `source`, cached in the user folder when writable."""
+def _njit(source: Callable[..., Any], inline: bool = False) -> Callable[..., Any]:
+    """Return a Numba dispatcher of `source`, cached in the user folder when writable.
+
+    An `inline` helper is compiled into each kernel that calls it (Numba's
+    ``inline="always"``): never on its own, so it has no cache entry and no notice.
+    """
     import numba  # lazily: never at import
 
+    options: dict[str, Any] = {"nogil": True}
+    if inline:
+        options["inline"] = "always"
     folder = writable_cache_dir()
     if folder is None:
-        fn = numba.njit(cache=False, nogil=True)(source)
+        fn = numba.njit(cache=False, **options)(source)
     else:
         with _CONFIG_LOCK:
             saved = numba.config.CACHE_DIR
             numba.config.CACHE_DIR = str(folder)
             try:
-                fn = numba.njit(cache=True, nogil=True)(source)
+                fn = numba.njit(cache=True, **options)(source)
             finally:
                 numba.config.CACHE_DIR = saved
-    _notice_compilation(fn, folder)
+    if not inline:
+        _notice_compilation(fn, folder)
     return fn
 
 
@@ -215,7 +224,8 @@ def _with_compiled_helpers(loop: Callable[..., Any], helpers: tuple[Callable[...
             raise ValueError(f"the helpers of {loop.__name__} call each other in a cycle "
                              f"through {helper.__name__}; Numba cannot compile that")
         if helper not in _COMPILED:
-            _COMPILED[helper] = _njit(_with_compiled_helpers(helper, helpers, (*_outer, loop)))
+            _COMPILED[helper] = _njit(_with_compiled_helpers(helper, helpers, (*_outer, loop)),
+                                      inline=True)
         swap[helper.__name__] = _COMPILED[helper]
     if not swap:
         return loop
@@ -269,7 +279,7 @@ class Kernel:
     helpers : tuple of callable, optional
         Functions of `numba_loop`'s own module that it (or another helper) calls by
         their module-level names.  The twin calls them as Python; the ``"numba"``
-        backend compiles them and gives the compiled loop the compiled helpers.
+        backend compiles them into the loop (Numba's ``inline="always"``).
 
     Raises
     ------
