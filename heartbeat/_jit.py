@@ -10,7 +10,22 @@ grep for the name and find both halves::
     IM2COL.get(backend)(x, kernel_size, stride, dilation, pad_left, cols)
 
 A kernel whose single source serves both backends (the detector's decision rule) is
-registered with itself as its twin.
+registered with itself as its twin.  Such a kernel may call helper functions of its
+own module by their plain names when it lists them, so that no function has to hold
+a whole rule::
+
+    MERGE_LEADS = Kernel(numba_loop=merge_leads, numpy_twin=merge_leads,
+                         helpers=(_clearest_peaks, _tally, _fits_rhythm, ...))
+
+The NumPy backend calls the helpers as they are.  A compiled kernel can call only
+compiled functions, so the ``"numba"`` backend makes each helper it uses a Numba
+function with ``inline="always"`` (compiled into the kernel, so a call costs nothing
+and the kernel's code is the one long function it replaces) and compiles a copy of
+the kernel whose globals hold those in place of the plain ones (:func:`compiled`).  Numba keys its
+on-disk cache by the kernel's file, name, line and bytecode, not by its globals, so
+the copy's cached code is found again by the next process.  That is also why the
+helpers must live in the kernel's own file: Numba checks only that file's time stamp
+to know whether a cached kernel is stale.
 
 Backends
 --------
@@ -51,6 +66,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -146,31 +162,87 @@ def writable_cache_dir() -> Path | None:
     return path
 
 
-def compiled(loop: Callable[..., Any]) -> Callable[..., Any]:
+def compiled(loop: Callable[..., Any], helpers: tuple[Callable[..., Any], ...] = ()
+             ) -> Callable[..., Any]:
     """Return `loop` compiled by ``numba.njit(nogil=True)``, on first use.
 
     The machine code is cached in :func:`cache_dir` when it can be written, else not
     cached at all (never inside the package).  Two threads asking at once may both
     build a dispatcher; the second simply replaces the first.
+
+    Each of `helpers` that `loop` names becomes a Numba function inlined into it (with
+    the same `helpers`), and `loop` is compiled as a copy whose globals hold those.
     """
     fn = _COMPILED.get(loop)
     if fn is None:
-        import numba  # lazily: never at import
-
-        folder = writable_cache_dir()
-        if folder is None:
-            fn = numba.njit(cache=False, nogil=True)(loop)
-        else:
-            with _CONFIG_LOCK:
-                saved = numba.config.CACHE_DIR
-                numba.config.CACHE_DIR = str(folder)
-                try:
-                    fn = numba.njit(cache=True, nogil=True)(loop)
-                finally:
-                    numba.config.CACHE_DIR = saved
-        _notice_compilation(fn, folder)
+        fn = _njit(_with_compiled_helpers(loop, helpers))
         _COMPILED[loop] = fn
     return fn
+
+
+def _njit(source: Callable[..., Any], inline: bool = False) -> Callable[..., Any]:
+    """Return a Numba dispatcher of `source`, cached in the user folder when writable.
+
+    An `inline` helper is compiled into each kernel that calls it (Numba's
+    ``inline="always"``): never on its own, so it has no cache entry and no notice.
+    """
+    import numba  # lazily: never at import
+
+    options: dict[str, Any] = {"nogil": True}
+    if inline:
+        options["inline"] = "always"
+    folder = writable_cache_dir()
+    if folder is None:
+        fn = numba.njit(cache=False, **options)(source)
+    else:
+        with _CONFIG_LOCK:
+            saved = numba.config.CACHE_DIR
+            numba.config.CACHE_DIR = str(folder)
+            try:
+                fn = numba.njit(cache=True, **options)(source)
+            finally:
+                numba.config.CACHE_DIR = saved
+    if not inline:
+        _notice_compilation(fn, folder)
+    return fn
+
+
+def _with_compiled_helpers(loop: Callable[..., Any], helpers: tuple[Callable[..., Any], ...],
+                           _outer: tuple[Callable[..., Any], ...] = ()
+                           ) -> Callable[..., Any]:
+    """Return `loop`, or a copy whose globals name the compiled helpers it calls.
+
+    The copy keeps `loop`'s code object (its file, name, first line and bytecode:
+    what Numba's cache is keyed by), so it is cached where `loop` would be.
+    """
+    used = _global_names(loop.__code__)
+    swap = {}
+    for helper in helpers:
+        if helper.__name__ not in used or helper is loop:
+            continue
+        if helper in _outer:
+            raise ValueError(f"the helpers of {loop.__name__} call each other in a cycle "
+                             f"through {helper.__name__}; Numba cannot compile that")
+        if helper not in _COMPILED:
+            _COMPILED[helper] = _njit(_with_compiled_helpers(helper, helpers, (*_outer, loop)),
+                                      inline=True)
+        swap[helper.__name__] = _COMPILED[helper]
+    if not swap:
+        return loop
+    copy = types.FunctionType(loop.__code__, {**loop.__globals__, **swap}, loop.__name__,
+                              loop.__defaults__, loop.__closure__)
+    copy.__kwdefaults__ = loop.__kwdefaults__
+    copy.__qualname__ = loop.__qualname__
+    return copy
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """Return the names `code` (and the code nested in it) may look up as globals."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
 
 
 def _is_cached(dispatcher: Any) -> bool:
@@ -204,21 +276,49 @@ class Kernel:
         Plain Python written for Numba (``nopython`` mode), compiled on first use.
     numpy_twin : callable
         The same computation in NumPy, with the same signature.
+    helpers : tuple of callable, optional
+        Functions of `numba_loop`'s own module that it (or another helper) calls by
+        their module-level names.  The twin calls them as Python; the ``"numba"``
+        backend compiles them into the loop (Numba's ``inline="always"``).
+
+    Raises
+    ------
+    ValueError
+        If a helper is not a function of `numba_loop`'s file or is not the function
+        that file binds to the helper's name.
     """
 
-    __slots__ = ("numba_loop", "numpy_twin")
+    __slots__ = ("helpers", "numba_loop", "numpy_twin")
 
-    def __init__(self, *, numba_loop: Callable[..., Any], numpy_twin: Callable[..., Any]
-                 ) -> None:
+    def __init__(self, *, numba_loop: Callable[..., Any], numpy_twin: Callable[..., Any],
+                 helpers: tuple[Callable[..., Any], ...] = ()) -> None:
         self.numba_loop = numba_loop
         self.numpy_twin = numpy_twin
+        self.helpers = tuple(helpers)
+        for helper in self.helpers:
+            _check_helper(numba_loop, helper)
 
     def get(self, backend: str) -> Callable[..., Any]:
         """Return the compiled loop for ``"numba"``, else the twin (`backend` resolved)."""
         if backend == "numba":
-            return compiled(self.numba_loop)
+            return compiled(self.numba_loop, self.helpers)
         return self.numpy_twin
 
     def __repr__(self) -> str:
+        helpers = ", ".join(h.__name__ for h in self.helpers)
         return (f"Kernel(numba_loop={self.numba_loop.__name__}, "
-                f"numpy_twin={self.numpy_twin.__name__})")
+                f"numpy_twin={self.numpy_twin.__name__}"
+                + (f", helpers=({helpers})" if helpers else "") + ")")
+
+
+def _check_helper(loop: Callable[..., Any], helper: Callable[..., Any]) -> None:
+    """Refuse a helper Numba's cache of `loop` could not see change, or its name hides."""
+    code = getattr(helper, "__code__", None)
+    if code is None or code.co_filename != loop.__code__.co_filename:
+        raise ValueError(f"helper {getattr(helper, '__name__', helper)!r} of "
+                         f"{loop.__name__} is not a function of {loop.__code__.co_filename}; "
+                         "define it there (Numba's cache checks only the kernel's own file)")
+    if loop.__globals__.get(helper.__name__) is not helper:
+        raise ValueError(f"helper {helper.__name__} of {loop.__name__} is not what its "
+                         f"module binds to {helper.__name__!r}; pass the module-level "
+                         "function the loop calls")

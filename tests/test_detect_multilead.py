@@ -271,3 +271,47 @@ def test_premature_beats_lead_0_alone_shows_are_put_back_in_233(mitdb_dir, backe
     np.testing.assert_array_equal(added + start, [248_426, 283_444])
     assert np.setdiff1d(vote_only, found).size == 0
     assert match_peaks(found, beats, 54)[0].size == beats.size == found.size
+
+
+@pytest.mark.parametrize("record", ["105", "203"])
+def test_backends_merge_real_leads_alike(mitdb_dir, record):
+    """Both leads of a noisy (105) and an irregular (203) record: the same merged beats."""
+    if "numba" not in BACKENDS:
+        pytest.skip("Numba is not installed: only the NumPy backend runs")
+    from heartbeat import io as wfdb
+
+    x = np.asarray(wfdb.read_record(mitdb_dir / record).signal, dtype=np.float64)[:108_000, :2]
+    leads = [np.ascontiguousarray(x[:, m]) for m in range(2)]
+    found = [detect._bands.detect_lead(v, 360.0, "numba", detect._detect_lead) for v in leads]
+    sqi = _merge_gate.stretch_quality(leads, found, 360.0)
+    merged = detect._merge(found, 360.0, "numpy", x.shape[0], sqi)
+    assert merged.size > 300  # five minutes of beats
+    np.testing.assert_array_equal(detect._merge(found, 360.0, "numba", x.shape[0], sqi), merged)
+
+
+def test_the_vote_is_split_into_functions_a_reader_holds():
+    """Every function of the merge kernel module stays under about 80 lines of code."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(_merge_kernels))
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        body = node.body[1:] if isinstance(node.body[0], ast.Expr) else node.body  # docstring
+        lines = inspect.getsource(_merge_kernels).splitlines()[body[0].lineno - 1:node.end_lineno]
+        code = [s for s in lines if s.strip() and not s.strip().startswith("#")]
+        assert len(code) <= 80, f"{node.name} has {len(code)} lines of code"
+    assert set(_merge_kernels.MERGE_LEADS.helpers) == {
+        getattr(_merge_kernels, n.name) for n in tree.body
+        if isinstance(n, ast.FunctionDef) and n.name.startswith("_")}
+
+
+def test_the_exported_detector_copies_the_votes_helpers():
+    """`heartbeat export` follows the kernel's names: the NumPy vote and its helpers."""
+    from heartbeat.export_source import copied_sources
+
+    copied, _ = copied_sources("def f(x, fs):\n    return detect_r_peaks(x, fs)\n",
+                               {"detect_r_peaks": "heartbeat.detect"}, set())
+    names = {name for module, name, _, _ in copied if module == "heartbeat._merge_kernels"}
+    assert names == {"merge_leads", *(h.__name__ for h in _merge_kernels.MERGE_LEADS.helpers)}
