@@ -328,17 +328,18 @@ def _spread_initial_levels(buffers: np.ndarray, init: np.ndarray, n_sec: int,
 
 def _sort_row(buffers: np.ndarray, row: int) -> None:
     """Copy ``buffers[row]`` into ``buffers[SORTED]``, sorted by the :data:`SORT_8` network."""
+    out = buffers[SORTED]  # a row: Python indexes it faster than the 2-d array
     for a in range(N_LEVELS):
-        buffers[SORTED, a] = buffers[row, a]
+        out[a] = buffers[row, a]
     for pair in range(0, SORT_8_PAIRS.shape[0], 2):
         a = SORT_8_PAIRS[pair]
         b = SORT_8_PAIRS[pair + 1]
-        smaller = buffers[SORTED, a]
-        larger = buffers[SORTED, b]
+        smaller = out[a]
+        larger = out[b]
         if larger < smaller:
             smaller, larger = larger, smaller
-        buffers[SORTED, a] = smaller
-        buffers[SORTED, b] = larger
+        out[a] = smaller
+        out[b] = larger
 
 
 def _current_levels(buffers: np.ndarray, dirty_qrs: bool, dirty_noise: bool,
@@ -513,7 +514,6 @@ def _accept_qrs(pos: np.ndarray, height: np.ndarray, floor: np.ndarray, slope: n
     return count, last, last_slope, rr_i, qrs_i, chain, prev_sure, last_sure
 
 
-# the decision rule is one source for both backends: its own twin, with its helpers
 DECIDE_BEATS = Kernel(numba_loop=decide_beats, numpy_twin=decide_beats, helpers=(
     _rule_in_samples, _initial_levels, _starts_with_rhythm, _spread_initial_levels,
     _sort_row, _current_levels, _slope_at, _search_back_due, _is_qrs, _p_wave_winner,
