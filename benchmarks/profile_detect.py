@@ -182,7 +182,7 @@ def stage_table(x: np.ndarray, fs: float, repeat: int) -> tuple[list[tuple[str, 
     stats = pstats.Stats(profile).stats
     rows: dict[str, float] = {}
     for (path, _, func), (_, _, own, _, _) in stats.items():
-        if ("_detect_stages" in path or "_detect_kernels" in path) and (
+        if any(m in path for m in ("_detect_stages", "_detect_kernels", "_decide_kernels")) and (
                 func.endswith("_loop") or func == "decide_beats"):
             name = f"kernel `{func}`"
         elif path == "~":  # "<method 'partition' of ...>", "<built-in method numpy.empty>"

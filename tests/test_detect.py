@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import heartbeat
-from heartbeat import _detect_kernels, _jit, _merge_kernels
+from heartbeat import _decide_kernels, _detect_kernels, _jit, _merge_kernels
 from heartbeat import detect as detect_module
 from heartbeat.detect import detect_r_peaks
 from heartbeat.metrics import detection_scores
@@ -488,7 +488,7 @@ class TestSortNetwork:
     def test_sorts_every_input_of_zeros_and_ones(self):
         # the 0-1 principle: a network of compare-exchanges that sorts all 2**8 inputs
         # of zeros and ones sorts every input of 8 values
-        pairs = np.array(_detect_kernels.SORT_8).reshape(-1, 2)
+        pairs = np.array(_decide_kernels.SORT_8).reshape(-1, 2)
         bits = (np.arange(2**8)[:, None] >> np.arange(8)) & 1
         rows = bits.copy()
         for a, b in pairs:
@@ -497,7 +497,7 @@ class TestSortNetwork:
         np.testing.assert_array_equal(rows, np.sort(bits, axis=1))
 
     def test_one_pair_missing_no_longer_sorts(self):
-        pairs = np.array(_detect_kernels.SORT_8).reshape(-1, 2)
+        pairs = np.array(_decide_kernels.SORT_8).reshape(-1, 2)
         for skip in range(len(pairs)):
             rows = (np.arange(2**8)[:, None] >> np.arange(8)) & 1
             for a, b in np.delete(pairs, skip, axis=0):
@@ -714,3 +714,64 @@ def test_values_at_the_end_of_float64_warn_nothing(value):
     assert detect_r_peaks(x, 360.0).size == 0
     x[::300] = -value
     assert detect_r_peaks(x, 360.0).size > 0
+
+
+class TestDecideBeatsSplit:
+    """The decision rule is a pass of helpers a reader can hold, compiled into one kernel."""
+
+    @pytest.mark.parametrize("module", [_decide_kernels, _detect_kernels],
+                             ids=lambda m: m.__name__)
+    def test_every_function_stays_under_about_80_lines_of_code(self, module):
+        import ast
+        import inspect
+
+        source = inspect.getsource(module)
+        lines = source.splitlines()
+        tree = ast.parse(source)
+        functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+        assert len(functions) >= 3
+        for node in functions:
+            body = node.body[1:] if isinstance(node.body[0], ast.Expr) else node.body
+            code = [s for s in lines[body[0].lineno - 1:node.end_lineno]
+                    if s.strip() and not s.strip().startswith("#")]
+            assert len(code) <= 80, f"{node.name} has {len(code)} lines of code"
+
+    def test_the_kernel_lists_every_helper_of_its_module(self):
+        helpers = {f for name, f in vars(_decide_kernels).items()
+                   if name.startswith("_") and callable(f)
+                   and getattr(f, "__module__", None) == _decide_kernels.__name__}
+        assert len(helpers) > 8
+        assert set(_decide_kernels.DECIDE_BEATS.helpers) == helpers
+        assert _detect_kernels.DECIDE_BEATS is _decide_kernels.DECIDE_BEATS  # the old name
+
+    def test_the_exported_detector_copies_the_rules_helpers(self):
+        from heartbeat.export_source import copied_sources
+
+        copied, _ = copied_sources("def f(x, fs):\n    return detect_r_peaks(x, fs)\n",
+                                   {"detect_r_peaks": "heartbeat.detect"}, set())
+        names = {name for module, name, _, _ in copied if module == "heartbeat._decide_kernels"}
+        assert {"decide_beats", *(h.__name__ for h in _decide_kernels.DECIDE_BEATS.helpers)
+                } <= names
+
+    def test_the_named_indices_follow_param_names(self):
+        names = _detect_kernels.PARAM_NAMES
+        for i, name in enumerate(names):
+            assert getattr(_decide_kernels, "I_" + name.upper()) == i, name
+        params = np.arange(len(names), dtype=np.float64) + 0.3
+        rule = _decide_kernels._rule_in_samples(params, 100.0)
+        assert len(rule) == len(params)
+        for name in ("threshold", "floor", "qrs_quantile", "init_rhythm_tol"):  # no unit
+            assert rule[names.index(name)] == params[names.index(name)]
+        for name in ("rr_max_s", "floor_low_s", "reset_s", "init_floor_s"):  # in samples
+            assert rule[names.index(name)] == params[names.index(name)] * 100.0
+        for name in ("refractory_s", "t_wave_s", "p_wave_s", "slope_s"):  # rounded
+            assert rule[names.index(name)] == float(int(params[names.index(name)] * 100 + 0.5))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.floats(0.0, 1e300), min_size=8, max_size=8), st.integers(0, 3))
+    def test_the_level_rows_sort_like_numpy(self, values, row):
+        buffers = np.zeros((_decide_kernels.N_ROWS, _decide_kernels.N_LEVELS))
+        buffers[row] = values
+        _decide_kernels._sort_row(buffers, row)
+        np.testing.assert_array_equal(buffers[_decide_kernels.SORTED], np.sort(values))
+        np.testing.assert_array_equal(buffers[row], values)  # the row itself is kept

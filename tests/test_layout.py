@@ -24,7 +24,7 @@ FLOORS = {
     "io": 1, "resample": 1,
     "_detect_kernels": 2, "detect": 2, "pipeline": 2, "metrics": 2, "signal_quality": 2,
     "signal_quality_features": 2, "_quality_kernels": 2, "noise": 2, "_detect_stages": 2,
-    "_merge_kernels": 2, "_merge_gate": 2, "_detect_bands": 2,
+    "_merge_kernels": 2, "_merge_gate": 2, "_detect_bands": 2, "_decide_kernels": 2,
     "context": 3,
     "datasets": 4, "nn": 4,
     "training": 5, "windows": 5,
