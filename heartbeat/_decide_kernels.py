@@ -1,14 +1,8 @@
 """The R-peak detector's decision rule: one source for both backends.
 
-================  ==========================  ========================
-kernel            Numba (``"numba"``)         NumPy twin (``"numpy"``)
-================  ==========================  ========================
-``DECIDE_BEATS``  :func:`decide_beats`        :func:`decide_beats`
-================  ==========================  ========================
-
-:func:`decide_beats` is plain Python on NumPy arrays: the ``"numpy"`` backend calls it
-as it is, the ``"numba"`` backend compiles it, with the helpers of this module that
-:data:`DECIDE_BEATS` lists, on first use (never at import; :mod:`heartbeat._jit`).
+:data:`DECIDE_BEATS` is :func:`decide_beats` for both backends, plain Python on NumPy
+arrays: the ``"numpy"`` backend calls it as it is, the ``"numba"`` backend compiles it,
+with the helpers of this module it lists, on first use (never at import; :mod:`heartbeat._jit`).
 Its work is per candidate peak (a few per heartbeat), so the Python twin stays usable.
 Its constants are named in :data:`heartbeat._detect_kernels.PARAM_NAMES`.
 """
@@ -60,7 +54,6 @@ SORT_8: tuple[int, ...] = (  # pairs (a, b), flat
     0, 2, 1, 3, 4, 6, 5, 7, 0, 4, 1, 5, 2, 6, 3, 7, 0, 1, 2, 3,
     4, 5, 6, 7, 2, 4, 3, 5, 1, 4, 3, 6, 1, 2, 3, 4, 5, 6,
 )
-SORT_8_PAIRS = np.array(SORT_8)  # an array: Numba indexes it faster than a tuple
 # the rows of the kernel's `buffers` (N_ROWS, N_LEVELS): the last QRS heights, noise
 # peak heights, QRS heights over their floors and RR intervals, and one of them sorted
 QRS = 0
@@ -204,32 +197,18 @@ def _rule_in_samples(params: np.ndarray, fs: float) -> tuple[float, ...]:
 
     The refractory, T-wave, P-wave and slope times rounded, ``init_s`` cut down.
     """
-    return (
-        float(int(params[I_REFRACTORY_S] * fs + 0.5)),
-        float(int(params[I_T_WAVE_S] * fs + 0.5)),
-        params[I_T_WAVE_SLOPE],
-        params[I_THRESHOLD],
-        params[I_SEARCH_BACK_RR],
-        params[I_SEARCH_BACK_THRESHOLD],
-        params[I_RR_MAX_S] * fs,
-        float(int(params[I_INIT_S] * fs)),
-        float(int(params[I_P_WAVE_S] * fs + 0.5)),
-        params[I_P_WAVE_SLOPE],
-        params[I_P_WAVE_HEIGHT],
-        params[I_FLOOR],
-        params[I_FLOOR_LOW],
-        params[I_FLOOR_LOW_S] * fs,
-        params[I_SEARCH_BACK_FLOOR],
-        params[I_SEARCH_BACK_CHAIN],
-        float(int(params[I_SLOPE_S] * fs + 0.5)),
-        params[I_RESET_S] * fs,
-        params[I_FLOOR_ADAPT],
-        params[I_FLOOR_MIN],
-        params[I_QRS_QUANTILE],
-        params[I_FLOOR_LOW_KEEP_S] * fs,
-        params[I_INIT_QUANTILE],
-        params[I_INIT_FLOOR_S] * fs,
-        params[I_INIT_RHYTHM_TOL],
+    return (  # in PARAM_NAMES order
+        float(int(params[I_REFRACTORY_S] * fs + 0.5)), float(int(params[I_T_WAVE_S] * fs + 0.5)),
+        params[I_T_WAVE_SLOPE], params[I_THRESHOLD],
+        params[I_SEARCH_BACK_RR], params[I_SEARCH_BACK_THRESHOLD],
+        params[I_RR_MAX_S] * fs, float(int(params[I_INIT_S] * fs)),
+        float(int(params[I_P_WAVE_S] * fs + 0.5)), params[I_P_WAVE_SLOPE], params[I_P_WAVE_HEIGHT],
+        params[I_FLOOR], params[I_FLOOR_LOW], params[I_FLOOR_LOW_S] * fs,
+        params[I_SEARCH_BACK_FLOOR], params[I_SEARCH_BACK_CHAIN],
+        float(int(params[I_SLOPE_S] * fs + 0.5)), params[I_RESET_S] * fs,
+        params[I_FLOOR_ADAPT], params[I_FLOOR_MIN], params[I_QRS_QUANTILE],
+        params[I_FLOOR_LOW_KEEP_S] * fs, params[I_INIT_QUANTILE],
+        params[I_INIT_FLOOR_S] * fs, params[I_INIT_RHYTHM_TOL],
     )
 
 
@@ -327,19 +306,33 @@ def _spread_initial_levels(buffers: np.ndarray, init: np.ndarray, n_sec: int,
 
 
 def _sort_row(buffers: np.ndarray, row: int) -> None:
-    """Copy ``buffers[row]`` into ``buffers[SORTED]``, sorted by the :data:`SORT_8` network."""
-    out = buffers[SORTED]  # a row: Python indexes it faster than the 2-d array
-    for a in range(N_LEVELS):
-        out[a] = buffers[row, a]
-    for pair in range(0, SORT_8_PAIRS.shape[0], 2):
-        a = SORT_8_PAIRS[pair]
-        b = SORT_8_PAIRS[pair + 1]
-        smaller = out[a]
-        larger = out[b]
-        if larger < smaller:
-            smaller, larger = larger, smaller
-        out[a] = smaller
-        out[b] = larger
+    """Copy ``buffers[row]`` into ``buffers[SORTED]``, sorted by the :data:`SORT_8` network.
+
+    Its compare-exchanges are written out on local values in :data:`SORT_8`'s order (a
+    test reads them back): in registers when compiled, 16 array accesses for NumPy.
+    """
+    v0, v1, v2, v3, v4, v5, v6, v7 = buffers[row]
+    v0, v2 = (v2, v0) if v2 < v0 else (v0, v2)
+    v1, v3 = (v3, v1) if v3 < v1 else (v1, v3)
+    v4, v6 = (v6, v4) if v6 < v4 else (v4, v6)
+    v5, v7 = (v7, v5) if v7 < v5 else (v5, v7)
+    v0, v4 = (v4, v0) if v4 < v0 else (v0, v4)
+    v1, v5 = (v5, v1) if v5 < v1 else (v1, v5)
+    v2, v6 = (v6, v2) if v6 < v2 else (v2, v6)
+    v3, v7 = (v7, v3) if v7 < v3 else (v3, v7)
+    v0, v1 = (v1, v0) if v1 < v0 else (v0, v1)
+    v2, v3 = (v3, v2) if v3 < v2 else (v2, v3)
+    v4, v5 = (v5, v4) if v5 < v4 else (v4, v5)
+    v6, v7 = (v7, v6) if v7 < v6 else (v6, v7)
+    v2, v4 = (v4, v2) if v4 < v2 else (v2, v4)
+    v3, v5 = (v5, v3) if v5 < v3 else (v3, v5)
+    v1, v4 = (v4, v1) if v4 < v1 else (v1, v4)
+    v3, v6 = (v6, v3) if v6 < v3 else (v3, v6)
+    v1, v2 = (v2, v1) if v2 < v1 else (v1, v2)
+    v3, v4 = (v4, v3) if v4 < v3 else (v3, v4)
+    v5, v6 = (v6, v5) if v6 < v5 else (v5, v6)
+    out = buffers[SORTED]
+    out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7] = v0, v1, v2, v3, v4, v5, v6, v7
 
 
 def _current_levels(buffers: np.ndarray, dirty_qrs: bool, dirty_noise: bool,

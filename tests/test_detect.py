@@ -496,6 +496,22 @@ class TestSortNetwork:
             rows[:, a], rows[:, b] = low, high
         np.testing.assert_array_equal(rows, np.sort(bits, axis=1))
 
+    def test_the_kernel_compares_in_the_networks_order(self):
+        import inspect
+        import re
+
+        source = inspect.getsource(_decide_kernels._sort_row)
+        pairs = [int(v) for pair in re.findall(r"v(\d), v(\d) = \(", source) for v in pair]
+        assert tuple(pairs) == _decide_kernels.SORT_8
+
+    def test_the_kernel_sorts_every_input_of_zeros_and_ones(self):
+        buffers = np.zeros((_decide_kernels.N_ROWS, _decide_kernels.N_LEVELS))
+        for bits in range(2**8):
+            row = (bits >> np.arange(8)) & 1
+            buffers[0] = row
+            _decide_kernels._sort_row(buffers, 0)
+            np.testing.assert_array_equal(buffers[_decide_kernels.SORTED], np.sort(row))
+
     def test_one_pair_missing_no_longer_sorts(self):
         pairs = np.array(_decide_kernels.SORT_8).reshape(-1, 2)
         for skip in range(len(pairs)):
