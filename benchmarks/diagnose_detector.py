@@ -8,7 +8,7 @@ beats; where the false beats lie (within 150 ms of a beat that was matched to an
 peak, 150-500 ms after a beat: its T wave, 150-350 ms before one: its P wave, or
 elsewhere); FN and FP per 5 minutes; and why each missed beat's largest candidate
 (envelope maximum within 150 ms) was not taken, read from a copy of
-:func:`heartbeat._detect_kernels.decide_beats` that records, at each candidate it
+:func:`heartbeat._decide_kernels.decide_beats` that records, at each candidate it
 decides on, the threshold, the full and the low floor and whether the low floor held
 (a rhythm of sure QRS) and the T-wave test.  The copy is made from the kernel's source
 at run time, so it follows the kernel; it stops with an error if the source no longer
@@ -26,41 +26,46 @@ import numpy as np
 from _common import default_mitdb
 from _tuning import record_leads
 
-from heartbeat import _detect_kernels as _k
-from heartbeat import detect
+from heartbeat import _decide_kernels as _dk
+from heartbeat import _jit, detect
+from heartbeat._detect_kernels import PARAM_NAMES
 from heartbeat.io import read_annotations
 
 # (line in decide_beats, what the traced copy adds after it)
 HOOKS = (
-    ("            t_like = last >= 0 and p - last < t_wave and slope[j] < t_wave_slope"
-     " * last_slope\n",
+    ("                      < rule[I_T_WAVE_SLOPE] * last_slope)\n",
      "            trace[j, 0] = thr\n"
-     "            trace[j, 1] = scale * floor_factor * floor[j]\n"
-     "            trace[j, 2] = scale * floor_low * floor[j]\n"
-     "            trace[j, 3] = prev_sure >= 0 and (p - prev_sure < floor_low_len or ("
-     "last_sure - prev_sure < floor_low_len and p - last_sure < floor_low_keep))\n"
+     "            trace[j, 1] = scale * rule[I_FLOOR] * floor[j]\n"
+     "            trace[j, 2] = scale * rule[I_FLOOR_LOW] * floor[j]\n"
+     "            trace[j, 3] = prev_sure >= 0 and (p - prev_sure < rule[I_FLOOR_LOW_S] or ("
+     "last_sure - prev_sure < rule[I_FLOOR_LOW_S] and p - last_sure < "
+     "rule[I_FLOOR_LOW_KEEP_S]))\n"
      "            trace[j, 4] = t_like\n"
      "            trace[j, 5] = 1.0\n"),
 )
 
 
 def traced_kernel():
-    """decide_beats with one more argument, ``trace`` (n, 6), filled per candidate."""
-    source = inspect.getsource(_k.decide_beats)
+    """decide_beats with one more argument, ``trace`` (n, 6), filled per candidate.
+
+    The copy runs in the kernel module's namespace (its constants and helpers); with
+    Numba it is compiled, uncached, with the module's helpers compiled as the kernel's.
+    """
+    source = inspect.getsource(_dk.decide_beats)
     source = source.replace("    out: np.ndarray,\n) -> int:",
                             "    out: np.ndarray,\n    trace: np.ndarray,\n) -> int:")
     for line, extra in HOOKS:
         if line not in source:
             raise RuntimeError("decide_beats changed: update HOOKS in diagnose_detector.py")
         source = source.replace(line, line + extra)
-    namespace = {"np": np, "N_LEVELS": _k.N_LEVELS}
+    namespace = dict(vars(_dk))
     exec(compile(source, "<traced decide_beats>", "exec"), namespace)
     try:
         from numba import njit
-
-        return njit(namespace["decide_beats"])
     except ImportError:  # pragma: no cover
         return namespace["decide_beats"]
+    return njit(_jit._with_compiled_helpers(namespace["decide_beats"],
+                                            _dk.DECIDE_BEATS.helpers))
 
 
 def match(peaks: np.ndarray, beats: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +133,7 @@ def diagnose(mitdb: Path, name: str, m: int, kernel) -> None:
     beat_symbols = dict(zip(np.asarray(ann.sample).tolist(), map(str, ann.symbol), strict=True))
     signal_beats = lead.beats
     keep = np.flatnonzero(lead.height > detect.PRESCREEN * lead.floor)
-    params = np.array([detect.RULE[k] for k in _k.PARAM_NAMES], dtype=np.float64)
+    params = np.array([detect.RULE[k] for k in PARAM_NAMES], dtype=np.float64)
     out = np.empty(keep.size, dtype=np.int64)
     trace = np.zeros((keep.size, 6))
     count = kernel(lead.cand[keep], lead.height[keep], lead.floor[keep], lead.slope_sq,
