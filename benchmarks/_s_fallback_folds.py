@@ -84,25 +84,12 @@ def choose_among(runs_by_lead: dict[int, list[tf.Run]], candidates: list[Templat
                  current: TemplateRule) -> tuple[TemplateRule, dict]:
     """:func:`choose` over `candidates` (in the order the tie-break prefers) against
     `current`; confusion matrices pooled per lead over `runs_by_lead`."""
-    def pooled(rule):
-        return {c: sf.lead_figures(sum(confusion(r, rule) for r in runs))
-                for c, runs in runs_by_lead.items()}
+    def per_lead_guards(fig, base):
+        return not any(fig[c][0] > base[c][0] + 1e-12 or fig[c][1] < base[c][1] - MAX_V_F1_DROP
+                       or fig[c][2] < base[c][2] - MAX_S_F1_DROP for c in fig)
 
-    base = pooled(current)
-    best, best_key, best_fig = None, None, None
-    for rule in candidates:
-        fig = pooled(rule)
-        if any(fig[c][0] > base[c][0] + 1e-12 or fig[c][1] < base[c][1] - MAX_V_F1_DROP
-               or fig[c][2] < base[c][2] - MAX_S_F1_DROP for c in fig):
-            continue
-        key = round(float(np.mean([fig[c][2] for c in fig])), 9)
-        if best_key is None or key > best_key:
-            best, best_key, best_fig = rule, key, fig
-
-    def named(fig):
-        return {f"ch{c}": {"n_called_abnormal": v[0], "V_f1": v[1], "S_f1": v[2]}
-                for c, v in fig.items()}
-    return best, {"current": named(base), "chosen": named(best_fig)}
+    return sf.best_rule(runs_by_lead, candidates, current, confusion, 0.0, "current",
+                        admissible=per_lead_guards)
 
 
 def decide(current: dict, candidate: dict) -> dict:

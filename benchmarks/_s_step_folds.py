@@ -71,23 +71,28 @@ def lead_figures(conf: np.ndarray) -> tuple[float, float, float]:
 
 def best_rule(runs_by_lead: dict[int, list[tf.Run]], candidates: list[TemplateRule],
               base: TemplateRule, confusion_of, max_abnormal_rise: float,
-              base_name: str) -> tuple[TemplateRule, dict]:
+              base_name: str, admissible=None) -> tuple[TemplateRule, dict]:
     """The highest mean S F1 over the leads among `candidates` (least change first: a
-    later rule must be strictly better) whose mean N called abnormal is at most
-    `max_abnormal_rise` above `base`'s and whose V F1 is at most 1 point lower per
-    lead; confusion matrices (`confusion_of(run, rule)`) pooled per lead."""
+    later rule must be strictly better) that are `admissible`; confusion matrices
+    (`confusion_of(run, rule)`) pooled per lead.  By default a candidate is admissible
+    when its mean N called abnormal is at most `max_abnormal_rise` above `base`'s and
+    its V F1 at most 1 point lower per lead; `admissible(fig, base_fig)` replaces that
+    test, each a dict lead -> (N called abnormal, V F1, S F1)."""
     def pooled(rule):
         return {c: lead_figures(sum(confusion_of(r, rule) for r in runs))
                 for c, runs in runs_by_lead.items()}
 
+    def mean_abnormal_and_v_f1(fig, base_fig):
+        base_abnormal = np.mean([base_fig[c][0] for c in base_fig])
+        return (np.mean([fig[c][0] for c in fig]) <= base_abnormal + max_abnormal_rise + 1e-12
+                and all(fig[c][1] >= base_fig[c][1] - MAX_V_F1_DROP for c in fig))
+
+    admissible = admissible or mean_abnormal_and_v_f1
     base_fig = pooled(base)
-    base_abnormal = np.mean([base_fig[c][0] for c in base_fig])
     best, best_key, best_fig = None, None, None
     for rule in candidates:
         fig = pooled(rule)
-        if np.mean([fig[c][0] for c in fig]) > base_abnormal + max_abnormal_rise + 1e-12:
-            continue
-        if any(fig[c][1] < base_fig[c][1] - MAX_V_F1_DROP for c in fig):
+        if not admissible(fig, base_fig):
             continue
         key = round(float(np.mean([fig[c][2] for c in fig])), 9)
         if best_key is None or key > best_key:
