@@ -71,7 +71,9 @@ MERGE_S = 0.17
 MERGE_CONTEXT = 16
 MERGE_VOTE = 0.5
 MERGE_VETO = 0.15
-MERGE_VETO_TYPICAL = 0.0  # ... and its peak there is this x its local quality (0: any)
+# ... and, with MERGE_VETO_TYPICAL > 0, shows a peak there of at least that x its local
+# quality (0.4-0.8 dropped true beats over the record folds: kept at 0, off)
+MERGE_VETO_TYPICAL = 0.0
 MERGE_REFRACTORY_S = 0.25  # ... the higher vote of two beats closer than this stays;
 MERGE_WEIGHT = 0.5  # a beat below the vote needs MERGE_WEIGHT x the clearest's quality,
 MERGE_GAP_RR = 1.5  # a gap of this many RR intervals in the clearest lead,
