@@ -32,7 +32,8 @@ around them) merges every input as the whole-record index does, in both backends
 ``--time-gate`` times both leads' detection with each (CPU time) and does nothing else.
 
 ``--variant NAME=VALUE ...`` sets module constants of :mod:`heartbeat.detect` (the
-``MERGE_*`` constants) for a run; ``--grid`` compares the variants of :data:`GRID`.
+``MERGE_*`` constants) for a run; ``--grid`` compares the variants of :data:`GRID`
+(``--grid-of veto``: of :data:`VETO_GRID`), as ``--folds`` does.
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ MODES = ("FN moved", "FN one lead", "FN dropped", "FP moved", "FP edge", "FP oth
 GRID: list[dict] = [{"MERGE_LONE_CLEAR": 0.0}] + [
     {"MERGE_LONE_CLEAR": clear, "MERGE_LONE_TYPICAL": typical}
     for clear in (0.8, 0.9, 0.95) for typical in (0.8, 1.0)]
+# session 9, later: the veto asks for a typical peak of the locally clearest lead
+# (MERGE_VETO_TYPICAL x its local quality; 0: any peak, as before); ``--grid-of veto``
+VETO_GRID: list[dict] = [{"MERGE_VETO_TYPICAL": typical} for typical in (0.0, 0.4, 0.6, 0.8)]
+GRIDS = {"lone": GRID, "veto": VETO_GRID}
 
 
 def _ma_noise(mitdb: Path, n: int) -> np.ndarray:
@@ -386,6 +391,8 @@ def main(argv=None) -> int:
     parser.add_argument("--variant", nargs="*", default=[], help="NAME=VALUE constants")
     parser.add_argument("--grid", action="store_true", help="compare the GRID variants")
     parser.add_argument("--folds", action="store_true", help="held-out figures of GRID")
+    parser.add_argument("--grid-of", choices=sorted(GRIDS), default="lone",
+                        help="the variants --grid and --folds compare")
     parser.add_argument("--check-gate", action="store_true",
                         help="check the detector's gate against the whole-record index")
     parser.add_argument("--time-gate", action="store_true",
@@ -406,15 +413,23 @@ def main(argv=None) -> int:
         return 1
     if args.check_gate and not check_gate(args.data, records):
         return 1
+    grid = GRIDS[args.grid_of]
     if args.grid:
-        for v in GRID:
+        scores = []
+        for v in grid:
             rows = replay(records, v)
+            scores.append(ranking(rows))
             print(v, "objective", objective(rows), "losing", len(losing(rows)),
-                  *(f"{k} {gross(rows, k)[1]}+{gross(rows, k)[2]}" for k in MERGED))
+                  *(f"{k} {gross(rows, k)[1]}+{gross(rows, k)[2]}" for k in MERGED),
+                  "ranking", scores[-1])
+        print("all records choose:", grid[min(range(len(grid)), key=scores.__getitem__)])
     if args.folds:
-        held, chosen = held_out(records, GRID)
+        held, chosen = held_out(records, grid)
         print("chosen per fold:", chosen)
         report(held, records, "held-out folds")
+        # the grid's first variant is the rule as before: no choice, so all 48 are held out
+        print("ranking (noise directions off, records worse, FN + FP): held-out folds",
+              ranking(held), "against", grid[0], ranking(replay(records, grid[0])))
     return 0
 
 

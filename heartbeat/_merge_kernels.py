@@ -41,6 +41,7 @@ def merge_leads(
     stretch: int,
     present: float,
     out: np.ndarray,
+    veto_typical: float = 0.0,
 ) -> int:
     """Join the R peaks found on each lead into one sequence (a weighted vote).
 
@@ -66,7 +67,9 @@ def merge_leads(
         against; a weak peak of a clean lead (a T wave, a wide QRS's far end) carries
         little.
     veto : float
-        A group the locally clearest lead shows needs only this vote.
+        A group the locally clearest lead shows needs only this vote, when that lead's
+        peak there is typical: its quality at least `veto_typical` times the lead's
+        local quality (0: any peak of the clearest lead).
     weight : float
         A group below `vote` is still a beat when the leads that show it sum to at
         least `weight` times the locally clearest lead's local quality, and that lead
@@ -97,6 +100,8 @@ def merge_leads(
     out : ndarray of int64, shape (n,)
         Receives the accepted beats, each at the position found on the locally
         clearest lead that shows it.
+    veto_typical : float, optional
+        See `veto`.
 
     Returns
     -------
@@ -138,7 +143,9 @@ def merge_leads(
             i = end
             continue
         cut = pos[best] < edge or pos[best] >= n_samples - edge
-        accept = score >= vote or (not cut and member[clearest] >= 0 and score >= veto)
+        vetoes = member[clearest] >= 0 and (
+            veto_typical <= 0.0 or quality[member[clearest]] >= veto_typical * local[clearest])
+        accept = score >= vote or (not cut and vetoes and score >= veto)
         if not accept and not cut and support >= weight * local[clearest] and count > 1:
             # only where the clearest lead skipped a beat (see `weight`)
             after = cursor[clearest]  # the clearest lead's next peak (past this group)

@@ -71,6 +71,9 @@ MERGE_S = 0.17
 MERGE_CONTEXT = 16
 MERGE_VOTE = 0.5
 MERGE_VETO = 0.15
+# ... and, with MERGE_VETO_TYPICAL > 0, shows a peak there of at least that x its local
+# quality (0.4-0.8 dropped true beats over the record folds: kept at 0, off)
+MERGE_VETO_TYPICAL = 0.0
 MERGE_REFRACTORY_S = 0.25  # ... the higher vote of two beats closer than this stays;
 MERGE_WEIGHT = 0.5  # a beat below the vote needs MERGE_WEIGHT x the clearest's quality,
 MERGE_GAP_RR = 1.5  # a gap of this many RR intervals in the clearest lead,
@@ -387,7 +390,7 @@ def _merge(
         max(1, round(MERGE_S * fs)), MERGE_CONTEXT, MERGE_VOTE, MERGE_VETO, MERGE_WEIGHT,
         round(MERGE_REFRACTORY_S * fs), MERGE_GAP_RR, MERGE_FIT_RR,
         max(1, round(SEARCH_S * fs)), n_samples, stretch_quality,
-        max(1, round(_sq.SEGMENT_S * fs)), present, out,
+        max(1, round(_sq.SEGMENT_S * fs)), present, out, MERGE_VETO_TYPICAL,
     )
     merged = out[:count].copy()
     if MERGE_LONE_CLEAR <= 0:

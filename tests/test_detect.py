@@ -396,10 +396,12 @@ class TestDecisionKernel:
         fit_rr=st.sampled_from([0.0, 0.7]),
         edge=st.sampled_from([0, 40]),
         present=st.sampled_from([0.0, 0.3]),
+        veto_typical=st.sampled_from([0.0, 0.6]),
     )
     @settings(max_examples=60)
     def test_merge_kernel_matches_twin(
-        self, seed, n, n_leads, weight, vote, veto, refractory, fit_rr, edge, present
+        self, seed, n, n_leads, weight, vote, veto, refractory, fit_rr, edge, present,
+        veto_typical,
     ):
         if not HAVE_NUMBA:
             pytest.skip("numba is not installed")
@@ -414,13 +416,14 @@ class TestDecisionKernel:
                 edge, n_samples, sqi, 100, present)
         out_py = np.zeros(n, dtype=np.int64)
         out_nb = np.zeros(n, dtype=np.int64)
-        c_py = _merge_kernels.MERGE_LEADS.get("numpy")(*args, out_py)
-        c_nb = _merge_kernels.MERGE_LEADS.get("numba")(*args, out_nb)
+        c_py = _merge_kernels.MERGE_LEADS.get("numpy")(*args, out_py, veto_typical)
+        c_nb = _merge_kernels.MERGE_LEADS.get("numba")(*args, out_nb, veto_typical)
         assert c_py == c_nb
         np.testing.assert_array_equal(out_py[:c_py], out_nb[:c_nb])
         assert np.all(np.diff(out_py[:c_py]) > 0)
         assert np.isin(out_py[:c_py], pos).all()
-        if n_leads == 1 and veto == 0.0 and refractory == 0 and edge == 0 and present == 0:
+        if (n_leads == 1 and veto == 0.0 and refractory == 0 and edge == 0 and present == 0
+                and veto_typical == 0.0):
             # one lead, no veto, no refractory: every group is kept, at its clearest peak
             groups: list[list[int]] = []
             for i, p in enumerate(pos):

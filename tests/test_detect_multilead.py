@@ -16,7 +16,7 @@ STRETCH = 720  # 2 s
 
 
 def vote(pos, lead, quality, n_samples, backend, edge=EDGE, stretch_quality=None,
-         present=0.0):
+         present=0.0, veto_typical=0.0):
     """The kernel's beats for peaks `pos` of `lead` (sorted by position); every lead
     present everywhere unless `stretch_quality` (per STRETCH samples) says otherwise."""
     order = np.argsort(pos, kind="stable")
@@ -26,7 +26,7 @@ def vote(pos, lead, quality, n_samples, backend, edge=EDGE, stretch_quality=None
     count = _merge_kernels.MERGE_LEADS.get(backend)(
         pos, np.asarray(lead, dtype=np.int64)[order], np.asarray(quality, float)[order], 2,
         TOLERANCE, CONTEXT, VOTE, VETO, WEIGHT, REFRACTORY, GAP_RR, FIT_RR, edge, n_samples,
-        sqi, STRETCH, present, out,
+        sqi, STRETCH, present, out, veto_typical,
     )
     return out[:count]
 
@@ -48,6 +48,15 @@ def test_a_lone_peak_of_the_clearest_lead_is_kept_inside_the_record(backend):
     found = vote(pos, lead, quality, 12400, backend)
     assert 6350 in found
     assert found.size == beats.size + 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_veto_can_ask_for_a_typical_peak_of_the_clearest_lead(backend):
+    # the lone peak has 4 / 12 = 0.33 of lead 1's local quality
+    beats, pos, lead, quality = rhythm(6350)
+    assert 6350 in vote(pos, lead, quality, 12400, backend, veto_typical=0.3)
+    found = vote(pos, lead, quality, 12400, backend, veto_typical=0.4)
+    np.testing.assert_array_equal(found, beats + 3)  # every beat stays
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
