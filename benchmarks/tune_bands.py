@@ -80,15 +80,21 @@ def table(mitdb: Path, names: list[str]) -> tuple[list, np.ndarray, np.ndarray, 
             copies.append((f"{noise_name} {snr}", noisy, round(START_S * fs)))
         for condition, x, first in copies:
             for m in range(x.shape[1]):
-                found = both_bands(x[:, m], fs)
-                scored = beats[beats >= first]
                 meta.append((name, m, condition))
-                quality.append([bands.median_quality(f) for f in found])
-                tally.append([counts(f[0], scored, first, fs) for f in found])
-                sizes.append([f[0].size for f in found])
+                row_of(x[:, m], fs, beats[beats >= first], first, quality, tally, sizes)
         print(f"{name}: {time.perf_counter() - start:.1f} s", flush=True)
     return (meta, np.array(quality), np.array(tally, dtype=np.int64),
             np.array(sizes, dtype=np.int64))
+
+
+def row_of(x: np.ndarray, fs: float, beats: np.ndarray, first: int,
+           quality: list, tally: list, sizes: list) -> None:
+    """Detect one lead in both bands and append each band's median quality, counts
+    against `beats` (from sample `first`) and number of beats to the three lists."""
+    found = both_bands(x, fs)
+    quality.append([bands.median_quality(f) for f in found])
+    tally.append([counts(f[0], beats, first, fs) for f in found])
+    sizes.append([f[0].size for f in found])
 
 
 

@@ -40,7 +40,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 import numpy as np
 from _common import REPO, default_mitdb
 from _tuning import CLEAN, SNRS_DB, START_S, read_mitdb, tuning_noises
-from tune_bands import GAIN, TRY_BELOW, both_bands, counts
+from tune_bands import GAIN, TRY_BELOW, both_bands, counts, row_of
 from tune_detector import NOISE_SEED, folds, objective, summary
 
 from heartbeat import _detect_bands as bands
@@ -105,11 +105,8 @@ def table(mitdb: Path, names: list[str]) -> tuple[list, np.ndarray, np.ndarray, 
             copies += [(f"{noise_name} {snr}", m, noisy[:, m], fs, beats[beats >= first],
                         first) for m in range(2)]
         for condition, m, x, rate, ref, first in copies:
-            found = both_bands(x, rate)
             meta.append((name, m, condition))
-            quality.append([bands.median_quality(f) for f in found])
-            tally.append([counts(f[0], ref, first, rate) for f in found])
-            sizes.append([f[0].size for f in found])
+            row_of(x, rate, ref, first, quality, tally, sizes)
         print(f"{name}: {time.perf_counter() - start:.1f} s", flush=True)
     return (meta, np.array(quality), np.array(tally, dtype=np.int64),
             np.array(sizes, dtype=np.int64))
