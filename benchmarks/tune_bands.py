@@ -104,16 +104,21 @@ def chosen(quality: np.ndarray, trial: tuple[float, float]) -> np.ndarray:
     return ((quality[:, 0] < try_below) & (quality[:, 1] >= gain * quality[:, 0])).astype(int)
 
 
-def noise_quiet(trials: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The trials under which tune_detector's hour of random-walk noise and of spiky white
-    noise yield no more beats than the standard band alone."""
+def noise_hours() -> tuple[np.ndarray, np.ndarray]:
+    """tune_detector's hour of random-walk noise and of spiky white noise, at 360 Hz."""
     rng = np.random.default_rng(NOISE_SEED)
     n = 3600 * 360
     walk = 0.01 * np.cumsum(rng.normal(size=n)) + 0.1 * rng.normal(size=n)
     spiky = rng.normal(size=n)
     n_spikes = n // 7200 + 1
     spiky[rng.integers(0, n, size=n_spikes)] = rng.normal(scale=50, size=n_spikes)
-    found = [both_bands(x, 360.0) for x in (walk, spiky)]
+    return walk, spiky
+
+
+def noise_quiet(trials: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The trials under which tune_detector's hour of random-walk noise and of spiky white
+    noise yield no more beats than the standard band alone."""
+    found = [both_bands(x, 360.0) for x in noise_hours()]
     q = np.array([[bands.median_quality(f) for f in pair] for pair in found])
     sizes = np.array([[f[0].size for f in pair] for pair in found])
     print("noise: beats (standard, high) =", sizes.tolist(), "quality =", q.round(2).tolist())

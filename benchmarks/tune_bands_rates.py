@@ -40,8 +40,8 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 import numpy as np
 from _common import REPO, default_mitdb
 from _tuning import CLEAN, SNRS_DB, START_S, read_mitdb, tuning_noises
-from tune_bands import GAIN, TRY_BELOW, both_bands, counts, row_of
-from tune_detector import NOISE_SEED, folds, objective, summary
+from tune_bands import GAIN, TRY_BELOW, both_bands, counts, noise_hours, row_of
+from tune_detector import folds, objective, summary
 
 from heartbeat import _detect_bands as bands
 from heartbeat import detect_r_peaks
@@ -149,14 +149,8 @@ def noise_quiet(trials: list[tuple], against: str = "standard") -> list[tuple]:
     band alone (`against` "standard", the first run's test) or than the shipped rule
     ("shipped", the second), at every rate (the hours of tune_bands.noise_quiet,
     resampled)."""
-    rng = np.random.default_rng(NOISE_SEED)
-    n = 3600 * 360
-    walk = 0.01 * np.cumsum(rng.normal(size=n)) + 0.1 * rng.normal(size=n)
-    spiky = rng.normal(size=n)
-    n_spikes = n // 7200 + 1
-    spiky[rng.integers(0, n, size=n_spikes)] = rng.normal(scale=50, size=n_spikes)
     keep = set(trials)
-    for x, rate in itertools.product((walk, spiky), RATES):
+    for x, rate in itertools.product(noise_hours(), RATES):
         y = x if rate == MITDB_FS else resample(x, MITDB_FS, rate)
         found = both_bands(y, rate)
         q = np.array([[bands.median_quality(f) for f in found]])
