@@ -99,7 +99,8 @@ from heartbeat._validate import (
 from heartbeat.classifier import UNCLASSIFIED
 from heartbeat.classifier.calibration import _reject_threshold
 from heartbeat.classifier.results import NOISY_BELOW, _as_classifier, _noisy_below, _withheld
-from heartbeat.classifier.template import DEFAULT_RULE, RunningTemplate
+from heartbeat.classifier.running_template import RunningTemplate
+from heartbeat.classifier.template import DEFAULT_RULE
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
 from heartbeat.pipeline.beats import FS_OUT, _min_quality

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 import heartbeat
 from heartbeat.aami import SYMBOL_TO_CLASS
+from heartbeat.classifier.running_template import RunningTemplate
 from heartbeat.classifier.template import (
     DEFAULT_RULE,
-    RunningTemplate,
     TemplateRule,
     adapt_template,
     matches,

@@ -16,10 +16,10 @@ import heartbeat
 from heartbeat.classifier import template
 from heartbeat.classifier.dominant import fallback_template, shape_measures
 from heartbeat.classifier.rhythm import sudden_ratio
+from heartbeat.classifier.running_template import RunningTemplate
 from heartbeat.classifier.template import (
     DEFAULT_RULE,
     MIN_TEMPLATE_BEATS,
-    RunningTemplate,
     TemplateRule,
     adapt_template,
     template_features,

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heartbeat.classifier.rhythm import rhythm_irregularity
+from heartbeat.classifier.running_template import RunningTemplate
 from heartbeat.classifier.template import (
-    RunningTemplate,
     TemplateRule,
     adapt_template,
     irregular_rhythm,

@@ -35,15 +35,14 @@ prematurity").
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeat.classifier.dominant import RunningFallback, fallback_template, shape_measures
+from heartbeat.classifier.dominant import fallback_template, shape_measures
 from heartbeat.classifier.rhythm import rhythm_irregularity, sudden_ratio
 
-__all__ = ["DEFAULT_RULE", "RunningTemplate", "TemplateFeatures", "TemplateRule",
+__all__ = ["DEFAULT_RULE", "TemplateFeatures", "TemplateRule",
            "adapt_template", "compare_with_template", "has_enough_normal",
            "irregular_rhythm", "matches", "move_supraventricular", "remove_abnormal",
            "supraventricular_moves", "template_features"]
@@ -119,6 +118,9 @@ class TemplateRule:
         cluster holds this share of the beats (``inf``: no fallback).
     fallback_min_rr_ratio : float
         Least previous RR over local mean RR of a beat in the fallback's cluster.
+    q_step : bool
+        Where the template is that of beats called N (not the fallback), a matching
+        beat also loses its Q (paced or unclassifiable) probability.
     """
 
     window_s: float = 0.24
@@ -136,6 +138,7 @@ class TemplateRule:
     s_keep_sudden_ratio: float = float("inf")
     fallback_min_share: float = 0.5
     fallback_min_rr_ratio: float = 0.9
+    q_step: bool = False
 
 
 DEFAULT_RULE = TemplateRule()
@@ -300,7 +303,9 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     before = out.argmax(axis=1)
     called_normal = before == classes.index("N")
     features = template_features(waveforms, called_normal, rr, window=window, rule=rule)
-    out = remove_abnormal(out, matches(features, rule), classes=classes)[0]
+    of_normal = has_enough_normal(int(np.count_nonzero(called_normal)), len(out))
+    out = remove_abnormal(out, matches(features, rule), classes=classes,
+                          drop=_dropped(rule, of_normal))[0]
     irregular = irregular_rhythm(rr, rule)
     out = move_supraventricular(out, features, rule, classes=classes, first_is_start=True,
                                 irregular=irregular, sudden=sudden_ratio(np.asarray(rr)[:, 0]))
@@ -419,8 +424,16 @@ def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
     return out
 
 
-def remove_abnormal(proba: np.ndarray, hit: np.ndarray, *, classes: tuple[str, ...]
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def _dropped(rule: TemplateRule, of_normal: bool) -> tuple[str, ...]:
+    """Return the classes a matching beat loses.
+
+    V and F; and Q by `rule.q_step` when the template is of beats called N (`of_normal`).
+    """
+    return ("V", "F", "Q") if rule.q_step and of_normal else ("V", "F")
+
+
+def remove_abnormal(proba: np.ndarray, hit: np.ndarray, *, classes: tuple[str, ...],
+                    drop: tuple[str, ...] = ("V", "F")) -> tuple[np.ndarray, np.ndarray]:
     """Take the V and F probability from the beats `hit` marks (the last step of adaptation).
 
     Parameters
@@ -431,6 +444,8 @@ def remove_abnormal(proba: np.ndarray, hit: np.ndarray, *, classes: tuple[str, .
         The beats that match the template (:func:`matches`).
     classes : tuple of str
         The model's class names.
+    drop : tuple of str, default ("V", "F")
+        The classes whose probability is taken (:attr:`TemplateRule.q_step` adds Q).
 
     Returns
     -------
@@ -438,7 +453,7 @@ def remove_abnormal(proba: np.ndarray, hit: np.ndarray, *, classes: tuple[str, .
         As :func:`adapt_template` returns them.
     """
     out = np.array(proba, dtype=np.float64, copy=True)
-    abnormal = [classes.index(c) for c in ("V", "F") if c in classes]
+    abnormal = [classes.index(c) for c in drop if c in classes]
     if "N" not in classes or not abnormal or len(out) == 0:
         return out, np.zeros(len(out), dtype=bool)
     before = out.argmax(axis=1)
@@ -448,72 +463,3 @@ def remove_abnormal(proba: np.ndarray, hit: np.ndarray, *, classes: tuple[str, .
     out[np.flatnonzero(hit)[rest <= 0], classes.index("N")] = 1.0
     changed = np.isin(before, abnormal) & ~np.isin(out.argmax(axis=1), abnormal)
     return out, changed
-
-
-class RunningTemplate:
-    """The template from the past only: the median of the last `size` beats called N.
-
-    :func:`adapt_template` for beats that arrive in order (:class:`heartbeat.Stream`):
-    :meth:`adapt` first takes in the new beats the model calls N, then judges them.
-    The template exists once the beats seen so far hold enough called N
-    (:func:`has_enough_normal`); before that, it is the fallback template of the last
-    `size` beats (:class:`~heartbeat.classifier.dominant.RunningFallback`), if the rule
-    has one and they hold its share, else beats are left as they are.  The S step's
-    rhythm guard measures each beat's irregularity over the past only: its own previous
-    RR and the ``2 * s_irregular_beats`` before it (:func:`rhythm_irregularity`).
-
-    Parameters
-    ----------
-    size : int
-        How many of the last beats called N make the template (bounds the memory).
-    """
-
-    def __init__(self, size: int) -> None:
-        self.heads: deque[np.ndarray] = deque(maxlen=size)
-        self.n_beats = 0  # beats seen so far
-        self.n_normal = 0  # of those, called N
-        self.template: np.ndarray | None = None
-        self.past_rr = np.zeros(0)  # the last previous-RR values, for the rhythm guard
-        self.recent = RunningFallback(size)  # the last beats of any class: the fallback's
-        self.normal_template = False  # whether `template` is of beats called N
-
-    def adapt(self, proba: np.ndarray, heads: np.ndarray, rr: np.ndarray, *,
-              classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
-        """Return `proba` of the next beats, V and F taken from those matching the template.
-
-        `heads` are the beats' first ``window`` samples after the R peak, (n, window);
-        `rr` their RR features, (n, 3); `rule` default :data:`DEFAULT_RULE`.
-        """
-        if "N" not in classes or len(proba) == 0:
-            return proba
-        rule = rule or DEFAULT_RULE
-        irregular = self._irregular(np.asarray(rr)[:, 0], rule)
-        normal = np.asarray(proba).argmax(axis=1) == classes.index("N")
-        first_is_start = self.n_beats == 0
-        self.n_beats += len(proba)
-        self.n_normal += int(normal.sum())
-        self.heads.extend(heads[normal])
-        self.recent.add(heads, _rr_ratios(rr)[0])
-        if has_enough_normal(self.n_normal, self.n_beats):
-            if normal.any() or not self.normal_template:
-                self.template = np.median(np.stack(self.heads), axis=0)
-                self.normal_template = True
-        else:  # the warm-up, or too few beats called N so far: the fallback, if any
-            self.template = self.recent.template(rule, min_beats=MIN_TEMPLATE_BEATS)
-            self.normal_template = False
-        if self.template is None:
-            return proba
-        features = compare_with_template(heads, self.template, rr)
-        out = remove_abnormal(proba, matches(features, rule), classes=classes)[0]
-        return move_supraventricular(out, features, rule, classes=classes,
-                                     first_is_start=first_is_start, irregular=irregular)
-
-    def _irregular(self, prev_rr: np.ndarray, rule: TemplateRule) -> np.ndarray | None:
-        """Return the new beats in irregular rhythm by the past; keep their RR for later."""
-        if not np.isfinite(rule.s_irregular_above):
-            return None
-        past = 2 * rule.s_irregular_beats
-        joined = np.concatenate([self.past_rr[len(self.past_rr) - past:], prev_rr])
-        irregularity = rhythm_irregularity(joined, past, 0)[len(joined) - len(prev_rr):]
-        self.past_rr = joined[len(joined) - past:]
-        return irregularity > rule.s_irregular_above

@@ -1,0 +1,100 @@
+"""The recording's template from the past only, for beats that arrive in order.
+
+:class:`RunningTemplate` applies :func:`heartbeat.classifier.template.adapt_template`'s
+steps to a stream (:class:`heartbeat.Stream`): the template, the fallback template and
+the rhythm guard are measured over beats already seen.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from heartbeat.classifier import template
+from heartbeat.classifier.dominant import RunningFallback
+from heartbeat.classifier.rhythm import rhythm_irregularity
+from heartbeat.classifier.template import (
+    MIN_TEMPLATE_BEATS,
+    TemplateRule,
+    _dropped,
+    _rr_ratios,
+    compare_with_template,
+    has_enough_normal,
+    matches,
+    move_supraventricular,
+    remove_abnormal,
+)
+
+__all__ = ["RunningTemplate"]
+
+
+class RunningTemplate:
+    """The template from the past only: the median of the last `size` beats called N.
+
+    :func:`adapt_template` for beats that arrive in order (:class:`heartbeat.Stream`):
+    :meth:`adapt` first takes in the new beats the model calls N, then judges them.
+    The template exists once the beats seen so far hold enough called N
+    (:func:`has_enough_normal`); before that, it is the fallback template of the last
+    `size` beats (:class:`~heartbeat.classifier.dominant.RunningFallback`), if the rule
+    has one and they hold its share, else beats are left as they are.  The S step's
+    rhythm guard measures each beat's irregularity over the past only: its own previous
+    RR and the ``2 * s_irregular_beats`` before it (:func:`rhythm_irregularity`).
+
+    Parameters
+    ----------
+    size : int
+        How many of the last beats called N make the template (bounds the memory).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.heads: deque[np.ndarray] = deque(maxlen=size)
+        self.n_beats = 0  # beats seen so far
+        self.n_normal = 0  # of those, called N
+        self.template: np.ndarray | None = None
+        self.past_rr = np.zeros(0)  # the last previous-RR values, for the rhythm guard
+        self.recent = RunningFallback(size)  # the last beats of any class: the fallback's
+        self.normal_template = False  # whether `template` is of beats called N
+
+    def adapt(self, proba: np.ndarray, heads: np.ndarray, rr: np.ndarray, *,
+              classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
+        """Return `proba` of the next beats, V and F taken from those matching the template.
+
+        `heads` are the beats' first ``window`` samples after the R peak, (n, window);
+        `rr` their RR features, (n, 3); `rule` default
+        :data:`~heartbeat.classifier.template.DEFAULT_RULE`.
+        """
+        if "N" not in classes or len(proba) == 0:
+            return proba
+        rule = rule or template.DEFAULT_RULE  # read at call time: the rule in force
+        irregular = self._irregular(np.asarray(rr)[:, 0], rule)
+        normal = np.asarray(proba).argmax(axis=1) == classes.index("N")
+        first_is_start = self.n_beats == 0
+        self.n_beats += len(proba)
+        self.n_normal += int(normal.sum())
+        self.heads.extend(heads[normal])
+        self.recent.add(heads, _rr_ratios(rr)[0])
+        if has_enough_normal(self.n_normal, self.n_beats):
+            if normal.any() or not self.normal_template:
+                self.template = np.median(np.stack(self.heads), axis=0)
+                self.normal_template = True
+        else:  # the warm-up, or too few beats called N so far: the fallback, if any
+            self.template = self.recent.template(rule, min_beats=MIN_TEMPLATE_BEATS)
+            self.normal_template = False
+        if self.template is None:
+            return proba
+        features = compare_with_template(heads, self.template, rr)
+        out = remove_abnormal(proba, matches(features, rule), classes=classes,
+                              drop=_dropped(rule, self.normal_template))[0]
+        return move_supraventricular(out, features, rule, classes=classes,
+                                     first_is_start=first_is_start, irregular=irregular)
+
+    def _irregular(self, prev_rr: np.ndarray, rule: TemplateRule) -> np.ndarray | None:
+        """Return the new beats in irregular rhythm by the past; keep their RR for later."""
+        if not np.isfinite(rule.s_irregular_above):
+            return None
+        past = 2 * rule.s_irregular_beats
+        joined = np.concatenate([self.past_rr[len(self.past_rr) - past:], prev_rr])
+        irregularity = rhythm_irregularity(joined, past, 0)[len(joined) - len(prev_rr):]
+        self.past_rr = joined[len(joined) - past:]
+        return irregularity > rule.s_irregular_above
