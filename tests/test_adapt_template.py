@@ -144,6 +144,27 @@ class TestAdaptTemplate:
         features = template_features(waves, proba.argmax(axis=1) == 0, rr, window=30)
         assert not features.has_template and not matches(features, DEFAULT_RULE).any()
 
+    def test_the_q_step_takes_q_only_against_a_template_of_beats_called_n(self):
+        waves, rr = recording()
+        proba = np.tile([0.9, 0.04, 0.03, 0.02, 0.01], (60, 1))
+        proba[5] = [0.3, 0.05, 0.05, 0.05, 0.55]  # called Q, the normal shape
+        q_step = dataclasses.replace(VF_ONLY, q_step=True)
+        off = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0, rule=VF_ONLY)[0]
+        assert off[5].argmax() == 4  # off: Q is kept (V and F go, as from every match)
+        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0,
+                                      rule=q_step)
+        assert out[5, 4] == 0.0 and out[5].argmax() == 0 and np.flatnonzero(changed) == [5]
+        np.testing.assert_allclose(out[5].sum(), 1.0)
+        # every beat called Q (a paced recording): the template is the fallback, Q stays
+        paced = np.tile([0.05, 0.02, 0.03, 0.0, 0.9], (60, 1))
+        out, _ = adapt_template(paced, waves, rr, classes=CLASSES, fs_out=125.0, rule=q_step)
+        np.testing.assert_array_equal(out.argmax(axis=1), 4)
+        running = RunningTemplate(500)
+        streamed = np.concatenate([running.adapt(proba[a:a + 20], waves[a:a + 20, :30],
+                                                 rr[a:a + 20], classes=CLASSES, rule=q_step)
+                                   for a in (0, 20, 40)])
+        assert streamed[5, 4] == 0.0 and streamed[5].argmax() == 0
+
     def test_a_premature_beat_keeps_v_when_timing_is_checked(self):
         waves, rr = recording()
         rr[5, 0] = 0.6  # previous RR 60 % of the local mean
