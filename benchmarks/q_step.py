@@ -11,6 +11,11 @@ AAMI classes.  Printed per lead and rule: the share of annotated Q beats labelle
 annotated N beats labelled S, V or F, and of each paced record's Q beats labelled Q
 (the rule of docs/results.md, "A beat of the normal beats' shape is not
 unclassifiable").  Results in ``benchmarks/results/q_step.json``.
+
+    PYTHONPATH=. python benchmarks/q_step.py --record DIR/s0010_re --leads i avl
+
+labels the named leads of any WFDB record with both rules and prints the label counts
+(no annotations read).
 """
 
 from __future__ import annotations
@@ -63,13 +68,32 @@ def lead_counts(x: np.ndarray, fs: float, beats: np.ndarray, codes: np.ndarray) 
             "labelled_q": int((np.asarray(out.labels) == "Q").sum())}
 
 
+def label_counts(path: Path, leads: list[str]) -> None:
+    """Print the labels of each named lead of a WFDB record under both rules."""
+    record = heartbeat.read_record(path)
+    on = dataclasses.replace(template.DEFAULT_RULE, q_step=True)
+    off = dataclasses.replace(template.DEFAULT_RULE, q_step=False)
+    for lead in leads:
+        x = np.asarray(record.signal[:, record.sig_names.index(lead)], dtype=np.float64)
+        for rule in (off, on):
+            with template_rule(rule):
+                labels, n = np.unique(heartbeat.classify(x, record.fs).labels,
+                                      return_counts=True)
+            print(f"{path.name} {lead} q_step={rule.q_step}:",
+                  dict(zip(labels.tolist(), n.tolist(), strict=True)))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=default_mitdb(), help="mitdb folder")
     parser.add_argument("--records", nargs="+", help="a subset of records")
     parser.add_argument("--out", type=Path,
                         default=REPO / "benchmarks" / "results" / "q_step.json")
+    parser.add_argument("--record", type=Path, help="a WFDB record to label instead")
+    parser.add_argument("--leads", nargs="+", help="with --record: its leads, by name")
     args = parser.parse_args(argv)
+    if args.record is not None:
+        return label_counts(args.record, args.leads or [])
     names = args.records or (args.data / "RECORDS").read_text().split()
     shipped = template.DEFAULT_RULE
     rules = {"shipped": shipped,
