@@ -49,7 +49,7 @@ from heartbeat.signal_quality_features import NAMES, measures
 
 __all__ = ["UNREADABLE_BELOW", "SignalQuality", "quality"]
 
-UNREADABLE_BELOW = 0.02
+UNREADABLE_BELOW = 0.002
 """The quality index below which a stretch counts as unreadable in
 :func:`heartbeat.segment` and :func:`heartbeat.classify`: where the index's model is
 99.8 % sure the stretch carries noise (chosen by folds over the MIT-BIH records so
@@ -280,24 +280,12 @@ def _quality(x: np.ndarray, fs: float, seg: int, ctx: int,
     return SignalQuality(index, starts, seg, n, fs, values)
 
 
-_INTERCEPT = -1.7341362594021272
-_WEIGHTS = (-0.6257243685409581, 0.2877833906442201, -5.414115708384011,
-            0.2962224463138468, -1.9106888289608146, -8.159464688767075,
-            -1.6573416703953698, 0.2654288044650101, 3.5344956425923755,
-            4.736940708575655, 0.05915560324998681, 2.926028882232489,
-            6.717602447252586, 2.512055849825738)
-"""The logistic model of the index, one weight per column of :func:`_model_inputs`:
-the seven clipped inputs, then their squares (module docstring; fitted by
-``benchmarks/quality_auc.py choose --candidates A B C D F``, candidate F)."""
-
-_CLIP_LOW = (1.1787047185819723, -0.04070086719419613, 0.5774826968838785,
-             -2.460620115531226, -np.inf, 0.1300584554322314, 0.32997186531429923)
-_CLIP_HIGH = (np.inf, np.inf, np.inf, np.inf, np.inf, 0.28041148494456936, np.inf)
-"""Each input of :func:`_inputs` is clipped to these bounds before it is weighed: the
-vertices of the fitted quadratic terms, beyond which a term would count the wrong way
-(a better QRS-to-noise ratio, baseline, agreement, kurtosis or template correlation
-never lowers the index, more power above 40 Hz never raises it; ``qrs_band`` has no
-direction and is not clipped)."""
+_INTERCEPT = -14.779105936124141
+_WEIGHTS = (0.7695524078794818, 5.669763073771401, 4.798106936281965,
+            0.6298000112919376, 2.7923002536366246, 0.19754996781763184,
+            1.865111054337372)
+"""The logistic model of the index, one weight per column of :func:`_inputs` (module
+docstring; fitted by ``benchmarks/quality_auc.py choose``)."""
 
 
 def _inputs(values: np.ndarray) -> np.ndarray:
@@ -312,13 +300,6 @@ def _inputs(values: np.ndarray) -> np.ndarray:
                      np.log10(np.clip(high, 1e-4, 10.0)), template], axis=1)
 
 
-def _model_inputs(values: np.ndarray) -> np.ndarray:
-    """Return the columns the weights apply to: the clipped inputs and their squares."""
-    inputs = np.clip(_inputs(values), _CLIP_LOW, _CLIP_HIGH)
-    return np.column_stack([inputs, inputs**2])
-
-
 def _combine(values: np.ndarray) -> np.ndarray:
     """Return the index of scorable segments from their measures (rows of `NAMES`)."""
-    return 1.0 / (1.0 + np.exp(-(_INTERCEPT + _model_inputs(values)
-                                 @ np.asarray(_WEIGHTS))))
+    return 1.0 / (1.0 + np.exp(-(_INTERCEPT + _inputs(values) @ np.asarray(_WEIGHTS))))

@@ -73,7 +73,7 @@ class TestLogistic:
         assert intercept == pytest.approx(0.3, abs=0.08)
 
     def test_shipped_model_is_the_library_index(self):
-        from heartbeat.signal_quality import _CLIP_HIGH, _CLIP_LOW, _INTERCEPT, _WEIGHTS
+        from heartbeat.signal_quality import _INTERCEPT, _WEIGHTS
 
         rng = np.random.default_rng(2)
         values = np.column_stack([rng.uniform(1, 30, 50), rng.uniform(0, 1, 50),
@@ -82,8 +82,7 @@ class TestLogistic:
                                   rng.uniform(-1, 1, 50)])
         valid = np.ones(50, dtype=bool)
         valid[::7] = False
-        ours = index_of(("F", _INTERCEPT, np.asarray(_WEIGHTS), np.asarray(_CLIP_LOW),
-                         np.asarray(_CLIP_HIGH)), values, valid)
+        ours = index_of(("B", _INTERCEPT, np.asarray(_WEIGHTS)), values, valid)
         assert np.all(ours[~valid] == 0.0)
         np.testing.assert_allclose(ours[valid], _combine(values[valid]), rtol=1e-12)
 
