@@ -148,7 +148,7 @@ _GRIDS = {"qrs_to_noise": np.geomspace(0.01, 1e4, 400), "baseline": np.linspace(
           "high_band": np.geomspace(1e-8, 1e3, 400), "template": np.linspace(-1, 1, 400)}
 
 
-# the index shipped (linear) weighs log10(high_band) +0.198: it rises with the power
+# the index shipped (linear) weighs log10(high_band) +0.1975: it rises with the power
 # above 40 Hz; candidate F, monotone, was not adopted (docs/benchmarks.md)
 _RISES_WITH_NOISE = pytest.mark.xfail(strict=True, reason="rises with high-band power")
 
