@@ -33,7 +33,8 @@ around them) merges every input as the whole-record index does, in both backends
 
 ``--variant NAME=VALUE ...`` sets module constants of :mod:`heartbeat.detect` (the
 ``MERGE_*`` constants) for a run; ``--grid`` compares the variants of :data:`GRID`
-(``--grid-of veto``: of :data:`VETO_GRID`), as ``--folds`` does.
+(``--grid-of veto``: of :data:`VETO_GRID`; ``present``: of :data:`PRESENT_GRID`), as
+``--folds`` does.
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ GRID: list[dict] = [{"MERGE_LONE_CLEAR": 0.0}] + [
 # session 9, later: the veto asks for a typical peak of the locally clearest lead
 # (MERGE_VETO_TYPICAL x its local quality; 0: any peak, as before); ``--grid-of veto``
 VETO_GRID: list[dict] = [{"MERGE_VETO_TYPICAL": typical} for typical in (0.0, 0.4, 0.6, 0.8)]
-GRIDS = {"lone": GRID, "veto": VETO_GRID}
+# session 8's grid of the quality gate's threshold, for a new index; ``--grid-of present``
+PRESENT_GRID: list[dict] = [{"MERGE_PRESENT": present}
+                            for present in (0.0, 0.002, 0.01, 0.03, 0.1, 0.3)]
+GRIDS = {"lone": GRID, "veto": VETO_GRID, "present": PRESENT_GRID}
 
 
 def _ma_noise(mitdb: Path, n: int) -> np.ndarray:

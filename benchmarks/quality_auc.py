@@ -9,6 +9,9 @@
     # the rule over both leads (candidates A-E, docs/benchmarks.md, "the rule over
     # both leads"): lead 0's and lead 1's measures as above
     PYTHONPATH=. python benchmarks/quality_auc.py choose --cache DIR --lead1-cache DIR1
+    # session 10: E replaced by F, E made monotone ("candidate F")
+    PYTHONPATH=. python benchmarks/quality_auc.py choose --cache DIR --lead1-cache DIR1 \
+        --candidates A B C D F
 
 ``measure`` (slow: about 20 s of CPU per record) writes, per MIT-BIH record, the
 measures of :mod:`heartbeat.signal_quality_features` for every 2 s segment of
@@ -138,14 +141,18 @@ def make_folds(names: list[str]) -> list[list[str]]:
 
 CANDIDATES = ("A", "B", "C")
 BOTH_LEADS_CANDIDATES = ("A", "B", "C", "D", "E")
-FITTED_ON_BOTH_LEADS = ("D", "E")
+FITTED_ON_BOTH_LEADS = ("D", "E", "F")
+# F: per column of NAMES, +1 where a larger measure must never lower the index, -1
+# where it must never raise it, 0 where the measure has no direction (qrs_band)
+DIRECTIONS = (1, 1, 1, 1, 0, -1, 1)
+MONOTONE_REFITS = 10
 
 
 def inputs(values: np.ndarray, candidate: str) -> np.ndarray:
     """The logistic model's inputs (pre-registered transforms) of candidates B to E.
 
-    B and D: the seven transformed measures; C: the first three; E: the seven and
-    their squares.
+    B, D and F: the seven transformed measures (F clips and squares them in its
+    fit); C: the first three; E: the seven and their squares.
     """
     from heartbeat.signal_quality import _inputs
 
@@ -211,11 +218,66 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, penalty: float = 1
     return float(beta[0] - np.sum(weights * mean)), weights
 
 
+def monotone_clips(weights: np.ndarray, low: np.ndarray, high: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Narrow each directed input's clip range to where its term goes its way.
+
+    `weights` are a fit's on the clipped inputs and then their squares: input i's
+    term is ``a u + b u**2``, and with direction d it must have ``d (a + 2 b u) >= 0``
+    on the range kept; where no range is left the input is held at one value.
+    """
+    n = len(DIRECTIONS)
+    low, high = low.copy(), high.copy()
+    for i, d in enumerate(DIRECTIONS):
+        a, b = weights[i], weights[n + i]
+        if d == 0 or (b == 0 and d * a >= 0):
+            continue
+        if d * b > 0:
+            low[i] = max(low[i], -a / (2 * b))
+        elif d * b < 0:
+            high[i] = min(high[i], -a / (2 * b))
+        else:  # linear and the wrong way: flat
+            hold = low[i] if np.isfinite(low[i]) else high[i] if np.isfinite(high[i]) else 0.0
+            low[i] = high[i] = hold
+        if low[i] > high[i]:  # the wrong way over the whole range: flat at the bound
+            low[i] = high[i] = high[i] if d * b > 0 else low[i]
+    return low, high
+
+
+def fit_monotone(x: np.ndarray, y: np.ndarray, w: np.ndarray):
+    """Candidate F: E's fit with each directed input clipped at its term's vertex.
+
+    Rounds of fits (the first unclipped, E's), the clip points narrowed by each fit's
+    vertices, until they stop moving or after :data:`MONOTONE_REFITS` refits; the
+    last fit with the clip points its own vertices give is monotone either way.
+    Returns (intercept, weights, low, high), `low`/`high` the clip points of `x`'s
+    columns (infinite where not clipped).
+    """
+    low, high = np.full(x.shape[1], -np.inf), np.full(x.shape[1], np.inf)
+    for _ in range(MONOTONE_REFITS + 1):
+        u = np.clip(x, low, high)
+        intercept, weights = fit_logistic(np.column_stack([u, u**2]), y, w)
+        new_low, new_high = monotone_clips(weights, low, high)
+        if np.array_equal(new_low, low) and np.array_equal(new_high, high):
+            break
+        low, high = new_low, new_high
+    return intercept, weights, new_low, new_high
+
+
 def index_of(model, values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """The index of a candidate for every segment (0 where the segment cannot be scored)."""
     out = np.zeros(values.shape[0])
     if model[0] == "A":
         out[valid] = index_a(values[valid])
+    elif model[0] == "library":  # heartbeat.quality's index as the package has it
+        from heartbeat.signal_quality import _combine
+
+        out[valid] = _combine(values[valid])
+    elif model[0] == "F":
+        _, intercept, weights, low, high = model
+        u = np.clip(inputs(values[valid], "F"), low, high)
+        out[valid] = 1.0 / (1.0 + np.exp(-(intercept + np.column_stack([u, u**2])
+                                           @ weights)))
     else:
         _, intercept, weights = model
         out[valid] = 1.0 / (1.0 + np.exp(-(intercept + inputs(values[valid], model[0])
@@ -227,6 +289,8 @@ def fit(candidate: str, leads: tuple, names: list[str]):
     """Candidate `candidate` fitted on `names` (noise's first half) of `leads`."""
     if candidate == "A":
         return ("A",)
+    if candidate == "F":
+        return ("F", *fit_monotone(*training_rows(leads, names, 0, "F")))
     return (candidate, *fit_logistic(*training_rows(leads, names, 0, candidate)))
 
 
@@ -270,8 +334,14 @@ def run_choose(args) -> int:
     if args.lead1_cache:
         leads = (data, read_cache(args.lead1_cache, names))
         candidates = BOTH_LEADS_CANDIDATES
+    candidates = tuple(args.candidates or candidates)
     folds = make_folds(names)
     models = {}
+    # beside the rule's choice: each of these fitted in every fold, and the library's
+    compared = [c for c in ("B", "D", "F") if args.candidates and c in candidates]
+    columns = {"before (A)": dict.fromkeys(names, ("A",)), "chosen": models,
+               **{c: {} for c in compared}, "heartbeat.quality": dict.fromkeys(
+                   names, ("library",))}
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     print("| held-out fold | inner AUC at 6 dB: " + " | ".join(candidates) + " | chosen |")
     print("|---|" + "---:|" * len(candidates) + "---|")
@@ -279,6 +349,10 @@ def run_choose(args) -> int:
         inner_folds = [f for i, f in enumerate(folds) if i != k]
         chosen, inner = choose(leads, inner_folds, candidates)
         model = fit(chosen, leads, [n for f in inner_folds for n in f])
+        for c in compared:
+            other = model if c == chosen else fit(c, leads,
+                                                  [n for f in inner_folds for n in f])
+            columns[c].update(dict.fromkeys(fold, other))
         for name in fold:
             models[name] = model
         print(f"| {' '.join(fold)} | " + " | ".join(f"{inner[c]:.4f}" for c in candidates)
@@ -289,28 +363,38 @@ def run_choose(args) -> int:
     for lead, data_of_lead in enumerate(scored):
         if len(scored) > 1:
             print(f"\n## lead {lead}")
-        report_held_out(data_of_lead, names, models)
+        report_held_out(data_of_lead, names, columns if args.candidates
+                        else {"before (A)": columns["before (A)"], "chosen": models})
     chosen, inner = choose(leads, folds, candidates)
     shipped = fit(chosen, leads, names)
     print("\nall 48 records: inner AUC " + ", ".join(f"{c} {inner[c]:.4f}" for c in candidates)
           + f"; chosen {chosen}")
     if chosen != "A":
         print(f"INTERCEPT = {shipped[1]!r}\nWEIGHTS = {tuple(shipped[2].tolist())!r}")
+    if chosen == "F":
+        print(f"CLIP_LOW = {tuple(shipped[3].tolist())!r}\n"
+              f"CLIP_HIGH = {tuple(shipped[4].tolist())!r}")
     check_shipped(data, names, shipped)
     return 0
 
 
-def report_held_out(data: dict, names: list[str], models: dict) -> None:
-    """Held-out AUC per noise and SNR (pooled), before (A) and now, and per record."""
-    print("\n| noise | SNR dB | held-out AUC, before (A) | held-out AUC, chosen |")
-    print("|---|---:|---:|---:|")
+def report_held_out(data: dict, names: list[str], columns: dict) -> None:
+    """Held-out AUC per noise and SNR (pooled) of each column, and per record (chosen).
+
+    `columns` maps a label to each record's model; ``columns["chosen"]`` is the rule's.
+    """
+    print("\n| noise | SNR dB | " + " | ".join(f"held-out AUC, {c}" for c in columns)
+          + " |")
+    print("|---|---:|" + "---:|" * len(columns))
     for i, noise in enumerate(NOISES):
         for j, snr in enumerate(SNRS):
-            before = roc_auc(*scores(("A",), data, names, 1, j, i))
-            on, off = zip(*(scores(models[n], data, [n], 1, j, i) for n in names),
-                          strict=True)
-            now = roc_auc(np.concatenate(on), np.concatenate(off))
-            print(f"| {noise} | {snr:g} | {before:.3f} | {now:.3f} |")
+            row = []
+            for models_of in columns.values():
+                on, off = zip(*(scores(models_of[n], data, [n], 1, j, i) for n in names),
+                              strict=True)
+                row.append(roc_auc(np.concatenate(on), np.concatenate(off)))
+            print(f"| {noise} | {snr:g} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    models = columns["chosen"]
     six = SNRS.index(6.0)
     print("\nper-record held-out AUC at 6 dB (em model / bw / ma), worst first by mean:")
     per = {n: [roc_auc(*scores(models[n], data, [n], 1, six, i)) for i in range(3)]
@@ -378,6 +462,10 @@ def main() -> int:
     sub.choices["choose"].add_argument(
         "--lead1-cache", type=Path,
         help="lead 1's measures: the rule over both leads and candidates A-E")
+    sub.choices["choose"].add_argument(
+        "--candidates", nargs="+", choices=("A", "B", "C", "D", "E", "F"),
+        help="the candidates of the rule, in tie order (default: A-C, or A-E with "
+             "--lead1-cache); given, B, D and F are also reported fitted in each fold")
     sub.choices["choose"].add_argument(
         "--score-cache", type=Path,
         help="score the held-out records on these measures instead (e.g. lead 1's)")

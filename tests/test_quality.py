@@ -139,6 +139,40 @@ class TestOnTheStressTest:
         assert np.median(q.index[: int(300 / 2)]) > 0.9  # the clean first 5 minutes
 
 
+# the direction each measure's definition fixes (docs/benchmarks.md, candidate F): +1
+# where a larger value is cleaner, -1 where it is noisier; qrs_band has none
+_DIRECTIONS = {"qrs_to_noise": 1, "baseline": 1, "agreement": 1, "kurtosis": 1,
+               "high_band": -1, "template": 1}
+_GRIDS = {"qrs_to_noise": np.geomspace(0.01, 1e4, 400), "baseline": np.linspace(0, 1, 400),
+          "agreement": np.linspace(0, 1, 400), "kurtosis": np.geomspace(0.5, 1e4, 400),
+          "high_band": np.geomspace(1e-8, 1e3, 400), "template": np.linspace(-1, 1, 400)}
+
+
+# the index shipped (linear) weighs log10(high_band) +0.1975: it rises with the power
+# above 40 Hz; candidate F, monotone, was not adopted (docs/benchmarks.md)
+_RISES_WITH_NOISE = pytest.mark.xfail(strict=True, reason="rises with high-band power")
+
+
+class TestMonotone:
+    @pytest.mark.parametrize("name", [pytest.param(n, marks=_RISES_WITH_NOISE)
+                                      if n == "high_band" else n for n in sorted(_DIRECTIONS)])
+    def test_a_cleaner_measure_never_lowers_the_index(self, name):
+        from heartbeat.signal_quality import _combine
+        from heartbeat.signal_quality_features import NAMES
+
+        rng = np.random.default_rng(5)
+        rows = np.column_stack([rng.uniform(0.5, 50, 40), rng.uniform(0, 1, 40),
+                                rng.uniform(0, 1, 40), rng.uniform(1.5, 40, 40),
+                                rng.uniform(0, 1, 40), rng.uniform(1e-4, 3, 40),
+                                rng.uniform(-1, 1, 40)])
+        grid = _GRIDS[name]
+        values = np.repeat(rows, grid.size, axis=0)
+        values[:, NAMES.index(name)] = np.tile(grid, rows.shape[0])
+        index = _combine(values).reshape(rows.shape[0], grid.size)
+        assert np.all(_DIRECTIONS[name] * np.diff(index, axis=1) >= -1e-12)
+        assert np.ptp(index) > 0.1  # the grid does move the index
+
+
 def _noisy_118(mitdb_dir, noise: str = "em", snr_db: float = -6.0):
     """The first 7 minutes of MIT-BIH 118, NST noise on both leads from 5:00 to 7:00."""
     from heartbeat.aami import class_codes
