@@ -10,8 +10,9 @@ seconds centred on it), that the segment is noise-free ECG rather than ECG under
 noise of the MIT-BIH Noise Stress Test (electrode motion, baseline wander or muscle
 noise at 12, 6 or 0 dB SNR), the two counted as equally likely.  Clean MIT-BIH
 segments (lead 0, the first 5 minutes of the 48 records) score a median 0.90, a tenth
-of them below 0.42; segments under noise at 0 dB a median 0.04 (electrode-motion
-model), 0.02 (baseline wander) and 0.003 (muscle noise); a segment that is flat,
+of them below 0.43; segments under noise at 0 dB a median 0.03 (electrode-motion
+model), 0.02 (baseline wander) and 0.003 (muscle noise) (``benchmarks/quality_scale.py``,
+with the current detector); a segment that is flat,
 clipped or holds no beat in its context scores exactly 0.
 Values near 1 do not certify a diagnosis-grade signal, and values in the middle are
 common on clean recordings with odd morphology (many ectopic beats, low QRS): the
