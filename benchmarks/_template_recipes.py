@@ -46,6 +46,24 @@ def decide(base: dict, candidate: dict) -> dict:
         "passes": bool(lower and all(all(v.values()) for v in within.values()))}
 
 
+COLUMNS = (("accuracy", "acc"), ("n_called_abnormal", "N->abn"), ("S_se", "S Se"),
+           ("S_ppv", "S +P"), ("S_f1", "S F1"), ("V_se", "V Se"), ("V_ppv", "V +P"),
+           ("V_f1", "V F1"), ("F_se", "F Se"), ("F_ppv", "F +P"))
+
+
+def markdown(labels: dict, summaries: dict) -> str:
+    """The rows as one Markdown table, % as mean ± sd (a mean no run defines: --)."""
+    lines = ["| row | lead | " + " | ".join(c for _, c in COLUMNS) + " |",
+             "|:--|:--|" + "--:|" * len(COLUMNS)]
+    for key, label in labels.items():
+        for lead, fig in summaries[key].items():
+            cells = " | ".join("--" if fig[k][0] is None else
+                               f"{100 * fig[k][0]:.1f} ± {100 * fig[k][1]:.1f}"
+                               for k, _ in COLUMNS)
+            lines.append(f"| {label} | {lead} | {cells} |")
+    return "\n".join(lines)
+
+
 def pairs(scored: dict, text: str) -> list[tuple[int, int]]:
     """The (seed, fold) runs of a recipe that have both leads."""
     return sorted({(m, f) for t, m, f, _ in scored if t == text and m != "ensemble"
@@ -58,7 +76,7 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
     of docs/results.md to each candidate against the first recipe; write the results."""
     command = "python benchmarks/cv_patients.py template-recipes " + " ".join(
         f"--recipe {text}" for text in args.recipe)
-    summaries, spreads = {}, {}
+    summaries, spreads, labels = {}, {}, {}
     for text in args.recipe:
         rows = sf.fold_rows(scored, text, members, folds, TAGS, confusion)
         base = f"{args.prefix}{text.replace('+', '_')}"
@@ -66,11 +84,13 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
             summary = summaries[text, tag, kind] = _recipe.summarise(runs, f_scores=True)
             label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") + (
                 ', adapt="template" (shipped rule)' if tag == "template" else "")
+            labels[text, tag, kind] = label
             write(f"cv_template_recipes_{base}_{tag}_{kind}",
                   {"row": label, "summary": summary, "runs": runs, "command": command})
             print_summary(label, summary)
         spreads[text] = {tag: seed_spread(rows[tag, "single"]) for tag, _ in TAGS}
         print(f"{text}: sd over seeds within a fold, mean over folds: {spreads[text]}")
+    print(markdown(labels, summaries))
     runs_of = {text: pairs(scored, text) for text in args.recipe}
     complete = {text: runs_of[text] == sorted(itertools.product(range(3), range(3)))
                 for text in args.recipe}

@@ -99,3 +99,12 @@ class TestPairs:
                   ("q", 2, 1, 0): 1, ("q", 2, 1, 1): 1}
         assert tr.pairs(scored, "r") == [(0, 0)]
         assert tr.pairs(scored, "q") == [(2, 1)]
+
+
+class TestMarkdown:
+    def test_one_line_per_row_and_lead_in_percent(self):
+        fig = {k: (0.123, 0.045) for k, _ in tr.COLUMNS} | {"F_ppv": (None, 0.0)}
+        table = tr.markdown({"a": "row a"}, {"a": {"ch0": fig, "ch1": fig}})
+        lines = table.splitlines()
+        assert len(lines) == 4 and lines[2].startswith("| row a | ch0 | 12.3 ± 4.5 |")
+        assert lines[3].endswith("| 12.3 ± 4.5 | -- |")
