@@ -9,6 +9,8 @@
     PYTHONPATH=. python benchmarks/cv_patients.py template-s
     PYTHONPATH=. python benchmarks/cv_patients.py template-s-gate
     PYTHONPATH=. python benchmarks/cv_patients.py template-s-keep
+    PYTHONPATH=. python benchmarks/cv_patients.py template-recipes \\
+        --recipe ch0+ch1 --recipe ch0+ch1+aug
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final --adapt template
 
 ``folds``: the 22 DS1 records are dealt into k folds (every beat of a record in one
@@ -52,6 +54,12 @@ the S step's sudden prematurity, by the rule of docs/results.md section 5
 ``template-s-keep``: when the S step takes a beat called S of the template's shape back
 to N (``TemplateRule.s_min_keep_ratio``), chosen nested on the shipped rule by the rule
 of docs/results.md section 5 (``_s_keep_folds.py``; ``cv_template_skeep_choice.json``).
+
+``template-recipes``: the first recipe against each other one, all under the shipped
+``adapt="template"`` rule (``TemplateRule()``, nothing chosen), single models and the
+seed ensemble, with and without it; the candidate is judged by the rule of
+docs/results.md section 5 on the ensemble with the rule (``_template_recipes.py``;
+``cv_template_recipes_choice.json``).
 
 ``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
 trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1;
@@ -461,6 +469,14 @@ def run_template_s_keep(args) -> None:
     kf.run(args, *scored_runs(args), write=write, print_summary=print_summary)
 
 
+def run_template_recipes(args) -> None:
+    """Recipes compared under the shipped adapt="template" rule (``_template_recipes``)."""
+    import _template_recipes as tr
+
+    tr.run(args, *scored_runs(args), write=write, print_summary=print_summary,
+           seed_spread=seed_spread)
+
+
 def print_summary(name: str, summary: dict) -> None:
     print(f"\n{name}: mean (sd) over folds and seeds")
     for key, fig in summary.items():
@@ -595,7 +611,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template",
                                          "template-s", "template-s-gate",
-                                         "template-s-fallback", "template-s-keep"))
+                                         "template-s-fallback", "template-s-keep",
+                                         "template-recipes"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -645,6 +662,9 @@ def main() -> None:
         {"template-s": run_template_s, "template-s-gate": run_template_s_gate,
          "template-s-fallback": run_template_s_fallback,
          "template-s-keep": run_template_s_keep}[args.mode](args)
+    elif args.mode == "template-recipes":
+        args.recipe = args.recipe or ["ch0+ch1", "ch0+ch1+aug"]
+        run_template_recipes(args)
     elif args.mode == "table":
         run_table(args)
     else:

@@ -1,4 +1,4 @@
-"""Tests of the fold protocol's helpers (benchmarks/cv_patients.py, benchmarks/_recipe.py)."""
+"""Tests of the fold protocol's helpers (cv_patients.py, _recipe.py, compare_runs.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ _ENV = dict(os.environ)  # the scripts pin BLAS threads for their own runs: not 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 try:
     import _recipe
+    import compare_runs
     import cv_patients
 finally:
     sys.path.pop(0)
@@ -76,3 +77,20 @@ class TestPriorAdapted:
                "train_class_counts": np.array([9, 9, 9, 9, 0])}
         pred = cv_patients.prior_adapted(out)
         assert pred[20] == 0 and pred[41] == 2
+
+
+class TestCompareRuns:
+    def test_a_changed_confusion_matrix_is_not_identical(self):
+        conf = np.eye(5).tolist()
+        run = {"validation_records": ["a"], "train_class_counts": [5, 1, 1, 1, 0],
+               "epochs": 7, "best_epoch": 4,
+               "ch0": {"confusion": conf, "n_called_abnormal": 0.0},
+               "ch1": {"confusion": conf, "n_called_abnormal": 0.0}}
+        moved = json.loads(json.dumps(run))
+        moved["ch1"]["confusion"][0][2] = 1.0
+        a = {(0, 0): run, (0, 1): run, (1, 0): run}
+        b = {(0, 0): run, (0, 1): moved, (2, 0): run}
+        rows = compare_runs.compare(a, b)
+        assert [(r["seed"], r["fold"], r["identical"]) for r in rows] == [(0, 0, True),
+                                                                          (0, 1, False)]
+        assert all(r["same_setup"] for r in rows)

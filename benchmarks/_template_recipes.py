@@ -1,0 +1,108 @@
+"""Training recipes compared under the shipped ``adapt="template"`` rule, from the kept logits.
+
+Used by ``cv_patients.py template-recipes``; the rule is docs/results.md section 5
+("Augmentation with early stopping").  The first recipe is the baseline, each other one
+a candidate.  Rows: the single models and the seed ensemble, without adaptation and with
+the shipped ``TemplateRule()`` (:data:`heartbeat.classifier.template.DEFAULT_RULE`, the
+fallback template included), each held-out record adapted on its own.  No threshold is
+chosen here.  The deciding row is the ensemble with the shipped rule.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import _recipe
+import _s_fallback_folds as ff
+import _s_step_folds as sf
+import _template_folds as tf
+import numpy as np
+
+from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
+
+TAGS = (("none", lambda k: None), ("template", lambda k: DEFAULT_RULE))
+LEADS = ("ch0", "ch1")
+
+
+def confusion(run: tf.Run, rule: TemplateRule | None) -> np.ndarray:
+    """`run`'s confusion matrix without adaptation (None) or after `rule`'s V/F and S
+    steps, on the fallback template where the rule sets one (as ``classify`` does)."""
+    return run.confusion(None) if rule is None else ff.confusion(run, rule)
+
+
+def decide(base: dict, candidate: dict) -> dict:
+    """The rule on the deciding rows (summaries of the 3 folds' ensembles): the candidate
+    is adopted if its N called abnormal, averaged over the leads, is lower, and on each
+    lead its V F1 and S F1 are not lower than the baseline's by more than one sd of the
+    baseline's."""
+    primary = [float(np.mean([s[lead]["n_called_abnormal"][0] for lead in LEADS]))
+               for s in (base, candidate)]
+    within = {f"{key}_within_one_sd": {
+        lead: bool(candidate[lead][key][0] >= base[lead][key][0] - base[lead][key][1])
+        for lead in LEADS} for key in ("V_f1", "S_f1")}
+    lower = primary[1] < primary[0]
+    return {"primary_baseline": primary[0], "primary_candidate": primary[1],
+            "primary_lower": lower} | within | {
+        "passes": bool(lower and all(all(v.values()) for v in within.values()))}
+
+
+COLUMNS = (("accuracy", "acc"), ("n_called_abnormal", "N->abn"), ("S_se", "S Se"),
+           ("S_ppv", "S +P"), ("S_f1", "S F1"), ("V_se", "V Se"), ("V_ppv", "V +P"),
+           ("V_f1", "V F1"), ("F_se", "F Se"), ("F_ppv", "F +P"))
+
+
+def markdown(labels: dict, summaries: dict) -> str:
+    """The rows as one Markdown table, % as mean ± sd (a mean no run defines: --)."""
+    lines = ["| row | lead | " + " | ".join(c for _, c in COLUMNS) + " |",
+             "|:--|:--|" + "--:|" * len(COLUMNS)]
+    for key, label in labels.items():
+        for lead, fig in summaries[key].items():
+            cells = " | ".join("--" if fig[k][0] is None else
+                               f"{100 * fig[k][0]:.1f} ± {100 * fig[k][1]:.1f}"
+                               for k, _ in COLUMNS)
+            lines.append(f"| {label} | {lead} | {cells} |")
+    return "\n".join(lines)
+
+
+def pairs(scored: dict, text: str) -> list[tuple[int, int]]:
+    """The (seed, fold) runs of a recipe that have both leads."""
+    return sorted({(m, f) for t, m, f, _ in scored if t == text and m != "ensemble"
+                   and all((t, m, f, c) in scored for c in (0, 1))})
+
+
+def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
+        seed_spread) -> None:
+    """Score every recipe's rows under no adaptation and the shipped rule, apply the rule
+    of docs/results.md to each candidate against the first recipe; write the results."""
+    command = "python benchmarks/cv_patients.py template-recipes " + " ".join(
+        f"--recipe {text}" for text in args.recipe)
+    summaries, spreads, labels = {}, {}, {}
+    for text in args.recipe:
+        rows = sf.fold_rows(scored, text, members, folds, TAGS, confusion)
+        base = f"{args.prefix}{text.replace('+', '_')}"
+        for (tag, kind), runs in rows.items():
+            summary = summaries[text, tag, kind] = _recipe.summarise(runs, f_scores=True)
+            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") + (
+                ', adapt="template" (shipped rule)' if tag == "template" else "")
+            labels[text, tag, kind] = label
+            write(f"cv_template_recipes_{base}_{tag}_{kind}",
+                  {"row": label, "summary": summary, "runs": runs, "command": command})
+            print_summary(label, summary)
+        spreads[text] = {tag: seed_spread(rows[tag, "single"]) for tag, _ in TAGS}
+        print(f"{text}: sd over seeds within a fold, mean over folds: {spreads[text]}")
+    print(markdown(labels, summaries))
+    runs_of = {text: pairs(scored, text) for text in args.recipe}
+    complete = {text: runs_of[text] == sorted(itertools.product(range(3), range(3)))
+                for text in args.recipe}
+    decisions = {}
+    for text in args.recipe[1:]:
+        decisions[text] = decide(summaries[args.recipe[0], "template", "ensemble"],
+                                 summaries[text, "template", "ensemble"])
+        decisions[text]["complete"] = complete[args.recipe[0]] and complete[text]
+        decisions[text]["adopted"] = decisions[text]["passes"] and decisions[text]["complete"]
+        print(f"{text} against {args.recipe[0]}: {decisions[text]}")
+    write("cv_template_recipes_choice",
+          {"baseline": args.recipe[0], "rule": tf.as_dict(DEFAULT_RULE),
+           "deciding_row": 'ensemble of 3 seeds, adapt="template" (shipped rule)',
+           "runs": {text: [list(p) for p in runs_of[text]] for text in args.recipe},
+           "seed_spread": spreads, "decisions": decisions, "command": command})
