@@ -43,7 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _recipe
 from _common import REPO, data_root
-from cv_patients import CACHE, load_runs, softmax
+from _pooled import softmax
+from cv_patients import CACHE, load_runs
 
 from heartbeat.classifier.template import adapt_template
 from heartbeat.io import read_record

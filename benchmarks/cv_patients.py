@@ -257,110 +257,6 @@ def load_runs(folder: Path) -> dict[tuple[int, int, int], dict]:
     return runs
 
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def prior_adapted(out: dict) -> np.ndarray:
-    """Predicted codes after ``adapt="prior"``, each held-out record on its own.
-
-    As :func:`heartbeat.classify` does it: softmax of the logits (temperature 1 here),
-    then :func:`adapt_prior` with the training prior of a balanced run (uniform over
-    the classes present in training) on each record's beats, then argmax.
-    """
-    from heartbeat.classifier.adapt import adapt_prior
-
-    counts = out["train_class_counts"]
-    prior = (counts > 0) / np.sum(counts > 0)
-    proba = softmax(out["logits"].astype(np.float64))
-    for record in np.unique(out["record"]):
-        rows = out["record"] == record
-        proba[rows] = adapt_prior(proba[rows], prior)
-    return proba.argmax(axis=1)
-
-
-def seed_spread(runs: list[dict]) -> dict:
-    """Per lead and figure: the sd over seeds of one fold's runs, averaged over folds."""
-    out: dict = {}
-    for lead in ("ch0", "ch1"):
-        for key, get in (("n_called_abnormal", lambda x: x["n_called_abnormal"]),
-                         ("accuracy", lambda x: x["accuracy"]),
-                         ("S_f1", lambda x: x["S"]["f1"]), ("V_f1", lambda x: x["V"]["f1"]),
-                         ("V_ppv", lambda x: x["V"]["ppv"])):
-            sds = [np.nanstd([get(_recipe.figures(np.asarray(r[lead]["confusion"])))
-                              for r in runs if r["fold"] == f], ddof=1)
-                   for f in sorted({r["fold"] for r in runs})]
-            out[f"{lead} {key}"] = round(float(np.nanmean(sds)), 4)
-    return out
-
-
-def run_pooled(args) -> None:
-    """Rows from saved held-out outputs, no training: the seed ensemble and adapt="prior".
-
-    ``ensemble``: per fold, the members' (seeds') logits averaged, then argmax; sd over
-    folds (``ensemble_prior``: the same, then adapt="prior").  ``prior``: every run's
-    predictions after per-record prior adaptation; sd over folds x seeds.  Also the
-    calibration fitted out of fold: temperature and reject threshold of
-    :mod:`heartbeat.classifier.calibration` on the lead-0 held-out logits of every
-    fold pooled (seed 0, so one model per beat).
-    """
-    from heartbeat.classifier.calibration import _fit_calibration
-
-    for text in args.recipe:
-        base = f"{args.prefix}{text.replace('+', '_')}"
-        runs = load_runs(args.logits_dir / base)
-        if not runs:
-            raise SystemExit(f"no saved runs in {args.logits_dir / base}: run folds first")
-        seeds = sorted({s for s, _, _ in runs if not args.seeds or s in args.seeds})
-        folds = sorted({f for _, f, _ in runs})
-        done = [f for f in folds if all((s, f, c) in runs for s in seeds for c in (0, 1))]
-        ens, ens_adapted, adapted = [], [], []
-        for f in done:
-            row, row_adapted = {"fold": f, "seeds": seeds}, {"fold": f, "seeds": seeds}
-            for c in (0, 1):
-                first = runs[seeds[0], f, c]
-                mean = first | {"logits": np.mean([runs[s, f, c]["logits"] for s in seeds],
-                                                  axis=0)}
-                row[f"ch{c}"] = _recipe.figures(_recipe.confusion(
-                    first["y"], mean["logits"].argmax(axis=1)))
-                row_adapted[f"ch{c}"] = _recipe.figures(_recipe.confusion(
-                    first["y"], prior_adapted(mean)))
-            ens.append(row)
-            ens_adapted.append(row_adapted)
-            for s in seeds:
-                adapted.append({"seed": s, "fold": f} | {
-                    f"ch{c}": _recipe.figures(_recipe.confusion(
-                        runs[s, f, c]["y"], prior_adapted(runs[s, f, c]))) for c in (0, 1)})
-        base_result = json.loads((RESULTS / f"cv_{base}.json").read_text())
-        spread = seed_spread([r for r in base_result["runs"]
-                              if r["seed"] in seeds and r["fold"] in done])
-        print(f"{text}: sd over seeds within a fold, mean over folds: {spread}")
-        for tag, label, rows in (("ensemble", f"{text} ensemble of {len(seeds)} seeds "
-                                  "(mean logits)", ens),
-                                 ("ensemble_prior", f"{text} ensemble of {len(seeds)} seeds,"
-                                  ' adapt="prior"', ens_adapted),
-                                 ("prior", f'{text} adapt="prior"', adapted)):
-            result = {"recipe": base_result["recipe"], "row": label, "seed_spread": spread,
-                      "folds": base_result["folds"], "seeds": seeds,
-                      "summary": _recipe.summarise(rows), "runs": rows,
-                      "command": "python benchmarks/cv_patients.py pooled --recipe " + text}
-            write(f"{base}_{tag}", result)
-            print_summary(label, result["summary"])
-        pooled = [runs[seeds[0], f, 0] for f in done]
-        logits = np.concatenate([r["logits"] for r in pooled]).astype(np.float64)
-        labels = np.concatenate([r["y"] for r in pooled])
-        records = sorted(set(np.concatenate([r["record"] for r in pooled]).tolist()))
-        cal = _fit_calibration(logits, labels, records).to_info()
-        cal["fitted_on"] |= {"how": f"out of fold: held-out lead-0 logits of the {text} "
-                             f"fold models (seed {seeds[0]}), every DS1 fold pooled",
-                             "command": "python benchmarks/cv_patients.py pooled "
-                             f"--recipe {text}"}
-        write(f"{base}_calibration", cal)
-        print(f"out-of-fold calibration ({text}): temperature {cal['temperature']:.3f}, "
-              f"reject below {cal['reject_below']:.3f}")
-
-
 def scored_runs(args) -> tuple[dict, list, list]:
     """The kept held-out logits as ``_template_folds.Run`` per (recipe, member, fold, lead),
     the members (seeds and "ensemble", the seeds' logits averaged) and the folds."""
@@ -471,10 +367,11 @@ def run_template_s_keep(args) -> None:
 
 def run_template_recipes(args) -> None:
     """Recipes compared under the shipped adapt="template" rule (``_template_recipes``)."""
+    import _pooled
     import _template_recipes as tr
 
     tr.run(args, *scored_runs(args), write=write, print_summary=print_summary,
-           seed_spread=seed_spread)
+           seed_spread=_pooled.seed_spread)
 
 
 def print_summary(name: str, summary: dict) -> None:
@@ -512,89 +409,6 @@ def run_table(args) -> None:
             cells = " | ".join(f"{100 * fig[k][0]:.1f} ± {100 * fig[k][1]:.1f}" for k, _ in cols)
             label = res.get("row", res["recipe"]["name"])
             print(f"| {label} | {lead} | {cells} |")
-
-
-class _MeanLogits:
-    """Members whose logits are averaged: a seed ensemble, scored as one model."""
-
-    def __init__(self, models: list) -> None:
-        self.models = models
-
-    def predict_logits(self, x, extra, batch_size: int = 256) -> np.ndarray:
-        return np.mean([m.predict_logits(x, extra, batch_size=batch_size)
-                        for m in self.models], axis=0)
-
-
-def run_final(args) -> None:
-    from heartbeat import BeatClassifier
-
-    paths = args.model or [None]
-    clfs = [BeatClassifier.pretrained("mitbih-ds1") if path is None else
-            BeatClassifier.load(path) for path in paths]
-    for clf in clfs:
-        if sorted(set(clf.info.get("records", [])) - set(datasets.DS1)):
-            raise SystemExit("final scores models trained on DS1 records only")
-    model = clfs[0].model_ if len(clfs) == 1 else _MeanLogits([c.model_ for c in clfs])
-    names = ["mitbih-ds1" if path is None else Path(path).name for path in paths]
-    out = {"model": names if len(names) > 1 else names[0],
-           "recipe": clfs[0].info.get("recipe"),
-           "combined": "mean of the members' logits" if len(clfs) > 1 else None,
-           "command": "python benchmarks/cv_patients.py final"
-           + ("" if args.model is None else " --model " + " ".join(names))}
-    if args.adapt == "template":
-        out["command"] += " --adapt template"
-    for c in (0, 1):
-        b = _recipe.beats(c, CACHE)
-        ds2 = b[np.isin(b.record, datasets.DS2)]
-        if args.adapt == "template":
-            out[f"ch{c}"], out[f"ch{c}_none"], out[f"ch{c}_vf_step"], out[f"ch{c}_s_step"], \
-                out[f"ch{c}_shares"] = _final_template(model, ds2)
-        else:
-            out[f"ch{c}"] = _recipe.score(model, ds2)
-        s = out[f"ch{c}"]
-        print(f"DS2 lead {c}: accuracy {100 * s['accuracy']:.2f} %, N called abnormal "
-              f"{100 * s['n_called_abnormal']:.2f} %")
-        for k in ("N", "S", "V", "F"):
-            print(f"  {k}: Se {100 * s[k]['se']:.1f} +P {100 * s[k]['ppv']:.1f} "
-                  f"F1 {s[k]['f1']:.3f} (n={s[k]['support']})")
-    name = "cv_final" if args.model is None else f"cv_final_{args.tag}"
-    write(name + ("_template" if args.adapt == "template" else ""), out)
-
-
-def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, dict, dict]:
-    """DS2 figures with adapt="template" (the shipped rule), without it, with its V/F
-    step alone (the rule before the S step) and with the S step without its rhythm guard,
-    from one pass.
-
-    Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
-    peaks, as everywhere here).  Also, per record, the shares of its beats called V or
-    F and called S, and of its N beats called abnormal, for each of those.
-    """
-    import _s_gate_folds as gf
-    import _s_step_folds as sf
-    import _template_folds as tf
-
-    from heartbeat.classifier.template import DEFAULT_RULE
-
-    x, rr = _recipe.inputs(data)
-    keep = data.y < 4
-    y = data.y[keep].astype(np.int64)
-    run = tf.Run(model.predict_logits(x[keep], rr[keep], batch_size=256), y,
-                 data.record[keep], data.x[keep], data.rr[keep])
-    preds = {"none": run.pred, "vf_step": run.adapted(sf.VF_RULE),
-             "s_step": gf.adapted(run, gf.CURRENT),  # the S step without the guard
-             "template": gf.adapted(run, DEFAULT_RULE)}  # V/F step, then guarded S step
-    shares = {}
-    for record in np.unique(data.record[keep]):
-        rows = data.record[keep] == record
-        shares[str(record)] = {
-            f"{kind}_{tag}": round(float(np.isin(pred[rows], codes).mean()), 4)
-            for tag, pred in preds.items() for kind, codes in (("vf", (2, 3)), ("s", (1,)))}
-        normal = rows & (y == 0)
-        shares[str(record)] |= {f"n_abnormal_{tag}": round(float((pred[normal] != 0).mean()), 4)
-                                for tag, pred in preds.items() if normal.any()}
-    figs = {tag: _recipe.figures(_recipe.confusion(y, pred)) for tag, pred in preds.items()}
-    return figs["template"], figs["none"], figs["vf_step"], figs["s_step"], shares
 
 
 def write(name: str, result: dict) -> None:
@@ -649,10 +463,15 @@ def main() -> None:
                         help="final --model: result file cv_final_TAG.json")
     args = parser.parse_args()
     if args.mode == "final":
-        run_final(args)
+        import _final_ds2
+
+        _final_ds2.run(args, write=write, cache=CACHE)
     elif args.mode == "pooled":
+        import _pooled
+
         args.recipe = args.recipe or ["ch0"]
-        run_pooled(args)
+        _pooled.run(args, write=write, print_summary=print_summary, load_runs=load_runs,
+                    results=RESULTS)
     elif args.mode == "template":
         args.recipe = args.recipe or ["ch0", "ch0+ch1"]
         run_template(args)

@@ -1,0 +1,97 @@
+"""``cv_patients.py final``: the shipped ``mitbih-ds1`` (or candidates) scored on DS2, once.
+
+DS2 is read here and nowhere else in the fold protocol.  ``write`` is cv_patients'; it
+is passed in, with the beat-set cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import _recipe
+import numpy as np
+
+from heartbeat import datasets
+
+
+class _MeanLogits:
+    """Members whose logits are averaged: a seed ensemble, scored as one model."""
+
+    def __init__(self, models: list) -> None:
+        self.models = models
+
+    def predict_logits(self, x, extra, batch_size: int = 256) -> np.ndarray:
+        return np.mean([m.predict_logits(x, extra, batch_size=batch_size)
+                        for m in self.models], axis=0)
+
+
+def run(args, *, write, cache: Path) -> None:
+    from heartbeat import BeatClassifier
+
+    paths = args.model or [None]
+    clfs = [BeatClassifier.pretrained("mitbih-ds1") if path is None else
+            BeatClassifier.load(path) for path in paths]
+    for clf in clfs:
+        if sorted(set(clf.info.get("records", [])) - set(datasets.DS1)):
+            raise SystemExit("final scores models trained on DS1 records only")
+    model = clfs[0].model_ if len(clfs) == 1 else _MeanLogits([c.model_ for c in clfs])
+    names = ["mitbih-ds1" if path is None else Path(path).name for path in paths]
+    out = {"model": names if len(names) > 1 else names[0],
+           "recipe": clfs[0].info.get("recipe"),
+           "combined": "mean of the members' logits" if len(clfs) > 1 else None,
+           "command": "python benchmarks/cv_patients.py final"
+           + ("" if args.model is None else " --model " + " ".join(names))}
+    if args.adapt == "template":
+        out["command"] += " --adapt template"
+    for c in (0, 1):
+        b = _recipe.beats(c, cache)
+        ds2 = b[np.isin(b.record, datasets.DS2)]
+        if args.adapt == "template":
+            out[f"ch{c}"], out[f"ch{c}_none"], out[f"ch{c}_vf_step"], out[f"ch{c}_s_step"], \
+                out[f"ch{c}_shares"] = _final_template(model, ds2)
+        else:
+            out[f"ch{c}"] = _recipe.score(model, ds2)
+        s = out[f"ch{c}"]
+        print(f"DS2 lead {c}: accuracy {100 * s['accuracy']:.2f} %, N called abnormal "
+              f"{100 * s['n_called_abnormal']:.2f} %")
+        for k in ("N", "S", "V", "F"):
+            print(f"  {k}: Se {100 * s[k]['se']:.1f} +P {100 * s[k]['ppv']:.1f} "
+                  f"F1 {s[k]['f1']:.3f} (n={s[k]['support']})")
+    name = "cv_final" if args.model is None else f"cv_final_{args.tag}"
+    write(name + ("_template" if args.adapt == "template" else ""), out)
+
+
+def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, dict, dict]:
+    """DS2 figures with adapt="template" (the shipped rule), without it, with its V/F
+    step alone (the rule before the S step) and with the S step without its rhythm guard,
+    from one pass.
+
+    Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
+    peaks, as everywhere here).  Also, per record, the shares of its beats called V or
+    F and called S, and of its N beats called abnormal, for each of those.
+    """
+    import _s_gate_folds as gf
+    import _s_step_folds as sf
+    import _template_folds as tf
+
+    from heartbeat.classifier.template import DEFAULT_RULE
+
+    x, rr = _recipe.inputs(data)
+    keep = data.y < 4
+    y = data.y[keep].astype(np.int64)
+    run = tf.Run(model.predict_logits(x[keep], rr[keep], batch_size=256), y,
+                 data.record[keep], data.x[keep], data.rr[keep])
+    preds = {"none": run.pred, "vf_step": run.adapted(sf.VF_RULE),
+             "s_step": gf.adapted(run, gf.CURRENT),  # the S step without the guard
+             "template": gf.adapted(run, DEFAULT_RULE)}  # V/F step, then guarded S step
+    shares = {}
+    for record in np.unique(data.record[keep]):
+        rows = data.record[keep] == record
+        shares[str(record)] = {
+            f"{kind}_{tag}": round(float(np.isin(pred[rows], codes).mean()), 4)
+            for tag, pred in preds.items() for kind, codes in (("vf", (2, 3)), ("s", (1,)))}
+        normal = rows & (y == 0)
+        shares[str(record)] |= {f"n_abnormal_{tag}": round(float((pred[normal] != 0).mean()), 4)
+                                for tag, pred in preds.items() if normal.any()}
+    figs = {tag: _recipe.figures(_recipe.confusion(y, pred)) for tag, pred in preds.items()}
+    return figs["template"], figs["none"], figs["vf_step"], figs["s_step"], shares
