@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -19,6 +22,19 @@ settings.register_profile("dev", deadline=None, max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def benchmark_modules(*names: str) -> list[ModuleType]:
+    """Import modules of benchmarks/ (they pin BLAS threads for their own runs: the
+    environment is put back, so the tests' processes do not inherit it)."""
+    env = dict(os.environ)
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        return [importlib.import_module(name) for name in names]
+    finally:
+        sys.path.pop(0)
+        os.environ.clear()
+        os.environ.update(env)
 
 
 def data_root() -> Path:

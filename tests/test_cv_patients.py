@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-_ENV = dict(os.environ)  # the scripts pin BLAS threads for their own runs: not here
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-try:
-    import _pooled
-    import _recipe
-    import compare_runs
-    import cv_patients
-finally:
-    sys.path.pop(0)
-    os.environ.clear()
-    os.environ.update(_ENV)
+from conftest import benchmark_modules
+
+_pooled, _recipe, compare_runs, cv_patients = benchmark_modules(
+    "_pooled", "_recipe", "compare_runs", "cv_patients")
 
 
 def labelled(counts: dict[str, tuple[int, int, int, int]]) -> SimpleNamespace:

@@ -10,29 +10,20 @@ nor move a beat called V.
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import benchmark_modules
 from heartbeat.classifier.template import (
     DEFAULT_RULE,
     TemplateFeatures,
     supraventricular_moves,
 )
 
-_ENV = dict(os.environ)  # the scripts pin BLAS threads for their own runs: not here
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-try:
-    import _s_keep_folds as kf
-finally:
-    sys.path.pop(0)
-    os.environ.clear()
-    os.environ.update(_ENV)
+(kf,) = benchmark_modules("_s_keep_folds")
 
 N, S, V = 0, 1, 2
 

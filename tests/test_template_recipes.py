@@ -7,25 +7,13 @@ averaged over both leads must fall, V F1 and S F1 may fall by at most one sd per
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from conftest import benchmark_modules
 from heartbeat.classifier.template import DEFAULT_RULE, adapt_template
 
-_ENV = dict(os.environ)  # the scripts pin BLAS threads for their own runs: not here
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-try:
-    import _recipe
-    import _template_folds as tf
-    import _template_recipes as tr
-finally:
-    sys.path.pop(0)
-    os.environ.clear()
-    os.environ.update(_ENV)
+_recipe, tf, tr = benchmark_modules("_recipe", "_template_folds", "_template_recipes")
 
 
 def summary(abnormal=(0.03, 0.05), v_f1=(0.75, 0.65), s_f1=(0.40, 0.30), sd=0.05) -> dict:
