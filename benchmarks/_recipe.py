@@ -1,9 +1,10 @@
 """One training recipe for the beat classifier, shared by the fold protocol and the shipped models.
 
-A recipe says which MIT-BIH leads are training views, whether batches are augmented
-and how long to train: as the shipped models are (at most ``max_epochs`` epochs, early
-stopping with patience ``early_stopping`` on validation macro-F1, all N beats), or for
-a fixed number of steps (``early_stopping=None``, the first fold protocol).  The
+A recipe says which MIT-BIH leads are training views, where their beats are cut
+(annotated or detected R peaks), whether batches are augmented and how long to train:
+as the shipped models are (at most ``max_epochs`` epochs, early stopping with patience
+``early_stopping`` on validation macro-F1, all N beats), or for a fixed number of
+steps (``early_stopping=None``, the first fold protocol).  The
 inputs are those of ``BeatClassifier(context=20, log_rr=True)``: each beat with its
 record context (beat minus the median of its recording's 41 nearest beats) and the
 three RR features, log-transformed by the model.  :func:`train` returns a model whose
@@ -40,15 +41,22 @@ class Recipe:
     batch_size: int = 64
     learning_rate: float = 1e-3
     exclude_q: bool = True  # DS1 holds 8 Q beats: balanced batches would repeat them
+    peaks: str = "annotations"  # where training beats are cut: see :func:`beats`
 
     def name(self) -> str:
         leads = "+".join(f"ch{c}" for c in self.channels)
-        return f"{leads}{'+aug' if self.augment else ''}"
+        return (f"{leads}{'+aug' if self.augment else ''}"
+                f"{'+det' if self.peaks == 'detector' else ''}")
 
 
-def beats(channel: int, cache_dir: str | Path) -> datasets.BeatSet:
-    """All 48 records' annotated beats of one lead (cached)."""
-    return datasets.mitbih_beats(data_root() / "mitdb", channel=channel,
+def beats(channel: int, cache_dir: str | Path, peaks: str = "annotations"
+          ) -> datasets.BeatSet:
+    """All 48 records' beats of one lead (cached), cut at the annotated R peaks or, with
+    ``peaks="detector"``, at the peaks ``classify()``'s detector finds on that lead
+    (matched to the annotations within 150 ms for their labels; unmatched dropped)."""
+    if peaks not in ("annotations", "detector"):
+        raise ValueError(f"peaks must be 'annotations' or 'detector', got {peaks!r}")
+    return datasets.mitbih_beats(data_root() / "mitdb", channel=channel, peaks=peaks,
                                  cache_dir=cache_dir, quiet=True)
 
 

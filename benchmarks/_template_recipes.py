@@ -1,17 +1,21 @@
 """Training recipes compared under the shipped ``adapt="template"`` rule, from the kept logits.
 
-Used by ``cv_patients.py template-recipes``; the rule is docs/results.md section 5
-("Augmentation with early stopping").  The first recipe is the baseline, each other one
-a candidate.  Rows: the single models and the seed ensemble, without adaptation and with
-the shipped ``TemplateRule()`` (:data:`heartbeat.classifier.template.DEFAULT_RULE`, the
-fallback template included), each held-out record adapted on its own.  No threshold is
-chosen here.  The deciding row is the ensemble with the shipped rule.
+Used by ``cv_patients.py template-recipes``; the rules are docs/results.md section 5
+("Augmentation with early stopping", "Beats cut where the detector cuts them").  The
+first recipe is the baseline, each other one a candidate.  Rows: the single models and
+the seed ensemble, without adaptation and with the shipped ``TemplateRule()``
+(:data:`heartbeat.classifier.template.DEFAULT_RULE`, the fallback template included),
+each held-out record adapted on its own.  No threshold is chosen here.  The deciding
+row is the ensemble with the shipped rule, on the held-out beats of the cut
+``args.cut`` (annotated or detected peaks).
 """
 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
+import _fold_logits
 import _recipe
 import _s_fallback_folds as ff
 import _s_step_folds as sf
@@ -74,12 +78,16 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
         seed_spread) -> None:
     """Score every recipe's rows under no adaptation and the shipped rule, apply the rule
     of docs/results.md to each candidate against the first recipe; write the results."""
+    peaks = getattr(args, "cut", "annotations")
     command = "python benchmarks/cv_patients.py template-recipes " + " ".join(
-        f"--recipe {text}" for text in args.recipe)
+        f"--recipe {text}" for text in args.recipe) + (
+        "" if args.prefix == "es_" else f" --prefix {args.prefix}") + (
+        "" if peaks == "annotations" else f" --cut {peaks}")
     summaries, spreads, labels = {}, {}, {}
     for text in args.recipe:
         rows = sf.fold_rows(scored, text, members, folds, TAGS, confusion)
-        base = f"{args.prefix}{text.replace('+', '_')}"
+        base = _fold_logits.folder(Path(), f"{args.prefix}{text.replace('+', '_')}",
+                                   peaks).name
         for (tag, kind), runs in rows.items():
             summary = summaries[text, tag, kind] = _recipe.summarise(runs, f_scores=True)
             label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") + (
@@ -101,8 +109,9 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
         decisions[text]["complete"] = complete[args.recipe[0]] and complete[text]
         decisions[text]["adopted"] = decisions[text]["passes"] and decisions[text]["complete"]
         print(f"{text} against {args.recipe[0]}: {decisions[text]}")
-    write("cv_template_recipes_choice",
-          {"baseline": args.recipe[0], "rule": tf.as_dict(DEFAULT_RULE),
+    write(_fold_logits.choice_name(args.prefix, peaks),
+          {"baseline": args.recipe[0], "held_out_cut": peaks,
+           "rule": tf.as_dict(DEFAULT_RULE),
            "deciding_row": 'ensemble of 3 seeds, adapt="template" (shipped rule)',
            "runs": {text: [list(p) for p in runs_of[text]] for text in args.recipe},
            "seed_spread": spreads, "decisions": decisions, "command": command})

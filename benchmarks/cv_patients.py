@@ -21,8 +21,10 @@ shipped models are trained**: all N beats, balanced batches of 64, Adam 1e-3, at
 of the *training* folds (:func:`validation_records`: chosen from class counts only,
 printed and stored).  It is then scored on every N, S, V, F beat of the held-out fold,
 lead 0 (MLII) and lead 1: per class Se, +P and F1, and the share of N beats called
-abnormal; the held-out logits are kept (``--logits-dir``).  Mean and sd over folds and
-seeds.  DS2 is not read.  ``--early-stopping 0 --steps 500 --n-cap 6000 --n-sample 3000
+abnormal; the held-out logits are kept (``--logits-dir``).  The same beats cut where
+``classify()`` cuts them, at the detected R peaks, are scored too (``chC_detcut``, logits
+in the folder with the suffix ``_detcut``; ``_fold_logits.py``).  Mean and sd over folds
+and seeds.  DS2 is not read.  ``--early-stopping 0 --steps 500 --n-cap 6000 --n-sample 3000
 --prefix ''`` is the first protocol (a fixed budget of steps, results ``cv_<recipe>``).
 
 ``pooled``: rows from the kept logits, no training: the seed ensemble (the seeds'
@@ -70,7 +72,10 @@ Results go to ``benchmarks/results/cv_es_<recipe>[_ensemble|_prior|_calibration]
 ``cv_template_*.json`` and ``cv_final*.json``.  Recipes: ``ch0`` (lead 0 only, today's
 recipe), ``+aug`` (augmented batches, :class:`heartbeat.training.Augmenter` with the
 NST ``ma``/``bw`` noise), ``ch0+ch1`` (both leads as training views; the annotations
-hold for both).
+hold for both), ``+det`` (training and early-stopping beats cut at the R peaks the
+detector finds on each lead, labelled by the annotation each matches).  The template
+modes score the beats cut at the annotated peaks, or with ``--cut detector`` at the
+detected ones.
 """
 
 from __future__ import annotations
@@ -81,9 +86,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
-import itertools
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -92,8 +95,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _fold_logits
 import _recipe
 from _common import REPO
+from _fold_logits import load_runs, save_logits
 
 from heartbeat import datasets
 
@@ -106,10 +111,11 @@ def parse_recipe(text: str, **options) -> _recipe.Recipe:
     """``ch0+ch1+aug`` -> the Recipe; `options` set its other fields (steps, n_cap, ...)."""
     parts = text.split("+")
     channels = tuple(int(p[2:]) for p in parts if p.startswith("ch"))
-    unknown = [p for p in parts if not (p.startswith("ch") or p == "aug")]
+    unknown = [p for p in parts if not (p.startswith("ch") or p in ("aug", "det"))]
     if unknown or not channels:
-        raise SystemExit(f"recipe {text!r}: write leads and options as ch0+ch1+aug")
-    return _recipe.Recipe(channels=channels, augment="aug" in parts, **options)
+        raise SystemExit(f"recipe {text!r}: write leads and options as ch0+ch1+aug+det")
+    return _recipe.Recipe(channels=channels, augment="aug" in parts,
+                          peaks="detector" if "det" in parts else "annotations", **options)
 
 
 def deal_folds(data: datasets.BeatSet, k: int) -> list[list[str]]:
@@ -158,8 +164,11 @@ def validation_records(data: datasets.BeatSet, n_groups: int) -> list[str]:
 
 
 def run_folds(args) -> None:
-    leads = {c: _recipe.beats(c, CACHE) for c in (0, 1)}
-    ds1 = {c: b[np.isin(b.record, datasets.DS1)] for c, b in leads.items()}
+    cuts = {p: {c: _recipe.beats(c, CACHE, peaks=p) for c in (0, 1)}
+            for p in _fold_logits.CUTS}
+    ds1s = {p: {c: b[np.isin(b.record, datasets.DS1)] for c, b in leads.items()}
+            for p, leads in cuts.items()}
+    ds1 = ds1s["annotations"]  # folds and early-stopping records: as before
     folds = deal_folds(ds1[0], args.folds)
     print("folds:", folds, flush=True)
     options = {"n_cap": args.n_cap, "steps": args.steps, "max_epochs": args.epochs,
@@ -178,10 +187,10 @@ def run_folds(args) -> None:
                     validation_records(ds1[0][np.isin(ds1[0].record, training)],
                                        args.validation_groups)
                 fit_records = [r for r in training if r not in val_records]
-                views = [s[np.isin(s.record, fit_records)] for c, s in ds1.items()
-                         if c in recipe.channels]
-                val = [s[np.isin(s.record, val_records)] for c, s in ds1.items()
-                       if c in recipe.channels]
+                views = [s[np.isin(s.record, fit_records)]
+                         for c, s in ds1s[recipe.peaks].items() if c in recipe.channels]
+                val = [s[np.isin(s.record, val_records)]
+                       for c, s in ds1s[recipe.peaks].items() if c in recipe.channels]
                 t_run = time.perf_counter()
                 model, history, counts = _recipe.train(recipe, views, seed=seed,
                                                        validation=val or None,
@@ -202,6 +211,10 @@ def run_folds(args) -> None:
                         _recipe.confusion(out["y"], out["logits"].argmax(axis=1)))
                     save_logits(args.logits_dir / name / f"seed{seed}_fold{i}_ch{c}.npz",
                                 out, counts)
+                if not args.n_sample:  # and as classify() cuts them
+                    _fold_logits.score_detector_cut(
+                        model, run, ds1s["detector"], held, logits_dir=args.logits_dir,
+                        name=name, seed=seed, fold=i, counts=counts)
                 runs.append(run)
                 n_done += 1
                 a, b = run["ch0"], run["ch1"]
@@ -218,7 +231,9 @@ def run_folds(args) -> None:
                 result = {"recipe": _recipe.recipe_dict(recipe), "folds": folds,
                           "seeds": sorted({r["seed"] for r in kept + runs}),
                           "n_sample": args.n_sample,
-                          "summary": _recipe.summarise(kept + runs), "runs": kept + runs,
+                          "summary": _recipe.summarise(kept + runs),
+                          "summary_detcut": _fold_logits.summary_at(kept + runs, "detector"),
+                          "runs": kept + runs,
                           "wall_s": round(time.perf_counter() - t0, 1),
                           "load_avg_end": os.getloadavg(),
                           "command": "python benchmarks/cv_patients.py "
@@ -238,53 +253,9 @@ def earlier_runs(name: str, runs: list[dict]) -> list[dict]:
             if (r["seed"], r["fold"]) not in mine]
 
 
-def save_logits(path: Path, out: dict, counts: np.ndarray) -> None:
-    """One run's held-out logits, truths and records (scratch, for the pooled rows)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, logits=out["logits"], y=out["y"], record=out["record"].astype("U8"),
-             train_class_counts=counts)
-    os.replace(tmp, path)
-
-
-def load_runs(folder: Path) -> dict[tuple[int, int, int], dict]:
-    """The saved held-out outputs of one recipe: (seed, fold, lead) -> arrays."""
-    runs = {}
-    for path in sorted(folder.glob("seed*_fold*_ch*.npz")):
-        seed, fold, lead = (int(t) for t in re.findall(r"\d+", path.stem)[:3])
-        with np.load(path, allow_pickle=False) as f:
-            runs[seed, fold, lead] = {k: f[k] for k in f.files}
-    return runs
-
-
 def scored_runs(args) -> tuple[dict, list, list]:
-    """The kept held-out logits as ``_template_folds.Run`` per (recipe, member, fold, lead),
-    the members (seeds and "ensemble", the seeds' logits averaged) and the folds."""
-    import _template_folds as tf
-
-    leads = {c: _recipe.beats(c, CACHE) for c in (0, 1)}
-    runs, folds = {}, None
-    for text in args.recipe:
-        saved = load_runs(args.logits_dir / f"{args.prefix}{text.replace('+', '_')}")
-        seeds = sorted({s for s, _, _ in saved if not args.seeds or s in args.seeds})
-        folds = sorted({f for _, f, _ in saved})
-        for (s, f, c), out in saved.items():
-            if s not in seeds:
-                continue
-            held = leads[c][np.isin(leads[c].record, np.unique(out["record"]))]
-            held = held[held.y < 4]  # the order of the kept logits (held_out_logits)
-            if not np.array_equal(held.y, out["y"]):
-                raise SystemExit(f"{text} seed {s} fold {f} lead {c}: beats do not match")
-            runs[text, s, f, c] = (out["logits"], held)
-        for f, c in itertools.product(folds, (0, 1)):
-            mean = np.mean([runs[text, s, f, c][0] for s in seeds], axis=0)
-            runs[text, "ensemble", f, c] = (mean, runs[text, seeds[0], f, c][1])
-    scored = {key: tf.Run(logits, held.y.astype(np.int64), held.record, held.x, held.rr)
-              for key, (logits, held) in runs.items()}
-    for key, (_, held) in runs.items():
-        scored[key].waveforms = held.x  # the fallback template measures them again
-    members = sorted({m for _, m, _, _ in scored}, key=str)
-    return scored, members, folds
+    """The kept held-out logits at the cut ``args.cut`` (``_fold_logits.scored_runs``)."""
+    return _fold_logits.scored_runs(args, CACHE)
 
 
 def run_template(args) -> None:
@@ -461,6 +432,9 @@ def main() -> None:
                         "(result file cv_final[_TAG]_template.json)")
     parser.add_argument("--tag", default="candidate",
                         help="final --model: result file cv_final_TAG.json")
+    parser.add_argument("--cut", choices=tuple(_fold_logits.CUTS), default="annotations",
+                        help="template modes: score the held-out beats cut at the "
+                        "annotated peaks or at the detected ones (logits folder _detcut)")
     args = parser.parse_args()
     if args.mode == "final":
         import _final_ds2

@@ -81,7 +81,7 @@ def train_one(name: str, recipe_text: str, seed: int, out_dir: Path,
     fit_records = [r for r in spec["records"] if r not in held]
     views, validation = [], []
     for c in recipe.channels:
-        b = _recipe.beats(c, CACHE)
+        b = _recipe.beats(c, CACHE, peaks=recipe.peaks)
         views.append(b[np.isin(b.record, fit_records)])
         validation.append(b[np.isin(b.record, held)])
     t0 = time.perf_counter()
