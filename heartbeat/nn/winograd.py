@@ -205,6 +205,32 @@ def _input_grad_np(dv, pad_left, dx):
 
 
 # ---------------------------------------------------------------- output: y = A^T M
+def _tile_rows(mm, r, b, relu, y):  # pragma: no cover - inlined into the kernels
+    # tile r of mm (8, N * T, C) -> its 4 output rows y (4, C) = A^T m + b (ReLU'd)
+    m0, m1, m2, m3 = mm[0, r], mm[1, r], mm[2, r], mm[3, r]
+    m4, m5, m6, m7 = mm[4, r], mm[5, r], mm[6, r], mm[7, r]
+    for c in range(y.shape[1]):
+        s12, d12 = m1[c] + m2[c], m1[c] - m2[c]
+        s34, d34 = m3[c] + m4[c], m3[c] - m4[c]
+        s56, d56 = m5[c] + m6[c], m5[c] - m6[c]
+        y0 = b[c] + m0[c] + s12 + s34 + s56
+        y1 = b[c] + d12 + K2 * d34 + K1_2 * d56
+        y2 = b[c] + s12 + K4 * s34 + K1_4 * s56
+        y3 = b[c] + d12 + K8 * d34 + K1_8 * d56 + m7[c]
+        if relu:
+            y0, y1 = max(y0, ZERO), max(y1, ZERO)
+            y2, y3 = max(y2, ZERO), max(y3, ZERO)
+        y[0, c], y[1, c], y[2, c], y[3, c] = y0, y1, y2, y3
+
+
+def _add_rows(y, skip):  # pragma: no cover - inlined into the kernels
+    # y[a] += skip[a] for the rows of skip (a tile's rows, the last tile's may be fewer)
+    for a in range(skip.shape[0]):
+        ya, sa = y[a], skip[a]
+        for c in range(ya.shape[0]):
+            ya[c] += sa[c]
+
+
 def _output_transform_nb(mm, b, relu, skip, out):  # pragma: no cover - compiled by Numba
     # mm (8, N * T, C) -> out (N, L_out, C) = A^T mm + b (ReLU), + skip when it has
     # rows (the residual sum fused: one pass over the output, not two); the last tile
@@ -215,28 +241,11 @@ def _output_transform_nb(mm, b, relu, skip, out):  # pragma: no cover - compiled
     tail = np.empty((4, n_ch), dtype=out.dtype)  # a cut tile is written here first
     for n in range(n_batch):
         for t in range(n_tiles):
-            r = n * n_tiles + t
-            m0, m1, m2, m3 = mm[0, r], mm[1, r], mm[2, r], mm[3, r]
-            m4, m5, m6, m7 = mm[4, r], mm[5, r], mm[6, r], mm[7, r]
             n_rows = min(4, l_out - 4 * t)
             y = out[n, 4 * t : 4 * t + 4] if n_rows == 4 else tail
-            for c in range(n_ch):
-                s12, d12 = m1[c] + m2[c], m1[c] - m2[c]
-                s34, d34 = m3[c] + m4[c], m3[c] - m4[c]
-                s56, d56 = m5[c] + m6[c], m5[c] - m6[c]
-                y0 = b[c] + m0[c] + s12 + s34 + s56
-                y1 = b[c] + d12 + K2 * d34 + K1_2 * d56
-                y2 = b[c] + s12 + K4 * s34 + K1_4 * s56
-                y3 = b[c] + d12 + K8 * d34 + K1_8 * d56 + m7[c]
-                if relu:
-                    y0, y1 = max(y0, ZERO), max(y1, ZERO)
-                    y2, y3 = max(y2, ZERO), max(y3, ZERO)
-                y[0, c], y[1, c], y[2, c], y[3, c] = y0, y1, y2, y3
+            _tile_rows(mm, n * n_tiles + t, b, relu, y)
             if add_skip:
-                for a in range(n_rows):
-                    ya, sa = y[a], skip[n, 4 * t + a]
-                    for c in range(n_ch):
-                        ya[c] += sa[c]
+                _add_rows(y, skip[n, 4 * t : 4 * t + n_rows])
             if n_rows < 4:
                 out[n, 4 * t : l_out] = tail[:n_rows]
 
@@ -267,24 +276,10 @@ def _output_pool_nb(mm, b, skip, pool, stride, l_out, out):  # pragma: no cover 
     maxima = np.empty((2, 4 * n_tiles * n_ch), dtype=out.dtype)
     for n in range(n_batch):
         for t in range(n_tiles):
-            r = n * n_tiles + t
-            m0, m1, m2, m3 = mm[0, r], mm[1, r], mm[2, r], mm[3, r]
-            m4, m5, m6, m7 = mm[4, r], mm[5, r], mm[6, r], mm[7, r]
             yt = y[4 * t : 4 * t + 4]  # a 2-D view: written row by row in one loop
-            for c in range(n_ch):
-                s12, d12 = m1[c] + m2[c], m1[c] - m2[c]
-                s34, d34 = m3[c] + m4[c], m3[c] - m4[c]
-                s56, d56 = m5[c] + m6[c], m5[c] - m6[c]
-                y0 = b[c] + m0[c] + s12 + s34 + s56
-                y1 = b[c] + d12 + K2 * d34 + K1_2 * d56
-                y2 = b[c] + s12 + K4 * s34 + K1_4 * s56
-                y3 = b[c] + d12 + K8 * d34 + K1_8 * d56 + m7[c]
-                yt[0, c], yt[1, c], yt[2, c], yt[3, c] = y0, y1, y2, y3
+            _tile_rows(mm, n * n_tiles + t, b, False, yt)
             if add_skip:  # while the tile is in registers' reach, as the plain kernel
-                for a in range(min(4, l_out - 4 * t)):
-                    ya, sa = yt[a], skip[n, 4 * t + a]
-                    for c in range(n_ch):
-                        ya[c] += sa[c]
+                _add_rows(yt, skip[n, 4 * t : min(4 * t + 4, l_out)])
         # the pool as _maxpool_values_nb takes it: running maxima over the flattened
         # rows, doubling the window, each loop over 1-D slices (so that it vectorises)
         src, width, which = y.ravel(), 1, 0
@@ -360,8 +355,10 @@ def _output_grad_np(dout, gate, relu, dmm):
 # ---------------------------------------------------------------- the kernel table
 INPUT_TRANSFORM = Kernel(numba_loop=_input_transform_nb, numpy_twin=_input_transform_np)
 INPUT_GRAD = Kernel(numba_loop=_input_grad_nb, numpy_twin=_input_grad_np)
-OUTPUT_TRANSFORM = Kernel(numba_loop=_output_transform_nb, numpy_twin=_output_transform_np)
-OUTPUT_POOL = Kernel(numba_loop=_output_pool_nb, numpy_twin=_output_pool_np)
+OUTPUT_TRANSFORM = Kernel(numba_loop=_output_transform_nb, numpy_twin=_output_transform_np,
+                          helpers=(_tile_rows, _add_rows))
+OUTPUT_POOL = Kernel(numba_loop=_output_pool_nb, numpy_twin=_output_pool_np,
+                     helpers=(_tile_rows, _add_rows))
 OUTPUT_GRAD = Kernel(numba_loop=_output_grad_nb, numpy_twin=_output_grad_np)
 
 
