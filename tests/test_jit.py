@@ -1,11 +1,11 @@
 """heartbeat._jit: where compiled kernels are cached, and the first-compile notice."""
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import module_from_source
 from heartbeat import _jit
 
 numba = pytest.importorskip("numba")
@@ -23,13 +23,7 @@ def total(x):
 
 def _fresh_loop(folder: Path, name: str):
     """A loop in a module file of its own, as a package's kernel would be."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.py"
-    path.write_text(_SOURCE)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.total
+    return module_from_source(folder, name, _SOURCE).total
 
 
 @pytest.fixture

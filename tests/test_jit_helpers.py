@@ -1,6 +1,5 @@
 """heartbeat._jit: a single-source kernel that calls helpers of its own module."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -10,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import module_from_source
 from heartbeat import _jit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,13 +56,7 @@ KERNEL = Kernel(numba_loop=run, numpy_twin=run,
 
 def _fresh_module(folder: Path, name: str, source: str = _SOURCE):
     """The kernel above in a module file of its own, as a package's kernel would be."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return module_from_source(folder, name, source)
 
 
 def _run(module, backend: str, x: np.ndarray) -> np.ndarray:
