@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -27,3 +29,11 @@ def pin_one_core() -> str:
         return f"pinned to CPU {cpu}"
     except (AttributeError, OSError):
         return "not pinned (the OS does not allow it)"
+
+
+def nearest(reference: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """Index into sorted `reference` (at least 2 values) of each peak's nearest value."""
+    right = np.clip(np.searchsorted(reference, peaks), 1, reference.size - 1)
+    left = right - 1
+    return np.where(np.abs(reference[left] - peaks) <= np.abs(reference[right] - peaks),
+                    left, right)

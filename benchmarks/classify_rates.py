@@ -24,7 +24,7 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
-from _common import REPO, default_mitdb
+from _common import REPO, default_mitdb, nearest
 
 import heartbeat
 from heartbeat._atomic import atomic_open
@@ -38,11 +38,8 @@ ABNORMAL = ("S", "V", "F")
 def paired(reference: np.ndarray, peaks: np.ndarray, tolerance: float
            ) -> tuple[np.ndarray, np.ndarray]:
     """Index into `reference` of each peak's nearest beat, and whether it is close enough."""
-    right = np.clip(np.searchsorted(reference, peaks), 1, reference.size - 1)
-    left = right - 1
-    nearest = np.where(np.abs(reference[left] - peaks) <= np.abs(reference[right] - peaks),
-                       left, right)
-    return nearest, np.abs(reference[nearest] - peaks) <= tolerance
+    index = nearest(reference, peaks)
+    return index, np.abs(reference[index] - peaks) <= tolerance
 
 
 def compare(x: np.ndarray, fs: float, model: str | None) -> dict:
@@ -56,11 +53,11 @@ def compare(x: np.ndarray, fs: float, model: str | None) -> dict:
         got = heartbeat.classify(resample(x, fs, rate), rate, **kwargs)
         labels = np.asarray(got.labels)
         peaks = np.round(got.beats.r_peaks * fs / rate).astype(np.int64)
-        nearest, close = paired(ref_peaks, peaks, PAIR_S * fs)
+        index, close = paired(ref_peaks, peaks, PAIR_S * fs)
         out[f"{rate:g}"] = {
             "beats": int(labels.size), "paired": int(close.sum()),
-            "agree": int((ref_labels[nearest[close]] == labels[close]).sum()),
-            "unpaired_reference": int(ref_labels.size - np.unique(nearest[close]).size),
+            "agree": int((ref_labels[index[close]] == labels[close]).sum()),
+            "unpaired_reference": int(ref_labels.size - np.unique(index[close]).size),
             "abnormal": int(np.isin(labels, ABNORMAL).sum()),
         }
     return out

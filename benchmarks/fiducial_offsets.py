@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from _common import REPO, default_mitdb
+from _common import REPO, default_mitdb, nearest
 
 import heartbeat
 from heartbeat._atomic import atomic_open
@@ -31,11 +31,7 @@ MATCH_MS = 150.0
 
 def offsets_ms(peaks: np.ndarray, beats: np.ndarray, fs: float) -> np.ndarray:
     """Offset (ms) of each peak from its nearest reference beat, those within MATCH_MS."""
-    right = np.clip(np.searchsorted(beats, peaks), 1, beats.size - 1)
-    left = right - 1
-    nearest = np.where(np.abs(beats[left] - peaks) <= np.abs(beats[right] - peaks),
-                       left, right)
-    d = (peaks - beats[nearest]) / fs * 1000.0
+    d = (peaks - beats[nearest(beats, peaks)]) / fs * 1000.0
     return d[np.abs(d) <= MATCH_MS]
 
 
