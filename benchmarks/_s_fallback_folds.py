@@ -51,14 +51,16 @@ _FEATURES: dict = {}
 
 def features(run: tf.Run, rule: TemplateRule) -> list:
     """(rows, features) per held-out record: the kept ones, or measured with the fallback
-    (from ``run.waveforms``, which ``cv_patients.scored_runs`` keeps)."""
-    if not np.isfinite(rule.fallback_min_share):
+    and the rule's shift (from ``run.waveforms``, which ``cv_patients.scored_runs``
+    keeps)."""
+    window, max_lag = rule.samples(tf.FS_OUT)
+    if not np.isfinite(rule.fallback_min_share) and max_lag == 0:
         return run.features[rule.window_s]
-    key = id(run), rule.window_s, rule.fallback_min_share, rule.fallback_min_rr_ratio
+    key = id(run), rule.window_s, rule.fallback_min_share, rule.fallback_min_rr_ratio, max_lag
     if key not in _FEATURES:
         _FEATURES[key] = [(rows, template_features(
             run.waveforms[rows], run.pred[rows] == N, run.rr[rows],
-            window=round(rule.window_s * tf.FS_OUT), rule=rule))
+            window=window, rule=rule, max_lag=max_lag))
             for rows, _ in run.features[rule.window_s]]
     return _FEATURES[key]
 

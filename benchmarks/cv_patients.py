@@ -11,6 +11,7 @@
     PYTHONPATH=. python benchmarks/cv_patients.py template-s-keep
     PYTHONPATH=. python benchmarks/cv_patients.py template-recipes \\
         --recipe ch0+ch1 --recipe ch0+ch1+aug
+    PYTHONPATH=. python benchmarks/cv_patients.py template-lag --cut detector
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final --adapt template
 
 ``folds``: the 22 DS1 records are dealt into k folds (every beat of a record in one
@@ -30,6 +31,10 @@ and seeds.  DS2 is not read.  ``--early-stopping 0 --steps 500 --n-cap 6000 --n-
 ``pooled``: rows from the kept logits, no training: the seed ensemble (the seeds'
 logits averaged, per fold), ``adapt="prior"`` (heartbeat.classifier.adapt, per held-out
 record), and the temperature and reject threshold fitted out of fold.
+
+``template-lag``: the template step with a beat slid against the template
+(``TemplateRule.max_lag_s``), the shift chosen nested from the kept logits
+(``_template_lag.py``).
 
 ``table``: the fold summaries of every recipe run so far, as Markdown.
 
@@ -345,6 +350,13 @@ def run_template_recipes(args) -> None:
            seed_spread=_pooled.seed_spread)
 
 
+def run_template_lag(args) -> None:
+    """A beat slid against the template, the shift chosen nested (``_template_lag``)."""
+    import _template_lag
+
+    _template_lag.run(args, *scored_runs(args), write=write, print_summary=print_summary)
+
+
 def print_summary(name: str, summary: dict) -> None:
     print(f"\n{name}: mean (sd) over folds and seeds")
     for key, fig in summary.items():
@@ -397,7 +409,7 @@ def main() -> None:
     parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template",
                                          "template-s", "template-s-gate",
                                          "template-s-fallback", "template-s-keep",
-                                         "template-recipes"))
+                                         "template-recipes", "template-lag"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -458,6 +470,9 @@ def main() -> None:
     elif args.mode == "template-recipes":
         args.recipe = args.recipe or ["ch0+ch1", "ch0+ch1+aug"]
         run_template_recipes(args)
+    elif args.mode == "template-lag":
+        args.recipe = args.recipe or ["ch0+ch1"]
+        run_template_lag(args)
     elif args.mode == "table":
         run_table(args)
     else:

@@ -212,7 +212,7 @@ class Stream:
         self.classifier = _as_classifier(model)
         self.classes = tuple(self.classifier.classes_)
         self.latency_s = latency_s
-        self._template_window = max(2, round(DEFAULT_RULE.window_s * FS_OUT))  # 0.24 s
+        self._template_window = sum(DEFAULT_RULE.samples(FS_OUT))  # the window and shift
         fs = self.fs
         self._hop = max(1, round(hop_s * fs))
         self._ahead = round(lookahead_s * fs)

@@ -28,32 +28,61 @@ if TYPE_CHECKING:
 __all__ = ["RunningFallback", "fallback_template", "shape_measures"]
 
 
-def shape_measures(head: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def shape_measures(head: np.ndarray, template: np.ndarray,
+                   max_lag: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Return each beat's Pearson correlation with `template` and its relative amplitude.
 
     Parameters
     ----------
     head : numpy.ndarray, shape (n, length)
-        Beats starting at their R peak; the first ``len(template)`` samples count.
+        Beats starting at their R peak; the first ``len(template)`` samples count, and
+        with `max_lag` the `max_lag` samples after them.
     template : numpy.ndarray, shape (window,)
         The dominant beat over the window.
+    max_lag : int, default 0
+        Largest shift in samples by which a beat is slid against the template, either
+        way: the correlation is the highest over the shifts, so a beat whose peak was
+        placed on another lobe of the same complex still matches.  A beat cut late is
+        compared over the ``window - lag`` samples the two share; one cut early over
+        the whole window (needs ``length >= window + max_lag``; fewer shifts are tried
+        otherwise).
 
     Returns
     -------
     correlation, amplitude_ratio : numpy.ndarray of float64, shape (n,)
         The correlation over the window (0 for a flat beat or template) and the beat's
-        peak-to-peak amplitude over the template's (inf for a flat template).
+        peak-to-peak amplitude over the template's (inf for a flat template), both
+        unshifted apart from the correlation's best shift.
+
+    Examples
+    --------
+    A beat cut 2 samples early matches once shifts of 2 samples are allowed:
+
+    >>> wave = np.sin(np.arange(40) / 5)
+    >>> template, early = wave[2:32], wave[None, :]
+    >>> [round(float(shape_measures(early, template, lag)[0][0]), 3) for lag in (0, 2)]
+    [0.928, 1.0]
     """
-    n = len(head)
-    head = np.asarray(head[:, : len(template)], dtype=np.float64)  # (n, window)
+    window = len(template)
     template = np.asarray(template, dtype=np.float64)
+    head = np.asarray(head, dtype=np.float64)
+    correlation = _correlation(head[:, :window], template)
+    for lag in range(1, min(max_lag, head.shape[1] - window) + 1):
+        early = _correlation(head[:, lag : lag + window], template)
+        late = _correlation(head[:, : window - lag], template[lag:])
+        correlation = np.maximum(correlation, np.maximum(early, late))
+    span = np.ptp(template)
+    amplitude = (np.ptp(head[:, :window], axis=1) / span if span > 0
+                 else np.full(len(head), np.inf))
+    return correlation, amplitude
+
+
+def _correlation(head: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each row of `head` with `template` (0 where one is flat)."""
     centred = head - head.mean(axis=1, keepdims=True)
     t = template - template.mean()
     norms = np.sqrt(np.einsum("ij,ij->i", centred, centred)) * np.sqrt(t @ t)
-    correlation = np.divide(centred @ t, norms, out=np.zeros(n), where=norms > 0)
-    span = np.ptp(template)
-    amplitude = np.ptp(head, axis=1) / span if span > 0 else np.full(n, np.inf)
-    return correlation, amplitude
+    return np.divide(centred @ t, norms, out=np.zeros(len(head)), where=norms > 0)
 
 
 def fallback_template(head: np.ndarray, rr_ratio: np.ndarray, rule: TemplateRule, *,

@@ -14,6 +14,7 @@ import numpy as np
 from heartbeat.classifier import template
 from heartbeat.classifier.dominant import RunningFallback
 from heartbeat.classifier.rhythm import rhythm_irregularity
+from heartbeat.pipeline.steps import FS_OUT
 from heartbeat.classifier.template import (
     MIN_TEMPLATE_BEATS,
     TemplateRule,
@@ -60,13 +61,16 @@ class RunningTemplate:
               classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
         """Return `proba` of the next beats, V and F taken from those matching the template.
 
-        `heads` are the beats' first ``window`` samples after the R peak, (n, window);
+        `heads` are the beats' first samples after the R peak, (n, length): the
+        rule's window at ``FS_OUT`` and its largest shift (:meth:`TemplateRule.samples`);
         `rr` their RR features, (n, 3); `rule` default
         :data:`~heartbeat.classifier.template.DEFAULT_RULE`.
         """
         if "N" not in classes or len(proba) == 0:
             return proba
         rule = rule or template.DEFAULT_RULE  # read at call time: the rule in force
+        window, max_lag = rule.samples(FS_OUT)
+        longer, heads = heads, heads[:, :window]
         irregular = self._irregular(np.asarray(rr)[:, 0], rule)
         normal = np.asarray(proba).argmax(axis=1) == classes.index("N")
         first_is_start = self.n_beats == 0
@@ -83,7 +87,7 @@ class RunningTemplate:
             self.normal_template = False
         if self.template is None:
             return proba
-        features = compare_with_template(heads, self.template, rr)
+        features = compare_with_template(longer, self.template, rr, max_lag=max_lag)
         out = remove_abnormal(proba, matches(features, rule), classes=classes,
                               drop=_dropped(rule, self.normal_template))[0]
         return move_supraventricular(out, features, rule, classes=classes,

@@ -121,6 +121,13 @@ class TemplateRule:
     q_step : bool
         Where the template is that of beats called N (not the fallback), a matching
         beat also loses its Q (paced or unclassifiable) probability.
+    max_lag_s : float
+        Largest shift in seconds, either way, by which a beat is slid against the
+        template before its correlation is taken (the best shift counts;
+        :func:`~heartbeat.classifier.dominant.shape_measures`): on a lead whose complex
+        has two lobes of nearly equal size the detector's R peak may sit on either, and
+        the beat is then cut tens of milliseconds from the template's beats (0: no
+        shift).
     """
 
     window_s: float = 0.24
@@ -139,6 +146,11 @@ class TemplateRule:
     fallback_min_share: float = 0.5
     fallback_min_rr_ratio: float = 0.9
     q_step: bool = False
+    max_lag_s: float = 0.0
+
+    def samples(self, fs_out: float) -> tuple[int, int]:
+        """Return (window, largest shift) in samples at `fs_out` Hz."""
+        return max(2, round(self.window_s * fs_out)), max(0, round(self.max_lag_s * fs_out))
 
 
 DEFAULT_RULE = TemplateRule()
@@ -172,7 +184,8 @@ class TemplateFeatures:
 
 
 def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.ndarray,
-                      *, window: int, rule: TemplateRule | None = None) -> TemplateFeatures:
+                      *, window: int, rule: TemplateRule | None = None,
+                      max_lag: int = 0) -> TemplateFeatures:
     """Measure each beat of one recording against the median of its beats called N.
 
     Parameters
@@ -188,20 +201,25 @@ def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.n
         Samples after the R peak that are compared (at least 2).
     rule : TemplateRule, optional
         Its ``fallback_*`` fields: the template when too few beats are called N.
+    max_lag : int, default 0
+        Largest shift in samples of a beat against the template
+        (:attr:`TemplateRule.max_lag_s`); the template is made of unshifted beats.
 
     Returns
     -------
     TemplateFeatures
     """
     n = len(waveforms)
-    head = np.asarray(waveforms[:, :window], dtype=np.float64)  # (n, window)
+    longer = np.asarray(waveforms[:, : window + max_lag], dtype=np.float64)
+    head = longer[:, :window]  # (n, window)
     if has_enough_normal(int(np.count_nonzero(called_normal)), n):
-        return compare_with_template(head, np.median(head[called_normal], axis=0), rr)
+        template = np.median(head[called_normal], axis=0)
+        return compare_with_template(longer, template, rr, max_lag=max_lag)
     fallback = None if rule is None else fallback_template(
         head, _rr_ratios(rr)[0], rule, min_beats=MIN_TEMPLATE_BEATS)
     if fallback is None:
         return TemplateFeatures(np.zeros(n), np.ones(n), *_rr_ratios(rr), has_template=False)
-    return compare_with_template(head, fallback, rr)
+    return compare_with_template(longer, fallback, rr, max_lag=max_lag)
 
 
 def has_enough_normal(n_normal: int, n_beats: int) -> bool:
@@ -218,7 +236,7 @@ def _rr_ratios(rr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def compare_with_template(waveforms: np.ndarray, template: np.ndarray,
-                          rr: np.ndarray) -> TemplateFeatures:
+                          rr: np.ndarray, *, max_lag: int = 0) -> TemplateFeatures:
     """Measure each beat against a given `template` (the step after its median).
 
     Parameters
@@ -229,13 +247,15 @@ def compare_with_template(waveforms: np.ndarray, template: np.ndarray,
         The dominant beat over the window (a median of beats called N).
     rr : numpy.ndarray, shape (n, 3)
         Previous, next and local mean RR of each beat.
+    max_lag : int, default 0
+        Largest shift in samples of a beat against the template (:func:`shape_measures`).
 
     Returns
     -------
     TemplateFeatures
         With ``has_template`` True.
     """
-    correlation, amplitude = shape_measures(waveforms, template)
+    correlation, amplitude = shape_measures(waveforms, template, max_lag)
     return TemplateFeatures(correlation, amplitude, *_rr_ratios(rr), has_template=True)
 
 
@@ -299,10 +319,11 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     abnormal = [classes.index(c) for c in ("V", "F") if c in classes]
     if not abnormal:
         return out, changed
-    window = max(2, round(rule.window_s * fs_out))
+    window, max_lag = rule.samples(fs_out)
     before = out.argmax(axis=1)
     called_normal = before == classes.index("N")
-    features = template_features(waveforms, called_normal, rr, window=window, rule=rule)
+    features = template_features(waveforms, called_normal, rr, window=window, rule=rule,
+                                 max_lag=max_lag)
     of_normal = has_enough_normal(int(np.count_nonzero(called_normal)), len(out))
     out = remove_abnormal(out, matches(features, rule), classes=classes,
                           drop=_dropped(rule, of_normal))[0]

@@ -1,0 +1,94 @@
+"""A beat slid against the template (``TemplateRule.max_lag_s``) on the kept logits.
+
+Used by ``cv_patients.py template-lag``; the rule is docs/results.md section 5 ("A beat
+slid against the template").  The shipped ``adapt="template"`` rule
+(:data:`heartbeat.classifier.template.DEFAULT_RULE`) stays as it is apart from the
+largest shift, chosen from :data:`GRID` for held-out fold k on the other two folds and
+then applied to fold k; the default is the one chosen on all folds.  No label is read
+by the step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import _recipe
+import _s_fallback_folds as ff
+import _s_step_folds as sf
+import _template_folds as tf
+import _template_recipes as tr
+import numpy as np
+
+from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
+
+GRID = (0.0, 0.008, 0.016, 0.024, 0.032, 0.040)  # s: 0 to 5 samples at 125 Hz
+MAX_F1_DROP = 0.01  # per lead, V F1 and S F1 against the shipped rule
+
+
+def rules() -> list[TemplateRule]:
+    """The shipped rule with each largest shift, the smallest first (the tie-break)."""
+    return [dataclasses.replace(DEFAULT_RULE, max_lag_s=lag) for lag in GRID]
+
+
+def pooled(runs_by_lead: dict[int, list[tf.Run]], rule: TemplateRule) -> dict:
+    """(N called abnormal, V F1, S F1) per lead, confusion matrices pooled over runs."""
+    return {c: sf.lead_figures(sum(ff.confusion(r, rule) for r in runs))
+            for c, runs in runs_by_lead.items()}
+
+
+def choose(runs_by_lead: dict[int, list[tf.Run]]) -> tuple[TemplateRule, dict]:
+    """The inner rule: the lowest mean N called abnormal over the leads among the shifts
+    whose V F1 and S F1 are, on each lead, at most 1 point below the shipped rule's (a
+    longer shift must be strictly lower)."""
+    base = pooled(runs_by_lead, DEFAULT_RULE)
+    best, best_key, best_fig = None, None, None
+    for rule in rules():
+        fig = pooled(runs_by_lead, rule)
+        if any(fig[c][1] < base[c][1] - MAX_F1_DROP or fig[c][2] < base[c][2] - MAX_F1_DROP
+               for c in fig):
+            continue
+        key = round(float(np.mean([fig[c][0] for c in fig])), 12)
+        if best_key is None or key < best_key:
+            best, best_key, best_fig = rule, key, fig
+
+    def named(fig):
+        return {f"ch{c}": {"n_called_abnormal": v[0], "V_f1": v[1], "S_f1": v[2]}
+                for c, v in fig.items()}
+    return best, {"shipped": named(base), "chosen": named(best_fig)}
+
+
+def run(args, scored: dict, members: list, folds: list, *, write, print_summary) -> None:
+    """Choose the shift nested, score the rows, decide the default; write the results."""
+    cut = getattr(args, "cut", "annotations")
+    chosen, final_rule, final_figs = sf.nested_choice(args.recipe, scored, folds, choose)
+    command = "python benchmarks/cv_patients.py template-lag" + (
+        "" if args.prefix == "es_" else f" --prefix {args.prefix}") + (
+        "" if cut == "annotations" else f" --cut {cut}")
+    tags = (("shipped", lambda k: DEFAULT_RULE), ("lag", chosen.get))
+    suffix = "" if cut == "annotations" else "_detcut"
+    decisions, labels, table = {}, {}, {}
+    for text in args.recipe:
+        rows = sf.fold_rows(scored, text, members, folds, tags, ff.confusion)
+        summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
+        base = f"{args.prefix}{text.replace('+', '_')}{suffix}"
+        for (tag, kind), summary in summaries.items():
+            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") + {
+                "shipped": ', adapt="template" (shipped)',
+                "lag": ', adapt="template" with the shift (nested)'}[tag]
+            write(f"cv_template_lag_{base}_{tag}_{kind}",
+                  {"row": label, "summary": summary, "runs": rows[tag, kind],
+                   "command": command})
+            print_summary(label, summary)
+            labels[text, tag, kind], table[text, tag, kind] = label, summary
+        decisions[text] = tr.decide(summaries["shipped", "ensemble"],
+                                    summaries["lag", "ensemble"])
+        print(f"{text}: {decisions[text]}")
+    print(tr.markdown(labels, table))
+    write(f"cv_template_lag{suffix}_choice",
+          {"held_out_cut": cut, "grid_s": list(GRID),
+           "per_fold": {str(k): r.max_lag_s for k, r in chosen.items()},
+           "all_folds": final_rule.max_lag_s, "all_folds_figures": final_figs,
+           "decisions": decisions,
+           "adopted": bool(final_rule.max_lag_s > 0
+                           and all(d["passes"] for d in decisions.values())),
+           "command": command})
