@@ -56,7 +56,8 @@ def features(run: tf.Run, rule: TemplateRule) -> list:
     window, max_lag = rule.samples(tf.FS_OUT)
     if not np.isfinite(rule.fallback_min_share) and max_lag == 0:
         return run.features[rule.window_s]
-    key = id(run), rule.window_s, rule.fallback_min_share, rule.fallback_min_rr_ratio, max_lag
+    key = (id(run), rule.window_s, rule.fallback_min_share, rule.fallback_min_rr_ratio,
+           max_lag, rule.lag_min_rr_ratio)
     if key not in _FEATURES:
         _FEATURES[key] = [(rows, template_features(
             run.waveforms[rows], run.pred[rows] == N, run.rr[rows],

@@ -447,6 +447,9 @@ def main() -> None:
     parser.add_argument("--cut", choices=tuple(_fold_logits.CUTS), default="annotations",
                         help="template modes: score the held-out beats cut at the "
                         "annotated peaks or at the detected ones (logits folder _detcut)")
+    parser.add_argument("--shift", choices=("any", "on-time"), default="any",
+                        help="template-lag: which beats may be slid against the template "
+                        "(_template_lag.ON_TIME)")
     args = parser.parse_args()
     if args.mode == "final":
         import _final_ds2

@@ -87,7 +87,8 @@ class RunningTemplate:
             self.normal_template = False
         if self.template is None:
             return proba
-        features = compare_with_template(longer, self.template, rr, max_lag=max_lag)
+        features = compare_with_template(longer, self.template, rr, max_lag=max_lag,
+                                         lag_min_rr_ratio=rule.lag_min_rr_ratio)
         out = remove_abnormal(proba, matches(features, rule), classes=classes,
                               drop=_dropped(rule, self.normal_template))[0]
         return move_supraventricular(out, features, rule, classes=classes,

@@ -128,6 +128,9 @@ class TemplateRule:
         has two lobes of nearly equal size the detector's R peak may sit on either, and
         the beat is then cut tens of milliseconds from the template's beats (0: no
         shift).
+    lag_min_rr_ratio : float
+        Only a beat whose previous RR over the local mean RR is at least this (one
+        on time) is shifted; a premature beat is compared unshifted (0: every beat).
     """
 
     window_s: float = 0.24
@@ -147,6 +150,7 @@ class TemplateRule:
     fallback_min_rr_ratio: float = 0.9
     q_step: bool = False
     max_lag_s: float = 0.0
+    lag_min_rr_ratio: float = 0.0
 
     def samples(self, fs_out: float) -> tuple[int, int]:
         """Return (window, largest shift) in samples at `fs_out` Hz."""
@@ -212,14 +216,17 @@ def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.n
     n = len(waveforms)
     longer = np.asarray(waveforms[:, : window + max_lag], dtype=np.float64)
     head = longer[:, :window]  # (n, window)
+    on_time = 0.0 if rule is None else rule.lag_min_rr_ratio
     if has_enough_normal(int(np.count_nonzero(called_normal)), n):
         template = np.median(head[called_normal], axis=0)
-        return compare_with_template(longer, template, rr, max_lag=max_lag)
+        return compare_with_template(longer, template, rr, max_lag=max_lag,
+                                     lag_min_rr_ratio=on_time)
     fallback = None if rule is None else fallback_template(
         head, _rr_ratios(rr)[0], rule, min_beats=MIN_TEMPLATE_BEATS)
     if fallback is None:
         return TemplateFeatures(np.zeros(n), np.ones(n), *_rr_ratios(rr), has_template=False)
-    return compare_with_template(longer, fallback, rr, max_lag=max_lag)
+    return compare_with_template(longer, fallback, rr, max_lag=max_lag,
+                                 lag_min_rr_ratio=on_time)
 
 
 def has_enough_normal(n_normal: int, n_beats: int) -> bool:
@@ -235,8 +242,8 @@ def _rr_ratios(rr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             np.divide(rr[:, 1], rr[:, 0], out=np.ones(n), where=rr[:, 0] > 0))
 
 
-def compare_with_template(waveforms: np.ndarray, template: np.ndarray,
-                          rr: np.ndarray, *, max_lag: int = 0) -> TemplateFeatures:
+def compare_with_template(waveforms: np.ndarray, template: np.ndarray, rr: np.ndarray, *,
+                          max_lag: int = 0, lag_min_rr_ratio: float = 0.0) -> TemplateFeatures:
     """Measure each beat against a given `template` (the step after its median).
 
     Parameters
@@ -249,14 +256,21 @@ def compare_with_template(waveforms: np.ndarray, template: np.ndarray,
         Previous, next and local mean RR of each beat.
     max_lag : int, default 0
         Largest shift in samples of a beat against the template (:func:`shape_measures`).
+    lag_min_rr_ratio : float, default 0.0
+        Only beats whose previous RR over the local mean RR is at least this are
+        shifted (:attr:`TemplateRule.lag_min_rr_ratio`).
 
     Returns
     -------
     TemplateFeatures
         With ``has_template`` True.
     """
+    rr_ratio, post_ratio = _rr_ratios(rr)
     correlation, amplitude = shape_measures(waveforms, template, max_lag)
-    return TemplateFeatures(correlation, amplitude, *_rr_ratios(rr), has_template=True)
+    if max_lag > 0 and lag_min_rr_ratio > 0:
+        unshifted = shape_measures(waveforms, template)[0]
+        correlation = np.where(rr_ratio >= lag_min_rr_ratio, correlation, unshifted)
+    return TemplateFeatures(correlation, amplitude, rr_ratio, post_ratio, has_template=True)
 
 
 def matches(features: TemplateFeatures, rule: TemplateRule) -> np.ndarray:
