@@ -28,7 +28,8 @@ from heartbeat.classifier.template import (
 N, S = 0, 1
 V, F = tf.V, tf.F
 INF = float("inf")
-CURRENT = dataclasses.replace(DEFAULT_RULE, s_max_sudden_ratio=INF, s_keep_sudden_ratio=INF,
+CURRENT = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SHIFT, s_max_sudden_ratio=INF,
+                              s_keep_sudden_ratio=INF,
                               fallback_min_share=INF)
 """The rule shipped today (the S step with its rhythm guard), both changes off."""
 FALLBACK = dataclasses.replace(CURRENT, fallback_min_share=0.5, fallback_min_rr_ratio=0.9)

@@ -20,7 +20,7 @@ import numpy as np
 
 from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
 
-CURRENT = dataclasses.replace(DEFAULT_RULE, s_min_keep_ratio=1.0)
+CURRENT = dataclasses.replace(DEFAULT_RULE, s_min_keep_ratio=1.0, **tf.BEFORE_SHIFT)
 """The rule shipped today: the S step with its rhythm guard and the fallback template."""
 GRID = {"s_min_keep_ratio": (1.0, 0.95, 0.90, 0.85)}
 """0.85 is ``s_max_rr_ratio``: S is kept only if premature by the measure that makes S."""

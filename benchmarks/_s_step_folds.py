@@ -24,7 +24,7 @@ from heartbeat.classifier.template import TemplateRule, irregular_rhythm, suprav
 N, S = 0, 1
 VF_RULE = TemplateRule(window_s=0.24, min_correlation=0.80, max_amplitude_ratio=2.0,
                        min_rr_ratio=0.0, s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"),
-                       s_irregular_above=float("inf"))
+                       s_irregular_above=float("inf"), **tf.BEFORE_SHIFT)
 """The V/F step as shipped before the S step (chosen in the "Template adaptation" run)."""
 GRID = {"s_max_rr_ratio": (0.0, 0.80, 0.85, 0.90),
         "s_min_correlation": (0.80, 0.90, 0.95),

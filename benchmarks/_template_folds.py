@@ -27,13 +27,19 @@ FS_OUT = 125.0
 MAX_V_F1_DROP = 0.01  # inner choice: V F1 at most 1 point below no adaptation, per lead
 
 
+BEFORE_SHIFT = {"max_lag_s": 0.0, "lag_min_rr_ratio": 0.0}
+"""The fields that keep a rule as it was before the shift of beats on time was adopted
+(docs/results.md section 5, "A beat slid against the template"): the rules chosen
+before it are scored without it, so their recorded results reproduce."""
+
+
 def rules() -> list[TemplateRule]:
     """Every V/F setting of the grid, in the order the tie-break prefers (strictest first).
 
     The S step (chosen after these, ``_s_step_folds.py``) is off in every one of them.
     """
     out = [TemplateRule(*values, s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"),
-                        s_irregular_above=float("inf"))
+                        s_irregular_above=float("inf"), **BEFORE_SHIFT)
            for values in itertools.product(*GRID.values())]  # the S step off
     return sorted(out, key=lambda r: (-r.min_correlation, r.max_amplitude_ratio,
                                       -r.min_rr_ratio, r.window_s))

@@ -22,6 +22,8 @@ import numpy as np
 
 from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
 
+UNSHIFTED = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SHIFT)
+"""The rule shipped when the shift was chosen: every other threshold as today, no shift."""
 GRID = (0.0, 0.008, 0.016, 0.024, 0.032, 0.040)  # s: 0 to 5 samples at 125 Hz
 MAX_F1_DROP = 0.01  # per lead, V F1 and S F1 against the shipped rule
 MAX_ANNOTATED_RISE = 0.1  # points of N called abnormal at the annotated cut (condition 3)
@@ -35,7 +37,7 @@ second; 0.9 is the fallback template's on-time threshold, not chosen here)."""
 
 def rules(shift: str = "any") -> list[TemplateRule]:
     """The shipped rule with each largest shift, the smallest first (the tie-break)."""
-    return [dataclasses.replace(DEFAULT_RULE, max_lag_s=lag,
+    return [dataclasses.replace(UNSHIFTED, max_lag_s=lag,
                                 lag_min_rr_ratio=ON_TIME[shift] if lag > 0 else 0.0)
             for lag in GRID]
 
@@ -51,7 +53,7 @@ def choose(runs_by_lead: dict[int, list[tf.Run]], shift: str = "any"
     """The inner rule: the lowest mean N called abnormal over the leads among the shifts
     whose V F1 and S F1 are, on each lead, at most 1 point below the shipped rule's (a
     longer shift must be strictly lower)."""
-    base = pooled(runs_by_lead, DEFAULT_RULE)
+    base = pooled(runs_by_lead, UNSHIFTED)
     best, best_key, best_fig = None, None, None
     for rule in rules(shift):
         fig = pooled(runs_by_lead, rule)
@@ -77,7 +79,7 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary)
         "" if args.prefix == "es_" else f" --prefix {args.prefix}") + (
         "" if cut == "annotations" else f" --cut {cut}") + (
         "" if shift == "any" else f" --shift {shift}")
-    tags = (("shipped", lambda k: DEFAULT_RULE), ("lag", chosen.get))
+    tags = (("shipped", lambda k: UNSHIFTED), ("lag", chosen.get))
     suffix = ("" if cut == "annotations" else "_detcut") + (
         "" if shift == "any" else "_" + shift.replace("-", ""))
     decisions, labels, table = {}, {}, {}

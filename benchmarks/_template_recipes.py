@@ -12,6 +12,7 @@ row is the ensemble with the shipped rule, on the held-out beats of the cut
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -24,7 +25,9 @@ import numpy as np
 
 from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
 
-TAGS = (("none", lambda k: None), ("template", lambda k: DEFAULT_RULE))
+SHIPPED = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SHIFT)
+"""The rule shipped when the recipes were compared (before the shift was adopted)."""
+TAGS = (("none", lambda k: None), ("template", lambda k: SHIPPED))
 LEADS = ("ch0", "ch1")
 
 
@@ -111,7 +114,7 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
         print(f"{text} against {args.recipe[0]}: {decisions[text]}")
     write(_fold_logits.choice_name(args.prefix, peaks),
           {"baseline": args.recipe[0], "held_out_cut": peaks,
-           "rule": tf.as_dict(DEFAULT_RULE),
+           "rule": tf.as_dict(SHIPPED),
            "deciding_row": 'ensemble of 3 seeds, adapt="template" (shipped rule)',
            "runs": {text: [list(p) for p in runs_of[text]] for text in args.recipe},
            "seed_spread": spreads, "decisions": decisions, "command": command})

@@ -63,7 +63,10 @@ class TemplateRule:
     ``cv_patients.py template-s``, ``cv_template_s_choice.json``; then the S step's
     rhythm guard: ``cv_patients.py template-s-gate``, ``cv_template_sgate_choice.json``;
     then the fallback template, adopted, and sudden prematurity, not adopted:
-    ``cv_patients.py template-s-fallback``, ``cv_template_sfallback_choice.json``);
+    ``cv_patients.py template-s-fallback``, ``cv_template_sfallback_choice.json``; then
+    the shift of beats on time against the template, chosen on the beats cut at the
+    detected R peaks: ``cv_patients.py template-lag --cut detector --shift on-time``,
+    ``cv_template_lag_detcut_ontime_choice.json``);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
@@ -149,8 +152,8 @@ class TemplateRule:
     fallback_min_share: float = 0.5
     fallback_min_rr_ratio: float = 0.9
     q_step: bool = False
-    max_lag_s: float = 0.0
-    lag_min_rr_ratio: float = 0.0
+    max_lag_s: float = 0.04
+    lag_min_rr_ratio: float = 0.9
 
     def samples(self, fs_out: float) -> tuple[int, int]:
         """Return (window, largest shift) in samples at `fs_out` Hz."""
