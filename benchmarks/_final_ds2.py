@@ -47,8 +47,9 @@ def run(args, *, write, cache: Path) -> None:
         b = _recipe.beats(c, cache)
         ds2 = b[np.isin(b.record, datasets.DS2)]
         if args.adapt == "template":
-            out[f"ch{c}"], out[f"ch{c}_none"], out[f"ch{c}_vf_step"], out[f"ch{c}_s_step"], \
-                out[f"ch{c}_shares"] = _final_template(model, ds2)
+            figs, out[f"ch{c}_shares"] = _final_template(model, ds2)
+            out[f"ch{c}"] = figs.pop("template")
+            out |= {f"ch{c}_{tag}": fig for tag, fig in figs.items()}
         else:
             out[f"ch{c}"] = _recipe.score(model, ds2)
         s = out[f"ch{c}"]
@@ -57,19 +58,29 @@ def run(args, *, write, cache: Path) -> None:
         for k in ("N", "S", "V", "F"):
             print(f"  {k}: Se {100 * s[k]['se']:.1f} +P {100 * s[k]['ppv']:.1f} "
                   f"F1 {s[k]['f1']:.3f} (n={s[k]['support']})")
+        if f"ch{c}_before_shift" in out:
+            b = out[f"ch{c}_before_shift"]
+            print(f"  the rule before the shift: accuracy {100 * b['accuracy']:.2f} %, N called "
+                  f"abnormal {100 * b['n_called_abnormal']:.2f} %, V Se/+P "
+                  f"{100 * b['V']['se']:.1f}/{100 * b['V']['ppv']:.1f}, S Se/+P "
+                  f"{100 * b['S']['se']:.1f}/{100 * b['S']['ppv']:.1f}")
     name = "cv_final" if args.model is None else f"cv_final_{args.tag}"
     write(name + ("_template" if args.adapt == "template" else ""), out)
 
 
-def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, dict, dict]:
-    """DS2 figures with adapt="template" (the shipped rule), without it, with its V/F
-    step alone (the rule before the S step) and with the S step without its rhythm guard,
-    from one pass.
+def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict]:
+    """DS2 figures with adapt="template" (the shipped rule, as ``classify()`` applies it:
+    the fallback template and the shift of beats on time included), with the shipped
+    rule before the shift was adopted, without adaptation, with its V/F step alone (the
+    rule before the S step) and with the S step without its rhythm guard, from one pass.
 
     Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
     peaks, as everywhere here).  Also, per record, the shares of its beats called V or
     F and called S, and of its N beats called abnormal, for each of those.
     """
+    import dataclasses
+
+    import _s_fallback_folds as ff
     import _s_gate_folds as gf
     import _s_step_folds as sf
     import _template_folds as tf
@@ -81,9 +92,12 @@ def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, di
     y = data.y[keep].astype(np.int64)
     run = tf.Run(model.predict_logits(x[keep], rr[keep], batch_size=256), y,
                  data.record[keep], data.x[keep], data.rr[keep])
+    run.waveforms = data.x[keep]  # the fallback and the shift measure them again
+    before_shift = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SHIFT)
     preds = {"none": run.pred, "vf_step": run.adapted(sf.VF_RULE),
              "s_step": gf.adapted(run, gf.CURRENT),  # the S step without the guard
-             "template": gf.adapted(run, DEFAULT_RULE)}  # V/F step, then guarded S step
+             "before_shift": ff.adapted(run, before_shift),
+             "template": ff.adapted(run, DEFAULT_RULE)}  # V/F step, then guarded S step
     shares = {}
     for record in np.unique(data.record[keep]):
         rows = data.record[keep] == record
@@ -94,4 +108,4 @@ def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict, dict, di
         shares[str(record)] |= {f"n_abnormal_{tag}": round(float((pred[normal] != 0).mean()), 4)
                                 for tag, pred in preds.items() if normal.any()}
     figs = {tag: _recipe.figures(_recipe.confusion(y, pred)) for tag, pred in preds.items()}
-    return figs["template"], figs["none"], figs["vf_step"], figs["s_step"], shares
+    return figs, shares
