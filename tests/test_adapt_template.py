@@ -272,7 +272,11 @@ class TestOnMitbih:
         v = truth == "V"
         assert v.sum() > 300
         found = {a: (records[name][a].labels[v] == "V").mean() for a in ("none", "template")}
-        assert found["template"] >= found["none"] - 0.02, found
+        # the shift of beats on time against the template costs 208 lead 0 5.9 points of
+        # V Se (96.5 -> 90.6 %: on-time V beats within 0.8 correlation of the normal
+        # beat once shifted); the rule that adopted it weighed V F1 on patient folds
+        # (docs/results.md section 5, "Beats on time slid against the template")
+        assert found["template"] >= found["none"] - 0.07, found
         assert found["template"] >= 0.9
 
     def test_adapted_marks_exactly_the_relabelled_beats(self, records):

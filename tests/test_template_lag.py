@@ -64,6 +64,11 @@ class TestShapeMeasures:
                                       shape_measures(head, template, 2)[0])
 
 
+def test_the_default_shifts_beats_on_time_by_up_to_40_ms():
+    assert (DEFAULT_RULE.max_lag_s, DEFAULT_RULE.lag_min_rr_ratio) == (0.04, 0.9)
+    assert DEFAULT_RULE.samples(125.0) == (30, 5)
+
+
 class TestAdaptWithShift:
     offsets = [0] * 40 + [4] * 10 + [0] * 10  # 10 beats cut on the second lobe (32 ms)
 
@@ -79,8 +84,8 @@ class TestAdaptWithShift:
                                     max_lag=5)
         assert (plain.correlation[40:50] < DEFAULT_RULE.min_correlation).all()
         assert (shifted.correlation[40:50] > 0.99).all()
-        shift = dataclasses.replace(DEFAULT_RULE, max_lag_s=0.04)
-        for rule, calls in ((DEFAULT_RULE, 2), (shift, 0)):
+        unshifted = dataclasses.replace(DEFAULT_RULE, max_lag_s=0.0)
+        for rule, calls in ((unshifted, 2), (DEFAULT_RULE, 0)):
             out, _ = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0, rule=rule)
             assert (out.argmax(axis=1)[40:50] == calls).all()
 

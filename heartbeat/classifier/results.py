@@ -161,7 +161,9 @@ def classify(
         Unsupervised adaptation to this recording; no label is used.
         ``"template"`` takes the V and F probability away from each beat that
         matches the recording's dominant beat (the median of the beats the model
-        calls N) in shape and amplitude over the 0.24 s after its R peak
+        calls N) in shape and amplitude over the 0.24 s after its R peak (a beat
+        on time may be slid by up to 40 ms against it, for leads on which the R
+        peak falls on either of two lobes)
         (:func:`~heartbeat.classifier.template.adapt_template`); chosen as the
         default on held-out MIT-BIH patients, where it cut N beats called abnormal
         by about 40 % and raised V +P and S Se, at a cost in V Se (docs/results.md,
@@ -213,11 +215,11 @@ def classify(
     >>> ex = heartbeat.load_example("208")
     >>> result = heartbeat.classify(ex.signal[:, 0], ex.fs)
     >>> result
-    ClassifiedBeats(n_beats=207, N=141, S=0, V=65, F=1, Q=0, ?=0)
+    ClassifiedBeats(n_beats=207, N=141, S=0, V=61, F=1, Q=1, ?=3)
     >>> result.labels[:3].tolist(), result.probabilities.shape
     (['N', 'V', 'N'], (207, 5))
     >>> int(result.adapted.sum())  # beats called V or F that match the dominant beat
-    31
+    35
     """
     from heartbeat.pipeline import FS_OUT, LENGTH, THRESHOLD, WINDOW_S
     from heartbeat.pipeline.beats import _min_quality, _segment

@@ -10,7 +10,9 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
    that are not premature, if it holds half the beats
    (:mod:`heartbeat.classifier.dominant`); otherwise nothing is changed;
 2. measures for every beat, from the recording alone, its Pearson correlation with
-   that template over the first ``window_s`` seconds after the R peak, its amplitude
+   that template over the first ``window_s`` seconds after the R peak (for a beat on
+   time, the best over shifts of up to ``max_lag_s``: on some leads the detector's R
+   peak falls on either of two lobes of the same complex), its amplitude
    (peak to peak over the same window) over the template's, and its previous RR
    interval over the local mean RR (:func:`heartbeat.context.rr_features`);
 3. takes away the V and F probability of each beat that matches the template closely
@@ -29,8 +31,8 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
 No label is used, and the cost is a median and a few products over an (n, window)
 array.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds within
 MIT-BIH DS1 (docs/results.md, section 5, "Template adaptation", "S by the recording's
-own rhythm", "S step in irregular rhythm" and "A fallback template and sudden
-prematurity").
+own rhythm", "S step in irregular rhythm", "A fallback template and sudden
+prematurity" and "Beats on time slid against the template").
 """
 
 from __future__ import annotations
