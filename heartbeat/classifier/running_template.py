@@ -14,7 +14,6 @@ import numpy as np
 from heartbeat.classifier import template
 from heartbeat.classifier.dominant import RunningFallback
 from heartbeat.classifier.rhythm import rhythm_irregularity
-from heartbeat.pipeline.steps import FS_OUT
 from heartbeat.classifier.template import (
     MIN_TEMPLATE_BEATS,
     TemplateRule,
@@ -26,6 +25,7 @@ from heartbeat.classifier.template import (
     move_supraventricular,
     remove_abnormal,
 )
+from heartbeat.pipeline.steps import FS_OUT
 
 __all__ = ["RunningTemplate"]
 

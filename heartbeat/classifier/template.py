@@ -209,7 +209,8 @@ def template_features(waveforms: np.ndarray, called_normal: np.ndarray, rr: np.n
     window : int
         Samples after the R peak that are compared (at least 2).
     rule : TemplateRule, optional
-        Its ``fallback_*`` fields: the template when too few beats are called N.
+        Its ``fallback_*`` fields: the template when too few beats are called N; its
+        ``lag_min_rr_ratio``: which beats are shifted (default: every beat).
     max_lag : int, default 0
         Largest shift in samples of a beat against the template
         (:attr:`TemplateRule.max_lag_s`); the template is made of unshifted beats.
