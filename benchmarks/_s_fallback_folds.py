@@ -144,16 +144,13 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary)
             for a, b in zip(rows["current", kind], rows["fallback", kind], strict=True))
         summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
         decisions[text] = decide(summaries["current", "single"], summaries["sudden", "single"])
-        base = f"{args.prefix}{text.replace('+', '_')}"
-        for (tag, kind), summary in summaries.items():
-            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") + {
-                "current": ', adapt="template" (shipped)',
-                "fallback": ', adapt="template" with the fallback template',
-                "sudden": ', adapt="template" with sudden prematurity (nested)'}[tag]
-            write(f"cv_template_sfallback_{base}_{tag}_{kind}",
-                  {"row": label, "summary": summary, "runs": rows[tag, kind],
-                   "command": command})
-            print_summary(label, summary)
+        sf.write_rows(write, print_summary,
+                      f"cv_template_sfallback_{args.prefix}{text.replace('+', '_')}", text,
+                      rows, summaries, {
+                          "current": ', adapt="template" (shipped)',
+                          "fallback": ', adapt="template" with the fallback template',
+                          "sudden": ', adapt="template" with sudden prematurity (nested)'},
+                      command)
         print(f"{text}: fallback rows identical to today's: {fallback_same[text]}; "
               f"sudden prematurity default rule: {decisions[text]}")
     counts = n_called_s(scored, args.recipe, folds, (tags[0], tags[2]))

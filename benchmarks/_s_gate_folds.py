@@ -94,15 +94,11 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary)
         rows = sf.fold_rows(scored, text, members, folds, tags, confusion)
         summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
         decisions[text] = decide(summaries["current", "single"], summaries["guard", "single"])
-        base = f"{args.prefix}{text.replace('+', '_')}"
-        for (tag, kind), summary in summaries.items():
-            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") \
-                + (', adapt="template" (S step, no guard)' if tag == "current" else
-                   ', adapt="template" with the rhythm guard (nested)')
-            write(f"cv_template_sgate_{base}_{tag}_{kind}",
-                  {"row": label, "summary": summary, "runs": rows[tag, kind],
-                   "command": command})
-            print_summary(label, summary)
+        sf.write_rows(write, print_summary,
+                      f"cv_template_sgate_{args.prefix}{text.replace('+', '_')}", text, rows,
+                      summaries, {"current": ', adapt="template" (S step, no guard)',
+                                  "guard": ', adapt="template" with the rhythm guard (nested)'},
+                      command)
         print(f"{text}: default rule: {decisions[text]}")
     af = {tag: af_n_called_s(scored, args.recipe, folds, rule_of) for tag, rule_of in tags}
     print(f"N called S in {AF_RECORDS} (ensembles, summed over folds): {af}")

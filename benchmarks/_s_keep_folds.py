@@ -84,15 +84,12 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary)
         summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
         decisions[text] = decide(summaries["current", "single"], summaries["keep", "single"],
                                  final_rule)
-        base = f"{args.prefix}{text.replace('+', '_')}"
-        for (tag, kind), summary in summaries.items():
-            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") + {
-                "current": ', adapt="template" (shipped, keep ratio 1.0)',
-                "keep": ', adapt="template" with the keep ratio chosen nested'}[tag]
-            write(f"cv_template_skeep_{base}_{tag}_{kind}",
-                  {"row": label, "summary": summary, "runs": rows[tag, kind],
-                   "command": command})
-            print_summary(label, summary)
+        sf.write_rows(write, print_summary,
+                      f"cv_template_skeep_{args.prefix}{text.replace('+', '_')}", text, rows,
+                      summaries, {
+                          "current": ', adapt="template" (shipped, keep ratio 1.0)',
+                          "keep": ', adapt="template" with the keep ratio chosen nested'},
+                      command)
         print(f"{text}: default rule: {decisions[text]}")
     agree = len({r.s_min_keep_ratio for r in [*chosen.values(), final_rule]}) == 1
     write("cv_template_skeep_choice",

@@ -149,6 +149,21 @@ def nested_choice(recipes, scored: dict, folds: list, choose_rule) -> tuple[dict
     return chosen, final_rule, final_figs
 
 
+def write_rows(write, print_summary, stem: str, text: str, rows: dict, summaries: dict,
+               suffixes: dict, command: str) -> dict:
+    """Write and print each (tag, kind) row of one recipe: result file
+    ``{stem}_{tag}_{kind}``, label `text` (+ " ensemble of 3 seeds") + ``suffixes[tag]``;
+    return the labels by (tag, kind)."""
+    labels = {}
+    for (tag, kind), summary in summaries.items():
+        label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") + suffixes[tag]
+        write(f"{stem}_{tag}_{kind}", {"row": label, "summary": summary,
+                                       "runs": rows[tag, kind], "command": command})
+        print_summary(label, summary)
+        labels[tag, kind] = label
+    return labels
+
+
 def fold_rows(scored: dict, text: str, members: list, folds: list, tags,
               confusion_of) -> dict:
     """Per (tag, "single" or "ensemble"): one row per member and fold, each lead's
@@ -180,15 +195,9 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary)
         summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
         decisions[text] = decide(summaries["template", "single"],
                                  summaries["template_s", "single"])
-        base = f"{args.prefix}{text.replace('+', '_')}"
-        for (tag, kind), summary in summaries.items():
-            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") \
-                + (', adapt="template"' if tag == "template" else
-                   ', adapt="template" with the S step (nested)')
-            write(f"cv_template_s_{base}_{tag}_{kind}",
-                  {"row": label, "summary": summary, "runs": rows[tag, kind],
-                   "command": command})
-            print_summary(label, summary)
+        write_rows(write, print_summary, f"cv_template_s_{args.prefix}{text.replace('+', '_')}",
+                   text, rows, summaries, {"template": ', adapt="template"',
+                   "template_s": ', adapt="template" with the S step (nested)'}, command)
         print(f"{text}: default rule: {decisions[text]}")
     write("cv_template_s_choice",
           {"per_fold": {str(k): tf.as_dict(r) for k, r in chosen.items()},

@@ -86,16 +86,13 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary)
     for text in args.recipe:
         rows = sf.fold_rows(scored, text, members, folds, tags, ff.confusion)
         summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
-        base = f"{args.prefix}{text.replace('+', '_')}{suffix}"
-        for (tag, kind), summary in summaries.items():
-            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") + {
+        written = sf.write_rows(
+            write, print_summary, f"cv_template_lag_{args.prefix}{text.replace('+', '_')}"
+            f"{suffix}", text, rows, summaries, {
                 "shipped": ', adapt="template" (shipped)',
-                "lag": ', adapt="template" with the shift (nested)'}[tag]
-            write(f"cv_template_lag_{base}_{tag}_{kind}",
-                  {"row": label, "summary": summary, "runs": rows[tag, kind],
-                   "command": command})
-            print_summary(label, summary)
-            labels[text, tag, kind], table[text, tag, kind] = label, summary
+                "lag": ', adapt="template" with the shift (nested)'}, command)
+        for key, label in written.items():
+            labels[(text, *key)], table[(text, *key)] = label, summaries[key]
         decisions[text] = tr.decide(summaries["shipped", "ensemble"],
                                     summaries["lag", "ensemble"])
         print(f"{text}: {decisions[text]}")

@@ -91,14 +91,12 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
         rows = sf.fold_rows(scored, text, members, folds, TAGS, confusion)
         base = _fold_logits.folder(Path(), f"{args.prefix}{text.replace('+', '_')}",
                                    peaks).name
-        for (tag, kind), runs in rows.items():
-            summary = summaries[text, tag, kind] = _recipe.summarise(runs, f_scores=True)
-            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") + (
-                ', adapt="template" (shipped rule)' if tag == "template" else "")
-            labels[text, tag, kind] = label
-            write(f"cv_template_recipes_{base}_{tag}_{kind}",
-                  {"row": label, "summary": summary, "runs": runs, "command": command})
-            print_summary(label, summary)
+        summary_of = {key: _recipe.summarise(runs, f_scores=True) for key, runs in rows.items()}
+        written = sf.write_rows(write, print_summary, f"cv_template_recipes_{base}", text, rows,
+                                summary_of, {"none": "", "template":
+                                             ', adapt="template" (shipped rule)'}, command)
+        for key, label in written.items():
+            labels[(text, *key)], summaries[(text, *key)] = label, summary_of[key]
         spreads[text] = {tag: seed_spread(rows[tag, "single"]) for tag, _ in TAGS}
         print(f"{text}: sd over seeds within a fold, mean over folds: {spreads[text]}")
     print(markdown(labels, summaries))

@@ -265,6 +265,7 @@ def scored_runs(args) -> tuple[dict, list, list]:
 
 def run_template(args) -> None:
     """Nested choice and rows of adapt="template" (see ``_template_folds``)."""
+    import _s_step_folds as sf
     import _template_folds as tf
 
     scored, members, folds = scored_runs(args)
@@ -283,26 +284,16 @@ def run_template(args) -> None:
     print(f"all folds: {final_rule} {final_figs}")
     decisions = {}
     for text in args.recipe:
-        rows = {}
-        for tag, rule_of in (("none", lambda k: None), ("template", chosen.get)):
-            for kind in ("single", "ensemble"):
-                rows[tag, kind] = [
-                    {"member": m, "fold": f, "rule": tf.as_dict(rule_of(f))} | {
-                        f"ch{c}": _recipe.figures(scored[text, m, f, c].confusion(rule_of(f)))
-                        for c in (0, 1)}
-                    for m in members for f in folds
-                    if (m == "ensemble") == (kind == "ensemble")]
+        rows = sf.fold_rows(scored, text, members, folds,
+                            (("none", lambda k: None), ("template", chosen.get)),
+                            lambda run, rule: run.confusion(rule))
         summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
         decisions[text] = tf.decide(summaries["none", "single"],
                                     summaries["template", "single"])
-        base = f"{args.prefix}{text.replace('+', '_')}"
-        for (tag, kind), summary in summaries.items():
-            label = text + (" ensemble of 3 seeds" if kind == "ensemble" else "") \
-                + (', adapt="template" (nested)' if tag == "template" else "")
-            write(f"cv_template_{base}_{tag}_{kind}",
-                  {"row": label, "summary": summary, "runs": rows[tag, kind],
-                   "command": "python benchmarks/cv_patients.py template"})
-            print_summary(label, summary)
+        sf.write_rows(write, print_summary, f"cv_template_{args.prefix}{text.replace('+', '_')}",
+                      text, rows, summaries,
+                      {"none": "", "template": ', adapt="template" (nested)'},
+                      "python benchmarks/cv_patients.py template")
         print(f"{text}: default rule: {decisions[text]}")
     write("cv_template_choice",
           {"per_fold": {str(k): tf.as_dict(r) for k, r in chosen.items()},
