@@ -349,10 +349,12 @@ class TestPretrained:
         info = clf.info
         seen = sorted(info["records"] + info.get("validation_records", []))
         assert seen == (sorted(DS1) if name == "mitbih-ds1" else list(RECORDS))
-        # a single network says its `heartbeat train` command; an ensemble its recipe's
-        # scripts, and each member the command that trained it
+        # a single network says the command that trained it (`heartbeat train`, or the
+        # recipe's script); an ensemble its recipe's scripts, and each member its command
         members = info.get("ensemble", {}).get("members", [])
-        assert info["command"].startswith("python benchmarks/" if members else "heartbeat train")
+        assert info["command"].startswith(
+            "python benchmarks/" if members
+            else ("heartbeat train", "python benchmarks/train_candidate.py"))
         assert all(m["command"].startswith("python benchmarks/train_candidate.py")
                    for m in members)
         assert info["heartbeat_version"] and info["date"]

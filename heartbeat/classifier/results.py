@@ -215,11 +215,11 @@ def classify(
     >>> ex = heartbeat.load_example("208")
     >>> result = heartbeat.classify(ex.signal[:, 0], ex.fs)
     >>> result
-    ClassifiedBeats(n_beats=207, N=141, S=0, V=61, F=1, Q=1, ?=3)
+    ClassifiedBeats(n_beats=207, N=145, S=0, V=61, F=1, Q=0, ?=0)
     >>> result.labels[:3].tolist(), result.probabilities.shape
     (['N', 'V', 'N'], (207, 5))
     >>> int(result.adapted.sum())  # beats called V or F that match the dominant beat
-    35
+    41
     """
     from heartbeat.pipeline import FS_OUT, LENGTH, THRESHOLD, WINDOW_S
     from heartbeat.pipeline.beats import _min_quality, _segment
