@@ -184,9 +184,11 @@ class TestTemplateAdaptation:
         np.testing.assert_array_equal(plain.sample, adapted.sample)
         changed = adapted.labels != plain.labels
         assert np.all(changed == adapted.adapted)
-        # the V/F step relabels beats called V or F; the S step moves N and S
+        # the V/F step relabels beats called V or F; the S step moves N and S; the
+        # reject option reads the adapted probabilities, so a beat may leave or join "?"
         pairs = set(zip(plain.labels[changed], adapted.labels[changed], strict=True))
-        assert all(a in {"V", "F"} or {a, b} == {"N", "S"} for a, b in pairs), pairs
+        assert all(a in {"V", "F"} or {a, b} == {"N", "S"} or "?" in (a, b)
+                   for a, b in pairs), pairs
 
     @pytest.mark.parametrize("record", ["100", "103"])
     def test_all_normal_record_has_almost_no_v_or_f_after_the_warm_up(self, mitdb_dir,

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 import heartbeat
-from heartbeat.classifier import template
 from heartbeat.classifier.dominant import fallback_template, shape_measures
 from heartbeat.classifier.rhythm import sudden_ratio
 from heartbeat.classifier.running_template import RunningTemplate
@@ -166,28 +165,25 @@ def adapted_calls(out: heartbeat.ClassifiedBeats, rule: TemplateRule) -> np.ndar
 
 
 class TestOnRealRecordings:
-    def test_mimic_regular_rhythm_is_no_longer_mostly_s(self, mimic):
+    def test_mimic_regular_rhythm_is_read_as_n(self, mimic):
+        """The default model reads the ICU lead's regular wide-complex rhythm as N by
+        itself (the previous default, trained on MLII alone, called fewer than a fifth
+        of its beats N and needed the fallback template to avoid a string of S); the
+        fallback, which needs too few beats called N, changes nothing here."""
         called = np.asarray(mimic.classes)[mimic.probabilities.argmax(axis=1)]
-        assert (called == "N").mean() < 0.2  # no template of beats called N
-        before = adapted_calls(mimic, NO_FALLBACK)
-        after = adapted_calls(mimic, DEFAULT_RULE)
-        assert (before == "S").mean() > 0.8
-        assert (after == "S").mean() < 0.5 and (after == "N").mean() > 0.5
-        assert np.isin(after, ["V", "F"]).mean() < 0.01 < np.isin(before, ["V", "F"]).mean()
+        assert (called == "N").mean() > 0.9
+        for rule in (NO_FALLBACK, DEFAULT_RULE):
+            after = adapted_calls(mimic, rule)
+            assert (after == "S").mean() < 0.05 and (after == "N").mean() > 0.9
+            assert np.isin(after, ["V", "F"]).mean() < 0.01
 
-    def test_stream_falls_back_from_the_past_only(self, wfdb_samples_dir, monkeypatch):
+    def test_stream_reads_it_as_offline(self, wfdb_samples_dir):
         rec = heartbeat.read_record(wfdb_samples_dir / "03700181", channels=["MCL1"],
                                     expand_frames=True)
         x = np.asarray(rec.signal[: int(180 * rec.fs), 0], dtype=float)  # three minutes
-
-        def streamed():
-            s = Stream(rec.fs)
-            return s._concatenate([s.push(c) for c in np.array_split(x, 7)] + [s.flush()])
-
-        labels = streamed().labels
-        assert (labels == "S").mean() < 0.5 and (labels == "N").mean() > 0.5
-        monkeypatch.setattr(template, "DEFAULT_RULE", NO_FALLBACK)
-        assert (streamed().labels == "S").mean() > 0.8
+        s = Stream(rec.fs)
+        labels = s._concatenate([s.push(c) for c in np.array_split(x, 7)] + [s.flush()]).labels
+        assert (labels == "S").mean() < 0.05 and (labels == "N").mean() > 0.9
 
     @pytest.mark.parametrize("record", ["102", "107"])
     def test_paced_beats_are_not_made_n(self, mitdb_dir, record):
