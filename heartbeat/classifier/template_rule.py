@@ -1,0 +1,145 @@
+"""When a beat counts as its recording's dominant beat: the thresholds of ``adapt="template"``.
+
+:class:`TemplateRule` holds every threshold of the template adaptation
+(:mod:`heartbeat.classifier.template`), each chosen on patient folds within MIT-BIH DS1;
+:data:`DEFAULT_RULE` is the rule :func:`heartbeat.classify` applies.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+from heartbeat._validate import as_bool, as_int, as_real
+
+__all__ = ["DEFAULT_RULE", "TemplateRule"]
+
+_MAY_BE_INFINITE = frozenset({"max_amplitude_ratio", "s_min_keep_ratio", "s_irregular_above",
+                              "s_max_sudden_ratio", "s_keep_sudden_ratio",
+                              "fallback_min_share"})
+"""The fields whose ``inf`` turns a check off."""
+
+
+@dataclass(frozen=True)
+class TemplateRule:
+    """When a beat counts as the recording's dominant beat, and so cannot be V or F.
+
+    The defaults are the thresholds chosen on all three DS1 patient folds by the rules
+    set before scoring (the V/F step: ``python benchmarks/cv_patients.py template``,
+    ``benchmarks/results/cv_template_choice.json``; then the S step on it:
+    ``cv_patients.py template-s``, ``cv_template_s_choice.json``; then the S step's
+    rhythm guard: ``cv_patients.py template-s-gate``, ``cv_template_sgate_choice.json``;
+    then the fallback template, adopted, and sudden prematurity, not adopted:
+    ``cv_patients.py template-s-fallback``, ``cv_template_sfallback_choice.json``; then
+    the shift of beats on time against the template, chosen on the beats cut at the
+    detected R peaks: ``cv_patients.py template-lag --cut detector --shift on-time``,
+    ``cv_template_lag_detcut_ontime_choice.json``);
+    :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
+    timing check for V/F: a prematurity threshold never lowered the N beats called
+    abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
+    s_min_keep_ratio=float("inf"), s_irregular_above=float("inf"))`` is the V/F step
+    alone.
+
+    Attributes
+    ----------
+    window_s : float
+        Seconds after the R peak over which a beat is compared with the template.
+    min_correlation : float
+        Least Pearson correlation with the template over the window.
+    max_amplitude_ratio : float
+        A beat's peak-to-peak amplitude over the template's (or its inverse) may not
+        pass this (``inf``: amplitude is not checked).
+    min_rr_ratio : float
+        Least previous RR over the local mean RR: a beat below it is premature and
+        keeps its probabilities (0: timing is not checked).
+    s_max_rr_ratio : float
+        The S step (:func:`move_supraventricular`): a beat now called N that matches
+        the template in shape and whose previous RR over the local mean RR is below
+        this becomes S (0: no beat becomes S).
+    s_min_correlation : float
+        Least correlation with the template for the S step (the amplitude check is
+        the V/F step's).
+    s_min_post_ratio : float
+        Least next RR over previous RR (a pause after it) for a beat to become S (0:
+        not checked).
+    s_min_keep_ratio : float
+        A beat called S that matches in shape and whose previous RR over the local
+        mean RR is at least this (it is not early) becomes N (``inf``: never).
+    s_irregular_above : float
+        The S step's guard: a beat whose :func:`rhythm_irregularity` is above this
+        does not become S (``inf``: no guard).
+    s_irregular_beats : int
+        The guard's half window: the irregularity of a beat is measured over its own
+        previous RR and that of `s_irregular_beats` beats before and after it.
+    s_irregular_keep : bool
+        With the guard on, a beat called S that matches in shape and whose rhythm is
+        irregular becomes N.
+    s_max_sudden_ratio : float
+        A beat becomes S only if its previous RR over the previous RR of the beat
+        before (:func:`~heartbeat.classifier.rhythm.sudden_ratio`) is below this
+        (``inf``: not checked).
+    s_keep_sudden_ratio : float
+        A beat called S that matches in shape and whose ratio above is at least this
+        (its interval did not shorten at once) becomes N (``inf``: never).  Neither
+        sudden threshold was adopted; :class:`RunningTemplate` does not apply them.
+    fallback_min_share : float
+        Without a template of beats called N, the fallback template
+        (:func:`~heartbeat.classifier.dominant.fallback_template`) is used if its
+        cluster holds this share of the beats (``inf``: no fallback).
+    fallback_min_rr_ratio : float
+        Least previous RR over local mean RR of a beat in the fallback's cluster.
+    q_step : bool
+        Where the template is that of beats called N (not the fallback), a matching
+        beat also loses its Q (paced or unclassifiable) probability.
+    max_lag_s : float
+        Largest shift in seconds, either way, by which a beat is slid against the
+        template before its correlation is taken (the best shift counts;
+        :func:`~heartbeat.classifier.dominant.shape_measures`): on a lead whose complex
+        has two lobes of nearly equal size the detector's R peak may sit on either, and
+        the beat is then cut tens of milliseconds from the template's beats (0: no
+        shift).
+    lag_min_rr_ratio : float
+        Only a beat whose previous RR over the local mean RR is at least this (one
+        on time) is shifted; a premature beat is compared unshifted (0: every beat).
+    """
+
+    window_s: float = 0.24
+    min_correlation: float = 0.80
+    max_amplitude_ratio: float = 2.0
+    min_rr_ratio: float = 0.0
+    s_max_rr_ratio: float = 0.85
+    s_min_correlation: float = 0.80
+    s_min_post_ratio: float = 0.0
+    s_min_keep_ratio: float = 1.0
+    s_irregular_above: float = 0.12
+    s_irregular_beats: int = 16
+    s_irregular_keep: bool = True
+    s_max_sudden_ratio: float = float("inf")
+    s_keep_sudden_ratio: float = float("inf")
+    fallback_min_share: float = 0.5
+    fallback_min_rr_ratio: float = 0.9
+    q_step: bool = False
+    max_lag_s: float = 0.04
+    lag_min_rr_ratio: float = 0.9
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            name, value = f"TemplateRule.{field.name}", getattr(self, field.name)
+            if field.name in ("s_irregular_keep", "q_step"):
+                as_bool(value, name)
+            elif field.name == "s_irregular_beats":
+                as_int(value, name, minimum=1)
+            elif field.name in ("min_correlation", "s_min_correlation"):
+                as_real(value, name, low=-1.0, high=1.0)
+            elif not (field.name in _MAY_BE_INFINITE and value == math.inf):
+                as_real(value, name, low=1.0 if field.name == "max_amplitude_ratio" else 0.0)
+        if self.window_s <= 0:
+            raise ValueError(f"TemplateRule.window_s={self.window_s!r} must be > 0 seconds")
+
+    def samples(self, fs_out: float) -> tuple[int, int]:
+        """Return (window, largest shift) in samples at `fs_out` Hz."""
+        return max(2, round(self.window_s * fs_out)), max(0, round(self.max_lag_s * fs_out))
+
+
+DEFAULT_RULE = TemplateRule()
+"""The rule :func:`heartbeat.classify` applies with ``adapt="template"``."""
