@@ -97,12 +97,41 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary)
                                     summaries["lag", "ensemble"])
         print(f"{text}: {decisions[text]}")
     print(tr.markdown(labels, table))
+    ensembles = {c: [scored[t, "ensemble", f, c] for t in args.recipe for f in folds]
+                 for c in (0, 1)}
+    grid = all_folds_grid(ensembles, shift)
+    print("all folds' ensembles pooled, per shift: " + str(grid))
     write(f"cv_template_lag{suffix}_choice",
           {"held_out_cut": cut, "grid_s": list(GRID),
            "per_fold": {str(k): r.max_lag_s for k, r in chosen.items()},
            "all_folds": final_rule.max_lag_s, "all_folds_figures": final_figs,
+           "all_folds_grid": grid,
+           "n_called_abnormal_per_record": per_record(ensembles, final_rule),
            "decisions": decisions} | _verdict(cut, final_rule, decisions)
           | {"command": command})
+
+
+def all_folds_grid(ensembles: dict[int, list[tf.Run]], shift: str) -> dict:
+    """Per shift (ms): each lead's (N called abnormal, V F1, S F1) in %, the folds'
+    ensembles pooled (the figures the choice on all folds reads)."""
+    return {f"{1000 * rule.max_lag_s:.0f}": {
+        f"ch{c}": [round(100 * v, 2) for v in fig] for c, fig in pooled(ensembles, rule).items()}
+        for rule in rules(shift)}
+
+
+def per_record(ensembles: dict[int, list[tf.Run]], rule: TemplateRule) -> dict:
+    """N beats called abnormal per held-out record and lead, without the shift and with
+    `rule` (the folds' ensembles)."""
+    out = {}
+    for c, runs in ensembles.items():
+        for run in runs:
+            names = np.asarray(run.record).astype(str)
+            before, after = ff.adapted(run, UNSHIFTED), ff.adapted(run, rule)
+            for name in np.unique(names):
+                normal = (names == name) & (run.y == 0)
+                out[f"{name}/{c}"] = [int(np.count_nonzero(before[normal] != 0)),
+                                      int(np.count_nonzero(after[normal] != 0))]
+    return out
 
 
 def _verdict(cut: str, final_rule: TemplateRule, decisions: dict) -> dict:
