@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from heartbeat.classifier.dominant import shape_measures
 from heartbeat.classifier.running_template import RunningTemplate
@@ -156,3 +157,15 @@ class TestFoldChoice:
         assert figures["chosen"]["ch0"]["n_called_abnormal"] == 0.0
         aligned = {c: [self.run([0] * 60, seed=c)] for c in (0, 1)}
         assert lag.choose(aligned)[0].max_lag_s == 0.0  # nothing to gain: no shift
+
+    def test_the_grid_and_the_per_record_counts_written_beside_the_choice(self):
+        from conftest import benchmark_modules
+
+        lag, = benchmark_modules("_template_lag")
+        shifted = {c: [self.run([0] * 50 + [3] * 8 + [0] * 20, seed=c)] for c in (0, 1)}
+        grid = lag.all_folds_grid(shifted, "on-time")
+        assert list(grid) == ["0", "8", "16", "24", "32", "40"]
+        assert grid["0"]["ch0"][0] == pytest.approx(100 * 8 / 78, abs=0.01)  # 8 N called V
+        assert grid["24"]["ch0"][0] == 0.0
+        rule = dataclasses.replace(DEFAULT_RULE, max_lag_s=0.024, lag_min_rr_ratio=0.9)
+        assert lag.per_record(shifted, rule) == {"a/0": [8, 0], "a/1": [8, 0]}
