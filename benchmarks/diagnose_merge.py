@@ -33,8 +33,8 @@ around them) merges every input as the whole-record index does, in both backends
 
 ``--variant NAME=VALUE ...`` sets module constants of :mod:`heartbeat.detect` (the
 ``MERGE_*`` constants) for a run; ``--grid`` compares the variants of :data:`GRID`
-(``--grid-of veto``: of :data:`VETO_GRID`; ``present``: of :data:`PRESENT_GRID`), as
-``--folds`` does.
+(``--grid-of veto``: of :data:`VETO_GRID`; ``present``: of :data:`PRESENT_GRID`;
+``lone-low``: of :data:`LOW_LONE_GRID`), as ``--folds`` does.
 """
 
 from __future__ import annotations
@@ -74,7 +74,13 @@ VETO_GRID: list[dict] = [{"MERGE_VETO_TYPICAL": typical} for typical in (0.0, 0.
 # session 8's grid of the quality gate's threshold, for a new index; ``--grid-of present``
 PRESENT_GRID: list[dict] = [{"MERGE_PRESENT": present}
                             for present in (0.0, 0.002, 0.01, 0.03, 0.1, 0.3)]
-GRIDS = {"lone": GRID, "veto": VETO_GRID, "present": PRESENT_GRID}
+# session 11: the lone beats' grid below its edge (0.8 / 0.8 was its lowest corner and
+# the choice), the shipped setting first so that a tie keeps it; ``--grid-of lone-low``
+LOW_LONE_GRID: list[dict] = [{"MERGE_LONE_CLEAR": 0.8, "MERGE_LONE_TYPICAL": 0.8}] + [
+    {"MERGE_LONE_CLEAR": clear, "MERGE_LONE_TYPICAL": typical}
+    for clear in (0.6, 0.7, 0.8) for typical in (0.6, 0.7, 0.8)
+    if (clear, typical) != (0.8, 0.8)]
+GRIDS = {"lone": GRID, "veto": VETO_GRID, "present": PRESENT_GRID, "lone-low": LOW_LONE_GRID}
 
 
 def _ma_noise(mitdb: Path, n: int) -> np.ndarray:
