@@ -101,6 +101,18 @@ class TemplateRule:
     lag_min_rr_ratio : float
         Only a beat whose previous RR over the local mean RR is at least this (one
         on time) is shifted; a premature beat is compared unshifted (0: every beat).
+
+    Raises
+    ------
+    TypeError
+        If a threshold is not a real number, ``s_irregular_beats`` not an integer or a
+        flag not True/False.
+    ValueError
+        If a threshold is NaN, negative, infinite where ``inf`` means nothing (only
+        ``max_amplitude_ratio``, ``s_min_keep_ratio``, ``s_irregular_above``, the two
+        sudden ratios and ``fallback_min_share`` take it), a correlation outside
+        [-1, 1], ``max_amplitude_ratio`` below 1, ``window_s`` not above 0 or
+        ``s_irregular_beats`` below 1; the message names the field.
     """
 
     window_s: float = 0.24
