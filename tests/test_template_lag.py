@@ -58,6 +58,14 @@ class TestShapeMeasures:
             np.testing.assert_allclose(got, brute_force(head, template, max_lag), atol=1e-12)
             np.testing.assert_allclose(amplitude, np.ptp(head[:, :30], axis=1) / np.ptp(template))
 
+    def test_beats_not_allowed_to_shift_keep_their_unshifted_correlation(self):
+        rng = np.random.default_rng(3)
+        head, template = rng.standard_normal((10, 40)), rng.standard_normal(30)
+        shifted = np.arange(10) % 2 == 0
+        got = shape_measures(head, template, 5, shifted)[0]
+        np.testing.assert_array_equal(got[shifted], shape_measures(head, template, 5)[0][shifted])
+        np.testing.assert_array_equal(got[~shifted], shape_measures(head, template)[0][~shifted])
+
     def test_a_head_too_short_for_every_shift_uses_the_shifts_it_has(self):
         rng = np.random.default_rng(2)
         head, template = rng.standard_normal((5, 32)), rng.standard_normal(30)

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["RunningFallback", "fallback_template", "shape_measures"]
 
 
-def shape_measures(head: np.ndarray, template: np.ndarray,
-                   max_lag: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def shape_measures(head: np.ndarray, template: np.ndarray, max_lag: int = 0,
+                   shifted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return each beat's Pearson correlation with `template` and its relative amplitude.
 
     Parameters
@@ -46,6 +46,9 @@ def shape_measures(head: np.ndarray, template: np.ndarray,
         compared over the ``window - lag`` samples the two share; one cut early over
         the whole window (needs ``length >= window + max_lag``; fewer shifts are tried
         otherwise).
+    shifted : numpy.ndarray of bool, shape (n,), optional
+        The beats that may be slid (default: every beat); the others keep their
+        unshifted correlation.
 
     Returns
     -------
@@ -66,11 +69,13 @@ def shape_measures(head: np.ndarray, template: np.ndarray,
     window = len(template)
     template = np.asarray(template, dtype=np.float64)
     head = np.asarray(head, dtype=np.float64)
-    correlation = _correlation(head[:, :window], template)
+    unshifted = correlation = _correlation(head[:, :window], template)
     for lag in range(1, min(max_lag, head.shape[1] - window) + 1):
         early = _correlation(head[:, lag : lag + window], template)
         late = _correlation(head[:, : window - lag], template[lag:])
         correlation = np.maximum(correlation, np.maximum(early, late))
+    if shifted is not None:
+        correlation = np.where(shifted, correlation, unshifted)
     span = np.ptp(template)
     amplitude = (np.ptp(head[:, :window], axis=1) / span if span > 0
                  else np.full(len(head), np.inf))

@@ -162,10 +162,8 @@ def compare_with_template(waveforms: np.ndarray, template: np.ndarray, rr: np.nd
         With ``has_template`` True.
     """
     rr_ratio, post_ratio = _rr_ratios(rr)
-    correlation, amplitude = shape_measures(waveforms, template, max_lag)
-    if max_lag > 0 and lag_min_rr_ratio > 0:
-        unshifted = shape_measures(waveforms, template)[0]
-        correlation = np.where(rr_ratio >= lag_min_rr_ratio, correlation, unshifted)
+    shifted = rr_ratio >= lag_min_rr_ratio if lag_min_rr_ratio > 0 else None
+    correlation, amplitude = shape_measures(waveforms, template, max_lag, shifted)
     return TemplateFeatures(correlation, amplitude, rr_ratio, post_ratio, has_template=True)
 
 
