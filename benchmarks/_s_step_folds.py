@@ -69,18 +69,30 @@ def lead_figures(conf: np.ndarray) -> tuple[float, float, float]:
     return fig["n_called_abnormal"], fig["V"]["f1"], fig["S"]["f1"]
 
 
+def pooled_figures(runs_by_lead: dict[int, list[tf.Run]], rule: TemplateRule,
+                   confusion_of) -> dict:
+    """(N called abnormal, V F1, S F1) per lead under `rule`, the confusion matrices
+    (`confusion_of(run, rule)`) of each lead's runs summed."""
+    return {c: lead_figures(sum(confusion_of(r, rule) for r in runs))
+            for c, runs in runs_by_lead.items()}
+
+
+def mean_s_f1(fig: dict) -> float:
+    """The mean S F1 over the leads of :func:`pooled_figures`' `fig`."""
+    return float(np.mean([fig[c][2] for c in fig]))
+
+
 def best_rule(runs_by_lead: dict[int, list[tf.Run]], candidates: list[TemplateRule],
               base: TemplateRule, confusion_of, max_abnormal_rise: float,
-              base_name: str, admissible=None) -> tuple[TemplateRule, dict]:
-    """The highest mean S F1 over the leads among `candidates` (least change first: a
-    later rule must be strictly better) that are `admissible`; confusion matrices
-    (`confusion_of(run, rule)`) pooled per lead.  By default a candidate is admissible
-    when its mean N called abnormal is at most `max_abnormal_rise` above `base`'s and
-    its V F1 at most 1 point lower per lead; `admissible(fig, base_fig)` replaces that
-    test, each a dict lead -> (N called abnormal, V F1, S F1)."""
+              base_name: str, admissible=None, score=mean_s_f1) -> tuple[TemplateRule, dict]:
+    """The highest `score` (default: mean S F1 over the leads) among `candidates` (least
+    change first: a later rule must be strictly better) that are `admissible`; confusion
+    matrices (`confusion_of(run, rule)`) pooled per lead.  By default a candidate is
+    admissible when its mean N called abnormal is at most `max_abnormal_rise` above
+    `base`'s and its V F1 at most 1 point lower per lead; `admissible(fig, base_fig)`
+    replaces that test, each a dict lead -> (N called abnormal, V F1, S F1)."""
     def pooled(rule):
-        return {c: lead_figures(sum(confusion_of(r, rule) for r in runs))
-                for c, runs in runs_by_lead.items()}
+        return pooled_figures(runs_by_lead, rule, confusion_of)
 
     def mean_abnormal_and_v_f1(fig, base_fig):
         base_abnormal = np.mean([base_fig[c][0] for c in base_fig])
@@ -94,7 +106,7 @@ def best_rule(runs_by_lead: dict[int, list[tf.Run]], candidates: list[TemplateRu
         fig = pooled(rule)
         if not admissible(fig, base_fig):
             continue
-        key = round(float(np.mean([fig[c][2] for c in fig])), 9)
+        key = round(score(fig), 9)
         if best_key is None or key > best_key:
             best, best_key, best_fig = rule, key, fig
 

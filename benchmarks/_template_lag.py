@@ -44,8 +44,7 @@ def rules(shift: str = "any") -> list[TemplateRule]:
 
 def pooled(runs_by_lead: dict[int, list[tf.Run]], rule: TemplateRule) -> dict:
     """(N called abnormal, V F1, S F1) per lead, confusion matrices pooled over runs."""
-    return {c: sf.lead_figures(sum(ff.confusion(r, rule) for r in runs))
-            for c, runs in runs_by_lead.items()}
+    return sf.pooled_figures(runs_by_lead, rule, ff.confusion)
 
 
 def choose(runs_by_lead: dict[int, list[tf.Run]], shift: str = "any"
@@ -53,21 +52,13 @@ def choose(runs_by_lead: dict[int, list[tf.Run]], shift: str = "any"
     """The inner rule: the lowest mean N called abnormal over the leads among the shifts
     whose V F1 and S F1 are, on each lead, at most 1 point below the shipped rule's (a
     longer shift must be strictly lower)."""
-    base = pooled(runs_by_lead, UNSHIFTED)
-    best, best_key, best_fig = None, None, None
-    for rule in rules(shift):
-        fig = pooled(runs_by_lead, rule)
-        if any(fig[c][1] < base[c][1] - MAX_F1_DROP or fig[c][2] < base[c][2] - MAX_F1_DROP
-               for c in fig):
-            continue
-        key = round(float(np.mean([fig[c][0] for c in fig])), 12)
-        if best_key is None or key < best_key:
-            best, best_key, best_fig = rule, key, fig
+    def within_f1(fig, base):
+        return not any(fig[c][1] < base[c][1] - MAX_F1_DROP
+                       or fig[c][2] < base[c][2] - MAX_F1_DROP for c in fig)
 
-    def named(fig):
-        return {f"ch{c}": {"n_called_abnormal": v[0], "V_f1": v[1], "S_f1": v[2]}
-                for c, v in fig.items()}
-    return best, {"shipped": named(base), "chosen": named(best_fig)}
+    return sf.best_rule(runs_by_lead, rules(shift), UNSHIFTED, ff.confusion, 0.0, "shipped",
+                        admissible=within_f1,
+                        score=lambda fig: -float(np.mean([fig[c][0] for c in fig])))
 
 
 def run(args, scored: dict, members: list, folds: list, *, write, print_summary) -> None:
