@@ -6,8 +6,8 @@ A look, not a change: the detector places each R peak on the largest deflection 
 band-passed signal within 100 ms (then the raw extremum of that sign within 30 ms), and on
 lead 1 it moves between two lobes of nearly equal size (docs/results.md, "Other sampling
 rates, and where the beat is cut").  Each detected peak of lead 1 of the 48 records is
-moved to the lobe another rule picks, on a band-pass built as the detector's (two 25 ms
-moving means minus two 120 ms ones):
+moved to the lobe another rule picks, on the detector's own band-passed signal
+(``heartbeat.detect._lead_stages``):
 
 * ``first``: the first local maximum of the absolute band-passed signal reaching
   ``--frac`` of the window's largest;
@@ -29,23 +29,13 @@ from _common import default_mitdb, nearest
 
 from heartbeat import io as wfdb
 from heartbeat.aami import is_beat
-from heartbeat.detect import detect_r_peaks
+from heartbeat.detect import _lead_stages, detect_r_peaks
 from heartbeat.resample import resample
-
-
-def moving_mean(x: np.ndarray, n: int) -> np.ndarray:
-    return np.convolve(x, np.ones(n) / n, mode="same")
-
-
-def band_pass(x: np.ndarray, fs: float) -> np.ndarray:
-    short, long = max(1, round(0.025 * fs)) | 1, max(1, round(0.12 * fs)) | 1
-    return (moving_mean(moving_mean(x, short), short)
-            - moving_mean(moving_mean(x, long), long))
 
 
 def moved(x: np.ndarray, fs: float, peaks: np.ndarray, rule: str, frac: float) -> np.ndarray:
     """`peaks` moved to the lobe `rule` picks, refined to the raw extremum of its sign."""
-    bp = band_pass(x, fs)
+    bp = _lead_stages(x, fs, "numba")[3]  # the detector's band-pass (polarity kept)
     size, half, refine = np.abs(bp), round(0.1 * fs), round(0.03 * fs)
     spans = [(max(1, p - half), min(x.size - 1, p + half)) for p in peaks]
     major = 1.0 if sum(np.sign(bp[lo + np.argmax(size[lo:hi])]) for lo, hi in spans
