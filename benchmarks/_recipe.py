@@ -46,16 +46,25 @@ class Recipe:
     def name(self) -> str:
         leads = "+".join(f"ch{c}" for c in self.channels)
         return (f"{leads}{'+aug' if self.augment else ''}"
-                f"{'+det' if self.peaks == 'detector' else ''}")
+                f"{PEAK_TAGS[self.peaks]}")
+
+
+PEAK_TAGS = {"annotations": "", "detector": "+det", "jitter": "+jit"}
+"""Where a recipe's training beats are cut -> the tag its name carries."""
 
 
 def beats(channel: int, cache_dir: str | Path, peaks: str = "annotations"
           ) -> datasets.BeatSet:
-    """All 48 records' beats of one lead (cached), cut at the annotated R peaks or, with
-    ``peaks="detector"``, at the peaks ``classify()``'s detector finds on that lead
-    (matched to the annotations within 150 ms for their labels; unmatched dropped)."""
-    if peaks not in ("annotations", "detector"):
-        raise ValueError(f"peaks must be 'annotations' or 'detector', got {peaks!r}")
+    """All 48 records' beats of one lead (cached), cut at the annotated R peaks; with
+    ``peaks="detector"`` at the peaks ``classify()``'s detector finds on that lead
+    (matched to the annotations within 150 ms for their labels; unmatched dropped); with
+    ``peaks="jitter"`` at annotated peaks moved at random (``_jitter``)."""
+    if peaks not in PEAK_TAGS:
+        raise ValueError(f"peaks must be one of {tuple(PEAK_TAGS)}, got {peaks!r}")
+    if peaks == "jitter":
+        import _jitter
+
+        return _jitter.jittered_beats(channel, cache_dir)
     return datasets.mitbih_beats(data_root() / "mitdb", channel=channel, peaks=peaks,
                                  cache_dir=cache_dir, quiet=True)
 

@@ -26,8 +26,10 @@ import numpy as np
 from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
 
 SHIPPED = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SHIFT)
-"""The rule shipped when the recipes were compared (before the shift was adopted)."""
-TAGS = (("none", lambda k: None), ("template", lambda k: SHIPPED))
+"""The rule shipped when the recipes ``+aug`` and ``+det`` were compared (before the
+shift was adopted); ``--rule shipped`` uses today's :data:`DEFAULT_RULE` instead, and its
+result files carry ``_shift`` in their names."""
+RULES = {"before-shift": (SHIPPED, ""), "shipped": (DEFAULT_RULE, "_shift")}
 LEADS = ("ch0", "ch1")
 
 
@@ -82,22 +84,25 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
     """Score every recipe's rows under no adaptation and the shipped rule, apply the rule
     of docs/results.md to each candidate against the first recipe; write the results."""
     peaks = getattr(args, "cut", "annotations")
+    rule, suffix = RULES[getattr(args, "rule", "before-shift")]
+    tags = (("none", lambda k: None), ("template", lambda k: rule))
     command = "python benchmarks/cv_patients.py template-recipes " + " ".join(
         f"--recipe {text}" for text in args.recipe) + (
         "" if args.prefix == "es_" else f" --prefix {args.prefix}") + (
-        "" if peaks == "annotations" else f" --cut {peaks}")
+        "" if peaks == "annotations" else f" --cut {peaks}") + (
+        "" if not suffix else " --rule shipped")
     summaries, spreads, labels = {}, {}, {}
     for text in args.recipe:
-        rows = sf.fold_rows(scored, text, members, folds, TAGS, confusion)
+        rows = sf.fold_rows(scored, text, members, folds, tags, confusion)
         base = _fold_logits.folder(Path(), f"{args.prefix}{text.replace('+', '_')}",
-                                   peaks).name
+                                   peaks).name + suffix
         summary_of = {key: _recipe.summarise(runs, f_scores=True) for key, runs in rows.items()}
         written = sf.write_rows(write, print_summary, f"cv_template_recipes_{base}", text, rows,
                                 summary_of, {"none": "", "template":
                                              ', adapt="template" (shipped rule)'}, command)
         for key, label in written.items():
             labels[(text, *key)], summaries[(text, *key)] = label, summary_of[key]
-        spreads[text] = {tag: seed_spread(rows[tag, "single"]) for tag, _ in TAGS}
+        spreads[text] = {tag: seed_spread(rows[tag, "single"]) for tag, _ in tags}
         print(f"{text}: sd over seeds within a fold, mean over folds: {spreads[text]}")
     print(markdown(labels, summaries))
     runs_of = {text: pairs(scored, text) for text in args.recipe}
@@ -110,9 +115,9 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
         decisions[text]["complete"] = complete[args.recipe[0]] and complete[text]
         decisions[text]["adopted"] = decisions[text]["passes"] and decisions[text]["complete"]
         print(f"{text} against {args.recipe[0]}: {decisions[text]}")
-    write(_fold_logits.choice_name(args.prefix, peaks),
+    write(_fold_logits.choice_name(args.prefix, peaks) + suffix,
           {"baseline": args.recipe[0], "held_out_cut": peaks,
-           "rule": tf.as_dict(SHIPPED),
+           "rule": tf.as_dict(rule),
            "deciding_row": 'ensemble of 3 seeds, adapt="template" (shipped rule)',
            "runs": {text: [list(p) for p in runs_of[text]] for text in args.recipe},
            "seed_spread": spreads, "decisions": decisions, "command": command})

@@ -78,7 +78,8 @@ Results go to ``benchmarks/results/cv_es_<recipe>[_ensemble|_prior|_calibration]
 recipe), ``+aug`` (augmented batches, :class:`heartbeat.training.Augmenter` with the
 NST ``ma``/``bw`` noise), ``ch0+ch1`` (both leads as training views; the annotations
 hold for both), ``+det`` (training and early-stopping beats cut at the R peaks the
-detector finds on each lead, labelled by the annotation each matches).  The template
+detector finds on each lead, labelled by the annotation each matches), ``+jit``
+(training and early-stopping beats cut at annotated peaks moved at random, ``_jitter``).  The template
 modes score the beats cut at the annotated peaks, or with ``--cut detector`` at the
 detected ones.
 """
@@ -116,11 +117,14 @@ def parse_recipe(text: str, **options) -> _recipe.Recipe:
     """``ch0+ch1+aug`` -> the Recipe; `options` set its other fields (steps, n_cap, ...)."""
     parts = text.split("+")
     channels = tuple(int(p[2:]) for p in parts if p.startswith("ch"))
-    unknown = [p for p in parts if not (p.startswith("ch") or p in ("aug", "det"))]
-    if unknown or not channels:
-        raise SystemExit(f"recipe {text!r}: write leads and options as ch0+ch1+aug+det")
+    cuts = {tag[1:]: peaks for peaks, tag in _recipe.PEAK_TAGS.items() if tag}
+    unknown = [p for p in parts if not (p.startswith("ch") or p == "aug" or p in cuts)]
+    cut = [cuts[p] for p in parts if p in cuts]
+    if unknown or not channels or len(cut) > 1:
+        raise SystemExit(f"recipe {text!r}: write leads and options as ch0+ch1+aug+det "
+                         "(one of +det, +jit)")
     return _recipe.Recipe(channels=channels, augment="aug" in parts,
-                          peaks="detector" if "det" in parts else "annotations", **options)
+                          peaks=cut[0] if cut else "annotations", **options)
 
 
 def deal_folds(data: datasets.BeatSet, k: int) -> list[list[str]]:
@@ -174,6 +178,9 @@ def run_folds(args) -> None:
     ds1s = {p: {c: b[np.isin(b.record, datasets.DS1)] for c, b in leads.items()}
             for p, leads in cuts.items()}
     ds1 = ds1s["annotations"]  # folds and early-stopping records: as before
+    for peaks in {parse_recipe(t).peaks for t in args.recipe} - set(ds1s):  # +jit
+        ds1s[peaks] = {c: b[np.isin(b.record, datasets.DS1)] for c, b in
+                       ((c, _recipe.beats(c, CACHE, peaks=peaks)) for c in (0, 1))}
     folds = deal_folds(ds1[0], args.folds)
     print("folds:", folds, flush=True)
     options = {"n_cap": args.n_cap, "steps": args.steps, "max_epochs": args.epochs,
@@ -438,6 +445,10 @@ def main() -> None:
     parser.add_argument("--cut", choices=tuple(_fold_logits.CUTS), default="annotations",
                         help="template modes: score the held-out beats cut at the "
                         "annotated peaks or at the detected ones (logits folder _detcut)")
+    parser.add_argument("--rule", choices=("before-shift", "shipped"), default="before-shift",
+                        help="template-recipes: the adapt=\"template\" rule of the rows: "
+                        "as shipped before the shift (the +aug and +det comparisons) or "
+                        "today's (result files with _shift)")
     parser.add_argument("--shift", choices=("any", "on-time"), default="any",
                         help="template-lag: which beats may be slid against the template "
                         "(_template_lag.ON_TIME)")
