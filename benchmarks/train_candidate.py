@@ -61,7 +61,10 @@ def fold_scores(recipe_name: str) -> dict:
     """The fold summary of a recipe (and of today's, ch0) from cv_patients.py's files."""
     out = {}
     for name in dict.fromkeys([recipe_name, "ch0"]):
-        path = RESULTS / f"cv_es_{name.replace('+', '_')}.json"
+        # the first protocol's files, else those of the runs scored at both cuts
+        paths = [RESULTS / f"cv_{prefix}{name.replace('+', '_')}.json"
+                 for prefix in ("es_", "detcut_es_")]
+        path = next((p for p in paths if p.exists()), paths[0])
         if not path.exists():
             raise SystemExit(f"{path} is missing: run benchmarks/cv_patients.py folds "
                              f"--recipe {name} first")
