@@ -62,6 +62,10 @@ the S step's sudden prematurity, by the rule of docs/results.md section 5
 to N (``TemplateRule.s_min_keep_ratio``), chosen nested on the shipped rule by the rule
 of docs/results.md section 5 (``_s_keep_folds.py``; ``cv_template_skeep_choice.json``).
 
+``template-early``: an early beat held to a closer match before V and F are taken from
+it (``TemplateRule.early_rr_ratio``, ``early_min_correlation``), chosen nested on the
+shipped rule (``_template_early.py``; ``cv_template_early[_detcut]_choice.json``).
+
 ``template-recipes``: the first recipe against each other one, all under the shipped
 ``adapt="template"`` rule (``TemplateRule()``, nothing chosen), single models and the
 seed ensemble, with and without it; the candidate is judged by the rule of
@@ -355,6 +359,13 @@ def run_template_lag(args) -> None:
     _template_lag.run(args, *scored_runs(args), write=write, print_summary=print_summary)
 
 
+def run_template_early(args) -> None:
+    """An early beat held to a closer match, the setting chosen nested (``_template_early``)."""
+    import _template_early
+
+    _template_early.run(args, *scored_runs(args), write=write, print_summary=print_summary)
+
+
 def print_summary(name: str, summary: dict) -> None:
     print(f"\n{name}: mean (sd) over folds and seeds")
     for key, fig in summary.items():
@@ -407,7 +418,8 @@ def main() -> None:
     parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template",
                                          "template-s", "template-s-gate",
                                          "template-s-fallback", "template-s-keep",
-                                         "template-recipes", "template-lag"))
+                                         "template-recipes", "template-lag",
+                                         "template-early"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -478,6 +490,9 @@ def main() -> None:
     elif args.mode == "template-lag":
         args.recipe = args.recipe or ["ch0+ch1"]
         run_template_lag(args)
+    elif args.mode == "template-early":
+        args.recipe = args.recipe or ["ch0+ch1"]
+        run_template_early(args)
     elif args.mode == "table":
         run_table(args)
     else:

@@ -168,12 +168,15 @@ def compare_with_template(waveforms: np.ndarray, template: np.ndarray, rr: np.nd
 
 
 def matches(features: TemplateFeatures, rule: TemplateRule) -> np.ndarray:
-    """Return True for each beat that `rule` counts as the recording's dominant beat."""
+    """Return True for each beat that `rule` counts as the recording's dominant beat
+    (the V/F step: an early beat must also reach ``rule.early_min_correlation``)."""
     ratio = features.amplitude_ratio
     with np.errstate(divide="ignore"):
         close = (ratio <= rule.max_amplitude_ratio) & (ratio >= 1 / rule.max_amplitude_ratio)
+    on_time = features.rr_ratio >= rule.early_rr_ratio
     return ((features.correlation >= rule.min_correlation) & close
-            & (features.rr_ratio >= rule.min_rr_ratio))
+            & (features.rr_ratio >= rule.min_rr_ratio)
+            & (on_time | (features.correlation >= rule.early_min_correlation)))
 
 
 def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,

@@ -101,6 +101,12 @@ class TemplateRule:
     lag_min_rr_ratio : float
         Only a beat whose previous RR over the local mean RR is at least this (one
         on time) is shifted; a premature beat is compared unshifted (0: every beat).
+    early_rr_ratio : float
+        A beat whose previous RR over the local mean RR is below this (an early
+        beat) loses V and F only if its correlation also reaches
+        `early_min_correlation` (0: no beat is held to more).
+    early_min_correlation : float
+        Least correlation with the template of an early beat for the V/F step.
 
     Raises
     ------
@@ -133,6 +139,8 @@ class TemplateRule:
     q_step: bool = False
     max_lag_s: float = 0.04
     lag_min_rr_ratio: float = 0.9
+    early_rr_ratio: float = 0.0
+    early_min_correlation: float = 1.0
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -141,7 +149,8 @@ class TemplateRule:
                 as_bool(value, name)
             elif field.name == "s_irregular_beats":
                 as_int(value, name, minimum=1)
-            elif field.name in ("min_correlation", "s_min_correlation"):
+            elif field.name in ("min_correlation", "s_min_correlation",
+                                "early_min_correlation"):
                 as_real(value, name, low=-1.0, high=1.0)
             elif not (field.name in _MAY_BE_INFINITE and value == math.inf):
                 as_real(value, name, low=1.0 if field.name == "max_amplitude_ratio" else 0.0)

@@ -1,0 +1,123 @@
+"""An early beat held to a closer match before V and F are taken from it, on the kept logits.
+
+Used by ``cv_patients.py template-early``; the rule is docs/results.md section 5 ("An
+early beat held to a closer match").  The shipped ``adapt="template"`` rule
+(:data:`heartbeat.classifier.template.DEFAULT_RULE`) stays as it is apart from
+``early_rr_ratio`` and ``early_min_correlation``, chosen from :data:`GRID` for held-out
+fold k on the other two folds and then applied to fold k; the default is the setting
+chosen on all folds.  No label is read by the step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import _recipe
+import _s_fallback_folds as ff
+import _s_step_folds as sf
+import _template_folds as tf
+import _template_recipes as tr
+import numpy as np
+
+from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
+
+RR_GRID = (0.80, 0.85, 0.90)  # previous RR over the local mean: below it a beat is early
+CORRELATION_GRID = (0.90, 0.93, 0.95, 0.97)
+MAX_ABNORMAL_RISE = 0.001  # 0.1 point of N called abnormal, mean over the leads
+MAX_S_F1_DROP = 0.01  # per lead
+
+
+def rules() -> list[TemplateRule]:
+    """The shipped rule (no early check) first, then each setting of the grid, the least
+    change first (the tie-break)."""
+    return [DEFAULT_RULE] + [
+        dataclasses.replace(DEFAULT_RULE, early_rr_ratio=r, early_min_correlation=c)
+        for r, c in itertools.product(RR_GRID, CORRELATION_GRID)]
+
+
+def choose(runs_by_lead: dict[int, list[tf.Run]]) -> tuple[TemplateRule, dict]:
+    """The inner rule: the highest mean V F1 over the leads among the settings whose mean
+    N called abnormal is at most 0.1 point above the shipped rule's and whose S F1 is, on
+    each lead, at most 1 point below it (a later setting must be strictly higher)."""
+    def admissible(fig, base):
+        rise = np.mean([fig[c][0] for c in fig]) - np.mean([base[c][0] for c in base])
+        return (rise <= MAX_ABNORMAL_RISE + 1e-12
+                and all(fig[c][2] >= base[c][2] - MAX_S_F1_DROP for c in fig))
+
+    return sf.best_rule(runs_by_lead, rules(), DEFAULT_RULE, ff.confusion, 0.0, "shipped",
+                        admissible=admissible,
+                        score=lambda fig: float(np.mean([fig[c][1] for c in fig])))
+
+
+def verdict(base: dict, candidate: dict, final_rule: TemplateRule, cut: str) -> dict:
+    """The conditions of the rule on the deciding rows (summaries of the 3 folds'
+    ensembles, shipped against nested): at the detected cut (1) a setting is chosen on
+    all folds, (2) V F1 is higher on both leads, (3) N called abnormal (mean over the
+    leads) at most 0.1 point higher and S F1 at most 1 point lower on each lead; at the
+    annotated cut (4) the same bound on N called abnormal and V F1 not lower."""
+    leads = ("ch0", "ch1")
+    rise = float(np.mean([candidate[c]["n_called_abnormal"][0] - base[c]["n_called_abnormal"][0]
+                          for c in leads]))
+    v_up = {c: bool(candidate[c]["V_f1"][0] > base[c]["V_f1"][0]) for c in leads}
+    v_kept = {c: bool(candidate[c]["V_f1"][0] >= base[c]["V_f1"][0]) for c in leads}
+    s_kept = {c: bool(candidate[c]["S_f1"][0] >= base[c]["S_f1"][0] - MAX_S_F1_DROP)
+              for c in leads}
+    out = {"abnormal_rise_points": 100 * rise, "V_f1_higher": v_up, "V_f1_not_lower": v_kept,
+           "S_f1_within_1_point": s_kept,
+           "abnormal_within_0_1": bool(rise <= MAX_ABNORMAL_RISE + 1e-12)}
+    if cut == "annotations":
+        out["condition_4"] = out["abnormal_within_0_1"] and all(v_kept.values())
+    else:
+        out["condition_1"] = final_rule.early_rr_ratio > 0
+        out["conditions_1_to_3"] = bool(out["condition_1"] and all(v_up.values())
+                                         and out["abnormal_within_0_1"]
+                                         and all(s_kept.values()))
+    return out
+
+
+def grid_figures(ensembles: dict[int, list[tf.Run]]) -> dict:
+    """Per setting: each lead's (N called abnormal, V F1, S F1) in %, the folds' ensembles
+    pooled (what the choice on all folds reads)."""
+    return {f"{r.early_rr_ratio:.2f}/{r.early_min_correlation:.2f}": {
+        f"ch{c}": [round(100 * v, 2) for v in fig]
+        for c, fig in sf.pooled_figures(ensembles, r, ff.confusion).items()}
+        for r in rules()}
+
+
+def run(args, scored: dict, members: list, folds: list, *, write, print_summary) -> None:
+    """Choose the setting nested, score the rows, apply the rule; write the results."""
+    cut = getattr(args, "cut", "annotations")
+    chosen, final_rule, final_figs = sf.nested_choice(args.recipe, scored, folds, choose)
+    command = "python benchmarks/cv_patients.py template-early" + (
+        "" if args.prefix == "es_" else f" --prefix {args.prefix}") + (
+        "" if cut == "annotations" else f" --cut {cut}")
+    tags = (("shipped", lambda k: DEFAULT_RULE), ("early", chosen.get))
+    suffix = "" if cut == "annotations" else "_detcut"
+    verdicts, labels, table = {}, {}, {}
+    for text in args.recipe:
+        rows = sf.fold_rows(scored, text, members, folds, tags, ff.confusion)
+        summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
+        written = sf.write_rows(
+            write, print_summary, f"cv_template_early_{args.prefix}{text.replace('+', '_')}"
+            f"{suffix}", text, rows, summaries, {
+                "shipped": ', adapt="template" (shipped)',
+                "early": ', adapt="template" with the early check (nested)'}, command)
+        for key, label in written.items():
+            labels[(text, *key)], table[(text, *key)] = label, summaries[key]
+        verdicts[text] = verdict(summaries["shipped", "ensemble"],
+                                 summaries["early", "ensemble"], final_rule, cut)
+        print(f"{text}: {verdicts[text]}")
+    print(tr.markdown(labels, table))
+    ensembles = {c: [scored[t, "ensemble", f, c] for t in args.recipe for f in folds]
+                 for c in (0, 1)}
+    grid = grid_figures(ensembles)
+    print("all folds' ensembles pooled, per setting: " + str(grid))
+    write(f"cv_template_early{suffix}_choice",
+          {"held_out_cut": cut, "rr_grid": list(RR_GRID),
+           "correlation_grid": list(CORRELATION_GRID),
+           "per_fold": {str(k): [r.early_rr_ratio, r.early_min_correlation]
+                        for k, r in chosen.items()},
+           "all_folds": [final_rule.early_rr_ratio, final_rule.early_min_correlation],
+           "all_folds_figures": final_figs, "all_folds_grid": grid,
+           "verdicts": verdicts, "command": command})
