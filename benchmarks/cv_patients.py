@@ -461,6 +461,9 @@ def main() -> None:
                         help="template-recipes: the adapt=\"template\" rule of the rows: "
                         "as shipped before the shift (the +aug and +det comparisons) or "
                         "today's (result files with _shift)")
+    parser.add_argument("--early-rule", choices=("first", "second"), default="first",
+                        help="template-early: the bound on N called abnormal "
+                        "(_template_early.BOUNDS)")
     parser.add_argument("--shift", choices=("any", "on-time"), default="any",
                         help="template-lag: which beats may be slid against the template "
                         "(_template_lag.ON_TIME)")

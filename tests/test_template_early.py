@@ -78,6 +78,15 @@ class TestVerdict:
         got = _template_early.verdict(self.base, cand, rule or self.chosen, "detector")
         assert not got["conditions_1_to_3"]
 
+    def test_the_second_rule_bounds_each_lead_at_a_quarter_point(self):
+        cand = summary((0.012, 0.022), (0.82, 0.60), (0.45, 0.36))  # +0.2 point each
+        assert _template_early.verdict(self.base, cand, self.chosen, "detector",
+                                       "second")["conditions_1_to_3"]
+        cand = summary((0.010, 0.023), (0.82, 0.60), (0.45, 0.36))  # lead 1 +0.3
+        assert not _template_early.verdict(self.base, cand, self.chosen, "detector",
+                                           "second")["conditions_1_to_3"]
+        assert _template_early.within_bound([0.0, 0.0015], "first")  # mean 0.075 point
+
     def test_at_the_annotated_cut_v_f1_may_stay_equal(self):
         cand = summary((0.010, 0.020), (0.80, 0.55), (0.40, 0.30))
         assert _template_early.verdict(self.base, cand, self.chosen, "annotations")[
