@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
-import _recipe
 import _s_fallback_folds as ff
 import _s_step_folds as sf
 import _template_folds as tf
@@ -108,26 +107,13 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary)
         "" if args.prefix == "es_" else f" --prefix {args.prefix}") + (
         "" if cut == "annotations" else f" --cut {cut}") + (
         "" if bound == "first" else f" --early-rule {bound}")
-    tags = (("shipped", lambda k: DEFAULT_RULE), ("early", chosen.get))
     suffix = ("" if cut == "annotations" else "_detcut") + (
         "" if bound == "first" else f"_{bound}")
-    verdicts, labels, table = {}, {}, {}
-    for text in args.recipe:
-        rows = sf.fold_rows(scored, text, members, folds, tags, ff.confusion)
-        summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
-        written = sf.write_rows(
-            write, print_summary, f"cv_template_early_{args.prefix}{text.replace('+', '_')}"
-            f"{suffix}", text, rows, summaries, {
-                "shipped": ', adapt="template" (shipped)',
-                "early": ', adapt="template" with the early check (nested)'}, command)
-        for key, label in written.items():
-            labels[(text, *key)], table[(text, *key)] = label, summaries[key]
-        verdicts[text] = verdict(summaries["shipped", "ensemble"],
-                                 summaries["early", "ensemble"], final_rule, cut, bound)
-        print(f"{text}: {verdicts[text]}")
-    print(tr.markdown(labels, table))
-    ensembles = {c: [scored[t, "ensemble", f, c] for t in args.recipe for f in folds]
-                 for c in (0, 1)}
+    verdicts, ensembles = tr.nested_against_shipped(
+        args, scored, members, folds, shipped=DEFAULT_RULE, chosen=chosen, mode="early",
+        suffix=suffix, label="with the early check", command=command,
+        judge=lambda base, cand: verdict(base, cand, final_rule, cut, bound),
+        write=write, print_summary=print_summary)
     grid = grid_figures(ensembles)
     print("all folds' ensembles pooled, per setting: " + str(grid))
     folds_tag = "" if args.prefix in ("es_", "detcut_es_") else "_" + args.prefix.rstrip("_")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-import _recipe
 import _s_fallback_folds as ff
 import _s_step_folds as sf
 import _template_folds as tf
@@ -70,26 +69,12 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary)
         "" if args.prefix == "es_" else f" --prefix {args.prefix}") + (
         "" if cut == "annotations" else f" --cut {cut}") + (
         "" if shift == "any" else f" --shift {shift}")
-    tags = (("shipped", lambda k: UNSHIFTED), ("lag", chosen.get))
     suffix = ("" if cut == "annotations" else "_detcut") + (
         "" if shift == "any" else "_" + shift.replace("-", ""))
-    decisions, labels, table = {}, {}, {}
-    for text in args.recipe:
-        rows = sf.fold_rows(scored, text, members, folds, tags, ff.confusion)
-        summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
-        written = sf.write_rows(
-            write, print_summary, f"cv_template_lag_{args.prefix}{text.replace('+', '_')}"
-            f"{suffix}", text, rows, summaries, {
-                "shipped": ', adapt="template" (shipped)',
-                "lag": ', adapt="template" with the shift (nested)'}, command)
-        for key, label in written.items():
-            labels[(text, *key)], table[(text, *key)] = label, summaries[key]
-        decisions[text] = tr.decide(summaries["shipped", "ensemble"],
-                                    summaries["lag", "ensemble"])
-        print(f"{text}: {decisions[text]}")
-    print(tr.markdown(labels, table))
-    ensembles = {c: [scored[t, "ensemble", f, c] for t in args.recipe for f in folds]
-                 for c in (0, 1)}
+    decisions, ensembles = tr.nested_against_shipped(
+        args, scored, members, folds, shipped=UNSHIFTED, chosen=chosen, mode="lag",
+        suffix=suffix, label="with the shift", command=command, judge=tr.decide,
+        write=write, print_summary=print_summary)
     grid = all_folds_grid(ensembles, shift)
     print("all folds' ensembles pooled, per shift: " + str(grid))
     write(f"cv_template_lag{suffix}_choice",

@@ -121,3 +121,31 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
            "deciding_row": 'ensemble of 3 seeds, adapt="template" (shipped rule)',
            "runs": {text: [list(p) for p in runs_of[text]] for text in args.recipe},
            "seed_spread": spreads, "decisions": decisions, "command": command})
+
+
+def nested_against_shipped(args, scored: dict, members: list, folds: list, *, shipped,
+                           chosen: dict, mode: str, suffix: str, label: str, command: str,
+                           judge, write, print_summary) -> tuple[dict, dict]:
+    """Rows of the shipped rule against the rule chosen nested (``chosen``: fold -> rule)
+    for each recipe, written as ``cv_template_{mode}_{prefix}{recipe}{suffix}_*``;
+    ``judge(shipped ensemble summary, nested ensemble summary)`` per recipe.  Returns the
+    judgements per recipe and each lead's ensemble runs over the folds."""
+    tags = (("shipped", lambda k: shipped), (mode, chosen.get))
+    judged, labels, table = {}, {}, {}
+    for text in args.recipe:
+        rows = sf.fold_rows(scored, text, members, folds, tags, ff.confusion)
+        summaries = {key: _recipe.summarise(r, f_scores=True) for key, r in rows.items()}
+        written = sf.write_rows(
+            write, print_summary, f"cv_template_{mode}_{args.prefix}{text.replace('+', '_')}"
+            f"{suffix}", text, rows, summaries, {
+                "shipped": ', adapt="template" (shipped)',
+                mode: f', adapt="template" {label} (nested)'}, command)
+        for key, row_label in written.items():
+            labels[(text, *key)], table[(text, *key)] = row_label, summaries[key]
+        judged[text] = judge(summaries["shipped", "ensemble"], summaries[mode, "ensemble"])
+        print(f"{text}: {judged[text]}")
+    print(markdown(labels, table))
+    ensembles = {c: [scored[t, "ensemble", f, c] for t in args.recipe for f in folds]
+                 for c in (0, 1)}
+    return judged, ensembles
+
