@@ -33,7 +33,8 @@ class TemplateRule:
     ``cv_patients.py template-s-fallback``, ``cv_template_sfallback_choice.json``; then
     the shift of beats on time against the template, chosen on the beats cut at the
     detected R peaks: ``cv_patients.py template-lag --cut detector --shift on-time``,
-    ``cv_template_lag_detcut_ontime_choice.json``);
+    ``cv_template_lag_detcut_ontime_choice.json``; the early check of the V/F step,
+    ``early_rr_ratio``, is off: ``cv_patients.py template-early`` did not adopt it);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
