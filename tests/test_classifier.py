@@ -424,6 +424,25 @@ class TestPretrained:
 
 # ----------------------------------------------------------------------- classify
 class TestClassify:
+    def test_several_leads_peaks_from_all_beats_from_the_named_one(self):
+        ex = load_example("208")
+        both = ex.signal[:, :2]
+        for lead in (0, 1):
+            result = heartbeat.classify(both, ex.fs, lead=lead)
+            beats = segment(both, ex.fs, lead=lead)
+            assert result.beats.lead == lead
+            np.testing.assert_array_equal(result.r_peaks, beats.r_peaks)
+            np.testing.assert_array_equal(result.beats.waveforms, beats.waveforms)
+        swapped = heartbeat.classify(both[:, ::-1], ex.fs, lead=0)
+        assert swapped.labels.tolist() == result.labels.tolist()  # lead 1 cut, either way
+
+    @pytest.mark.parametrize("lead, error", [(2, ValueError), (-1, ValueError),
+                                             (1.0, TypeError)])
+    def test_a_lead_the_signal_lacks_is_refused_by_name(self, lead, error):
+        ex = load_example("208")
+        with pytest.raises(error, match="lead"):
+            heartbeat.classify(ex.signal[:, :2], ex.fs, lead=lead)
+
     def test_end_to_end(self):
         ex = load_example("208")
         result = heartbeat.classify(ex.signal[:, 0], ex.fs)

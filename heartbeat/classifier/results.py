@@ -137,13 +137,18 @@ def classify(
     adapt: str = "template",
     quality: bool | float = True,
     noisy_below: float = NOISY_BELOW,
+    lead: int = 0,
 ) -> ClassifiedBeats:
     """Find the heartbeats in a raw ECG and classify each one.
 
     Parameters
     ----------
-    signal : array_like, shape (n_samples,)
-        One ECG lead (MLII works best: the shipped models were trained on it).
+    signal : array_like, shape (n_samples,) or (n_samples, n_leads)
+        One ECG lead, or several sampled together (one per column).  With several
+        leads the robust detector finds the R peaks on all of them (one noisy lead
+        loses no beats) and the beats are cut from, and classified on, column
+        `lead`.  The default model was trained on both MIT-BIH leads (MLII and,
+        mostly, V1); on other leads it is less sure (docs/results.md).
     fs : float
         Sampling frequency in Hz.
     model : BeatClassifier, str or path-like, optional
@@ -189,6 +194,8 @@ def classify(
         covers the QRS makes a clean N beat look ectopic; 0 switches this off, and so
         does ``quality=False`` (no quality is measured).  ``"unreadable"`` wins over
         ``"noisy"``, which wins over ``"uncertain"``.
+    lead : int, default 0
+        With several leads, the column the beats are cut from (``result.beats.lead``).
 
     Returns
     -------
@@ -203,8 +210,8 @@ def classify(
         If `model` is a str that names neither a shipped model nor a file (the
         message lists the shipped models; the error is also a ValueError).
     ValueError
-        For a bad signal or `fs` (see :func:`heartbeat.segment`), an unknown model
-        name, an unreadable model file, a threshold (`reject`, `quality`,
+        For a bad signal, `fs` or `lead` (see :func:`heartbeat.segment`), an unknown
+        model name, an unreadable model file, a threshold (`reject`, `quality`,
         `noisy_below`) outside [0, 1] or an unknown `adapt`.
     TypeError
         If `model` is not a classifier, name or path.
@@ -231,7 +238,7 @@ def classify(
     noisy_below = _noisy_below(noisy_below)
     # the beats of unreadable stretches are kept, to come back as "?" with their reason
     beats = _segment(signal, fs, detector=detector, r_peaks=None, window_s=WINDOW_S,
-                     threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=0,
+                     threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=lead,
                      quality=quality, withhold=False)
     readable = None if min_quality is None else ~(beats.quality < min_quality)
     return _classify_beats(clf, beats, threshold=threshold, adapt=adapt, readable=readable,
