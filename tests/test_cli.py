@@ -363,6 +363,34 @@ class TestPredictColumns:
         np.testing.assert_array_equal([b["adapted"] for b in beats], want.adapted)
 
 
+class TestPredictSeveralLeads:
+    def test_peaks_from_both_channels_beats_from_the_named_one(self, tmp_path, capsys):
+        import json
+
+        import heartbeat
+
+        ex = heartbeat.load_example("208")
+        out = tmp_path / "p.json"
+        assert main(["predict", str(example_path("208")), "--channel", "V1",
+                     "--detect-on", "MLII", "--out", str(out)]) == 0
+        assert "R peaks from V1 and MLII; beats cut from V1" in capsys.readouterr().err
+        doc = json.loads(out.read_text())
+        assert doc["lead"] == "V1" and doc["detect_on"] == ["V1", "MLII"]
+        want = heartbeat.classify(ex.signal[:, :2], ex.fs, lead=1)
+        assert [b["sample"] for b in doc["beats"]] == want.r_peaks.tolist()
+        assert [b["label"] for b in doc["beats"]] == want.labels.tolist()
+
+    def test_a_channel_the_input_lacks_is_refused(self, tmp_path, capsys):
+        x, _ = _ecg_100(30.0)
+        np.save(tmp_path / "two.npy", np.column_stack([x, x[::-1]]))
+        assert main(["predict", str(tmp_path / "two.npy"), "--fs", "360", "--channel", "0",
+                     "--detect-on", "1", "--out", str(tmp_path / "ok.csv")]) == 0
+        assert main(["predict", str(tmp_path / "two.npy"), "--fs", "360",
+                     "--detect-on", "5", "--out", str(tmp_path / "no.csv")]) != 0
+        assert "channel" in capsys.readouterr().err
+        assert not (tmp_path / "no.csv").exists()
+
+
 class TestDataDir:
     def test_heartbeat_data_names_the_parent_like_in_the_tests(self, mitdb_dir, monkeypatch,
                                                               capsys):

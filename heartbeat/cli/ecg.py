@@ -105,6 +105,26 @@ def _load_ecg(args: argparse.Namespace) -> EcgChannel:
     return ecg
 
 
+def _with_detection_leads(ecg: EcgChannel, args: argparse.Namespace
+                          ) -> tuple[np.ndarray, float]:
+    """The signal to classify: `ecg` alone, or with ``--detect-on``'s channels beside it
+    as further columns (the R peaks are found on all; the beats are cut from column 0)."""
+    from heartbeat.io.inputs import load_channel
+
+    if not args.detect_on:
+        return ecg.signal, ecg.fs
+    others = [load_channel(args.input, fs=args.fs, channel=ch) for ch in args.detect_on]
+    for other in others:
+        if other.signal.shape != ecg.signal.shape or other.fs != ecg.fs:
+            raise ValueError(f"--detect-on {other.lead}: {other.signal.size} samples at "
+                             f"{other.fs:g} Hz, but --channel {ecg.lead} has "
+                             f"{ecg.signal.size} at {ecg.fs:g} Hz; name channels of the "
+                             "same recording")
+    print(f"heartbeat {args.command}: R peaks from {ecg.lead} and "
+          f"{', '.join(o.lead for o in others)}; beats cut from {ecg.lead}", file=sys.stderr)
+    return np.column_stack([ecg.signal, *(o.signal for o in others)]), ecg.fs
+
+
 def _check_plausible(r_peaks: np.ndarray, fs: float, n_samples: int, command: str) -> None:
     """Warn on stderr about results that point to a wrong input (no beats, odd rate)."""
     from heartbeat.pipeline.steps import WINDOW_S
@@ -167,11 +187,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         files.prepare_output(args.out)
     clf = files.load_model(args.model)
     ecg = _load_ecg(args)
-    signal, fs = ecg.signal, ecg.fs
+    signal, fs = _with_detection_leads(ecg, args)
     noisy = {} if args.noisy_below is None else {"noisy_below": args.noisy_below}
     result = classify(signal, fs, model=clf, detector=args.detector, reject=args.reject,
-                      adapt=args.adapt, **noisy)
-    _check_plausible(result.r_peaks, fs, signal.size, args.command)
+                      adapt=args.adapt, lead=0, **noisy)
+    _check_plausible(result.r_peaks, fs, len(signal), args.command)
     _say_unreadable(result.beats.unreadable, fs, args.command)
     rr_s, rate_bpm = _rr_and_rate(result.r_peaks, fs)
     fmt = args.format
@@ -180,6 +200,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if fmt == "json":
         doc = {
             "input": str(args.input), "fs": fs, "lead": ecg.lead,
+            "detect_on": [ecg.lead, *args.detect_on],
             "model": args.model or "mitbih-all",
             "classes": list(result.classes), "counts": result.counts(),
             "beats": [

@@ -286,6 +286,10 @@ def _add_predict(sub: _Subparsers) -> None:
                     help="a beat called S, V or F in a stretch of signal quality below Q "
                     "gets '?' and reason 'noisy' (default: classify()'s noisy_below, "
                     "chosen on patient folds; 0: off)")
+    pr.add_argument("--detect-on", nargs="+", metavar="CHANNEL", default=[],
+                    help="other channels of the same input (names or numbers) whose R "
+                    "peaks are combined with --channel's, so that a noisy channel loses "
+                    "no beats; the beats are still cut from and classified on --channel")
     pr.set_defaults(func=ecg.cmd_predict)
 
 
