@@ -223,7 +223,10 @@ SPACE = [
 # ``--space t-wave``: only how long after a QRS the T-wave test holds, every other
 # constant as in force (issue 14, lead-1 false beats 360-480 ms after a beat).
 T_WAVE_SPACE = [[{"t_wave_s": 0.36}, {"t_wave_s": 0.42}, {"t_wave_s": 0.48}]]
-SPACES = {"searched": SPACE, "t-wave": T_WAVE_SPACE}
+# ``--space t-wave-rr``: the test held for a share of the mean RR when that is longer
+T_WAVE_RR_SPACE = [[{"t_wave_rr": 0.0}, {"t_wave_rr": 0.4}, {"t_wave_rr": 0.45},
+                    {"t_wave_rr": 0.5}, {"t_wave_rr": 0.55}]]
+SPACES = {"searched": SPACE, "t-wave": T_WAVE_SPACE, "t-wave-rr": T_WAVE_RR_SPACE}
 
 
 # The multi-lead vote's search space, tried on the per-lead detections of a rule.

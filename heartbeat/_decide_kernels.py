@@ -40,6 +40,7 @@ I_FLOOR_LOW_KEEP_S = 21
 I_INIT_QUANTILE = 22
 I_INIT_FLOOR_S = 23
 I_INIT_RHYTHM_TOL = 24
+I_T_WAVE_RR = 25
 # the start's rhythm (init_floor_s): the peaks of the first init_s that reach
 # RHYTHM_HEIGHT of the median per-second maximum form a rhythm when RHYTHM_SHARE of their
 # intervals (RHYTHM_MIN_RR or more) lie within init_rhythm_tol of their median (0.25-2 s)
@@ -161,7 +162,8 @@ def decide_beats(
             k = sb  # search back: the largest skipped candidate since the last QRS
         elif last < 0 or p - last >= rule[I_REFRACTORY_S]:
             is_qrs = _is_qrs(h, floor[j], p, thr, scale, prev_sure, last_sure, rule)
-            t_like = (last >= 0 and p - last < rule[I_T_WAVE_S]  # a T wave: not as steep
+            t_wave = max(rule[I_T_WAVE_S], rule[I_T_WAVE_RR] * rr_mean)
+            t_like = (last >= 0 and p - last < t_wave  # a T wave: not as steep
                       and _slope_at(slope, slope_sq, p, j, rule)
                       < rule[I_T_WAVE_SLOPE] * last_slope)
             if is_qrs and not t_like:
@@ -208,7 +210,7 @@ def _rule_in_samples(params: np.ndarray, fs: float) -> tuple[float, ...]:
         float(int(params[I_SLOPE_S] * fs + 0.5)), params[I_RESET_S] * fs,
         params[I_FLOOR_ADAPT], params[I_FLOOR_MIN], params[I_QRS_QUANTILE],
         params[I_FLOOR_LOW_KEEP_S] * fs, params[I_INIT_QUANTILE],
-        params[I_INIT_FLOOR_S] * fs, params[I_INIT_RHYTHM_TOL],
+        params[I_INIT_FLOOR_S] * fs, params[I_INIT_RHYTHM_TOL], params[I_T_WAVE_RR],
     )
 
 

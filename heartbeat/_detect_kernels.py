@@ -61,6 +61,8 @@ PARAM_NAMES: tuple[str, ...] = (
     "init_floor_s",  # > 0: when the first init_s beat as a rhythm, the floor ratios start
     # from the per-second maxima's heights over floor, held this long or until a restart
     "init_rhythm_tol",  # that rhythm: intervals within this fraction of their median
+    "t_wave_rr",  # the T-wave test holds for this many mean RR intervals if longer than
+    # t_wave_s (0: t_wave_s alone)
 )
 def moving_mean(x: np.ndarray, n: int) -> np.ndarray:
     """Centred moving mean over `n` (odd) samples; the ends are padded with edge values.
