@@ -112,21 +112,27 @@ def test_qrs_level_follows_a_change_of_qrs_shape(mitdb_dir, monkeypatch):
     assert median.fn >= 15, median
 
 
+def _lead1_with_and_without(mitdb_dir, monkeypatch, record: str, name: str, value):
+    """(lead 1 of `record`, fs, scores with RULE[name] as shipped, scores with `value`),
+    on the standard band: the high band (``heartbeat._detect_bands``) is switched off."""
+    from heartbeat import _detect_bands, detect
+
+    monkeypatch.setattr(_detect_bands, "TRY_BELOW", 0.0)
+    leads, fs, beats = load_record(mitdb_dir, record)
+    lead1 = np.ascontiguousarray(leads[:, 1])
+    off = detection_scores(beats, detect_r_peaks(lead1, fs), fs)
+    monkeypatch.setitem(detect.RULE, name, value)
+    return lead1, fs, off, detection_scores(beats, detect_r_peaks(lead1, fs), fs)
+
+
 def test_low_floor_kept_after_a_rhythm_recovers_small_qrs(mitdb_dir, monkeypatch):
     """floor_low_keep_s (off in the shipped constants): 101's lead 1 has QRS that rise
     1.4-2.5 times above the envelope's median under high-frequency interference, and
     few that beat the full floor; keeping the low floor 8 s after a rhythm of sure QRS
     finds more of them without adding more false beats than it finds.  The rule is
-    tested on the standard band: the high band (``heartbeat._detect_bands``) reads this
-    lead on its own and is switched off here."""
-    from heartbeat import _detect_bands, detect
-
-    monkeypatch.setattr(_detect_bands, "TRY_BELOW", 0.0)
-    leads, fs, beats = load_record(mitdb_dir, "101")
-    lead1 = np.ascontiguousarray(leads[:, 1])
-    off = detection_scores(beats, detect_r_peaks(lead1, fs), fs)
-    monkeypatch.setitem(detect.RULE, "floor_low_keep_s", 8.0)
-    on = detection_scores(beats, detect_r_peaks(lead1, fs), fs)
+    tested on the standard band: the high band reads this lead on its own."""
+    _, _, off, on = _lead1_with_and_without(mitdb_dir, monkeypatch, "101",
+                                            "floor_low_keep_s", 8.0)
     assert on.tp >= off.tp + 50, (on, off)
     assert on.fp - off.fp < on.tp - off.tp, (on, off)
 
@@ -136,14 +142,8 @@ def test_t_wave_test_for_a_share_of_the_mean_rr(mitdb_dir, monkeypatch):
     test for a share of the mean RR"): 221's lead 1 has false beats on T waves 360-480
     ms after the QRS, beyond t_wave_s; holding the test for 0.5 x the mean RR removes
     some of them and no beat, and both backends agree.  Tested on the standard band."""
-    from heartbeat import _detect_bands, detect
-
-    monkeypatch.setattr(_detect_bands, "TRY_BELOW", 0.0)
-    leads, fs, beats = load_record(mitdb_dir, "221")
-    lead1 = np.ascontiguousarray(leads[:, 1])
-    off = detection_scores(beats, detect_r_peaks(lead1, fs), fs)
-    monkeypatch.setitem(detect.RULE, "t_wave_rr", 0.5)
-    on = detection_scores(beats, detect_r_peaks(lead1, fs), fs)
+    lead1, fs, off, on = _lead1_with_and_without(mitdb_dir, monkeypatch, "221",
+                                                 "t_wave_rr", 0.5)
     assert on.fp <= off.fp - 4 and on.fn <= off.fn, (on, off)  # 66 -> 61, 10 -> 10
     part = lead1[: int(300 * fs)]
     np.testing.assert_array_equal(detect_r_peaks(part, fs, backend="numba"),
