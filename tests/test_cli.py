@@ -380,6 +380,18 @@ class TestPredictSeveralLeads:
         assert [b["sample"] for b in doc["beats"]] == want.r_peaks.tolist()
         assert [b["label"] for b in doc["beats"]] == want.labels.tolist()
 
+    def test_segment_takes_the_peaks_of_both_channels_too(self, tmp_path):
+        import heartbeat
+
+        ex = heartbeat.load_example("208")
+        out = tmp_path / "b.npz"
+        assert main(["segment", str(example_path("208")), "--channel", "V1",
+                     "--detect-on", "MLII", "--out", str(out)]) == 0
+        want = heartbeat.segment(ex.signal[:, :2], ex.fs, lead=1)
+        with np.load(out) as saved:
+            np.testing.assert_array_equal(saved["r_peaks"], want.r_peaks)
+            np.testing.assert_array_equal(saved["waveforms"], want.waveforms)
+
     def test_a_channel_the_input_lacks_is_refused(self, tmp_path, capsys):
         x, _ = _ecg_100(30.0)
         np.save(tmp_path / "two.npy", np.column_stack([x, x[::-1]]))

@@ -74,8 +74,9 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
     out = files.prepare_output(args.out)
     ecg = _load_ecg(args)
-    beats = segment(ecg.signal, ecg.fs, detector=args.detector)
-    _check_plausible(beats.r_peaks, ecg.fs, ecg.signal.size, args.command)
+    signal, fs = _with_detection_leads(ecg, args)
+    beats = segment(signal, fs, detector=args.detector, lead=0)
+    _check_plausible(beats.r_peaks, fs, len(signal), args.command)
     _say_unreadable(beats.unreadable, ecg.fs, args.command)
     if out.suffix.lower() == ".csv":
         files.write_beats_csv(out, beats)

@@ -28,6 +28,14 @@ def _add_ecg_input(parser: argparse.ArgumentParser) -> None:
                         "number (0 = first); default the first that is not a time column")
 
 
+def _add_detect_on(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--detect-on``: more channels of the input for the R peaks."""
+    parser.add_argument("--detect-on", nargs="+", metavar="CHANNEL", default=[],
+                        help="other channels of the same input (names or numbers) whose R "
+                        "peaks are combined with --channel's, so that a noisy channel "
+                        f"loses no beats; the beats are still {what} --channel")
+
+
 def _add_demo(sub: _Subparsers) -> None:
     """Add ``heartbeat demo``."""
     demo = sub.add_parser(
@@ -60,6 +68,7 @@ def _add_segment(sub: _Subparsers) -> None:
         "--detector", default="robust",
         help="R-peak detector: robust (default) or kachuee2018 (the paper's rule)",
     )
+    _add_detect_on(seg, "cut from")
     seg.set_defaults(func=ecg.cmd_segment)
 
 
@@ -286,10 +295,7 @@ def _add_predict(sub: _Subparsers) -> None:
                     help="a beat called S, V or F in a stretch of signal quality below Q "
                     "gets '?' and reason 'noisy' (default: classify()'s noisy_below, "
                     "chosen on patient folds; 0: off)")
-    pr.add_argument("--detect-on", nargs="+", metavar="CHANNEL", default=[],
-                    help="other channels of the same input (names or numbers) whose R "
-                    "peaks are combined with --channel's, so that a noisy channel loses "
-                    "no beats; the beats are still cut from and classified on --channel")
+    _add_detect_on(pr, "cut from and classified on")
     pr.set_defaults(func=ecg.cmd_predict)
 
 
