@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import re
 from pathlib import Path
 
@@ -80,20 +81,26 @@ def describe(out: heartbeat.ClassifiedBeats) -> dict:
     }
 
 
-def rows_of(folder: Path):
-    """One row per recording, lead, model and adaptation."""
+def rows_of(folder: Path, all_leads: bool = False):
+    """One row per recording, lead, model and adaptation; with `all_leads`, for each
+    recording of several leads also the rows of each lead classified with the R peaks
+    of all its leads (``classify(signal, fs, lead=...)``)."""
     for name, channels, expand, what in RECORDINGS:
         rec = heartbeat.read_record(folder / name, channels=channels, expand_frames=expand)
+        every = np.column_stack([filled(np.asarray(rec.signal[:, k], dtype=float))[0]
+                                 for k in range(rec.signal.shape[1])])
+        ways = ("own lead", "all leads") if all_leads and every.shape[1] > 1 else ("own lead",)
         for lead, lead_name in enumerate(rec.sig_names):
             x, n_nan = filled(np.asarray(rec.signal[:, lead], dtype=float))
-            for model in MODELS:
-                for adapt in ADAPT:
-                    out = heartbeat.classify(x, rec.fs, model=model, adapt=adapt)
-                    yield {
-                        "record": name, "source": what, "lead": lead_name.strip(),
-                        "fs": rec.fs, "seconds": round(x.size / rec.fs, 1), "nan_filled": n_nan,
-                        "model": model, "adapt": adapt, **describe(out),
-                    }
+            for detection, model, adapt in itertools.product(ways, MODELS, ADAPT):
+                out = heartbeat.classify(x, rec.fs, model=model, adapt=adapt) \
+                    if detection == "own lead" else \
+                    heartbeat.classify(every, rec.fs, model=model, adapt=adapt, lead=lead)
+                yield {
+                    "record": name, "source": what, "lead": lead_name.strip(),
+                    "fs": rec.fs, "seconds": round(x.size / rec.fs, 1), "nan_filled": n_nan,
+                    "model": model, "adapt": adapt, "detection": detection, **describe(out),
+                }
 
 
 def run() -> None:
@@ -101,10 +108,13 @@ def run() -> None:
     parser.add_argument("--data", type=Path, default=data_root() / "wfdb-samples",
                         help="the WFDB sample corpus folder")
     parser.add_argument("--out", type=Path, default=None, help="also write the rows as CSV")
+    parser.add_argument("--all-leads", action="store_true",
+                        help="also classify each lead of a recording of several with the R "
+                        "peaks of all its leads")
     args = parser.parse_args()
     if not (args.data / "03700181.hea").is_file():
         raise SystemExit(f"no WFDB sample corpus in {args.data}; set HEARTBEAT_DATA")
-    rows = list(rows_of(args.data))
+    rows = list(rows_of(args.data, args.all_leads))
     keys = list(rows[0])
     print(" | ".join(keys))
     for row in rows:

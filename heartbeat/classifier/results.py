@@ -147,8 +147,10 @@ def classify(
         One ECG lead, or several sampled together (one per column).  With several
         leads the robust detector finds the R peaks on all of them (one noisy lead
         loses no beats) and the beats are cut from, and classified on, column
-        `lead`.  The default model was trained on both MIT-BIH leads (MLII and,
-        mostly, V1); on other leads it is less sure (docs/results.md).
+        `lead`, at the combined peaks: these follow the clearest lead's R wave, not
+        necessarily this lead's, and the labels can change with them (docs/results.md,
+        "Recordings from other databases").  The default model was trained on both
+        MIT-BIH leads (MLII and, mostly, V1); on other leads it is less sure.
     fs : float
         Sampling frequency in Hz.
     model : BeatClassifier, str or path-like, optional
