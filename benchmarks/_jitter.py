@@ -31,7 +31,7 @@ P = 0.5  # share of beats cut off the annotation
 def offsets(n: int, fs: float, rng: np.random.Generator) -> np.ndarray:
     """`n` cut offsets in samples: 0 with probability 1 - P, else uniform in
     ``[-k, k]`` without 0, ``k = round(MAX_S * fs)``."""
-    k = int(round(MAX_S * fs))
+    k = round(MAX_S * fs)
     size = rng.integers(1, k + 1, size=n)
     sign = np.where(rng.random(n) < 0.5, -1, 1)
     moved = rng.random(n) < P

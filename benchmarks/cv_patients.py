@@ -83,7 +83,8 @@ recipe), ``+aug`` (augmented batches, :class:`heartbeat.training.Augmenter` with
 NST ``ma``/``bw`` noise), ``ch0+ch1`` (both leads as training views; the annotations
 hold for both), ``+det`` (training and early-stopping beats cut at the R peaks the
 detector finds on each lead, labelled by the annotation each matches), ``+jit``
-(training and early-stopping beats cut at annotated peaks moved at random, ``_jitter``).  The template
+(training and early-stopping beats cut at annotated peaks moved at random,
+``_jitter``).  The template
 modes score the beats cut at the annotated peaks, or with ``--cut detector`` at the
 detected ones.
 """

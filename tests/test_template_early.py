@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import benchmark_modules
-from heartbeat.classifier.template import (
-    DEFAULT_RULE, TemplateFeatures, TemplateRule, matches)
+from heartbeat.classifier.template import DEFAULT_RULE, TemplateFeatures, TemplateRule, matches
 
 (_template_early,) = benchmark_modules("_template_early")
 
@@ -56,7 +55,7 @@ class TestGrid:
 
 def summary(n_abnormal, v_f1, s_f1):
     return {lead: {"n_called_abnormal": (a, 0.0), "V_f1": (v, 0.0), "S_f1": (s, 0.0)}
-            for lead, a, v, s in zip(("ch0", "ch1"), n_abnormal, v_f1, s_f1)}
+            for lead, a, v, s in zip(("ch0", "ch1"), n_abnormal, v_f1, s_f1, strict=True)}
 
 
 class TestVerdict:

@@ -168,8 +168,11 @@ def compare_with_template(waveforms: np.ndarray, template: np.ndarray, rr: np.nd
 
 
 def matches(features: TemplateFeatures, rule: TemplateRule) -> np.ndarray:
-    """Return True for each beat that `rule` counts as the recording's dominant beat
-    (the V/F step: an early beat must also reach ``rule.early_min_correlation``)."""
+    """Return True for each beat that `rule` counts as the recording's dominant beat.
+
+    This is the V/F step's match: an early beat must also reach
+    ``rule.early_min_correlation``.
+    """
     ratio = features.amplitude_ratio
     with np.errstate(divide="ignore"):
         close = (ratio <= rule.max_amplitude_ratio) & (ratio >= 1 / rule.max_amplitude_ratio)

@@ -108,8 +108,11 @@ def _load_ecg(args: argparse.Namespace) -> EcgChannel:
 
 def _with_detection_leads(ecg: EcgChannel, args: argparse.Namespace
                           ) -> tuple[np.ndarray, float]:
-    """The signal to classify: `ecg` alone, or with ``--detect-on``'s channels beside it
-    as further columns (the R peaks are found on all; the beats are cut from column 0)."""
+    """Return the signal to cut and its rate: `ecg`, with ``--detect-on``'s channels.
+
+    Those channels become further columns (the R peaks are found on all; the beats are
+    cut from column 0).
+    """
     from heartbeat.io.inputs import load_channel
 
     if not args.detect_on:
