@@ -13,6 +13,8 @@ Nothing is written.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from _common import default_mitdb
 
@@ -42,7 +44,7 @@ def false_beat_delays(folder, name: str, lead: int) -> np.ndarray:
 
 def main() -> None:
     folder = default_mitdb()
-    labels = [f"{a:g}-{b:g} s" for a, b in zip(EDGES[:-1], EDGES[1:], strict=True)]
+    labels = [f"{a:g}-{b:g} s" for a, b in itertools.pairwise(EDGES)]
     for lead in (0, 1):
         delays = np.concatenate([false_beat_delays(folder, name, lead) for name in RECORDS])
         counts = np.histogram(delays, bins=EDGES)[0]
