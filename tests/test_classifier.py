@@ -436,6 +436,27 @@ class TestClassify:
         swapped = heartbeat.classify(both[:, ::-1], ex.fs, lead=0)
         assert swapped.labels.tolist() == result.labels.tolist()  # lead 1 cut, either way
 
+    def test_adapt_takes_a_template_rule(self, mitdb_dir):
+        from heartbeat.classifier.template import TemplateRule
+
+        ex = load_example("208")
+        shipped = heartbeat.classify(ex.signal[:, 0], ex.fs)
+        same = heartbeat.classify(ex.signal[:, 0], ex.fs, adapt=TemplateRule())
+        np.testing.assert_array_equal(same.probabilities, shipped.probabilities)
+        rec = heartbeat.read_record(mitdb_dir / "208")
+        x = rec.signal[: int(300 * rec.fs), 1]  # lead 1: early V beats like its N beats
+        default = heartbeat.classify(x, rec.fs)
+        early = heartbeat.classify(x, rec.fs, adapt=TemplateRule(
+            early_rr_ratio=0.9, early_min_correlation=0.93))
+        assert early.counts()["V"] > default.counts()["V"]  # 178 against 172
+        assert np.all(early.adapted <= default.adapted)  # it only takes fewer V/F away
+
+    @pytest.mark.parametrize("adapt, error", [(3, TypeError), ("tmpl", ValueError)])
+    def test_adapt_is_a_name_or_a_template_rule(self, adapt, error):
+        ex = load_example("208")
+        with pytest.raises(error, match="adapt"):
+            heartbeat.classify(ex.signal[:, 0], ex.fs, adapt=adapt)
+
     @pytest.mark.parametrize("lead, error", [(2, ValueError), (-1, ValueError),
                                              (1.0, TypeError)])
     def test_a_lead_the_signal_lacks_is_refused_by_name(self, lead, error):

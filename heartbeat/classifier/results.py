@@ -14,7 +14,7 @@ from heartbeat.classifier.adapt import ADAPT, adapt_prior, training_prior
 from heartbeat.classifier.calibration import _reject_threshold, _withheld_codes
 from heartbeat.classifier.estimator import BeatClassifier
 from heartbeat.classifier.saved import PRETRAINED
-from heartbeat.classifier.template import adapt_template
+from heartbeat.classifier.template import TemplateRule, adapt_template
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from heartbeat.pipeline import Beats
@@ -134,7 +134,7 @@ def classify(
     model: BeatClassifier | str | os.PathLike | None = None,
     detector: str = "robust",
     reject: bool | float = True,
-    adapt: str = "template",
+    adapt: str | TemplateRule = "template",
     quality: bool | float = True,
     noisy_below: float = NOISY_BELOW,
     lead: int = 0,
@@ -181,7 +181,13 @@ def classify(
         re-weights every beat's probabilities
         (:func:`~heartbeat.classifier.adapt.adapt_prior`); it erases most S beats.
         ``"none"``: the model's probabilities as they are.  `adapted` marks the
-        beats whose label the adaptation changed.
+        beats whose label the adaptation changed.  A
+        :class:`~heartbeat.classifier.template.TemplateRule` is ``"template"`` with
+        that rule instead of the default: e.g.
+        ``TemplateRule(early_rr_ratio=0.9, early_min_correlation=0.93)`` keeps more
+        early V beats as V at the cost of more N beats called abnormal (about 0.3
+        point per lead on held-out MIT-BIH folds; docs/results.md, "An early beat held
+        to a closer match").
     quality : bool or float, default True
         Signal quality (as in :func:`heartbeat.segment`): a beat found in a stretch
         whose quality index is below the threshold (True:
@@ -214,9 +220,10 @@ def classify(
     ValueError
         For a bad signal, `fs` or `lead` (see :func:`heartbeat.segment`), an unknown
         model name, an unreadable model file, a threshold (`reject`, `quality`,
-        `noisy_below`) outside [0, 1] or an unknown `adapt`.
+        `noisy_below`) outside [0, 1] or an unknown `adapt` name.
     TypeError
-        If `model` is not a classifier, name or path.
+        If `model` is not a classifier, name or path, or `adapt` neither a name nor a
+        ``TemplateRule``.
 
     Examples
     --------
@@ -235,7 +242,7 @@ def classify(
 
     clf = _as_classifier(model)
     threshold = _reject_threshold(clf.calibration_, reject)
-    as_choice(adapt, "adapt", ADAPT)
+    _check_adapt(adapt)
     min_quality = _min_quality(quality, off_by_default=False)
     noisy_below = _noisy_below(noisy_below)
     # the beats of unreadable stretches are kept, to come back as "?" with their reason
@@ -302,8 +309,19 @@ def _as_classifier(model: BeatClassifier | str | os.PathLike | None) -> BeatClas
     return clf
 
 
+def _check_adapt(adapt: object) -> None:
+    """Raise unless `adapt` is an adaptation's name or a ``TemplateRule``."""
+    if isinstance(adapt, TemplateRule):
+        return
+    if not isinstance(adapt, str):
+        raise TypeError(f"adapt must be one of {', '.join(map(repr, ADAPT))} or a "
+                        f"TemplateRule, got {type(adapt).__name__}")
+    as_choice(adapt, "adapt", ADAPT)
+
+
 def _classify_beats(clf: BeatClassifier, beats: Beats, *, threshold: float = 0.0,
-                    adapt: str = "template", readable: np.ndarray | None = None,
+                    adapt: str | TemplateRule = "template",
+                    readable: np.ndarray | None = None,
                     noisy_below: float = 0.0) -> ClassifiedBeats:
     """Classify one recording's checked beats (the trusting path of :func:`classify`).
 
@@ -324,15 +342,17 @@ def _classify_beats(clf: BeatClassifier, beats: Beats, *, threshold: float = 0.0
                            classes=tuple(clf.classes_), reasons=reasons, adapted=adapted)
 
 
-def _adapted(clf: BeatClassifier, beats: Beats, proba: np.ndarray, adapt: str
-             ) -> np.ndarray:
-    """One recording's probabilities after the adaptation `adapt` (a checked name)."""
-    if adapt == "prior":
+def _adapted(clf: BeatClassifier, beats: Beats, proba: np.ndarray,
+             adapt: str | TemplateRule) -> np.ndarray:
+    """One recording's probabilities after the adaptation `adapt` (a checked name, or
+    the template adaptation's rule)."""
+    if isinstance(adapt, str) and adapt == "prior":
         return adapt_prior(proba, training_prior(clf.info, len(clf.classes_)))
-    if adapt == "template":
+    if isinstance(adapt, TemplateRule) or adapt == "template":
         from heartbeat.context import _rr_features
 
+        rule = adapt if isinstance(adapt, TemplateRule) else None
         rr = _rr_features(beats.r_peaks, beats.fs)
         return adapt_template(proba, beats.waveforms, rr, classes=tuple(clf.classes_),
-                              fs_out=beats.fs_out)[0]
+                              fs_out=beats.fs_out, rule=rule)[0]
     return proba
