@@ -344,8 +344,9 @@ def _classify_beats(clf: BeatClassifier, beats: Beats, *, threshold: float = 0.0
 
 def _adapted(clf: BeatClassifier, beats: Beats, proba: np.ndarray,
              adapt: str | TemplateRule) -> np.ndarray:
-    """One recording's probabilities after the adaptation `adapt` (a checked name, or
-    the template adaptation's rule).
+    """Return one recording's probabilities after the adaptation `adapt`.
+
+    `adapt` is a checked name, or the template adaptation's rule.
     """
     if isinstance(adapt, str) and adapt == "prior":
         return adapt_prior(proba, training_prior(clf.info, len(clf.classes_)))
