@@ -11,10 +11,12 @@ no annotation.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import _recipe
 import numpy as np
@@ -111,3 +113,21 @@ def scored_runs(args, cache: Path) -> tuple[dict, list, list]:
         scored[key].waveforms = held.x  # the fallback template measures them again
     members = sorted({m for _, m, _, _ in scored}, key=str)
     return scored, members, folds
+
+
+def look_options(description: str) -> tuple[argparse.Namespace, Path]:
+    """The command line of a look at the kept logits (``--recipe``, ``--prefix``,
+    ``--logits-dir``) and the beat cache (``HEARTBEAT_CACHE``)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--recipe", default="ch0+ch1")
+    parser.add_argument("--prefix", default="detcut_es_")
+    parser.add_argument("--logits-dir", type=Path, required=True)
+    args = parser.parse_args()
+    return args, Path(os.environ.get("HEARTBEAT_CACHE", "scratch/cache"))
+
+
+def scored_at(args: argparse.Namespace, cache: Path, cut: str) -> tuple[dict, list, list]:
+    """:func:`scored_runs` of ``args.recipe`` (one recipe, every seed) at `cut`."""
+    runs = SimpleNamespace(recipe=[args.recipe], prefix=args.prefix, cut=cut,
+                           logits_dir=args.logits_dir, seeds=None)
+    return scored_runs(runs, cache)

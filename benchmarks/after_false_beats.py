@@ -22,11 +22,8 @@ apart.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -100,15 +97,8 @@ def count(scored: dict, recipe: str, folds: list, lead: int, cut: dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipe", default="ch0+ch1")
-    parser.add_argument("--prefix", default="detcut_es_")
-    parser.add_argument("--logits-dir", type=Path, required=True)
-    args = parser.parse_args()
-    cache = Path(os.environ.get("HEARTBEAT_CACHE", "scratch/cache"))
-    runs = SimpleNamespace(recipe=[args.recipe], prefix=args.prefix, cut="detector",
-                           logits_dir=args.logits_dir, seeds=None)
-    scored, _, folds = _fold_logits.scored_runs(runs, cache)
+    args, cache = _fold_logits.look_options(__doc__.splitlines()[0])
+    scored, _, folds = _fold_logits.scored_at(args, cache, "detector")
     cut = {c: _recipe.beats(c, cache, peaks="detector") for c in (0, 1)}
     for lead in (0, 1):
         n_normal = sum(int((scored[args.recipe, "ensemble", f, lead].y == 0).sum())

@@ -14,11 +14,8 @@ per lead, at the annotated and at the detected cut.  The look behind the early c
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -43,16 +40,9 @@ def measures(run, rule) -> dict[str, np.ndarray]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipe", default="ch0+ch1")
-    parser.add_argument("--prefix", default="detcut_es_")
-    parser.add_argument("--logits-dir", type=Path, required=True)
-    args = parser.parse_args()
-    cache = Path(os.environ.get("HEARTBEAT_CACHE", "scratch/cache"))
+    args, cache = _fold_logits.look_options(__doc__.splitlines()[0])
     for cut in ("annotations", "detector"):
-        runs = SimpleNamespace(recipe=[args.recipe], prefix=args.prefix, cut=cut,
-                               logits_dir=args.logits_dir, seeds=None)
-        scored, _, folds = _fold_logits.scored_runs(runs, cache)
+        scored, _, folds = _fold_logits.scored_at(args, cache, cut)
         for lead in (0, 1):
             groups: dict[str, list] = {"V taken to N": [], "N taken to N": []}
             for fold in folds:
