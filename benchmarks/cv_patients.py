@@ -178,14 +178,12 @@ def validation_records(data: datasets.BeatSet, n_groups: int) -> list[str]:
 
 
 def run_folds(args) -> None:
-    cuts = {p: {c: _recipe.beats(c, CACHE, peaks=p) for c in (0, 1)}
-            for p in _fold_logits.CUTS}
+    # both held-out cuts, and the recipes' own training cuts (+jit) if they differ
+    sources = dict.fromkeys([*_fold_logits.CUTS, *(parse_recipe(t).peaks for t in args.recipe)])
+    cuts = {p: {c: _recipe.beats(c, CACHE, peaks=p) for c in (0, 1)} for p in sources}
     ds1s = {p: {c: b[np.isin(b.record, datasets.DS1)] for c, b in leads.items()}
             for p, leads in cuts.items()}
     ds1 = ds1s["annotations"]  # folds and early-stopping records: as before
-    for peaks in {parse_recipe(t).peaks for t in args.recipe} - set(ds1s):  # +jit
-        ds1s[peaks] = {c: b[np.isin(b.record, datasets.DS1)] for c, b in
-                       ((c, _recipe.beats(c, CACHE, peaks=peaks)) for c in (0, 1))}
     folds = deal_folds(ds1[0], args.folds)
     print("folds:", folds, flush=True)
     options = {"n_cap": args.n_cap, "steps": args.steps, "max_epochs": args.epochs,

@@ -87,11 +87,12 @@ def rows_of(folder: Path, all_leads: bool = False):
     of all its leads (``classify(signal, fs, lead=...)``)."""
     for name, channels, expand, what in RECORDINGS:
         rec = heartbeat.read_record(folder / name, channels=channels, expand_frames=expand)
-        every = np.column_stack([filled(np.asarray(rec.signal[:, k], dtype=float))[0]
-                                 for k in range(rec.signal.shape[1])])
-        ways = ("own lead", "all leads") if all_leads and every.shape[1] > 1 else ("own lead",)
+        leads = [filled(np.asarray(rec.signal[:, k], dtype=float))
+                 for k in range(rec.signal.shape[1])]
+        every = np.column_stack([x for x, _ in leads])
+        ways = ("own lead", "all leads") if all_leads and len(leads) > 1 else ("own lead",)
         for lead, lead_name in enumerate(rec.sig_names):
-            x, n_nan = filled(np.asarray(rec.signal[:, lead], dtype=float))
+            x, n_nan = leads[lead]
             for detection, model, adapt in itertools.product(ways, MODELS, ADAPT):
                 out = heartbeat.classify(x, rec.fs, model=model, adapt=adapt) \
                     if detection == "own lead" else \

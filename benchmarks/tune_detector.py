@@ -349,8 +349,8 @@ def main(argv=None):
         "--out", type=Path, default=REPO / "benchmarks" / "results" / "tune_detector.json"
     )
     parser.add_argument("--space", choices=sorted(SPACES), default="searched",
-                        help="the search space: the constants searched last (SPACE) or "
-                        "T_WAVE_SPACE")
+                        help="the search space: the constants searched last (SPACE), "
+                        "T_WAVE_SPACE or T_WAVE_RR_SPACE")
     parser.add_argument(
         "--table", action="store_true",
         help="with --counts: print every trial's in-sample figures on all the records "

@@ -348,7 +348,7 @@ def _adapted(clf: BeatClassifier, beats: Beats, proba: np.ndarray,
 
     `adapt` is a checked name, or the template adaptation's rule.
     """
-    if isinstance(adapt, str) and adapt == "prior":
+    if adapt == "prior":
         return adapt_prior(proba, training_prior(clf.info, len(clf.classes_)))
     if isinstance(adapt, TemplateRule) or adapt == "template":
         from heartbeat.context import _rr_features
