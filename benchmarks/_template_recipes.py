@@ -90,7 +90,8 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
         f"--recipe {text}" for text in args.recipe) + (
         "" if args.prefix == "es_" else f" --prefix {args.prefix}") + (
         "" if peaks == "annotations" else f" --cut {peaks}") + (
-        "" if not suffix else " --rule shipped")
+        "" if not suffix else " --rule shipped") + (
+        "" if getattr(args, "deciding", "ensemble") == "ensemble" else " --deciding single")
     summaries, spreads, labels = {}, {}, {}
     for text in args.recipe:
         rows = sf.fold_rows(scored, text, members, folds, tags, confusion)
@@ -108,17 +109,19 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
     runs_of = {text: pairs(scored, text) for text in args.recipe}
     complete = {text: runs_of[text] == sorted(itertools.product(range(3), range(3)))
                 for text in args.recipe}
-    decisions = {}
+    decisions, deciding = {}, getattr(args, "deciding", "ensemble")
     for text in args.recipe[1:]:
-        decisions[text] = decide(summaries[args.recipe[0], "template", "ensemble"],
-                                 summaries[text, "template", "ensemble"])
+        decisions[text] = decide(summaries[args.recipe[0], "template", deciding],
+                                 summaries[text, "template", deciding])
         decisions[text]["complete"] = complete[args.recipe[0]] and complete[text]
         decisions[text]["adopted"] = decisions[text]["passes"] and decisions[text]["complete"]
         print(f"{text} against {args.recipe[0]}: {decisions[text]}")
     write(_fold_logits.choice_name(args.prefix, peaks) + suffix,
           {"baseline": args.recipe[0], "held_out_cut": peaks,
            "rule": tf.as_dict(rule),
-           "deciding_row": 'ensemble of 3 seeds, adapt="template" (shipped rule)',
+           "deciding_row": ("ensemble of 3 seeds" if deciding == "ensemble" else
+                            "single networks (folds x seeds)")
+           + ', adapt="template" (shipped rule)',
            "runs": {text: [list(p) for p in runs_of[text]] for text in args.recipe},
            "seed_spread": spreads, "decisions": decisions, "command": command})
 

@@ -116,6 +116,9 @@ from heartbeat import datasets
 RESULTS = REPO / "benchmarks" / "results"
 # built beat sets (both leads, all 48 records) are cached here
 CACHE = Path(os.environ.get("HEARTBEAT_CACHE", REPO / "scratch" / "cache"))
+WITHIN = {"ds1": datasets.DS1, "all": datasets.RECORDS}
+"""``folds --within``: the records dealt into folds (DS1 for ``mitbih-ds1``'s choices,
+all 48 for the default model's)."""
 
 
 def parse_recipe(text: str, **options) -> _recipe.Recipe:
@@ -181,13 +184,14 @@ def run_folds(args) -> None:
     # both held-out cuts, and the recipes' own training cuts (+jit) if they differ
     sources = dict.fromkeys([*_fold_logits.CUTS, *(parse_recipe(t).peaks for t in args.recipe)])
     cuts = {p: {c: _recipe.beats(c, CACHE, peaks=p) for c in (0, 1)} for p in sources}
-    ds1s = {p: {c: b[np.isin(b.record, datasets.DS1)] for c, b in leads.items()}
+    within = WITHIN[args.within]
+    ds1s = {p: {c: b[np.isin(b.record, within)] for c, b in leads.items()}
             for p, leads in cuts.items()}
     ds1 = ds1s["annotations"]  # folds and early-stopping records: as before
     folds = deal_folds(ds1[0], args.folds)
     print("folds:", folds, flush=True)
     options = {"n_cap": args.n_cap, "steps": args.steps, "max_epochs": args.epochs,
-               "early_stopping": args.early_stopping or None}
+               "early_stopping": args.early_stopping or None, "exclude_q": not args.keep_q}
     n_total = len(args.recipe) * len(args.seeds) * len(folds)
     t_start, n_done = time.perf_counter(), 0
     for text in args.recipe:
@@ -197,7 +201,7 @@ def run_folds(args) -> None:
         t0 = time.perf_counter()
         for seed in args.seeds:
             for i, held in enumerate(folds):
-                training = [r for r in datasets.DS1 if r not in held]
+                training = [r for r in within if r not in held]
                 val_records = [] if recipe.early_stopping is None else \
                     validation_records(ds1[0][np.isin(ds1[0].record, training)],
                                        args.validation_groups)
@@ -431,6 +435,12 @@ def main() -> None:
                         "training records (validation_records)")
     parser.add_argument("--steps", type=int, default=500,
                         help="without early stopping: optimiser steps per run (whole epochs)")
+    parser.add_argument("--within", choices=tuple(WITHIN), default="ds1",
+                        help="folds: deal the DS1 records (mitbih-ds1's choices) or all 48 "
+                        "(the default model's)")
+    parser.add_argument("--keep-q", action="store_true",
+                        help="folds: train on Q beats too, as the default mitbih-all "
+                        "(held-out scores leave Q out either way)")
     parser.add_argument("--n-cap", type=int, default=None,
                         help="N beats drawn from the training records (default: all)")
     parser.add_argument("--n-sample", type=int, default=0,
@@ -460,6 +470,10 @@ def main() -> None:
                         help="template-recipes: the adapt=\"template\" rule of the rows: "
                         "as shipped before the shift (the +aug and +det comparisons) or "
                         "today's (result files with _shift)")
+    parser.add_argument("--deciding", choices=("ensemble", "single"), default="ensemble",
+                        help="template-recipes: judge the seed ensemble's rows (a recipe "
+                        "shipped as an ensemble) or the single networks' (the default "
+                        "model is one network)")
     parser.add_argument("--early-rule", choices=("first", "second"), default="first",
                         help="template-early: the bound on N called abnormal "
                         "(_template_early.BOUNDS)")
