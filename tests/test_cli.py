@@ -34,6 +34,7 @@ class TestSegment:
         with np.load(out, allow_pickle=False) as data:
             assert data["waveforms"].shape[1] == 187
             assert len(data["r_peaks"]) == data["waveforms"].shape[0] > 100
+            assert str(data["channel"]) == "MLII" and data["detect_on"].tolist() == ["MLII"]
         assert "beats" in capsys.readouterr().out
 
     def test_csv_needs_fs(self, tmp_path, capsys):
@@ -391,6 +392,9 @@ class TestPredictSeveralLeads:
         with np.load(out) as saved:
             np.testing.assert_array_equal(saved["r_peaks"], want.r_peaks)
             np.testing.assert_array_equal(saved["waveforms"], want.waveforms)
+            # the file names the input's channels, not the stacked signal's columns
+            assert str(saved["channel"]) == "V1"
+            assert saved["detect_on"].tolist() == ["V1", "MLII"]
 
     def test_a_channel_the_input_lacks_is_refused(self, tmp_path, capsys):
         x, _ = _ecg_100(30.0)

@@ -96,3 +96,47 @@ class TestMarkdown:
         lines = table.splitlines()
         assert len(lines) == 4 and lines[2].startswith("| row a | ch0 | 12.3 ± 4.5 |")
         assert lines[3].endswith("| 12.3 ± 4.5 | -- |")
+
+
+class TestDecidingRow:
+    """``--deciding single`` judges the single networks (the default ships one network),
+    ``ensemble`` (the default) the seed ensemble; the written choice says which."""
+
+    @staticmethod
+    def scored() -> tuple[dict, list, list]:
+        logits, y, record, waves, rr = held_out()
+        good = logits.copy()
+        good[[3, 50, 100], 2] -= 5.0  # no N beat called V
+        bad = logits.copy()
+        bad[:40, 1] += 9.0  # many N beats called S: the template step keeps S
+        members, folds = [0, 1, 2, "ensemble"], [0, 1, 2]
+        scored = {}
+        for text, single, ensemble in (("base", logits, logits), ("cand", good, bad)):
+            for m in members:
+                for f in folds:
+                    for c in (0, 1):
+                        run = tf.Run(ensemble if m == "ensemble" else single, y, record,
+                                     waves, rr)
+                        run.waveforms = waves
+                        scored[text, m, f, c] = run
+        return scored, members, folds
+
+    @pytest.mark.parametrize("deciding", ["single", "ensemble"])
+    def test_the_row_that_decides(self, deciding, monkeypatch):
+        from types import SimpleNamespace
+
+        scored, members, folds = self.scored()
+        judged, written = [], {}
+        monkeypatch.setattr(tr, "decide", lambda base, cand: judged.append(cand) or {
+            "passes": True})
+        args = SimpleNamespace(recipe=["base", "cand"], prefix="all_", cut="annotations",
+                               rule="shipped", deciding=deciding)
+        tr.run(args, scored, members, folds, write=written.__setitem__,
+               print_summary=lambda *a: None, seed_spread=lambda rows: {})
+        # the candidate's single networks are right on every beat, its ensemble is not
+        accuracy = judged[0]["ch0"]["accuracy"][0]
+        assert (accuracy == 1.0) is (deciding == "single")
+        choice = written["cv_template_recipes_all_choice_shift"]
+        assert choice["deciding_row"].startswith(
+            "single networks" if deciding == "single" else "ensemble of 3 seeds")
+        assert ("--deciding single" in choice["command"]) is (deciding == "single")

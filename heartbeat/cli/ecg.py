@@ -74,7 +74,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
     out = files.prepare_output(args.out)
     ecg = _load_ecg(args)
-    signal, fs = _with_detection_leads(ecg, args)
+    signal, fs, names = _with_detection_leads(ecg, args)
     beats = segment(signal, fs, detector=args.detector, lead=0)
     _check_plausible(beats.r_peaks, fs, len(signal), args.command)
     _say_unreadable(beats.unreadable, ecg.fs, args.command)
@@ -83,6 +83,9 @@ def cmd_segment(args: argparse.Namespace) -> int:
     else:
         arrays = {f.name: np.asarray(getattr(beats, f.name))
                   for f in dataclasses.fields(beats)}
+        # Beats.lead is a column of the stacked signal; the file names the input's channels
+        arrays |= {"channel": np.asarray(ecg.lead),
+                   "detect_on": np.asarray(names)}
         out = save_npz_atomic(out, **arrays)
     print(f"{len(beats)} beats ({beats.waveforms.shape[1]} samples each) written to {out}")
     return 0
@@ -107,16 +110,16 @@ def _load_ecg(args: argparse.Namespace) -> EcgChannel:
 
 
 def _with_detection_leads(ecg: EcgChannel, args: argparse.Namespace
-                          ) -> tuple[np.ndarray, float]:
-    """Return the signal to cut and its rate: `ecg`, with ``--detect-on``'s channels.
+                          ) -> tuple[np.ndarray, float, list[str]]:
+    """Return the signal to cut, its rate and the names of the channels the peaks come from.
 
-    Those channels become further columns (the R peaks are found on all; the beats are
-    cut from column 0).
+    `ecg`, with ``--detect-on``'s channels as further columns (the R peaks are found on
+    all; the beats are cut from column 0, `ecg`).
     """
     from heartbeat.io.inputs import load_channel
 
     if not args.detect_on:
-        return ecg.signal, ecg.fs
+        return ecg.signal, ecg.fs, [ecg.lead]
     others = [load_channel(args.input, fs=args.fs, channel=ch) for ch in args.detect_on]
     for other in others:
         if other.signal.shape != ecg.signal.shape or other.fs != ecg.fs:
@@ -126,7 +129,8 @@ def _with_detection_leads(ecg: EcgChannel, args: argparse.Namespace
                              "same recording")
     print(f"heartbeat {args.command}: R peaks from {ecg.lead} and "
           f"{', '.join(o.lead for o in others)}; beats cut from {ecg.lead}", file=sys.stderr)
-    return np.column_stack([ecg.signal, *(o.signal for o in others)]), ecg.fs
+    return (np.column_stack([ecg.signal, *(o.signal for o in others)]), ecg.fs,
+            [ecg.lead, *(o.lead for o in others)])
 
 
 def _check_plausible(r_peaks: np.ndarray, fs: float, n_samples: int, command: str) -> None:
@@ -191,7 +195,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         files.prepare_output(args.out)
     clf = files.load_model(args.model)
     ecg = _load_ecg(args)
-    signal, fs = _with_detection_leads(ecg, args)
+    signal, fs, names = _with_detection_leads(ecg, args)
     noisy = {} if args.noisy_below is None else {"noisy_below": args.noisy_below}
     result = classify(signal, fs, model=clf, detector=args.detector, reject=args.reject,
                       adapt=args.adapt, lead=0, **noisy)
@@ -204,7 +208,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if fmt == "json":
         doc = {
             "input": str(args.input), "fs": fs, "lead": ecg.lead,
-            "detect_on": [ecg.lead, *args.detect_on],
+            "detect_on": names,
             "model": args.model or "mitbih-all",
             "classes": list(result.classes), "counts": result.counts(),
             "beats": [

@@ -59,7 +59,8 @@ def _add_segment(sub: _Subparsers) -> None:
         help="cut an ECG into 187-sample beats and save them as .npz or .csv",
         description="Cut one ECG channel into fixed-length beats (125 Hz, 187 samples, "
         "Kachuee 2018) and save them: as CSV (one row per beat: sample, time_s, period_s, "
-        "x0 ... x186) when --out ends in .csv, else every Beats field as arrays in .npz.",
+        "x0 ... x186) when --out ends in .csv, else every Beats field as arrays in .npz, with "
+        "the channel's name (channel) and those the R peaks were found on (detect_on).",
     )
     _add_ecg_input(seg)
     seg.add_argument("--out", required=True, help="output .csv or .npz file (written "
