@@ -360,6 +360,22 @@ class TestPretrained:
         assert info["heartbeat_version"] and info["date"]
         assert (REPO / "heartbeat" / "data" / f"{name}.npz").stat().st_size < 1_000_000
 
+    @pytest.mark.parametrize("name", PRETRAINED)
+    def test_recipe_and_the_fold_scores_behind_it(self, name):
+        info = BeatClassifier.pretrained(name).info
+        recipe = info["recipe"]["name"]
+        scores = info["fold_scores"]
+        assert recipe in scores and "ch0" in scores  # the recipe against today's baseline
+        for entry in (scores[recipe], scores["ch0"]):
+            dealt = sorted(r for fold in entry["folds"] for r in fold)
+            assert dealt == sorted(DS1) and len(entry["seeds"]) >= 3
+        if name == "mitbih-all":  # its own folds, over the 48 records it was trained on
+            within = scores["within all 48"]
+            for text in ("ch0", recipe):
+                assert sorted(r for f in within[text]["folds"] for r in f) == sorted(RECORDS)
+                assert within[text]["seeds"] == [0, 1, 2]
+            assert within["decision"]["decisions"][recipe]["complete"]
+
     def test_default_is_all(self):
         assert BeatClassifier.pretrained().info == BeatClassifier.pretrained(
             "mitbih-all").info
