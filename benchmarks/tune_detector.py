@@ -226,7 +226,10 @@ T_WAVE_SPACE = [[{"t_wave_s": 0.36}, {"t_wave_s": 0.42}, {"t_wave_s": 0.48}]]
 # ``--space t-wave-rr``: the test held for a share of the mean RR when that is longer
 T_WAVE_RR_SPACE = [[{"t_wave_rr": 0.0}, {"t_wave_rr": 0.4}, {"t_wave_rr": 0.45},
                     {"t_wave_rr": 0.5}, {"t_wave_rr": 0.55}]]
-SPACES = {"searched": SPACE, "t-wave": T_WAVE_SPACE, "t-wave-rr": T_WAVE_RR_SPACE}
+# ``--space floor-on-time``: the low floor also for a beat, and a last QRS, on time
+FLOOR_ON_TIME_SPACE = [[{"floor_low_on_time": v} for v in (0.0, 0.1, 0.15, 0.2, 0.25)]]
+SPACES = {"searched": SPACE, "t-wave": T_WAVE_SPACE, "t-wave-rr": T_WAVE_RR_SPACE,
+          "floor-on-time": FLOOR_ON_TIME_SPACE}
 
 
 # The multi-lead vote's search space, tried on the per-lead detections of a rule.

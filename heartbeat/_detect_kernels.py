@@ -63,6 +63,8 @@ PARAM_NAMES: tuple[str, ...] = (
     "init_rhythm_tol",  # that rhythm: intervals within this fraction of their median
     "t_wave_rr",  # the T-wave test holds for this many mean RR intervals if longer than
     # t_wave_s (0: t_wave_s alone)
+    "floor_low_on_time",  # floor_low also holds for a candidate, and a last QRS, whose
+    # intervals lie within this fraction of the mean RR of it (0: off)
 )
 def moving_mean(x: np.ndarray, n: int) -> np.ndarray:
     """Centred moving mean over `n` (odd) samples; the ends are padded with edge values.

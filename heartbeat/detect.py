@@ -61,6 +61,7 @@ RULE = {
     "init_floor_s": 8.0,
     "init_rhythm_tol": 0.2,
     "t_wave_rr": 0.0,
+    "floor_low_on_time": 0.0,
 }
 PRESCREEN = 1.0  # candidates below the floor are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
