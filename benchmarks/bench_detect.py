@@ -366,7 +366,11 @@ def main(argv=None):
         print(f"lead {lead}: Se {fmt_pct(g.se)} +P {fmt_pct(g.ppv)}, cold "
               f"{samples / detect_s / 1e6:.1f} Ms/s (read {read_s:.1f} s); "
               f"{cold_cpu_line(lead, samples)}", flush=True)
-    if args.cold_only:
+    if args.cold_only:  # and the counts a rule change is judged on (docs/benchmarks.md)
+        for lead in leads:
+            g = sum_scores(cold[lead][3])
+            print(f"lead {lead}: TP {g.tp}, FN {g.fn}, FP {g.fp} ({g.fn + g.fp} errors)")
+        print("\n".join(multi_lead_lines(names, cold)))
         print(warm_cpu_line(args.data, names, leads[0], args.repeat), flush=True)
         return
 
