@@ -100,7 +100,7 @@ from heartbeat.classifier import UNCLASSIFIED
 from heartbeat.classifier.calibration import _reject_threshold
 from heartbeat.classifier.results import NOISY_BELOW, _as_classifier, _noisy_below, _withheld
 from heartbeat.classifier.running_template import RunningTemplate
-from heartbeat.classifier.template import DEFAULT_RULE
+from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
 from heartbeat.pipeline.beats import FS_OUT, _min_quality
@@ -161,16 +161,18 @@ class Stream:
         As for :func:`heartbeat.classify`: a beat called S, V or F whose signal quality
         is below this (0.005) is returned as ``"?"`` with reason ``"noisy"``; 0 turns
         the rule off.
-    adapt : {"template", "none"}, default "template"
+    adapt : {"template", "none"} or TemplateRule, default "template"
         As for :func:`heartbeat.classify`, from the past only: ``"template"`` takes
         V and F from each beat matching the median of the last ``TEMPLATE_BEATS``
         (500) beats of its lead called N, and judges S by timing, before it is reported
-        (module docstring, "Adaptation"); ``"none"``: the model's probabilities.
+        (module docstring, "Adaptation"); ``"none"``: the model's probabilities.  A
+        :class:`~heartbeat.classifier.template.TemplateRule` is ``"template"`` with
+        that rule instead of the default.
 
     Raises
     ------
     TypeError
-        For a wrong type of `fs`, `model`, `leads`, `quality` or a duration.
+        For a wrong type of `fs`, `model`, `leads`, `quality`, `adapt` or a duration.
     ValueError
         If a value is out of range (see each parameter).
 
@@ -193,9 +195,16 @@ class Stream:
     def __init__(self, fs: float, model: object = None, leads: int = 1, *,
                  lookahead_s: float = 1.0, latency_s: float = 1.5, hop_s: float = 0.5,
                  history_s: float = 16.0, quality: bool | float = True,
-                 adapt: str = "template", noisy_below: float = NOISY_BELOW) -> None:
+                 adapt: str | TemplateRule = "template",
+                 noisy_below: float = NOISY_BELOW) -> None:
         self.fs = as_fs(fs, "fs")
-        self.adapt = str(as_choice(adapt, "adapt", ("template", "none")))
+        # a TemplateRule is "template" with that rule (None: the rule in force at call)
+        self._rule = adapt if isinstance(adapt, TemplateRule) else None
+        if self._rule is None and not isinstance(adapt, str):
+            raise TypeError(f"adapt must be 'template', 'none' or a TemplateRule, got "
+                            f"{type(adapt).__name__}")
+        self.adapt = "template" if self._rule is not None else str(
+            as_choice(adapt, "adapt", ("template", "none")))
         self.leads = as_int(leads, "leads", minimum=1)
         lookahead_s = as_positive(lookahead_s, "lookahead_s", "s")
         hop_s = as_positive(hop_s, "hop_s", "s")
@@ -212,7 +221,8 @@ class Stream:
         self.classifier = _as_classifier(model)
         self.classes = tuple(self.classifier.classes_)
         self.latency_s = latency_s
-        self._template_window = sum(DEFAULT_RULE.samples(FS_OUT))  # the window and shift
+        # the window and the largest shift
+        self._template_window = sum((self._rule or DEFAULT_RULE).samples(FS_OUT))
         fs = self.fs
         self._hop = max(1, round(hop_s * fs))
         self._ahead = round(lookahead_s * fs)
@@ -481,5 +491,5 @@ class Stream:
             rows = np.flatnonzero(lead == k)
             if rows.size:
                 out[rows] = state.template.adapt(proba[rows], heads[rows], rr[rows],
-                                                 classes=self.classes)
+                                                 classes=self.classes, rule=self._rule)
         return out

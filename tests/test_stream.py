@@ -221,6 +221,19 @@ class TestTemplateAdaptation:
     def test_bad_adapt(self):
         with pytest.raises(ValueError, match="adapt"):
             Stream(360.0, adapt="prior")
+        with pytest.raises(TypeError, match="TemplateRule"):
+            Stream(360.0, adapt=0.9)
+
+    def test_a_template_rule_of_ones_own(self, reference):
+        from heartbeat.classifier.template import TemplateRule
+
+        x, fs, _, adapted = reference["208"]
+        same = _stream(x, fs, [x.size], adapt=TemplateRule())[0]
+        np.testing.assert_array_equal(same.labels, adapted.labels)
+        np.testing.assert_array_equal(same.probabilities, adapted.probabilities)
+        # a rule that asks for a closer match spares fewer beats called V or F
+        strict = _stream(x, fs, [x.size], adapt=TemplateRule(min_correlation=0.999))[0]
+        assert strict.adapted.sum() < adapted.adapted.sum()
 
 
 def _noisy_118(mitdb_dir) -> tuple[np.ndarray, float, np.ndarray]:
