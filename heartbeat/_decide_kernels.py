@@ -162,8 +162,8 @@ def decide_beats(
         if searched:
             k = sb  # search back: the largest skipped candidate since the last QRS
         elif last < 0 or p - last >= rule[I_REFRACTORY_S]:
-            on_time = _on_time(p, last, buffers, rr_i, rr_mean, rule)
-            is_qrs = _is_qrs(h, floor[j], p, thr, scale, prev_sure, last_sure, on_time, rule)
+            is_qrs = _is_qrs(h, floor[j], p, thr, scale, prev_sure, last_sure, last,
+                             buffers[RR, (rr_i + N_LEVELS - 1) % N_LEVELS], rr_mean, rule)
             t_wave = max(rule[I_T_WAVE_S], rule[I_T_WAVE_RR] * rr_mean)
             t_like = (last >= 0 and p - last < t_wave  # a T wave: not as steep
                       and _slope_at(slope, slope_sq, p, j, rule)
@@ -404,46 +404,26 @@ def _search_back_due(p: int, sb_height: float, last: int, rr_mean: float, chain:
     )
 
 
-def _on_time(p: int, last: int, buffers: np.ndarray, rr_i: int, rr_mean: float,
-             rule: tuple[float, ...]) -> bool:
-    """Return True when a candidate at `p` and the last QRS both came on time.
-
-    Both intervals (`p` since the `last` QRS, and the last QRS's own, the newest of
-    ``buffers[RR]``, whose next slot is `rr_i`) lie within ``floor_low_on_time`` times
-    the mean RR `rr_mean` of it; always False when that constant is 0 or no QRS was
-    taken yet.
-    """
-    tol = rule[I_FLOOR_LOW_ON_TIME] * rr_mean
-    if tol <= 0.0 or last < 0:
-        return False
-    last_rr = buffers[RR, (rr_i + N_LEVELS - 1) % N_LEVELS]
-    return abs((p - last) - rr_mean) <= tol and abs(last_rr - rr_mean) <= tol
-
-
 def _is_qrs(h: float, floor: float, p: int, thr: float, scale: float, prev_sure: int,
-            last_sure: int, on_time: bool, rule: tuple[float, ...]) -> bool:
+            last_sure: int, last: int, last_rr: float, rr_mean: float,
+            rule: tuple[float, ...]) -> bool:
     """Return True when a candidate of height `h` at `p` passes the threshold and floor.
 
     It must exceed `thr` and ``floor`` times its local `floor` (both floor factors
     times `scale`), or ``floor_low`` times it within ``floor_low_s`` of two sure QRS
     (or ``floor_low_keep_s`` after the later of two that came that close), or when it
-    comes `on_time` (:func:`_on_time`).
+    and the `last` QRS came on time: both intervals (`last_rr`: the last QRS's own)
+    within ``floor_low_on_time`` times the mean RR `rr_mean` of it (0: never).
     """
     floor_low_len = rule[I_FLOOR_LOW_S]
-    return h > thr and (
-        h > scale * rule[I_FLOOR] * floor
-        or (
-            (on_time or (
-                prev_sure >= 0
-                and (
-                    p - prev_sure < floor_low_len
-                    or (last_sure - prev_sure < floor_low_len
-                        and p - last_sure < rule[I_FLOOR_LOW_KEEP_S])
-                )
-            ))
-            and h > scale * rule[I_FLOOR_LOW] * floor
-        )
-    )
+    tol = rule[I_FLOOR_LOW_ON_TIME] * rr_mean
+    low_holds = (prev_sure >= 0 and (
+        p - prev_sure < floor_low_len
+        or (last_sure - prev_sure < floor_low_len and p - last_sure < rule[I_FLOOR_LOW_KEEP_S])
+    )) or (tol > 0.0 and last >= 0 and abs(p - last - rr_mean) <= tol
+           and abs(last_rr - rr_mean) <= tol)
+    return h > thr and (h > scale * rule[I_FLOOR] * floor
+                        or (low_holds and h > scale * rule[I_FLOOR_LOW] * floor))
 
 
 def _p_wave_winner(pos: np.ndarray, height: np.ndarray, slope: np.ndarray,
@@ -533,5 +513,5 @@ def _accept_qrs(pos: np.ndarray, height: np.ndarray, floor: np.ndarray, slope: n
 
 DECIDE_BEATS = Kernel(numba_loop=decide_beats, numpy_twin=decide_beats, helpers=(
     _rule_in_samples, _initial_levels, _starts_with_rhythm, _spread_initial_levels,
-    _sort_row, _current_levels, _slope_at, _search_back_due, _on_time, _is_qrs,
-    _p_wave_winner, _restart_levels, _accept_qrs))
+    _sort_row, _current_levels, _slope_at, _search_back_due, _is_qrs, _p_wave_winner,
+    _restart_levels, _accept_qrs))
