@@ -375,6 +375,7 @@ class TestPretrained:
                 assert sorted(r for f in within[text]["folds"] for r in f) == sorted(RECORDS)
                 assert within[text]["seeds"] == [0, 1, 2]
             assert within["decision"]["decisions"][recipe]["complete"]
+            assert within["ch0+ch1, 20000 steps"]["seeds"] == [0, 1, 2]
 
     def test_default_is_all(self):
         assert BeatClassifier.pretrained().info == BeatClassifier.pretrained(
