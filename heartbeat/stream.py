@@ -89,7 +89,6 @@ import numpy as np
 from heartbeat._jit import resolve_backend
 from heartbeat._validate import (
     as_array,
-    as_choice,
     as_fs,
     as_int,
     as_positive,
@@ -98,7 +97,13 @@ from heartbeat._validate import (
 )
 from heartbeat.classifier import UNCLASSIFIED
 from heartbeat.classifier.calibration import _reject_threshold
-from heartbeat.classifier.results import NOISY_BELOW, _as_classifier, _noisy_below, _withheld
+from heartbeat.classifier.results import (
+    NOISY_BELOW,
+    _as_classifier,
+    _check_adapt,
+    _noisy_below,
+    _withheld,
+)
 from heartbeat.classifier.running_template import RunningTemplate
 from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
@@ -198,13 +203,10 @@ class Stream:
                  adapt: str | TemplateRule = "template",
                  noisy_below: float = NOISY_BELOW) -> None:
         self.fs = as_fs(fs, "fs")
+        _check_adapt(adapt, ("template", "none"))
         # a TemplateRule is "template" with that rule (None: the rule in force at call)
         self._rule = adapt if isinstance(adapt, TemplateRule) else None
-        if self._rule is None and not isinstance(adapt, str):
-            raise TypeError(f"adapt must be 'template', 'none' or a TemplateRule, got "
-                            f"{type(adapt).__name__}")
-        self.adapt = "template" if self._rule is not None else str(
-            as_choice(adapt, "adapt", ("template", "none")))
+        self.adapt = "template" if self._rule is not None else str(adapt)
         self.leads = as_int(leads, "leads", minimum=1)
         lookahead_s = as_positive(lookahead_s, "lookahead_s", "s")
         hop_s = as_positive(hop_s, "hop_s", "s")

@@ -309,14 +309,14 @@ def _as_classifier(model: BeatClassifier | str | os.PathLike | None) -> BeatClas
     return clf
 
 
-def _check_adapt(adapt: object) -> None:
-    """Raise unless `adapt` is an adaptation's name or a ``TemplateRule``."""
+def _check_adapt(adapt: object, allowed: tuple[str, ...] = ADAPT) -> None:
+    """Raise unless `adapt` is one of the names `allowed` or a ``TemplateRule``."""
     if isinstance(adapt, TemplateRule):
         return
     if not isinstance(adapt, str):
-        raise TypeError(f"adapt must be one of {', '.join(map(repr, ADAPT))} or a "
+        raise TypeError(f"adapt must be one of {', '.join(map(repr, allowed))} or a "
                         f"TemplateRule, got {type(adapt).__name__}")
-    as_choice(adapt, "adapt", ADAPT)
+    as_choice(adapt, "adapt", allowed)
 
 
 def _classify_beats(clf: BeatClassifier, beats: Beats, *, threshold: float = 0.0,
