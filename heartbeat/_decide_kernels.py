@@ -415,15 +415,18 @@ def _is_qrs(h: float, floor: float, p: int, thr: float, scale: float, prev_sure:
     and the `last` QRS came on time: both intervals (`last_rr`: the last QRS's own)
     within ``floor_low_on_time`` times the mean RR `rr_mean` of it (0: never).
     """
-    floor_low_len = rule[I_FLOOR_LOW_S]
-    tol = rule[I_FLOOR_LOW_ON_TIME] * rr_mean
-    low_holds = (prev_sure >= 0 and (
+    if not h > thr:
+        return False
+    if h > scale * rule[I_FLOOR] * floor:
+        return True
+    if not h > scale * rule[I_FLOOR_LOW] * floor:
+        return False  # the low floor's conditions are looked at only when they matter
+    floor_low_len, tol = rule[I_FLOOR_LOW_S], rule[I_FLOOR_LOW_ON_TIME] * rr_mean
+    return (prev_sure >= 0 and (
         p - prev_sure < floor_low_len
         or (last_sure - prev_sure < floor_low_len and p - last_sure < rule[I_FLOOR_LOW_KEEP_S])
     )) or (tol > 0.0 and last >= 0 and abs(p - last - rr_mean) <= tol
            and abs(last_rr - rr_mean) <= tol)
-    return h > thr and (h > scale * rule[I_FLOOR] * floor
-                        or (low_holds and h > scale * rule[I_FLOOR_LOW] * floor))
 
 
 def _p_wave_winner(pos: np.ndarray, height: np.ndarray, slope: np.ndarray,
