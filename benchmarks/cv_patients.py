@@ -185,10 +185,11 @@ def run_folds(args) -> None:
     sources = dict.fromkeys([*_fold_logits.CUTS, *(parse_recipe(t).peaks for t in args.recipe)])
     cuts = {p: {c: _recipe.beats(c, CACHE, peaks=p) for c in (0, 1)} for p in sources}
     within = WITHIN[args.within]
-    ds1s = {p: {c: b[np.isin(b.record, within)] for c, b in leads.items()}
+    # the fold records' beats (--within), per cut and lead
+    pool = {p: {c: b[np.isin(b.record, within)] for c, b in leads.items()}
             for p, leads in cuts.items()}
-    ds1 = ds1s["annotations"]  # folds and early-stopping records: as before
-    folds = deal_folds(ds1[0], args.folds)
+    annotated = pool["annotations"]  # folds and early-stopping records: as before
+    folds = deal_folds(annotated[0], args.folds)
     print("folds:", folds, flush=True)
     options = {"n_cap": args.n_cap, "steps": args.steps, "max_epochs": args.epochs,
                "early_stopping": args.early_stopping or None, "exclude_q": not args.keep_q}
@@ -203,13 +204,13 @@ def run_folds(args) -> None:
             for i, held in enumerate(folds):
                 training = [r for r in within if r not in held]
                 val_records = [] if recipe.early_stopping is None else \
-                    validation_records(ds1[0][np.isin(ds1[0].record, training)],
+                    validation_records(annotated[0][np.isin(annotated[0].record, training)],
                                        args.validation_groups)
                 fit_records = [r for r in training if r not in val_records]
                 views = [s[np.isin(s.record, fit_records)]
-                         for c, s in ds1s[recipe.peaks].items() if c in recipe.channels]
+                         for c, s in pool[recipe.peaks].items() if c in recipe.channels]
                 val = [s[np.isin(s.record, val_records)]
-                       for c, s in ds1s[recipe.peaks].items() if c in recipe.channels]
+                       for c, s in pool[recipe.peaks].items() if c in recipe.channels]
                 t_run = time.perf_counter()
                 model, history, counts = _recipe.train(recipe, views, seed=seed,
                                                        validation=val or None,
@@ -219,7 +220,7 @@ def run_folds(args) -> None:
                        "best_epoch": history.best_epoch,
                        "train_class_counts": counts.tolist(),
                        "train_s": round(time.perf_counter() - t_run, 1)}
-                for c, s in ds1.items():
+                for c, s in annotated.items():
                     held_beats = s[np.isin(s.record, held)]
                     if args.n_sample:
                         run[f"ch{c}"] = _recipe.score(model, held_beats,
@@ -232,7 +233,7 @@ def run_folds(args) -> None:
                                 out, counts)
                 if not args.n_sample:  # and as classify() cuts them
                     _fold_logits.score_detector_cut(
-                        model, run, ds1s["detector"], held, logits_dir=args.logits_dir,
+                        model, run, pool["detector"], held, logits_dir=args.logits_dir,
                         name=name, seed=seed, fold=i, counts=counts)
                 runs.append(run)
                 n_done += 1

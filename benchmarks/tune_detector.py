@@ -353,7 +353,8 @@ def main(argv=None):
     )
     parser.add_argument("--space", choices=sorted(SPACES), default="searched",
                         help="the search space: the constants searched last (SPACE), "
-                        "T_WAVE_SPACE or T_WAVE_RR_SPACE")
+                        "or one rule constant (T_WAVE_SPACE, T_WAVE_RR_SPACE, "
+                        "FLOOR_ON_TIME_SPACE)")
     parser.add_argument(
         "--table", action="store_true",
         help="with --counts: print every trial's in-sample figures on all the records "
