@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python benchmarks/check_default_candidate.py --single \\
         DIR/mitbih-all-seed0.npz [DIR/mitbih-all-seed1.npz ...] \\
-        --calibration-from DIR/mitbih-ds1-seed0.npz [--ship]
+        --calibration-from DIR/mitbih-ds1-seed0.npz [--ship] [--out FILE]
     PYTHONPATH=. python benchmarks/check_default_candidate.py DIR     # session 7's rule
 
 Both forms run ``heartbeat.classify`` as a user does (default adaptation and reject
@@ -30,6 +30,7 @@ lead-record more than 0.5 points more V/F than the shipped default).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -41,6 +42,7 @@ from _common import default_mitdb
 from calibrate_pretrained import HELD_OUT, borrowed_calibration
 
 import heartbeat
+from heartbeat._atomic import atomic_open
 from heartbeat.classifier import BeatClassifier, join
 from heartbeat.classifier.saved import _pretrained_path
 from heartbeat.datasets import mitbih_beats
@@ -133,12 +135,17 @@ def run_single(args) -> None:
     print("spread: " + ", ".join(f"{p.stem} {'passes' if v else 'fails'}"
                                  for p, v in zip(args.single, verdicts, strict=True)))
     print("replace the default" if verdicts[0] else "keep the shipped default")
+    rule = {"records": list(RECORDS), "max_vf_percent": MAX_SHARE,
+            "max_vf_run": MAX_RUN, "figures": rows, "passes": verdicts[0],
+            "command": "python benchmarks/check_default_candidate.py --single "
+                       f"DIR/{args.single[0].name} --calibration-from "
+                       f"DIR/{args.calibration_from.name}"
+                       + (" --ship" if args.ship else "")}
+    if args.out is not None:
+        with atomic_open(args.out) as f:
+            f.write((json.dumps(rule, indent=1) + "\n").encode())
+        print(f"{args.out} written")
     if args.ship and verdicts[0]:
-        rule = {"records": list(RECORDS), "max_vf_percent": MAX_SHARE,
-                "max_vf_run": MAX_RUN, "figures": rows,
-                "command": "python benchmarks/check_default_candidate.py --single "
-                           f"DIR/{args.single[0].name} --calibration-from "
-                           f"DIR/{args.calibration_from.name} --ship"}
         shipped = calibrated(args.single[0], calibration, rule)
         print(f"{shipped.save(_pretrained_path('mitbih-all'))} written")
 
@@ -169,6 +176,9 @@ def run() -> None:
                         "calibration the candidate reuses")
     parser.add_argument("--ship", action="store_true",
                         help="write the candidate to heartbeat/data/mitbih-all.npz if it passes")
+    parser.add_argument("--out", type=Path, metavar="FILE",
+                        help="--single: also write the candidate's figures and the "
+                        "verdict as JSON")
     parser.add_argument("--mitdb", type=Path, default=default_mitdb())
     args = parser.parse_args()
     if (args.single is None) == (args.members_dir is None):
