@@ -92,8 +92,7 @@ def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict]:
     y = data.y[keep].astype(np.int64)
     run = tf.Run(model.predict_logits(x[keep], rr[keep], batch_size=256), y,
                  data.record[keep], data.x[keep], data.rr[keep])
-    run.waveforms = data.x[keep]  # the fallback and the shift measure them again
-    before_shift = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SHIFT)
+    before_shift = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SHIFT)  # V template off too
     preds = {"none": run.pred, "vf_step": run.adapted(sf.VF_RULE),
              "s_step": gf.adapted(run, gf.CURRENT),  # the S step without the guard
              "before_shift": ff.adapted(run, before_shift),

@@ -109,8 +109,6 @@ def scored_runs(args, cache: Path) -> tuple[dict, list, list]:
             runs[text, "ensemble", f, c] = (mean, runs[text, seeds[0], f, c][1])
     scored = {key: tf.Run(logits, held.y.astype(np.int64), held.record, held.x, held.rr)
               for key, (logits, held) in runs.items()}
-    for key, (_, held) in runs.items():
-        scored[key].waveforms = held.x  # the fallback template measures them again
     members = sorted({m for _, m, _, _ in scored}, key=str)
     return scored, members, folds
 

@@ -1,8 +1,8 @@
 """An early beat held to a closer match before V and F are taken from it, on the kept logits.
 
 Used by ``cv_patients.py template-early``; the rule is docs/results.md section 5 ("An
-early beat held to a closer match").  The shipped ``adapt="template"`` rule
-(:data:`heartbeat.classifier.template.DEFAULT_RULE`) stays as it is apart from
+early beat held to a closer match").  The ``adapt="template"`` rule shipped
+then (:data:`SHIPPED`: today's without the V template) stays as it is apart from
 ``early_rr_ratio`` and ``early_min_correlation``, chosen from :data:`GRID` for held-out
 fold k on the other two folds and then applied to fold k; the default is the setting
 chosen on all folds.  No label is read by the step.
@@ -21,6 +21,8 @@ import numpy as np
 
 from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
 
+SHIPPED = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_V_KEEP)
+"""The rule shipped when the early check was judged (before the V template)."""
 RR_GRID = (0.80, 0.85, 0.90)  # previous RR over the local mean: below it a beat is early
 CORRELATION_GRID = (0.90, 0.93, 0.95, 0.97)
 MAX_S_F1_DROP = 0.01  # per lead
@@ -32,8 +34,8 @@ point averaged over the leads; the second (new folds) 0.25 point on each lead.""
 def rules() -> list[TemplateRule]:
     """The shipped rule (no early check) first, then each setting of the grid, the least
     change first (the tie-break)."""
-    return [DEFAULT_RULE] + [
-        dataclasses.replace(DEFAULT_RULE, early_rr_ratio=r, early_min_correlation=c)
+    return [SHIPPED] + [
+        dataclasses.replace(SHIPPED, early_rr_ratio=r, early_min_correlation=c)
         for r, c in itertools.product(RR_GRID, CORRELATION_GRID)]
 
 
@@ -54,7 +56,7 @@ def choose(runs_by_lead: dict[int, list[tf.Run]], bound: str = "first"
         return (within_bound([fig[c][0] - base[c][0] for c in fig], bound)
                 and all(fig[c][2] >= base[c][2] - MAX_S_F1_DROP for c in fig))
 
-    return sf.best_rule(runs_by_lead, rules(), DEFAULT_RULE, ff.confusion, 0.0, "shipped",
+    return sf.best_rule(runs_by_lead, rules(), SHIPPED, ff.confusion, 0.0, "shipped",
                         admissible=admissible,
                         score=lambda fig: float(np.mean([fig[c][1] for c in fig])))
 
@@ -110,7 +112,7 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary)
     suffix = ("" if cut == "annotations" else "_detcut") + (
         "" if bound == "first" else f"_{bound}")
     verdicts, ensembles = tr.nested_against_shipped(
-        args, scored, members, folds, shipped=DEFAULT_RULE, chosen=chosen, mode="early",
+        args, scored, members, folds, shipped=SHIPPED, chosen=chosen, mode="early",
         suffix=suffix, label="with the early check", command=command,
         judge=lambda base, cand: verdict(base, cand, final_rule, cut, bound),
         write=write, print_summary=print_summary)

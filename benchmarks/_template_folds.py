@@ -15,7 +15,12 @@ import itertools
 import _recipe
 import numpy as np
 
-from heartbeat.classifier.template import TemplateRule, matches, template_features
+from heartbeat.classifier.template import (
+    TemplateRule,
+    matches,
+    own_ventricular,
+    template_features,
+)
 
 CLASSES = _recipe.CLASSES
 V, F = CLASSES.index("V"), CLASSES.index("F")
@@ -27,10 +32,15 @@ FS_OUT = 125.0
 MAX_V_F1_DROP = 0.01  # inner choice: V F1 at most 1 point below no adaptation, per lead
 
 
-BEFORE_SHIFT = {"max_lag_s": 0.0, "lag_min_rr_ratio": 0.0}
+BEFORE_SHIFT = {"max_lag_s": 0.0, "lag_min_rr_ratio": 0.0, "v_keep_min_correlation": float("inf")}
 """The fields that keep a rule as it was before the shift of beats on time was adopted
-(docs/results.md section 5, "A beat slid against the template"): the rules chosen
-before it are scored without it, so their recorded results reproduce."""
+(docs/results.md section 5, "A beat slid against the template"; and before the V
+template, below): the rules chosen before it are scored without it, so their recorded
+results reproduce."""
+BEFORE_V_KEEP = {"v_keep_min_correlation": float("inf")}
+"""The field that keeps a rule as it was before a beat of the recording's own V shape
+kept V (docs/results.md section 5, "A beat of the recording's own ventricular shape
+keeps V"): the rules chosen before it are scored without it."""
 
 
 def rules() -> list[TemplateRule]:
@@ -57,6 +67,7 @@ class Run:
                  waveforms: np.ndarray, rr: np.ndarray) -> None:
         self.y = y
         self.record, self.rr = record, rr  # the guard of the S step reads the RR
+        self.waveforms = waveforms  # the fallback and the V template measure them again
         self.pred = logits.argmax(axis=1)
         masked = logits.astype(np.float64, copy=True)
         masked[:, [V, F]] = -np.inf
@@ -77,8 +88,13 @@ class Run:
         if rule is None:
             return self.pred
         hit = np.zeros(len(self.y), dtype=bool)
+        window, max_lag = rule.samples(FS_OUT)
         for rows, feats in self.features[rule.window_s] if parts is None else parts:
             hit[rows] = matches(feats, rule)
+            if np.isfinite(rule.v_keep_min_correlation):
+                hit[rows] &= ~own_ventricular(
+                    self.waveforms[rows, : window + max_lag], self.pred[rows] == V,
+                    hit[rows], feats, rule, window=window, max_lag=max_lag)
         return np.where(hit & np.isin(self.pred, (V, F)), self.alt, self.pred)
 
     def confusion(self, rule: TemplateRule | None) -> np.ndarray:

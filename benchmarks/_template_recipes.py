@@ -27,9 +27,15 @@ from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
 
 SHIPPED = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SHIFT)
 """The rule shipped when the recipes ``+aug`` and ``+det`` were compared (before the
-shift was adopted); ``--rule shipped`` uses today's :data:`DEFAULT_RULE` instead, and its
-result files carry ``_shift`` in their names."""
-RULES = {"before-shift": (SHIPPED, ""), "shipped": (DEFAULT_RULE, "_shift")}
+shift was adopted); ``--rule shipped`` uses today's :data:`DEFAULT_RULE` instead (result
+files with ``_shift_vkeep``) and ``--rule before-v-keep`` the rule between the two
+(``_shift``)."""
+RULES = {"before-shift": (SHIPPED, ""),
+         "before-v-keep": (dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_V_KEEP), "_shift"),
+         "shipped": (DEFAULT_RULE, "_shift_vkeep")}
+"""``--rule`` -> (rule, result-file suffix).  ``before-v-keep`` is the rule shipped from
+the shift until the V template (session 14): the comparisons of session 13 ran as
+``--rule shipped`` then and reproduce with it."""
 LEADS = ("ch0", "ch1")
 
 
@@ -128,11 +134,13 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
 
 def nested_against_shipped(args, scored: dict, members: list, folds: list, *, shipped,
                            chosen: dict, mode: str, suffix: str, label: str, command: str,
-                           judge, write, print_summary) -> tuple[dict, dict]:
-    """Rows of the shipped rule against the rule chosen nested (``chosen``: fold -> rule)
-    for each recipe, written as ``cv_template_{mode}_{prefix}{recipe}{suffix}_*``;
-    ``judge(shipped ensemble summary, nested ensemble summary)`` per recipe.  Returns the
-    judgements per recipe and each lead's ensemble runs over the folds."""
+                           judge, write, print_summary, nested: bool = True
+                           ) -> tuple[dict, dict]:
+    """Rows of the shipped rule against the rule chosen nested (``chosen``: fold -> rule;
+    with `nested` False, one rule given for every fold) for each recipe, written as
+    ``cv_template_{mode}_{prefix}{recipe}{suffix}_*``; ``judge(shipped ensemble summary,
+    candidate ensemble summary)`` per recipe.  Returns the judgements per recipe and each
+    lead's ensemble runs over the folds."""
     tags = (("shipped", lambda k: shipped), (mode, chosen.get))
     judged, labels, table = {}, {}, {}
     for text in args.recipe:
@@ -142,7 +150,8 @@ def nested_against_shipped(args, scored: dict, members: list, folds: list, *, sh
             write, print_summary, f"cv_template_{mode}_{args.prefix}{text.replace('+', '_')}"
             f"{suffix}", text, rows, summaries, {
                 "shipped": ', adapt="template" (shipped)',
-                mode: f', adapt="template" {label} (nested)'}, command)
+                mode: f', adapt="template" {label}' + (" (nested)" if nested else "")},
+            command)
         for key, row_label in written.items():
             labels[(text, *key)], table[(text, *key)] = row_label, summaries[key]
         judged[text] = judge(summaries["shipped", "ensemble"], summaries[mode, "ensemble"])

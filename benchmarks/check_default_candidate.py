@@ -4,6 +4,7 @@
         DIR/mitbih-all-seed0.npz [DIR/mitbih-all-seed1.npz ...] \\
         --calibration-from DIR/mitbih-ds1-seed0.npz [--ship] [--out FILE]
     PYTHONPATH=. python benchmarks/check_default_candidate.py DIR     # session 7's rule
+    PYTHONPATH=. python benchmarks/check_default_candidate.py --v-keep 0.93
 
 Both forms run ``heartbeat.classify`` as a user does (default adaptation and reject
 option) on each lead of the N-only records 100, 103, 113, 117 and 122 (ten
@@ -22,6 +23,11 @@ and none has more than 3 % of its beats labelled V or F.  Prints each lead-recor
 V/F share and longest V/F run, old and new, and the decision; with ``--ship`` and a
 pass, writes the calibrated candidate to ``heartbeat/data/mitbih-all.npz``.
 
+``--v-keep VALUE`` (condition 6 of docs/results.md section 5, "A beat of the
+recording's own ventricular shape keeps V"): the shipped default itself, with
+``adapt=TemplateRule(v_keep_min_correlation=VALUE)`` against today's rule, judged by
+the limits of ``--single``; writes nothing.
+
 ``DIR`` alone: the seed-ensemble rule of session 7 (the members
 ``mitbih-all-seed{0,1,2}.npz`` joined, the ``mitbih-ds1`` ensemble's calibration; no
 lead-record more than 0.5 points more V/F than the shipped default).
@@ -30,6 +36,7 @@ lead-record more than 0.5 points more V/F than the shipped default).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -45,6 +52,7 @@ import heartbeat
 from heartbeat._atomic import atomic_open
 from heartbeat.classifier import BeatClassifier, join
 from heartbeat.classifier.saved import _pretrained_path
+from heartbeat.classifier.template import DEFAULT_RULE
 from heartbeat.datasets import mitbih_beats
 
 RECORDS = ("100", "103", "113", "117", "122")
@@ -68,9 +76,11 @@ def lead_records(mitdb: Path):
             yield name, lead, np.asarray(rec.signal[:, lead], dtype=float), rec.fs
 
 
-def figures(model: BeatClassifier, mitdb: Path) -> dict[tuple[str, int], tuple[float, int]]:
+def figures(model: BeatClassifier, mitdb: Path, adapt: object = "template"
+            ) -> dict[tuple[str, int], tuple[float, int]]:
     """The rule's figures of `model` on every lead-record, as `classify` gives them."""
-    return {(name, lead): vf_figures(heartbeat.classify(x, fs, model=model).labels)
+    return {(name, lead): vf_figures(heartbeat.classify(x, fs, model=model,
+                                                        adapt=adapt).labels)
             for name, lead, x, fs in lead_records(mitdb)}
 
 
@@ -150,6 +160,14 @@ def run_single(args) -> None:
         print(f"{shipped.save(_pretrained_path('mitbih-all'))} written")
 
 
+def run_v_keep(args) -> None:
+    shipped = BeatClassifier.pretrained("mitbih-all")
+    rule = dataclasses.replace(DEFAULT_RULE, v_keep_min_correlation=args.v_keep)
+    passed = print_rows(figures(shipped, args.mitdb), figures(shipped, args.mitdb, rule),
+                        f"v_keep_min_correlation={args.v_keep:g}")
+    print("within the limits" if passed else "outside the limits")
+
+
 def run_ensemble(args) -> None:
     shipped = BeatClassifier.pretrained("mitbih-all")
     candidate = join([args.members_dir / f"mitbih-all-seed{s}.npz" for s in range(3)])
@@ -179,10 +197,15 @@ def run() -> None:
     parser.add_argument("--out", type=Path, metavar="FILE",
                         help="--single: also write the candidate's figures and the "
                         "verdict as JSON")
+    parser.add_argument("--v-keep", type=float, metavar="VALUE",
+                        help="the shipped default with this v_keep_min_correlation, "
+                        "judged by the --single limits")
     parser.add_argument("--mitdb", type=Path, default=default_mitdb())
     args = parser.parse_args()
+    if args.v_keep is not None:
+        return run_v_keep(args)
     if (args.single is None) == (args.members_dir is None):
-        parser.error("give either DIR or --single FILE ...")
+        parser.error("give either DIR, --single FILE ... or --v-keep VALUE")
     if args.single is not None and args.calibration_from is None:
         parser.error("--single needs --calibration-from FILE")
     (run_single if args.single else run_ensemble)(args)

@@ -66,6 +66,11 @@ of docs/results.md section 5 (``_s_keep_folds.py``; ``cv_template_skeep_choice.j
 it (``TemplateRule.early_rr_ratio``, ``early_min_correlation``), chosen nested on the
 shipped rule (``_template_early.py``; ``cv_template_early[_detcut]_choice.json``).
 
+``template-vkeep``: a beat called V that matches the template keeps V if it is closer
+to the recording's own V beats (``TemplateRule.v_keep_min_correlation``), chosen nested
+on the shipped rule; ``--confirm VALUE`` scores one setting on other folds
+(``_template_vkeep.py``; ``cv_template_vkeep_<prefix>[_detcut]_choice.json``).
+
 ``template-recipes``: the first recipe against each other one, all under the shipped
 ``adapt="template"`` rule (``TemplateRule()``, nothing chosen), single models and the
 seed ensemble, with and without it; the candidate is judged by the rule of
@@ -364,10 +369,13 @@ def run_template_lag(args) -> None:
 
 
 def run_template_early(args) -> None:
-    """An early beat held to a closer match, the setting chosen nested (``_template_early``)."""
+    """An early beat held to a closer match (``_template_early``), or a beat of the
+    recording's V shape keeping V (``_template_vkeep``): the setting chosen nested."""
     import _template_early
+    import _template_vkeep
 
-    _template_early.run(args, *scored_runs(args), write=write, print_summary=print_summary)
+    step = _template_vkeep if args.mode == "template-vkeep" else _template_early
+    step.run(args, *scored_runs(args), write=write, print_summary=print_summary)
 
 
 def print_summary(name: str, summary: dict) -> None:
@@ -423,7 +431,7 @@ def main() -> None:
                                          "template-s", "template-s-gate",
                                          "template-s-fallback", "template-s-keep",
                                          "template-recipes", "template-lag",
-                                         "template-early"))
+                                         "template-early", "template-vkeep"))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -467,10 +475,12 @@ def main() -> None:
     parser.add_argument("--cut", choices=tuple(_fold_logits.CUTS), default="annotations",
                         help="template modes: score the held-out beats cut at the "
                         "annotated peaks or at the detected ones (logits folder _detcut)")
-    parser.add_argument("--rule", choices=("before-shift", "shipped"), default="before-shift",
+    parser.add_argument("--rule", choices=("before-shift", "before-v-keep", "shipped"),
+                        default="before-shift",
                         help="template-recipes: the adapt=\"template\" rule of the rows: "
-                        "as shipped before the shift (the +aug and +det comparisons) or "
-                        "today's (result files with _shift)")
+                        "as shipped before the shift (the +aug and +det comparisons), "
+                        "from the shift to the V template (session 13's comparisons, "
+                        "then named shipped; files with _shift) or today's (_shift_vkeep)")
     parser.add_argument("--deciding", choices=("ensemble", "single"), default="ensemble",
                         help="template-recipes: judge the seed ensemble's rows (a recipe "
                         "shipped as an ensemble) or the single networks' (the default "
@@ -478,6 +488,9 @@ def main() -> None:
     parser.add_argument("--early-rule", choices=("first", "second"), default="first",
                         help="template-early: the bound on N called abnormal "
                         "(_template_early.BOUNDS)")
+    parser.add_argument("--confirm", type=float, default=None, metavar="VALUE",
+                        help="template-vkeep: score this v_keep_min_correlation against "
+                        "the shipped rule on every fold, nothing chosen")
     parser.add_argument("--shift", choices=("any", "on-time"), default="any",
                         help="template-lag: which beats may be slid against the template "
                         "(_template_lag.ON_TIME)")
@@ -507,7 +520,7 @@ def main() -> None:
     elif args.mode == "template-lag":
         args.recipe = args.recipe or ["ch0+ch1"]
         run_template_lag(args)
-    elif args.mode == "template-early":
+    elif args.mode in ("template-early", "template-vkeep"):
         args.recipe = args.recipe or ["ch0+ch1"]
         run_template_early(args)
     elif args.mode == "table":

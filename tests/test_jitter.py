@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -80,6 +82,9 @@ class TestRules:
         from heartbeat.classifier.template import DEFAULT_RULE
 
         rule, suffix = _template_recipes.RULES["shipped"]
-        assert rule == DEFAULT_RULE and rule.max_lag_s > 0 and suffix == "_shift"
+        assert rule == DEFAULT_RULE and rule.max_lag_s > 0 and suffix == "_shift_vkeep"
+        between, suffix = _template_recipes.RULES["before-v-keep"]
+        assert between == dataclasses.replace(DEFAULT_RULE, v_keep_min_correlation=float("inf"))
+        assert suffix == "_shift"  # session 13's files, then named "shipped"
         before, suffix = _template_recipes.RULES["before-shift"]
         assert before.max_lag_s == 0 and suffix == ""

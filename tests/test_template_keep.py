@@ -68,8 +68,10 @@ class TestFoldProtocol:
     def test_grid_is_the_preregistered_one_on_the_shipped_rule_today_first(self):
         ratios = [r.s_min_keep_ratio for r in kf.rules()]
         assert ratios == [1.0, 0.95, 0.90, 0.85]
-        # the rule shipped when this was chosen: today's without the later shift
-        shipped_then = dataclasses.replace(DEFAULT_RULE, max_lag_s=0.0, lag_min_rr_ratio=0.0)
+        # the rule shipped when this was chosen: today's without the later shift and V
+        # template
+        shipped_then = dataclasses.replace(DEFAULT_RULE, max_lag_s=0.0, lag_min_rr_ratio=0.0,
+                                           v_keep_min_correlation=float("inf"))
         assert kf.CURRENT == shipped_then
         for rule in kf.rules():
             assert dataclasses.replace(rule, s_min_keep_ratio=1.0) == shipped_then

@@ -152,7 +152,6 @@ class TestFoldChoice:
         late = np.flatnonzero(np.asarray(offsets) > 0)
         logits[late, 2] += 5.0  # N beats cut on the other lobe, called V
         run = tf.Run(logits, y, np.repeat(["a"], n), waves, np.ones((n, 3)))
-        run.waveforms = waves
         return run
 
     def test_a_shift_is_chosen_only_where_it_lowers_n_called_abnormal(self):

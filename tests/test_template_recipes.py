@@ -65,7 +65,6 @@ class TestConfusion:
     def test_none_is_the_argmax_and_the_shipped_rule_is_classifys(self):
         logits, y, record, waves, rr = held_out()
         run = tf.Run(logits, y, record, waves, rr)
-        run.waveforms = waves  # as cv_patients.scored_runs keeps them for the fallback
         np.testing.assert_array_equal(tr.confusion(run, None),
                                       _recipe.confusion(y, logits.argmax(axis=1)))
         proba = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -117,7 +116,6 @@ class TestDecidingRow:
                     for c in (0, 1):
                         run = tf.Run(ensemble if m == "ensemble" else single, y, record,
                                      waves, rr)
-                        run.waveforms = waves
                         scored[text, m, f, c] = run
         return scored, members, folds
 
@@ -136,7 +134,7 @@ class TestDecidingRow:
         # the candidate's single networks are right on every beat, its ensemble is not
         accuracy = judged[0]["ch0"]["accuracy"][0]
         assert (accuracy == 1.0) is (deciding == "single")
-        choice = written["cv_template_recipes_all_choice_shift"]
+        choice = written["cv_template_recipes_all_choice_shift_vkeep"]
         assert choice["deciding_row"].startswith(
             "single networks" if deciding == "single" else "ensemble of 3 seeds")
         assert ("--deciding single" in choice["command"]) is (deciding == "single")

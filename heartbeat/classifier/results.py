@@ -170,7 +170,9 @@ def classify(
         matches the recording's dominant beat (the median of the beats the model
         calls N) in shape and amplitude over the 0.24 s after its R peak (a beat
         on time may be slid by up to 40 ms against it, for leads on which the R
-        peak falls on either of two lobes)
+        peak falls on either of two lobes), unless the beat is closer still to the
+        recording's own V beats (the median of its beats called V that do not match:
+        ``TemplateRule.v_keep_min_correlation``)
         (:func:`~heartbeat.classifier.template.adapt_template`); chosen as the
         default on held-out MIT-BIH patients, where it cut N beats called abnormal
         by about 40 % and raised V +P and S Se, at a cost in V Se (docs/results.md,
@@ -231,11 +233,11 @@ def classify(
     >>> ex = heartbeat.load_example("208")
     >>> result = heartbeat.classify(ex.signal[:, 0], ex.fs)
     >>> result
-    ClassifiedBeats(n_beats=207, N=145, S=0, V=61, F=1, Q=0, ?=0)
+    ClassifiedBeats(n_beats=207, N=142, S=0, V=64, F=1, Q=0, ?=0)
     >>> result.labels[:3].tolist(), result.probabilities.shape
     (['N', 'V', 'N'], (207, 5))
     >>> int(result.adapted.sum())  # beats called V or F that match the dominant beat
-    41
+    38
     """
     from heartbeat.pipeline import FS_OUT, LENGTH, THRESHOLD, WINDOW_S
     from heartbeat.pipeline.beats import _min_quality, _segment

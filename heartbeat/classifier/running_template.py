@@ -16,6 +16,7 @@ from heartbeat.classifier.dominant import RunningFallback
 from heartbeat.classifier.rhythm import rhythm_irregularity
 from heartbeat.classifier.template import (
     MIN_TEMPLATE_BEATS,
+    MIN_V_TEMPLATE_BEATS,
     TemplateRule,
     _dropped,
     _rr_ratios,
@@ -23,6 +24,7 @@ from heartbeat.classifier.template import (
     has_enough_normal,
     matches,
     move_supraventricular,
+    own_ventricular,
     remove_abnormal,
 )
 from heartbeat.pipeline.steps import FS_OUT
@@ -40,7 +42,9 @@ class RunningTemplate:
     `size` beats (:class:`~heartbeat.classifier.dominant.RunningFallback`), if the rule
     has one and they hold its share, else beats are left as they are.  The S step's
     rhythm guard measures each beat's irregularity over the past only: its own previous
-    RR and the ``2 * s_irregular_beats`` before it (:func:`rhythm_irregularity`).
+    RR and the ``2 * s_irregular_beats`` before it (:func:`rhythm_irregularity`); the V
+    template (:func:`~heartbeat.classifier.template.own_ventricular`) is the median of
+    the last `size` beats called V that did not match the template.
 
     Parameters
     ----------
@@ -56,6 +60,7 @@ class RunningTemplate:
         self.past_rr = np.zeros(0)  # the last previous-RR values, for the rhythm guard
         self.recent = RunningFallback(size)  # the last beats of any class: the fallback's
         self.normal_template = False  # whether `template` is of beats called N
+        self.v_heads: deque[np.ndarray] = deque(maxlen=size)  # called V, not matching
 
     def adapt(self, proba: np.ndarray, heads: np.ndarray, rr: np.ndarray, *,
               classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
@@ -89,10 +94,26 @@ class RunningTemplate:
             return proba
         features = compare_with_template(longer, self.template, rr, max_lag=max_lag,
                                          lag_min_rr_ratio=rule.lag_min_rr_ratio)
-        out = remove_abnormal(proba, matches(features, rule), classes=classes,
+        hit = matches(features, rule)
+        if "V" in classes and np.isfinite(rule.v_keep_min_correlation):
+            hit &= ~self._own_ventricular(longer, np.asarray(proba).argmax(axis=1)
+                                          == classes.index("V"), hit, features, rule)
+        out = remove_abnormal(proba, hit, classes=classes,
                               drop=_dropped(rule, self.normal_template))[0]
         return move_supraventricular(out, features, rule, classes=classes,
                                      first_is_start=first_is_start, irregular=irregular)
+
+    def _own_ventricular(self, longer: np.ndarray, called_v: np.ndarray, hit: np.ndarray,
+                         features: template.TemplateFeatures, rule: TemplateRule
+                         ) -> np.ndarray:
+        """Take in the new beats called V that do not match; return those that keep V."""
+        window, max_lag = rule.samples(FS_OUT)
+        self.v_heads.extend(longer[called_v & ~hit, :window])
+        if len(self.v_heads) < MIN_V_TEMPLATE_BEATS:
+            return np.zeros(len(hit), dtype=bool)
+        v_template = np.median(np.stack(self.v_heads), axis=0)
+        return own_ventricular(longer, called_v, hit, features, rule, window=window,
+                               max_lag=max_lag, v_template=v_template)
 
     def _irregular(self, prev_rr: np.ndarray, rule: TemplateRule) -> np.ndarray | None:
         """Return the new beats in irregular rhythm by the past; keep their RR for later."""

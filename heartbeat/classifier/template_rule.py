@@ -16,7 +16,7 @@ __all__ = ["DEFAULT_RULE", "TemplateRule"]
 
 _MAY_BE_INFINITE = frozenset({"max_amplitude_ratio", "s_min_keep_ratio", "s_irregular_above",
                               "s_max_sudden_ratio", "s_keep_sudden_ratio",
-                              "fallback_min_share"})
+                              "fallback_min_share", "v_keep_min_correlation"})
 """The fields whose ``inf`` turns a check off."""
 
 
@@ -34,7 +34,10 @@ class TemplateRule:
     the shift of beats on time against the template, chosen on the beats cut at the
     detected R peaks: ``cv_patients.py template-lag --cut detector --shift on-time``,
     ``cv_template_lag_detcut_ontime_choice.json``; the early check of the V/F step,
-    ``early_rr_ratio``, is off: ``cv_patients.py template-early`` did not adopt it);
+    ``early_rr_ratio``, is off: ``cv_patients.py template-early`` did not adopt it; a
+    beat of the recording's own V shape keeps V, ``v_keep_min_correlation``, chosen on
+    the beats cut at the detected R peaks: ``cv_patients.py template-vkeep --prefix k4_es_
+    --cut detector``, ``cv_template_vkeep_k4_es_detcut_choice.json``);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
@@ -108,6 +111,13 @@ class TemplateRule:
         `early_min_correlation` (0: no beat is held to more).
     early_min_correlation : float
         Least correlation with the template of an early beat for the V/F step.
+    v_keep_min_correlation : float
+        A beat called V that matches the template keeps V and F if its correlation
+        with the recording's **V template** (the median of its other beats called V,
+        those that do not match the template; at least
+        :data:`~heartbeat.classifier.template.MIN_V_TEMPLATE_BEATS`) is at least this
+        and higher than its correlation with the template: it has the shape of the
+        recording's own ventricular beats (``inf``: off).
 
     Raises
     ------
@@ -117,9 +127,10 @@ class TemplateRule:
     ValueError
         If a threshold is NaN, negative, infinite where ``inf`` means nothing (only
         ``max_amplitude_ratio``, ``s_min_keep_ratio``, ``s_irregular_above``, the two
-        sudden ratios and ``fallback_min_share`` take it), a correlation outside
-        [-1, 1], ``max_amplitude_ratio`` below 1, ``window_s`` not above 0 or
-        ``s_irregular_beats`` below 1; the message names the field.
+        sudden ratios, ``fallback_min_share`` and ``v_keep_min_correlation`` take
+        it), a correlation outside [-1, 1], ``max_amplitude_ratio`` below 1,
+        ``window_s`` not above 0 or ``s_irregular_beats`` below 1; the message names
+        the field.
     """
 
     window_s: float = 0.24
@@ -142,6 +153,7 @@ class TemplateRule:
     lag_min_rr_ratio: float = 0.9
     early_rr_ratio: float = 0.0
     early_min_correlation: float = 1.0
+    v_keep_min_correlation: float = 0.93
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -151,7 +163,8 @@ class TemplateRule:
             elif field.name == "s_irregular_beats":
                 as_int(value, name, minimum=1)
             elif field.name in ("min_correlation", "s_min_correlation",
-                                "early_min_correlation"):
+                                "early_min_correlation") or (
+                    field.name == "v_keep_min_correlation" and value != math.inf):
                 as_real(value, name, low=-1.0, high=1.0)
             elif not (field.name in _MAY_BE_INFINITE and value == math.inf):
                 as_real(value, name, low=1.0 if field.name == "max_amplitude_ratio" else 0.0)
