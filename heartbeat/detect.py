@@ -61,7 +61,7 @@ RULE = {
     "init_floor_s": 8.0,
     "init_rhythm_tol": 0.2,
     "t_wave_rr": 0.0,
-    "floor_low_on_time": 0.0,
+    "floor_low_on_time": 0.1,
 }
 PRESCREEN = 1.0  # candidates below the floor are ignored
 SEARCH_S = 0.1  # the R peak is the largest |band-passed| value within +-100 ms
@@ -257,7 +257,10 @@ def detect_r_peaks(
        branch block ends or beside large PVCs, before it follows them, and the first
        ones fall under the threshold); a candidate is a QRS above
        ``noise + 0.3125 (qrs - noise)`` *and* above 3.5 x floor, or 2 x floor within
-       3 s of two QRS that beat 3.5 x floor.  The floor keeps noise-only stretches
+       3 s of two QRS that beat 3.5 x floor, or 2 x floor when it comes on time
+       (its interval, and the last QRS's own, within 10 % of the mean RR:
+       ``floor_low_on_time``, chosen on record folds, ``docs/benchmarks.md``, "the
+       low floor for a beat on time").  The floor keeps noise-only stretches
        silent (pure noise rarely has an envelope peak 3.5 times its own median).
        On a lead whose QRS barely rise above their floor (interference, small beats
        beside large ones) the floor factors (3.5, 2 and the 1.5 of Note 6) shrink

@@ -51,7 +51,8 @@ How the stream departs from :func:`heartbeat.classify` (measured in
   and it exists once the beats reported so far hold at least 10 called N and a fifth
   of them (``classify``'s own count, applied to the beats so far); until then it is
   the fallback template (:mod:`heartbeat.classifier.dominant`) of the last 500 beats of
-  any class, if at least half of them are on time and of one shape.  Each beat is then
+  any class, if at least half of them are on time and of one shape; the V template is
+  the median of the last 500 beats called V that did not match it.  Each beat is then
   judged by :mod:`heartbeat.classifier.template`'s own rule before it is reported.
   **Warm-up**: while neither exists (about the first 10 beats) beats are reported
   unadapted, as ``classify`` leaves a recording with neither.
@@ -76,8 +77,8 @@ the slow test; figures from ``benchmarks/bench_stream.py --warm-up --no-speed``)
 
 Every beat is reported at most ``latency_s`` seconds of signal after its R peak.
 The state (the buffer of ``history_s + hop_s`` seconds per lead, the last beats'
-times, the ``2k + 1`` last waveforms and the template's two rings of 500 x 0.24 s) does not
-grow with the recording.
+times, the ``2k + 1`` last waveforms and the templates' three rings of 500 x 0.24 s)
+does not grow with the recording.
 """
 
 from __future__ import annotations

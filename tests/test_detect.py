@@ -595,7 +595,9 @@ RECORD_FLOORS = {
     "105": (0.994, 0.988),  # 99.53, 98.96: heavy noise
     "108": (0.996, 0.990),  # 99.72, 99.15: large P and T waves
     "203": (0.985, 0.993),  # 98.69, 99.49: multiform PVCs, noise
-    "207": (0.999, 0.940),  # 100.00, 94.18: flutter waves are not beats in the reference
+    # 207: flutter waves are not beats in the reference (bxb leaves them out); the low
+    # floor for a beat on time takes 4 more of them (94.18 -> 93.99)
+    "207": (0.999, 0.935),  # 100.00, 93.99
     "232": (0.999, 0.990),  # 100.00, 99.16: pauses of up to 6 s
 }
 

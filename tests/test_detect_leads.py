@@ -151,16 +151,19 @@ def test_t_wave_test_for_a_share_of_the_mean_rr(mitdb_dir, monkeypatch):
 
 
 def test_low_floor_for_a_beat_on_time(mitdb_dir, monkeypatch):
-    """RULE["floor_low_on_time"] (off in the shipped constants; docs/benchmarks.md, "the
-    low floor for a beat on time"): 209's lead 1 misses beats that clear the low floor
-    but not the full one where no two QRS beat the full floor; holding the low floor for
-    a beat that comes on time after a last QRS on time finds some of them (72 -> 49
-    missed) without more false beats, and both backends agree.  Standard band."""
+    """RULE["floor_low_on_time"] (0.1 in the shipped constants since session 14;
+    docs/benchmarks.md, "the low floor for a beat on time"): 209's lead 1 misses beats
+    that clear the low floor but not the full one where no two QRS beat the full floor;
+    holding the low floor for a beat that comes on time after a last QRS on time finds
+    some of them (72 -> 49 missed) without more false beats, and both backends agree.
+    Standard band."""
+    from heartbeat import detect
+
+    assert detect.RULE["floor_low_on_time"] == 0.1
+    monkeypatch.setitem(detect.RULE, "floor_low_on_time", 0.0)  # off: the rule before
     lead1, fs, off, on = _lead1_with_and_without(mitdb_dir, monkeypatch, "209",
                                                  "floor_low_on_time", 0.1)
     assert on.fn <= off.fn - 15 and on.fp <= off.fp, (on, off)
-    from heartbeat import detect
-
     part = lead1[int(300 * fs): int(900 * fs)]  # minutes 5-15 hold most of those beats
     with_rule = detect_r_peaks(part, fs, backend="numpy")
     np.testing.assert_array_equal(detect_r_peaks(part, fs, backend="numba"), with_rule)

@@ -175,7 +175,9 @@ def test_noise_windows_stay_quiet(monkeypatch):
     now = sum(detect_r_peaks(w, fs).size for w in windows)
     monkeypatch.setitem(detect_module.RULE, "init_floor_s", 0.0)  # the rule before
     assert now <= sum(detect_r_peaks(w, fs).size for w in windows)
-    assert now <= 1  # in 60 windows
+    # in 60 windows: 1 before the low floor for a beat on time (session 14), which takes
+    # one noise peak more (the tuning's quiet check: at most 10 in an hour of this noise)
+    assert now <= 2
 
 
 def test_real_noise_windows_as_quiet_as_before(nstdb_noise_dir, monkeypatch):
