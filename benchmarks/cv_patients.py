@@ -324,32 +324,25 @@ def run_template(args) -> None:
            "command": "python benchmarks/cv_patients.py template"})
 
 
-def run_template_s(args) -> None:
-    """Nested choice and rows of the S step of adapt="template" (see ``_s_step_folds``)."""
-    import _s_step_folds as sf
-
-    sf.run(args, *scored_runs(args), write=write, print_summary=print_summary)
-
-
-def run_template_s_gate(args) -> None:
-    """Nested choice and rows of the S step's rhythm guard (see ``_s_gate_folds``)."""
-    import _s_gate_folds as gf
-
-    gf.run(args, *scored_runs(args), write=write, print_summary=print_summary)
-
-
-def run_template_s_fallback(args) -> None:
-    """The fallback template and sudden prematurity of the S step (``_s_fallback_folds``)."""
-    import _s_fallback_folds as ff
-
-    ff.run(args, *scored_runs(args), write=write, print_summary=print_summary)
+TEMPLATE_STEPS = {
+    "template-s": ("_s_step_folds", ["ch0", "ch0+ch1"]),
+    "template-s-gate": ("_s_gate_folds", ["ch0", "ch0+ch1"]),
+    "template-s-fallback": ("_s_fallback_folds", ["ch0", "ch0+ch1"]),
+    "template-s-keep": ("_s_keep_folds", ["ch0", "ch0+ch1"]),
+    "template-lag": ("_template_lag", ["ch0+ch1"]),
+    "template-early": ("_template_early", ["ch0+ch1"]),
+    "template-vkeep": ("_template_vkeep", ["ch0+ch1"]),
+}
+"""Mode -> (the module that chooses that step of adapt="template" nested on the kept
+logits and writes its rows, the default recipes)."""
 
 
-def run_template_s_keep(args) -> None:
-    """The S step's keep ratio, chosen nested (``_s_keep_folds``)."""
-    import _s_keep_folds as kf
+def run_template_step(args) -> None:
+    """One step of adapt="template" chosen nested (the module of :data:`TEMPLATE_STEPS`)."""
+    import importlib
 
-    kf.run(args, *scored_runs(args), write=write, print_summary=print_summary)
+    step = importlib.import_module(TEMPLATE_STEPS[args.mode][0])
+    step.run(args, *scored_runs(args), write=write, print_summary=print_summary)
 
 
 def run_template_recipes(args) -> None:
@@ -359,23 +352,6 @@ def run_template_recipes(args) -> None:
 
     tr.run(args, *scored_runs(args), write=write, print_summary=print_summary,
            seed_spread=_pooled.seed_spread)
-
-
-def run_template_lag(args) -> None:
-    """A beat slid against the template, the shift chosen nested (``_template_lag``)."""
-    import _template_lag
-
-    _template_lag.run(args, *scored_runs(args), write=write, print_summary=print_summary)
-
-
-def run_template_early(args) -> None:
-    """An early beat held to a closer match (``_template_early``), or a beat of the
-    recording's V shape keeping V (``_template_vkeep``): the setting chosen nested."""
-    import _template_early
-    import _template_vkeep
-
-    step = _template_vkeep if args.mode == "template-vkeep" else _template_early
-    step.run(args, *scored_runs(args), write=write, print_summary=print_summary)
 
 
 def print_summary(name: str, summary: dict) -> None:
@@ -428,10 +404,7 @@ def write(name: str, result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("folds", "pooled", "table", "final", "template",
-                                         "template-s", "template-s-gate",
-                                         "template-s-fallback", "template-s-keep",
-                                         "template-recipes", "template-lag",
-                                         "template-early", "template-vkeep"))
+                                         "template-recipes", *TEMPLATE_STEPS))
     parser.add_argument("--recipe", action="append", default=None)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--early-stopping", type=int, default=3,
@@ -508,21 +481,12 @@ def main() -> None:
     elif args.mode == "template":
         args.recipe = args.recipe or ["ch0", "ch0+ch1"]
         run_template(args)
-    elif args.mode in ("template-s", "template-s-gate", "template-s-fallback",
-                       "template-s-keep"):
-        args.recipe = args.recipe or ["ch0", "ch0+ch1"]
-        {"template-s": run_template_s, "template-s-gate": run_template_s_gate,
-         "template-s-fallback": run_template_s_fallback,
-         "template-s-keep": run_template_s_keep}[args.mode](args)
+    elif args.mode in TEMPLATE_STEPS:
+        args.recipe = args.recipe or TEMPLATE_STEPS[args.mode][1]
+        run_template_step(args)
     elif args.mode == "template-recipes":
         args.recipe = args.recipe or ["ch0+ch1", "ch0+ch1+aug"]
         run_template_recipes(args)
-    elif args.mode == "template-lag":
-        args.recipe = args.recipe or ["ch0+ch1"]
-        run_template_lag(args)
-    elif args.mode in ("template-early", "template-vkeep"):
-        args.recipe = args.recipe or ["ch0+ch1"]
-        run_template_early(args)
     elif args.mode == "table":
         run_table(args)
     else:
