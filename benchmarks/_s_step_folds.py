@@ -20,6 +20,7 @@ import numpy as np
 
 from heartbeat.classifier.rhythm import sudden_ratio
 from heartbeat.classifier.template import TemplateRule, irregular_rhythm, supraventricular_moves
+from heartbeat.classifier.ventricular import gains_ventricular
 
 N, S = 0, 1
 VF_RULE = TemplateRule(window_s=0.24, min_correlation=0.80, max_amplitude_ratio=2.0,
@@ -48,6 +49,14 @@ def adapted(run: tf.Run, rule: TemplateRule, parts: list | None = None) -> np.nd
     (rows, features) of each held-out record, are by default the kept ones."""
     parts = run.features[rule.window_s] if parts is None else parts
     codes = run.adapted(rule, parts).copy()
+    if np.isfinite(rule.v_gain_min_correlation):  # an early beat of the V shape: V
+        window, max_lag = rule.samples(tf.FS_OUT)
+        for rows, feats in parts:
+            v_template = run.ventricular(rows, feats, rule)[1]
+            gained = gains_ventricular(codes[rows], run.waveforms[rows, : window + max_lag],
+                                       feats, rule, normal=N, supra=S, max_lag=max_lag,
+                                       v_template=v_template)
+            codes[rows[gained]] = tf.V
     for rows, feats in parts:
         to_supra, to_normal = supraventricular_moves(
             feats, codes[rows], rule, normal=N, supra=S, first_is_start=True,

@@ -15,12 +15,8 @@ import itertools
 import _recipe
 import numpy as np
 
-from heartbeat.classifier.template import (
-    TemplateRule,
-    matches,
-    own_ventricular,
-    template_features,
-)
+from heartbeat.classifier.template import TemplateRule, matches, template_features
+from heartbeat.classifier.ventricular import own_ventricular, ventricular_template
 
 CLASSES = _recipe.CLASSES
 V, F = CLASSES.index("V"), CLASSES.index("F")
@@ -32,12 +28,13 @@ FS_OUT = 125.0
 MAX_V_F1_DROP = 0.01  # inner choice: V F1 at most 1 point below no adaptation, per lead
 
 
-BEFORE_SHIFT = {"max_lag_s": 0.0, "lag_min_rr_ratio": 0.0, "v_keep_min_correlation": float("inf")}
+BEFORE_SHIFT = {"max_lag_s": 0.0, "lag_min_rr_ratio": 0.0,
+                "v_keep_min_correlation": float("inf"), "v_gain_min_correlation": float("inf")}
 """The fields that keep a rule as it was before the shift of beats on time was adopted
 (docs/results.md section 5, "A beat slid against the template"; and before the V
 template, below): the rules chosen before it are scored without it, so their recorded
 results reproduce."""
-BEFORE_V_KEEP = {"v_keep_min_correlation": float("inf")}
+BEFORE_V_KEEP = {"v_keep_min_correlation": float("inf"), "v_gain_min_correlation": float("inf")}
 """The field that keeps a rule as it was before a beat of the recording's own V shape
 kept V (docs/results.md section 5, "A beat of the recording's own ventricular shape
 keeps V"): the rules chosen before it are scored without it."""
@@ -88,14 +85,24 @@ class Run:
         if rule is None:
             return self.pred
         hit = np.zeros(len(self.y), dtype=bool)
-        window, max_lag = rule.samples(FS_OUT)
         for rows, feats in self.features[rule.window_s] if parts is None else parts:
-            hit[rows] = matches(feats, rule)
-            if np.isfinite(rule.v_keep_min_correlation):
-                hit[rows] &= ~own_ventricular(
-                    self.waveforms[rows, : window + max_lag], self.pred[rows] == V,
-                    hit[rows], feats, rule, window=window, max_lag=max_lag)
+            hit[rows] = self.ventricular(rows, feats, rule)[0]
         return np.where(hit & np.isin(self.pred, (V, F)), self.alt, self.pred)
+
+    def ventricular(self, rows: np.ndarray, feats, rule: TemplateRule
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(the V/F step's matches, the V template's beats kept V; the V template) of
+        one held-out record, as ``adapt_template`` finds them from the model's calls."""
+        hit = matches(feats, rule)
+        if not (np.isfinite(rule.v_keep_min_correlation)
+                or np.isfinite(rule.v_gain_min_correlation)):
+            return hit, None
+        window, max_lag = rule.samples(FS_OUT)
+        heads = self.waveforms[rows, : window + max_lag]
+        called_v = self.pred[rows] == V
+        v_template = ventricular_template(heads, called_v & ~hit, window)
+        return hit & ~own_ventricular(heads, called_v, hit, feats, rule, max_lag=max_lag,
+                                      v_template=v_template), v_template
 
     def confusion(self, rule: TemplateRule | None) -> np.ndarray:
         return _recipe.confusion(self.y, self.adapted(rule))

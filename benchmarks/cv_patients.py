@@ -67,9 +67,11 @@ it (``TemplateRule.early_rr_ratio``, ``early_min_correlation``), chosen nested o
 shipped rule (``_template_early.py``; ``cv_template_early[_detcut]_choice.json``).
 
 ``template-vkeep``: a beat called V that matches the template keeps V if it is closer
-to the recording's own V beats (``TemplateRule.v_keep_min_correlation``), chosen nested
-on the shipped rule; ``--confirm VALUE`` scores one setting on other folds
-(``_template_vkeep.py``; ``cv_template_vkeep_<prefix>[_detcut]_choice.json``).
+to the recording's own V beats (``TemplateRule.v_keep_min_correlation``); and
+``template-vgain``: an early beat of that shape becomes V (``v_gain_min_correlation``);
+each chosen nested on the rule shipped before it; ``--confirm VALUE`` scores one setting
+on other folds (``_template_vkeep.py``; ``cv_template_{vkeep,vgain}_<prefix>[_detcut]_
+{choice,confirm}.json``).
 
 ``template-recipes``: the first recipe against each other one, all under the shipped
 ``adapt="template"`` rule (``TemplateRule()``, nothing chosen), single models and the
@@ -332,6 +334,7 @@ TEMPLATE_STEPS = {
     "template-lag": ("_template_lag", ["ch0+ch1"]),
     "template-early": ("_template_early", ["ch0+ch1"]),
     "template-vkeep": ("_template_vkeep", ["ch0+ch1"]),
+    "template-vgain": ("_template_vkeep", ["ch0+ch1"]),
 }
 """Mode -> (the module that chooses that step of adapt="template" nested on the kept
 logits and writes its rows, the default recipes)."""
@@ -462,8 +465,8 @@ def main() -> None:
                         help="template-early: the bound on N called abnormal "
                         "(_template_early.BOUNDS)")
     parser.add_argument("--confirm", type=float, default=None, metavar="VALUE",
-                        help="template-vkeep: score this v_keep_min_correlation against "
-                        "the shipped rule on every fold, nothing chosen")
+                        help="template-vkeep, template-vgain: score this setting against "
+                        "the rule shipped before it on every fold, nothing chosen")
     parser.add_argument("--shift", choices=("any", "on-time"), default="any",
                         help="template-lag: which beats may be slid against the template "
                         "(_template_lag.ON_TIME)")

@@ -14,13 +14,17 @@ from heartbeat.classifier.dominant import shape_measures
 from heartbeat.classifier.running_template import RunningTemplate
 from heartbeat.classifier.template import (
     DEFAULT_RULE,
-    MIN_V_TEMPLATE_BEATS,
     TemplateFeatures,
     TemplateRule,
     adapt_template,
     matches,
-    own_ventricular,
     template_features,
+)
+from heartbeat.classifier.ventricular import (
+    MIN_V_TEMPLATE_BEATS,
+    gain_ventricular,
+    own_ventricular,
+    ventricular_template,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -96,6 +100,50 @@ class TestAdapt:
         assert streamed[30].argmax() == 0
 
 
+GAIN = dataclasses.replace(DEFAULT_RULE, v_gain_min_correlation=0.95)
+
+
+def with_early_ones() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`recording` with three beats called N: an early one of the ectopic shape
+    (50), one of that shape on time (52) and an early one of the normal shape (54)."""
+    waves, proba, rr = recording()
+    waves[[50, 52]] = ECTOPIC + 0.01 * np.random.default_rng(1).standard_normal((2, 187))
+    rr[[50, 54], 0] = 0.7  # previous RR 70 % of the local mean
+    return waves, proba, rr
+
+
+class TestGain:
+    def test_an_early_beat_of_the_ectopic_shape_becomes_v(self):
+        waves, proba, rr = with_early_ones()
+        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0,
+                                      rule=GAIN)
+        calls = out.argmax(axis=1)
+        assert calls[50] == 2 and changed[50]
+        np.testing.assert_allclose(out[50], [0.0, 0.0, 0.97, 0.02, 0.01])
+        assert calls[52] == 0 and calls[54] != 2  # on time; the normal shape (made S)
+        off, _ = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
+        assert off[50].argmax() != 2  # the shipped rule: off
+
+    def test_the_stream_gains_it_too(self):
+        waves, proba, rr = with_early_ones()
+        window, lag = GAIN.samples(125.0)
+        running = RunningTemplate(500)
+        streamed = np.concatenate([running.adapt(proba[a : a + 20],
+                                                 waves[a : a + 20, : window + lag],
+                                                 rr[a : a + 20], classes=CLASSES, rule=GAIN)
+                                   for a in (0, 20, 40)])
+        assert streamed[50].argmax() == 2 and streamed[52].argmax() == 0
+
+    def test_without_a_v_template_nothing_changes(self):
+        waves, proba, rr = with_early_ones()
+        window, lag = GAIN.samples(125.0)
+        feats = template_features(waves, proba.argmax(axis=1) == 0, rr, window=window,
+                                  rule=GAIN, max_lag=lag)
+        out = gain_ventricular(proba, waves[:, : window + lag], feats, GAIN,
+                               classes=CLASSES, max_lag=lag, v_template=None)
+        np.testing.assert_array_equal(out, proba)
+
+
 class TestOwnVentricular:
     @staticmethod
     def features(correlation) -> TemplateFeatures:
@@ -111,8 +159,8 @@ class TestOwnVentricular:
         # beat 7 is near the ectopic shape, but nearer still to the template (0.999)
         assert 0.93 < shape_measures(heads[[7]], ECTOPIC[:30], 5)[0][0] < 0.999
         feats = self.features([0.0] * 5 + [0.85, 0.99, 0.999])
-        keep = own_ventricular(heads, called_v, hit, feats, DEFAULT_RULE, window=30,
-                               max_lag=5)
+        keep = own_ventricular(heads, called_v, hit, feats, DEFAULT_RULE, max_lag=5,
+                               v_template=ventricular_template(heads, called_v & ~hit, 30))
         np.testing.assert_array_equal(keep, [False] * 5 + [True, False, False])
 
     def test_off_or_no_template_keeps_nothing(self):
@@ -120,17 +168,20 @@ class TestOwnVentricular:
         hit = np.array([False] * 4 + [True] * 2)
         feats = self.features([0.0] * 4 + [0.85, 0.85])
         called_v = np.ones(6, dtype=bool)
-        assert not own_ventricular(heads, called_v, hit, feats, DEFAULT_RULE, window=30).any()
-        given = own_ventricular(heads, called_v, hit, feats, DEFAULT_RULE, window=30,
+        assert ventricular_template(heads, called_v & ~hit, 30) is None  # 4: too few
+        assert not own_ventricular(heads, called_v, hit, feats, DEFAULT_RULE,
+                                   v_template=None).any()
+        given = own_ventricular(heads, called_v, hit, feats, DEFAULT_RULE,
                                 v_template=ECTOPIC[:30])
         np.testing.assert_array_equal(given, [False] * 4 + [True, True])
-        assert not own_ventricular(heads, called_v, hit, feats, OFF, window=30,
+        assert not own_ventricular(heads, called_v, hit, feats, OFF,
                                    v_template=ECTOPIC[:30]).any()
 
 
 class TestTheField:
     def test_shipped_value_and_off(self):
         assert DEFAULT_RULE.v_keep_min_correlation == 0.93
+        assert DEFAULT_RULE.v_gain_max_rr_ratio == 0.9
         assert math.isinf(TemplateRule(v_keep_min_correlation=math.inf).v_keep_min_correlation)
 
     @pytest.mark.parametrize("value", [1.5, -2.0, -math.inf, float("nan")])
@@ -169,7 +220,7 @@ class TestFoldProtocol:
         import _template_vkeep as vk
 
         base = self.summary((0.0100, 0.0180), (0.80, 0.556))
-        verdict = vk.verdict(base, self.summary(abnormal, v_f1), vk.with_keep(0.93),
+        verdict = vk.verdict(base, self.summary(abnormal, v_f1), vk.with_value(0.93),
                              "detector")
         assert verdict["conditions_1_to_3"] is passes
         off = vk.verdict(base, self.summary(abnormal, v_f1), vk.SHIPPED, "detector")

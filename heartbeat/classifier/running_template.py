@@ -16,7 +16,6 @@ from heartbeat.classifier.dominant import RunningFallback
 from heartbeat.classifier.rhythm import rhythm_irregularity
 from heartbeat.classifier.template import (
     MIN_TEMPLATE_BEATS,
-    MIN_V_TEMPLATE_BEATS,
     TemplateRule,
     _dropped,
     _rr_ratios,
@@ -24,8 +23,12 @@ from heartbeat.classifier.template import (
     has_enough_normal,
     matches,
     move_supraventricular,
-    own_ventricular,
     remove_abnormal,
+)
+from heartbeat.classifier.ventricular import (
+    MIN_V_TEMPLATE_BEATS,
+    gain_ventricular,
+    own_ventricular,
 )
 from heartbeat.pipeline.steps import FS_OUT
 
@@ -95,25 +98,27 @@ class RunningTemplate:
         features = compare_with_template(longer, self.template, rr, max_lag=max_lag,
                                          lag_min_rr_ratio=rule.lag_min_rr_ratio)
         hit = matches(features, rule)
-        if "V" in classes and np.isfinite(rule.v_keep_min_correlation):
-            hit &= ~self._own_ventricular(longer, np.asarray(proba).argmax(axis=1)
-                                          == classes.index("V"), hit, features, rule)
+        called_v = np.asarray(proba).argmax(axis=1) == (
+            classes.index("V") if "V" in classes else -1)
+        v_template = self._v_template(longer[called_v & ~hit, :window])
+        hit &= ~own_ventricular(longer, called_v, hit, features, rule, max_lag=max_lag,
+                                v_template=v_template)
         out = remove_abnormal(proba, hit, classes=classes,
                               drop=_dropped(rule, self.normal_template))[0]
+        out = gain_ventricular(out, longer, features, rule, classes=classes, max_lag=max_lag,
+                               v_template=v_template)
         return move_supraventricular(out, features, rule, classes=classes,
                                      first_is_start=first_is_start, irregular=irregular)
 
-    def _own_ventricular(self, longer: np.ndarray, called_v: np.ndarray, hit: np.ndarray,
-                         features: template.TemplateFeatures, rule: TemplateRule
-                         ) -> np.ndarray:
-        """Take in the new beats called V that do not match; return those that keep V."""
-        window, max_lag = rule.samples(FS_OUT)
-        self.v_heads.extend(longer[called_v & ~hit, :window])
+    def _v_template(self, new_heads: np.ndarray) -> np.ndarray | None:
+        """Take in the new beats called V that do not match; return the V template.
+
+        The median of the last ones kept (None: fewer than ``MIN_V_TEMPLATE_BEATS``).
+        """
+        self.v_heads.extend(new_heads)
         if len(self.v_heads) < MIN_V_TEMPLATE_BEATS:
-            return np.zeros(len(hit), dtype=bool)
-        v_template = np.median(np.stack(self.v_heads), axis=0)
-        return own_ventricular(longer, called_v, hit, features, rule, window=window,
-                               max_lag=max_lag, v_template=v_template)
+            return None
+        return np.median(np.stack(self.v_heads), axis=0)
 
     def _irregular(self, prev_rr: np.ndarray, rule: TemplateRule) -> np.ndarray | None:
         """Return the new beats in irregular rhythm by the past; keep their RR for later."""

@@ -19,7 +19,9 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
    (:class:`TemplateRule`) and is not premature, and renormalises the row (N, S and Q
    keep their ratios); with ``TemplateRule.v_keep_min_correlation`` a beat called V
    that is closer still to the recording's own V beats keeps them
-   (:func:`own_ventricular`);
+   (:func:`~heartbeat.classifier.ventricular.own_ventricular`), and with
+   ``v_gain_min_correlation`` an early beat of their shape becomes V
+   (:func:`~heartbeat.classifier.ventricular.gain_ventricular`);
 4. judges S by the recording's own rhythm (the S step,
    :func:`move_supraventricular`): a beat now called N that matches the template in
    shape but comes early (previous RR below 0.85 x the local mean RR) becomes S, as a
@@ -46,18 +48,21 @@ import numpy as np
 from heartbeat.classifier.dominant import fallback_template, shape_measures
 from heartbeat.classifier.rhythm import rhythm_irregularity, sudden_ratio
 from heartbeat.classifier.template_rule import DEFAULT_RULE, TemplateRule
+from heartbeat.classifier.ventricular import (
+    gain_ventricular,
+    own_ventricular,
+    ventricular_template,
+)
 
 __all__ = ["DEFAULT_RULE", "TemplateFeatures", "TemplateRule",
            "adapt_template", "compare_with_template", "has_enough_normal",
-           "irregular_rhythm", "matches", "move_supraventricular", "own_ventricular",
-           "remove_abnormal", "supraventricular_moves", "template_features"]
+           "irregular_rhythm", "matches", "move_supraventricular", "remove_abnormal",
+           "supraventricular_moves", "template_features"]
 
 MIN_TEMPLATE_BEATS = 10
 """Fewest beats called N that make a template."""
 MIN_TEMPLATE_SHARE = 0.2
 """Smallest share of a recording's beats called N that makes a template."""
-MIN_V_TEMPLATE_BEATS = 5
-"""Fewest beats called V (not matching the template) that make a V template."""
 
 
 @dataclass(frozen=True)
@@ -244,65 +249,18 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
                                  max_lag=max_lag)
     of_normal = has_enough_normal(int(np.count_nonzero(called_normal)), len(out))
     hit = matches(features, rule)
-    if "V" in classes:
-        hit &= ~own_ventricular(waveforms[:, : window + max_lag], before == classes.index("V"),
-                                hit, features, rule, window=window, max_lag=max_lag)
+    heads = waveforms[:, : window + max_lag]
+    called_v = before == classes.index("V") if "V" in classes else np.zeros(len(out), bool)
+    v_template = ventricular_template(heads, called_v & ~hit, window)
+    hit &= ~own_ventricular(heads, called_v, hit, features, rule, max_lag=max_lag,
+                            v_template=v_template)
     out = remove_abnormal(out, hit, classes=classes, drop=_dropped(rule, of_normal))[0]
+    out = gain_ventricular(out, heads, features, rule, classes=classes, max_lag=max_lag,
+                           v_template=v_template)
     irregular = irregular_rhythm(rr, rule)
     out = move_supraventricular(out, features, rule, classes=classes, first_is_start=True,
                                 irregular=irregular, sudden=sudden_ratio(np.asarray(rr)[:, 0]))
     return out, out.argmax(axis=1) != before
-
-
-def own_ventricular(heads: np.ndarray, called_v: np.ndarray, hit: np.ndarray,
-                    features: TemplateFeatures, rule: TemplateRule, *, window: int,
-                    max_lag: int = 0, v_template: np.ndarray | None = None) -> np.ndarray:
-    """Return the beats called V that match the template but have the recording's V shape.
-
-    The **V template** is the median, over the first `window` samples, of the beats
-    called V that do not match the template (`called_v` and not `hit`), when there
-    are at least :data:`MIN_V_TEMPLATE_BEATS` of them.  A beat called V that matches
-    the template is returned True if its correlation with the V template (measured as
-    :func:`compare_with_template` measures it) is at least
-    ``rule.v_keep_min_correlation`` and above its correlation with the template: the
-    V/F step then leaves it V (:attr:`TemplateRule.v_keep_min_correlation`).
-
-    Parameters
-    ----------
-    heads : numpy.ndarray, shape (n, length)
-        The beats from their R peak, at least ``window + max_lag`` samples.
-    called_v, hit : numpy.ndarray of bool, shape (n,)
-        The beats the model calls V; those that match the template (:func:`matches`).
-    features : TemplateFeatures
-        The beats measured against the template (their correlations and RR ratios).
-    rule : TemplateRule
-        Its ``v_keep_min_correlation`` (``inf``: nothing is returned True) and
-        ``lag_min_rr_ratio``.
-    window, max_lag : int
-        The window and the largest shift in samples (:meth:`TemplateRule.samples`).
-    v_template : numpy.ndarray, shape (window,), optional
-        A V template to use instead of the median above (:class:`RunningTemplate`
-        gives the one of the beats seen so far).
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape (n,)
-    """
-    keep = np.zeros(len(hit), dtype=bool)
-    asked = np.flatnonzero(called_v & hit)
-    if not np.isfinite(rule.v_keep_min_correlation) or len(asked) == 0:
-        return keep
-    if v_template is None:
-        pool = called_v & ~hit
-        if np.count_nonzero(pool) < MIN_V_TEMPLATE_BEATS:
-            return keep
-        v_template = np.median(np.asarray(heads[pool, :window], dtype=np.float64), axis=0)
-    shifted = None if rule.lag_min_rr_ratio <= 0 else \
-        features.rr_ratio[asked] >= rule.lag_min_rr_ratio
-    correlation = shape_measures(heads[asked], v_template, max_lag, shifted)[0]
-    keep[asked] = ((correlation >= rule.v_keep_min_correlation)
-                   & (correlation > features.correlation[asked]))
-    return keep
 
 
 def irregular_rhythm(rr: np.ndarray, rule: TemplateRule) -> np.ndarray | None:

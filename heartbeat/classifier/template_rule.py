@@ -16,7 +16,8 @@ __all__ = ["DEFAULT_RULE", "TemplateRule"]
 
 _MAY_BE_INFINITE = frozenset({"max_amplitude_ratio", "s_min_keep_ratio", "s_irregular_above",
                               "s_max_sudden_ratio", "s_keep_sudden_ratio",
-                              "fallback_min_share", "v_keep_min_correlation"})
+                              "fallback_min_share", "v_keep_min_correlation",
+                              "v_gain_min_correlation"})
 """The fields whose ``inf`` turns a check off."""
 
 
@@ -37,7 +38,9 @@ class TemplateRule:
     ``early_rr_ratio``, is off: ``cv_patients.py template-early`` did not adopt it; a
     beat of the recording's own V shape keeps V, ``v_keep_min_correlation``, chosen on
     the beats cut at the detected R peaks: ``cv_patients.py template-vkeep --prefix k4_es_
-    --cut detector``, ``cv_template_vkeep_k4_es_detcut_choice.json``);
+    --cut detector``, ``cv_template_vkeep_k4_es_detcut_choice.json``; an early beat of
+    that shape made V, ``v_gain_min_correlation``, is off: ``template-vgain`` did not
+    adopt it);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
@@ -118,6 +121,15 @@ class TemplateRule:
         :data:`~heartbeat.classifier.template.MIN_V_TEMPLATE_BEATS`) is at least this
         and higher than its correlation with the template: it has the shape of the
         recording's own ventricular beats (``inf``: off).
+    v_gain_min_correlation : float
+        After the V/F step, a beat called N or S that comes early (previous RR over
+        the local mean RR below `v_gain_max_rr_ratio`), whose correlation with the V
+        template is at least this and higher than with the template, and whose
+        amplitude is within `max_amplitude_ratio` of the V template's, becomes V
+        (``inf``: off).
+    v_gain_max_rr_ratio : float
+        Below this previous RR over local mean RR a beat is early enough for
+        `v_gain_min_correlation`.
 
     Raises
     ------
@@ -127,7 +139,7 @@ class TemplateRule:
     ValueError
         If a threshold is NaN, negative, infinite where ``inf`` means nothing (only
         ``max_amplitude_ratio``, ``s_min_keep_ratio``, ``s_irregular_above``, the two
-        sudden ratios, ``fallback_min_share`` and ``v_keep_min_correlation`` take
+        sudden ratios, ``fallback_min_share`` and the two ``v_*_min_correlation`` take
         it), a correlation outside [-1, 1], ``max_amplitude_ratio`` below 1,
         ``window_s`` not above 0 or ``s_irregular_beats`` below 1; the message names
         the field.
@@ -154,6 +166,8 @@ class TemplateRule:
     early_rr_ratio: float = 0.0
     early_min_correlation: float = 1.0
     v_keep_min_correlation: float = 0.93
+    v_gain_min_correlation: float = math.inf
+    v_gain_max_rr_ratio: float = 0.9
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -164,7 +178,8 @@ class TemplateRule:
                 as_int(value, name, minimum=1)
             elif field.name in ("min_correlation", "s_min_correlation",
                                 "early_min_correlation") or (
-                    field.name == "v_keep_min_correlation" and value != math.inf):
+                    field.name.startswith("v_") and field.name.endswith("_correlation")
+                    and value != math.inf):
                 as_real(value, name, low=-1.0, high=1.0)
             elif not (field.name in _MAY_BE_INFINITE and value == math.inf):
                 as_real(value, name, low=1.0 if field.name == "max_amplitude_ratio" else 0.0)
