@@ -35,7 +35,7 @@ BEFORE_SHIFT = {"max_lag_s": 0.0, "lag_min_rr_ratio": 0.0,
 template, below): the rules chosen before it are scored without it, so their recorded
 results reproduce."""
 BEFORE_V_KEEP = {"v_keep_min_correlation": float("inf"), "v_gain_min_correlation": float("inf")}
-"""The field that keeps a rule as it was before a beat of the recording's own V shape
+"""The fields that keep a rule as it was before a beat of the recording's own V shape
 kept V (docs/results.md section 5, "A beat of the recording's own ventricular shape
 keeps V"): the rules chosen before it are scored without it."""
 
