@@ -100,7 +100,9 @@ class RunningTemplate:
         hit = matches(features, rule)
         called_v = np.asarray(proba).argmax(axis=1) == (
             classes.index("V") if "V" in classes else -1)
-        v_template = self._v_template(longer[called_v & ~hit, :window])
+        v_steps = (np.isfinite(rule.v_keep_min_correlation)
+                   or np.isfinite(rule.v_gain_min_correlation))
+        v_template = self._v_template(longer[called_v & ~hit, :window]) if v_steps else None
         hit &= ~own_ventricular(longer, called_v, hit, features, rule, max_lag=max_lag,
                                 v_template=v_template)
         out = remove_abnormal(proba, hit, classes=classes,
