@@ -16,7 +16,11 @@ import _recipe
 import numpy as np
 
 from heartbeat.classifier.template import TemplateRule, matches, template_features
-from heartbeat.classifier.ventricular import own_ventricular, ventricular_template
+from heartbeat.classifier.ventricular import (
+    needs_v_template,
+    own_ventricular,
+    ventricular_template,
+)
 
 CLASSES = _recipe.CLASSES
 V, F = CLASSES.index("V"), CLASSES.index("F")
@@ -94,8 +98,7 @@ class Run:
         """(the V/F step's matches, the V template's beats kept V; the V template) of
         one held-out record, as ``adapt_template`` finds them from the model's calls."""
         hit = matches(feats, rule)
-        if not (np.isfinite(rule.v_keep_min_correlation)
-                or np.isfinite(rule.v_gain_min_correlation)):
+        if not needs_v_template(rule):
             return hit, None
         window, max_lag = rule.samples(FS_OUT)
         heads = self.waveforms[rows, : window + max_lag]

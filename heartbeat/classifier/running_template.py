@@ -28,6 +28,7 @@ from heartbeat.classifier.template import (
 from heartbeat.classifier.ventricular import (
     MIN_V_TEMPLATE_BEATS,
     gain_ventricular,
+    needs_v_template,
     own_ventricular,
 )
 from heartbeat.pipeline.steps import FS_OUT
@@ -46,7 +47,7 @@ class RunningTemplate:
     has one and they hold its share, else beats are left as they are.  The S step's
     rhythm guard measures each beat's irregularity over the past only: its own previous
     RR and the ``2 * s_irregular_beats`` before it (:func:`rhythm_irregularity`); the V
-    template (:func:`~heartbeat.classifier.template.own_ventricular`) is the median of
+    template (:func:`~heartbeat.classifier.ventricular.own_ventricular`) is the median of
     the last `size` beats called V that did not match the template.
 
     Parameters
@@ -100,9 +101,8 @@ class RunningTemplate:
         hit = matches(features, rule)
         called_v = np.asarray(proba).argmax(axis=1) == (
             classes.index("V") if "V" in classes else -1)
-        v_steps = (np.isfinite(rule.v_keep_min_correlation)
-                   or np.isfinite(rule.v_gain_min_correlation))
-        v_template = self._v_template(longer[called_v & ~hit, :window]) if v_steps else None
+        v_template = (self._v_template(longer[called_v & ~hit, :window])
+                      if needs_v_template(rule) else None)
         hit &= ~own_ventricular(longer, called_v, hit, features, rule, max_lag=max_lag,
                                 v_template=v_template)
         out = remove_abnormal(proba, hit, classes=classes,

@@ -50,6 +50,7 @@ from heartbeat.classifier.rhythm import rhythm_irregularity, sudden_ratio
 from heartbeat.classifier.template_rule import DEFAULT_RULE, TemplateRule
 from heartbeat.classifier.ventricular import (
     gain_ventricular,
+    needs_v_template,
     own_ventricular,
     ventricular_template,
 )
@@ -251,7 +252,8 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     hit = matches(features, rule)
     heads = waveforms[:, : window + max_lag]
     called_v = before == classes.index("V") if "V" in classes else np.zeros(len(out), bool)
-    v_template = ventricular_template(heads, called_v & ~hit, window)
+    v_template = (ventricular_template(heads, called_v & ~hit, window)
+                  if needs_v_template(rule) else None)
     hit &= ~own_ventricular(heads, called_v, hit, features, rule, max_lag=max_lag,
                             v_template=v_template)
     out = remove_abnormal(out, hit, classes=classes, drop=_dropped(rule, of_normal))[0]

@@ -6,9 +6,10 @@ its normal ones over the compared window; its *other* ectopic beats, those the m
 calls V and that do not match the template, say what its V beats look like.  Their
 median is the **V template** (:func:`ventricular_template`); a beat closer to it than
 to the template keeps V (:func:`own_ventricular`), and an early beat of its shape
-becomes V (:func:`gain_ventricular`).  Both were chosen on patient folds within MIT-BIH
-DS1 (docs/results.md, section 5, "A beat of the recording's own ventricular shape
-keeps V" and "An early beat of the recording's own ventricular shape becomes V").
+becomes V (:func:`gain_ventricular`).  Both were judged on patient folds within MIT-BIH
+DS1 and confirmed on folds within all 48 records (docs/results.md, section 5): the first
+is on by default ("A beat of the recording's own ventricular shape keeps V"), the second
+off ("An early beat of the recording's own ventricular shape becomes V": not adopted).
 """
 
 from __future__ import annotations
@@ -24,10 +25,16 @@ if TYPE_CHECKING:
     from heartbeat.classifier.template import TemplateFeatures
 
 __all__ = ["MIN_V_TEMPLATE_BEATS", "gain_ventricular", "gains_ventricular",
-           "own_ventricular", "ventricular_template"]
+           "needs_v_template", "own_ventricular", "ventricular_template"]
 
 MIN_V_TEMPLATE_BEATS = 5
 """Fewest beats called V (not matching the template) that make a V template."""
+
+
+def needs_v_template(rule: TemplateRule) -> bool:
+    """Return True if `rule` has one of the V template's steps on (else none is measured)."""
+    return bool(np.isfinite(rule.v_keep_min_correlation)
+                or np.isfinite(rule.v_gain_min_correlation))
 
 
 def ventricular_template(heads: np.ndarray, pool: np.ndarray, window: int
