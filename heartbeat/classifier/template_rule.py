@@ -19,6 +19,9 @@ _MAY_BE_INFINITE = frozenset({"max_amplitude_ratio", "s_min_keep_ratio", "s_irre
                               "fallback_min_share", "v_keep_min_correlation",
                               "v_gain_min_correlation"})
 """The fields whose ``inf`` turns a check off."""
+_CORRELATIONS = frozenset({"min_correlation", "s_min_correlation", "early_min_correlation",
+                           "v_keep_min_correlation", "v_gain_min_correlation"})
+"""The fields that are correlations: in [-1, 1] (or ``inf`` where it turns a step off)."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ class TemplateRule:
         A beat called V that matches the template keeps V and F if its correlation
         with the recording's **V template** (the median of its other beats called V,
         those that do not match the template; at least
-        :data:`~heartbeat.classifier.template.MIN_V_TEMPLATE_BEATS`) is at least this
+        :data:`~heartbeat.classifier.ventricular.MIN_V_TEMPLATE_BEATS`) is at least this
         and higher than its correlation with the template: it has the shape of the
         recording's own ventricular beats (``inf``: off).
     v_gain_min_correlation : float
@@ -176,12 +179,11 @@ class TemplateRule:
                 as_bool(value, name)
             elif field.name == "s_irregular_beats":
                 as_int(value, name, minimum=1)
-            elif field.name in ("min_correlation", "s_min_correlation",
-                                "early_min_correlation") or (
-                    field.name.startswith("v_") and field.name.endswith("_correlation")
-                    and value != math.inf):
+            elif field.name in _MAY_BE_INFINITE and value == math.inf:
+                continue
+            elif field.name in _CORRELATIONS:
                 as_real(value, name, low=-1.0, high=1.0)
-            elif not (field.name in _MAY_BE_INFINITE and value == math.inf):
+            else:
                 as_real(value, name, low=1.0 if field.name == "max_amplitude_ratio" else 0.0)
         if self.window_s <= 0:
             raise ValueError(f"TemplateRule.window_s={self.window_s!r} must be > 0 seconds")
