@@ -26,8 +26,8 @@ pass, writes the calibrated candidate to ``heartbeat/data/mitbih-all.npz``.
 
 ``--v-keep VALUE`` (condition 6 of docs/results.md section 5, "A beat of the
 recording's own ventricular shape keeps V"): the shipped default itself, with
-``adapt=TemplateRule(v_keep_min_correlation=VALUE)`` against today's rule, judged by
-the limits of ``--single``; writes nothing.  ``--v-gain VALUE`` the same for
+``adapt=TemplateRule(v_keep_min_correlation=VALUE)`` against today's rule with that
+step off, judged by the limits of ``--single``; writes nothing.  ``--v-gain VALUE`` the same for
 ``v_gain_min_correlation`` ("An early beat of the recording's own ventricular shape
 becomes V").
 
@@ -167,8 +167,9 @@ def run_v_step(args) -> None:
     shipped = BeatClassifier.pretrained("mitbih-all")
     field, value = (("v_keep_min_correlation", args.v_keep) if args.v_keep is not None
                     else ("v_gain_min_correlation", args.v_gain))
+    off = dataclasses.replace(DEFAULT_RULE, **{field: float("inf")})  # as when judged
     rule = dataclasses.replace(DEFAULT_RULE, **{field: value})
-    passed = print_rows(figures(shipped, args.mitdb), figures(shipped, args.mitdb, rule),
+    passed = print_rows(figures(shipped, args.mitdb, off), figures(shipped, args.mitdb, rule),
                         f"{field}={value:g}")
     print("within the limits" if passed else "outside the limits")
 
@@ -202,17 +203,18 @@ def run() -> None:
     parser.add_argument("--out", type=Path, metavar="FILE",
                         help="--single: also write the candidate's figures and the "
                         "verdict as JSON")
-    parser.add_argument("--v-keep", type=float, metavar="VALUE",
-                        help="the shipped default with this v_keep_min_correlation, "
-                        "judged by the --single limits")
-    parser.add_argument("--v-gain", type=float, metavar="VALUE",
+    v_step = parser.add_mutually_exclusive_group()
+    v_step.add_argument("--v-keep", type=float, metavar="VALUE",
+                        help="the shipped default with this v_keep_min_correlation "
+                        "(against that step off), judged by the --single limits")
+    v_step.add_argument("--v-gain", type=float, metavar="VALUE",
                         help="the same with this v_gain_min_correlation")
     parser.add_argument("--mitdb", type=Path, default=default_mitdb())
     args = parser.parse_args()
     if args.v_keep is not None or args.v_gain is not None:
         return run_v_step(args)
     if (args.single is None) == (args.members_dir is None):
-        parser.error("give either DIR, --single FILE ... or --v-keep VALUE")
+        parser.error("give either DIR, --single FILE ..., --v-keep VALUE or --v-gain VALUE")
     if args.single is not None and args.calibration_from is None:
         parser.error("--single needs --calibration-from FILE")
     (run_single if args.single else run_ensemble)(args)
