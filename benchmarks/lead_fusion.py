@@ -22,20 +22,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
-import _fold_logits
 import _recipe
 import numpy as np
+from _fold_proba import TEMPERATURE, adapted, fold_probabilities
 
 from heartbeat._atomic import atomic_open
-from heartbeat.classifier.template import adapt_template
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TEMPERATURE = {"k4_es_": 1.568035, "all_": 1.622087}
-"""Prefix of the kept folds -> the shipped temperature of the model of that recipe
-(``mitbih-ds1`` for the DS1 folds, ``mitbih-all`` for the folds within all 48)."""
 MAX_S_F1_DROP = 0.01
 COMBINE: tuple[str, ...] = ("mean", "product")
 """The ways of combining: the leads' arithmetic mean, or their renormalised product."""
@@ -86,59 +81,22 @@ def combine_leads(proba: np.ndarray, how: str = "mean") -> np.ndarray:
     return product
 
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    """Row-wise softmax."""
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def adapted_leads(runs: dict, fold: int, temperature: float) -> tuple[list, np.ndarray]:
-    """Each lead's adapted probabilities of one fold's held-out beats, and their truths."""
-    from heartbeat.pipeline import FS_OUT
-
-    y = runs[0][1].y
-    out = []
-    for c in (0, 1):
-        logits, held = runs[c]
-        if not (np.array_equal(held.y, y) and np.array_equal(held.record, runs[0][1].record)):
-            raise SystemExit(f"fold {fold}: the leads do not hold the same beats")
-        proba = softmax(logits / temperature)
-        adapted = np.empty_like(proba)
-        for name in np.unique(held.record):
-            rows = np.flatnonzero(held.record == name)
-            adapted[rows] = adapt_template(proba[rows], held.x[rows], held.rr[rows],
-                                           classes=_recipe.CLASSES, fs_out=FS_OUT)[0]
-        out.append(adapted)
-    return out, y.astype(np.int64)
-
-
 def pooled_rows(args) -> dict:
     """Per row (lead 0, lead 1, each combination): the folds' pooled confusion matrix."""
-    saved = _fold_logits.load_runs(_fold_logits.folder(
-        args.logits_dir, f"{args.prefix}{args.recipe.replace('+', '_')}", "annotations"))
-    if not saved:
-        raise SystemExit(f"no kept logits under {args.logits_dir} for {args.prefix}")
-    cache = Path(os.environ.get("HEARTBEAT_CACHE", "scratch/cache"))
-    leads = {c: _recipe.beats(c, cache, peaks="annotations") for c in (0, 1)}
-    seeds = sorted({s for s, _, _ in saved})
     rows = {name: np.zeros((5, 5)) for name in ("lead 0", "lead 1", *COMBINE)}
-    for f in sorted({f for _, f, _ in saved}):
-        runs = {}
-        for c in (0, 1):
-            first = saved[seeds[0], f, c]
-            held = leads[c][np.isin(leads[c].record, np.unique(first["record"]))]
-            held = held[held.y < 4]  # the order of the kept logits
-            if not np.array_equal(held.y, first["y"]):
-                raise SystemExit(f"fold {f} lead {c}: beats do not match the cache")
-            runs[c] = (np.mean([saved[s, f, c]["logits"] for s in seeds], axis=0), held)
-        per_lead, y = adapted_leads(runs, f, TEMPERATURE[args.prefix])
+    for f, leads in fold_probabilities(args.logits_dir, args.prefix, args.recipe):
+        held0 = leads[0][1]
+        if not (np.array_equal(leads[1][1].y, held0.y)
+                and np.array_equal(leads[1][1].record, held0.record)):
+            raise SystemExit(f"fold {f}: the leads do not hold the same beats")
+        y = held0.y.astype(np.int64)
+        per_lead = [adapted(*leads[c]) for c in (0, 1)]
         for c in (0, 1):
             rows[f"lead {c}"] += _recipe.confusion(y, per_lead[c].argmax(axis=1))
         stacked = np.stack(per_lead, axis=1)
         for how in COMBINE:
             rows[how] += _recipe.confusion(y, combine_leads(stacked, how).argmax(axis=1))
-        print(f"fold {f}: {len(y)} beats, seeds {seeds}", flush=True)
+        print(f"fold {f}: {len(y)} beats", flush=True)
     return rows
 
 

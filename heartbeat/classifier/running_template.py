@@ -28,6 +28,7 @@ from heartbeat.classifier.template import (
 from heartbeat.classifier.ventricular import (
     MIN_V_TEMPLATE_BEATS,
     gain_ventricular,
+    move_unlike_supraventricular,
     needs_v_template,
     own_ventricular,
 )
@@ -109,8 +110,9 @@ class RunningTemplate:
                               drop=_dropped(rule, self.normal_template))[0]
         out = gain_ventricular(out, longer, features, rule, classes=classes, max_lag=max_lag,
                                v_template=v_template)
-        return move_supraventricular(out, features, rule, classes=classes,
-                                     first_is_start=first_is_start, irregular=irregular)
+        out = move_supraventricular(out, features, rule, classes=classes,
+                                    first_is_start=first_is_start, irregular=irregular)
+        return move_unlike_supraventricular(out, features, rule, classes=classes)
 
     def _v_template(self, new_heads: np.ndarray) -> np.ndarray | None:
         """Take in the new beats called V that do not match; return the V template.

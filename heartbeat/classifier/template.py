@@ -50,6 +50,7 @@ from heartbeat.classifier.rhythm import rhythm_irregularity, sudden_ratio
 from heartbeat.classifier.template_rule import DEFAULT_RULE, TemplateRule
 from heartbeat.classifier.ventricular import (
     gain_ventricular,
+    move_unlike_supraventricular,
     needs_v_template,
     own_ventricular,
     ventricular_template,
@@ -262,6 +263,7 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     irregular = irregular_rhythm(rr, rule)
     out = move_supraventricular(out, features, rule, classes=classes, first_is_start=True,
                                 irregular=irregular, sudden=sudden_ratio(np.asarray(rr)[:, 0]))
+    out = move_unlike_supraventricular(out, features, rule, classes=classes)
     return out, out.argmax(axis=1) != before
 
 

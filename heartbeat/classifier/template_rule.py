@@ -20,7 +20,8 @@ _MAY_BE_INFINITE = frozenset({"max_amplitude_ratio", "s_min_keep_ratio", "s_irre
                               "v_gain_min_correlation"})
 """The fields whose ``inf`` turns a check off."""
 _CORRELATIONS = frozenset({"min_correlation", "s_min_correlation", "early_min_correlation",
-                           "v_keep_min_correlation", "v_gain_min_correlation"})
+                           "v_keep_min_correlation", "v_gain_min_correlation",
+                           "s_to_v_max_correlation"})
 """The fields that are correlations: in [-1, 1] (or ``inf`` where it turns a step off)."""
 
 
@@ -133,6 +134,12 @@ class TemplateRule:
     v_gain_max_rr_ratio : float
         Below this previous RR over local mean RR a beat is early enough for
         `v_gain_min_correlation`.
+    s_to_v_max_correlation : float
+        After the S step, a beat called S whose correlation with the template is
+        below this becomes V (its S probability moved onto V): a supraventricular beat
+        is conducted as the recording's normal beats are, so a beat of another shape
+        is ventricular (:func:`~heartbeat.classifier.ventricular.move_unlike_supraventricular`;
+        -1: off).
 
     Raises
     ------
@@ -171,6 +178,7 @@ class TemplateRule:
     v_keep_min_correlation: float = 0.93
     v_gain_min_correlation: float = math.inf
     v_gain_max_rr_ratio: float = 0.9
+    s_to_v_max_correlation: float = -1.0
 
     def __post_init__(self) -> None:
         for field in fields(self):

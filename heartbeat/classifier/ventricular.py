@@ -10,6 +10,9 @@ becomes V (:func:`gain_ventricular`).  Both were judged on patient folds within 
 DS1 and confirmed on folds within all 48 records (docs/results.md, section 5): the first
 is on by default ("A beat of the recording's own ventricular shape keeps V"), the second
 off ("An early beat of the recording's own ventricular shape becomes V": not adopted).
+The last step needs no V template: a beat called S whose shape is unlike the template
+becomes V (:func:`move_unlike_supraventricular`; "A beat called S unlike the
+recording's N beats becomes V").
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ if TYPE_CHECKING:
     from heartbeat.classifier.template import TemplateFeatures
 
 __all__ = ["MIN_V_TEMPLATE_BEATS", "gain_ventricular", "gains_ventricular",
-           "needs_v_template", "own_ventricular", "ventricular_template"]
+           "move_unlike_supraventricular", "needs_v_template", "own_ventricular",
+           "ventricular_template"]
 
 MIN_V_TEMPLATE_BEATS = 5
 """Fewest beats called V (not matching the template) that make a V template."""
@@ -165,6 +169,45 @@ def gains_ventricular(called: np.ndarray, heads: np.ndarray, features: TemplateF
     gained[asked] = ((correlation >= rule.v_gain_min_correlation)
                      & (correlation > features.correlation[asked]) & close)
     return gained
+
+
+def move_unlike_supraventricular(proba: np.ndarray, features: TemplateFeatures,
+                                 rule: TemplateRule, *, classes: tuple[str, ...]
+                                 ) -> np.ndarray:
+    """Make V each beat called S whose shape is unlike the recording's template.
+
+    A supraventricular beat is conducted to the ventricles as the recording's normal
+    beats are, so its complex has their shape; a beat called S whose correlation with
+    the template is below :attr:`TemplateRule.s_to_v_max_correlation` has its S
+    probability moved onto V (V becomes its most probable class).
+
+    Parameters
+    ----------
+    proba : numpy.ndarray, shape (n, n_classes)
+        Probabilities after the S step; not changed.
+    features : TemplateFeatures
+        The same beats measured against the template
+        (:func:`~heartbeat.classifier.template.template_features`).
+    rule : TemplateRule
+        Its ``s_to_v_max_correlation`` (-1: off, a copy).
+    classes : tuple of str
+        The model's class names; without ``"S"`` or ``"V"``, a copy.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n_classes)
+        A copy; without a template (``features.has_template`` False) nothing moves.
+    """
+    out = np.array(proba, dtype=np.float64, copy=True)
+    if (not {"S", "V"} <= set(classes) or not len(out) or not features.has_template
+            or rule.s_to_v_max_correlation <= -1.0):
+        return out
+    supra, ventricular = classes.index("S"), classes.index("V")
+    rows = (out.argmax(axis=1) == supra) & (features.correlation
+                                            < rule.s_to_v_max_correlation)
+    out[rows, ventricular] += out[rows, supra]
+    out[rows, supra] = 0.0
+    return out
 
 
 def _v_measures(heads: np.ndarray, v_template: np.ndarray, rr_ratio: np.ndarray,

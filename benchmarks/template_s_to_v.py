@@ -1,0 +1,158 @@
+"""A beat called S unlike the recording's N beats becomes V, chosen on the kept logits.
+
+    HEARTBEAT_CACHE=SCRATCH/cache PYTHONPATH=. python benchmarks/template_s_to_v.py \\
+        --prefix k4_es_ --logits-dir SCRATCH/cv_logits
+    HEARTBEAT_CACHE=SCRATCH/cache PYTHONPATH=. python benchmarks/template_s_to_v.py \\
+        --prefix all_ --logits-dir SCRATCH13/cv_logits --confirm VALUE
+
+The rule is docs/results.md section 5, "A beat called S unlike the recording's N beats
+becomes V" (``TemplateRule.s_to_v_max_correlation``).  At both cuts (the beats cut at
+the detected R peaks, then at the annotated ones), each fold's 3-seed ensemble
+(:mod:`_fold_proba`) is adapted by ``adapt_template`` with today's rule and with each
+setting of :data:`GRID`; for held-out fold k the setting is chosen on the other folds
+pooled (:func:`choose`) and applied to fold k; the folds' confusion matrices are pooled
+and compared with today's rule (the step off).  ``--confirm VALUE`` scores that one
+setting against today's rule, nothing chosen (condition 5).  Results in
+``benchmarks/results/template_s_to_v_<prefix>[_confirm].json``.  No label is read by
+the step; DS2 is not read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import _recipe
+import numpy as np
+from _fold_proba import adapted, fold_probabilities
+
+from heartbeat._atomic import atomic_open
+from heartbeat.classifier.template import DEFAULT_RULE
+
+RESULTS = Path(__file__).resolve().parent / "results"
+OFF = -1.0
+GRID = (OFF, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85)  # the least change first
+MAX_S_SE_DROP = 2.0  # points, per lead
+CUTS = ("detector", "annotations")
+
+
+def confusions(args, cut: str, values: tuple[float, ...]) -> dict:
+    """(value, fold, lead) -> confusion matrix of the held-out beats under that setting."""
+    out = {}
+    for f, leads in fold_probabilities(args.logits_dir, args.prefix, args.recipe, cut):
+        for c, (proba, held) in leads.items():
+            y = held.y.astype(np.int64)
+            for value in values:
+                rule = dataclasses.replace(DEFAULT_RULE, s_to_v_max_correlation=value)
+                out[value, f, c] = _recipe.confusion(y, adapted(proba, held, rule).argmax(axis=1))
+        print(f"{cut} cut, fold {f} done", flush=True)
+    return out
+
+
+def figures(conf: np.ndarray) -> dict:
+    """N called abnormal, S and V Se / +P / F1 of a confusion matrix, in %."""
+    fig = _recipe.figures(conf)
+    out = {"n_abnormal": 100 * fig["n_called_abnormal"]}
+    for c in ("S", "V"):
+        for m in ("se", "ppv", "f1"):
+            out[f"{c}_{m}"] = 100 * fig[c][m]
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def pooled(conf: dict, value_of, folds) -> dict:
+    """Per lead, the figures of the folds pooled, fold k under ``value_of(k)``."""
+    return {c: figures(sum(conf[value_of(k), k, c] for k in folds)) for c in (0, 1)}
+
+
+def choose(conf: dict, folds) -> float:
+    """The inner rule: the highest mean over the leads of V F1 + S F1 among the settings
+    whose S Se is at most 2 points below off's on each lead (a later setting must be
+    strictly higher)."""
+    base = pooled(conf, lambda k: OFF, folds)
+    best, best_score = OFF, None
+    for value in GRID:
+        fig = pooled(conf, lambda k, v=value: v, folds)
+        if any(fig[c]["S_se"] < base[c]["S_se"] - MAX_S_SE_DROP - 1e-9 for c in fig):
+            continue
+        score = round(float(np.mean([fig[c]["V_f1"] + fig[c]["S_f1"] for c in fig])), 9)
+        if best_score is None or score > best_score:
+            best, best_score = value, score
+    return best
+
+
+def not_worse(base: dict, cand: dict) -> dict:
+    """Per lead: V F1 and S F1 not lower, S Se at most 2 points lower."""
+    return {f"ch{c}": bool(cand[c]["V_f1"] >= base[c]["V_f1"] - 1e-9
+                           and cand[c]["S_f1"] >= base[c]["S_f1"] - 1e-9
+                           and cand[c]["S_se"] >= base[c]["S_se"] - MAX_S_SE_DROP - 1e-9)
+            for c in (0, 1)}
+
+
+def nested(args) -> dict:
+    """Conditions (1)-(4): the nested choice at both cuts, and the choice on all folds."""
+    result = {}
+    for cut in CUTS:
+        conf = confusions(args, cut, GRID)
+        folds = sorted({f for _, f, _ in conf})
+        chosen = {k: choose(conf, [f for f in folds if f != k]) for k in folds}
+        base = pooled(conf, lambda k: OFF, folds)
+        cand = pooled(conf, chosen.get, folds)
+        row = {"per_fold": chosen, "all_folds": choose(conf, folds), "off": base,
+               "nested": cand, "not_worse": not_worse(base, cand),
+               "grid_all_folds": {f"{v:g}": pooled(conf, lambda k, v=v: v, folds)
+                                  for v in GRID}}
+        if cut == "detector":
+            row["1_chosen_on_every_fold"] = all(v != OFF for v in chosen.values())
+            row["2_higher_on_lead_0"] = bool(cand[0]["V_f1"] > base[0]["V_f1"]
+                                             and cand[0]["S_f1"] > base[0]["S_f1"])
+            row["2_3_hold"] = bool(row["1_chosen_on_every_fold"] and row["2_higher_on_lead_0"]
+                                   and all(row["not_worse"].values()))
+        else:
+            row["4_holds"] = all(row["not_worse"].values())
+        result[cut] = row
+        print(f"{cut} cut: chosen per fold {chosen}, on all folds {row['all_folds']:g}")
+        for name, fig in (("off", base), ("nested", cand)):
+            for c in (0, 1):
+                print(f"  {name:>6} lead {c}: " + ", ".join(f"{k} {v:.2f}"
+                                                         for k, v in fig[c].items()))
+    return result
+
+
+def confirm(args) -> dict:
+    """Condition (5): one setting against today's rule at both cuts, nothing chosen."""
+    result = {}
+    for cut in CUTS:
+        conf = confusions(args, cut, (OFF, args.confirm))
+        folds = sorted({f for _, f, _ in conf})
+        base = pooled(conf, lambda k: OFF, folds)
+        cand = pooled(conf, lambda k: args.confirm, folds)
+        result[cut] = {"off": base, "setting": cand, "not_worse": not_worse(base, cand)}
+        for name, fig in (("off", base), (f"{args.confirm:g}", cand)):
+            for c in (0, 1):
+                print(f"  {cut} {name:>6} lead {c}: " + ", ".join(
+                    f"{k} {v:.2f}" for k, v in fig[c].items()))
+    result["5_holds"] = all(all(r["not_worse"].values()) for r in result.values())
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prefix", required=True, help="the kept folds: k4_es_ or all_")
+    parser.add_argument("--recipe", default="ch0+ch1")
+    parser.add_argument("--logits-dir", type=Path, required=True)
+    parser.add_argument("--confirm", type=float, default=None, metavar="VALUE")
+    args = parser.parse_args(argv)
+    result = nested(args) if args.confirm is None else confirm(args)
+    result["command"] = (f"python benchmarks/template_s_to_v.py --prefix {args.prefix}"
+                         + ("" if args.confirm is None else f" --confirm {args.confirm:g}"))
+    path = RESULTS / (f"template_s_to_v_{args.prefix.rstrip('_')}"
+                      f"{'' if args.confirm is None else '_confirm'}.json")
+    with atomic_open(path) as fh:
+        fh.write(json.dumps(result, indent=1, default=str).encode())
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
