@@ -1,9 +1,10 @@
 """A beat called S unlike the recording's N beats becomes V, chosen on the kept logits.
 
     HEARTBEAT_CACHE=SCRATCH/cache PYTHONPATH=. python benchmarks/template_s_to_v.py \\
-        --prefix k4_es_ --logits-dir SCRATCH/cv_logits
+        --prefix k4_es_ --logits-dir SCRATCH/cv_logits --floor-low-on-time 0
     HEARTBEAT_CACHE=SCRATCH/cache PYTHONPATH=. python benchmarks/template_s_to_v.py \\
-        --prefix all_ --logits-dir SCRATCH13/cv_logits --confirm VALUE
+        --prefix all_ --logits-dir SCRATCH13/cv_logits --confirm VALUE \\
+        --floor-low-on-time 0
 
 The rule is docs/results.md section 5, "A beat called S unlike the recording's N beats
 becomes V" (``TemplateRule.s_to_v_max_correlation``).  At both cuts (the beats cut at
@@ -14,7 +15,9 @@ pooled (:func:`choose`) and applied to fold k; the folds' confusion matrices are
 and compared with today's rule (the step off).  ``--confirm VALUE`` scores that one
 setting against today's rule, nothing chosen (condition 5).  Results in
 ``benchmarks/results/template_s_to_v_<prefix>[_confirm].json``.  No label is read by
-the step; DS2 is not read.
+the step; DS2 is not read.  The kept logits at the detected cut were made before the
+detector's on-time floor (session 14): ``--floor-low-on-time 0`` cuts the held-out beats
+where that detector cut them (with a ``HEARTBEAT_CACHE`` of its own).
 """
 
 from __future__ import annotations
@@ -143,10 +146,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--recipe", default="ch0+ch1")
     parser.add_argument("--logits-dir", type=Path, required=True)
     parser.add_argument("--confirm", type=float, default=None, metavar="VALUE")
+    parser.add_argument("--floor-low-on-time", type=float, default=None, metavar="VALUE",
+                        help="the detector's RULE['floor_low_on_time'] for the beats cut "
+                        "at the detected peaks: 0 is the detector the kept logits were "
+                        "made with (before session 14); give a HEARTBEAT_CACHE of its "
+                        "own, as the beat cache's key does not hold the detector's "
+                        "constants")
     args = parser.parse_args(argv)
+    if args.floor_low_on_time is not None:
+        from heartbeat import detect
+
+        detect.RULE["floor_low_on_time"] = args.floor_low_on_time
     result = nested(args) if args.confirm is None else confirm(args)
     result["command"] = (f"python benchmarks/template_s_to_v.py --prefix {args.prefix}"
-                         + ("" if args.confirm is None else f" --confirm {args.confirm:g}"))
+                         + ("" if args.confirm is None else f" --confirm {args.confirm:g}")
+                         + ("" if args.floor_low_on_time is None
+                            else f" --floor-low-on-time {args.floor_low_on_time:g}"))
     path = RESULTS / (f"template_s_to_v_{args.prefix.rstrip('_')}"
                       f"{'' if args.confirm is None else '_confirm'}.json")
     with atomic_open(path) as fh:
