@@ -6,6 +6,7 @@
     PYTHONPATH=. python benchmarks/check_default_candidate.py DIR     # session 7's rule
     PYTHONPATH=. python benchmarks/check_default_candidate.py --v-keep 0.93
     PYTHONPATH=. python benchmarks/check_default_candidate.py --v-gain 0.9
+    PYTHONPATH=. python benchmarks/check_default_candidate.py --s-to-v 0.8
 
 Both forms run ``heartbeat.classify`` as a user does (default adaptation and reject
 option) on each lead of the N-only records 100, 103, 113, 117 and 122 (ten
@@ -29,7 +30,8 @@ recording's own ventricular shape keeps V"): the shipped default itself, with
 ``adapt=TemplateRule(v_keep_min_correlation=VALUE)`` against today's rule with that
 step off, judged by the limits of ``--single``; writes nothing.  ``--v-gain VALUE`` the same for
 ``v_gain_min_correlation`` ("An early beat of the recording's own ventricular shape
-becomes V").
+becomes V"), ``--s-to-v VALUE`` for ``s_to_v_max_correlation`` ("A beat called S unlike
+the recording's N beats becomes V"; off is -1).
 
 ``DIR`` alone: the seed-ensemble rule of session 7 (the members
 ``mitbih-all-seed{0,1,2}.npz`` joined, the ``mitbih-ds1`` ensemble's calibration; no
@@ -163,11 +165,19 @@ def run_single(args) -> None:
         print(f"{shipped.save(_pretrained_path('mitbih-all'))} written")
 
 
-def run_v_step(args) -> None:
+STEPS = {"v_keep": ("v_keep_min_correlation", float("inf")),
+         "v_gain": ("v_gain_min_correlation", float("inf")),
+         "s_to_v": ("s_to_v_max_correlation", -1.0)}
+"""Option -> (the adaptation step's ``TemplateRule`` field, the value that turns it off)."""
+
+
+def run_step(args) -> None:
+    """The shipped default with one adaptation step at a value, against that step off."""
     shipped = BeatClassifier.pretrained("mitbih-all")
-    field, value = (("v_keep_min_correlation", args.v_keep) if args.v_keep is not None
-                    else ("v_gain_min_correlation", args.v_gain))
-    off = dataclasses.replace(DEFAULT_RULE, **{field: float("inf")})  # as when judged
+    option = next(o for o in STEPS if getattr(args, o) is not None)
+    field, off_value = STEPS[option]
+    value = getattr(args, option)
+    off = dataclasses.replace(DEFAULT_RULE, **{field: off_value})  # as when judged
     rule = dataclasses.replace(DEFAULT_RULE, **{field: value})
     passed = print_rows(figures(shipped, args.mitdb, off), figures(shipped, args.mitdb, rule),
                         f"{field}={value:g}")
@@ -209,12 +219,15 @@ def run() -> None:
                         "(against that step off), judged by the --single limits")
     v_step.add_argument("--v-gain", type=float, metavar="VALUE",
                         help="the same with this v_gain_min_correlation")
+    v_step.add_argument("--s-to-v", type=float, metavar="VALUE",
+                        help="the same with this s_to_v_max_correlation")
     parser.add_argument("--mitdb", type=Path, default=default_mitdb())
     args = parser.parse_args()
-    if args.v_keep is not None or args.v_gain is not None:
-        return run_v_step(args)
+    if any(getattr(args, o) is not None for o in STEPS):
+        return run_step(args)
     if (args.single is None) == (args.members_dir is None):
-        parser.error("give either DIR, --single FILE ..., --v-keep VALUE or --v-gain VALUE")
+        parser.error("give either DIR, --single FILE ..., --v-keep, --v-gain or --s-to-v "
+                     "VALUE")
     if args.single is not None and args.calibration_from is None:
         parser.error("--single needs --calibration-from FILE")
     (run_single if args.single else run_ensemble)(args)
