@@ -45,7 +45,8 @@ def rules() -> list[TemplateRule]:
 
 def adapted(run: tf.Run, rule: TemplateRule, parts: list | None = None) -> np.ndarray:
     """Predicted codes of `run` after the V/F step and then the S step of `rule` (with
-    its rhythm guard and sudden-prematurity test where the rule sets them); `parts`, the
+    its rhythm guard and sudden-prematurity test where the rule sets them, and the
+    S-to-V step when on); `parts`, the
     (rows, features) of each held-out record, are by default the kept ones."""
     parts = run.features[rule.window_s] if parts is None else parts
     codes = run.adapted(rule, parts).copy()
@@ -64,6 +65,8 @@ def adapted(run: tf.Run, rule: TemplateRule, parts: list | None = None) -> np.nd
             sudden=sudden_ratio(run.rr[rows, 0]))
         part = codes[rows]
         part[to_supra], part[to_normal] = S, N
+        if feats.has_template:  # a beat called S unlike the template: V (off below -1)
+            part[(part == S) & (feats.correlation < rule.s_to_v_max_correlation)] = tf.V
         codes[rows] = part
     return codes
 
