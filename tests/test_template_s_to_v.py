@@ -10,13 +10,12 @@ import dataclasses
 
 import numpy as np
 import pytest
+from _adapting import on_and_off, streamed
 
-from heartbeat.classifier.running_template import RunningTemplate
 from heartbeat.classifier.template import (
     DEFAULT_RULE,
     TemplateFeatures,
     TemplateRule,
-    adapt_template,
 )
 from heartbeat.classifier.ventricular import move_unlike_supraventricular
 
@@ -83,24 +82,16 @@ class TestInAdaptation:
         assert DEFAULT_RULE.s_to_v_max_correlation == -1.0
 
     def test_the_early_beat_unlike_the_template_becomes_v(self):
-        waves, proba, rr = recording()
-        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0,
-                                      rule=ON)
+        out, changed, off = on_and_off(*recording(), ON)
         calls = out.argmax(axis=1)
         assert calls[40] == 2 and changed[40]
         assert calls[20] == 1  # called S, of the normal shape: stays S
-        off, _ = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
         assert off.argmax(axis=1)[40] == 1
 
     def test_the_stream_moves_it_too(self):
         waves, proba, rr = recording()
-        window, lag = ON.samples(125.0)
-        running = RunningTemplate(500)
-        streamed = np.concatenate([running.adapt(proba[a : a + 20],
-                                                 waves[a : a + 20, : window + lag],
-                                                 rr[a : a + 20], classes=CLASSES, rule=ON)
-                                   for a in (0, 20, 40)])
-        assert streamed[40].argmax() == 2 and streamed[20].argmax() == 1
+        out = streamed(proba, waves, rr, ON)
+        assert out[40].argmax() == 2 and out[20].argmax() == 1
 
     @pytest.mark.parametrize("value", [-1.5, 1.01, float("nan"), float("inf")])
     def test_a_value_outside_minus_one_to_one_is_refused(self, value):

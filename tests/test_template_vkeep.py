@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _adapting import on_and_off, streamed
 
 from heartbeat.classifier.dominant import shape_measures
 from heartbeat.classifier.running_template import RunningTemplate
@@ -114,25 +115,17 @@ def with_early_ones() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 class TestGain:
     def test_an_early_beat_of_the_ectopic_shape_becomes_v(self):
-        waves, proba, rr = with_early_ones()
-        out, changed = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0,
-                                      rule=GAIN)
+        out, changed, off = on_and_off(*with_early_ones(), GAIN)
         calls = out.argmax(axis=1)
         assert calls[50] == 2 and changed[50]
         np.testing.assert_allclose(out[50], [0.0, 0.0, 0.97, 0.02, 0.01])
         assert calls[52] == 0 and calls[54] != 2  # on time; the normal shape (made S)
-        off, _ = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)
         assert off[50].argmax() != 2  # the shipped rule: off
 
     def test_the_stream_gains_it_too(self):
         waves, proba, rr = with_early_ones()
-        window, lag = GAIN.samples(125.0)
-        running = RunningTemplate(500)
-        streamed = np.concatenate([running.adapt(proba[a : a + 20],
-                                                 waves[a : a + 20, : window + lag],
-                                                 rr[a : a + 20], classes=CLASSES, rule=GAIN)
-                                   for a in (0, 20, 40)])
-        assert streamed[50].argmax() == 2 and streamed[52].argmax() == 0
+        out = streamed(proba, waves, rr, GAIN)
+        assert out[50].argmax() == 2 and out[52].argmax() == 0
 
     def test_without_a_v_template_nothing_changes(self):
         waves, proba, rr = with_early_ones()
