@@ -17,7 +17,8 @@ setting against today's rule, nothing chosen (condition 5).  Results in
 ``benchmarks/results/template_s_to_v_<prefix>[_confirm].json``.  No label is read by
 the step; DS2 is not read.  The kept logits at the detected cut were made before the
 detector's on-time floor (session 14): ``--floor-low-on-time 0`` cuts the held-out beats
-where that detector cut them (with a ``HEARTBEAT_CACHE`` of its own).
+where that detector cut them (the beat cache's key holds the detector's constants since
+session 15; the runs of that session used a cache folder of their own).
 """
 
 from __future__ import annotations
@@ -149,9 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--floor-low-on-time", type=float, default=None, metavar="VALUE",
                         help="the detector's RULE['floor_low_on_time'] for the beats cut "
                         "at the detected peaks: 0 is the detector the kept logits were "
-                        "made with (before session 14); give a HEARTBEAT_CACHE of its "
-                        "own, as the beat cache's key does not hold the detector's "
-                        "constants")
+                        "made with (before session 14)")
     args = parser.parse_args(argv)
     if args.floor_low_on_time is not None:
         from heartbeat import detect

@@ -531,6 +531,23 @@ class TestMitbihBeats:
             mitbih_beats(mitdb_dir, ["100"], cache_dir=tmp_path, quiet=True)
         assert len(list(tmp_path.glob("*.npz"))) == 1
 
+    def test_a_detector_change_is_a_new_cache_file(self, mitdb_dir, tmp_path, monkeypatch):
+        from heartbeat import detect
+        from heartbeat.datasets.mitbih import _detector_fingerprint
+
+        before = _detector_fingerprint("robust")
+        monkeypatch.setitem(detect.RULE, "floor_low_on_time", 0.0)
+        assert _detector_fingerprint("robust") != before
+        mitbih_beats(mitdb_dir, ["100"], peaks="detector", cache_dir=tmp_path, quiet=True)
+        monkeypatch.setitem(detect.RULE, "floor_low_on_time", 0.1)
+        mitbih_beats(mitdb_dir, ["100"], peaks="detector", cache_dir=tmp_path, quiet=True)
+        assert len(list(tmp_path.glob("BeatSet-*.npz"))) == 2
+        # the annotated cut does not depend on the detector: one file for both
+        for value in (0.0, 0.1):
+            monkeypatch.setitem(detect.RULE, "floor_low_on_time", value)
+            mitbih_beats(mitdb_dir, ["100"], cache_dir=tmp_path, quiet=True)
+        assert len(list(tmp_path.glob("BeatSet-*.npz"))) == 3
+
     def test_channel_out_of_range(self, mitdb_dir, tmp_path):
         with pytest.raises(ValueError, match=r"channel=2 is out of range: record 100 has 2"):
             mitbih_beats(mitdb_dir, ["100"], channel=2, cache_dir=tmp_path)

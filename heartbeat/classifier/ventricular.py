@@ -11,8 +11,8 @@ DS1 and confirmed on folds within all 48 records (docs/results.md, section 5): t
 is on by default ("A beat of the recording's own ventricular shape keeps V"), the second
 off ("An early beat of the recording's own ventricular shape becomes V": not adopted).
 The last step needs no V template: a beat called S whose shape is unlike the template
-becomes V (:func:`move_unlike_supraventricular`; "A beat called S unlike the
-recording's N beats becomes V").
+becomes V (:func:`move_unlike_supraventricular`); it is off ("A beat called S unlike
+the recording's N beats becomes V": two rules, not adopted).
 """
 
 from __future__ import annotations

@@ -157,6 +157,35 @@ def _fingerprint(data_dir: Path, records: tuple[str, ...]) -> list[list[object]]
     return out
 
 
+_DETECTOR_MODULES = ("heartbeat.detect", "heartbeat._detect_bands", "heartbeat._detect_kernels",
+                     "heartbeat._detect_stages", "heartbeat._decide_kernels",
+                     "heartbeat._merge_gate", "heartbeat._merge_kernels")
+"""The modules whose code decides where the robust detector puts its peaks."""
+
+
+def _detector_fingerprint(detector: str) -> str:
+    """Return a hash of the detector's code and of :mod:`heartbeat.detect`'s constants.
+
+    Taken as they stand at the call, so that a set cut at detected peaks is not reused
+    after the detector changed (its name alone does not change with its constants).
+    """
+    import importlib
+    import inspect
+
+    from heartbeat import detect
+
+    digest = hashlib.sha256(detector.encode())
+    for name in _DETECTOR_MODULES:
+        try:
+            digest.update(inspect.getsource(importlib.import_module(name)).encode())
+        except (OSError, TypeError):  # no source at hand (e.g. compiled files only)
+            digest.update(name.encode())
+    constants = {k: v for k, v in vars(detect).items()
+                 if k.isupper() and isinstance(v, (bool, int, float, str, tuple, dict))}
+    digest.update(json.dumps(constants, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
 def _cache_path(cache_dir: str | os.PathLike, kind: str, params: dict[str, Any]) -> Path:
     """``KIND-VERSION-HASH.npz`` in `cache_dir`, the hash over `params` and the version."""
     from heartbeat import __version__
@@ -293,8 +322,9 @@ def mitbih_beats(
         the result is the same with any executor.
     cache_dir : path, optional
         Folder for a ``.npz`` copy of the result, named by a hash of the parameters,
-        the record files' sizes and times, and the library version; a later call with
-        the same parameters loads it instead of rebuilding.
+        the record files' sizes and times, and the library version (with
+        ``peaks="detector"``, also of the detector's code and constants); a later call
+        with the same parameters loads it instead of rebuilding.
     quiet : bool, default False
         No progress line on stderr.
 
@@ -347,6 +377,7 @@ def mitbih_beats(
         "peaks": peaks,
         "channel": channel,
         "detector": detector if peaks == "detector" else None,
+        "detector_code": _detector_fingerprint(detector) if peaks == "detector" else None,
         "tolerance_s": tolerance_s if peaks == "detector" else None,
         "files": _fingerprint(path, names),
     }
