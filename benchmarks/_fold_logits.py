@@ -80,12 +80,10 @@ def choice_name(prefix: str, peaks: str) -> str:
     return "cv_template_recipes_choice" if tag == "es" else f"cv_template_recipes_{tag}_choice"
 
 
-def scored_runs(args, cache: Path) -> tuple[dict, list, list]:
-    """The kept held-out logits as ``_template_folds.Run`` per (recipe, member, fold, lead),
-    the members (seeds and "ensemble", the seeds' logits averaged) and the folds, at the
-    cut ``args.cut`` (default: the annotated peaks)."""
-    import _template_folds as tf
-
+def held_out(args, cache: Path) -> tuple[dict, list]:
+    """The kept held-out logits beside their beats: (recipe, member, fold, lead) ->
+    (logits, held-out BeatSet) for the members (seeds and "ensemble", the seeds' logits
+    averaged), and the folds, at the cut ``args.cut`` (default: the annotated peaks)."""
     peaks = getattr(args, "cut", "annotations")
     leads = {c: _recipe.beats(c, cache, peaks=peaks) for c in (0, 1)}
     runs, folds = {}, None
@@ -107,6 +105,16 @@ def scored_runs(args, cache: Path) -> tuple[dict, list, list]:
         for f, c in itertools.product(folds, (0, 1)):
             mean = np.mean([runs[text, s, f, c][0] for s in seeds], axis=0)
             runs[text, "ensemble", f, c] = (mean, runs[text, seeds[0], f, c][1])
+    return runs, folds
+
+
+def scored_runs(args, cache: Path) -> tuple[dict, list, list]:
+    """The kept held-out logits as ``_template_folds.Run`` per (recipe, member, fold, lead),
+    the members (seeds and "ensemble", the seeds' logits averaged) and the folds, at the
+    cut ``args.cut`` (default: the annotated peaks)."""
+    import _template_folds as tf
+
+    runs, folds = held_out(args, cache)
     scored = {key: tf.Run(logits, held.y.astype(np.int64), held.record, held.x, held.rr)
               for key, (logits, held) in runs.items()}
     members = sorted({m for _, m, _, _ in scored}, key=str)

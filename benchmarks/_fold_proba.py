@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import _fold_logits
 import _recipe
@@ -33,24 +34,23 @@ def softmax(z: np.ndarray) -> np.ndarray:
 def fold_probabilities(logits_dir: Path, prefix: str, recipe: str = "ch0+ch1",
                        cut: str = "annotations") -> Iterator[tuple[int, dict]]:
     """Yield (fold, {lead: (probabilities, held-out BeatSet)}) for each kept fold."""
-    saved = _fold_logits.load_runs(_fold_logits.folder(
-        logits_dir, f"{prefix}{recipe.replace('+', '_')}", cut))
-    if not saved:
-        raise SystemExit(f"no kept logits under {logits_dir} for {prefix}{recipe} ({cut})")
     cache = Path(os.environ.get("HEARTBEAT_CACHE", "scratch/cache"))
-    leads = {c: _recipe.beats(c, cache, peaks=cut) for c in (0, 1)}
-    seeds = sorted({s for s, _, _ in saved})
-    for f in sorted({f for _, f, _ in saved}):
-        out = {}
-        for c in (0, 1):
-            first = saved[seeds[0], f, c]
-            held = leads[c][np.isin(leads[c].record, np.unique(first["record"]))]
-            held = held[held.y < 4]  # the order of the kept logits
-            if not np.array_equal(held.y, first["y"]):
-                raise SystemExit(f"fold {f} lead {c}: beats do not match the cache")
-            logits = np.mean([saved[s, f, c]["logits"] for s in seeds], axis=0)
-            out[c] = (softmax(logits / TEMPERATURE[prefix]), held)
-        yield f, out
+    runs, folds = _fold_logits.held_out(
+        SimpleNamespace(recipe=[recipe], prefix=prefix, cut=cut, logits_dir=logits_dir,
+                        seeds=None), cache)
+    for f in folds:
+        yield f, {c: (softmax(runs[recipe, "ensemble", f, c][0] / TEMPERATURE[prefix]),
+                      runs[recipe, "ensemble", f, c][1]) for c in (0, 1)}
+
+
+def percent_figures(conf: np.ndarray) -> dict:
+    """N called abnormal, accuracy and S, V, F Se / +P / F1 of a confusion matrix, in %."""
+    fig = _recipe.figures(conf)
+    out = {"n_abnormal": 100 * fig["n_called_abnormal"], "accuracy": 100 * fig["accuracy"]}
+    for c in ("S", "V", "F"):
+        for m in ("se", "ppv", "f1"):
+            out[f"{c}_{m}"] = 100 * fig[c][m]
+    return {k: round(v, 3) for k, v in out.items()}
 
 
 def adapted(proba: np.ndarray, held, rule: TemplateRule | None = None) -> np.ndarray:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import _recipe
 import numpy as np
-from _fold_proba import TEMPERATURE, adapted, fold_probabilities
+from _fold_proba import TEMPERATURE, adapted, fold_probabilities, percent_figures
 
 from heartbeat._atomic import atomic_open
 
@@ -113,16 +113,6 @@ def conditions(figs: dict, how: str) -> dict:
     return out
 
 
-def summary(conf: np.ndarray) -> dict:
-    """The figures the rule reads (and the rest of the row), in %."""
-    fig = _recipe.figures(conf)
-    out = {"n_abnormal": 100 * fig["n_called_abnormal"], "accuracy": 100 * fig["accuracy"]}
-    for c in ("S", "V", "F"):
-        for m in ("se", "ppv", "f1"):
-            out[f"{c}_{m}"] = 100 * fig[c][m]
-    return {k: round(v, 3) for k, v in out.items()}
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=("folds",))
@@ -133,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="condition (5): judge this combination only")
     args = parser.parse_args(argv)
     rows = pooled_rows(args)
-    figs = {name: summary(conf) for name, conf in rows.items()}
+    figs = {name: percent_figures(conf) for name, conf in rows.items()}
     judged = COMBINE if args.confirm is None else (args.confirm,)
     verdicts = {how: conditions(figs, how) for how in judged}
     passing = [how for how in judged if verdicts[how]["meets_2_to_4"]]

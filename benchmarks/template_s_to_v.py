@@ -30,7 +30,7 @@ from pathlib import Path
 
 import _recipe
 import numpy as np
-from _fold_proba import adapted, fold_probabilities
+from _fold_proba import adapted, fold_probabilities, percent_figures
 
 from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
@@ -55,19 +55,9 @@ def confusions(args, cut: str, values: tuple[float, ...]) -> dict:
     return out
 
 
-def figures(conf: np.ndarray) -> dict:
-    """N called abnormal, S and V Se / +P / F1 of a confusion matrix, in %."""
-    fig = _recipe.figures(conf)
-    out = {"n_abnormal": 100 * fig["n_called_abnormal"]}
-    for c in ("S", "V"):
-        for m in ("se", "ppv", "f1"):
-            out[f"{c}_{m}"] = 100 * fig[c][m]
-    return {k: round(v, 3) for k, v in out.items()}
-
-
 def pooled(conf: dict, value_of, folds) -> dict:
     """Per lead, the figures of the folds pooled, fold k under ``value_of(k)``."""
-    return {c: figures(sum(conf[value_of(k), k, c] for k in folds)) for c in (0, 1)}
+    return {c: percent_figures(sum(conf[value_of(k), k, c] for k in folds)) for c in (0, 1)}
 
 
 def choose(conf: dict, folds) -> float:
