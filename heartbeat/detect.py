@@ -13,7 +13,6 @@ import numpy as np
 
 from heartbeat import _detect_bands as _bands
 from heartbeat import _detect_kernels as _k
-from heartbeat import _detect_refractory as _refractory
 from heartbeat import _detect_stages as _s
 from heartbeat import _merge_gate as _gate
 from heartbeat import _merge_kernels
@@ -98,10 +97,6 @@ MERGE_DISPUTE_PAD = 4
 MERGE_LONE_CLEAR = 0.8
 MERGE_LONE_TYPICAL = 0.8
 QUALITY_CAP = 30.0  # a peak's quality (height over floor) counts up to this
-# of two refined peaks of a lead closer than RULE["refractory_s"], the one higher on
-# this criterion's measures stays (_detect_refractory.CRITERIA; chosen over the record
-# folds by benchmarks/refractory_pairs.py)
-REFRACTORY_KEEP = "both"
 
 
 def _odd(n_s: float, fs: float) -> int:
@@ -364,34 +359,16 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
     ``"numpy"``, :func:`heartbeat._jit.resolve_backend`).  `x` is not modified.
     """
     if x.ndim == 1:
-        return _one_lead(x, fs, backend)[0]
+        return _bands.detect_lead(x, fs, backend, _detect_lead)[0]
     if x.shape[1] == 1:
-        return _one_lead(np.ascontiguousarray(x[:, 0]), fs, backend)[0]
+        return _bands.detect_lead(np.ascontiguousarray(x[:, 0]), fs, backend, _detect_lead)[0]
     leads = [np.ascontiguousarray(x[:, m]) for m in range(x.shape[1])]
-    found = [_one_lead(v, fs, backend) for v in leads]
+    found = [_bands.detect_lead(v, fs, backend, _detect_lead) for v in leads]
     sqi = None
     if MERGE_PRESENT > 0:
         sqi = _gate.gate_quality(leads, found, fs, max(1, round(MERGE_S * fs)),
                                  MERGE_DISPUTE_PAD)
     return _merge(found, fs, backend, x.shape[0], sqi)
-
-
-def _one_lead(x: np.ndarray, fs: float, backend: str) -> tuple[np.ndarray, np.ndarray]:
-    """One lead's peaks and qualities in the band it is read in, a refractory time apart.
-
-    The refinement (Notes, 8) and the high band's centring (Notes, 10) move peaks
-    after the rule decided: of two that come within the rule's refractory time (rounded
-    as the rule rounds it), the clearer by :data:`REFRACTORY_KEEP` stays
-    (:mod:`heartbeat._detect_refractory`).
-    """
-    peaks, quality = _bands.detect_lead(x, fs, backend, _detect_lead)
-    gap = int(RULE["refractory_s"] * fs + 0.5)
-    if REFRACTORY_KEEP == "none" or not np.any(np.diff(peaks) < gap):
-        return peaks, quality
-    n_lp, n_hp, _, _ = _windows(fs)
-    measures = _refractory.measures(x, peaks, quality, gap, REFRACTORY_KEEP, n_lp, n_hp)
-    keep = _refractory.keep_refractory(peaks, gap, measures)
-    return peaks[keep], quality[keep]
 
 
 def _merge(
