@@ -405,6 +405,8 @@ _CLASSIFY_NAMES: dict[str, str] = {
     "adapt_template": "heartbeat.classifier.template",
     "with_context": "heartbeat.context",
     "_rr_features": "heartbeat.context",
+    "fill_missing": "heartbeat._missing",
+    "pieces": "heartbeat._missing",
 }
 
 #: ``classify`` in the exported file: what ``heartbeat.classify(signal, fs)`` does,
@@ -460,7 +462,8 @@ class ClassifiedBeats:
         return len(self.codes)
 
 
-def classify(signal, fs, *, reject=True, quality=True, noisy_below=NOISY_BELOW):
+def classify(signal, fs, *, reject=True, quality=True, noisy_below=NOISY_BELOW,
+             missing="error"):
     """Find the heartbeats in a raw ECG and classify each one (``heartbeat.classify``).
 
     signal: one lead (n,) or several recorded together (n, n_leads: the R peaks are
@@ -471,7 +474,9 @@ def classify(signal, fs, *, reject=True, quality=True, noisy_below=NOISY_BELOW):
     UNREADABLE_BELOW as "?" with reason "unreadable", a number in [0, 1] is that
     threshold, False measures no quality; noisy_below: a beat called S, V or F in a
     stretch whose quality is below it is "?" with reason "noisy" (0: off;
-    "unreadable" wins over "noisy", which wins over "uncertain").  The probabilities
+    "unreadable" wins over "noisy", which wins over "uncertain"); missing: "error"
+    refuses NaN samples, "unreadable" reads around them (their 2 s stretches are
+    unreadable; a gap of SPLIT_GAP_S or more splits the recording).  The probabilities
     are adapted to the recording as the library's default ``adapt="template"`` does
     (beats called V or F that match the recording's dominant beat lose their V and F
     probability; then a beat called N of that shape that comes early becomes S, one
@@ -483,15 +488,19 @@ def classify(signal, fs, *, reject=True, quality=True, noisy_below=NOISY_BELOW):
     noisy_below = _noisy_below(noisy_below)
     # the robust detector, then Kachuee et al.'s crops; the beats of unreadable
     # stretches are kept, to come back as "?" with their reason
+    signal, gaps = fill_missing(signal, missing)
     beats = _segment(signal, fs, detector="robust", r_peaks=None, window_s=WINDOW_S,
                      threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=0,
-                     quality=quality, withhold=False)
-    if len(beats):
-        proba = predict_proba(beats.waveforms, beats.r_peaks, beats.fs)
-        proba = adapt_template(proba, beats.waveforms, _rr_features(beats.r_peaks, beats.fs),
-                               classes=CLASSES, fs_out=beats.fs_out)[0]
-    else:
-        proba = np.zeros((0, len(CLASSES)))
+                     quality=quality, withhold=False, gaps=gaps)
+    if gaps is not None and gaps.ndim == 2:  # a beat is hidden only where every lead is
+        gaps = gaps.all(axis=1)
+    proba = np.zeros((len(beats), len(CLASSES)))
+    for part in pieces(beats.r_peaks, gaps, beats.fs):  # each a recording of its own
+        if part.stop > part.start:
+            waveforms, r_peaks = beats.waveforms[part], beats.r_peaks[part]
+            proba[part] = adapt_template(
+                predict_proba(waveforms, r_peaks, beats.fs), waveforms,
+                _rr_features(r_peaks, beats.fs), classes=CLASSES, fs_out=beats.fs_out)[0]
     unreadable = None if min_quality is None else beats.quality < min_quality
     codes, reasons = _withheld(proba, threshold, CLASSES, beats.quality, noisy_below,
                                unreadable)

@@ -28,13 +28,14 @@ import importlib.util, json, sys
 sys.path[:0] = [".", sys.argv[1]]
 import numpy as np
 import heartbeat_model as hm
+MISSING = {"gapped": {"missing": "unreadable"}}
 found = {m: importlib.util.find_spec(m) is not None for m in ("heartbeat", "numba", "scipy")}
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("heartbeat", "numba", "scipy"))
 signals = np.load("signals.npz")
 fs = json.loads(open("fs.json").read())
 out = {}
 for key in signals.files:
-    r = hm.classify(signals[key], fs[key])
+    r = hm.classify(signals[key], fs[key], **MISSING.get(key, {}))
     out.update({key + ".r_peaks": r.r_peaks, key + ".labels": r.labels,
                 key + ".codes": r.codes, key + ".probabilities": r.probabilities,
                 key + ".reasons": r.reasons, key + ".quality": r.quality})
@@ -98,6 +99,10 @@ def exported(tmp_path_factory, mitdb_dir):
     fs["103lead1"] = float(rec.fs)
     signals["short"], fs["short"] = signals["208"][:180], 360.0  # 0.5 s: no beat
     signals["few"], fs["few"] = signals["208"][:720], 360.0  # 2 s: a few beats
+    gapped = signals["208"].copy()  # a lead off for 5 s, and one invalid sample
+    gapped[40 * 360:45 * 360] = np.nan
+    gapped[80 * 360] = np.nan
+    signals["gapped"], fs["gapped"] = gapped, 360.0
     np.savez(folder / "signals.npz", **signals)
     (folder / "fs.json").write_text(json.dumps(fs))
     (folder / "bad.json").write_text(json.dumps(BAD_CALLS))
@@ -119,11 +124,12 @@ class TestClassifyWithNumpyAlone:
         assert report["loaded"] == []
 
     @pytest.mark.parametrize("record", ["208", "232", "105", "104", "118noisy", "103lead1",
-                                        "short", "few"])
+                                        "short", "few", "gapped"])
     def test_same_peaks_labels_and_probabilities_as_the_library(self, exported, record):
         signals, fs, _, results = exported
         clf = BeatClassifier.pretrained("mitbih-all", backend="numpy")
-        want = heartbeat.classify(signals[record], fs[record], model=clf)
+        missing = "unreadable" if record == "gapped" else "error"
+        want = heartbeat.classify(signals[record], fs[record], model=clf, missing=missing)
         assert len(want) == 0 if record == "short" else \
             0 < len(want) < 10 if record == "few" else len(want) > 40
         np.testing.assert_array_equal(results[f"{record}.r_peaks"], want.r_peaks)
@@ -134,6 +140,8 @@ class TestClassifyWithNumpyAlone:
         np.testing.assert_array_equal(results[f"{record}.probabilities"],
                                       want.probabilities)  # bit for bit
         assert results[f"{record}.probabilities"].shape == (len(want), 5)
+        if record == "gapped":  # the gaps' stretches, and a recording split at the gap
+            assert (want.reasons == "unreadable").sum() >= 2
 
     def test_the_reject_option_withholds_beats(self, exported):
         _, _, _, results = exported

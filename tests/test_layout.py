@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "heartbeat"
 # room (first name below heartbeat) -> floor; a room imports only from floors <= its own
 FLOORS = {
     "_validate": 0, "_atomic": 0, "_jit": 0, "_moved": 0, "__init__": 0, "aami": 0,
-    "io": 1, "resample": 1,
+    "io": 1, "resample": 1, "_missing": 1,
     "_detect_kernels": 2, "detect": 2, "pipeline": 2, "metrics": 2, "signal_quality": 2,
     "signal_quality_features": 2, "_quality_kernels": 2, "noise": 2, "_detect_stages": 2,
     "_merge_kernels": 2, "_merge_gate": 2, "_detect_bands": 2, "_decide_kernels": 2,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from heartbeat._missing import fill_missing, pieces
 from heartbeat._validate import MissingFileError, as_choice, as_real
 from heartbeat.aami import CLASSES
 from heartbeat.classifier.adapt import ADAPT, adapt_prior, training_prior
@@ -138,6 +140,7 @@ def classify(
     quality: bool | float = True,
     noisy_below: float = NOISY_BELOW,
     lead: int = 0,
+    missing: str = "error",
 ) -> ClassifiedBeats:
     """Find the heartbeats in a raw ECG and classify each one.
 
@@ -206,6 +209,13 @@ def classify(
         ``"noisy"``, which wins over ``"uncertain"``.
     lead : int, default 0
         With several leads, the column the beats are cut from (``result.beats.lead``).
+    missing : {"error", "unreadable"}, default "error"
+        What NaN samples (a WFDB record's invalid samples, as
+        :func:`heartbeat.read_record` gives them) mean, as in :func:`heartbeat.segment`:
+        ``"error"``, a ValueError; ``"unreadable"``, gaps read around: every quality
+        stretch (2 s) holding a missing sample of column `lead` is unreadable, and its
+        beats come back unclassified, reason ``"unreadable"`` (``quality=False`` is then
+        a ValueError).
 
     Returns
     -------
@@ -220,9 +230,9 @@ def classify(
         If `model` is a str that names neither a shipped model nor a file (the
         message lists the shipped models; the error is also a ValueError).
     ValueError
-        For a bad signal, `fs` or `lead` (see :func:`heartbeat.segment`), an unknown
-        model name, an unreadable model file, a threshold (`reject`, `quality`,
-        `noisy_below`) outside [0, 1] or an unknown `adapt` name.
+        For a bad signal, `fs`, `lead` or `missing` (see :func:`heartbeat.segment`),
+        an unknown model name, an unreadable model file, a threshold (`reject`,
+        `quality`, `noisy_below`) outside [0, 1] or an unknown `adapt` name.
     TypeError
         If `model` is not a classifier, name or path, or `adapt` neither a name nor a
         ``TemplateRule``.
@@ -247,13 +257,34 @@ def classify(
     _check_adapt(adapt)
     min_quality = _min_quality(quality, off_by_default=False)
     noisy_below = _noisy_below(noisy_below)
+    signal, gaps = fill_missing(signal, missing)
     # the beats of unreadable stretches are kept, to come back as "?" with their reason
     beats = _segment(signal, fs, detector=detector, r_peaks=None, window_s=WINDOW_S,
                      threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=lead,
-                     quality=quality, withhold=False)
+                     quality=quality, withhold=False, gaps=gaps)
     readable = None if min_quality is None else ~(beats.quality < min_quality)
-    return _classify_beats(clf, beats, threshold=threshold, adapt=adapt, readable=readable,
-                           noisy_below=noisy_below)
+    if gaps is not None and gaps.ndim == 2:  # the robust detector reads every lead
+        gaps = gaps.all(axis=1) if detector == "robust" else gaps[:, beats.lead]
+    parts = [_classify_beats(clf, _beat_slice(beats, part), threshold=threshold,
+                             adapt=adapt, noisy_below=noisy_below,
+                             readable=None if readable is None else readable[part])
+             for part in pieces(beats.r_peaks, gaps, beats.fs)]
+    if len(parts) == 1:
+        return parts[0]
+    return ClassifiedBeats(
+        beats=beats, labels=np.concatenate([r.labels for r in parts]),
+        codes=np.concatenate([r.codes for r in parts]),
+        probabilities=np.concatenate([r.probabilities for r in parts]),
+        classes=parts[0].classes, reasons=np.concatenate([r.reasons for r in parts]),
+        adapted=np.concatenate([r.adapted for r in parts]))
+
+
+def _beat_slice(beats: Beats, part: slice) -> Beats:
+    """Return the beats of `part` (a slice) as a Beats of their own (the same when all)."""
+    if part == slice(0, len(beats)):
+        return beats
+    per_beat = ("waveforms", "r_peaks", "window", "period_s", "crop_length", "quality")
+    return dataclasses.replace(beats, **{f: getattr(beats, f)[part] for f in per_beat})
 
 
 def _noisy_below(value: object) -> float:

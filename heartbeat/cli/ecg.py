@@ -75,7 +75,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     out = files.prepare_output(args.out)
     ecg = _load_ecg(args)
     signal, fs, names = _with_detection_leads(ecg, args)
-    beats = segment(signal, fs, detector=args.detector, lead=0)
+    say_missing(signal, fs, args)
+    beats = segment(signal, fs, detector=args.detector, lead=0, missing=args.missing)
     _check_plausible(beats.r_peaks, fs, len(signal), args.command)
     _say_unreadable(beats.unreadable, ecg.fs, args.command)
     if out.suffix.lower() == ".csv":
@@ -96,8 +97,24 @@ def _say_unreadable(spans: np.ndarray, fs: float, command: str) -> None:
     if len(spans):
         total_s = float(np.sum(spans[:, 1] - spans[:, 0])) / fs
         print(f"heartbeat {command}: {len(spans)} unreadable stretch(es), {total_s:.1f} s "
-              "in all (signal quality below threshold): no beats are labelled there",
+              "in all (signal quality below threshold, or missing samples): no beats are "
+              "labelled there",
               file=sys.stderr)
+
+
+def say_missing(signal: np.ndarray, fs: float, args: argparse.Namespace) -> None:
+    """Say on stderr how many samples are missing (NaN) and read around (``--missing``)."""
+    if args.missing != "unreadable":
+        return
+    gaps = np.isnan(signal)
+    if gaps.ndim == 2:
+        gaps = gaps[:, 0]  # the channel the beats are cut from
+    if not gaps.any():
+        return
+    edges = np.diff(gaps.astype(np.int8), prepend=0)
+    print(f"heartbeat {args.command}: {int(gaps.sum())} missing sample(s) (NaN: invalid in "
+          f"the input) in {int((edges == 1).sum())} gap(s), {gaps.sum() / fs:.1f} s in all; "
+          "read around (--missing error refuses them)", file=sys.stderr)
 
 
 def _load_ecg(args: argparse.Namespace) -> EcgChannel:
@@ -197,8 +214,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     ecg = _load_ecg(args)
     signal, fs, names = _with_detection_leads(ecg, args)
     noisy = {} if args.noisy_below is None else {"noisy_below": args.noisy_below}
+    say_missing(signal, fs, args)
     result = classify(signal, fs, model=clf, detector=args.detector, reject=args.reject,
-                      adapt=args.adapt, lead=0, **noisy)
+                      adapt=args.adapt, lead=0, missing=args.missing, **noisy)
     _check_plausible(result.r_peaks, fs, len(signal), args.command)
     _say_unreadable(result.beats.unreadable, fs, args.command)
     rr_s, rate_bpm = _rr_and_rate(result.r_peaks, fs)

@@ -28,6 +28,15 @@ def _add_ecg_input(parser: argparse.ArgumentParser) -> None:
                         "number (0 = first); default the first that is not a time column")
 
 
+def _add_missing(parser: argparse.ArgumentParser) -> None:
+    """Add ``--missing``: what NaN samples (a WFDB record's invalid ones) mean."""
+    parser.add_argument("--missing", choices=["unreadable", "error"], default="unreadable",
+                        help="NaN samples (a WFDB record's invalid ones, a lead off): "
+                        "unreadable (default) reads around them, the 2 s stretches that "
+                        "hold them are unreadable and no beat is labelled there; error "
+                        "refuses the input")
+
+
 def _add_detect_on(parser: argparse.ArgumentParser, what: str) -> None:
     """Add ``--detect-on``: more channels of the input for the R peaks."""
     parser.add_argument("--detect-on", nargs="+", metavar="CHANNEL", default=[],
@@ -70,6 +79,7 @@ def _add_segment(sub: _Subparsers) -> None:
         help="R-peak detector: robust (default) or kachuee2018 (the paper's rule)",
     )
     _add_detect_on(seg, "cut from")
+    _add_missing(seg)
     seg.set_defaults(func=ecg.cmd_segment)
 
 
@@ -297,6 +307,7 @@ def _add_predict(sub: _Subparsers) -> None:
                     "gets '?' and reason 'noisy' (default: classify()'s noisy_below, "
                     "chosen on patient folds; 0: off)")
     _add_detect_on(pr, "cut from and classified on")
+    _add_missing(pr)
     pr.set_defaults(func=ecg.cmd_predict)
 
 
@@ -366,6 +377,7 @@ def _add_report(sub: _Subparsers) -> None:
                      "mitbih-all)")
     rep.add_argument("--detector", default="robust", help="R-peak detector (default robust)")
     rep.add_argument("--title", help="page title (default: the input's file name)")
+    _add_missing(rep)
     rep.set_defaults(func=report.cmd_report)
 
 

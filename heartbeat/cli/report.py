@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from heartbeat.cli import files
+from heartbeat.cli.ecg import say_missing
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -19,7 +20,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ValueError(f"--out {args.out} must end in .html (the report is one HTML page)")
     clf = files.load_model(args.model)
     signal, fs = load_signal(args.input, fs=args.fs, channel=args.channel)
-    result = classify(signal, fs, model=clf, detector=args.detector)
+    say_missing(signal, fs, args)
+    result = classify(signal, fs, model=clf, detector=args.detector, missing=args.missing)
     info = clf.info
     settings = {
         "input": Path(args.input).name, "channel": args.channel,

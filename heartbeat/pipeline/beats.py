@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from heartbeat._missing import fill_missing
 from heartbeat._validate import as_fs, as_indices, as_int, as_positive, as_real, as_signal
 from heartbeat.pipeline.steps import (
     FLAT_RTOL,
@@ -199,12 +200,13 @@ def _min_quality(quality: object, off_by_default: bool) -> float | None:
 
 
 def _quality_at(x: np.ndarray, leads: np.ndarray | None, fs: float, p: np.ndarray,
-                min_quality: float | None, peaks: np.ndarray | None
-                ) -> tuple[np.ndarray, np.ndarray]:
+                min_quality: float | None, peaks: np.ndarray | None,
+                gaps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Quality of the stretch of each peak `p` and the stretches below `min_quality`.
 
     With several `leads` (None: `x` alone) a stretch is as good as its best lead.
-    `peaks` are the robust detector's peaks when already found (else None).
+    `peaks` are the robust detector's peaks when already found (else None).  A stretch
+    holding a sample that `gaps` (bool, like `x`) marks missing has quality 0.
     """
     if min_quality is None:
         return np.full(p.size, np.nan), np.zeros((0, 2), dtype=np.int64)
@@ -215,6 +217,8 @@ def _quality_at(x: np.ndarray, leads: np.ndarray | None, fs: float, p: np.ndarra
     columns = [x] if leads is None else [np.ascontiguousarray(c) for c in leads.T]
     index = np.max([_quality(c, fs, seg, ctx, peaks).index for c in columns], axis=0)
     starts = np.arange(0, x.size, seg, dtype=np.int64)
+    if gaps is not None:
+        index[np.logical_or.reduceat(gaps, starts)] = 0.0
     return index[p // seg], _spans(index < min_quality, starts, seg, x.size)
 
 
@@ -230,6 +234,7 @@ def segment(
     length: int = LENGTH,
     lead: int = 0,
     quality: bool | float | None = None,
+    missing: str = "error",
 ) -> Beats:
     """Cut one ECG lead into fixed-length heartbeats, following Kachuee et al. (2018).
 
@@ -275,6 +280,16 @@ def segment(
         NaN).  Default: True when the robust detector finds the peaks, False when
         `r_peaks` are given (each given peak yields a beat) or with
         ``detector="kachuee2018"`` (the paper's rule, as published).
+    missing : {"error", "unreadable"}, default "error"
+        What NaN samples mean (:func:`heartbeat.read_record` gives a WFDB record's
+        invalid samples as NaN).  ``"error"``: a ValueError.  ``"unreadable"``: gaps
+        in the signal; each is filled by a straight line for the detector and the
+        filters, and every quality stretch (2 s) holding a missing sample of column
+        `lead` is unreadable (quality 0: in ``Beats.unreadable``, no beat returned
+        from it), which turns the quality measure on where it would be off (False
+        with ``"unreadable"`` is a ValueError).  The beats keep one time line:
+        ``BeatClassifier.predict`` of them takes RR intervals across a gap, where
+        :func:`heartbeat.classify` splits the recording.
 
     Returns
     -------
@@ -292,7 +307,8 @@ def segment(
         integer, `detector` is neither a name nor a callable, or `r_peaks` does not
         hold numbers.
     ValueError
-        If `signal` is empty, not 1-D or 2-D or holds NaN/inf, `lead` is not one of
+        If `signal` is empty, not 1-D or 2-D or holds inf, or NaN with
+        ``missing="error"``, `missing` is unknown, `lead` is not one of
         its columns; `fs`, `fs_out` or `window_s` is not finite and > 0;
         `threshold` or a numeric `quality` is outside [0, 1]; `length` < 1; the
         detector is unknown; or `r_peaks` (or a detector's output) holds indices
@@ -361,19 +377,26 @@ def segment(
     >>> int(beats.crop_length[0])  # 1.2 * 0.8 s at 125 Hz
     120
     """
+    signal, gaps = fill_missing(signal, missing)
     return _segment(signal, fs, detector=detector, r_peaks=r_peaks, window_s=window_s,
                     threshold=threshold, fs_out=fs_out, length=length, lead=lead,
-                    quality=quality, withhold=True)
+                    quality=quality, withhold=True, gaps=gaps)
 
 
 def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
              window_s: float, threshold: float, fs_out: float, length: int, lead: int,
-             quality: bool | float | None, withhold: bool) -> Beats:
+             quality: bool | float | None, withhold: bool,
+             gaps: np.ndarray | None = None) -> Beats:
     """:func:`segment`; `withhold` False keeps the beats of unreadable stretches.
 
     ``heartbeat.classify`` keeps them, to return them unclassified with their reason.
+    `gaps` (the shape of `signal`, or None) marks the samples
+    :func:`heartbeat._missing.fill_missing` filled: their stretches are unreadable.
     """
     x, leads, lead = _lead_of(signal, lead)
+    if gaps is not None:
+        gaps = gaps if gaps.ndim == 1 else gaps[:, lead]
+        gaps = gaps if gaps.any() else None  # only the cut lead's gaps count
     if x.size == 0:
         raise ValueError("signal is empty; pass at least one sample")
     fs = as_fs(fs, "fs")
@@ -383,6 +406,12 @@ def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
     length = as_int(length, "length", minimum=1)
     # the paper's literal rule stays as published unless quality is asked for
     min_quality = _min_quality(quality, r_peaks is not None or detector == "kachuee2018")
+    if gaps is not None and min_quality is None:
+        if quality is False:
+            raise ValueError("quality=False cannot mark the stretches with missing samples "
+                             "unreadable (missing='unreadable'); leave quality on or "
+                             "fill the gaps yourself")
+        min_quality = _min_quality(True, off_by_default=False)
     up, down = _resample_ratio(fs, fs_out_nominal)
     fs_out = fs * up / down
     width = _window_width(window_s, fs_out)
@@ -420,7 +449,7 @@ def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
     # (the robust detector reads every lead; the other detectors the lead `x` alone)
     robust = r_peaks is None and isinstance(detector, str) and detector == "robust"
     beat_quality, spans = _quality_at(x, leads if robust else None, fs, p, min_quality,
-                                      given if robust else None)
+                                      given if robust else None, gaps)
     if withhold and min_quality is not None:
         readable = beat_quality >= min_quality
         p, q, beat_quality = p[readable], q[readable], beat_quality[readable]
