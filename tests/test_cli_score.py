@@ -63,3 +63,22 @@ class TestScoreCommand:
         assert "not an annotator" in capsys.readouterr().err
         assert main(["score", str(tmp_path / "missing")]) == 2
         assert "does not exist" in capsys.readouterr().err
+
+
+def test_invalid_samples_are_filled_before_detection(folder_100, monkeypatch, capsys):
+    """A record with invalid samples (NaN) scores the beats outside its gap, not zero."""
+    import heartbeat.io
+
+    read = heartbeat.io.read_record
+
+    def with_a_gap(path, *args, **kwargs):
+        rec = read(path, *args, **kwargs)
+        rec.signal[400 * 360:430 * 360, 0] = np.nan  # a lead off for 30 s after 5:00
+        return rec
+
+    monkeypatch.setattr(heartbeat.io, "read_record", with_a_gap)
+    assert main(["score", str(folder_100)]) == 0
+    out = capsys.readouterr().out
+    tp, fn, fp = _gross(out)
+    assert 25 <= fn <= 45 and fp <= 2  # about 30 s of beats missed, the rest found
+    assert "Invalid samples (NaN) filled by straight lines before detection: 100 10800" in out

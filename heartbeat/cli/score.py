@@ -75,6 +75,11 @@ def cmd_score(args: argparse.Namespace) -> int:
     print(f"match window {args.window_ms:g} ms; test period from "
           f"{'0:00' if args.include_first_5min else '5:00'} to the end of each record\n")
     print(result.table())
+    filled = {r.record: r.n_missing for r in result.records if r.n_missing}
+    if filled:
+        print("\nInvalid samples (NaN) filled by straight lines before detection: "
+              + ", ".join(f"{name} {n}" for name, n in filled.items())
+              + " (beats annotated inside a gap count as missed)")
     gross = result.gross
     print(f"\nGross: Se {100 * gross.se:.2f} %, +P {100 * gross.ppv:.2f} % "
           f"(TP {gross.tp}, FN {gross.fn}, FP {gross.fp}); average over "

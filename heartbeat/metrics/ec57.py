@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heartbeat._missing import fill_missing
 from heartbeat._validate import as_fs, as_indices, as_int, as_positive, as_real
 from heartbeat.metrics.detection import DetectionScore
 
@@ -109,11 +110,15 @@ class RecordScore:
         QRS detection counts: ``tp`` (QTP), ``fn`` (QFN), ``fp`` (QFP).
     pairs : Mapping[str, int]
         Counts of the :data:`BXB_COLUMNS` (reference class x test label).
+    n_missing : int
+        Invalid (NaN) samples of the channel a detector read, filled by straight lines
+        before it ran (0 for peaks or annotations given as the test).
     """
 
     record: str
     score: DetectionScore
     pairs: Mapping[str, int] = field(default_factory=dict)
+    n_missing: int = 0
 
 
 @dataclass(frozen=True)
@@ -377,7 +382,10 @@ def score_database(
         Records to score; default the folder's ``RECORDS`` file, else every record
         with a header and a reference annotation file.
     channel : int, default 0
-        Signal channel given to the detector.
+        Signal channel given to the detector.  Its invalid samples (NaN) are filled by
+        straight lines first (:func:`heartbeat._missing.fill_missing`), since a
+        detector needs a finite signal: beats annotated inside a gap count as missed,
+        and ``RecordScore.n_missing`` counts the filled samples.
     window_s : float, default 0.15
         Match window in seconds.
     start_s : float, default 300.0
@@ -417,6 +425,7 @@ def score_database(
                          f".{reference} annotation file")
     scores = []
     for name in names:
+        n_missing = 0
         header = read_header(root / name)
         fs = header.frame_fs
         ref_ann = read_annotations(root / name, reference)
@@ -434,7 +443,10 @@ def score_database(
                 if channel >= rec.signal.shape[1]:
                     raise ValueError(f"{channel=} is out of range: record {name} has "
                                      f"{rec.signal.shape[1]} channel(s)")
-                x = np.ascontiguousarray(rec.signal[:, channel], dtype=np.float64)
+                x, gaps = fill_missing(
+                    np.ascontiguousarray(rec.signal[:, channel], dtype=np.float64),
+                    "unreadable")
+                n_missing = 0 if gaps is None else int(gaps.sum())
                 if test is None:
                     found = _detect(x, fs, "robust", resolve_backend("auto"))
                 else:
@@ -443,5 +455,5 @@ def score_database(
             det = _Stream(times, np.full(times.size, "N"))
         end = header.n_samples if header.n_samples else None
         score, columns = _compare(ref, det, round(window_s * fs), round(start_s * fs), end)
-        scores.append(RecordScore(name, score, columns))
+        scores.append(RecordScore(name, score, columns, n_missing))
     return DatabaseScore(tuple(scores), window_s, start_s)
