@@ -66,8 +66,9 @@ def fill_missing(signal: object, missing: object) -> tuple[object, np.ndarray | 
     if missing == "error":
         raise ValueError(
             f"signal holds {int(where.sum())} NaN value(s) (missing samples, as a WFDB "
-            "record's invalid ones); interpolate them, or pass missing='unreadable' to "
-            "read around them (their stretches are then reported unreadable)"
+            "record's invalid ones); interpolate them, or pass missing='unreadable' "
+            "(--missing unreadable on the command line) to read around them (their "
+            "stretches are then reported unreadable)"
         )
     filled = arr.astype(np.float64)  # a copy: the caller's array is not changed
     columns = filled if filled.ndim == 2 else filled[:, None]

@@ -80,5 +80,5 @@ def test_invalid_samples_are_filled_before_detection(folder_100, monkeypatch, ca
     assert main(["score", str(folder_100)]) == 0
     out = capsys.readouterr().out
     tp, fn, fp = _gross(out)
-    assert 25 <= fn <= 45 and fp <= 2  # about 30 s of beats missed, the rest found
+    assert tp > 1800 and 25 <= fn <= 45 and fp <= 2  # 30 s of beats missed, the rest found
     assert "Invalid samples (NaN) filled by straight lines before detection: 100 10800" in out
