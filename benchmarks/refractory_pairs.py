@@ -13,7 +13,8 @@ fold's criterion is the one with the fewest errors (FN + FP, both leads) on its 
 training records among those that lose at most :data:`SE_LOSS` of Se on either lead
 there (``"none"`` always qualifies; ties go to the menu's order); its 12 records are
 scored with it.  Printed and written to ``benchmarks/results/refractory_pairs.json``:
-each fold's choice, the held-out sums against ``"none"``, and the choice on all 48.
+each fold's choice, the held-out sums against ``"none"``, the choice on all 48, and
+the look the rule's text discloses (:func:`pair_look`, summed over the records).
 
 The rule failed (held out, lead 1 lost 0.022 point of Se against the bound of 0.02), so
 the thinning is not in the package: it lives here, as it was tried.
@@ -38,7 +39,7 @@ from heartbeat._detect_stages import band_pass
 from heartbeat.aami import is_beat
 from heartbeat.datasets import RECORDS
 from heartbeat.io import read_annotations, read_record
-from heartbeat.metrics import detection_scores
+from heartbeat.metrics import detection_scores, match_peaks
 
 LEADS = (0, 1)
 SE_LOSS = 0.0002  # 0.02 point of Se
@@ -112,10 +113,44 @@ def band_magnitude(x: np.ndarray, at: np.ndarray, n_lp: int, n_hp: int) -> np.nd
     return out
 
 
+def pair_look(peaks: np.ndarray, true: np.ndarray, quality: np.ndarray,
+              magnitude: np.ndarray, gap: int) -> dict:
+    """Counts over one lead's consecutive peaks closer than `gap` (the look).
+
+    ``"TT"``, ``"TF"``, ``"FT"``, ``"FF"``: pairs by which peak is true (matched);
+    for the pairs with one true peak, ``"<criterion> right"`` counts those where the
+    criterion keeps the true one (``"both decided"``: where quality and magnitude
+    agree; ``"nearer expected"``: the peak nearer the previous peak plus the median of
+    the last 8 intervals).
+    """
+    out: dict = {}
+    for a in np.flatnonzero(np.diff(peaks) < gap).tolist():
+        b = a + 1
+        kind = ("T" if true[a] else "F") + ("T" if true[b] else "F")
+        out[kind] = out.get(kind, 0) + 1
+        if kind not in ("TF", "FT"):
+            continue
+        first_true = kind == "TF"
+        rr = np.median(np.diff(peaks[max(0, a - 8):a + 1])) if a >= 2 else np.nan
+        expected = peaks[a - 1] + rr if a >= 1 else np.nan
+        keeps_first = {
+            "quality": quality[a] >= quality[b], "magnitude": magnitude[a] >= magnitude[b],
+            "earlier": True, "later": False,
+            "nearer expected": abs(peaks[a] - expected) <= abs(peaks[b] - expected)}
+        for c, first in keeps_first.items():
+            out[f"{c} right"] = out.get(f"{c} right", 0) + int(first == first_true)
+        if keeps_first["quality"] == keeps_first["magnitude"]:
+            out["both decided"] = out.get("both decided", 0) + 1
+            out["both right"] = out.get("both right", 0) + int(
+                keeps_first["quality"] == first_true)
+    return out
+
+
 def record_counts(folder: Path, name: str) -> dict:
-    """{criterion: [[tp, fn, fp] per lead]} for one record."""
+    """{criterion: [[tp, fn, fp] per lead]} for one record, and its pairs (``"look"``)."""
     ann = read_annotations(folder / name)
     out: dict = {c: [] for c in CRITERIA}
+    out["look"] = []
     for lead in LEADS:
         rec = read_record(folder / name, channels=[lead])
         x, fs = np.ascontiguousarray(rec.signal[:, 0]), rec.fs
@@ -123,6 +158,10 @@ def record_counts(folder: Path, name: str) -> dict:
         peaks, quality = _detect_bands.detect_lead(x, fs, "numba", detect._detect_lead)
         gap = int(detect.RULE["refractory_s"] * fs + 0.5)
         n_lp, n_hp, _, _ = detect._windows(fs)
+        matched = np.zeros(peaks.size, dtype=bool)
+        matched[match_peaks(peaks, beats, 0.15 * fs)[0]] = True
+        magnitude = criterion_measures(x, peaks, quality, gap, "magnitude", n_lp, n_hp)[0]
+        out["look"].append(pair_look(peaks, matched, quality, magnitude, gap))
         for criterion in CRITERIA:
             kept = peaks
             if criterion != "none":
@@ -187,7 +226,12 @@ def main(argv: list[str] | None = None) -> None:
     result["all_48"] = {"chosen": choose(counts, names),
                         **{c: describe(totals(counts, names, c))
                            for c in CRITERIA}}
-    print(json.dumps({k: result[k] for k in ("held_out", "all_48")}, indent=1))
+    result["look"] = {}
+    for i, lead in enumerate(LEADS):
+        looks = [counts[n]["look"][i] for n in names]
+        result["look"][f"lead {lead}"] = {
+            k: sum(d.get(k, 0) for d in looks) for k in sorted({k for d in looks for k in d})}
+    print(json.dumps({k: result[k] for k in ("held_out", "all_48", "look")}, indent=1))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(args.out) as fh:
         fh.write((json.dumps(result, indent=1) + "\n").encode())
