@@ -389,6 +389,7 @@ def _winograd(x, w, b, l_out, pad):
 _CLASSIFY_NAMES: dict[str, str] = {
     "_segment": "heartbeat.pipeline.beats",
     "_min_quality": "heartbeat.pipeline.beats",
+    "_in_spans": "heartbeat.pipeline.beats",
     "Beats": "heartbeat.pipeline.beats",
     "FS_OUT": "heartbeat.pipeline.steps",
     "LENGTH": "heartbeat.pipeline.steps",
@@ -502,6 +503,8 @@ def classify(signal, fs, *, reject=True, quality=True, noisy_below=NOISY_BELOW,
                 predict_proba(waveforms, r_peaks, beats.fs), waveforms,
                 _rr_features(r_peaks, beats.fs), classes=CLASSES, fs_out=beats.fs_out)[0]
     unreadable = None if min_quality is None else beats.quality < min_quality
+    if gaps is not None:  # the stretches with missing samples are unreadable too
+        unreadable = _in_spans(beats.r_peaks, beats.unreadable)
     codes, reasons = _withheld(proba, threshold, CLASSES, beats.quality, noisy_below,
                                unreadable)
     labels = np.array([*CLASSES, UNCLASSIFIED])[codes]

@@ -103,10 +103,21 @@ class TestSegment:
         outside = clean.r_peaks[~inside(clean.r_peaks, beats.unreadable)]
         np.testing.assert_array_equal(beats.r_peaks, outside)
 
-    def test_quality_off_cannot_mark_them(self, gapped):
-        _, y, fs = gapped
-        with pytest.raises(ValueError, match="quality=False cannot mark"):
-            heartbeat.segment(y, fs, missing="unreadable", quality=False)
+    def test_quality_off_still_marks_them(self, gapped):
+        x, y, fs = gapped
+        beats = heartbeat.segment(y, fs, missing="unreadable", quality=False)
+        np.testing.assert_array_equal(beats.unreadable / fs, [[40.0, 46.0], [80.0, 82.0]])
+        assert np.isnan(beats.quality).all()  # no beat of a gap's stretch is returned
+        clean = heartbeat.segment(x, fs, quality=False)
+        outside = clean.r_peaks[~inside(clean.r_peaks, beats.unreadable)]
+        np.testing.assert_array_equal(beats.r_peaks, outside)
+
+    def test_given_peaks_in_a_gap_yield_no_beat(self, gapped):
+        x, y, fs = gapped
+        peaks = heartbeat.segment(x, fs).r_peaks  # as annotations would give them
+        beats = heartbeat.segment(y, fs, r_peaks=peaks, missing="unreadable")
+        np.testing.assert_array_equal(beats.r_peaks,
+                                      peaks[~inside(peaks, beats.unreadable)])
 
     def test_the_paper_rule_reads_around_them_too(self, gapped):
         _, y, fs = gapped
@@ -123,6 +134,13 @@ class TestClassify:
         assert in_gap.any()
         assert set(result.reasons[in_gap]) == {"unreadable"}
         assert set(result.labels[in_gap]) == {"?"}
+
+    def test_quality_off_still_withholds_them(self, gapped):
+        _, y, fs = gapped
+        result = heartbeat.classify(y, fs, missing="unreadable", quality=False)
+        in_gap = inside(result.r_peaks, result.beats.unreadable)
+        assert in_gap.any() and set(result.reasons[in_gap]) == {"unreadable"}
+        assert not (result.reasons[~in_gap] == "unreadable").any()
 
     def test_no_rr_interval_spans_the_gap(self, gapped):
         # the 5 s gap would be an RR interval of ~6 s: the beats after it would look

@@ -110,6 +110,26 @@ class TestWfdbBeats:
         assert set(beats.y.tolist()) == {0}  # sqrs marks every QRS "N"
         assert beats.x.shape[1] == 187
 
+    def test_a_lead_off_leaves_out_the_beats_of_its_stretches(self, folder, tmp_path):
+        """Invalid samples (WFDB's -32768 in format 16) are read around, not refused."""
+        for ext in ("hea", "atr"):
+            shutil.copyfile(folder / f"pat-250.{ext}", tmp_path / f"pat-250.{ext}")
+        adc = np.frombuffer((folder / "pat-250.dat").read_bytes(), dtype="<i2").copy()
+        adc[60 * 250:90 * 250] = -32768  # 30 s invalid, from 1:00
+        (tmp_path / "pat-250.dat").write_bytes(adc.tobytes())
+        lines = (tmp_path / "pat-250.hea").read_text().splitlines()
+        fields = lines[1].split()
+        checksum = int(adc.sum(dtype=np.int64)) & 0xFFFF
+        fields[6] = str(checksum - 0x10000 if checksum >= 0x8000 else checksum)
+        (tmp_path / "pat-250.hea").write_text(f"{lines[0]}\n{' '.join(fields)}\n")
+        whole = wfdb_beats(folder, ["pat-250"])
+        gapped = wfdb_beats(tmp_path)
+        seconds = gapped.sample / 250
+        assert not np.any((seconds >= 60) & (seconds < 90))  # the gap's stretches: none
+        outside = (whole.sample < 60 * 250) | (whole.sample >= 90 * 250)
+        assert len(gapped) >= outside.sum() - 4  # the rest, but for the gap's edges
+        assert len(gapped) < len(whole)
+
     def test_cache_is_reused(self, folder, tmp_path):
         first = wfdb_beats(folder, ["pat-250"], cache_dir=tmp_path)
         assert len(list(tmp_path.glob("*.npz"))) == 1

@@ -214,8 +214,9 @@ def classify(
         :func:`heartbeat.read_record` gives them) mean, as in :func:`heartbeat.segment`:
         ``"error"``, a ValueError; ``"unreadable"``, gaps read around: every quality
         stretch (2 s) holding a missing sample of column `lead` is unreadable, and its
-        beats come back unclassified, reason ``"unreadable"`` (``quality=False`` is then
-        a ValueError).
+        beats come back unclassified, reason ``"unreadable"`` (also with
+        ``quality=False``); the recording is split where a gap may hide a beat
+        (:func:`heartbeat._missing.pieces`), each piece classified on its own.
 
     Returns
     -------
@@ -250,7 +251,7 @@ def classify(
     38
     """
     from heartbeat.pipeline import FS_OUT, LENGTH, THRESHOLD, WINDOW_S
-    from heartbeat.pipeline.beats import _min_quality, _segment
+    from heartbeat.pipeline.beats import _in_spans, _min_quality, _segment
 
     clf = _as_classifier(model)
     threshold = _reject_threshold(clf.calibration_, reject)
@@ -263,6 +264,8 @@ def classify(
                      threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=lead,
                      quality=quality, withhold=False, gaps=gaps)
     readable = None if min_quality is None else ~(beats.quality < min_quality)
+    if gaps is not None:  # the stretches with missing samples are unreadable too
+        readable = ~_in_spans(beats.r_peaks, beats.unreadable)
     if gaps is not None and gaps.ndim == 2:  # the robust detector reads every lead
         gaps = gaps.all(axis=1) if detector == "robust" else gaps[:, beats.lead]
     parts = [_classify_beats(clf, _beat_slice(beats, part), threshold=threshold,

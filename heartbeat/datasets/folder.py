@@ -153,7 +153,9 @@ def wfdb_beats(
     -----
     Beat symbols are mapped to AAMI EC57 classes as for MIT-BIH
     (:func:`heartbeat.aami.class_codes`); non-beat annotations are ignored.  Records
-    may have different sampling frequencies: each is read at its header's.
+    may have different sampling frequencies: each is read at its header's.  Invalid
+    samples (a lead off) are read around: no beat is taken from a 2 s stretch that
+    holds one (``segment(..., missing="unreadable")``).
 
     Examples
     --------

@@ -248,13 +248,14 @@ def _record_beats(
     n_duplicates = int(np.count_nonzero(~keep))
     ann_samples, ann_codes = ann_samples[keep], ann_codes[keep]
 
+    # invalid samples (a lead off) are read around: no beat from a stretch holding one
     if peaks == "annotations":
-        beats = segment(signal, fs, r_peaks=ann_samples)
+        beats = segment(signal, fs, r_peaks=ann_samples, missing="unreadable")
         peak_samples = ann_samples
         peak_codes = ann_codes
         n_unmatched = 0
     else:
-        beats = segment(signal, fs, detector=detector)
+        beats = segment(signal, fs, detector=detector, missing="unreadable")
         peak_samples = np.asarray(beats.r_peaks, dtype=np.int64)
         det_idx, ref_idx = match_peaks(peak_samples, ann_samples, tolerance_s * fs)
         peak_codes = np.full(len(peak_samples), -1, dtype=np.int8)

@@ -202,24 +202,40 @@ def _min_quality(quality: object, off_by_default: bool) -> float | None:
 def _quality_at(x: np.ndarray, leads: np.ndarray | None, fs: float, p: np.ndarray,
                 min_quality: float | None, peaks: np.ndarray | None,
                 gaps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Quality of the stretch of each peak `p` and the stretches below `min_quality`.
+    """Quality of the stretch of each peak `p` and the unreadable stretches.
 
-    With several `leads` (None: `x` alone) a stretch is as good as its best lead.
-    `peaks` are the robust detector's peaks when already found (else None).  A stretch
-    holding a sample that `gaps` (bool, like `x`) marks missing has quality 0.
+    A stretch is unreadable when its quality is below `min_quality` (None: the quality
+    is not measured, NaN) or when it holds a sample that `gaps` (bool, like `x`; None:
+    none) marks missing: such a stretch has quality 0 whatever the threshold.  With
+    several `leads` (None: `x` alone) a stretch is as good as its best lead.  `peaks`
+    are the robust detector's peaks when already found (else None).
     """
-    if min_quality is None:
+    if min_quality is None and gaps is None:
         return np.full(p.size, np.nan), np.zeros((0, 2), dtype=np.int64)
     from heartbeat.signal_quality import CONTEXT_S, SEGMENT_S, _quality, _spans
 
     seg = max(1, round(SEGMENT_S * fs))
-    ctx = max(seg, round(CONTEXT_S * fs))
-    columns = [x] if leads is None else [np.ascontiguousarray(c) for c in leads.T]
-    index = np.max([_quality(c, fs, seg, ctx, peaks).index for c in columns], axis=0)
     starts = np.arange(0, x.size, seg, dtype=np.int64)
+    if min_quality is None:
+        index = np.full(starts.size, np.nan)
+    else:
+        ctx = max(seg, round(CONTEXT_S * fs))
+        columns = [x] if leads is None else [np.ascontiguousarray(c) for c in leads.T]
+        index = np.max([_quality(c, fs, seg, ctx, peaks).index for c in columns], axis=0)
+    below = index < (-np.inf if min_quality is None else min_quality)
     if gaps is not None:
-        index[np.logical_or.reduceat(gaps, starts)] = 0.0
-    return index[p // seg], _spans(index < min_quality, starts, seg, x.size)
+        in_gap = np.logical_or.reduceat(gaps, starts)
+        index[in_gap] = 0.0
+        below |= in_gap
+    return index[p // seg], _spans(below, starts, seg, x.size)
+
+
+def _in_spans(samples: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """Return whether each sample lies in one of the sorted ``[start, stop)`` `spans`."""
+    if len(spans) == 0:
+        return np.zeros(len(samples), dtype=bool)
+    at = np.searchsorted(spans[:, 0], samples, side="right") - 1
+    return (at >= 0) & (samples < spans[np.maximum(at, 0), 1])
 
 
 def segment(
@@ -286,8 +302,7 @@ def segment(
         in the signal; each is filled by a straight line for the detector and the
         filters, and every quality stretch (2 s) holding a missing sample of column
         `lead` is unreadable (quality 0: in ``Beats.unreadable``, no beat returned
-        from it), which turns the quality measure on where it would be off (False
-        with ``"unreadable"`` is a ValueError).  The beats keep one time line:
+        from it), whether `quality` is measured or not.  The beats keep one time line:
         ``BeatClassifier.predict`` of them takes RR intervals across a gap, where
         :func:`heartbeat.classify` splits the recording.
 
@@ -406,12 +421,6 @@ def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
     length = as_int(length, "length", minimum=1)
     # the paper's literal rule stays as published unless quality is asked for
     min_quality = _min_quality(quality, r_peaks is not None or detector == "kachuee2018")
-    if gaps is not None and min_quality is None:
-        if quality is False:
-            raise ValueError("quality=False cannot mark the stretches with missing samples "
-                             "unreadable (missing='unreadable'); leave quality on or "
-                             "fill the gaps yourself")
-        min_quality = _min_quality(True, off_by_default=False)
     up, down = _resample_ratio(fs, fs_out_nominal)
     fs_out = fs * up / down
     width = _window_width(window_s, fs_out)
@@ -450,8 +459,8 @@ def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
     robust = r_peaks is None and isinstance(detector, str) and detector == "robust"
     beat_quality, spans = _quality_at(x, leads if robust else None, fs, p, min_quality,
                                       given if robust else None, gaps)
-    if withhold and min_quality is not None:
-        readable = beat_quality >= min_quality
+    if withhold and (min_quality is not None or gaps is not None):
+        readable = beat_quality >= min_quality if gaps is None else ~_in_spans(p, spans)
         p, q, beat_quality = p[readable], q[readable], beat_quality[readable]
     if p.size < 2:
         return _empty(fs, fs_out, length, window_s, name, lead, spans)
