@@ -57,9 +57,12 @@ _BEAT_HALF_S = 0.12  # beat waveform for the template correlation, each side
 _CHUNK = 256  # context windows transformed at a time (a few MB)
 
 
-def moving_mean(x: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving mean over `width` samples (shorter at the ends)."""
-    out = np.empty(x.size)
+def moving_mean(x: np.ndarray, width: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Centred moving mean over `width` samples (shorter at the ends).
+
+    `out` may be `x` itself: both kernels read a sample before they overwrite it.
+    """
+    out = np.empty(x.size) if out is None else out
     MOVING_MEAN.get(_backend())(x, max(1, int(width)), out)
     return out
 
@@ -72,8 +75,12 @@ def _backend() -> str:
 def band_pass(x: np.ndarray, fs: float) -> np.ndarray:
     """About 5-15 Hz: two 25 ms moving means minus two 120 ms ones (zero phase)."""
     short, long = round(0.025 * fs), round(0.12 * fs)
-    return (moving_mean(moving_mean(x, short), short)
-            - moving_mean(moving_mean(x, long), long))
+    low = moving_mean(x, short)
+    moving_mean(low, short, out=low)  # the second passes in place: two arrays, not four
+    high = moving_mean(x, long)
+    moving_mean(high, long, out=high)
+    low -= high
+    return low
 
 
 def slope_peaks(band: np.ndarray, fs: float) -> np.ndarray:
@@ -84,12 +91,12 @@ def slope_peaks(band: np.ndarray, fs: float) -> np.ndarray:
     """
     slope_sq = np.empty(band.size)
     SQUARED_SLOPE.get(_backend())(band, slope_sq)
-    energy = moving_mean(slope_sq, round(0.1 * fs))
+    energy = moving_mean(slope_sq, round(0.1 * fs), out=slope_sq)
     block = max(1, round(2 * fs))
-    n_blocks = -(-energy.size // block)
-    padded = np.zeros(n_blocks * block)
-    padded[: energy.size] = energy
-    maxima = padded.reshape(n_blocks, block).max(axis=1)
+    # each block's maximum; a shorter last block counts as padded with zeros
+    maxima = np.maximum.reduceat(energy, np.arange(0, energy.size, block))
+    if energy.size % block:
+        maxima[-1] = max(maxima[-1], 0.0)
     around = np.concatenate([np.full(4, np.nan), maxima, np.full(4, np.nan)])
     typical = nan_median_rows(np.lib.stride_tricks.sliding_window_view(around, 9))
     cand = np.empty(max(energy.size - 2, 0), dtype=np.int64)
@@ -199,7 +206,8 @@ def template_correlation(x: np.ndarray, peaks: np.ndarray, fs: float) -> np.ndar
     if peaks.size < 2:
         return np.zeros(peaks.size)
     half = max(1, round(_BEAT_HALF_S * fs))
-    y = x - moving_mean(x, round(0.6 * fs))
+    y = moving_mean(x, round(0.6 * fs))
+    np.subtract(x, y, out=y)
     out = np.empty(peaks.size)
     # NumPy sums longer waveforms in more than one block: those take the twin
     backend = _backend() if 2 * half + 1 <= PAIRWISE_BLOCK else "numpy"

@@ -61,6 +61,20 @@ class TestMovingMean:
             np.testing.assert_array_equal(got, ref)
             np.testing.assert_array_equal(np.signbit(got), np.signbit(ref))  # -0.0 too
 
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), width=st.integers(1, 400))
+    @settings(max_examples=60, deadline=None)
+    def test_in_place_gives_the_same_bits(self, seed, n, width):
+        # signal_quality_features runs the second passes with out=x (less memory)
+        x = np.cumsum(np.random.default_rng(seed).normal(size=n))
+        ref, *_ = _moving_means(x, width)
+        fns = [_quality_kernels.moving_mean_twin, _quality_kernels.moving_mean_loop]
+        if HAVE_NUMBA:
+            fns.append(_quality_kernels.MOVING_MEAN.get("numba"))
+        for fn in fns:
+            y = x.copy()
+            fn(y, width, y)
+            np.testing.assert_array_equal(y, ref)
+
     def test_is_the_centred_mean(self):
         x = np.arange(10.0)
         ref, *_ = _moving_means(x, 3)
