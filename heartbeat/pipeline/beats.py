@@ -429,6 +429,12 @@ def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
         given, name = as_indices(r_peaks, "r_peaks", x.size), "r_peaks"
     else:
         given, name = _peaks_from(detector, x, fs, leads)
+    # signal quality of each peak's stretch; the peaks of unreadable ones are dropped
+    # (the robust detector reads every lead; the other detectors the lead `x` alone).
+    # Known peaks are measured now, before the resampled copies exist (less memory).
+    robust = r_peaks is None and isinstance(detector, str) and detector == "robust"
+    measured = None if given is None else _quality_at(
+        x, leads if robust else None, fs, given, min_quality, given if robust else None, gaps)
 
     # (0) resample the scaled, centred signal; (1) windows; (2) their min and range
     scale = float(np.abs(x).max())
@@ -454,11 +460,8 @@ def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
     else:
         p = given
         q = np.minimum((2 * up * p + down) // (2 * down), n_out - 1)
-    # signal quality of each peak's stretch; the peaks of unreadable ones are dropped
-    # (the robust detector reads every lead; the other detectors the lead `x` alone)
-    robust = r_peaks is None and isinstance(detector, str) and detector == "robust"
-    beat_quality, spans = _quality_at(x, leads if robust else None, fs, p, min_quality,
-                                      given if robust else None, gaps)
+    beat_quality, spans = measured if measured is not None else _quality_at(
+        x, None, fs, p, min_quality, None, gaps)  # the paper's rule: its own peaks
     if withhold and (min_quality is not None or gaps is not None):
         readable = beat_quality >= min_quality if gaps is None else ~_in_spans(p, spans)
         p, q, beat_quality = p[readable], q[readable], beat_quality[readable]
