@@ -351,12 +351,16 @@ def detect_r_peaks(
     return _detect(x, fs, method, resolve_backend(backend))
 
 
-def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
+def _detect(x: np.ndarray, fs: float, method: str, backend: str,
+            gaps: np.ndarray | None = None) -> np.ndarray:
     """:func:`detect_r_peaks` on checked inputs.
 
     `x` is a finite float64 array, 1-D (one lead) or 2-D (samples x leads), `fs` > 0,
     `method` one of :data:`METHODS` and `backend` already resolved (``"numba"`` or
     ``"numpy"``, :func:`heartbeat._jit.resolve_backend`).  `x` is not modified.
+    `gaps` (bool, the shape of a 2-D `x`) marks samples that were missing and are
+    filled: in the vote of several leads a lead counts as absent in each quality
+    stretch where it has one (:func:`heartbeat._missing.fill_missing`).
     """
     if x.ndim == 1:
         return _bands.detect_lead(x, fs, backend, _detect_lead)[0]
@@ -368,6 +372,9 @@ def _detect(x: np.ndarray, fs: float, method: str, backend: str) -> np.ndarray:
     if MERGE_PRESENT > 0:
         sqi = _gate.gate_quality(leads, found, fs, max(1, round(MERGE_S * fs)),
                                  MERGE_DISPUTE_PAD)
+        if gaps is not None and gaps.any():
+            starts = np.arange(0, x.shape[0], _gate._lengths(fs)[0])
+            sqi[np.logical_or.reduceat(gaps, starts, axis=0)] = 0.0
     return _merge(found, fs, backend, x.shape[0], sqi)
 
 

@@ -153,7 +153,7 @@ class TestClassify:
         np.testing.assert_array_equal(result.labels[kept], clean.labels[same])
 
     def test_a_gap_of_one_lead_leaves_the_other_readable(self, gapped):
-        _, y, fs = gapped
+        x, y, fs = gapped
         other = load_example("100").signal[:, 1]
         both = np.column_stack([y, other])
         on_gapped = heartbeat.classify(both, fs, missing="unreadable", lead=0)
@@ -166,6 +166,10 @@ class TestClassify:
         in_gap = inside(on_gapped.r_peaks, on_gapped.beats.unreadable)
         assert in_gap.sum() >= 6 and set(on_gapped.reasons[in_gap]) == {"unreadable"}
         assert not (on_other.reasons == "unreadable").any()
+        # in the vote the gapped lead is absent where it has gaps: no beat is lost
+        clean = heartbeat.classify(np.column_stack([x, other]), fs, lead=1)
+        assert len(on_other) == len(clean)
+        np.testing.assert_array_equal(on_other.labels, clean.labels)
 
 
 class TestCommandLine:

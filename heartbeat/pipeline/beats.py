@@ -123,12 +123,14 @@ def _group_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.n
 
 
 def _peaks_from(
-    detector: Detector, x: np.ndarray, fs: float, leads: np.ndarray | None = None
+    detector: Detector, x: np.ndarray, fs: float, leads: np.ndarray | None = None,
+    gaps: np.ndarray | None = None,
 ) -> tuple[np.ndarray | None, str]:
     """R peaks (at `fs`) from a named or callable detector; None for the paper's rule.
 
     `x` is the lead the beats are cut from; the robust detector uses all of `leads`
-    (n_samples, n_leads) when given, the others `x` alone.
+    (n_samples, n_leads) when given, the others `x` alone.  `gaps` (bool, like `leads`)
+    marks their filled missing samples, for the robust detector's vote.
     """
     if callable(detector):
         name = getattr(detector, "__qualname__", None) or type(detector).__name__
@@ -149,8 +151,9 @@ def _peaks_from(
             f"{('kachuee2018', *METHODS)} or pass a function"
         )
     # segment() checked the signal and fs: the detector's private entry trusts them
-    source = x if leads is None else leads
-    return _detect(source, fs, detector, resolve_backend("auto")), detector
+    if leads is None:
+        return _detect(x, fs, detector, resolve_backend("auto")), detector
+    return _detect(leads, fs, detector, resolve_backend("auto"), gaps), detector
 
 
 def _lead_of(signal: object, lead: object) -> tuple[np.ndarray, np.ndarray | None, int]:
@@ -409,9 +412,10 @@ def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
     :func:`heartbeat._missing.fill_missing` filled: their stretches are unreadable.
     """
     x, leads, lead = _lead_of(signal, lead)
+    every_gap = gaps if gaps is not None and gaps.ndim == 2 else None  # for the vote
     if gaps is not None:
         gaps = gaps if gaps.ndim == 1 else gaps[:, lead]
-        gaps = gaps if gaps.any() else None  # only the cut lead's gaps count
+        gaps = gaps if gaps.any() else None  # only the cut lead's gaps are unreadable
     if x.size == 0:
         raise ValueError("signal is empty; pass at least one sample")
     fs = as_fs(fs, "fs")
@@ -428,7 +432,7 @@ def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
     if r_peaks is not None:
         given, name = as_indices(r_peaks, "r_peaks", x.size), "r_peaks"
     else:
-        given, name = _peaks_from(detector, x, fs, leads)
+        given, name = _peaks_from(detector, x, fs, leads, every_gap)
     # signal quality of each peak's stretch; the peaks of unreadable ones are dropped
     # (the robust detector reads every lead; the other detectors the lead `x` alone).
     # Known peaks are measured now, before the resampled copies exist (less memory).
