@@ -37,6 +37,14 @@ class TestLoadSignal:
         assert load_signal(tmp_path / "a.csv", fs=100)[0].tolist() == [1.5, 2.5, 3.5]
         assert load_signal(tmp_path / "b.csv", fs=100, channel=1)[0].tolist() == [9, 8]
 
+    def test_an_empty_csv_cell_is_a_missing_sample(self, tmp_path):
+        (tmp_path / "a.csv").write_text("time_s,ecg\n0.00,1.5\n0.01,\n0.02, \n0.03,2\n")
+        x, fs = load_signal(tmp_path / "a.csv")
+        assert fs == 100.0
+        np.testing.assert_array_equal(np.isnan(x), [False, True, True, False])
+        (tmp_path / "b.csv").write_text("ecg\n1\n\n2\n")  # a blank line is no row
+        assert load_signal(tmp_path / "b.csv", fs=100)[0].tolist() == [1.0, 2.0]
+
     def test_channel_must_be_an_integer(self, tmp_path):
         (tmp_path / "a.csv").write_text("1\n2\n")
         with pytest.raises(TypeError, match="channel must be an integer"):
@@ -47,6 +55,7 @@ class TestLoadSignal:
         [
             ("a.csv", "1\n2\n", {}, "pass fs"),
             ("a.csv", "1\nx\n", {"fs": 100}, "cannot parse"),
+            ("a.csv", "1,2\n,x\n", {"fs": 100}, "cannot parse"),
             ("a.wav", "", {"fs": 100}, "cannot read"),
             ("missing.npy", None, {"fs": 100}, "not found"),
             ("a.csv", "1\n2\n", {"fs": 100, "channel": -1}, "channel=-1"),

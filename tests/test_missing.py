@@ -189,6 +189,15 @@ class TestCommandLine:
         assert "2 unreadable stretch(es), 8.0 s in all" in err
         assert ",unreadable," in out.read_text()
 
+    def test_a_csv_with_empty_cells(self, gapped, tmp_path, capsys):
+        _, y, fs = gapped
+        rows = [f"{i / fs:.6f}," + ("" if np.isnan(v) else f"{v:.3f}") for i, v in
+                enumerate(y)]
+        path = tmp_path / "monitor.csv"
+        path.write_text("time_s,ecg_mV\n" + "\n".join(rows) + "\n")
+        assert main(["predict", str(path), "--out", str(tmp_path / "b.csv")]) == 0
+        assert "1801 missing sample(s)" in capsys.readouterr().err
+
     def test_missing_error_refuses_the_input(self, npy, tmp_path, capsys):
         path, fs = npy
         status = main(["predict", str(path), "--fs", fs, "--missing", "error"])

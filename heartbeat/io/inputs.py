@@ -9,6 +9,7 @@ even steps) is never taken for the ECG, and a named one gives the sampling frequ
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import re
@@ -267,6 +268,11 @@ def _fs_from_time(times: np.ndarray, name: str) -> float | None:
     return float(per_second * len(steps) / (times[-1] - times[0]))
 
 
+def _blank_as_nan(cell: str) -> float:
+    """One CSV cell as a number; an empty one is a missing sample (NaN)."""
+    return float(cell) if cell.strip() else np.nan
+
+
 def _read_text_columns(path: Path) -> tuple[np.ndarray, list[str] | None]:
     """Return the numbers of a CSV file as (n_rows, n_columns) and its header, if any."""
     try:
@@ -283,11 +289,15 @@ def _read_text_columns(path: Path) -> tuple[np.ndarray, list[str] | None]:
         names = [v.strip().strip('"').strip("'") for v in first.split(",")]
     if not (rest if names else first + rest).strip():
         raise ValueError(f"{path.name} holds no samples")
+    read = functools.partial(np.loadtxt, path, delimiter=",", dtype=np.float64, ndmin=2,
+                             skiprows=0 if names is None else 1, encoding="utf-8")
     try:
-        data = np.loadtxt(path, delimiter=",", skiprows=0 if names is None else 1,
-                          dtype=np.float64, ndmin=2, encoding="utf-8")
+        data = read()
     except ValueError as exc:
-        raise ValueError(f"cannot parse {path.name} as numbers: {exc}") from None
+        try:  # an empty cell is a missing sample (NaN), as a monitor's export leaves it
+            data = read(converters=_blank_as_nan)
+        except ValueError:
+            raise ValueError(f"cannot parse {path.name} as numbers: {exc}") from None
     if names is not None and data.size and len(names) != data.shape[1]:
         raise ValueError(f"{path.name}: the header names {len(names)} columns "
                          f"({', '.join(names)}) but the rows hold {data.shape[1]}")
