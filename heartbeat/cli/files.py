@@ -340,7 +340,9 @@ def record_file_figure(
     """
     from heartbeat.detect import detect_r_peaks
     from heartbeat.io.inputs import load_channel
+    from heartbeat.pipeline import segment
     from heartbeat.plot import plot_record, reference_classes
+    from heartbeat.signal_quality import SEGMENT_S
 
     ecg = load_channel(path, fs=fs, channel=channel)
     x, fs = ecg.signal, ecg.fs
@@ -366,17 +368,23 @@ def record_file_figure(
         notes.append(f"{int(in_view.sum())} beats coloured by the predicted class from "
                      f"{Path(predictions).name}")
     elif detect:
-        i0 = max(0, math.floor((start_s - 10.0) * fs))
+        # from a start on the quality stretches' grid of the whole record (2 s), so the
+        # stretches read around invalid samples are those predict reads around
+        seg = max(1, round(SEGMENT_S * fs))
+        i0 = max(0, math.floor((start_s - 10.0) * fs)) // seg * seg
         i1 = min(x.size, math.ceil((start_s + duration_s + 1.0) * fs))
         stretch = x[i0:i1]
-        if i1 > i0 and np.isfinite(stretch).all():
-            peaks = detect_r_peaks(stretch, fs) + i0
+        if i1 > i0:
+            gaps = bool(np.isnan(stretch).any())
+            # invalid samples are read around as predict reads them (no peak in the
+            # 2 s stretches that hold one)
+            peaks = (segment(stretch, fs, missing="unreadable").r_peaks if gaps
+                     else detect_r_peaks(stretch, fs)) + i0
             in_view = (peaks >= start_s * fs) & (peaks < (start_s + duration_s) * fs)
-            notes.append(f"{int(in_view.sum())} R peaks detected in the view")
+            notes.append(f"{int(in_view.sum())} R peaks detected in the view"
+                         + (" (none where samples are invalid)" if gaps else ""))
             if annotations is not None:
                 labels = reference_classes(peaks, annotations[0], annotations[1], fs)
-        else:
-            notes.append("R peaks not detected: the signal has invalid (NaN) samples here")
     title = f"{base.name}, {ecg.lead}: {start_s:g}-{start_s + duration_s:g} s"
     fig = plot_record(x, fs, r_peaks=peaks, labels=labels, annotations=annotations,
                       start_s=start_s, duration_s=duration_s, title=title,
