@@ -47,9 +47,6 @@ def rules() -> list[TemplateRule]:
     return sorted(out, key=lambda r: (-r.s_max_sudden_ratio, -r.s_keep_sudden_ratio))
 
 
-_FEATURES: dict = {}
-
-
 def features(run: tf.Run, rule: TemplateRule) -> list:
     """(rows, features) per held-out record: the kept ones, or measured with the fallback
     and the rule's shift (from ``run.waveforms``, which ``cv_patients.scored_runs``
@@ -57,14 +54,17 @@ def features(run: tf.Run, rule: TemplateRule) -> list:
     window, max_lag = rule.samples(tf.FS_OUT)
     if not np.isfinite(rule.fallback_min_share) and max_lag == 0:
         return run.features[rule.window_s]
-    key = (id(run), rule.window_s, rule.fallback_min_share, rule.fallback_min_rr_ratio,
-           max_lag, rule.lag_min_rr_ratio)
-    if key not in _FEATURES:
-        _FEATURES[key] = [(rows, template_features(
+    # kept on the run itself: a cache keyed by id(run) handed a new run the features of
+    # a collected one that had held the same id (a test failed now and then)
+    cache = vars(run).setdefault("rule_features", {})
+    key = (rule.window_s, rule.fallback_min_share, rule.fallback_min_rr_ratio, max_lag,
+           rule.lag_min_rr_ratio)
+    if key not in cache:
+        cache[key] = [(rows, template_features(
             run.waveforms[rows], run.pred[rows] == N, run.rr[rows],
             window=window, rule=rule, max_lag=max_lag))
             for rows, _ in run.features[rule.window_s]]
-    return _FEATURES[key]
+    return cache[key]
 
 
 def adapted(run: tf.Run, rule: TemplateRule) -> np.ndarray:
