@@ -233,6 +233,19 @@ def _quality_at(x: np.ndarray, leads: np.ndarray | None, fs: float, p: np.ndarra
     return index[p // seg], _spans(below, starts, seg, x.size)
 
 
+def _lead_gaps(gaps: np.ndarray | None, lead: int
+               ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Return every lead's gaps and the cut lead's, from `gaps` (like the signal, or None).
+
+    Every lead's are for the detector's vote (None for one lead); the cut lead's make
+    its stretches unreadable (None when it has none).
+    """
+    if gaps is None:
+        return None, None
+    cut = gaps if gaps.ndim == 1 else gaps[:, lead]
+    return (gaps if gaps.ndim == 2 else None), (cut if cut.any() else None)
+
+
 def _in_spans(samples: np.ndarray, spans: np.ndarray) -> np.ndarray:
     """Return whether each sample lies in one of the sorted ``[start, stop)`` `spans`."""
     if len(spans) == 0:
@@ -412,10 +425,7 @@ def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
     :func:`heartbeat._missing.fill_missing` filled: their stretches are unreadable.
     """
     x, leads, lead = _lead_of(signal, lead)
-    every_gap = gaps if gaps is not None and gaps.ndim == 2 else None  # for the vote
-    if gaps is not None:
-        gaps = gaps if gaps.ndim == 1 else gaps[:, lead]
-        gaps = gaps if gaps.any() else None  # only the cut lead's gaps are unreadable
+    every_gap, gaps = _lead_gaps(gaps, lead)
     if x.size == 0:
         raise ValueError("signal is empty; pass at least one sample")
     fs = as_fs(fs, "fs")
