@@ -86,8 +86,9 @@ def pieces(r_peaks: np.ndarray, gaps: np.ndarray | None, fs: float) -> list[slic
     """Split the beats at `r_peaks` where an RR interval spans a gap.
 
     An interval between consecutive peaks that holds at least :data:`SPLIT_GAP_S` of
-    missing samples (`gaps`, bool per sample: where no lead the detector read had a
-    value) may hide a beat the detector could not see, so it is no RR interval: the
+    missing samples (`gaps`, bool per sample, or per sample and lead of the leads the
+    detector read: a sample is missing where every lead misses it) may hide a beat the
+    detector could not see, so it is no RR interval: the
     beats either side end and start two pieces, each classified as a recording of its
     own (its RR intervals, record context and template).  Returns the slices of the
     beats of each piece, in order (one slice for all of them when `gaps` is None or no
@@ -96,6 +97,8 @@ def pieces(r_peaks: np.ndarray, gaps: np.ndarray | None, fs: float) -> list[slic
     n = len(r_peaks)
     if gaps is None or n < 2:
         return [slice(0, n)]
+    if gaps.ndim == 2:
+        gaps = gaps.all(axis=1)
     missing_before = np.concatenate([[0], np.cumsum(gaps, dtype=np.int64)])
     held = missing_before[r_peaks[1:]] - missing_before[r_peaks[:-1] + 1]
     cuts = np.flatnonzero(held >= max(1, round(SPLIT_GAP_S * fs))) + 1

@@ -485,7 +485,7 @@ def classify(signal, fs, *, reject=True, quality=True, noisy_below=NOISY_BELOW,
     Bad input raises the library's TypeError or ValueError, naming the argument.
     """
     threshold = _reject_threshold(CALIBRATION, reject)
-    min_quality = _min_quality(quality, off_by_default=False)
+    _min_quality(quality, off_by_default=False)  # checked before any work is done
     noisy_below = _noisy_below(noisy_below)
     # the robust detector, then Kachuee et al.'s crops; the beats of unreadable
     # stretches are kept, to come back as "?" with their reason
@@ -493,8 +493,6 @@ def classify(signal, fs, *, reject=True, quality=True, noisy_below=NOISY_BELOW,
     beats = _segment(signal, fs, detector="robust", r_peaks=None, window_s=WINDOW_S,
                      threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=0,
                      quality=quality, withhold=False, gaps=gaps)
-    if gaps is not None and gaps.ndim == 2:  # a beat is hidden only where every lead is
-        gaps = gaps.all(axis=1)
     proba = np.zeros((len(beats), len(CLASSES)))
     for part in pieces(beats.r_peaks, gaps, beats.fs):  # each a recording of its own
         if part.stop > part.start:
@@ -502,9 +500,8 @@ def classify(signal, fs, *, reject=True, quality=True, noisy_below=NOISY_BELOW,
             proba[part] = adapt_template(
                 predict_proba(waveforms, r_peaks, beats.fs), waveforms,
                 _rr_features(r_peaks, beats.fs), classes=CLASSES, fs_out=beats.fs_out)[0]
-    unreadable = None if min_quality is None else beats.quality < min_quality
-    if gaps is not None:  # the stretches with missing samples are unreadable too
-        unreadable = _in_spans(beats.r_peaks, beats.unreadable)
+    # unreadable: the stretches segment found so (low quality, or a gap)
+    unreadable = _in_spans(beats.r_peaks, beats.unreadable)
     codes, reasons = _withheld(proba, threshold, CLASSES, beats.quality, noisy_below,
                                unreadable)
     labels = np.array([*CLASSES, UNCLASSIFIED])[codes]

@@ -256,21 +256,19 @@ def classify(
     clf = _as_classifier(model)
     threshold = _reject_threshold(clf.calibration_, reject)
     _check_adapt(adapt)
-    min_quality = _min_quality(quality, off_by_default=False)
+    _min_quality(quality, off_by_default=False)  # checked before any work is done
     noisy_below = _noisy_below(noisy_below)
     signal, gaps = fill_missing(signal, missing)
     # the beats of unreadable stretches are kept, to come back as "?" with their reason
     beats = _segment(signal, fs, detector=detector, r_peaks=None, window_s=WINDOW_S,
                      threshold=THRESHOLD, fs_out=FS_OUT, length=LENGTH, lead=lead,
                      quality=quality, withhold=False, gaps=gaps)
-    readable = None if min_quality is None else ~(beats.quality < min_quality)
-    if gaps is not None:  # the stretches with missing samples are unreadable too
-        readable = ~_in_spans(beats.r_peaks, beats.unreadable)
-    if gaps is not None and gaps.ndim == 2:  # the robust detector reads every lead
-        gaps = gaps.all(axis=1) if detector == "robust" else gaps[:, beats.lead]
+    # a beat is unreadable in the stretches segment found so (low quality, or a gap)
+    readable = ~_in_spans(beats.r_peaks, beats.unreadable)
+    if gaps is not None and gaps.ndim == 2 and detector != "robust":
+        gaps = gaps[:, beats.lead]  # the other detectors read the cut lead alone
     parts = [_classify_beats(clf, _beat_slice(beats, part), threshold=threshold,
-                             adapt=adapt, noisy_below=noisy_below,
-                             readable=None if readable is None else readable[part])
+                             adapt=adapt, noisy_below=noisy_below, readable=readable[part])
              for part in pieces(beats.r_peaks, gaps, beats.fs)]
     if len(parts) == 1:
         return parts[0]

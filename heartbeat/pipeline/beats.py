@@ -476,8 +476,8 @@ def _segment(signal: object, fs: float, *, detector: Detector, r_peaks: object,
         q = np.minimum((2 * up * p + down) // (2 * down), n_out - 1)
     beat_quality, spans = measured if measured is not None else _quality_at(
         x, None, fs, p, min_quality, None, gaps)  # the paper's rule: its own peaks
-    if withhold and (min_quality is not None or gaps is not None):
-        readable = beat_quality >= min_quality if gaps is None else ~_in_spans(p, spans)
+    if withhold and len(spans):
+        readable = ~_in_spans(p, spans)
         p, q, beat_quality = p[readable], q[readable], beat_quality[readable]
     if p.size < 2:
         return _empty(fs, fs_out, length, window_s, name, lead, spans)
