@@ -75,24 +75,18 @@ def keep_refractory(peaks: np.ndarray, gap: int, measures: tuple[np.ndarray, ...
     return keep
 
 
-def criterion_measures(
-    x: np.ndarray, peaks: np.ndarray, quality: np.ndarray, gap: int, keep: str, n_lp: int,
-    n_hp: int,
-) -> tuple[np.ndarray, ...]:
-    """Return the measures :func:`keep_refractory` compares for the criterion `keep`.
+def close_magnitudes(x: np.ndarray, peaks: np.ndarray, gap: int, n_lp: int, n_hp: int
+                     ) -> np.ndarray:
+    """Return the band-passed magnitude at each peak that has another within `gap`.
 
-    ``"quality"``: the peaks' qualities; ``"magnitude"``: the band-passed magnitude
-    (``heartbeat.detect`` Notes, 1) at each peak that has another within `gap` (0
-    elsewhere: never compared); ``"both"``: the two.  `n_lp` and `n_hp` are the
-    band-pass's window lengths (``heartbeat.detect._windows``).
+    0 elsewhere (never compared).  The band-pass is ``heartbeat.detect``'s (Notes, 1);
+    `n_lp` and `n_hp` are its window lengths (``heartbeat.detect._windows``).
     """
-    if keep == "quality":
-        return (quality,)
     close = np.flatnonzero(np.diff(peaks) < gap)
     at = np.unique(np.concatenate([close, close + 1]))
     magnitude = np.zeros(peaks.size)
     magnitude[at] = band_magnitude(x, peaks[at], n_lp, n_hp)
-    return (magnitude,) if keep == "magnitude" else (quality, magnitude)
+    return magnitude
 
 
 def band_magnitude(x: np.ndarray, at: np.ndarray, n_lp: int, n_hp: int) -> np.ndarray:
@@ -160,14 +154,14 @@ def record_counts(folder: Path, name: str) -> dict:
         n_lp, n_hp, _, _ = detect._windows(fs)
         matched = np.zeros(peaks.size, dtype=bool)
         matched[match_peaks(peaks, beats, 0.15 * fs)[0]] = True
-        magnitude = criterion_measures(x, peaks, quality, gap, "magnitude", n_lp, n_hp)[0]
+        magnitude = close_magnitudes(x, peaks, gap, n_lp, n_hp)  # measured once
         out["look"].append(pair_look(peaks, matched, quality, magnitude, gap))
+        measures = {"quality": (quality,), "magnitude": (magnitude,),
+                    "both": (quality, magnitude)}
         for criterion in CRITERIA:
             kept = peaks
             if criterion != "none":
-                measures = criterion_measures(x, peaks, quality, gap, criterion,
-                                              n_lp, n_hp)
-                kept = peaks[keep_refractory(peaks, gap, measures)]
+                kept = peaks[keep_refractory(peaks, gap, measures[criterion])]
             s = detection_scores(beats, kept, fs)
             out[criterion].append([s.tp, s.fn, s.fp])
     return out
