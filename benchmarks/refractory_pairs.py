@@ -39,7 +39,7 @@ from heartbeat._detect_stages import band_pass
 from heartbeat.aami import is_beat
 from heartbeat.datasets import RECORDS
 from heartbeat.io import read_annotations, read_record
-from heartbeat.metrics import detection_scores, match_peaks
+from heartbeat.metrics import DetectionScore, detection_scores, match_peaks
 
 LEADS = (0, 1)
 SE_LOSS = 0.0002  # 0.02 point of Se
@@ -193,10 +193,9 @@ def choose(counts: dict, names: list[str]) -> str:
 
 def describe(t: np.ndarray) -> dict:
     """Per lead: TP, FN, FP, Se and +P in %."""
-    return {f"lead {lead}": {"tp": int(r[0]), "fn": int(r[1]), "fp": int(r[2]),
-                             "se": round(100 * r[0] / (r[0] + r[1]), 3),
-                             "ppv": round(100 * r[0] / (r[0] + r[2]), 3)}
-            for lead, r in zip(LEADS, t, strict=True)}
+    scores = {lead: DetectionScore(*map(int, r)) for lead, r in zip(LEADS, t, strict=True)}
+    return {f"lead {lead}": {"tp": s.tp, "fn": s.fn, "fp": s.fp, "se": round(100 * s.se, 3),
+                             "ppv": round(100 * s.ppv, 3)} for lead, s in scores.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
