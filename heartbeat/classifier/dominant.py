@@ -13,6 +13,9 @@ If that cluster holds at least ``fallback_min_share`` of the beats, its median i
 template (:func:`fallback_template`); :class:`RunningFallback` is the same from the past
 only, for :class:`heartbeat.Stream`.  The fallback's values were fixed before it was
 scored (docs/results.md, section 5, "A fallback template and sudden prematurity").
+The same construction over the beats called V or F that come on time gives a
+recording's **second normal shape** (:func:`second_template`: a bundle branch block
+that comes and goes), whose beats are no more V than the template's.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import numpy as np
 if TYPE_CHECKING:
     from heartbeat.classifier.template import TemplateRule
 
-__all__ = ["RunningFallback", "fallback_template", "shape_measures"]
+__all__ = ["RunningFallback", "dominant_cluster", "fallback_template",
+           "second_template", "shape_measures"]
 
 
 def shape_measures(head: np.ndarray, template: np.ndarray, max_lag: int = 0,
@@ -128,6 +132,18 @@ def fallback_template(head: np.ndarray, rr_ratio: np.ndarray, rule: TemplateRule
     """
     need = max(min_beats, rule.fallback_min_share * len(head))
     candidates = np.asarray(rr_ratio) >= rule.fallback_min_rr_ratio
+    cluster = dominant_cluster(head, candidates, rule, need=need)
+    return None if cluster is None else np.median(np.asarray(head, np.float64)[cluster], axis=0)
+
+
+def dominant_cluster(head: np.ndarray, candidates: np.ndarray, rule: TemplateRule, *,
+                     need: float) -> np.ndarray | None:
+    """Return the candidates that match the candidates' median, if they are `need` or more.
+
+    The match is the V/F step's shape test of `rule` (``min_correlation``,
+    ``max_amplitude_ratio``); None if the candidates or the cluster are fewer than
+    `need` (a count; ``inf``: always None).
+    """
     if not np.isfinite(need) or np.count_nonzero(candidates) < need:
         return None
     head = np.asarray(head, dtype=np.float64)
@@ -136,9 +152,67 @@ def fallback_template(head: np.ndarray, rr_ratio: np.ndarray, rule: TemplateRule
         cluster = (candidates & (correlation >= rule.min_correlation)
                    & (amplitude <= rule.max_amplitude_ratio)
                    & (amplitude >= 1 / rule.max_amplitude_ratio))
-    if np.count_nonzero(cluster) < need:
+    return cluster if np.count_nonzero(cluster) >= need else None
+
+
+def second_template(head: np.ndarray, prev_rr: np.ndarray, rr_ratio: np.ndarray,
+                    pool: np.ndarray, called_normal: np.ndarray, rule: TemplateRule, *,
+                    min_beats: int, n_beats: int | None = None) -> np.ndarray | None:
+    """Return the recording's **second normal shape**: beats called V or F that come on time.
+
+    A recording may have two normal shapes (a bundle branch block that comes and goes
+    with the heart rate): the beats of the second come on time, as sinus beats do, and
+    a model may call them V.  The candidates are the beats in `pool` (called V or F and
+    not matching the template) that are not premature (`rr_ratio` at least
+    ``rule.fallback_min_rr_ratio``); their cluster (:func:`dominant_cluster`) must hold
+    ``rule.second_min_share`` of the `n_beats` beats and at least `min_beats`, and its
+    median previous RR must be at least ``rule.second_min_rr_ratio`` times that of the
+    beats `called_normal` (a ventricular rhythm is faster than the sinus rhythm).
+
+    Parameters
+    ----------
+    head : numpy.ndarray, shape (n, window)
+        The beats' first samples after the R peak.
+    prev_rr, rr_ratio : numpy.ndarray, shape (n,)
+        Each beat's previous RR (any unit) and its previous RR over the local mean RR.
+    pool, called_normal : numpy.ndarray of bool, shape (n,)
+        The beats called V or F that do not match the template; the beats called N.
+    rule : TemplateRule
+        ``second_min_share`` (``inf``: never a second template), ``second_min_rr_ratio``
+        and the shape test of :func:`dominant_cluster`.
+    min_beats : int
+        Fewest beats the cluster must hold.
+    n_beats : int, optional
+        The beats the share is of (default: ``len(head)``).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (window,) or None
+        The cluster's median; None if there is no such cluster.
+
+    Examples
+    --------
+    Twenty narrow beats and twelve wide ones, all on time and at one rate:
+
+    >>> from heartbeat.classifier.template import TemplateRule
+    >>> t = np.linspace(0, 3, 30)
+    >>> head = np.r_[np.tile(np.sin(t), (20, 1)), np.tile(np.sin(t / 2), (12, 1))]
+    >>> wide = np.r_[np.zeros(20, bool), np.ones(12, bool)]
+    >>> second = second_template(head, np.ones(32), np.ones(32), wide, ~wide,
+    ...                          TemplateRule(second_min_share=0.3), min_beats=10)
+    >>> bool(np.allclose(second, head[-1]))
+    True
+    """
+    n_beats = len(head) if n_beats is None else n_beats
+    need = max(min_beats, rule.second_min_share * n_beats)
+    candidates = np.asarray(pool) & (np.asarray(rr_ratio) >= rule.fallback_min_rr_ratio)
+    cluster = dominant_cluster(head, candidates, rule, need=need)
+    if cluster is None or not np.any(called_normal):
         return None
-    return np.median(head[cluster], axis=0)
+    prev_rr = np.asarray(prev_rr, dtype=np.float64)
+    if np.median(prev_rr[cluster]) < rule.second_min_rr_ratio * np.median(prev_rr[called_normal]):
+        return None
+    return np.median(np.asarray(head, dtype=np.float64)[cluster], axis=0)
 
 
 class RunningFallback:

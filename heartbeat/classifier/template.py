@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heartbeat.classifier.dominant import fallback_template, shape_measures
+from heartbeat.classifier.dominant import fallback_template, second_template, shape_measures
 from heartbeat.classifier.rhythm import rhythm_irregularity, sudden_ratio
 from heartbeat.classifier.template_rule import DEFAULT_RULE, TemplateRule
 from heartbeat.classifier.ventricular import (
@@ -59,7 +59,7 @@ from heartbeat.classifier.ventricular import (
 __all__ = ["DEFAULT_RULE", "TemplateFeatures", "TemplateRule",
            "adapt_template", "compare_with_template", "has_enough_normal",
            "irregular_rhythm", "matches", "move_supraventricular", "remove_abnormal",
-           "supraventricular_moves", "template_features"]
+           "second_shape", "supraventricular_moves", "template_features"]
 
 MIN_TEMPLATE_BEATS = 10
 """Fewest beats called N that make a template."""
@@ -257,6 +257,10 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
                   if needs_v_template(rule) else None)
     hit &= ~own_ventricular(heads, called_v, hit, features, rule, max_lag=max_lag,
                             v_template=v_template)
+    if of_normal:
+        pool = np.isin(before, abnormal) & ~hit
+        hit |= second_shape(heads, pool, called_normal, rr, features.rr_ratio, rule,
+                            window=window, max_lag=max_lag)
     out = remove_abnormal(out, hit, classes=classes, drop=_dropped(rule, of_normal))[0]
     out = gain_ventricular(out, heads, features, rule, classes=classes, max_lag=max_lag,
                            v_template=v_template)
@@ -265,6 +269,52 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
                                 irregular=irregular, sudden=sudden_ratio(np.asarray(rr)[:, 0]))
     out = move_unlike_supraventricular(out, features, rule, classes=classes)
     return out, out.argmax(axis=1) != before
+
+
+def second_shape(heads: np.ndarray, pool: np.ndarray, called_normal: np.ndarray,
+                 rr: np.ndarray, rr_ratio: np.ndarray, rule: TemplateRule, *, window: int,
+                 max_lag: int = 0, second: np.ndarray | None = None) -> np.ndarray:
+    """Return the beats of `pool` on time that match the recording's second normal shape.
+
+    Parameters
+    ----------
+    heads : numpy.ndarray, shape (n, length)
+        The beats' first samples after the R peak (``window + max_lag`` of them).
+    pool : numpy.ndarray of bool, shape (n,)
+        The beats called V or F that do not match the template.
+    called_normal : numpy.ndarray of bool, shape (n,)
+        The beats called N.
+    rr : numpy.ndarray, shape (n, 3)
+        The beats' RR features.
+    rr_ratio : numpy.ndarray, shape (n,)
+        Previous RR over local mean RR.
+    rule : TemplateRule
+        ``second_min_share`` (``inf``: none returned), ``second_min_rr_ratio``,
+        ``fallback_min_rr_ratio`` (on time) and the V/F step's match (:func:`matches`).
+    window : int
+        Samples after the R peak that are compared.
+    max_lag : int, default 0
+        Largest shift of a beat on time against the second template.
+    second : numpy.ndarray, shape (window,), optional
+        The second template, if known (:class:`RunningTemplate` measures it over the
+        past); by default :func:`~heartbeat.classifier.dominant.second_template` of
+        these beats.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+    """
+    none = np.zeros(len(pool), dtype=bool)
+    if not np.isfinite(rule.second_min_share):
+        return none
+    if second is None:
+        second = second_template(heads[:, :window], np.asarray(rr)[:, 0], rr_ratio, pool,
+                                 called_normal, rule, min_beats=MIN_TEMPLATE_BEATS)
+    if second is None:
+        return none
+    features = compare_with_template(heads, second, rr, max_lag=max_lag,
+                                     lag_min_rr_ratio=rule.lag_min_rr_ratio)
+    return pool & matches(features, rule) & (features.rr_ratio >= rule.fallback_min_rr_ratio)
 
 
 def irregular_rhythm(rr: np.ndarray, rule: TemplateRule) -> np.ndarray | None:

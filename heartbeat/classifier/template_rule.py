@@ -16,7 +16,8 @@ __all__ = ["DEFAULT_RULE", "TemplateRule"]
 
 _MAY_BE_INFINITE = frozenset({"max_amplitude_ratio", "s_min_keep_ratio", "s_irregular_above",
                               "s_max_sudden_ratio", "s_keep_sudden_ratio",
-                              "fallback_min_share", "v_keep_min_correlation",
+                              "fallback_min_share", "second_min_share",
+                              "v_keep_min_correlation",
                               "v_gain_min_correlation"})
 """The fields whose ``inf`` turns a check off."""
 _CORRELATIONS = frozenset({"min_correlation", "s_min_correlation", "early_min_correlation",
@@ -100,6 +101,16 @@ class TemplateRule:
         cluster holds this share of the beats (``inf``: no fallback).
     fallback_min_rr_ratio : float
         Least previous RR over local mean RR of a beat in the fallback's cluster.
+    second_min_share : float
+        Where the template is that of beats called N, the beats called V or F that do
+        not match it and come on time (`fallback_min_rr_ratio`) may form a **second
+        normal shape** (:func:`~heartbeat.classifier.dominant.second_template`) if
+        their cluster holds this share of the beats; a beat called V or F on time that
+        matches it loses V and F as a beat matching the template does (``inf``: off).
+    second_min_rr_ratio : float
+        The second shape's rate guard: the median previous RR of its cluster must be at
+        least this times that of the beats called N (a faster cluster is left alone:
+        a ventricular rhythm, not a second sinus shape).
     q_step : bool
         Where the template is that of beats called N (not the fallback), a matching
         beat also loses its Q (paced or unclassifiable) probability.
@@ -150,10 +161,10 @@ class TemplateRule:
     ValueError
         If a threshold is NaN, negative, infinite where ``inf`` means nothing (only
         ``max_amplitude_ratio``, ``s_min_keep_ratio``, ``s_irregular_above``, the two
-        sudden ratios, ``fallback_min_share`` and the two ``v_*_min_correlation`` take
-        it), a correlation outside [-1, 1], ``max_amplitude_ratio`` below 1,
-        ``window_s`` not above 0 or ``s_irregular_beats`` below 1; the message names
-        the field.
+        sudden ratios, ``fallback_min_share``, ``second_min_share`` and the two
+        ``v_*_min_correlation`` take it), a correlation outside [-1, 1],
+        ``max_amplitude_ratio`` below 1, ``window_s`` not above 0 or
+        ``s_irregular_beats`` below 1; the message names the field.
     """
 
     window_s: float = 0.24
@@ -171,6 +182,8 @@ class TemplateRule:
     s_keep_sudden_ratio: float = float("inf")
     fallback_min_share: float = 0.5
     fallback_min_rr_ratio: float = 0.9
+    second_min_share: float = math.inf
+    second_min_rr_ratio: float = 0.8
     q_step: bool = False
     max_lag_s: float = 0.04
     lag_min_rr_ratio: float = 0.9

@@ -1,0 +1,116 @@
+"""A second normal shape on time (``TemplateRule.second_min_share``), judged on the kept logits.
+
+    HEARTBEAT_CACHE=SCRATCH15/cache_prefloor PYTHONPATH=. python \\
+        benchmarks/template_second.py --prefix k4_es_ --logits-dir SCRATCH/cv_logits \\
+        --floor-low-on-time 0
+    HEARTBEAT_CACHE=SCRATCH15/cache_prefloor PYTHONPATH=. python \\
+        benchmarks/template_second.py --prefix all_ --logits-dir SCRATCH13/cv_logits \\
+        --floor-low-on-time 0
+
+The rule is docs/results.md section 5, "A second normal shape on time": the setting is
+fixed (``second_min_share`` 0.3, ``second_min_rr_ratio`` 0.8), nothing is chosen.  At
+both cuts (the beats cut at the detected R peaks, then at the annotated ones), each
+fold's 3-seed ensemble (:mod:`_fold_proba`) is adapted by ``adapt_template`` with
+today's rule and with the step on; the folds' confusion matrices are pooled per lead
+and compared (N called abnormal not higher, V F1 and S F1 not lower on each lead; with
+``--prefix all_`` also lead 1's N called abnormal lower).  The lead-records whose N
+beats called abnormal change by 5 or more are printed.  Results in
+``benchmarks/results/template_second_<prefix>.json``.  No label is read by the step;
+DS2 is not read.  ``--floor-low-on-time 0`` cuts the held-out beats where the detector
+of the kept logits cut them (before session 14's on-time floor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import _recipe
+import numpy as np
+from _fold_proba import adapted, fold_probabilities, percent_figures
+
+from heartbeat._atomic import atomic_open
+from heartbeat.classifier.template import DEFAULT_RULE
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SETTING = {"second_min_share": 0.3, "second_min_rr_ratio": 0.8}
+CUTS = ("detector", "annotations")
+
+
+def run_cut(args, cut: str) -> tuple[dict, list[dict]]:
+    """Pooled confusions per (setting, lead), and the lead-records that changed."""
+    rules = {"today": DEFAULT_RULE, "second": dataclasses.replace(DEFAULT_RULE, **SETTING)}
+    conf, moved = {}, []
+    for f, leads in fold_probabilities(args.logits_dir, args.prefix, args.recipe, cut):
+        for c, (proba, held) in leads.items():
+            y = held.y.astype(np.int64)
+            pred = {k: adapted(proba, held, rule).argmax(axis=1) for k, rule in rules.items()}
+            for k, p in pred.items():
+                conf[k, c] = conf.get((k, c), 0) + _recipe.confusion(y, p)
+            abnormal = {k: (y == 0) & (p != 0) for k, p in pred.items()}
+            for name in np.unique(held.record):
+                rows = held.record == name
+                before, after = (int(np.count_nonzero(abnormal[k] & rows)) for k in rules)
+                if abs(after - before) >= 5:
+                    moved.append({"fold": int(f), "lead": c, "record": str(name),
+                                  "n_beats": int(np.count_nonzero(rows & (y == 0))),
+                                  "n_called_abnormal": [before, after]})
+        print(f"{cut} cut, fold {f} done", flush=True)
+    return {k: percent_figures(v) for k, v in conf.items()}, moved
+
+
+def not_worse(base: dict, cand: dict) -> bool:
+    """N called abnormal not higher, V F1 and S F1 not lower."""
+    return bool(cand["n_abnormal"] <= base["n_abnormal"] + 1e-9
+                and cand["V_f1"] >= base["V_f1"] - 1e-9
+                and cand["S_f1"] >= base["S_f1"] - 1e-9)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prefix", required=True, help="the kept folds: k4_es_ or all_")
+    parser.add_argument("--recipe", default="ch0+ch1")
+    parser.add_argument("--logits-dir", type=Path, required=True)
+    parser.add_argument("--floor-low-on-time", type=float, default=None, metavar="VALUE",
+                        help="the detector's RULE['floor_low_on_time'] for the beats cut "
+                        "at the detected peaks: 0 is the detector the kept logits were "
+                        "made with (before session 14)")
+    args = parser.parse_args(argv)
+    if args.floor_low_on_time is not None:
+        from heartbeat import detect
+
+        detect.RULE["floor_low_on_time"] = args.floor_low_on_time
+    result = {"setting": SETTING}
+    holds = []
+    for cut in CUTS:
+        fig, moved = run_cut(args, cut)
+        row = {"today": {c: fig["today", c] for c in (0, 1)},
+               "second": {c: fig["second", c] for c in (0, 1)}, "records_moved": moved}
+        row["not_worse"] = {c: not_worse(fig["today", c], fig["second", c]) for c in (0, 1)}
+        holds.extend(row["not_worse"].values())
+        if args.prefix == "all_":
+            row["lead_1_lower"] = bool(fig["second", 1]["n_abnormal"]
+                                       < fig["today", 1]["n_abnormal"])
+            holds.append(row["lead_1_lower"])
+        result[cut] = row
+        for k in ("today", "second"):
+            for c in (0, 1):
+                print(f"  {cut} {k:>6} lead {c}: " + ", ".join(
+                    f"{m} {v:.2f}" for m, v in fig[k, c].items()))
+        for m in moved:
+            print(f"  {cut} moved: {m}")
+    result["holds"] = bool(all(holds))
+    print(f"condition holds: {result['holds']}")
+    result["command"] = (f"python benchmarks/template_second.py --prefix {args.prefix}"
+                         + ("" if args.floor_low_on_time is None
+                            else f" --floor-low-on-time {args.floor_low_on_time:g}"))
+    path = RESULTS / f"template_second_{args.prefix.rstrip('_')}.json"
+    with atomic_open(path) as fh:
+        fh.write(json.dumps(result, indent=1, default=str).encode())
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
