@@ -7,6 +7,7 @@
     PYTHONPATH=. python benchmarks/check_default_candidate.py --v-keep 0.93
     PYTHONPATH=. python benchmarks/check_default_candidate.py --v-gain 0.9
     PYTHONPATH=. python benchmarks/check_default_candidate.py --s-to-v 0.8
+    PYTHONPATH=. python benchmarks/check_default_candidate.py --second 0.3
 
 Both forms run ``heartbeat.classify`` as a user does (default adaptation and reject
 option) on each lead of the N-only records 100, 103, 113, 117 and 122 (ten
@@ -31,7 +32,8 @@ recording's own ventricular shape keeps V"): the shipped default itself, with
 step off, judged by the limits of ``--single``; writes nothing.  ``--v-gain VALUE`` the same for
 ``v_gain_min_correlation`` ("An early beat of the recording's own ventricular shape
 becomes V"), ``--s-to-v VALUE`` for ``s_to_v_max_correlation`` ("A beat called S unlike
-the recording's N beats becomes V"; off is -1).
+the recording's N beats becomes V"; off is -1), ``--second VALUE`` for
+``second_min_share`` ("A second normal shape on time"; off is inf).
 
 ``DIR`` alone: the seed-ensemble rule of session 7 (the members
 ``mitbih-all-seed{0,1,2}.npz`` joined, the ``mitbih-ds1`` ensemble's calibration; no
@@ -167,7 +169,8 @@ def run_single(args) -> None:
 
 STEPS = {"v_keep": ("v_keep_min_correlation", float("inf")),
          "v_gain": ("v_gain_min_correlation", float("inf")),
-         "s_to_v": ("s_to_v_max_correlation", -1.0)}
+         "s_to_v": ("s_to_v_max_correlation", -1.0),
+         "second": ("second_min_share", float("inf"))}
 """Option -> (the adaptation step's ``TemplateRule`` field, the value that turns it off)."""
 
 
@@ -221,13 +224,15 @@ def run() -> None:
                         help="the same with this v_gain_min_correlation")
     v_step.add_argument("--s-to-v", type=float, metavar="VALUE",
                         help="the same with this s_to_v_max_correlation")
+    v_step.add_argument("--second", type=float, metavar="VALUE",
+                        help="the same with this second_min_share")
     parser.add_argument("--mitdb", type=Path, default=default_mitdb())
     args = parser.parse_args()
     if any(getattr(args, o) is not None for o in STEPS):
         return run_step(args)
     if (args.single is None) == (args.members_dir is None):
-        parser.error("give either DIR, --single FILE ..., --v-keep, --v-gain or --s-to-v "
-                     "VALUE")
+        parser.error("give either DIR, --single FILE ..., --v-keep, --v-gain, --s-to-v "
+                     "or --second VALUE")
     if args.single is not None and args.calibration_from is None:
         parser.error("--single needs --calibration-from FILE")
     (run_single if args.single else run_ensemble)(args)

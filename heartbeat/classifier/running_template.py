@@ -12,7 +12,7 @@ from collections import deque
 import numpy as np
 
 from heartbeat.classifier import template
-from heartbeat.classifier.dominant import RunningFallback
+from heartbeat.classifier.dominant import RunningFallback, second_template
 from heartbeat.classifier.rhythm import rhythm_irregularity
 from heartbeat.classifier.template import (
     MIN_TEMPLATE_BEATS,
@@ -24,6 +24,7 @@ from heartbeat.classifier.template import (
     matches,
     move_supraventricular,
     remove_abnormal,
+    second_shape,
 )
 from heartbeat.classifier.ventricular import (
     MIN_V_TEMPLATE_BEATS,
@@ -49,7 +50,9 @@ class RunningTemplate:
     rhythm guard measures each beat's irregularity over the past only: its own previous
     RR and the ``2 * s_irregular_beats`` before it (:func:`rhythm_irregularity`); the V
     template (:func:`~heartbeat.classifier.ventricular.own_ventricular`) is the median of
-    the last `size` beats called V that did not match the template.
+    the last `size` beats called V that did not match the template; the second normal
+    shape (:func:`~heartbeat.classifier.dominant.second_template`) is measured over the
+    last `size` beats of any class.
 
     Parameters
     ----------
@@ -66,6 +69,10 @@ class RunningTemplate:
         self.recent = RunningFallback(size)  # the last beats of any class: the fallback's
         self.normal_template = False  # whether `template` is of beats called N
         self.v_heads: deque[np.ndarray] = deque(maxlen=size)  # called V, not matching
+        # beside `recent`, beat for beat: previous RR, called N, called V/F not matching
+        self.recent_rr: deque[float] = deque(maxlen=size)
+        self.recent_normal: deque[bool] = deque(maxlen=size)
+        self.recent_pool: deque[bool] = deque(maxlen=size)
 
     def adapt(self, proba: np.ndarray, heads: np.ndarray, rr: np.ndarray, *,
               classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
@@ -96,16 +103,27 @@ class RunningTemplate:
             self.template = self.recent.template(rule, min_beats=MIN_TEMPLATE_BEATS)
             self.normal_template = False
         if self.template is None:
+            self._remember(rr, normal, np.zeros(len(proba), dtype=bool))
             return proba
         features = compare_with_template(longer, self.template, rr, max_lag=max_lag,
                                          lag_min_rr_ratio=rule.lag_min_rr_ratio)
         hit = matches(features, rule)
-        called_v = np.asarray(proba).argmax(axis=1) == (
-            classes.index("V") if "V" in classes else -1)
+        called = np.asarray(proba).argmax(axis=1)
+        called_v = called == (classes.index("V") if "V" in classes else -1)
         v_template = (self._v_template(longer[called_v & ~hit, :window])
                       if needs_v_template(rule) else None)
         hit &= ~own_ventricular(longer, called_v, hit, features, rule, max_lag=max_lag,
                                 v_template=v_template)
+        pool = self.normal_template & ~hit & np.isin(
+            called, [classes.index(c) for c in ("V", "F") if c in classes])
+        self._remember(rr, normal, pool)
+        if pool.any() and np.isfinite(rule.second_min_share):
+            second = second_template(
+                np.stack(self.recent.heads), np.array(self.recent_rr),
+                np.array(self.recent.ratios), np.array(self.recent_pool),
+                np.array(self.recent_normal), rule, min_beats=MIN_TEMPLATE_BEATS)
+            hit |= second_shape(longer, pool, normal, rr, features.rr_ratio, rule,
+                                window=window, max_lag=max_lag, second=second)
         out = remove_abnormal(proba, hit, classes=classes,
                               drop=_dropped(rule, self.normal_template))[0]
         out = gain_ventricular(out, longer, features, rule, classes=classes, max_lag=max_lag,
@@ -113,6 +131,12 @@ class RunningTemplate:
         out = move_supraventricular(out, features, rule, classes=classes,
                                     first_is_start=first_is_start, irregular=irregular)
         return move_unlike_supraventricular(out, features, rule, classes=classes)
+
+    def _remember(self, rr: np.ndarray, normal: np.ndarray, pool: np.ndarray) -> None:
+        """Keep the new beats' previous RR and flags beside ``recent``'s heads."""
+        self.recent_rr.extend(np.asarray(rr, dtype=np.float64)[:, 0].tolist())
+        self.recent_normal.extend(normal.tolist())
+        self.recent_pool.extend(pool.tolist())
 
     def _v_template(self, new_heads: np.ndarray) -> np.ndarray | None:
         """Take in the new beats called V that do not match; return the V template.

@@ -46,7 +46,9 @@ class TemplateRule:
     --cut detector``, ``cv_template_vkeep_k4_es_detcut_choice.json``; an early beat of
     that shape made V, ``v_gain_min_correlation``, is off: ``template-vgain`` did not
     adopt it; a beat called S unlike the template made V, ``s_to_v_max_correlation``, is
-    off: ``benchmarks/template_s_to_v.py`` did not adopt it);
+    off: ``benchmarks/template_s_to_v.py`` did not adopt it; a second normal shape on
+    time, ``second_min_share``, is off: ``benchmarks/template_second.py`` did not adopt
+    it);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
