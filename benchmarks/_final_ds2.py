@@ -43,8 +43,13 @@ def run(args, *, write, cache: Path) -> None:
            + ("" if args.model is None else " --model " + " ".join(names))}
     if args.adapt == "template":
         out["command"] += " --adapt template"
+    if args.cut != "annotations":
+        out["command"] += f" --cut {args.cut}"
+        out["cut"] = ("the detected R peaks (classify()'s detector on that lead), each "
+                      "matched to an annotated beat within 150 ms for its label; "
+                      "unmatched detections and missed beats are not scored")
     for c in (0, 1):
-        b = _recipe.beats(c, cache)
+        b = _recipe.beats(c, cache, peaks=args.cut)
         ds2 = b[np.isin(b.record, datasets.DS2)]
         if args.adapt == "template":
             figs, out[f"ch{c}_shares"] = _final_template(model, ds2)
@@ -65,7 +70,8 @@ def run(args, *, write, cache: Path) -> None:
                   f"{100 * b['V']['se']:.1f}/{100 * b['V']['ppv']:.1f}, S Se/+P "
                   f"{100 * b['S']['se']:.1f}/{100 * b['S']['ppv']:.1f}")
     name = "cv_final" if args.model is None else f"cv_final_{args.tag}"
-    write(name + ("_template" if args.adapt == "template" else ""), out)
+    write(name + ("_template" if args.adapt == "template" else "")
+          + ("_detcut" if args.cut == "detector" else ""), out)
 
 
 def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict]:
@@ -75,7 +81,7 @@ def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict]:
     rule before the S step) and with the S step without its rhythm guard, from one pass.
 
     Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
-    peaks, as everywhere here).  Also, per record, the shares of its beats called V or
+    peaks, as everywhere here, or with ``--cut detector`` at the detected ones).  Also, per record, the shares of its beats called V or
     F and called S, and of its N beats called abnormal, for each of those.
     """
     import dataclasses

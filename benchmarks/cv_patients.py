@@ -13,6 +13,8 @@
         --recipe ch0+ch1 --recipe ch0+ch1+aug
     PYTHONPATH=. python benchmarks/cv_patients.py template-lag --cut detector
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final --adapt template
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/cv_patients.py final --adapt template \
+        --cut detector
 
 ``folds``: the 22 DS1 records are dealt into k folds (every beat of a record in one
 fold; the deal balances the folds' S, V and F counts and is fixed, printed and stored).
@@ -82,7 +84,9 @@ docs/results.md section 5 on the ensemble with the rule (``_template_recipes.py`
 ``final``: the shipped ``mitbih-ds1`` model, or with ``--model PATH`` a candidate
 trained on DS1 by ``train_candidate.py``, is scored once on DS2, lead 0 and lead 1;
 with ``--adapt template`` also after ``adapt="template"`` (the shipped rule, each DS2
-record on its own), with each record's share of beats called V or F.
+record on its own), with each record's share of beats called V or F; with ``--cut
+detector`` the DS2 beats are cut where ``classify()`` cuts them (the detected R peaks
+matched to the annotations; a second view of the same model, nothing chosen from it).
 
 Results go to ``benchmarks/results/cv_es_<recipe>[_ensemble|_prior|_calibration].json``,
 ``cv_template_*.json`` and ``cv_final*.json``.  Recipes: ``ch0`` (lead 0 only, today's
@@ -450,7 +454,8 @@ def main() -> None:
                         help="final --model: result file cv_final_TAG.json")
     parser.add_argument("--cut", choices=tuple(_fold_logits.CUTS), default="annotations",
                         help="template modes: score the held-out beats cut at the "
-                        "annotated peaks or at the detected ones (logits folder _detcut)")
+                        "annotated peaks or at the detected ones (logits folder _detcut); "
+                        "final: score DS2's beats cut there (result file ..._detcut.json)")
     parser.add_argument("--rule", choices=("before-shift", "before-v-keep", "shipped"),
                         default="before-shift",
                         help="template-recipes: the adapt=\"template\" rule of the rows: "
