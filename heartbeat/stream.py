@@ -83,8 +83,6 @@ does not grow with the recording.
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 
 from heartbeat._jit import resolve_backend
@@ -105,36 +103,18 @@ from heartbeat.classifier.results import (
     _noisy_below,
     _withheld,
 )
-from heartbeat.classifier.running_template import RunningTemplate
 from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
 from heartbeat.pipeline.beats import FS_OUT, _min_quality
 from heartbeat.signal_quality import CONTEXT_S, SEGMENT_S
 from heartbeat.stream_beats import StreamBeats
+from heartbeat.stream_lead import TEMPLATE_BEATS, LeadMemory
 from heartbeat.stream_quality import stretch_index
 
-__all__ = ["Stream", "StreamBeats"]
+__all__ = ["TEMPLATE_BEATS", "Stream", "StreamBeats"]
 
 SEGMENT_WINDOW_S = 10.0  # the scaling window of each beat, as segment()'s default
-LOCAL_RR_S = 5.0  # RR intervals ending within +-5 s make the local mean (rr_features)
-TEMPLATE_BEATS = 500  # the last beats called N whose median is a lead's template
-
-
-class _Lead:
-    """What one lead remembers between instants: recent peaks, RR sums, waveforms."""
-
-    def __init__(self, context: int) -> None:
-        self.last = -(1 << 62)  # sample of the last reported beat
-        self.recent: deque[int] = deque()  # reported peaks of the last LOCAL_RR_S + RR
-        self.rr_sum = 0.0
-        self.rr_count = 0
-        # the last 2k + 1 waveforms in a ring (the context median does not need their
-        # order); until that many arrived, the first fills the rest, as local_median pads
-        self.waveforms: np.ndarray | None = None
-        self.size = 2 * context + 1
-        self.count = 0
-        self.template = RunningTemplate(TEMPLATE_BEATS)
 
 
 class Stream:
@@ -244,7 +224,7 @@ class Stream:
         self._net = net
         self._uses_rr = int(net.spec["extra_inputs"]) > 0
         self._context = self.classifier._context
-        self._lead_state = [_Lead(self._context) for _ in range(self.leads)]
+        self._lead_state = [LeadMemory(self._context) for _ in range(self.leads)]
         capacity = self._history + self._block + self._hop
         self._buffer = np.zeros((self.leads, capacity))  # (leads, capacity)
         self._start = 0  # sample index of _buffer[:, 0]
@@ -376,8 +356,8 @@ class Stream:
             for r, row, q in zip(new.tolist(), rows.tolist(), quality.tolist(), strict=True):
                 if r <= state.last + self._refractory:
                     continue
-                rr = self._rr(state, r, peaks[peaks > r])
-                out.append((lead, r, self._with_context(state, beats.waveforms[row]), rr, q,
+                rr = state.rr(r, peaks[peaks > r], self.fs)
+                out.append((lead, r, state.with_context(beats.waveforms[row]), rr, q,
                             beats.waveforms[row]))
         return out
 
@@ -396,45 +376,6 @@ class Stream:
         index = {row: stretch_index(x[q0 - w0 :], self.fs, self._stretch, self._context_q,
                                     inside, row) for row in set(rows.tolist())}
         return np.array([index[row] for row in rows.tolist()])
-
-    def _rr(self, state: _Lead, r: int, ahead: np.ndarray) -> np.ndarray:
-        """Return beat `r`'s three RR features from the past and the provisional next peak."""
-        prev = state.recent[-1] if state.recent else None
-        nxt = int(ahead[0]) if ahead.size else None
-        if prev is not None:
-            state.rr_sum += r - prev
-            state.rr_count += 1
-        state.recent.append(r)
-        while state.recent and state.recent[0] < r - (LOCAL_RR_S + 4.0) * self.fs:
-            state.recent.popleft()
-        pre = r - prev if prev is not None else (nxt - r if nxt is not None else None)
-        state.last = r
-        if pre is None:
-            return np.ones(3, dtype=np.float32)
-        post = nxt - r if nxt is not None else pre
-        mean = state.rr_sum / state.rr_count if state.rr_count else post
-        times = np.array([*state.recent, *ahead.tolist()], dtype=np.float64)
-        intervals = np.diff(times)
-        ends = times[1:]
-        near = np.abs(ends - r) <= LOCAL_RR_S * self.fs
-        local = intervals[near].mean() if near.any() else pre
-        return (np.array([pre, post, local]) / mean).astype(np.float32)
-
-    def _with_context(self, state: _Lead, beat: np.ndarray) -> np.ndarray:
-        """Take in the newest beat; return it, (187,), or with its past context, (2, 187).
-
-        The median of the ring equals ``np.median`` of the last ``2k + 1`` beats (with
-        the first repeated while fewer arrived), whatever their order: it is one of
-        its values (an odd count).
-        """
-        if not self._context:
-            return beat
-        if state.waveforms is None:
-            state.waveforms = np.repeat(beat[None], state.size, axis=0)
-        state.waveforms[state.count % state.size] = beat
-        state.count += 1
-        middle = np.partition(state.waveforms, state.size // 2, axis=0)[state.size // 2]
-        return np.stack([beat, beat - middle]).astype(np.float32)
 
     def _concatenate(self, parts: list[StreamBeats]) -> StreamBeats:
         """One StreamBeats of the instants' results, in time order."""
