@@ -57,6 +57,15 @@ How the stream departs from :func:`heartbeat.classify` (measured in
   **Warm-up**: while neither exists (about the first 10 beats) beats are reported
   unadapted, as ``classify`` leaves a recording with neither.
   ``adapt="none"`` gives the model's own probabilities.
+* **Missing samples** (NaN, a lead off; ``missing="unreadable"``).  As
+  :func:`heartbeat.classify` with that option: at each instant the buffer's gaps are
+  filled by straight lines for the detector and the filters (a gap still open at the
+  instant is held at its last valid value until its end arrives); a beat whose quality
+  stretch holds a missing sample is ``"?"`` with reason ``"unreadable"`` (quality 0,
+  measured or not); and where at least ``SPLIT_GAP_S`` (0.1 s) of a lead's samples are
+  missing between two of its beats, the first ends a recording and the second begins
+  the next: the lead's RR intervals, context ring and template start afresh.  The
+  default ``"error"`` refuses a chunk holding NaN.
 
 Stated bounds (the first 5 min of the 48 MIT-BIH records, first lead, model
 ``mitbih-all``, against ``classify(x, fs, model)`` with its defaults;
@@ -86,8 +95,10 @@ from __future__ import annotations
 import numpy as np
 
 from heartbeat._jit import resolve_backend
+from heartbeat._missing import MISSING, SPLIT_GAP_S, fill_missing
 from heartbeat._validate import (
     as_array,
+    as_choice,
     as_fs,
     as_int,
     as_positive,
@@ -109,7 +120,7 @@ from heartbeat.pipeline import segment
 from heartbeat.pipeline.beats import FS_OUT, _min_quality
 from heartbeat.signal_quality import CONTEXT_S, SEGMENT_S
 from heartbeat.stream_beats import StreamBeats
-from heartbeat.stream_lead import TEMPLATE_BEATS, LeadMemory
+from heartbeat.stream_lead import TEMPLATE_BEATS, LeadMemory, MissingRuns
 from heartbeat.stream_quality import stretch_index
 
 __all__ = ["TEMPLATE_BEATS", "Stream", "StreamBeats"]
@@ -147,6 +158,10 @@ class Stream:
         As for :func:`heartbeat.classify`: a beat called S, V or F whose signal quality
         is below this (0.005) is returned as ``"?"`` with reason ``"noisy"``; 0 turns
         the rule off.
+    missing : {"error", "unreadable"}, default "error"
+        What a NaN sample (a missing one: a lead off) in a chunk does: ``"error"``
+        refuses the chunk; ``"unreadable"`` reads around it (module docstring, "Missing
+        samples").
     adapt : {"template", "none"} or TemplateRule, default "template"
         As for :func:`heartbeat.classify`, from the past only: ``"template"`` takes
         V and F from each beat matching the median of the last ``TEMPLATE_BEATS``
@@ -160,7 +175,8 @@ class Stream:
     TypeError
         For a wrong type of `fs`, `model`, `leads`, `quality`, `adapt` or a duration.
     ValueError
-        If a value is out of range (see each parameter).
+        If a value is out of range (see each parameter) or `missing` is not one of
+        "error", "unreadable".
 
     Notes
     -----
@@ -182,8 +198,9 @@ class Stream:
                  lookahead_s: float = 1.0, latency_s: float = 1.5, hop_s: float = 0.5,
                  history_s: float = 16.0, quality: bool | float = True,
                  adapt: str | TemplateRule = "template",
-                 noisy_below: float = NOISY_BELOW) -> None:
+                 noisy_below: float = NOISY_BELOW, missing: str = "error") -> None:
         self.fs = as_fs(fs, "fs")
+        self.missing = str(as_choice(missing, "missing", MISSING))
         _check_adapt(adapt, ("template", "none"))
         # a TemplateRule is "template" with that rule (None: the rule in force at call)
         self._rule = adapt if isinstance(adapt, TemplateRule) else None
@@ -225,6 +242,8 @@ class Stream:
         self._uses_rr = int(net.spec["extra_inputs"]) > 0
         self._context = self.classifier._context
         self._lead_state = [LeadMemory(self._context) for _ in range(self.leads)]
+        self._missing = [MissingRuns() for _ in range(self.leads)]
+        self._split = max(1, round(SPLIT_GAP_S * fs))  # a gap this long ends a recording
         capacity = self._history + self._block + self._hop
         self._buffer = np.zeros((self.leads, capacity))  # (leads, capacity)
         self._start = 0  # sample index of _buffer[:, 0]
@@ -238,7 +257,10 @@ class Stream:
         return self._n
 
     def _check_chunk(self, chunk: object, fs: object, start: object) -> np.ndarray:
-        """Return `chunk` as a finite float64 (n, leads) array, or raise; nothing changes."""
+        """Return `chunk` as a float64 (n, leads) array, or raise; nothing changes.
+
+        Its values are finite, or NaN where samples are missing if `missing` allows it.
+        """
         if self._flushed:
             raise ValueError("this stream was flushed (the recording ended); create a "
                              "new Stream for the next recording")
@@ -259,7 +281,13 @@ class Stream:
                              f"{self.leads} lead(s), got shape {arr.shape}")
         if arr.shape[0] == 0:
             raise ValueError("chunk is empty; push at least one sample")
-        check_finite(arr, "chunk")
+        if self.missing == "error":
+            check_finite(arr, "chunk", "interpolate them, or create the Stream with "
+                         "missing='unreadable' (--missing unreadable on the command "
+                         "line) to read around missing (NaN) samples")
+        elif arr.dtype.kind == "f" and np.isinf(arr).any():
+            raise ValueError(f"chunk holds {int(np.isinf(arr).sum())} infinite value(s); "
+                             "remove them (missing samples are NaN)")
         return arr.astype(np.float64, copy=False)
 
     def push(self, chunk: object, *, fs: float | None = None,
@@ -286,7 +314,8 @@ class Stream:
         TypeError
             If `chunk` is not numeric.
         ValueError
-            If `chunk` is empty, has the wrong number of leads or holds NaN/inf, `fs`
+            If `chunk` is empty, has the wrong number of leads or holds inf (or NaN,
+            unless the stream was made with ``missing="unreadable"``), `fs`
             differs, `start` is not the next index, or the stream was flushed.  The
             stream's state is unchanged then: nothing already found is lost.
         """
@@ -329,17 +358,26 @@ class Stream:
         if used + m > self._buffer.shape[1]:  # a piece never exceeds one hop
             raise AssertionError("stream buffer overflow")  # pragma: no cover
         self._buffer[:, used : used + m] = piece.T
+        if self.missing != "error":
+            for lead, runs in enumerate(self._missing):
+                runs.add(np.isnan(piece[:, lead]), self._n)
+                runs.forget_before(self._start - self._latency)
         self._n += m
 
     # ------------------------------------------------------------------ one instant
     def _run(self, t: int, ahead: int) -> list[tuple]:
-        """Detect at instant `t`; return (lead, sample, waveform, rr, quality) of beats."""
+        """Detect at instant `t`; return the beats reported now.
+
+        Each as (lead, sample, network input, RR features, quality, waveform, whether
+        its quality stretch holds a missing sample).
+        """
         w0 = max(0, t - self._history) // self._block * self._block
         w0 = max(w0, self._start)
         s0 = max(0, t - self._window)
         out = []
         for lead, state in enumerate(self._lead_state):
-            x = self._buffer[lead, w0 - self._start : t - self._start]
+            x, gaps = fill_missing(self._buffer[lead, w0 - self._start : t - self._start],
+                                   self.missing)
             peaks = _detect(x, self.fs, "robust", self._backend) + w0
             new = peaks[(peaks < t - ahead) & (peaks >= t - self._latency)]
             new = new[new > state.last + self._refractory] if new.size else new
@@ -352,30 +390,58 @@ class Stream:
             beats = segment(tail, self.fs, r_peaks=inside,
                             window_s=(t - s0) / self.fs + 1.0)
             rows = np.searchsorted(beats.r_peaks, new - s0)
-            quality = self._quality(x, w0, t, peaks, new)
-            for r, row, q in zip(new.tolist(), rows.tolist(), quality.tolist(), strict=True):
-                if r <= state.last + self._refractory:
+            quality, in_gap = self._quality(x, w0, t, peaks, new, gaps)
+            for r, row, q, g in zip(new.tolist(), rows.tolist(), quality.tolist(),
+                                    in_gap.tolist(), strict=True):
+                if r <= self._lead_state[lead].last + self._refractory:
                     continue
-                rr = state.rr(r, peaks[peaks > r], self.fs)
+                state, later = self._after_gap(lead, r, peaks[peaks > r])
+                rr = state.rr(r, later, self.fs)
                 out.append((lead, r, state.with_context(beats.waveforms[row]), rr, q,
-                            beats.waveforms[row]))
+                            beats.waveforms[row], g))
         return out
 
-    def _quality(self, x: np.ndarray, w0: int, t: int, peaks: np.ndarray,
-                 new: np.ndarray) -> np.ndarray:
+    def _after_gap(self, lead: int, r: int, ahead: np.ndarray) -> tuple[LeadMemory, np.ndarray]:
+        """Return lead `lead`'s memory for beat `r`, and the peaks `ahead` it may see.
+
+        Where at least ``SPLIT_GAP_S`` of samples were missing since the lead's last
+        reported beat, that beat ended a recording and `r` begins the next: a fresh
+        memory (no RR interval, context or template spans the gap, as
+        :func:`heartbeat.classify` splits a recording); the peaks ahead stop before the
+        next such gap.
+        """
+        if self.missing == "error":
+            return self._lead_state[lead], ahead
+        runs, state = self._missing[lead], self._lead_state[lead]
+        before = int(runs.before(r))
+        if before - state.missing_before >= self._split:
+            state = self._lead_state[lead] = LeadMemory(self._context)
+        state.missing_before = before
+        return state, ahead[runs.before(ahead) - before < self._split]
+
+    def _quality(self, x: np.ndarray, w0: int, t: int, peaks: np.ndarray, new: np.ndarray,
+                 gaps: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Quality index of beats `new` from the 6 s of lead `x` (from `w0`) before `t`.
 
         The stretches are the index's 2 s segments counted back from `t` (from the
-        stream's start in its first seconds); `peaks` are the detector's at `t`.
+        stream's start in its first seconds); `peaks` are the detector's at `t`.  A
+        stretch holding a sample `gaps` marks missing has quality 0, measured or not;
+        the second array is True for the beats in such a stretch.
         """
-        if self._min_quality is None:
-            return np.full(new.size, np.nan)
         q0 = max(0, t - self._quality_span)
-        inside = peaks[(peaks >= q0) & (peaks < t)] - q0
         rows = (new - q0) // self._stretch
+        in_gap = np.zeros(new.size, dtype=bool)
+        if gaps is not None:
+            starts = q0 - w0 + rows * self._stretch
+            in_gap = np.array([gaps[a : a + self._stretch].any() for a in starts.tolist()],
+                              dtype=bool)
+        if self._min_quality is None:
+            return np.where(in_gap, 0.0, np.nan), in_gap
+        inside = peaks[(peaks >= q0) & (peaks < t)] - q0
         index = {row: stretch_index(x[q0 - w0 :], self.fs, self._stretch, self._context_q,
-                                    inside, row) for row in set(rows.tolist())}
-        return np.array([index[row] for row in rows.tolist()])
+                                    inside, row) for row in set(rows[~in_gap].tolist())}
+        return np.array([0.0 if g else index[row] for row, g in
+                         zip(rows.tolist(), in_gap.tolist(), strict=True)]), in_gap
 
     def _concatenate(self, parts: list[StreamBeats]) -> StreamBeats:
         """One StreamBeats of the instants' results, in time order."""
@@ -416,7 +482,9 @@ class Stream:
             adapted_proba = self._adapt(lead, heads, rr_all, proba)
             adapted = adapted_proba.argmax(axis=1) != proba.argmax(axis=1)
             proba = adapted_proba
-        unreadable = None if self._min_quality is None else quality < self._min_quality
+        in_gap = np.array([f[6] for f in found], dtype=bool)
+        unreadable = in_gap if self._min_quality is None else (
+            in_gap | (quality < self._min_quality))
         codes, reasons = _withheld(proba, _reject_threshold(calibration, True), self.classes,
                                    quality, self._noisy_below, unreadable)
         labels = np.array([*self.classes, UNCLASSIFIED])[codes]  # code -1: "?"

@@ -3,7 +3,9 @@
 Its reported beats' times (the RR features from the past: :meth:`LeadMemory.rr`), the
 ring of its last waveforms (the record context from the past:
 :meth:`LeadMemory.with_context`), its running template
-(:class:`~heartbeat.classifier.running_template.RunningTemplate`).
+(:class:`~heartbeat.classifier.running_template.RunningTemplate`); and where its
+samples were missing (:class:`MissingRuns`), so that a gap ends one recording and
+begins the next, as :func:`heartbeat._missing.pieces` splits one offline.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 
 from heartbeat.classifier.running_template import RunningTemplate
 
-__all__ = ["LOCAL_RR_S", "TEMPLATE_BEATS", "LeadMemory"]
+__all__ = ["LOCAL_RR_S", "TEMPLATE_BEATS", "LeadMemory", "MissingRuns"]
 
 LOCAL_RR_S = 5.0  # RR intervals ending within +-5 s make the local mean (rr_features)
 TEMPLATE_BEATS = 500  # the last beats called N whose median is a lead's template
@@ -41,6 +43,7 @@ class LeadMemory:
         self.size = 2 * context + 1
         self.count = 0
         self.template = RunningTemplate(TEMPLATE_BEATS)
+        self.missing_before = 0  # missing samples before the last reported beat
 
     def rr(self, r: int, ahead: np.ndarray, fs: float) -> np.ndarray:
         """Take in beat `r`; return its three RR features from the past and `ahead`.
@@ -85,3 +88,39 @@ class LeadMemory:
         self.count += 1
         middle = np.partition(self.waveforms, self.size // 2, axis=0)[self.size // 2]
         return np.stack([beat, beat - middle]).astype(np.float32)
+
+
+class MissingRuns:
+    """Where one lead's samples were missing (NaN), as runs of sample indices.
+
+    Runs that end before the oldest sample still needed are forgotten
+    (:meth:`forget_before`); only their total length is kept, so :meth:`before` still
+    counts them and the memory does not grow with the recording.
+    """
+
+    def __init__(self) -> None:
+        self.runs: deque[list[int]] = deque()  # [start, end) in stream samples, in order
+        self.forgotten = 0  # samples in the runs forgotten
+
+    def add(self, missing: np.ndarray, start: int) -> None:
+        """Take in the missing-sample mask of the samples from index `start` on."""
+        edges = np.flatnonzero(np.diff(np.r_[False, missing, False].astype(np.int8)))
+        for a, b in (edges.reshape(-1, 2) + start).tolist():
+            if self.runs and self.runs[-1][1] == a:
+                self.runs[-1][1] = b  # a gap that goes on from the last chunk
+            else:
+                self.runs.append([a, b])
+
+    def before(self, sample: np.ndarray | int) -> np.ndarray:
+        """Return the number of missing samples before each `sample`."""
+        sample = np.asarray(sample, dtype=np.int64)
+        count = np.full(sample.shape, self.forgotten, dtype=np.int64)
+        for a, b in self.runs:
+            count += np.clip(sample - a, 0, b - a)
+        return count
+
+    def forget_before(self, sample: int) -> None:
+        """Forget the runs that end at or before `sample`, keeping their count."""
+        while self.runs and self.runs[0][1] <= sample:
+            a, b = self.runs.popleft()
+            self.forgotten += b - a

@@ -467,7 +467,8 @@ class TestStreamCommand:
     @pytest.mark.parametrize(("args", "body", "match"), [
         (["--channel", "V9"], "a,b\n1,2\n", "--channel 'V9' is not a column"),
         ([], "1.0\nabc\n", "input line 2"),
-        ([], "1.0\nnan\n", "NaN"),
+        (["--missing", "error"], "1.0\nnan\n", "--missing unreadable"),
+        (["--missing", "error"], "a,b\n1.0,2\n,3\n", "NaN"),
     ])
     def test_bad_input_is_a_clear_error(self, args, body, match):
         with self._start("--fs", "360", *args) as proc:

@@ -405,6 +405,7 @@ def _add_stream(sub: _Subparsers) -> None:
     cmd.add_argument("--block-s", type=float, default=0.1,
                      help="samples are passed on in blocks of this many seconds "
                      "(default 0.1)")
+    _add_missing(cmd)  # "nan", or an empty CSV cell, is a missing sample
     cmd.set_defaults(func=stream_cmds.cmd_stream)
 
 

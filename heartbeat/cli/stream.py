@@ -38,7 +38,10 @@ def _columns(first: list[str], channel: str | None) -> tuple[int, bool]:
 
 
 def _samples(lines: TextIO, channel: str | None) -> Iterator[float]:
-    """Yield one sample per input line (CSV rows or one number a line)."""
+    """Yield one sample per input line (CSV rows or one number a line).
+
+    An empty cell of a CSV row is a missing sample (NaN), as ``nan`` is.
+    """
     col = None
     for number, line in enumerate(lines, start=1):
         fields = [f.strip() for f in line.strip().split(",")]
@@ -49,7 +52,7 @@ def _samples(lines: TextIO, channel: str | None) -> Iterator[float]:
             if header:
                 continue
         try:
-            yield float(fields[col])
+            yield float(fields[col]) if fields[col] else float("nan")
         except (ValueError, IndexError):
             raise ValueError(f"input line {number} ({line.strip()!r}) has no number in "
                              f"column {col}; send one number a line or CSV rows") from None
@@ -80,7 +83,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
     """Run ``heartbeat stream``: beats from samples on standard input, as they come."""
     from heartbeat.stream import Stream
 
-    stream = Stream(args.fs, args.model, adapt=args.adapt)
+    stream = Stream(args.fs, args.model, adapt=args.adapt, missing=args.missing)
     out = sys.stdout
     if args.format == "csv":
         out.write("sample,time_s,label," + ",".join(f"p_{c}" for c in stream.classes)
@@ -88,15 +91,41 @@ def cmd_stream(args: argparse.Namespace) -> int:
         out.flush()
     block = max(1, round(args.block_s * args.fs))
     pending: list[float] = []
+    missing = _Missing()
     for value in _samples(sys.stdin, args.channel):
         pending.append(value)
         if len(pending) >= block:
-            _write(stream.push(np.array(pending)), args.format, out)
+            _write(stream.push(missing.seen(np.array(pending))), args.format, out)
             pending.clear()
     if pending:
-        _write(stream.push(np.array(pending)), args.format, out)
+        _write(stream.push(missing.seen(np.array(pending))), args.format, out)
     _write(stream.flush(), args.format, out)
+    missing.say(args.fs)
     return 0
+
+
+class _Missing:
+    """Counts the missing samples and gaps a stream was sent, to say so at its end."""
+
+    def __init__(self) -> None:
+        self.samples = self.gaps = 0
+        self.open = False  # whether the last sample sent was missing
+
+    def seen(self, block: np.ndarray) -> np.ndarray:
+        """Count `block`'s missing samples and the gaps they begin; return `block`."""
+        gaps = np.isnan(block)
+        starts = np.flatnonzero(np.diff(gaps.astype(np.int8), prepend=np.int8(self.open)) == 1)
+        self.samples += int(gaps.sum())
+        self.gaps += starts.size
+        self.open = bool(gaps[-1])
+        return block
+
+    def say(self, fs: float) -> None:
+        """Say on stderr how many samples were missing and read around (if any)."""
+        if self.samples:
+            print(f"heartbeat stream: {self.samples} missing sample(s) (NaN or an empty "
+                  f"cell) in {self.gaps} gap(s), {self.samples / fs:.1f} s in all; read "
+                  "around (--missing error refuses them)", file=sys.stderr)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
