@@ -209,6 +209,26 @@ class TestCommandLine:
         # (40-46 s: the record's 2 s grid, as predict reads them)
         assert "11 R peaks detected in the view (none where samples are invalid)" in out
 
+    def test_plot_record_shows_low_quality_peaks_as_a_finite_view_does(self, gapped,
+                                                                        tmp_path, capsys):
+        pytest.importorskip("matplotlib", reason="matplotlib not installed (pip install "
+                            "'heartbeat-ecg[plot]')")
+        _, y, fs = gapped
+        counts = []
+        for clipped in (False, True):
+            z = y.copy()
+            if clipped:  # saturated: the quality index calls 50-54 s unreadable
+                a, b = int(50 * fs), int(54 * fs)
+                z[a:b] = np.clip(5 * z[a:b], -1, 1)
+            path = tmp_path / f"clipped{clipped}.npy"
+            np.save(path, z)
+            assert main(["plot", "record", str(path), "--fs", str(fs), "--start", "35",
+                         "--duration", "25", "--out", str(tmp_path / "r.png")]) == 0
+            out = capsys.readouterr().out
+            counts.append(int(out.split(" R peaks detected in the view")[0].split()[-1]))
+        # only the gap's stretches lose their peaks; the saturated beats are shown
+        assert counts[1] == counts[0] > 20
+
     def test_missing_error_refuses_the_input(self, npy, tmp_path, capsys):
         path, fs = npy
         status = main(["predict", str(path), "--fs", fs, "--missing", "error"])

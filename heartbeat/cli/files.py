@@ -377,9 +377,10 @@ def record_file_figure(
         if i1 > i0:
             gaps = bool(np.isnan(stretch).any())
             # invalid samples are read around as predict reads them (no peak in the
-            # 2 s stretches that hold one)
-            peaks = (segment(stretch, fs, missing="unreadable").r_peaks if gaps
-                     else detect_r_peaks(stretch, fs)) + i0
+            # 2 s stretches that hold one); every other detected peak is shown, as in
+            # a view without invalid samples (no quality threshold)
+            peaks = (segment(stretch, fs, missing="unreadable", quality=False).r_peaks
+                     if gaps else detect_r_peaks(stretch, fs)) + i0
             in_view = (peaks >= start_s * fs) & (peaks < (start_s + duration_s) * fs)
             notes.append(f"{int(in_view.sum())} R peaks detected in the view"
                          + (" (none where samples are invalid)" if gaps else ""))
