@@ -81,8 +81,9 @@ def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict]:
     rule before the S step) and with the S step without its rhythm guard, from one pass.
 
     Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
-    peaks, as everywhere here, or with ``--cut detector`` at the detected ones).  Also, per record, the shares of its beats called V or
-    F and called S, and of its N beats called abnormal, for each of those.
+    peaks, as everywhere here, or with ``--cut detector`` at the detected ones).  Also,
+    per record, the shares of its beats called V or F and called S, and of its N beats
+    called abnormal, for each of those.
     """
     import dataclasses
 

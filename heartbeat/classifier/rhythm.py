@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rhythm_irregularity", "sudden_ratio"]
+__all__ = ["on_time_supraventricular", "rhythm_irregularity", "sudden_ratio"]
 
 
 def rhythm_irregularity(prev_rr: np.ndarray, before: int, after: int) -> np.ndarray:
@@ -89,4 +89,53 @@ def sudden_ratio(prev_rr: np.ndarray) -> np.ndarray:
     out = np.ones(len(r))
     if len(r) > 1:
         np.divide(r[1:], r[:-1], out=out[1:], where=r[:-1] > 0)
+    return out
+
+
+def on_time_supraventricular(called: np.ndarray, rr_ratio: np.ndarray, min_ratio: float, *,
+                             supra: int, first_is_start: bool = False,
+                             previous_is_s: bool = False) -> np.ndarray:
+    """Return the beats called S that come on time and do not continue a run of S.
+
+    Every beat of the AAMI S class is premature, so a beat called S whose previous RR
+    over the local mean RR is at least `min_ratio` is an N beat the model misread,
+    unless the beat before it is called S too (the later beats of a run of
+    supraventricular tachycardia are on time against a local mean that shortened with
+    them).
+
+    Parameters
+    ----------
+    called : numpy.ndarray of int, shape (n,)
+        Each beat's most probable class, in beat order.
+    rr_ratio : numpy.ndarray, shape (n,)
+        Previous RR over local mean RR.
+    min_ratio : float
+        ``TemplateRule.s_on_time_ratio`` (``inf``: no beat is returned).
+    supra : int
+        The code of S in `called`.
+    first_is_start : bool, default False
+        True if the first beat is the recording's first (it has no previous RR): it is
+        left alone.
+    previous_is_s : bool, default False
+        Whether the beat before the first one was called S (a stream's earlier beat).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+
+    Examples
+    --------
+    A run of three S beats on time, then an isolated one:
+
+    >>> called = np.array([0, 1, 1, 1, 0, 1, 0])
+    >>> ratio = np.array([1.0, 0.7, 0.95, 1.0, 1.0, 0.98, 1.0])
+    >>> on_time_supraventricular(called, ratio, 0.9, supra=1).nonzero()[0].tolist()
+    [5]
+    """
+    called = np.asarray(called)
+    is_s = called == supra
+    before_s = np.r_[previous_is_s, is_s[:-1]] if len(called) else is_s
+    out = is_s & (np.asarray(rr_ratio) >= min_ratio) & ~before_s
+    if first_is_start and len(out):
+        out[0] = False
     return out

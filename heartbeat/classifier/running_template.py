@@ -22,6 +22,7 @@ from heartbeat.classifier.template import (
     compare_with_template,
     has_enough_normal,
     matches,
+    move_on_time_supraventricular,
     move_supraventricular,
     remove_abnormal,
     second_shape,
@@ -73,6 +74,7 @@ class RunningTemplate:
         self.recent_rr: deque[float] = deque(maxlen=size)
         self.recent_normal: deque[bool] = deque(maxlen=size)
         self.recent_pool: deque[bool] = deque(maxlen=size)
+        self.last_called_s = False  # the last beat's call before the on-time S step
 
     def adapt(self, proba: np.ndarray, heads: np.ndarray, rr: np.ndarray, *,
               classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
@@ -104,7 +106,7 @@ class RunningTemplate:
             self.normal_template = False
         if self.template is None:
             self._remember(rr, normal, np.zeros(len(proba), dtype=bool))
-            return proba
+            return self._on_time(proba, rr, classes, rule, first_is_start)
         features = compare_with_template(longer, self.template, rr, max_lag=max_lag,
                                          lag_min_rr_ratio=rule.lag_min_rr_ratio)
         hit = matches(features, rule)
@@ -130,7 +132,19 @@ class RunningTemplate:
                                v_template=v_template)
         out = move_supraventricular(out, features, rule, classes=classes,
                                     first_is_start=first_is_start, irregular=irregular)
+        out = self._on_time(out, rr, classes, rule, first_is_start)
         return move_unlike_supraventricular(out, features, rule, classes=classes)
+
+    def _on_time(self, proba: np.ndarray, rr: np.ndarray, classes: tuple[str, ...],
+                 rule: TemplateRule, first_is_start: bool) -> np.ndarray:
+        """Apply the on-time S step (:func:`move_on_time_supraventricular`) across instants."""
+        if not np.isfinite(rule.s_on_time_ratio) or "S" not in classes:
+            return proba
+        out = move_on_time_supraventricular(proba, _rr_ratios(rr)[0], rule, classes=classes,
+                                            first_is_start=first_is_start,
+                                            previous_is_s=self.last_called_s)
+        self.last_called_s = bool(np.asarray(proba)[-1].argmax() == classes.index("S"))
+        return out
 
     def _remember(self, rr: np.ndarray, normal: np.ndarray, pool: np.ndarray) -> None:
         """Keep the new beats' previous RR and flags beside ``recent``'s heads."""

@@ -46,7 +46,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from heartbeat.classifier.dominant import fallback_template, second_template, shape_measures
-from heartbeat.classifier.rhythm import rhythm_irregularity, sudden_ratio
+from heartbeat.classifier.rhythm import (
+    on_time_supraventricular,
+    rhythm_irregularity,
+    sudden_ratio,
+)
 from heartbeat.classifier.template_rule import DEFAULT_RULE, TemplateRule
 from heartbeat.classifier.ventricular import (
     gain_ventricular,
@@ -58,7 +62,8 @@ from heartbeat.classifier.ventricular import (
 
 __all__ = ["DEFAULT_RULE", "TemplateFeatures", "TemplateRule",
            "adapt_template", "compare_with_template", "has_enough_normal",
-           "irregular_rhythm", "matches", "move_supraventricular", "remove_abnormal",
+           "irregular_rhythm", "matches", "move_class", "move_on_time_supraventricular",
+           "move_supraventricular", "remove_abnormal",
            "second_shape", "supraventricular_moves", "template_features"]
 
 MIN_TEMPLATE_BEATS = 10
@@ -267,6 +272,8 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     irregular = irregular_rhythm(rr, rule)
     out = move_supraventricular(out, features, rule, classes=classes, first_is_start=True,
                                 irregular=irregular, sudden=sudden_ratio(np.asarray(rr)[:, 0]))
+    out = move_on_time_supraventricular(out, features.rr_ratio, rule, classes=classes,
+                                        first_is_start=True)
     out = move_unlike_supraventricular(out, features, rule, classes=classes)
     return out, out.argmax(axis=1) != before
 
@@ -424,9 +431,35 @@ def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
                                                  first_is_start=first_is_start,
                                                  irregular=irregular, sudden=sudden)
     for rows, src, dst in ((to_supra, normal, supra), (to_normal, supra, normal)):
-        out[rows, dst] += out[rows, src]
-        out[rows, src] = 0.0
+        move_class(out, rows, src, dst)
     return out
+
+
+def move_on_time_supraventricular(proba: np.ndarray, rr_ratio: np.ndarray, rule: TemplateRule,
+                                  *, classes: tuple[str, ...], first_is_start: bool = False,
+                                  previous_is_s: bool = False) -> np.ndarray:
+    """Make N each beat called S that comes on time and does not continue a run of S.
+
+    :func:`~heartbeat.classifier.rhythm.on_time_supraventricular` with
+    ``rule.s_on_time_ratio`` (``inf``: a copy) says which beats; their S probability
+    moves onto N.  `proba` (n, n_classes) is not changed; `rr_ratio` is each beat's
+    previous RR over its local mean RR; `first_is_start` and `previous_is_s` as there.
+    """
+    out = np.array(proba, dtype=np.float64, copy=True)
+    if not {"N", "S"} <= set(classes) or not len(out) or not np.isfinite(rule.s_on_time_ratio):
+        return out
+    supra = classes.index("S")
+    rows = on_time_supraventricular(out.argmax(axis=1), rr_ratio, rule.s_on_time_ratio,
+                                    supra=supra, first_is_start=first_is_start,
+                                    previous_is_s=previous_is_s)
+    move_class(out, rows, supra, classes.index("N"))
+    return out
+
+
+def move_class(out: np.ndarray, rows: np.ndarray, src: int, dst: int) -> None:
+    """Move the probability of class `src` onto class `dst` in the `rows` of `out`, in place."""
+    out[rows, dst] += out[rows, src]
+    out[rows, src] = 0.0
 
 
 def _dropped(rule: TemplateRule, of_normal: bool) -> tuple[str, ...]:

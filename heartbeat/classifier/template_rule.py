@@ -18,7 +18,7 @@ _MAY_BE_INFINITE = frozenset({"max_amplitude_ratio", "s_min_keep_ratio", "s_irre
                               "s_max_sudden_ratio", "s_keep_sudden_ratio",
                               "fallback_min_share", "second_min_share",
                               "v_keep_min_correlation",
-                              "v_gain_min_correlation"})
+                              "v_gain_min_correlation", "s_on_time_ratio"})
 """The fields whose ``inf`` turns a check off."""
 _CORRELATIONS = frozenset({"min_correlation", "s_min_correlation", "early_min_correlation",
                            "v_keep_min_correlation", "v_gain_min_correlation",
@@ -89,6 +89,11 @@ class TemplateRule:
     s_irregular_keep : bool
         With the guard on, a beat called S that matches in shape and whose rhythm is
         irregular becomes N.
+    s_on_time_ratio : float
+        After the S step, a beat called S whose previous RR over the local mean RR is
+        at least this (it comes on time) and whose previous beat is not called S
+        becomes N (:func:`~heartbeat.classifier.rhythm.on_time_supraventricular`;
+        ``inf``: off).
     s_max_sudden_ratio : float
         A beat becomes S only if its previous RR over the previous RR of the beat
         before (:func:`~heartbeat.classifier.rhythm.sudden_ratio`) is below this
@@ -163,10 +168,10 @@ class TemplateRule:
     ValueError
         If a threshold is NaN, negative, infinite where ``inf`` means nothing (only
         ``max_amplitude_ratio``, ``s_min_keep_ratio``, ``s_irregular_above``, the two
-        sudden ratios, ``fallback_min_share``, ``second_min_share`` and the two
-        ``v_*_min_correlation`` take it), a correlation outside [-1, 1],
-        ``max_amplitude_ratio`` below 1, ``window_s`` not above 0 or
-        ``s_irregular_beats`` below 1; the message names the field.
+        sudden ratios, ``fallback_min_share``, ``second_min_share``,
+        ``s_on_time_ratio`` and the two ``v_*_min_correlation`` take it), a
+        correlation outside [-1, 1], ``max_amplitude_ratio`` below 1, ``window_s`` not
+        above 0 or ``s_irregular_beats`` below 1; the message names the field.
     """
 
     window_s: float = 0.24
@@ -180,6 +185,7 @@ class TemplateRule:
     s_irregular_above: float = 0.12
     s_irregular_beats: int = 16
     s_irregular_keep: bool = True
+    s_on_time_ratio: float = math.inf
     s_max_sudden_ratio: float = float("inf")
     s_keep_sudden_ratio: float = float("inf")
     fallback_min_share: float = 0.5

@@ -1,0 +1,111 @@
+"""A beat called S on time goes back to N (``TemplateRule.s_on_time_ratio``), on the kept logits.
+
+    HEARTBEAT_CACHE=SCRATCH15/cache_prefloor PYTHONPATH=. python \\
+        benchmarks/template_on_time_s.py --prefix k4_es_ --logits-dir SCRATCH/cv_logits \\
+        --floor-low-on-time 0
+    HEARTBEAT_CACHE=SCRATCH15/cache_prefloor PYTHONPATH=. python \\
+        benchmarks/template_on_time_s.py --prefix all_ --logits-dir SCRATCH13/cv_logits \\
+        --floor-low-on-time 0
+
+The rule is docs/results.md section 5, "A beat called S on time goes back to N": the
+setting is fixed (0.9), nothing is chosen.  At both cuts each fold's 3-seed ensemble
+(:mod:`_fold_proba`) is adapted by ``adapt_template`` with today's rule and with the
+step on; the folds' confusion matrices are pooled per lead and compared: N called
+abnormal lower (``k4_es_``) or not higher (``all_``), S F1 and V F1 not lower, S Se at
+most 1 point lower, on each lead.  The lead-records whose N beats called abnormal, or
+true S beats called S, change by 5 or more are printed.  Results in
+``benchmarks/results/template_on_time_s_<prefix>.json``.  DS2 is not read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import _recipe
+import numpy as np
+from _fold_proba import adapted, fold_probabilities, percent_figures
+
+from heartbeat._atomic import atomic_open
+from heartbeat.classifier.template import DEFAULT_RULE
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SETTING = {"s_on_time_ratio": 0.9}
+CUTS = ("detector", "annotations")
+MAX_S_SE_DROP = 1.0  # points, per lead
+
+
+def run_cut(args, cut: str) -> tuple[dict, list[dict]]:
+    """Pooled figures per (setting, lead), and the lead-records that changed."""
+    rules = {"today": DEFAULT_RULE, "on_time": dataclasses.replace(DEFAULT_RULE, **SETTING)}
+    conf, moved = {}, []
+    for f, leads in fold_probabilities(args.logits_dir, args.prefix, args.recipe, cut):
+        for c, (proba, held) in leads.items():
+            y = held.y.astype(np.int64)
+            pred = {k: adapted(proba, held, rule).argmax(axis=1) for k, rule in rules.items()}
+            for k, p in pred.items():
+                conf[k, c] = conf.get((k, c), 0) + _recipe.confusion(y, p)
+            for name in np.unique(held.record):
+                rows = held.record == name
+                n_abn = [int(np.count_nonzero(rows & (y == 0) & (p != 0))) for p in pred.values()]
+                s_hit = [int(np.count_nonzero(rows & (y == 1) & (p == 1))) for p in pred.values()]
+                if max(abs(n_abn[1] - n_abn[0]), abs(s_hit[1] - s_hit[0])) >= 5:
+                    moved.append({"fold": int(f), "lead": c, "record": str(name),
+                                  "n_called_abnormal": n_abn, "s_called_s": s_hit})
+        print(f"{cut} cut, fold {f} done", flush=True)
+    return {k: percent_figures(v) for k, v in conf.items()}, moved
+
+
+def holds(base: dict, cand: dict, *, strictly_fewer: bool) -> bool:
+    """The rule's condition on one lead's pooled figures."""
+    n_ok = (cand["n_abnormal"] < base["n_abnormal"] if strictly_fewer
+            else cand["n_abnormal"] <= base["n_abnormal"] + 1e-9)
+    return bool(n_ok and cand["S_f1"] >= base["S_f1"] - 1e-9
+                and cand["V_f1"] >= base["V_f1"] - 1e-9
+                and cand["S_se"] >= base["S_se"] - MAX_S_SE_DROP - 1e-9)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prefix", required=True, help="the kept folds: k4_es_ or all_")
+    parser.add_argument("--recipe", default="ch0+ch1")
+    parser.add_argument("--logits-dir", type=Path, required=True)
+    parser.add_argument("--floor-low-on-time", type=float, default=None, metavar="VALUE",
+                        help="the detector's RULE['floor_low_on_time'] for the beats cut "
+                        "at the detected peaks: 0 is the detector the kept logits were "
+                        "made with (before session 14)")
+    args = parser.parse_args(argv)
+    if args.floor_low_on_time is not None:
+        from heartbeat import detect
+
+        detect.RULE["floor_low_on_time"] = args.floor_low_on_time
+    result, verdicts = {"setting": SETTING}, []
+    for cut in CUTS:
+        fig, moved = run_cut(args, cut)
+        row = {k: {c: fig[k, c] for c in (0, 1)} for k in ("today", "on_time")}
+        row["holds"] = {c: holds(fig["today", c], fig["on_time", c],
+                                 strictly_fewer=args.prefix == "k4_es_") for c in (0, 1)}
+        row["records_moved"] = moved
+        verdicts.extend(row["holds"].values())
+        result[cut] = row
+        for k in ("today", "on_time"):
+            for c in (0, 1):
+                print(f"  {cut} {k:>7} lead {c}: " + ", ".join(
+                    f"{m} {v:.2f}" for m, v in fig[k, c].items()))
+        for m in moved:
+            print(f"  {cut} moved: {m}")
+    result["holds"] = bool(all(verdicts))
+    print(f"condition holds: {result['holds']}")
+    result["command"] = (f"python benchmarks/template_on_time_s.py --prefix {args.prefix}"
+                         + ("" if args.floor_low_on_time is None
+                            else f" --floor-low-on-time {args.floor_low_on_time:g}"))
+    path = RESULTS / f"template_on_time_s_{args.prefix.rstrip('_')}.json"
+    with atomic_open(path) as fh:
+        fh.write(json.dumps(result, indent=1, default=str).encode())
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
