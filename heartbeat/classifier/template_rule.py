@@ -48,7 +48,8 @@ class TemplateRule:
     adopt it; a beat called S unlike the template made V, ``s_to_v_max_correlation``, is
     off: ``benchmarks/template_s_to_v.py`` did not adopt it; a second normal shape on
     time, ``second_min_share``, is off: ``benchmarks/template_second.py`` did not adopt
-    it);
+    it; a beat called S on time made N, ``s_on_time_ratio``, is off:
+    ``benchmarks/template_on_time_s.py`` did not adopt it);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
