@@ -14,6 +14,10 @@ import numpy as np
 from heartbeat.classifier import template
 from heartbeat.classifier.dominant import RunningFallback, second_template
 from heartbeat.classifier.rhythm import rhythm_irregularity
+from heartbeat.classifier.supraventricular import (
+    move_on_time_supraventricular,
+    move_supraventricular,
+)
 from heartbeat.classifier.template import (
     MIN_TEMPLATE_BEATS,
     TemplateRule,
@@ -22,8 +26,6 @@ from heartbeat.classifier.template import (
     compare_with_template,
     has_enough_normal,
     matches,
-    move_on_time_supraventricular,
-    move_supraventricular,
     remove_abnormal,
     second_shape,
 )

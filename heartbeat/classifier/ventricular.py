@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from heartbeat.classifier.dominant import shape_measures
+from heartbeat.classifier.supraventricular import move_class
 from heartbeat.classifier.template_rule import TemplateRule
 
 if TYPE_CHECKING:
@@ -205,8 +206,7 @@ def move_unlike_supraventricular(proba: np.ndarray, features: TemplateFeatures,
     supra, ventricular = classes.index("S"), classes.index("V")
     rows = (out.argmax(axis=1) == supra) & (features.correlation
                                             < rule.s_to_v_max_correlation)
-    out[rows, ventricular] += out[rows, supra]
-    out[rows, supra] = 0.0
+    move_class(out, rows, supra, ventricular)
     return out
 
 
