@@ -43,6 +43,15 @@ class TestOnTimeSupraventricular:
         assert not on_time_supraventricular(called[:1], ratio[:1], 0.9, supra=1,
                                             previous_is_s=True).any()
 
+    def test_not_in_a_fast_stretch(self):
+        called, ratio = np.array([0, 1, 0, 1]), np.ones(4)
+        local = np.array([1.0, 0.7, 1.0, 0.95])  # beat 1 in a stretch at 1.4 x the mean rate
+        out = on_time_supraventricular(called, ratio, 0.9, supra=1, local_mean=local,
+                                       min_local=0.9)
+        assert out.tolist() == [False, False, False, True]
+        assert on_time_supraventricular(called, ratio, 0.9, supra=1,
+                                        local_mean=local).tolist() == [False, True, False, True]
+
     def test_off_and_empty(self):
         assert not on_time_supraventricular(np.array([1]), np.ones(1), np.inf, supra=1).any()
         assert on_time_supraventricular(np.zeros(0, int), np.zeros(0), 0.9, supra=1).size == 0
@@ -67,8 +76,18 @@ class TestInAdaptation:
         assert (labels[[40, 60, 61, 62, 63, 64]] == 1).all()  # early, or in the run
         assert (labels[np.setdiff1d(np.arange(80), [20, 40, 60, 61, 62, 63, 64])] == 0).all()
 
+    def test_in_a_fast_stretch_the_s_stays(self):
+        waves, proba, rr = recording()
+        rr[20] = [0.95 * 0.85, 0.85, 0.85]  # on time in a stretch at 1/0.85 x the mean rate
+        local = dataclasses.replace(ON, s_on_time_local_min=0.9)
+        assert on_and_off(waves, proba, rr, ON)[0].argmax(axis=1)[20] == 0
+        assert on_and_off(waves, proba, rr, local)[0].argmax(axis=1)[20] == 1
+        online = streamed(proba, waves, rr, local, chunk=7).argmax(axis=1)
+        assert online[20] == 1
+
     def test_off_by_default(self):
         assert DEFAULT_RULE.s_on_time_ratio == np.inf
+        assert DEFAULT_RULE.s_on_time_local_min == 0.0
 
     @pytest.mark.parametrize("chunk", [1, 7, 80])
     def test_stream_agrees_whatever_the_chunks(self, chunk):

@@ -94,7 +94,8 @@ def sudden_ratio(prev_rr: np.ndarray) -> np.ndarray:
 
 def on_time_supraventricular(called: np.ndarray, rr_ratio: np.ndarray, min_ratio: float, *,
                              supra: int, first_is_start: bool = False,
-                             previous_is_s: bool = False) -> np.ndarray:
+                             previous_is_s: bool = False, local_mean: np.ndarray | None = None,
+                             min_local: float = 0.0) -> np.ndarray:
     """Return the beats called S that come on time and do not continue a run of S.
 
     Every beat of the AAMI S class is premature, so a beat called S whose previous RR
@@ -118,6 +119,12 @@ def on_time_supraventricular(called: np.ndarray, rr_ratio: np.ndarray, min_ratio
         left alone.
     previous_is_s : bool, default False
         Whether the beat before the first one was called S (a stream's earlier beat).
+    local_mean : numpy.ndarray, shape (n,), optional
+        Each beat's local mean RR over the recording's mean RR (column 2 of
+        :func:`heartbeat.context.rr_features`); with `min_local`, a beat below it (in a
+        fast stretch) is not returned.
+    min_local : float, default 0.0
+        ``TemplateRule.s_on_time_local_min`` (0: not checked).
 
     Returns
     -------
@@ -136,6 +143,8 @@ def on_time_supraventricular(called: np.ndarray, rr_ratio: np.ndarray, min_ratio
     is_s = called == supra
     before_s = np.r_[previous_is_s, is_s[:-1]] if len(called) else is_s
     out = is_s & (np.asarray(rr_ratio) >= min_ratio) & ~before_s
+    if min_local > 0 and local_mean is not None:
+        out &= np.asarray(local_mean) >= min_local
     if first_is_start and len(out):
         out[0] = False
     return out

@@ -144,7 +144,8 @@ class RunningTemplate:
             return proba
         out = move_on_time_supraventricular(proba, _rr_ratios(rr)[0], rule, classes=classes,
                                             first_is_start=first_is_start,
-                                            previous_is_s=self.last_called_s)
+                                            previous_is_s=self.last_called_s,
+                                            local_mean=np.asarray(rr)[:, 2])
         self.last_called_s = bool(np.asarray(proba)[-1].argmax() == classes.index("S"))
         return out
 

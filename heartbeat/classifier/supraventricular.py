@@ -139,13 +139,15 @@ def move_supraventricular(proba: np.ndarray, features: TemplateFeatures,
 
 def move_on_time_supraventricular(proba: np.ndarray, rr_ratio: np.ndarray, rule: TemplateRule,
                                   *, classes: tuple[str, ...], first_is_start: bool = False,
-                                  previous_is_s: bool = False) -> np.ndarray:
+                                  previous_is_s: bool = False,
+                                  local_mean: np.ndarray | None = None) -> np.ndarray:
     """Make N each beat called S that comes on time and does not continue a run of S.
 
     :func:`~heartbeat.classifier.rhythm.on_time_supraventricular` with
     ``rule.s_on_time_ratio`` (``inf``: a copy) says which beats; their S probability
     moves onto N.  `proba` (n, n_classes) is not changed; `rr_ratio` is each beat's
-    previous RR over its local mean RR; `first_is_start` and `previous_is_s` as there.
+    previous RR over its local mean RR; `first_is_start`, `previous_is_s` and
+    `local_mean` (with ``rule.s_on_time_local_min``) as there.
     """
     out = np.array(proba, dtype=np.float64, copy=True)
     if not {"N", "S"} <= set(classes) or not len(out) or not np.isfinite(rule.s_on_time_ratio):
@@ -153,7 +155,8 @@ def move_on_time_supraventricular(proba: np.ndarray, rr_ratio: np.ndarray, rule:
     supra = classes.index("S")
     rows = on_time_supraventricular(out.argmax(axis=1), rr_ratio, rule.s_on_time_ratio,
                                     supra=supra, first_is_start=first_is_start,
-                                    previous_is_s=previous_is_s)
+                                    previous_is_s=previous_is_s, local_mean=local_mean,
+                                    min_local=rule.s_on_time_local_min)
     move_class(out, rows, supra, classes.index("N"))
     return out
 

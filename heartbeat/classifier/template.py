@@ -276,7 +276,8 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     out = move_supraventricular(out, features, rule, classes=classes, first_is_start=True,
                                 irregular=irregular, sudden=sudden_ratio(np.asarray(rr)[:, 0]))
     out = move_on_time_supraventricular(out, features.rr_ratio, rule, classes=classes,
-                                        first_is_start=True)
+                                        first_is_start=True,
+                                        local_mean=np.asarray(rr)[:, 2])
     out = move_unlike_supraventricular(out, features, rule, classes=classes)
     return out, out.argmax(axis=1) != before
 

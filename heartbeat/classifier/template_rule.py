@@ -95,6 +95,10 @@ class TemplateRule:
         at least this (it comes on time) and whose previous beat is not called S
         becomes N (:func:`~heartbeat.classifier.rhythm.on_time_supraventricular`;
         ``inf``: off).
+    s_on_time_local_min : float
+        With `s_on_time_ratio`, a beat becomes N only if its local mean RR over the
+        recording's mean RR is at least this: not in a fast stretch, where a long run
+        of supraventricular tachycardia makes its own beats on time (0: not checked).
     s_max_sudden_ratio : float
         A beat becomes S only if its previous RR over the previous RR of the beat
         before (:func:`~heartbeat.classifier.rhythm.sudden_ratio`) is below this
@@ -187,6 +191,7 @@ class TemplateRule:
     s_irregular_beats: int = 16
     s_irregular_keep: bool = True
     s_on_time_ratio: float = math.inf
+    s_on_time_local_min: float = 0.0
     s_max_sudden_ratio: float = float("inf")
     s_keep_sudden_ratio: float = float("inf")
     fallback_min_share: float = 0.5
