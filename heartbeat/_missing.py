@@ -1,13 +1,14 @@
 """Missing samples: NaN in a signal, as the WFDB reader gives a record's invalid samples.
 
-:func:`heartbeat.segment` and :func:`heartbeat.classify` refuse NaN by default
-(``missing="error"``, with a message that names the option).  With
+:func:`heartbeat.segment`, :func:`heartbeat.classify` and :class:`heartbeat.Stream`
+refuse NaN by default (``missing="error"``, with a message that names the option).  With
 ``missing="unreadable"`` they read around the gaps instead: :func:`fill_missing`
 fills each gap by a straight line between the valid samples either side, so that the
 detector and the filters run on a finite signal, and returns where the gaps were; the
 stretches of the quality index that hold a missing sample of the cut lead are then
 unreadable (quality 0, ``Beats.unreadable``), so no beat found there is returned as a
-beat (``segment``) or labelled (``classify``).
+beat (``segment``) or labelled (``classify``).  ``Stream`` does the same from the past
+only (:mod:`heartbeat.stream`, "Missing samples").
 """
 
 from __future__ import annotations
