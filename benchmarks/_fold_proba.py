@@ -64,3 +64,50 @@ def adapted(proba: np.ndarray, held, rule: TemplateRule | None = None) -> np.nda
         out[rows] = adapt_template(proba[rows], held.x[rows], held.rr[rows],
                                    classes=_recipe.CLASSES, fs_out=FS_OUT, rule=rule)[0]
     return out
+
+
+def add_fold_arguments(parser) -> None:
+    """The options every script on the kept folds takes: which folds, and which detector."""
+    parser.add_argument("--prefix", required=True, help="the kept folds: k4_es_ or all_")
+    parser.add_argument("--recipe", default="ch0+ch1")
+    parser.add_argument("--logits-dir", type=Path, required=True)
+    parser.add_argument("--floor-low-on-time", type=float, default=None, metavar="VALUE",
+                        help="the detector's RULE['floor_low_on_time'] for the beats cut "
+                        "at the detected peaks: 0 is the detector the kept logits were "
+                        "made with (before session 14)")
+
+
+def use_detector_of(args) -> str:
+    """Set the detector ``--floor-low-on-time`` names (if given); return the option's text."""
+    if args.floor_low_on_time is None:
+        return ""
+    from heartbeat import detect
+
+    detect.RULE["floor_low_on_time"] = args.floor_low_on_time
+    return f" --floor-low-on-time {args.floor_low_on_time:g}"
+
+
+def compare_rules(args, cut: str, rules: dict) -> tuple[dict, list[dict]]:
+    """Each rule's pooled figures per lead at one cut, and its counts per lead-record.
+
+    `rules` maps a name to a ``TemplateRule``.  Returns {(name, lead): figures} over the
+    folds' held-out beats pooled, and one row per (fold, lead, record) with, per rule,
+    the record's N beats called abnormal and its S beats called S.
+    """
+    conf, records = {}, []
+    for f, leads in fold_probabilities(args.logits_dir, args.prefix, args.recipe, cut):
+        for c, (proba, held) in leads.items():
+            y = held.y.astype(np.int64)
+            pred = {k: adapted(proba, held, rule).argmax(axis=1) for k, rule in rules.items()}
+            for k, p in pred.items():
+                conf[k, c] = conf.get((k, c), 0) + _recipe.confusion(y, p)
+            for name in np.unique(held.record):
+                rows = held.record == name
+                records.append({"fold": int(f), "lead": c, "record": str(name),
+                                "n_beats": int(np.count_nonzero(rows & (y == 0))),
+                                "n_called_abnormal": [int(np.count_nonzero(
+                                    rows & (y == 0) & (p != 0))) for p in pred.values()],
+                                "s_called_s": [int(np.count_nonzero(
+                                    rows & (y == 1) & (p == 1))) for p in pred.values()]})
+        print(f"{cut} cut, fold {f} done", flush=True)
+    return {k: percent_figures(v) for k, v in conf.items()}, records

@@ -24,9 +24,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-import _recipe
-import numpy as np
-from _fold_proba import adapted, fold_probabilities, percent_figures
+from _fold_proba import add_fold_arguments, compare_rules, use_detector_of
 
 from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
@@ -37,26 +35,10 @@ CUTS = ("detector", "annotations")
 MAX_S_SE_DROP = 1.0  # points, per lead
 
 
-def run_cut(args, cut: str) -> tuple[dict, list[dict]]:
-    """Pooled figures per (setting, lead), and the lead-records that changed."""
+def rules(args) -> dict:
+    """Today's rule and the rule with the step on (``--local-min``: the second rule)."""
     setting = {**SETTING, "s_on_time_local_min": args.local_min}
-    rules = {"today": DEFAULT_RULE, "on_time": dataclasses.replace(DEFAULT_RULE, **setting)}
-    conf, moved = {}, []
-    for f, leads in fold_probabilities(args.logits_dir, args.prefix, args.recipe, cut):
-        for c, (proba, held) in leads.items():
-            y = held.y.astype(np.int64)
-            pred = {k: adapted(proba, held, rule).argmax(axis=1) for k, rule in rules.items()}
-            for k, p in pred.items():
-                conf[k, c] = conf.get((k, c), 0) + _recipe.confusion(y, p)
-            for name in np.unique(held.record):
-                rows = held.record == name
-                n_abn = [int(np.count_nonzero(rows & (y == 0) & (p != 0))) for p in pred.values()]
-                s_hit = [int(np.count_nonzero(rows & (y == 1) & (p == 1))) for p in pred.values()]
-                if max(abs(n_abn[1] - n_abn[0]), abs(s_hit[1] - s_hit[0])) >= 5:
-                    moved.append({"fold": int(f), "lead": c, "record": str(name),
-                                  "n_called_abnormal": n_abn, "s_called_s": s_hit})
-        print(f"{cut} cut, fold {f} done", flush=True)
-    return {k: percent_figures(v) for k, v in conf.items()}, moved
+    return {"today": DEFAULT_RULE, "on_time": dataclasses.replace(DEFAULT_RULE, **setting)}
 
 
 def holds(base: dict, cand: dict, *, strictly_fewer: bool) -> bool:
@@ -70,25 +52,19 @@ def holds(base: dict, cand: dict, *, strictly_fewer: bool) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prefix", required=True, help="the kept folds: k4_es_ or all_")
-    parser.add_argument("--recipe", default="ch0+ch1")
-    parser.add_argument("--logits-dir", type=Path, required=True)
+    add_fold_arguments(parser)
     parser.add_argument("--local-min", type=float, default=0.0, metavar="VALUE",
                         help="TemplateRule.s_on_time_local_min (the second rule: 0.9; "
                         "0 is the first rule)")
-    parser.add_argument("--floor-low-on-time", type=float, default=None, metavar="VALUE",
-                        help="the detector's RULE['floor_low_on_time'] for the beats cut "
-                        "at the detected peaks: 0 is the detector the kept logits were "
-                        "made with (before session 14)")
     args = parser.parse_args(argv)
-    if args.floor_low_on_time is not None:
-        from heartbeat import detect
-
-        detect.RULE["floor_low_on_time"] = args.floor_low_on_time
+    detector = use_detector_of(args)
     result = {"setting": {**SETTING, "s_on_time_local_min": args.local_min}}
     verdicts = []
     for cut in CUTS:
-        fig, moved = run_cut(args, cut)
+        fig, records = compare_rules(args, cut, rules(args))
+        counts = ("n_called_abnormal", "s_called_s")
+        moved = [{k: r[k] for k in ("fold", "lead", "record", *counts)} for r in records
+                 if max(abs(r[k][1] - r[k][0]) for k in counts) >= 5]
         row = {k: {c: fig[k, c] for c in (0, 1)} for k in ("today", "on_time")}
         row["holds"] = {c: holds(fig["today", c], fig["on_time", c],
                                  strictly_fewer=args.prefix == "k4_es_" and not args.local_min)
@@ -106,8 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"condition holds: {result['holds']}")
     result["command"] = (f"python benchmarks/template_on_time_s.py --prefix {args.prefix}"
                          + (f" --local-min {args.local_min:g}" if args.local_min else "")
-                         + ("" if args.floor_low_on_time is None
-                            else f" --floor-low-on-time {args.floor_low_on_time:g}"))
+                         + detector)
     path = RESULTS / (f"template_on_time_s_{args.prefix.rstrip('_')}"
                       + ("_local" if args.local_min else "") + ".json")
     with atomic_open(path) as fh:

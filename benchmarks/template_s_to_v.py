@@ -30,7 +30,13 @@ from pathlib import Path
 
 import _recipe
 import numpy as np
-from _fold_proba import adapted, fold_probabilities, percent_figures
+from _fold_proba import (
+    adapted,
+    add_fold_arguments,
+    fold_probabilities,
+    percent_figures,
+    use_detector_of,
+)
 
 from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
@@ -133,24 +139,14 @@ def confirm(args) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prefix", required=True, help="the kept folds: k4_es_ or all_")
-    parser.add_argument("--recipe", default="ch0+ch1")
-    parser.add_argument("--logits-dir", type=Path, required=True)
+    add_fold_arguments(parser)
     parser.add_argument("--confirm", type=float, default=None, metavar="VALUE")
-    parser.add_argument("--floor-low-on-time", type=float, default=None, metavar="VALUE",
-                        help="the detector's RULE['floor_low_on_time'] for the beats cut "
-                        "at the detected peaks: 0 is the detector the kept logits were "
-                        "made with (before session 14)")
     args = parser.parse_args(argv)
-    if args.floor_low_on_time is not None:
-        from heartbeat import detect
-
-        detect.RULE["floor_low_on_time"] = args.floor_low_on_time
+    detector = use_detector_of(args)
     result = nested(args) if args.confirm is None else confirm(args)
     result["command"] = (f"python benchmarks/template_s_to_v.py --prefix {args.prefix}"
                          + ("" if args.confirm is None else f" --confirm {args.confirm:g}")
-                         + ("" if args.floor_low_on_time is None
-                            else f" --floor-low-on-time {args.floor_low_on_time:g}"))
+                         + detector)
     path = RESULTS / (f"template_s_to_v_{args.prefix.rstrip('_')}"
                       f"{'' if args.confirm is None else '_confirm'}.json")
     with atomic_open(path) as fh:

@@ -27,9 +27,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-import _recipe
-import numpy as np
-from _fold_proba import adapted, fold_probabilities, percent_figures
+from _fold_proba import add_fold_arguments, compare_rules, use_detector_of
 
 from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
@@ -37,28 +35,6 @@ from heartbeat.classifier.template import DEFAULT_RULE
 RESULTS = Path(__file__).resolve().parent / "results"
 SETTING = {"second_min_share": 0.3, "second_min_rr_ratio": 0.8}
 CUTS = ("detector", "annotations")
-
-
-def run_cut(args, cut: str) -> tuple[dict, list[dict]]:
-    """Pooled confusions per (setting, lead), and the lead-records that changed."""
-    rules = {"today": DEFAULT_RULE, "second": dataclasses.replace(DEFAULT_RULE, **SETTING)}
-    conf, moved = {}, []
-    for f, leads in fold_probabilities(args.logits_dir, args.prefix, args.recipe, cut):
-        for c, (proba, held) in leads.items():
-            y = held.y.astype(np.int64)
-            pred = {k: adapted(proba, held, rule).argmax(axis=1) for k, rule in rules.items()}
-            for k, p in pred.items():
-                conf[k, c] = conf.get((k, c), 0) + _recipe.confusion(y, p)
-            abnormal = {k: (y == 0) & (p != 0) for k, p in pred.items()}
-            for name in np.unique(held.record):
-                rows = held.record == name
-                before, after = (int(np.count_nonzero(abnormal[k] & rows)) for k in rules)
-                if abs(after - before) >= 5:
-                    moved.append({"fold": int(f), "lead": c, "record": str(name),
-                                  "n_beats": int(np.count_nonzero(rows & (y == 0))),
-                                  "n_called_abnormal": [before, after]})
-        print(f"{cut} cut, fold {f} done", flush=True)
-    return {k: percent_figures(v) for k, v in conf.items()}, moved
 
 
 def not_worse(base: dict, cand: dict) -> bool:
@@ -70,22 +46,17 @@ def not_worse(base: dict, cand: dict) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prefix", required=True, help="the kept folds: k4_es_ or all_")
-    parser.add_argument("--recipe", default="ch0+ch1")
-    parser.add_argument("--logits-dir", type=Path, required=True)
-    parser.add_argument("--floor-low-on-time", type=float, default=None, metavar="VALUE",
-                        help="the detector's RULE['floor_low_on_time'] for the beats cut "
-                        "at the detected peaks: 0 is the detector the kept logits were "
-                        "made with (before session 14)")
+    add_fold_arguments(parser)
     args = parser.parse_args(argv)
-    if args.floor_low_on_time is not None:
-        from heartbeat import detect
-
-        detect.RULE["floor_low_on_time"] = args.floor_low_on_time
+    detector = use_detector_of(args)
+    rules = {"today": DEFAULT_RULE, "second": dataclasses.replace(DEFAULT_RULE, **SETTING)}
     result = {"setting": SETTING}
     holds = []
     for cut in CUTS:
-        fig, moved = run_cut(args, cut)
+        fig, records = compare_rules(args, cut, rules)
+        moved = [{k: r[k] for k in ("fold", "lead", "record", "n_beats", "n_called_abnormal")}
+                 for r in records
+                 if abs(r["n_called_abnormal"][1] - r["n_called_abnormal"][0]) >= 5]
         row = {"today": {c: fig["today", c] for c in (0, 1)},
                "second": {c: fig["second", c] for c in (0, 1)}, "records_moved": moved}
         row["not_worse"] = {c: not_worse(fig["today", c], fig["second", c]) for c in (0, 1)}
@@ -103,9 +74,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {cut} moved: {m}")
     result["holds"] = bool(all(holds))
     print(f"condition holds: {result['holds']}")
-    result["command"] = (f"python benchmarks/template_second.py --prefix {args.prefix}"
-                         + ("" if args.floor_low_on_time is None
-                            else f" --floor-low-on-time {args.floor_low_on_time:g}"))
+    result["command"] = f"python benchmarks/template_second.py --prefix {args.prefix}{detector}"
     path = RESULTS / f"template_second_{args.prefix.rstrip('_')}.json"
     with atomic_open(path) as fh:
         fh.write(json.dumps(result, indent=1, default=str).encode())
