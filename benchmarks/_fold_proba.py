@@ -111,3 +111,13 @@ def compare_rules(args, cut: str, rules: dict) -> tuple[dict, list[dict]]:
                                     rows & (y == 1) & (p == 1))) for p in pred.values()]})
         print(f"{cut} cut, fold {f} done", flush=True)
     return {k: percent_figures(v) for k, v in conf.items()}, records
+
+
+def print_comparison(cut: str, fig: dict, names: tuple[str, ...], moved: list[dict]) -> None:
+    """Print :func:`compare_rules`' figures of the rules `names` and the records that moved."""
+    for k in names:
+        for c in (0, 1):
+            print(f"  {cut} {k:>7} lead {c}: " + ", ".join(
+                f"{m} {v:.2f}" for m, v in fig[k, c].items()))
+    for m in moved:
+        print(f"  {cut} moved: {m}")

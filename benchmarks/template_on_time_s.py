@@ -24,7 +24,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from _fold_proba import add_fold_arguments, compare_rules, use_detector_of
+from _fold_proba import add_fold_arguments, compare_rules, print_comparison, use_detector_of
 
 from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
@@ -72,12 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         row["records_moved"] = moved
         verdicts.extend(row["holds"].values())
         result[cut] = row
-        for k in ("today", "on_time"):
-            for c in (0, 1):
-                print(f"  {cut} {k:>7} lead {c}: " + ", ".join(
-                    f"{m} {v:.2f}" for m, v in fig[k, c].items()))
-        for m in moved:
-            print(f"  {cut} moved: {m}")
+        print_comparison(cut, fig, ("today", "on_time"), moved)
     result["holds"] = bool(all(verdicts))
     print(f"condition holds: {result['holds']}")
     result["command"] = (f"python benchmarks/template_on_time_s.py --prefix {args.prefix}"

@@ -27,7 +27,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from _fold_proba import add_fold_arguments, compare_rules, use_detector_of
+from _fold_proba import add_fold_arguments, compare_rules, print_comparison, use_detector_of
 
 from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
@@ -66,12 +66,7 @@ def main(argv: list[str] | None = None) -> None:
                                        < fig["today", 1]["n_abnormal"])
             holds.append(row["lead_1_lower"])
         result[cut] = row
-        for k in ("today", "second"):
-            for c in (0, 1):
-                print(f"  {cut} {k:>6} lead {c}: " + ", ".join(
-                    f"{m} {v:.2f}" for m, v in fig[k, c].items()))
-        for m in moved:
-            print(f"  {cut} moved: {m}")
+        print_comparison(cut, fig, ("today", "second"), moved)
     result["holds"] = bool(all(holds))
     print(f"condition holds: {result['holds']}")
     result["command"] = f"python benchmarks/template_second.py --prefix {args.prefix}{detector}"
