@@ -29,6 +29,7 @@ FLOORS = {
     "datasets": 4, "nn": 4,
     "training": 5, "windows": 5,
     "classifier": 6, "pretrained": 6, "stream": 6, "stream_beats": 6, "stream_quality": 6,
+    "stream_lead": 6,
     "export": 6,
     "export_source": 6,
     "export_fixed": 6,
