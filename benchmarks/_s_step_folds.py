@@ -18,7 +18,7 @@ import _recipe
 import _template_folds as tf
 import numpy as np
 
-from heartbeat.classifier.rhythm import sudden_ratio
+from heartbeat.classifier.rhythm import on_time_supraventricular, sudden_ratio
 from heartbeat.classifier.template import TemplateRule, irregular_rhythm, supraventricular_moves
 from heartbeat.classifier.ventricular import gains_ventricular
 
@@ -45,8 +45,8 @@ def rules() -> list[TemplateRule]:
 
 def adapted(run: tf.Run, rule: TemplateRule, parts: list | None = None) -> np.ndarray:
     """Predicted codes of `run` after the V/F step and then the S step of `rule` (with
-    its rhythm guard and sudden-prematurity test where the rule sets them, and the
-    S-to-V step when on); `parts`, the
+    its rhythm guard and sudden-prematurity test where the rule sets them, the on-time S
+    step and the S-to-V step when on); `parts`, the
     (rows, features) of each held-out record, are by default the kept ones."""
     parts = run.features[rule.window_s] if parts is None else parts
     codes = run.adapted(rule, parts).copy()
@@ -65,6 +65,10 @@ def adapted(run: tf.Run, rule: TemplateRule, parts: list | None = None) -> np.nd
             sudden=sudden_ratio(run.rr[rows, 0]))
         part = codes[rows]
         part[to_supra], part[to_normal] = S, N
+        if np.isfinite(rule.s_on_time_ratio):  # a beat called S on time: N
+            part[on_time_supraventricular(
+                part, feats.rr_ratio, rule.s_on_time_ratio, supra=S, first_is_start=True,
+                local_mean=run.rr[rows, 2], min_local=rule.s_on_time_local_min)] = N
         if feats.has_template:  # a beat called S unlike the template: V (off below -1)
             part[(part == S) & (feats.correlation < rule.s_to_v_max_correlation)] = tf.V
         codes[rows] = part

@@ -32,13 +32,19 @@ FS_OUT = 125.0
 MAX_V_F1_DROP = 0.01  # inner choice: V F1 at most 1 point below no adaptation, per lead
 
 
+BEFORE_ON_TIME = {"s_on_time_ratio": float("inf"), "s_on_time_local_min": 0.0}
+"""The fields that keep a rule as it was before a beat called S on time went back to N
+(docs/results.md section 5, "A beat called S on time goes back to N, outside fast
+stretches", session 17): every rule chosen or shipped before it is scored without it."""
 BEFORE_SHIFT = {"max_lag_s": 0.0, "lag_min_rr_ratio": 0.0,
-                "v_keep_min_correlation": float("inf"), "v_gain_min_correlation": float("inf")}
+                "v_keep_min_correlation": float("inf"), "v_gain_min_correlation": float("inf"),
+                **BEFORE_ON_TIME}
 """The fields that keep a rule as it was before the shift of beats on time was adopted
 (docs/results.md section 5, "A beat slid against the template"; and before the V
 template, below): the rules chosen before it are scored without it, so their recorded
 results reproduce."""
-BEFORE_V_KEEP = {"v_keep_min_correlation": float("inf"), "v_gain_min_correlation": float("inf")}
+BEFORE_V_KEEP = {"v_keep_min_correlation": float("inf"), "v_gain_min_correlation": float("inf"),
+                 **BEFORE_ON_TIME}
 """The fields that keep a rule as it was before a beat of the recording's own V shape
 kept V (docs/results.md section 5, "A beat of the recording's own ventricular shape
 keeps V"): the rules chosen before it are scored without it."""

@@ -32,7 +32,7 @@ files with ``_shift_vkeep``) and ``--rule before-v-keep`` the rule between the t
 (``_shift``)."""
 RULES = {"before-shift": (SHIPPED, ""),
          "before-v-keep": (dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_V_KEEP), "_shift"),
-         "shipped": (DEFAULT_RULE, "_shift_vkeep")}
+         "shipped": (dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME), "_shift_vkeep")}
 """``--rule`` -> (rule, result-file suffix).  ``before-v-keep`` is the rule shipped from
 the shift until the V template (session 14): the comparisons of session 13 ran as
 ``--rule shipped`` then and reproduce with it."""

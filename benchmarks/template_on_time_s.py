@@ -24,10 +24,14 @@ import dataclasses
 import json
 from pathlib import Path
 
+import _template_folds as tf
 from _fold_proba import add_fold_arguments, compare_rules, print_comparison, use_detector_of
 
 from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
+
+BASE = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME)
+"""The rule these runs compared against: the default before the on-time S step."""
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SETTING = {"s_on_time_ratio": 0.9}
@@ -38,7 +42,7 @@ MAX_S_SE_DROP = 1.0  # points, per lead
 def rules(args) -> dict:
     """Today's rule and the rule with the step on (``--local-min``: the second rule)."""
     setting = {**SETTING, "s_on_time_local_min": args.local_min}
-    return {"today": DEFAULT_RULE, "on_time": dataclasses.replace(DEFAULT_RULE, **setting)}
+    return {"today": BASE, "on_time": dataclasses.replace(BASE, **setting)}
 
 
 def holds(base: dict, cand: dict, *, strictly_fewer: bool) -> bool:

@@ -29,6 +29,7 @@ import json
 from pathlib import Path
 
 import _recipe
+import _template_folds as tf
 import numpy as np
 from _fold_proba import (
     adapted,
@@ -40,6 +41,9 @@ from _fold_proba import (
 
 from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
+
+BASE = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME)
+"""The rule these runs compared against: the default before the on-time S step."""
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OFF = -1.0
@@ -55,7 +59,7 @@ def confusions(args, cut: str, values: tuple[float, ...]) -> dict:
         for c, (proba, held) in leads.items():
             y = held.y.astype(np.int64)
             for value in values:
-                rule = dataclasses.replace(DEFAULT_RULE, s_to_v_max_correlation=value)
+                rule = dataclasses.replace(BASE, s_to_v_max_correlation=value)
                 out[value, f, c] = _recipe.confusion(y, adapted(proba, held, rule).argmax(axis=1))
         print(f"{cut} cut, fold {f} done", flush=True)
     return out

@@ -27,10 +27,14 @@ import dataclasses
 import json
 from pathlib import Path
 
+import _template_folds as tf
 from _fold_proba import add_fold_arguments, compare_rules, print_comparison, use_detector_of
 
 from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
+
+BASE = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME)
+"""The rule these runs compared against: the default before the on-time S step."""
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SETTING = {"second_min_share": 0.3, "second_min_rr_ratio": 0.8}
@@ -49,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     add_fold_arguments(parser)
     args = parser.parse_args(argv)
     detector = use_detector_of(args)
-    rules = {"today": DEFAULT_RULE, "second": dataclasses.replace(DEFAULT_RULE, **SETTING)}
+    rules = {"today": BASE, "second": dataclasses.replace(BASE, **SETTING)}
     result = {"setting": SETTING}
     holds = []
     for cut in CUTS:

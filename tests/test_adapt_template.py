@@ -28,7 +28,7 @@ from heartbeat.io import read_annotations, read_record
 
 CLASSES = ("N", "S", "V", "F", "Q")
 VF_ONLY = TemplateRule(s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"),
-                       s_irregular_above=float("inf"))
+                       s_irregular_above=float("inf"), s_on_time_ratio=float("inf"))
 """The V/F step alone: the shipped rule before the S step."""
 REPO = Path(__file__).resolve().parents[1]
 
@@ -111,7 +111,7 @@ class TestAdaptTemplate:
     def test_a_beat_called_s_on_time_becomes_n_an_early_one_stays_s(self):
         waves, rr = recording()
         rr[5] = [1.0, 1.0, 1.0]  # on time
-        rr[6] = [0.9, 1.0, 1.0]  # a little early: between 0.85 and 1
+        rr[6] = [0.88, 1.0, 1.0]  # a little early: between 0.85 and 0.9 (the on-time step's)
         rr[7] = [0.6, 1.4, 1.0]
         proba = np.tile([0.9, 0.04, 0.03, 0.02, 0.01], (60, 1))
         proba[5] = proba[6] = proba[7] = [0.3, 0.6, 0.05, 0.03, 0.02]

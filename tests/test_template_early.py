@@ -46,7 +46,9 @@ class TestGrid:
     def test_the_shipped_rule_first_then_every_setting(self):
         rules = _template_early.rules()
         # the rule shipped when the early check was judged: today's without the V template
-        shipped_then = dataclasses.replace(DEFAULT_RULE, v_keep_min_correlation=float("inf"))
+        # and the on-time S step
+        shipped_then = dataclasses.replace(DEFAULT_RULE, v_keep_min_correlation=float("inf"),
+                                           s_on_time_ratio=float("inf"), s_on_time_local_min=0.0)
         assert rules[0] == shipped_then == _template_early.SHIPPED and len(rules) == 1 + 3 * 4
         assert {(r.early_rr_ratio, r.early_min_correlation) for r in rules[1:]} == {
             (r, c) for r in (0.80, 0.85, 0.90) for c in (0.90, 0.93, 0.95, 0.97)}

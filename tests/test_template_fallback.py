@@ -27,7 +27,10 @@ from heartbeat.context import rr_features
 from heartbeat.stream import Stream
 
 CLASSES = ("N", "S", "V", "F", "Q")
-NO_FALLBACK = dataclasses.replace(DEFAULT_RULE, fallback_min_share=float("inf"))
+# without the fallback no template exists; the on-time S step, which needs none, is off
+# too, so nothing may change
+NO_FALLBACK = dataclasses.replace(DEFAULT_RULE, fallback_min_share=float("inf"),
+                                  s_on_time_ratio=float("inf"))
 T = np.linspace(0, 1.5, 187)
 NARROW = np.exp(-((T - 0.02) / 0.03) ** 2) + 0.3 * np.exp(-((T - 0.3) / 0.06) ** 2)
 WIDE = -np.exp(-((T - 0.1) / 0.08) ** 2)

@@ -68,10 +68,11 @@ class TestFoldProtocol:
     def test_grid_is_the_preregistered_one_on_the_shipped_rule_today_first(self):
         ratios = [r.s_min_keep_ratio for r in kf.rules()]
         assert ratios == [1.0, 0.95, 0.90, 0.85]
-        # the rule shipped when this was chosen: today's without the later shift and V
-        # template
+        # the rule shipped when this was chosen: today's without the later shift, V
+        # template and on-time S step
         shipped_then = dataclasses.replace(DEFAULT_RULE, max_lag_s=0.0, lag_min_rr_ratio=0.0,
-                                           v_keep_min_correlation=float("inf"))
+                                           v_keep_min_correlation=float("inf"),
+                                           s_on_time_ratio=float("inf"), s_on_time_local_min=0.0)
         assert kf.CURRENT == shipped_then
         for rule in kf.rules():
             assert dataclasses.replace(rule, s_min_keep_ratio=1.0) == shipped_then

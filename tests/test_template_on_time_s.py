@@ -13,7 +13,8 @@ from heartbeat.classifier.template import DEFAULT_RULE, move_on_time_supraventri
 
 T = np.linspace(0, 1.5, 187)
 NORMAL = np.exp(-((T - 0.02) / 0.03) ** 2) + 0.3 * np.exp(-((T - 0.3) / 0.06) ** 2)
-ON = dataclasses.replace(DEFAULT_RULE, s_on_time_ratio=0.9)
+ON = dataclasses.replace(DEFAULT_RULE, s_on_time_ratio=0.9, s_on_time_local_min=0.0)
+OFF = dataclasses.replace(DEFAULT_RULE, s_on_time_ratio=float("inf"))
 CALLED_N, CALLED_S = [0.9, 0.04, 0.03, 0.02, 0.01], [0.2, 0.6, 0.15, 0.04, 0.01]
 
 
@@ -62,15 +63,16 @@ class TestOnTimeSupraventricular:
         np.testing.assert_allclose(out[1], [0.8, 0.0, 0.15, 0.04, 0.01])
         np.testing.assert_array_equal(out[0], proba[0])
         np.testing.assert_array_equal(
-            move_on_time_supraventricular(proba, np.ones(2), DEFAULT_RULE, classes=CLASSES),
+            move_on_time_supraventricular(proba, np.ones(2), OFF, classes=CLASSES),
             proba)
 
 
 class TestInAdaptation:
     def test_the_lone_s_on_time_becomes_n_and_the_rest_stay(self):
         waves, proba, rr = recording()
-        out, _, off = on_and_off(waves, proba, rr, ON)
-        assert off.argmax(axis=1)[20] == 1  # today: S (it matches, but 0.95 < 1.0 keep)
+        out = on_and_off(waves, proba, rr, ON)[0]
+        off = on_and_off(waves, proba, rr, OFF)[0]
+        assert off.argmax(axis=1)[20] == 1  # off: S (it matches, but 0.95 < 1.0 keep)
         labels = out.argmax(axis=1)
         assert labels[20] == 0
         assert (labels[[40, 60, 61, 62, 63, 64]] == 1).all()  # early, or in the run
@@ -85,9 +87,8 @@ class TestInAdaptation:
         online = streamed(proba, waves, rr, local, chunk=7).argmax(axis=1)
         assert online[20] == 1
 
-    def test_off_by_default(self):
-        assert DEFAULT_RULE.s_on_time_ratio == np.inf
-        assert DEFAULT_RULE.s_on_time_local_min == 0.0
+    def test_on_by_default_outside_fast_stretches(self):
+        assert (DEFAULT_RULE.s_on_time_ratio, DEFAULT_RULE.s_on_time_local_min) == (0.9, 0.9)
 
     @pytest.mark.parametrize("chunk", [1, 7, 80])
     def test_stream_agrees_whatever_the_chunks(self, chunk):

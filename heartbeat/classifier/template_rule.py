@@ -48,12 +48,15 @@ class TemplateRule:
     adopt it; a beat called S unlike the template made V, ``s_to_v_max_correlation``, is
     off: ``benchmarks/template_s_to_v.py`` did not adopt it; a second normal shape on
     time, ``second_min_share``, is off: ``benchmarks/template_second.py`` did not adopt
-    it; a beat called S on time made N, ``s_on_time_ratio``, is off:
-    ``benchmarks/template_on_time_s.py`` did not adopt it);
+    it; a beat called S on time and outside a fast stretch made N, ``s_on_time_ratio``
+    with ``s_on_time_local_min``, is on: ``benchmarks/template_on_time_s.py --prefix
+    all_new_ --local-min 0.9``, the second rule, on folds trained anew; the first rule,
+    without ``s_on_time_local_min``, was not adopted);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
-    s_min_keep_ratio=float("inf"), s_irregular_above=float("inf"))`` is the V/F step
+    s_min_keep_ratio=float("inf"), s_irregular_above=float("inf"),
+    s_on_time_ratio=float("inf"))`` is the V/F step
     alone.
 
     Attributes
@@ -190,8 +193,8 @@ class TemplateRule:
     s_irregular_above: float = 0.12
     s_irregular_beats: int = 16
     s_irregular_keep: bool = True
-    s_on_time_ratio: float = math.inf
-    s_on_time_local_min: float = 0.0
+    s_on_time_ratio: float = 0.9
+    s_on_time_local_min: float = 0.9
     s_max_sudden_ratio: float = float("inf")
     s_keep_sudden_ratio: float = float("inf")
     fallback_min_share: float = 0.5
