@@ -30,13 +30,19 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
    where the rhythm around a beat is irregular (atrial fibrillation, in which ordinary
    beats come early too: the median absolute successive RR difference over the mean
    RR of the 33 beats around it above 0.12, :mod:`heartbeat.classifier.rhythm`), no
-   beat becomes S and a beat called S that matches in shape becomes N.
+   beat becomes S and a beat called S that matches in shape becomes N;
+5. a beat still called S that comes on time (previous RR at least 0.9 x the local mean
+   RR), whose beat before is not called S and which lies outside a fast stretch (local
+   mean RR at least 0.9 x the recording's mean RR) becomes N, whatever its shape: every
+   S beat is premature, and a run of supraventricular tachycardia keeps its S
+   (:func:`~heartbeat.classifier.supraventricular.move_on_time_supraventricular`).
 
 No label is used, and the cost is a median and a few products over an (n, window)
 array.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds within
-MIT-BIH DS1 (docs/results.md, section 5, "Template adaptation", "S by the recording's
-own rhythm", "S step in irregular rhythm", "A fallback template and sudden
-prematurity" and "Beats on time slid against the template").
+MIT-BIH DS1 or within all 48 records (docs/results.md, section 5, "Template
+adaptation", "S by the recording's own rhythm", "S step in irregular rhythm", "A
+fallback template and sudden prematurity", "Beats on time slid against the template"
+and "A beat called S on time goes back to N, outside fast stretches").
 """
 
 from __future__ import annotations
