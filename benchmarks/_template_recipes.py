@@ -28,14 +28,17 @@ from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
 SHIPPED = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SHIFT)
 """The rule shipped when the recipes ``+aug`` and ``+det`` were compared (before the
 shift was adopted); ``--rule shipped`` uses today's :data:`DEFAULT_RULE` instead (result
-files with ``_shift_vkeep``) and ``--rule before-v-keep`` the rule between the two
-(``_shift``)."""
+files with ``_shift_vkeep_ontime``), ``--rule before-v-keep`` the rule from the shift to
+the V template (``_shift``) and ``--rule before-on-time`` the rule from the V template to
+the on-time S step (``_shift_vkeep``)."""
 RULES = {"before-shift": (SHIPPED, ""),
          "before-v-keep": (dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_V_KEEP), "_shift"),
-         "shipped": (dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME), "_shift_vkeep")}
-"""``--rule`` -> (rule, result-file suffix).  ``before-v-keep`` is the rule shipped from
-the shift until the V template (session 14): the comparisons of session 13 ran as
-``--rule shipped`` then and reproduce with it."""
+         "before-on-time": (dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME),
+                            "_shift_vkeep"),
+         "shipped": (DEFAULT_RULE, "_shift_vkeep_ontime")}
+"""``--rule`` -> (rule, result-file suffix).  Each ``before-*`` is the rule shipped until
+that step was adopted: the comparisons made as ``--rule shipped`` then (session 13's
+``_shift`` files, session 14's ``_shift_vkeep``) reproduce with it."""
 LEADS = ("ch0", "ch1")
 
 

@@ -82,9 +82,14 @@ class TestRules:
         from heartbeat.classifier.template import DEFAULT_RULE
 
         rule, suffix = _template_recipes.RULES["shipped"]
-        assert rule == DEFAULT_RULE and rule.max_lag_s > 0 and suffix == "_shift_vkeep"
+        assert rule == DEFAULT_RULE and rule.max_lag_s > 0 and suffix == "_shift_vkeep_ontime"
+        off = {"s_on_time_ratio": float("inf"), "s_on_time_local_min": 0.0}
+        on_time, suffix = _template_recipes.RULES["before-on-time"]
+        assert on_time == dataclasses.replace(DEFAULT_RULE, **off)
+        assert suffix == "_shift_vkeep"  # session 14's files, then named "shipped"
         between, suffix = _template_recipes.RULES["before-v-keep"]
-        assert between == dataclasses.replace(DEFAULT_RULE, v_keep_min_correlation=float("inf"))
+        assert between == dataclasses.replace(DEFAULT_RULE, v_keep_min_correlation=float("inf"),
+                                              **off)
         assert suffix == "_shift"  # session 13's files, then named "shipped"
         before, suffix = _template_recipes.RULES["before-shift"]
         assert before.max_lag_s == 0 and suffix == ""
