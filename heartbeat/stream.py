@@ -69,20 +69,19 @@ How the stream departs from :func:`heartbeat.classify` (measured in
 
 Stated bounds (the first 5 min of the 48 MIT-BIH records, first lead, model
 ``mitbih-all``, against ``classify(x, fs, model)`` with its defaults;
-``benchmarks/bench_stream.py --seconds 300``, ``docs/benchmarks.md``): 99.9 % of the
-offline R peaks are found at the very same sample, and 96.6 % of those beats get the
-offline label (95.1 % with ``adapt="none"``: a stream that does not adapt is further
-from ``classify``'s default); per record at most 7 % of the peaks differ (6.8 % at
-worst, record 231, then 4.3 %, 207, where search-back finds beats too late to report;
-else at most 0.4 %) and at least 74 % of the labels agree (the paced records 217,
-74 %, and 104, 77 %; then 207, 79 %).  The reject option applies as in ``classify``
-(a withheld beat is ``"?"`` in both).  The first seconds are a warm-up: the mean RR,
-the context median and the template rest on the few beats seen so far.  Over the
-first 40 s of the 48 records, neither side adapting nor measuring quality, 99.8 % of
-the offline peaks are identical (2,442 of 2,446) and 92.8 % of their labels agree
-(reject option on); per record at most one peak differs (3.2 %, record 123) and up to
-42 % of the labels (the paced record 104; then 233, 39 %) (``tests/test_stream.py``,
-the slow test; figures from ``benchmarks/bench_stream.py --warm-up --no-speed``).
+``benchmarks/bench_stream.py --seconds 300 --no-speed``, rerun in session 17,
+``docs/benchmarks.md``): 99.9 % of the offline R peaks are found at the very same sample
+(18,265 of 18,283), and 96.2 % of those beats get the offline label; per record at most
+6 % of the peaks differ (5.8 %, record 207, then 4.8 %, 231, where search-back finds
+beats too late to report; else at most 0.4 %) and at least 72 % of the labels agree
+(207, 73 %; then 232, 79 %, and the paced 217, 80 %). The reject option applies as in
+``classify`` (a withheld beat is ``"?"`` in both). The first seconds are a warm-up: the
+mean RR, the context median and the template rest on the few beats seen so far. Over the
+first 40 s of the 48 records, neither side adapting nor measuring quality, 99.8 % of the
+offline peaks are identical (2,442 of 2,446) and 92.8 % of their labels agree (reject
+option on); per record at most one peak differs (3.2 %, record 123) and up to 42 % of
+the labels (the paced record 104; then 233, 39 %) (``tests/test_stream.py``, the slow
+test; figures from ``benchmarks/bench_stream.py --warm-up --no-speed``).
 
 Every beat is reported at most ``latency_s`` seconds of signal after its R peak.
 The state (the buffer of ``history_s + hop_s`` seconds per lead, the last beats'
