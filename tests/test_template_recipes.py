@@ -134,7 +134,7 @@ class TestDecidingRow:
         # the candidate's single networks are right on every beat, its ensemble is not
         accuracy = judged[0]["ch0"]["accuracy"][0]
         assert (accuracy == 1.0) is (deciding == "single")
-        choice = written["cv_template_recipes_all_choice_shift_vkeep"]
+        choice = written["cv_template_recipes_all_choice_shift_vkeep_ontime"]
         assert choice["deciding_row"].startswith(
             "single networks" if deciding == "single" else "ensemble of 3 seeds")
         assert ("--deciding single" in choice["command"]) is (deciding == "single")
