@@ -109,12 +109,25 @@ def say_missing(signal: np.ndarray, fs: float, args: argparse.Namespace) -> None
     gaps = np.isnan(signal)
     if gaps.ndim == 2:
         gaps = gaps[:, 0]  # the channel the beats are cut from
-    if not gaps.any():
-        return
-    edges = np.diff(gaps.astype(np.int8), prepend=0)
-    print(f"heartbeat {args.command}: {int(gaps.sum())} missing sample(s) (NaN: invalid in "
-          f"the input) in {int((edges == 1).sum())} gap(s), {gaps.sum() / fs:.1f} s in all; "
-          "read around (--missing error refuses them)", file=sys.stderr)
+    tell_missing(args.command, *missing_counts(gaps), fs, "NaN: invalid in the input")
+
+
+def missing_counts(gaps: np.ndarray, open_before: bool = False) -> tuple[int, int]:
+    """Return (missing samples, gaps that begin in `gaps`) of a bool mask of samples.
+
+    `open_before`: the sample before the mask's first was missing too (a gap that goes
+    on from an earlier block is not counted again).
+    """
+    starts = np.diff(gaps.astype(np.int8), prepend=np.int8(open_before)) == 1
+    return int(gaps.sum()), int(starts.sum())
+
+
+def tell_missing(command: str, n_samples: int, n_gaps: int, fs: float, what: str) -> None:
+    """Say on stderr how many samples were missing and read around (nothing if none)."""
+    if n_samples:
+        print(f"heartbeat {command}: {n_samples} missing sample(s) ({what}) in {n_gaps} "
+              f"gap(s), {n_samples / fs:.1f} s in all; read around (--missing error "
+              "refuses them)", file=sys.stderr)
 
 
 def _load_ecg(args: argparse.Namespace) -> EcgChannel:

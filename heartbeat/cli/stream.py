@@ -113,19 +113,20 @@ class _Missing:
 
     def seen(self, block: np.ndarray) -> np.ndarray:
         """Count `block`'s missing samples and the gaps they begin; return `block`."""
+        from heartbeat.cli.ecg import missing_counts
+
         gaps = np.isnan(block)
-        starts = np.flatnonzero(np.diff(gaps.astype(np.int8), prepend=np.int8(self.open)) == 1)
-        self.samples += int(gaps.sum())
-        self.gaps += starts.size
+        n_samples, n_gaps = missing_counts(gaps, open_before=self.open)
+        self.samples += n_samples
+        self.gaps += n_gaps
         self.open = bool(gaps[-1])
         return block
 
     def say(self, fs: float) -> None:
         """Say on stderr how many samples were missing and read around (if any)."""
-        if self.samples:
-            print(f"heartbeat stream: {self.samples} missing sample(s) (NaN or an empty "
-                  f"cell) in {self.gaps} gap(s), {self.samples / fs:.1f} s in all; read "
-                  "around (--missing error refuses them)", file=sys.stderr)
+        from heartbeat.cli.ecg import tell_missing
+
+        tell_missing("stream", self.samples, self.gaps, fs, "NaN or an empty cell")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
