@@ -19,10 +19,12 @@ import numpy as np
 
 from heartbeat.classifier.template import TemplateRule, adapt_template
 
-TEMPERATURE = {"k4_es_": 1.568035, "all_": 1.622087, "all_new_": 1.622087}
+TEMPERATURE = {"k4_es_": 1.568035, "all_": 1.622087, "all_new_": 1.622087,
+               "all_s68_": 1.622087}
 """Prefix of the kept folds -> the shipped temperature of the model of that recipe
 (``mitbih-ds1`` for the DS1 folds, ``mitbih-all`` for the folds within all 48: those of
-session 13 and, ``all_new_``, the same folds trained anew with seeds 3-5 in session 17)."""
+session 13 and, ``all_new_``, the same folds trained anew with seeds 3-5 in session 17;
+``all_s68_``: seeds 6-8, session 18)."""
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -122,6 +122,7 @@ import _recipe
 from _common import REPO
 from _fold_logits import load_runs, save_logits
 
+import heartbeat.nn as nn
 from heartbeat import datasets
 
 RESULTS = REPO / "benchmarks" / "results"
@@ -246,6 +247,9 @@ def run_folds(args) -> None:
                     _fold_logits.score_detector_cut(
                         model, run, pool["detector"], held, logits_dir=args.logits_dir,
                         name=name, seed=seed, fold=i, counts=counts)
+                if args.models_dir is not None:  # for looks that need the network itself
+                    (args.models_dir / name).mkdir(parents=True, exist_ok=True)
+                    nn.save(model, args.models_dir / name / f"seed{seed}_fold{i}.npz")
                 runs.append(run)
                 n_done += 1
                 a, b = run["ch0"], run["ch1"]
@@ -444,6 +448,8 @@ def main() -> None:
                         help="folds: seeds to train (default 0); pooled and table: "
                         "use only the runs of these seeds (default: all kept)")
     parser.add_argument("--verbose", action="store_true", help="print every epoch")
+    parser.add_argument("--models-dir", type=Path, default=None,
+                        help="folds: also keep each fold's trained model here")
     parser.add_argument("--model", nargs="+", default=None,
                         help="final: a candidate model file, or several whose logits are "
                         "averaged (a seed ensemble); default: shipped mitbih-ds1")

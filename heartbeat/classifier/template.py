@@ -52,6 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heartbeat.classifier.dominant import fallback_template, second_template, shape_measures
+from heartbeat.classifier.neighbours import move_by_neighbours
 from heartbeat.classifier.rhythm import sudden_ratio
 from heartbeat.classifier.supraventricular import (
     irregular_rhythm,
@@ -285,6 +286,8 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
                                         first_is_start=True,
                                         local_mean=np.asarray(rr)[:, 2])
     out = move_unlike_supraventricular(out, features, rule, classes=classes)
+    out = move_by_neighbours(out, proba, waveforms, features.rr_ratio, rule, classes=classes,
+                             fs_out=fs_out)
     return out, out.argmax(axis=1) != before
 
 

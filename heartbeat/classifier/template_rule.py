@@ -18,7 +18,8 @@ _MAY_BE_INFINITE = frozenset({"max_amplitude_ratio", "s_min_keep_ratio", "s_irre
                               "s_max_sudden_ratio", "s_keep_sudden_ratio",
                               "fallback_min_share", "second_min_share",
                               "v_keep_min_correlation",
-                              "v_gain_min_correlation", "s_on_time_ratio"})
+                              "v_gain_min_correlation", "s_on_time_ratio",
+                              "neighbours_max_rr_ratio"})
 """The fields whose ``inf`` turns a check off."""
 _CORRELATIONS = frozenset({"min_correlation", "s_min_correlation", "early_min_correlation",
                            "v_keep_min_correlation", "v_gain_min_correlation",
@@ -167,19 +168,40 @@ class TemplateRule:
         is conducted as the recording's normal beats are, so a beat of another shape
         is ventricular (:func:`~heartbeat.classifier.ventricular.move_unlike_supraventricular`;
         -1: off).
+    neighbours_k : int
+        Last, the recording's own confident beats vote
+        (:func:`~heartbeat.classifier.neighbours.move_by_neighbours`): a beat called N
+        (not itself a sure N) or S becomes V, and a beat called V of which the network
+        was not sure becomes N, when at least `neighbours_agree` of its `neighbours_k`
+        nearest references -- beats called N or V whose network probability of that
+        class is at least `neighbours_confidence` -- are of that class; a beat becomes
+        V only if it comes early (`neighbours_max_rr_ratio`) (0: off).
+    neighbours_agree : int
+        How many of the `neighbours_k` nearest references must agree.
+    neighbours_confidence : float
+        Least network probability of its class for a reference beat.
+    neighbours_window_s : float
+        Seconds after the R peak over which beats are compared (Euclidean distance).
+    neighbours_max_rr_ratio : float
+        A beat becomes V by its neighbours only if its previous RR over the local mean
+        RR is below this (``inf``: any beat).
 
     Raises
     ------
     TypeError
-        If a threshold is not a real number, ``s_irregular_beats`` not an integer or a
-        flag not True/False.
+        If a threshold is not a real number, ``s_irregular_beats``, ``neighbours_k`` or
+        ``neighbours_agree`` not an integer or a flag not True/False.
     ValueError
         If a threshold is NaN, negative, infinite where ``inf`` means nothing (only
         ``max_amplitude_ratio``, ``s_min_keep_ratio``, ``s_irregular_above``, the two
         sudden ratios, ``fallback_min_share``, ``second_min_share``,
-        ``s_on_time_ratio`` and the two ``v_*_min_correlation`` take it), a
+        ``s_on_time_ratio``, ``neighbours_max_rr_ratio`` and the two
+        ``v_*_min_correlation`` take it), a
         correlation outside [-1, 1], ``max_amplitude_ratio`` below 1, ``window_s`` not
-        above 0 or ``s_irregular_beats`` below 1; the message names the field.
+        above 0 (or ``neighbours_window_s``), ``s_irregular_beats`` or
+        ``neighbours_agree`` below 1, ``neighbours_k`` below 0 or below
+        ``neighbours_agree`` when on, ``neighbours_confidence`` outside [0, 1]; the
+        message names the field.
     """
 
     window_s: float = 0.24
@@ -210,6 +232,11 @@ class TemplateRule:
     v_gain_min_correlation: float = math.inf
     v_gain_max_rr_ratio: float = 0.9
     s_to_v_max_correlation: float = -1.0
+    neighbours_k: int = 0
+    neighbours_agree: int = 5
+    neighbours_confidence: float = 0.9
+    neighbours_window_s: float = 0.5
+    neighbours_max_rr_ratio: float = 0.9
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -218,14 +245,23 @@ class TemplateRule:
                 as_bool(value, name)
             elif field.name == "s_irregular_beats":
                 as_int(value, name, minimum=1)
+            elif field.name in ("neighbours_k", "neighbours_agree"):
+                as_int(value, name, minimum=0 if field.name == "neighbours_k" else 1)
+            elif field.name == "neighbours_confidence":
+                as_real(value, name, low=0.0, high=1.0)
             elif field.name in _MAY_BE_INFINITE and value == math.inf:
                 continue
             elif field.name in _CORRELATIONS:
                 as_real(value, name, low=-1.0, high=1.0)
             else:
                 as_real(value, name, low=1.0 if field.name == "max_amplitude_ratio" else 0.0)
-        if self.window_s <= 0:
-            raise ValueError(f"TemplateRule.window_s={self.window_s!r} must be > 0 seconds")
+        for name in ("window_s", "neighbours_window_s"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"TemplateRule.{name}={getattr(self, name)!r} must be > 0 "
+                                 "seconds")
+        if self.neighbours_k and self.neighbours_agree > self.neighbours_k:
+            raise ValueError(f"TemplateRule.neighbours_agree={self.neighbours_agree!r} must "
+                             f"be at most neighbours_k={self.neighbours_k!r}")
 
     def samples(self, fs_out: float) -> tuple[int, int]:
         """Return (window, largest shift) in samples at `fs_out` Hz."""
