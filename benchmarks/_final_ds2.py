@@ -63,9 +63,11 @@ def run(args, *, write, cache: Path) -> None:
         for k in ("N", "S", "V", "F"):
             print(f"  {k}: Se {100 * s[k]['se']:.1f} +P {100 * s[k]['ppv']:.1f} "
                   f"F1 {s[k]['f1']:.3f} (n={s[k]['support']})")
-        if f"ch{c}_before_shift" in out:
-            b = out[f"ch{c}_before_shift"]
-            print(f"  the rule before the shift: accuracy {100 * b['accuracy']:.2f} %, N called "
+        for tag, what in (("before_shift", "the shift"), ("before_neighbours", "the neighbours")):
+            if f"ch{c}_{tag}" not in out:
+                continue
+            b = out[f"ch{c}_{tag}"]
+            print(f"  the rule before {what}: accuracy {100 * b['accuracy']:.2f} %, N called "
                   f"abnormal {100 * b['n_called_abnormal']:.2f} %, V Se/+P "
                   f"{100 * b['V']['se']:.1f}/{100 * b['V']['ppv']:.1f}, S Se/+P "
                   f"{100 * b['S']['se']:.1f}/{100 * b['S']['ppv']:.1f}")
@@ -77,7 +79,7 @@ def run(args, *, write, cache: Path) -> None:
 def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict]:
     """DS2 figures with adapt="template" (the shipped rule, as ``classify()`` applies it:
     the fallback template and the shift of beats on time included), with the shipped
-    rule before the shift was adopted, without adaptation, with its V/F step alone (the
+    rule before the shift was adopted and before the neighbours step, without adaptation, with its V/F step alone (the
     rule before the S step) and with the S step without its rhythm guard, from one pass.
 
     Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
@@ -103,6 +105,8 @@ def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict]:
     preds = {"none": run.pred, "vf_step": run.adapted(sf.VF_RULE),
              "s_step": gf.adapted(run, gf.CURRENT),  # the S step without the guard
              "before_shift": ff.adapted(run, before_shift),
+             "before_neighbours": ff.adapted(
+                 run, dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_NEIGHBOURS)),
              "template": ff.adapted(run, DEFAULT_RULE)}  # V/F step, then guarded S step
     shares = {}
     for record in np.unique(data.record[keep]):

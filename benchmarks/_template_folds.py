@@ -32,7 +32,12 @@ FS_OUT = 125.0
 MAX_V_F1_DROP = 0.01  # inner choice: V F1 at most 1 point below no adaptation, per lead
 
 
-BEFORE_ON_TIME = {"s_on_time_ratio": float("inf"), "s_on_time_local_min": 0.0}
+BEFORE_NEIGHBOURS = {"neighbours_k": 0}
+"""The field that keeps a rule as it was before its confident neighbours voted
+(docs/results.md section 5, "A beat takes the class of its confident neighbours",
+session 18): every rule chosen or shipped before it is scored without the step."""
+BEFORE_ON_TIME = {"s_on_time_ratio": float("inf"), "s_on_time_local_min": 0.0,
+                  **BEFORE_NEIGHBOURS}
 """The fields that keep a rule as it was before a beat called S on time went back to N
 (docs/results.md section 5, "A beat called S on time goes back to N, outside fast
 stretches", session 17): every rule chosen or shipped before it is scored without it."""

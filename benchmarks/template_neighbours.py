@@ -21,6 +21,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import _template_folds as tf
 from _fold_proba import add_fold_arguments, compare_rules, print_comparison, use_detector_of
 
 from heartbeat._atomic import atomic_open
@@ -46,7 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     add_fold_arguments(parser)
     args = parser.parse_args(argv)
     detector = use_detector_of(args)
-    rules = {"today": DEFAULT_RULE, "neighbours": dataclasses.replace(DEFAULT_RULE, **SETTING)}
+    today = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_NEIGHBOURS)  # as when judged
+    rules = {"today": today, "neighbours": dataclasses.replace(DEFAULT_RULE, **SETTING)}
     result, verdicts, v_f1_gain = {"setting": SETTING}, [], []
     for cut in CUTS:
         fig, records = compare_rules(args, cut, rules)

@@ -113,10 +113,10 @@ from heartbeat.classifier.results import (
     _noisy_below,
     _withheld,
 )
-from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
+from heartbeat.classifier.template import TemplateRule
 from heartbeat.detect import FLOOR_BLOCK_S, RULE, _detect
 from heartbeat.pipeline import segment
-from heartbeat.pipeline.beats import FS_OUT, _min_quality
+from heartbeat.pipeline.beats import _min_quality
 from heartbeat.signal_quality import CONTEXT_S, SEGMENT_S
 from heartbeat.stream_beats import StreamBeats
 from heartbeat.stream_lead import TEMPLATE_BEATS, LeadMemory, MissingRuns
@@ -220,8 +220,6 @@ class Stream:
         self.classifier = _as_classifier(model)
         self.classes = tuple(self.classifier.classes_)
         self.latency_s = latency_s
-        # the window and the largest shift
-        self._template_window = sum((self._rule or DEFAULT_RULE).samples(FS_OUT))
         fs = self.fs
         self._hop = max(1, round(hop_s * fs))
         self._ahead = round(lookahead_s * fs)
@@ -476,7 +474,7 @@ class Stream:
         proba = calibration.probabilities(self._net.predict_logits(x, rr).astype(np.float64))
         adapted = np.zeros(len(found), dtype=bool)
         if self.adapt == "template":
-            heads = np.stack([f[5] for f in found])[:, : self._template_window]
+            heads = np.stack([f[5] for f in found])  # each adaptation step takes its part
             rr_all = np.stack([f[3] for f in found])
             adapted_proba = self._adapt(lead, heads, rr_all, proba)
             adapted = adapted_proba.argmax(axis=1) != proba.argmax(axis=1)

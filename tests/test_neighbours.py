@@ -40,16 +40,17 @@ def test_nearest_votes_matches_a_plain_sort():
     is_v = rng.random(40) < 0.4
     d = ((heads[asked, None, :] - heads[None, refs, :]) ** 2).sum(-1)
     expected = is_v[np.argsort(d, axis=1)[:, :5]].sum(axis=1)
-    np.testing.assert_array_equal(nearest_votes(heads, asked, refs, is_v, 5), expected)
+    np.testing.assert_array_equal(nearest_votes(heads[asked], heads[refs], is_v, 5),
+                                  expected)
 
 
 def test_nearest_votes_in_chunks_is_the_same(monkeypatch):
     rng = np.random.default_rng(2)
     heads = rng.standard_normal((300, 6))
     asked, refs, is_v = np.arange(100), np.arange(100, 300), rng.random(200) < 0.5
-    whole = nearest_votes(heads, asked, refs, is_v, 7)
+    whole = nearest_votes(heads[asked], heads[refs], is_v, 7)
     monkeypatch.setattr(neighbours, "_CHUNK_ENTRIES", 450)  # two rows at a time
-    np.testing.assert_array_equal(nearest_votes(heads, asked, refs, is_v, 7), whole)
+    np.testing.assert_array_equal(nearest_votes(heads[asked], heads[refs], is_v, 7), whole)
 
 
 def test_an_early_beat_of_the_v_shape_called_n_or_s_becomes_v():
@@ -133,3 +134,22 @@ def test_rule_checks_the_fields(field, value, error):
     settings = {"neighbours_k": 7, field: value}
     with pytest.raises(error, match=field):
         TemplateRule(**settings)
+
+
+def test_the_running_template_votes_with_the_beats_it_has_seen():
+    from heartbeat.classifier.running_template import RunningTemplate
+
+    waves, proba, rr_ratio = _recording()
+    proba[45] = [0.6, 0.1, 0.3, 0.0, 0.0]
+    rr = np.column_stack([rr_ratio, np.ones(len(waves)), np.ones(len(waves))])
+    running = RunningTemplate(500)
+    out = np.concatenate([running.adapt(proba[a:a + 20], waves[a:a + 20], rr[a:a + 20],
+                                        classes=CLASSES, rule=RULE) for a in (0, 20, 40)])
+    assert out[45].argmax() == 2 and (out[:40].argmax(axis=1) == 0).all()
+    assert len(running.sure_heads[True]) == 9 and len(running.sure_heads[False]) == 40
+    # the step off: the beat stays N, and nothing is kept for it
+    off = RunningTemplate(500)
+    rule_off = dataclasses.replace(RULE, neighbours_k=0)
+    kept = np.concatenate([off.adapt(proba[a:a + 20], waves[a:a + 20], rr[a:a + 20],
+                                     classes=CLASSES, rule=rule_off) for a in (0, 20, 40)])
+    assert kept[45].argmax() == 0 and not off.sure_heads[True]

@@ -29,7 +29,8 @@ import numpy as np
 
 from heartbeat.classifier.supraventricular import move_class
 
-__all__ = ["MAX_REFERENCES", "move_by_neighbours", "nearest_votes"]
+__all__ = ["MAX_REFERENCES", "is_on", "move_by_neighbours", "nearest_votes", "sure_beats",
+           "vote", "window_samples"]
 
 MAX_REFERENCES = 4000
 """Most references of one class (evenly spaced in time if there are more): bounds the
@@ -38,37 +39,87 @@ time and memory a day-long recording costs; a 30-minute MIT-BIH record never has
 _CHUNK_ENTRIES = 1 << 22  # distances held at once (32 MiB of float64)
 
 
-def nearest_votes(heads: np.ndarray, asked: np.ndarray, references: np.ndarray,
-                  is_v: np.ndarray, k: int) -> np.ndarray:
+def nearest_votes(asked: np.ndarray, references: np.ndarray, is_v: np.ndarray, k: int
+                  ) -> np.ndarray:
     """Return, for each asked beat, how many of its `k` nearest references are V.
 
     Parameters
     ----------
-    heads : numpy.ndarray, shape (n, window)
-        The beats' first samples after the R peak.
-    asked, references : numpy.ndarray of int
-        Row indices into `heads`: the beats to vote on and the references (``k`` or
-        more of them).
-    is_v : numpy.ndarray of bool, shape (len(references),)
+    asked, references : numpy.ndarray, shape (m, window) and (r, window)
+        The first samples after the R peak of the beats that vote and of the
+        references (`k` or more of them); distance is Euclidean.
+    is_v : numpy.ndarray of bool, shape (r,)
         Which references are V (the others are N).
     k : int
         Neighbours per asked beat.
 
     Returns
     -------
-    numpy.ndarray of int64, shape (len(asked),)
+    numpy.ndarray of int64, shape (m,)
     """
-    ref = np.asarray(heads[references], dtype=np.float64)
+    ref = np.asarray(references, dtype=np.float64)
     ref_sq = np.einsum("ij,ij->i", ref, ref)
     votes = np.empty(len(asked), dtype=np.int64)
-    step = max(1, _CHUNK_ENTRIES // max(1, len(references)))
+    step = max(1, _CHUNK_ENTRIES // max(1, len(ref)))
     for lo in range(0, len(asked), step):
-        rows = np.asarray(heads[asked[lo:lo + step]], dtype=np.float64)
+        rows = np.asarray(asked[lo:lo + step], dtype=np.float64)
         # squared distances up to the row's own norm, which does not change the order
         dist = ref_sq[None, :] - 2.0 * (rows @ ref.T)
         nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
         votes[lo:lo + step] = is_v[nearest].sum(axis=1)
     return votes
+
+
+def sure_beats(called: np.ndarray, proba: np.ndarray, rule, classes: tuple[str, ...]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Return (sure N, sure V) of the beats `called` (class indices; `classes` hold N, V).
+
+    A beat is a sure N (V) when it is called N (V) and its network probability of that
+    class is at least ``rule.neighbours_confidence``.
+    """
+    n_idx, v_idx = classes.index("N"), classes.index("V")
+    proba = np.asarray(proba, dtype=np.float64)
+    return ((called == n_idx) & (proba[:, n_idx] >= rule.neighbours_confidence),
+            (called == v_idx) & (proba[:, v_idx] >= rule.neighbours_confidence))
+
+
+def window_samples(rule, fs_out: float) -> int:
+    """Return how many samples after the R peak the neighbours step compares."""
+    return max(2, round(rule.neighbours_window_s * fs_out))
+
+
+def vote(out: np.ndarray, heads: np.ndarray, rr_ratio: np.ndarray, sure: tuple,
+         references: np.ndarray, is_v: np.ndarray, rule, classes: tuple[str, ...]
+         ) -> np.ndarray:
+    """Move the beats of `out` that their nearest references outvote (a copy).
+
+    `heads` are the beats' first :func:`window_samples`, `sure` their
+    :func:`sure_beats`, `references` / `is_v` the references' heads and classes.
+    Nothing moves with fewer than ``neighbours_agree`` V or ``neighbours_k`` N
+    references.
+    """
+    result = np.array(out, dtype=np.float64, copy=True)
+    k, agree = rule.neighbours_k, rule.neighbours_agree
+    if np.count_nonzero(is_v) < agree or np.count_nonzero(~is_v) < k:
+        return result
+    n_idx, v_idx = classes.index("N"), classes.index("V")
+    s_idx = classes.index("S") if "S" in classes else -1
+    called = result.argmax(axis=1)
+    sure_n, sure_v = sure
+    early = np.asarray(rr_ratio) < rule.neighbours_max_rr_ratio
+    to_v = np.flatnonzero((((called == n_idx) & ~sure_n) | (called == s_idx)) & early)
+    to_n = np.flatnonzero((called == v_idx) & ~sure_v)
+    gain = to_v[nearest_votes(heads[to_v], references, is_v, k) >= agree]
+    lose = to_n[k - nearest_votes(heads[to_n], references, is_v, k) >= agree]
+    for rows, dst in ((gain, v_idx), (lose, n_idx)):
+        for src in np.unique(called[rows]):
+            move_class(result, rows[called[rows] == src], int(src), dst)
+    return result
+
+
+def is_on(rule, classes: tuple[str, ...]) -> bool:
+    """Return True if `rule` has the step on and `classes` hold N and V."""
+    return rule.neighbours_k > 0 and "N" in classes and "V" in classes
 
 
 def _spread(rows: np.ndarray) -> np.ndarray:
@@ -126,31 +177,12 @@ def move_by_neighbours(out: np.ndarray, proba: np.ndarray, waveforms: np.ndarray
     >>> moved.argmax(axis=1)[[0, 12, 18]].tolist()
     [0, 2, 2]
     """
-    result = np.array(out, dtype=np.float64, copy=True)
-    k, agree = rule.neighbours_k, rule.neighbours_agree
-    if k <= 0 or "N" not in classes or "V" not in classes or len(result) <= k:
-        return result
-    n_idx, v_idx = classes.index("N"), classes.index("V")
-    s_idx = classes.index("S") if "S" in classes else -1
-    called = result.argmax(axis=1)
-    sure = np.asarray(proba, dtype=np.float64)
-    sure_n = (called == n_idx) & (sure[:, n_idx] >= rule.neighbours_confidence)
-    sure_v = (called == v_idx) & (sure[:, v_idx] >= rule.neighbours_confidence)
-    ref_v, ref_n = _spread(np.flatnonzero(sure_v)), _spread(np.flatnonzero(sure_n))
-    if len(ref_v) < agree or len(ref_n) < k:
-        return result
-    references = np.concatenate([ref_v, ref_n])
+    if not is_on(rule, classes) or len(out) <= rule.neighbours_k:
+        return np.array(out, dtype=np.float64, copy=True)
+    called = np.asarray(out).argmax(axis=1)
+    sure = sure_beats(called, proba, rule, classes)
+    ref_v, ref_n = _spread(np.flatnonzero(sure[1])), _spread(np.flatnonzero(sure[0]))
+    heads = np.asarray(waveforms)[:, :window_samples(rule, fs_out)]
     is_v = np.r_[np.ones(len(ref_v), bool), np.zeros(len(ref_n), bool)]
-    window = max(2, round(rule.neighbours_window_s * fs_out))
-    heads = np.asarray(waveforms)[:, :window]
-    early = np.asarray(rr_ratio) < rule.neighbours_max_rr_ratio
-    to_v = np.flatnonzero((((called == n_idx) & ~sure_n) | (called == s_idx)) & early)
-    to_n = np.flatnonzero((called == v_idx) & ~sure_v)
-    gain = to_v[nearest_votes(heads, to_v, references, is_v, k) >= agree] \
-        if len(to_v) else to_v
-    lose = to_n[k - nearest_votes(heads, to_n, references, is_v, k) >= agree] \
-        if len(to_n) else to_n
-    for rows, dst in ((gain, v_idx), (lose, n_idx)):
-        for src in np.unique(called[rows]):
-            move_class(result, rows[called[rows] == src], int(src), dst)
-    return result
+    return vote(out, heads, rr_ratio, sure, heads[np.concatenate([ref_v, ref_n])], is_v,
+                rule, classes)

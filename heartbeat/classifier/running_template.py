@@ -11,7 +11,7 @@ from collections import deque
 
 import numpy as np
 
-from heartbeat.classifier import template
+from heartbeat.classifier import neighbours, template
 from heartbeat.classifier.dominant import RunningFallback, second_template
 from heartbeat.classifier.rhythm import rhythm_irregularity
 from heartbeat.classifier.supraventricular import (
@@ -55,7 +55,9 @@ class RunningTemplate:
     template (:func:`~heartbeat.classifier.ventricular.own_ventricular`) is the median of
     the last `size` beats called V that did not match the template; the second normal
     shape (:func:`~heartbeat.classifier.dominant.second_template`) is measured over the
-    last `size` beats of any class.
+    last `size` beats of any class; the neighbours step
+    (:mod:`~heartbeat.classifier.neighbours`) takes its references from the last `size`
+    sure N and the last `size` sure V beats, this instant's included.
 
     Parameters
     ----------
@@ -77,21 +79,30 @@ class RunningTemplate:
         self.recent_normal: deque[bool] = deque(maxlen=size)
         self.recent_pool: deque[bool] = deque(maxlen=size)
         self.last_called_s = False  # the last beat's call before the on-time S step
+        self.sure_heads = {True: deque(maxlen=size), False: deque(maxlen=size)}  # V, N
 
     def adapt(self, proba: np.ndarray, heads: np.ndarray, rr: np.ndarray, *,
               classes: tuple[str, ...], rule: TemplateRule | None = None) -> np.ndarray:
         """Return `proba` of the next beats, V and F taken from those matching the template.
 
-        `heads` are the beats' first samples after the R peak, (n, length): the
-        rule's window at ``FS_OUT`` and its largest shift (:meth:`TemplateRule.samples`);
-        `rr` their RR features, (n, 3); `rule` default
+        `heads` are the beats' first samples after the R peak, (n, length): at least
+        the rule's window at ``FS_OUT`` and its largest shift (:meth:`TemplateRule.samples`),
+        and the neighbours step's window when it is on (``neighbours_window_s``); `rr`
+        their RR features, (n, 3); `rule` default
         :data:`~heartbeat.classifier.template.DEFAULT_RULE`.
         """
         if "N" not in classes or len(proba) == 0:
             return proba
         rule = rule or template.DEFAULT_RULE  # read at call time: the rule in force
+        out = self._template_steps(proba, heads, rr, classes, rule)
+        return self._neighbours(out, proba, heads, rr, classes, rule)
+
+    def _template_steps(self, proba: np.ndarray, wide: np.ndarray, rr: np.ndarray,
+                        classes: tuple[str, ...], rule: TemplateRule) -> np.ndarray:
+        """Every step of :meth:`adapt` but the neighbours'."""
         window, max_lag = rule.samples(FS_OUT)
-        longer, heads = heads, heads[:, :window]
+        longer = wide[:, :window + max_lag]
+        heads = longer[:, :window]
         irregular = self._irregular(np.asarray(rr)[:, 0], rule)
         normal = np.asarray(proba).argmax(axis=1) == classes.index("N")
         first_is_start = self.n_beats == 0
@@ -136,6 +147,24 @@ class RunningTemplate:
                                     first_is_start=first_is_start, irregular=irregular)
         out = self._on_time(out, rr, classes, rule, first_is_start)
         return move_unlike_supraventricular(out, features, rule, classes=classes)
+
+    def _neighbours(self, out: np.ndarray, proba: np.ndarray, wide: np.ndarray,
+                    rr: np.ndarray, classes: tuple[str, ...], rule: TemplateRule) -> np.ndarray:
+        """Take in this instant's sure N and V beats; let the references vote."""
+        if not neighbours.is_on(rule, classes):
+            return out
+        heads = np.asarray(wide[:, :neighbours.window_samples(rule, FS_OUT)], dtype=np.float64)
+        sure = neighbours.sure_beats(np.asarray(out).argmax(axis=1), proba, rule, classes)
+        for is_v, flags in ((False, sure[0]), (True, sure[1])):
+            self.sure_heads[is_v].extend(heads[flags])
+        if not self.sure_heads[True] or not self.sure_heads[False]:
+            return out
+        references = np.concatenate([np.stack(self.sure_heads[True]),
+                                     np.stack(self.sure_heads[False])])
+        is_v = np.r_[np.ones(len(self.sure_heads[True]), bool),
+                     np.zeros(len(self.sure_heads[False]), bool)]
+        return neighbours.vote(out, heads, _rr_ratios(rr)[0], sure, references, is_v, rule,
+                               classes)
 
     def _on_time(self, proba: np.ndarray, rr: np.ndarray, classes: tuple[str, ...],
                  rule: TemplateRule, first_is_start: bool) -> np.ndarray:
