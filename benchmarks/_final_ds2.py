@@ -79,8 +79,9 @@ def run(args, *, write, cache: Path) -> None:
 def _final_template(model, data: datasets.BeatSet) -> tuple[dict, dict]:
     """DS2 figures with adapt="template" (the shipped rule, as ``classify()`` applies it:
     the fallback template and the shift of beats on time included), with the shipped
-    rule before the shift was adopted and before the neighbours step, without adaptation, with its V/F step alone (the
-    rule before the S step) and with the S step without its rhythm guard, from one pass.
+    rule before the shift was adopted and before the neighbours step, without
+    adaptation, with its V/F step alone (the rule before the S step) and with the S step
+    without its rhythm guard, from one pass.
 
     Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
     peaks, as everywhere here, or with ``--cut detector`` at the detected ones).  Also,
