@@ -27,18 +27,23 @@ from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule
 
 SHIPPED = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SHIFT)
 """The rule shipped when the recipes ``+aug`` and ``+det`` were compared (before the
-shift was adopted); ``--rule shipped`` uses today's :data:`DEFAULT_RULE` instead (result
-files with ``_shift_vkeep_ontime``), ``--rule before-v-keep`` the rule from the shift to
-the V template (``_shift``) and ``--rule before-on-time`` the rule from the V template to
-the on-time S step (``_shift_vkeep``)."""
+shift was adopted); ``--rule before-v-keep`` the rule from the shift to the V template
+(result files with ``_shift``), ``--rule before-on-time`` the rule from the V template to
+the on-time S step (``_shift_vkeep``) and ``--rule before-neighbours`` the rule from the
+on-time S step to the neighbours step (``_shift_vkeep_ontime``; until session 18 named
+``shipped``).  Today's :data:`DEFAULT_RULE` adds the neighbours step, which the fold
+scripts' copy of the steps (on the logits' argmax) does not have: its figures come from
+the package's ``adapt_template`` (``_fold_proba``, ``template_neighbours.py``)."""
 RULES = {"before-shift": (SHIPPED, ""),
          "before-v-keep": (dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_V_KEEP), "_shift"),
          "before-on-time": (dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME),
                             "_shift_vkeep"),
-         "shipped": (DEFAULT_RULE, "_shift_vkeep_ontime")}
+         "before-neighbours": (dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_NEIGHBOURS),
+                               "_shift_vkeep_ontime")}
 """``--rule`` -> (rule, result-file suffix).  Each ``before-*`` is the rule shipped until
 that step was adopted: the comparisons made as ``--rule shipped`` then (session 13's
-``_shift`` files, session 14's ``_shift_vkeep``) reproduce with it."""
+``_shift`` files, session 14's ``_shift_vkeep``, session 17's ``_shift_vkeep_ontime``)
+reproduce with it."""
 LEADS = ("ch0", "ch1")
 
 
@@ -99,7 +104,7 @@ def run(args, scored: dict, members: list, folds: list, *, write, print_summary,
         f"--recipe {text}" for text in args.recipe) + (
         "" if args.prefix == "es_" else f" --prefix {args.prefix}") + (
         "" if peaks == "annotations" else f" --cut {peaks}") + (
-        "" if not suffix else " --rule shipped") + (
+        "" if not suffix else f" --rule {args.rule}") + (
         "" if getattr(args, "deciding", "ensemble") == "ensemble" else " --deciding single")
     summaries, spreads, labels = {}, {}, {}
     for text in args.recipe:

@@ -22,6 +22,7 @@ apart.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _fold_logits
 import _recipe
 import _s_fallback_folds as ff
+import _template_folds as tf
 from _common import data_root
 
 from heartbeat.classifier.template import DEFAULT_RULE
@@ -75,7 +77,8 @@ def count(scored: dict, recipe: str, folds: list, lead: int, cut: dict
     every = cut[lead]
     for fold in folds:
         run = scored[recipe, "ensemble", fold, lead]
-        called = ff.adapted(run, DEFAULT_RULE)
+        # the rule as it was when this look ran (the fold copy has no neighbours step)
+        called = ff.adapted(run, dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_NEIGHBOURS))
         held = every[np.isin(every.record, np.unique(run.record))]
         held = held[held.y < 4]  # the order of the kept logits
         for record in np.unique(run.record):

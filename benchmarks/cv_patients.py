@@ -463,14 +463,15 @@ def main() -> None:
                         "annotated peaks or at the detected ones (logits folder _detcut); "
                         "final: score DS2's beats cut there (result file ..._detcut.json)")
     parser.add_argument("--rule", choices=("before-shift", "before-v-keep", "before-on-time",
-                                           "shipped"),
+                                           "before-neighbours"),
                         default="before-shift",
                         help="template-recipes: the adapt=\"template\" rule of the rows: "
                         "as shipped before the shift (the +aug and +det comparisons), "
                         "from the shift to the V template (session 13's comparisons, "
                         "then named shipped; files with _shift), from the V template to "
-                        "the on-time S step (session 14's, _shift_vkeep) or today's "
-                        "(_shift_vkeep_ontime)")
+                        "the on-time S step (session 14's, _shift_vkeep) or from the "
+                        "on-time S step to the neighbours step (session 17's, then "
+                        "named shipped; _shift_vkeep_ontime)")
     parser.add_argument("--deciding", choices=("ensemble", "single"), default="ensemble",
                         help="template-recipes: judge the seed ensemble's rows (a recipe "
                         "shipped as an ensemble) or the single networks' (the default "

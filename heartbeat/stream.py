@@ -69,12 +69,12 @@ How the stream departs from :func:`heartbeat.classify` (measured in
 
 Stated bounds (the first 5 min of the 48 MIT-BIH records, first lead, model
 ``mitbih-all``, against ``classify(x, fs, model)`` with its defaults;
-``benchmarks/bench_stream.py --seconds 300 --no-speed``, rerun in session 17,
+``benchmarks/bench_stream.py --seconds 300 --no-speed``, rerun in session 18,
 ``docs/benchmarks.md``): 99.9 % of the offline R peaks are found at the very same sample
-(18,265 of 18,283), and 96.2 % of those beats get the offline label; per record at most
+(18,265 of 18,283), and 96.3 % of those beats get the offline label; per record at most
 6 % of the peaks differ (5.8 %, record 207, then 4.8 %, 231, where search-back finds
 beats too late to report; else at most 0.4 %) and at least 72 % of the labels agree
-(207, 73 %; then 232, 79 %, and the paced 217, 80 %). The reject option applies as in
+(207, 72 %; then 232, 79 %, and the paced 217, 80 %). The reject option applies as in
 ``classify`` (a withheld beat is ``"?"`` in both). The first seconds are a warm-up: the
 mean RR, the context median and the template rest on the few beats seen so far. Over the
 first 40 s of the 48 records, neither side adapting nor measuring quality, 99.8 % of the
@@ -85,7 +85,8 @@ test; figures from ``benchmarks/bench_stream.py --warm-up --no-speed``).
 
 Every beat is reported at most ``latency_s`` seconds of signal after its R peak.
 The state (the buffer of ``history_s + hop_s`` seconds per lead, the last beats'
-times, the ``2k + 1`` last waveforms and the templates' three rings of 500 x 0.24 s)
+times, the ``2k + 1`` last waveforms, the templates' three rings of 500 x 0.24 s and
+the neighbours step's two of 500 x 0.5 s)
 does not grow with the recording.
 """
 

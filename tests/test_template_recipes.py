@@ -7,6 +7,8 @@ averaged over both leads must fall, V F1 and S F1 may fall by at most one sd per
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -63,6 +65,8 @@ def held_out() -> tuple:
 
 class TestConfusion:
     def test_none_is_the_argmax_and_the_shipped_rule_is_classifys(self):
+        # the rule as shipped before the neighbours step, which the fold copy lacks
+        before = dataclasses.replace(DEFAULT_RULE, neighbours_k=0)
         logits, y, record, waves, rr = held_out()
         run = tf.Run(logits, y, record, waves, rr)
         np.testing.assert_array_equal(tr.confusion(run, None),
@@ -71,9 +75,11 @@ class TestConfusion:
         proba /= proba.sum(axis=1, keepdims=True)
         want = np.concatenate([adapt_template(proba[record == r], waves[record == r],
                                               rr[record == r], classes=_recipe.CLASSES,
-                                              fs_out=tf.FS_OUT)[0].argmax(axis=1)
+                                              fs_out=tf.FS_OUT, rule=before)[0].argmax(axis=1)
                                for r in ("a", "b")])
-        got = tr.confusion(run, DEFAULT_RULE)
+        got = tr.confusion(run, before)
+        with pytest.raises(ValueError, match="no neighbours step"):
+            tr.confusion(run, DEFAULT_RULE)
         np.testing.assert_array_equal(got, _recipe.confusion(y, want))
         assert got[0, 2] == 0 and tr.confusion(run, None)[0, 2] == 3  # spared N beats
         assert got[2, 2] == 4  # the ventricular-like beats stay V
@@ -128,7 +134,7 @@ class TestDecidingRow:
         monkeypatch.setattr(tr, "decide", lambda base, cand: judged.append(cand) or {
             "passes": True})
         args = SimpleNamespace(recipe=["base", "cand"], prefix="all_", cut="annotations",
-                               rule="shipped", deciding=deciding)
+                               rule="before-neighbours", deciding=deciding)
         tr.run(args, scored, members, folds, write=written.__setitem__,
                print_summary=lambda *a: None, seed_spread=lambda rows: {})
         # the candidate's single networks are right on every beat, its ensemble is not

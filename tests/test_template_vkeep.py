@@ -191,8 +191,8 @@ class TestFoldProtocol:
     def test_the_grid_is_the_preregistered_one_on_the_rule_shipped_before(self):
         import _template_vkeep as vk
 
-        off_then = dataclasses.replace(OFF, s_on_time_ratio=math.inf,
-                                       s_on_time_local_min=0.0)  # before the on-time S step
+        off_then = dataclasses.replace(OFF, s_on_time_ratio=math.inf, s_on_time_local_min=0.0,
+                                       neighbours_k=0)  # before the on-time S step
         assert vk.SHIPPED == off_then
         rules = vk.rules()
         assert [r.v_keep_min_correlation for r in rules] == [

@@ -63,8 +63,9 @@ class ClassifiedBeats:
     adapted : numpy.ndarray of bool, shape (n,)
         True for each beat whose most probable class the adaptation to the recording
         changed (``classify(adapt=...)``; with ``"template"``, a beat the model called
-        V or F that matches the recording's dominant beat, or one of its shape made S
-        or N by its timing).  All False without adaptation.
+        V or F that matches the recording's dominant beat, one of its shape made S
+        or N by its timing, or one moved to V or N by its confident neighbours).  All
+        False without adaptation.
 
     The signal quality of each beat's stretch is ``quality`` (``beats.quality``) and
     the stretches below the quality threshold are ``beats.unreadable`` (samples) or
@@ -181,7 +182,12 @@ def classify(
         by about 40 % and raised V +P and S Se, at a cost in V Se (docs/results.md,
         section 5).  Then, by the recording's own rhythm, a beat called N of that
         shape whose previous RR is below 0.85 x the local mean becomes S, and one
-        called S of that shape that is not early becomes N (chosen the same way).
+        called S of that shape that is not early becomes N (chosen the same way); a
+        beat called S that comes on time, outside a fast stretch, becomes N.  Last,
+        the recording's own confident beats vote: an early beat called N or S whose
+        nearest beats of which the network was sure are mostly V becomes V, and a beat
+        called V without confidence among sure N beats becomes N
+        (:mod:`heartbeat.classifier.neighbours`; ``TemplateRule.neighbours_k``).
         ``"prior"`` re-estimates the recording's class mix by EM and
         re-weights every beat's probabilities
         (:func:`~heartbeat.classifier.adapt.adapt_prior`); it erases most S beats.

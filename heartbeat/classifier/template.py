@@ -35,14 +35,20 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
    RR), whose beat before is not called S and which lies outside a fast stretch (local
    mean RR at least 0.9 x the recording's mean RR) becomes N, whatever its shape: every
    S beat is premature, and a run of supraventricular tachycardia keeps its S
-   (:func:`~heartbeat.classifier.supraventricular.move_on_time_supraventricular`).
+   (:func:`~heartbeat.classifier.supraventricular.move_on_time_supraventricular`);
+6. the recording's own confident beats vote (self-training,
+   :func:`~heartbeat.classifier.neighbours.move_by_neighbours`): a beat called N (not a
+   sure one) or S that comes early becomes V when 5 of its 7 nearest sure N or V beats
+   (network probability >= 0.9; Euclidean distance over the first 0.5 s) are V, and a
+   beat called V of which the network was not sure becomes N when 5 of 7 are N.
 
 No label is used, and the cost is a median and a few products over an (n, window)
 array.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds within
 MIT-BIH DS1 or within all 48 records (docs/results.md, section 5, "Template
 adaptation", "S by the recording's own rhythm", "S step in irregular rhythm", "A
-fallback template and sudden prematurity", "Beats on time slid against the template"
-and "A beat called S on time goes back to N, outside fast stretches").
+fallback template and sudden prematurity", "Beats on time slid against the template",
+"A beat called S on time goes back to N, outside fast stretches" and "A beat takes the
+class of its confident neighbours").
 """
 
 from __future__ import annotations

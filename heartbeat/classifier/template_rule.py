@@ -52,13 +52,14 @@ class TemplateRule:
     it; a beat called S on time and outside a fast stretch made N, ``s_on_time_ratio``
     with ``s_on_time_local_min``, is on: ``benchmarks/template_on_time_s.py --prefix
     all_new_ --local-min 0.9``, the second rule, on folds trained anew; the first rule,
-    without ``s_on_time_local_min``, was not adopted);
+    without ``s_on_time_local_min``, was not adopted; a beat takes the class of its
+    confident neighbours, ``neighbours_k`` and the other ``neighbours_*`` fields, is on:
+    ``benchmarks/template_neighbours.py --prefix all_s68_``, on folds trained anew);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
     s_min_keep_ratio=float("inf"), s_irregular_above=float("inf"),
-    s_on_time_ratio=float("inf"))`` is the V/F step
-    alone.
+    s_on_time_ratio=float("inf"), neighbours_k=0)`` is the V/F step alone.
 
     Attributes
     ----------
@@ -232,7 +233,7 @@ class TemplateRule:
     v_gain_min_correlation: float = math.inf
     v_gain_max_rr_ratio: float = 0.9
     s_to_v_max_correlation: float = -1.0
-    neighbours_k: int = 0
+    neighbours_k: int = 7
     neighbours_agree: int = 5
     neighbours_confidence: float = 0.9
     neighbours_window_s: float = 0.5
