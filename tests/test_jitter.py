@@ -78,12 +78,14 @@ class TestRecipeNames:
 
 
 class TestRules:
-    def test_shipped_is_todays_rule_and_names_its_files(self):
+    def test_each_rule_names_its_files(self):
         from heartbeat.classifier.template import DEFAULT_RULE
 
-        rule, suffix = _template_recipes.RULES["shipped"]
-        assert rule == DEFAULT_RULE and rule.max_lag_s > 0 and suffix == "_shift_vkeep_ontime"
-        off = {"s_on_time_ratio": float("inf"), "s_on_time_local_min": 0.0}
+        assert "shipped" not in _template_recipes.RULES  # the fold copy lacks its last step
+        rule, suffix = _template_recipes.RULES["before-neighbours"]
+        assert rule == dataclasses.replace(DEFAULT_RULE, neighbours_k=0)
+        assert rule.max_lag_s > 0 and suffix == "_shift_vkeep_ontime"  # session 17's files
+        off = {"s_on_time_ratio": float("inf"), "s_on_time_local_min": 0.0, "neighbours_k": 0}
         on_time, suffix = _template_recipes.RULES["before-on-time"]
         assert on_time == dataclasses.replace(DEFAULT_RULE, **off)
         assert suffix == "_shift_vkeep"  # session 14's files, then named "shipped"

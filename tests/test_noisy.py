@@ -87,7 +87,8 @@ class TestRecord103Lead1:
         on, off = record_103_lead_1
         before = int(np.isin(off.labels, ["V", "F"]).sum())
         after = int(np.isin(on.labels, ["V", "F"]).sum())
-        assert before >= 40 and after <= before - 15  # 45 -> 24 at 0.005
+        # 35 -> 18 (68 -> 32 before the neighbours step took V from unsure beats)
+        assert before >= 30 and after <= before - 15
         # docs/results.md reports the run of 3 V/F that the chosen threshold leaves
         assert longest_run(np.isin(on.labels, ["V", "F"])) <= \
             longest_run(np.isin(off.labels, ["V", "F"]))
