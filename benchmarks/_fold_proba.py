@@ -8,6 +8,7 @@ of the beat cache (``HEARTBEAT_CACHE``) they belong to, at one cut.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import _fold_logits
 import _recipe
 import numpy as np
 
+from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import TemplateRule, adapt_template
 
 TEMPERATURE = {"k4_es_": 1.568035, "all_": 1.622087, "all_new_": 1.622087,
@@ -123,3 +125,20 @@ def print_comparison(cut: str, fig: dict, names: tuple[str, ...], moved: list[di
                 f"{m} {v:.2f}" for m, v in fig[k, c].items()))
     for m in moved:
         print(f"  {cut} moved: {m}")
+
+
+def moved_records(records: list[dict], counts: tuple[str, ...] = ("n_called_abnormal",
+                                                                   "s_called_s"),
+                  extra: tuple[str, ...] = (), at_least: int = 5) -> list[dict]:
+    """The rows of :func:`compare_rules`' `records` in which one of `counts` changes by
+    `at_least` or more between the first two rules (fold, lead, record, `extra`, counts)."""
+    keys = ("fold", "lead", "record", *extra, *counts)
+    return [{k: r[k] for k in keys} for r in records
+            if max(abs(r[k][1] - r[k][0]) for k in counts) >= at_least]
+
+
+def write_result(path: Path, result: dict) -> None:
+    """Write a script's result as indented JSON, atomically, and say where."""
+    with atomic_open(path) as fh:
+        fh.write(json.dumps(result, indent=1, default=str).encode())
+    print(f"wrote {path}")

@@ -18,13 +18,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
 import _template_folds as tf
-from _fold_proba import add_fold_arguments, compare_rules, print_comparison, use_detector_of
+from _fold_proba import (
+    add_fold_arguments,
+    compare_rules,
+    moved_records,
+    print_comparison,
+    use_detector_of,
+    write_result,
+)
 
-from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -52,9 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     result, verdicts, v_f1_gain = {"setting": SETTING}, [], []
     for cut in CUTS:
         fig, records = compare_rules(args, cut, rules)
-        counts = ("n_called_abnormal", "s_called_s")
-        moved = [{k: r[k] for k in ("fold", "lead", "record", *counts)} for r in records
-                 if max(abs(r[k][1] - r[k][0]) for k in counts) >= 5]
+        moved = moved_records(records)
         row = {k: {c: fig[k, c] for c in (0, 1)} for k in rules}
         row["holds"] = {c: holds(fig["today", c], fig["neighbours", c]) for c in (0, 1)}
         row["records_moved"] = moved
@@ -69,9 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     result["command"] = f"python benchmarks/template_neighbours.py --prefix {args.prefix}" \
         + detector
     path = RESULTS / f"template_neighbours_{args.prefix.rstrip('_')}.json"
-    with atomic_open(path) as fh:
-        fh.write(json.dumps(result, indent=1, default=str).encode())
-    print(f"wrote {path}")
+    write_result(path, result)
 
 
 if __name__ == "__main__":

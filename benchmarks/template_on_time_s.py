@@ -21,13 +21,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
 import _template_folds as tf
-from _fold_proba import add_fold_arguments, compare_rules, print_comparison, use_detector_of
+from _fold_proba import (
+    add_fold_arguments,
+    compare_rules,
+    moved_records,
+    print_comparison,
+    use_detector_of,
+    write_result,
+)
 
-from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
 
 BASE = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME)
@@ -66,9 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     verdicts = []
     for cut in CUTS:
         fig, records = compare_rules(args, cut, rules(args))
-        counts = ("n_called_abnormal", "s_called_s")
-        moved = [{k: r[k] for k in ("fold", "lead", "record", *counts)} for r in records
-                 if max(abs(r[k][1] - r[k][0]) for k in counts) >= 5]
+        moved = moved_records(records)
         row = {k: {c: fig[k, c] for c in (0, 1)} for k in ("today", "on_time")}
         row["holds"] = {c: holds(fig["today", c], fig["on_time", c],
                                  strictly_fewer=args.prefix == "k4_es_" and not args.local_min)
@@ -84,9 +87,7 @@ def main(argv: list[str] | None = None) -> None:
                          + detector)
     path = RESULTS / (f"template_on_time_s_{args.prefix.rstrip('_')}"
                       + ("_local" if args.local_min else "") + ".json")
-    with atomic_open(path) as fh:
-        fh.write(json.dumps(result, indent=1, default=str).encode())
-    print(f"wrote {path}")
+    write_result(path, result)
 
 
 if __name__ == "__main__":

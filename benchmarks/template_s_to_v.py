@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
 import _recipe
@@ -37,9 +36,9 @@ from _fold_proba import (
     fold_probabilities,
     percent_figures,
     use_detector_of,
+    write_result,
 )
 
-from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
 
 BASE = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME)
@@ -153,9 +152,7 @@ def main(argv: list[str] | None = None) -> None:
                          + detector)
     path = RESULTS / (f"template_s_to_v_{args.prefix.rstrip('_')}"
                       f"{'' if args.confirm is None else '_confirm'}.json")
-    with atomic_open(path) as fh:
-        fh.write(json.dumps(result, indent=1, default=str).encode())
-    print(f"wrote {path}")
+    write_result(path, result)
 
 
 if __name__ == "__main__":

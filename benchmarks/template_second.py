@@ -24,13 +24,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
 import _template_folds as tf
-from _fold_proba import add_fold_arguments, compare_rules, print_comparison, use_detector_of
+from _fold_proba import (
+    add_fold_arguments,
+    compare_rules,
+    moved_records,
+    print_comparison,
+    use_detector_of,
+    write_result,
+)
 
-from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import DEFAULT_RULE
 
 BASE = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME)
@@ -58,9 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     holds = []
     for cut in CUTS:
         fig, records = compare_rules(args, cut, rules)
-        moved = [{k: r[k] for k in ("fold", "lead", "record", "n_beats", "n_called_abnormal")}
-                 for r in records
-                 if abs(r["n_called_abnormal"][1] - r["n_called_abnormal"][0]) >= 5]
+        moved = moved_records(records, ("n_called_abnormal",), extra=("n_beats",))
         row = {"today": {c: fig["today", c] for c in (0, 1)},
                "second": {c: fig["second", c] for c in (0, 1)}, "records_moved": moved}
         row["not_worse"] = {c: not_worse(fig["today", c], fig["second", c]) for c in (0, 1)}
@@ -75,9 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"condition holds: {result['holds']}")
     result["command"] = f"python benchmarks/template_second.py --prefix {args.prefix}{detector}"
     path = RESULTS / f"template_second_{args.prefix.rstrip('_')}.json"
-    with atomic_open(path) as fh:
-        fh.write(json.dumps(result, indent=1, default=str).encode())
-    print(f"wrote {path}")
+    write_result(path, result)
 
 
 if __name__ == "__main__":
