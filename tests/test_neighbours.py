@@ -153,3 +153,26 @@ def test_the_running_template_votes_with_the_beats_it_has_seen():
     kept = np.concatenate([off.adapt(proba[a:a + 20], waves[a:a + 20], rr[a:a + 20],
                                      classes=CLASSES, rule=rule_off) for a in (0, 20, 40)])
     assert kept[45].argmax() == 0 and not off.sure_heads[True]
+
+
+class TestFoldScript:
+    """benchmarks/template_neighbours.py: the pre-registered setting and condition."""
+
+    @pytest.fixture
+    def script(self):
+        from conftest import benchmark_modules
+
+        return benchmark_modules("template_neighbours")[0]
+
+    def test_the_setting_is_the_rule_written_before_scoring_and_shipped(self, script):
+        assert script.SETTING == {"neighbours_k": 7, "neighbours_agree": 5,
+                                  "neighbours_confidence": 0.9, "neighbours_window_s": 0.5,
+                                  "neighbours_max_rr_ratio": 0.9}
+        assert dataclasses.replace(DEFAULT_RULE, **script.SETTING) == DEFAULT_RULE
+
+    def test_holds(self, script):
+        base = {"V_f1": 80.0, "n_abnormal": 2.0, "S_se": 50.0}
+        assert script.holds(base, {"V_f1": 80.0, "n_abnormal": 2.05, "S_se": 49.5})
+        assert not script.holds(base, {"V_f1": 79.9, "n_abnormal": 1.0, "S_se": 50.0})
+        assert not script.holds(base, {"V_f1": 85.0, "n_abnormal": 2.06, "S_se": 50.0})
+        assert not script.holds(base, {"V_f1": 85.0, "n_abnormal": 1.0, "S_se": 49.4})
