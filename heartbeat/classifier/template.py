@@ -43,7 +43,8 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
    beat called V of which the network was not sure becomes N when 5 of 7 are N.
 
 No label is used, and the cost is a median and a few products over an (n, window)
-array.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds within
+array, and for step 6 one matrix product of the unsure beats against at most 8,000
+references.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds within
 MIT-BIH DS1 or within all 48 records (docs/results.md, section 5, "Template
 adaptation", "S by the recording's own rhythm", "S step in irregular rhythm", "A
 fallback template and sudden prematurity", "Beats on time slid against the template",
