@@ -176,3 +176,17 @@ class TestFoldScript:
         assert not script.holds(base, {"V_f1": 79.9, "n_abnormal": 1.0, "S_se": 50.0})
         assert not script.holds(base, {"V_f1": 85.0, "n_abnormal": 2.06, "S_se": 50.0})
         assert not script.holds(base, {"V_f1": 85.0, "n_abnormal": 1.0, "S_se": 49.4})
+
+
+def test_classify_and_the_stream_read_the_same_default_rule(monkeypatch):
+    """adapt_template and RunningTemplate both take template.DEFAULT_RULE at call time."""
+    from heartbeat.classifier import template
+    from heartbeat.classifier.running_template import RunningTemplate
+
+    waves, proba, rr_ratio = _recording()
+    proba[45] = [0.6, 0.1, 0.3, 0.0, 0.0]
+    rr = np.column_stack([rr_ratio, np.ones(len(waves)), np.ones(len(waves))])
+    monkeypatch.setattr(template, "DEFAULT_RULE", dataclasses.replace(RULE, neighbours_k=0))
+    offline = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0)[0]
+    streamed = RunningTemplate(500).adapt(proba, waves, rr, classes=CLASSES)
+    assert offline[45].argmax() == 0 and streamed[45].argmax() == 0

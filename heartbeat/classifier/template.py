@@ -234,7 +234,8 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     fs_out : float
         Sampling frequency of `waveforms` in Hz.
     rule : TemplateRule, optional
-        When a beat matches; default ``TemplateRule()`` (:data:`DEFAULT_RULE`).
+        When a beat matches; default :data:`DEFAULT_RULE`, read at call time (the
+        rule ``Stream`` also reads).
 
     Returns
     -------
@@ -258,7 +259,7 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
     >>> out[7].round(3).tolist(), np.flatnonzero(changed).tolist()
     ([0.667, 0.222, 0.0, 0.0, 0.111], [7])
     """
-    rule = TemplateRule() if rule is None else rule
+    rule = DEFAULT_RULE if rule is None else rule
     out = np.array(proba, dtype=np.float64, copy=True)
     changed = np.zeros(len(out), dtype=bool)
     if "N" not in classes or len(out) == 0:
