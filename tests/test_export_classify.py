@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import inspect
 import json
@@ -224,6 +225,9 @@ class TestOneSourceOfTruth:
             assert emitted in text
             if callable(obj) and getattr(obj, "__module__", None) == module:
                 assert source == inspect.getsource(obj), name
+            elif dataclasses.is_dataclass(obj):  # e.g. DEFAULT_RULE: the copied class's
+                assert dataclasses.asdict(getattr(exported, back.get(name, name))) \
+                    == dataclasses.asdict(obj), name
             else:  # a constant: the copied line gives the library's value
                 assert np.all(getattr(exported, back.get(name, name)) == obj), name  # arrays too
             aliases = {k for k, v in vars(mod).items() if isinstance(v, types.ModuleType)
