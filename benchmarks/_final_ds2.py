@@ -83,9 +83,10 @@ def _final_template(model, data: datasets.BeatSet, probabilities) -> tuple[dict,
     rule before the shift was adopted and before the neighbours step, without
     adaptation, with its V/F step alone (the rule before the S step) and with the S step
     without its rhythm guard, from one pass.  The shipped rule is applied by the
-    package's ``adapt_template`` itself, on the probabilities ``classify()`` gives
-    (`probabilities`: the first model's calibration, its temperature); the other rows
-    by the fold scripts' copies of its steps, on the logits' argmax.
+    package's ``adapt_template`` itself (``_fold_proba.adapted``), on the probabilities
+    ``classify()`` gives (`probabilities`: the first model's calibration, its
+    temperature); the other rows by the fold scripts' copies of its steps, on the
+    logits' argmax.
 
     Each DS2 record is adapted on its own N, S, V, F beats (cut at the annotated R
     peaks, as everywhere here, or with ``--cut detector`` at the detected ones).  Also,
@@ -94,6 +95,7 @@ def _final_template(model, data: datasets.BeatSet, probabilities) -> tuple[dict,
     """
     import dataclasses
 
+    import _fold_proba as fp
     import _s_fallback_folds as ff
     import _s_gate_folds as gf
     import _s_step_folds as sf
@@ -106,13 +108,14 @@ def _final_template(model, data: datasets.BeatSet, probabilities) -> tuple[dict,
     y = data.y[keep].astype(np.int64)
     logits = model.predict_logits(x[keep], rr[keep], batch_size=256)
     run = tf.Run(logits, y, data.record[keep], data.x[keep], data.rr[keep])
+    proba, shipped_beats = probabilities(logits.astype(np.float64)), data[keep]
     before_shift = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SHIFT)  # V template off too
     preds = {"none": run.pred, "vf_step": run.adapted(sf.VF_RULE),
              "s_step": gf.adapted(run, gf.CURRENT),  # the S step without the guard
              "before_shift": ff.adapted(run, before_shift),
              "before_neighbours": ff.adapted(
                  run, dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_NEIGHBOURS)),
-             "template": _shipped_rule(probabilities(logits.astype(np.float64)), run)}
+             "template": fp.adapted(proba, shipped_beats).argmax(axis=1)}
     shares = {}
     for record in np.unique(data.record[keep]):
         rows = data.record[keep] == record
@@ -122,25 +125,10 @@ def _final_template(model, data: datasets.BeatSet, probabilities) -> tuple[dict,
         normal = rows & (y == 0)
         shares[str(record)] |= {f"n_abnormal_{tag}": round(float((pred[normal] != 0).mean()), 4)
                                 for tag, pred in preds.items() if normal.any()}
-    same = _shipped_rule(probabilities(logits.astype(np.float64)), run,
-                         dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_NEIGHBOURS))
+    same = fp.adapted(proba, shipped_beats, dataclasses.replace(
+        DEFAULT_RULE, **tf.BEFORE_NEIGHBOURS)).argmax(axis=1)
     print(f"  check: the package's rule without the neighbours step gives the fold "
           f"scripts' before-neighbours call on {np.mean(same == preds['before_neighbours']):.2%}"
           " of the beats")
     figs = {tag: _recipe.figures(_recipe.confusion(y, pred)) for tag, pred in preds.items()}
     return figs, shares
-
-
-def _shipped_rule(proba: np.ndarray, run, rule=None) -> np.ndarray:
-    """Codes of `run`'s beats after the package's ``adapt_template`` (`rule`: default),
-    record by record."""
-    from heartbeat.classifier.template import adapt_template
-    from heartbeat.pipeline import FS_OUT
-
-    codes = np.empty(len(proba), dtype=np.int64)
-    for name in np.unique(run.record):
-        rows = np.flatnonzero(run.record == name)
-        codes[rows] = adapt_template(proba[rows], run.waveforms[rows], run.rr[rows],
-                                     classes=_recipe.CLASSES, fs_out=FS_OUT,
-                                     rule=rule)[0].argmax(axis=1)
-    return codes
