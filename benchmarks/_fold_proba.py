@@ -21,6 +21,11 @@ import numpy as np
 from heartbeat._atomic import atomic_open
 from heartbeat.classifier.template import TemplateRule, adapt_template
 
+RESULTS = Path(__file__).resolve().parent / "results"
+CUTS = ("detector", "annotations")
+"""The cuts every fold script compares its rules at: where ``classify()`` cuts, then the
+annotated R peaks."""
+
 TEMPERATURE = {"k4_es_": 1.568035, "all_": 1.622087, "all_new_": 1.622087,
                "all_s68_": 1.622087}
 """Prefix of the kept folds -> the shipped temperature of the model of that recipe
@@ -137,8 +142,10 @@ def moved_records(records: list[dict], counts: tuple[str, ...] = ("n_called_abno
             if max(abs(r[k][1] - r[k][0]) for k in counts) >= at_least]
 
 
-def write_result(path: Path, result: dict) -> None:
-    """Write a script's result as indented JSON, atomically, and say where."""
+def write_result(name: str, result: dict) -> None:
+    """Write a script's result to ``benchmarks/results/NAME.json`` (indented JSON,
+    atomically) and say where."""
+    path = RESULTS / f"{name}.json"
     with atomic_open(path) as fh:
         fh.write(json.dumps(result, indent=1, default=str).encode())
     print(f"wrote {path}")

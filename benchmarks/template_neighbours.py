@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 import _template_folds as tf
 from _fold_proba import (
+    CUTS,
     add_fold_arguments,
     compare_rules,
     moved_records,
@@ -32,10 +32,8 @@ from _fold_proba import (
 
 from heartbeat.classifier.template import DEFAULT_RULE
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SETTING = {"neighbours_k": 7, "neighbours_agree": 5, "neighbours_confidence": 0.9,
            "neighbours_window_s": 0.5, "neighbours_max_rr_ratio": 0.9}
-CUTS = ("detector", "annotations")
 MAX_N_RISE = 0.05  # points of N called abnormal, per lead and cut
 MAX_S_SE_DROP = 0.5  # points, per lead and cut
 
@@ -71,8 +69,7 @@ def main(argv: list[str] | None = None) -> None:
           f"condition holds: {result['holds']}")
     result["command"] = f"python benchmarks/template_neighbours.py --prefix {args.prefix}" \
         + detector
-    path = RESULTS / f"template_neighbours_{args.prefix.rstrip('_')}.json"
-    write_result(path, result)
+    write_result(f"template_neighbours_{args.prefix.rstrip('_')}", result)
 
 
 if __name__ == "__main__":

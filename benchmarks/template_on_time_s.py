@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 import _template_folds as tf
 from _fold_proba import (
+    CUTS,
     add_fold_arguments,
     compare_rules,
     moved_records,
@@ -38,9 +38,7 @@ from heartbeat.classifier.template import DEFAULT_RULE
 BASE = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME)
 """The rule these runs compared against: the default before the on-time S step."""
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SETTING = {"s_on_time_ratio": 0.9}
-CUTS = ("detector", "annotations")
 MAX_S_SE_DROP = 1.0  # points, per lead
 
 
@@ -85,9 +83,8 @@ def main(argv: list[str] | None = None) -> None:
     result["command"] = (f"python benchmarks/template_on_time_s.py --prefix {args.prefix}"
                          + (f" --local-min {args.local_min:g}" if args.local_min else "")
                          + detector)
-    path = RESULTS / (f"template_on_time_s_{args.prefix.rstrip('_')}"
-                      + ("_local" if args.local_min else "") + ".json")
-    write_result(path, result)
+    write_result(f"template_on_time_s_{args.prefix.rstrip('_')}"
+                 + ("_local" if args.local_min else ""), result)
 
 
 if __name__ == "__main__":

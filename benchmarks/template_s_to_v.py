@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 import _recipe
 import _template_folds as tf
 import numpy as np
 from _fold_proba import (
+    CUTS,
     adapted,
     add_fold_arguments,
     fold_probabilities,
@@ -44,11 +44,9 @@ from heartbeat.classifier.template import DEFAULT_RULE
 BASE = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME)
 """The rule these runs compared against: the default before the on-time S step."""
 
-RESULTS = Path(__file__).resolve().parent / "results"
 OFF = -1.0
 GRID = (OFF, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85)  # the least change first
 MAX_S_SE_DROP = 2.0  # points, per lead
-CUTS = ("detector", "annotations")
 
 
 def confusions(args, cut: str, values: tuple[float, ...]) -> dict:
@@ -150,9 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     result["command"] = (f"python benchmarks/template_s_to_v.py --prefix {args.prefix}"
                          + ("" if args.confirm is None else f" --confirm {args.confirm:g}")
                          + detector)
-    path = RESULTS / (f"template_s_to_v_{args.prefix.rstrip('_')}"
-                      f"{'' if args.confirm is None else '_confirm'}.json")
-    write_result(path, result)
+    write_result(f"template_s_to_v_{args.prefix.rstrip('_')}"
+                 f"{'' if args.confirm is None else '_confirm'}", result)
 
 
 if __name__ == "__main__":

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 import _template_folds as tf
 from _fold_proba import (
+    CUTS,
     add_fold_arguments,
     compare_rules,
     moved_records,
@@ -41,9 +41,7 @@ from heartbeat.classifier.template import DEFAULT_RULE
 BASE = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_ON_TIME)
 """The rule these runs compared against: the default before the on-time S step."""
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SETTING = {"second_min_share": 0.3, "second_min_rr_ratio": 0.8}
-CUTS = ("detector", "annotations")
 
 
 def not_worse(base: dict, cand: dict) -> bool:
@@ -77,8 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     result["holds"] = bool(all(holds))
     print(f"condition holds: {result['holds']}")
     result["command"] = f"python benchmarks/template_second.py --prefix {args.prefix}{detector}"
-    path = RESULTS / f"template_second_{args.prefix.rstrip('_')}.json"
-    write_result(path, result)
+    write_result(f"template_second_{args.prefix.rstrip('_')}", result)
 
 
 if __name__ == "__main__":
