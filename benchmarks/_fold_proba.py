@@ -27,11 +27,16 @@ CUTS = ("detector", "annotations")
 annotated R peaks."""
 
 TEMPERATURE = {"k4_es_": 1.568035, "all_": 1.622087, "all_new_": 1.622087,
-               "all_s68_": 1.622087}
+               "all_s68_": 1.622087, "all_s911_": 1.622087}
 """Prefix of the kept folds -> the shipped temperature of the model of that recipe
 (``mitbih-ds1`` for the DS1 folds, ``mitbih-all`` for the folds within all 48: those of
 session 13 and, ``all_new_``, the same folds trained anew with seeds 3-5 in session 17;
-``all_s68_``: seeds 6-8, session 18)."""
+``all_s68_``: seeds 6-8, session 18; ``all_s911_``: seeds 9-11, trained in session 18,
+first scored in session 19)."""
+
+
+NETWORK = "network"
+"""A rule of :func:`compare_rules` that scores the network's own probabilities."""
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -99,15 +104,17 @@ def use_detector_of(args) -> str:
 def compare_rules(args, cut: str, rules: dict) -> tuple[dict, list[dict]]:
     """Each rule's pooled figures per lead at one cut, and its counts per lead-record.
 
-    `rules` maps a name to a ``TemplateRule``.  Returns {(name, lead): figures} over the
-    folds' held-out beats pooled, and one row per (fold, lead, record) with, per rule,
-    the record's N beats called abnormal and its S beats called S.
+    `rules` maps a name to a ``TemplateRule`` (or :data:`NETWORK`: no adaptation).
+    Returns {(name, lead): figures} over the folds' held-out beats pooled, and one row
+    per (fold, lead, record) with, per rule, the record's N beats called abnormal and
+    its S beats called S.
     """
     conf, records = {}, []
     for f, leads in fold_probabilities(args.logits_dir, args.prefix, args.recipe, cut):
         for c, (proba, held) in leads.items():
             y = held.y.astype(np.int64)
-            pred = {k: adapted(proba, held, rule).argmax(axis=1) for k, rule in rules.items()}
+            pred = {k: (proba if rule is NETWORK else adapted(proba, held, rule)).argmax(axis=1)
+                    for k, rule in rules.items()}
             for k, p in pred.items():
                 conf[k, c] = conf.get((k, c), 0) + _recipe.confusion(y, p)
             for name in np.unique(held.record):

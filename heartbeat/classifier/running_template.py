@@ -35,6 +35,7 @@ from heartbeat.classifier.ventricular import (
     move_unlike_supraventricular,
     needs_v_template,
     own_ventricular,
+    sure_ventricular,
 )
 from heartbeat.pipeline.steps import FS_OUT
 
@@ -129,6 +130,7 @@ class RunningTemplate:
                       if needs_v_template(rule) else None)
         hit &= ~own_ventricular(longer, called_v, hit, features, rule, max_lag=max_lag,
                                 v_template=v_template)
+        hit &= ~sure_ventricular(proba, features.rr_ratio, rule, classes=classes)
         pool = self.normal_template & ~hit & np.isin(
             called, [classes.index(c) for c in ("V", "F") if c in classes])
         self._remember(rr, normal, pool)

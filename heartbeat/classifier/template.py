@@ -74,6 +74,7 @@ from heartbeat.classifier.ventricular import (
     move_unlike_supraventricular,
     needs_v_template,
     own_ventricular,
+    sure_ventricular,
     ventricular_template,
 )
 
@@ -280,6 +281,7 @@ def adapt_template(proba: np.ndarray, waveforms: np.ndarray, rr: np.ndarray, *,
                   if needs_v_template(rule) else None)
     hit &= ~own_ventricular(heads, called_v, hit, features, rule, max_lag=max_lag,
                             v_template=v_template)
+    hit &= ~sure_ventricular(proba, features.rr_ratio, rule, classes=classes)
     if of_normal:
         pool = np.isin(before, abnormal) & ~hit
         hit |= second_shape(heads, pool, called_normal, rr, features.rr_ratio, rule,

@@ -19,7 +19,8 @@ _MAY_BE_INFINITE = frozenset({"max_amplitude_ratio", "s_min_keep_ratio", "s_irre
                               "fallback_min_share", "second_min_share",
                               "v_keep_min_correlation",
                               "v_gain_min_correlation", "s_on_time_ratio",
-                              "neighbours_max_rr_ratio"})
+                              "neighbours_max_rr_ratio", "v_sure_confidence",
+                              "v_sure_max_rr_ratio"})
 """The fields whose ``inf`` turns a check off."""
 _CORRELATIONS = frozenset({"min_correlation", "s_min_correlation", "early_min_correlation",
                            "v_keep_min_correlation", "v_gain_min_correlation",
@@ -186,6 +187,13 @@ class TemplateRule:
     neighbours_max_rr_ratio : float
         A beat becomes V by its neighbours only if its previous RR over the local mean
         RR is below this (``inf``: any beat).
+    v_sure_confidence : float
+        A beat the network calls V with at least this probability keeps V and F in the
+        V/F step whatever its shape
+        (:func:`~heartbeat.classifier.ventricular.sure_ventricular`; ``inf``: off).
+    v_sure_max_rr_ratio : float
+        With `v_sure_confidence`, only a beat whose previous RR over the local mean RR
+        is below this keeps V so (``inf``: any beat).
 
     Raises
     ------
@@ -196,12 +204,13 @@ class TemplateRule:
         If a threshold is NaN, negative, infinite where ``inf`` means nothing (only
         ``max_amplitude_ratio``, ``s_min_keep_ratio``, ``s_irregular_above``, the two
         sudden ratios, ``fallback_min_share``, ``second_min_share``,
-        ``s_on_time_ratio``, ``neighbours_max_rr_ratio`` and the two
-        ``v_*_min_correlation`` take it), a
+        ``s_on_time_ratio``, ``neighbours_max_rr_ratio``, the two
+        ``v_*_min_correlation`` and the two ``v_sure_*`` fields take it), a
         correlation outside [-1, 1], ``max_amplitude_ratio`` below 1, ``window_s`` not
         above 0 (or ``neighbours_window_s``), ``s_irregular_beats`` or
         ``neighbours_agree`` below 1, ``neighbours_k`` below 0 or below
-        ``neighbours_agree`` when on, ``neighbours_confidence`` outside [0, 1]; the
+        ``neighbours_agree`` when on, ``neighbours_confidence`` or a finite
+        ``v_sure_confidence`` outside [0, 1]; the
         message names the field.
     """
 
@@ -238,6 +247,8 @@ class TemplateRule:
     neighbours_confidence: float = 0.9
     neighbours_window_s: float = 0.5
     neighbours_max_rr_ratio: float = 0.9
+    v_sure_confidence: float = math.inf
+    v_sure_max_rr_ratio: float = math.inf
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -248,10 +259,10 @@ class TemplateRule:
                 as_int(value, name, minimum=1)
             elif field.name in ("neighbours_k", "neighbours_agree"):
                 as_int(value, name, minimum=0 if field.name == "neighbours_k" else 1)
-            elif field.name == "neighbours_confidence":
-                as_real(value, name, low=0.0, high=1.0)
             elif field.name in _MAY_BE_INFINITE and value == math.inf:
                 continue
+            elif field.name in ("neighbours_confidence", "v_sure_confidence"):
+                as_real(value, name, low=0.0, high=1.0)
             elif field.name in _CORRELATIONS:
                 as_real(value, name, low=-1.0, high=1.0)
             else:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MIN_V_TEMPLATE_BEATS", "gain_ventricular", "gains_ventricular",
            "move_unlike_supraventricular", "needs_v_template", "own_ventricular",
-           "ventricular_template"]
+           "sure_ventricular", "ventricular_template"]
 
 MIN_V_TEMPLATE_BEATS = 5
 """Fewest beats called V (not matching the template) that make a V template."""
@@ -96,6 +96,38 @@ def own_ventricular(heads: np.ndarray, called_v: np.ndarray, hit: np.ndarray,
     keep[asked] = ((correlation >= rule.v_keep_min_correlation)
                    & (correlation > features.correlation[asked]))
     return keep
+
+
+def sure_ventricular(proba: np.ndarray, rr_ratio: np.ndarray, rule: TemplateRule, *,
+                     classes: tuple[str, ...]) -> np.ndarray:
+    """Return the beats the network is sure are V: the V/F step leaves them V.
+
+    A beat whose network probability of V is at least ``rule.v_sure_confidence`` and
+    whose previous RR over the local mean RR is below ``rule.v_sure_max_rr_ratio``
+    (:attr:`TemplateRule.v_sure_confidence`): the template compares only the first
+    quarter second after the R peak, the network the whole beat, its recording's
+    context and its rhythm.
+
+    Parameters
+    ----------
+    proba : numpy.ndarray, shape (n, n_classes)
+        The network's probabilities.
+    rr_ratio : numpy.ndarray, shape (n,)
+        Each beat's previous RR over its local mean RR.
+    rule : TemplateRule
+        Its ``v_sure_confidence`` (``inf``: nothing is returned True) and
+        ``v_sure_max_rr_ratio``.
+    classes : tuple of str
+        The model's class names (without ``"V"`` nothing is returned True).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+    """
+    if not np.isfinite(rule.v_sure_confidence) or "V" not in classes:
+        return np.zeros(len(proba), dtype=bool)
+    return ((np.asarray(proba)[:, classes.index("V")] >= rule.v_sure_confidence)
+            & (np.asarray(rr_ratio) < rule.v_sure_max_rr_ratio))
 
 
 def gain_ventricular(proba: np.ndarray, heads: np.ndarray, features: TemplateFeatures,
