@@ -80,10 +80,12 @@ def run(args, *, write, cache: Path) -> None:
 def _final_template(model, data: datasets.BeatSet, probabilities) -> tuple[dict, dict]:
     """DS2 figures with adapt="template" (the shipped rule, as ``classify()`` applies it:
     the fallback template and the shift of beats on time included), with the shipped
-    rule before the shift was adopted and before the neighbours step, without
+    rule before the shift was adopted, before the neighbours step and before the sure-V
+    guard, without
     adaptation, with its V/F step alone (the rule before the S step) and with the S step
     without its rhythm guard, from one pass.  The shipped rule is applied by the
-    package's ``adapt_template`` itself (``_fold_proba.adapted``), on the probabilities
+    package's ``adapt_template`` itself (``_fold_proba.adapted``; so is the rule before
+    the sure-V guard), on the probabilities
     ``classify()`` gives (`probabilities`: the first model's calibration, its
     temperature); the other rows by the fold scripts' copies of its steps, on the
     logits' argmax.
@@ -115,6 +117,8 @@ def _final_template(model, data: datasets.BeatSet, probabilities) -> tuple[dict,
              "before_shift": ff.adapted(run, before_shift),
              "before_neighbours": ff.adapted(
                  run, dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_NEIGHBOURS)),
+             "before_sure_v": fp.adapted(proba, shipped_beats, dataclasses.replace(
+                 DEFAULT_RULE, **tf.BEFORE_SURE_V)).argmax(axis=1),
              "template": fp.adapted(proba, shipped_beats).argmax(axis=1)}
     shares = {}
     for record in np.unique(data.record[keep]):

@@ -48,11 +48,13 @@ def adapted(run: tf.Run, rule: TemplateRule, parts: list | None = None) -> np.nd
     its rhythm guard and sudden-prematurity test where the rule sets them, the on-time S
     step and the S-to-V step when on); `parts`, the
     (rows, features) of each held-out record, are by default the kept ones."""
-    if rule.neighbours_k > 0:
+    if rule.neighbours_k > 0 or np.isfinite(rule.v_sure_confidence):
         raise ValueError("the fold scripts' copy of the template steps works on the logits' "
-                         "argmax and has no neighbours step (it needs the calibrated "
-                         "probabilities): score a rule with it by _fold_proba.adapted, "
-                         "which runs the package's adapt_template, or set neighbours_k=0")
+                         "argmax and has no neighbours step and no sure-V guard (both need "
+                         "the calibrated probabilities): score a rule with them by "
+                         "_fold_proba.adapted, which runs the package's adapt_template, or "
+                         "set neighbours_k=0 and v_sure_confidence=inf "
+                         "(_template_folds.BEFORE_NEIGHBOURS)")
     parts = run.features[rule.window_s] if parts is None else parts
     codes = run.adapted(rule, parts).copy()
     if np.isfinite(rule.v_gain_min_correlation):  # an early beat of the V shape: V

@@ -32,8 +32,12 @@ FS_OUT = 125.0
 MAX_V_F1_DROP = 0.01  # inner choice: V F1 at most 1 point below no adaptation, per lead
 
 
-BEFORE_NEIGHBOURS = {"neighbours_k": 0}
-"""The field that keeps a rule as it was before its confident neighbours voted
+BEFORE_SURE_V = {"v_sure_confidence": float("inf")}
+"""The field that keeps a rule as it was before the network's sure V beats kept V
+(docs/results.md section 5, "The network's sure V beats keep V", session 19): every
+rule chosen or shipped before it is scored without it."""
+BEFORE_NEIGHBOURS = {"neighbours_k": 0, **BEFORE_SURE_V}
+"""The fields that keep a rule as it was before its confident neighbours voted
 (docs/results.md section 5, "A beat takes the class of its confident neighbours",
 session 18): every rule chosen or shipped before it is scored without the step."""
 BEFORE_ON_TIME = {"s_on_time_ratio": float("inf"), "s_on_time_local_min": 0.0,

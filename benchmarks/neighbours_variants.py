@@ -24,6 +24,7 @@ import dataclasses
 from pathlib import Path
 
 import _recipe
+import _template_folds as tf
 import numpy as np
 from _fold_proba import add_fold_arguments, fold_probabilities, percent_figures
 
@@ -32,7 +33,8 @@ from heartbeat.classifier import neighbours as nb
 from heartbeat.classifier.template import DEFAULT_RULE, _rr_ratios, adapt_template
 from heartbeat.pipeline import FS_OUT
 
-OFF = dataclasses.replace(DEFAULT_RULE, neighbours_k=0)
+SHIPPED = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SURE_V)  # as when looked at
+OFF = dataclasses.replace(SHIPPED, neighbours_k=0)
 CUTS = ("detector", "annotations")
 
 
@@ -48,7 +50,8 @@ def variants(proba: np.ndarray, held, rows: np.ndarray, space: np.ndarray | None
     """Codes of one record's beats under each rule."""
     p, w, rr = proba[rows], held.x[rows], held.rr[rows]
     base = adapt_template(p, w, rr, classes=_recipe.CLASSES, fs_out=FS_OUT, rule=OFF)[0]
-    shipped = adapt_template(p, w, rr, classes=_recipe.CLASSES, fs_out=FS_OUT)[0]
+    shipped = adapt_template(p, w, rr, classes=_recipe.CLASSES, fs_out=FS_OUT,
+                             rule=SHIPPED)[0]
     ratio = _rr_ratios(rr)[0]
     out = {"without": base.argmax(axis=1), "shipped": shipped.argmax(axis=1)}
     on_time = shipped.copy()  # undo a V -> N move of an early beat

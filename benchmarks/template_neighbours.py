@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     detector = use_detector_of(args)
     today = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_NEIGHBOURS)  # as when judged
-    rules = {"today": today, "neighbours": dataclasses.replace(DEFAULT_RULE, **SETTING)}
+    rules = {"today": today, "neighbours": dataclasses.replace(
+        DEFAULT_RULE, **tf.BEFORE_SURE_V, **SETTING)}
     result, verdicts, v_f1_gain = {"setting": SETTING}, [], []
     for cut in CUTS:
         fig, records = compare_rules(args, cut, rules)

@@ -29,10 +29,10 @@ from heartbeat.io import read_annotations, read_record
 CLASSES = ("N", "S", "V", "F", "Q")
 VF_ONLY = TemplateRule(s_max_rr_ratio=0.0, s_min_keep_ratio=float("inf"),
                        s_irregular_above=float("inf"), s_on_time_ratio=float("inf"),
-                       neighbours_k=0)
+                       neighbours_k=0, v_sure_confidence=float("inf"))
 """The V/F step alone: the shipped rule before the S step."""
-BEFORE = dataclasses.replace(DEFAULT_RULE, neighbours_k=0)
-"""The shipped rule before the neighbours step."""
+BEFORE = dataclasses.replace(DEFAULT_RULE, neighbours_k=0, v_sure_confidence=float("inf"))
+"""The shipped rule before the neighbours step (and the sure-V guard after it)."""
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -474,7 +474,8 @@ class TestFoldScoring:
             rows = record == name
             want[rows] = adapt_template(proba[rows], waves[rows], rr[rows], classes=CLASSES,
                                         fs_out=tf.FS_OUT, rule=BEFORE)[0].argmax(axis=1)
-        # the fold copy has every step but the neighbours one, which needs probabilities
+        # the fold copy has every step but the neighbours one and the sure-V guard, which
+        # need probabilities
         np.testing.assert_array_equal(sf.adapted(run, BEFORE), want)
         with pytest.raises(ValueError, match="no neighbours step"):
             sf.adapted(run, DEFAULT_RULE)

@@ -83,9 +83,11 @@ class TestRules:
 
         assert "shipped" not in _template_recipes.RULES  # the fold copy lacks its last step
         rule, suffix = _template_recipes.RULES["before-neighbours"]
-        assert rule == dataclasses.replace(DEFAULT_RULE, neighbours_k=0)
+        assert rule == dataclasses.replace(DEFAULT_RULE, neighbours_k=0,
+                                           v_sure_confidence=float("inf"))
         assert rule.max_lag_s > 0 and suffix == "_shift_vkeep_ontime"  # session 17's files
-        off = {"s_on_time_ratio": float("inf"), "s_on_time_local_min": 0.0, "neighbours_k": 0}
+        off = {"s_on_time_ratio": float("inf"), "s_on_time_local_min": 0.0, "neighbours_k": 0,
+               "v_sure_confidence": float("inf")}
         on_time, suffix = _template_recipes.RULES["before-on-time"]
         assert on_time == dataclasses.replace(DEFAULT_RULE, **off)
         assert suffix == "_shift_vkeep"  # session 14's files, then named "shipped"

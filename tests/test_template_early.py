@@ -49,7 +49,7 @@ class TestGrid:
         # and the on-time S step
         shipped_then = dataclasses.replace(DEFAULT_RULE, v_keep_min_correlation=float("inf"),
                                            s_on_time_ratio=float("inf"), s_on_time_local_min=0.0,
-                                           neighbours_k=0)
+                                           neighbours_k=0, v_sure_confidence=float("inf"))
         assert rules[0] == shipped_then == _template_early.SHIPPED and len(rules) == 1 + 3 * 4
         assert {(r.early_rr_ratio, r.early_min_correlation) for r in rules[1:]} == {
             (r, c) for r in (0.80, 0.85, 0.90) for c in (0.90, 0.93, 0.95, 0.97)}

@@ -73,7 +73,7 @@ class TestFoldProtocol:
         shipped_then = dataclasses.replace(DEFAULT_RULE, max_lag_s=0.0, lag_min_rr_ratio=0.0,
                                            v_keep_min_correlation=float("inf"),
                                            s_on_time_ratio=float("inf"), s_on_time_local_min=0.0,
-                                           neighbours_k=0)
+                                           neighbours_k=0, v_sure_confidence=float("inf"))
         assert kf.CURRENT == shipped_then
         for rule in kf.rules():
             assert dataclasses.replace(rule, s_min_keep_ratio=1.0) == shipped_then

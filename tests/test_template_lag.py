@@ -175,5 +175,6 @@ class TestFoldChoice:
         assert grid["0"]["ch0"][0] == pytest.approx(100 * 8 / 78, abs=0.01)  # 8 N called V
         assert grid["24"]["ch0"][0] == 0.0
         rule = dataclasses.replace(DEFAULT_RULE, max_lag_s=0.024, lag_min_rr_ratio=0.9,
-                                   neighbours_k=0)  # as when the shift was chosen
+                                   neighbours_k=0,  # as when the shift was chosen
+                                   v_sure_confidence=float("inf"))
         assert lag.per_record(shifted, rule) == {"a/0": [8, 0], "a/1": [8, 0]}

@@ -66,7 +66,7 @@ def held_out() -> tuple:
 class TestConfusion:
     def test_none_is_the_argmax_and_the_shipped_rule_is_classifys(self):
         # the rule as shipped before the neighbours step, which the fold copy lacks
-        before = dataclasses.replace(DEFAULT_RULE, neighbours_k=0)
+        before = dataclasses.replace(DEFAULT_RULE, neighbours_k=0, v_sure_confidence=float("inf"))
         logits, y, record, waves, rr = held_out()
         run = tf.Run(logits, y, record, waves, rr)
         np.testing.assert_array_equal(tr.confusion(run, None),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +15,12 @@ from heartbeat.classifier.running_template import RunningTemplate
 from heartbeat.classifier.template import DEFAULT_RULE, TemplateRule, adapt_template
 from heartbeat.classifier.ventricular import sure_ventricular
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
 T = np.linspace(0, 1.5, 187)
 NORMAL = np.exp(-((T - 0.02) / 0.03) ** 2) + 0.3 * np.exp(-((T - 0.3) / 0.06) ** 2)
-ON = dataclasses.replace(DEFAULT_RULE, v_sure_confidence=0.997)
+ON = DEFAULT_RULE
+OFF = dataclasses.replace(DEFAULT_RULE, v_sure_confidence=math.inf)
 EARLY_ONLY = dataclasses.replace(ON, v_sure_max_rr_ratio=0.9)
 SURE_V = [0.0005, 0.0005, 0.998, 0.0005, 0.0005]
 UNSURE_V = [0.1, 0.05, 0.8, 0.04, 0.01]
@@ -41,11 +46,14 @@ class TestSureVentricular:
 
     def test_off_and_without_v(self):
         proba = np.array([SURE_V])
-        assert not sure_ventricular(proba, np.ones(1), DEFAULT_RULE, classes=CLASSES).any()
+        assert not sure_ventricular(proba, np.ones(1), OFF, classes=CLASSES).any()
         assert not sure_ventricular(proba[:, :2], np.ones(1), ON, classes=("N", "S")).any()
 
-    def test_the_default_rule_has_it_off(self):
-        assert DEFAULT_RULE.v_sure_confidence == math.inf
+    def test_the_default_rule_has_the_judged_setting(self):
+        import template_sure_v
+
+        assert {k: getattr(DEFAULT_RULE, k) for k in template_sure_v.SETTING} == \
+            template_sure_v.SETTING
 
 
 class TestAdapt:
@@ -59,7 +67,7 @@ class TestAdapt:
 
     def test_off_or_on_time_with_the_timing_guard_the_template_takes_v(self):
         waves, proba, rr = recording()
-        for rule in (DEFAULT_RULE, EARLY_ONLY):
+        for rule in (OFF, EARLY_ONLY):
             out = adapt_template(proba, waves, rr, classes=CLASSES, fs_out=125.0,
                                  rule=rule)[0]
             assert out[40].argmax() == 0

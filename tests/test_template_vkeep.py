@@ -192,7 +192,8 @@ class TestFoldProtocol:
         import _template_vkeep as vk
 
         off_then = dataclasses.replace(OFF, s_on_time_ratio=math.inf, s_on_time_local_min=0.0,
-                                       neighbours_k=0)  # before the on-time S step
+                                       neighbours_k=0,  # before the on-time S step
+                                       v_sure_confidence=math.inf)
         assert vk.SHIPPED == off_then
         rules = vk.rules()
         assert [r.v_keep_min_correlation for r in rules] == [

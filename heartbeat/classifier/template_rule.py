@@ -55,12 +55,15 @@ class TemplateRule:
     all_new_ --local-min 0.9``, the second rule, on folds trained anew; the first rule,
     without ``s_on_time_local_min``, was not adopted; a beat takes the class of its
     confident neighbours, ``neighbours_k`` and the other ``neighbours_*`` fields, is on:
-    ``benchmarks/template_neighbours.py --prefix all_s68_``, on folds trained anew);
+    ``benchmarks/template_neighbours.py --prefix all_s68_``, on folds trained anew; the
+    network's sure V beats keep V, ``v_sure_confidence``, is on:
+    ``benchmarks/template_sure_v.py --prefix all_s911_``, on folds trained anew);
     :func:`heartbeat.classify` uses them with ``adapt="template"``.  The folds chose no
     timing check for V/F: a prematurity threshold never lowered the N beats called
     abnormal at equal V F1.  ``TemplateRule(s_max_rr_ratio=0.0,
     s_min_keep_ratio=float("inf"), s_irregular_above=float("inf"),
-    s_on_time_ratio=float("inf"), neighbours_k=0)`` is the V/F step alone.
+    s_on_time_ratio=float("inf"), neighbours_k=0)`` is the V/F step alone (with the
+    network's sure V kept).
 
     Attributes
     ----------
@@ -247,7 +250,7 @@ class TemplateRule:
     neighbours_confidence: float = 0.9
     neighbours_window_s: float = 0.5
     neighbours_max_rr_ratio: float = 0.9
-    v_sure_confidence: float = math.inf
+    v_sure_confidence: float = 0.997
     v_sure_max_rr_ratio: float = math.inf
 
     def __post_init__(self) -> None:
