@@ -36,6 +36,7 @@ SETTING = {"neighbours_k": 7, "neighbours_agree": 5, "neighbours_confidence": 0.
            "neighbours_window_s": 0.5, "neighbours_max_rr_ratio": 0.9}
 MAX_N_RISE = 0.05  # points of N called abnormal, per lead and cut
 MAX_S_SE_DROP = 0.5  # points, per lead and cut
+MIN_MEAN_V_F1_GAIN = 0.5  # points, averaged over the two leads and the two cuts
 
 
 def holds(base: dict, cand: dict) -> bool:
@@ -45,29 +46,40 @@ def holds(base: dict, cand: dict) -> bool:
                 and cand["S_se"] >= base["S_se"] - MAX_S_SE_DROP - 1e-9)
 
 
+def judge(args, today, candidate, key: str, setting: dict) -> dict:
+    """Compare `candidate` (named `key`) with `today` at both cuts by :func:`holds`.
+
+    Returns the result (the figures per rule, lead and cut, each lead-cut's verdict, the
+    records that moved, the V F1 gain averaged over the four lead-cuts and the whole
+    verdict: every lead-cut holds and that gain is at least ``MIN_MEAN_V_F1_GAIN``).
+    """
+    rules = {"today": today, key: candidate}
+    result, verdicts, v_f1_gain = {"setting": setting}, [], []
+    for cut in CUTS:
+        fig, records = compare_rules(args, cut, rules)
+        moved = moved_records(records)
+        row = {k: {c: fig[k, c] for c in (0, 1)} for k in rules}
+        row["holds"] = {c: holds(fig["today", c], fig[key, c]) for c in (0, 1)}
+        row["records_moved"] = moved
+        verdicts.extend(row["holds"].values())
+        v_f1_gain += [fig[key, c]["V_f1"] - fig["today", c]["V_f1"] for c in (0, 1)]
+        result[cut] = row
+        print_comparison(cut, fig, tuple(rules), moved)
+    result["mean_v_f1_gain"] = round(sum(v_f1_gain) / len(v_f1_gain), 3)
+    result["holds"] = bool(all(verdicts) and result["mean_v_f1_gain"] >= MIN_MEAN_V_F1_GAIN)
+    print(f"mean V F1 gain {result['mean_v_f1_gain']:.3f} points; "
+          f"condition holds: {result['holds']}")
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_fold_arguments(parser)
     args = parser.parse_args(argv)
     detector = use_detector_of(args)
     today = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_NEIGHBOURS)  # as when judged
-    rules = {"today": today, "neighbours": dataclasses.replace(
-        DEFAULT_RULE, **tf.BEFORE_SURE_V, **SETTING)}
-    result, verdicts, v_f1_gain = {"setting": SETTING}, [], []
-    for cut in CUTS:
-        fig, records = compare_rules(args, cut, rules)
-        moved = moved_records(records)
-        row = {k: {c: fig[k, c] for c in (0, 1)} for k in rules}
-        row["holds"] = {c: holds(fig["today", c], fig["neighbours", c]) for c in (0, 1)}
-        row["records_moved"] = moved
-        verdicts.extend(row["holds"].values())
-        v_f1_gain += [fig["neighbours", c]["V_f1"] - fig["today", c]["V_f1"] for c in (0, 1)]
-        result[cut] = row
-        print_comparison(cut, fig, tuple(rules), moved)
-    result["mean_v_f1_gain"] = round(sum(v_f1_gain) / len(v_f1_gain), 3)
-    result["holds"] = bool(all(verdicts) and result["mean_v_f1_gain"] >= 0.5)
-    print(f"mean V F1 gain {result['mean_v_f1_gain']:.3f} points; "
-          f"condition holds: {result['holds']}")
+    candidate = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SURE_V, **SETTING)
+    result = judge(args, today, candidate, "neighbours", SETTING)
     result["command"] = f"python benchmarks/template_neighbours.py --prefix {args.prefix}" \
         + detector
     write_result(f"template_neighbours_{args.prefix.rstrip('_')}", result)

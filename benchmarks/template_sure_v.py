@@ -8,7 +8,7 @@ setting is fixed (network probability of V >= 0.997 after the shipped temperatur
 timing), nothing is chosen.  At both cuts each fold's 3-seed ensemble
 (:mod:`_fold_proba`) is adapted by ``adapt_template`` with today's rule and with the
 guard on; the folds' confusion matrices are pooled per lead and compared with
-:func:`template_neighbours.holds` (the condition the neighbours step was judged by).
+:func:`template_neighbours.judge` (the condition the neighbours step was judged by).
 The lead-records whose N beats called abnormal, or true S beats called S, change by 5
 or more are printed.  Results in ``benchmarks/results/template_sure_v_<prefix>.json``.
 DS2 is not read.
@@ -29,17 +29,14 @@ from _fold_proba import (
     NETWORK,
     add_fold_arguments,
     compare_rules,
-    moved_records,
-    print_comparison,
     use_detector_of,
     write_result,
 )
-from template_neighbours import holds
+from template_neighbours import judge
 
 from heartbeat.classifier.template import DEFAULT_RULE
 
 SETTING = {"v_sure_confidence": 0.997, "v_sure_max_rr_ratio": math.inf}
-MIN_MEAN_V_F1_GAIN = 0.5  # points, averaged over the two leads and the two cuts
 GRID = [(c, e) for c in (0.95, 0.98, 0.99, 0.995) for e in (math.inf, 0.9)] + [
     (0.997, math.inf), (0.999, math.inf)]
 """(``v_sure_confidence``, ``v_sure_max_rr_ratio``) settings of the development look."""
@@ -73,23 +70,9 @@ def main(argv: list[str] | None = None) -> None:
     detector = use_detector_of(args)
     if args.look:
         return look(args)
-    today = dataclasses.replace(DEFAULT_RULE, v_sure_confidence=float("inf"))
-    rules = {"today": today, "sure_v": dataclasses.replace(DEFAULT_RULE, **SETTING)}
-    result, verdicts, v_f1_gain = {"setting": SETTING}, [], []
-    for cut in CUTS:
-        fig, records = compare_rules(args, cut, rules)
-        moved = moved_records(records)
-        row = {k: {c: fig[k, c] for c in (0, 1)} for k in rules}
-        row["holds"] = {c: holds(fig["today", c], fig["sure_v", c]) for c in (0, 1)}
-        row["records_moved"] = moved
-        verdicts.extend(row["holds"].values())
-        v_f1_gain += [fig["sure_v", c]["V_f1"] - fig["today", c]["V_f1"] for c in (0, 1)]
-        result[cut] = row
-        print_comparison(cut, fig, tuple(rules), moved)
-    result["mean_v_f1_gain"] = round(sum(v_f1_gain) / len(v_f1_gain), 3)
-    result["holds"] = bool(all(verdicts) and result["mean_v_f1_gain"] >= MIN_MEAN_V_F1_GAIN)
-    print(f"mean V F1 gain {result['mean_v_f1_gain']:.3f} points; "
-          f"condition holds: {result['holds']}")
+    today = dataclasses.replace(DEFAULT_RULE, v_sure_confidence=math.inf)
+    result = judge(args, today, dataclasses.replace(DEFAULT_RULE, **SETTING), "sure_v",
+                   SETTING)
     result["command"] = f"python benchmarks/template_sure_v.py --prefix {args.prefix}" \
         + detector
     write_result(f"template_sure_v_{args.prefix.rstrip('_')}", result)

@@ -21,7 +21,10 @@ like the recording's dominant beat and comes on time.  :func:`adapt_template`
    that is closer still to the recording's own V beats keeps them
    (:func:`~heartbeat.classifier.ventricular.own_ventricular`), and with
    ``v_gain_min_correlation`` an early beat of their shape becomes V
-   (:func:`~heartbeat.classifier.ventricular.gain_ventricular`);
+   (:func:`~heartbeat.classifier.ventricular.gain_ventricular`); a beat the network
+   calls V with probability >= 0.997 keeps V whatever its shape, as the network sees
+   the whole beat and its rhythm
+   (:func:`~heartbeat.classifier.ventricular.sure_ventricular`);
 4. judges S by the recording's own rhythm (the S step,
    :func:`move_supraventricular`): a beat now called N that matches the template in
    shape but comes early (previous RR below 0.85 x the local mean RR) becomes S, as a
@@ -48,8 +51,8 @@ references.  The thresholds of :data:`DEFAULT_RULE` were chosen on patient folds
 MIT-BIH DS1 or within all 48 records (docs/results.md, section 5, "Template
 adaptation", "S by the recording's own rhythm", "S step in irregular rhythm", "A
 fallback template and sudden prematurity", "Beats on time slid against the template",
-"A beat called S on time goes back to N, outside fast stretches" and "A beat takes the
-class of its confident neighbours").
+"A beat called S on time goes back to N, outside fast stretches", "A beat takes the
+class of its confident neighbours" and "The network's sure V beats keep V").
 """
 
 from __future__ import annotations
