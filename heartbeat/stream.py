@@ -69,7 +69,7 @@ How the stream departs from :func:`heartbeat.classify` (measured in
 
 Stated bounds (the first 5 min of the 48 MIT-BIH records, first lead, model
 ``mitbih-all``, against ``classify(x, fs, model)`` with its defaults;
-``benchmarks/bench_stream.py --seconds 300 --no-speed``, rerun in session 18,
+``benchmarks/bench_stream.py --seconds 300 --no-speed``, rerun in session 19,
 ``docs/benchmarks.md``): 99.9 % of the offline R peaks are found at the very same sample
 (18,265 of 18,283), and 96.3 % of those beats get the offline label; per record at most
 6 % of the peaks differ (5.8 %, record 207, then 4.8 %, 231, where search-back finds
