@@ -24,6 +24,7 @@ import argparse
 import dataclasses
 import math
 
+import _template_folds as tf
 from _fold_proba import (
     CUTS,
     NETWORK,
@@ -44,12 +45,12 @@ GRID = [(c, e) for c in (0.95, 0.98, 0.99, 0.995) for e in (math.inf, 0.9)] + [
 
 def look(args) -> None:
     """Print the development look: where the V beats go, and each setting of :data:`GRID`."""
-    inf = math.inf
+    inf, before = math.inf, dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SURE_V)
     rules = {"network": NETWORK, "V/F step alone": dataclasses.replace(
-        DEFAULT_RULE, s_max_rr_ratio=0.0, s_min_keep_ratio=inf, s_irregular_above=inf,
-        s_on_time_ratio=inf, neighbours_k=0), "today": DEFAULT_RULE}
+        before, s_max_rr_ratio=0.0, s_min_keep_ratio=inf, s_irregular_above=inf,
+        s_on_time_ratio=inf, neighbours_k=0), "today": before}  # "today": as when looked at
     rules.update({f"{c:g} / {e:g}": dataclasses.replace(
-        DEFAULT_RULE, v_sure_confidence=c, v_sure_max_rr_ratio=e) for c, e in GRID})
+        before, v_sure_confidence=c, v_sure_max_rr_ratio=e) for c, e in GRID})
     for cut in CUTS:
         fig = compare_rules(args, cut, rules)[0]
         for c in (0, 1):
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     detector = use_detector_of(args)
     if args.look:
         return look(args)
-    today = dataclasses.replace(DEFAULT_RULE, v_sure_confidence=math.inf)
+    today = dataclasses.replace(DEFAULT_RULE, **tf.BEFORE_SURE_V)  # as when judged
     result = judge(args, today, dataclasses.replace(DEFAULT_RULE, **SETTING), "sure_v",
                    SETTING)
     result["command"] = f"python benchmarks/template_sure_v.py --prefix {args.prefix}" \

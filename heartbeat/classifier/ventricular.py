@@ -12,7 +12,9 @@ is on by default ("A beat of the recording's own ventricular shape keeps V"), th
 off ("An early beat of the recording's own ventricular shape becomes V": not adopted).
 The last step needs no V template: a beat called S whose shape is unlike the template
 becomes V (:func:`move_unlike_supraventricular`); it is off ("A beat called S unlike
-the recording's N beats becomes V": two rules, not adopted).
+the recording's N beats becomes V": two rules, not adopted).  Nor does the guard of
+the V/F step: a beat the network is sure is V keeps V whatever its shape
+(:func:`sure_ventricular`; on, "The network's sure V beats keep V").
 """
 
 from __future__ import annotations
