@@ -264,7 +264,7 @@ def _notice_compilation(dispatcher: Any, folder: Path | None) -> None:
     where = (f"cached in {folder}" if folder is not None
              else "not cached: no writable cache folder, set HEARTBEAT_CACHE_DIR")
     compile_notice(f"heartbeat: compiling the Numba kernels once for this machine, "
-                   f"20 s or so ({where})")
+                   f"15 s or so ({where})")
 
 
 class Kernel:

@@ -504,7 +504,7 @@ class TestSortNetwork:
         import re
 
         source = inspect.getsource(_decide_kernels._sort_row)
-        pairs = [int(v) for pair in re.findall(r"v(\d), v(\d) = \(", source) for v in pair]
+        pairs = [int(v) for pair in re.findall(r"v(\d), v(\d) = min\(", source) for v in pair]
         assert tuple(pairs) == _decide_kernels.SORT_8
 
     def test_the_kernel_sorts_every_input_of_zeros_and_ones(self):

@@ -121,9 +121,11 @@ def _input_transform_nb(x, pad_left, v):  # pragma: no cover - compiled by Numba
                 d = x[n, s : s + 8]
             else:
                 edge[:] = 0.0
-                lo, hi = max(s, 0), min(s + 8, length)
-                if hi > lo:
-                    edge[lo - s : hi - s] = x[n, lo:hi]
+                # element by element: a slice assignment makes Numba compile its
+                # shape-mismatch message (string formatting), seconds of a first run
+                for q in range(max(s, 0), min(s + 8, length)):
+                    for c in range(n_ch):
+                        edge[q - s, c] = x[n, q, c]
                 d = edge
             r = n * n_tiles + t
             o0, o1, o2, o3 = v[0, r], v[1, r], v[2, r], v[3, r]
@@ -246,8 +248,10 @@ def _output_transform_nb(mm, b, relu, skip, out):  # pragma: no cover - compiled
             _tile_rows(mm, n * n_tiles + t, b, relu, y)
             if add_skip:
                 _add_rows(y, skip[n, 4 * t : 4 * t + n_rows])
-            if n_rows < 4:
-                out[n, 4 * t : l_out] = tail[:n_rows]
+            if n_rows < 4:  # element by element, as the input transform's edge tiles
+                for q in range(n_rows):
+                    for c in range(n_ch):
+                        out[n, 4 * t + q, c] = tail[q, c]
 
 
 def _output_transform_np(mm, b, relu, skip, out):
