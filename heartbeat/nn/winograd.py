@@ -389,6 +389,13 @@ def _buffer(workspace: dict | None, key: str, shape: tuple[int, ...], dtype) -> 
     return buf
 
 
+def _first_rows(buf: np.ndarray, rows: int) -> np.ndarray:
+    # (P, rows, C) at the start of `buf` (P, R, C), C-contiguous, not buf[:, :rows]: the
+    # kernels then always get one layout, and Numba compiles each once, not twice
+    points, _, width = buf.shape
+    return buf.reshape(-1)[: points * rows * width].reshape(points, rows, width)
+
+
 def _kernel_transform(w: np.ndarray) -> np.ndarray:
     """``U = G w``: (C_out, C_in, 5) weights -> (8, C_in, C_out), C-contiguous.
 
@@ -437,8 +444,8 @@ def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, padding: str, re
     output_transform = OUTPUT_TRANSFORM.get(backend)
     no_skip = np.empty((0, 0, 0), dtype=x.dtype)  # the kernels' "no skip"
     for n0, n1 in chunks:
-        v = v_chunk[:, : (n1 - n0) * n_tiles]
-        mm = mm_chunk[:, : (n1 - n0) * n_tiles]
+        v = _first_rows(v_chunk, (n1 - n0) * n_tiles)
+        mm = _first_rows(mm_chunk, (n1 - n0) * n_tiles)
         input_transform(x[n0:n1], pad_left, v)
         np.matmul(v, u, out=mm)
         residual = no_skip if skip is None else skip[n0:n1]
@@ -479,7 +486,7 @@ def conv1d_backward(dout: np.ndarray, out: np.ndarray | None, cache: Cache, back
     input_grad = INPUT_GRAD.get(backend)
     for n0, n1 in chunks:
         rows = (n1 - n0) * n_tiles
-        v, dmm, dv = v_chunk[:, :rows], dmm_chunk[:rows], dv_chunk[:rows]
+        v, dmm, dv = _first_rows(v_chunk, rows), dmm_chunk[:rows], dv_chunk[:rows]
         # V again, from the input: cheaper than keeping it (2x the input) in memory
         # and reading it back from there
         input_transform(x[n0:n1], pad_left, v)
