@@ -1,6 +1,6 @@
 """One detector over MIT-BIH as a whole process: what a user's script costs, imports included.
 
-    PYTHONPATH=. python benchmarks/detect_process.py prepare DIR [--lead 0]
+    PYTHONPATH=. python benchmarks/detect_process.py prepare DIR [--lead 0] [--records ...]
     python benchmarks/detect_process.py run DIR heartbeat
     python benchmarks/detect_process.py run DIR sleepecg
     /usr/bin/time -v python benchmarks/detect_process.py run DIR heartbeat
@@ -31,8 +31,8 @@ FS = 360.0
 DETECTORS = ("heartbeat", "sleepecg", "neurokit2")
 
 
-def prepare(folder: Path, lead: int) -> None:
-    """Write one lead of the 48 records to `folder`, one ``.npy`` file per record."""
+def prepare(folder: Path, lead: int, records: list[str] | None = None) -> None:
+    """Write one lead of the 48 records (or of `records`) to `folder`, one ``.npy`` each."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _common import default_mitdb
 
@@ -40,13 +40,14 @@ def prepare(folder: Path, lead: int) -> None:
     from heartbeat.io import read_record
 
     folder.mkdir(parents=True, exist_ok=True)
-    for name in RECORDS:
+    names = list(RECORDS) if records is None else records
+    for name in names:
         rec = read_record(default_mitdb() / name)
         if rec.fs != FS:
             raise SystemExit(f"record {name}: {rec.fs} Hz, expected {FS:g}")
         np.save(folder / f"{name}.npy",
                 np.ascontiguousarray(rec.signal[:, lead], dtype=np.float64))
-    print(f"wrote {len(RECORDS)} records, lead {lead}, to {folder}")
+    print(f"wrote {len(names)} records, lead {lead}, to {folder}")
 
 
 def detector(name: str):
@@ -84,12 +85,13 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("prepare", help="write one lead of the 48 records as .npy files")
     p.add_argument("folder", type=Path)
     p.add_argument("--lead", type=int, choices=(0, 1), default=0)
+    p.add_argument("--records", nargs="+", default=None, help="default: all 48")
     r = sub.add_parser("run", help="detect every record once with one detector")
     r.add_argument("folder", type=Path)
     r.add_argument("detector", choices=DETECTORS)
     args = parser.parse_args(argv)
     if args.command == "prepare":
-        prepare(args.folder, args.lead)
+        prepare(args.folder, args.lead, args.records)
     else:
         run(args.folder, args.detector)
 

@@ -38,3 +38,29 @@ def test_run_without_files_says_to_prepare(tmp_path: Path):
     module, = benchmark_modules("detect_process")
     with pytest.raises(SystemExit, match="prepare"):
         module.run(tmp_path, "heartbeat")
+
+
+def test_prepare_writes_the_lead_the_reader_reads(tmp_path: Path, mitdb_dir: Path,
+                                                  monkeypatch):
+    module, = benchmark_modules("detect_process")
+    monkeypatch.setenv("HEARTBEAT_DATA", str(mitdb_dir.parent))
+    module.prepare(tmp_path, 1, ["100", "208"])
+    for name in ("100", "208"):
+        want = heartbeat.io.read_record(mitdb_dir / name).signal[:, 1]
+        np.testing.assert_array_equal(np.load(tmp_path / f"{name}.npy"), want)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["100.npy", "208.npy"]
+
+
+def test_first_call_times_the_rule_and_pairs_the_compile_events(tmp_path: Path, capsys):
+    first_call, = benchmark_modules("first_call")
+    np.save(tmp_path / "a.npy", _beats())
+    first_call.rule_time(tmp_path)
+    assert capsys.readouterr().out.startswith("decision rule, warm, 1 records of ")
+
+    class Event:  # the two fields of numba.core.event.Event that are read
+        def __init__(self, is_start: bool, data=None):
+            self.is_start, self.data = is_start, data
+
+    buffer = [(0.0, Event(True)), (1.0, Event(True)), (3.0, Event(False)),
+              (4.0, Event(False))]
+    assert first_call._compilations(buffer) == [(4.0, "?", "-"), (2.0, "?", "?")]
