@@ -176,7 +176,8 @@ def classify(
         on time may be slid by up to 40 ms against it, for leads on which the R
         peak falls on either of two lobes), unless the beat is closer still to the
         recording's own V beats (the median of its beats called V that do not match:
-        ``TemplateRule.v_keep_min_correlation``)
+        ``TemplateRule.v_keep_min_correlation``) or the model calls it V with
+        probability >= 0.997 (``TemplateRule.v_sure_confidence``)
         (:func:`~heartbeat.classifier.template.adapt_template`); chosen as the
         default on held-out MIT-BIH patients, where it cut N beats called abnormal
         by about 40 % and raised V +P and S Se, at a cost in V Se (docs/results.md,
